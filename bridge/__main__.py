@@ -1,0 +1,7 @@
+"""`python -m bridge` entry point."""
+
+import sys
+
+from bridge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The HTTP interface: health, metrics, the JSON API, reload."""

@@ -1,0 +1,73 @@
+"""Bearer-token authentication and the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bridge.config.model import ApiToken, Role
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an operator sees everything, a customer only its own."""
+
+    name: str
+    role: Role
+    customer: str | None
+
+    def sees(self, customer: str) -> bool:
+        """Whether this caller may see data of `customer`."""
+        return self.role == Role.OPERATOR or self.customer == customer
+
+
+CALLER_KEY = "bridge.caller"
+
+
+def find_token(tokens: Sequence[ApiToken], header: str) -> ApiToken | None:
+    """The token presented in an Authorization header, compared in constant time."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    match = None
+    for token in tokens:  # check every token so timing does not reveal which matched
+        if token.secret.matches(value.strip()):
+            match = token
+    return match
+
+
+def error(status: int, message: str, **headers: str) -> web.Response:
+    """A JSON error body with a reason."""
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def auth_middleware(
+    get_tokens: Callable[[], Sequence[ApiToken]], metrics_public: Callable[[], bool]
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Reject every request but health (and metrics, if so configured) without a valid token."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in PUBLIC_PATHS or (request.path == "/metrics" and metrics_public()):
+            return await handler(request)
+        token = find_token(get_tokens(), request.headers.get("Authorization", ""))
+        if token is None:
+            return error(401, "missing or invalid bearer token",
+                         **{"WWW-Authenticate": 'Bearer realm="bridge"'})
+        request[CALLER_KEY] = Caller(token.name, token.role, token.customer)
+        return await handler(request)
+
+    return middleware
+
+
+def caller_of(request: web.Request) -> Caller:
+    """The authenticated caller of a request."""
+    caller = request.get(CALLER_KEY)
+    assert isinstance(caller, Caller)
+    return caller

@@ -1,0 +1,283 @@
+"""Routes: health, readiness, metrics, incidents, devices, reload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bridge.api.auth import auth_middleware, caller_of, error
+from bridge.config.model import ApiToken, Role
+from bridge.core.state import CheckKey
+from bridge.daemon.monitor import Snapshot
+from bridge.store.models import IncidentStatus
+from bridge.store.reads import IncidentFilter, get_incident, list_incidents
+
+T = TypeVar("T")
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did: the errors that kept the old config, if any."""
+
+    ok: bool
+    errors: tuple[str, ...] = ()
+
+
+class Service(Protocol):
+    """What the HTTP layer needs from the daemon."""
+
+    def snapshot(self) -> Snapshot: ...
+    def tokens(self) -> tuple[ApiToken, ...]: ...
+    def metrics_public(self) -> bool: ...
+    def readiness(self) -> list[str]: ...
+    async def read(self, fn: Callable[[Engine], T]) -> T: ...
+    async def render_metrics(self) -> bytes: ...
+    async def reload(self) -> ReloadResult: ...
+
+
+SERVICE = web.AppKey("service", Service)
+
+
+def _service(request: web.Request) -> Service:
+    return request.app[SERVICE]
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the store is reachable and writes succeed."""
+    problems = _service(request).readiness()
+    if problems:
+        return web.json_response({"status": "not ready", "problems": problems}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    body = await _service(request).render_metrics()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "{name} must be an integer from {low} to {high}"}}',
+            content_type="application/json")
+    return int(raw)
+
+
+async def incidents_list(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents?status=&customer=&device=&limit=&offset="""
+    caller = caller_of(request)
+    query = request.query
+    unknown = set(query) - {"status", "customer", "device", "limit", "offset"}
+    if unknown:
+        return error(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    status = query.get("status")
+    if status is not None and status not in {s.value for s in IncidentStatus}:
+        allowed = ", ".join(s.value for s in IncidentStatus)
+        return error(400, f"status must be one of: {allowed}")
+    customer = query.get("customer")
+    if caller.role == Role.CUSTOMER:
+        if customer is not None and customer != caller.customer:
+            return error(404, f"no customer {customer!r}")
+        customer = caller.customer
+    flt = IncidentFilter(
+        customer=customer,
+        status=IncidentStatus(status) if status else None,
+        device=query.get("device"),
+        limit=_int_param(request, "limit", 100, 1, MAX_PAGE),
+        offset=_int_param(request, "offset", 0, 0, 10**9),
+    )
+    items, total = await _service(request).read(lambda e: list_incidents(e, flt))
+    return web.json_response(
+        {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
+
+
+async def incident_show(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents/{id}, with its timeline."""
+    caller = caller_of(request)
+    ref = request.match_info["id"]
+    scope = None if caller.role == Role.OPERATOR else caller.customer
+    incident = await _service(request).read(lambda e: get_incident(e, ref, scope))
+    if incident is None:
+        return error(404, f"no incident {ref!r}")
+    return web.json_response(incident)
+
+
+async def devices_list(request: web.Request) -> web.Response:
+    """GET /api/v1/devices: every device the caller may see, with its checks' state."""
+    caller = caller_of(request)
+    snap = _service(request).snapshot()
+    devices: list[dict[str, Any]] = []
+    for device_id, device in snap.config.devices.items():
+        if not caller.sees(device.customer):
+            continue
+        checks = []
+        for probe in device.probes:
+            state = snap.states.get(CheckKey(device_id, probe))
+            if state is None:
+                continue
+            checks.append({
+                "probe": probe,
+                "status": state.status.value,
+                "state_type": state.state_type.value,
+                "attempts": state.attempts,
+                "hard_status": state.hard_status.value,
+                "since": state.hard_since.isoformat() if state.hard_since else None,
+                "last_check_at": state.last.at.isoformat() if state.last else None,
+                "output": state.last.output if state.last else "",
+            })
+        devices.append({"id": device_id, "customer": device.customer, "address": device.address,
+                        "tags": device.tags, "parents": device.parents, "checks": checks})
+    return web.json_response({"devices": devices})
+
+
+async def reload(self) -> ReloadResult: ...
+
+
+SERVICE = web.AppKey("service", Service)
+
+
+def _service(request: web.Request) -> Service:
+    return request.app[SERVICE]
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the store is reachable and writes succeed."""
+    problems = _service(request).readiness()
+    if problems:
+        return web.json_response({"status": "not ready", "problems": problems}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    body = await _service(request).render_metrics()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "{name} must be an integer from {low} to {high}"}}',
+            content_type="application/json")
+    return int(raw)
+
+
+async def incidents_list(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents?status=&customer=&device=&limit=&offset="""
+    caller = caller_of(request)
+    query = request.query
+    unknown = set(query) - {"status", "customer", "device", "limit", "offset"}
+    if unknown:
+        return error(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    status = query.get("status")
+    if status is not None and status not in {s.value for s in IncidentStatus}:
+        allowed = ", ".join(s.value for s in IncidentStatus)
+        return error(400, f"status must be one of: {allowed}")
+    customer = query.get("customer")
+    if caller.role == Role.CUSTOMER:
+        if customer is not None and customer != caller.customer:
+            return error(404, f"no customer {customer!r}")
+        customer = caller.customer
+    flt = IncidentFilter(
+        customer=customer,
+        status=IncidentStatus(status) if status else None,
+        device=query.get("device"),
+        limit=_int_param(request, "limit", 100, 1, MAX_PAGE),
+        offset=_int_param(request, "offset", 0, 0, 10**9),
+    )
+    items, total = await _service(request).read(lambda e: list_incidents(e, flt))
+    return web.json_response(
+        {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
+
+
+async def incident_show(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents/{id}, with its timeline."""
+    caller = caller_of(request)
+    ref = request.match_info["id"]
+    scope = None if caller.role == Role.OPERATOR else caller.customer
+    incident = await _service(request).read(lambda e: get_incident(e, ref, scope))
+    if incident is None:
+        return error(404, f"no incident {ref!r}")
+    return web.json_response(incident)
+
+
+async def devices_list(request: web.Request) -> web.Response:
+    """GET /api/v1/devices: every device the caller may see, with its checks' state."""
+    caller = caller_of(request)
+    snap = _service(request).snapshot()
+    devices: list[dict[str, Any]] = []
+    for device_id, device in snap.config.devices.items():
+        if not caller.sees(device.customer):
+            continue
+        checks = []
+        for probe in device.probes:
+            state = snap.states.get(CheckKey(device_id, probe))
+            if state is None:
+                continue
+            checks.append({
+                "probe": probe,
+                "status": state.status.value,
+                "state_type": state.state_type.value,
+                "attempts": state.attempts,
+                "hard_status": state.hard_status.value,
+                "since": state.hard_since.isoformat() if state.hard_since else None,
+                "last_check_at": state.last.at.isoformat() if state.last else None,
+                "output": state.last.output if state.last else "",
+            })
+        devices.append({"id": device_id, "customer": device.customer, "address": device.address,
+                        "tags": device.tags, "parents": device.parents, "checks": checks})
+    return web.json_response({"devices": devices})
+
+
+def _key(device: str, probe: str) -> Any:
+    from bridge.core.state import CheckKey
+
+    return CheckKey(device, probe)
+
+
+async def reload(request: web.Request) -> web.Response:
+    """POST /-/reload: validate the files in full, then swap, or keep the old config."""
+    if caller_of(request).role != Role.OPERATOR:
+        return error(403, "reload needs an operator token")
+    result = await _service(request).reload()
+    if result.ok:
+        return web.json_response({"status": "reloaded"})
+    return web.json_response({"status": "kept previous config", "errors": list(result.errors)},
+                             status=400)
+
+
+def build_app(service: Service) -> web.Application:
+    """The aiohttp application for a running daemon."""
+    app = web.Application(middlewares=[auth_middleware(service.tokens, service.metrics_public)])
+    app[SERVICE] = service
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/incidents", incidents_list)
+    app.router.add_get("/api/v1/incidents/{id}", incident_show)
+    app.router.add_get("/api/v1/devices", devices_list)
+    app.router.add_post("/-/reload", reload)
+    return app
+

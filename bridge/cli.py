@@ -1,0 +1,79 @@
+"""The `bridge` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bridge import __version__
+from bridge.config.load import parse_listen
+from bridge.config.model import Listen
+
+DEFAULT_CONFIG = Path("bridge.toml")
+
+
+def _listen(text: str) -> Listen:
+    listen = parse_listen(text)
+    if listen is None:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return listen
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every verb."""
+    parser = argparse.ArgumentParser(prog="bridge", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"bridge {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    run = verbs.add_parser("run", help="run the daemon in the foreground")
+    run.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG)
+    run.add_argument("--listen", type=_listen, help="HOST:PORT (overrides http.listen)")
+    run.add_argument("--db", help="store URL (overrides storage.url)")
+    run.add_argument("--log-level", default="info",
+                     choices=["debug", "info", "warning", "error"])
+
+    check = verbs.add_parser("check", help="validate every config file offline")
+    check.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG)
+
+    probe = verbs.add_parser("probe", help="run one device's probes once and print the results")
+    probe.add_argument("device")
+    probe.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG)
+    probe.add_argument("--json", action="store_true", help="print JSON")
+
+    from bridge.client import add_incident_verbs
+
+    add_incident_verbs(verbs)
+    return parser
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `bridge` console script."""
+    args = build_parser().parse_args(argv)
+    if args.verb == "run":
+        _setup_logging(args.log_level)
+        from bridge.daemon.app import run_daemon
+
+        return run_daemon(args.config, args.db, args.listen)
+    if args.verb == "check":
+        from bridge.commands import check
+
+        return check(args.config)
+    if args.verb == "probe":
+        _setup_logging("warning")
+        from bridge.commands import probe_device
+
+        return probe_device(args.config, args.device, as_json=args.json)
+    from bridge.client import run_incidents
+
+    return run_incidents(args)

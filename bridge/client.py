@@ -1,0 +1,126 @@
+"""`bridge incidents …`: a client of the daemon's HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bridge.config import ConfigErrors, load_config
+from bridge.config.model import Role
+
+_TIMEOUT_S = 10.0
+
+
+def add_incident_verbs(verbs: Any) -> None:
+    """Register `incidents list` and `incidents show`."""
+    incidents = verbs.add_parser("incidents", help="list and show tickets (via the HTTP API)")
+    incidents.add_argument("-c", "--config", type=Path, default=Path("bridge.toml"))
+    incidents.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
+    incidents.add_argument("--token-file", type=Path,
+                           help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
+                                "first operator token in bridge.toml)")
+    incidents.add_argument("--json", action="store_true", help="print JSON")
+    actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list tickets, newest first")
+    listing.add_argument("--status", choices=["open", "resolved"])
+    listing.add_argument("--customer")
+    listing.add_argument("--device")
+    listing.add_argument("--limit", type=int, default=50)
+    show = actions.add_parser("show", help="show one ticket with its timeline")
+    show.add_argument("id")
+
+
+class ClientError(Exception):
+    """A problem talking to the API, worded for the user."""
+
+
+def _endpoint(args: argparse.Namespace) -> tuple[str, str]:
+    url = args.url or os.environ.get("BRIDGE_URL")
+    token = os.environ.get("BRIDGE_TOKEN")
+    if args.token_file:
+        token = args.token_file.read_text(encoding="utf-8").strip()
+    if url and token:
+        return url.rstrip("/"), token
+    try:
+        config = load_config(args.config)
+    except ConfigErrors as exc:
+        raise ClientError(f"cannot read {args.config}:\n{exc}") from None
+    if not url:
+        host = config.listen.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        url = f"http://{host}:{config.listen.port}"
+    if not token:
+        operators = [t for t in config.tokens if t.role == Role.OPERATOR]
+        if not operators:
+            raise ClientError("no API token: set $BRIDGE_TOKEN or --token-file (the operator "
+                              "token file is created when the daemon first starts)")
+        token = operators[0].secret.reveal()
+    return url.rstrip("/"), token
+
+
+def _get(base: str, token: str, path: str, query: dict[str, str] | None = None) -> Any:
+    url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            reason = json.load(exc).get("error", exc.reason)
+        except (ValueError, AttributeError):
+            reason = exc.reason
+        raise ClientError(f"{exc.code}: {reason}") from None
+    except urllib.error.URLError as exc:
+        raise ClientError(f"cannot reach the bridge API at {base}: {exc.reason} "
+                          "(is `bridge run` running?)") from None
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    columns = ["id", "status", "priority", "customer", "device", "opened_at", "summary"]
+    table = [[str(r.get(c) or "") for c in columns] for r in rows]
+    table = [[cell[:19] if c == "opened_at" else cell for c, cell in zip(columns, row, strict=True)]
+             for row in table]
+    widths = [max(len(c), *(len(row[i]) for row in table)) if table else len(c)
+              for i, c in enumerate(columns)]
+    widths[-1] = len(columns[-1])
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def run_incidents(args: argparse.Namespace) -> int:
+    """Carry out an `incidents` action; exit 1 on any error, with a reason on stderr."""
+    try:
+        base, token = _endpoint(args)
+        if args.action == "list":
+            query = {k: str(v) for k in ("status", "customer", "device", "limit")
+                     if (v := getattr(args, k)) is not None}
+            data = _get(base, token, "/api/v1/incidents", query)
+            if args.json:
+                print(json.dumps(data, indent=2))
+            else:
+                _print_table(data["incidents"])
+                print(f"({len(data['incidents'])} of {data['total']})")
+            return 0
+        data = _get(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+    except ClientError as exc:
+        print(f"bridge incidents: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for key in ("id", "status", "priority", "tier", "customer", "device", "probe", "rule",
+                "started_at", "opened_at", "resolved_at", "summary"):
+        print(f"{key + ':':13} {data.get(key) or '-'}")
+    print("timeline:")
+    for event in data["timeline"]:
+        print(f"  {event['at'][:19]}  {event['actor']:8} {event['kind']:10} {event['message']}")
+    return 0

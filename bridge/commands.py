@@ -1,0 +1,74 @@
+"""The offline verbs: `bridge check` and `bridge probe`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bridge.config import ConfigErrors, load_config
+from bridge.core.results import ProbeResult
+from bridge.probes.registry import Probers, run_probe
+
+
+def check(config_path: Path) -> int:
+    """Validate every file; print one line per error. Exit 0 when clean, 1 otherwise."""
+    try:
+        config = load_config(config_path)
+    except ConfigErrors as exc:
+        for err in exc.errors:
+            print(err)
+        return 1
+    checks = sum(len(d.probes) for d in config.devices.values())
+    print(f"{config_path}: ok ({len(config.files)} files, {len(config.customers)} customers, "
+          f"{len(config.devices)} devices, {len(config.probes)} probes, {checks} checks, "
+          f"{len(config.rules)} rules)")
+    return 0
+
+
+def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
+    return {
+        "probe": probe,
+        "ok": result.ok,
+        "at": result.at.isoformat(),
+        "duration_s": round(result.duration_s, 6),
+        "output": result.output,
+        "rtt_avg_s": result.rtt_avg_s,
+        "rtt_min_s": result.rtt_min_s,
+        "rtt_max_s": result.rtt_max_s,
+        "loss_ratio": result.loss_ratio,
+    }
+
+
+def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
+    """Run a device's probes once now. Exit 0 if all succeed, 2 if any fails."""
+    try:
+        config = load_config(config_path)
+    except ConfigErrors as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        return 1
+    device = config.devices.get(device_id)
+    if device is None:
+        print(f"unknown device {device_id!r}; known: {', '.join(sorted(config.devices))}",
+              file=sys.stderr)
+        return 1
+
+    async def run_all() -> list[tuple[str, ProbeResult]]:
+        probers = Probers()
+        results = await asyncio.gather(*(
+            run_probe(probers, device.address, config.probes[name], datetime.now(UTC))
+            for name in device.probes))
+        return list(zip(device.probes, results, strict=True))
+
+    results = asyncio.run(run_all())
+    if as_json:
+        print(json.dumps({"device": device_id, "address": device.address,
+                          "results": [_result_dict(p, r) for p, r in results]}, indent=2))
+    else:
+        for name, result in results:
+            status = "OK  " if result.ok else "FAIL"
+            print(f"{status} {device_id} {name}: {result.output} ({result.duration_s:.3f} s)")
+    return 0 if all(r.ok for _, r in results) else 2

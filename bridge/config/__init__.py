@@ -1,0 +1,24 @@
+"""Configuration: TOML files loaded into one immutable, validated Config."""
+
+from bridge.config.errors import ConfigError, ConfigErrors
+from bridge.config.load import load_config
+from bridge.config.model import (
+    ApiToken,
+    Config,
+    Customer,
+    Device,
+    Probe,
+    Rule,
+)
+
+__all__ = [
+    "ApiToken",
+    "Config",
+    "ConfigError",
+    "ConfigErrors",
+    "Customer",
+    "Device",
+    "Probe",
+    "Rule",
+    "load_config",
+]

@@ -1,0 +1,43 @@
+"""Config errors an operator reads: `file:line: key.path: message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigError:
+    """One problem in one file, located as precisely as the file allows."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        key = f" {self.key}:" if self.key else ""
+        return f"{self.file}:{self.line}:{key} {self.message}"
+
+
+class ConfigErrors(Exception):
+    """All errors found while loading a config; never only the first."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = sorted(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def format_key(path: tuple[str | int, ...]) -> str:
+    """Render a key path the way it is written in TOML: `devices.web-1.probes[0]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = part if _is_bare(part) else f'"{part}"'
+            out += f".{text}" if out else text
+    return out
+
+
+def _is_bare(key: str) -> bool:
+    return bool(key) and all(c.isalnum() or c in "-_" for c in key)

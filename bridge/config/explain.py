@@ -1,0 +1,110 @@
+"""Turn pydantic's validation errors into sentences an operator can act on."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import ErrorDetails
+
+_TOML_TYPES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _toml_type(value: Any) -> str:
+    return _TOML_TYPES.get(type(value), type(value).__name__)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional to reach the class that validates the value."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class that validates the table at `loc`, if the path leads to one."""
+    current: Any = schema
+    for part in loc:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if origin in (dict, list):
+            current = typing.get_args(current)[-1]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            return None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def explain(schema: type[BaseModel], item: ErrorDetails) -> str:
+    """One sentence for one pydantic error, naming what is expected."""
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    value = item.get("input")
+    if kind == "extra_forbidden":
+        model = _model_at(schema, tuple(item["loc"][:-1]))
+        allowed = ", ".join(model.model_fields) if model else ""
+        return f"unknown key; expected one of: {allowed}" if allowed else "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_toml_type(value)} {value!r}"
+    if kind == "enum":
+        return f"expected one of {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == _NAME_PATTERN:
+            return (
+                f"expected a name of letters, digits, '.', '_' or '-' "
+                f"(starting with a letter or digit), got {value!r}"
+            )
+        return f"expected a value matching {ctx.get('pattern')}, got {value!r}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+              "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()))
+        return f"must be {op} {bound}, got {value!r}"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind in ("string_too_short", "string_too_long"):
+        return item["msg"].replace("String", "value")
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return item["msg"]

@@ -1,0 +1,267 @@
+"""The config schema: pydantic models for each file, and the assembled Config.
+
+Defaults are declared here once. Every model rejects unknown keys and is frozen,
+so a Config, once built, never changes; reload builds a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bridge.config.secrets import Secret
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    """Base for every config table: unknown keys are errors, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Criticality(StrEnum):
+    """How much a device matters to its customer."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Priority(StrEnum):
+    """Incident priority, P1 (most urgent) to P4."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class ProbeKind(StrEnum):
+    """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
+
+    ICMP = "icmp"
+
+
+class Role(StrEnum):
+    """API token roles."""
+
+    OPERATOR = "operator"
+    CUSTOMER = "customer"
+
+
+# ---- config/*.toml -------------------------------------------------------------------------
+
+
+class Customer(Strict):
+    """A customer served under a contract."""
+
+    name: str
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Helsinki'"
+            ) from None
+        return value
+
+
+class Device(Strict):
+    """A monitored device of one customer."""
+
+    customer: Name
+    address: Annotated[str, Field(min_length=1)]
+    probes: Annotated[list[Name], Field(min_length=1)]
+    parents: list[Name] = []
+    tags: list[Name] = []
+    criticality: Criticality = Criticality.MEDIUM
+    description: str = ""
+
+
+class InventoryFile(Strict):
+    """One file in config/: customers and devices."""
+
+    customers: dict[Name, Customer] = {}
+    devices: dict[Name, Device] = {}
+
+
+# ---- probes/*.toml -------------------------------------------------------------------------
+
+
+class Probe(Strict):
+    """What to check, how often, and when a failing check becomes hard."""
+
+    kind: ProbeKind
+    interval_s: Annotated[float, Field(gt=0)] = 30.0
+    timeout_s: Annotated[float, Field(gt=0)] = 2.0
+    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    count: Annotated[int, Field(ge=1, le=100)] = 3
+    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check of this probe can take."""
+        return (self.count - 1) * self.packet_interval_s + self.timeout_s
+
+
+class ProbeFile(Strict):
+    """One file in probes/."""
+
+    probes: dict[Name, Probe] = {}
+
+
+# ---- rules/*.toml --------------------------------------------------------------------------
+
+
+class Rule(Strict):
+    """When a hard failure becomes a ticket, and at which priority. First match wins."""
+
+    probes: list[Name] = []
+    customers: list[Name] = []
+    tags: list[Name] = []
+    criticality: list[Criticality] = []
+    priority: Priority = Priority.P3
+    open_ticket: bool = True
+
+
+class RuleFile(Strict):
+    """One file in rules/."""
+
+    rules: dict[Name, Rule] = {}
+
+
+# ---- bridge.toml ---------------------------------------------------------------------------
+
+
+class StorageSection(Strict):
+    """Where state, history and tickets are stored."""
+
+    url: str = "sqlite:///var/bridge.db"
+    batch_interval_s: Annotated[float, Field(gt=0, le=10)] = 0.5
+    batch_max_items: Annotated[int, Field(ge=1)] = 5000
+
+
+class HttpSection(Strict):
+    """The HTTP listener for API, health and metrics."""
+
+    listen: str = "127.0.0.1:9410"
+    metrics_auth: bool = False
+
+
+class PathsSection(Strict):
+    """The drop-in folders, relative to bridge.toml."""
+
+    config: str = "config"
+    probes: str = "probes"
+    rules: str = "rules"
+
+
+class DaemonSection(Strict):
+    """Scheduling and shutdown limits."""
+
+    max_concurrent_checks: Annotated[int, Field(ge=1)] = 1000
+    tick_s: Annotated[float, Field(gt=0, le=5)] = 0.25
+    shutdown_timeout_s: Annotated[float, Field(gt=0)] = 20.0
+
+
+class TokenSection(Strict):
+    """An API bearer token; the secret is an `env:NAME` or `file:PATH` reference."""
+
+    name: Name
+    role: Role
+    secret: str
+    customer: Name | None = None
+    create: bool = False
+
+
+class ApiSection(Strict):
+    """API authentication."""
+
+    tokens: list[TokenSection] = []
+
+
+class IncidentsSection(Strict):
+    """How tickets are numbered."""
+
+    id_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,8}$")] = "INC"
+
+
+class MainFile(Strict):
+    """bridge.toml."""
+
+    storage: StorageSection = StorageSection()
+    http: HttpSection = HttpSection()
+    paths: PathsSection = PathsSection()
+    daemon: DaemonSection = DaemonSection()
+    api: ApiSection = ApiSection()
+    incidents: IncidentsSection = IncidentsSection()
+
+
+# ---- the assembled config ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A resolved API token."""
+
+    name: str
+    role: Role
+    secret: Secret
+    customer: str | None
+
+
+@dataclass(frozen=True)
+class Listen:
+    """A host and port to listen on."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the daemon needs, validated and cross-checked. Never mutated."""
+
+    path: Path
+    storage_url: str
+    listen: Listen
+    main: MainFile
+    customers: dict[str, Customer] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    probes: dict[str, Probe] = field(default_factory=dict)
+    rules: tuple[tuple[str, Rule], ...] = ()
+    tokens: tuple[ApiToken, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def match_rule(self, device_id: str, probe_id: str) -> tuple[str, Rule] | None:
+        """The first rule that matches a failing check, or None."""
+        device = self.devices[device_id]
+        for name, rule in self.rules:
+            if rule.probes and probe_id not in rule.probes:
+                continue
+            if rule.customers and device.customer not in rule.customers:
+                continue
+            if rule.tags and not set(rule.tags) & set(device.tags):
+                continue
+            if rule.criticality and device.criticality not in rule.criticality:
+                continue
+            return name, rule
+        return None
+
+
+SchemaRoot = type[MainFile] | type[InventoryFile] | type[ProbeFile] | type[RuleFile]
+FileKind = Literal["main", "config", "probes", "rules"]

@@ -1,0 +1,20 @@
+"""What a probe reports: a failure is data, never an exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One check of one device by one probe."""
+
+    ok: bool
+    at: datetime
+    duration_s: float
+    output: str
+    rtt_avg_s: float | None = None
+    rtt_min_s: float | None = None
+    rtt_max_s: float | None = None
+    loss_ratio: float | None = None

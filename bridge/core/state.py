@@ -1,0 +1,116 @@
+"""Soft/hard check state: the Nagios/Icinga model, as a pure function of results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from bridge.core.results import ProbeResult
+
+
+class Status(StrEnum):
+    """What the last checks say about a device."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+
+
+class StateType(StrEnum):
+    """SOFT while a failure is still being retried; HARD once it is believed."""
+
+    SOFT = "soft"
+    HARD = "hard"
+
+
+class Reason(StrEnum):
+    """Why a result did or did not change the state."""
+
+    FIRST_UP = "first_up"
+    STILL_UP = "still_up"
+    SOFT_FAILURE = "soft_failure"
+    HARD_DOWN = "hard_down"
+    STILL_DOWN = "still_down"
+    SOFT_RECOVERY = "soft_recovery"
+    RECOVERED = "recovered"
+
+
+@dataclass(frozen=True)
+class CheckKey:
+    """One probe run against one device."""
+
+    device: str
+    probe: str
+
+    def __str__(self) -> str:
+        return f"{self.device}/{self.probe}"
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """The current state of one check.
+
+    `hard_status`/`hard_since` are what availability and tickets follow; `status`,
+    `state_type` and `attempts` also track a failure that is still being retried.
+    `since` is when the current run of failures (or successes) began: a failure that
+    turns hard is dated from its first failed check, not from the last retry.
+    """
+
+    status: Status = Status.UNKNOWN
+    state_type: StateType = StateType.HARD
+    attempts: int = 0
+    since: datetime | None = None
+    hard_status: Status = Status.UNKNOWN
+    hard_since: datetime | None = None
+    last: ProbeResult | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of applying one result."""
+
+    old: CheckState
+    new: CheckState
+    reason: Reason
+
+    @property
+    def hard_changed(self) -> bool:
+        """True when the believed (hard) status changed: a row for the history."""
+        return self.old.hard_status != self.new.hard_status
+
+
+def apply_result(state: CheckState, result: ProbeResult, max_attempts: int) -> Transition:
+    """Advance a check's state by one result."""
+    at = result.at
+    if result.ok:
+        if state.hard_status == Status.DOWN:
+            new = CheckState(Status.UP, StateType.HARD, 0, at, Status.UP, at, result)
+            return Transition(state, new, Reason.RECOVERED)
+        if state.status == Status.DOWN:
+            new = replace(state, status=Status.UP, state_type=StateType.HARD, attempts=0,
+                          since=at, last=result)
+            return Transition(state, new, Reason.SOFT_RECOVERY)
+        if state.hard_status == Status.UNKNOWN:
+            new = CheckState(Status.UP, StateType.HARD, 0, at, Status.UP, at, result)
+            return Transition(state, new, Reason.FIRST_UP)
+        return Transition(state, replace(state, last=result), Reason.STILL_UP)
+
+    if state.hard_status == Status.DOWN:
+        new = replace(state, attempts=state.attempts + 1, last=result)
+        return Transition(state, new, Reason.STILL_DOWN)
+    attempts = state.attempts + 1 if state.status == Status.DOWN else 1
+    since = state.since if state.status == Status.DOWN and state.since else at
+    if attempts >= max_attempts:
+        new = CheckState(Status.DOWN, StateType.HARD, attempts, since, Status.DOWN, since, result)
+        return Transition(state, new, Reason.HARD_DOWN)
+    new = replace(state, status=Status.DOWN, state_type=StateType.SOFT, attempts=attempts,
+                  since=since, last=result)
+    return Transition(state, new, Reason.SOFT_FAILURE)
+
+
+def next_delay_s(state: CheckState, interval_s: float, retry_interval_s: float) -> float:
+    """How long until the next check: the retry interval while a failure is soft."""
+    if state.status == Status.DOWN and state.state_type == StateType.SOFT:
+        return retry_interval_s
+    return interval_s

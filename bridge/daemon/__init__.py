@@ -1,0 +1,1 @@
+"""The daemon: owns every task, the scheduler, the HTTP server and the writer."""

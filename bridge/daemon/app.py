@@ -1,0 +1,303 @@
+"""The daemon: builds every part, owns every task, starts and stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from bridge.api.routes import ReloadResult, build_app
+from bridge.config import ConfigErrors, load_config
+from bridge.config.model import ApiToken, Config, Listen
+from bridge.core.state import CheckKey
+from bridge.daemon.metrics import DaemonMetrics, render
+from bridge.daemon.monitor import HISTORY_S, Monitor, Snapshot
+from bridge.daemon.scheduler import CheckScheduler, Plan
+from bridge.daemon.systemd import Notifier
+from bridge.probes.registry import Probers, run_probe
+from bridge.store import BatchWriter, Database
+from bridge.store.reads import load_changes, load_states, open_incident_counts
+from bridge.store.writes import Outcome
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_COUNTS_REFRESH_S = 30.0
+
+
+class Daemon:
+    """One running bridge."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        db_url: str | None = None,
+        listen: Listen | None = None,
+        notifier: Notifier | None = None,
+        registry: CollectorRegistry | None = None,
+        probers: Probers | None = None,
+    ) -> None:
+        self.config = config
+        self._db_url = db_url or config.storage_url
+        self._listen = listen or config.listen
+        self._notifier = notifier or Notifier()
+        self._metrics = DaemonMetrics(registry or CollectorRegistry())
+        self._probers = probers or Probers()
+        self._stop = asyncio.Event()
+        self._reload_requested = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-reader")
+        self._db: Database | None = None
+        self._writer: BatchWriter | None = None
+        self._monitor: Monitor | None = None
+        self._scheduler: CheckScheduler | None = None
+        self.bound: list[tuple[str, int]] = []
+
+    # ---- the Service protocol used by the HTTP layer ---------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Live state for the API and metrics."""
+        assert self._monitor is not None
+        return self._monitor.snapshot()
+
+    def tokens(self) -> tuple[ApiToken, ...]:
+        """The API tokens of the running config."""
+        return self.config.tokens
+
+    def metrics_public(self) -> bool:
+        """Whether /metrics is served without a token."""
+        return not self.config.main.http.metrics_auth
+
+    def readiness(self) -> list[str]:
+        """Why the daemon is not ready; empty when it is."""
+        problems = []
+        if self._scheduler is None:
+            problems.append("starting")
+        if self._writer is not None and not self._writer.healthy:
+            problems.append(f"store writes failing ({self._writer.pending} decisions queued)")
+        if self._stop.is_set():
+            problems.append("stopping")
+        return problems
+
+    async def read(self, fn: Callable[[Engine], T]) -> T:
+        """Run a read query in the reader pool."""
+        assert self._db is not None
+        db = self._db
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn, db.reader)
+
+    async def render_metrics(self) -> bytes:
+        """Render the exposition off the loop, from a snapshot taken on it."""
+        assert self._writer is not None and self._scheduler is not None
+        snap = self.snapshot()
+        extra = {
+            "bridge_checks_configured": float(len(snap.states)),
+            "bridge_checks_in_flight": float(self._scheduler.in_flight),
+            "bridge_store_pending_decisions": float(self._writer.pending),
+            "bridge_store_write_failures_total": float(self._writer.failures_total),
+            "bridge_store_batches_total": float(self._writer.batches_total),
+            "bridge_store_up": 1.0 if self._writer.healthy else 0.0,
+        }
+        return await asyncio.to_thread(render, self._metrics.registry, snap, extra)
+
+    async def reload(self) -> ReloadResult:
+        """Build the new config in full; swap it in only if it is valid."""
+        async with self._reload_lock:
+            self._notifier.reloading()
+            try:
+                new = await asyncio.to_thread(load_config, self.config.path, create_secrets=True)
+            except ConfigErrors as exc:
+                self._metrics.reload_ok.set(0)
+                for err in exc.errors:
+                    log.error("reload rejected, keeping the running config: %s", err)
+                self._notifier.reloaded("reload failed; running the previous config")
+                return ReloadResult(False, tuple(str(e) for e in exc.errors))
+            self._swap(new)
+            self._metrics.reload_ok.set(1)
+            self._metrics.reload_ts.set(time.time())
+            self._notifier.reloaded(self._status())
+            log.info("config reloaded: %s", self._status())
+            return ReloadResult(True)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the daemon to stop (signal handlers call this; it only sets an event)."""
+        self._stop.set()
+
+    def _status(self) -> str:
+        c = self.config
+        return (f"{len(c.customers)} customers, {len(c.devices)} devices, "
+                f"{sum(len(d.probes) for d in c.devices.values())} checks")
+
+    def _swap(self, new: Config) -> None:
+        if new.storage_url != self.config.storage_url:
+            log.warning("storage.url changed; the new URL takes effect at the next restart")
+        if new.listen != self.config.listen:
+            log.warning("http.listen changed; the new address takes effect at the next restart")
+        self.config = new
+        assert self._monitor is not None and self._scheduler is not None
+        self._monitor.apply_config(new)
+        self._scheduler.set_plans(self._plans())
+
+    def _plans(self) -> dict[CheckKey, Plan]:
+        return {
+            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s)
+            for name, device in self.config.devices.items() for probe in device.probes
+        }
+
+    async def _run_check(self, key: CheckKey) -> float:
+        assert self._monitor is not None
+        device = self.config.devices[key.device]
+        probe = self.config.probes[key.probe]
+        result = await run_probe(self._probers, device.address, probe, datetime.now(UTC))
+        self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
+        delay_s = self._monitor.record(key, result)
+        return probe.interval_s if delay_s is None else delay_s
+
+    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.action == "opened":
+                self._metrics.incidents_opened.labels(outcome.customer).inc()
+                log.warning("incident %s opened for %s", outcome.ref, outcome.problem_key)
+            elif outcome.action == "resolved":
+                self._metrics.incidents_resolved.labels(outcome.customer).inc()
+                log.info("incident %s resolved (recovered) for %s", outcome.ref,
+                         outcome.problem_key)
+        if outcomes:
+            asyncio.get_running_loop().create_task(self._refresh_counts())
+
+    async def _refresh_counts(self) -> None:
+        try:
+            counts = await self.read(open_incident_counts)
+        except Exception as exc:
+            log.warning("cannot count open incidents: %s", exc)
+            return
+        if self._monitor is not None:
+            self._monitor.open_incidents = counts
+
+    async def _periodic_counts(self) -> None:
+        while not self._stop.is_set():
+            await self._refresh_counts()
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=_COUNTS_REFRESH_S)
+            except TimeoutError:
+                pass
+
+    async def _watchdog(self, interval_s: float) -> None:
+        while not self._stop.is_set():
+            self._notifier.watchdog()
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=interval_s)
+            except TimeoutError:
+                pass
+
+    async def _reload_on_signal(self) -> None:
+        while True:
+            await self._reload_requested.wait()
+            self._reload_requested.clear()
+            await self.reload()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_requested.set)
+
+    async def _open_store(self) -> tuple[Database, Monitor]:
+        db = Database(self._db_url)
+        log.info("store %s: applying migrations", db.describe())
+        await asyncio.to_thread(db.migrate)
+        states = await asyncio.to_thread(load_states, db.reader)
+        since = datetime.now(UTC) - timedelta(seconds=HISTORY_S)
+        history = await asyncio.to_thread(load_changes, db.reader, since)
+        self._db = db
+        self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
+                                   self.config.main.storage.batch_interval_s,
+                                   self.config.main.storage.batch_max_items, self._on_outcomes)
+        monitor = Monitor(self.config, states, history, self._writer.submit)
+        return db, monitor
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT; return the exit code."""
+        self._install_signals()
+        db, self._monitor = await self._open_store()
+        assert self._writer is not None
+        self._metrics.reload_ok.set(1)
+        self._metrics.reload_ts.set(time.time())
+        log.info("probing with %s", self._probers.icmp.describe_mode())
+
+        runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self._listen.host, self._listen.port, reuse_address=True)
+        await site.start()
+        self.bound = [(str(a[0]), int(a[1])) for a in runner.addresses]
+        log.info("listening on %s", ", ".join(f"{h}:{p}" for h, p in self.bound))
+
+        tasks: list[asyncio.Task[None]] = []
+        scheduler = CheckScheduler(self._run_check, self.config.main.daemon.max_concurrent_checks,
+                                   self.config.main.daemon.tick_s,
+                                   self._metrics.scheduler_lag.observe)
+        self._scheduler = scheduler
+        scheduler.set_plans(self._plans())
+        writer_stop = asyncio.Event()
+        tasks.append(asyncio.create_task(self._writer.run(writer_stop), name="store writer"))
+        tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
+        tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
+        if self._notifier.watchdog_interval_s:
+            tasks.append(asyncio.create_task(
+                self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))
+        scheduler.start()
+        self._notifier.ready(self._status())
+        log.info("bridge running: %s", self._status())
+
+        await self._stop.wait()
+        log.info("stopping: no new checks; finishing in-flight work")
+        self._notifier.stopping()
+        deadline_s = self.config.main.daemon.shutdown_timeout_s
+        await scheduler.stop(grace_s=min(5.0, deadline_s / 4))
+        writer_stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        flushed = await self._final_flush(deadline_s / 2)
+        await runner.cleanup()
+        self._writer.close()
+        self._readers.shutdown(wait=False)
+        db.dispose()
+        log.info("stopped%s", "" if flushed else " with unwritten decisions (store unavailable)")
+        return 0 if flushed else 1
+
+    async def _final_flush(self, deadline_s: float) -> bool:
+        assert self._writer is not None
+        end = time.monotonic() + deadline_s
+        while True:
+            if await self._writer.flush():
+                return True
+            if time.monotonic() >= end:
+                log.error("store unavailable at shutdown; %d decisions not written",
+                          self._writer.pending)
+                return False
+            await asyncio.sleep(0.5)
+
+
+def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> int:
+    """Load the config and run the daemon; print config errors and exit 1 if invalid."""
+    try:
+        config = load_config(config_path, create_secrets=True)
+    except ConfigErrors as exc:
+        for err in exc.errors:
+            log.error("%s", err)
+        return 1
+    daemon = Daemon(config, db_url=db_url, listen=listen)
+    return asyncio.run(daemon.run())

@@ -1,0 +1,86 @@
+"""Engines and migrations. SQLite by default (WAL, BEGIN IMMEDIATE), or PostgreSQL.
+
+Two engines: the writer's, whose transactions start with BEGIN IMMEDIATE on SQLite
+(a deferred BEGIN that later upgrades to a write fails at once with "database is
+locked" when a reader's snapshot is older; IMMEDIATE takes the lock up front and
+waits `busy_timeout` for it), and a reader engine with plain BEGIN for the API and
+CLI, which under WAL never blocks the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_BUSY_TIMEOUT_MS = 30_000
+_MIGRATION_LOCK_ID = 0x6272696467  # "bridg": serialises migrations across instances
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000},
+                           poolclass=NullPool if ":memory:" not in url else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engines of one store URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer = _sqlite_engine(url, immediate=True)
+            self.reader = _sqlite_engine(url, immediate=False)
+        else:
+            self.writer = create_engine(url, pool_pre_ping=True, pool_size=2)
+            self.reader = create_engine(url, pool_pre_ping=True, pool_size=4)
+
+    def describe(self) -> str:
+        """The URL without its password, for logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def migrate(self) -> None:
+        """Apply Alembic migrations up to head."""
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.writer.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"),
+                                   {"id": _MIGRATION_LOCK_ID})
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.writer.dispose()
+        self.reader.dispose()

@@ -1,0 +1,154 @@
+"""The tables. State is kept apart from history, tickets apart from what we told whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from bridge.config.model import Priority
+from bridge.core.state import Reason, StateType, Status
+from bridge.store.types import UTCDateTime
+
+
+def _enum(enum: type[StrEnum], name: str) -> SAEnum:
+    return SAEnum(enum, name=name, native_enum=False, length=32,
+                  values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class IncidentStatus(StrEnum):
+    """Where a ticket is in its life."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Actor(StrEnum):
+    """Who did something to a ticket."""
+
+    SYSTEM = "system"
+    OPERATOR = "operator"
+    CUSTOMER = "customer"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of one outgoing message."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class CheckStateRow(SQLModel, table=True):
+    """The current state of each check; one row per device and probe."""
+
+    __tablename__ = "check_state"
+
+    device: str = Field(primary_key=True, max_length=64)
+    probe: str = Field(primary_key=True, max_length=64)
+    status: Status = Field(sa_column=Column(_enum(Status, "status"), nullable=False))
+    state_type: StateType = Field(sa_column=Column(_enum(StateType, "state_type"), nullable=False))
+    attempts: int = 0
+    since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    hard_status: Status = Field(sa_column=Column(_enum(Status, "hard_status"), nullable=False))
+    hard_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    last_ok: bool | None = None
+    last_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    last_output: str = Field(default="", max_length=500)
+    last_rtt_s: float | None = None
+    last_loss_ratio: float | None = None
+
+
+class StateChange(SQLModel, table=True):
+    """A hard state change of a check: the history availability is computed from."""
+
+    __tablename__ = "state_change"
+    __table_args__ = (Index("ix_state_change_check_at", "device", "probe", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer: str = Field(max_length=64, index=True)
+    device: str = Field(max_length=64)
+    probe: str = Field(max_length=64)
+    old_status: Status = Field(sa_column=Column(_enum(Status, "old_status"), nullable=False))
+    new_status: Status = Field(sa_column=Column(_enum(Status, "new_status"), nullable=False))
+    at: datetime = Field(sa_column=_utc(index=True))
+    reason: Reason = Field(sa_column=Column(_enum(Reason, "reason"), nullable=False))
+    output: str = Field(default="", max_length=500)
+
+
+class IncidentCounter(SQLModel, table=True):
+    """The last ticket number handed out per year, for IDs like INC-2026-000042."""
+
+    __tablename__ = "incident_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_number: int = 0
+
+
+class Incident(SQLModel, table=True):
+    """A ticket. `open_key` holds the problem key while the problem is active.
+
+    The unique constraint on `open_key` is what guarantees one active ticket per
+    problem across restarts and instances; NULLs (resolved tickets) do not collide.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (UniqueConstraint("open_key", name="uq_incident_open_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True)
+    problem_key: str = Field(max_length=200, index=True)
+    open_key: str | None = Field(default=None, max_length=200)
+    customer: str = Field(max_length=64, index=True)
+    device: str | None = Field(default=None, max_length=64)
+    probe: str | None = Field(default=None, max_length=64)
+    status: IncidentStatus = Field(
+        sa_column=Column(_enum(IncidentStatus, "incident_status"), nullable=False, index=True))
+    priority: Priority = Field(sa_column=Column(_enum(Priority, "priority"), nullable=False))
+    tier: int = 1
+    rule: str = Field(default="", max_length=64)
+    summary: str = Field(default="", max_length=500)
+    started_at: datetime = Field(sa_column=_utc())
+    opened_at: datetime = Field(sa_column=_utc(index=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class IncidentEvent(SQLModel, table=True):
+    """One entry on a ticket's timeline."""
+
+    __tablename__ = "incident_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at: datetime = Field(sa_column=_utc())
+    actor: Actor = Field(sa_column=Column(_enum(Actor, "actor"), nullable=False))
+    kind: str = Field(max_length=32)
+    message: str = Field(default="", max_length=2000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change causing it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    channel: str = Field(max_length=64)
+    recipient: str = Field(max_length=320)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    subject: str = Field(default="", max_length=500)
+    body: str = ""
+    status: OutboxStatus = Field(
+        sa_column=Column(_enum(OutboxStatus, "outbox_status"), nullable=False, index=True))
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=_utc())
+    next_attempt_at: datetime = Field(sa_column=_utc(index=True))
+    last_error: str = Field(default="", max_length=1000)

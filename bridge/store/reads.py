@@ -1,0 +1,143 @@
+"""Read queries for the daemon's start-up, the API and the CLI. Never write."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func
+from sqlmodel import Session, col, select
+
+from bridge.core.availability import Change
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState
+from bridge.store.models import (
+    CheckStateRow,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    StateChange,
+)
+
+
+def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
+    """The saved state of every check, so a restart resumes attempts and open problems."""
+    states = {}
+    with Session(engine) as session:
+        for row in session.exec(select(CheckStateRow)):
+            last = None
+            if row.last_at is not None and row.last_ok is not None:
+                last = ProbeResult(row.last_ok, row.last_at, 0.0, row.last_output,
+                                   rtt_avg_s=row.last_rtt_s, loss_ratio=row.last_loss_ratio)
+            states[CheckKey(row.device, row.probe)] = CheckState(
+                row.status, row.state_type, row.attempts, row.since, row.hard_status,
+                row.hard_since, last)
+    return states
+
+
+def load_changes(engine: Engine, since: datetime) -> dict[CheckKey, list[Change]]:
+    """Hard state changes since `since`, plus the last one before it (the starting status)."""
+    history: dict[CheckKey, list[Change]] = defaultdict(list)
+    with Session(engine) as session:
+        before = (
+            select(StateChange.device, StateChange.probe, func.max(StateChange.at).label("at"))
+            .where(col(StateChange.at) < since)
+            .group_by(col(StateChange.device), col(StateChange.probe))
+            .subquery()
+        )
+        opening = select(StateChange).join(before, and_(
+            col(StateChange.device) == before.c.device,
+            col(StateChange.probe) == before.c.probe,
+            col(StateChange.at) == before.c.at,
+        ))
+        recent = select(StateChange).where(col(StateChange.at) >= since)
+        rows = [*session.exec(opening), *session.exec(recent)]
+    for row in sorted(rows, key=lambda r: (r.at, r.id or 0)):
+        history[CheckKey(row.device, row.probe)].append((row.at, row.new_status))
+    return dict(history)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What a list request may narrow by."""
+
+    customer: str | None = None
+    status: IncidentStatus | None = None
+    device: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def incident_dict(incident: Incident) -> dict[str, Any]:
+    """The public JSON shape of a ticket (without its timeline)."""
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": incident.ref,
+        "status": incident.status.value,
+        "priority": incident.priority.value,
+        "tier": incident.tier,
+        "customer": incident.customer,
+        "device": incident.device,
+        "probe": incident.probe,
+        "rule": incident.rule,
+        "summary": incident.summary,
+        "started_at": iso(incident.started_at),
+        "opened_at": iso(incident.opened_at),
+        "resolved_at": iso(incident.resolved_at),
+        "updated_at": iso(incident.updated_at),
+    }
+
+
+def list_incidents(engine: Engine, flt: IncidentFilter) -> tuple[list[dict[str, Any]], int]:
+    """A page of tickets, newest first, and the total that match."""
+    conditions = []
+    if flt.customer is not None:
+        conditions.append(col(Incident.customer) == flt.customer)
+    if flt.status is not None:
+        conditions.append(col(Incident.status) == flt.status)
+    if flt.device is not None:
+        conditions.append(col(Incident.device) == flt.device)
+    with Session(engine) as session:
+        total = session.exec(select(func.count()).select_from(Incident).where(*conditions)).one()
+        rows = session.exec(
+            select(Incident).where(*conditions)
+            .order_by(col(Incident.opened_at).desc(), col(Incident.id).desc())
+            .limit(flt.limit).offset(flt.offset)
+        ).all()
+        return [incident_dict(r) for r in rows], total
+
+
+def get_incident(engine: Engine, ref: str, customer: str | None = None) -> dict[str, Any] | None:
+    """One ticket with its timeline; None if absent or not the given customer's."""
+    with Session(engine) as session:
+        query = select(Incident).where(Incident.ref == ref)
+        if customer is not None:
+            query = query.where(Incident.customer == customer)
+        incident = session.exec(query).first()
+        if incident is None:
+            return None
+        events = session.exec(
+            select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+            .order_by(col(IncidentEvent.at), col(IncidentEvent.id))
+        ).all()
+        result = incident_dict(incident)
+        result["timeline"] = [
+            {"at": e.at.isoformat(), "actor": e.actor.value, "kind": e.kind, "message": e.message}
+            for e in events
+        ]
+        return result
+
+
+def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
+    """Open tickets by (customer, priority, tier)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Incident.customer, Incident.priority, Incident.tier, func.count())
+            .where(Incident.status == IncidentStatus.OPEN)
+            .group_by(col(Incident.customer), col(Incident.priority), col(Incident.tier))
+        ).all()
+    return {(c, p.value, t): n for c, p, t, n in rows}

@@ -1,0 +1,102 @@
+"""The one writer: batches decisions and commits them off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from bridge.core.decisions import Decision
+from bridge.store.db import Database
+from bridge.store.writes import Outcome, apply_batch
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 30.0
+
+
+class BatchWriter:
+    """Collects decisions from the loop and commits them in batches in one thread.
+
+    Nothing is dropped: a failed batch stays queued, in order, and is retried with
+    backoff; `flush()` at shutdown writes what is left.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        id_prefix: str,
+        interval_s: float,
+        max_items: int,
+        on_outcomes: Callable[[list[Outcome]], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = db
+        self.id_prefix = id_prefix
+        self._interval_s = interval_s
+        self._max_items = max_items
+        self._on_outcomes = on_outcomes
+        self._clock = clock
+        self._pending: list[Decision] = []
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._lock = asyncio.Lock()
+        self.batches_total = 0
+        self.failures_total = 0
+        self.last_batch_seconds = 0.0
+        self.healthy = True
+
+    @property
+    def pending(self) -> int:
+        """Decisions waiting to be written."""
+        return len(self._pending)
+
+    def submit(self, decisions: list[Decision]) -> None:
+        """Queue decisions; cheap, called from the event loop."""
+        self._pending.extend(decisions)
+        if len(self._pending) >= self._max_items:
+            self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Write batches until `stop` is set; the caller flushes afterwards."""
+        backoff_s = self._interval_s
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            ok = await self.flush()
+            backoff_s = self._interval_s if ok else min(backoff_s * 2, _MAX_BACKOFF_S)
+
+    async def flush(self) -> bool:
+        """Write everything pending now. False (and everything kept) if the store failed."""
+        async with self._lock:
+            if not self._pending:
+                return True
+            batch, self._pending = self._pending, []
+            t0 = time.perf_counter()
+            loop = asyncio.get_running_loop()
+            try:
+                outcomes = await loop.run_in_executor(
+                    self._executor, apply_batch, self._db.writer, batch, self.id_prefix,
+                    self._clock())
+            except Exception as exc:
+                self._pending[:0] = batch  # keep order: the failed batch goes first
+                self.failures_total += 1
+                self.healthy = False
+                log.error("store write failed, %d decisions kept for retry: %s",
+                          len(self._pending), exc)
+                return False
+            self.batches_total += 1
+            self.last_batch_seconds = time.perf_counter() - t0
+            self.healthy = True
+        self._on_outcomes(outcomes)
+        return True
+
+    def close(self) -> None:
+        """Stop the writer thread (after the final flush)."""
+        self._executor.shutdown(wait=True)

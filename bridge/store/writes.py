@@ -1,0 +1,162 @@
+"""One transaction per batch: check states, history rows and ticket changes together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bridge.core.decisions import (
+    Decision,
+    OpenIncident,
+    RecordChange,
+    ResolveIncident,
+    SaveState,
+)
+from bridge.store.models import (
+    Actor,
+    CheckStateRow,
+    Incident,
+    IncidentCounter,
+    IncidentEvent,
+    IncidentStatus,
+    StateChange,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch did to a ticket, for logs and metrics."""
+
+    action: str  # "opened", "resolved" or "already_open"
+    ref: str
+    problem_key: str
+    customer: str
+
+
+def _insert(engine_name: str) -> Any:
+    return postgresql.insert if engine_name == "postgresql" else sqlite.insert
+
+
+def _state_row(decision: SaveState) -> dict[str, Any]:
+    state, last = decision.state, decision.state.last
+    return {
+        "device": decision.key.device,
+        "probe": decision.key.probe,
+        "status": state.status,
+        "state_type": state.state_type,
+        "attempts": state.attempts,
+        "since": state.since,
+        "hard_status": state.hard_status,
+        "hard_since": state.hard_since,
+        "last_ok": last.ok if last else None,
+        "last_at": last.at if last else None,
+        "last_output": (last.output if last else "")[:500],
+        "last_rtt_s": last.rtt_avg_s if last else None,
+        "last_loss_ratio": last.loss_ratio if last else None,
+    }
+
+
+def _save_states(session: Session, dialect: str, decisions: list[SaveState]) -> None:
+    latest = {d.key: d for d in decisions}  # several results per check in one batch: last wins
+    if not latest:
+        return
+    rows = [_state_row(d) for d in latest.values()]
+    stmt = _insert(dialect)(CheckStateRow)
+    columns = {c: stmt.excluded[c] for c in rows[0] if c not in ("device", "probe")}
+    session.execute(stmt.on_conflict_do_update(index_elements=["device", "probe"], set_=columns),
+                    rows)
+
+
+def _next_ref(session: Session, dialect: str, prefix: str, now: datetime) -> str:
+    stmt = _insert(dialect)(IncidentCounter).values(year=now.year, last_number=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["year"], set_={"last_number": IncidentCounter.last_number + 1}
+    ).returning(IncidentCounter.last_number)
+    number = session.execute(stmt).scalar_one()
+    return f"{prefix}-{now.year}-{number:06d}"
+
+
+def _active(session: Session, problem_key: str) -> Incident | None:
+    return session.exec(select(Incident).where(Incident.open_key == problem_key)).first()
+
+
+def _open(
+    session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime
+) -> Outcome:
+    existing = _active(session, d.problem_key)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                ref = _next_ref(session, dialect, prefix, now)
+                incident = Incident(
+                    ref=ref, problem_key=d.problem_key, open_key=d.problem_key,
+                    customer=d.customer, device=d.key.device, probe=d.key.probe,
+                    status=IncidentStatus.OPEN, priority=d.priority, rule=d.rule,
+                    summary=d.summary[:500], started_at=d.started_at, opened_at=now,
+                    updated_at=now,
+                )
+                session.add(incident)
+                session.flush()
+                assert incident.id is not None
+                session.add(IncidentEvent(
+                    incident_id=incident.id, at=now, actor=Actor.SYSTEM, kind="opened",
+                    message=f"{d.summary} (failing since {d.started_at.isoformat()}, "
+                            f"rule {d.rule}, priority {d.priority})",
+                ))
+            return Outcome("opened", ref, d.problem_key, d.customer)
+        except IntegrityError:
+            # Another instance opened it between our SELECT and INSERT.
+            existing = _active(session, d.problem_key)
+            if existing is None:
+                raise
+    assert existing.id is not None
+    session.add(IncidentEvent(incident_id=existing.id, at=now, actor=Actor.SYSTEM,
+                              kind="still_down", message=d.summary))
+    return Outcome("already_open", existing.ref, d.problem_key, d.customer)
+
+
+def _resolve(session: Session, d: ResolveIncident, now: datetime) -> Outcome | None:
+    incident = _active(session, d.problem_key)
+    if incident is None:
+        return None
+    assert incident.id is not None
+    session.execute(update(Incident).where(col(Incident.id) == incident.id).values(
+        status=IncidentStatus.RESOLVED, resolved_at=d.at, open_key=None, updated_at=now))
+    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
+                              kind="resolved", message=f"{d.summary} (recovered at "
+                                                       f"{d.at.isoformat()})"))
+    return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
+
+
+def apply_batch(
+    engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime
+) -> list[Outcome]:
+    """Write a batch of decisions in one transaction; all or nothing."""
+    outcomes: list[Outcome] = []
+    dialect = engine.dialect.name
+    with Session(engine) as session, session.begin():
+        _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
+        for d in decisions:
+            if isinstance(d, RecordChange):
+                session.add(StateChange(
+                    customer=d.customer, device=d.key.device, probe=d.key.probe,
+                    old_status=d.old, new_status=d.new, at=d.at, reason=d.reason,
+                    output=d.output[:500],
+                ))
+            elif isinstance(d, OpenIncident):
+                outcomes.append(_open(session, dialect, d, id_prefix, now))
+            elif isinstance(d, ResolveIncident):
+                outcome = _resolve(session, d, now)
+                if outcome is not None:
+                    outcomes.append(outcome)
+    return outcomes
