@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bridge.config.model import ApiToken, Role
 
@@ -49,7 +50,7 @@ def error(status: int, message: str, **headers: str) -> web.Response:
 
 def auth_middleware(
     get_tokens: Callable[[], Sequence[ApiToken]], metrics_public: Callable[[], bool]
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """Reject every request but health (and metrics, if so configured) without a valid token."""
 
     @web.middleware

@@ -63,7 +63,8 @@ async def readyz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition."""
     body = await _service(request).render_metrics()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+    return web.Response(body=body, content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -142,119 +143,6 @@ async def devices_list(request: web.Request) -> web.Response:
         devices.append({"id": device_id, "customer": device.customer, "address": device.address,
                         "tags": device.tags, "parents": device.parents, "checks": checks})
     return web.json_response({"devices": devices})
-
-
-async def reload(self) -> ReloadResult: ...
-
-
-SERVICE = web.AppKey("service", Service)
-
-
-def _service(request: web.Request) -> Service:
-    return request.app[SERVICE]
-
-
-async def healthz(_request: web.Request) -> web.Response:
-    """Liveness: the process answers."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the store is reachable and writes succeed."""
-    problems = _service(request).readiness()
-    if problems:
-        return web.json_response({"status": "not ready", "problems": problems}, status=503)
-    return web.json_response({"status": "ready"})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
-    body = await _service(request).render_metrics()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-
-
-def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise web.HTTPBadRequest(
-            text=f'{{"error": "{name} must be an integer from {low} to {high}"}}',
-            content_type="application/json")
-    return int(raw)
-
-
-async def incidents_list(request: web.Request) -> web.Response:
-    """GET /api/v1/incidents?status=&customer=&device=&limit=&offset="""
-    caller = caller_of(request)
-    query = request.query
-    unknown = set(query) - {"status", "customer", "device", "limit", "offset"}
-    if unknown:
-        return error(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    status = query.get("status")
-    if status is not None and status not in {s.value for s in IncidentStatus}:
-        allowed = ", ".join(s.value for s in IncidentStatus)
-        return error(400, f"status must be one of: {allowed}")
-    customer = query.get("customer")
-    if caller.role == Role.CUSTOMER:
-        if customer is not None and customer != caller.customer:
-            return error(404, f"no customer {customer!r}")
-        customer = caller.customer
-    flt = IncidentFilter(
-        customer=customer,
-        status=IncidentStatus(status) if status else None,
-        device=query.get("device"),
-        limit=_int_param(request, "limit", 100, 1, MAX_PAGE),
-        offset=_int_param(request, "offset", 0, 0, 10**9),
-    )
-    items, total = await _service(request).read(lambda e: list_incidents(e, flt))
-    return web.json_response(
-        {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
-
-
-async def incident_show(request: web.Request) -> web.Response:
-    """GET /api/v1/incidents/{id}, with its timeline."""
-    caller = caller_of(request)
-    ref = request.match_info["id"]
-    scope = None if caller.role == Role.OPERATOR else caller.customer
-    incident = await _service(request).read(lambda e: get_incident(e, ref, scope))
-    if incident is None:
-        return error(404, f"no incident {ref!r}")
-    return web.json_response(incident)
-
-
-async def devices_list(request: web.Request) -> web.Response:
-    """GET /api/v1/devices: every device the caller may see, with its checks' state."""
-    caller = caller_of(request)
-    snap = _service(request).snapshot()
-    devices: list[dict[str, Any]] = []
-    for device_id, device in snap.config.devices.items():
-        if not caller.sees(device.customer):
-            continue
-        checks = []
-        for probe in device.probes:
-            state = snap.states.get(CheckKey(device_id, probe))
-            if state is None:
-                continue
-            checks.append({
-                "probe": probe,
-                "status": state.status.value,
-                "state_type": state.state_type.value,
-                "attempts": state.attempts,
-                "hard_status": state.hard_status.value,
-                "since": state.hard_since.isoformat() if state.hard_since else None,
-                "last_check_at": state.last.at.isoformat() if state.last else None,
-                "output": state.last.output if state.last else "",
-            })
-        devices.append({"id": device_id, "customer": device.customer, "address": device.address,
-                        "tags": device.tags, "parents": device.parents, "checks": checks})
-    return web.json_response({"devices": devices})
-
-
-def _key(device: str, probe: str) -> Any:
-    from bridge.core.state import CheckKey
-
-    return CheckKey(device, probe)
 
 
 async def reload(request: web.Request) -> web.Response:

@@ -28,6 +28,7 @@ _EXPECTED = {
     "bool_parsing": "true or false",
     "string_type": "a string",
     "list_type": "an array",
+    "tuple_type": "an array",
     "dict_type": "a table",
     "model_type": "a table",
     "model_attributes_type": "a table",
@@ -61,6 +62,8 @@ def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseM
         origin = typing.get_origin(current)
         if origin in (dict, list):
             current = typing.get_args(current)[-1]
+        elif origin is tuple:
+            current = typing.get_args(current)[0]
         elif isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
@@ -74,11 +77,19 @@ def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseM
     return None
 
 
+def _shown(item: ErrorDetails) -> str:
+    """The offending value as the operator wrote it; a secret's stays hidden."""
+    if "secret" in item["loc"]:
+        return "(value hidden)"
+    return repr(item.get("input"))
+
+
 def explain(schema: type[BaseModel], item: ErrorDetails) -> str:
     """One sentence for one pydantic error, naming what is expected."""
     kind = item["type"]
     ctx = item.get("ctx") or {}
     value = item.get("input")
+    shown = _shown(item)
     if kind == "extra_forbidden":
         model = _model_at(schema, tuple(item["loc"][:-1]))
         allowed = ", ".join(model.model_fields) if model else ""
@@ -86,23 +97,27 @@ def explain(schema: type[BaseModel], item: ErrorDetails) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_toml_type(value)} {value!r}"
+        return f"expected {_EXPECTED[kind]}, got {_toml_type(value)} {shown}"
     if kind == "enum":
-        return f"expected one of {ctx.get('expected')}, got {value!r}"
+        return f"expected one of {ctx.get('expected')}, got {shown}"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _NAME_PATTERN:
             return (
                 f"expected a name of letters, digits, '.', '_' or '-' "
-                f"(starting with a letter or digit), got {value!r}"
+                f"(starting with a letter or digit), got {shown}"
             )
-        return f"expected a value matching {ctx.get('pattern')}, got {value!r}"
+        return f"expected a value matching {ctx.get('pattern')}, got {shown}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
               "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values()))
-        return f"must be {op} {bound}, got {value!r}"
+        return f"must be {op} {bound}, got {shown}"
     if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s)"
+        if ctx.get("min_length") == 1:
+            return "must not be empty"
+        return f"must have at least {ctx.get('min_length')} items"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
     if kind in ("string_too_short", "string_too_long"):
         return item["msg"].replace("String", "value")
     if kind == "value_error":

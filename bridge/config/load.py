@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bridge.config.errors import ConfigError, ConfigErrors, format_key
+from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.explain import explain
 from bridge.config.model import (
     ApiToken,
@@ -21,22 +20,11 @@ from bridge.config.model import (
     RuleFile,
 )
 from bridge.config.secrets import SecretRefError, create_secret_file, resolve_ref
-from bridge.config.toml_lines import KeyPath, key_lines, line_of
+from bridge.config.source import Source
+from bridge.config.toml_lines import KeyPath, key_lines
 from bridge.config.xref import check_references
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A parsed file: its display name and where each key is."""
-
-    name: str
-    lines: dict[KeyPath, int]
-
-    def error(self, path: KeyPath, message: str) -> ConfigError:
-        """An error located at `path` in this file."""
-        return ConfigError(self.name, line_of(self.lines, path), format_key(path), message)
 
 
 class Collector:
@@ -80,7 +68,7 @@ def _validate(
 
 def parse_listen(text: str) -> Listen | None:
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or not host:
         return None
     return Listen(host.strip("[]"), int(port))
 

@@ -6,23 +6,36 @@ so a Config, once built, never changes; reload builds a new one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from types import MappingProxyType
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Strict as StrictMode
 
 from bridge.config.secrets import Secret
 
+T = TypeVar("T")
+
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+# A TOML array, kept as a tuple so a loaded config cannot be changed in place.
+# Only the container is lax (it accepts the list tomllib returns); items stay strict.
+Array = Annotated[tuple[T, ...], StrictMode(False)]
+# A StrEnum member, written in TOML as its string value.
+Choice = Annotated[T, StrictMode(False)]
 
 
 class Strict(BaseModel):
-    """Base for every config table: unknown keys are errors, values immutable."""
+    """Base for every config table: unknown keys are errors, values immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict types: TOML has its own, so "10" is not a number and "yes" is not true.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Criticality(StrEnum):
@@ -81,10 +94,10 @@ class Device(Strict):
 
     customer: Name
     address: Annotated[str, Field(min_length=1)]
-    probes: Annotated[list[Name], Field(min_length=1)]
-    parents: list[Name] = []
-    tags: list[Name] = []
-    criticality: Criticality = Criticality.MEDIUM
+    probes: Annotated[Array[Name], Field(min_length=1)]
+    parents: Array[Name] = ()
+    tags: Array[Name] = ()
+    criticality: Choice[Criticality] = Criticality.MEDIUM
     description: str = ""
 
 
@@ -101,7 +114,7 @@ class InventoryFile(Strict):
 class Probe(Strict):
     """What to check, how often, and when a failing check becomes hard."""
 
-    kind: ProbeKind
+    kind: Choice[ProbeKind]
     interval_s: Annotated[float, Field(gt=0)] = 30.0
     timeout_s: Annotated[float, Field(gt=0)] = 2.0
     retry_interval_s: Annotated[float, Field(gt=0)] = 10.0
@@ -126,11 +139,11 @@ class ProbeFile(Strict):
 class Rule(Strict):
     """When a hard failure becomes a ticket, and at which priority. First match wins."""
 
-    probes: list[Name] = []
-    customers: list[Name] = []
-    tags: list[Name] = []
-    criticality: list[Criticality] = []
-    priority: Priority = Priority.P3
+    probes: Array[Name] = ()
+    customers: Array[Name] = ()
+    tags: Array[Name] = ()
+    criticality: Array[Choice[Criticality]] = ()
+    priority: Choice[Priority] = Priority.P3
     open_ticket: bool = True
 
 
@@ -161,9 +174,9 @@ class HttpSection(Strict):
 class PathsSection(Strict):
     """The drop-in folders, relative to bridge.toml."""
 
-    config: str = "config"
-    probes: str = "probes"
-    rules: str = "rules"
+    config: Annotated[str, Field(min_length=1)] = "config"
+    probes: Annotated[str, Field(min_length=1)] = "probes"
+    rules: Annotated[str, Field(min_length=1)] = "rules"
 
 
 class DaemonSection(Strict):
@@ -178,7 +191,7 @@ class TokenSection(Strict):
     """An API bearer token; the secret is an `env:NAME` or `file:PATH` reference."""
 
     name: Name
-    role: Role
+    role: Choice[Role]
     secret: str
     customer: Name | None = None
     create: bool = False
@@ -187,7 +200,7 @@ class TokenSection(Strict):
 class ApiSection(Strict):
     """API authentication."""
 
-    tokens: list[TokenSection] = []
+    tokens: Array[TokenSection] = ()
 
 
 class IncidentsSection(Strict):
@@ -240,9 +253,9 @@ class Config:
     storage_url: str
     listen: Listen
     main: MainFile
-    customers: dict[str, Customer] = field(default_factory=dict)
-    devices: dict[str, Device] = field(default_factory=dict)
-    probes: dict[str, Probe] = field(default_factory=dict)
+    customers: Mapping[str, Customer] = field(default_factory=lambda: MappingProxyType({}))
+    devices: Mapping[str, Device] = field(default_factory=lambda: MappingProxyType({}))
+    probes: Mapping[str, Probe] = field(default_factory=lambda: MappingProxyType({}))
     rules: tuple[tuple[str, Rule], ...] = ()
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()

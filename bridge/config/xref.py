@@ -15,18 +15,12 @@ from bridge.config.model import (
     RuleFile,
     TokenSection,
 )
+from bridge.config.source import Source
 
 if TYPE_CHECKING:
     from bridge.config.errors import ConfigError
-    from bridge.config.toml_lines import KeyPath
 
 T = TypeVar("T")
-
-
-class _Source(Protocol):
-    name: str
-
-    def error(self, path: KeyPath, message: str) -> ConfigError: ...
 
 
 class _Errors(Protocol):
@@ -45,11 +39,11 @@ class Merged:
 
 def _merge(
     section: str,
-    entries: list[tuple[dict[str, T], _Source]],
+    entries: list[tuple[dict[str, T], Source]],
     errors: _Errors,
-) -> tuple[dict[str, T], dict[str, _Source]]:
+) -> tuple[dict[str, T], dict[str, Source]]:
     merged: dict[str, T] = {}
-    origin: dict[str, _Source] = {}
+    origin: dict[str, Source] = {}
     for table, source in entries:
         for key, value in table.items():
             if key in origin:
@@ -65,7 +59,7 @@ def _merge(
 
 
 def _check_parent_cycles(
-    devices: dict[str, Device], origin: dict[str, _Source], errors: _Errors
+    devices: dict[str, Device], origin: dict[str, Source], errors: _Errors
 ) -> None:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
@@ -90,11 +84,11 @@ def _check_parent_cycles(
 
 
 def check_references(
-    inventory: list[tuple[InventoryFile, _Source]],
-    probe_files: list[tuple[ProbeFile, _Source]],
-    rule_files: list[tuple[RuleFile, _Source]],
+    inventory: list[tuple[InventoryFile, Source]],
+    probe_files: list[tuple[ProbeFile, Source]],
+    rule_files: list[tuple[RuleFile, Source]],
     tokens: list[TokenSection],
-    main_source: _Source,
+    main_source: Source,
     errors: _Errors,
 ) -> Merged:
     """Merge the folders; report duplicates and every dangling or cyclic reference."""
@@ -113,7 +107,8 @@ def check_references(
             errors.add(probe_origin[name].error(
                 ("probes", name, "count"),
                 f"{probe.count} packets {probe.packet_interval_s:g} s apart plus timeout_s take "
-                f"{probe.duration_budget_s():g} s, which must be < interval_s ({probe.interval_s:g})",
+                f"{probe.duration_budget_s():g} s, which must be < interval_s "
+                f"({probe.interval_s:g})",
             ))
         if probe.retry_interval_s > probe.interval_s:
             errors.add(probe_origin[name].error(
@@ -126,7 +121,8 @@ def check_references(
         if device.customer not in customers:
             errors.add(source.error(
                 ("devices", name, "customer"),
-                f"unknown customer {device.customer!r}; define it under [customers.{device.customer}]",
+                f"unknown customer {device.customer!r}; "
+                f"define it under [customers.{device.customer}]",
             ))
         for i, probe_name in enumerate(device.probes):
             if probe_name not in probes:

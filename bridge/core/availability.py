@@ -41,7 +41,7 @@ def availability_ratio(
 
 
 def combine_changes(histories: Sequence[Sequence[Change]]) -> list[Change]:
-    """Merge several checks' histories into one: down while any is down, up when all known are up."""
+    """Merge several checks' histories: down while any is down, up when all known are up."""
     if len(histories) == 1:
         return list(histories[0])
     events = sorted(

@@ -16,6 +16,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from bridge.aio import wait_or_timeout
 from bridge.api.routes import ReloadResult, build_app
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
@@ -98,7 +99,8 @@ class Daemon:
 
     async def render_metrics(self) -> bytes:
         """Render the exposition off the loop, from a snapshot taken on it."""
-        assert self._writer is not None and self._scheduler is not None
+        assert self._writer is not None
+        assert self._scheduler is not None
         snap = self.snapshot()
         extra = {
             "bridge_checks_configured": float(len(snap.states)),
@@ -146,7 +148,8 @@ class Daemon:
         if new.listen != self.config.listen:
             log.warning("http.listen changed; the new address takes effect at the next restart")
         self.config = new
-        assert self._monitor is not None and self._scheduler is not None
+        assert self._monitor is not None
+        assert self._scheduler is not None
         self._monitor.apply_config(new)
         self._scheduler.set_plans(self._plans())
 
@@ -189,18 +192,12 @@ class Daemon:
     async def _periodic_counts(self) -> None:
         while not self._stop.is_set():
             await self._refresh_counts()
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=_COUNTS_REFRESH_S)
-            except TimeoutError:
-                pass
+            await wait_or_timeout(self._stop, _COUNTS_REFRESH_S)
 
     async def _watchdog(self, interval_s: float) -> None:
         while not self._stop.is_set():
             self._notifier.watchdog()
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=interval_s)
-            except TimeoutError:
-                pass
+            await wait_or_timeout(self._stop, interval_s)
 
     async def _reload_on_signal(self) -> None:
         while True:

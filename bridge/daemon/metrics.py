@@ -146,4 +146,4 @@ class _Combined:
 def render(registry: CollectorRegistry, snapshot: Snapshot, extra: dict[str, float]) -> bytes:
     """The text exposition; call it off the event loop."""
     live = LiveCollector(snapshot, datetime.now(UTC), extra)
-    return generate_latest(_Combined([registry, live]))  # type: ignore[arg-type]
+    return generate_latest(_Combined([registry, live]))

@@ -140,4 +140,4 @@ def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
             .where(Incident.status == IncidentStatus.OPEN)
             .group_by(col(Incident.customer), col(Incident.priority), col(Incident.tier))
         ).all()
-    return {(c, p.value, t): n for c, p, t, n in rows}
+    return {(c, str(p), t): n for c, p, t, n in rows}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from bridge.aio import wait_or_timeout
 from bridge.core.decisions import Decision
 from bridge.store.db import Database
 from bridge.store.writes import Outcome, apply_batch
@@ -64,10 +65,7 @@ class BatchWriter:
         """Write batches until `stop` is set; the caller flushes afterwards."""
         backoff_s = self._interval_s
         while not stop.is_set():
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff_s)
-            except TimeoutError:
-                pass
+            await wait_or_timeout(self._wake, backoff_s)
             self._wake.clear()
             ok = await self.flush()
             backoff_s = self._interval_s if ok else min(backoff_s * 2, _MAX_BACKOFF_S)

@@ -1,0 +1,54 @@
+"""`python -m bench [NAME…] [--quick] [--json FILE]`: run benchmarks, print a table and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench import ping
+from bench.common import Benchmark, PeerMissingError, Row, format_table
+
+BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Run bridge's benchmarks side by side with peers.")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})")
+    parser.add_argument("--quick", action="store_true", help="a smaller workload")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows here")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks; exit 2 when a peer tool is missing."""
+    args = parse_args(argv)
+    rows: list[Row] = []
+    notes: list[str] = []
+    for name in args.names or list(BENCHMARKS):
+        try:
+            report = BENCHMARKS[name](quick=args.quick)
+        except PeerMissingError as exc:
+            print(f"bench {name}: {exc}", file=sys.stderr)
+            return 2
+        rows += report.rows
+        notes += [f"{name}: {note}" for note in report.notes]
+    print(format_table(rows))
+    print("\n".join(notes))
+    document = json.dumps([row.to_json() for row in rows], indent=2)
+    if args.json is not None:
+        args.json.write_text(document + "\n")
+    print(document)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""bridge's side of the ping benchmark, run in a child process so it is measured like fping.
+
+The parent sends the workload as JSON on stdin; the child pings through the daemon's own
+path (`run_probe` under a semaphore, all targets gathered) and prints one JSON tally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import children_cpu_s, self_cpu_s
+from bench.ping_work import PingTally, PingWork, require_loopback
+from bridge.config.model import Probe, ProbeKind
+from bridge.core.results import ProbeResult
+from bridge.probes.registry import Probers, run_probe
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MAX_DOWN_EXAMPLES = 3
+
+
+def ping_with_bridge(work: PingWork) -> PingTally:
+    """Run one round in a fresh child process; its whole CPU comes from RUSAGE_CHILDREN."""
+    cpu_before_s = children_cpu_s()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bridge_ping"],
+        input=json.dumps(asdict(work)), capture_output=True, text=True, cwd=REPO_ROOT,
+        check=False,
+    )
+    process_cpu_s = children_cpu_s() - cpu_before_s
+    if done.returncode != 0:
+        raise RuntimeError(f"bridge ping child failed ({done.returncode}):\n{done.stderr}")
+    fields = json.loads(done.stdout)
+    fields["process_cpu_s"] = process_cpu_s
+    fields["down_examples"] = tuple(fields["down_examples"])
+    return PingTally(**fields)
+
+
+async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
+    probe = Probe(kind=ProbeKind.ICMP, count=work.count, packet_interval_s=work.packet_interval_s,
+                  timeout_s=work.timeout_s, interval_s=60.0)
+    probers = Probers()
+    limit = asyncio.Semaphore(work.max_concurrent)
+
+    async def check(address: str) -> ProbeResult:
+        async with limit:
+            return await run_probe(probers, address, probe, datetime.now(UTC))
+
+    cpu_before_s, t0 = self_cpu_s(), time.perf_counter()
+    results = await asyncio.gather(*(check(address) for address in work.targets))
+    return results, self_cpu_s() - cpu_before_s, time.perf_counter() - t0
+
+
+def _tally(work: PingWork, results: list[ProbeResult], cpu_s: float, wall_s: float) -> PingTally:
+    replies, rtt_sum_ms = 0, 0.0
+    for result in results:
+        received = 0 if result.loss_ratio is None else round((1 - result.loss_ratio) * work.count)
+        replies += received
+        if result.rtt_avg_s is not None:
+            rtt_sum_ms += result.rtt_avg_s * 1000 * received
+    down = [f"{address}: {result.output}"
+            for address, result in zip(work.targets, results, strict=True) if not result.ok]
+    return PingTally(run_cpu_s=cpu_s, process_cpu_s=0.0, wall_s=wall_s,
+                     up=len(results) - len(down), replies=replies, rtt_sum_ms=rtt_sum_ms,
+                     down_examples=tuple(down[:MAX_DOWN_EXAMPLES]))
+
+
+def main() -> None:
+    """Child entry point: workload JSON on stdin, tally JSON on stdout."""
+    work = PingWork(**json.load(sys.stdin))
+    require_loopback(work.targets)
+    results, cpu_s, wall_s = asyncio.run(_run_round(work))
+    tally = asdict(_tally(work, results, cpu_s, wall_s))
+    del tally["process_cpu_s"]  # the parent measures that one
+    json.dump(tally, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

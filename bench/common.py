@@ -1,0 +1,82 @@
+"""What every benchmark shares: result rows, CPU accounting and the table printer."""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PeerMissingError(Exception):
+    """The established tool a benchmark compares against is not installed."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured quantity for bridge and its peer; lower ratio is better for bridge."""
+
+    name: str
+    unit: str
+    bridge: float
+    peer: float
+    peer_name: str
+
+    @property
+    def ratio(self) -> float | None:
+        """bridge / peer, or None when the peer measured zero."""
+        return self.bridge / self.peer if self.peer else None
+
+    def to_json(self) -> dict[str, object]:
+        """The row as the JSON object `python -m bench` prints and writes."""
+        ratio = self.ratio
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "bridge": round(self.bridge, 6),
+            "peer": round(self.peer, 6),
+            "peer_name": self.peer_name,
+            "ratio": None if ratio is None else round(ratio, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one benchmark returns: its rows and anything a reader must not miss."""
+
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+
+class Benchmark(Protocol):
+    """A benchmark: runs both sides and reports; raises PeerMissingError if it cannot."""
+
+    def __call__(self, *, quick: bool) -> Report: ...
+
+
+def self_cpu_s() -> float:
+    """User + system CPU seconds this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu_s() -> float:
+    """User + system CPU seconds of this process's finished, waited-for children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A fixed-width table of rows, one line each."""
+    header = ("benchmark", "unit", "bridge", "peer", "ratio", "peer_name")
+    lines = [(r.name, r.unit, _cell(r.bridge), _cell(r.peer), _cell(r.ratio), r.peer_name)
+             for r in rows]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *lines]
+    )

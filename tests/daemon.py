@@ -1,0 +1,168 @@
+"""Run the real `bridge run` as a subprocess against a throw-away deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+PROBE = """
+[probes.ping]
+kind = "icmp"
+interval_s = {interval_s}
+timeout_s = 0.3
+count = 1
+retry_interval_s = 0.3
+max_attempts = {max_attempts}
+"""
+
+
+def write_deployment(
+    root: Path,
+    devices: dict[str, str],
+    *,
+    interval_s: float = 1.0,
+    max_attempts: int = 2,
+    customer_token: bool = False,
+) -> Path:
+    """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
+    for folder in ("config", "probes", "rules", "secrets"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    tokens = ('[[api.tokens]]\nname = "ops"\nrole = "operator"\n'
+              'secret = "file:secrets/ops.token"\ncreate = true\n')
+    if customer_token:
+        (root / "secrets" / "acme.token").write_text("acme-secret-token\n")
+        tokens += ('[[api.tokens]]\nname = "acme-portal"\nrole = "customer"\ncustomer = "acme"\n'
+                   'secret = "file:secrets/acme.token"\n')
+    (root / "bridge.toml").write_text(
+        '[storage]\nurl = "sqlite:///var/bridge.db"\nbatch_interval_s = 0.1\n\n'
+        '[http]\nlisten = "127.0.0.1:0"\n\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'
+        + tokens)
+    inventory = '[customers.acme]\nname = "Acme"\n\n[customers.other]\nname = "Other"\n'
+    for name, address in devices.items():
+        customer = "other" if name.startswith("other") else "acme"
+        inventory += (f'\n[devices.{name}]\ncustomer = "{customer}"\naddress = "{address}"\n'
+                      'probes = ["ping"]\n')
+    (root / "config" / "inventory.toml").write_text(inventory)
+    (root / "probes" / "ping.toml").write_text(
+        PROBE.format(interval_s=interval_s, max_attempts=max_attempts))
+    (root / "rules" / "default.toml").write_text('[rules.down]\npriority = "P2"\n')
+    return root / "bridge.toml"
+
+
+def wait_for(what: str, fn: Callable[[], T | None], timeout_s: float = 20.0) -> T:
+    """Poll `fn` until it returns something truthy; fail with `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class Bridge:
+    """A running `bridge run` process; optionally inside a named network namespace."""
+
+    def __init__(self, config: Path, netns: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.netns = netns
+        prefix: Sequence[str] = ("ip", "netns", "exec", netns) if netns else ()
+        self.proc = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "bridge", "run", "-c", str(config)],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        listening = wait_for("the daemon to listen", lambda: self._find(r"listening on (\S+)"))
+        self.url = f"http://{listening}"
+        self.token = (config.parent / "secrets" / "ops.token").read_text().strip()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def _find(self, pattern: str) -> str | None:
+        if self.proc.poll() is not None and not self._reader.is_alive():
+            self._close()
+            raise AssertionError("bridge exited early:\n" + "\n".join(self.lines))
+        for line in list(self.lines):
+            if m := re.search(pattern, line):
+                return m.group(1)
+        return None
+
+    def log(self) -> str:
+        """Everything the daemon logged so far."""
+        return "\n".join(self.lines)
+
+    def request(self, method: str, path: str, token: str | None = "ops") -> tuple[int, Any]:
+        """An HTTP request from the test's own network namespace."""
+        assert self.netns is None, "use cli() for a daemon inside a namespace"
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {self.token if token == 'ops' else token}"
+        req = urllib.request.Request(self.url + path, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                body = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        ctype = "json" if body[:1] in (b"{", b"[") else "text"
+        return status, json.loads(body) if ctype == "json" else body.decode()
+
+    def get(self, path: str, token: str | None = "ops") -> Any:
+        """GET that must succeed."""
+        status, body = self.request("GET", path, token)
+        assert status == 200, (status, body)
+        return body
+
+    def cli(self, *args: str) -> Any:
+        """Run `bridge incidents … --json` the way a user would, in the daemon's namespace."""
+        prefix: Sequence[str] = ("ip", "netns", "exec", self.netns) if self.netns else ()
+        out = subprocess.run(
+            [*prefix, sys.executable, "-m", "bridge", "incidents", "-c", str(self.config),
+             "--url", self.url, "--json", *args],
+            capture_output=True, text=True, check=True, timeout=30,
+        )
+        return json.loads(out.stdout)
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send a signal to the daemon."""
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout_s)
+        self._close()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(timeout=5)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()

@@ -1,0 +1,141 @@
+"""The daemon end to end on loopback: real ICMP, real SQLite, real HTTP, real signals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+from pathlib import Path
+
+from tests.daemon import Bridge, wait_for, write_deployment
+
+DEVICES = {"gw": "127.0.0.2", "sw": "127.0.0.3", "other-srv": "127.0.0.4"}
+
+
+def all_up(bridge: Bridge, count: int) -> bool:
+    devices = bridge.get("/api/v1/devices")["devices"]
+    states = [c["hard_status"] for d in devices for c in d["checks"]]
+    return len(states) == count and all(s == "up" for s in states)
+
+
+def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
+    bridge = Bridge(write_deployment(tmp_path, DEVICES, customer_token=True))
+    try:
+        wait_for("all devices up", lambda: all_up(bridge, 3))
+        metrics = bridge.get("/metrics", token=None)
+        for device, customer in (("gw", "acme"), ("sw", "acme"), ("other-srv", "other")):
+            labels = f'customer="{customer}",device="{device}"'
+            assert f'bridge_probe_success{{{labels},probe="ping"}} 1.0' in metrics
+            assert f'bridge_availability_ratio{{{labels},window="1h"}} 1.0' in metrics
+            assert f'bridge_probe_rtt_seconds{{{labels},probe="ping"}}' in metrics
+        assert "bridge_config_last_reload_successful 1.0" in metrics
+
+        assert bridge.request("GET", "/healthz", token=None)[0] == 200
+        assert bridge.request("GET", "/readyz", token=None)[0] == 200
+        status, body = bridge.request("GET", "/api/v1/incidents", token=None)
+        assert (status, body["error"]) == (401, "missing or invalid bearer token")
+        assert bridge.request("GET", "/api/v1/incidents", token="wrong")[0] == 401
+        assert bridge.get("/api/v1/incidents") == {"incidents": [], "total": 0, "limit": 100,
+                                                   "offset": 0}
+        status, body = bridge.request("GET", "/api/v1/incidents?limit=0")
+        assert status == 400
+        assert "limit" in body["error"]
+        status, body = bridge.request("GET", "/api/v1/incidents?state=open")
+        assert (status, body["error"]) == (400, "unknown query parameter(s): state")
+        assert bridge.request("GET", "/api/v1/incidents/INC-2026-999999")[0] == 404
+
+        # A customer token sees its own devices only; another customer is a 404.
+        acme = bridge.get("/api/v1/devices", token="acme-secret-token")["devices"]
+        assert sorted(d["id"] for d in acme) == ["gw", "sw"]
+        status, _ = bridge.request("GET", "/api/v1/incidents?customer=other",
+                                   token="acme-secret-token")
+        assert status == 404
+        status, _ = bridge.request("POST", "/-/reload", token="acme-secret-token")
+        assert status == 403
+        assert "acme-secret-token" not in bridge.log()
+        assert bridge.token not in bridge.log()
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_reload_with_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None:
+    config = write_deployment(tmp_path, DEVICES)
+    bridge = Bridge(config)
+    try:
+        wait_for("all devices up", lambda: all_up(bridge, 3))
+        before = {d["id"]: d["checks"][0]["since"] for d in bridge.get("/api/v1/devices")["devices"]}
+
+        probes = tmp_path / "probes" / "ping.toml"
+        good = probes.read_text()
+        probes.write_text(good.replace("timeout_s = 0.3", "timeout_s = 5"))
+        bridge.signal(signal.SIGHUP)
+        wait_for("the failed reload", lambda: "bridge_config_last_reload_successful 0.0"
+                 in bridge.get("/metrics", token=None))
+        assert "probes/ping.toml:5: probes.ping.timeout_s: must be < interval_s" in bridge.log()
+        status, body = bridge.request("POST", "/-/reload")
+        assert status == 400
+        assert body["errors"] == ["probes/ping.toml:5: probes.ping.timeout_s: must be < "
+                                  "interval_s (got 5 >= 1)"]
+        assert all_up(bridge, 3)  # still probing with the old config
+
+        probes.write_text(good)
+        inventory = tmp_path / "config" / "inventory.toml"
+        inventory.write_text(inventory.read_text()
+                             + '\n[devices.new]\ncustomer = "acme"\naddress = "127.0.0.5"\n'
+                               'probes = ["ping"]\n')
+        status, body = bridge.request("POST", "/-/reload")
+        assert (status, body) == (200, {"status": "reloaded"})
+        assert "bridge_config_last_reload_successful 1.0" in bridge.get("/metrics", token=None)
+        wait_for("the new device up", lambda: all_up(bridge, 4))
+        after = {d["id"]: d["checks"][0]["since"] for d in bridge.get("/api/v1/devices")["devices"]}
+        assert {k: after[k] for k in before} == before  # state of kept checks not reset
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_sigterm_during_work_exits_cleanly_and_keeps_every_result(tmp_path: Path) -> None:
+    devices = {f"d{i}": f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(300)}
+    config = write_deployment(tmp_path, devices, interval_s=0.5)
+    bridge = Bridge(config)
+    wait_for("every device checked", lambda: all_up(bridge, 300), timeout_s=30)
+    assert bridge.stop() == 0
+    assert "stopped" in bridge.lines[-1]
+    with sqlite3.connect(tmp_path / "var" / "bridge.db") as db:
+        rows = db.execute("SELECT count(*), min(hard_status), max(hard_status) FROM check_state "
+                          "WHERE last_at IS NOT NULL").fetchone()
+        changes = db.execute("SELECT count(*) FROM state_change").fetchone()[0]
+    assert rows == (300, "up", "up")
+    assert changes == 300  # one unknown -> up change per check
+
+
+def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
+    sock_path = tmp_path / "notify.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(sock_path))
+    server.settimeout(15)
+    try:
+        bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}),
+                        env={"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "400000"})
+        messages = [server.recv(4096).decode() for _ in range(3)]
+        assert messages[0].startswith("READY=1\nSTATUS=")
+        assert "WATCHDOG=1" in messages[1:]
+        assert bridge.stop() == 0
+        rest = []
+        while not any(m.startswith("STOPPING=1") for m in rest):
+            rest.append(server.recv(4096).decode())
+    finally:
+        server.close()
+
+
+def test_invalid_config_exits_1_with_the_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    (tmp_path / "config" / "inventory.toml").write_text(
+        '[devices.gw]\ncustomer = "nobody"\naddress = "127.0.0.2"\nprobes = ["ping"]\n')
+    out = subprocess.run([sys.executable, "-m", "bridge", "run", "-c", str(config)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert ("config/inventory.toml:2: devices.gw.customer: unknown customer 'nobody'"
+            in out.stderr)

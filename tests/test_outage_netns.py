@@ -1,0 +1,115 @@
+"""A real outage: ICMP to one device dropped by nftables inside a namespace the test creates.
+
+The daemon runs in its own network namespace (`ip netns add`), where 127.0.0.0/8 is
+that namespace's loopback; no packet leaves it. Needs root, iproute2 and nftables,
+which .ci/run installs.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.daemon import Bridge, wait_for, write_deployment
+
+DEVICES = {"gw": "127.0.0.2", "sw": "127.0.0.3", "ghost": "no-such-host.invalid"}
+
+
+class Namespace:
+    """A named network namespace with loopback up and an nftables table for faults."""
+
+    def __init__(self) -> None:
+        self.name = f"bridge-test-{uuid.uuid4().hex[:8]}"
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.run("ip", "link", "set", "lo", "up")
+        self.run("nft", "add table inet faults")
+        self.run("nft", "add chain inet faults out { type filter hook output priority 0 ; }")
+
+    def run(self, *argv: str) -> None:
+        """Run a command inside the namespace."""
+        subprocess.run(["ip", "netns", "exec", self.name, *argv], check=True)
+
+    def drop_icmp_to(self, address: str) -> None:
+        """Silently drop echo requests to `address`: the device looks dead."""
+        self.run("nft", f"add rule inet faults out ip daddr {address} icmp type echo-request drop")
+
+    def heal(self) -> None:
+        """Remove every fault."""
+        self.run("nft", "flush chain inet faults out")
+
+    def delete(self) -> None:
+        """Remove the namespace."""
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+@pytest.fixture
+def netns() -> Iterator[Namespace]:
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root to create a network namespace (CI runs as root)")
+    ns = Namespace()
+    try:
+        yield ns
+    finally:
+        ns.delete()
+
+
+def last_check_at(root: Path, device: str) -> datetime:
+    """When the daemon last stored a result for `device` (from its SQLite file)."""
+    with sqlite3.connect(root / "var" / "bridge.db") as db:
+        row = db.execute("SELECT last_at FROM check_state WHERE device = ?", (device,)).fetchone()
+    return datetime.fromisoformat(row[0]).replace(tzinfo=UTC) if row and row[0] else datetime.min.replace(tzinfo=UTC)
+
+
+def tickets(bridge: Bridge, status: str | None = None) -> list[dict[str, object]]:
+    args = ["list", "--status", status] if status else ["list"]
+    items: list[dict[str, object]] = bridge.cli(*args)["incidents"]
+    return items
+
+
+def test_outage_opens_one_ticket_survives_restarts_and_resolves(
+    tmp_path: Path, netns: Namespace
+) -> None:
+    config = write_deployment(tmp_path, DEVICES)
+    bridge = Bridge(config, netns=netns.name)
+    try:
+        wait_for("gw up", lambda: 'check gw/ping: first_up' in bridge.log())
+        # An unresolvable name is a failed check (and a ticket), not a crash.
+        [ghost] = wait_for("the ghost ticket", lambda: tickets(bridge, "open"))
+        assert ghost["device"] == "ghost"
+        assert "cannot resolve" in str(ghost["summary"])
+
+        netns.drop_icmp_to("127.0.0.3")
+        wait_for("the sw ticket", lambda: len(tickets(bridge, "open")) == 2)
+        [sw] = [t for t in tickets(bridge, "open") if t["device"] == "sw"]
+        assert sw["priority"] == "P2"
+        assert "no reply" in str(sw["summary"])
+
+        # Restart (graceful) and crash (kill -9) while it is still down: no second ticket.
+        assert bridge.stop() == 0
+        bridge = Bridge(config, netns=netns.name)
+        wait_for("a check after restart", lambda: "bridge running" in bridge.log())
+        bridge.kill()
+        restarted = datetime.now(UTC)
+        bridge = Bridge(config, netns=netns.name)
+        wait_for("sw checked again after the crash",
+                 lambda: last_check_at(tmp_path, "sw") > restarted)
+        open_now = tickets(bridge, "open")
+        assert sorted(str(t["id"]) for t in open_now) == sorted([str(ghost["id"]), str(sw["id"])])
+
+        netns.heal()
+        wait_for("sw resolved", lambda: [t["status"] for t in tickets(bridge)
+                                         if t["id"] == sw["id"]] == ["resolved"])
+        shown = bridge.cli("show", str(sw["id"]))
+        assert [e["kind"] for e in shown["timeline"]][0] == "opened"
+        assert [e["kind"] for e in shown["timeline"]][-1] == "resolved"
+        assert shown["resolved_at"] is not None
+        assert len(tickets(bridge)) == 2  # still exactly one ticket per problem
+    finally:
+        bridge.stop()

@@ -1,0 +1,248 @@
+"""The store on real SQLite and real PostgreSQL: tickets, history, state, migrations."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from bridge.config.model import Priority
+from bridge.core.decisions import OpenIncident, RecordChange, ResolveIncident, SaveState
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
+from bridge.store import Database
+from bridge.store.models import IncidentStatus
+from bridge.store.reads import (
+    IncidentFilter,
+    get_incident,
+    list_incidents,
+    load_changes,
+    load_states,
+    open_incident_counts,
+)
+from bridge.store.writes import apply_batch
+
+T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+KEY = CheckKey("sw-1", "ping")
+
+
+def opening(key: CheckKey = KEY, at: datetime = T0) -> OpenIncident:
+    return OpenIncident(f"check:{key}", key, "acme", Priority.P2, "device-down", at,
+                        f"{key.device} is down")
+
+
+def resolving(key: CheckKey = KEY, at: datetime = T0) -> ResolveIncident:
+    return ResolveIncident(f"check:{key}", at, f"{key.device} recovered")
+
+
+@pytest.fixture
+def db(store_url: str) -> Iterator[Database]:
+    database = Database(store_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+def test_migrations_create_exactly_the_models(db: Database) -> None:
+    db.migrate()  # a second run is a no-op
+    with db.writer.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_ticket_opens_with_a_human_id_and_resolves_with_a_timeline(db: Database) -> None:
+    [opened] = apply_batch(db.writer, [opening()], "INC", T0 + timedelta(seconds=5))
+    assert opened.action == "opened"
+    assert re.fullmatch(r"INC-2026-\d{6}", opened.ref)
+    assert opened.ref == "INC-2026-000001"
+
+    [resolved] = apply_batch(db.writer, [resolving(at=T0 + timedelta(minutes=3))], "INC",
+                             T0 + timedelta(minutes=3, seconds=1))
+    assert resolved == type(resolved)("resolved", opened.ref, opened.problem_key, "acme")
+
+    ticket = get_incident(db.reader, opened.ref)
+    assert ticket is not None
+    assert ticket["status"] == "resolved"
+    assert ticket["started_at"] == T0.isoformat()
+    assert ticket["resolved_at"] == (T0 + timedelta(minutes=3)).isoformat()
+    kinds = [(e["kind"], e["at"]) for e in ticket["timeline"]]
+    assert kinds == [("opened", (T0 + timedelta(seconds=5)).isoformat()),
+                     ("resolved", (T0 + timedelta(minutes=3, seconds=1)).isoformat())]
+
+
+def test_one_open_ticket_per_problem(db: Database) -> None:
+    first = apply_batch(db.writer, [opening()], "INC", T0)
+    again = apply_batch(db.writer, [opening(at=T0 + timedelta(minutes=1))], "INC", T0)
+    assert [o.action for o in first + again] == ["opened", "already_open"]
+    assert first[0].ref == again[0].ref
+    items, total = list_incidents(db.reader, IncidentFilter())
+    assert total == 1
+    assert items[0]["status"] == "open"
+
+
+def test_a_recurrence_after_resolution_is_a_new_ticket_with_the_next_number(db: Database) -> None:
+    apply_batch(db.writer, [opening(), resolving()], "INC", T0)
+    [second] = apply_batch(db.writer, [opening(at=T0 + timedelta(hours=1))], "INC", T0)
+    assert second.ref == "INC-2026-000002"
+    assert open_incident_counts(db.reader) == {("acme", "P2", 1): 1}
+
+
+def test_resolve_without_open_ticket_is_a_no_op(db: Database) -> None:
+    assert apply_batch(db.writer, [resolving()], "INC", T0) == []
+
+
+def test_ids_restart_each_year(db: Database) -> None:
+    apply_batch(db.writer, [opening()], "INC", T0)
+    [next_year] = apply_batch(db.writer, [opening(CheckKey("r-1", "ping"))], "INC",
+                              datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC))
+    assert next_year.ref == "INC-2027-000001"
+
+
+def test_check_state_survives_a_restart(store_url: str) -> None:
+    db = Database(store_url)
+    db.migrate()
+    last = ProbeResult(False, T0, 0.1, "no reply", loss_ratio=1.0)
+    state = CheckState(Status.DOWN, StateType.SOFT, 2, T0, Status.UP, T0 - timedelta(days=1), last)
+    apply_batch(db.writer, [SaveState(KEY, CheckState()), SaveState(KEY, state)], "INC", T0)
+    db.dispose()
+
+    reopened = Database(store_url)
+    loaded = load_states(reopened.reader)[KEY]
+    reopened.dispose()
+    assert (loaded.status, loaded.state_type, loaded.attempts) == (Status.DOWN, StateType.SOFT, 2)
+    assert loaded.hard_status == Status.UP
+    assert loaded.since == T0
+    assert loaded.last is not None
+    assert loaded.last.output == "no reply"
+
+
+def test_history_includes_the_status_at_the_window_start(db: Database) -> None:
+    changes = [
+        RecordChange(KEY, "acme", Status.UNKNOWN, Status.UP, T0 - timedelta(days=40), Reason.FIRST_UP, ""),
+        RecordChange(KEY, "acme", Status.UP, Status.DOWN, T0 - timedelta(days=35), Reason.HARD_DOWN, ""),
+        RecordChange(KEY, "acme", Status.DOWN, Status.UP, T0 - timedelta(days=1), Reason.RECOVERED, ""),
+    ]
+    apply_batch(db.writer, changes, "INC", T0)
+    history = load_changes(db.reader, T0 - timedelta(days=30))
+    assert history[KEY] == [(T0 - timedelta(days=35), Status.DOWN), (T0 - timedelta(days=1), Status.UP)]
+
+
+def test_concurrent_instances_never_open_two_tickets(store_url: str) -> None:
+    """Two writers (as two instances would) race to open the same problem."""
+    first = Database(store_url)
+    first.migrate()
+    first.dispose()
+    instances = [Database(store_url) for _ in range(4)]
+    barrier = threading.Barrier(len(instances))
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def race(db: Database) -> None:
+        try:
+            barrier.wait()
+            outcomes.extend(o.action for o in apply_batch(db.writer, [opening()], "INC", T0))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(db,)) for db in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(outcomes) == ["already_open"] * 3 + ["opened"]
+    _, total = list_incidents(instances[0].reader, IncidentFilter(status=IncidentStatus.OPEN))
+    for db in instances:
+        db.dispose()
+    assert total == 1
+
+
+def test_sqlite_writer_is_never_locked_out_by_readers(tmp_path: object) -> None:
+    """A reader holding a snapshot makes a deferred read-then-write fail; BEGIN IMMEDIATE waits."""
+    db = Database(f"sqlite:///{tmp_path}/bridge.db")
+    db.migrate()
+    apply_batch(db.writer, [opening()], "INC", T0)
+
+    # The hazard exists: a plain (deferred) transaction that read before another commit
+    # cannot upgrade to a write.
+    with db.reader.connect() as stale:
+        stale.execute(text("SELECT count(*) FROM incident")).scalar_one()
+        apply_batch(db.writer, [opening(CheckKey("other", "ping"))], "INC", T0)
+        with pytest.raises(OperationalError, match="locked"):
+            stale.execute(text("UPDATE incident SET tier = 2"))
+
+    # The writer, meanwhile, keeps committing while readers read continuously.
+    stop = threading.Event()
+    reader_errors: list[BaseException] = []
+
+    def read_loop() -> None:
+        while not stop.is_set():
+            try:
+                list_incidents(db.reader, IncidentFilter())
+            except BaseException as exc:
+                reader_errors.append(exc)
+
+    readers = [threading.Thread(target=read_loop) for _ in range(3)]
+    for r in readers:
+        r.start()
+    try:
+        for i in range(60):
+            key = CheckKey(f"dev-{i}", "ping")
+            apply_batch(db.writer, [SaveState(key, CheckState()), opening(key)], "INC", T0)
+    finally:
+        stop.set()
+        for r in readers:
+            r.join()
+    assert reader_errors == []
+    assert list_incidents(db.reader, IncidentFilter())[1] == 62
+    db.dispose()
+
+
+def test_postgres_outage_keeps_decisions_until_it_returns(pg_url: str, pg_admin_url: str) -> None:
+    """While PostgreSQL refuses connections the writer keeps everything; then writes it once."""
+    import asyncio
+
+    from bridge.store.writer import BatchWriter
+
+    db = Database(pg_url)
+    db.migrate()
+    name = pg_url.rsplit("/", 1)[1]
+    seen: list[str] = []
+    writer = BatchWriter(db, "INC", 0.05, 100, lambda outs: seen.extend(o.ref for o in outs),
+                         clock=lambda: T0)
+
+    def set_allowed(allowed: bool) -> None:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            if not allowed:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s", (name,))
+
+    async def scenario() -> None:
+        set_allowed(False)
+        try:
+            writer.submit([opening(), SaveState(KEY, CheckState())])
+            assert await writer.flush() is False
+            assert writer.pending == 2
+            assert not writer.healthy
+            assert await writer.flush() is False  # still down: still kept, not duplicated
+            assert writer.pending == 2
+        finally:
+            set_allowed(True)
+        assert await writer.flush() is True
+        assert writer.pending == 0
+
+    asyncio.run(scenario())
+    writer.close()
+    assert seen == ["INC-2026-000001"]
+    assert list_incidents(db.reader, IncidentFilter())[1] == 1
+    db.dispose()
