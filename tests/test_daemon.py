@@ -63,7 +63,8 @@ def test_reload_with_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None
     bridge = Bridge(config)
     try:
         wait_for("all devices up", lambda: all_up(bridge, 3))
-        before = {d["id"]: d["checks"][0]["since"] for d in bridge.get("/api/v1/devices")["devices"]}
+        devices = bridge.get("/api/v1/devices")["devices"]
+        before = {d["id"]: d["checks"][0]["since"] for d in devices}
 
         probes = tmp_path / "probes" / "ping.toml"
         good = probes.read_text()
@@ -87,7 +88,8 @@ def test_reload_with_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None
         assert (status, body) == (200, {"status": "reloaded"})
         assert "bridge_config_last_reload_successful 1.0" in bridge.get("/metrics", token=None)
         wait_for("the new device up", lambda: all_up(bridge, 4))
-        after = {d["id"]: d["checks"][0]["since"] for d in bridge.get("/api/v1/devices")["devices"]}
+        devices = bridge.get("/api/v1/devices")["devices"]
+        after = {d["id"]: d["checks"][0]["since"] for d in devices}
         assert {k: after[k] for k in before} == before  # state of kept checks not reset
     finally:
         assert bridge.stop() == 0

@@ -64,7 +64,9 @@ def last_check_at(root: Path, device: str) -> datetime:
     """When the daemon last stored a result for `device` (from its SQLite file)."""
     with sqlite3.connect(root / "var" / "bridge.db") as db:
         row = db.execute("SELECT last_at FROM check_state WHERE device = ?", (device,)).fetchone()
-    return datetime.fromisoformat(row[0]).replace(tzinfo=UTC) if row and row[0] else datetime.min.replace(tzinfo=UTC)
+    if not row or not row[0]:
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime.fromisoformat(row[0]).replace(tzinfo=UTC)
 
 
 def tickets(bridge: Bridge, status: str | None = None) -> list[dict[str, object]]:
@@ -107,8 +109,8 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
         wait_for("sw resolved", lambda: [t["status"] for t in tickets(bridge)
                                          if t["id"] == sw["id"]] == ["resolved"])
         shown = bridge.cli("show", str(sw["id"]))
-        assert [e["kind"] for e in shown["timeline"]][0] == "opened"
-        assert [e["kind"] for e in shown["timeline"]][-1] == "resolved"
+        kinds = [e["kind"] for e in shown["timeline"]]
+        assert (kinds[0], kinds[-1]) == ("opened", "resolved")
         assert shown["resolved_at"] is not None
         assert len(tickets(bridge)) == 2  # still exactly one ticket per problem
     finally:

@@ -126,14 +126,18 @@ def test_check_state_survives_a_restart(store_url: str) -> None:
 
 
 def test_history_includes_the_status_at_the_window_start(db: Database) -> None:
+    def change(old: Status, new: Status, days_ago: int, reason: Reason) -> RecordChange:
+        return RecordChange(KEY, "acme", old, new, T0 - timedelta(days=days_ago), reason, "")
+
     changes = [
-        RecordChange(KEY, "acme", Status.UNKNOWN, Status.UP, T0 - timedelta(days=40), Reason.FIRST_UP, ""),
-        RecordChange(KEY, "acme", Status.UP, Status.DOWN, T0 - timedelta(days=35), Reason.HARD_DOWN, ""),
-        RecordChange(KEY, "acme", Status.DOWN, Status.UP, T0 - timedelta(days=1), Reason.RECOVERED, ""),
+        change(Status.UNKNOWN, Status.UP, 40, Reason.FIRST_UP),
+        change(Status.UP, Status.DOWN, 35, Reason.HARD_DOWN),
+        change(Status.DOWN, Status.UP, 1, Reason.RECOVERED),
     ]
     apply_batch(db.writer, changes, "INC", T0)
     history = load_changes(db.reader, T0 - timedelta(days=30))
-    assert history[KEY] == [(T0 - timedelta(days=35), Status.DOWN), (T0 - timedelta(days=1), Status.UP)]
+    assert history[KEY] == [(T0 - timedelta(days=35), Status.DOWN),
+                            (T0 - timedelta(days=1), Status.UP)]
 
 
 def test_concurrent_instances_never_open_two_tickets(store_url: str) -> None:

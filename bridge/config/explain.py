@@ -79,7 +79,7 @@ def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseM
 
 def _shown(item: ErrorDetails) -> str:
     """The offending value as the operator wrote it; a secret's stays hidden."""
-    if "secret" in item["loc"]:
+    if item["loc"][-1:] == ("secret",):
         return "(value hidden)"
     return repr(item.get("input"))
 

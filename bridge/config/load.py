@@ -2,73 +2,31 @@
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from bridge.config.errors import ConfigError, ConfigErrors
-from bridge.config.explain import explain
+from bridge.config.errors import ConfigErrors
+from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.model import (
     ApiToken,
     Config,
     InventoryFile,
     Listen,
     MainFile,
+    PathsSection,
     ProbeFile,
     RuleFile,
+    TokenSection,
 )
-from bridge.config.secrets import SecretRefError, create_secret_file, resolve_ref
+from bridge.config.secrets import Secret, SecretRefError, create_secret_file, resolve_ref
 from bridge.config.source import Source
-from bridge.config.toml_lines import KeyPath, key_lines
-from bridge.config.xref import check_references
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class Collector:
-    """Gathers errors from every stage so `bridge check` can print them all."""
-
-    def __init__(self) -> None:
-        self.errors: list[ConfigError] = []
-
-    def add(self, error: ConfigError) -> None:
-        """Record one error."""
-        self.errors.append(error)
-
-
-def _read(path: Path, name: str, errors: Collector) -> tuple[dict[str, Any], Source] | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        errors.add(ConfigError(name, 1, "", f"cannot read file: {exc.strerror}"))
-        return None
-    source = Source(name, key_lines(text))
-    try:
-        return tomllib.loads(text), source
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or 1
-        message = getattr(exc, "msg", str(exc))
-        errors.add(ConfigError(name, line, "", f"invalid TOML: {message}"))
-        return None
-
-
-def _validate(
-    schema: type[M], data: dict[str, Any], source: Source, errors: Collector
-) -> M | None:
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        for item in exc.errors():
-            path: KeyPath = tuple(item["loc"])
-            errors.add(source.error(path, explain(schema, item)))
-        return None
+from bridge.config.xref import check_references, check_tokens
 
 
 def parse_listen(text: str) -> Listen | None:
+    """Parse `HOST:PORT` (IPv6 hosts in brackets; port 0 binds a free port); None if invalid."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or not host:
+    if not sep or not port.isascii() or not port.isdigit() or int(port) > 65535 or not host:
         return None
     return Listen(host.strip("[]"), int(port))
 
@@ -83,45 +41,44 @@ def _sqlite_relative(url: str, base_dir: Path) -> str:
     return url
 
 
-def _load_tokens(
-    main: MainFile, source: Source, base_dir: Path, errors: Collector, create: bool
-) -> tuple[ApiToken, ...]:
-    tokens = []
-    for index, token in enumerate(main.api.tokens):
-        path: KeyPath = ("api", "tokens", index)
-        if token.role == "customer" and token.customer is None:
-            errors.add(source.error((*path, "customer"), "a customer token must name its customer"))
+def _resolve_secrets(
+    tokens: Sequence[TokenSection], source: Source, base_dir: Path, errors: Collector
+) -> list[Secret | None]:
+    """Each token's secret; None for a `create = true` file that does not exist yet."""
+    secrets: list[Secret | None] = []
+    for i, token in enumerate(tokens):
         try:
-            secret = resolve_ref(token.secret, base_dir, create=token.create)
-            if secret is None and create:
+            secrets.append(resolve_ref(token.secret, base_dir, create=token.create))
+        except SecretRefError as exc:
+            errors.add(source.error(("api", "tokens", i, "secret"), str(exc)))
+            secrets.append(None)
+    return secrets
+
+
+def _build_tokens(
+    tokens: Sequence[TokenSection], secrets: list[Secret | None], create: bool,
+    source: Source, base_dir: Path, errors: Collector,
+) -> tuple[ApiToken, ...]:
+    """Pair tokens with secrets, creating missing `create = true` files if asked.
+
+    Called only once everything else is valid, so a rejected config writes nothing.
+    Without `create`, a token whose file does not exist yet is left out.
+    """
+    built = []
+    for i, (token, secret) in enumerate(zip(tokens, secrets, strict=True)):
+        if secret is None and create:
+            try:
                 create_secret_file(token.secret, base_dir)
                 secret = resolve_ref(token.secret, base_dir)
-        except (SecretRefError, OSError) as exc:
-            errors.add(source.error((*path, "secret"), str(exc)))
-            continue
+            except OSError as exc:
+                errors.add(source.error(
+                    ("api", "tokens", i, "secret"),
+                    f"cannot create secret file {exc.filename}: {exc.strerror}",
+                ))
+                continue
         if secret is not None:
-            tokens.append(ApiToken(token.name, token.role, secret, token.customer))
-    return tuple(tokens)
-
-
-def _load_folder(
-    base_dir: Path, folder: str, schema: type[M], errors: Collector
-) -> list[tuple[M, Source]]:
-    directory = base_dir / folder
-    if not directory.is_dir():
-        errors.add(ConfigError(folder, 1, "", "folder does not exist"))
-        return []
-    loaded = []
-    for path in sorted(directory.glob("*.toml")):
-        name = str(path.relative_to(base_dir))
-        parsed = _read(path, name, errors)
-        if parsed is None:
-            continue
-        data, source = parsed
-        model = _validate(schema, data, source, errors)
-        if model is not None:
-            loaded.append((model, source))
-    return loaded
+            built.append(ApiToken(token.name, token.role, secret, token.customer))
+    return tuple(built)
 
 
 def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
@@ -133,29 +90,41 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     path = Path(path)
     base_dir = path.resolve().parent
     errors = Collector()
-    parsed = _read(path, str(path), errors)
+    parsed = read_toml(path, str(path), errors)
     if parsed is None:
         raise ConfigErrors(errors.errors)
     data, main_source = parsed
-    main = _validate(MainFile, data, main_source, errors)
+    paths = paths_of(data)
+    homes = homes_of(paths or PathsSection(), main_source.name)
+    main = validate(MainFile, data, main_source, errors, homes)
+    if paths is None:
+        raise ConfigErrors(errors.errors)
+
+    folders = Folders(base_dir, main_source, paths, errors)
+    inventory = folders.load("config", paths.config, InventoryFile)
+    probe_files = folders.load("probes", paths.probes, ProbeFile)
+    rule_files = folders.load("rules", paths.rules, RuleFile)
+    merged = check_references(
+        inventory, probe_files, rule_files, folders.unloaded, paths, errors
+    )
     if main is None:
         raise ConfigErrors(errors.errors)
 
     listen = parse_listen(main.http.listen)
     if listen is None:
-        errors.add(main_source.error(("http", "listen"), "expected HOST:PORT, e.g. 127.0.0.1:9410"))
-    tokens = _load_tokens(main, main_source, base_dir, errors, create_secrets)
-
-    inventory = _load_folder(base_dir, main.paths.config, InventoryFile, errors)
-    probe_files = _load_folder(base_dir, main.paths.probes, ProbeFile, errors)
-    rule_files = _load_folder(base_dir, main.paths.rules, RuleFile, errors)
-    merged = check_references(
-        inventory, probe_files, rule_files, main.api.tokens, main_source, errors
-    )
-
+        errors.add(main_source.error(
+            ("http", "listen"),
+            f"expected HOST:PORT such as 127.0.0.1:9410, got {main.http.listen!r}",
+        ))
+    tokens = main.api.tokens
+    check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
+    secrets = _resolve_secrets(tokens, main_source, base_dir, errors)
+    if errors.errors or listen is None:
+        raise ConfigErrors(errors.errors)
+    api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:
         raise ConfigErrors(errors.errors)
-    assert listen is not None
+
     files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files)))
     return Config(
         path=path,
@@ -166,6 +135,6 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         devices=merged.devices,
         probes=merged.probes,
         rules=merged.rules,
-        tokens=tokens,
+        tokens=api_tokens,
         files=files,
     )

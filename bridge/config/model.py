@@ -183,7 +183,7 @@ class DaemonSection(Strict):
     """Scheduling and shutdown limits."""
 
     max_concurrent_checks: Annotated[int, Field(ge=1)] = 1000
-    tick_s: Annotated[float, Field(gt=0, le=5)] = 0.25
+    tick_s: Annotated[float, Field(gt=0, le=5)] = 0.5
     shutdown_timeout_s: Annotated[float, Field(gt=0)] = 20.0
 
 
@@ -259,6 +259,11 @@ class Config:
     rules: tuple[tuple[str, Rule], ...] = ()
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read-only views over private copies: nothing can change a loaded config in place.
+        for name in ("customers", "devices", "probes"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str) -> tuple[str, Rule] | None:
         """The first rule that matches a failing check, or None."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from bridge.config.errors import format_key
 from bridge.config.model import (
     Customer,
     Device,
     InventoryFile,
+    PathsSection,
     Probe,
     ProbeFile,
+    Role,
     Rule,
     RuleFile,
     TokenSection,
@@ -25,6 +29,20 @@ T = TypeVar("T")
 
 class _Errors(Protocol):
     def add(self, error: ConfigError) -> None: ...
+
+
+@dataclass
+class Unloaded:
+    """Names declared in files that were rejected, so that references to them are not
+    reported as unknown on top of the errors that rejected the file."""
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+    # Sections with a file that could not be parsed at all: any name may be defined there.
+    sections: set[str] = field(default_factory=set)
+
+    def may_define(self, section: str, name: str) -> bool:
+        """Whether a rejected file may define `name` in `section`."""
+        return section in self.sections or name in self.names.get(section, set())
 
 
 @dataclass(frozen=True)
@@ -58,37 +76,123 @@ def _merge(
     return merged, origin
 
 
+def _unknown(what: str, section: str, name: str, folder: str) -> str:
+    return f"unknown {what} {name!r}; define it as [{format_key((section, name))}] in {folder}/"
+
+
+def _default_note(source: Source, path: tuple[str, ...], value: float) -> str:
+    """Say so when the value in a message is a default the operator never wrote."""
+    return "" if source.has(path) else f"; {path[-1]} is not set and defaults to {value:g}"
+
+
+def _check_probe_timing(
+    probes: dict[str, Probe], origin: dict[str, Source], errors: _Errors
+) -> None:
+    for name, probe in probes.items():
+        source = origin[name]
+        if probe.timeout_s >= probe.interval_s:
+            path = ("probes", name, "timeout_s")
+            errors.add(source.error(
+                path,
+                f"must be < interval_s (got {probe.timeout_s:g} >= {probe.interval_s:g})"
+                + _default_note(source, path, probe.timeout_s),
+            ))
+        elif probe.duration_budget_s() >= probe.interval_s:
+            errors.add(source.error(
+                ("probes", name, "count"),
+                f"{probe.count} packets {probe.packet_interval_s:g} s apart plus timeout_s take "
+                f"{probe.duration_budget_s():g} s, which must be < interval_s "
+                f"({probe.interval_s:g})",
+            ))
+        if probe.retry_interval_s > probe.interval_s:
+            path = ("probes", name, "retry_interval_s")
+            errors.add(source.error(
+                path,
+                f"must be <= interval_s (got {probe.retry_interval_s:g} > {probe.interval_s:g})"
+                + _default_note(source, path, probe.retry_interval_s),
+            ))
+
+
 def _check_parent_cycles(
     devices: dict[str, Device], origin: dict[str, Source], errors: _Errors
 ) -> None:
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    """Report each cycle once, at the parent entry that closes it.
 
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for parent in devices[name].parents:
-            if parent not in devices:
+    Iterative rather than recursive: a chain of devices may be longer than Python's stack.
+    """
+    done: set[str] = set()
+    for start in devices:
+        if start in done:
+            continue
+        path = [start]
+        stack: list[Iterator[tuple[int, str]]] = [enumerate(devices[start].parents)]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                done.add(path.pop())
+                stack.pop()
                 continue
-            if state.get(parent) == 1:
-                cycle = [*path[path.index(parent):], parent] if parent in path else [name, parent]
-                errors.add(origin[name].error(
-                    ("devices", name, "parents"),
-                    f"parent cycle {' -> '.join(cycle)}; a device cannot depend on itself",
+            index, parent = step
+            if parent not in devices or parent in done:
+                continue
+            if parent in path:
+                cycle = " -> ".join([*path[path.index(parent):], parent])
+                errors.add(origin[path[-1]].error(
+                    ("devices", path[-1], "parents", index),
+                    f"parent cycle {cycle}; a device cannot be its own ancestor",
                 ))
-            elif parent not in state:
-                visit(parent, [*path, parent])
-        state[name] = 2
+                continue
+            path.append(parent)
+            stack.append(enumerate(devices[parent].parents))
 
-    for name in devices:
-        if name not in state:
-            visit(name, [name])
+
+def check_tokens(
+    tokens: Sequence[TokenSection], customers: dict[str, Customer], unloaded: Unloaded,
+    paths: PathsSection, source: Source, errors: _Errors,
+) -> None:
+    """Check bridge.toml's API tokens against each other and against the customers."""
+    seen_names: dict[str, int] = {}
+    seen_secrets: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        at = ("api", "tokens", i)
+        if token.role == Role.CUSTOMER and token.customer is None:
+            errors.add(source.error(
+                at, 'a customer token must name its customer; add customer = "<name>"'
+            ))
+        if token.role == Role.OPERATOR and token.customer is not None:
+            errors.add(source.error(
+                (*at, "customer"),
+                'an operator token sees every customer; remove customer or set role = "customer"',
+            ))
+        elif (token.customer is not None and token.customer not in customers
+              and not unloaded.may_define("customers", token.customer)):
+            errors.add(source.error(
+                (*at, "customer"), _unknown("customer", "customers", token.customer, paths.config)
+            ))
+        if token.create and token.secret.startswith("env:"):
+            errors.add(source.error(
+                (*at, "create"), "create = true only applies to a file: secret; remove it"
+            ))
+        if token.name in seen_names:
+            errors.add(source.error(
+                (*at, "name"), f"same name as api.tokens[{seen_names[token.name]}]; "
+                "token names must be unique"
+            ))
+        if token.secret in seen_secrets:
+            errors.add(source.error(
+                (*at, "secret"), f"same secret as api.tokens[{seen_secrets[token.secret]}]; "
+                "give each token its own"
+            ))
+        seen_names.setdefault(token.name, i)
+        seen_secrets.setdefault(token.secret, i)
 
 
 def check_references(
     inventory: list[tuple[InventoryFile, Source]],
     probe_files: list[tuple[ProbeFile, Source]],
     rule_files: list[tuple[RuleFile, Source]],
-    tokens: list[TokenSection],
-    main_source: Source,
+    unloaded: Unloaded,
+    paths: PathsSection,
     errors: _Errors,
 ) -> Merged:
     """Merge the folders; report duplicates and every dangling or cyclic reference."""
@@ -96,57 +200,32 @@ def check_references(
     devices, dev_origin = _merge("devices", [(f.devices, s) for f, s in inventory], errors)
     probes, probe_origin = _merge("probes", [(f.probes, s) for f, s in probe_files], errors)
     rules, rule_origin = _merge("rules", [(f.rules, s) for f, s in rule_files], errors)
+    _check_probe_timing(probes, probe_origin, errors)
 
-    for name, probe in probes.items():
-        if probe.timeout_s >= probe.interval_s:
-            errors.add(probe_origin[name].error(
-                ("probes", name, "timeout_s"),
-                f"must be < interval_s (got {probe.timeout_s:g} >= {probe.interval_s:g})",
-            ))
-        elif probe.duration_budget_s() >= probe.interval_s:
-            errors.add(probe_origin[name].error(
-                ("probes", name, "count"),
-                f"{probe.count} packets {probe.packet_interval_s:g} s apart plus timeout_s take "
-                f"{probe.duration_budget_s():g} s, which must be < interval_s "
-                f"({probe.interval_s:g})",
-            ))
-        if probe.retry_interval_s > probe.interval_s:
-            errors.add(probe_origin[name].error(
-                ("probes", name, "retry_interval_s"),
-                f"must be <= interval_s (got {probe.retry_interval_s:g} > {probe.interval_s:g})",
-            ))
+    def check(source: Source, at: tuple[str | int, ...], what: str, section: str,
+              name: str, known: dict[str, T], folder: str) -> None:
+        if name not in known and not unloaded.may_define(section, name):
+            errors.add(source.error(at, _unknown(what, section, name, folder)))
 
     for name, device in devices.items():
         source = dev_origin[name]
-        if device.customer not in customers:
-            errors.add(source.error(
-                ("devices", name, "customer"),
-                f"unknown customer {device.customer!r}; "
-                f"define it under [customers.{device.customer}]",
-            ))
-        for i, probe_name in enumerate(device.probes):
-            if probe_name not in probes:
-                errors.add(source.error(
-                    ("devices", name, "probes", i),
-                    f"unknown probe {probe_name!r}; define it in probes/ as [probes.{probe_name}]",
-                ))
+        at: tuple[str | int, ...] = ("devices", name)
+        check(source, (*at, "customer"), "customer", "customers", device.customer, customers,
+              paths.config)
+        for i, probe in enumerate(device.probes):
+            check(source, (*at, "probes", i), "probe", "probes", probe, probes, paths.probes)
         for i, parent in enumerate(device.parents):
-            if parent not in devices:
-                errors.add(source.error(
-                    ("devices", name, "parents", i), f"unknown parent device {parent!r}"
-                ))
+            check(source, (*at, "parents", i), "parent device", "devices", parent, devices,
+                  paths.config)
     _check_parent_cycles(devices, dev_origin, errors)
 
     for name, rule in rules.items():
         source = rule_origin[name]
-        for key, known in (("probes", probes), ("customers", customers)):
-            for i, ref in enumerate(getattr(rule, key)):
-                if ref not in known:
-                    errors.add(source.error(("rules", name, key, i), f"unknown {key[:-1]} {ref!r}"))
-
-    for i, token in enumerate(tokens):
-        if token.customer is not None and token.customer not in customers:
-            errors.add(main_source.error(
-                ("api", "tokens", i, "customer"), f"unknown customer {token.customer!r}"
-            ))
+        for i, probe in enumerate(rule.probes):
+            check(source, ("rules", name, "probes", i), "probe", "probes", probe, probes,
+                  paths.probes)
+        for i, customer in enumerate(rule.customers):
+            check(source, ("rules", name, "customers", i), "customer", "customers", customer,
+                  customers, paths.config)
     return Merged(customers, devices, probes, tuple(rules.items()))
+

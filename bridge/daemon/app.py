@@ -64,6 +64,7 @@ class Daemon:
         self._monitor: Monitor | None = None
         self._scheduler: CheckScheduler | None = None
         self.bound: list[tuple[str, int]] = []
+        self._icmp_problem: str | None = None
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -89,6 +90,8 @@ class Daemon:
             problems.append(f"store writes failing ({self._writer.pending} decisions queued)")
         if self._stop.is_set():
             problems.append("stopping")
+        if self._icmp_problem:
+            problems.append(self._icmp_problem)
         return problems
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
@@ -233,6 +236,9 @@ class Daemon:
         self._metrics.reload_ok.set(1)
         self._metrics.reload_ts.set(time.time())
         log.info("probing with %s", self._probers.icmp.describe_mode())
+        self._icmp_problem = self._probers.icmp.problem()
+        if self._icmp_problem:
+            log.error("%s", self._icmp_problem)
 
         runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await runner.setup()

@@ -99,17 +99,26 @@ class CheckScheduler:
         heapq.heappush(self._heap, (due, self._seq, key))
 
     async def _tick(self) -> None:
+        # Hand out everything due before the next tick, each at its own due time, so
+        # the tick length does not become scheduling lag.
         now = self._clock()
-        while self._accepting and self._heap and self._heap[0][0] <= now:
+        horizon = now + self._tick_s
+        loop = asyncio.get_running_loop()
+        while self._accepting and self._heap and self._heap[0][0] <= horizon:
             due, seq, key = heapq.heappop(self._heap)
             if self._current.get(key) != seq:
                 continue  # superseded by a later entry for the same check
             del self._current[key]
             if key not in self._plans:
                 continue
-            task = asyncio.create_task(self._run(key, due), name=f"check {key}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            loop.call_later(max(0.0, due - now), self._launch, key, due)
+
+    def _launch(self, key: CheckKey, due: float) -> None:
+        if not self._accepting or key not in self._plans:
+            return
+        task = asyncio.create_task(self._run(key, due), name=f"check {key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _run(self, key: CheckKey, due: float) -> None:
         async with self._limit:

@@ -30,6 +30,18 @@ class IcmpProber:
     def __init__(self, privileged: bool | None = None) -> None:
         self.privileged = (not unprivileged_icmp_available()) if privileged is None else privileged
 
+    def problem(self) -> str | None:
+        """Why ICMP cannot work in this process, with the fix; None when it can."""
+        if not self.privileged:
+            return None
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+        except PermissionError:
+            return ("ICMP not permitted: allow unprivileged ICMP with sysctl "
+                    "net.ipv4.ping_group_range (deploy/sysctl-bridge.conf) or grant "
+                    "CAP_NET_RAW (deploy/bridge-raw-icmp.conf)")
+        return None
+
     def describe_mode(self) -> str:
         """One line for the startup log."""
         if self.privileged:

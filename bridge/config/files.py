@@ -1,0 +1,159 @@
+"""Read config files: TOML with the line of every key, validated file by file."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bridge.config.errors import ConfigError, format_key
+from bridge.config.explain import explain
+from bridge.config.model import MainFile, PathsSection
+from bridge.config.source import Source
+from bridge.config.toml_lines import KeyPath, key_lines
+from bridge.config.xref import Unloaded
+
+M = TypeVar("M", bound=BaseModel)
+
+# tomllib puts the position at the end of its message: "Invalid value (at line 2, column 5)".
+_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+_DECLARED_TWICE = re.compile(r"^Cannot declare (\(.*\)) twice$")
+
+
+class Collector:
+    """Gathers errors from every stage so `bridge check` can print them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def add(self, error: ConfigError) -> None:
+        """Record one error."""
+        self.errors.append(error)
+
+
+def _syntax_error(name: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    message = str(exc)
+    line, where = 1, ""
+    if m := _POSITION.search(message):
+        message = message[: m.start()]
+        if m.group(1):
+            line, where = int(m.group(1)), f" (column {m.group(2)})"
+        else:
+            line, where = text.rstrip("\n").count("\n") + 1, " (at end of file)"
+    if m := _DECLARED_TWICE.match(message):
+        message = f"table [{format_key(ast.literal_eval(m.group(1)))}] is declared twice"
+    elif message == "Cannot overwrite a value":
+        message = "this key is already defined earlier in the file"
+    else:
+        message = message[:1].lower() + message[1:]
+    return ConfigError(name, line, "", f"invalid TOML: {message}{where}")
+
+
+def read_toml(path: Path, name: str, errors: Collector) -> tuple[dict[str, Any], Source] | None:
+    """Parse one file and index its key lines; None (with the error recorded) if impossible."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        errors.add(ConfigError(name, 1, "", f"cannot read file: {reason}"))
+        return None
+    try:
+        return tomllib.loads(text), Source(name, key_lines(text))
+    except tomllib.TOMLDecodeError as exc:
+        errors.add(_syntax_error(name, text, exc))
+        return None
+
+
+def validate(
+    schema: type[M], data: dict[str, Any], source: Source, errors: Collector,
+    homes: dict[str, str],
+) -> M | None:
+    """Validate one file. `homes` says where each top-level table belongs, for misplaced ones."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        for item in exc.errors():
+            # pydantic marks a dict key that failed validation with a "[key]" part
+            path: KeyPath = tuple(p for p in item["loc"] if p != "[key]")
+            message = explain(schema, item)
+            if item["type"] == "extra_forbidden" and len(path) == 1 and str(path[0]) in homes:
+                message = f"unknown key here; [{path[0]}] tables belong in {homes[str(path[0])]}"
+            errors.add(source.error(path, message))
+        return None
+
+
+def paths_of(data: dict[str, Any]) -> PathsSection | None:
+    """The folder settings, even when another part of bridge.toml is invalid."""
+    try:
+        return PathsSection.model_validate(data.get("paths", {}))
+    except ValidationError:
+        return None  # reported by the validation of bridge.toml
+
+
+def homes_of(paths: PathsSection, main_name: str) -> dict[str, str]:
+    """Where each top-level table belongs, to point at misplaced ones."""
+    return {"customers": f"{paths.config}/", "devices": f"{paths.config}/",
+            "probes": f"{paths.probes}/", "rules": f"{paths.rules}/",
+            **dict.fromkeys(MainFile.model_fields, main_name)}
+
+
+class Folders:
+    """Loads the drop-in folders, remembering what rejected files declared."""
+
+    def __init__(self, base_dir: Path, main_source: Source, paths: PathsSection,
+                 errors: Collector) -> None:
+        self.base_dir = base_dir
+        self.main_source = main_source
+        self.errors = errors
+        self.unloaded = Unloaded()
+        self.homes = homes_of(paths, main_source.name)
+
+    def load(self, key: str, folder: str, schema: type[M]) -> list[tuple[M, Source]]:
+        """Every *.toml file of one folder, in file-name order; a file with errors
+        contributes the entries that are valid on their own."""
+        sections = list(schema.model_fields)
+        directory = self.base_dir / folder
+        if not directory.is_dir():
+            self.errors.add(self.main_source.error(
+                ("paths", key),
+                f"folder {folder}/ does not exist; create it or set paths.{key}",
+            ))
+            self.unloaded.sections.update(sections)
+            return []
+        loaded = []
+        for path in sorted(directory.glob("*.toml")):
+            if path.name.startswith("."):  # editor lock and swap files
+                continue
+            # Named as paths.* names the folder: relative to bridge.toml, like the
+            # issue's `probes/core.toml:7`, and free of this host's layout in API replies.
+            parsed = read_toml(path, str(Path(folder) / path.name), self.errors)
+            if parsed is None:
+                self.unloaded.sections.update(sections)
+                continue
+            data, source = parsed
+            model = validate(schema, data, source, self.errors, self.homes)
+            loaded.append((model or self._salvage(schema, data), source))
+        return loaded
+
+    def _salvage(self, schema: type[M], data: dict[str, Any]) -> M:
+        """The entries of a rejected file that are valid on their own, so that their
+        references are still checked; the others are noted as unloaded."""
+        kept: dict[str, dict[str, Any]] = {}
+        for section in schema.model_fields:
+            table = data.get(section)
+            if not isinstance(table, dict):
+                if table is not None:  # not even a table: it may have meant to define anything
+                    self.unloaded.sections.add(section)
+                continue
+            for name, entry in table.items():
+                try:
+                    schema.model_validate({section: {name: entry}})
+                except ValidationError:
+                    self.unloaded.names.setdefault(section, set()).add(name)
+                else:
+                    kept.setdefault(section, {})[name] = entry
+        return schema.model_validate(kept)

@@ -1,0 +1,468 @@
+"""The config an operator writes: what loads, and the exact message for what does not.
+
+Every case in testdata/config/ is copied over testdata/config/base/ (a tiny valid
+deployment) and breaks exactly one thing; CASES pins what `bridge check` prints for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bridge.config import ConfigErrors, load_config
+from bridge.config.model import Criticality, Priority
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "testdata" / "config"
+NAME_RULE = "expected a name of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
+PROBE_KEYS = "kind, interval_s, timeout_s, retry_interval_s, max_attempts, count, packet_interval_s"
+
+# Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
+ENV = {
+    "BRIDGE_TEST_OPERATOR_TOKEN": "operator-token-from-env",
+    "BRIDGE_TEST_CUSTOMER_TOKEN": "customer-token-from-env",
+}
+
+# case directory -> the lines `bridge check` prints; {dir} is the deployment's folder.
+CASES: dict[str, list[str]] = {
+    # probes/
+    "unknown-key": [
+        f"probes/ping.toml:4: probes.ping.timeout: unknown key; expected one of: {PROBE_KEYS}",
+    ],
+    "bad-type": [
+        "probes/ping.toml:5: probes.ping.count: expected an integer, got a string '3'",
+    ],
+    "bad-probe-kind": [
+        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp', got 'snmp'",
+    ],
+    "out-of-range": [
+        "probes/ping.toml:5: probes.ping.max_attempts: must be >= 1, got 0",
+    ],
+    "timeout-not-below-interval": [
+        "probes/ping.toml:4: probes.ping.timeout_s: must be < interval_s (got 10 >= 10)",
+    ],
+    "defaults-not-below-interval": [
+        "probes/ping.toml:2: probes.ping.retry_interval_s: must be <= interval_s (got 10 > 2); "
+        "retry_interval_s is not set and defaults to 10",
+        "probes/ping.toml:2: probes.ping.timeout_s: must be < interval_s (got 2 >= 2); "
+        "timeout_s is not set and defaults to 2",
+    ],
+    "retry-above-interval": [
+        "probes/ping.toml:5: probes.ping.retry_interval_s: must be <= interval_s (got 20 > 10)",
+    ],
+    "packets-exceed-interval": [
+        "probes/ping.toml:6: probes.ping.count: 10 packets 0.2 s apart plus timeout_s take "
+        "2.8 s, which must be < interval_s (2)",
+    ],
+    # The devices that name "ping" are not also reported: the file defining it is broken.
+    "invalid-toml": [
+        "probes/ping.toml:4: invalid TOML: invalid value (column 12)",
+    ],
+    "duplicate-key-in-file": [
+        "probes/ping.toml:5: invalid TOML: this key is already defined earlier in the file "
+        "(column 16)",
+    ],
+    "dotted-keys": [
+        f"probes/fast.toml:4: probes.fast.timout_s: unknown key; expected one of: {PROBE_KEYS}",
+    ],
+    "empty-probe-name": [
+        f"probes/extra.toml:1: probes.\"\": {NAME_RULE}, got ''",
+    ],
+    # config/
+    "unclosed-array": [
+        "config/extra.toml:4: invalid TOML: invalid value (at end of file)",
+    ],
+    "not-utf8": [
+        "config/extra.toml:1: cannot read file: not UTF-8 text",
+    ],
+    "missing-customer": [
+        "config/extra.toml:3: devices.server.customer: unknown customer 'globex'; "
+        "define it as [customers.globex] in config/",
+    ],
+    "unknown-probe": [
+        "config/extra.toml:6: devices.server.probes[1]: unknown probe 'http'; "
+        "define it as [probes.http] in probes/",
+    ],
+    "unknown-parent": [
+        "config/extra.toml:5: devices.server.parents[1]: unknown parent device 'gateway'; "
+        "define it as [devices.gateway] in config/",
+    ],
+    "parent-cycle": [
+        "config/extra.toml:11: devices.b.parents[1]: parent cycle a -> b -> a; "
+        "a device cannot be its own ancestor",
+    ],
+    "self-parent": [
+        "config/extra.toml:5: devices.server.parents[0]: parent cycle server -> server; "
+        "a device cannot be its own ancestor",
+    ],
+    "duplicate-device": [
+        "config/extra.toml:2: devices.router: already defined in config/acme.toml:5; "
+        "names must be unique",
+    ],
+    "bad-enum": [
+        "config/extra.toml:5: devices.server.criticality: "
+        "expected one of 'low', 'medium' or 'high', got 'urgent'",
+    ],
+    "bad-name": [
+        f"config/extra.toml:1: devices.\"web server\": {NAME_RULE}, got 'web server'",
+    ],
+    "bad-name-in-list": [
+        f"config/extra.toml:5: devices.server.tags[1]: {NAME_RULE}, got 'rack 4'",
+    ],
+    "bad-timezone": [
+        "config/extra.toml:3: customers.globex.timezone: unknown time zone "
+        "'Europe/Helsingfors'; use an IANA name such as 'Europe/Helsinki'",
+    ],
+    "missing-required-key": [
+        "config/extra.toml:1: devices.server.address: required key is missing",
+    ],
+    "empty-probes-list": [
+        "config/extra.toml:4: devices.server.probes: must not be empty",
+    ],
+    "misplaced-table": [
+        "config/extra.toml:4: probes: unknown key here; [probes] tables belong in probes/",
+    ],
+    # rules/
+    "unknown-rule-probe": [
+        "rules/extra.toml:2: rules.web-down.probes[0]: unknown probe 'http'; "
+        "define it as [probes.http] in probes/",
+    ],
+    "unknown-rule-customer": [
+        "rules/extra.toml:2: rules.globex-down.customers[0]: unknown customer 'globex'; "
+        "define it as [customers.globex] in config/",
+    ],
+    "bad-priority": [
+        "rules/extra.toml:3: rules.urgent.priority: "
+        "expected one of 'P1', 'P2', 'P3' or 'P4', got 'P0'",
+    ],
+    # bridge.toml
+    "unknown-section": [
+        "bridge.toml:1: htpp: unknown key; "
+        "expected one of: storage, http, paths, daemon, api, incidents",
+    ],
+    "bad-listen": [
+        "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",
+    ],
+    "bad-bool": [
+        "bridge.toml:2: http.metrics_auth: expected true or false, got a string 'yes'",
+    ],
+    "missing-folder": [
+        "bridge.toml:2: paths.rules: folder rulez/ does not exist; create it or set paths.rules",
+    ],
+    "empty-folder-path": [
+        "bridge.toml:2: paths.config: must not be empty",
+    ],
+    "array-table-position": [
+        "bridge.toml:6: api.tokens[1].role: required key is missing",
+        "bridge.toml:9: api.tokens[1].rol: unknown key; "
+        "expected one of: name, role, secret, customer, create",
+    ],
+    "secret-literal": [
+        "bridge.toml:4: api.tokens[0].secret: "
+        "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
+    ],
+    "secret-not-a-string": [
+        "bridge.toml:4: api.tokens[0].secret: expected a string, got an integer (value hidden)",
+    ],
+    "secret-env-missing": [
+        "bridge.toml:4: api.tokens[0].secret: "
+        "environment variable BRIDGE_TEST_UNSET_TOKEN is not set",
+    ],
+    "secret-file-missing": [
+        "bridge.toml:4: api.tokens[0].secret: secret file {dir}/secrets/missing.token "
+        "does not exist (create it, or set create = true)",
+    ],
+    "secret-file-empty": [
+        "bridge.toml:4: api.tokens[0].secret: secret file {dir}/secrets/empty.token is empty",
+    ],
+    "create-with-env-secret": [
+        "bridge.toml:5: api.tokens[0].create: "
+        "create = true only applies to a file: secret; remove it",
+    ],
+    "customer-token-without-customer": [
+        "bridge.toml:6: api.tokens[1]: "
+        'a customer token must name its customer; add customer = "<name>"',
+    ],
+    "operator-token-with-customer": [
+        "bridge.toml:4: api.tokens[0].customer: "
+        'an operator token sees every customer; remove customer or set role = "customer"',
+    ],
+    "token-unknown-customer": [
+        "bridge.toml:4: api.tokens[0].customer: unknown customer 'globex'; "
+        "define it as [customers.globex] in config/",
+    ],
+    "duplicate-token-name": [
+        "bridge.toml:7: api.tokens[1].name: same name as api.tokens[0]; "
+        "token names must be unique",
+    ],
+    "shared-token-secret": [
+        "bridge.toml:10: api.tokens[1].secret: same secret as api.tokens[0]; "
+        "give each token its own",
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("BRIDGE_TEST_UNSET_TOKEN", raising=False)
+
+
+def deploy(tmp_path: Path, case: str | None = None) -> Path:
+    """A copy of the base deployment with `case`'s files laid over it."""
+    root = tmp_path / "deploy"
+    shutil.copytree(DATA / "base", root)
+    if case is not None:
+        shutil.copytree(DATA / case, root, dirs_exist_ok=True)
+    return root
+
+
+def write(root: Path, name: str, text: str) -> None:
+    """Add or replace one file of a deployment."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def bridge_check(config: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real `bridge check`, as an operator would."""
+    env = {**os.environ, **ENV}
+    env.pop("BRIDGE_TEST_UNSET_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "check", "-c", str(config)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def load_errors(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.chdir(root)
+    with pytest.raises(ConfigErrors) as info:
+        load_config("bridge.toml")
+    return [str(e) for e in info.value.errors]
+
+
+def expected(case: str, root: Path) -> list[str]:
+    return [line.replace("{dir}", str(root.resolve())) for line in CASES[case]]
+
+
+def test_every_case_directory_is_in_the_table() -> None:
+    on_disk = {p.name for p in DATA.iterdir() if p.is_dir()} - {"base"}
+    assert on_disk == set(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_invalid_case_reports_exact_message(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = deploy(tmp_path, case)
+    assert load_errors(root, monkeypatch) == expected(case, root)
+
+
+@pytest.mark.parametrize(
+    "case", ["unknown-probe", "parent-cycle", "invalid-toml", "secret-file-missing", "bad-listen"]
+)
+def test_bridge_check_prints_the_error_and_exits_1(case: str, tmp_path: Path) -> None:
+    root = deploy(tmp_path, case)
+    result = bridge_check("bridge.toml", cwd=root)
+    assert (result.returncode, result.stdout.splitlines()) == (1, expected(case, root))
+    assert result.stderr == ""
+
+
+def test_drop_in_files_are_named_relative_to_bridge_toml(tmp_path: Path) -> None:
+    root = deploy(tmp_path, "unknown-probe")
+    write(root, "bridge.toml", '[http]\nlisten = "localhost"\n')
+    result = bridge_check(root / "bridge.toml", cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        f"{root}/{CASES['bad-listen'][0]}",
+        *CASES["unknown-probe"],
+    ]
+
+
+def test_base_deployment_passes_check(tmp_path: Path) -> None:
+    root = deploy(tmp_path)
+    result = bridge_check("bridge.toml", cwd=root)
+    assert (result.returncode, result.stdout) == (
+        0, "bridge.toml: ok (4 files, 1 customers, 2 devices, 1 probes, 2 checks, 1 rules)\n"
+    )
+
+
+def test_example_deployment_in_the_repo_passes_check(tmp_path: Path) -> None:
+    for name in ("bridge.toml", "config", "probes", "rules"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    result = bridge_check("bridge.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("bridge.toml: ok (")
+    # The example's operator token has `create = true`; checking must not write it.
+    assert not (tmp_path / "var" / "operator.token").exists()
+
+
+def test_check_prints_every_error_of_every_file_sorted(tmp_path: Path) -> None:
+    root = deploy(tmp_path)
+    write(root, "bridge.toml", '[http]\nlisten = "127.0.0.1:9410"\nmetrics = true\n')
+    write(root, "rules/default.toml", '[rules.down]\nprobes = ["pign"]\n')
+    write(root, "probes/ping.toml",
+          '[probes.ping]\nkind = "icmp"\ninterval_s = 5\ntimeout_s = 5\nretry_interval_s = 1\n')
+    write(root, "config/extra.toml",
+          '[devices.server]\ncustomer = "globex"\naddress = "192.0.2.9"\nprobes = ["ping"]\n'
+          '\n[devices.db]\ncustomer = "acme"\naddress = "192.0.2.10"\nprobes = []\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "bridge.toml:3: http.metrics: unknown key; expected one of: listen, metrics_auth",
+        "config/extra.toml:2: devices.server.customer: unknown customer 'globex'; "
+        "define it as [customers.globex] in config/",
+        "config/extra.toml:9: devices.db.probes: must not be empty",
+        "probes/ping.toml:4: probes.ping.timeout_s: must be < interval_s (got 5 >= 5)",
+        "rules/default.toml:2: rules.down.probes[0]: unknown probe 'pign'; "
+        "define it as [probes.pign] in probes/",
+    ]
+
+
+def test_a_missing_bridge_toml_is_one_error(tmp_path: Path) -> None:
+    result = bridge_check("bridge.toml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (
+        1, "bridge.toml:1: cannot read file: No such file or directory\n"
+    )
+
+
+def test_hidden_files_in_drop_in_folders_are_ignored(tmp_path: Path) -> None:
+    root = deploy(tmp_path)
+    (root / "config" / ".#acme.toml").symlink_to("user@host.1234")  # an editor's lock file
+    assert bridge_check("bridge.toml", cwd=root).returncode == 0
+
+
+def test_a_drop_in_folder_outside_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = deploy(tmp_path)
+    shutil.move(root / "probes", tmp_path / "shared-probes")
+    write(root, "bridge.toml", '[paths]\nprobes = "../shared-probes"\n')
+    monkeypatch.chdir(root)
+    assert set(load_config("bridge.toml").probes) == {"ping"}
+    write(tmp_path, "shared-probes/ping.toml", '[probes.ping]\nkind = "icmp"\ncount = 0\n')
+    assert load_errors(root, monkeypatch) == [
+        "../shared-probes/ping.toml:3: probes.ping.count: must be >= 1, got 0"
+    ]
+
+
+# ---- secrets --------------------------------------------------------------------------------
+
+
+def test_env_and_file_secrets_resolve_and_never_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = deploy(tmp_path)
+    write(root, "bridge.toml",
+          '[[api.tokens]]\nname = "operator"\nrole = "operator"\n'
+          'secret = "file:secrets/operator.token"\n\n'
+          '[[api.tokens]]\nname = "acme-portal"\nrole = "customer"\ncustomer = "acme"\n'
+          'secret = "env:BRIDGE_TEST_CUSTOMER_TOKEN"\n')
+    config = load_config(root / "bridge.toml")
+    operator, portal = config.tokens
+    assert operator.secret.reveal() == "base-operator-token"  # file contents, newline stripped
+    assert portal.secret.reveal() == ENV["BRIDGE_TEST_CUSTOMER_TOKEN"]
+    assert portal.secret.matches(ENV["BRIDGE_TEST_CUSTOMER_TOKEN"])
+    assert not portal.secret.matches("guess")
+    for token in config.tokens:
+        for text in (repr(token), str(token.secret), repr(config)):
+            assert "base-operator-token" not in text
+            assert ENV["BRIDGE_TEST_CUSTOMER_TOKEN"] not in text
+        assert repr(token.secret) == "Secret('***')"
+
+
+def test_secret_values_never_appear_in_errors(tmp_path: Path) -> None:
+    root = deploy(tmp_path)
+    write(root, "bridge.toml",
+          '[[api.tokens]]\nname = "operator"\nrole = "operator"\n'
+          'secret = "correct-horse-battery"\n\n'
+          '[[api.tokens]]\nname = "acme-portal"\nrole = "customer"\n'
+          'secret = "env:BRIDGE_TEST_CUSTOMER_TOKEN"\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == 2  # the literal secret, the missing customer
+    for value in ("correct-horse-battery", ENV["BRIDGE_TEST_CUSTOMER_TOKEN"]):
+        assert value not in result.stdout + result.stderr
+
+
+CREATE_TOKEN = (
+    '[[api.tokens]]\nname = "operator"\nrole = "operator"\n'
+    'secret = "file:var/operator.token"\ncreate = true\n'
+)
+
+
+def test_create_true_writes_a_private_token_file_only_when_running(tmp_path: Path) -> None:
+    root = deploy(tmp_path)
+    write(root, "bridge.toml", CREATE_TOKEN)
+    token_file = root / "var" / "operator.token"
+
+    assert bridge_check("bridge.toml", cwd=root).returncode == 0
+    assert not token_file.exists()
+
+    config = load_config(root / "bridge.toml", create_secrets=True)
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    secret = token_file.read_text(encoding="utf-8").strip()
+    assert len(secret) >= 32
+    assert config.tokens[0].secret.reveal() == secret
+    # A second start keeps the token operators already use.
+    assert load_config(root / "bridge.toml", create_secrets=True).tokens[0].secret.matches(secret)
+
+
+def test_a_rejected_config_creates_no_token_file(tmp_path: Path) -> None:
+    root = deploy(tmp_path, "unknown-probe")
+    write(root, "bridge.toml", CREATE_TOKEN)
+    with pytest.raises(ConfigErrors):
+        load_config(root / "bridge.toml", create_secrets=True)
+    assert not (root / "var" / "operator.token").exists()
+
+
+# ---- the loaded config ----------------------------------------------------------------------
+
+
+def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
+    config = load_config(deploy(tmp_path) / "bridge.toml")
+    router = config.devices["router"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.listen = config.listen  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.devices["router"] = router  # type: ignore[index]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.probes["ping"].interval_s = 1  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        router.probes.append("ping")  # type: ignore[attr-defined]
+    assert router.probes == ("ping",)
+
+
+def test_defaults_fill_what_the_files_leave_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = deploy(tmp_path)
+    write(root, "bridge.toml", "")
+    write(root, "probes/ping.toml", '[probes.ping]\nkind = "icmp"\n')
+    write(root, "rules/default.toml", "[rules.everything]\n")
+    monkeypatch.chdir(tmp_path)  # relative paths follow bridge.toml, not the cwd
+    config = load_config("deploy/bridge.toml")
+
+    probe = config.probes["ping"]
+    assert (probe.interval_s, probe.timeout_s, probe.retry_interval_s) == (30, 2, 10)
+    assert (probe.max_attempts, probe.count, probe.packet_interval_s) == (3, 3, 0.2)
+    router = config.devices["router"]
+    assert (router.criticality, router.parents, router.tags) == (Criticality.MEDIUM, (), ())
+    assert config.rules[0][1].priority == Priority.P3
+    assert config.rules[0][1].open_ticket is True
+    assert str(config.listen) == "127.0.0.1:9410"
+    assert config.storage_url == f"sqlite:///{root.resolve()}/var/bridge.db"
+    assert config.tokens == ()
+    assert config.customers["acme"].timezone == "Europe/Helsinki"
