@@ -58,9 +58,12 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
 
     async def run_all() -> list[tuple[str, ProbeResult]]:
         probers = Probers()
-        results = await asyncio.gather(*(
-            run_probe(probers, device.address, config.probes[name], datetime.now(UTC))
-            for name in device.probes))
+        try:
+            results = await asyncio.gather(*(
+                run_probe(probers, device.address, config.probes[name], datetime.now(UTC))
+                for name in device.probes))
+        finally:
+            probers.close()
         return list(zip(device.probes, results, strict=True))
 
     results = asyncio.run(run_all())

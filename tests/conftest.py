@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.netns import netns as netns  # the fixture, for every test module
 from tests.pg import postgres_admin_url, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,57 +7,14 @@ which .ci/run installs.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from tests.daemon import Bridge, wait_for, write_deployment
+from tests.netns import Namespace
 
 DEVICES = {"gw": "127.0.0.2", "sw": "127.0.0.3", "ghost": "no-such-host.invalid"}
-
-
-class Namespace:
-    """A named network namespace with loopback up and an nftables table for faults."""
-
-    def __init__(self) -> None:
-        self.name = f"bridge-test-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        self.run("ip", "link", "set", "lo", "up")
-        self.run("nft", "add table inet faults")
-        self.run("nft", "add chain inet faults out { type filter hook output priority 0 ; }")
-
-    def run(self, *argv: str) -> None:
-        """Run a command inside the namespace."""
-        subprocess.run(["ip", "netns", "exec", self.name, *argv], check=True)
-
-    def drop_icmp_to(self, address: str) -> None:
-        """Silently drop echo requests to `address`: the device looks dead."""
-        self.run("nft", f"add rule inet faults out ip daddr {address} icmp type echo-request drop")
-
-    def heal(self) -> None:
-        """Remove every fault."""
-        self.run("nft", "flush chain inet faults out")
-
-    def delete(self) -> None:
-        """Remove the namespace."""
-        subprocess.run(["ip", "netns", "del", self.name], check=False)
-
-
-@pytest.fixture
-def netns() -> Iterator[Namespace]:
-    if os.geteuid() != 0:
-        pytest.fail("this test needs root to create a network namespace (CI runs as root)")
-    ns = Namespace()
-    try:
-        yield ns
-    finally:
-        ns.delete()
 
 
 def last_check_at(root: Path, device: str) -> datetime:

@@ -18,3 +18,4 @@ class ProbeResult:
     rtt_min_s: float | None = None
     rtt_max_s: float | None = None
     loss_ratio: float | None = None
+    jitter_s: float | None = None

@@ -275,6 +275,7 @@ class Daemon:
         await asyncio.gather(*tasks, return_exceptions=True)
         flushed = await self._final_flush(deadline_s / 2)
         await runner.cleanup()
+        self._probers.close()
         self._writer.close()
         self._readers.shutdown(wait=False)
         db.dispose()

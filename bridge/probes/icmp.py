@@ -1,15 +1,16 @@
-"""ICMP echo checks with icmplib, in unprivileged (datagram) or privileged (raw) mode."""
+"""ICMP echo checks: several packets per check, loss and RTT statistics."""
 
 from __future__ import annotations
 
 import logging
 import socket
+import statistics
 from datetime import datetime
-
-import icmplib
+from itertools import pairwise
 
 from bridge.config.model import Probe
 from bridge.core.results import ProbeResult
+from bridge.probes.pinger import Pinger
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,11 @@ def unprivileged_icmp_available() -> bool:
 
 
 class IcmpProber:
-    """Runs echo checks; the socket mode is chosen once, at construction."""
+    """Runs echo checks through one shared Pinger; the socket mode is chosen once."""
 
     def __init__(self, privileged: bool | None = None) -> None:
         self.privileged = (not unprivileged_icmp_available()) if privileged is None else privileged
+        self._pinger = Pinger(self.privileged)
 
     def problem(self) -> str | None:
         """Why ICMP cannot work in this process, with the fix; None when it can."""
@@ -48,37 +50,35 @@ class IcmpProber:
             return "privileged ICMP (raw sockets, needs CAP_NET_RAW)"
         return "unprivileged ICMP (datagram sockets via net.ipv4.ping_group_range)"
 
+    def close(self) -> None:
+        """Close the shared sockets."""
+        self._pinger.close()
+
     async def check(self, address: str, probe: Probe, started: datetime) -> ProbeResult:
         """Ping `address` `probe.count` times; up when any echo is answered."""
         try:
-            host = await icmplib.async_ping(
-                address,
-                count=probe.count,
-                interval=probe.packet_interval_s,
-                timeout=probe.timeout_s,
-                privileged=self.privileged,
-            )
-        except icmplib.NameLookupError:
-            return _failed(started, f"cannot resolve {address!r}")
-        except icmplib.SocketPermissionError:
+            echoes = await self._pinger.ping(address, probe.count, probe.packet_interval_s,
+                                             probe.timeout_s)
+        except socket.gaierror as exc:
+            return _failed(started, f"cannot resolve {address!r}: {exc.strerror}")
+        except PermissionError:
             return _failed(started, "no permission for ICMP sockets (see deploy/README.md)")
-        except (icmplib.ICMPLibError, OSError) as exc:
-            return _failed(started, f"ICMP error: {exc}")
-        loss = host.packet_loss
-        if host.packets_received == 0:
-            return _failed(started, f"no reply to {host.packets_sent} echo requests",
-                           loss_ratio=loss)
-        output = (f"{host.packets_received}/{host.packets_sent} replies, "
-                  f"rtt avg {host.avg_rtt:.3f} ms")
+        except OSError as exc:
+            return _failed(started, f"ICMP error: {exc.strerror or exc}")
+        loss = 1 - echoes.received / echoes.sent if echoes.sent else 1.0
+        if not echoes.rtts_s:
+            why = f": {echoes.error}" if echoes.error else ""
+            return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss)
+        rtts = echoes.rtts_s
+        jitter = statistics.fmean(abs(b - a) for a, b in pairwise(rtts)) if len(rtts) > 1 else 0.0
+        avg = statistics.fmean(rtts)
         return ProbeResult(
-            ok=True,
-            at=started,
-            duration_s=0.0,
-            output=output,
-            rtt_avg_s=host.avg_rtt / 1000,
-            rtt_min_s=host.min_rtt / 1000,
-            rtt_max_s=host.max_rtt / 1000,
-            loss_ratio=loss,
+            ok=True, at=started, duration_s=0.0,
+            output=(f"{echoes.received}/{echoes.sent} replies, loss {loss:.0%}, "
+                    f"rtt min/avg/max {min(rtts) * 1e3:.3f}/{avg * 1e3:.3f}/"
+                    f"{max(rtts) * 1e3:.3f} ms"),
+            rtt_avg_s=avg, rtt_min_s=min(rtts), rtt_max_s=max(rtts), loss_ratio=loss,
+            jitter_s=jitter,
         )
 
 

@@ -32,8 +32,9 @@ class Probers:
         """The registry: every ProbeKind has exactly one function."""
         return {ProbeKind.ICMP: self.icmp.check}
 
-
-PROBES: frozenset[ProbeKind] = frozenset(ProbeKind)
+    def close(self) -> None:
+        """Release sockets and engines."""
+        self.icmp.close()
 
 
 async def run_probe(

@@ -1,0 +1,227 @@
+"""One ICMP socket per address family for every check, replies matched to requests.
+
+icmplib opens a raw socket per ping; every raw ICMP socket receives a copy of every
+ICMP packet on the host, so hundreds of concurrent pings drown each other (replies
+dropped from full buffers, CPU spent parsing other checks' packets, event-loop delay
+counted as round-trip time). Like fping, this engine sends everything through one
+socket and matches each reply to its request by sequence number and a payload token
+(the kernel rewrites the identifier on unprivileged datagram sockets, so the
+identifier alone cannot be trusted). Receive times come from the kernel
+(SO_TIMESTAMPNS), so a busy event loop does not inflate RTTs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import os
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+_ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
+_ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
+_PROTO: dict[int, int] = {
+    socket.AF_INET: socket.IPPROTO_ICMP,
+    socket.AF_INET6: socket.IPPROTO_ICMPV6,
+}
+_SOL_RAW = 255
+_ICMP_FILTER = 1
+_ICMP6_FILTER = 1
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
+_RCVBUF_BYTES = 4 * 1024 * 1024
+_HEADER = struct.Struct("!BBHHH")
+_PAYLOAD = struct.Struct("!QQ")  # token, send time (ns): 16 bytes
+_TIMESPEC = struct.Struct("@qq")
+
+
+def checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+@dataclass
+class Echoes:
+    """The outcome of one multi-packet ping."""
+
+    sent: int = 0
+    rtts_s: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def received(self) -> int:
+        """Replies that came back in time."""
+        return len(self.rtts_s)
+
+
+@dataclass
+class _Request:
+    key: tuple[int, int]  # (family, sequence)
+    future: asyncio.Future[float]
+    token: int
+    sent_ns: int
+
+
+class Pinger:
+    """Owns the ICMP sockets of one event loop."""
+
+    def __init__(self, privileged: bool) -> None:
+        self.privileged = privileged
+        self._sockets: dict[int, socket.socket] = {}
+        self._pending: dict[tuple[int, int], _Request] = {}
+        self._seq = itertools.count(int.from_bytes(os.urandom(2), "big"))
+        self._tokens = itertools.count(int.from_bytes(os.urandom(6), "big"))
+        self._ident = os.getpid() & 0xFFFF
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _socket(self, family: int) -> socket.socket:
+        sock = self._sockets.get(family)
+        if sock is not None:
+            return sock
+        kind = socket.SOCK_RAW if self.privileged else socket.SOCK_DGRAM
+        sock = socket.socket(family, kind, _PROTO[family])
+        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF_BYTES)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF_BYTES)
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        if self.privileged:
+            _only_echo_replies(sock, family)
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._on_readable, family, sock)
+        self._sockets[family] = sock
+        return sock
+
+    def close(self) -> None:
+        """Close the sockets and fail every outstanding request."""
+        for sock in self._sockets.values():
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
+        self._sockets.clear()
+        for request in self._pending.values():
+            request.future.cancel()
+        self._pending.clear()
+
+    def _next_seq(self, family: int) -> int:
+        for _ in range(0x10000):
+            seq = next(self._seq) & 0xFFFF
+            if (family, seq) not in self._pending:
+                return seq
+        raise RuntimeError("65536 echo requests in flight; lower max_concurrent_checks")
+
+    def _send(self, sock: socket.socket, family: int, sockaddr: tuple[object, ...]) -> _Request:
+        assert self._loop is not None
+        seq = self._next_seq(family)
+        token = next(self._tokens) & 0xFFFFFFFFFFFFFFFF
+        sent_ns = time.time_ns()
+        payload = _PAYLOAD.pack(token, sent_ns)
+        header = _HEADER.pack(_ECHO_REQUEST[family], 0, 0, self._ident, seq)
+        packet = header + payload
+        if family == socket.AF_INET:  # the kernel fills in the ICMPv6 checksum itself
+            packet = header[:2] + struct.pack("!H", checksum(packet)) + header[4:] + payload
+        request = _Request((family, seq), self._loop.create_future(), token, sent_ns)
+        self._pending[(family, seq)] = request
+        try:
+            sock.sendto(packet, sockaddr)
+        except OSError:
+            del self._pending[(family, seq)]
+            raise
+        return request
+
+    def _on_readable(self, family: int, sock: socket.socket) -> None:
+        while True:
+            try:
+                data, ancdata, _flags, _addr = sock.recvmsg(2048, 64)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # e.g. an ICMP error queued on the socket; the request times out
+            received_ns = _kernel_time_ns(ancdata)
+            if family == socket.AF_INET and self.privileged and data and data[0] >> 4 == 4:
+                data = data[(data[0] & 0x0F) * 4:]  # raw IPv4 sockets include the IP header
+            if len(data) < _HEADER.size + _PAYLOAD.size:
+                continue
+            kind, _code, _sum, ident, seq = _HEADER.unpack_from(data)
+            if kind != _ECHO_REPLY[family] or (self.privileged and ident != self._ident):
+                continue
+            token, _sent = _PAYLOAD.unpack_from(data, _HEADER.size)
+            request = self._pending.get((family, seq))
+            if request is None or request.token != token or request.future.done():
+                continue
+            request.future.set_result(max(0, received_ns - request.sent_ns) / 1e9)
+
+    async def ping(self, address: str, count: int, interval_s: float,
+                   timeout_s: float) -> Echoes:
+        """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
+        family, sockaddr = await resolve(address)
+        sock = self._socket(family)
+        echoes = Echoes()
+        requests: list[_Request] = []
+        try:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval_s)
+                echoes.sent += 1
+                try:
+                    requests.append(self._send(sock, family, sockaddr))
+                except OSError as exc:
+                    echoes.error = exc.strerror or str(exc)
+            futures = [r.future for r in requests]
+            if futures:
+                await asyncio.wait(futures, timeout=timeout_s)
+            echoes.rtts_s = [f.result() for f in futures if f.done() and not f.cancelled()]
+        finally:
+            for request in requests:
+                if self._pending.get(request.key) is request:
+                    del self._pending[request.key]
+                if not request.future.done():
+                    request.future.cancel()
+        return echoes
+
+
+def _kernel_time_ns(ancdata: list[tuple[int, int, bytes]]) -> int:
+    for level, kind, value in ancdata:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(value) >= 16:
+            seconds: int
+            nanoseconds: int
+            seconds, nanoseconds = _TIMESPEC.unpack_from(value)
+            return seconds * 1_000_000_000 + nanoseconds
+    return time.time_ns()
+
+
+def _only_echo_replies(sock: socket.socket, family: int) -> None:
+    """Let the kernel drop every ICMP type but echo reply before it reaches us."""
+    if family == socket.AF_INET:
+        blocked = ~(1 << _ECHO_REPLY[family]) & 0xFFFFFFFF
+        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("I", blocked))
+    else:
+        words = [0xFFFFFFFF] * 8
+        reply = _ECHO_REPLY[family]
+        words[reply >> 5] &= ~(1 << (reply & 31)) & 0xFFFFFFFF
+        sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("8I", *words))
+
+
+async def resolve(address: str) -> tuple[int, tuple[object, ...]]:
+    """Address family and socket address; IP literals never touch the resolver."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        pass
+    else:
+        if ip.version == 4:
+            return socket.AF_INET, (str(ip), 0)
+        return socket.AF_INET6, (str(ip), 0, 0, 0)
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(address, None, type=socket.SOCK_DGRAM)
+    family, _, _, _, sockaddr = infos[0]
+    return int(family), tuple(sockaddr)
