@@ -50,8 +50,6 @@ CASES: dict[str, list[str]] = {
         "probes/ping.toml:4: probes.ping.timeout_s: must be < interval_s (got 10 >= 10)",
     ],
     "defaults-not-below-interval": [
-        "probes/ping.toml:2: probes.ping.retry_interval_s: must be <= interval_s (got 10 > 2); "
-        "retry_interval_s is not set and defaults to 10",
         "probes/ping.toml:2: probes.ping.timeout_s: must be < interval_s (got 2 >= 2); "
         "timeout_s is not set and defaults to 2",
     ],
@@ -443,6 +441,15 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         router.probes.append("ping")  # type: ignore[attr-defined]
     assert router.probes == ("ping",)
+
+
+def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
+    from bridge.config.model import Probe
+
+    assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
+    assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10
+    explicit = {"kind": "icmp", "interval_s": 4, "retry_interval_s": 1}
+    assert Probe.model_validate(explicit).retry_interval_s == 1
 
 
 def test_defaults_fill_what_the_files_leave_out(

@@ -95,3 +95,13 @@ def test_lossy_link_reports_partial_loss(netns: Namespace) -> None:
     # half the requests are dropped; 0 % or 100 % loss of 40 has odds of 2e-12
     assert result["ok"] is True
     assert 0.0 < result["loss"] < 1.0
+
+
+def test_every_probe_kind_the_config_accepts_has_code_that_runs_it() -> None:
+    from bridge.config.model import ProbeKind
+
+    probers = Probers()
+    try:
+        assert set(probers.functions()) == set(ProbeKind)
+    finally:
+        probers.close()

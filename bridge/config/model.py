@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import Strict as StrictMode
 
 from bridge.config.secrets import Secret
@@ -117,10 +117,21 @@ class Probe(Strict):
     kind: Choice[ProbeKind]
     interval_s: Annotated[float, Field(gt=0)] = 30.0
     timeout_s: Annotated[float, Field(gt=0)] = 2.0
-    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0
+    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
     count: Annotated[int, Field(ge=1, le=100)] = 3
     packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retry_follows_a_short_interval(cls, data: Any) -> Any:
+        """An unset retry interval never exceeds the check interval."""
+        if isinstance(data, dict) and "retry_interval_s" not in data:
+            interval = data.get("interval_s", cls.model_fields["interval_s"].default)
+            default = cls.model_fields["retry_interval_s"].default
+            if isinstance(interval, int | float) and not isinstance(interval, bool):
+                return {**data, "retry_interval_s": min(default, interval)}
+        return data
 
     def duration_budget_s(self) -> float:
         """Longest time one check of this probe can take."""
