@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from pathlib import Path
 
 from bridge import __version__
 from bridge.config.load import parse_listen
 from bridge.config.model import Listen
+from bridge.logs import setup_logging
 
 DEFAULT_CONFIG = Path("bridge.toml")
 
@@ -48,20 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bridge` console script."""
     args = build_parser().parse_args(argv)
     if args.verb == "run":
-        _setup_logging(args.log_level)
+        setup_logging(args.log_level)
         from bridge.daemon.app import run_daemon
 
         return run_daemon(args.config, args.db, args.listen)
@@ -70,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return check(args.config)
     if args.verb == "probe":
-        _setup_logging("warning")
+        setup_logging("warning")
         from bridge.commands import probe_device
 
         return probe_device(args.config, args.device, as_json=args.json)

@@ -20,20 +20,25 @@ _TIMEOUT_S = 10.0
 
 def add_incident_verbs(verbs: Any) -> None:
     """Register `incidents list` and `incidents show`."""
-    incidents = verbs.add_parser("incidents", help="list and show tickets (via the HTTP API)")
-    incidents.add_argument("-c", "--config", type=Path, default=Path("bridge.toml"))
-    incidents.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
-    incidents.add_argument("--token-file", type=Path,
-                           help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
-                                "first operator token in bridge.toml)")
-    incidents.add_argument("--json", action="store_true", help="print JSON")
+    # The shared options are accepted before and after the action (`incidents -c F list`
+    # and `incidents list -c F`); SUPPRESS keeps one position from resetting the other.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("-c", "--config", type=Path, help="bridge.toml (default: ./bridge.toml)")
+    common.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
+    common.add_argument("--token-file", type=Path,
+                        help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
+                             "first operator token in bridge.toml)")
+    common.add_argument("--json", action="store_true", help="print JSON")
+    incidents = verbs.add_parser("incidents", parents=[common],
+                                 help="list and show tickets (via the HTTP API)")
+    incidents.set_defaults(config=Path("bridge.toml"), url=None, token_file=None, json=False)
     actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="list tickets, newest first")
+    listing = actions.add_parser("list", parents=[common], help="list tickets, newest first")
     listing.add_argument("--status", choices=["open", "resolved"])
     listing.add_argument("--customer")
     listing.add_argument("--device")
     listing.add_argument("--limit", type=int, default=50)
-    show = actions.add_parser("show", help="show one ticket with its timeline")
+    show = actions.add_parser("show", parents=[common], help="show one ticket with its timeline")
     show.add_argument("id")
 
 

@@ -36,6 +36,7 @@ def write_deployment(
     interval_s: float = 1.0,
     max_attempts: int = 2,
     customer_token: bool = False,
+    metrics_auth: bool = False,
 ) -> Path:
     """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
     for folder in ("config", "probes", "rules", "secrets"):
@@ -48,7 +49,9 @@ def write_deployment(
                    'secret = "file:secrets/acme.token"\n')
     (root / "bridge.toml").write_text(
         '[storage]\nurl = "sqlite:///var/bridge.db"\nbatch_interval_s = 0.1\n\n'
-        '[http]\nlisten = "127.0.0.1:0"\n\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'
+        '[http]\nlisten = "127.0.0.1:0"\n'
+        + ("metrics_auth = true\n" if metrics_auth else "")
+        + '\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'
         + tokens)
     inventory = '[customers.acme]\nname = "Acme"\n\n[customers.other]\nname = "Other"\n'
     for name, address in devices.items():

@@ -129,7 +129,7 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
         server.close()
 
 
-def test_invalid_config_exits_1_with_the_error(tmp_path: Path) -> None:
+def test_invalid_config_exits_78_with_the_error(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -138,6 +138,40 @@ def test_invalid_config_exits_1_with_the_error(tmp_path: Path) -> None:
         '[devices.gw]\ncustomer = "nobody"\naddress = "127.0.0.2"\nprobes = ["ping"]\n')
     out = subprocess.run([sys.executable, "-m", "bridge", "run", "-c", str(config)],
                          capture_output=True, text=True, timeout=30)
-    assert out.returncode == 1
+    assert out.returncode == 78  # EX_CONFIG: systemd does not restart into the same error
     assert ("config/inventory.toml:2: devices.gw.customer: unknown customer 'nobody'"
             in out.stderr)
+
+
+def test_metrics_auth_admits_operators_only(tmp_path: Path) -> None:
+    bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}, customer_token=True,
+                                     metrics_auth=True))
+    try:
+        assert bridge.request("GET", "/metrics", token=None)[0] == 401
+        assert bridge.request("GET", "/metrics", token="acme-secret-token")[0] == 403
+        assert "bridge_config_last_reload_successful 1.0" in bridge.get("/metrics")
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_incidents_cli_prints_a_table_with_options_after_the_action(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    bridge = Bridge(config)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bridge", "incidents", "list", "-c", str(config),
+             "--url", bridge.url], capture_output=True, text=True, timeout=30, check=True)
+        lines = out.stdout.splitlines()
+        assert lines[0].split() == ["ID", "STATUS", "PRIORITY", "CUSTOMER", "DEVICE",
+                                    "OPENED_AT", "SUMMARY"]
+        assert lines[-1] == "(0 of 0)"
+        missing = subprocess.run(
+            [sys.executable, "-m", "bridge", "incidents", "show", "INC-2026-000404", "-c",
+             str(config), "--url", bridge.url], capture_output=True, text=True, timeout=30)
+        assert missing.returncode == 1
+        assert missing.stderr.strip() == "bridge incidents: 404: no incident 'INC-2026-000404'"
+    finally:
+        assert bridge.stop() == 0

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bridge.api.auth import auth_middleware, caller_of, error
+from bridge.api.auth import CALLER_KEY, Caller, auth_middleware, caller_of, error
 from bridge.config.model import ApiToken, Role
 from bridge.core.state import CheckKey
 from bridge.daemon.monitor import Snapshot
@@ -61,7 +61,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition; with metrics_auth, operators only (it spans customers)."""
+    caller = request.get(CALLER_KEY)
+    if isinstance(caller, Caller) and caller.role != Role.OPERATOR:
+        return error(403, "metrics need an operator token")
     body = await _service(request).render_metrics()
     return web.Response(body=body, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _COUNTS_REFRESH_S = 30.0
+EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
 class Daemon:
@@ -302,6 +303,6 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
     except ConfigErrors as exc:
         for err in exc.errors:
             log.error("%s", err)
-        return 1
+        return EX_CONFIG
     daemon = Daemon(config, db_url=db_url, listen=listen)
     return asyncio.run(daemon.run())

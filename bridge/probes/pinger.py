@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import itertools
+import logging
 import os
 import socket
 import struct
 import time
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 _ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
 _ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
@@ -93,6 +96,12 @@ class Pinger:
             sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF_BYTES)
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF_BYTES)
+        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # kernel doubles it
+        log.info("ICMP %s socket open (%s, receive buffer %d KiB%s)",
+                 "IPv4" if family == socket.AF_INET else "IPv6",
+                 "raw" if self.privileged else "datagram", granted // 1024,
+                 "" if granted >= _RCVBUF_BYTES else
+                 "; raise net.core.rmem_max for large fleets, see deploy/sysctl-bridge.conf")
         sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         if self.privileged:
             _only_echo_replies(sock, family)
