@@ -31,7 +31,6 @@ def add_incident_verbs(verbs: Any) -> None:
     common.add_argument("--json", action="store_true", help="print JSON")
     incidents = verbs.add_parser("incidents", parents=[common],
                                  help="list and show tickets (via the HTTP API)")
-    incidents.set_defaults(config=Path("bridge.toml"), url=None, token_file=None, json=False)
     actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", parents=[common], help="list tickets, newest first")
     listing.add_argument("--status", choices=["open", "resolved"])
@@ -101,8 +100,16 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
+_DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False}
+
+
 def run_incidents(args: argparse.Namespace) -> int:
     """Carry out an `incidents` action; exit 1 on any error, with a reason on stderr."""
+    # Defaults are filled in here, not with set_defaults(): argparse shares the option
+    # objects between the parent and the action parsers, so one default would reset the other.
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     try:
         base, token = _endpoint(args)
         if args.action == "list":

@@ -143,8 +143,9 @@ class Bridge:
         out = subprocess.run(
             [*prefix, sys.executable, "-m", "bridge", "incidents", "-c", str(self.config),
              "--url", self.url, "--json", *args],
-            capture_output=True, text=True, check=True, timeout=30,
+            capture_output=True, text=True, check=False, timeout=30,
         )
+        assert out.returncode == 0, f"bridge incidents {' '.join(args)}: {out.stderr}"
         return json.loads(out.stdout)
 
     def signal(self, sig: signal.Signals) -> None:

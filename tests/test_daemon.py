@@ -175,3 +175,13 @@ def test_incidents_cli_prints_a_table_with_options_after_the_action(tmp_path: Pa
         assert missing.stderr.strip() == "bridge incidents: 404: no incident 'INC-2026-000404'"
     finally:
         assert bridge.stop() == 0
+
+
+def test_incidents_cli_options_work_before_and_after_the_action() -> None:
+    from bridge.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["incidents", "--url", "http://h:1", "-c", "a.toml", "list"])
+    after = parser.parse_args(["incidents", "list", "--url", "http://h:1", "-c", "a.toml"])
+    for args in (before, after):
+        assert (args.url, str(args.config)) == ("http://h:1", "a.toml")
