@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from tests.daemon import Bridge, wait_for, write_deployment
@@ -29,6 +30,9 @@ def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
             assert f'bridge_availability_ratio{{{labels},window="1h"}} 1.0' in metrics
             assert f'bridge_probe_rtt_seconds{{{labels},probe="ping"}}' in metrics
         assert "bridge_config_last_reload_successful 1.0" in metrics
+        lint = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                              capture_output=True, text=True, timeout=30)
+        assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
 
         assert bridge.request("GET", "/healthz", token=None)[0] == 200
         assert bridge.request("GET", "/readyz", token=None)[0] == 200
@@ -130,7 +134,6 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
 
 
 def test_invalid_config_exits_78_with_the_error(tmp_path: Path) -> None:
-    import subprocess
     import sys
 
     config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
@@ -155,7 +158,6 @@ def test_metrics_auth_admits_operators_only(tmp_path: Path) -> None:
 
 
 def test_incidents_cli_prints_a_table_with_options_after_the_action(tmp_path: Path) -> None:
-    import subprocess
     import sys
 
     config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
