@@ -71,7 +71,7 @@ class IcmpProber:
             return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss)
         rtts = echoes.rtts_s
         jitter = statistics.fmean(abs(b - a) for a, b in pairwise(rtts)) if len(rtts) > 1 else 0.0
-        avg = statistics.fmean(rtts)
+        avg = sum(rtts) / len(rtts)
         return ProbeResult(
             ok=True, at=started, duration_s=0.0,
             output=(f"{echoes.received}/{echoes.sent} replies, loss {loss:.0%}, "

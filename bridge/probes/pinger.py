@@ -13,6 +13,7 @@ identifier alone cannot be trusted). Receive times come from the kernel
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import itertools
 import logging
@@ -53,24 +54,30 @@ def checksum(data: bytes) -> int:
 
 @dataclass
 class Echoes:
-    """The outcome of one multi-packet ping."""
+    """The outcome of one multi-packet ping; also the live record while it runs."""
 
     sent: int = 0
     rtts_s: list[float] = field(default_factory=list)
     error: str | None = None
+    outstanding: int = 0
+    all_sent: bool = False
+    done: asyncio.Future[None] | None = None
 
     @property
     def received(self) -> int:
         """Replies that came back in time."""
         return len(self.rtts_s)
 
+    def reply(self, rtt_s: float) -> None:
+        """Record one reply; wake the check when nothing is outstanding."""
+        self.rtts_s.append(rtt_s)
+        self.outstanding -= 1
+        if self.outstanding == 0 and self.all_sent and self.done and not self.done.done():
+            self.done.set_result(None)
 
-@dataclass
-class _Request:
-    key: tuple[int, int]  # (family, sequence)
-    future: asyncio.Future[float]
-    token: int
-    sent_ns: int
+
+# One in-flight echo request: the check it belongs to, its payload token, its send time.
+_Request = tuple[Echoes, int, int]
 
 
 class Pinger:
@@ -117,8 +124,9 @@ class Pinger:
                 self._loop.remove_reader(sock.fileno())
             sock.close()
         self._sockets.clear()
-        for request in self._pending.values():
-            request.future.cancel()
+        for echoes, _token, _sent in self._pending.values():
+            if echoes.done is not None and not echoes.done.done():
+                echoes.done.cancel()
         self._pending.clear()
 
     def _next_seq(self, family: int) -> int:
@@ -128,8 +136,8 @@ class Pinger:
                 return seq
         raise RuntimeError("65536 echo requests in flight; lower max_concurrent_checks")
 
-    def _send(self, sock: socket.socket, family: int, sockaddr: tuple[object, ...]) -> _Request:
-        assert self._loop is not None
+    def _send(self, sock: socket.socket, family: int, sockaddr: tuple[object, ...],
+              echoes: Echoes) -> tuple[int, int]:
         seq = self._next_seq(family)
         token = next(self._tokens) & 0xFFFFFFFFFFFFFFFF
         sent_ns = time.time_ns()
@@ -138,14 +146,15 @@ class Pinger:
         packet = header + payload
         if family == socket.AF_INET:  # the kernel fills in the ICMPv6 checksum itself
             packet = header[:2] + struct.pack("!H", checksum(packet)) + header[4:] + payload
-        request = _Request((family, seq), self._loop.create_future(), token, sent_ns)
-        self._pending[(family, seq)] = request
+        key = (family, seq)
+        self._pending[key] = (echoes, token, sent_ns)
         try:
             sock.sendto(packet, sockaddr)
         except OSError:
-            del self._pending[(family, seq)]
+            del self._pending[key]
             raise
-        return request
+        echoes.outstanding += 1
+        return key
 
     def _on_readable(self, family: int, sock: socket.socket) -> None:
         while True:
@@ -165,36 +174,42 @@ class Pinger:
                 continue
             token, _sent = _PAYLOAD.unpack_from(data, _HEADER.size)
             request = self._pending.get((family, seq))
-            if request is None or request.token != token or request.future.done():
+            if request is None or request[1] != token:
                 continue
-            request.future.set_result(max(0, received_ns - request.sent_ns) / 1e9)
+            del self._pending[(family, seq)]  # a duplicate reply is not counted twice
+            echoes, _token, sent_ns = request
+            echoes.reply(max(0, received_ns - sent_ns) / 1e9)
 
     async def ping(self, address: str, count: int, interval_s: float,
                    timeout_s: float) -> Echoes:
         """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
         family, sockaddr = await resolve(address)
         sock = self._socket(family)
-        echoes = Echoes()
-        requests: list[_Request] = []
+        loop = asyncio.get_running_loop()
+        echoes = Echoes(done=loop.create_future())
+        keys: list[tuple[int, int]] = []
+        deadline = None
         try:
             for i in range(count):
                 if i:
                     await asyncio.sleep(interval_s)
                 echoes.sent += 1
                 try:
-                    requests.append(self._send(sock, family, sockaddr))
+                    keys.append(self._send(sock, family, sockaddr, echoes))
                 except OSError as exc:
                     echoes.error = exc.strerror or str(exc)
-            futures = [r.future for r in requests]
-            if futures:
-                await asyncio.wait(futures, timeout=timeout_s)
-            echoes.rtts_s = [f.result() for f in futures if f.done() and not f.cancelled()]
+            echoes.all_sent = True
+            assert echoes.done is not None
+            if echoes.outstanding > 0:
+                deadline = loop.call_later(timeout_s, _expire, echoes.done)
+                await echoes.done
         finally:
-            for request in requests:
-                if self._pending.get(request.key) is request:
-                    del self._pending[request.key]
-                if not request.future.done():
-                    request.future.cancel()
+            if deadline is not None:
+                deadline.cancel()
+            for key in keys:
+                request = self._pending.get(key)
+                if request is not None and request[0] is echoes:
+                    del self._pending[key]
         return echoes
 
 
@@ -220,17 +235,28 @@ def _only_echo_replies(sock: socket.socket, family: int) -> None:
         sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("8I", *words))
 
 
-async def resolve(address: str) -> tuple[int, tuple[object, ...]]:
-    """Address family and socket address; IP literals never touch the resolver."""
+@functools.lru_cache(maxsize=65536)
+def _literal(address: str) -> tuple[int, tuple[object, ...]] | None:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        pass
-    else:
-        if ip.version == 4:
-            return socket.AF_INET, (str(ip), 0)
-        return socket.AF_INET6, (str(ip), 0, 0, 0)
+        return None
+    if ip.version == 4:
+        return socket.AF_INET, (str(ip), 0)
+    return socket.AF_INET6, (str(ip), 0, 0, 0)
+
+
+async def resolve(address: str) -> tuple[int, tuple[object, ...]]:
+    """Address family and socket address; IP literals never touch the resolver."""
+    literal = _literal(address)
+    if literal is not None:
+        return literal
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(address, None, type=socket.SOCK_DGRAM)
     family, _, _, _, sockaddr = infos[0]
     return int(family), tuple(sockaddr)
+
+
+def _expire(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
