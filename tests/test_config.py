@@ -23,7 +23,10 @@ from bridge.config.model import Criticality, Priority
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "testdata" / "config"
 NAME_RULE = "expected a name of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
-PROBE_KEYS = "kind, interval_s, timeout_s, retry_interval_s, max_attempts, count, packet_interval_s"
+PROBE_KEYS = (
+    "kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, count, "
+    "packet_interval_s"
+)
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
 ENV = {
@@ -138,8 +141,8 @@ CASES: dict[str, list[str]] = {
         "define it as [customers.globex] in config/",
     ],
     "bad-priority": [
-        "rules/extra.toml:3: rules.urgent.priority: "
-        "expected one of 'P1', 'P2', 'P3' or 'P4', got 'P0'",
+        "rules/extra.toml:3: rules.urgent.priority: expected one of 'P1', 'P2', 'P3', 'P4', "
+        "or a table by criticality such as { high = \"P1\", medium = \"P2\" }, got 'P0'",
     ],
     # bridge.toml
     "unknown-section": [

@@ -38,7 +38,7 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
     config = write_deployment(tmp_path, DEVICES)
     bridge = Bridge(config, netns=netns.name)
     try:
-        wait_for("gw up", lambda: 'check gw/ping: first_up' in bridge.log())
+        wait_for("gw up", lambda: "check gw/ping: unknown -> up" in bridge.log())
         # An unresolvable name is a failed check (and a ticket), not a crash.
         [ghost] = wait_for("the ghost ticket", lambda: tickets(bridge, "open"))
         assert ghost["device"] == "ghost"

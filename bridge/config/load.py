@@ -135,6 +135,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         devices=merged.devices,
         probes=merged.probes,
         rules=merged.rules,
+        maintenance=merged.maintenance,
         tokens=api_tokens,
         files=files,
     )

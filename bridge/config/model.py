@@ -11,31 +11,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import Strict as StrictMode
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from bridge.config.base import Array, Choice, Name, Strict
+from bridge.config.maintenance import Maintenance
 from bridge.config.secrets import Secret
-
-T = TypeVar("T")
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-# A TOML array, kept as a tuple so a loaded config cannot be changed in place.
-# Only the container is lax (it accepts the list tomllib returns); items stay strict.
-Array = Annotated[tuple[T, ...], StrictMode(False)]
-# A StrEnum member, written in TOML as its string value.
-Choice = Annotated[T, StrictMode(False)]
-
-
-class Strict(BaseModel):
-    """Base for every config table: unknown keys are errors, values immutable.
-
-    Strict types: TOML has its own, so "10" is not a number and "yes" is not true.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+from bridge.core.maintenance import MaintenanceRule
 
 
 class Criticality(StrEnum):
@@ -71,11 +55,19 @@ class Role(StrEnum):
 # ---- config/*.toml -------------------------------------------------------------------------
 
 
+class Contract(Strict):
+    """What a customer's contract says (the parts the rule engine needs)."""
+
+    # Shifts every ticket priority: -1 makes a P3 rule open P2 tickets for this customer.
+    priority_shift: Annotated[int, Field(ge=-3, le=3)] = 0
+
+
 class Customer(Strict):
     """A customer served under a contract."""
 
     name: str
     timezone: str = "UTC"
+    contract: Contract = Contract()
 
     @field_validator("timezone")
     @classmethod
@@ -96,16 +88,19 @@ class Device(Strict):
     address: Annotated[str, Field(min_length=1)]
     probes: Annotated[Array[Name], Field(min_length=1)]
     parents: Array[Name] = ()
+    # false: unreachable when any parent is down; true: only when all are (redundant uplinks)
+    redundant_parents: bool = False
     tags: Array[Name] = ()
     criticality: Choice[Criticality] = Criticality.MEDIUM
     description: str = ""
 
 
 class InventoryFile(Strict):
-    """One file in config/: customers and devices."""
+    """One file in config/: customers, devices and maintenance windows."""
 
     customers: dict[Name, Customer] = {}
     devices: dict[Name, Device] = {}
+    maintenance: dict[Name, Maintenance] = {}
 
 
 # ---- probes/*.toml -------------------------------------------------------------------------
@@ -119,6 +114,7 @@ class Probe(Strict):
     timeout_s: Annotated[float, Field(gt=0)] = 2.0
     retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    recover_after: Annotated[int, Field(ge=1, le=100)] = 1
     count: Annotated[int, Field(ge=1, le=100)] = 3
     packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
 
@@ -147,6 +143,24 @@ class ProbeFile(Strict):
 # ---- rules/*.toml --------------------------------------------------------------------------
 
 
+def _parse_priority(value: Any) -> Priority | dict[Criticality, Priority]:
+    """A priority, or a table of them by criticality, with one clear message if neither."""
+    names = ", ".join(repr(p.value) for p in Priority)
+    if isinstance(value, str) and value in Priority.__members__:
+        return Priority(value)
+    if isinstance(value, dict):
+        table = {}
+        for key, item in value.items():
+            if key not in {c.value for c in Criticality}:
+                raise ValueError(f"table keys are criticalities (low, medium, high), got {key!r}")
+            if not isinstance(item, str) or item not in Priority.__members__:
+                raise ValueError(f"{key}: expected one of {names}, got {item!r}")
+            table[Criticality(key)] = Priority(item)
+        return table
+    raise ValueError(f"expected one of {names}, or a table by criticality such as "
+                     f"{{ high = \"P1\", medium = \"P2\" }}, got {value!r}")
+
+
 class Rule(Strict):
     """When a hard failure becomes a ticket, and at which priority. First match wins."""
 
@@ -154,8 +168,18 @@ class Rule(Strict):
     customers: Array[Name] = ()
     tags: Array[Name] = ()
     criticality: Array[Choice[Criticality]] = ()
-    priority: Choice[Priority] = Priority.P3
+    # One priority, or one per device criticality: { high = "P1", medium = "P2", low = "P3" }
+    priority: Annotated[Priority | dict[Criticality, Priority],
+                        BeforeValidator(_parse_priority)] = Priority.P3
     open_ticket: bool = True
+    max_attempts: Annotated[int, Field(ge=1, le=100)] | None = None  # overrides the probe's
+    recover_after: Annotated[int, Field(ge=1, le=100)] | None = None  # overrides the probe's
+
+    def priority_for(self, criticality: Criticality) -> Priority:
+        """The rule's priority for a device of this criticality (P3 if the table omits it)."""
+        if isinstance(self.priority, dict):
+            return self.priority.get(criticality, Priority.P3)
+        return self.priority
 
 
 class RuleFile(Strict):
@@ -270,6 +294,7 @@ class Config:
     rules: tuple[tuple[str, Rule], ...] = ()
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()
+    maintenance: tuple[MaintenanceRule, ...] = ()
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
@@ -290,6 +315,22 @@ class Config:
                 continue
             return name, rule
         return None
+
+    def attempts_policy(self, device_id: str, probe_id: str) -> tuple[int, int]:
+        """(max_attempts, recover_after) for a check: the matching rule's, else the probe's."""
+        probe = self.probes[probe_id]
+        match = self.match_rule(device_id, probe_id)
+        rule = match[1] if match else None
+        max_attempts = rule.max_attempts if rule and rule.max_attempts else probe.max_attempts
+        recover = rule.recover_after if rule and rule.recover_after else probe.recover_after
+        return max_attempts, recover
+
+    def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
+        """Rule priority for the device's criticality, shifted by the customer's contract."""
+        device = self.devices[device_id]
+        base = list(Priority).index(rule.priority_for(device.criticality))
+        shift = self.customers[device.customer].contract.priority_shift
+        return list(Priority)[min(max(base + shift, 0), len(Priority) - 1)]
 
 
 SchemaRoot = type[MainFile] | type[InventoryFile] | type[ProbeFile] | type[RuleFile]

@@ -20,6 +20,7 @@ from bridge.config.model import (
     TokenSection,
 )
 from bridge.config.source import Source
+from bridge.core.maintenance import MaintenanceRule
 
 if TYPE_CHECKING:
     from bridge.config.errors import ConfigError
@@ -53,6 +54,7 @@ class Merged:
     devices: dict[str, Device]
     probes: dict[str, Probe]
     rules: tuple[tuple[str, Rule], ...]
+    maintenance: tuple[MaintenanceRule, ...]
 
 
 def _merge(
@@ -200,6 +202,8 @@ def check_references(
     devices, dev_origin = _merge("devices", [(f.devices, s) for f, s in inventory], errors)
     probes, probe_origin = _merge("probes", [(f.probes, s) for f, s in probe_files], errors)
     rules, rule_origin = _merge("rules", [(f.rules, s) for f, s in rule_files], errors)
+    windows, window_origin = _merge("maintenance", [(f.maintenance, s) for f, s in inventory],
+                                    errors)
     _check_probe_timing(probes, probe_origin, errors)
 
     def check(source: Source, at: tuple[str | int, ...], what: str, section: str,
@@ -227,5 +231,14 @@ def check_references(
         for i, customer in enumerate(rule.customers):
             check(source, ("rules", name, "customers", i), "customer", "customers", customer,
                   customers, paths.config)
-    return Merged(customers, devices, probes, tuple(rules.items()))
+    for name, window in windows.items():
+        source = window_origin[name]
+        for i, device_name in enumerate(window.devices):
+            check(source, ("maintenance", name, "devices", i), "device", "devices", device_name,
+                  devices, paths.config)
+        for i, customer in enumerate(window.customers):
+            check(source, ("maintenance", name, "customers", i), "customer", "customers",
+                  customer, customers, paths.config)
+    compiled = tuple(window.compile(name) for name, window in windows.items())
+    return Merged(customers, devices, probes, tuple(rules.items()), compiled)
 

@@ -1,12 +1,12 @@
-"""From state transitions to what must be stored: history rows and ticket actions."""
+"""What the core decides and the store carries out: history rows and ticket actions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.config.model import Config, Priority
-from bridge.core.state import CheckKey, CheckState, Reason, Status, Transition
+from bridge.config.model import Priority
+from bridge.core.state import CheckKey, CheckState, Reason, Status
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class OpenIncident:
     rule: str
     started_at: datetime
     summary: str
+    flapping: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,34 +53,49 @@ class ResolveIncident:
     summary: str
 
 
-Decision = RecordChange | SaveState | OpenIncident | ResolveIncident
+@dataclass(frozen=True)
+class AttachToIncident:
+    """A check behind a failed parent is unreachable: attach it to the parent's ticket."""
+
+    problem_key: str  # the parent's (root) problem
+    key: CheckKey
+    at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class DetachFromIncident:
+    """An attached check recovered, or its parent did: it leaves the parent's ticket."""
+
+    problem_key: str
+    key: CheckKey
+    at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class SetFlapping:
+    """A ticket's problem started or stopped flapping."""
+
+    problem_key: str
+    flapping: bool
+    at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A hard failure that opens no ticket, and why (maintenance, parent, gap, no rule)."""
+
+    key: CheckKey
+    reason: str
+    at: datetime
+
+
+Decision = (RecordChange | SaveState | OpenIncident | ResolveIncident | AttachToIncident
+            | DetachFromIncident | SetFlapping | Suppressed)
 
 
 def problem_key(key: CheckKey) -> str:
     """The identity of a check's problem: one open ticket per problem, ever."""
     return f"check:{key}"
-
-
-def decide(transition: Transition, key: CheckKey, config: Config) -> list[Decision]:
-    """What to store for one transition. Pure: reads config, returns decisions."""
-    new = transition.new
-    decisions: list[Decision] = [SaveState(key, new)]
-    if not transition.hard_changed:
-        return decisions
-    device = config.devices[key.device]
-    output = new.last.output if new.last else ""
-    at = new.hard_since
-    assert at is not None
-    decisions.append(RecordChange(key, device.customer, transition.old.hard_status,
-                                  new.hard_status, at, transition.reason, output))
-    if transition.reason == Reason.HARD_DOWN:
-        match = config.match_rule(key.device, key.probe)
-        if match is not None and match[1].open_ticket:
-            name, rule = match
-            summary = f"{key.device} ({device.address}) is down: {key.probe} failed: {output}"
-            decisions.append(OpenIncident(problem_key(key), key, device.customer, rule.priority,
-                                          name, at, summary))
-    elif transition.reason == Reason.RECOVERED:
-        summary = f"{key.device} recovered: {key.probe} succeeded: {output}"
-        decisions.append(ResolveIncident(problem_key(key), at, summary))
-    return decisions

@@ -33,6 +33,7 @@ class Reason(StrEnum):
     HARD_DOWN = "hard_down"
     STILL_DOWN = "still_down"
     SOFT_RECOVERY = "soft_recovery"
+    RECOVERING = "recovering"
     RECOVERED = "recovered"
 
 
@@ -64,6 +65,8 @@ class CheckState:
     hard_status: Status = Status.UNKNOWN
     hard_since: datetime | None = None
     last: ProbeResult | None = None
+    ok_streak: int = 0  # consecutive successes while hard down (recovery hysteresis)
+    ok_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,23 @@ class Transition:
         return self.old.hard_status != self.new.hard_status
 
 
-def apply_result(state: CheckState, result: ProbeResult, max_attempts: int) -> Transition:
-    """Advance a check's state by one result."""
+def apply_result(
+    state: CheckState, result: ProbeResult, max_attempts: int, recover_after: int = 1
+) -> Transition:
+    """Advance a check's state by one result.
+
+    A hard failure recovers after `recover_after` consecutive successes, dated from the
+    first of them (the outage ended when the device first answered again).
+    """
     at = result.at
     if result.ok:
         if state.hard_status == Status.DOWN:
-            new = CheckState(Status.UP, StateType.HARD, 0, at, Status.UP, at, result)
+            streak = state.ok_streak + 1
+            ok_since = state.ok_since or at
+            if streak < recover_after:
+                new = replace(state, ok_streak=streak, ok_since=ok_since, last=result)
+                return Transition(state, new, Reason.RECOVERING)
+            new = CheckState(Status.UP, StateType.HARD, 0, ok_since, Status.UP, ok_since, result)
             return Transition(state, new, Reason.RECOVERED)
         if state.status == Status.DOWN:
             new = replace(state, status=Status.UP, state_type=StateType.HARD, attempts=0,
@@ -97,7 +111,8 @@ def apply_result(state: CheckState, result: ProbeResult, max_attempts: int) -> T
         return Transition(state, replace(state, last=result), Reason.STILL_UP)
 
     if state.hard_status == Status.DOWN:
-        new = replace(state, attempts=state.attempts + 1, last=result)
+        new = replace(state, attempts=state.attempts + 1, last=result, ok_streak=0,
+                      ok_since=None)
         return Transition(state, new, Reason.STILL_DOWN)
     attempts = state.attempts + 1 if state.status == Status.DOWN else 1
     since = state.since if state.status == Status.DOWN and state.since else at

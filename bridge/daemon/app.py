@@ -20,6 +20,7 @@ from bridge.aio import wait_or_timeout
 from bridge.api.routes import ReloadResult, build_app
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
+from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon.metrics import DaemonMetrics, render
 from bridge.daemon.monitor import HISTORY_S, Monitor, Snapshot
@@ -27,13 +28,19 @@ from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, run_probe
 from bridge.store import BatchWriter, Database
-from bridge.store.reads import load_changes, load_states, open_incident_counts
+from bridge.store.reads import (
+    load_changes,
+    load_open_problems,
+    load_states,
+    open_incident_counts,
+)
 from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _COUNTS_REFRESH_S = 30.0
+_TICK_S = 1.0
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
@@ -226,8 +233,21 @@ class Daemon:
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes)
-        monitor = Monitor(self.config, states, history, self._writer.submit)
+        problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
+        engine = RuleEngine(self.config, states, problems, attached)
+        monitor = Monitor(engine, history, self._writer.submit, self._recheck)
         return db, monitor
+
+    def _recheck(self, keys: set[CheckKey]) -> None:
+        if self._scheduler is not None:
+            self._scheduler.run_now(keys)
+
+    async def _tick(self) -> None:
+        """Drive the engine's clock: windows end, dependency waits time out."""
+        while not self._stop.is_set():
+            if self._monitor is not None:
+                self._monitor.tick(datetime.now(UTC))
+            await wait_or_timeout(self._stop, _TICK_S)
 
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT; return the exit code."""
@@ -258,6 +278,7 @@ class Daemon:
         tasks.append(asyncio.create_task(self._writer.run(writer_stop), name="store writer"))
         tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
         tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
+        tasks.append(asyncio.create_task(self._tick(), name="engine tick"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))

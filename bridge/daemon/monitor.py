@@ -1,4 +1,4 @@
-"""Live check state: applies results through the pure core and hands decisions to the writer."""
+"""Live state around the engine: results in, decisions to the writer, history for metrics."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from datetime import datetime, timedelta
 
 from bridge.config.model import Config
 from bridge.core.availability import Change
-from bridge.core.decisions import Decision, decide
+from bridge.core.decisions import (
+    AttachToIncident,
+    Decision,
+    RecordChange,
+    SetFlapping,
+    Suppressed,
+)
+from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
-from bridge.core.state import CheckKey, CheckState, Reason, apply_result, next_delay_s
+from bridge.core.state import CheckKey, CheckState
 
 log = logging.getLogger(__name__)
 
@@ -29,59 +36,60 @@ class Snapshot:
 
 
 class Monitor:
-    """Owns the live state of every configured check."""
+    """Feeds the engine and hands its decisions on; remembers recent history."""
 
     def __init__(
         self,
-        config: Config,
-        states: dict[CheckKey, CheckState],
+        engine: RuleEngine,
         history: dict[CheckKey, list[Change]],
         submit: Callable[[list[Decision]], None],
+        recheck: Callable[[set[CheckKey]], None],
     ) -> None:
-        self.config = config
-        self._states = states
+        self.engine = engine
         self._history = history
         self._submit = submit
+        self._recheck = recheck
         self.open_incidents: dict[tuple[str, str, int], int] = {}
-        self.apply_config(config)
 
-    def keys(self) -> list[CheckKey]:
-        """Every configured check."""
-        return [CheckKey(d, p) for d, device in self.config.devices.items() for p in device.probes]
+    @property
+    def config(self) -> Config:
+        """The config the engine runs."""
+        return self.engine.config
 
     def apply_config(self, config: Config) -> None:
         """Swap in a new config; checks that still exist keep their state."""
-        self.config = config
-        keys = set(self.keys())
-        for key in list(self._states):
-            if key not in keys:
-                del self._states[key]  # its metric series disappear with it
-        for key in keys:
-            self._states.setdefault(key, CheckState())
+        self.engine.apply_config(config)
+        for key in [k for k in self._history if k not in self.engine.states]:
+            del self._history[key]
 
     def record(self, key: CheckKey, result: ProbeResult) -> float | None:
-        """Apply one result; return the delay until the check's next run.
+        """Apply one result; the delay until the check runs again (None: check removed)."""
+        decisions, delay_s = self.engine.on_result(key, result)
+        self._hand_on(decisions)
+        return delay_s
 
-        None when a reload removed the check while it ran: the result is dropped.
-        """
-        old = self._states.get(key)
-        if old is None:
-            return None
-        probe = self.config.probes[key.probe]
-        transition = apply_result(old, result, probe.max_attempts)
-        self._states[key] = transition.new
-        decisions = decide(transition, key, self.config)
-        self._submit(decisions)
-        if transition.hard_changed and transition.new.hard_since is not None:
-            self._remember(key, transition.new.hard_since, transition.new)
-        if transition.reason not in (Reason.STILL_UP, Reason.STILL_DOWN):
-            log.info("check %s: %s (attempt %d/%d): %s", key, transition.reason,
-                     transition.new.attempts, probe.max_attempts, result.output)
-        return next_delay_s(transition.new, probe.interval_s, probe.retry_interval_s)
+    def tick(self, now: datetime) -> None:
+        """Let the engine re-judge held and waiting checks."""
+        self._hand_on(self.engine.on_tick(now))
 
-    def _remember(self, key: CheckKey, at: datetime, state: CheckState) -> None:
+    def _hand_on(self, decisions: list[Decision]) -> None:
+        for d in decisions:
+            if isinstance(d, RecordChange):
+                self._remember(d.key, d.at, d)
+                log.info("check %s: %s -> %s (%s): %s", d.key, d.old, d.new, d.reason, d.output)
+            elif isinstance(d, Suppressed):
+                log.info("check %s: no ticket: %s", d.key, d.reason)
+            elif isinstance(d, AttachToIncident | SetFlapping):
+                log.info("%s", d.summary)
+        if decisions:
+            self._submit(decisions)
+        rechecks = self.engine.take_rechecks()
+        if rechecks:
+            self._recheck(rechecks)
+
+    def _remember(self, key: CheckKey, at: datetime, change: RecordChange) -> None:
         history = self._history.setdefault(key, [])
-        history.append((at, state.hard_status))
+        history.append((at, change.new))
         cutoff = at - timedelta(seconds=HISTORY_S)
         # keep one change before the cutoff: it is the status at the window's start
         while len(history) > 1 and history[1][0] < cutoff:
@@ -91,7 +99,7 @@ class Monitor:
         """Copy references to the current state; the values are immutable."""
         return Snapshot(
             self.config,
-            dict(self._states),
+            dict(self.engine.states),
             {k: tuple(v) for k, v in self._history.items()},
             dict(self.open_incidents),
         )

@@ -75,6 +75,13 @@ class CheckScheduler:
                 self._push(now + phase_s(key, plan.interval_s), key)
         self._plans = dict(plans)  # a removed key is skipped when it comes due
 
+    def run_now(self, keys: set[CheckKey]) -> None:
+        """Run these checks as soon as possible (a running check is left to finish)."""
+        now = self._clock()
+        for key in keys:
+            if key in self._plans and key in self._current:
+                self._push(now, key)  # supersedes its scheduled entry
+
     def start(self) -> None:
         """Begin ticking."""
         self._accepting = True

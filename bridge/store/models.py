@@ -64,6 +64,8 @@ class CheckStateRow(SQLModel, table=True):
     last_output: str = Field(default="", max_length=500)
     last_rtt_s: float | None = None
     last_loss_ratio: float | None = None
+    ok_streak: int = 0
+    ok_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class StateChange(SQLModel, table=True):
@@ -113,6 +115,7 @@ class Incident(SQLModel, table=True):
         sa_column=Column(_enum(IncidentStatus, "incident_status"), nullable=False, index=True))
     priority: Priority = Field(sa_column=Column(_enum(Priority, "priority"), nullable=False))
     tier: int = 1
+    flapping: bool = False
     rule: str = Field(default="", max_length=64)
     summary: str = Field(default="", max_length=500)
     started_at: datetime = Field(sa_column=_utc())
@@ -132,6 +135,19 @@ class IncidentEvent(SQLModel, table=True):
     actor: Actor = Field(sa_column=Column(_enum(Actor, "actor"), nullable=False))
     kind: str = Field(max_length=32)
     message: str = Field(default="", max_length=2000)
+
+
+class IncidentMember(SQLModel, table=True):
+    """A check attached to a ticket because it is unreachable behind the ticket's device."""
+
+    __tablename__ = "incident_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    device: str = Field(max_length=64)
+    probe: str = Field(max_length=64)
+    attached_at: datetime = Field(sa_column=_utc())
+    detached_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -17,6 +17,7 @@ from bridge.store.models import (
     CheckStateRow,
     Incident,
     IncidentEvent,
+    IncidentMember,
     IncidentStatus,
     StateChange,
 )
@@ -33,7 +34,7 @@ def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
                                    rtt_avg_s=row.last_rtt_s, loss_ratio=row.last_loss_ratio)
             states[CheckKey(row.device, row.probe)] = CheckState(
                 row.status, row.state_type, row.attempts, row.since, row.hard_status,
-                row.hard_since, last)
+                row.hard_since, last, row.ok_streak, row.ok_since)
     return states
 
 
@@ -80,6 +81,7 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
         "status": incident.status.value,
         "priority": incident.priority.value,
         "tier": incident.tier,
+        "flapping": incident.flapping,
         "customer": incident.customer,
         "device": incident.device,
         "probe": incident.probe,
@@ -124,7 +126,16 @@ def get_incident(engine: Engine, ref: str, customer: str | None = None) -> dict[
             select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
             .order_by(col(IncidentEvent.at), col(IncidentEvent.id))
         ).all()
+        members = session.exec(
+            select(IncidentMember).where(IncidentMember.incident_id == incident.id)
+            .order_by(col(IncidentMember.attached_at), col(IncidentMember.id))
+        ).all()
         result = incident_dict(incident)
+        result["attached"] = [
+            {"device": m.device, "probe": m.probe, "attached_at": m.attached_at.isoformat(),
+             "detached_at": m.detached_at.isoformat() if m.detached_at else None}
+            for m in members
+        ]
         result["timeline"] = [
             {"at": e.at.isoformat(), "actor": e.actor.value, "kind": e.kind, "message": e.message}
             for e in events
@@ -141,3 +152,16 @@ def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
             .group_by(col(Incident.customer), col(Incident.priority), col(Incident.tier))
         ).all()
     return {(c, str(p), t): n for c, p, t, n in rows}
+
+
+def load_open_problems(engine: Engine) -> tuple[dict[str, bool], dict[CheckKey, str]]:
+    """Problems with an active ticket (and whether flapping), and the checks attached to them."""
+    with Session(engine) as session:
+        rows = session.exec(select(Incident).where(col(Incident.open_key).is_not(None))).all()
+        problems = {r.problem_key: r.flapping for r in rows}
+        ids = {r.id: r.problem_key for r in rows}
+        members = session.exec(select(IncidentMember).where(
+            col(IncidentMember.detached_at).is_(None),
+            col(IncidentMember.incident_id).in_(list(ids)),
+        )).all() if ids else []
+    return problems, {CheckKey(m.device, m.probe): ids[m.incident_id] for m in members}

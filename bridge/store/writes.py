@@ -14,11 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bridge.core.decisions import (
+    AttachToIncident,
     Decision,
+    DetachFromIncident,
     OpenIncident,
     RecordChange,
     ResolveIncident,
     SaveState,
+    SetFlapping,
 )
 from bridge.store.models import (
     Actor,
@@ -26,6 +29,7 @@ from bridge.store.models import (
     Incident,
     IncidentCounter,
     IncidentEvent,
+    IncidentMember,
     IncidentStatus,
     StateChange,
 )
@@ -37,7 +41,7 @@ log = logging.getLogger(__name__)
 class Outcome:
     """What a batch did to a ticket, for logs and metrics."""
 
-    action: str  # "opened", "resolved" or "already_open"
+    action: str  # "opened", "resolved", "already_open" or "attached"
     ref: str
     problem_key: str
     customer: str
@@ -63,6 +67,8 @@ def _state_row(decision: SaveState) -> dict[str, Any]:
         "last_output": (last.output if last else "")[:500],
         "last_rtt_s": last.rtt_avg_s if last else None,
         "last_loss_ratio": last.loss_ratio if last else None,
+        "ok_streak": state.ok_streak,
+        "ok_since": state.ok_since,
     }
 
 
@@ -102,6 +108,7 @@ def _open(
                     ref=ref, problem_key=d.problem_key, open_key=d.problem_key,
                     customer=d.customer, device=d.key.device, probe=d.key.probe,
                     status=IncidentStatus.OPEN, priority=d.priority, rule=d.rule,
+                    flapping=d.flapping,
                     summary=d.summary[:500], started_at=d.started_at, opened_at=now,
                     updated_at=now,
                 )
@@ -138,6 +145,48 @@ def _resolve(session: Session, d: ResolveIncident, now: datetime) -> Outcome | N
     return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
 
 
+def _latest(session: Session, problem_key: str) -> Incident | None:
+    """The active ticket of a problem, else its most recent one (resolved in this batch)."""
+    return _active(session, problem_key) or session.exec(
+        select(Incident).where(Incident.problem_key == problem_key)
+        .order_by(col(Incident.id).desc())).first()
+
+
+def _attach(session: Session, d: AttachToIncident) -> Outcome | None:
+    incident = _active(session, d.problem_key)
+    if incident is None or incident.id is None:
+        return None
+    session.add(IncidentMember(incident_id=incident.id, device=d.key.device, probe=d.key.probe,
+                               attached_at=d.at))
+    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+                              kind="attached", message=d.summary))
+    return Outcome("attached", incident.ref, d.problem_key, incident.customer)
+
+
+def _detach(session: Session, d: DetachFromIncident) -> None:
+    incident = _latest(session, d.problem_key)
+    if incident is None or incident.id is None:
+        return
+    session.execute(update(IncidentMember).where(
+        col(IncidentMember.incident_id) == incident.id,
+        col(IncidentMember.device) == d.key.device,
+        col(IncidentMember.probe) == d.key.probe,
+        col(IncidentMember.detached_at).is_(None),
+    ).values(detached_at=d.at))
+    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+                              kind="detached", message=d.summary))
+
+
+def _set_flapping(session: Session, d: SetFlapping) -> None:
+    incident = _active(session, d.problem_key)
+    if incident is None or incident.id is None:
+        return
+    session.execute(update(Incident).where(col(Incident.id) == incident.id)
+                    .values(flapping=d.flapping, updated_at=d.at))
+    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+                              kind="flapping" if d.flapping else "steady", message=d.summary))
+
+
 def apply_batch(
     engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime
 ) -> list[Outcome]:
@@ -159,4 +208,12 @@ def apply_batch(
                 outcome = _resolve(session, d, now)
                 if outcome is not None:
                     outcomes.append(outcome)
+            elif isinstance(d, AttachToIncident):
+                outcome = _attach(session, d)
+                if outcome is not None:
+                    outcomes.append(outcome)
+            elif isinstance(d, DetachFromIncident):
+                _detach(session, d)
+            elif isinstance(d, SetFlapping):
+                _set_flapping(session, d)
     return outcomes

@@ -1,0 +1,131 @@
+"""Maintenance windows in config/*.toml: `[maintenance.NAME]`, compiled at load time."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import Field, field_validator, model_validator
+
+from bridge.config.base import Array, Name, Strict
+from bridge.core.maintenance import MaintenanceRule, OneOff, Schedule, Weekly, parse_weekly
+
+# APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (and 7).
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DOW_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
+
+
+class CronSchedule:
+    """A crontab expression (5 fields, standard weekday numbers) plus a duration."""
+
+    def __init__(self, expression: str, duration: timedelta, zone: ZoneInfo) -> None:
+        fields = expression.split()
+        if len(fields) != 5:
+            raise ValueError(f"expected 5 crontab fields (min hour day month weekday), "
+                             f"got {expression!r}")
+        fields[4] = _DOW_NUMBER.sub(lambda m: _CRON_DAYS[int(m.group(1))], fields[4])
+        self._trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
+        self._duration = duration
+
+    def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The occurrence containing `at`: the first start after `at - duration`."""
+        start = self._trigger.get_next_fire_time(None, at - self._duration)
+        if start is not None and start <= at:
+            return start, start + self._duration
+        return None
+
+
+class Maintenance(Strict):
+    """A maintenance window: one-off (start, end), weekly, or cron, with what it covers."""
+
+    devices: Array[Name] = ()
+    tags: Array[Name] = ()
+    customers: Array[Name] = ()
+    timezone: str = "UTC"
+    start: datetime | None = None
+    end: datetime | None = None
+    weekly: Array[str] = ()
+    cron: str | None = None
+    duration_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
+    reason: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                             "'Europe/Helsinki'") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_expression(cls, value: str | None) -> str | None:
+        problem = validate_cron(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_weekly(entry)
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Maintenance:
+        forms = [name for name, present in (("start/end", self.start or self.end),
+                                             ("weekly", self.weekly), ("cron", self.cron))
+                 if present]
+        if len(forms) != 1:
+            raise ValueError("give exactly one schedule: start and end, weekly = [...] with "
+                             "duration_min, or cron = \"...\" with duration_min"
+                             + (f" (got {' and '.join(forms)})" if forms else ""))
+        if forms[0] == "start/end":
+            if self.start is None or self.end is None:
+                raise ValueError("a one-off window needs both start and end")
+            if self.duration_min is not None:
+                raise ValueError("duration_min is for weekly or cron windows; "
+                                 "a one-off window has an end")
+        elif self.duration_min is None:
+            raise ValueError(f"a {forms[0]} window needs duration_min")
+        if not (self.devices or self.tags or self.customers):
+            raise ValueError("name what the window covers: devices, tags or customers")
+        return self
+
+    def compile(self, name: str) -> MaintenanceRule:
+        """The window as the core uses it; cron is compiled here, once."""
+        zone = ZoneInfo(self.timezone)
+        schedule: Schedule
+        if self.start is not None and self.end is not None:
+            schedule = OneOff(_aware(self.start, zone), _aware(self.end, zone))
+        elif self.weekly:
+            assert self.duration_min is not None
+            schedule = Weekly(tuple(parse_weekly(w) for w in self.weekly),
+                              timedelta(minutes=self.duration_min), zone)
+        else:
+            assert self.cron is not None
+            assert self.duration_min is not None
+            schedule = CronSchedule(self.cron, timedelta(minutes=self.duration_min), zone)
+        return MaintenanceRule(name, schedule, frozenset(self.devices), frozenset(self.tags),
+                               frozenset(self.customers), self.reason)
+
+
+def _aware(value: datetime, zone: ZoneInfo) -> datetime:
+    """TOML local datetimes are read in the window's time zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def validate_cron(expression: str) -> str | None:
+    """The reason a cron expression is invalid, or None."""
+    try:
+        CronSchedule(expression, timedelta(minutes=1), ZoneInfo("UTC"))
+    except ValueError as exc:
+        return str(exc)
+    return None
+

@@ -1,0 +1,84 @@
+"""Parent dependencies: is a failing check its own problem, unreachable, or not yet judged?
+
+A child is judged only once its parents are: a parent that is failing but still soft, or
+whose last result is older than the child's first failure, may be down without knowing it
+yet. Then the child waits, and the engine asks for the parents to be checked at once.
+This closes the race Zabbix and Icinga have, where the child alerts before the parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bridge.core.state import CheckKey, CheckState, StateType, Status
+
+
+class Health(StrEnum):
+    """What a device's own reachability checks say."""
+
+    UP = "up"
+    DOWN = "down"
+    SUSPECT = "suspect"  # failing but soft, or not checked since the child began failing
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement for one failing check."""
+
+    kind: str  # "own", "unreachable" or "wait"
+    parent: str | None = None  # the down parent (unreachable)
+    root_check: CheckKey | None = None  # the parent's failing check (unreachable)
+    recheck: tuple[CheckKey, ...] = ()  # parent checks to run now (wait)
+
+
+OWN = Verdict("own")
+
+
+def device_health(
+    checks: Iterable[tuple[CheckKey, CheckState]], failing_since: datetime
+) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
+    """Health of a parent from its reachability checks, relative to a child's failure start.
+
+    Returns the health, the hard-down check (if DOWN) and the checks to re-run (if SUSPECT).
+    """
+    stale = []
+    for key, state in checks:
+        if state.hard_status == Status.DOWN:
+            return Health.DOWN, key, ()
+        soft_failing = state.status == Status.DOWN and state.state_type == StateType.SOFT
+        if soft_failing or state.last is None or state.last.at < failing_since:
+            stale.append(key)
+    return (Health.SUSPECT if stale else Health.UP), None, tuple(stale)
+
+
+def judge(
+    parents: tuple[str, ...],
+    redundant: bool,
+    failing_since: datetime,
+    health_of: Callable[[str, datetime], tuple[Health, CheckKey | None, tuple[CheckKey, ...]]],
+) -> Verdict:
+    """Own problem, unreachable behind a down parent, or wait for the parents' checks.
+
+    Without redundancy one down parent makes the child unreachable; with it (redundant
+    uplinks) only all parents down does.
+    """
+    if not parents:
+        return OWN
+    judged = [(p, *health_of(p, failing_since)) for p in parents]
+    down = [(p, root) for p, health, root, _ in judged if health == Health.DOWN]
+    suspect = [keys for _, health, _, keys in judged if health == Health.SUSPECT]
+    recheck = tuple(k for keys in suspect for k in keys)
+    if redundant:
+        if len(down) == len(parents):
+            return Verdict("unreachable", down[0][0], down[0][1])
+        if len(down) + len(suspect) == len(parents):
+            return Verdict("wait", recheck=recheck)
+        return OWN
+    if down:
+        return Verdict("unreachable", down[0][0], down[0][1])
+    if suspect:
+        return Verdict("wait", recheck=recheck)
+    return OWN

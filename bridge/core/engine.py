@@ -1,0 +1,302 @@
+"""The rule engine: results and the clock in, ticket decisions out. Pure: it takes `now`.
+
+Ticket decisions are level-triggered: after every result and on every tick the engine
+asks, for each check that is failing without a ticket, whether it should have one now
+(own problem, not behind a down parent, not in maintenance, matched by a rule). A window
+that ends, a parent that recovers or a restart therefore needs no special path: the next
+evaluation sees the new situation and decides once, because the open problems are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.config.model import Config, ProbeKind
+from bridge.core import flap
+from bridge.core.decisions import (
+    AttachToIncident,
+    Decision,
+    DetachFromIncident,
+    OpenIncident,
+    RecordChange,
+    ResolveIncident,
+    SaveState,
+    SetFlapping,
+    Suppressed,
+    problem_key,
+)
+from bridge.core.dependencies import OWN, Health, Verdict, device_health, judge
+from bridge.core.maintenance import MaintenanceRule, Window
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_delay_s
+
+_WAIT_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a failing check has no ticket yet, and until when, if known."""
+
+    reason: str
+    until: datetime | None = None
+
+
+class RuleEngine:
+    """Owns the live state of every check and the knowledge of which problems have tickets."""
+
+    def __init__(
+        self,
+        config: Config,
+        states: dict[CheckKey, CheckState] | None = None,
+        open_problems: dict[str, bool] | None = None,
+        attached: dict[CheckKey, str] | None = None,
+    ) -> None:
+        self.states: dict[CheckKey, CheckState] = dict(states or {})
+        self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
+        self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
+        self._flaps: dict[CheckKey, flap.FlapState] = {}
+        self._holds: dict[CheckKey, Hold] = {}
+        self._waiting: dict[CheckKey, datetime] = {}
+        self._released: dict[CheckKey, datetime] = {}
+        self._pending: set[CheckKey] = set()  # failing without a ticket of their own
+        self._rechecks: set[CheckKey] = set()
+        self.extra_windows: tuple[MaintenanceRule, ...] = ()  # added through the API
+        self.config = config
+        self.apply_config(config)
+
+    # ---- configuration -----------------------------------------------------------------
+
+    def keys(self) -> list[CheckKey]:
+        """Every configured check."""
+        return [CheckKey(d, p) for d, device in self.config.devices.items() for p in device.probes]
+
+    def apply_config(self, config: Config) -> None:
+        """Swap in a new config; checks that still exist keep everything they had."""
+        self.config = config
+        keys = set(self.keys())
+        for table in (self.states, self._flaps, self._holds, self._waiting, self._released,
+                      self._attached):
+            for key in [k for k in table if k not in keys]:
+                del table[key]
+        self._pending &= keys
+        children: dict[str, list[str]] = {}
+        for name, device in config.devices.items():
+            for parent in device.parents:
+                children.setdefault(parent, []).append(name)
+        self._children = children
+        for key in keys:
+            state = self.states.setdefault(key, CheckState())
+            if state.hard_status == Status.DOWN and problem_key(key) not in self._open:
+                self._pending.add(key)
+
+    # ---- inputs --------------------------------------------------------------------------
+
+    def on_result(self, key: CheckKey, result: ProbeResult) -> tuple[list[Decision], float | None]:
+        """Apply one result; the decisions and the delay until the check runs again."""
+        old = self.states.get(key)
+        if old is None:
+            return [], None  # removed by a reload while it ran
+        probe = self.config.probes[key.probe]
+        max_attempts, recover_after = self.config.attempts_policy(key.device, key.probe)
+        transition = apply_result(old, result, max_attempts, recover_after)
+        new = transition.new
+        self.states[key] = new
+        out: list[Decision] = [SaveState(key, new)]
+        if transition.hard_changed and new.hard_since is not None:
+            device = self.config.devices[key.device]
+            out.append(RecordChange(key, device.customer, old.hard_status, new.hard_status,
+                                    new.hard_since, transition.reason, result.output))
+        self._flaps[key] = flap.record(self._flaps.get(key, flap.FlapState()), result.ok)
+        now = result.at
+        out += self._reconcile(key, now)
+        for child in self._pending_below(key.device):
+            out += self._reconcile(child, now)
+        return out, next_delay_s(new, probe.interval_s, probe.retry_interval_s)
+
+    def on_tick(self, now: datetime) -> list[Decision]:
+        """Re-judge every failing check without a ticket: windows end, waits time out."""
+        out: list[Decision] = []
+        for key in sorted(self._pending, key=str):
+            out += self._reconcile(key, now)
+        return out
+
+    def take_rechecks(self) -> set[CheckKey]:
+        """Checks the engine wants run now (parents of a child that waits on them)."""
+        rechecks, self._rechecks = self._rechecks, set()
+        return rechecks
+
+    def flapping(self, key: CheckKey) -> bool:
+        """Whether a check is flapping now."""
+        return self._flaps.get(key, flap.FlapState()).flapping
+
+    def hold(self, key: CheckKey) -> Hold | None:
+        """Why a failing check has no ticket, if it has none."""
+        return self._holds.get(key)
+
+    # ---- the decision ------------------------------------------------------------------
+
+    def _reconcile(self, key: CheckKey, now: datetime) -> list[Decision]:
+        state = self.states.get(key)
+        if state is None:
+            return []
+        problem = problem_key(key)
+        flapping = self.flapping(key)
+        if problem in self._open:
+            return self._follow_open(key, state, problem, flapping, now)
+        if state.hard_status != Status.DOWN and not flapping:
+            return self._clear(key, now)
+        self._pending.add(key)
+        released = self._released.get(key)
+        if released is not None and (state.last is None or state.last.at < released):
+            self._rechecks.add(key)
+            return []  # its parent just recovered: judge it on a result newer than that
+        out: list[Decision] = []
+        verdict = OWN
+        if state.hard_status == Status.DOWN:
+            verdict = self._dependency(key, state, now)
+        if verdict.kind == "wait":
+            return out
+        if verdict.kind == "unreachable":
+            assert verdict.root_check is not None
+            root = self._attached.get(verdict.root_check, problem_key(verdict.root_check))
+            if root in self._open:
+                if self._attached.get(key) != root:
+                    self._attached[key] = root
+                    self._holds.pop(key, None)
+                    out.append(AttachToIncident(root, key, now, f"{key.device} unreachable: "
+                                                f"parent {verdict.parent} is down"))
+                return out
+            return self._hold(key, Hold(f"parent {verdict.parent} is down"), now)
+        detached: str | None = self._attached.pop(key, None)
+        if detached is not None:
+            out.append(DetachFromIncident(detached, key, now, f"{key.device} is no longer "
+                                          "behind a down parent"))
+        window = self._window(key, now)
+        if window is not None:
+            return out + self._hold(key, Hold(f"maintenance {window.name}", window.end), now)
+        match = self.config.match_rule(key.device, key.probe)
+        if match is None or not match[1].open_ticket:
+            return out + self._hold(key, Hold("no rule opens a ticket"), now)
+        return out + self._open_ticket(key, state, match[0], flapping, now)
+
+    def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, flapping: bool,
+                     now: datetime) -> list[Decision]:
+        device = self.config.devices[key.device]
+        rule = dict(self.config.rules)[rule_name]
+        hold = self._holds.pop(key, None)
+        self._released.pop(key, None)
+        started = state.hard_since or now
+        if hold is not None:  # timers run from the end of what held it back
+            started = max(started, hold.until or now)
+        output = state.last.output if state.last else ""
+        if flapping:
+            summary = (f"{key.device} ({device.address}) is flapping: {key.probe} changed state "
+                       f"in {self._flaps[key].percent:.0f}% of recent checks")
+        else:
+            summary = f"{key.device} ({device.address}) is down: {key.probe} failed: {output}"
+        problem = problem_key(key)
+        self._open[problem] = flapping
+        self._pending.discard(key)
+        decisions: list[Decision] = [OpenIncident(
+            problem, key, device.customer, self.config.ticket_priority(key.device, rule),
+            rule_name, started, summary, flapping)]
+        for child in self._pending_below(key.device):
+            decisions += self._reconcile(child, now)
+        return decisions
+
+    def _follow_open(self, key: CheckKey, state: CheckState, problem: str, flapping: bool,
+                     now: datetime) -> list[Decision]:
+        self._pending.discard(key)
+        out: list[Decision] = []
+        if self._open[problem] != flapping:
+            self._open[problem] = flapping
+            what = "started" if flapping else "stopped"
+            out.append(SetFlapping(problem, flapping, now, f"{key.device} {what} flapping"))
+        if flapping or state.hard_status != Status.UP:
+            return out
+        at = state.hard_since or now
+        output = state.last.output if state.last else ""
+        out.append(ResolveIncident(problem, at, f"{key.device} recovered: {key.probe} "
+                                                f"succeeded: {output}"))
+        del self._open[problem]
+        for child, root in list(self._attached.items()):
+            if root == problem:  # children leave with their parent's recovery
+                del self._attached[child]
+                self._released[child] = now
+                self._rechecks.add(child)
+                out.append(DetachFromIncident(problem, child, now, f"{child.device}: parent "
+                                              f"{key.device} recovered"))
+        return out
+
+    def _clear(self, key: CheckKey, now: datetime) -> list[Decision]:
+        self._pending.discard(key)
+        self._holds.pop(key, None)
+        self._waiting.pop(key, None)
+        self._released.pop(key, None)
+        root = self._attached.pop(key, None)
+        if root is None:
+            return []
+        return [DetachFromIncident(root, key, now, f"{key.device} recovered")]
+
+    def _hold(self, key: CheckKey, hold: Hold, now: datetime) -> list[Decision]:
+        previous = self._holds.get(key)
+        self._holds[key] = hold
+        if previous is not None and previous.reason == hold.reason:
+            return []
+        return [Suppressed(key, hold.reason, now)]
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _dependency(self, key: CheckKey, state: CheckState, now: datetime) -> Verdict:
+        device = self.config.devices[key.device]
+        failing_since = state.hard_since or now
+        verdict = judge(device.parents, device.redundant_parents, failing_since, self._health)
+        if verdict.kind != "wait":
+            self._waiting.pop(key, None)
+            return verdict
+        first = self._waiting.setdefault(key, now)
+        if now - first > self._max_wait(verdict.recheck):
+            return OWN  # the parents did not answer in time: judge the child on its own
+        self._rechecks.update(verdict.recheck)
+        return verdict
+
+    def _max_wait(self, checks: tuple[CheckKey, ...]) -> timedelta:
+        longest = 0.0
+        for check in checks:
+            probe = self.config.probes[check.probe]
+            attempts, _ = self.config.attempts_policy(check.device, check.probe)
+            longest = max(longest, attempts * (probe.retry_interval_s + probe.duration_budget_s()))
+        return timedelta(seconds=longest) + _WAIT_MARGIN
+
+    def _health(self, device_id: str, failing_since: datetime
+                ) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
+        return device_health(self._reachability(device_id), failing_since)
+
+    def _reachability(self, device_id: str) -> Iterator[tuple[CheckKey, CheckState]]:
+        """A device's reachability checks: its ICMP checks, or all checks if it has none."""
+        device = self.config.devices[device_id]
+        icmp = [p for p in device.probes if self.config.probes[p].kind == ProbeKind.ICMP]
+        for probe in icmp or device.probes:
+            key = CheckKey(device_id, probe)
+            yield key, self.states.get(key, CheckState())
+
+    def _pending_below(self, device_id: str) -> list[CheckKey]:
+        below: set[str] = set()
+        stack = list(self._children.get(device_id, ()))
+        while stack:
+            child = stack.pop()
+            if child not in below:
+                below.add(child)
+                stack.extend(self._children.get(child, ()))
+        return sorted((k for k in self._pending if k.device in below), key=str)
+
+    def _window(self, key: CheckKey, now: datetime) -> Window | None:
+        device = self.config.devices[key.device]
+        for rule in (*self.config.maintenance, *self.extra_windows):
+            if rule.covers(key.device, device.tags, device.customer):
+                window = rule.window_at(now)
+                if window is not None:
+                    return window
+        return None
