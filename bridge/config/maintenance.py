@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,7 @@ class CronSchedule:
         """The occurrence containing `at`: the first start after `at - duration`."""
         start = self._trigger.get_next_fire_time(None, at - self._duration)
         if start is not None and start <= at:
+            start = start.astimezone(UTC)  # elapsed-time arithmetic, not wall-clock
             return start, start + self._duration
         return None
 
@@ -103,7 +104,8 @@ class Maintenance(Strict):
         zone = ZoneInfo(self.timezone)
         schedule: Schedule
         if self.start is not None and self.end is not None:
-            schedule = OneOff(_aware(self.start, zone), _aware(self.end, zone))
+            schedule = OneOff(_aware(self.start, zone).astimezone(UTC),
+                              _aware(self.end, zone).astimezone(UTC))
         elif self.weekly:
             assert self.duration_min is not None
             schedule = Weekly(tuple(parse_weekly(w) for w in self.weekly),

@@ -239,9 +239,12 @@ class ApiSection(Strict):
 
 
 class IncidentsSection(Strict):
-    """How tickets are numbered."""
+    """How tickets are numbered, and when a recurrence reopens the last ticket."""
 
     id_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,8}$")] = "INC"
+    # A problem that recurs within this time after its ticket was resolved reopens that
+    # ticket instead of opening a new one (0: always a new ticket).
+    reopen_window_s: Annotated[float, Field(ge=0)] = 3600.0
 
 
 class MainFile(Strict):

@@ -42,6 +42,7 @@ class OpenIncident:
     started_at: datetime
     summary: str
     flapping: bool = False
+    reopen: bool = False  # the problem recurred soon after its ticket was resolved
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,12 @@ class RuleEngine:
         states: dict[CheckKey, CheckState] | None = None,
         open_problems: dict[str, bool] | None = None,
         attached: dict[CheckKey, str] | None = None,
+        resolved: dict[str, datetime] | None = None,
     ) -> None:
         self.states: dict[CheckKey, CheckState] = dict(states or {})
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
         self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
+        self._resolved: dict[str, datetime] = dict(resolved or {})  # problem -> resolved at
         self._flaps: dict[CheckKey, flap.FlapState] = {}
         self._holds: dict[CheckKey, Hold] = {}
         self._waiting: dict[CheckKey, datetime] = {}
@@ -186,10 +188,12 @@ class RuleEngine:
         device = self.config.devices[key.device]
         rule = dict(self.config.rules)[rule_name]
         hold = self._holds.pop(key, None)
-        self._released.pop(key, None)
+        released = self._released.pop(key, None)
         started = state.hard_since or now
         if hold is not None:  # timers run from the end of what held it back
             started = max(started, hold.until or now)
+        if released is not None:  # it was unreachable until its parent recovered
+            started = max(started, released)
         output = state.last.output if state.last else ""
         if flapping:
             summary = (f"{key.device} ({device.address}) is flapping: {key.probe} changed state "
@@ -199,9 +203,12 @@ class RuleEngine:
         problem = problem_key(key)
         self._open[problem] = flapping
         self._pending.discard(key)
+        resolved_at = self._resolved.pop(problem, None)
+        reopen_s = self.config.main.incidents.reopen_window_s
+        reopen = resolved_at is not None and (now - resolved_at).total_seconds() <= reopen_s
         decisions: list[Decision] = [OpenIncident(
             problem, key, device.customer, self.config.ticket_priority(key.device, rule),
-            rule_name, started, summary, flapping)]
+            rule_name, started, summary, flapping, reopen)]
         for child in self._pending_below(key.device):
             decisions += self._reconcile(child, now)
         return decisions
@@ -221,6 +228,7 @@ class RuleEngine:
         out.append(ResolveIncident(problem, at, f"{key.device} recovered: {key.probe} "
                                                 f"succeeded: {output}"))
         del self._open[problem]
+        self._resolved[problem] = at
         for child, root in list(self._attached.items()):
             if root == problem:  # children leave with their parent's recovery
                 del self._attached[child]

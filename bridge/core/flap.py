@@ -22,21 +22,26 @@ class FlapState:
     percent: float = 0.0
 
 
+def _weight(slot: int) -> float:
+    """Slot 0 is the oldest of the 20 transitions (0.8), slot 19 the newest (1.2)."""
+    return 0.8 + 0.4 * slot / (HISTORY - 2)
+
+
+_FULL_WEIGHT = sum(_weight(slot) for slot in range(HISTORY - 1))
+
+
 def change_percent(results: tuple[bool, ...]) -> float:
     """Weighted share (0-100) of consecutive results that differ."""
     transitions = len(results) - 1
     if transitions < 1:
         return 0.0
     total = 0.0
-    weights = 0.0
+    first = HISTORY - 1 - transitions  # a short history fills the newest (heaviest) slots
     for i in range(transitions):
-        weight = 0.8 + 0.4 * i / max(HISTORY - 2, 1)
-        weights += weight
         if results[i] != results[i + 1]:
-            total += weight
+            total += _weight(first + i)
     # Divide by the full window's weights so a short history cannot look like flapping.
-    full = sum(0.8 + 0.4 * i / (HISTORY - 2) for i in range(HISTORY - 1))
-    return 100.0 * total / max(weights, full)
+    return 100.0 * total / _FULL_WEIGHT
 
 
 def record(state: FlapState, ok: bool, high_pct: float = 30.0, low_pct: float = 25.0) -> FlapState:

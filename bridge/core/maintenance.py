@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,9 @@ class Weekly:
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone)
+    # In UTC: aware datetimes in one ZoneInfo add timedeltas as wall-clock time, which
+    # would make a window across a DST change an hour short or long.
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def parse_weekly(entry: str) -> tuple[int, time]:

@@ -31,6 +31,7 @@ from bridge.store import BatchWriter, Database
 from bridge.store.reads import (
     load_changes,
     load_open_problems,
+    load_recently_resolved,
     load_states,
     open_incident_counts,
 )
@@ -181,7 +182,9 @@ class Daemon:
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
-            if outcome.action == "opened":
+            if outcome.action == "reopened":
+                log.warning("incident %s reopened for %s", outcome.ref, outcome.problem_key)
+            elif outcome.action == "opened":
                 self._metrics.incidents_opened.labels(outcome.customer).inc()
                 log.warning("incident %s opened for %s", outcome.ref, outcome.problem_key)
             elif outcome.action == "resolved":
@@ -234,7 +237,10 @@ class Daemon:
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
-        engine = RuleEngine(self.config, states, problems, attached)
+        window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
+        resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
+                                           datetime.now(UTC) - window)
+        engine = RuleEngine(self.config, states, problems, attached, resolved)
         monitor = Monitor(engine, history, self._writer.submit, self._recheck)
         return db, monitor
 

@@ -165,3 +165,16 @@ def load_open_problems(engine: Engine) -> tuple[dict[str, bool], dict[CheckKey, 
             col(IncidentMember.incident_id).in_(list(ids)),
         )).all() if ids else []
     return problems, {CheckKey(m.device, m.probe): ids[m.incident_id] for m in members}
+
+
+def load_recently_resolved(engine: Engine, since: datetime) -> dict[str, datetime]:
+    """Problems whose last ticket was resolved after `since`: a recurrence reopens it."""
+    with Session(engine) as session:
+        rows = session.exec(select(Incident.problem_key, Incident.resolved_at).where(
+            col(Incident.status) == IncidentStatus.RESOLVED,
+            col(Incident.resolved_at) >= since)).all()
+    latest: dict[str, datetime] = {}
+    for problem, at in rows:
+        if at is not None and (problem not in latest or at > latest[problem]):
+            latest[problem] = at
+    return latest

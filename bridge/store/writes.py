@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class Outcome:
     """What a batch did to a ticket, for logs and metrics."""
 
-    action: str  # "opened", "resolved", "already_open" or "attached"
+    action: str  # "opened", "reopened", "resolved", "already_open" or "attached"
     ref: str
     problem_key: str
     customer: str
@@ -100,6 +100,10 @@ def _open(
     session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime
 ) -> Outcome:
     existing = _active(session, d.problem_key)
+    if existing is None and d.reopen:
+        reopened = _reopen(session, d, now)
+        if reopened is not None:
+            return reopened
     if existing is None:
         try:
             with session.begin_nested():
@@ -130,6 +134,24 @@ def _open(
     session.add(IncidentEvent(incident_id=existing.id, at=now, actor=Actor.SYSTEM,
                               kind="still_down", message=d.summary))
     return Outcome("already_open", existing.ref, d.problem_key, d.customer)
+
+
+def _reopen(session: Session, d: OpenIncident, now: datetime) -> Outcome | None:
+    """Reopen the problem's last ticket; None if there is none to reopen."""
+    last = _latest(session, d.problem_key)
+    if last is None or last.id is None or last.status != IncidentStatus.RESOLVED:
+        return None
+    try:
+        with session.begin_nested():
+            session.execute(update(Incident).where(col(Incident.id) == last.id).values(
+                status=IncidentStatus.OPEN, open_key=d.problem_key, resolved_at=None,
+                flapping=d.flapping, updated_at=now))
+            session.add(IncidentEvent(
+                incident_id=last.id, at=now, actor=Actor.SYSTEM, kind="reopened",
+                message=f"{d.summary} (recurred at {d.started_at.isoformat()})"))
+    except IntegrityError:
+        return None  # another instance opened the problem meanwhile: the caller sees it
+    return Outcome("reopened", last.ref, d.problem_key, d.customer)
 
 
 def _resolve(session: Session, d: ResolveIncident, now: datetime) -> Outcome | None:

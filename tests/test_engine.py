@@ -1,0 +1,314 @@
+"""The rule engine as tables: dependencies, maintenance, flapping, recovery, priorities."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.config.model import Priority
+from bridge.core.decisions import OpenIncident
+from bridge.core.state import CheckKey
+from tests.engine_kit import T0, Run, build_config, device
+
+CHAIN = device("router") + device("switch", parents=["router"]) + device(
+    "host", parents=["switch"])
+
+
+def test_a_down_device_opens_one_ticket_and_its_recovery_resolves_it(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host")))
+    run.results(0, "host", "+--")  # hard after 2 failures
+    run.results(6, "host", "---")
+    run.results(12, "host", "+")
+    assert run.tickets() == [("host", "open"), ("host", "resolve")]
+    [ticket] = run.opened()
+    assert ticket.started_at == T0 + timedelta(seconds=2)  # the first failed check
+    assert ticket.priority == Priority.P2
+
+
+@pytest.mark.parametrize("order", ["parent-first", "child-first"])
+def test_parent_and_child_failing_in_the_same_second_open_one_ticket(
+    tmp_path: Path, order: str
+) -> None:
+    run = Run(build_config(tmp_path, device("router") + device("switch", parents=["router"])))
+    run.result(0, "router", True)
+    run.result(0, "switch", True)
+    names = ["router", "switch"] if order == "parent-first" else ["switch", "router"]
+    for second in (10, 12):
+        for name in names:
+            run.result(second, name, False)
+    run.tick(13)
+    assert run.tickets() == [("router", "open"), ("switch", "attach:router")]
+    if order == "child-first":
+        assert "router" in run.rechecked()  # the child asked for its parent to be checked
+
+
+def test_a_child_behind_a_healthy_parent_waits_for_the_parents_check_then_opens(
+    tmp_path: Path,
+) -> None:
+    run = Run(build_config(tmp_path, device("router") + device("switch", parents=["router"])))
+    run.result(0, "router", True)
+    run.results(1, "switch", "+--")  # hard at 5; the router was last seen at 0
+    assert run.tickets() == []
+    assert run.rechecked() == {"router"}
+    run.result(6, "router", True)  # the recheck: the router is fine
+    assert run.tickets() == [("switch", "open")]
+
+
+def test_a_child_does_not_wait_forever_for_a_silent_parent(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("router") + device("switch", parents=["router"])))
+    run.result(0, "router", True)
+    run.results(1, "switch", "+--")
+    run.tick(10)
+    assert run.tickets() == []
+    run.tick(30)  # longer than the router's attempts x (retry + timeout) + margin
+    assert run.tickets() == [("switch", "open")]
+
+
+def test_a_chain_attaches_every_level_to_the_root(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, CHAIN))
+    for name in ("router", "switch", "host"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("host", "switch", "router"):
+            run.result(second, name, False)
+    run.tick(13)
+    assert sorted(run.tickets()) == [("host", "attach:router"), ("router", "open"),
+                                     ("switch", "attach:router")]
+
+
+def test_when_the_parent_recovers_a_child_still_down_gets_its_own_ticket(tmp_path: Path) -> None:
+    config = build_config(tmp_path, device("router") + device("a", parents=["router"])
+                          + device("b", parents=["router"]))
+    run = Run(config)
+    for name in ("router", "a", "b"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("router", "a", "b"):
+            run.result(second, name, False)
+    run.result(20, "router", True)
+    # a and b are not judged on results older than the router's recovery
+    assert [t for t in run.tickets() if t[1] == "open"] == [("router", "open")]
+    assert {"a", "b"} <= run.rechecked()
+    run.result(21, "a", True)  # a was only unreachable
+    run.result(21, "b", False)  # b is broken itself
+    assert run.tickets()[-1] == ("b", "open")
+    assert [t for t in run.tickets() if t[1] == "open"] == [("router", "open"), ("b", "open")]
+    assert run.opened()[-1].started_at == T0 + timedelta(seconds=20)  # from the release
+
+
+@pytest.mark.parametrize(
+    ("down", "expected"),
+    [
+        # one uplink left: r1 has its ticket, the child's failure is its own
+        (["r1"], [("r1", "open"), ("child", "open")]),
+        (["r1", "r2"], [("r1", "open"), ("r2", "open"), ("child", "attach:r1")]),
+    ],
+)
+def test_redundant_parents_count_only_when_all_are_down(
+    tmp_path: Path, down: list[str], expected: list[tuple[str, str]]
+) -> None:
+    config = build_config(tmp_path, device("r1") + device("r2") + device(
+        "child", parents=["r1", "r2"], redundant_parents=True))
+    run = Run(config)
+    for name in ("r1", "r2", "child"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("r1", "r2"):
+            run.result(second, name, name not in down)
+        run.result(second, "child", False)
+    run.tick(13)
+    assert run.tickets() == expected
+
+
+WINDOW = """
+[maintenance.patching]
+devices = ["host"]
+timezone = "Europe/Helsinki"
+start = 2026-06-01T15:00:00
+end = 2026-06-01T15:30:00
+"""  # 12:00-12:30 UTC (EEST is UTC+3); T0 is 12:00 UTC
+
+
+def test_no_ticket_during_maintenance_and_one_at_its_end_if_still_down(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host"), extra=WINDOW))
+    run.results(60, "host", "+--")
+    assert run.tickets() == []
+    assert run.suppressed() == [("host", "maintenance patching")]
+    run.results(600, "host", "--")
+    run.tick(1799)
+    assert run.tickets() == []
+    run.tick(1800)  # 12:30 UTC: the window ends, the host is still down
+    run.tick(1801)
+    assert run.tickets() == [("host", "open")]
+    assert run.opened()[0].started_at == T0 + timedelta(minutes=30)  # timers from the end
+
+
+def test_a_device_that_recovers_inside_the_window_never_opens_a_ticket(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host"), extra=WINDOW))
+    run.results(60, "host", "+---+")
+    run.tick(1900)
+    assert run.tickets() == []
+
+
+@pytest.mark.parametrize(
+    ("utc_time", "inside"),
+    [
+        ("2026-03-29T00:29:00", False),  # 02:29 EET, before the 02:30 start
+        ("2026-03-29T00:30:00", True),  # 02:30 EET: the window starts
+        ("2026-03-29T01:15:00", True),  # 04:15 EEST: clocks went forward at 03:00
+        ("2026-03-29T02:29:00", True),  # two real hours after the start...
+        ("2026-03-29T02:30:00", False),  # ...and no more (the duration is elapsed time)
+        ("2026-10-25T00:30:00", True),  # 03:30 EEST on the autumn change day (Sunday)
+        ("2026-10-25T01:59:00", True),
+        ("2026-10-25T02:30:00", False),
+    ],
+)
+def test_weekly_window_across_dst_changes(tmp_path: Path, utc_time: str, inside: bool) -> None:
+    from datetime import UTC, datetime
+
+    extra = ('\n[maintenance.sunday]\ntags = ["batch"]\ntimezone = "Europe/Helsinki"\n'
+             'weekly = ["sun 02:30"]\nduration_min = 120\n')
+    if utc_time.startswith("2026-10"):
+        extra = extra.replace("sun 02:30", "sun 03:30")
+    config = build_config(tmp_path, device("host", tags=["batch"]), extra=extra)
+    [window] = config.maintenance
+    at = datetime.fromisoformat(utc_time).replace(tzinfo=UTC)
+    assert (window.window_at(at) is not None) == inside
+
+
+def test_cron_windows_use_crontab_weekday_numbers(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    extra = ('\n[maintenance.tuesdays]\ndevices = ["host"]\ntimezone = "UTC"\n'
+             'cron = "0 22 * * 2"\nduration_min = 60\n')
+    [window] = build_config(tmp_path, device("host"), extra=extra).maintenance
+    tuesday = datetime(2026, 6, 2, 22, 30, tzinfo=UTC)
+    assert window.window_at(tuesday) is not None
+    assert window.window_at(tuesday + timedelta(days=1)) is None
+
+
+FAST_PROBE = ("[probes.ping]\nkind = \"icmp\"\ninterval_s = 10\ntimeout_s = 1\ncount = 1\n"
+              "retry_interval_s = 2\nmax_attempts = 1\n")
+
+
+def test_flapping_keeps_one_ticket_marked_flapping_until_it_settles(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host"), probes=FAST_PROBE))
+    run.results(0, "host", "+-+-+-+-+-+-+-+-")
+    opened = run.opened()
+    assert [o.reopen for o in opened] == [False] + [True] * (len(opened) - 1)  # one ticket
+    marked = [i for i, t in enumerate(run.tickets()) if t[1] in ("flapping", "open-flapping")]
+    assert marked
+    flapping_at = marked[0]
+    assert all(action != "resolve" for _, action in run.tickets()[flapping_at:])
+    run.results(40, "host", "+" * 20)
+    assert run.tickets()[-2:] == [("host", "steady"), ("host", "resolve")]
+
+
+def test_a_flapping_check_that_never_goes_hard_still_gets_one_ticket(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host")))  # max_attempts 2: '+-' never hard
+    run.results(0, "host", "+-" * 10)
+    assert run.tickets() == [("host", "open-flapping")]
+    run.results(60, "host", "+" * 20)
+    assert run.tickets() == [("host", "open-flapping"), ("host", "steady"), ("host", "resolve")]
+
+
+def test_a_recurrence_within_the_window_reopens_the_ticket(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host")))
+    run.results(0, "host", "+--+")
+    run.results(600, "host", "--+")  # 10 minutes later: within the default hour
+    run.results(9000, "host", "--")  # 2.5 hours later: a new ticket
+    assert [(o.reopen, o.started_at) for o in run.opened()] == [
+        (False, T0 + timedelta(seconds=2)), (True, T0 + timedelta(seconds=600)),
+        (False, T0 + timedelta(seconds=9000))]
+
+
+def test_recovery_needs_consecutive_successes_when_the_rule_says_so(tmp_path: Path) -> None:
+    rules = '[rules.down]\npriority = "P2"\nrecover_after = 3\n'
+    run = Run(build_config(tmp_path, device("host"), rules=rules))
+    run.results(0, "host", "+--++-+++")
+    assert run.tickets() == [("host", "open"), ("host", "resolve")]
+    resolved = run.decisions[-1]
+    assert resolved.at == T0 + timedelta(seconds=12)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("criticality", "shift", "expected"),
+    [("high", 0, "P1"), ("medium", 0, "P2"), ("low", 0, "P4"), ("medium", -1, "P1"),
+     ("high", -1, "P1"), ("low", 2, "P4")],
+)
+def test_priority_from_rule_criticality_and_contract(
+    tmp_path: Path, criticality: str, shift: int, expected: str
+) -> None:
+    rules = '[rules.down]\npriority = { high = "P1", medium = "P2", low = "P4" }\n'
+    extra = f"\n[customers.acme.contract]\npriority_shift = {shift}\n"
+    config = build_config(tmp_path, device("host", criticality=criticality), rules=rules,
+                          extra=extra)
+    run = Run(config)
+    run.results(0, "host", "+--")
+    assert [t.priority for t in run.opened()] == [Priority(expected)]
+
+
+def test_a_failure_no_rule_covers_is_recorded_but_opens_nothing(tmp_path: Path) -> None:
+    rules = '[rules.only-routers]\ntags = ["router"]\n'
+    run = Run(build_config(tmp_path, device("host"), rules=rules))
+    run.results(0, "host", "+-----")
+    run.tick(20)
+    assert run.tickets() == []
+    assert run.suppressed() == [("host", "no rule opens a ticket")]
+
+
+def test_after_a_restart_a_still_failing_check_opens_no_second_ticket(tmp_path: Path) -> None:
+    config = build_config(tmp_path, device("host"))
+    first = Run(config)
+    first.results(0, "host", "+--")
+    states = dict(first.engine.states)
+    restarted = Run(config, states=states, open_problems={"check:host/ping": False})
+    restarted.results(10, "host", "---")
+    restarted.tick(20)
+    assert restarted.tickets() == []
+    restarted.result(30, "host", True)
+    assert restarted.tickets() == [("host", "resolve")]
+
+
+def test_a_new_decision_carries_the_check_and_customer(tmp_path: Path) -> None:
+    run = Run(build_config(tmp_path, device("host")))
+    run.results(0, "host", "+--")
+    [ticket] = run.opened()
+    assert isinstance(ticket, OpenIncident)
+    assert (ticket.key, ticket.customer, ticket.rule) == (CheckKey("host", "ping"), "acme", "down")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flapping"),
+    [
+        ("+" * 21, False),
+        ("+" * 10 + "-" * 11, False),  # one outage is one change, not flapping
+        ("++--++--++--++--++--+", True),  # 10 changes in 20: 50 %
+        ("+-+-+-", False),  # 5 changes: too few to call it yet (below 30 % of the window)
+        ("+-+-+-+", True),  # the 7th result makes six recent changes: above 30 %
+    ],
+)
+def test_flap_percent_table(pattern: str, flapping: bool) -> None:
+    from bridge.core import flap
+
+    state = flap.FlapState()
+    for ch in pattern:
+        state = flap.record(state, ch == "+")
+    assert state.flapping is flapping, state.percent
+
+
+def test_flapping_stops_only_below_the_low_threshold() -> None:
+    from bridge.core import flap
+
+    state = flap.FlapState()
+    for ch in "+-" * 10 + "+":
+        state = flap.record(state, ch == "+")
+    assert state.flapping
+    steps = 0
+    while state.flapping:
+        state = flap.record(state, True)
+        steps += 1
+    assert state.percent < 25.0
+    assert steps > 1  # hysteresis: it does not stop at the first calm result
