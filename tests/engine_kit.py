@@ -36,11 +36,11 @@ max_attempts = 2
 
 
 def build_config(tmp: Path, devices: str, *, rules: str = '[rules.down]\npriority = "P2"\n',
-                 extra: str = "", probes: str = PROBES) -> Config:
+                 extra: str = "", probes: str = PROBES, main: str = "") -> Config:
     """A deployment in `tmp` with customer 'acme', the given devices, and load it."""
     for folder in ("config", "probes", "rules"):
         (tmp / folder).mkdir(parents=True, exist_ok=True)
-    (tmp / "bridge.toml").write_text("")
+    (tmp / "bridge.toml").write_text(main)
     (tmp / "config" / "inventory.toml").write_text(
         '[customers.acme]\nname = "Acme"\ntimezone = "Europe/Helsinki"\n' + devices + extra)
     (tmp / "probes" / "ping.toml").write_text(probes)
@@ -48,9 +48,9 @@ def build_config(tmp: Path, devices: str, *, rules: str = '[rules.down]\npriorit
     return load_config(tmp / "bridge.toml")
 
 
-def device(name: str, address: str = "127.0.0.2", **keys: Any) -> str:
+def device(name: str, address: str = "127.0.0.2", customer: str = "acme", **keys: Any) -> str:
     """A [devices.NAME] table."""
-    lines = [f"[devices.{name}]", 'customer = "acme"', f'address = "{address}"',
+    lines = [f"[devices.{name}]", f'customer = "{customer}"', f'address = "{address}"',
              'probes = ["ping"]']
     for key, value in keys.items():
         if isinstance(value, list):
@@ -97,9 +97,12 @@ class Run:
         rows = []
         for d in self.decisions:
             if isinstance(d, OpenIncident):
-                rows.append((d.key.device, "open-flapping" if d.flapping else "open"))
+                name = d.key.device if d.key else d.problem_key
+                rows.append((name, "open-flapping" if d.flapping else "open"))
             elif isinstance(d, ResolveIncident):
-                rows.append((d.problem_key.split(":")[1].split("/")[0], "resolve"))
+                name = d.problem_key if d.problem_key.startswith("gap:") else (
+                    d.problem_key.split(":")[1].split("/")[0])
+                rows.append((name, "resolve"))
             elif isinstance(d, AttachToIncident):
                 rows.append((d.key.device, "attach:" + d.problem_key.split(":")[1].split("/")[0]))
             elif isinstance(d, DetachFromIncident):

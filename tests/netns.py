@@ -23,6 +23,9 @@ class Namespace:
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         self.run("ip", "link", "set", "lo", "up")
         self.run("nft", "add table inet faults")
+        # Faults sit on the input path, as on the wire: the sender sees no error, only
+        # silence. (A drop on output would fail the send itself: a local firewall.)
+        self.run("nft", "add chain inet faults in { type filter hook input priority 0 ; }")
         self.run("nft", "add chain inet faults out { type filter hook output priority 0 ; }")
 
     def run(self, *argv: str) -> None:
@@ -36,15 +39,20 @@ class Namespace:
 
     def drop_icmp_to(self, address: str) -> None:
         """Silently drop echo requests to `address`: the device looks dead."""
-        self.run("nft", f"add rule inet faults out ip daddr {address} icmp type echo-request drop")
+        self.run("nft", f"add rule inet faults in ip daddr {address} icmp type echo-request drop")
 
     def lose_icmp_to(self, address: str, one_in: int) -> None:
         """Drop echo requests to `address` at random, one in `one_in`: a lossy link."""
-        self.run("nft", f"add rule inet faults out ip daddr {address} icmp type echo-request "
+        self.run("nft", f"add rule inet faults in ip daddr {address} icmp type echo-request "
                         f"numgen random mod {one_in} 0 drop")
+
+    def refuse_sending(self) -> None:
+        """The monitoring host's own firewall refuses every echo request it sends."""
+        self.run("nft", "add rule inet faults out icmp type echo-request drop")
 
     def heal(self) -> None:
         """Remove every fault."""
+        self.run("nft", "flush chain inet faults in")
         self.run("nft", "flush chain inet faults out")
 
     def delete(self) -> None:

@@ -147,7 +147,7 @@ CASES: dict[str, list[str]] = {
     # bridge.toml
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
-        "expected one of: storage, http, paths, daemon, api, incidents",
+        "expected one of: storage, http, paths, daemon, api, incidents, monitoring",
     ],
     "bad-listen": [
         "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",

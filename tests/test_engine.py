@@ -312,3 +312,84 @@ def test_flapping_stops_only_below_the_low_threshold() -> None:
         steps += 1
     assert state.percent < 25.0
     assert steps > 1  # hysteresis: it does not stop at the first calm result
+
+
+FLEET = "".join(device(f"{c}-{i}", customer=c) for c in ("acme", "globex", "initech")
+                for i in range(5))
+CUSTOMERS = '\n[customers.globex]\nname = "Globex"\n\n[customers.initech]\nname = "Initech"\n'
+
+
+def fleet_run(tmp_path: Path, main: str = "") -> Run:
+    run = Run(build_config(tmp_path, FLEET, extra=CUSTOMERS, main=main))
+    for name in run.engine.config.devices:
+        run.result(0, name, True)
+    return run
+
+
+def test_a_mass_outage_across_customers_is_a_monitoring_gap_not_fifteen_tickets(
+    tmp_path: Path,
+) -> None:
+    run = fleet_run(tmp_path)
+    names = list(run.engine.config.devices)
+    for second, name in enumerate(names):  # checks spread over the interval fail one by one
+        run.result(10 + second * 0.5, name, False)
+        run.tick(10 + second * 0.5)
+    for second in range(20, 40, 2):
+        for name in names:
+            run.result(second, name, False)
+        run.tick(second + 1)
+    assert run.tickets() == [("gap:monitoring", "open")]
+    [gap_ticket] = run.opened()
+    assert (gap_ticket.customer, gap_ticket.priority) == ("bridge", Priority.P1)
+    assert gap_ticket.summary.endswith("of 15 checks of 2 customers fail together")
+    # the network comes back: everything answers, nothing was ever paged
+    for name in names:
+        run.result(50, name, name != "acme-0")
+    run.tick(51)
+    run.results(52, "acme-0", "---")
+    run.tick(60)
+    assert run.tickets() == [("gap:monitoring", "open"), ("gap:monitoring", "resolve"),
+                             ("acme-0", "open")]
+    assert run.opened()[-1].started_at >= T0 + timedelta(seconds=51)  # from the gap's end
+
+
+def test_canaries_that_answer_make_a_mass_outage_real(tmp_path: Path) -> None:
+    run = fleet_run(tmp_path, main='[monitoring]\ncanaries = ["initech-4"]\n'
+                                  'gap_grace_s = 5\n')
+    failing = [n for n in run.engine.config.devices if n != "initech-4"]
+    for second in range(10, 30, 2):
+        for name in failing:
+            run.result(second, name, False)
+        run.result(second, "initech-4", True)
+        run.tick(second + 1)
+    assert ("gap:monitoring", "open") not in run.tickets()
+    assert len(run.opened()) == 14  # the customers' outage is real: their tickets open
+
+
+def test_checks_failing_on_the_monitoring_host_are_a_gap_and_count_no_attempt(
+    tmp_path: Path,
+) -> None:
+    from bridge.core.results import ProbeResult
+
+    run = fleet_run(tmp_path)
+    for second in range(10, 40, 2):
+        for name in run.engine.config.devices:
+            at = T0 + timedelta(seconds=second)
+            out, _ = run.engine.on_result(CheckKey(name, "ping"), ProbeResult(
+                False, at, 0.0, "no permission for ICMP sockets", local=True))
+            run.decisions += out
+        run.tick(second + 1)
+    assert run.tickets() == [("gap:monitoring", "open")]
+    assert "15 of 15 checks fail on the monitoring host itself" in run.opened()[0].summary
+    assert all(s.attempts == 0 for s in run.engine.states.values())
+
+
+def test_a_device_removed_from_the_config_takes_its_ticket_with_it(tmp_path: Path) -> None:
+    config = build_config(tmp_path / "a", device("host") + device("other"))
+    run = Run(config)
+    run.results(0, "host", "+--")
+    smaller = build_config(tmp_path / "b", device("other"))
+    decisions = run.engine.apply_config(smaller, T0 + timedelta(seconds=30))
+    assert [(type(d).__name__, d.problem_key) for d in decisions] == [  # type: ignore[union-attr]
+        ("ResolveIncident", "check:host/ping")]
+    assert "removed from the configuration" in decisions[0].summary  # type: ignore[union-attr]

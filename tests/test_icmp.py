@@ -55,7 +55,7 @@ async def main():
     out = []
     for address in {addresses!r}:
         r = await run_probe(probers, address, probe, datetime.now(UTC))
-        out.append({{"ok": r.ok, "loss": r.loss_ratio, "output": r.output}})
+        out.append({{"ok": r.ok, "loss": r.loss_ratio, "output": r.output, "local": r.local}})
     probers.close()
     print(json.dumps({{"mode": probers.icmp.describe_mode(), "results": out}}))
 asyncio.run(main())
@@ -74,11 +74,21 @@ def test_dropped_and_unresolvable_hosts_fail_cleanly(netns: Namespace) -> None:
     out = check_in(netns, ["127.0.0.2", "127.0.0.3", "no-such-host.invalid"])
     ok, dropped, unresolvable = out["results"]
     assert ok["ok"] is True
-    # a local firewall drop refuses the send itself, and the result says so
-    assert dropped == {"ok": False, "loss": 1.0,
-                       "output": "no reply to 3 echo requests: Operation not permitted"}
+    assert dropped == {"ok": False, "loss": 1.0, "output": "no reply to 3 echo requests",
+                       "local": False}
     assert unresolvable["ok"] is False
     assert unresolvable["output"].startswith("cannot resolve 'no-such-host.invalid'")
+    # the namespace has no route to any resolver: that is the monitoring host's problem
+    assert unresolvable["local"] is True
+
+
+def test_a_local_firewall_is_the_monitoring_hosts_failure_not_the_devices(
+    netns: Namespace,
+) -> None:
+    netns.refuse_sending()
+    [refused] = check_in(netns, ["127.0.0.2"])["results"]
+    assert refused == {"ok": False, "loss": 1.0, "local": True,
+                       "output": "no reply to 3 echo requests: Operation not permitted"}
 
 
 def test_unprivileged_datagram_mode(netns: Namespace) -> None:

@@ -39,14 +39,13 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
     bridge = Bridge(config, netns=netns.name)
     try:
         wait_for("gw up", lambda: "check gw/ping: unknown -> up" in bridge.log())
-        # An unresolvable name is a failed check (and a ticket), not a crash.
-        [ghost] = wait_for("the ghost ticket", lambda: tickets(bridge, "open"))
-        assert ghost["device"] == "ghost"
-        assert "cannot resolve" in str(ghost["summary"])
+        # No resolver is reachable from the namespace: the ghost's failure is the monitoring
+        # host's, so it is not counted against the device and opens no ticket.
+        wait_for("the ghost's check", lambda: "ghost" in bridge.log())
 
         netns.drop_icmp_to("127.0.0.3")
-        wait_for("the sw ticket", lambda: len(tickets(bridge, "open")) == 2)
-        [sw] = [t for t in tickets(bridge, "open") if t["device"] == "sw"]
+        [sw] = wait_for("the sw ticket", lambda: tickets(bridge, "open"))
+        assert sw["device"] == "sw"
         assert sw["priority"] == "P2"
         assert "no reply" in str(sw["summary"])
 
@@ -59,8 +58,7 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
         bridge = Bridge(config, netns=netns.name)
         wait_for("sw checked again after the crash",
                  lambda: last_check_at(tmp_path, "sw") > restarted)
-        open_now = tickets(bridge, "open")
-        assert sorted(str(t["id"]) for t in open_now) == sorted([str(ghost["id"]), str(sw["id"])])
+        assert [t["id"] for t in tickets(bridge, "open")] == [sw["id"]]
 
         netns.heal()
         wait_for("sw resolved", lambda: [t["status"] for t in tickets(bridge)
@@ -69,6 +67,6 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
         kinds = [e["kind"] for e in shown["timeline"]]
         assert (kinds[0], kinds[-1]) == ("opened", "resolved")
         assert shown["resolved_at"] is not None
-        assert len(tickets(bridge)) == 2  # still exactly one ticket per problem
+        assert len(tickets(bridge)) == 1  # exactly one ticket for the one real problem
     finally:
         bridge.stop()

@@ -247,6 +247,16 @@ class IncidentsSection(Strict):
     reopen_window_s: Annotated[float, Field(ge=0)] = 3600.0
 
 
+class MonitoringSection(Strict):
+    """When the bridge itself is blind: canaries and mass-failure thresholds."""
+
+    canaries: Array[Name] = ()  # devices the bridge should always reach (e.g. its uplink)
+    gap_failing_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+    gap_min_customers: Annotated[int, Field(ge=1)] = 2
+    gap_min_checks: Annotated[int, Field(ge=1)] = 10
+    gap_grace_s: Annotated[float, Field(ge=0)] = 30.0  # new tickets wait while a gap is suspected
+
+
 class MainFile(Strict):
     """bridge.toml."""
 
@@ -256,6 +266,7 @@ class MainFile(Strict):
     daemon: DaemonSection = DaemonSection()
     api: ApiSection = ApiSection()
     incidents: IncidentsSection = IncidentsSection()
+    monitoring: MonitoringSection = MonitoringSection()
 
 
 # ---- the assembled config ------------------------------------------------------------------

@@ -35,7 +35,7 @@ class OpenIncident:
     """Open a ticket for a problem, unless one is already open for it."""
 
     problem_key: str
-    key: CheckKey
+    key: CheckKey | None  # None for the operator's own tickets (a monitoring gap)
     customer: str
     priority: Priority
     rule: str
@@ -93,8 +93,21 @@ class Suppressed:
     at: datetime
 
 
-Decision = (RecordChange | SaveState | OpenIncident | ResolveIncident | AttachToIncident
+@dataclass(frozen=True)
+class RecordGap:
+    """The bridge went blind (end None) or can see again: excluded from availability."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+
+
+Decision = (RecordGap | RecordChange | SaveState | OpenIncident | ResolveIncident | AttachToIncident
             | DetachFromIncident | SetFlapping | Suppressed)
+
+
+GAP_PROBLEM = "gap:monitoring"
+OPERATOR_CUSTOMER = "bridge"  # the customer of the operator's own tickets
 
 
 def problem_key(key: CheckKey) -> str:

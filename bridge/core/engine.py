@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.config.model import Config, ProbeKind
+from bridge.config.model import Config, Priority, ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
+    GAP_PROBLEM,
+    OPERATOR_CUSTOMER,
     AttachToIncident,
     Decision,
     DetachFromIncident,
     OpenIncident,
     RecordChange,
+    RecordGap,
     ResolveIncident,
     SaveState,
     SetFlapping,
@@ -28,6 +31,7 @@ from bridge.core.decisions import (
     problem_key,
 )
 from bridge.core.dependencies import OWN, Health, Verdict, device_health, judge
+from bridge.core.gap import GapPolicy, assess
 from bridge.core.maintenance import MaintenanceRule, Window
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_delay_s
@@ -64,6 +68,9 @@ class RuleEngine:
         self._released: dict[CheckKey, datetime] = {}
         self._pending: set[CheckKey] = set()  # failing without a ticket of their own
         self._rechecks: set[CheckKey] = set()
+        self._blind: dict[CheckKey, datetime] = {}  # last local failure per check
+        self._gap: tuple[datetime, str] | None = None
+        self._suspect_since: datetime | None = None
         self.extra_windows: tuple[MaintenanceRule, ...] = ()  # added through the API
         self.config = config
         self.apply_config(config)
@@ -74,14 +81,22 @@ class RuleEngine:
         """Every configured check."""
         return [CheckKey(d, p) for d, device in self.config.devices.items() for p in device.probes]
 
-    def apply_config(self, config: Config) -> None:
-        """Swap in a new config; checks that still exist keep everything they had."""
+    def apply_config(self, config: Config, now: datetime | None = None) -> list[Decision]:
+        """Swap in a new config; checks that still exist keep everything they had.
+
+        A check that left the config takes its ticket with it: resolved, with the reason.
+        """
         self.config = config
         keys = set(self.keys())
+        gone = [k for k in self.states if k not in keys]
         for table in (self.states, self._flaps, self._holds, self._waiting, self._released,
-                      self._attached):
+                      self._attached, self._blind):
             for key in [k for k in table if k not in keys]:
                 del table[key]
+        self._policy = GapPolicy(frozenset(config.main.monitoring.canaries),
+                                 config.main.monitoring.gap_failing_ratio,
+                                 config.main.monitoring.gap_min_customers,
+                                 config.main.monitoring.gap_min_checks)
         self._pending &= keys
         children: dict[str, list[str]] = {}
         for name, device in config.devices.items():
@@ -92,6 +107,14 @@ class RuleEngine:
             state = self.states.setdefault(key, CheckState())
             if state.hard_status == Status.DOWN and problem_key(key) not in self._open:
                 self._pending.add(key)
+        decisions: list[Decision] = []
+        for key in gone:
+            problem = problem_key(key)
+            if problem in self._open and now is not None:
+                del self._open[problem]
+                decisions.append(ResolveIncident(problem, now, f"{key.device}/{key.probe} was "
+                                                 "removed from the configuration"))
+        return decisions
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -101,6 +124,13 @@ class RuleEngine:
         if old is None:
             return [], None  # removed by a reload while it ran
         probe = self.config.probes[key.probe]
+        if result.local and not result.ok:
+            # The monitoring host failed, not the device: no attempt is counted.
+            first = key not in self._blind
+            self._blind[key] = result.at
+            note = Suppressed(key, f"failed on the monitoring host: {result.output}", result.at)
+            return ([note] if first else []), probe.interval_s
+        self._blind.pop(key, None)
         max_attempts, recover_after = self.config.attempts_policy(key.device, key.probe)
         transition = apply_result(old, result, max_attempts, recover_after)
         new = transition.new
@@ -118,11 +148,42 @@ class RuleEngine:
         return out, next_delay_s(new, probe.interval_s, probe.retry_interval_s)
 
     def on_tick(self, now: datetime) -> list[Decision]:
-        """Re-judge every failing check without a ticket: windows end, waits time out."""
-        out: list[Decision] = []
+        """Judge blindness, then every failing check without a ticket (windows end, waits
+        time out)."""
+        out = self._assess_gap(now)
         for key in sorted(self._pending, key=str):
             out += self._reconcile(key, now)
         return out
+
+    @property
+    def gap(self) -> tuple[datetime, str] | None:
+        """Since when and why the bridge is blind, if it is."""
+        return self._gap
+
+    def _assess_gap(self, now: datetime) -> list[Decision]:
+        customers = {name: d.customer for name, d in self.config.devices.items()}
+        found = assess(self.states, self._blind, customers, self._policy, self._gap is not None)
+        if found.suspect and self._suspect_since is None:
+            self._suspect_since = now
+        elif not found.suspect:
+            self._suspect_since = None
+        if found.gap is not None and self._gap is None:
+            self._gap = (now, found.gap)
+            return [RecordGap(now, None, found.gap),
+                    OpenIncident(GAP_PROBLEM, None, OPERATOR_CUSTOMER, Priority.P1,
+                                 "monitoring-gap", now, f"monitoring gap: {found.gap}")]
+        if found.gap is None and self._gap is not None:
+            started, _ = self._gap
+            self._gap = None
+            out: list[Decision] = [RecordGap(started, now, ""), ResolveIncident(
+                GAP_PROBLEM, now, "the bridge can see again; monitoring gap ended")]
+            for key in self._pending:
+                hold = self._holds.get(key)
+                if hold is not None and hold.reason == "monitoring gap":
+                    self._released[key] = now  # judge it on a result from after the gap
+                    self._rechecks.add(key)
+            return out
+        return []
 
     def take_rechecks(self) -> set[CheckKey]:
         """Checks the engine wants run now (parents of a child that waits on them)."""
@@ -175,6 +236,11 @@ class RuleEngine:
         if detached is not None:
             out.append(DetachFromIncident(detached, key, now, f"{key.device} is no longer "
                                           "behind a down parent"))
+        if self._gap is not None:
+            return out + self._hold(key, Hold("monitoring gap"), now)
+        grace_s = self.config.main.monitoring.gap_grace_s
+        if self._suspect_since and (now - self._suspect_since).total_seconds() < grace_s:
+            return out  # maybe the bridge is going blind: wait for the verdict
         window = self._window(key, now)
         if window is not None:
             return out + self._hold(key, Hold(f"maintenance {window.name}", window.end), now)

@@ -19,3 +19,4 @@ class ProbeResult:
     rtt_max_s: float | None = None
     loss_ratio: float | None = None
     jitter_s: float | None = None
+    local: bool = False  # the failure is on the monitoring host, not the device

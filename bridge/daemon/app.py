@@ -162,7 +162,7 @@ class Daemon:
         self.config = new
         assert self._monitor is not None
         assert self._scheduler is not None
-        self._monitor.apply_config(new)
+        self._monitor.apply_config(new, datetime.now(UTC))
         self._scheduler.set_plans(self._plans())
 
     def _plans(self) -> dict[CheckKey, Plan]:

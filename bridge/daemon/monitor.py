@@ -56,9 +56,9 @@ class Monitor:
         """The config the engine runs."""
         return self.engine.config
 
-    def apply_config(self, config: Config) -> None:
+    def apply_config(self, config: Config, now: datetime) -> None:
         """Swap in a new config; checks that still exist keep their state."""
-        self.engine.apply_config(config)
+        self._hand_on(self.engine.apply_config(config, now))
         for key in [k for k in self._history if k not in self.engine.states]:
             del self._history[key]
 

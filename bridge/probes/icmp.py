@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import statistics
@@ -60,15 +61,21 @@ class IcmpProber:
             echoes = await self._pinger.ping(address, probe.count, probe.packet_interval_s,
                                              probe.timeout_s)
         except socket.gaierror as exc:
-            return _failed(started, f"cannot resolve {address!r}: {exc.strerror}")
+            # "no such name" is the device's (or its config's) problem; a resolver that
+            # cannot be reached is the monitoring host's.
+            return _failed(started, f"cannot resolve {address!r}: {exc.strerror}",
+                           local=exc.errno not in _NAME_DOES_NOT_EXIST)
         except PermissionError:
-            return _failed(started, "no permission for ICMP sockets (see deploy/README.md)")
+            return _failed(started, "no permission for ICMP sockets (see deploy/README.md)",
+                           local=True)
         except OSError as exc:
-            return _failed(started, f"ICMP error: {exc.strerror or exc}")
+            return _failed(started, f"ICMP error: {exc.strerror or exc}",
+                           local=exc.errno in _LOCAL_ERRNOS)
         loss = 1 - echoes.received / echoes.sent if echoes.sent else 1.0
         if not echoes.rtts_s:
             why = f": {echoes.error}" if echoes.error else ""
-            return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss)
+            return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
+                           local=echoes.errno in _LOCAL_ERRNOS)
         rtts = echoes.rtts_s
         jitter = statistics.fmean(abs(b - a) for a, b in pairwise(rtts)) if len(rtts) > 1 else 0.0
         avg = sum(rtts) / len(rtts)
@@ -82,5 +89,14 @@ class IcmpProber:
         )
 
 
-def _failed(at: datetime, output: str, loss_ratio: float | None = 1.0) -> ProbeResult:
-    return ProbeResult(ok=False, at=at, duration_s=0.0, output=output, loss_ratio=loss_ratio)
+def _failed(at: datetime, output: str, loss_ratio: float | None = 1.0, *,
+            local: bool = False) -> ProbeResult:
+    return ProbeResult(ok=False, at=at, duration_s=0.0, output=output, loss_ratio=loss_ratio,
+                       local=local)
+
+
+# Send errors that mean the monitoring host cannot send (its firewall refused, it has no
+# route or no network), not that the device is down.
+_LOCAL_ERRNOS = frozenset({errno.EPERM, errno.EACCES, errno.ENETUNREACH, errno.ENETDOWN,
+                           errno.ENOBUFS})
+_NAME_DOES_NOT_EXIST = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)})

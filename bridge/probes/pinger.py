@@ -59,6 +59,7 @@ class Echoes:
     sent: int = 0
     rtts_s: list[float] = field(default_factory=list)
     error: str | None = None
+    errno: int | None = None
     outstanding: int = 0
     all_sent: bool = False
     done: asyncio.Future[None] | None = None
@@ -198,6 +199,7 @@ class Pinger:
                     keys.append(self._send(sock, family, sockaddr, echoes))
                 except OSError as exc:
                     echoes.error = exc.strerror or str(exc)
+                    echoes.errno = exc.errno
             echoes.all_sent = True
             assert echoes.done is not None
             if echoes.outstanding > 0:

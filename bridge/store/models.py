@@ -150,6 +150,17 @@ class IncidentMember(SQLModel, table=True):
     detached_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
+class MonitoringGap(SQLModel, table=True):
+    """A period in which the bridge itself was blind; not counted against any device."""
+
+    __tablename__ = "monitoring_gap"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_column=_utc(index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    reason: str = Field(default="", max_length=500)
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change causing it."""
 

@@ -19,6 +19,7 @@ from bridge.core.decisions import (
     DetachFromIncident,
     OpenIncident,
     RecordChange,
+    RecordGap,
     ResolveIncident,
     SaveState,
     SetFlapping,
@@ -31,6 +32,7 @@ from bridge.store.models import (
     IncidentEvent,
     IncidentMember,
     IncidentStatus,
+    MonitoringGap,
     StateChange,
 )
 
@@ -110,9 +112,9 @@ def _open(
                 ref = _next_ref(session, dialect, prefix, now)
                 incident = Incident(
                     ref=ref, problem_key=d.problem_key, open_key=d.problem_key,
-                    customer=d.customer, device=d.key.device, probe=d.key.probe,
-                    status=IncidentStatus.OPEN, priority=d.priority, rule=d.rule,
-                    flapping=d.flapping,
+                    customer=d.customer, device=d.key.device if d.key else None,
+                    probe=d.key.probe if d.key else None, status=IncidentStatus.OPEN,
+                    priority=d.priority, rule=d.rule, flapping=d.flapping,
                     summary=d.summary[:500], started_at=d.started_at, opened_at=now,
                     updated_at=now,
                 )
@@ -209,6 +211,15 @@ def _set_flapping(session: Session, d: SetFlapping) -> None:
                               kind="flapping" if d.flapping else "steady", message=d.summary))
 
 
+def _record_gap(session: Session, d: RecordGap) -> None:
+    if d.ended_at is None:
+        session.add(MonitoringGap(started_at=d.started_at, reason=d.reason[:500]))
+        return
+    session.execute(update(MonitoringGap).where(
+        col(MonitoringGap.started_at) == d.started_at, col(MonitoringGap.ended_at).is_(None),
+    ).values(ended_at=d.ended_at))
+
+
 def apply_batch(
     engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime
 ) -> list[Outcome]:
@@ -238,4 +249,6 @@ def apply_batch(
                 _detach(session, d)
             elif isinstance(d, SetFlapping):
                 _set_flapping(session, d)
+            elif isinstance(d, RecordGap):
+                _record_gap(session, d)
     return outcomes

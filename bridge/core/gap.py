@@ -1,0 +1,71 @@
+"""Monitoring gaps: when the bridge itself is blind, record it instead of paging customers.
+
+Evidence of blindness, judged on every tick:
+- most checks fail *locally* (no socket permission, a local firewall, no route): the
+  monitoring host cannot probe at all;
+- or most checks of several customers fail together and every canary (a target the
+  bridge should always reach, such as its own uplink) fails too.
+A gap ends when the evidence falls below half its threshold (hysteresis). While it is only
+suspected (half the threshold, or a canary failing), new customer tickets wait briefly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bridge.core.state import CheckKey, CheckState, Status
+
+
+@dataclass(frozen=True)
+class GapPolicy:
+    """Thresholds from bridge.toml [monitoring]."""
+
+    canaries: frozenset[str]  # device ids
+    failing_ratio: float = 0.5
+    min_customers: int = 2
+    min_checks: int = 10
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the evidence says now."""
+
+    gap: str | None  # why the bridge is blind, or None
+    suspect: bool  # close enough that new tickets should wait
+
+
+def _failing(state: CheckState) -> bool:
+    return state.status == Status.DOWN
+
+
+def assess(
+    states: Mapping[CheckKey, CheckState],
+    blind: Iterable[CheckKey],
+    customer_of: Mapping[str, str],
+    policy: GapPolicy,
+    active: bool,
+) -> Assessment:
+    """Whether the bridge is blind now; `active` lowers the bar to end it (hysteresis)."""
+    total = len(states)
+    if total == 0:
+        return Assessment(None, False)
+    blind_keys = set(blind)
+    threshold = policy.failing_ratio / 2 if active else policy.failing_ratio
+    if len(blind_keys) / total >= threshold:
+        return Assessment(f"{len(blind_keys)} of {total} checks fail on the monitoring host "
+                          "itself (permissions, firewall or routing)", True)
+    failing = [k for k, s in states.items() if _failing(s) or k in blind_keys]
+    customers = {customer_of.get(k.device, "") for k in failing}
+    canary_states = [s for k, s in states.items() if k.device in policy.canaries]
+    canaries_failing = all(_failing(s) for s in canary_states) if canary_states else None
+    ratio = len(failing) / total
+    mass = (ratio >= threshold and len(customers) >= policy.min_customers
+            and total >= policy.min_checks)
+    if mass and canaries_failing is not False:
+        canary_note = ", and every canary fails" if canaries_failing else ""
+        return Assessment(f"{len(failing)} of {total} checks of {len(customers)} customers "
+                          f"fail together{canary_note}", True)
+    suspect = (ratio >= policy.failing_ratio / 2 and total >= policy.min_checks) or bool(
+        canary_states and any(_failing(s) for s in canary_states))
+    return Assessment(None, suspect)
