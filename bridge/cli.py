@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG)
     probe.add_argument("--json", action="store_true", help="print JSON")
 
+    test_rules = verbs.add_parser(
+        "test-rules", help="replay timelines through the rules and check the expected tickets")
+    test_rules.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    test_rules.add_argument("-v", "--verbose", action="store_true",
+                            help="list the tickets of passing files too")
+
     from bridge.client import add_incident_verbs
 
     add_incident_verbs(verbs)
@@ -64,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.commands import probe_device
 
         return probe_device(args.config, args.device, as_json=args.json)
+    if args.verb == "test-rules":
+        from bridge.backtest.run import run_timelines
+
+        return run_timelines(args.files, verbose=args.verbose)
     from bridge.client import run_incidents
 
     return run_incidents(args)

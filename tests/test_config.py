@@ -145,6 +145,10 @@ CASES: dict[str, list[str]] = {
         "or a table by criticality such as { high = \"P1\", medium = \"P2\" }, got 'P0'",
     ],
     # bridge.toml
+    "unknown-canary": [
+        "bridge.toml:13: monitoring.canaries[0]: unknown device 'uplink'; "
+        "a canary must be a device in config/",
+    ],
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
         "expected one of: storage, http, paths, daemon, api, incidents, monitoring",

@@ -116,6 +116,11 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
             ("http", "listen"),
             f"expected HOST:PORT such as 127.0.0.1:9410, got {main.http.listen!r}",
         ))
+    for i, canary in enumerate(main.monitoring.canaries):
+        if canary not in merged.devices and not folders.unloaded.may_define("devices", canary):
+            errors.add(main_source.error(
+                ("monitoring", "canaries", i),
+                f"unknown device {canary!r}; a canary must be a device in {paths.config}/"))
     tokens = main.api.tokens
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
     secrets = _resolve_secrets(tokens, main_source, base_dir, errors)

@@ -1,0 +1,1 @@
+"""Backtesting: replay a timeline through the rules and compare the tickets with the expected."""

@@ -1,0 +1,69 @@
+"""`bridge test-rules`: the repository's own timelines pass, and mismatches are reported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def bridge_test_rules(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bridge", "test-rules", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_shipped_rule_timelines_pass() -> None:
+    files = sorted(str(p.relative_to(REPO)) for p in (REPO / "rules" / "tests").glob("*.toml"))
+    assert len(files) >= 4
+    done = bridge_test_rules(*files)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == f"{len(files)} passed, 0 failed"
+
+
+def test_a_mismatch_prints_a_diff_and_exits_1(tmp_path: Path) -> None:
+    text = (REPO / "rules" / "tests" / "router-outage.toml").read_text()
+    text = text.replace('config = "../../bridge.toml"', f'config = "{REPO / "bridge.toml"}"')
+    text = text.replace('priority = "P1"', 'priority = "P3"')
+    text = text.replace('attached = ["demo-switch", "demo-server"]', 'attached = ["demo-switch"]')
+    (tmp_path / "wrong.toml").write_text(text)
+    done = bridge_test_rules(str(tmp_path / "wrong.toml"))
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[:3] == [
+        f"{tmp_path / 'wrong.toml'}: FAILED",
+        "  ~ ticket for demo-router: priority: expected P3, got P1",
+        "  ~ ticket for demo-router: attached: expected [demo-switch], got "
+        "[demo-server, demo-switch]",
+    ]
+
+
+def test_missing_and_unexpected_tickets_are_named(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(f'''
+config = "{REPO / "bridge.toml"}"
+[[results]]
+devices = ["demo-server"]
+pattern = "+-----"
+from = "0s"
+every = "2s"
+[[expect.tickets]]
+device = "demo-router"
+''')
+    done = bridge_test_rules(str(tmp_path / "t.toml"))
+    assert done.returncode == 1
+    assert "  - missing ticket: device=demo-router" in done.stdout
+    assert "  + unexpected ticket: device=demo-server probe=ping priority=P2" in done.stdout
+
+
+def test_a_bad_timeline_file_names_the_line_and_key(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(f'''config = "{REPO / "bridge.toml"}"
+
+[[results]]
+devices = ["demo-server"]
+at = "soon"
+ok = false
+''')
+    done = bridge_test_rules(str(tmp_path / "bad.toml"))
+    assert done.returncode == 1
+    assert (f"  {tmp_path / 'bad.toml'}:5: results[0].at: expected a duration such as "
+            "'90s' or '5m', got 'soon'") in done.stdout
