@@ -37,6 +37,7 @@ def write_deployment(
     max_attempts: int = 2,
     customer_token: bool = False,
     metrics_auth: bool = False,
+    parents: dict[str, str] | None = None,
 ) -> Path:
     """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
     for folder in ("config", "probes", "rules", "secrets"):
@@ -58,6 +59,8 @@ def write_deployment(
         customer = "other" if name.startswith("other") else "acme"
         inventory += (f'\n[devices.{name}]\ncustomer = "{customer}"\naddress = "{address}"\n'
                       'probes = ["ping"]\n')
+        if parents and name in parents:
+            inventory += f'parents = ["{parents[name]}"]\n'
     (root / "config" / "inventory.toml").write_text(inventory)
     (root / "probes" / "ping.toml").write_text(
         PROBE.format(interval_s=interval_s, max_attempts=max_attempts))

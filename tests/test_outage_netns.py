@@ -70,3 +70,38 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
         assert len(tickets(bridge)) == 1  # exactly one ticket for the one real problem
     finally:
         bridge.stop()
+
+
+def test_a_router_outage_opens_one_ticket_with_everything_behind_it_attached(
+    tmp_path: Path, netns: Namespace
+) -> None:
+    devices = {"router": "127.0.0.2", "switch": "127.0.0.3", "host": "127.0.0.4"}
+    config = write_deployment(tmp_path, devices, parents={"switch": "router", "host": "switch"})
+    bridge = Bridge(config, netns=netns.name)
+    try:
+        for name in devices:
+            wait_for(f"{name} up", lambda n=name: f"check {n}/ping: unknown -> up" in bridge.log())
+        for address in devices.values():  # the router dies: nothing behind it answers either
+            netns.drop_icmp_to(address)
+        [ticket] = wait_for("the router's ticket", lambda: tickets(bridge, "open"))
+        assert ticket["device"] == "router"
+
+        def attached() -> list[str]:
+            shown = bridge.cli("show", str(ticket["id"]))
+            return sorted(m["device"] for m in shown["attached"] if m["detached_at"] is None)
+
+        assert wait_for("both children attached", lambda: attached() == ["host", "switch"])
+        assert len(tickets(bridge)) == 1  # no ticket for the switch or the host
+
+        netns.heal()
+        wait_for("the router's ticket resolved",
+                 lambda: [t["status"] for t in tickets(bridge)] == ["resolved"])
+        shown = bridge.cli("show", str(ticket["id"]))
+        assert all(m["detached_at"] for m in shown["attached"])
+        kinds = [e["kind"] for e in shown["timeline"]]
+        assert kinds[0] == "opened"
+        assert kinds.count("attached") == 2
+        assert "resolved" in kinds
+        assert len(tickets(bridge)) == 1  # the children recovered with it: no ticket of theirs
+    finally:
+        bridge.stop()

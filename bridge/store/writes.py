@@ -176,18 +176,18 @@ def _latest(session: Session, problem_key: str) -> Incident | None:
         .order_by(col(Incident.id).desc())).first()
 
 
-def _attach(session: Session, d: AttachToIncident) -> Outcome | None:
+def _attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | None:
     incident = _active(session, d.problem_key)
     if incident is None or incident.id is None:
         return None
     session.add(IncidentMember(incident_id=incident.id, device=d.key.device, probe=d.key.probe,
                                attached_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
                               kind="attached", message=d.summary))
     return Outcome("attached", incident.ref, d.problem_key, incident.customer)
 
 
-def _detach(session: Session, d: DetachFromIncident) -> None:
+def _detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
     incident = _latest(session, d.problem_key)
     if incident is None or incident.id is None:
         return
@@ -197,17 +197,17 @@ def _detach(session: Session, d: DetachFromIncident) -> None:
         col(IncidentMember.probe) == d.key.probe,
         col(IncidentMember.detached_at).is_(None),
     ).values(detached_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
                               kind="detached", message=d.summary))
 
 
-def _set_flapping(session: Session, d: SetFlapping) -> None:
+def _set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
     incident = _active(session, d.problem_key)
     if incident is None or incident.id is None:
         return
     session.execute(update(Incident).where(col(Incident.id) == incident.id)
                     .values(flapping=d.flapping, updated_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=d.at, actor=Actor.SYSTEM,
+    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
                               kind="flapping" if d.flapping else "steady", message=d.summary))
 
 
@@ -242,13 +242,13 @@ def apply_batch(
                 if outcome is not None:
                     outcomes.append(outcome)
             elif isinstance(d, AttachToIncident):
-                outcome = _attach(session, d)
+                outcome = _attach(session, d, now)
                 if outcome is not None:
                     outcomes.append(outcome)
             elif isinstance(d, DetachFromIncident):
-                _detach(session, d)
+                _detach(session, d, now)
             elif isinstance(d, SetFlapping):
-                _set_flapping(session, d)
+                _set_flapping(session, d, now)
             elif isinstance(d, RecordGap):
                 _record_gap(session, d)
     return outcomes
