@@ -118,21 +118,27 @@ class Bridge:
         """Everything the daemon logged so far."""
         return "\n".join(self.lines)
 
-    def request(self, method: str, path: str, token: str | None = "ops") -> tuple[int, Any]:
+    def request(self, method: str, path: str, token: str | None = "ops",
+                body: Any = None) -> tuple[int, Any]:
         """An HTTP request from the test's own network namespace."""
         assert self.netns is None, "use cli() for a daemon inside a namespace"
         headers = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {self.token if token == 'ops' else token}"
-        req = urllib.request.Request(self.url + path, method=method, headers=headers)
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.url + path, method=method, headers=headers, data=data)
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 body = resp.read()
                 status = resp.status
         except urllib.error.HTTPError as exc:
             body, status = exc.read(), exc.code
-        ctype = "json" if body[:1] in (b"{", b"[") else "text"
-        return status, json.loads(body) if ctype == "json" else body.decode()
+        if body[:1] in (b"{", b"["):
+            return status, json.loads(body)
+        return status, body.decode()
 
     def get(self, path: str, token: str | None = "ops") -> Any:
         """GET that must succeed."""

@@ -187,3 +187,41 @@ def test_incidents_cli_options_work_before_and_after_the_action() -> None:
     after = parser.parse_args(["incidents", "list", "--url", "http://h:1", "-c", "a.toml"])
     for args in (before, after):
         assert (args.url, str(args.config)) == ("http://h:1", "a.toml")
+
+
+def test_maintenance_windows_through_the_api(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    bridge = Bridge(write_deployment(tmp_path, DEVICES, customer_token=True))
+    now = datetime.now(UTC)
+    window = {"devices": ["gw"], "start": (now - timedelta(minutes=1)).isoformat(),
+              "end": (now + timedelta(hours=1)).isoformat(), "reason": "firmware upgrade"}
+    try:
+        status, created = bridge.request("POST", "/api/v1/maintenance", body=window)
+        assert status == 201
+        listed = bridge.get("/api/v1/maintenance")["windows"]
+        assert [(w["name"], w["devices"], w["active"], w["reason"], w["created_by"])
+                for w in listed] == [(created["name"], ["gw"], True, "firmware upgrade", "ops")]
+        # the customer whose device it covers sees it; it may not add one
+        assert len(bridge.get("/api/v1/maintenance", token="acme-secret-token")["windows"]) == 1
+        status, _ = bridge.request("POST", "/api/v1/maintenance", token="acme-secret-token",
+                                   body=window)
+        assert status == 403
+
+        bad = {**window, "devices": ["nope"], "end": window["start"]}
+        status, body = bridge.request("POST", "/api/v1/maintenance", body=bad)
+        assert status == 400
+        assert body["details"] == ["end must be after start", "end is in the past",
+                                   "unknown device 'nope'"]
+        status, body = bridge.request("POST", "/api/v1/maintenance",
+                                      body={**window, "start": "tomorrow"})
+        assert status == 400
+        assert body["details"][0].startswith("start: Input should be a valid datetime")
+        status, body = bridge.request("POST", "/api/v1/maintenance", body=b"{not json")
+        assert status == 400
+
+        assert bridge.request("DELETE", f"/api/v1/maintenance/{created['id']}")[0] == 204
+        assert bridge.request("DELETE", f"/api/v1/maintenance/{created['id']}")[0] == 404
+        assert bridge.get("/api/v1/maintenance")["windows"] == []
+    finally:
+        assert bridge.stop() == 0

@@ -393,3 +393,18 @@ def test_a_device_removed_from_the_config_takes_its_ticket_with_it(tmp_path: Pat
     assert [(type(d).__name__, d.problem_key) for d in decisions] == [  # type: ignore[union-attr]
         ("ResolveIncident", "check:host/ping")]
     assert "removed from the configuration" in decisions[0].summary  # type: ignore[union-attr]
+
+
+def test_a_window_added_through_the_api_holds_tickets_like_a_configured_one(
+    tmp_path: Path,
+) -> None:
+    from bridge.core.maintenance import MaintenanceRule, OneOff
+
+    run = Run(build_config(tmp_path, device("host")))
+    run.engine.extra_windows = (MaintenanceRule(
+        "api-7", OneOff(T0, T0 + timedelta(minutes=5)), frozenset({"host"}), frozenset(),
+        frozenset()),)
+    run.results(10, "host", "+--")
+    assert (run.tickets(), run.suppressed()) == ([], [("host", "maintenance api-7")])
+    run.tick(301)
+    assert run.tickets() == [("host", "open")]

@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
-from sqlalchemy import Engine
 
+from bridge.api import maintenance
 from bridge.api.auth import CALLER_KEY, Caller, auth_middleware, caller_of, error
-from bridge.config.model import ApiToken, Role
+from bridge.api.service import SERVICE, Service, service_of
+from bridge.config.model import Role
 from bridge.core.state import CheckKey
-from bridge.daemon.monitor import Snapshot
 from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
 T = TypeVar("T")
 MAX_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class ReloadResult:
-    """What a reload did: the errors that kept the old config, if any."""
-
-    ok: bool
-    errors: tuple[str, ...] = ()
-
-
-class Service(Protocol):
-    """What the HTTP layer needs from the daemon."""
-
-    def snapshot(self) -> Snapshot: ...
-    def tokens(self) -> tuple[ApiToken, ...]: ...
-    def metrics_public(self) -> bool: ...
-    def readiness(self) -> list[str]: ...
-    async def read(self, fn: Callable[[Engine], T]) -> T: ...
-    async def render_metrics(self) -> bytes: ...
-    async def reload(self) -> ReloadResult: ...
-
-
-SERVICE = web.AppKey("service", Service)
-
-
-def _service(request: web.Request) -> Service:
-    return request.app[SERVICE]
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -54,7 +25,7 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: the store is reachable and writes succeed."""
-    problems = _service(request).readiness()
+    problems = service_of(request).readiness()
     if problems:
         return web.json_response({"status": "not ready", "problems": problems}, status=503)
     return web.json_response({"status": "ready"})
@@ -65,7 +36,7 @@ async def metrics(request: web.Request) -> web.Response:
     caller = request.get(CALLER_KEY)
     if isinstance(caller, Caller) and caller.role != Role.OPERATOR:
         return error(403, "metrics need an operator token")
-    body = await _service(request).render_metrics()
+    body = await service_of(request).render_metrics()
     return web.Response(body=body, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff"})
 
@@ -104,7 +75,7 @@ async def incidents_list(request: web.Request) -> web.Response:
         limit=_int_param(request, "limit", 100, 1, MAX_PAGE),
         offset=_int_param(request, "offset", 0, 0, 10**9),
     )
-    items, total = await _service(request).read(lambda e: list_incidents(e, flt))
+    items, total = await service_of(request).read(lambda e: list_incidents(e, flt))
     return web.json_response(
         {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
 
@@ -114,7 +85,7 @@ async def incident_show(request: web.Request) -> web.Response:
     caller = caller_of(request)
     ref = request.match_info["id"]
     scope = None if caller.role == Role.OPERATOR else caller.customer
-    incident = await _service(request).read(lambda e: get_incident(e, ref, scope))
+    incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
         return error(404, f"no incident {ref!r}")
     return web.json_response(incident)
@@ -123,7 +94,7 @@ async def incident_show(request: web.Request) -> web.Response:
 async def devices_list(request: web.Request) -> web.Response:
     """GET /api/v1/devices: every device the caller may see, with its checks' state."""
     caller = caller_of(request)
-    snap = _service(request).snapshot()
+    snap = service_of(request).snapshot()
     devices: list[dict[str, Any]] = []
     for device_id, device in snap.config.devices.items():
         if not caller.sees(device.customer):
@@ -152,7 +123,7 @@ async def reload(request: web.Request) -> web.Response:
     """POST /-/reload: validate the files in full, then swap, or keep the old config."""
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "reload needs an operator token")
-    result = await _service(request).reload()
+    result = await service_of(request).reload()
     if result.ok:
         return web.json_response({"status": "reloaded"})
     return web.json_response({"status": "kept previous config", "errors": list(result.errors)},
@@ -170,5 +141,6 @@ def build_app(service: Service) -> web.Application:
     app.router.add_get("/api/v1/incidents/{id}", incident_show)
     app.router.add_get("/api/v1/devices", devices_list)
     app.router.add_post("/-/reload", reload)
+    maintenance.add_routes(app)
     return app
 

@@ -106,16 +106,20 @@ class Maintenance(Strict):
         if self.start is not None and self.end is not None:
             schedule = OneOff(_aware(self.start, zone).astimezone(UTC),
                               _aware(self.end, zone).astimezone(UTC))
+            text = f"{self.start.isoformat()} to {self.end.isoformat()} ({self.timezone})"
         elif self.weekly:
             assert self.duration_min is not None
             schedule = Weekly(tuple(parse_weekly(w) for w in self.weekly),
                               timedelta(minutes=self.duration_min), zone)
+            text = (f"weekly {', '.join(self.weekly)} for {self.duration_min:g} min "
+                    f"({self.timezone})")
         else:
             assert self.cron is not None
             assert self.duration_min is not None
             schedule = CronSchedule(self.cron, timedelta(minutes=self.duration_min), zone)
+            text = f"cron '{self.cron}' for {self.duration_min:g} min ({self.timezone})"
         return MaintenanceRule(name, schedule, frozenset(self.devices), frozenset(self.tags),
-                               frozenset(self.customers), self.reason)
+                               frozenset(self.customers), self.reason, text)
 
 
 def _aware(value: datetime, zone: ZoneInfo) -> datetime:

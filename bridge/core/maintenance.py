@@ -95,6 +95,7 @@ class MaintenanceRule:
     tags: frozenset[str]
     customers: frozenset[str]
     reason: str = ""
+    schedule_text: str = ""  # how the schedule was written, for people
 
     def covers(self, device: str, tags: tuple[str, ...], customer: str) -> bool:
         """Whether the window applies to this device."""

@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from bridge.aio import wait_or_timeout
-from bridge.api.routes import ReloadResult, build_app
+from bridge.api.routes import build_app
+from bridge.api.service import ReloadResult
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
@@ -28,6 +29,8 @@ from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, run_probe
 from bridge.store import BatchWriter, Database
+from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
+from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import (
     load_changes,
     load_open_problems,
@@ -142,6 +145,32 @@ class Daemon:
             self._notifier.reloaded(self._status())
             log.info("config reloaded: %s", self._status())
             return ReloadResult(True)
+
+    async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
+        """API windows that have not ended."""
+        return await self.read(lambda e: current_windows(e, datetime.now(UTC)))
+
+    async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
+        """Store a window and put it in force at once."""
+        assert self._writer is not None
+        window_id = await self._writer.run_write(lambda e: add_window(e, row))
+        await self._refresh_windows()
+        log.info("maintenance window api-%d added by %s: %s to %s", window_id, row.created_by,
+                 row.starts_at.isoformat(), row.ends_at.isoformat())
+        return window_id
+
+    async def end_maintenance(self, window_id: int) -> bool:
+        """Drop a window, or end it now if it is running."""
+        assert self._writer is not None
+        ended = await self._writer.run_write(
+            lambda e: end_window(e, window_id, datetime.now(UTC)))
+        await self._refresh_windows()
+        return ended
+
+    async def _refresh_windows(self) -> None:
+        rows = await self.maintenance_windows()
+        if self._monitor is not None:
+            self._monitor.engine.extra_windows = tuple(as_rule(r) for r in rows)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -260,6 +289,7 @@ class Daemon:
         self._install_signals()
         db, self._monitor = await self._open_store()
         assert self._writer is not None
+        await self._refresh_windows()
         self._metrics.reload_ok.set(1)
         self._metrics.reload_ts.set(time.time())
         log.info("probing with %s", self._probers.icmp.describe_mode())
@@ -281,7 +311,7 @@ class Daemon:
         self._scheduler = scheduler
         scheduler.set_plans(self._plans())
         writer_stop = asyncio.Event()
-        tasks.append(asyncio.create_task(self._writer.run(writer_stop), name="store writer"))
+        writer_task = asyncio.create_task(self._writer.run(writer_stop), name="store writer")
         tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
         tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
         tasks.append(asyncio.create_task(self._tick(), name="engine tick"))
@@ -298,6 +328,8 @@ class Daemon:
         deadline_s = self.config.main.daemon.shutdown_timeout_s
         await scheduler.stop(grace_s=min(5.0, deadline_s / 4))
         writer_stop.set()
+        self._writer.wake()
+        await writer_task  # ends after the batch in hand; never cancelled mid-write
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

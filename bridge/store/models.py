@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -159,6 +159,22 @@ class MonitoringGap(SQLModel, table=True):
     started_at: datetime = Field(sa_column=_utc(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     reason: str = Field(default="", max_length=500)
+
+
+class MaintenanceWindowRow(SQLModel, table=True):
+    """A one-off maintenance window added through the API (config windows live in files)."""
+
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    devices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    customers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    starts_at: datetime = Field(sa_column=_utc())
+    ends_at: datetime = Field(sa_column=_utc(index=True))
+    reason: str = Field(default="", max_length=500)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_column=_utc())
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine
 
 from bridge.aio import wait_or_timeout
 from bridge.core.decisions import Decision
@@ -15,6 +18,7 @@ from bridge.store.db import Database
 from bridge.store.writes import Outcome, apply_batch
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _MAX_BACKOFF_S = 30.0
 
@@ -61,6 +65,10 @@ class BatchWriter:
         if len(self._pending) >= self._max_items:
             self._wake.set()
 
+    def wake(self) -> None:
+        """Make `run` look at its stop event now."""
+        self._wake.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Write batches until `stop` is set; the caller flushes afterwards."""
         backoff_s = self._interval_s
@@ -78,10 +86,12 @@ class BatchWriter:
             batch, self._pending = self._pending, []
             t0 = time.perf_counter()
             loop = asyncio.get_running_loop()
+            job = loop.run_in_executor(self._executor, apply_batch, self._db.writer, batch,
+                                       self.id_prefix, self._clock())
             try:
-                outcomes = await loop.run_in_executor(
-                    self._executor, apply_batch, self._db.writer, batch, self.id_prefix,
-                    self._clock())
+                # Shielded: cancelling the caller must not cancel a batch that is queued
+                # for the writer thread; the thread writes it regardless.
+                outcomes = await asyncio.shield(job)
             except Exception as exc:
                 self._pending[:0] = batch  # keep order: the failed batch goes first
                 self.failures_total += 1
@@ -94,6 +104,11 @@ class BatchWriter:
             self.healthy = True
         self._on_outcomes(outcomes)
         return True
+
+    async def run_write(self, fn: Callable[[Engine], T]) -> T:
+        """Run another write (an API action) on the writer thread, between batches."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, self._db.writer)
 
     def close(self) -> None:
         """Stop the writer thread (after the final flush)."""

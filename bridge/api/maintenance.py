@@ -1,0 +1,118 @@
+"""Maintenance windows over the API: list (config and API windows), add, end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from bridge.api.auth import caller_of, error
+from bridge.api.service import service_of
+from bridge.config.model import Config, Role
+from bridge.core.maintenance import MaintenanceRule
+from bridge.store.maintenance import as_rule
+from bridge.store.models import MaintenanceWindowRow
+
+
+class NewWindow(BaseModel):
+    """POST /api/v1/maintenance body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    devices: list[str] = []
+    tags: list[str] = []
+    customers: list[str] = []
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+def _covers_customer(rule: MaintenanceRule, config: Config, customer: str) -> bool:
+    return customer in rule.customers or any(
+        rule.covers(name, d.tags, d.customer) for name, d in config.devices.items()
+        if d.customer == customer)
+
+
+def _rule_dict(rule: MaintenanceRule, now: datetime, **extra: Any) -> dict[str, Any]:
+    window = rule.window_at(now)
+    return {"name": rule.name, "devices": sorted(rule.devices), "tags": sorted(rule.tags),
+            "customers": sorted(rule.customers), "reason": rule.reason,
+            "schedule": rule.schedule_text, "active": window is not None,
+            "active_until": window.end.isoformat() if window else None, **extra}
+
+
+async def list_windows(request: web.Request) -> web.Response:
+    """GET /api/v1/maintenance: every window from the config and the API."""
+    caller = caller_of(request)
+    service = service_of(request)
+    config = service.snapshot().config
+    now = datetime.now(UTC)
+    rules: list[tuple[MaintenanceRule, dict[str, Any]]] = [
+        (r, {"source": "config"}) for r in config.maintenance]
+    for row in await service.maintenance_windows():
+        rules.append((as_rule(row), {"source": "api", "id": row.id, "start":
+                                     row.starts_at.isoformat(), "end": row.ends_at.isoformat(),
+                                     "created_by": row.created_by}))
+    visible = [(r, extra) for r, extra in rules if caller.role == Role.OPERATOR
+               or (caller.customer and _covers_customer(r, config, caller.customer))]
+    return web.json_response({"windows": [_rule_dict(r, now, **extra) for r, extra in visible]})
+
+
+def _problems(body: NewWindow, config: Config, now: datetime) -> list[str]:
+    problems = []
+    if not (body.devices or body.tags or body.customers):
+        problems.append("name what the window covers: devices, tags or customers")
+    if body.end <= body.start:
+        problems.append("end must be after start")
+    if body.end <= now:
+        problems.append("end is in the past")
+    problems += [f"unknown device {d!r}" for d in body.devices if d not in config.devices]
+    problems += [f"unknown customer {c!r}" for c in body.customers if c not in config.customers]
+    return problems
+
+
+async def add_window(request: web.Request) -> web.Response:
+    """POST /api/v1/maintenance (operators): a one-off window, effective at once."""
+    caller = caller_of(request)
+    if caller.role != Role.OPERATOR:
+        return error(403, "adding maintenance windows needs an operator token")
+    try:
+        body = NewWindow.model_validate_json(await request.read())
+    except ValidationError as exc:
+        details = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                   for e in exc.errors()]
+        return web.json_response({"error": "invalid maintenance window", "details": details},
+                                 status=400)
+    service = service_of(request)
+    now = datetime.now(UTC)
+    problems = _problems(body, service.snapshot().config, now)
+    if problems:
+        return web.json_response({"error": "invalid maintenance window", "details": problems},
+                                 status=400)
+    row = MaintenanceWindowRow(devices=body.devices, tags=body.tags, customers=body.customers,
+                               starts_at=body.start.astimezone(UTC),
+                               ends_at=body.end.astimezone(UTC), reason=body.reason,
+                               created_by=caller.name, created_at=now)
+    window_id = await service.add_maintenance(row)
+    return web.json_response({"id": window_id, "name": f"api-{window_id}"}, status=201)
+
+
+async def end_window(request: web.Request) -> web.Response:
+    """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running."""
+    if caller_of(request).role != Role.OPERATOR:
+        return error(403, "ending maintenance windows needs an operator token")
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        return error(400, "the id of an API window is a number")
+    if not await service_of(request).end_maintenance(int(raw)):
+        return error(404, f"no current maintenance window {raw}")
+    return web.Response(status=204)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the maintenance routes."""
+    app.router.add_get("/api/v1/maintenance", list_windows)
+    app.router.add_post("/api/v1/maintenance", add_window)
+    app.router.add_delete("/api/v1/maintenance/{id}", end_window)

@@ -1,0 +1,47 @@
+"""What the HTTP layer needs from the daemon, as a protocol (the daemon implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bridge.config.model import ApiToken
+from bridge.daemon.monitor import Snapshot
+from bridge.store.models import MaintenanceWindowRow
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did: the errors that kept the old config, if any."""
+
+    ok: bool
+    errors: tuple[str, ...] = ()
+
+
+class Service(Protocol):
+    """What the HTTP layer needs from the daemon."""
+
+    def snapshot(self) -> Snapshot: ...
+    def tokens(self) -> tuple[ApiToken, ...]: ...
+    def metrics_public(self) -> bool: ...
+    def readiness(self) -> list[str]: ...
+    async def read(self, fn: Callable[[Engine], T]) -> T: ...
+    async def render_metrics(self) -> bytes: ...
+    async def reload(self) -> ReloadResult: ...
+    async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
+    async def add_maintenance(self, row: MaintenanceWindowRow) -> int: ...
+    async def end_maintenance(self, window_id: int) -> bool: ...
+
+
+SERVICE = web.AppKey("service", Service)
+
+
+def service_of(request: web.Request) -> Service:
+    """The daemon behind a request."""
+    return request.app[SERVICE]

@@ -1,0 +1,51 @@
+"""Maintenance windows added through the API: stored, listed, ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, select
+
+from bridge.core.maintenance import MaintenanceRule, OneOff
+from bridge.store.models import MaintenanceWindowRow
+
+
+def add_window(engine: Engine, row: MaintenanceWindowRow) -> int:
+    """Store a new window; returns its id (the row stays readable afterwards)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def end_window(engine: Engine, window_id: int, now: datetime) -> bool:
+    """Remove a window that has not begun, or end a running one now. False if unknown."""
+    with Session(engine) as session, session.begin():
+        row = session.get(MaintenanceWindowRow, window_id)
+        if row is None or row.ends_at <= now:
+            return False
+        if row.starts_at > now:
+            session.execute(delete(MaintenanceWindowRow).where(
+                col(MaintenanceWindowRow.id) == window_id))
+        else:
+            session.execute(update(MaintenanceWindowRow).where(
+                col(MaintenanceWindowRow.id) == window_id).values(ends_at=now))
+        return True
+
+
+def current_windows(engine: Engine, now: datetime) -> list[MaintenanceWindowRow]:
+    """Windows that have not ended yet, soonest first."""
+    with Session(engine) as session:
+        rows = session.exec(select(MaintenanceWindowRow)
+                            .where(col(MaintenanceWindowRow.ends_at) > now)
+                            .order_by(col(MaintenanceWindowRow.starts_at))).all()
+        return list(rows)
+
+
+def as_rule(row: MaintenanceWindowRow) -> MaintenanceRule:
+    """The window as the rule engine sees it."""
+    return MaintenanceRule(f"api-{row.id}", OneOff(row.starts_at, row.ends_at),
+                           frozenset(row.devices), frozenset(row.tags),
+                           frozenset(row.customers), row.reason)
