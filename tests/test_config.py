@@ -145,6 +145,16 @@ CASES: dict[str, list[str]] = {
         "or a table by criticality such as { high = \"P1\", medium = \"P2\" }, got 'P0'",
     ],
     # bridge.toml
+    "bad-address": [
+        "config/acme.toml:7: devices.router.address: expected an IP address or a host name, "
+        "got '127.0.0.444'",
+        "config/acme.toml:12: devices.switch.address: expected an IP address or a host name, "
+        "got 'not a host'",
+    ],
+    "bad-store-url": [
+        "bridge.toml:13: storage.url: expected a sqlite:/// or postgresql+psycopg:// URL, "
+        "got 'mysql://bridge@127.0.0.1/bridge'",
+    ],
     "unknown-canary": [
         "bridge.toml:13: monitoring.canaries[0]: unknown device 'uplink'; "
         "a canary must be a device in config/",
@@ -321,8 +331,8 @@ def test_check_prints_every_error_of_every_file_sorted(tmp_path: Path) -> None:
     write(root, "probes/ping.toml",
           '[probes.ping]\nkind = "icmp"\ninterval_s = 5\ntimeout_s = 5\nretry_interval_s = 1\n')
     write(root, "config/extra.toml",
-          '[devices.server]\ncustomer = "globex"\naddress = "192.0.2.9"\nprobes = ["ping"]\n'
-          '\n[devices.db]\ncustomer = "acme"\naddress = "192.0.2.10"\nprobes = []\n')
+          '[devices.server]\ncustomer = "globex"\naddress = "127.0.0.9"\nprobes = ["ping"]\n'
+          '\n[devices.db]\ncustomer = "acme"\naddress = "127.0.0.10"\nprobes = []\n')
     result = bridge_check("bridge.toml", cwd=root)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [

@@ -225,3 +225,32 @@ def test_maintenance_windows_through_the_api(tmp_path: Path) -> None:
         assert bridge.get("/api/v1/maintenance")["windows"] == []
     finally:
         assert bridge.stop() == 0
+
+
+def test_unknown_routes_and_methods_answer_json(tmp_path: Path) -> None:
+    bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}))
+    try:
+        assert bridge.request("GET", "/api/v1/nothing-here") == (404, {"error": "Not Found"})
+        assert bridge.request("PUT", "/api/v1/incidents") == (
+            405, {"error": "Method Not Allowed"})
+        status, body = bridge.request("GET", "/api/v1/incidents?customer=nosuch")
+        assert (status, body) == (404, {"error": "no customer 'nosuch'"})
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+    import sys
+
+    first = Bridge(write_deployment(tmp_path / "a", {"gw": "127.0.0.2"}))
+    try:
+        port = first.url.rsplit(":", 1)[1]
+        config = write_deployment(tmp_path / "b", {"gw": "127.0.0.2"})
+        out = subprocess.run([sys.executable, "-m", "bridge", "run", "-c", str(config),
+                              "--listen", f"127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 1
+        assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out.stderr
+        assert "Traceback" not in out.stderr
+    finally:
+        assert first.stop() == 0

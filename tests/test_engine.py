@@ -408,3 +408,14 @@ def test_a_window_added_through_the_api_holds_tickets_like_a_configured_one(
     assert (run.tickets(), run.suppressed()) == ([], [("host", "maintenance api-7")])
     run.tick(301)
     assert run.tickets() == [("host", "open")]
+
+
+def test_rules_can_treat_flapping_differently_from_an_outage(tmp_path: Path) -> None:
+    rules = ('[rules.flapping]\nconditions = ["flapping"]\npriority = "P4"\n\n'
+             '[rules.down]\nconditions = ["down"]\npriority = "P2"\n')
+    flapping = Run(build_config(tmp_path / "a", device("host"), rules=rules))
+    flapping.results(0, "host", "+-" * 10)
+    down = Run(build_config(tmp_path / "b", device("host"), rules=rules))
+    down.results(0, "host", "+---")
+    assert [(t.rule, t.priority) for t in flapping.opened()] == [("flapping", Priority.P4)]
+    assert [(t.rule, t.priority) for t in down.opened()] == [("down", Priority.P2)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from aiohttp.typedefs import Middleware
 from bridge.config.model import ApiToken, Role
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -59,12 +61,27 @@ def auth_middleware(
             return await handler(request)
         token = find_token(get_tokens(), request.headers.get("Authorization", ""))
         if token is None:
+            presented = "Authorization" in request.headers
+            log.info("401 for %s %s from %s (%s)", request.method, request.path, request.remote,
+                     "invalid token" if presented else "no token")
             return error(401, "missing or invalid bearer token",
                          **{"WWW-Authenticate": 'Bearer realm="bridge"'})
         request[CALLER_KEY] = Caller(token.name, token.role, token.customer)
         return await handler(request)
 
     return middleware
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own 404/405 pages as JSON, like every other error of the API."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return error(exc.status, exc.reason, **{k: v for k, v in exc.headers.items()
+                                               if k.lower() == "allow"})
 
 
 def caller_of(request: web.Request) -> Caller:

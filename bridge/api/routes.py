@@ -7,7 +7,14 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bridge.api import maintenance
-from bridge.api.auth import CALLER_KEY, Caller, auth_middleware, caller_of, error
+from bridge.api.auth import (
+    CALLER_KEY,
+    Caller,
+    auth_middleware,
+    caller_of,
+    error,
+    json_errors,
+)
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.model import Role
 from bridge.core.state import CheckKey
@@ -64,9 +71,10 @@ async def incidents_list(request: web.Request) -> web.Response:
         allowed = ", ".join(s.value for s in IncidentStatus)
         return error(400, f"status must be one of: {allowed}")
     customer = query.get("customer")
+    known = service_of(request).snapshot().config.customers
+    if customer is not None and (not caller.sees(customer) or customer not in known):
+        return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
     if caller.role == Role.CUSTOMER:
-        if customer is not None and customer != caller.customer:
-            return error(404, f"no customer {customer!r}")
         customer = caller.customer
     flt = IncidentFilter(
         customer=customer,
@@ -115,7 +123,9 @@ async def devices_list(request: web.Request) -> web.Response:
                 "output": state.last.output if state.last else "",
             })
         devices.append({"id": device_id, "customer": device.customer, "address": device.address,
-                        "tags": device.tags, "parents": device.parents, "checks": checks})
+                        "criticality": device.criticality.value,
+                        "description": device.description, "tags": device.tags,
+                        "parents": device.parents, "checks": checks})
     return web.json_response({"devices": devices})
 
 
@@ -132,7 +142,8 @@ async def reload(request: web.Request) -> web.Response:
 
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
-    app = web.Application(middlewares=[auth_middleware(service.tokens, service.metrics_public)])
+    app = web.Application(middlewares=[
+        json_errors, auth_middleware(service.tokens, service.metrics_public)])
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

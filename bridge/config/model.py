@@ -6,6 +6,8 @@ so a Config, once built, never changes; reload builds a new one.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,7 +16,7 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from bridge.config.base import Array, Choice, Name, Strict
 from bridge.config.maintenance import Maintenance
@@ -43,6 +45,13 @@ class ProbeKind(StrEnum):
     """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
 
     ICMP = "icmp"
+
+
+class Condition(StrEnum):
+    """What is wrong with a check, for rules to match on."""
+
+    DOWN = "down"  # hard failure
+    FLAPPING = "flapping"  # changing state too often to be believed either way
 
 
 class Role(StrEnum):
@@ -81,11 +90,28 @@ class Customer(Strict):
         return value
 
 
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _check_address(value: str) -> str:
+    """An IP address or a host name that DNS could hold; catches typos such as 10.0.0.256."""
+    try:
+        ipaddress.ip_address(value.split("%", 1)[0])  # fe80::1%eth0 carries a scope
+        return value
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if (len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels)
+            or labels[-1].isdigit()):
+        raise ValueError(f"expected an IP address or a host name, got {value!r}")
+    return value
+
+
 class Device(Strict):
     """A monitored device of one customer."""
 
     customer: Name
-    address: Annotated[str, Field(min_length=1)]
+    address: Annotated[str, AfterValidator(_check_address)]
     probes: Annotated[Array[Name], Field(min_length=1)]
     parents: Array[Name] = ()
     # false: unreachable when any parent is down; true: only when all are (redundant uplinks)
@@ -168,6 +194,7 @@ class Rule(Strict):
     customers: Array[Name] = ()
     tags: Array[Name] = ()
     criticality: Array[Choice[Criticality]] = ()
+    conditions: Array[Choice[Condition]] = ()  # empty: any condition
     # One priority, or one per device criticality: { high = "P1", medium = "P2", low = "P3" }
     priority: Annotated[Priority | dict[Criticality, Priority],
                         BeforeValidator(_parse_priority)] = Priority.P3
@@ -191,10 +218,17 @@ class RuleFile(Strict):
 # ---- bridge.toml ---------------------------------------------------------------------------
 
 
+def _check_store_url(value: str) -> str:
+    scheme = value.split(":", 1)[0]
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg"):
+        raise ValueError(f"expected a sqlite:/// or postgresql+psycopg:// URL, got {value!r}")
+    return value
+
+
 class StorageSection(Strict):
     """Where state, history and tickets are stored."""
 
-    url: str = "sqlite:///var/bridge.db"
+    url: Annotated[str, AfterValidator(_check_store_url)] = "sqlite:///var/bridge.db"
     batch_interval_s: Annotated[float, Field(gt=0, le=10)] = 0.5
     batch_max_items: Annotated[int, Field(ge=1)] = 5000
 
@@ -315,10 +349,13 @@ class Config:
         for name in ("customers", "devices", "probes"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
-    def match_rule(self, device_id: str, probe_id: str) -> tuple[str, Rule] | None:
+    def match_rule(self, device_id: str, probe_id: str,
+                   condition: Condition = Condition.DOWN) -> tuple[str, Rule] | None:
         """The first rule that matches a failing check, or None."""
         device = self.devices[device_id]
         for name, rule in self.rules:
+            if rule.conditions and condition not in rule.conditions:
+                continue
             if rule.probes and probe_id not in rule.probes:
                 continue
             if rule.customers and device.customer not in rule.customers:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.config.model import Config, Priority, ProbeKind
+from bridge.config.model import Condition, Config, Priority, ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
     GAP_PROBLEM,
@@ -244,7 +244,8 @@ class RuleEngine:
         window = self._window(key, now)
         if window is not None:
             return out + self._hold(key, Hold(f"maintenance {window.name}", window.end), now)
-        match = self.config.match_rule(key.device, key.probe)
+        condition = Condition.FLAPPING if flapping else Condition.DOWN
+        match = self.config.match_rule(key.device, key.probe, condition)
         if match is None or not match[1].open_ticket:
             return out + self._hold(key, Hold("no rule opens a ticket"), now)
         return out + self._open_ticket(key, state, match[0], flapping, now)

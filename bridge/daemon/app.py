@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -300,7 +301,16 @@ class Daemon:
         runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self._listen.host, self._listen.port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            log.error("cannot listen on %s: %s (is another bridge running? see http.listen "
+                      "or --listen)", self._listen, reason)
+            await runner.cleanup()
+            self._writer.close()
+            db.dispose()
+            return 1
         self.bound = [(str(a[0]), int(a[1])) for a in runner.addresses]
         log.info("listening on %s", ", ".join(f"{h}:{p}" for h, p in self.bound))
 
