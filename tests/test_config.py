@@ -41,7 +41,7 @@ CASES: dict[str, list[str]] = {
         "probes/ping.toml:5: probes.ping.count: expected an integer, got a string '3'",
     ],
     "bad-probe-kind": [
-        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp', got 'snmp'",
+        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp' or 'snmp', got 'http'",
     ],
     "out-of-range": [
         "probes/ping.toml:5: probes.ping.max_attempts: must be >= 1, got 0",
@@ -444,7 +444,7 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
 
 
 def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
-    from bridge.config.model import Probe
+    from bridge.config.model import IcmpProbe as Probe
 
     assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
     assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10

@@ -6,6 +6,7 @@ so a Config, once built, never changes; reload builds a new one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,9 +15,10 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic import Strict as StrictMode
 
+from bridge.config.oids import ObjectRef, parse_object
 from bridge.config.secrets import Secret
 
 T = TypeVar("T")
@@ -59,6 +61,43 @@ class ProbeKind(StrEnum):
     """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
 
     ICMP = "icmp"
+    SNMP = "snmp"
+
+
+class SnmpVersion(StrEnum):
+    """SNMP protocol versions."""
+
+    V1 = "1"
+    V2C = "2c"
+    V3 = "3"
+
+
+class SecurityLevel(StrEnum):
+    """SNMPv3 USM security levels."""
+
+    NO_AUTH_NO_PRIV = "noAuthNoPriv"
+    AUTH_NO_PRIV = "authNoPriv"
+    AUTH_PRIV = "authPriv"
+
+
+class AuthProtocol(StrEnum):
+    """SNMPv3 authentication (HMAC) protocols."""
+
+    MD5 = "md5"
+    SHA = "sha"
+    SHA224 = "sha224"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+class PrivProtocol(StrEnum):
+    """SNMPv3 privacy (encryption) protocols."""
+
+    DES = "des"
+    AES128 = "aes128"
+    AES192 = "aes192"
+    AES256 = "aes256"
 
 
 class Role(StrEnum):
@@ -89,6 +128,21 @@ class Customer(Strict):
         return value
 
 
+class SnmpSettings(Strict):
+    """How to reach a device's SNMP agent. Credentials are `env:NAME` / `file:PATH` references."""
+
+    version: Choice[SnmpVersion] = SnmpVersion.V2C
+    port: Annotated[int, Field(ge=1, le=65535)] = 161
+    community: str | None = None  # versions 1 and 2c
+    user: Annotated[str, Field(min_length=1, max_length=32)] | None = None  # version 3 from here
+    security_level: Choice[SecurityLevel] = SecurityLevel.AUTH_PRIV
+    auth_protocol: Choice[AuthProtocol] = AuthProtocol.SHA256
+    auth_key: str | None = None
+    priv_protocol: Choice[PrivProtocol] = PrivProtocol.AES128
+    priv_key: str | None = None
+    context: str = ""
+
+
 class Device(Strict):
     """A monitored device of one customer."""
 
@@ -99,6 +153,7 @@ class Device(Strict):
     tags: Array[Name] = ()
     criticality: Choice[Criticality] = Criticality.MEDIUM
     description: str = ""
+    snmp: SnmpSettings | None = None
 
 
 class InventoryFile(Strict):
@@ -111,16 +166,14 @@ class InventoryFile(Strict):
 # ---- probes/*.toml -------------------------------------------------------------------------
 
 
-class Probe(Strict):
-    """What to check, how often, and when a failing check becomes hard."""
+class ProbeBase(Strict):
+    """What every probe kind shares: how often, and when a failing check becomes hard."""
 
-    kind: Choice[ProbeKind]
+    kind: ProbeKind
     interval_s: Annotated[float, Field(gt=0)] = 30.0
     timeout_s: Annotated[float, Field(gt=0)] = 2.0
     retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
-    count: Annotated[int, Field(ge=1, le=100)] = 3
-    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
 
     @model_validator(mode="before")
     @classmethod
@@ -133,9 +186,104 @@ class Probe(Strict):
                 return {**data, "retry_interval_s": min(default, interval)}
         return data
 
+
+class IcmpProbe(ProbeBase):
+    """ICMP echo: several packets per check; up when any is answered."""
+
+    kind: Literal[ProbeKind.ICMP]
+    count: Annotated[int, Field(ge=1, le=100)] = 3
+    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
+
     def duration_budget_s(self) -> float:
         """Longest time one check of this probe can take."""
         return (self.count - 1) * self.packet_interval_s + self.timeout_s
+
+
+_COMPARISON = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A threshold such as `> 80`, compiled when the config is loaded."""
+
+    op: str
+    value: float
+
+    def exceeded(self, measured: float) -> bool:
+        """Whether `measured` crosses this threshold."""
+        if self.op == ">":
+            return measured > self.value
+        if self.op == ">=":
+            return measured >= self.value
+        if self.op == "<":
+            return measured < self.value
+        return measured <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+def _comparison(value: Any) -> Any:
+    if isinstance(value, Comparison):
+        return value
+    if isinstance(value, str) and (m := _COMPARISON.match(value)):
+        return Comparison(m.group(1), float(m.group(2)))
+    raise ValueError(f"expected a comparison such as \"> 80\" or \"< 0.5\", got {value!r}")
+
+
+def _object(value: Any) -> Any:
+    if isinstance(value, ObjectRef):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an OID string such as \"sysUpTime\" or "
+                         f"\"1.3.6.1.2.1.1.3.0\", got {value!r}")
+    return parse_object(value)
+
+
+Threshold = Annotated[Comparison, BeforeValidator(_comparison)]
+ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
+
+
+class ValueCheck(Strict):
+    """Thresholds on a numeric object; on a column, every row is checked."""
+
+    oid: ObjectName
+    warning: Threshold | None = None
+    critical: Threshold | None = None  # crossing it fails the check
+
+
+class SnmpProbe(ProbeBase):
+    """SNMP GET and GETBULK walks: values, interface status, thresholds, counter rates.
+
+    timeout_s and retries apply to each request; a check sends one GET and, when it
+    reads columns, one walk (a series of GETBULK requests).
+    """
+
+    kind: Literal[ProbeKind.SNMP]
+    timeout_s: Annotated[float, Field(gt=0)] = 1.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 1
+    get: Array[ObjectName] = ()
+    walk: Array[ObjectName] = ()
+    interfaces: bool = False
+    thresholds: Array[ValueCheck] = ()
+    counters: Array[ValueCheck] = ()
+    max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
+
+    def walks(self) -> bool:
+        """Whether a check reads any column or table."""
+        return (self.interfaces or bool(self.walk)
+                or any(c.oid.walk for c in (*self.thresholds, *self.counters)))
+
+    def request_budget_s(self) -> float:
+        """Longest time one request (with its retries) can take."""
+        return (self.retries + 1) * self.timeout_s
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check can take: the GET, then the walk, each one request's budget."""
+        return self.request_budget_s() * (2 if self.walks() else 1)
+
+
+Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
 
 
 class ProbeFile(Strict):
@@ -245,6 +393,22 @@ class ApiToken:
 
 
 @dataclass(frozen=True)
+class SnmpAccess:
+    """A device's SNMP agent with its credentials resolved. Secrets never print."""
+
+    version: SnmpVersion
+    port: int
+    community: Secret | None = None
+    user: str = ""
+    security_level: SecurityLevel = SecurityLevel.NO_AUTH_NO_PRIV
+    auth_protocol: AuthProtocol = AuthProtocol.SHA256
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol = PrivProtocol.AES128
+    priv_key: Secret | None = None
+    context: str = ""
+
+
+@dataclass(frozen=True)
 class Listen:
     """A host and port to listen on."""
 
@@ -270,10 +434,11 @@ class Config:
     rules: tuple[tuple[str, Rule], ...] = ()
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()
+    snmp: Mapping[str, SnmpAccess] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
-        for name in ("customers", "devices", "probes"):
+        for name in ("customers", "devices", "probes", "snmp"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str) -> tuple[str, Rule] | None:
