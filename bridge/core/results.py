@@ -19,3 +19,7 @@ class ProbeResult:
     rtt_max_s: float | None = None
     loss_ratio: float | None = None
     jitter_s: float | None = None
+    # Things that happened on the device, for the log (e.g. "rebooted ..."), not failures.
+    events: tuple[str, ...] = ()
+    # What was read, as (readable name, value) pairs, for `bridge probe`.
+    values: tuple[tuple[str, str], ...] = ()

@@ -25,7 +25,7 @@ from bridge.daemon.metrics import DaemonMetrics, render
 from bridge.daemon.monitor import HISTORY_S, Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.reads import load_changes, load_states, open_incident_counts
 from bridge.store.writes import Outcome
@@ -167,8 +167,11 @@ class Daemon:
         assert self._monitor is not None
         device = self.config.devices[key.device]
         probe = self.config.probes[key.probe]
-        result = await run_probe(self._probers, device.address, probe, datetime.now(UTC))
+        target = Target(device.address, key.device, key.probe, self.config.snmp.get(key.device))
+        result = await run_probe(self._probers, target, probe, datetime.now(UTC))
         self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
+        for event in result.events:
+            log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
         return probe.interval_s if delay_s is None else delay_s
 
