@@ -278,9 +278,15 @@ class SnmpProbe(ProbeBase):
         """Longest time one request (with its retries) can take."""
         return (self.retries + 1) * self.timeout_s
 
+    def diagnosis_budget_s(self) -> float:
+        """The engine ID probe that tells a dead agent from one ignoring our credentials."""
+        return min(self.timeout_s, 0.5)
+
     def duration_budget_s(self) -> float:
-        """Longest time one check can take: the GET, then the walk, each one request's budget."""
-        return self.request_budget_s() * (2 if self.walks() else 1)
+        """Longest time one check can take: the GET, the walk (one request's budget in
+        all), and the diagnosis of a silent agent."""
+        requests = 2 if self.walks() else 1
+        return self.request_budget_s() * requests + self.diagnosis_budget_s()
 
 
 Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]

@@ -112,7 +112,7 @@ def _check_probe_timing(
             path = ("probes", name, "retries")
             errors.add(source.error(
                 path,
-                f"{requests} of (retries + 1) x timeout_s each take up to "
+                f"{requests} of (retries + 1) x timeout_s each, and a discovery probe, take up to "
                 f"{probe.duration_budget_s():g} s, which must be < interval_s "
                 f"({probe.interval_s:g})" + _default_note(source, path, probe.retries),
             ))

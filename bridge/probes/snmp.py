@@ -95,7 +95,8 @@ class SnmpProber:
         """Poll the agent once and judge what it answered."""
         if access is None:
             return _failed(started, "the device has no [snmp] settings")
-        request = Request(address, access, probe.timeout_s, probe.retries)
+        request = Request(address, access, probe.timeout_s, probe.retries,
+                          probe.diagnosis_budget_s())
         try:
             scalars = await self._client.get(request, instances(probe))
             tables: dict[Oid, list[VarBind]] = {}

@@ -76,6 +76,7 @@ class Request:
     access: SnmpAccess
     timeout_s: float
     retries: int
+    diagnosis_timeout_s: float = 0.5
 
 
 def _key_id(request: Request) -> tuple[object, ...]:
@@ -203,9 +204,9 @@ class SnmpClient:
         _family, sockaddr = await resolve(request.address)
         try:
             await discover_engine_id(str(sockaddr[0]), request.access.port,
-                                     min(request.timeout_s, 0.5), 0)
+                                     request.diagnosis_timeout_s, 0)
         except OSError:
-            return "agent down or unreachable"
+            return "no answer to engine ID discovery either: agent down, unreachable or overloaded"
         a = request.access
         if a.version is not SnmpVersion.V3:
             return "the agent is up but ignores this community: wrong community?"

@@ -76,7 +76,7 @@ def text(value: Any) -> str:
     if isinstance(value, univ.ObjectIdentifier):
         return ".".join(map(str, tuple(value)))
     if isinstance(value, univ.OctetString):
-        raw = bytes(value)
+        raw = bytes(value).rstrip(b"\0")  # C strings from some agents (Windows) keep their NUL
         try:
             decoded = raw.decode("utf-8")
         except UnicodeDecodeError:
