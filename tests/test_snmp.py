@@ -222,3 +222,36 @@ async def test_many_devices_polled_at_once_through_one_engine(snmpsim: Agent) ->
     assert {r.output.split(";")[0] for r in results} == {
         "2 interfaces down while admin up: GigabitEthernet1/0/5 (ifIndex 5), "
         "GigabitEthernet1/0/17 (ifIndex 17)"}
+
+
+class _Junk(asyncio.DatagramProtocol):
+    """Answers every datagram with garbage: random bytes, then the request cut in half."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.transport.sendto(b"\x30\x82\xff\xff not BER at all", addr)
+        self.transport.sendto(data[: len(data) // 2], addr)
+        self.transport.sendto(b"", addr)
+
+
+@pytest.mark.parametrize("version", [SnmpVersion.V1, SnmpVersion.V2C])
+async def test_garbage_and_truncated_replies_are_a_timeout_not_a_crash(
+    version: SnmpVersion, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_Junk, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    access = SnmpAccess(version=version, port=port, community=Secret("public"))
+    snmp_probe = probe(retries=1, timeout_s=0.3, interfaces=True)
+    try:
+        result = await poll(access, snmp_probe)
+    finally:
+        transport.close()
+    assert not result.ok
+    assert result.output == ("no response to 2 requests of 0.3 s: no answer to engine ID "
+                             "discovery either: agent down, unreachable or overloaded")
+    assert result.duration_s < snmp_probe.duration_budget_s() + 0.5
+    assert "probe error" not in caplog.text
