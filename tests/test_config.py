@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "testdata" / "config"
 NAME_RULE = "expected a name of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
 PROBE_KEYS = "kind, interval_s, timeout_s, retry_interval_s, max_attempts, count, packet_interval_s"
+SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, retries, get, "
+                   "walk, interfaces, thresholds, counters, max_repetitions")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
 ENV = {
@@ -73,6 +75,43 @@ CASES: dict[str, list[str]] = {
     ],
     "empty-probe-name": [
         f"probes/extra.toml:1: probes.\"\": {NAME_RULE}, got ''",
+    ],
+    # SNMP probes (probes/) and devices' [snmp] tables (config/)
+    "snmp-icmp-key": [
+        f"probes/snmp.toml:4: probes.system.count: unknown key; expected one of: {SNMP_PROBE_KEYS}",
+    ],
+    "snmp-unknown-oid": [
+        "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a numeric OID "
+        "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
+        "ifHCInOctets (README.md lists them)",
+    ],
+    "snmp-bad-threshold": [
+        "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
+        "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",
+    ],
+    "snmp-budget-above-interval": [
+        "probes/snmp.toml:1: probes.ifaces.retries: a GET and a walk of (retries + 1) x "
+        "timeout_s each, and a discovery probe, take up to 4.5 s, which must be < interval_s "
+        "(4); retries is not set and defaults to 1",
+    ],
+    "snmp-probe-without-snmp": [
+        "config/extra.toml:4: devices.server.probes[1]: probe 'ifaces' is an SNMP probe; "
+        "add a [devices.server.snmp] table with the agent's version and credentials",
+    ],
+    "snmp-authpriv-without-priv-key": [
+        "config/extra.toml:6: devices.server.snmp: "
+        "security_level authPriv needs priv_key (an env:NAME or file:PATH reference)",
+    ],
+    "snmp-literal-community": [
+        "config/extra.toml:5: devices.server.snmp.community: "
+        "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
+    ],
+    "snmp-v3-key-on-v2c": [
+        "config/extra.toml:8: devices.server.snmp.user: user only applies to version 3; remove it",
+    ],
+    "snmp-short-key": [
+        "config/extra.toml:10: devices.server.snmp.auth_key: "
+        "must be at least 8 characters long (RFC 3414)",
     ],
     # config/
     "unclosed-array": [

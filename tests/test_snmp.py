@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +20,7 @@ from bridge.config.secrets import Secret
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.probes.snmp_client import Request, SnmpClient
+from tests.daemon import Bridge, wait_for, write_deployment
 from tests.snmp_agents import RECORDED, Agent, start_snmpsim
 
 IF_TABLE = OBJECTS["ifTable"][0]
@@ -255,3 +261,77 @@ async def test_garbage_and_truncated_replies_are_a_timeout_not_a_crash(
                              "discovery either: agent down, unreachable or overloaded")
     assert result.duration_s < snmp_probe.duration_budget_s() + 0.5
     assert "probe error" not in caplog.text
+
+
+# ---- the daemon and the CLI run SNMP checks ----------------------------------------------
+
+SNMP_PROBES = """
+[probes.ifaces]
+kind = "snmp"
+interval_s = 2
+timeout_s = 0.2
+retries = 1
+retry_interval_s = 0.3
+max_attempts = 2
+get = ["sysName"]
+interfaces = true
+"""
+
+
+def add_snmp_devices(root: Path, port: int) -> None:
+    """Two snmpsim devices on one agent (the community picks the recording)."""
+    (root / "secrets").mkdir(exist_ok=True)
+    (root / "secrets" / "switch.community").write_text("switch48\n")
+    (root / "probes" / "snmp.toml").write_text(SNMP_PROBES)
+    with (root / "config" / "inventory.toml").open("a") as inventory:
+        inventory.write(
+            f'\n[devices.sw48]\ncustomer = "acme"\naddress = "127.0.0.1"\nprobes = ["ifaces"]\n'
+            f'snmp = {{ version = "2c", community = "file:secrets/switch.community", '
+            f'port = {port} }}\n'
+            f'\n[devices.rtr]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
+            f'probes = ["ping", "ifaces"]\n'
+            f'snmp = {{ community = "env:BRIDGE_TEST_ROUTER_COMMUNITY", port = {port} }}\n')
+
+
+def test_the_daemon_runs_snmp_checks_and_opens_a_ticket(snmpsim: Agent, tmp_path: Path) -> None:
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    add_snmp_devices(tmp_path, snmpsim.port)
+    bridge = Bridge(config, env={"BRIDGE_TEST_ROUTER_COMMUNITY": "router"})
+    try:
+        wait_for("an incident for the switch's down ports",
+                 lambda: bridge.get("/api/v1/incidents?device=sw48")["total"] == 1)
+        metrics = bridge.get("/metrics", token=None)
+        assert 'bridge_probe_success{customer="acme",device="sw48",probe="ifaces"} 0.0' in metrics
+        assert 'bridge_probe_success{customer="acme",device="rtr",probe="ifaces"} 1.0' in metrics
+        assert 'bridge_probe_duration_seconds_count{kind="snmp"}' in metrics
+    finally:
+        assert bridge.stop() == 0
+    assert "2 interfaces down while admin up" in bridge.log()
+    assert "switch48" not in bridge.log()  # the switch's community
+
+
+def test_bridge_probe_prints_readable_snmp_values(snmpsim: Agent, tmp_path: Path) -> None:
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    add_snmp_devices(tmp_path, snmpsim.port)
+    env = {**os.environ, "BRIDGE_TEST_ROUTER_COMMUNITY": "router"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "probe", "sw48", "-c", str(config)],
+        capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert done.returncode == 2, done.stderr  # a check failed
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("FAIL sw48 ifaces: 2 interfaces down while admin up: "
+                               "GigabitEthernet1/0/5 (ifIndex 5), GigabitEthernet1/0/17")
+    words = [" ".join(line.split()) for line in lines[1:]]  # aligned columns
+    assert words[:2] == ["sysUpTime 1d 0:00:00", "sysName sw-48"]
+    assert "ifOperStatus.17 GigabitEthernet1/0/17 down" in words
+    assert "ifOperStatus.48 GigabitEthernet1/0/48 down (admin down)" in words
+    assert len([line for line in lines if "ifOperStatus." in line]) == 48
+
+    as_json = subprocess.run(
+        [sys.executable, "-m", "bridge", "probe", "rtr", "-c", str(config), "--json"],
+        capture_output=True, text=True, timeout=60, check=False, env=env)
+    report = json.loads(as_json.stdout)
+    ping, snmp = report["results"]
+    assert (ping["probe"], ping["ok"], snmp["probe"], snmp["ok"]) == ("ping", True, "ifaces", True)
+    assert snmp["values"]["sysName"] == "rtr-1"
+    assert snmp["values"]["ifOperStatus.4 ge-0/0/4"] == "up"
