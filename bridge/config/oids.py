@@ -6,6 +6,7 @@ names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -129,6 +130,7 @@ def parse_object(text: str) -> ObjectRef:
     return ObjectRef((*oid, *suffix[1:]), False, text)
 
 
+@functools.lru_cache(maxsize=65536)
 def name_oid(oid: Oid) -> str:
     """A readable name: `sysName`, `ifOperStatus.3`, or the dotted number."""
     for prefix, name, kind in _BY_OID:
