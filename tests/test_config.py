@@ -512,3 +512,24 @@ def test_defaults_fill_what_the_files_leave_out(
     assert config.storage_url == f"sqlite:///{root.resolve()}/var/bridge.db"
     assert config.tokens == ()
     assert config.customers["acme"].timezone == "Europe/Helsinki"
+
+
+def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    device = next(b for b in blocks if b.startswith("# config/acme.toml"))
+    probe = next(b for b in blocks if b.startswith("# probes/snmp.toml"))
+    root = deploy(tmp_path)
+    write(root, "config/acme.toml", (root / "config" / "acme.toml").read_text() + device)
+    write(root, "probes/snmp.toml", probe)
+    write(root, "secrets/core-switch.auth", "auth-passphrase\n")
+    monkeypatch.setenv("CORE_SWITCH_PRIV", "priv-passphrase")
+    monkeypatch.chdir(root)
+    config = load_config("bridge.toml")
+    access = config.snmp["core-switch"]
+    assert (access.user, access.auth_key, access.priv_key) == ("bridge", access.auth_key,
+                                                                access.priv_key)
+    assert access.priv_key is not None
+    assert access.priv_key.reveal() == "priv-passphrase"
+    assert "priv-passphrase" not in repr(config)
+    assert config.probes["switch-ports"].duration_budget_s() == 4.5
