@@ -113,9 +113,10 @@ def start_snmpsim() -> Agent:
     return Agent(argv, port, home, "snmpsim.log")
 
 
-def start_snmpd(users: dict[str, tuple[str, str]], community: str = "public",
+def start_snmpd(users: dict[str, tuple[str | None, str | None]], community: str = "public",
                 engine_id: str | None = None) -> Agent:
-    """Debian's net-snmp snmpd with v3 users {name: (SHA-256 key, AES key)}, read-only."""
+    """Debian's net-snmp snmpd with read-only v3 users {name: (SHA-256 key, AES key)};
+    a None key lowers the user's level (no privacy, or no authentication either)."""
     home = _share(Path(tempfile.mkdtemp(prefix="bridge-snmpd-")))
     _share(home / "state")
     lines = [f"[snmp] persistentDir {home / 'state'}", f"rocommunity {community} 127.0.0.1",
@@ -123,8 +124,13 @@ def start_snmpd(users: dict[str, tuple[str, str]], community: str = "public",
     if engine_id:
         lines.append(f"engineID {engine_id}")
     for name, (auth_key, priv_key) in users.items():
-        lines += [f'createUser {name} SHA-256 "{auth_key}" AES "{priv_key}"',
-                  f"rouser {name} priv"]
+        if auth_key is None:
+            lines += [f"createUser {name}", f"rouser {name} noauth"]
+        elif priv_key is None:
+            lines += [f'createUser {name} SHA-256 "{auth_key}"', f"rouser {name} auth"]
+        else:
+            lines += [f'createUser {name} SHA-256 "{auth_key}" AES "{priv_key}"',
+                      f"rouser {name} priv"]
     conf = home / "snmpd.conf"
     conf.write_text("\n".join(lines) + "\n")
     conf.chmod(0o644)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -335,3 +336,28 @@ def test_bridge_probe_prints_readable_snmp_values(snmpsim: Agent, tmp_path: Path
     assert (ping["probe"], ping["ok"], snmp["probe"], snmp["ok"]) == ("ping", True, "ifaces", True)
     assert snmp["values"]["sysName"] == "rtr-1"
     assert snmp["values"]["ifOperStatus.4 ge-0/0/4"] == "up"
+
+
+def test_the_daemon_logs_a_reboot(snmpsim: Agent, tmp_path: Path) -> None:
+    """The router's agent restarts between two polls (its community now serves the
+    rebooted recording): the daemon logs the reboot event."""
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    community = tmp_path / "secrets" / "router.community"
+    community.parent.mkdir(exist_ok=True)
+    community.write_text("router-t0\n")
+    (tmp_path / "probes" / "snmp.toml").write_text(SNMP_PROBES)
+    with (tmp_path / "config" / "inventory.toml").open("a") as inventory:
+        inventory.write(f'\n[devices.rtr]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
+                        f'probes = ["ifaces"]\nsnmp = {{ community = '
+                        f'"file:secrets/router.community", port = {snmpsim.port} }}\n')
+    bridge = Bridge(config)
+    try:
+        wait_for("a first poll", lambda: "bridge_probe_success{customer=\"acme\",device=\"rtr\""
+                 in bridge.get("/metrics", token=None))
+        community.write_text("router-rebooted\n")
+        bridge.signal(signal.SIGHUP)
+        wait_for("the reboot in the log", lambda: "rebooted:" in bridge.log())
+    finally:
+        assert bridge.stop() == 0
+    assert ("device rtr (check ifaces): rebooted: sysUpTime went back from 0d 0:16:40 to "
+            "0d 0:00:05") in bridge.log()

@@ -30,7 +30,8 @@ KEYS_B = ("auth-key-of-agent-b", "priv-key-of-agent-b")
 @pytest.fixture(scope="module")
 def agents() -> Iterator[tuple[Agent, Agent]]:
     """Two agents, each with a v3 user "monitor" of its own keys."""
-    a = start_snmpd({"monitor": KEYS_A}, engine_id="bridge-test-a")
+    a = start_snmpd({"monitor": KEYS_A, "authonly": (KEYS_A[0], None),
+                     "guest": (None, None)}, engine_id="bridge-test-a")
     b = start_snmpd({"monitor": KEYS_B}, engine_id="bridge-test-b")
     yield a, b
     a.close()
@@ -41,7 +42,8 @@ def v3(agent: Agent, keys: tuple[str, str], level: SecurityLevel = SecurityLevel
        user: str = "monitor") -> SnmpAccess:
     return SnmpAccess(
         version=SnmpVersion.V3, port=agent.port, user=user, security_level=level,
-        auth_protocol=AuthProtocol.SHA256, auth_key=Secret(keys[0]),
+        auth_protocol=AuthProtocol.SHA256,
+        auth_key=Secret(keys[0]) if level is not SecurityLevel.NO_AUTH_NO_PRIV else None,
         priv_protocol=PrivProtocol.AES128,
         priv_key=Secret(keys[1]) if level is SecurityLevel.AUTH_PRIV else None)
 
@@ -62,6 +64,20 @@ async def test_auth_priv_with_sha256_and_aes(agents: tuple[Agent, Agent]) -> Non
     assert dict(result.values)["sysLocation"] == "loopback"
     for secret in KEYS_A:
         assert secret not in repr(result)
+
+
+@pytest.mark.parametrize(("user", "level"), [("authonly", SecurityLevel.AUTH_NO_PRIV),
+                                             ("guest", SecurityLevel.NO_AUTH_NO_PRIV)])
+async def test_lower_security_levels(
+    agents: tuple[Agent, Agent], user: str, level: SecurityLevel
+) -> None:
+    probers = Probers()
+    try:
+        result = await poll(probers, user, v3(agents[0], KEYS_A, level, user))
+    finally:
+        probers.close()
+    assert result.ok, result.output
+    assert dict(result.values)["sysName"] == "bridge-test-snmpd"
 
 
 async def test_same_user_name_with_different_keys_on_two_agents(

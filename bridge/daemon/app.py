@@ -156,6 +156,7 @@ class Daemon:
         assert self._scheduler is not None
         self._monitor.apply_config(new)
         self._scheduler.set_plans(self._plans())
+        self._probers.snmp.retain({(key.device, key.probe) for key in self._plans()})
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {

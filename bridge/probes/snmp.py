@@ -90,6 +90,11 @@ class SnmpProber:
         """Close the SNMP engine."""
         self._client.close()
 
+    def retain(self, check_ids: set[tuple[str, str]]) -> None:
+        """Forget the last readings of checks that no longer exist (after a reload)."""
+        for check_id in set(self._memory) - check_ids:
+            del self._memory[check_id]
+
     async def check(self, check_id: tuple[str, str], address: str, access: SnmpAccess | None,
                     probe: SnmpProbe, started: datetime) -> ProbeResult:
         """Poll the agent once and judge what it answered."""

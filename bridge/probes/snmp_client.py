@@ -125,11 +125,11 @@ class SnmpClient:
                                  else 1)
         # pysnmp keeps one USM entry per (user, engine ID): without the agent's engine ID,
         # two agents with the same user name and different keys overwrite each other.
-        engine_id = self._engine_ids.get((host, a.port))
+        engine_id = self._engine_ids.get((request.address, a.port))
         if engine_id is None:
             engine_id = await discover_engine_id(host, a.port, request.timeout_s,
                                                  request.retries)
-            self._engine_ids[(host, a.port)] = engine_id
+            self._engine_ids[(request.address, a.port)] = engine_id
         return UsmUserData(
             a.user,
             authKey=a.auth_key.reveal() if a.auth_key else None,
