@@ -85,6 +85,10 @@ CASES: dict[str, list[str]] = {
         "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
         "ifHCInOctets (README.md lists them)",
     ],
+    "snmp-get-a-column": [
+        "probes/snmp.toml:3: probes.system.get[1]: "
+        "ifOperStatus has rows; GET one of them (ifOperStatus.1) or put it in walk",
+    ],
     "snmp-bad-threshold": [
         "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
         "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",

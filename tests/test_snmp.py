@@ -125,10 +125,12 @@ async def test_recorded_windows_host_with_a_disconnected_adapter(snmpsim: Agent)
 
 async def test_recorded_linux_host_is_up(snmpsim: Agent) -> None:
     result = await poll(v2c(snmpsim, "recorded/linux-full-walk"),
-                        probe(interfaces=True, get=["sysName", "sysDescr"]))
+                        probe(interfaces=True, get=["sysName", "sysDescr"], walk=["ifDescr"]))
     assert result.ok, result.output
-    assert "2 interfaces: 2 up, 0 admin down, 0 down" in result.output
-    assert dict(result.values)["sysUpTime"] == "27d 0:24:11"
+    assert "ifDescr: 2 rows; 2 interfaces: 2 up, 0 admin down, 0 down" in result.output
+    values = dict(result.values)
+    assert (values["sysUpTime"], values["ifDescr.1"], values["ifDescr.2"]) == (
+        "27d 0:24:11", "lo", "eth0")
 
 
 # ---- thresholds and counters -------------------------------------------------------------

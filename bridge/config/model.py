@@ -6,38 +6,25 @@ so a Config, once built, never changes; reload builds a new one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
-from pydantic import Strict as StrictMode
+from pydantic import Field, field_validator
 
-from bridge.config.oids import ObjectRef, parse_object
+from bridge.config.base import Array, Choice, Name, Strict
+from bridge.config.probe_models import Comparison as Comparison
+from bridge.config.probe_models import IcmpProbe as IcmpProbe
+from bridge.config.probe_models import Probe as Probe
+from bridge.config.probe_models import ProbeBase as ProbeBase
+from bridge.config.probe_models import ProbeKind as ProbeKind
+from bridge.config.probe_models import SnmpProbe as SnmpProbe
+from bridge.config.probe_models import ValueCheck as ValueCheck
 from bridge.config.secrets import Secret
-
-T = TypeVar("T")
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-# A TOML array, kept as a tuple so a loaded config cannot be changed in place.
-# Only the container is lax (it accepts the list tomllib returns); items stay strict.
-Array = Annotated[tuple[T, ...], StrictMode(False)]
-# A StrEnum member, written in TOML as its string value.
-Choice = Annotated[T, StrictMode(False)]
-
-
-class Strict(BaseModel):
-    """Base for every config table: unknown keys are errors, values immutable.
-
-    Strict types: TOML has its own, so "10" is not a number and "yes" is not true.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Criticality(StrEnum):
@@ -55,13 +42,6 @@ class Priority(StrEnum):
     P2 = "P2"
     P3 = "P3"
     P4 = "P4"
-
-
-class ProbeKind(StrEnum):
-    """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
-
-    ICMP = "icmp"
-    SNMP = "snmp"
 
 
 class SnmpVersion(StrEnum):
@@ -159,143 +139,17 @@ class Device(Strict):
 class InventoryFile(Strict):
     """One file in config/: customers and devices."""
 
-    customers: dict[Name, Customer] = {}
-    devices: dict[Name, Device] = {}
+    customers: dict[Name, Customer] = Field(default_factory=dict)
+    devices: dict[Name, Device] = Field(default_factory=dict)
 
 
 # ---- probes/*.toml -------------------------------------------------------------------------
 
 
-class ProbeBase(Strict):
-    """What every probe kind shares: how often, and when a failing check becomes hard."""
-
-    kind: ProbeKind
-    interval_s: Annotated[float, Field(gt=0)] = 30.0
-    timeout_s: Annotated[float, Field(gt=0)] = 2.0
-    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
-
-    @model_validator(mode="before")
-    @classmethod
-    def _retry_follows_a_short_interval(cls, data: Any) -> Any:
-        """An unset retry interval never exceeds the check interval."""
-        if isinstance(data, dict) and "retry_interval_s" not in data:
-            interval = data.get("interval_s", cls.model_fields["interval_s"].default)
-            default = cls.model_fields["retry_interval_s"].default
-            if isinstance(interval, int | float) and not isinstance(interval, bool):
-                return {**data, "retry_interval_s": min(default, interval)}
-        return data
-
-
-class IcmpProbe(ProbeBase):
-    """ICMP echo: several packets per check; up when any is answered."""
-
-    kind: Literal[ProbeKind.ICMP]
-    count: Annotated[int, Field(ge=1, le=100)] = 3
-    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
-
-    def duration_budget_s(self) -> float:
-        """Longest time one check of this probe can take."""
-        return (self.count - 1) * self.packet_interval_s + self.timeout_s
-
-
-_COMPARISON = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A threshold such as `> 80`, compiled when the config is loaded."""
-
-    op: str
-    value: float
-
-    def exceeded(self, measured: float) -> bool:
-        """Whether `measured` crosses this threshold."""
-        if self.op == ">":
-            return measured > self.value
-        if self.op == ">=":
-            return measured >= self.value
-        if self.op == "<":
-            return measured < self.value
-        return measured <= self.value
-
-    def __str__(self) -> str:
-        return f"{self.op} {self.value:g}"
-
-
-def _comparison(value: Any) -> Any:
-    if isinstance(value, Comparison):
-        return value
-    if isinstance(value, str) and (m := _COMPARISON.match(value)):
-        return Comparison(m.group(1), float(m.group(2)))
-    raise ValueError(f"expected a comparison such as \"> 80\" or \"< 0.5\", got {value!r}")
-
-
-def _object(value: Any) -> Any:
-    if isinstance(value, ObjectRef):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected an OID string such as \"sysUpTime\" or "
-                         f"\"1.3.6.1.2.1.1.3.0\", got {value!r}")
-    return parse_object(value)
-
-
-Threshold = Annotated[Comparison, BeforeValidator(_comparison)]
-ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
-
-
-class ValueCheck(Strict):
-    """Thresholds on a numeric object; on a column, every row is checked."""
-
-    oid: ObjectName
-    warning: Threshold | None = None
-    critical: Threshold | None = None  # crossing it fails the check
-
-
-class SnmpProbe(ProbeBase):
-    """SNMP GET and GETBULK walks: values, interface status, thresholds, counter rates.
-
-    timeout_s and retries apply to each request; a check sends one GET and, when it
-    reads columns, one walk (a series of GETBULK requests).
-    """
-
-    kind: Literal[ProbeKind.SNMP]
-    timeout_s: Annotated[float, Field(gt=0)] = 1.0
-    retries: Annotated[int, Field(ge=0, le=10)] = 1
-    get: Array[ObjectName] = ()
-    walk: Array[ObjectName] = ()
-    interfaces: bool = False
-    thresholds: Array[ValueCheck] = ()
-    counters: Array[ValueCheck] = ()
-    max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
-
-    def walks(self) -> bool:
-        """Whether a check reads any column or table."""
-        return (self.interfaces or bool(self.walk)
-                or any(c.oid.walk for c in (*self.thresholds, *self.counters)))
-
-    def request_budget_s(self) -> float:
-        """Longest time one request (with its retries) can take."""
-        return (self.retries + 1) * self.timeout_s
-
-    def diagnosis_budget_s(self) -> float:
-        """The engine ID probe that tells a dead agent from one ignoring our credentials."""
-        return min(self.timeout_s, 0.5)
-
-    def duration_budget_s(self) -> float:
-        """Longest time one check can take: the GET, the walk (one request's budget in
-        all), and the diagnosis of a silent agent."""
-        requests = 2 if self.walks() else 1
-        return self.request_budget_s() * requests + self.diagnosis_budget_s()
-
-
-Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
-
-
 class ProbeFile(Strict):
     """One file in probes/."""
 
-    probes: dict[Name, Probe] = {}
+    probes: dict[Name, Probe] = Field(default_factory=dict)
 
 
 # ---- rules/*.toml --------------------------------------------------------------------------
@@ -315,7 +169,7 @@ class Rule(Strict):
 class RuleFile(Strict):
     """One file in rules/."""
 
-    rules: dict[Name, Rule] = {}
+    rules: dict[Name, Rule] = Field(default_factory=dict)
 
 
 # ---- bridge.toml ---------------------------------------------------------------------------

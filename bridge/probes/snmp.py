@@ -121,6 +121,10 @@ class SnmpProber:
         by_oid = dict(scalars)
         uptime = _judge_uptime(by_oid.get(SYS_UPTIME), memory, now_s, found)
         _judge_gets(probe, by_oid, found)
+        for ref in probe.walk:
+            rows = tables.get(ref.oid, [])
+            found.values += [(name_oid(oid), text(value)) for oid, value in rows]
+            found.summary.append(f"{ref}: {len(rows)} row{'' if len(rows) == 1 else 's'}")
         if probe.interfaces:
             _judge_interfaces(tables, found)
         for value_check in probe.thresholds:
