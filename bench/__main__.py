@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from bench import ping
+from bench import ping, snmp
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 
-BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run}
+BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

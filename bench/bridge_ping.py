@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import children_cpu_s, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
-from bridge.config.model import Probe, ProbeKind
+from bridge.config.model import IcmpProbe, ProbeKind
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
 
@@ -43,8 +43,9 @@ def ping_with_bridge(work: PingWork) -> PingTally:
 
 
 async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
-    probe = Probe(kind=ProbeKind.ICMP, count=work.count, packet_interval_s=work.packet_interval_s,
-                  timeout_s=work.timeout_s, interval_s=60.0)
+    probe = IcmpProbe(kind=ProbeKind.ICMP, count=work.count,
+                      packet_interval_s=work.packet_interval_s, timeout_s=work.timeout_s,
+                      interval_s=60.0)
     probers = Probers()
     limit = asyncio.Semaphore(work.max_concurrent)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bridge.config import ConfigErrors, load_config
 from bridge.core.results import ProbeResult
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import Probers, Target, run_probe
 
 
 def check(config_path: Path) -> int:
@@ -39,6 +39,8 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
         "rtt_min_s": result.rtt_min_s,
         "rtt_max_s": result.rtt_max_s,
         "loss_ratio": result.loss_ratio,
+        "events": list(result.events),
+        "values": dict(result.values),
     }
 
 
@@ -60,7 +62,9 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
         probers = Probers()
         try:
             results = await asyncio.gather(*(
-                run_probe(probers, device.address, config.probes[name], datetime.now(UTC))
+                run_probe(probers, Target(device.address, device_id, name,
+                                          config.snmp.get(device_id)),
+                          config.probes[name], datetime.now(UTC))
                 for name in device.probes))
         finally:
             probers.close()
@@ -74,4 +78,9 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
         for name, result in results:
             status = "OK  " if result.ok else "FAIL"
             print(f"{status} {device_id} {name}: {result.output} ({result.duration_s:.3f} s)")
+            for event in result.events:
+                print(f"     event: {event}")
+            width = max((len(label) for label, _ in result.values), default=0)
+            for label, value in result.values:
+                print(f"     {label.ljust(width)}  {value}")
     return 0 if all(r.ok for _, r in results) else 2

@@ -27,6 +27,8 @@ PROBE_KEYS = (
     "kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, count, "
     "packet_interval_s"
 )
+SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
+                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
 ENV = {
@@ -44,7 +46,7 @@ CASES: dict[str, list[str]] = {
         "probes/ping.toml:5: probes.ping.count: expected an integer, got a string '3'",
     ],
     "bad-probe-kind": [
-        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp', got 'snmp'",
+        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp' or 'snmp', got 'http'",
     ],
     "out-of-range": [
         "probes/ping.toml:5: probes.ping.max_attempts: must be >= 1, got 0",
@@ -76,6 +78,47 @@ CASES: dict[str, list[str]] = {
     ],
     "empty-probe-name": [
         f"probes/extra.toml:1: probes.\"\": {NAME_RULE}, got ''",
+    ],
+    # SNMP probes (probes/) and devices' [snmp] tables (config/)
+    "snmp-icmp-key": [
+        f"probes/snmp.toml:4: probes.system.count: unknown key; expected one of: {SNMP_PROBE_KEYS}",
+    ],
+    "snmp-unknown-oid": [
+        "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a numeric OID "
+        "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
+        "ifHCInOctets (README.md lists them)",
+    ],
+    "snmp-get-a-column": [
+        "probes/snmp.toml:3: probes.system.get[1]: "
+        "ifOperStatus has rows; GET one of them (ifOperStatus.1) or put it in walk",
+    ],
+    "snmp-bad-threshold": [
+        "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
+        "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",
+    ],
+    "snmp-budget-above-interval": [
+        "probes/snmp.toml:1: probes.ifaces.retries: a GET and a walk of (retries + 1) x "
+        "timeout_s each, and a discovery probe, take up to 4.5 s, which must be < interval_s "
+        "(4); retries is not set and defaults to 1",
+    ],
+    "snmp-probe-without-snmp": [
+        "config/extra.toml:4: devices.server.probes[1]: probe 'ifaces' is an SNMP probe; "
+        "add a [devices.server.snmp] table with the agent's version and credentials",
+    ],
+    "snmp-authpriv-without-priv-key": [
+        "config/extra.toml:6: devices.server.snmp: "
+        "security_level authPriv needs priv_key (an env:NAME or file:PATH reference)",
+    ],
+    "snmp-literal-community": [
+        "config/extra.toml:5: devices.server.snmp.community: "
+        "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
+    ],
+    "snmp-v3-key-on-v2c": [
+        "config/extra.toml:8: devices.server.snmp.user: user only applies to version 3; remove it",
+    ],
+    "snmp-short-key": [
+        "config/extra.toml:10: devices.server.snmp.auth_key: "
+        "must be at least 8 characters long (RFC 3414)",
     ],
     # config/
     "unclosed-array": [
@@ -461,7 +504,7 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
 
 
 def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
-    from bridge.config.model import Probe
+    from bridge.config.model import IcmpProbe as Probe
 
     assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
     assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10
@@ -490,3 +533,24 @@ def test_defaults_fill_what_the_files_leave_out(
     assert config.storage_url == f"sqlite:///{root.resolve()}/var/bridge.db"
     assert config.tokens == ()
     assert config.customers["acme"].timezone == "Europe/Helsinki"
+
+
+def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    device = next(b for b in blocks if b.startswith("# config/acme.toml"))
+    probe = next(b for b in blocks if b.startswith("# probes/snmp.toml"))
+    root = deploy(tmp_path)
+    write(root, "config/acme.toml", (root / "config" / "acme.toml").read_text() + device)
+    write(root, "probes/snmp.toml", probe)
+    write(root, "secrets/core-switch.auth", "auth-passphrase\n")
+    monkeypatch.setenv("CORE_SWITCH_PRIV", "priv-passphrase")
+    monkeypatch.chdir(root)
+    config = load_config("bridge.toml")
+    access = config.snmp["core-switch"]
+    assert (access.user, access.auth_key, access.priv_key) == ("bridge", access.auth_key,
+                                                                access.priv_key)
+    assert access.priv_key is not None
+    assert access.priv_key.reveal() == "priv-passphrase"
+    assert "priv-passphrase" not in repr(config)
+    assert config.probes["switch-ports"].duration_budget_s() == 4.5

@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
-from bridge.config.model import Probe
+from bridge.config.model import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
 from tests.netns import Namespace
 
-PROBE = Probe(kind="icmp", count=3, packet_interval_s=0.01, timeout_s=0.5, interval_s=5)
+PROBE = IcmpProbe(kind="icmp", count=3, packet_interval_s=0.01, timeout_s=0.5,
+                  interval_s=5)
 
 
-async def check_all(addresses: list[str], probe: Probe = PROBE) -> list[ProbeResult]:
+async def check_all(addresses: list[str], probe: IcmpProbe = PROBE) -> list[ProbeResult]:
     probers = Probers()
     try:
         return list(await asyncio.gather(
@@ -47,9 +48,9 @@ async def test_thousands_of_concurrent_checks_lose_no_reply() -> None:
 CHECK_IN_NAMESPACE = """
 import asyncio, json, sys
 from datetime import UTC, datetime
-from bridge.config.model import Probe
+from bridge.config.model import IcmpProbe
 from bridge.probes.registry import Probers, run_probe
-probe = Probe(kind="icmp", count={count}, packet_interval_s=0.01, timeout_s=0.3, interval_s=5)
+probe = IcmpProbe(kind="icmp", count={count}, packet_interval_s=0.01, timeout_s=0.3, interval_s=5)
 async def main():
     probers = Probers()
     out = []

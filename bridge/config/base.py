@@ -1,4 +1,4 @@
-"""Building blocks shared by every config table."""
+"""What every config table is built from: strict frozen models, names, arrays, choices."""
 
 from __future__ import annotations
 

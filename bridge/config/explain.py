@@ -42,23 +42,59 @@ def _toml_type(value: Any) -> str:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and Optional to reach the class that validates the value."""
+    """Strip Annotated and Optional to reach the class (or tagged union) that validates."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) > 1:
+                return annotation
             annotation = args[0]
         else:
             return annotation
 
 
-def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class that validates the table at `loc`, if the path leads to one."""
+def _tags(annotation: Any) -> dict[str, type[BaseModel]]:
+    """The models of a union discriminated by `kind`, by tag; empty for anything else."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return {}
+    tags: dict[str, type[BaseModel]] = {}
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel) and "kind" in arg.model_fields:
+            for tag in typing.get_args(arg.model_fields["kind"].annotation):
+                tags[str(tag)] = arg
+    return tags
+
+
+def walk_loc(
+    schema: type[BaseModel], loc: tuple[int | str, ...]
+) -> tuple[tuple[int | str, ...], type[BaseModel] | None]:
+    """The key path as written in TOML (pydantic's union tags removed), and the model
+    class that validates the table at its end, if the path leads to one."""
+    path, annotation = _annotation_at(schema, loc)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return path, annotation
+    return path, None
+
+
+def _annotation_at(
+    schema: type[BaseModel], loc: tuple[int | str, ...]
+) -> tuple[tuple[int | str, ...], Any]:
     current: Any = schema
+    path: list[int | str] = []
     for part in loc:
+        if part == "[key]":  # pydantic marks a dict key that failed validation
+            continue
         current = _unwrap(current)
+        tags = _tags(current)
+        if tags:
+            current = tags.get(str(part))
+            if current is None:
+                return (*path, part), None
+            continue
+        path.append(part)
         origin = typing.get_origin(current)
         if origin in (dict, list):
             current = typing.get_args(current)[-1]
@@ -66,22 +102,25 @@ def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseM
             current = typing.get_args(current)[0]
         elif isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
+            current = None if field is None else field.annotation
         else:
-            return None
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
-    return None
+            current = None
+    return tuple(path), _unwrap(current)
+
+
+_SECRET_KEYS = ("secret", "community", "auth_key", "priv_key")
 
 
 def _shown(item: ErrorDetails) -> str:
     """The offending value as the operator wrote it; a secret's stays hidden."""
-    if item["loc"][-1:] == ("secret",):
+    if item["loc"][-1:] and item["loc"][-1] in _SECRET_KEYS:
         return "(value hidden)"
     return repr(item.get("input"))
+
+
+def _one_of(options: list[str]) -> str:
+    quoted = [repr(o) for o in options]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def explain(schema: type[BaseModel], item: ErrorDetails) -> str:
@@ -91,11 +130,15 @@ def explain(schema: type[BaseModel], item: ErrorDetails) -> str:
     value = item.get("input")
     shown = _shown(item)
     if kind == "extra_forbidden":
-        model = _model_at(schema, tuple(item["loc"][:-1]))
+        model = walk_loc(schema, tuple(item["loc"][:-1]))[1]
         allowed = ", ".join(model.model_fields) if model else ""
         return f"unknown key; expected one of: {allowed}" if allowed else "unknown key"
-    if kind == "missing":
+    if kind in ("missing", "union_tag_not_found"):
         return "required key is missing"
+    if kind == "union_tag_invalid":
+        tags = list(_tags(_annotation_at(schema, tuple(item["loc"]))[1]))
+        shown = repr(value.get("kind")) if isinstance(value, dict) else shown
+        return f"expected one of {_one_of(tags)}, got {shown}"
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {_toml_type(value)} {shown}"
     if kind == "enum":

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bridge.config.errors import ConfigError, format_key
-from bridge.config.explain import explain
+from bridge.config.explain import explain, walk_loc
 from bridge.config.model import MainFile, PathsSection
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath, key_lines
@@ -77,8 +77,9 @@ def validate(
         return schema.model_validate(data)
     except ValidationError as exc:
         for item in exc.errors():
-            # pydantic marks a dict key that failed validation with a "[key]" part
-            path: KeyPath = tuple(p for p in item["loc"] if p != "[key]")
+            path: KeyPath = walk_loc(schema, tuple(item["loc"]))[0]
+            if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                path = (*path, "kind")
             message = explain(schema, item)
             if item["type"] == "extra_forbidden" and len(path) == 1 and str(path[0]) in homes:
                 message = f"unknown key here; [{path[0]}] tables belong in {homes[str(path[0])]}"

@@ -19,6 +19,7 @@ from bridge.config.model import (
     TokenSection,
 )
 from bridge.config.secrets import Secret, SecretRefError, create_secret_file, resolve_ref
+from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source
 from bridge.config.xref import check_references, check_tokens
 
@@ -107,6 +108,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     merged = check_references(
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
+    snmp = build_snmp_access(merged, base_dir, errors)
     if main is None:
         raise ConfigErrors(errors.errors)
 
@@ -143,4 +145,5 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         maintenance=merged.maintenance,
         tokens=api_tokens,
         files=files,
+        snmp=snmp,
     )

@@ -16,10 +16,17 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from bridge.config.base import Array, Choice, Name, Strict
 from bridge.config.maintenance import Maintenance
+from bridge.config.probe_models import Comparison as Comparison
+from bridge.config.probe_models import IcmpProbe as IcmpProbe
+from bridge.config.probe_models import Probe as Probe
+from bridge.config.probe_models import ProbeBase as ProbeBase
+from bridge.config.probe_models import ProbeKind as ProbeKind
+from bridge.config.probe_models import SnmpProbe as SnmpProbe
+from bridge.config.probe_models import ValueCheck as ValueCheck
 from bridge.config.secrets import Secret
 from bridge.core.maintenance import MaintenanceRule
 
@@ -41,10 +48,40 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
-class ProbeKind(StrEnum):
-    """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
+class SnmpVersion(StrEnum):
+    """SNMP protocol versions."""
 
-    ICMP = "icmp"
+    V1 = "1"
+    V2C = "2c"
+    V3 = "3"
+
+
+class SecurityLevel(StrEnum):
+    """SNMPv3 USM security levels."""
+
+    NO_AUTH_NO_PRIV = "noAuthNoPriv"
+    AUTH_NO_PRIV = "authNoPriv"
+    AUTH_PRIV = "authPriv"
+
+
+class AuthProtocol(StrEnum):
+    """SNMPv3 authentication (HMAC) protocols."""
+
+    MD5 = "md5"
+    SHA = "sha"
+    SHA224 = "sha224"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+class PrivProtocol(StrEnum):
+    """SNMPv3 privacy (encryption) protocols."""
+
+    DES = "des"
+    AES128 = "aes128"
+    AES192 = "aes192"
+    AES256 = "aes256"
 
 
 class Condition(StrEnum):
@@ -107,6 +144,21 @@ def _check_address(value: str) -> str:
     return value
 
 
+class SnmpSettings(Strict):
+    """How to reach a device's SNMP agent. Credentials are `env:NAME` / `file:PATH` references."""
+
+    version: Choice[SnmpVersion] = SnmpVersion.V2C
+    port: Annotated[int, Field(ge=1, le=65535)] = 161
+    community: str | None = None  # versions 1 and 2c
+    user: Annotated[str, Field(min_length=1, max_length=32)] | None = None  # version 3 from here
+    security_level: Choice[SecurityLevel] = SecurityLevel.AUTH_PRIV
+    auth_protocol: Choice[AuthProtocol] = AuthProtocol.SHA256
+    auth_key: str | None = None
+    priv_protocol: Choice[PrivProtocol] = PrivProtocol.AES128
+    priv_key: str | None = None
+    context: str = ""
+
+
 class Device(Strict):
     """A monitored device of one customer."""
 
@@ -119,51 +171,24 @@ class Device(Strict):
     tags: Array[Name] = ()
     criticality: Choice[Criticality] = Criticality.MEDIUM
     description: str = ""
+    snmp: SnmpSettings | None = None
 
 
 class InventoryFile(Strict):
     """One file in config/: customers, devices and maintenance windows."""
 
-    customers: dict[Name, Customer] = {}
-    devices: dict[Name, Device] = {}
-    maintenance: dict[Name, Maintenance] = {}
+    customers: dict[Name, Customer] = Field(default_factory=dict)
+    devices: dict[Name, Device] = Field(default_factory=dict)
+    maintenance: dict[Name, Maintenance] = Field(default_factory=dict)
 
 
 # ---- probes/*.toml -------------------------------------------------------------------------
 
 
-class Probe(Strict):
-    """What to check, how often, and when a failing check becomes hard."""
-
-    kind: Choice[ProbeKind]
-    interval_s: Annotated[float, Field(gt=0)] = 30.0
-    timeout_s: Annotated[float, Field(gt=0)] = 2.0
-    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
-    recover_after: Annotated[int, Field(ge=1, le=100)] = 1
-    count: Annotated[int, Field(ge=1, le=100)] = 3
-    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
-
-    @model_validator(mode="before")
-    @classmethod
-    def _retry_follows_a_short_interval(cls, data: Any) -> Any:
-        """An unset retry interval never exceeds the check interval."""
-        if isinstance(data, dict) and "retry_interval_s" not in data:
-            interval = data.get("interval_s", cls.model_fields["interval_s"].default)
-            default = cls.model_fields["retry_interval_s"].default
-            if isinstance(interval, int | float) and not isinstance(interval, bool):
-                return {**data, "retry_interval_s": min(default, interval)}
-        return data
-
-    def duration_budget_s(self) -> float:
-        """Longest time one check of this probe can take."""
-        return (self.count - 1) * self.packet_interval_s + self.timeout_s
-
-
 class ProbeFile(Strict):
     """One file in probes/."""
 
-    probes: dict[Name, Probe] = {}
+    probes: dict[Name, Probe] = Field(default_factory=dict)
 
 
 # ---- rules/*.toml --------------------------------------------------------------------------
@@ -212,7 +237,7 @@ class Rule(Strict):
 class RuleFile(Strict):
     """One file in rules/."""
 
-    rules: dict[Name, Rule] = {}
+    rules: dict[Name, Rule] = Field(default_factory=dict)
 
 
 # ---- bridge.toml ---------------------------------------------------------------------------
@@ -317,6 +342,22 @@ class ApiToken:
 
 
 @dataclass(frozen=True)
+class SnmpAccess:
+    """A device's SNMP agent with its credentials resolved. Secrets never print."""
+
+    version: SnmpVersion
+    port: int
+    community: Secret | None = None
+    user: str = ""
+    security_level: SecurityLevel = SecurityLevel.NO_AUTH_NO_PRIV
+    auth_protocol: AuthProtocol = AuthProtocol.SHA256
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol = PrivProtocol.AES128
+    priv_key: Secret | None = None
+    context: str = ""
+
+
+@dataclass(frozen=True)
 class Listen:
     """A host and port to listen on."""
 
@@ -343,10 +384,11 @@ class Config:
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceRule, ...] = ()
+    snmp: Mapping[str, SnmpAccess] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
-        for name in ("customers", "devices", "probes"):
+        for name in ("customers", "devices", "probes", "snmp"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str,

@@ -10,6 +10,7 @@ from bridge.config.errors import format_key
 from bridge.config.model import (
     Customer,
     Device,
+    IcmpProbe,
     InventoryFile,
     PathsSection,
     Probe,
@@ -17,6 +18,7 @@ from bridge.config.model import (
     Role,
     Rule,
     RuleFile,
+    SnmpProbe,
     TokenSection,
 )
 from bridge.config.source import Source
@@ -55,6 +57,7 @@ class Merged:
     probes: dict[str, Probe]
     rules: tuple[tuple[str, Rule], ...]
     maintenance: tuple[MaintenanceRule, ...]
+    device_origin: dict[str, Source] = field(default_factory=dict)
 
 
 def _merge(
@@ -99,12 +102,21 @@ def _check_probe_timing(
                 f"must be < interval_s (got {probe.timeout_s:g} >= {probe.interval_s:g})"
                 + _default_note(source, path, probe.timeout_s),
             ))
-        elif probe.duration_budget_s() >= probe.interval_s:
+        elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, IcmpProbe):
             errors.add(source.error(
                 ("probes", name, "count"),
                 f"{probe.count} packets {probe.packet_interval_s:g} s apart plus timeout_s take "
                 f"{probe.duration_budget_s():g} s, which must be < interval_s "
                 f"({probe.interval_s:g})",
+            ))
+        elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, SnmpProbe):
+            requests = "a GET and a walk" if probe.walks() else "a GET"
+            path = ("probes", name, "retries")
+            errors.add(source.error(
+                path,
+                f"{requests} of (retries + 1) x timeout_s each, and a discovery probe, take up to "
+                f"{probe.duration_budget_s():g} s, which must be < interval_s "
+                f"({probe.interval_s:g})" + _default_note(source, path, probe.retries),
             ))
         if probe.retry_interval_s > probe.interval_s:
             path = ("probes", name, "retry_interval_s")
@@ -240,5 +252,5 @@ def check_references(
             check(source, ("maintenance", name, "customers", i), "customer", "customers",
                   customer, customers, paths.config)
     compiled = tuple(window.compile(name) for name, window in windows.items())
-    return Merged(customers, devices, probes, tuple(rules.items()), compiled)
+    return Merged(customers, devices, probes, tuple(rules.items()), compiled, dev_origin)
 

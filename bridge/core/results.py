@@ -20,3 +20,7 @@ class ProbeResult:
     loss_ratio: float | None = None
     jitter_s: float | None = None
     local: bool = False  # the failure is on the monitoring host, not the device
+    # Things that happened on the device, for the log (e.g. "rebooted ..."), not failures.
+    events: tuple[str, ...] = ()
+    # What was read, as (readable name, value) pairs, for `bridge probe`.
+    values: tuple[tuple[str, str], ...] = ()

@@ -28,7 +28,7 @@ from bridge.daemon.metrics import DaemonMetrics, render
 from bridge.daemon.monitor import HISTORY_S, Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
@@ -194,6 +194,7 @@ class Daemon:
         assert self._scheduler is not None
         self._monitor.apply_config(new, datetime.now(UTC))
         self._scheduler.set_plans(self._plans())
+        self._probers.snmp.retain({(key.device, key.probe) for key in self._plans()})
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {
@@ -205,8 +206,11 @@ class Daemon:
         assert self._monitor is not None
         device = self.config.devices[key.device]
         probe = self.config.probes[key.probe]
-        result = await run_probe(self._probers, device.address, probe, datetime.now(UTC))
+        target = Target(device.address, key.device, key.probe, self.config.snmp.get(key.device))
+        result = await run_probe(self._probers, target, probe, datetime.now(UTC))
         self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
+        for event in result.events:
+            log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
         return probe.interval_s if delay_s is None else delay_s
 

@@ -9,7 +9,7 @@ import statistics
 from datetime import datetime
 from itertools import pairwise
 
-from bridge.config.model import Probe
+from bridge.config.model import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.pinger import Pinger
 
@@ -55,7 +55,7 @@ class IcmpProber:
         """Close the shared sockets."""
         self._pinger.close()
 
-    async def check(self, address: str, probe: Probe, started: datetime) -> ProbeResult:
+    async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
         """Ping `address` `probe.count` times; up when any echo is answered."""
         try:
             echoes = await self._pinger.ping(address, probe.count, probe.packet_interval_s,

@@ -10,46 +10,78 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bridge.config.model import Probe, ProbeKind
+from bridge.config.model import IcmpProbe, Probe, ProbeKind, SnmpAccess, SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.icmp import IcmpProber
+from bridge.probes.snmp import SnmpProber
 
 log = logging.getLogger(__name__)
 
-ProbeFn = Callable[[str, Probe, datetime], Awaitable[ProbeResult]]
+
+@dataclass(frozen=True)
+class Target:
+    """What a check runs against: the device's address and, for SNMP, its agent access.
+
+    `device` and `probe` name the check; probes that remember the last poll (SNMP
+    counters, sysUpTime) keep that memory per check.
+    """
+
+    address: str
+    device: str = ""
+    probe: str = ""
+    snmp: SnmpAccess | None = None
+
+
+ProbeFn = Callable[[Target, Probe, datetime], Awaitable[ProbeResult]]
 
 
 class Probers:
     """Per-daemon probe instances (sockets, engines), keyed by kind."""
 
-    def __init__(self, icmp: IcmpProber | None = None) -> None:
+    def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None) -> None:
         self.icmp = icmp or IcmpProber()
+        self.snmp = snmp or SnmpProber()
 
     def functions(self) -> dict[ProbeKind, ProbeFn]:
         """The registry: every ProbeKind has exactly one function."""
-        return {ProbeKind.ICMP: self.icmp.check}
+        return {ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
+
+    async def _run_icmp(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
+        assert isinstance(probe, IcmpProbe)
+        return await self.icmp.check(target.address, probe, started)
+
+    async def _run_snmp(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
+        assert isinstance(probe, SnmpProbe)
+        return await self.snmp.check((target.device or target.address, target.probe),
+                                     target.address, target.snmp, probe, started)
 
     def close(self) -> None:
         """Release sockets and engines."""
         self.icmp.close()
+        self.snmp.close()
 
 
 async def run_probe(
-    probers: Probers, address: str, probe: Probe, started: datetime
+    probers: Probers, target: Target | str, probe: Probe, started: datetime
 ) -> ProbeResult:
-    """Run one probe with a hard deadline; never raises (except cancellation)."""
+    """Run one probe with a hard deadline; never raises (except cancellation).
+
+    A bare address is a target without SNMP access (enough for ICMP).
+    """
+    if isinstance(target, str):
+        target = Target(target)
     fn = probers.functions()[probe.kind]
     t0 = time.perf_counter()
     deadline_s = probe.duration_budget_s() + 1.0
     try:
         async with asyncio.timeout(deadline_s):  # unlike wait_for, no extra task per check
-            result = await fn(address, probe, started)
+            result = await fn(target, probe, started)
     except TimeoutError:
         result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s")
     except Exception as exc:  # a probe failure is a result, never a crash
-        log.exception("probe %s raised for %s", probe.kind, address)
+        log.exception("probe %s raised for %s", probe.kind, target.address)
         result = ProbeResult(False, started, 0.0, f"probe error: {type(exc).__name__}: {exc}")
     return replace(result, duration_s=time.perf_counter() - t0)

@@ -1,0 +1,86 @@
+"""bridge's side of the snmp benchmark, in a child process so its whole cost is measured.
+
+The parent sends the workload as JSON on stdin; the child polls through the daemon's own
+path (`run_probe` with an SNMP probe, `devices` checks at a time) and prints one JSON tally.
+`--profile [cumtime]` prints where the CPU goes instead (to stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import json
+import pstats
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import children_cpu_s, self_cpu_s
+from bench.snmp_work import COMMUNITY, SnmpTally, SnmpWork, require_loopback
+from bridge.config.model import SnmpAccess, SnmpProbe, SnmpVersion
+from bridge.config.secrets import Secret
+from bridge.core.results import ProbeResult
+from bridge.probes.registry import Probers, Target, run_probe
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def poll_with_bridge(work: SnmpWork) -> SnmpTally:
+    """Run one round in a fresh child process; its whole CPU comes from RUSAGE_CHILDREN."""
+    cpu_before_s = children_cpu_s()
+    done = subprocess.run([sys.executable, "-m", "bench.bridge_snmp"],
+                          input=json.dumps(asdict(work)), capture_output=True, text=True,
+                          cwd=REPO_ROOT, check=False)
+    process_cpu_s = children_cpu_s() - cpu_before_s
+    if done.returncode != 0:
+        raise RuntimeError(f"bridge snmp child failed ({done.returncode}):\n{done.stderr}")
+    fields = json.loads(done.stdout)
+    fields["process_cpu_s"] = process_cpu_s
+    fields["failures"] = tuple(fields["failures"])
+    return SnmpTally(**fields)
+
+
+async def _run(work: SnmpWork) -> tuple[list[ProbeResult], float, float]:
+    probe = SnmpProbe.model_validate({"kind": "snmp", "interval_s": 60, "get": ["sysName",
+                                      "sysDescr"], "timeout_s": work.timeout_s,
+                                      "retries": work.retries})  # + sysUpTime: 3 OIDs
+    access = SnmpAccess(version=SnmpVersion.V2C, port=work.port, community=Secret(COMMUNITY))
+    targets = [Target(work.host, f"device-{i}", "bench", access) for i in range(work.devices)]
+    probers = Probers()
+    now = datetime.now(UTC)
+    # Warm-up: the engine and each target's configuration are made once per daemon.
+    await asyncio.gather(*(run_probe(probers, t, probe, now) for t in targets))
+    rounds = max(1, work.polls // work.devices)
+    cpu_before_s, t0 = self_cpu_s(), time.perf_counter()
+    results: list[ProbeResult] = []
+    for _ in range(rounds):
+        results += await asyncio.gather(*(run_probe(probers, t, probe, now) for t in targets))
+    cpu_s, wall_s = self_cpu_s() - cpu_before_s, time.perf_counter() - t0
+    probers.close()
+    return results, cpu_s, wall_s
+
+
+def main() -> None:
+    """Child entry point: workload JSON on stdin, tally JSON on stdout."""
+    work = SnmpWork(**json.load(sys.stdin))
+    require_loopback(work.host)
+    if "--profile" in sys.argv:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        asyncio.run(_run(work))
+        profiler.disable()
+        order = "cumtime" if "cumtime" in sys.argv else "tottime"
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(40)
+        return
+    results, cpu_s, wall_s = asyncio.run(_run(work))
+    failures = [r.output for r in results if not r.ok]
+    tally = {"run_cpu_s": cpu_s, "wall_s": wall_s, "ok": len(results) - len(failures),
+             "failures": failures[:3], "polls": len(results)}
+    json.dump(tally, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

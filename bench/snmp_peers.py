@@ -1,0 +1,133 @@
+"""The peers of the snmp benchmark: net-snmp's snmpget (a process per poll) and snmp_exporter."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.common import PeerMissingError, children_cpu_s
+from bench.snmp_work import COMMUNITY, OIDS, SnmpTally, SnmpWork, free_udp_port, require_loopback
+
+SNMPGET_HINT = "snmpget is not on PATH; install it with: apt-get install snmp"
+EXPORTER = "prometheus-snmp-exporter"
+EXPORTER_HINT = f"{EXPORTER} is not on PATH; install it with: apt-get install {EXPORTER}"
+_ENV = {**os.environ, "MIBS": ""}  # no MIB files parsed: snmpget as fast as it goes
+
+
+def snmpget_path() -> str:
+    """Where snmpget is, or PeerMissingError with the install command."""
+    path = shutil.which("snmpget")
+    if path is None:
+        raise PeerMissingError(SNMPGET_HINT)
+    return path
+
+
+def version(argv: list[str], name: str) -> str:
+    """E.g. "net-snmp 5.9.3" from the tool's version output."""
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env=_ENV)
+    text = (done.stdout + done.stderr).split()
+    words = [w for w in text if w[:1].isdigit()]
+    return f"{name} {words[0].rstrip(',')}" if words else name
+
+
+def snmpget_args(path: str, work: SnmpWork) -> list[str]:
+    """One poll, as a check script runs it: numeric output, no MIB look-ups."""
+    return [path, "-v2c", "-c", COMMUNITY, "-On", "-t", f"{work.timeout_s:g}",
+            "-r", str(work.retries), f"{work.host}:{work.port}", *OIDS]
+
+
+def poll_with_snmpget(path: str, work: SnmpWork) -> SnmpTally:
+    """`polls` snmpget processes, one after the other."""
+    require_loopback(work.host)
+    argv = snmpget_args(path, work)
+    ok, failures = 0, list[str]()
+    cpu_before_s, t0 = children_cpu_s(), time.perf_counter()
+    for _ in range(work.polls):
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=_ENV)
+        if done.returncode == 0 and done.stdout.count("\n") == len(OIDS):
+            ok += 1
+        elif len(failures) < 3:
+            failures.append(done.stderr.strip() or done.stdout.strip())
+    wall_s, cpu_s = time.perf_counter() - t0, children_cpu_s() - cpu_before_s
+    return SnmpTally(cpu_s, cpu_s, wall_s, work.polls, ok, tuple(failures))
+
+
+EXPORTER_CONFIG = """bench3:
+  version: 2
+  auth:
+    community: {community}
+  retries: {retries}
+  timeout: {timeout_ms}ms
+  get: [{oids}]
+  metrics:
+    - {{name: sysUpTime, oid: 1.3.6.1.2.1.1.3, type: gauge, help: Time since the agent started}}
+    - {{name: sysName, oid: 1.3.6.1.2.1.1.5, type: DisplayString, help: The device name}}
+    - {{name: sysDescr, oid: 1.3.6.1.2.1.1.1, type: DisplayString, help: The description}}
+"""
+
+
+def _process_cpu_s(pid: int) -> float:
+    """utime + stime of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class SnmpExporter:
+    """A running snmp_exporter on 127.0.0.1 with a module that GETs the same three OIDs."""
+
+    def __init__(self, work: SnmpWork) -> None:
+        path = shutil.which(EXPORTER)
+        if path is None:
+            raise PeerMissingError(EXPORTER_HINT)
+        self.name = version([path, "--version"], "snmp_exporter")
+        self.home = Path(tempfile.mkdtemp(prefix="bridge-bench-exporter-"))
+        config = self.home / "snmp.yml"
+        config.write_text(EXPORTER_CONFIG.format(
+            community=COMMUNITY, retries=work.retries, timeout_ms=round(work.timeout_s * 1000),
+            oids=", ".join(OIDS)))
+        self.port = free_udp_port()  # the same number is almost surely free for TCP too
+        self.proc = subprocess.Popen(
+            [path, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.close()
+        raise RuntimeError("snmp_exporter did not start")
+
+    def _scrape(self, url: str) -> str | None:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body = resp.read().decode()
+        values = [line for line in body.splitlines() if line.startswith(("sysUpTime ", "sysName{",
+                                                                         "sysDescr{"))]
+        return None if len(values) == len(OIDS) else body[-300:]
+
+    def poll(self, work: SnmpWork, threads: int) -> SnmpTally:
+        """`polls` scrapes of /snmp for the agent, `threads` at a time (as Prometheus does
+        for many targets); the exporter's own CPU is read from /proc."""
+        require_loopback(work.host)
+        url = (f"http://127.0.0.1:{self.port}/snmp?module=bench3"
+               f"&target={work.host}:{work.port}")
+        cpu_before_s, t0 = _process_cpu_s(self.proc.pid), time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            outcomes = list(pool.map(self._scrape, [url] * work.polls))
+        wall_s = time.perf_counter() - t0
+        cpu_s = _process_cpu_s(self.proc.pid) - cpu_before_s
+        failures = tuple(o for o in outcomes if o is not None)
+        return SnmpTally(cpu_s, cpu_s, wall_s, work.polls, work.polls - len(failures),
+                         failures[:3])
+
+    def close(self) -> None:
+        """Stop the exporter."""
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)

@@ -1,0 +1,106 @@
+"""The SNMP workload every side runs, the agent they poll, and each side's tally."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import PeerMissingError
+
+COMMUNITY = "bench-community"
+# sysUpTime.0, sysName.0, sysDescr.0: one GET of three scalars per poll
+OIDS = ("1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.1.0")
+
+
+@dataclass(frozen=True)
+class SnmpWork:
+    """Same agent, same three OIDs, same timeout for every side."""
+
+    host: str
+    port: int
+    polls: int
+    devices: int = 50  # bridge only: distinct checks polled concurrently, like a daemon's
+    timeout_s: float = 1.0
+    retries: int = 1
+
+
+@dataclass(frozen=True)
+class SnmpTally:
+    """One side's outcome for one round."""
+
+    run_cpu_s: float  # CPU of the polls (bridge: without interpreter start-up)
+    process_cpu_s: float  # CPU of the whole process (or processes), start-up included
+    wall_s: float
+    polls: int
+    ok: int  # polls that returned all three values
+    failures: tuple[str, ...] = ()
+
+
+def require_loopback(host: str) -> None:
+    """Benchmarks only ever poll loopback."""
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"refusing to poll non-loopback address {host!r}")
+
+
+def free_udp_port() -> int:
+    """A free UDP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Snmpd:
+    """Debian's net-snmp snmpd on 127.0.0.1 with a read-only v2c community."""
+
+    def __init__(self) -> None:
+        path = shutil.which("snmpd") or ("/usr/sbin/snmpd" if Path("/usr/sbin/snmpd").exists()
+                                         else None)
+        if path is None:
+            raise PeerMissingError("snmpd is not installed; install it with: "
+                                   "apt-get install snmpd snmp")
+        self.home = Path(tempfile.mkdtemp(prefix="bridge-bench-snmpd-"))
+        self.home.chmod(0o755)
+        state = self.home / "state"
+        state.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(state, "nobody", "nogroup")
+        conf = self.home / "snmpd.conf"
+        conf.write_text(f"[snmp] persistentDir {state}\nrocommunity {COMMUNITY} 127.0.0.1\n"
+                        "sysName bench-agent\n")
+        conf.chmod(0o644)
+        self.port = free_udp_port()
+        drop = ["-u", "nobody", "-g", "nogroup"] if os.geteuid() == 0 else []
+        self.proc = subprocess.Popen(
+            [path, "-f", "-Lo", "-C", "-c", str(conf), "-m", "", *drop,
+             f"udp:127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MIBS": ""})
+        self._wait()
+
+    def _wait(self) -> None:
+        snmpget = shutil.which("snmpget")
+        if snmpget is None:
+            self.close()
+            raise PeerMissingError("snmpget is not installed; "
+                                   "install it with: apt-get install snmp")
+        for _ in range(100):
+            done = subprocess.run([snmpget, "-v2c", "-c", COMMUNITY, "-t", "0.2", "-r", "0",
+                                   f"127.0.0.1:{self.port}", OIDS[0]], capture_output=True,
+                                  check=False, env={**os.environ, "MIBS": ""})
+            if done.returncode == 0:
+                return
+            time.sleep(0.1)
+        self.close()
+        raise RuntimeError("snmpd did not answer on loopback")
+
+    def close(self) -> None:
+        """Stop the agent and remove its files."""
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)

@@ -1,0 +1,158 @@
+"""probes/*.toml: one model per probe kind, told apart by `kind`.
+
+Each kind rejects the other kinds' keys. Thresholds and OIDs are compiled when the
+config is loaded, so a probe never parses config text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from bridge.config.base import Array, Strict
+from bridge.config.oids import ObjectRef, parse_object
+
+
+class ProbeKind(StrEnum):
+    """The kinds of probe the daemon can run; bridge.probes maps each to its code."""
+
+    ICMP = "icmp"
+    SNMP = "snmp"
+
+
+class ProbeBase(Strict):
+    """What every probe kind shares: how often, and when a failing check becomes hard."""
+
+    kind: ProbeKind
+    interval_s: Annotated[float, Field(gt=0)] = 30.0
+    timeout_s: Annotated[float, Field(gt=0)] = 2.0
+    retry_interval_s: Annotated[float, Field(gt=0)] = 10.0  # capped at interval_s if unset
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    recover_after: Annotated[int, Field(ge=1, le=100)] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retry_follows_a_short_interval(cls, data: Any) -> Any:
+        """An unset retry interval never exceeds the check interval."""
+        if isinstance(data, dict) and "retry_interval_s" not in data:
+            interval = data.get("interval_s", cls.model_fields["interval_s"].default)
+            default = cls.model_fields["retry_interval_s"].default
+            if isinstance(interval, int | float) and not isinstance(interval, bool):
+                return {**data, "retry_interval_s": min(default, interval)}
+        return data
+
+
+class IcmpProbe(ProbeBase):
+    """ICMP echo: several packets per check; up when any is answered."""
+
+    kind: Literal[ProbeKind.ICMP]
+    count: Annotated[int, Field(ge=1, le=100)] = 3
+    packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check of this probe can take."""
+        return (self.count - 1) * self.packet_interval_s + self.timeout_s
+
+
+_COMPARISON = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A threshold such as `> 80`, compiled when the config is loaded."""
+
+    op: str
+    value: float
+
+    def exceeded(self, measured: float) -> bool:
+        """Whether `measured` crosses this threshold."""
+        if self.op == ">":
+            return measured > self.value
+        if self.op == ">=":
+            return measured >= self.value
+        if self.op == "<":
+            return measured < self.value
+        return measured <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+def _comparison(value: Any) -> Any:
+    if isinstance(value, Comparison):
+        return value
+    if isinstance(value, str) and (m := _COMPARISON.match(value)):
+        return Comparison(m.group(1), float(m.group(2)))
+    raise ValueError(f"expected a comparison such as \"> 80\" or \"< 0.5\", got {value!r}")
+
+
+def _object(value: Any) -> Any:
+    if isinstance(value, ObjectRef):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an OID string such as \"sysUpTime\" or "
+                         f"\"1.3.6.1.2.1.1.3.0\", got {value!r}")
+    return parse_object(value)
+
+
+Threshold = Annotated[Comparison, BeforeValidator(_comparison)]
+def _instance(ref: ObjectRef) -> ObjectRef:
+    if ref.walk:
+        raise ValueError(f"{ref} has rows; GET one of them ({ref}.1) or put it in walk")
+    return ref
+
+
+ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
+InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_instance)]
+
+
+class ValueCheck(Strict):
+    """Thresholds on a numeric object; on a column, every row is checked."""
+
+    oid: ObjectName
+    warning: Threshold | None = None
+    critical: Threshold | None = None  # crossing it fails the check
+
+
+class SnmpProbe(ProbeBase):
+    """SNMP GET and GETBULK walks: values, interface status, thresholds, counter rates.
+
+    timeout_s and retries apply to each request; a check sends one GET and, when it
+    reads columns, one walk (a series of GETBULK requests).
+    """
+
+    kind: Literal[ProbeKind.SNMP]
+    timeout_s: Annotated[float, Field(gt=0)] = 1.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 1
+    get: Array[InstanceName] = ()
+    walk: Array[ObjectName] = ()
+    interfaces: bool = False
+    thresholds: Array[ValueCheck] = ()
+    counters: Array[ValueCheck] = ()
+    max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
+
+    def walks(self) -> bool:
+        """Whether a check reads any column or table."""
+        return (self.interfaces or bool(self.walk)
+                or any(c.oid.walk for c in (*self.thresholds, *self.counters)))
+
+    def request_budget_s(self) -> float:
+        """Longest time one request (with its retries) can take."""
+        return (self.retries + 1) * self.timeout_s
+
+    def diagnosis_budget_s(self) -> float:
+        """The engine ID probe that tells a dead agent from one ignoring our credentials."""
+        return min(self.timeout_s, 0.5)
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check can take: the GET, the walk (one request's budget in
+        all), and the diagnosis of a silent agent."""
+        requests = 2 if self.walks() else 1
+        return self.request_budget_s() * requests + self.diagnosis_budget_s()
+
+
+Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
