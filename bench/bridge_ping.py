@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import children_cpu_s, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
-from bridge.config.model import IcmpProbe, ProbeKind
+from bridge.config.probe_models import IcmpProbe, ProbeKind
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from bench.common import children_cpu_s, self_cpu_s
 from bench.snmp_work import COMMUNITY, SnmpTally, SnmpWork, require_loopback
-from bridge.config.model import SnmpAccess, SnmpProbe, SnmpVersion
+from bridge.config.probe_models import SnmpProbe
 from bridge.config.secrets import Secret
+from bridge.config.snmp_models import SnmpAccess, SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 

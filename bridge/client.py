@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import ConfigErrors, load_config
-from bridge.config.model import Role
+from bridge.config.main_file import Role
 
 _TIMEOUT_S = 10.0
 

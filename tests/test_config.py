@@ -504,7 +504,7 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
 
 
 def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
-    from bridge.config.model import IcmpProbe as Probe
+    from bridge.config.probe_models import IcmpProbe as Probe
 
     assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
     assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.config.model import IcmpProbe
+from bridge.config.probe_models import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
 from tests.netns import Namespace
@@ -48,7 +48,7 @@ async def test_thousands_of_concurrent_checks_lose_no_reply() -> None:
 CHECK_IN_NAMESPACE = """
 import asyncio, json, sys
 from datetime import UTC, datetime
-from bridge.config.model import IcmpProbe
+from bridge.config.probe_models import IcmpProbe
 from bridge.probes.registry import Probers, run_probe
 probe = IcmpProbe(kind="icmp", count={count}, packet_interval_s=0.01, timeout_s=0.3, interval_s=5)
 async def main():
@@ -109,7 +109,7 @@ def test_lossy_link_reports_partial_loss(netns: Namespace) -> None:
 
 
 def test_every_probe_kind_the_config_accepts_has_code_that_runs_it() -> None:
-    from bridge.config.model import ProbeKind
+    from bridge.config.probe_models import ProbeKind
 
     probers = Probers()
     try:

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from bridge.config.model import SnmpAccess, SnmpProbe, SnmpVersion
 from bridge.config.oids import OBJECTS
+from bridge.config.probe_models import SnmpProbe
 from bridge.config.secrets import Secret
+from bridge.config.snmp_models import SnmpAccess, SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.probes.snmp_client import Request, SnmpClient

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.config.model import (
+from bridge.config.probe_models import SnmpProbe
+from bridge.config.secrets import Secret
+from bridge.config.snmp_models import (
     AuthProtocol,
     PrivProtocol,
     SecurityLevel,
     SnmpAccess,
-    SnmpProbe,
     SnmpVersion,
 )
-from bridge.config.secrets import Secret
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 from tests.snmp_agents import Agent, start_snmpd

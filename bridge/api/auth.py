@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from bridge.config.model import ApiToken, Role
+from bridge.config.main_file import Role
+from bridge.config.model import ApiToken
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 log = logging.getLogger(__name__)

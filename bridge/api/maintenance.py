@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from bridge.api.auth import caller_of, error
 from bridge.api.service import service_of
-from bridge.config.model import Config, Role
+from bridge.config.main_file import Role
+from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
 from bridge.store.maintenance import as_rule
 from bridge.store.models import MaintenanceWindowRow

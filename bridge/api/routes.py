@@ -16,7 +16,7 @@ from bridge.api.auth import (
     json_errors,
 )
 from bridge.api.service import SERVICE, Service, service_of
-from bridge.config.model import Role
+from bridge.config.main_file import Role
 from bridge.core.state import CheckKey
 from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents

@@ -2,14 +2,8 @@
 
 from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.load import load_config
-from bridge.config.model import (
-    ApiToken,
-    Config,
-    Customer,
-    Device,
-    Probe,
-    Rule,
-)
+from bridge.config.model import ApiToken, Config, Customer, Device, Rule
+from bridge.config.probe_models import Probe
 
 __all__ = [
     "ApiToken",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import Strict as StrictMode
 
 T = TypeVar("T")
@@ -15,6 +16,20 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=
 Array = Annotated[tuple[T, ...], StrictMode(False)]
 # A StrEnum member, written in TOML as its string value.
 Choice = Annotated[T, StrictMode(False)]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Helsinki'"
+        ) from None
+    return value
+
+
+# An IANA time zone name, checked when the config loads.
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class Strict(BaseModel):

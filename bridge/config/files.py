@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from bridge.config.errors import ConfigError, format_key
 from bridge.config.explain import explain, walk_loc
-from bridge.config.model import MainFile, PathsSection
+from bridge.config.main_file import MainFile, PathsSection
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath, key_lines
 from bridge.config.xref import Unloaded

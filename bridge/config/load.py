@@ -7,17 +7,8 @@ from pathlib import Path
 
 from bridge.config.errors import ConfigErrors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
-from bridge.config.model import (
-    ApiToken,
-    Config,
-    InventoryFile,
-    Listen,
-    MainFile,
-    PathsSection,
-    ProbeFile,
-    RuleFile,
-    TokenSection,
-)
+from bridge.config.main_file import MainFile, PathsSection, TokenSection
+from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
 from bridge.config.secrets import Secret, SecretRefError, create_secret_file, resolve_ref
 from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source

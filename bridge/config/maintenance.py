@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, field_validator, model_validator
 
-from bridge.config.base import Array, Name, Strict
+from bridge.config.base import Array, Name, Strict, ZoneName
 from bridge.core.maintenance import MaintenanceRule, OneOff, Schedule, Weekly, parse_weekly
 
 # APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (and 7).
@@ -45,23 +45,13 @@ class Maintenance(Strict):
     devices: Array[Name] = ()
     tags: Array[Name] = ()
     customers: Array[Name] = ()
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     start: datetime | None = None
     end: datetime | None = None
     weekly: Array[str] = ()
     cron: str | None = None
     duration_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
     reason: str = ""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
-                             "'Europe/Helsinki'") from None
-        return value
 
     @field_validator("cron")
     @classmethod

@@ -14,20 +14,15 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field
 
-from bridge.config.base import Array, Choice, Name, Strict
+from bridge.config.base import Array, Choice, Name, Strict, ZoneName
+from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
-from bridge.config.probe_models import Comparison as Comparison
-from bridge.config.probe_models import IcmpProbe as IcmpProbe
-from bridge.config.probe_models import Probe as Probe
-from bridge.config.probe_models import ProbeBase as ProbeBase
-from bridge.config.probe_models import ProbeKind as ProbeKind
-from bridge.config.probe_models import SnmpProbe as SnmpProbe
-from bridge.config.probe_models import ValueCheck as ValueCheck
+from bridge.config.probe_models import Probe
 from bridge.config.secrets import Secret
+from bridge.config.snmp_models import SnmpAccess, SnmpSettings
 from bridge.core.maintenance import MaintenanceRule
 
 
@@ -48,54 +43,11 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
-class SnmpVersion(StrEnum):
-    """SNMP protocol versions."""
-
-    V1 = "1"
-    V2C = "2c"
-    V3 = "3"
-
-
-class SecurityLevel(StrEnum):
-    """SNMPv3 USM security levels."""
-
-    NO_AUTH_NO_PRIV = "noAuthNoPriv"
-    AUTH_NO_PRIV = "authNoPriv"
-    AUTH_PRIV = "authPriv"
-
-
-class AuthProtocol(StrEnum):
-    """SNMPv3 authentication (HMAC) protocols."""
-
-    MD5 = "md5"
-    SHA = "sha"
-    SHA224 = "sha224"
-    SHA256 = "sha256"
-    SHA384 = "sha384"
-    SHA512 = "sha512"
-
-
-class PrivProtocol(StrEnum):
-    """SNMPv3 privacy (encryption) protocols."""
-
-    DES = "des"
-    AES128 = "aes128"
-    AES192 = "aes192"
-    AES256 = "aes256"
-
-
 class Condition(StrEnum):
     """What is wrong with a check, for rules to match on."""
 
     DOWN = "down"  # hard failure
     FLAPPING = "flapping"  # changing state too often to be believed either way
-
-
-class Role(StrEnum):
-    """API token roles."""
-
-    OPERATOR = "operator"
-    CUSTOMER = "customer"
 
 
 # ---- config/*.toml -------------------------------------------------------------------------
@@ -112,19 +64,8 @@ class Customer(Strict):
     """A customer served under a contract."""
 
     name: str
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     contract: Contract = Contract()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Helsinki'"
-            ) from None
-        return value
 
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -142,21 +83,6 @@ def _check_address(value: str) -> str:
             or labels[-1].isdigit()):
         raise ValueError(f"expected an IP address or a host name, got {value!r}")
     return value
-
-
-class SnmpSettings(Strict):
-    """How to reach a device's SNMP agent. Credentials are `env:NAME` / `file:PATH` references."""
-
-    version: Choice[SnmpVersion] = SnmpVersion.V2C
-    port: Annotated[int, Field(ge=1, le=65535)] = 161
-    community: str | None = None  # versions 1 and 2c
-    user: Annotated[str, Field(min_length=1, max_length=32)] | None = None  # version 3 from here
-    security_level: Choice[SecurityLevel] = SecurityLevel.AUTH_PRIV
-    auth_protocol: Choice[AuthProtocol] = AuthProtocol.SHA256
-    auth_key: str | None = None
-    priv_protocol: Choice[PrivProtocol] = PrivProtocol.AES128
-    priv_key: str | None = None
-    context: str = ""
 
 
 class Device(Strict):
@@ -240,94 +166,6 @@ class RuleFile(Strict):
     rules: dict[Name, Rule] = Field(default_factory=dict)
 
 
-# ---- bridge.toml ---------------------------------------------------------------------------
-
-
-def _check_store_url(value: str) -> str:
-    scheme = value.split(":", 1)[0]
-    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg"):
-        raise ValueError(f"expected a sqlite:/// or postgresql+psycopg:// URL, got {value!r}")
-    return value
-
-
-class StorageSection(Strict):
-    """Where state, history and tickets are stored."""
-
-    url: Annotated[str, AfterValidator(_check_store_url)] = "sqlite:///var/bridge.db"
-    batch_interval_s: Annotated[float, Field(gt=0, le=10)] = 0.5
-    batch_max_items: Annotated[int, Field(ge=1)] = 5000
-
-
-class HttpSection(Strict):
-    """The HTTP listener for API, health and metrics."""
-
-    listen: str = "127.0.0.1:9410"
-    metrics_auth: bool = False
-
-
-class PathsSection(Strict):
-    """The drop-in folders, relative to bridge.toml."""
-
-    config: Annotated[str, Field(min_length=1)] = "config"
-    probes: Annotated[str, Field(min_length=1)] = "probes"
-    rules: Annotated[str, Field(min_length=1)] = "rules"
-
-
-class DaemonSection(Strict):
-    """Scheduling and shutdown limits."""
-
-    max_concurrent_checks: Annotated[int, Field(ge=1)] = 1000
-    tick_s: Annotated[float, Field(gt=0, le=5)] = 0.5
-    shutdown_timeout_s: Annotated[float, Field(gt=0)] = 20.0
-
-
-class TokenSection(Strict):
-    """An API bearer token; the secret is an `env:NAME` or `file:PATH` reference."""
-
-    name: Name
-    role: Choice[Role]
-    secret: str
-    customer: Name | None = None
-    create: bool = False
-
-
-class ApiSection(Strict):
-    """API authentication."""
-
-    tokens: Array[TokenSection] = ()
-
-
-class IncidentsSection(Strict):
-    """How tickets are numbered, and when a recurrence reopens the last ticket."""
-
-    id_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,8}$")] = "INC"
-    # A problem that recurs within this time after its ticket was resolved reopens that
-    # ticket instead of opening a new one (0: always a new ticket).
-    reopen_window_s: Annotated[float, Field(ge=0)] = 3600.0
-
-
-class MonitoringSection(Strict):
-    """When the bridge itself is blind: canaries and mass-failure thresholds."""
-
-    canaries: Array[Name] = ()  # devices the bridge should always reach (e.g. its uplink)
-    gap_failing_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
-    gap_min_customers: Annotated[int, Field(ge=1)] = 2
-    gap_min_checks: Annotated[int, Field(ge=1)] = 10
-    gap_grace_s: Annotated[float, Field(ge=0)] = 30.0  # new tickets wait while a gap is suspected
-
-
-class MainFile(Strict):
-    """bridge.toml."""
-
-    storage: StorageSection = StorageSection()
-    http: HttpSection = HttpSection()
-    paths: PathsSection = PathsSection()
-    daemon: DaemonSection = DaemonSection()
-    api: ApiSection = ApiSection()
-    incidents: IncidentsSection = IncidentsSection()
-    monitoring: MonitoringSection = MonitoringSection()
-
-
 # ---- the assembled config ------------------------------------------------------------------
 
 
@@ -339,22 +177,6 @@ class ApiToken:
     role: Role
     secret: Secret
     customer: str | None
-
-
-@dataclass(frozen=True)
-class SnmpAccess:
-    """A device's SNMP agent with its credentials resolved. Secrets never print."""
-
-    version: SnmpVersion
-    port: int
-    community: Secret | None = None
-    user: str = ""
-    security_level: SecurityLevel = SecurityLevel.NO_AUTH_NO_PRIV
-    auth_protocol: AuthProtocol = AuthProtocol.SHA256
-    auth_key: Secret | None = None
-    priv_protocol: PrivProtocol = PrivProtocol.AES128
-    priv_key: Secret | None = None
-    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bridge.config.errors import format_key
-from bridge.config.model import (
-    ProbeKind,
-    SecurityLevel,
-    SnmpAccess,
-    SnmpSettings,
-    SnmpVersion,
-)
+from bridge.config.probe_models import ProbeKind
 from bridge.config.secrets import Secret, SecretRefError, resolve_ref
+from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, SnmpVersion
 
 if TYPE_CHECKING:
     from bridge.config.errors import ConfigError

@@ -7,20 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bridge.config.errors import format_key
-from bridge.config.model import (
-    Customer,
-    Device,
-    IcmpProbe,
-    InventoryFile,
-    PathsSection,
-    Probe,
-    ProbeFile,
-    Role,
-    Rule,
-    RuleFile,
-    SnmpProbe,
-    TokenSection,
-)
+from bridge.config.main_file import PathsSection, Role, TokenSection
+from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
+from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
 from bridge.config.source import Source
 from bridge.core.maintenance import MaintenanceRule
 

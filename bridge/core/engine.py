@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.config.model import Condition, Config, Priority, ProbeKind
+from bridge.config.model import Condition, Config, Priority
+from bridge.config.probe_models import ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
     GAP_PROBLEM,

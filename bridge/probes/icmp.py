@@ -9,7 +9,7 @@ import statistics
 from datetime import datetime
 from itertools import pairwise
 
-from bridge.config.model import IcmpProbe
+from bridge.config.probe_models import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.pinger import Pinger
 

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bridge.config.model import IcmpProbe, Probe, ProbeKind, SnmpAccess, SnmpProbe
+from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind, SnmpProbe
+from bridge.config.snmp_models import SnmpAccess
 from bridge.core.results import ProbeResult
 from bridge.probes.icmp import IcmpProber
 from bridge.probes.snmp import SnmpProber

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.config.model import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.config.oids import OBJECTS, Oid, name_oid
+from bridge.config.probe_models import SnmpProbe, ValueCheck
+from bridge.config.snmp_models import SnmpAccess
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
 from bridge.core.results import ProbeResult
 from bridge.probes.snmp_client import Request, SnmpClient, SnmpError, VarBind

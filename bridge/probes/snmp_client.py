@@ -23,8 +23,8 @@ from pysnmp.hlapi.v3arch.asyncio.transport import Udp6TransportTarget
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
-from bridge.config.model import AuthProtocol, PrivProtocol, SnmpAccess, SnmpVersion
 from bridge.config.oids import Oid, name_oid
+from bridge.config.snmp_models import AuthProtocol, PrivProtocol, SnmpAccess, SnmpVersion
 from bridge.probes.pinger import resolve
 from bridge.probes.snmp_discovery import DiscoveryError, discover_engine_id
 
