@@ -8,35 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.common import children_cpu_s, self_cpu_s
+from bench.common import run_child, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
 from bridge.config.probe_models import IcmpProbe, ProbeKind
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MAX_DOWN_EXAMPLES = 3
 
 
 def ping_with_bridge(work: PingWork) -> PingTally:
     """Run one round in a fresh child process; its whole CPU comes from RUSAGE_CHILDREN."""
-    cpu_before_s = children_cpu_s()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bridge_ping"],
-        input=json.dumps(asdict(work)), capture_output=True, text=True, cwd=REPO_ROOT,
-        check=False,
-    )
-    process_cpu_s = children_cpu_s() - cpu_before_s
-    if done.returncode != 0:
-        raise RuntimeError(f"bridge ping child failed ({done.returncode}):\n{done.stderr}")
-    fields = json.loads(done.stdout)
+    fields, process_cpu_s = run_child("bench.bridge_ping", asdict(work))
     fields["process_cpu_s"] = process_cpu_s
     fields["down_examples"] = tuple(fields["down_examples"])
     return PingTally(**fields)

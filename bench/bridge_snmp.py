@@ -11,14 +11,12 @@ import asyncio
 import cProfile
 import json
 import pstats
-import subprocess
 import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.common import children_cpu_s, self_cpu_s
+from bench.common import run_child, self_cpu_s
 from bench.snmp_work import COMMUNITY, SnmpTally, SnmpWork, require_loopback
 from bridge.config.probe_models import SnmpProbe
 from bridge.config.secrets import Secret
@@ -26,19 +24,10 @@ from bridge.config.snmp_models import SnmpAccess, SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 
 def poll_with_bridge(work: SnmpWork) -> SnmpTally:
     """Run one round in a fresh child process; its whole CPU comes from RUSAGE_CHILDREN."""
-    cpu_before_s = children_cpu_s()
-    done = subprocess.run([sys.executable, "-m", "bench.bridge_snmp"],
-                          input=json.dumps(asdict(work)), capture_output=True, text=True,
-                          cwd=REPO_ROOT, check=False)
-    process_cpu_s = children_cpu_s() - cpu_before_s
-    if done.returncode != 0:
-        raise RuntimeError(f"bridge snmp child failed ({done.returncode}):\n{done.stderr}")
-    fields = json.loads(done.stdout)
+    fields, process_cpu_s = run_child("bench.bridge_snmp", asdict(work))
     fields["process_cpu_s"] = process_cpu_s
     fields["failures"] = tuple(fields["failures"])
     return SnmpTally(**fields)

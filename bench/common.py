@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class PeerMissingError(Exception):
@@ -80,3 +86,16 @@ def format_table(rows: Sequence[Row]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in [header, *lines]
     )
+
+
+def run_child(module: str, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """Run `python -m module` with a JSON payload on stdin, in a fresh process measured like
+    the peer tools are (RUSAGE_CHILDREN). Returns its JSON answer and its whole CPU time."""
+    cpu_before_s = children_cpu_s()
+    done = subprocess.run([sys.executable, "-m", module], input=json.dumps(payload),
+                          capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    process_cpu_s = children_cpu_s() - cpu_before_s
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed ({done.returncode}):\n{done.stderr}")
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer, process_cpu_s
