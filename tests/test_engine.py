@@ -419,3 +419,17 @@ def test_rules_can_treat_flapping_differently_from_an_outage(tmp_path: Path) -> 
     down.results(0, "host", "+---")
     assert [(t.rule, t.priority) for t in flapping.opened()] == [("flapping", Priority.P4)]
     assert [(t.rule, t.priority) for t in down.opened()] == [("down", Priority.P2)]
+
+
+def test_a_device_removed_while_the_daemon_was_stopped_has_its_ticket_resolved_at_start(
+    tmp_path: Path,
+) -> None:
+    before = Run(build_config(tmp_path / "a", device("host") + device("other")))
+    before.results(0, "host", "+--")
+    saved = dict(before.engine.states)
+    restarted = Run(build_config(tmp_path / "b", device("other")), states=saved,
+                    open_problems={"check:host/ping": False}, now=T0 + timedelta(minutes=5))
+    assert restarted.tickets() == []
+    restarted.tick(301)  # the daemon hands start-up decisions on with its first tick
+    assert restarted.tickets() == [("host", "resolve")]
+    assert "removed from the configuration" in restarted.decisions[0].summary  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.config.model import Condition, Config, Priority
+from bridge.config.model import Condition, Config, Priority, Rule
 from bridge.config.probe_models import ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
@@ -58,7 +58,10 @@ class RuleEngine:
         open_problems: dict[str, bool] | None = None,
         attached: dict[CheckKey, str] | None = None,
         resolved: dict[str, datetime] | None = None,
+        now: datetime | None = None,
     ) -> None:
+        """`now`, when given, lets start-up resolve tickets of checks the config dropped
+        while the daemon was stopped (they would otherwise stay open for ever)."""
         self.states: dict[CheckKey, CheckState] = dict(states or {})
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
         self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
@@ -74,7 +77,7 @@ class RuleEngine:
         self._suspect_since: datetime | None = None
         self.extra_windows: tuple[MaintenanceRule, ...] = ()  # added through the API
         self.config = config
-        self.apply_config(config)
+        self._start_decisions = self.apply_config(config, now)
 
     # ---- configuration -----------------------------------------------------------------
 
@@ -104,6 +107,7 @@ class RuleEngine:
             for parent in device.parents:
                 children.setdefault(parent, []).append(name)
         self._children = children
+        self._customer_of = {name: d.customer for name, d in config.devices.items()}
         for key in keys:
             state = self.states.setdefault(key, CheckState())
             if state.hard_status == Status.DOWN and problem_key(key) not in self._open:
@@ -151,19 +155,15 @@ class RuleEngine:
     def on_tick(self, now: datetime) -> list[Decision]:
         """Judge blindness, then every failing check without a ticket (windows end, waits
         time out)."""
-        out = self._assess_gap(now)
+        out, self._start_decisions = self._start_decisions, []
+        out += self._assess_gap(now)
         for key in sorted(self._pending, key=str):
             out += self._reconcile(key, now)
         return out
 
-    @property
-    def gap(self) -> tuple[datetime, str] | None:
-        """Since when and why the bridge is blind, if it is."""
-        return self._gap
-
     def _assess_gap(self, now: datetime) -> list[Decision]:
-        customers = {name: d.customer for name, d in self.config.devices.items()}
-        found = assess(self.states, self._blind, customers, self._policy, self._gap is not None)
+        found = assess(self.states, self._blind, self._customer_of, self._policy,
+                       self._gap is not None)
         if found.suspect and self._suspect_since is None:
             self._suspect_since = now
         elif not found.suspect:
@@ -194,10 +194,6 @@ class RuleEngine:
     def flapping(self, key: CheckKey) -> bool:
         """Whether a check is flapping now."""
         return self._flaps.get(key, flap.FlapState()).flapping
-
-    def hold(self, key: CheckKey) -> Hold | None:
-        """Why a failing check has no ticket, if it has none."""
-        return self._holds.get(key)
 
     # ---- the decision ------------------------------------------------------------------
 
@@ -249,12 +245,11 @@ class RuleEngine:
         match = self.config.match_rule(key.device, key.probe, condition)
         if match is None or not match[1].open_ticket:
             return out + self._hold(key, Hold("no rule opens a ticket"), now)
-        return out + self._open_ticket(key, state, match[0], flapping, now)
+        return out + self._open_ticket(key, state, *match, flapping, now)
 
-    def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, flapping: bool,
-                     now: datetime) -> list[Decision]:
+    def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, rule: Rule,
+                     flapping: bool, now: datetime) -> list[Decision]:
         device = self.config.devices[key.device]
-        rule = dict(self.config.rules)[rule_name]
         hold = self._holds.pop(key, None)
         released = self._released.pop(key, None)
         started = state.hard_since or now
@@ -359,6 +354,8 @@ class RuleEngine:
             yield key, self.states.get(key, CheckState())
 
     def _pending_below(self, device_id: str) -> list[CheckKey]:
+        if device_id not in self._children or not self._pending:
+            return []  # the common case, on every result: a leaf, or nothing waiting
         below: set[str] = set()
         stack = list(self._children.get(device_id, ()))
         while stack:

@@ -274,7 +274,8 @@ class Daemon:
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
                                            datetime.now(UTC) - window)
-        engine = RuleEngine(self.config, states, problems, attached, resolved)
+        engine = RuleEngine(self.config, states, problems, attached, resolved,
+                            now=datetime.now(UTC))
         monitor = Monitor(engine, history, self._writer.submit, self._recheck)
         return db, monitor
 
