@@ -21,10 +21,7 @@ def check(config_path: Path) -> int:
         for err in exc.errors:
             print(err)
         return 1
-    checks = sum(len(d.probes) for d in config.devices.values())
-    print(f"{config_path}: ok ({len(config.files)} files, {len(config.customers)} customers, "
-          f"{len(config.devices)} devices, {len(config.probes)} probes, {checks} checks, "
-          f"{len(config.rules)} rules)")
+    print(f"{config_path}: ok ({len(config.files)} files, {config.summary()})")
     return 0
 
 

@@ -349,7 +349,7 @@ def test_base_deployment_passes_check(tmp_path: Path) -> None:
     root = deploy(tmp_path)
     result = bridge_check("bridge.toml", cwd=root)
     assert (result.returncode, result.stdout) == (
-        0, "bridge.toml: ok (4 files, 1 customers, 2 devices, 1 probes, 2 checks, 1 rules)\n"
+        0, "bridge.toml: ok (4 files, 1 customer, 2 devices, 1 probe, 2 checks, 1 rule)\n"
     )
 
 

@@ -231,6 +231,16 @@ class Config:
             return name, rule
         return None
 
+    def summary(self) -> str:
+        """How much is configured, for logs and `bridge check`."""
+        def count(n: int, noun: str) -> str:
+            return f"{n} {noun}" + ("" if n == 1 else "s")
+
+        checks = sum(len(d.probes) for d in self.devices.values())
+        return ", ".join((count(len(self.customers), "customer"),
+                          count(len(self.devices), "device"), count(len(self.probes), "probe"),
+                          count(checks, "check"), count(len(self.rules), "rule")))
+
     def attempts_policy(self, device_id: str, probe_id: str) -> tuple[int, int]:
         """(max_attempts, recover_after) for a check: the matching rule's, else the probe's."""
         probe = self.probes[probe_id]

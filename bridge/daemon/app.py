@@ -175,14 +175,8 @@ class Daemon:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    def request_stop(self) -> None:
-        """Ask the daemon to stop (signal handlers call this; it only sets an event)."""
-        self._stop.set()
-
     def _status(self) -> str:
-        c = self.config
-        return (f"{len(c.customers)} customers, {len(c.devices)} devices, "
-                f"{sum(len(d.probes) for d in c.devices.values())} checks")
+        return self.config.summary()
 
     def _swap(self, new: Config) -> None:
         if new.storage_url != self.config.storage_url:
@@ -193,8 +187,9 @@ class Daemon:
         assert self._monitor is not None
         assert self._scheduler is not None
         self._monitor.apply_config(new, datetime.now(UTC))
-        self._scheduler.set_plans(self._plans())
-        self._probers.snmp.retain({(key.device, key.probe) for key in self._plans()})
+        plans = self._plans()
+        self._scheduler.set_plans(plans)
+        self._probers.snmp.retain({(key.device, key.probe) for key in plans})
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {

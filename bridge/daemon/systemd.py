@@ -26,11 +26,6 @@ class Notifier:
         watched = usec.isdigit() and (not pid or pid == str(os.getpid()))
         self.watchdog_interval_s = int(usec) / 1e6 / 2 if watched else None
 
-    @property
-    def enabled(self) -> bool:
-        """True when systemd (or a test) listens."""
-        return bool(self._address)
-
     def notify(self, message: str) -> None:
         """Send one message; failures are logged, never raised."""
         if not self._address:
