@@ -94,6 +94,18 @@ def _next_ref(session: Session, dialect: str, prefix: str, now: datetime) -> str
     return f"{prefix}-{now.year}-{number:06d}"
 
 
+def _note(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
+    """One system entry on a ticket's timeline."""
+    session.add(IncidentEvent(incident_id=incident_id, at=at, actor=Actor.SYSTEM, kind=kind,
+                              message=message))
+
+
+def _set(session: Session, incident_id: int, now: datetime, **values: Any) -> None:
+    """Update one ticket's columns (and its updated_at)."""
+    session.execute(update(Incident).where(col(Incident.id) == incident_id)
+                    .values(updated_at=now, **values))
+
+
 def _active(session: Session, problem_key: str) -> Incident | None:
     return session.exec(select(Incident).where(Incident.open_key == problem_key)).first()
 
@@ -121,11 +133,9 @@ def _open(
                 session.add(incident)
                 session.flush()
                 assert incident.id is not None
-                session.add(IncidentEvent(
-                    incident_id=incident.id, at=now, actor=Actor.SYSTEM, kind="opened",
-                    message=f"{d.summary} (failing since {d.started_at.isoformat()}, "
-                            f"rule {d.rule}, priority {d.priority})",
-                ))
+                _note(session, incident.id, now, "opened",
+                      f"{d.summary} (failing since {d.started_at.isoformat()}, "
+                      f"rule {d.rule}, priority {d.priority})")
             return Outcome("opened", ref, d.problem_key, d.customer)
         except IntegrityError:
             # Another instance opened it between our SELECT and INSERT.
@@ -133,8 +143,7 @@ def _open(
             if existing is None:
                 raise
     assert existing.id is not None
-    session.add(IncidentEvent(incident_id=existing.id, at=now, actor=Actor.SYSTEM,
-                              kind="still_down", message=d.summary))
+    _note(session, existing.id, now, "still_down", d.summary)
     return Outcome("already_open", existing.ref, d.problem_key, d.customer)
 
 
@@ -145,12 +154,10 @@ def _reopen(session: Session, d: OpenIncident, now: datetime) -> Outcome | None:
         return None
     try:
         with session.begin_nested():
-            session.execute(update(Incident).where(col(Incident.id) == last.id).values(
-                status=IncidentStatus.OPEN, open_key=d.problem_key, resolved_at=None,
-                flapping=d.flapping, updated_at=now))
-            session.add(IncidentEvent(
-                incident_id=last.id, at=now, actor=Actor.SYSTEM, kind="reopened",
-                message=f"{d.summary} (recurred at {d.started_at.isoformat()})"))
+            _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
+                 resolved_at=None, flapping=d.flapping)
+            _note(session, last.id, now, "reopened",
+                  f"{d.summary} (recurred at {d.started_at.isoformat()})")
     except IntegrityError:
         return None  # another instance opened the problem meanwhile: the caller sees it
     return Outcome("reopened", last.ref, d.problem_key, d.customer)
@@ -161,11 +168,9 @@ def _resolve(session: Session, d: ResolveIncident, now: datetime) -> Outcome | N
     if incident is None:
         return None
     assert incident.id is not None
-    session.execute(update(Incident).where(col(Incident.id) == incident.id).values(
-        status=IncidentStatus.RESOLVED, resolved_at=d.at, open_key=None, updated_at=now))
-    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
-                              kind="resolved", message=f"{d.summary} (recovered at "
-                                                       f"{d.at.isoformat()})"))
+    _set(session, incident.id, now, status=IncidentStatus.RESOLVED, resolved_at=d.at,
+         open_key=None)
+    _note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {d.at.isoformat()})")
     return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
 
 
@@ -182,8 +187,7 @@ def _attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | N
         return None
     session.add(IncidentMember(incident_id=incident.id, device=d.key.device, probe=d.key.probe,
                                attached_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
-                              kind="attached", message=d.summary))
+    _note(session, incident.id, now, "attached", d.summary)
     return Outcome("attached", incident.ref, d.problem_key, incident.customer)
 
 
@@ -197,18 +201,15 @@ def _detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
         col(IncidentMember.probe) == d.key.probe,
         col(IncidentMember.detached_at).is_(None),
     ).values(detached_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
-                              kind="detached", message=d.summary))
+    _note(session, incident.id, now, "detached", d.summary)
 
 
 def _set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
     incident = _active(session, d.problem_key)
     if incident is None or incident.id is None:
         return
-    session.execute(update(Incident).where(col(Incident.id) == incident.id)
-                    .values(flapping=d.flapping, updated_at=d.at))
-    session.add(IncidentEvent(incident_id=incident.id, at=now, actor=Actor.SYSTEM,
-                              kind="flapping" if d.flapping else "steady", message=d.summary))
+    _set(session, incident.id, now, flapping=d.flapping)
+    _note(session, incident.id, now, "flapping" if d.flapping else "steady", d.summary)
 
 
 def _record_gap(session: Session, d: RecordGap) -> None:
