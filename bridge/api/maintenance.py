@@ -48,7 +48,7 @@ async def list_windows(request: web.Request) -> web.Response:
     """GET /api/v1/maintenance: every window from the config and the API."""
     caller = caller_of(request)
     service = service_of(request)
-    config = service.snapshot().config
+    config = service.current_config()
     now = datetime.now(UTC)
     rules: list[tuple[MaintenanceRule, dict[str, Any]]] = [
         (r, {"source": "config"}) for r in config.maintenance]
@@ -88,7 +88,7 @@ async def add_window(request: web.Request) -> web.Response:
                                  status=400)
     service = service_of(request)
     now = datetime.now(UTC)
-    problems = _problems(body, service.snapshot().config, now)
+    problems = _problems(body, service.current_config(), now)
     if problems:
         return web.json_response({"error": "invalid maintenance window", "details": problems},
                                  status=400)

@@ -71,7 +71,7 @@ async def incidents_list(request: web.Request) -> web.Response:
         allowed = ", ".join(s.value for s in IncidentStatus)
         return error(400, f"status must be one of: {allowed}")
     customer = query.get("customer")
-    known = service_of(request).snapshot().config.customers
+    known = service_of(request).current_config().customers
     if customer is not None and (not caller.sees(customer) or customer not in known):
         return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
     if caller.role == Role.CUSTOMER:

@@ -9,7 +9,7 @@ from typing import Protocol, TypeVar
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bridge.config.model import ApiToken
+from bridge.config.model import ApiToken, Config
 from bridge.daemon.monitor import Snapshot
 from bridge.store.models import MaintenanceWindowRow
 
@@ -28,6 +28,7 @@ class Service(Protocol):
     """What the HTTP layer needs from the daemon."""
 
     def snapshot(self) -> Snapshot: ...
+    def current_config(self) -> Config: ...
     def tokens(self) -> tuple[ApiToken, ...]: ...
     def metrics_public(self) -> bool: ...
     def readiness(self) -> list[str]: ...

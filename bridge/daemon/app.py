@@ -86,6 +86,10 @@ class Daemon:
         assert self._monitor is not None
         return self._monitor.snapshot()
 
+    def current_config(self) -> Config:
+        """The running config (cheap: no copy of live state)."""
+        return self.config
+
     def tokens(self) -> tuple[ApiToken, ...]:
         """The API tokens of the running config."""
         return self.config.tokens
