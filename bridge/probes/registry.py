@@ -45,10 +45,12 @@ class Probers:
     def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None) -> None:
         self.icmp = icmp or IcmpProber()
         self.snmp = snmp or SnmpProber()
+        self._functions: dict[ProbeKind, ProbeFn] = {
+            ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
 
     def functions(self) -> dict[ProbeKind, ProbeFn]:
         """The registry: every ProbeKind has exactly one function."""
-        return {ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
+        return self._functions
 
     async def _run_icmp(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
         assert isinstance(probe, IcmpProbe)
