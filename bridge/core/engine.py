@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bridge.config.model import Condition, Config, Priority, Rule
 from bridge.config.probe_models import ProbeKind
@@ -40,10 +41,20 @@ from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_d
 _WAIT_MARGIN = timedelta(seconds=5)
 
 
+class HoldKind(StrEnum):
+    """What keeps a failing check from having a ticket of its own."""
+
+    PARENT = "parent"
+    GAP = "gap"
+    MAINTENANCE = "maintenance"
+    NO_RULE = "no_rule"
+
+
 @dataclass(frozen=True)
 class Hold:
     """Why a failing check has no ticket yet, and until when, if known."""
 
+    kind: HoldKind
     reason: str
     until: datetime | None = None
 
@@ -180,7 +191,7 @@ class RuleEngine:
                 GAP_PROBLEM, now, "the bridge can see again; monitoring gap ended")]
             for key in self._pending:
                 hold = self._holds.get(key)
-                if hold is not None and hold.reason == "monitoring gap":
+                if hold is not None and hold.kind == HoldKind.GAP:
                     self._released[key] = now  # judge it on a result from after the gap
                     self._rechecks.add(key)
             return out
@@ -228,23 +239,24 @@ class RuleEngine:
                     out.append(AttachToIncident(root, key, now, f"{key.device} unreachable: "
                                                 f"parent {verdict.parent} is down"))
                 return out
-            return self._hold(key, Hold(f"parent {verdict.parent} is down"), now)
+            return self._hold(key, Hold(HoldKind.PARENT, f"parent {verdict.parent} is down"), now)
         detached: str | None = self._attached.pop(key, None)
         if detached is not None:
             out.append(DetachFromIncident(detached, key, now, f"{key.device} is no longer "
                                           "behind a down parent"))
         if self._gap is not None:
-            return out + self._hold(key, Hold("monitoring gap"), now)
+            return out + self._hold(key, Hold(HoldKind.GAP, "monitoring gap"), now)
         grace_s = self.config.main.monitoring.gap_grace_s
         if self._suspect_since and (now - self._suspect_since).total_seconds() < grace_s:
             return out  # maybe the bridge is going blind: wait for the verdict
         window = self._window(key, now)
         if window is not None:
-            return out + self._hold(key, Hold(f"maintenance {window.name}", window.end), now)
+            return out + self._hold(key, Hold(HoldKind.MAINTENANCE, f"maintenance {window.name}",
+                                                  window.end), now)
         condition = Condition.FLAPPING if flapping else Condition.DOWN
         match = self.config.match_rule(key.device, key.probe, condition)
         if match is None or not match[1].open_ticket:
-            return out + self._hold(key, Hold("no rule opens a ticket"), now)
+            return out + self._hold(key, Hold(HoldKind.NO_RULE, "no rule opens a ticket"), now)
         return out + self._open_ticket(key, state, *match, flapping, now)
 
     def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, rule: Rule,
