@@ -433,3 +433,59 @@ def test_a_device_removed_while_the_daemon_was_stopped_has_its_ticket_resolved_a
     restarted.tick(301)  # the daemon hands start-up decisions on with its first tick
     assert restarted.tickets() == [("host", "resolve")]
     assert "removed from the configuration" in restarted.decisions[0].summary  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("first", ["router", "switch"])
+def test_a_chain_recovering_in_any_order_opens_no_ticket_from_stale_results(
+    tmp_path: Path, first: str
+) -> None:
+    run = Run(build_config(tmp_path, CHAIN))
+    for name in ("router", "switch", "host"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("router", "switch", "host"):
+            run.result(second, name, False)
+    order = [first, "router" if first == "switch" else "switch"]
+    for name in order:  # both answer again in the same instant; the host has not been checked
+        run.result(20, name, True)
+    assert [t for t in run.tickets() if t[1] == "open"] == [("router", "open")]
+    assert "host" in run.rechecked()
+    run.result(21, "host", True)
+    run.tick(22)
+    assert [t for t in run.tickets() if t[1] == "open"] == [("router", "open")]
+
+
+def test_a_child_still_down_after_its_chain_recovers_dates_its_ticket_from_then(
+    tmp_path: Path,
+) -> None:
+    run = Run(build_config(tmp_path, CHAIN))
+    for name in ("router", "switch", "host"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("router", "switch", "host"):
+            run.result(second, name, False)
+    run.result(20, "switch", True)
+    run.result(20, "router", True)
+    run.results(21, "host", "--")
+    [*_, host] = run.opened()
+    assert host.key == CheckKey("host", "ping")
+    assert host.started_at == T0 + timedelta(seconds=20)
+
+
+def test_when_the_root_recovers_but_the_middle_stays_down_the_child_follows_the_middle(
+    tmp_path: Path,
+) -> None:
+    run = Run(build_config(tmp_path, CHAIN))
+    for name in ("router", "switch", "host"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("router", "switch", "host"):
+            run.result(second, name, False)
+    run.result(20, "router", True)
+    run.results(21, "switch", "--")  # the switch is broken itself
+    run.results(21, "host", "--")
+    opened = [t for t in run.tickets() if t[1] == "open"]
+    assert opened == [("router", "open"), ("switch", "open")]
+    assert run.tickets()[-1] == ("host", "attach:switch")
+    host_moves = [action for name, action in run.tickets() if name == "host"]
+    assert host_moves == ["attach:router", "detach", "attach:switch"]

@@ -232,18 +232,33 @@ class RuleEngine:
         if verdict.kind == "unreachable":
             assert verdict.root_check is not None
             root = self._attached.get(verdict.root_check, problem_key(verdict.root_check))
+            current = self._attached.get(key)
+            if current is not None and current != root:  # its root cause moved
+                del self._attached[key]
+                out.append(DetachFromIncident(current, key, now, f"{key.device} is now "
+                                              f"behind {verdict.parent}"))
             if root in self._open:
-                if self._attached.get(key) != root:
+                if current != root:
                     self._attached[key] = root
                     self._holds.pop(key, None)
                     out.append(AttachToIncident(root, key, now, f"{key.device} unreachable: "
                                                 f"parent {verdict.parent} is down"))
                 return out
-            return self._hold(key, Hold(HoldKind.PARENT, f"parent {verdict.parent} is down"), now)
+            return out + self._hold(key, Hold(HoldKind.PARENT,
+                                              f"parent {verdict.parent} is down"), now)
         detached: str | None = self._attached.pop(key, None)
         if detached is not None:
             out.append(DetachFromIncident(detached, key, now, f"{key.device} is no longer "
                                           "behind a down parent"))
+        hold = self._holds.get(key)
+        if (detached is not None or (hold is not None and hold.kind == HoldKind.PARENT)) and (
+                state.last is None or state.last.at < now):
+            # It was unreachable until a moment ago: its failing results may be stale, so it
+            # is judged on a result from after that moment, with timers from then.
+            self._released[key] = now
+            self._rechecks.add(key)
+            self._holds.pop(key, None)
+            return out
         if self._gap is not None:
             return out + self._hold(key, Hold(HoldKind.GAP, "monitoring gap"), now)
         grace_s = self.config.main.monitoring.gap_grace_s
@@ -304,13 +319,9 @@ class RuleEngine:
                                                 f"succeeded: {output}"))
         del self._open[problem]
         self._resolved[problem] = at
-        for child, root in list(self._attached.items()):
-            if root == problem:  # children leave with their parent's recovery
-                del self._attached[child]
-                self._released[child] = now
-                self._rechecks.add(child)
-                out.append(DetachFromIncident(problem, child, now, f"{child.device}: parent "
-                                              f"{key.device} recovered"))
+        children = [child for child, root in self._attached.items() if root == problem]
+        for child in sorted(children, key=str):  # they leave with it, judged afresh
+            out += self._reconcile(child, now)
         return out
 
     def _clear(self, key: CheckKey, now: datetime) -> list[Decision]:
