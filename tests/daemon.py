@@ -38,6 +38,7 @@ def write_deployment(
     customer_token: bool = False,
     metrics_auth: bool = False,
     parents: dict[str, str] | None = None,
+    batch_interval_s: float = 0.1,
 ) -> Path:
     """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
     for folder in ("config", "probes", "rules", "secrets"):
@@ -49,7 +50,7 @@ def write_deployment(
         tokens += ('[[api.tokens]]\nname = "acme-portal"\nrole = "customer"\ncustomer = "acme"\n'
                    'secret = "file:secrets/acme.token"\n')
     (root / "bridge.toml").write_text(
-        '[storage]\nurl = "sqlite:///var/bridge.db"\nbatch_interval_s = 0.1\n\n'
+        f'[storage]\nurl = "sqlite:///var/bridge.db"\nbatch_interval_s = {batch_interval_s}\n\n'
         '[http]\nlisten = "127.0.0.1:0"\n'
         + ("metrics_auth = true\n" if metrics_auth else "")
         + '\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'

@@ -6,6 +6,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.daemon import Bridge, wait_for, write_deployment
@@ -81,7 +82,15 @@ def test_reload_with_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None
         assert status == 400
         assert body["errors"] == ["probes/ping.toml:5: probes.ping.timeout_s: must be < "
                                   "interval_s (got 5 >= 1)"]
-        assert all_up(bridge, 3)  # still probing with the old config
+        rejected_at = datetime.now(UTC)
+
+        def checked_since_rejection() -> bool:  # still probing with the old config
+            devices = bridge.get("/api/v1/devices")["devices"]
+            return all(datetime.fromisoformat(d["checks"][0]["last_check_at"]) > rejected_at
+                       for d in devices)
+
+        wait_for("checks after the rejected reload", checked_since_rejection)
+        assert all_up(bridge, 3)
 
         probes.write_text(good)
         inventory = tmp_path / "config" / "inventory.toml"
@@ -101,7 +110,8 @@ def test_reload_with_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None
 
 def test_sigterm_during_work_exits_cleanly_and_keeps_every_result(tmp_path: Path) -> None:
     devices = {f"d{i}": f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(300)}
-    config = write_deployment(tmp_path, devices, interval_s=0.5)
+    # Nothing is written before SIGTERM: only the shutdown flush can save these results.
+    config = write_deployment(tmp_path, devices, interval_s=0.5, batch_interval_s=10)
     bridge = Bridge(config)
     wait_for("every device checked", lambda: all_up(bridge, 300), timeout_s=30)
     assert bridge.stop() == 0
@@ -119,9 +129,9 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     server.bind(str(sock_path))
     server.settimeout(15)
+    bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}),
+                    env={"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "400000"})
     try:
-        bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}),
-                        env={"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "400000"})
         messages = [server.recv(4096).decode() for _ in range(3)]
         assert messages[0].startswith("READY=1\nSTATUS=")
         assert "WATCHDOG=1" in messages[1:]
@@ -130,6 +140,7 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path) -> None:
         while not any(m.startswith("STOPPING=1") for m in rest):
             rest.append(server.recv(4096).decode())
     finally:
+        bridge.stop()  # a no-op when it has already stopped; never leaks a daemon
         server.close()
 
 

@@ -51,8 +51,10 @@ def test_outage_opens_one_ticket_survives_restarts_and_resolves(
 
         # Restart (graceful) and crash (kill -9) while it is still down: no second ticket.
         assert bridge.stop() == 0
+        restarted = datetime.now(UTC)
         bridge = Bridge(config, netns=netns.name)
-        wait_for("a check after restart", lambda: "bridge running" in bridge.log())
+        wait_for("sw checked again after the restart",
+                 lambda: last_check_at(tmp_path, "sw") > restarted)
         bridge.kill()
         restarted = datetime.now(UTC)
         bridge = Bridge(config, netns=netns.name)
