@@ -39,6 +39,7 @@ def write_deployment(
     metrics_auth: bool = False,
     parents: dict[str, str] | None = None,
     batch_interval_s: float = 0.1,
+    listen: str = "127.0.0.1:0",
 ) -> Path:
     """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
     for folder in ("config", "probes", "rules", "secrets"):
@@ -51,7 +52,7 @@ def write_deployment(
                    'secret = "file:secrets/acme.token"\n')
     (root / "bridge.toml").write_text(
         f'[storage]\nurl = "sqlite:///var/bridge.db"\nbatch_interval_s = {batch_interval_s}\n\n'
-        '[http]\nlisten = "127.0.0.1:0"\n'
+        f'[http]\nlisten = "{listen}"\n'
         + ("metrics_auth = true\n" if metrics_auth else "")
         + '\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'
         + tokens)

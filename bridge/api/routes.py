@@ -17,6 +17,7 @@ from bridge.api.auth import (
 )
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
+from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.state import CheckKey
 from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
@@ -71,7 +72,7 @@ async def incidents_list(request: web.Request) -> web.Response:
         allowed = ", ".join(s.value for s in IncidentStatus)
         return error(400, f"status must be one of: {allowed}")
     customer = query.get("customer")
-    known = service_of(request).current_config().customers
+    known = {*service_of(request).current_config().customers, OPERATOR_CUSTOMER}
     if customer is not None and (not caller.sees(customer) or customer not in known):
         return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
     if caller.role == Role.CUSTOMER:
