@@ -16,7 +16,15 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from bridge.config.model import Priority
-from bridge.core.decisions import OpenIncident, RecordChange, ResolveIncident, SaveState
+from bridge.core.decisions import (
+    AttachToIncident,
+    DetachFromIncident,
+    OpenIncident,
+    RecordChange,
+    ResolveIncident,
+    SaveState,
+    SetFlapping,
+)
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
@@ -26,6 +34,8 @@ from bridge.store.reads import (
     get_incident,
     list_incidents,
     load_changes,
+    load_open_problems,
+    load_recently_resolved,
     load_states,
     open_incident_counts,
 )
@@ -170,8 +180,10 @@ def test_concurrent_instances_never_open_two_tickets(store_url: str) -> None:
     assert total == 1
 
 
-def test_sqlite_writer_is_never_locked_out_by_readers(tmp_path: object) -> None:
-    """A reader holding a snapshot makes a deferred read-then-write fail; BEGIN IMMEDIATE waits."""
+def test_sqlite_readers_never_block_the_writer(tmp_path: object) -> None:
+    """Under WAL, readers holding snapshots never stop the writer's commits; and a deferred
+    read-then-write would fail ("database is locked"), which is why the writer begins
+    IMMEDIATE (test_concurrent_instances_never_open_two_tickets[sqlite] catches its loss)."""
     db = Database(f"sqlite:///{tmp_path}/bridge.db")
     db.migrate()
     apply_batch(db.writer, [opening()], "INC", T0)
@@ -250,3 +262,45 @@ def test_postgres_outage_keeps_decisions_until_it_returns(pg_url: str, pg_admin_
     assert seen == ["INC-2026-000001"]
     assert list_incidents(db.reader, IncidentFilter())[1] == 1
     db.dispose()
+
+
+def test_a_reopen_brings_back_the_same_ticket(db: Database) -> None:
+    from dataclasses import replace
+
+    [first] = apply_batch(db.writer, [opening()], "INC", T0)
+    apply_batch(db.writer, [resolving(at=T0 + timedelta(minutes=1))], "INC", T0)
+    assert load_recently_resolved(db.reader, T0) == {
+        "check:sw-1/ping": T0 + timedelta(minutes=1)}
+    recurred = replace(opening(at=T0 + timedelta(minutes=5)), reopen=True)
+    [again] = apply_batch(db.writer, [recurred], "INC", T0 + timedelta(minutes=5))
+    assert (again.action, again.ref) == ("reopened", first.ref)
+    ticket = get_incident(db.reader, first.ref)
+    assert ticket is not None
+    assert (ticket["status"], ticket["resolved_at"]) == ("open", None)
+    assert [e["kind"] for e in ticket["timeline"]] == ["opened", "resolved", "reopened"]
+    assert list_incidents(db.reader, IncidentFilter())[1] == 1
+
+
+def test_flapping_and_attachments_are_stored_and_come_back_after_a_restart(
+    db: Database,
+) -> None:
+    child = CheckKey("host-1", "ping")
+    apply_batch(db.writer, [
+        opening(),
+        AttachToIncident("check:sw-1/ping", child, T0, "host-1 unreachable"),
+        SetFlapping("check:sw-1/ping", True, T0, "sw-1 started flapping"),
+    ], "INC", T0)
+    problems, attached = load_open_problems(db.reader)
+    assert (problems, attached) == ({"check:sw-1/ping": True}, {child: "check:sw-1/ping"})
+    ticket = get_incident(db.reader, "INC-2026-000001")
+    assert ticket is not None
+    assert ticket["flapping"] is True
+    assert [(m["device"], m["detached_at"]) for m in ticket["attached"]] == [("host-1", None)]
+
+    apply_batch(db.writer, [resolving(at=T0 + timedelta(minutes=2)),
+                            DetachFromIncident("check:sw-1/ping", child, T0, "recovered")],
+                "INC", T0 + timedelta(minutes=2))
+    assert load_open_problems(db.reader) == ({}, {})
+    ticket = get_incident(db.reader, "INC-2026-000001")
+    assert ticket is not None
+    assert ticket["attached"][0]["detached_at"] is not None
