@@ -67,3 +67,30 @@ ok = false
     assert done.returncode == 1
     assert (f"  {tmp_path / 'bad.toml'}:5: results[0].at: expected a duration such as "
             "'90s' or '5m', got 'soon'") in done.stdout
+
+
+def test_an_expected_suppression_that_does_not_happen_fails(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(f'''
+config = "{REPO / "bridge.toml"}"
+start = 2026-03-04T12:00:00Z   # a Wednesday: no patching window
+[[results]]
+devices = ["demo-router", "demo-switch"]
+from = "0s"
+until = "60s"
+every = "10s"
+ok = true
+[[results]]
+devices = ["demo-server"]
+pattern = "+-----"
+from = "0s"
+every = "2s"
+[[expect.tickets]]
+device = "demo-server"
+[[expect.suppressed]]
+device = "demo-server"
+reason = "maintenance server-patching"
+''')
+    done = bridge_test_rules(str(tmp_path / "t.toml"))
+    assert done.returncode == 1
+    assert ("  - missing suppression: device=demo-server reason starting "
+            "'maintenance server-patching' (got: none)") in done.stdout

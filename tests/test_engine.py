@@ -489,3 +489,46 @@ def test_when_the_root_recovers_but_the_middle_stays_down_the_child_follows_the_
     assert run.tickets()[-1] == ("host", "attach:switch")
     host_moves = [action for name, action in run.tickets() if name == "host"]
     assert host_moves == ["attach:router", "detach", "attach:switch"]
+
+
+def test_a_rules_max_attempts_overrides_the_probes(tmp_path: Path) -> None:
+    rules = '[rules.down]\npriority = "P2"\nmax_attempts = 4\n'
+    run = Run(build_config(tmp_path, device("host"), rules=rules))
+    run.results(0, "host", "+---")  # three failures: hard for the probe (2), not the rule (4)
+    assert run.tickets() == []
+    run.result(8, "host", False)
+    assert run.tickets() == [("host", "open")]
+
+
+def test_the_probes_own_recover_after_applies_without_a_rule_override(tmp_path: Path) -> None:
+    probes = (
+        "[probes.ping]\nkind = \"icmp\"\ninterval_s = 10\ntimeout_s = 1\ncount = 1\n"
+        "retry_interval_s = 2\nmax_attempts = 2\nrecover_after = 2\n")
+    run = Run(build_config(tmp_path, device("host"), probes=probes))
+    run.results(0, "host", "+--+")
+    assert run.tickets() == [("host", "open")]  # one success is not enough
+    run.result(8, "host", True)
+    assert run.tickets() == [("host", "open"), ("host", "resolve")]
+
+
+def test_while_a_gap_is_only_suspected_new_tickets_wait_for_the_grace(tmp_path: Path) -> None:
+    run = fleet_run(tmp_path, main="[monitoring]\ngap_grace_s = 20\n")
+    names = list(run.engine.config.devices)[:5]  # a third of the checks: suspect, not a gap
+    for second in (10, 12):
+        for name in names:
+            run.result(second, name, False)
+        run.tick(second)
+    run.tick(25)
+    assert run.tickets() == []  # 13 s after the suspicion began
+    run.tick(31)
+    assert sorted(run.tickets()) == [(n, "open") for n in sorted(names)]
+
+
+def test_failing_canaries_confirm_a_mass_outage_as_a_gap(tmp_path: Path) -> None:
+    run = fleet_run(tmp_path, main='[monitoring]\ncanaries = ["initech-4"]\n')
+    for second in range(10, 30, 2):
+        for name in run.engine.config.devices:
+            run.result(second, name, False)
+        run.tick(second + 1)
+    assert run.tickets() == [("gap:monitoring", "open")]
+    assert run.opened()[0].summary.endswith("and every canary fails")
