@@ -82,6 +82,27 @@ def wait_for(what: str, fn: Callable[[], T | None], timeout_s: float = 20.0) -> 
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def http_request(method: str, url: str, headers: dict[str, str],
+                 data: bytes | None) -> tuple[int, bytes]:
+    """One request; an HTTP error status is an answer, not an exception."""
+    req = urllib.request.Request(url, method=method, headers=headers, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+# The same request made by a child process inside a network namespace.
+_IN_NAMESPACE = """
+import json, sys
+from tests.daemon import http_request
+method, url, headers, data = json.load(sys.stdin)
+status, body = http_request(method, url, headers, data.encode() if data else None)
+sys.stdout.write(f"{status}\\n{body.decode()}")
+"""
+
+
 class Bridge:
     """A running `bridge run` process; optionally inside a named network namespace."""
 
@@ -122,8 +143,7 @@ class Bridge:
 
     def request(self, method: str, path: str, token: str | None = "ops",
                 body: Any = None) -> tuple[int, Any]:
-        """An HTTP request from the test's own network namespace."""
-        assert self.netns is None, "use cli() for a daemon inside a namespace"
+        """An HTTP request, sent from inside the daemon's namespace when it has one."""
         headers = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {self.token if token == 'ops' else token}"
@@ -131,16 +151,20 @@ class Bridge:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.url + path, method=method, headers=headers, data=data)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                body = resp.read()
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            body, status = exc.read(), exc.code
-        if body[:1] in (b"{", b"["):
-            return status, json.loads(body)
-        return status, body.decode()
+        if self.netns is None:
+            status, raw = http_request(method, self.url + path, headers, data)
+        else:
+            done = subprocess.run(
+                ["ip", "netns", "exec", self.netns, sys.executable, "-c", _IN_NAMESPACE],
+                input=json.dumps([method, self.url + path, headers,
+                                  data.decode() if data else None]),
+                capture_output=True, text=True, check=True, timeout=30,
+                cwd=Path(__file__).resolve().parent.parent)
+            status_text, _, text = done.stdout.partition("\n")
+            status, raw = int(status_text), text.encode()
+        if raw[:1] in (b"{", b"["):
+            return status, json.loads(raw)
+        return status, raw.decode()
 
     def get(self, path: str, token: str | None = "ops") -> Any:
         """GET that must succeed."""

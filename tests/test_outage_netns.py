@@ -8,7 +8,7 @@ which .ci/run installs.
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.daemon import Bridge, wait_for, write_deployment
@@ -105,5 +105,55 @@ def test_a_router_outage_opens_one_ticket_with_everything_behind_it_attached(
         assert kinds.count("attached") == 2
         assert "resolved" in kinds
         assert len(tickets(bridge)) == 1  # the children recovered with it: no ticket of theirs
+    finally:
+        bridge.stop()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one series in an exposition, or None if it is absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    prefix = f"{name}{{{wanted}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return None
+
+
+def test_an_api_maintenance_window_holds_the_ticket_until_it_is_ended(
+    tmp_path: Path, netns: Namespace
+) -> None:
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2", "srv": "127.0.0.3"})
+    bridge = Bridge(config, netns=netns.name)
+    try:
+        wait_for("srv up", lambda: "check srv/ping: unknown -> up" in bridge.log())
+        now = datetime.now(UTC)
+        status, window = bridge.request("POST", "/api/v1/maintenance", body={
+            "devices": ["srv"], "start": now.isoformat(),
+            "end": (now + timedelta(hours=1)).isoformat(), "reason": "disk swap"})
+        assert status == 201
+        netns.drop_icmp_to("127.0.0.3")
+        wait_for("the hold", lambda: f"check srv/ping: no ticket: maintenance {window['name']}"
+                 in bridge.log())
+        assert tickets(bridge) == []
+        labels = {"customer": "acme", "device": "srv", "probe": "ping"}
+        metrics = bridge.get("/metrics", token=None)
+        assert metric(metrics, "bridge_check_down", **labels) == 1.0
+        assert metric(metrics, "bridge_probe_success", **labels) == 0.0
+        assert metric(metrics, "bridge_probe_loss_ratio", **labels) == 1.0
+        assert metric(metrics, "bridge_incidents_opened_total", customer="acme") is None
+
+        ended = datetime.now(UTC)
+        assert bridge.request("DELETE", f"/api/v1/maintenance/{window['id']}")[0] == 204
+        [ticket] = wait_for("the ticket after the window", lambda: tickets(bridge, "open"))
+        assert ticket["device"] == "srv"
+        assert datetime.fromisoformat(str(ticket["started_at"])) >= ended - timedelta(seconds=1)
+
+        def counted() -> bool:
+            text = bridge.get("/metrics", token=None)
+            return (metric(text, "bridge_incidents_open", customer="acme", priority="P2",
+                           tier="1") == 1.0
+                    and metric(text, "bridge_incidents_opened_total", customer="acme") == 1.0)
+
+        wait_for("the ticket in the metrics", counted)
     finally:
         bridge.stop()
