@@ -265,3 +265,25 @@ def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
         assert "Traceback" not in out.stderr
     finally:
         assert first.stop() == 0
+
+
+def test_db_on_the_command_line_overrides_the_config(tmp_path: Path) -> None:
+    import sys
+
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    other = tmp_path / "elsewhere" / "state.db"
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "-c", str(config),
+                             "--db", f"sqlite:///{other}", "--listen", "127.0.0.1:0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "listening on" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert other.exists()
+    assert not (tmp_path / "var" / "bridge.db").exists()

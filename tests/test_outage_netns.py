@@ -157,3 +157,28 @@ def test_an_api_maintenance_window_holds_the_ticket_until_it_is_ended(
         wait_for("the ticket in the metrics", counted)
     finally:
         bridge.stop()
+
+
+def test_when_the_bridge_cannot_send_it_records_a_gap_and_pages_no_customer(
+    tmp_path: Path, netns: Namespace
+) -> None:
+    devices = {f"{'other' if i % 2 else 'acme'}-{i}": f"127.0.0.{10 + i}" for i in range(12)}
+    config = write_deployment(tmp_path, devices)
+    bridge = Bridge(config, netns=netns.name)
+    try:
+        wait_for("all up", lambda: bridge.log().count("unknown -> up") == 12)
+        netns.refuse_sending()  # the bridge's own firewall: every send fails
+        [gap] = wait_for("the gap ticket", lambda: tickets(bridge, "open"))
+        assert (gap["customer"], gap["priority"], gap["device"]) == ("bridge", "P1", None)
+        assert "fail on the monitoring host itself" in str(gap["summary"])
+        with sqlite3.connect(tmp_path / "var" / "bridge.db") as db:
+            assert db.execute("SELECT count(*) FROM monitoring_gap WHERE ended_at IS NULL"
+                              ).fetchone() == (1,)
+        netns.heal()
+        wait_for("the gap over", lambda: [t["status"] for t in tickets(bridge)] == ["resolved"])
+        with sqlite3.connect(tmp_path / "var" / "bridge.db") as db:
+            assert db.execute("SELECT count(*) FROM monitoring_gap WHERE ended_at IS NOT NULL"
+                              ).fetchone() == (1,)
+        assert len(tickets(bridge)) == 1  # no customer was paged, before or after
+    finally:
+        bridge.stop()
