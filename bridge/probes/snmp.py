@@ -106,10 +106,10 @@ class SnmpProber:
         try:
             scalars = await self._client.get(request, instances(probe))
             tables: dict[Oid, list[VarBind]] = {}
-            if columns(probe):
+            walked = columns(probe)
+            if walked:
                 async with asyncio.timeout(probe.request_budget_s()):
-                    tables = await self._client.walk(request, columns(probe),
-                                                     probe.max_repetitions)
+                    tables = await self._client.walk(request, walked, probe.max_repetitions)
         except SnmpError as exc:
             why = f": {await self._client.diagnose_silence(request)}" if exc.timed_out else ""
             return _failed(started, f"{exc}{why}")
