@@ -193,7 +193,7 @@ class Daemon:
         self._monitor.apply_config(new, datetime.now(UTC))
         plans = self._plans()
         self._scheduler.set_plans(plans)
-        self._probers.snmp.retain({(key.device, key.probe) for key in plans})
+        self._probers.forget_except({(key.device, key.probe) for key in plans})
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {

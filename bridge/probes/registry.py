@@ -12,12 +12,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind, SnmpProbe
 from bridge.config.snmp_models import SnmpAccess
 from bridge.core.results import ProbeResult
 from bridge.probes.icmp import IcmpProber
-from bridge.probes.snmp import SnmpProber
+
+if TYPE_CHECKING:
+    from bridge.probes.snmp import SnmpProber
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ class Probers:
 
     def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None) -> None:
         self.icmp = icmp or IcmpProber()
-        self.snmp = snmp or SnmpProber()
+        self._snmp = snmp
         self._functions: dict[ProbeKind, ProbeFn] = {
             ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
 
@@ -61,10 +64,26 @@ class Probers:
         return await self.snmp.check((target.device or target.address, target.probe),
                                      target.address, target.snmp, probe, started)
 
+    def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
+        """Drop what probes remember of checks a reload removed."""
+        if self._snmp is not None:
+            self._snmp.retain(check_ids)
+
+    @property
+    def snmp(self) -> SnmpProber:
+        """The SNMP prober, made on first use: pysnmp costs ~0.2 s to import, which an
+        ICMP-only deployment (and every `bridge probe` of a pinged device) need not pay."""
+        if self._snmp is None:
+            from bridge.probes.snmp import SnmpProber
+
+            self._snmp = SnmpProber()
+        return self._snmp
+
     def close(self) -> None:
         """Release sockets and engines."""
         self.icmp.close()
-        self.snmp.close()
+        if self._snmp is not None:
+            self._snmp.close()
 
 
 async def run_probe(
