@@ -72,6 +72,9 @@ class LiveCollector(Collector):
                                 "Average round-trip time of the last check.", labels=labels)
         loss = GaugeMetricFamily("bridge_probe_loss_ratio",
                                  "Share of packets lost in the last check.", labels=labels)
+        warning = GaugeMetricFamily("bridge_probe_warning",
+                                    "Whether the last check was up but past a warning limit (1) "
+                                    "or not (0).", labels=labels)
         down = GaugeMetricFamily("bridge_check_down",
                                  "Whether the check is hard down (1) or not (0).", labels=labels)
         attempts = GaugeMetricFamily("bridge_check_attempts",
@@ -86,11 +89,12 @@ class LiveCollector(Collector):
             if state.last is None:
                 continue
             success.add_metric(values, 1.0 if state.last.ok else 0.0)
+            warning.add_metric(values, 1.0 if state.last.warning else 0.0)
             if state.last.rtt_avg_s is not None:
                 rtt.add_metric(values, state.last.rtt_avg_s)
             if state.last.loss_ratio is not None:
                 loss.add_metric(values, state.last.loss_ratio)
-        yield from (success, rtt, loss, down, attempts)
+        yield from (success, warning, rtt, loss, down, attempts)
         yield self._availability()
         incidents = GaugeMetricFamily("bridge_incidents_open", "Open tickets.",
                                       labels=["customer", "priority", "tier"])
