@@ -55,9 +55,14 @@ def assess(
     if len(blind_keys) / total >= threshold:
         return Assessment(f"{len(blind_keys)} of {total} checks fail on the monitoring host "
                           "itself (permissions, firewall or routing)", True)
-    failing = [k for k, s in states.items() if _failing(s) or k in blind_keys]
+    # Runs every second over every check (12,000 at scale): one plain pass, no call per
+    # check, and the canaries looked at only when there are some.
+    down = Status.DOWN
+    failing = [k for k, s in states.items() if s.status == down]
+    failing += [k for k in blind_keys if k in states and states[k].status != down]
     customers = {customer_of.get(k.device, "") for k in failing}
-    canary_states = [s for k, s in states.items() if k.device in policy.canaries]
+    canary_states = [s for k, s in states.items()
+                     if k.device in policy.canaries] if policy.canaries else []
     canaries_failing = all(_failing(s) for s in canary_states) if canary_states else None
     ratio = len(failing) / total
     mass = (ratio >= threshold and len(customers) >= policy.min_customers
