@@ -147,6 +147,15 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
                      f"{probe['min_runs']}..{probe['max_runs']}, expected "
                      f"{probe['expected_per_check']:.2f} ± 1), {probe['drifted']} drifted, "
                      f"{probe['failed']} failed")
+    start_s = 0.0
+    for segment in bridge["segments"]:
+        lag = segment["lag"]
+        notes.append(f"bridge {start_s:.0f}-{segment['end_s']:.0f} s: "
+                     f"{segment['cpu_percent']:.0f} % CPU, lag p50 "
+                     f"{lag_quantile(0.5, lag) * 1000:.0f} ms, p99 "
+                     f"{lag_quantile(0.99, lag) * 1000:.0f} ms, {segment['runs']} checks, "
+                     f"{segment['failed']} failed")
+        start_s = segment["end_s"]
     if bridge["failure_examples"]:
         notes.append(f"WARNING: bridge failures, e.g. {'; '.join(bridge['failure_examples'])}")
     if ping.answered < ping.done or (snmp and snmp.answered < snmp.done):
