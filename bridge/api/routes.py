@@ -18,8 +18,8 @@ from bridge.api.auth import (
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
-from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, and_, func
 from sqlmodel import Session, col, select
 
 from bridge.core.availability import Change
+from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
 from bridge.store.models import (
@@ -18,7 +19,6 @@ from bridge.store.models import (
     Incident,
     IncidentEvent,
     IncidentMember,
-    IncidentStatus,
     StateChange,
 )
 
@@ -148,7 +148,7 @@ def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
     with Session(engine) as session:
         rows = session.exec(
             select(Incident.customer, Incident.priority, Incident.tier, func.count())
-            .where(Incident.status == IncidentStatus.OPEN)
+            .where(col(Incident.status).in_(ACTIVE))
             .group_by(col(Incident.customer), col(Incident.priority), col(Incident.tier))
         ).all()
     return {(c, str(p), t): n for c, p, t, n in rows}
@@ -171,7 +171,7 @@ def load_recently_resolved(engine: Engine, since: datetime) -> dict[str, datetim
     """Problems whose last ticket was resolved after `since`: a recurrence reopens it."""
     with Session(engine) as session:
         rows = session.exec(select(Incident.problem_key, Incident.resolved_at).where(
-            col(Incident.status) == IncidentStatus.RESOLVED,
+            col(Incident.status).in_((IncidentStatus.RESOLVED, IncidentStatus.CLOSED)),
             col(Incident.resolved_at) >= since)).all()
     latest: dict[str, datetime] = {}
     for problem, at in rows:

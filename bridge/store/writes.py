@@ -24,6 +24,7 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
+from bridge.core.lifecycle import IncidentStatus
 from bridge.store.models import (
     Actor,
     CheckStateRow,
@@ -31,7 +32,6 @@ from bridge.store.models import (
     IncidentCounter,
     IncidentEvent,
     IncidentMember,
-    IncidentStatus,
     MonitoringGap,
     StateChange,
 )
@@ -150,12 +150,13 @@ def _open(
 def _reopen(session: Session, d: OpenIncident, now: datetime) -> Outcome | None:
     """Reopen the problem's last ticket; None if there is none to reopen."""
     last = _latest(session, d.problem_key)
-    if last is None or last.id is None or last.status != IncidentStatus.RESOLVED:
+    if last is None or last.id is None or last.status not in (IncidentStatus.RESOLVED,
+                                                               IncidentStatus.CLOSED):
         return None
     try:
         with session.begin_nested():
             _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
-                 resolved_at=None, flapping=d.flapping)
+                 resolved_at=None, closed_at=None, confirmed_at=None, flapping=d.flapping)
             _note(session, last.id, now, "reopened",
                   f"{d.summary} (recurred at {d.started_at.isoformat()})")
     except IntegrityError:
