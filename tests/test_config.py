@@ -204,7 +204,8 @@ CASES: dict[str, list[str]] = {
     ],
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
-        "expected one of: storage, http, paths, daemon, api, incidents, monitoring",
+        "expected one of: storage, http, paths, daemon, api, incidents, monitoring, "
+        "notifications",
     ],
     "bad-listen": [
         "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",
@@ -264,6 +265,48 @@ CASES: dict[str, list[str]] = {
     "shared-token-secret": [
         "bridge.toml:10: api.tokens[1].secret: same secret as api.tokens[0]; "
         "give each token its own",
+    ],
+    # bridge.toml [notifications]
+    "notify-unknown-webhook": [
+        "bridge.toml:13: notifications.operators[1]: unknown webhook 'noc-portal'; "
+        "define it as [notifications.webhooks.noc-portal] in bridge.toml",
+    ],
+    "notify-email-without-smtp": [
+        "bridge.toml:13: notifications.operators[0]: email needs an SMTP server; "
+        "add [notifications.smtp] to bridge.toml",
+    ],
+    "notify-bad-receiver": [
+        "bridge.toml:13: notifications.operators[0]: expected 'mailto:ADDRESS' or "
+        "'webhook:NAME' (a webhook in bridge.toml [notifications.webhooks]), "
+        "got 'sms:+358401234567'",
+    ],
+    "notify-bad-webhook-url": [
+        "bridge.toml:13: notifications.webhooks.portal.url: "
+        "expected an http:// or https:// URL, got '127.0.0.1:9999/hook'",
+    ],
+    "notify-webhook-literal-secret": [
+        "bridge.toml:14: notifications.webhooks.portal.secret: "
+        "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
+    ],
+    "notify-smtp-password-env-missing": [
+        "bridge.toml:17: notifications.smtp.password: "
+        "environment variable BRIDGE_TEST_UNSET_TOKEN is not set",
+    ],
+    "notify-smtp-password-not-a-string": [
+        "bridge.toml:9: notifications.smtp.password: "
+        "expected a string, got an integer (value hidden)",
+    ],
+    "notify-smtp-tls-and-starttls": [
+        "bridge.toml:15: notifications.smtp.tls: tls (TLS from the first byte, port 465) and "
+        "starttls (port 587) exclude each other; set only one",
+    ],
+    "notify-smtp-username-without-password": [
+        "bridge.toml:12: notifications.smtp.password: "
+        "username needs a password (an env:NAME or file:PATH reference)",
+    ],
+    "notify-backoff-order": [
+        "bridge.toml:14: notifications.backoff_max_s: "
+        "must be >= backoff_initial_s (got 60 < 600)",
     ],
 }
 

@@ -108,7 +108,7 @@ def _annotation_at(
     return tuple(path), _unwrap(current)
 
 
-_SECRET_KEYS = ("secret", "community", "auth_key", "priv_key")
+_SECRET_KEYS = ("secret", "password", "community", "auth_key", "priv_key")
 
 
 def _shown(item: ErrorDetails) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bridge.config.channels import build_channels
 from bridge.config.errors import ConfigErrors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
@@ -117,6 +118,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     tokens = main.api.tokens
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
     secrets = _resolve_secrets(tokens, main_source, base_dir, errors)
+    channels = build_channels(main.notifications, main_source, base_dir, errors)
     if errors.errors or listen is None:
         raise ConfigErrors(errors.errors)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
@@ -137,4 +139,5 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         tokens=api_tokens,
         files=files,
         snmp=snmp,
+        channels=channels,
     )

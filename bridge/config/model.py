@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from bridge.config.base import Array, Choice, Name, Strict, ZoneName
+from bridge.config.channels import Channels
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.probe_models import Probe
@@ -207,6 +208,7 @@ class Config:
     files: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceRule, ...] = ()
     snmp: Mapping[str, SnmpAccess] = field(default_factory=lambda: MappingProxyType({}))
+    channels: Channels = field(default_factory=Channels)  # [notifications], secrets resolved
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
