@@ -145,6 +145,11 @@ class NotificationsSection(Strict):
     smtp: SmtpSection | None = None
     webhooks: dict[Name, WebhookSection] = Field(default_factory=dict)
 
+    @property
+    def retry_deadline_s(self) -> float:
+        """How long a message is retried before it is a dead letter."""
+        return self.retry_deadline_h * 3600
+
 
 class MainFile(Strict):
     """bridge.toml."""

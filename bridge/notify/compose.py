@@ -17,9 +17,12 @@ from bridge.notify.templates import TemplateSet
 
 
 def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> str:
-    """The same notice to the same receiver always gets the same key; others never do."""
+    """The same notice to the same receiver always gets the same key; others never do.
+
+    Short enough to stay on one line in an email header.
+    """
     digest = hashlib.sha256("\x1f".join((ref, kind, discriminator, receiver)).encode())
-    return f"{ref}:{kind}:{digest.hexdigest()[:32]}"
+    return f"{ref}:{digest.hexdigest()[:24]}"
 
 
 def local_time(at: datetime | None, timezone: str) -> str | None:
@@ -107,7 +110,7 @@ def compose_digest(
 ) -> Digest:
     """List the first `max_tickets` messages and count the rest; the webhook gets them all."""
     keys = sorted(item.idempotency_key for item in items)
-    key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:32]
+    key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
     shown = [{"subject": item.subject, "ref": item.payload.get("ticket", ""),
               **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
              for item in items[:max_tickets]]
