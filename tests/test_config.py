@@ -296,6 +296,10 @@ CASES: dict[str, list[str]] = {
         "bridge.toml:9: notifications.smtp.password: "
         "expected a string, got an integer (value hidden)",
     ],
+    "notify-smtp-ca-file-missing": [
+        "bridge.toml:10: notifications.smtp.ca_file: "
+        "file {dir}/certs/internal-ca.pem does not exist",
+    ],
     "notify-smtp-tls-and-starttls": [
         "bridge.toml:15: notifications.smtp.tls: tls (TLS from the first byte, port 465) and "
         "starttls (port 587) exclude each other; set only one",
