@@ -92,3 +92,29 @@ def test_contract_receivers_are_checked_against_the_channels(tmp_path: Path,
         "config/demo.toml", 2, "customers.demo.contract.notify[1]",
         "unknown webhook 'demo-portal'; define it as [notifications.webhooks.demo-portal] "
         "in bridge.toml")]
+
+
+def test_the_commented_example_in_the_repos_bridge_toml_is_valid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    monkeypatch.setenv("NOC_HOOK_SECRET", "y")
+    text = (Path(__file__).resolve().parent.parent / "bridge.toml").read_text()
+    example = text[text.index("# [notifications]\n"):]
+    uncommented = "\n".join(line.removeprefix("# ").removeprefix("#")
+                            for line in example.splitlines())
+    config = load_config(deployment(tmp_path, "\n" + uncommented + "\n"))
+    assert config.main.notifications.operators == (
+        "mailto:noc@msp.example.com", "webhook:noc-portal")
+    assert config.channels.smtp is not None
+    assert list(config.channels.webhooks) == ["noc-portal"]
+
+
+def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    monkeypatch.setenv("DEMO_HOOK_SECRET", "y")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Notifications (bridge.toml)"):]
+    block = section[section.index("```toml\n") + 8:section.index("```\n", 10)]
+    config = load_config(deployment(tmp_path, "\n" + block))
+    assert config.main.notifications.max_per_receiver_per_hour == 30
+    assert list(config.channels.webhooks) == ["demo-portal"]
