@@ -200,6 +200,8 @@ class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change causing it."""
 
     __tablename__ = "outbox"
+    # Storm control reads a receiver's recent deliveries on every claim.
+    __table_args__ = (Index("ix_outbox_recipient_sent_at", "recipient", "sent_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
