@@ -46,11 +46,15 @@ def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
 
 
 def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[str, Any]:
-    """What a notice template sees; every name is always defined (None when unknown)."""
+    """What a notice template sees; every name is always defined (None when unknown).
+
+    The summary is made one line: subjects show it, and a subject is the first line.
+    """
     return {
         "kind": notice.kind.value, "ref": notice.ref, "customer": notice.customer,
         "device": notice.device, "priority": notice.priority, "status": notice.status,
-        "summary": notice.summary, "message": notice.message, "tier": notice.tier,
+        "summary": " ".join(notice.summary.split()), "message": notice.message,
+        "tier": notice.tier,
         "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
         "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
     }

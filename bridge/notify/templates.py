@@ -60,8 +60,9 @@ class TemplateSet:
         template = self._env.select_template(self._names(kind, language))
         return split_message(template.render(dict(context)))
 
-    def check(self, sample: Mapping[str, Any]) -> list[str]:
+    def check(self, sample: Mapping[str, Any] | None = None) -> list[str]:
         """Problems of the override templates, one sentence each (for config checks)."""
+        sample = sample_context() if sample is None else sample
         if self.override_dir is None:
             return []
         if not self.override_dir.is_dir():
@@ -87,6 +88,19 @@ class TemplateSet:
                 problems.append(f"{name}: subject and body must both show the ticket ID "
                                 "({{ ref }})")
         return problems
+
+
+class TemplateSets:
+    """One TemplateSet per override directory, built once (Jinja re-reads edited files)."""
+
+    def __init__(self) -> None:
+        self._sets: dict[Path | None, TemplateSet] = {}
+
+    def get(self, override_dir: Path | None) -> TemplateSet:
+        """The set for a contract's directory (None: the built-in templates)."""
+        if override_dir not in self._sets:
+            self._sets[override_dir] = TemplateSet(override_dir)
+        return self._sets[override_dir]
 
 
 def split_message(text: str) -> tuple[str, str]:
