@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bridge.config.contract_xref import check_contracts, check_receivers, resolve_templates
 from bridge.config.errors import ConfigErrors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
@@ -73,6 +74,12 @@ def _build_tokens(
     return tuple(built)
 
 
+def _webhook_names(main: MainFile) -> set[str]:
+    """The webhooks bridge.toml defines ([notifications.webhooks.NAME]), if any."""
+    notifications = getattr(main, "notifications", None)
+    return set(getattr(notifications, "webhooks", None) or {})
+
+
 def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     """Load and validate everything; raise ConfigErrors listing every problem found.
 
@@ -99,9 +106,12 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     merged = check_references(
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
+    check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
     snmp = build_snmp_access(merged, base_dir, errors)
+    customers = resolve_templates(merged, base_dir, errors)
     if main is None:
         raise ConfigErrors(errors.errors)
+    check_receivers(merged, _webhook_names(main), main_source.name, errors)
 
     listen = parse_listen(main.http.listen)
     if listen is None:
@@ -129,7 +139,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         storage_url=_sqlite_relative(main.storage.url, base_dir),
         listen=listen,
         main=main,
-        customers=merged.customers,
+        customers=customers,
         devices=merged.devices,
         probes=merged.probes,
         rules=merged.rules,
@@ -137,4 +147,6 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         tokens=api_tokens,
         files=files,
         snmp=snmp,
+        calendars=merged.calendars,
+        escalations=merged.escalations,
     )
