@@ -231,3 +231,25 @@ def test_a_retried_report_opens_one_ticket(desk: Bridge) -> None:
     s2, r2 = http_request("POST", desk.url + "/api/v1/incidents", hdr, json.dumps(body).encode())
     assert (s1, s2) == (201, 200)
     assert json.loads(r1)["id"] == json.loads(r2)["id"]
+
+
+def test_the_cli_takes_every_action_a_user_types(desk: Bridge) -> None:
+    ticket = desk.cli("create", "--customer", "acme", "--device", "gw", "--priority", "P2",
+                      "core switch reboots")
+    ref = ticket["id"]
+    assert (ticket["source"], ticket["priority"], ticket["device"]) == ("operator", "P2", "gw")
+    desk.cli("ack", ref, "-m", "on it")
+    assert desk.cli("assign", ref, "bob")["assignee"] == "bob"
+    shown = desk.cli("eta", ref, "+2h")
+    eta = datetime.fromisoformat(shown["eta"])
+    assert timedelta(hours=1, minutes=59) < eta - datetime.now(UTC) <= timedelta(hours=2)
+    assert desk.cli("wait", ref, "--on", "supplier")["status"] == "waiting_supplier"
+    desk.cli("supplier", ref, "Juniper JTAC", "--reference", "2026-1122-0042", "--due", "+1d")
+    assert desk.cli("resume", ref)["status"] == "in_progress"
+    assert desk.cli("escalate", ref, "4")["tier"] == 4
+    desk.cli("comment", ref, "replacing the PSU", "--internal")
+    assert desk.cli("resolve", ref)["status"] == "resolved"
+    done = desk.cli("confirm", ref)
+    assert done["status"] == "closed"
+    assert done["records"]["supplier"][0]["reference"] == "2026-1122-0042"
+    assert [e["kind"] for e in done["timeline"]][-3:] == ["note", "resolved", "confirmed"]
