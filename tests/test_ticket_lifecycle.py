@@ -253,3 +253,17 @@ def test_the_cli_takes_every_action_a_user_types(desk: Bridge) -> None:
     assert done["status"] == "closed"
     assert done["records"]["supplier"][0]["reference"] == "2026-1122-0042"
     assert [e["kind"] for e in done["timeline"]][-3:] == ["note", "resolved", "confirmed"]
+
+
+def test_the_openapi_description_is_valid_and_lists_every_action(desk: Bridge) -> None:
+    from openapi_spec_validator import validate
+
+    spec = desk.get("/api/v1/openapi.json")
+    validate(spec)
+    for action in Action:
+        assert "post" in spec["paths"][f"/api/v1/incidents/{{id}}/{action.value}"]
+    assign = spec["paths"]["/api/v1/incidents/{id}/assign"]["post"]
+    assert assign["requestBody"]["content"]["application/json"]["schema"]["required"] == \
+        ["assignee"]
+    assert spec["paths"]["/healthz"]["get"]["security"] == []
+    assert desk.request("GET", "/api/v1/openapi.json", None)[0] == 401
