@@ -1,4 +1,4 @@
-"""Every route × every role and customer: who gets in, who is refused, and nobody learns
+"""Every route by every role and customer: who gets in, who is refused, and nobody learns
 about another customer's tickets (a 404, exactly as for a ticket that does not exist)."""
 
 from __future__ import annotations
