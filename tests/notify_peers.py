@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import shutil
 import ssl
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+BASE = Path(__file__).resolve().parent / "testdata" / "config" / "base"
+MAIN = """[http]
+listen = "127.0.0.1:9410"
+
+[[api.tokens]]
+name = "operator"
+role = "operator"
+secret = "file:secrets/operator.token"
+"""
+
+
+def deployment(tmp_path: Path, notifications: str, main: str = MAIN) -> Path:
+    """The base test deployment whose bridge.toml has this [notifications] section."""
+    root = tmp_path / "deploy"
+    shutil.copytree(BASE, root)
+    (root / "bridge.toml").write_text(main + "\n" + notifications, encoding="utf-8")
+    (root / "secrets" / "noc-portal.secret").write_text("portal-signing-key-42\n")
+    return root / "bridge.toml"
 
 
 def self_signed_cert(folder: Path) -> tuple[Path, Path]:

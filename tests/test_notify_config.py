@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,8 @@ from bridge.config import load_config
 from bridge.config.channels import check_receivers
 from bridge.config.errors import ConfigError
 from bridge.config.files import Collector, read_toml
+from tests.notify_peers import deployment
 
-BASE = Path(__file__).resolve().parent / "testdata" / "config" / "base"
 FULL = """
 [notifications]
 operators = ["mailto:noc@msp.example.com", "webhook:noc-portal"]
@@ -34,15 +33,6 @@ url = "https://127.0.0.1:8443/hooks/bridge"
 secret = "file:secrets/noc-portal.secret"
 timeout_s = 3
 """
-
-
-def deployment(tmp_path: Path, extra: str) -> Path:
-    root = tmp_path / "deploy"
-    shutil.copytree(BASE, root)
-    with (root / "bridge.toml").open("a", encoding="utf-8") as handle:
-        handle.write(extra)
-    (root / "secrets" / "noc-portal.secret").write_text("portal-signing-key-42\n")
-    return root / "bridge.toml"
 
 
 def test_channels_load_with_secrets_resolved_and_hidden(
@@ -94,18 +84,19 @@ def test_contract_receivers_are_checked_against_the_channels(tmp_path: Path,
         "in bridge.toml")]
 
 
-def test_the_commented_example_in_the_repos_bridge_toml_is_valid(
+def test_the_repos_bridge_toml_example_is_valid_uncommented(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "x")
     monkeypatch.setenv("NOC_HOOK_SECRET", "y")
     text = (Path(__file__).resolve().parent.parent / "bridge.toml").read_text()
-    example = text[text.index("# [notifications]\n"):]
-    uncommented = "\n".join(line.removeprefix("# ").removeprefix("#")
-                            for line in example.splitlines())
-    config = load_config(deployment(tmp_path, "\n" + uncommented + "\n"))
+    live, commented = text.index("[notifications.smtp]\n"), text.index("# [notifications]\n")
+    example = "\n".join(line.removeprefix("# ").removeprefix("#")
+                        for line in text[commented:].splitlines())
+    config = load_config(deployment(tmp_path, example, main=text[:live]))
     assert config.main.notifications.operators == (
         "mailto:noc@msp.example.com", "webhook:noc-portal")
     assert config.channels.smtp is not None
+    assert (config.channels.smtp.port, config.channels.smtp.starttls) == (587, True)
     assert list(config.channels.webhooks) == ["noc-portal"]
 
 
@@ -115,6 +106,6 @@ def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyP
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme[readme.index("### Notifications (bridge.toml)"):]
     block = section[section.index("```toml\n") + 8:section.index("```\n", 10)]
-    config = load_config(deployment(tmp_path, "\n" + block))
+    config = load_config(deployment(tmp_path, block))
     assert config.main.notifications.max_per_receiver_per_hour == 30
     assert list(config.channels.webhooks) == ["demo-portal"]

@@ -4,7 +4,6 @@ webhook. Time is a clock the tests move; nothing sleeps."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,10 +33,10 @@ from tests.notify_peers import (
     server_tls,
     start_smtp,
 )
+from tests.notify_peers import deployment as bridge_toml
 
 T = TypeVar("T")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-BASE = Path(__file__).resolve().parent / "testdata" / "config" / "base"
 HOOK_SECRET = "whsec-test-0123456789"
 SMTP_PASSWORD = "s3cret-mail-pass"
 TEMPLATES = TemplateSet()
@@ -62,11 +61,7 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def deployment(tmp_path: Path, notifications: str) -> Config:
     """The base test deployment with this [notifications] section."""
-    root = tmp_path / "deploy"
-    shutil.copytree(BASE, root)
-    with (root / "bridge.toml").open("a", encoding="utf-8") as handle:
-        handle.write("\n" + notifications)
-    return load_config(root / "bridge.toml")
+    return load_config(bridge_toml(tmp_path, notifications))
 
 
 def hook_section(port: int, name: str = "portal") -> str:

@@ -129,7 +129,7 @@ def build_channels(
             f"must be >= backoff_initial_s (got {section.backoff_max_s:g} < "
             f"{section.backoff_initial_s:g})")))
     check_receivers(section.operators, (*_AT, "operators"), section, source, errors,
-                    source.name)
+                    Path(source.name).name)
     webhooks = {}
     for name, hook in section.webhooks.items():
         secret = _secret(hook.secret, (*_AT, "webhooks", name, "secret"), source, base_dir,

@@ -39,6 +39,7 @@ from bridge.store.reads import (
     load_states,
     open_incident_counts,
 )
+from bridge.store.tickets import Desk, QuietDesk
 from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Daemon:
         self._scheduler: CheckScheduler | None = None
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
+        self._desk: Desk = QuietDesk()
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -172,6 +174,18 @@ class Daemon:
         await self._refresh_windows()
         return ended
 
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
+        """Run a ticket write on the writer thread, with the desk of the running config."""
+        assert self._writer is not None
+        desk, prefix = self._desk, self.config.main.incidents.id_prefix
+        result = await self._writer.run_write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
+        self._tickets_changed()
+        return result
+
+    def _tickets_changed(self) -> None:
+        """Ticket rows changed: counts are stale and new messages may be waiting."""
+        asyncio.get_running_loop().create_task(self._refresh_counts())
+
     async def _refresh_windows(self) -> None:
         rows = await self.maintenance_windows()
         if self._monitor is not None:
@@ -225,7 +239,7 @@ class Daemon:
                 log.info("incident %s resolved (recovered) for %s", outcome.ref,
                          outcome.problem_key)
         if outcomes:
-            asyncio.get_running_loop().create_task(self._refresh_counts())
+            self._tickets_changed()
 
     async def _refresh_counts(self) -> None:
         try:
@@ -268,7 +282,8 @@ class Daemon:
         self._db = db
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
-                                   self.config.main.storage.batch_max_items, self._on_outcomes)
+                                   self.config.main.storage.batch_max_items, self._on_outcomes,
+                                   desk=lambda: self._desk)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,

@@ -20,7 +20,7 @@ from bridge.notify.compose import Digest
 from bridge.notify.notice import DIGEST_KIND, Channel, OutboxDraft, receiver_of
 from bridge.notify.storm import HOUR, Recent
 from bridge.store.models import OutboxMessage, OutboxStatus
-from bridge.store.writes import _insert
+from bridge.store.refs import insert_for
 
 _CHUNK = 500  # rows per INSERT: well under SQLite's bound-variable limit
 
@@ -69,7 +69,7 @@ def add_drafts(session: Session, drafts: Sequence[OutboxDraft], now: datetime,
         "deadline_at": now + timedelta(seconds=deadline_s), "status": OutboxStatus.PENDING,
         "attempts": 0, "created_at": now, "next_attempt_at": now, "last_error": "",
     } for d in drafts]
-    insert = _insert(session.get_bind().dialect.name)
+    insert = insert_for(session.get_bind().dialect.name)
     added = 0
     for start in range(0, len(rows), _CHUNK):
         stmt = insert(OutboxMessage).values(rows[start:start + _CHUNK])

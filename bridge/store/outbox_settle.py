@@ -25,6 +25,7 @@ from bridge.notify.retry import DeadLetter, Next, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
 from bridge.store.outbox import OutboxItem, add_drafts
+from bridge.store.tickets import QuietDesk
 from bridge.store.writes import Outcome, _open
 
 
@@ -58,7 +59,7 @@ def _dead_letter(session: Session, item: OutboxItem, reason: str, desk: DeadLett
     outcome = _open(session, session.get_bind().dialect.name, OpenIncident(
         problem_key=dead_letter_problem(item.receiver), key=None, customer=OPERATOR_CUSTOMER,
         priority=Priority.P2, rule="outbox", started_at=now, summary=summary,
-    ), desk.id_prefix, now)
+    ), desk.id_prefix, now, QuietDesk())  # we tell the operators ourselves, below
     if outcome.action != "opened":
         return outcome
     incident_id = session.exec(select(Incident.id).where(Incident.ref == outcome.ref)).one()
