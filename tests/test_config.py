@@ -405,6 +405,12 @@ CASES: dict[str, list[str]] = {
         "config/extra.toml:5: customers.globex.contract.tiers.tier1[0]: "
         "email needs an SMTP server; add [notifications.smtp] to bridge.toml",
     ],
+    "notify-contract-template-broken": [
+        "config/extra.toml:6: customers.globex.contract.templates: ../templates/globex/"
+        "fi/closed.txt: subject and body must both show the ticket ID ({{ ref }})",
+        "config/extra.toml:6: customers.globex.contract.templates: ../templates/globex/"
+        "fi/opened.txt: 'devise' is undefined",
+    ],
     "notify-smtp-ca-file-missing": [
         "bridge.toml:10: notifications.smtp.ca_file: "
         "file {dir}/certs/internal-ca.pem does not exist",

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jinja2 import TemplateError
 
 from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
@@ -136,7 +135,8 @@ def test_a_template_without_the_ticket_id_gets_it_anyway(tmp_path: Path) -> None
         "en/comment.txt: subject and body must both show the ticket ID ({{ ref }})"]
 
 
-def test_broken_override_templates_are_reported(tmp_path: Path) -> None:
+def test_broken_override_templates_are_reported(tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "fi").mkdir()
     (tmp_path / "fi" / "opened.txt").write_text("{{ ref }\n\nx\n")
     (tmp_path / "fi" / "assigned.txt").write_text("{{ ref }} {{ asignee }}\n\n{{ ref }}\n")
@@ -147,9 +147,11 @@ def test_broken_override_templates_are_reported(tmp_path: Path) -> None:
         "fi/opened.txt:1: unexpected '}'",
         f"fi/openned.txt: unknown message kind 'openned'; expected one of {', '.join(KINDS)}",
     ]
-    with pytest.raises(TemplateError):
-        compose(notice(NoticeKind.ASSIGNED), ["mailto:a@demo.example.com"], "fi",
-                TemplateSet(tmp_path))
+    # At send time a broken override gives way to the next template, loudly.
+    [draft] = compose(notice(NoticeKind.ASSIGNED), ["mailto:a@demo.example.com"], "fi",
+                      TemplateSet(tmp_path))
+    assert draft.subject.startswith("[INC-2026-000042] Käsittelijä nimetty")
+    assert "fi/assigned.txt: 'asignee' is undefined; using the next one" in caplog.text
 
 
 # ---- compose -------------------------------------------------------------------------------

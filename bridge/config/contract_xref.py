@@ -11,6 +11,7 @@ from bridge.config.model import Customer
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
 from bridge.config.xref import Errors, Merged, Unloaded, unknown_name
+from bridge.notify.templates import TemplateSet
 
 
 def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rules_folder: str,
@@ -76,7 +77,9 @@ def check_contract_receivers(merged: Merged, notifications: NotificationsSection
 
 def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:
     """The customers with each contract's templates folder made absolute (it is written
-    relative to the file that holds the contract), or an error if it is not a folder."""
+    relative to the file that holds the contract), or an error if it is not a folder or
+    a template in it is broken (compiled and rendered with sample values now, not when
+    a ticket's message is due)."""
     resolved = dict(merged.customers)
     for name, customer in merged.customers.items():
         folder = customer.contract.templates
@@ -90,6 +93,9 @@ def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[st
                 f"folder {folder} does not exist (relative to {source.name}); create it or "
                 "remove templates to use the built-in ones"))
             continue
+        for problem in TemplateSet(path).check():
+            errors.add(source.error(("customers", name, "contract", "templates"),
+                                    f"{folder.rstrip('/')}/{problem}"))
         contract = customer.contract.model_copy(update={"templates": str(path)})
         resolved[name] = customer.model_copy(update={"contract": contract})
     return resolved

@@ -7,6 +7,7 @@ the contract's directory, the built-in set, then both again in English.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +20,14 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplatesNotFound,
     TemplateSyntaxError,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bridge.notify.notice import DIGEST_KIND, NoticeKind
+from bridge.notify.kinds import DIGEST_KIND, NoticeKind
+
+log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -56,9 +60,23 @@ class TemplateSet:
         return names
 
     def render(self, kind: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
-        """The subject and body of a message; raises TemplateError if a template is broken."""
-        template = self._env.select_template(self._names(kind, language))
-        return split_message(template.render(dict(context)))
+        """The subject and body of a message.
+
+        A broken override (`bridge check` reports them) is skipped with a warning rather
+        than failing the ticket change whose transaction renders it.
+        """
+        names = self._names(kind, language)
+        for name in names:
+            try:
+                return split_message(self._env.get_template(name).render(dict(context)))
+            except TemplateNotFound:
+                continue
+            except TemplateError as exc:
+                if not name.startswith("override/"):
+                    raise
+                log.warning("template %s/%s: %s; using the next one", self.override_dir,
+                            name.removeprefix("override/"), exc)
+        raise TemplatesNotFound(names)
 
     def check(self, sample: Mapping[str, Any] | None = None) -> list[str]:
         """Problems of the override templates, one sentence each (for config checks)."""
