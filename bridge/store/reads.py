@@ -193,6 +193,17 @@ def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
     return {(c, str(p), t): n for c, p, t, n in rows}
 
 
+def sla_at_risk_counts(engine: Engine) -> dict[str, int]:
+    """Open tickets with an SLA warning or breach recorded, by customer."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Incident.customer, func.count(func.distinct(Incident.id)))
+            .join(SlaMarkRow, col(SlaMarkRow.incident_id) == col(Incident.id))
+            .where(col(Incident.status).in_(ACTIVE))
+            .group_by(col(Incident.customer))).all()
+    return dict(rows)
+
+
 def load_open_problems(engine: Engine) -> tuple[dict[str, bool], dict[CheckKey, str]]:
     """Problems with an active ticket (and whether flapping), and the checks attached to them."""
     with Session(engine) as session:
