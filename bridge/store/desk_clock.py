@@ -54,7 +54,8 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
             incident.tier = row.tier
             session.add(incident)
         late = (now - row.due_at).total_seconds()
-        note = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 60 else ""
+        # Beyond a few ticks late: it fell due while no daemon was running.
+        note = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
         _event(session, incident, now, "escalation_step",
                f"step {row.step_index + 1}: {row.description}{note}")
         desk.notify(session, incident, NoticeKind.ESCALATED, f"step-{row.step_index}", now,
