@@ -186,3 +186,31 @@ def test_assignment_in_time_skips_the_step_it_makes_moot(tmp_path: Path,
     assert steps[1]["skipped_at"] is not None
     assert steps[1]["fired_at"] is None
     assert [m for m in shown["sla"] if m["kind"] == "reaction"] == []
+
+
+def test_a_monitoring_ticket_follows_its_rules_chain_from_the_event_time(
+        tmp_path: Path, store: Database) -> None:
+    from bridge.core.decisions import OpenIncident
+    from bridge.core.state import CheckKey
+    from bridge.store.writes import apply_batch
+
+    root = tmp_path
+    contract_config(root)  # writes the deployment; the rule below names another chain
+    (root / "rules" / "default.toml").write_text(
+        '[rules.down]\npriority = "P2"\nescalation = "slow"\n')
+    (root / "rules" / "slow.toml").write_text(
+        '[escalations.slow]\nsteps = [{ tier = 2, after_min = 45 }]\n')
+    desk = ContractDesk(load_config(root / "bridge.toml"))
+    failing_since = T0 - timedelta(minutes=3)  # the first failed check, before the ticket
+    apply_batch(store.writer, [OpenIncident("check:gw/ping", CheckKey("gw", "ping"), "acme",
+                                            Priority.P2, "down", failing_since, "gw is down")],
+                "INC", T0, desk)
+    with Session(store.reader) as session:
+        ticket = session.exec(select(Incident)).one()
+    assert ticket.chain == "slow"
+    assert ticket.reaction_due_at == failing_since + timedelta(minutes=10)
+    shown = get_incident(store.reader, ticket.ref)
+    assert shown is not None
+    assert [(s["tier"], s["due_at"]) for s in shown["escalation"]] == [
+        (2, (failing_since + timedelta(minutes=45)).isoformat())]
+    assert outbox(store) == [("opened", "it@acme.example.com")]
