@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -106,4 +106,4 @@ async def run_probe(
     except Exception as exc:  # a probe failure is a result, never a crash
         log.exception("probe %s raised for %s", probe.kind, target.address)
         result = ProbeResult(False, started, 0.0, f"probe error: {type(exc).__name__}: {exc}")
-    return replace(result, duration_s=time.perf_counter() - t0)
+    return result.timed(time.perf_counter() - t0)
