@@ -2,22 +2,25 @@
 
 SNMPv1/v2c go through bridge's own BER codec and one shared UDP socket per address
 family (bridge/probes/snmp_ber.py, snmp_udp.py): pysnmp's pyasn1 encoding was 84 % of a
-poll's CPU. SNMPv3 goes through pysnmp (bridge/probes/snmp_v3.py), made on first use.
+poll's CPU. SNMPv3 goes through pysnmp (bridge/probes/snmp_v3.py), imported and made on
+first use: importing pysnmp costs ~0.5 s of CPU that a v1/v2c-only daemon need not pay.
 Either way the answers are bridge's own value types and failures are SnmpError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bridge.config.oids import Oid, name_oid
 from bridge.config.snmp_models import SnmpVersion
 from bridge.probes.pinger import resolve
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
-from bridge.probes.snmp_discovery import discover_engine_id
 from bridge.probes.snmp_types import EndOfMibView, Request, SnmpError, VarBind
 from bridge.probes.snmp_udp import CommunityTransport, NoResponseError, Pdu
-from bridge.probes.snmp_v3 import UsmClient
+
+if TYPE_CHECKING:
+    from bridge.probes.snmp_v3 import UsmClient
 
 
 class SnmpClient:
@@ -25,12 +28,21 @@ class SnmpClient:
 
     def __init__(self) -> None:
         self._community = CommunityTransport()
-        self._usm = UsmClient()
+        self._usm_client: UsmClient | None = None
+
+    @property
+    def _usm(self) -> UsmClient:
+        if self._usm_client is None:
+            from bridge.probes.snmp_v3 import UsmClient
+
+            self._usm_client = UsmClient()
+        return self._usm_client
 
     def close(self) -> None:
         """Close every socket."""
         self._community.close()
-        self._usm.close()
+        if self._usm_client is not None:
+            self._usm_client.close()
 
     async def _ask(self, request: Request, kind: int, oids: Sequence[Oid],
                    max_repetitions: int = 0) -> list[VarBind]:
@@ -65,6 +77,8 @@ class SnmpClient:
         Agents drop requests with a wrong community, and net-snmp drops what it cannot
         decrypt, silently; an agent that still answers engine ID discovery is up.
         """
+        from bridge.probes.snmp_discovery import discover_engine_id  # pysnmp: only now
+
         _family, sockaddr = await resolve(request.address)
         try:
             await discover_engine_id(str(sockaddr[0]), request.access.port,
