@@ -11,17 +11,18 @@ sequence number and payload token. Receive times come from the kernel
 A check's coroutine sends its first packet and then sleeps on one future: the later
 packets and the final timeout are entries on the engine's own timeline, which one
 event-loop timer works off in batches (due times within `_BATCH_S` share a wake-up),
-so a packet costs no task switch and no timer of its own.
+so a packet costs no task switch and no timer of its own. The timeline is one FIFO
+queue per delay (a packet interval or a timeout): entries of one delay are appended
+in the order they fall due, so no heap is needed, and there are only as many queues
+as distinct delays in the probe config.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import heapq
-import ipaddress
-import itertools
 import socket
+from collections import deque
 from dataclasses import dataclass, field
 
 from bridge.probes.echo_socket import EchoSocket
@@ -60,8 +61,7 @@ class Pinger:
     def __init__(self, privileged: bool) -> None:
         self.privileged = privileged
         self._sockets: dict[int, EchoSocket[Echoes]] = {}
-        self._timeline: list[tuple[float, int, Echoes]] = []  # a heap of (due, order, check)
-        self._order = itertools.count()
+        self._timeline: dict[float, deque[tuple[float, Echoes]]] = {}  # delay: (due, check)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -80,9 +80,10 @@ class Pinger:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for _due, _order, check in self._timeline:
-            if not check.done.done():
-                check.done.cancel()
+        for queue in self._timeline.values():
+            for _due, check in queue:
+                if not check.done.done():
+                    check.done.cancel()
         self._timeline.clear()
         for echo_socket in self._sockets.values():
             for check, _token, _sent in echo_socket.pending.values():
@@ -98,7 +99,8 @@ class Pinger:
         """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
         family, sockaddr = _literal(address) or await resolve(address)
         echo_socket = self._socket(family)
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        assert loop is not None  # set with the first socket
         check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket,
                        loop.create_future())
         try:
@@ -113,28 +115,32 @@ class Pinger:
 
     def _step(self, check: Echoes, now: float) -> None:
         """Send the check's next packet, or end it: every packet sent and waited for."""
-        if check.done.done():
+        done = check.done
+        if done.done():
             return  # answered in full, or cancelled
-        if check.sent == check.count:
-            check.done.set_result(None)  # the timeout after the last packet
+        sent, count = check.sent, check.count
+        if sent == count:
+            done.set_result(None)  # the timeout after the last packet
             return
-        check.sent += 1
+        check.sent = sent = sent + 1
         try:
             check.seqs.append(check.echo_socket.send(check, check.sockaddr))
         except OSError as exc:
             check.error = exc.strerror or str(exc)
             check.errno = exc.errno
-        if check.sent < check.count:
-            self._schedule(now + check.interval_s, check)
+        if sent < count:
+            delay = check.interval_s
         elif len(check.rtts_s) < len(check.seqs):
-            self._schedule(now + check.timeout_s, check)
+            delay = check.timeout_s
         else:
-            check.done.set_result(None)  # every request that went out is answered
-
-    def _schedule(self, due: float, check: Echoes) -> None:
-        heapq.heappush(self._timeline, (due, next(self._order), check))
-        if self._timer is None or due + _BATCH_S < self._timer_due:
-            self._arm(due + _BATCH_S)
+            done.set_result(None)  # every request that went out is answered
+            return
+        queue = self._timeline.get(delay)
+        if queue is None:
+            queue = self._timeline[delay] = deque()
+        queue.append((now + delay, check))
+        if self._timer is None or now + delay + _BATCH_S < self._timer_due:
+            self._arm(now + delay + _BATCH_S)
 
     def _arm(self, when: float) -> None:
         if self._timer is not None:
@@ -147,33 +153,35 @@ class Pinger:
         self._timer = None
         assert self._loop is not None
         now = self._loop.time()
-        timeline = self._timeline
         try:
-            while timeline and timeline[0][0] <= now:
-                _due, _order, check = heapq.heappop(timeline)
-                self._step(check, now)
+            for queue in list(self._timeline.values()):
+                while queue and queue[0][0] <= now:
+                    self._step(queue.popleft()[1], now)
         finally:
-            if timeline and (self._timer is None or timeline[0][0] + _BATCH_S < self._timer_due):
-                self._arm(timeline[0][0] + _BATCH_S)
+            heads = [queue[0][0] for queue in self._timeline.values() if queue]
+            if heads and (self._timer is None or min(heads) + _BATCH_S < self._timer_due):
+                self._arm(min(heads) + _BATCH_S)
 
 
 def _on_reply(check: Echoes, rtt_ns: int) -> None:
     """Record one reply; wake the check when every packet is sent and answered."""
-    check.rtts_s.append(rtt_ns / 1e9)
-    if check.sent == check.count and len(check.rtts_s) == len(check.seqs) \
-            and not check.done.done():
+    rtts = check.rtts_s
+    rtts.append(rtt_ns / 1e9)
+    if check.sent == check.count and len(rtts) == len(check.seqs) and not check.done.done():
         check.done.set_result(None)
 
 
 @functools.lru_cache(maxsize=65536)
 def _literal(address: str) -> tuple[int, tuple[object, ...]] | None:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if ip.version == 4:
-        return socket.AF_INET, (str(ip), 0)
-    return socket.AF_INET6, (str(ip), 0, 0, 0)
+    """An IP literal's family and socket address, its text in the kernel's own form (as
+    recvfrom reports peers); None for anything else, names and scoped IPv6 included."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            host = socket.inet_ntop(family, socket.inet_pton(family, address))
+        except OSError:
+            continue
+        return (family, (host, 0)) if family == socket.AF_INET else (family, (host, 0, 0, 0))
+    return None
 
 
 async def resolve(address: str) -> tuple[int, tuple[object, ...]]:
