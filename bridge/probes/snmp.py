@@ -175,8 +175,9 @@ def _judge_uptime(value: SnmpValue | None, memory: _Memory, now_s: float,
 def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: _Findings) -> None:
     for ref in probe.get:
         value = by_oid.get(ref.oid)
-        why = "not in the reply" if value is None else missing(value)
-        if why is not None or value is None:
+        if value is None:
+            found.failures.append(f"{ref}: not in the reply")
+        elif (why := missing(value)) is not None:
             found.failures.append(f"{ref}: {why}")
         elif ref.oid != SYS_UPTIME:
             found.values.append((name_oid(ref.oid), text(value)))
