@@ -52,12 +52,12 @@ class _Agent(asyncio.DatagramProtocol):
 async def agent_factory() -> AsyncIterator[Callable[[Script], Any]]:
     opened: list[asyncio.BaseTransport] = []
 
-    async def start(script: Script) -> tuple[_Agent, int]:
+    async def start(script: Script, host: str = "127.0.0.1") -> tuple[_Agent, int]:
         loop = asyncio.get_running_loop()
         transport, agent = await loop.create_datagram_endpoint(
-            lambda: _Agent(script), local_addr=("127.0.0.1", 0))
+            lambda: _Agent(script), local_addr=(host, 0))
         other, _ = await loop.create_datagram_endpoint(
-            asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+            asyncio.DatagramProtocol, local_addr=(host, 0))
         agent.other = cast(asyncio.DatagramTransport, other)
         opened.extend([transport, other])
         return agent, transport.get_extra_info("sockname")[1]
@@ -67,9 +67,10 @@ async def agent_factory() -> AsyncIterator[Callable[[Script], Any]]:
         transport.close()
 
 
-def request(port: int, retries: int = 0, timeout_s: float = 0.3) -> Request:
+def request(port: int, retries: int = 0, timeout_s: float = 0.3,
+            address: str = "127.0.0.1") -> Request:
     access = SnmpAccess(version=SnmpVersion.V2C, port=port, community=Secret("public"))
-    return Request("127.0.0.1", access, timeout_s=timeout_s, retries=retries)
+    return Request(address, access, timeout_s=timeout_s, retries=retries)
 
 
 def text(request_id: int, oids: list[tuple[int, ...]], value: bytes,
@@ -90,6 +91,21 @@ async def test_only_the_reply_to_this_request_from_its_agent_counts(agent_factor
     client = SnmpClient()
     try:
         assert await client.get(request(port), [SYS_NAME]) == [(SYS_NAME, OctetString(b"sw-1"))]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("address", ["::1", "0:0::1"])  # any spelling of the address
+async def test_an_agent_on_ipv6_loopback(agent_factory: Any, address: str) -> None:
+    def script(request_id: int, oids: list[tuple[int, ...]], _try: int) -> list[Reply]:
+        return [(text(request_id, oids, b"another port's"), True),
+                (text(request_id, oids, b"v6"), False)]
+
+    _agent, port = await agent_factory(script, "::1")
+    client = SnmpClient()
+    try:
+        assert await client.get(request(port, address=address), [SYS_NAME]) == [
+            (SYS_NAME, OctetString(b"v6"))]
     finally:
         client.close()
 

@@ -39,6 +39,9 @@ _REQUEST = struct.Struct("!BBHHHQQ")
 _REPLY = struct.Struct("!BBHHHQ")  # a reply up to its token
 _TIMESPEC = struct.Struct("@qq")
 _MASK64 = (1 << 64) - 1
+# What a reply is read for: an IPv4 header of up to 60 bytes and the ICMP header up to
+# the token. Longer datagrams (other programs' pings) are cut; only their start matters.
+_READ_BYTES = 128
 
 
 def request_checksum(first_words: int, seq: int, token: int, sent_ns: int) -> int:
@@ -117,7 +120,7 @@ class EchoSocket(Generic[Owner]):
         ip_header, least = self._ip_header, _REPLY.size
         while True:
             try:
-                data, ancdata, _flags, _addr = recvmsg(2048, 64)
+                data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
