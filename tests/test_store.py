@@ -25,10 +25,10 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
-from bridge.store.models import IncidentStatus
 from bridge.store.reads import (
     IncidentFilter,
     get_incident,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from bridge.config.model import ApiToken, Config
 from bridge.daemon.monitor import Snapshot
 from bridge.store.models import MaintenanceWindowRow
+from bridge.store.tickets import Desk
 
 T = TypeVar("T")
 
@@ -38,6 +40,7 @@ class Service(Protocol):
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int: ...
     async def end_maintenance(self, window_id: int) -> bool: ...
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T: ...
 
 
 SERVICE = web.AppKey("service", Service)
