@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parent / "testdata" / "config"
 NAME_RULE = "expected a name of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
 PROBE_KEYS = (
     "kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, count, "
-    "packet_interval_s"
+    "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
                    "retries, get, walk, interfaces, thresholds, counters, max_repetitions")
@@ -64,6 +64,22 @@ CASES: dict[str, list[str]] = {
     "packets-exceed-interval": [
         "probes/ping.toml:6: probes.ping.count: 10 packets 0.2 s apart plus timeout_s take "
         "2.8 s, which must be < interval_s (2)",
+    ],
+    # check_ping's thresholds on ICMP probes: warning = { rtt_ms, loss_pct }, critical = ...
+    "ping-warning-above-critical": [
+        "probes/ping.toml:5: probes.ping.warning.loss_pct: must be <= critical.loss_pct "
+        "(got 80 > 60)",
+    ],
+    "ping-limit-beyond-timeout": [
+        "probes/ping.toml:7: probes.ping.critical.rtt_ms: must be < timeout_s in ms "
+        "(got 1500 >= 1000); a later reply counts as lost, so raise timeout_s or lower rtt_ms",
+    ],
+    "ping-empty-limits": [
+        "probes/ping.toml:5: probes.ping.warning: give rtt_ms, loss_pct or both, "
+        "e.g. { rtt_ms = 100, loss_pct = 20 }",
+    ],
+    "ping-loss-out-of-range": [
+        "probes/ping.toml:6: probes.ping.critical.loss_pct: must be <= 100.0, got 120",
     ],
     # The devices that name "ping" are not also reported: the file defining it is broken.
     "invalid-toml": [

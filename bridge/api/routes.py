@@ -121,6 +121,7 @@ async def devices_list(request: web.Request) -> web.Response:
                 "hard_status": state.hard_status.value,
                 "since": state.hard_since.isoformat() if state.hard_since else None,
                 "last_check_at": state.last.at.isoformat() if state.last else None,
+                "warning": state.last.warning if state.last else False,
                 "output": state.last.output if state.last else "",
             })
         devices.append({"id": device_id, "customer": device.customer, "address": device.address,

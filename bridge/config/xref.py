@@ -118,6 +118,9 @@ def _check_probe_timing(
                 f"{probe.duration_budget_s():g} s, which must be < interval_s "
                 f"({probe.interval_s:g})" + default_note(source, path, probe.retries),
             ))
+        if isinstance(probe, IcmpProbe):
+            for (level, key), message in probe.limit_problems():
+                errors.add(source.error(("probes", name, level, key), message))
         if probe.retry_interval_s > probe.interval_s:
             path = ("probes", name, "retry_interval_s")
             errors.add(source.error(

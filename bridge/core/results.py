@@ -20,6 +20,8 @@ class ProbeResult:
     loss_ratio: float | None = None
     jitter_s: float | None = None
     local: bool = False  # the failure is on the monitoring host, not the device
+    # Up, but past a warning limit (check_ping's WARNING): counts as up everywhere.
+    warning: bool = False
     # Things that happened on the device, for the log (e.g. "rebooted ..."), not failures.
     events: tuple[str, ...] = ()
     # What was read, as (readable name, value) pairs, for `bridge probe`.

@@ -37,7 +37,8 @@ class DaemonMetrics:
                                registry=registry)
         self.scheduler_lag = Histogram(
             "bridge_scheduler_lag_seconds", "Delay between a check's due time and its start.",
-            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry)
         self.probe_duration = Histogram(
             "bridge_probe_duration_seconds", "Time one probe run took, fleet-wide.", ["kind"],
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
@@ -72,6 +73,9 @@ class LiveCollector(Collector):
                                 "Average round-trip time of the last check.", labels=labels)
         loss = GaugeMetricFamily("bridge_probe_loss_ratio",
                                  "Share of packets lost in the last check.", labels=labels)
+        warning = GaugeMetricFamily("bridge_probe_warning",
+                                    "Whether the last check was up but past a warning limit (1) "
+                                    "or not (0).", labels=labels)
         down = GaugeMetricFamily("bridge_check_down",
                                  "Whether the check is hard down (1) or not (0).", labels=labels)
         attempts = GaugeMetricFamily("bridge_check_attempts",
@@ -86,11 +90,12 @@ class LiveCollector(Collector):
             if state.last is None:
                 continue
             success.add_metric(values, 1.0 if state.last.ok else 0.0)
+            warning.add_metric(values, 1.0 if state.last.warning else 0.0)
             if state.last.rtt_avg_s is not None:
                 rtt.add_metric(values, state.last.rtt_avg_s)
             if state.last.loss_ratio is not None:
                 loss.add_metric(values, state.last.loss_ratio)
-        yield from (success, rtt, loss, down, attempts)
+        yield from (success, warning, rtt, loss, down, attempts)
         yield self._availability()
         incidents = GaugeMetricFamily("bridge_incidents_open", "Open tickets.",
                                       labels=["customer", "priority", "tier"])

@@ -94,7 +94,8 @@ async def run_probe(
 ) -> ProbeResult:
     """Run one probe with a hard deadline; never raises (except cancellation).
 
-    A bare address is a target without SNMP access (enough for ICMP).
+    A bare address is a target without SNMP access (enough for ICMP). A probe that misses
+    the deadline fails on the monitoring host (`local`), not on the device.
     """
     if isinstance(target, str):
         target = Target(target)
@@ -107,7 +108,12 @@ async def run_probe(
     except asyncio.CancelledError:
         if not deadline.expired():
             raise  # cancelled from outside: the daemon is stopping
-        result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s")
+        # Every probe ends itself within its budget (its own timeouts and retries); missing
+        # the deadline a second later means the bridge could not run it in time (an
+        # overloaded loop), which says nothing about the device. Counting it against the
+        # device would put it on the shorter retry interval: more load, more misses.
+        result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s "
+                             "(the bridge is overloaded)", local=True)
     except Exception as exc:  # a probe failure is a result, never a crash
         log.exception("probe %s raised for %s", probe.kind, target.address)
         result = ProbeResult(False, started, 0.0, f"probe error: {type(exc).__name__}: {exc}")

@@ -141,6 +141,7 @@ class SnmpProber:
         return ProbeResult(
             ok=not found.failures, at=started, duration_s=0.0,
             output="; ".join([*found.failures, *found.warnings, *found.summary]),
+            warning=bool(found.warnings) and not found.failures,
             events=tuple(found.events), values=tuple(found.values),
         )
 

@@ -65,6 +65,7 @@ class CheckStateRow(SQLModel, table=True):
     last_ok: bool | None = None
     last_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     last_output: str = Field(default="", max_length=500)
+    last_warning: bool = False
     last_rtt_s: float | None = None
     last_loss_ratio: float | None = None
     ok_streak: int = 0
