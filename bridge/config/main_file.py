@@ -90,6 +90,19 @@ class MonitoringSection(Strict):
     gap_grace_s: Annotated[float, Field(ge=0)] = 30.0  # new tickets wait while a gap is suspected
 
 
+class AvailabilitySection(Strict):
+    """How availability is kept: refreshed rolling windows, rolled-up days, retention."""
+
+    refresh_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # rolling windows recomputed
+    # A local day is rolled up (its numbers frozen) this long after it ended, so late
+    # writes (a hard change is dated from its first failed check) are in.
+    rollup_delay_s: Annotated[float, Field(ge=0, le=86400)] = 3600.0
+    # Raw history: hard state changes, monitoring gaps and API maintenance windows. Reports
+    # of older months come from the rolled-up days.
+    keep_history_days: Annotated[int, Field(ge=40)] = 400
+    keep_rollups_days: Annotated[int, Field(ge=40)] = 1100  # rolled-up days (about 3 years)
+
+
 class MainFile(Strict):
     """bridge.toml."""
 
@@ -100,3 +113,4 @@ class MainFile(Strict):
     api: ApiSection = ApiSection()
     incidents: IncidentsSection = IncidentsSection()
     monitoring: MonitoringSection = MonitoringSection()
+    availability: AvailabilitySection = AvailabilitySection()

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from bridge.config.base import Array, Choice, Name, Strict, ZoneName
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
-from bridge.config.probe_models import Probe
+from bridge.config.probe_models import Probe, ProbeKind
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
 from bridge.core.maintenance import MaintenanceRule
@@ -58,6 +58,8 @@ class Contract(Strict):
 
     # Shifts every ticket priority: -1 makes a P3 rule open P2 tickets for this customer.
     priority_shift: Annotated[int, Field(ge=-3, le=3)] = 0
+    # The availability the contract promises, in percent; reports compare against it.
+    availability_target_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
 class Customer(Strict):
@@ -249,6 +251,13 @@ class Config:
         max_attempts = rule.max_attempts if rule and rule.max_attempts else probe.max_attempts
         recover = rule.recover_after if rule and rule.recover_after else probe.recover_after
         return max_attempts, recover
+
+    def reachability(self, device_id: str) -> tuple[str, ...]:
+        """The probes that say whether a device can be reached: its ICMP probes, or all of
+        them if it has none. Its children are unreachable while these are down."""
+        probes = self.devices[device_id].probes
+        icmp = tuple(p for p in probes if self.probes[p].kind == ProbeKind.ICMP)
+        return icmp or probes
 
     def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bridge.config.model import Condition, Config, Priority, Rule
-from bridge.config.probe_models import ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
     GAP_PROBLEM,
@@ -370,9 +369,7 @@ class RuleEngine:
 
     def _reachability(self, device_id: str) -> Iterator[tuple[CheckKey, CheckState]]:
         """A device's reachability checks: its ICMP checks, or all checks if it has none."""
-        device = self.config.devices[device_id]
-        icmp = [p for p in device.probes if self.config.probes[p].kind == ProbeKind.ICMP]
-        for probe in icmp or device.probes:
+        for probe in self.config.reachability(device_id):
             key = CheckKey(device_id, probe)
             yield key, self.states.get(key, CheckState())
 

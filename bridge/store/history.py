@@ -1,0 +1,76 @@
+"""Raw history for availability: hard state changes, monitoring gaps, API maintenance windows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Engine, func, or_
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from bridge.core.outages import StatusChange
+from bridge.core.spans import Spans, epoch, union
+from bridge.store.models import CheckStateRow, MaintenanceWindowRow, MonitoringGap, StateChange
+
+# device -> probe -> hard changes, oldest first, as epoch seconds
+History = dict[str, dict[str, list[StatusChange]]]
+
+
+def load_history(engine: Engine, start: datetime, end: datetime,
+                 devices: Collection[str] | None = None) -> History:
+    """Hard changes in [start, end) and, per check, the last one before `start` (its status
+    when the period began). `devices` narrows the read; None reads every device.
+
+    The status at `start` is one index seek per check (driven by check_state), so the cost
+    does not grow with the history kept.
+    """
+    sc = StateChange.__table__.c  # type: ignore[attr-defined]
+    cs = CheckStateRow.__table__.c  # type: ignore[attr-defined]
+    earlier = StateChange.__table__.alias("earlier")  # type: ignore[attr-defined]
+    latest_id = (core_select(earlier.c.id)
+                 .where(earlier.c.device == cs.device, earlier.c.probe == cs.probe,
+                        earlier.c.at < start)
+                 .order_by(earlier.c.at.desc(), earlier.c.id.desc()).limit(1)
+                 .scalar_subquery())
+    openings = core_select(latest_id).select_from(CheckStateRow.__table__)  # type: ignore[attr-defined]
+    recent = core_select(sc.device, sc.probe, sc.at, sc.new_status, sc.id).where(
+        sc.at >= start, sc.at < end)
+    if devices is not None:
+        openings = openings.where(cs.device.in_(list(devices)))
+        recent = recent.where(sc.device.in_(list(devices)))
+    opening = core_select(sc.device, sc.probe, sc.at, sc.new_status, sc.id).where(
+        sc.id.in_(openings))
+    with engine.connect() as connection:
+        rows = [*connection.execute(opening), *connection.execute(recent)]
+    rows.sort(key=lambda r: (r.at, r.id))
+    history: History = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        history[row.device][row.probe].append((epoch(row.at), row.new_status))
+    return {device: dict(checks) for device, checks in history.items()}
+
+
+def load_gaps(engine: Engine, start: datetime, end: datetime, now: datetime) -> Spans:
+    """Monitoring gaps overlapping [start, end); one still open lasts until `now`."""
+    with Session(engine) as session:
+        rows = session.exec(select(MonitoringGap.started_at, MonitoringGap.ended_at).where(
+            col(MonitoringGap.started_at) < end,
+            or_(col(MonitoringGap.ended_at).is_(None), col(MonitoringGap.ended_at) > start),
+        )).all()
+    return union((epoch(began), epoch(ended or now)) for began, ended in rows)
+
+
+def load_windows(engine: Engine, start: datetime, end: datetime) -> list[MaintenanceWindowRow]:
+    """API maintenance windows overlapping [start, end), ended ones too."""
+    with Session(engine) as session:
+        return list(session.exec(select(MaintenanceWindowRow).where(
+            col(MaintenanceWindowRow.starts_at) < end, col(MaintenanceWindowRow.ends_at) > start,
+        )).all())
+
+
+def first_change_at(engine: Engine, devices: Collection[str]) -> datetime | None:
+    """When the oldest kept history of these devices begins."""
+    with Session(engine) as session:
+        return session.exec(select(func.min(StateChange.at)).where(
+            col(StateChange.device).in_(list(devices)))).first()
