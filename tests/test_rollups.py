@@ -14,7 +14,7 @@ from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.decisions import Decision, RecordChange, SaveState
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
-from bridge.reports.inputs import measure_raw
+from bridge.reports.inputs import Inventory, measure_raw
 from bridge.reports.rollup import expire, plan, roll_up
 from bridge.reports.windows import measure_window
 from bridge.store import Database
@@ -75,7 +75,8 @@ def test_rolled_up_days_give_the_numbers_raw_history_gives(db: Database, tmp_pat
     config = deployment(tmp_path)
     seed(db)
     start = NOW - 30 * DAY
-    raw = measure_raw(db.reader, config, ["acme"], start, NOW, NOW)
+    with db.reader.connect() as connection:
+        raw = measure_raw(connection, Inventory.of(config), ["acme"], start, NOW, NOW)
     assert roll_up(db.writer, config, NOW) == 39  # 12 May (Helsinki) to 19 June; not today
     assert plan(db.reader, config, NOW) == []  # nothing left to do
     window = measure_window(db.reader, config, start, NOW, NOW, checks=True)
@@ -99,8 +100,9 @@ def test_a_rolled_up_day_is_final_when_the_config_changes_later(
                                  'start = 2026-06-10T00:00:00\nend = 2026-06-11T00:00:00\n')
     start, end = datetime(2026, 6, 9, 21, tzinfo=UTC), datetime(2026, 6, 10, 21, tzinfo=UTC)
     # (the window is in UTC: 21 of the 24 hours of 10 June in Helsinki)
-    assert measure_raw(db.reader, later, ["acme"], start, end, NOW)["router"].tally == Tally(
-        3 * HOUR, 0, 0, 2 * HOUR)
+    with db.reader.connect() as connection:
+        raw = measure_raw(connection, Inventory.of(later), ["acme"], start, end, NOW)
+    assert raw["router"].tally == Tally(3 * HOUR, 0, 0, 2 * HOUR)
     assert measure_window(db.reader, later, start, end, NOW).devices["router"] == Tally(
         24 * HOUR, 2 * HOUR)
 

@@ -27,7 +27,7 @@ from bridge.core.state import Status
 
 Change = tuple[datetime, Status]  # the metrics' rolling windows, until they use measure()
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceHistory:
     """What the computation needs about one device: its checks' hard changes and its place."""
 
@@ -61,7 +61,7 @@ class Scope:
         return self.start if self.lookback_start is None else min(self.lookback_start, self.start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tally:
     """Seconds of one device or check (or a sum of them) over a period."""
 
@@ -79,8 +79,12 @@ class Tally:
         return Tally(self.counted_s + other.counted_s, self.down_s + other.down_s,
                      self.parent_s + other.parent_s, self.maintenance_s + other.maintenance_s)
 
+    def __sub__(self, other: Tally) -> Tally:
+        return Tally(self.counted_s - other.counted_s, self.down_s - other.down_s,
+                     self.parent_s - other.parent_s, self.maintenance_s - other.maintenance_s)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Outage:
     """One stretch of a device's down time with one cause, as seen from one period.
 
@@ -100,7 +104,7 @@ class Outage:
     maintenance_begins: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Measured:
     """A device's tally, its checks' tallies and its outages over one period."""
 
@@ -117,16 +121,43 @@ def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measu
     timelines: dict[str, DeviceTimeline] = {}
     bases: dict[str, Spans] = {}
     results: dict[str, Measured] = {}
+    steady_s: dict[str, float] = {}
     for name in _parents_first(by_name):
         history = by_name[name]
+        if history.customer not in bases:
+            bases[history.customer] = _base(scope, history.customer)
+            steady_s[history.customer] = total(clip(bases[history.customer], scope.start,
+                                                    scope.end))
+        if _steady_up(history, scope):
+            timelines[name] = _NOTHING_DOWN
+            results[name] = _measure_steady(history, steady_s[history.customer])
+            continue
         runs = parent_runs(history.parents, history.redundant_parents, timelines)
         line = timeline(name, history.checks, history.reachability, runs,
                         history.parent_lead_s, scope.end)
         timelines[name] = line
-        if history.customer not in bases:
-            bases[history.customer] = _base(scope, history.customer)
         results[name] = _measure_device(history, line, bases[history.customer], scope)
     return results
+
+
+_NOTHING_DOWN = DeviceTimeline([], [], {}, (), ())
+
+
+def _steady_up(history: DeviceHistory, scope: Scope) -> bool:
+    """Whether no check changed from the look-back on, none is down and no window applies:
+    most devices over a short period, measured without any span arithmetic."""
+    for changes in history.checks.values():
+        if changes and (changes[-1][0] > scope.first or changes[-1][1] == Status.DOWN):
+            return False
+    return not any(start < scope.end and end > scope.first
+                   for start, end in history.maintenance)
+
+
+def _measure_steady(history: DeviceHistory, covered_s: float) -> Measured:
+    checks = {probe: Tally(covered_s if changes and changes[-1][1] == Status.UP else 0.0)
+              for probe, changes in history.checks.items()}
+    device_s = covered_s if any(t.counted_s for t in checks.values()) else 0.0
+    return Measured(history.device, history.customer, Tally(device_s), checks, ())
 
 
 def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:

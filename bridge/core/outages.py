@@ -27,7 +27,7 @@ class Cause(StrEnum):
     PARENT = "parent"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A stretch of one device's down time with one cause (root: the failed ancestor)."""
 
@@ -37,7 +37,7 @@ class Segment:
     root: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceTimeline:
     """A device's history as spans: when it was known, down, and down with which cause."""
 

@@ -20,9 +20,9 @@ from bridge.config.main_file import AvailabilitySection
 from bridge.config.model import Config
 from bridge.core.availability import Measured
 from bridge.core.periods import LocalDay, local_day
-from bridge.reports.inputs import LOOKBACK, measure_raw
+from bridge.reports.inputs import LOOKBACK, Inventory, measure_raw
 from bridge.store.models import StateChange
-from bridge.store.rollups import last_rolled, purge, save_day
+from bridge.store.rollups import last_rolled, purge, save_days
 
 MAX_DAYS_PER_RUN = 62  # a long catch-up is spread over several runs
 
@@ -75,23 +75,24 @@ def days_to_roll(config: Config, last: Mapping[str, datetime], first: Mapping[st
 
 def plan(engine: Engine, config: Config, now: datetime) -> list[DayToRoll]:
     """What the next rollup run does (reads only)."""
-    last = last_rolled(engine)
+    with engine.connect() as connection:
+        last = last_rolled(connection)
     first = first_changes(engine, [c for c in config.customers if c not in last])
     return days_to_roll(config, last, first, now, config.main.availability)
 
 
-def measure_day(engine: Engine, config: Config, item: DayToRoll,
+def measure_day(engine: Engine, inventory: Inventory, item: DayToRoll,
                 now: datetime) -> dict[str, Measured]:
     """One day of the customers, measured from raw history (reads only)."""
-    return measure_raw(engine, config, item.customers, item.day.start, item.day.end, now,
-                       LOOKBACK)
+    with engine.connect() as connection:
+        return measure_raw(connection, inventory, item.customers, item.day.start,
+                           item.day.end, now, LOOKBACK)
 
 
 def store_day(engine: Engine, item: DayToRoll, measured: Mapping[str, Measured],
               now: datetime) -> None:
-    """Write one measured day of each of its customers."""
-    for customer in item.customers:
-        save_day(engine, customer, item.day, measured, now)
+    """Write one measured day of its customers, in one transaction."""
+    save_days(engine, item.customers, item.day, measured, now)
 
 
 def expire(engine: Engine, settings: AvailabilitySection, now: datetime) -> dict[str, int]:
@@ -104,6 +105,7 @@ def roll_up(engine: Engine, config: Config, now: datetime) -> int:
     """Plan, measure and store every due day on one engine (tools, tests, benchmarks; the
     daemon measures on its readers and writes on its writer). Returns the days stored."""
     items = plan(engine, config, now)
+    inventory = Inventory.of(config)
     for item in items:
-        store_day(engine, item, measure_day(engine, config, item, now), now)
+        store_day(engine, item, measure_day(engine, inventory, item, now), now)
     return len(items)

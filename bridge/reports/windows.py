@@ -13,13 +13,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bridge.config.model import Config
 from bridge.core.availability import Tally
-from bridge.core.spans import Span, epoch, moment, subtract
-from bridge.reports.inputs import measure_raw
-from bridge.store.rollups import DEVICE, rolled_days, sum_days
+from bridge.core.spans import Span, Spans, epoch, moment, subtract, union
+from bridge.reports.inputs import Inventory, load_raw, measure_loaded
+from bridge.store.rollups import DEVICE, rolled_days, rolled_until, totals_at, totals_before
 
 
 @dataclass(frozen=True)
@@ -43,30 +43,63 @@ def measure_window(engine: Engine, config: Config, start: datetime, end: datetim
                    checks: bool = False) -> WindowTallies:
     """Every device of the customers (all, if None) over [start, end)."""
     wanted = set(config.customers) if customers is None else set(customers)
-    rolled = rolled_days(engine, start, end)
+    inventory = Inventory.of(config)
     devices: dict[str, Tally] = defaultdict(Tally)
     per_check: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    for (device, probe), tally in sum_days(engine, start, end, checks).items():
-        if device not in config.devices or config.devices[device].customer not in wanted:
-            continue
-        if probe == DEVICE:
-            devices[device] += tally
-        elif probe in config.devices[device].probes:
-            per_check[(device, probe)] += tally
-    # Customers whose rolled-up days leave the same raw pieces are measured together.
-    groups: dict[tuple[Span, ...], list[str]] = defaultdict(list)
-    for customer in sorted(wanted):
-        raw = subtract([(epoch(start), epoch(end))], rolled.get(customer, []))
-        groups[tuple(raw)].append(customer)
-    for pieces, members in groups.items():
-        for piece_start, piece_end in pieces:
-            measured = measure_raw(engine, config, members, moment(piece_start),
-                                   moment(piece_end), now)
-            for name, m in measured.items():
-                if m.customer not in members:
-                    continue
-                devices[name] += m.tally
-                if checks:
-                    for probe, tally in m.checks.items():
-                        per_check[(name, probe)] += tally
+    with engine.connect() as connection:
+        rolled = rolled_days(connection, start, end)
+        _add_rolled(connection, inventory, wanted, rolled, checks, devices, per_check)
+        # Customers whose rolled-up days leave the same raw pieces are measured together,
+        # and raw history is read once for each stretch of overlapping pieces.
+        groups: dict[Span, list[str]] = defaultdict(list)
+        for customer in sorted(wanted):
+            for piece in subtract([(epoch(start), epoch(end))], rolled.get(customer, [])):
+                groups[piece].append(customer)
+        for stretch_start, stretch_end in union(groups):
+            pieces = {p: m for p, m in groups.items()
+                      if stretch_start <= p[0] and p[1] <= stretch_end}
+            members = {c for m in pieces.values() for c in m}
+            raw = load_raw(connection, inventory,
+                           inventory.with_ancestors(inventory.devices_of(members)),
+                           moment(stretch_start), moment(stretch_end), now)
+            for (piece_start, piece_end), customers_of_piece in pieces.items():
+                measured = measure_loaded(inventory, raw, customers_of_piece,
+                                          moment(piece_start), moment(piece_end))
+                for name, m in measured.items():
+                    if m.customer not in customers_of_piece:
+                        continue
+                    devices[name] += m.tally
+                    if checks:
+                        for probe, tally in m.checks.items():
+                            per_check[(name, probe)] += tally
     return WindowTallies(start, end, dict(devices), dict(per_check))
+
+
+def _add_rolled(connection: Connection, inventory: Inventory, customers: Collection[str],
+                rolled: Mapping[str, Spans], checks: bool, devices: dict[str, Tally],
+                per_check: dict[tuple[str, str], Tally]) -> None:
+    """Add each rolled-up stretch of days: totals at its end less totals before it."""
+    stretches = [(c, moment(a), moment(b)) for c in customers for a, b in rolled.get(c, [])]
+    before: dict[tuple[str, datetime], datetime] = {}
+    for first in {a for _, a, _ in stretches}:
+        members = [c for c, a, _ in stretches if a == first]
+        for customer, ended in rolled_until(connection, first, members).items():
+            before[(customer, first)] = ended
+    found = totals_at(connection, {*before.values(), *(b for _, _, b in stretches)}, checks)
+    wanted = []  # (device, probe, end of stretch, end before it)
+    for customer, first, last in stretches:
+        prior = before.get((customer, first))
+        for name in inventory.by_customer.get(customer, ()):
+            probes = (DEVICE, *inventory.places[name].probes) if checks else (DEVICE,)
+            wanted += [(name, probe, last, prior) for probe in probes]
+    missing = [(d, p, at) for d, p, last, prior in wanted for at in (last, prior)
+               if at is not None and (d, p, at) not in found]
+    found.update(totals_before(connection, missing))
+    for name, probe, last, prior in wanted:
+        tally = found.get((name, probe, last), Tally())
+        if prior is not None:
+            tally = tally - found.get((name, probe, prior), Tally())
+        if probe == DEVICE:
+            devices[name] += tally
+        else:
+            per_check[(name, probe)] += tally

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Connection, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -18,7 +18,7 @@ from bridge.store.models import CheckStateRow, MaintenanceWindowRow, MonitoringG
 History = dict[str, dict[str, list[StatusChange]]]
 
 
-def load_history(engine: Engine, start: datetime, end: datetime,
+def load_history(connection: Connection, start: datetime, end: datetime,
                  devices: Collection[str] | None = None) -> History:
     """Hard changes in [start, end) and, per check, the last one before `start` (its status
     when the period began). `devices` narrows the read; None reads every device.
@@ -42,8 +42,7 @@ def load_history(engine: Engine, start: datetime, end: datetime,
         recent = recent.where(sc.device.in_(list(devices)))
     opening = core_select(sc.device, sc.probe, sc.at, sc.new_status, sc.id).where(
         sc.id.in_(openings))
-    with engine.connect() as connection:
-        rows = [*connection.execute(opening), *connection.execute(recent)]
+    rows = [*connection.execute(opening), *connection.execute(recent)]
     rows.sort(key=lambda r: (r.at, r.id))
     history: History = defaultdict(lambda: defaultdict(list))
     for row in rows:
@@ -51,26 +50,20 @@ def load_history(engine: Engine, start: datetime, end: datetime,
     return {device: dict(checks) for device, checks in history.items()}
 
 
-def load_gaps(engine: Engine, start: datetime, end: datetime, now: datetime) -> Spans:
+def load_gaps(connection: Connection, start: datetime, end: datetime, now: datetime) -> Spans:
     """Monitoring gaps overlapping [start, end); one still open lasts until `now`."""
-    with Session(engine) as session:
-        rows = session.exec(select(MonitoringGap.started_at, MonitoringGap.ended_at).where(
-            col(MonitoringGap.started_at) < end,
-            or_(col(MonitoringGap.ended_at).is_(None), col(MonitoringGap.ended_at) > start),
-        )).all()
+    gap = MonitoringGap.__table__.c  # type: ignore[attr-defined]
+    rows = connection.execute(core_select(gap.started_at, gap.ended_at).where(
+        gap.started_at < end, or_(gap.ended_at.is_(None), gap.ended_at > start))).all()
     return union((epoch(began), epoch(ended or now)) for began, ended in rows)
 
 
-def load_windows(engine: Engine, start: datetime, end: datetime) -> list[MaintenanceWindowRow]:
+def load_windows(connection: Connection, start: datetime,
+                 end: datetime) -> list[MaintenanceWindowRow]:
     """API maintenance windows overlapping [start, end), ended ones too."""
-    with Session(engine) as session:
+    with Session(bind=connection) as session:
         return list(session.exec(select(MaintenanceWindowRow).where(
             col(MaintenanceWindowRow.starts_at) < end, col(MaintenanceWindowRow.ends_at) > start,
         )).all())
 
 
-def first_change_at(engine: Engine, devices: Collection[str]) -> datetime | None:
-    """When the oldest kept history of these devices begins."""
-    with Session(engine) as session:
-        return session.exec(select(func.min(StateChange.at)).where(
-            col(StateChange.device).in_(list(devices)))).first()

@@ -175,12 +175,17 @@ class AvailabilityRollup(SQLModel, table=True):
 
 
 class AvailabilityDay(SQLModel, table=True):
-    """One rolled-up local day of a device (probe "") or of one check: seconds, not samples."""
+    """One rolled-up local day of a device (probe "") or of one check: seconds, not samples.
+
+    `total_*` run on from the device's first rolled-up day, so a period's seconds are the
+    difference of two rows (its last day's totals less those of the day before it), read
+    by key, instead of a sum over every day of every device.
+    """
 
     __tablename__ = "availability_day"
     __table_args__ = (
-        UniqueConstraint("device", "probe", "starts_at", name="uq_availability_day"),
-        Index("ix_availability_day_starts_at_probe", "starts_at", "probe"),
+        UniqueConstraint("ends_at", "probe", "device", name="uq_availability_day"),
+        Index("ix_availability_day_device_probe_ends_at", "device", "probe", "ends_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -193,6 +198,10 @@ class AvailabilityDay(SQLModel, table=True):
     down_s: float = 0.0
     parent_s: float = 0.0
     maintenance_s: float = 0.0
+    total_counted_s: float = 0.0
+    total_down_s: float = 0.0
+    total_parent_s: float = 0.0
+    total_maintenance_s: float = 0.0
 
 
 class AvailabilityOutage(SQLModel, table=True):

@@ -29,15 +29,21 @@ def upgrade() -> None:
         sa.Column("down_s", sa.Float(), nullable=False),
         sa.Column("parent_s", sa.Float(), nullable=False),
         sa.Column("maintenance_s", sa.Float(), nullable=False),
+        sa.Column("total_counted_s", sa.Float(), nullable=False),
+        sa.Column("total_down_s", sa.Float(), nullable=False),
+        sa.Column("total_parent_s", sa.Float(), nullable=False),
+        sa.Column("total_maintenance_s", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("device", "probe", "starts_at", name="uq_availability_day"),
+        sa.UniqueConstraint("ends_at", "probe", "device", name="uq_availability_day"),
     )
     with op.batch_alter_table("availability_day", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_availability_day_customer"), ["customer"], unique=False
         )
         batch_op.create_index(
-            "ix_availability_day_starts_at_probe", ["starts_at", "probe"], unique=False
+            "ix_availability_day_device_probe_ends_at",
+            ["device", "probe", "ends_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -97,7 +103,7 @@ def downgrade() -> None:
 
     op.drop_table("availability_outage")
     with op.batch_alter_table("availability_day", schema=None) as batch_op:
-        batch_op.drop_index("ix_availability_day_starts_at_probe")
+        batch_op.drop_index("ix_availability_day_device_probe_ends_at")
         batch_op.drop_index(batch_op.f("ix_availability_day_customer"))
 
     op.drop_table("availability_day")
