@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 
 from bridge.config.model import Config
 from bridge.core.availability import Tally
-from bridge.core.decisions import Decision, RecordChange, SaveState
+from bridge.core.decisions import Decision, RecordChange, RecordGap, SaveState
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.reports.inputs import Inventory, measure_raw
 from bridge.reports.rollup import expire, plan, roll_up
 from bridge.reports.windows import measure_window
 from bridge.store import Database
+from bridge.store.heartbeat import beat, last_beat, record_silence
+from bridge.store.history import load_gaps
 from bridge.store.models import AvailabilityRollup, StateChange
-from bridge.store.rollups import beat, last_beat
 from bridge.store.writes import apply_batch
 from tests.engine_kit import build_config, device
 
@@ -133,3 +134,16 @@ def test_the_heartbeat_is_the_latest_of_any_bridge(db: Database) -> None:
     beat(db.writer, "b", NOW - DAY)
     beat(db.writer, "a", NOW + DAY)  # an update, not a second row
     assert last_beat(db.reader) == NOW + DAY
+
+
+def test_a_start_after_silence_records_it_as_a_monitoring_gap(db: Database) -> None:
+    beat(db.writer, "bridge", NOW - timedelta(minutes=10))
+    apply_batch(db.writer, [RecordGap(NOW - timedelta(minutes=20), None, "blind")], "INC", NOW)
+    silence = record_silence(db.writer, "bridge", NOW)
+    assert silence is not None
+    assert (silence.started_at, silence.ended_at) == (NOW - timedelta(minutes=10), NOW)
+    with db.reader.connect() as connection:
+        # the gap it was in when it stopped ends where its heartbeat stopped
+        assert load_gaps(connection, NOW - DAY, NOW, NOW) == [
+            ((NOW - timedelta(minutes=20)).timestamp(), NOW.timestamp())]
+    assert record_silence(db.writer, "bridge", NOW + timedelta(seconds=60)) is None

@@ -196,6 +196,11 @@ class RuleEngine:
             return out
         return []
 
+    @property
+    def in_gap(self) -> bool:
+        """Whether the bridge is blind now (a monitoring gap is running)."""
+        return self._gap is not None
+
     def take_rechecks(self) -> set[CheckKey]:
         """Checks the engine wants run now (parents of a child that waits on them)."""
         rechecks, self._rechecks = self._rechecks, set()

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from bridge.config.model import Config
 from bridge.core.availability import Tally
+from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.spans import Span, Spans, epoch, moment, subtract, union
 from bridge.reports.inputs import Inventory, load_raw, measure_loaded
 from bridge.store.rollups import DEVICE, rolled_days, rolled_until, totals_at, totals_before
@@ -38,12 +39,21 @@ class WindowTallies:
                    Tally())
 
 
+def rolling_windows(engine: Engine, config: Config, now: datetime,
+                    checks: bool = False) -> dict[str, WindowTallies]:
+    """Every device over each rolling window (1h, 1d, 7d, 30d) up to `now`."""
+    inventory = Inventory.of(config)
+    return {label: measure_window(engine, config, now - span, now, now, checks=checks,
+                                  inventory=inventory)
+            for label, span in ROLLING_WINDOWS.items()}
+
+
 def measure_window(engine: Engine, config: Config, start: datetime, end: datetime,
                    now: datetime, customers: Collection[str] | None = None,
-                   checks: bool = False) -> WindowTallies:
+                   checks: bool = False, inventory: Inventory | None = None) -> WindowTallies:
     """Every device of the customers (all, if None) over [start, end)."""
     wanted = set(config.customers) if customers is None else set(customers)
-    inventory = Inventory.of(config)
+    inventory = inventory or Inventory.of(config)
     devices: dict[str, Tally] = defaultdict(Tally)
     per_check: dict[tuple[str, str], Tally] = defaultdict(Tally)
     with engine.connect() as connection:

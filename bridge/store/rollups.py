@@ -1,4 +1,4 @@
-"""Rolled-up days of availability, retention, and the heartbeat that dates the bridge's silence."""
+"""Rolled-up days of availability, and retention."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, tuple_
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bridge.core.availability import Measured, Tally
@@ -20,7 +19,6 @@ from bridge.store.models import (
     AvailabilityDay,
     AvailabilityOutage,
     AvailabilityRollup,
-    Heartbeat,
     MaintenanceWindowRow,
     MonitoringGap,
     StateChange,
@@ -202,19 +200,3 @@ def purge(engine: Engine, history_before: datetime, rollups_before: datetime) ->
         ):
             deleted[name] = session.execute(statement).rowcount  # type: ignore[attr-defined]
     return deleted
-
-
-def beat(engine: Engine, name: str, now: datetime) -> None:
-    """Record that the bridge is monitoring now."""
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Heartbeat).values(name=name, at=now)
-    with Session(engine) as session, session.begin():
-        session.execute(statement.on_conflict_do_update(index_elements=["name"],
-                                                        set_={"at": statement.excluded.at}))
-
-
-def last_beat(engine: Engine) -> datetime | None:
-    """The latest heartbeat of any bridge sharing this store."""
-    with Session(engine) as session:
-        return session.exec(select(func.max(Heartbeat.at))).first()
-
