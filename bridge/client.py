@@ -45,7 +45,8 @@ class ClientError(Exception):
     """A problem talking to the API, worded for the user."""
 
 
-def _endpoint(args: argparse.Namespace) -> tuple[str, str]:
+def endpoint(args: argparse.Namespace) -> tuple[str, str]:
+    """The API's base URL and a token: from options, the environment, or bridge.toml."""
     url = args.url or os.environ.get("BRIDGE_URL")
     token = os.environ.get("BRIDGE_TOKEN")
     if args.token_file:
@@ -70,7 +71,8 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, str]:
     return url.rstrip("/"), token
 
 
-def _get(base: str, token: str, path: str, query: dict[str, str] | None = None) -> Any:
+def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None) -> Any:
+    """GET an API path; errors become a ClientError with the API's reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
@@ -111,18 +113,18 @@ def run_incidents(args: argparse.Namespace) -> int:
         if not hasattr(args, name):
             setattr(args, name, default)
     try:
-        base, token = _endpoint(args)
+        base, token = endpoint(args)
         if args.action == "list":
             query = {k: str(v) for k in ("status", "customer", "device", "limit")
                      if (v := getattr(args, k)) is not None}
-            data = _get(base, token, "/api/v1/incidents", query)
+            data = get_json(base, token, "/api/v1/incidents", query)
             if args.json:
                 print(json.dumps(data, indent=2))
             else:
                 _print_table(data["incidents"])
                 print(f"({len(data['incidents'])} of {data['total']})")
             return 0
-        data = _get(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+        data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
     except ClientError as exc:
         print(f"bridge incidents: {exc}", file=sys.stderr)
         return 1

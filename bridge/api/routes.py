@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bridge.api import maintenance
+from bridge.api import maintenance, reports
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -154,5 +154,6 @@ def build_app(service: Service) -> web.Application:
     app.router.add_get("/api/v1/devices", devices_list)
     app.router.add_post("/-/reload", reload)
     maintenance.add_routes(app)
+    reports.add_routes(app)
     return app
 

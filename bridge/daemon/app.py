@@ -24,7 +24,7 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
-from bridge.daemon.availability import AvailabilityKeeper
+from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.metrics import DaemonMetrics, render
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
@@ -88,6 +88,10 @@ class Daemon:
         """Live state for the API and metrics."""
         assert self._monitor is not None
         return self._monitor.snapshot()
+
+    def availability_latest(self) -> Latest:
+        """The last computed rolling windows."""
+        return self.availability.latest
 
     def current_config(self) -> Config:
         """The running config (cheap: no copy of live state)."""

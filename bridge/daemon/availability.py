@@ -106,7 +106,8 @@ class AvailabilityKeeper:
     async def refresh(self) -> None:
         """Recompute every rolling window now."""
         config, now, began = self._config(), datetime.now(UTC), time.perf_counter()
-        windows = await self._store.read(lambda e: rolling_windows(e, config, now))
+        windows = await self._store.read(
+            lambda e: rolling_windows(e, config, now, checks=True))
         self.latest = Latest(windows, now, time.perf_counter() - began)
 
     async def _roll_up(self) -> None:
