@@ -50,7 +50,11 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
     url = args.url or os.environ.get("BRIDGE_URL")
     token = os.environ.get("BRIDGE_TOKEN")
     if args.token_file:
-        token = args.token_file.read_text(encoding="utf-8").strip()
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ClientError(f"cannot read the token file {args.token_file}: "
+                              f"{exc.strerror}") from None
     if url and token:
         return url.rstrip("/"), token
     try:

@@ -21,7 +21,7 @@ from bridge.reports.render import as_csv, as_table
 from bridge.reports.rollup import roll_up
 from bridge.store import Database
 from tests.engine_kit import build_config, device
-from tests.test_rollups import record
+from tests.history_kit import record
 
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)  # 15:00 in Helsinki
 MARCH_MIN = 743 * 60  # 31 days less the spring-forward hour

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bridge.config.model import Config
 from bridge.core.availability import Tally
-from bridge.core.decisions import Decision, RecordChange, RecordGap, SaveState
-from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
+from bridge.core.decisions import RecordGap
+from bridge.core.state import Status
 from bridge.reports.inputs import Inventory, measure_raw
 from bridge.reports.rollup import expire, plan, roll_up
 from bridge.reports.windows import measure_window
@@ -23,6 +23,7 @@ from bridge.store.history import load_gaps
 from bridge.store.models import AvailabilityRollup, StateChange
 from bridge.store.writes import apply_batch
 from tests.engine_kit import build_config, device
+from tests.history_kit import record
 
 NOW = datetime(2026, 6, 20, 9, 30, tzinfo=UTC)  # 12:30 in Helsinki
 DAY = timedelta(days=1)
@@ -35,20 +36,6 @@ def db(store_url: str) -> Iterator[Database]:
     database.migrate()
     yield database
     database.dispose()
-
-
-def record(db: Database, customer: str, device_id: str,
-           changes: list[tuple[datetime, Status]]) -> None:
-    """Write a check's hard changes the way the daemon does (history rows and its state)."""
-    key = CheckKey(device_id, "ping")
-    decisions: list[Decision] = []
-    old = Status.UNKNOWN
-    for at, status in changes:
-        decisions.append(RecordChange(key, customer, old, status, at, Reason.HARD_DOWN, ""))
-        old = status
-    last_at, last = changes[-1]
-    decisions.append(SaveState(key, CheckState(last, StateType.HARD, 0, last_at, last, last_at)))
-    apply_batch(db.writer, decisions, "INC", NOW)
 
 
 def deployment(tmp_path: Path, extra: str = "") -> Config:
