@@ -119,16 +119,17 @@ def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measu
     timelines: dict[str, DeviceTimeline] = {}
     bases: dict[str, Spans] = {}
     results: dict[str, Measured] = {}
-    steady_s: dict[str, float] = {}
-    for name in _parents_first(by_name):
+    covered: dict[str, Tally] = {}  # what a device up all along counts, per customer
+    order = list(by_name) if _parents_come_first(histories) else _parents_first(by_name)
+    for name in order:
         history = by_name[name]
         if history.customer not in bases:
             bases[history.customer] = _base(scope, history.customer)
-            steady_s[history.customer] = total(clip(bases[history.customer], scope.start,
-                                                    scope.end))
+            covered[history.customer] = Tally(total(clip(bases[history.customer],
+                                                         scope.start, scope.end)))
         if _steady_up(history, scope):
             timelines[name] = _NOTHING_DOWN
-            results[name] = _measure_steady(history, steady_s[history.customer])
+            results[name] = _measure_steady(history, covered[history.customer])
             continue
         runs = parent_runs(history.parents, history.redundant_parents, timelines)
         line = timeline(name, history.checks, history.reachability, runs,
@@ -145,17 +146,30 @@ def _steady_up(history: DeviceHistory, scope: Scope) -> bool:
     """Whether no check changed from the look-back on, none is down and no window applies:
     most devices over a short period, measured without any span arithmetic."""
     for changes in history.checks.values():
-        if changes and (changes[-1][0] > scope.first or changes[-1][1] == Status.DOWN):
+        if changes and (changes[-1][0] > scope.first or changes[-1][1] != Status.UP):
             return False
     return not any(start < scope.end and end > scope.first
                    for start, end in history.maintenance)
 
 
-def _measure_steady(history: DeviceHistory, covered_s: float) -> Measured:
-    checks = {probe: Tally(covered_s if changes and changes[-1][1] == Status.UP else 0.0)
-              for probe, changes in history.checks.items()}
-    device_s = covered_s if any(t.counted_s for t in checks.values()) else 0.0
-    return Measured(history.device, history.customer, Tally(device_s), checks, ())
+def _measure_steady(history: DeviceHistory, covered: Tally) -> Measured:
+    checks = {probe: covered if changes else _NONE for probe, changes in history.checks.items()}
+    device = covered if any(history.checks.values()) else _NONE
+    return Measured(history.device, history.customer, device, checks, ())
+
+
+_NONE = Tally()
+
+
+def _parents_come_first(histories: Sequence[DeviceHistory]) -> bool:
+    """Whether every device comes after its parents (callers usually order them so)."""
+    names = {h.device for h in histories}
+    seen: set[str] = set()
+    for history in histories:
+        if any(p in names and p not in seen for p in history.parents):
+            return False
+        seen.add(history.device)
+    return True
 
 
 def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:
@@ -174,6 +188,12 @@ def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:
             stack.append((current, True))
             stack.extend((p, False) for p in reversed(by_name[current].parents))
     return order
+
+
+def covered_time(scope: Scope, customer: str) -> Tally:
+    """What a device up throughout the scope counts: the customer's covered time in it, less
+    monitoring gaps."""
+    return Tally(total(clip(_base(scope, customer), scope.start, scope.end)))
 
 
 def _base(scope: Scope, customer: str) -> Spans:

@@ -119,8 +119,8 @@ def _measure_rest(connection: Connection, inventory: Inventory, customer: str,
     """The days not rolled up yet, from raw history read once."""
     if not days:
         return
-    devices = inventory.with_ancestors(inventory.devices_of([customer]))
-    raw = load_raw(connection, inventory, devices, days[0].start - LOOKBACK, until, now)
+    raw = load_raw(connection, inventory, inventory.measured_for([customer]),
+                   days[0].start - LOOKBACK, until, now)
     for day in days:
         measured = measure_loaded(inventory, raw, [customer], day.start, min(day.end, until),
                                   LOOKBACK)

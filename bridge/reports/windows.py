@@ -39,13 +39,14 @@ class WindowTallies:
                    Tally())
 
 
-def rolling_windows(engine: Engine, config: Config, now: datetime,
-                    checks: bool = False) -> dict[str, WindowTallies]:
-    """Every device over each rolling window (1h, 1d, 7d, 30d) up to `now`."""
-    inventory = Inventory.of(config)
+def rolling_windows(engine: Engine, config: Config, now: datetime, checks: bool = False,
+                    inventory: Inventory | None = None,
+                    labels: Collection[str] = ROLLING_WINDOWS) -> dict[str, WindowTallies]:
+    """Every device over each rolling window (1h, 1d, 7d, 30d, or those named) up to `now`."""
+    inventory = inventory or Inventory.of(config)
     return {label: measure_window(engine, config, now - span, now, now, checks=checks,
                                   inventory=inventory)
-            for label, span in ROLLING_WINDOWS.items()}
+            for label, span in ROLLING_WINDOWS.items() if label in labels}
 
 
 def measure_window(engine: Engine, config: Config, start: datetime, end: datetime,
@@ -69,8 +70,7 @@ def measure_window(engine: Engine, config: Config, start: datetime, end: datetim
             pieces = {p: m for p, m in groups.items()
                       if stretch_start <= p[0] and p[1] <= stretch_end}
             members = {c for m in pieces.values() for c in m}
-            raw = load_raw(connection, inventory,
-                           inventory.with_ancestors(inventory.devices_of(members)),
+            raw = load_raw(connection, inventory, inventory.measured_for(members),
                            moment(stretch_start), moment(stretch_end), now)
             for (piece_start, piece_end), customers_of_piece in pieces.items():
                 measured = measure_loaded(inventory, raw, customers_of_piece,
