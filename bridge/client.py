@@ -48,11 +48,16 @@ class ClientError(Exception):
     """A problem talking to the API, worded for the user."""
 
 
-def _endpoint(args: argparse.Namespace) -> tuple[str, str]:
+def endpoint(args: argparse.Namespace) -> tuple[str, str]:
+    """The API's base URL and a token: from options, the environment, or bridge.toml."""
     url = args.url or os.environ.get("BRIDGE_URL")
     token = os.environ.get("BRIDGE_TOKEN")
     if args.token_file:
-        token = args.token_file.read_text(encoding="utf-8").strip()
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ClientError(f"cannot read the token file {args.token_file}: "
+                              f"{exc.strerror}") from None
     if url and token:
         return url.rstrip("/"), token
     try:
@@ -73,9 +78,9 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, str]:
     return url.rstrip("/"), token
 
 
-def _get(base: str, token: str, path: str, query: dict[str, str] | None = None,
-         body: dict[str, Any] | None = None) -> Any:
-    """GET (or POST, with a body) a JSON resource of the API."""
+def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,
+             body: dict[str, Any] | None = None) -> Any:
+    """GET (or POST, with a body) an API path; errors become a ClientError with the reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     headers = {"Authorization": f"Bearer {token}"}
     data = None
@@ -121,11 +126,11 @@ def run_incidents(args: argparse.Namespace) -> int:
         if not hasattr(args, name):
             setattr(args, name, default)
     try:
-        base, token = _endpoint(args)
+        base, token = endpoint(args)
         if args.action == "list":
             query = {k: str(v) for k in ("status", "customer", "device", "limit")
                      if (v := getattr(args, k)) is not None}
-            data = _get(base, token, "/api/v1/incidents", query)
+            data = get_json(base, token, "/api/v1/incidents", query)
             if args.json:
                 print(json.dumps(data, indent=2))
             else:
@@ -133,10 +138,10 @@ def run_incidents(args: argparse.Namespace) -> int:
                 print(f"({len(data['incidents'])} of {data['total']})")
             return 0
         if args.action == "show":
-            data = _get(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+            data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
         else:
             path, body = action_request(args)
-            data = _get(base, token, path, body=body)
+            data = get_json(base, token, path, body=body)
     except ClientError as exc:
         print(f"bridge incidents: {exc}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bridge.api import maintenance, openapi, tickets
+from bridge.api import maintenance, openapi, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -156,6 +156,7 @@ def build_app(service: Service) -> web.Application:
     app.router.add_post("/-/reload", reload)
     maintenance.add_routes(app)
     tickets.add_routes(app)
+    reports.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

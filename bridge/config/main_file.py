@@ -149,6 +149,17 @@ class NotificationsSection(Strict):
     def retry_deadline_s(self) -> float:
         """How long a message is retried before it is a dead letter."""
         return self.retry_deadline_h * 3600
+class AvailabilitySection(Strict):
+    """How availability is kept: refreshed rolling windows, rolled-up days, retention."""
+
+    refresh_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # rolling windows recomputed
+    # A local day is rolled up (its numbers frozen) this long after it ended, so late
+    # writes (a hard change is dated from its first failed check) are in.
+    rollup_delay_s: Annotated[float, Field(ge=0, le=86400)] = 3600.0
+    # Raw history: hard state changes, monitoring gaps and API maintenance windows. Reports
+    # of older months come from the rolled-up days.
+    keep_history_days: Annotated[int, Field(ge=40)] = 400
+    keep_rollups_days: Annotated[int, Field(ge=40)] = 1100  # rolled-up days (about 3 years)
 
 
 class MainFile(Strict):
@@ -162,3 +173,4 @@ class MainFile(Strict):
     incidents: IncidentsSection = IncidentsSection()
     monitoring: MonitoringSection = MonitoringSection()
     notifications: NotificationsSection = NotificationsSection()
+    availability: AvailabilitySection = AvailabilitySection()

@@ -24,7 +24,7 @@ from bridge.config.contract import Priority as Priority
 from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
-from bridge.config.probe_models import Probe
+from bridge.config.probe_models import Probe, ProbeKind
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
 from bridge.core.calendar import Coverage
@@ -247,6 +247,13 @@ class Config:
         max_attempts = rule.max_attempts if rule and rule.max_attempts else probe.max_attempts
         recover = rule.recover_after if rule and rule.recover_after else probe.recover_after
         return max_attempts, recover
+
+    def reachability(self, device_id: str) -> tuple[str, ...]:
+        """The probes that say whether a device can be reached: its ICMP probes, or all of
+        them if it has none. Its children are unreachable while these are down."""
+        probes = self.devices[device_id].probes
+        icmp = tuple(p for p in probes if self.probes[p].kind == ProbeKind.ICMP)
+        return icmp or probes
 
     def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""

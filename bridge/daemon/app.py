@@ -25,9 +25,10 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
+from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DaemonMetrics, render
-from bridge.daemon.monitor import HISTORY_S, Monitor, Snapshot
+from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
 from bridge.notify.metrics import register_outbox_metrics
@@ -37,10 +38,10 @@ from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.desk import ContractDesk, DeskCounters
 from bridge.store.desk_clock import run_clock
+from bridge.store.heartbeat import record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import (
-    load_changes,
     load_open_problems,
     load_recently_resolved,
     load_states,
@@ -86,6 +87,8 @@ class Daemon:
         self._writer: BatchWriter | None = None
         self._monitor: Monitor | None = None
         self._scheduler: CheckScheduler | None = None
+        self.availability = AvailabilityKeeper(self.current_config, self)
+        self._counts_seq = 0
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
         self._desk_counters = DeskCounters()
@@ -103,6 +106,10 @@ class Daemon:
         """Live state for the API and metrics."""
         assert self._monitor is not None
         return self._monitor.snapshot()
+
+    def availability_latest(self) -> Latest:
+        """The last computed rolling windows."""
+        return self.availability.latest
 
     def current_config(self) -> Config:
         """The running config (cheap: no copy of live state)."""
@@ -135,6 +142,11 @@ class Daemon:
         db = self._db
         return await asyncio.get_running_loop().run_in_executor(self._readers, fn, db.reader)
 
+    async def write(self, fn: Callable[[Engine], T]) -> T:
+        """Run a write on the one writer thread, between decision batches."""
+        assert self._writer is not None
+        return await self._writer.run_write(fn)
+
     async def render_metrics(self) -> bytes:
         """Render the exposition off the loop, from a snapshot taken on it."""
         assert self._writer is not None
@@ -147,8 +159,15 @@ class Daemon:
             "bridge_store_write_failures_total": float(self._writer.failures_total),
             "bridge_store_batches_total": float(self._writer.batches_total),
             "bridge_store_up": 1.0 if self._writer.healthy else 0.0,
+            "bridge_availability_rollups_total":
+                float(self.availability.days_rolled_total),
+            "bridge_availability_failures_total": float(self.availability.failures_total),
         }
-        return await asyncio.to_thread(render, self._metrics.registry, snap, extra)
+        latest = self.availability.latest
+        if latest.computed_at is not None:
+            extra["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
+            extra["bridge_availability_refresh_duration_seconds"] = latest.duration_s
+        return await asyncio.to_thread(render, self._metrics.registry, snap, latest, extra)
 
     async def reload(self) -> ReloadResult:
         """Build the new config in full; swap it in only if it is valid."""
@@ -238,6 +257,7 @@ class Daemon:
             log.warning("http.listen changed; the new address takes effect at the next restart")
         self.config = new
         self._desk = ContractDesk(new, self._desk_counters, self._templates)
+        self.availability.changed()  # devices may have come or gone
         assert self._monitor is not None
         assert self._scheduler is not None
         self._monitor.apply_config(new, datetime.now(UTC))
@@ -278,14 +298,16 @@ class Daemon:
             self._tickets_changed()
 
     async def _refresh_counts(self) -> None:
+        self._counts_seq += 1
+        seq = self._counts_seq
         try:
             counts = await self.read(open_incident_counts)
             self._at_risk = await self.read(sla_at_risk_counts)
         except Exception as exc:
             log.warning("cannot count open incidents: %s", exc)
             return
-        if self._monitor is not None:
-            self._monitor.open_incidents = counts
+        if self._monitor is not None and seq == self._counts_seq:  # else a newer one runs
+            self._monitor.set_open_incidents(counts)
 
     async def _periodic_counts(self) -> None:
         while not self._stop.is_set():
@@ -313,21 +335,25 @@ class Daemon:
         db = Database(self._db_url)
         log.info("store %s: applying migrations", db.describe())
         await asyncio.to_thread(db.migrate)
+        silence = await asyncio.to_thread(record_silence, db.writer, "bridge", datetime.now(UTC))
+        if silence is not None:
+            log.warning("monitoring gap recorded while no bridge was running: %s to %s",
+                        silence.started_at.isoformat(), silence.ended_at.isoformat()
+                        if silence.ended_at else "now")
         states = await asyncio.to_thread(load_states, db.reader)
-        since = datetime.now(UTC) - timedelta(seconds=HISTORY_S)
-        history = await asyncio.to_thread(load_changes, db.reader, since)
         self._db = db
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
-                                   desk=lambda: self._desk)
+                                   desk=lambda: self._desk,
+                                   on_history=self.availability.changed)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
                                            datetime.now(UTC) - window)
         engine = RuleEngine(self.config, states, problems, attached, resolved,
                             now=datetime.now(UTC))
-        monitor = Monitor(engine, history, self._writer.submit, self._recheck)
+        monitor = Monitor(engine, self._writer.submit, self._recheck)
         return db, monitor
 
     def _recheck(self, keys: set[CheckKey]) -> None:
@@ -386,6 +412,7 @@ class Daemon:
                                     templates_for=lambda c: self._desk.templates_for(c))
         register_outbox_metrics(self._metrics.registry, self._outbox)
         tasks.append(asyncio.create_task(self._outbox.run(self._stop), name="outbox"))
+        tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from bridge.core.availability import Change
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
@@ -21,7 +19,6 @@ from bridge.store.models import (
     IncidentEvent,
     IncidentMember,
     SlaMarkRow,
-    StateChange,
 )
 from bridge.store.records import records_of
 
@@ -40,28 +37,6 @@ def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
                 row.status, row.state_type, row.attempts, row.since, row.hard_status,
                 row.hard_since, last, row.ok_streak, row.ok_since)
     return states
-
-
-def load_changes(engine: Engine, since: datetime) -> dict[CheckKey, list[Change]]:
-    """Hard state changes since `since`, plus the last one before it (the starting status)."""
-    history: dict[CheckKey, list[Change]] = defaultdict(list)
-    with Session(engine) as session:
-        before = (
-            select(StateChange.device, StateChange.probe, func.max(StateChange.at).label("at"))
-            .where(col(StateChange.at) < since)
-            .group_by(col(StateChange.device), col(StateChange.probe))
-            .subquery()
-        )
-        opening = select(StateChange).join(before, and_(
-            col(StateChange.device) == before.c.device,
-            col(StateChange.probe) == before.c.probe,
-            col(StateChange.at) == before.c.at,
-        ))
-        recent = select(StateChange).where(col(StateChange.at) >= since)
-        rows = [*session.exec(opening), *session.exec(recent)]
-    for row in sorted(rows, key=lambda r: (r.at, r.id or 0)):
-        history[CheckKey(row.device, row.probe)].append((row.at, row.new_status))
-    return dict(history)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from bridge.aio import wait_or_timeout
-from bridge.core.decisions import Decision
+from bridge.core.decisions import Decision, RecordChange, RecordGap
 from bridge.store.db import Database
 from bridge.store.tickets import Desk, QuietDesk
 from bridge.store.writes import Outcome, apply_batch
@@ -40,12 +40,14 @@ class BatchWriter:
         on_outcomes: Callable[[list[Outcome]], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk: Callable[[], Desk] = QuietDesk,
+        on_history: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self.id_prefix = id_prefix
         self._interval_s = interval_s
         self._max_items = max_items
         self._on_outcomes = on_outcomes
+        self._on_history = on_history  # a batch with hard changes or gaps was committed
         self._clock = clock
         self._desk = desk
         self._pending: list[Decision] = []
@@ -106,6 +108,8 @@ class BatchWriter:
             self.last_batch_seconds = time.perf_counter() - t0
             self.healthy = True
         self._on_outcomes(outcomes)
+        if any(isinstance(d, RecordChange | RecordGap) for d in batch):
+            self._on_history()
         return True
 
     async def run_write(self, fn: Callable[[Engine], T]) -> T:
