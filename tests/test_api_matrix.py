@@ -4,6 +4,7 @@ about another customer's tickets (a 404, exactly as for a ticket that does not e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/api/v1/incidents/{own}/close", {}, (401, 409, 403, 404)),  # silence not over
     ("POST", "/api/v1/incidents/{own}/confirm", {}, (401, 409, 200, 404)),  # acme closed it
     ("POST", "/api/v1/incidents/{own}/reopen", {}, (401, 409, 200, 404)),  # ... and reopened
+    ("GET", "/api/v1/availability", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/reports/{customer}/{month}", None, (401, 200, 200, 404)),  # acme's month
     ("GET", "/api/v1/maintenance", None, (401, 200, 200, 200)),
     ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": "2099-01-01T00:00:00Z",
                                      "end": "2099-01-01T01:00:00Z"},
@@ -105,7 +108,8 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
     callers = [None, "ops", ACME, OTHER]
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
     for index in (0, 3, 2, 1):
-        url = path.replace("{own}", acme_ticket)
+        url = path.replace("{own}", acme_ticket).replace("{customer}", "acme").replace(
+            "{month}", datetime.now(UTC).strftime("%Y-%m"))
         if "{record}" in url:
             kind = url.split("/")[-2]
             url = url.replace("{record}", str(_record_id(bridge, acme_ticket, kind)))
