@@ -214,3 +214,33 @@ def test_a_monitoring_ticket_follows_its_rules_chain_from_the_event_time(
     assert [(s["tier"], s["due_at"]) for s in shown["escalation"]] == [
         (2, (failing_since + timedelta(minutes=45)).isoformat())]
     assert outbox(store) == [("opened", "it@acme.example.com")]
+
+
+def test_the_monthly_report_lists_tickets_against_their_targets(tmp_path: Path,
+                                                                store: Database) -> None:
+    from bridge.reports.tickets import ticket_section
+
+    config = contract_config(tmp_path)
+    desk = ContractDesk(config)
+    incident_id, _ = create_ticket(store.writer, NewTicket(
+        "acme", "gw", "gw is down", Priority.P2, TicketSource.CUSTOMER, Actor.CUSTOMER, "acme"),
+        "INC", T0, desk)
+    with Session(store.reader) as session:
+        ticket = session.get(Incident, incident_id)
+        assert ticket is not None
+        ref = ticket.ref
+    act(store, desk, ref, Action.ASSIGN, T0 + timedelta(minutes=11), assignee="alice")
+    act(store, desk, ref, Action.WAIT, T0 + timedelta(minutes=20),
+        waiting_on=WaitingOn.SUPPLIER)
+    act(store, desk, ref, Action.RESUME, T0 + timedelta(minutes=50))
+    act(store, desk, ref, Action.RESOLVE, T0 + timedelta(minutes=55))
+    run_clock(store.writer, desk, T0 + timedelta(minutes=56))
+    month = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    with store.reader.connect() as connection:
+        rows = ticket_section(connection, config, "acme", *month)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["id"], row["reaction_min"], row["reaction_target_min"]) == (ref, 11.0, 10.0)
+    # 55 minutes less the 30 spent waiting on the supplier
+    assert (row["resolution_min"], row["resolution_target_min"]) == (25.0, 60.0)
+    assert row["breached"] == "reaction"
