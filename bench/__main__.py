@@ -9,10 +9,11 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import ping, scale, snmp
+from bench import availability, ping, scale, snmp
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 
-BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run}
+BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run,
+                                     "availability": availability.run}
 TIMED = {"scale"}  # the benchmarks that run for a time (--duration-s) rather than a workload
 
 

@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="list the tickets of passing files too")
 
     from bridge.client import add_incident_verbs
+    from bridge.report_client import add_report_verb
 
     add_incident_verbs(verbs)
+    add_report_verb(verbs)
     return parser
 
 
@@ -74,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.backtest.run import run_timelines
 
         return run_timelines(args.files, verbose=args.verbose)
+    if args.verb == "report":
+        from bridge.report_client import run_report
+
+        return run_report(args)
     from bridge.client import run_incidents
 
     return run_incidents(args)

@@ -60,6 +60,7 @@ def write_deployment(
         f'[http]\nlisten = "{listen}"\n'
         + ("metrics_auth = true\n" if metrics_auth else "")
         + '\n[daemon]\ntick_s = 0.05\nshutdown_timeout_s = 10\n\n'
+        + '[availability]\nrefresh_s = 1\n\n'
         + tokens)
     inventory = '[customers.acme]\nname = "Acme"\n\n[customers.other]\nname = "Other"\n'
     for name, address in devices.items():

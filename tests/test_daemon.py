@@ -24,7 +24,9 @@ def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
     bridge = Bridge(write_deployment(tmp_path, DEVICES, customer_token=True))
     try:
         wait_for("all devices up", lambda: all_up(bridge, 3))
-        metrics = bridge.get("/metrics", token=None)
+        # availability is recomputed from the store soon after the changes are committed
+        metrics = wait_for("availability", lambda: (lambda m: m if m.count(
+            "bridge_availability_ratio{") == 3 * 4 else None)(bridge.get("/metrics", None)))
         for device, customer in (("gw", "acme"), ("sw", "acme"), ("other-srv", "other")):
             labels = f'customer="{customer}",device="{device}"'
             assert f'bridge_probe_success{{{labels},probe="ping"}} 1.0' in metrics

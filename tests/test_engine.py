@@ -9,6 +9,7 @@ import pytest
 
 from bridge.config.model import Priority
 from bridge.core.decisions import OpenIncident, RecordChange
+from bridge.core.maintenance import Window
 from bridge.core.state import CheckKey, Status
 from tests.engine_kit import T0, Run, build_config, device
 
@@ -203,6 +204,40 @@ def test_cron_windows_use_crontab_weekday_numbers(tmp_path: Path) -> None:
     tuesday = datetime(2026, 6, 2, 22, 30, tzinfo=UTC)
     assert window.window_at(tuesday) is not None
     assert window.window_at(tuesday + timedelta(days=1)) is None
+
+
+def test_windows_over_a_range_for_each_schedule_kind(tmp_path: Path) -> None:
+    """What availability excludes: every occurrence overlapping a range, in UTC."""
+    from datetime import UTC, datetime
+
+    extra = ('\n[maintenance.sunday]\ndevices = ["host"]\ntimezone = "Europe/Helsinki"\n'
+             'weekly = ["sun 02:30"]\nduration_min = 120\n'
+             '\n[maintenance.nightly]\ndevices = ["host"]\ntimezone = "UTC"\n'
+             'cron = "0 23 * * *"\nduration_min = 90\n'
+             '\n[maintenance.late]\ndevices = ["host"]\ntimezone = "Europe/Helsinki"\n'
+             'weekly = ["sat 23:30"]\nduration_min = 120\n'
+             '\n[maintenance.once]\ndevices = ["host"]\ntimezone = "UTC"\n'
+             'start = 2026-03-28T10:00:00\nend = 2026-03-28T11:00:00\n')
+    sunday, nightly, late, once = build_config(tmp_path, device("host"), extra=extra).maintenance
+
+    def utc(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    def spans(found: list[Window]) -> list[tuple[str, str]]:
+        return [(w.start.isoformat()[:16], w.end.isoformat()[:16]) for w in found]
+
+    # 02:30 Helsinki on the spring-forward Sunday is 00:30 UTC and lasts two real hours.
+    assert spans(sunday.windows(utc("2026-03-22T00:00"), utc("2026-03-30T00:00"))) == [
+        ("2026-03-22T00:30", "2026-03-22T02:30"), ("2026-03-29T00:30", "2026-03-29T02:30")]
+    # an occurrence that began before the range and reaches into it is included
+    assert spans(nightly.windows(utc("2026-03-29T00:00"), utc("2026-03-30T00:00"))) == [
+        ("2026-03-28T23:00", "2026-03-29T00:30"), ("2026-03-29T23:00", "2026-03-30T00:30")]
+    # Saturday 23:30 Helsinki reaches into Sunday: found from a range that starts on Sunday
+    assert spans(late.windows(utc("2026-03-28T22:00"), utc("2026-03-28T22:01"))) == [
+        ("2026-03-28T21:30", "2026-03-28T23:30")]
+    assert spans(once.windows(utc("2026-03-28T10:59"), utc("2026-03-29T00:00"))) == [
+        ("2026-03-28T10:00", "2026-03-28T11:00")]
+    assert once.windows(utc("2026-03-28T11:00"), utc("2026-03-29T00:00")) == []
 
 
 FAST_PROBE = ("[probes.ping]\nkind = \"icmp\"\ninterval_s = 10\ntimeout_s = 1\ncount = 1\n"

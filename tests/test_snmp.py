@@ -21,7 +21,8 @@ from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.snmp_client import Request, SnmpClient
+from bridge.probes.snmp_client import SnmpClient
+from bridge.probes.snmp_types import Request
 from tests.daemon import Bridge, wait_for, write_deployment
 from tests.snmp_agents import RECORDED, Agent, start_snmpsim
 

@@ -25,15 +25,15 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
-from bridge.store.models import IncidentStatus
+from bridge.store.history import load_history
 from bridge.store.reads import (
     IncidentFilter,
     get_incident,
     list_incidents,
-    load_changes,
     load_open_problems,
     load_recently_resolved,
     load_states,
@@ -154,18 +154,30 @@ def test_a_warning_survives_a_restart(store_url: str) -> None:
 
 
 def test_history_includes_the_status_at_the_window_start(db: Database) -> None:
-    def change(old: Status, new: Status, days_ago: int, reason: Reason) -> RecordChange:
-        return RecordChange(KEY, "acme", old, new, T0 - timedelta(days=days_ago), reason, "")
+    def change(key: CheckKey, old: Status, new: Status, days_ago: int) -> RecordChange:
+        return RecordChange(key, "acme", old, new, T0 - timedelta(days=days_ago),
+                            Reason.RECOVERED, "")
 
+    other = CheckKey("sw-2", "ping")
     changes = [
-        change(Status.UNKNOWN, Status.UP, 40, Reason.FIRST_UP),
-        change(Status.UP, Status.DOWN, 35, Reason.HARD_DOWN),
-        change(Status.DOWN, Status.UP, 1, Reason.RECOVERED),
+        change(KEY, Status.UNKNOWN, Status.UP, 40),
+        change(KEY, Status.UP, Status.DOWN, 35),
+        change(KEY, Status.DOWN, Status.UP, 1),
+        change(other, Status.UNKNOWN, Status.UP, 50),
+        change(other, Status.UP, Status.DOWN, 45),
+        SaveState(KEY, CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0)),
+        SaveState(other, CheckState(Status.DOWN, StateType.HARD, 3, T0, Status.DOWN, T0)),
     ]
     apply_batch(db.writer, changes, "INC", T0)
-    history = load_changes(db.reader, T0 - timedelta(days=30))
-    assert history[KEY] == [(T0 - timedelta(days=35), Status.DOWN),
-                            (T0 - timedelta(days=1), Status.UP)]
+    with db.reader.connect() as connection:
+        history = load_history(connection, T0 - timedelta(days=30), T0)
+        only = load_history(connection, T0 - timedelta(days=30), T0, ["sw-2"])
+    assert history == {
+        "sw-1": {"ping": [((T0 - timedelta(days=35)).timestamp(), Status.DOWN),
+                          ((T0 - timedelta(days=1)).timestamp(), Status.UP)]},
+        "sw-2": {"ping": [((T0 - timedelta(days=45)).timestamp(), Status.DOWN)]},
+    }
+    assert only == {"sw-2": history["sw-2"]}
 
 
 def test_concurrent_instances_never_open_two_tickets(store_url: str) -> None:

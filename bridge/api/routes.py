@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bridge.api import maintenance
+from bridge.api import maintenance, openapi, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -18,8 +18,8 @@ from bridge.api.auth import (
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
-from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
 T = TypeVar("T")
@@ -155,5 +155,8 @@ def build_app(service: Service) -> web.Application:
     app.router.add_get("/api/v1/devices", devices_list)
     app.router.add_post("/-/reload", reload)
     maintenance.add_routes(app)
+    tickets.add_routes(app)
+    reports.add_routes(app)
+    app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from aiohttp import web
 from sqlalchemy import Engine
 
 from bridge.config.model import ApiToken, Config
+from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
 from bridge.store.models import MaintenanceWindowRow
+from bridge.store.tickets import Desk
 
 T = TypeVar("T")
 
@@ -28,6 +31,7 @@ class Service(Protocol):
     """What the HTTP layer needs from the daemon."""
 
     def snapshot(self) -> Snapshot: ...
+    def availability_latest(self) -> Latest: ...
     def current_config(self) -> Config: ...
     def tokens(self) -> tuple[ApiToken, ...]: ...
     def metrics_public(self) -> bool: ...
@@ -38,6 +42,7 @@ class Service(Protocol):
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int: ...
     async def end_maintenance(self, window_id: int) -> bool: ...
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T: ...
 
 
 SERVICE = web.AppKey("service", Service)

@@ -16,6 +16,7 @@ from bridge.core.maintenance import MaintenanceRule, OneOff, Schedule, Weekly, p
 # APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (and 7).
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DOW_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
+_ONE_SECOND = timedelta(seconds=1)
 
 
 class CronSchedule:
@@ -37,6 +38,17 @@ class CronSchedule:
             start = start.astimezone(UTC)  # elapsed-time arithmetic, not wall-clock
             return start, start + self._duration
         return None
+
+    def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Occurrences overlapping [start, end), fire time by fire time."""
+        found = []
+        fire = self._trigger.get_next_fire_time(None, start - self._duration)
+        while fire is not None and fire < end:
+            begin = fire.astimezone(UTC)
+            if start < begin + self._duration:
+                found.append((begin, begin + self._duration))
+            fire = self._trigger.get_next_fire_time(fire, fire + _ONE_SECOND)
+        return found
 
 
 class Maintenance(Strict):

@@ -1,63 +1,252 @@
-"""Time-weighted availability from hard state changes over a window."""
+"""Availability as the contract counts it: time-weighted, per check, device and customer.
+
+Counted time is the time a device's state was known, inside the contract's coverage,
+outside its maintenance windows and outside monitoring gaps (the bridge itself blind).
+Down time is counted time while any of the device's checks was hard down: from the first
+failed check of a failure that became hard, until the first success that ended it.
+Availability = 1 - down / counted. A customer's availability weighs every device by its
+counted time. See outages.py for how down time is split between a device and its parents.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from bridge.core.outages import (
+    Cause,
+    DeviceTimeline,
+    Segment,
+    StatusChange,
+    parent_runs,
+    timeline,
+)
+from bridge.core.spans import Spans, clip, intersect, subtract, total, union
 from bridge.core.state import Status
 
-Change = tuple[datetime, Status]
+
+@dataclass(frozen=True, slots=True)
+class DeviceHistory:
+    """What the computation needs about one device: its checks' hard changes and its place."""
+
+    device: str
+    customer: str
+    checks: Mapping[str, Sequence[StatusChange]]  # probe -> changes, oldest first
+    reachability: tuple[str, ...]  # the probes that say whether children can be reached
+    parents: tuple[str, ...] = ()
+    redundant_parents: bool = False
+    parent_lead_s: float = 0.0  # see outages.py
+    maintenance: Spans = field(default_factory=list)  # windows that cover this device
 
 
-def availability_ratio(
-    changes: Sequence[Change], window_start: datetime, window_end: datetime
-) -> float | None:
-    """Share of the known time in [start, end) that the check was up.
+@dataclass(frozen=True)
+class Scope:
+    """The period measured, [start, end), and what is excluded from it.
 
-    `changes` are hard status changes in time order; the status before the first one
-    is unknown. Unknown time counts neither way. None when no time in the window is known.
+    History from `lookback_start` on decides in which period an outage began; `coverage`
+    maps a customer to its covered spans over [lookback_start, end); absent means 24/7.
     """
-    up_s = 0.0
-    known_s = 0.0
-    status = Status.UNKNOWN
-    cursor = window_start
-    for at, new_status in changes:
-        if at > window_start:
-            span_end = min(at, window_end)
-            if status != Status.UNKNOWN and span_end > cursor:
-                span = (span_end - cursor).total_seconds()
-                known_s += span
-                up_s += span if status == Status.UP else 0.0
-            cursor = max(cursor, span_end)
-        if at >= window_end:
-            break
-        status = new_status
-    if status != Status.UNKNOWN and window_end > cursor:
-        span = (window_end - cursor).total_seconds()
-        known_s += span
-        up_s += span if status == Status.UP else 0.0
-    return up_s / known_s if known_s > 0 else None
+
+    start: float
+    end: float
+    gaps: Spans = field(default_factory=list)
+    coverage: Mapping[str, Spans] = field(default_factory=dict)
+    lookback_start: float | None = None
+
+    @property
+    def first(self) -> float:
+        """Where the computation starts looking."""
+        return self.start if self.lookback_start is None else min(self.lookback_start, self.start)
 
 
-def combine_changes(histories: Sequence[Sequence[Change]]) -> list[Change]:
-    """Merge several checks' histories: down while any is down, up when all known are up."""
-    if len(histories) == 1:
-        return list(histories[0])
-    events = sorted(
-        (at, index, status) for index, history in enumerate(histories) for at, status in history
-    )
-    current = [Status.UNKNOWN] * len(histories)
-    merged: list[Change] = []
-    for at, index, status in events:
-        current[index] = status
-        known = [s for s in current if s != Status.UNKNOWN]
-        if not known:
-            combined = Status.UNKNOWN
-        elif Status.DOWN in known:
-            combined = Status.DOWN
-        else:
-            combined = Status.UP
-        if not merged or merged[-1][1] != combined:
-            merged.append((at, combined))
-    return merged
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Seconds of one device or check (or a sum of them) over a period."""
+
+    counted_s: float = 0.0
+    down_s: float = 0.0
+    parent_s: float = 0.0  # of down_s: while a parent was down
+    maintenance_s: float = 0.0  # down time not counted because a maintenance window covered it
+
+    @property
+    def ratio(self) -> float | None:
+        """Availability as a share, or None when no time was counted."""
+        return 1.0 - self.down_s / self.counted_s if self.counted_s > 0 else None
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.counted_s + other.counted_s, self.down_s + other.down_s,
+                     self.parent_s + other.parent_s, self.maintenance_s + other.maintenance_s)
+
+    def __sub__(self, other: Tally) -> Tally:
+        return Tally(self.counted_s - other.counted_s, self.down_s - other.down_s,
+                     self.parent_s - other.parent_s, self.maintenance_s - other.maintenance_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """One stretch of a device's down time with one cause, as seen from one period.
+
+    `started` (with the device) identifies it across periods; `ended` is None while it
+    lasts beyond the period. `counted_begins`: its counted down time begins in this period,
+    so the period counts it; `maintenance_begins` likewise for time a window excluded.
+    """
+
+    device: str
+    cause: Cause
+    root: str | None
+    started: float
+    ended: float | None
+    down_s: float
+    maintenance_s: float
+    counted_begins: bool
+    maintenance_begins: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A device's tally, its checks' tallies and its outages over one period."""
+
+    device: str
+    customer: str
+    tally: Tally
+    checks: Mapping[str, Tally]
+    outages: tuple[Outage, ...]
+
+
+def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measured]:
+    """Every device measured over the scope; parents are measured before their children."""
+    by_name = {h.device: h for h in histories}
+    timelines: dict[str, DeviceTimeline] = {}
+    bases: dict[str, Spans] = {}
+    results: dict[str, Measured] = {}
+    covered: dict[str, Tally] = {}  # what a device up all along counts, per customer
+    order = list(by_name) if _parents_come_first(histories) else _parents_first(by_name)
+    for name in order:
+        history = by_name[name]
+        if history.customer not in bases:
+            bases[history.customer] = _base(scope, history.customer)
+            covered[history.customer] = Tally(total(clip(bases[history.customer],
+                                                         scope.start, scope.end)))
+        if _steady_up(history, scope):
+            timelines[name] = _NOTHING_DOWN
+            results[name] = _measure_steady(history, covered[history.customer])
+            continue
+        runs = parent_runs(history.parents, history.redundant_parents, timelines)
+        line = timeline(name, history.checks, history.reachability, runs,
+                        history.parent_lead_s, scope.end)
+        timelines[name] = line
+        results[name] = _measure_device(history, line, bases[history.customer], scope)
+    return results
+
+
+_NOTHING_DOWN = DeviceTimeline([], [], {}, (), ())
+
+
+def _steady_up(history: DeviceHistory, scope: Scope) -> bool:
+    """Whether no check changed from the look-back on, none is down and no window applies:
+    most devices over a short period, measured without any span arithmetic."""
+    for changes in history.checks.values():
+        if changes and (changes[-1][0] > scope.first or changes[-1][1] != Status.UP):
+            return False
+    return not any(start < scope.end and end > scope.first
+                   for start, end in history.maintenance)
+
+
+def _measure_steady(history: DeviceHistory, covered: Tally) -> Measured:
+    checks = {probe: covered if changes else _NONE for probe, changes in history.checks.items()}
+    device = covered if any(history.checks.values()) else _NONE
+    return Measured(history.device, history.customer, device, checks, ())
+
+
+_NONE = Tally()
+
+
+def _parents_come_first(histories: Sequence[DeviceHistory]) -> bool:
+    """Whether every device comes after its parents (callers usually order them so)."""
+    names = {h.device for h in histories}
+    seen: set[str] = set()
+    for history in histories:
+        if any(p in names and p not in seen for p in history.parents):
+            return False
+        seen.add(history.device)
+    return True
+
+
+def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:
+    order: list[str] = []
+    seen: set[str] = set()
+    for name in sorted(by_name):
+        stack = [(name, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if expanded:
+                order.append(current)
+                continue
+            if current in seen or current not in by_name:
+                continue
+            seen.add(current)
+            stack.append((current, True))
+            stack.extend((p, False) for p in reversed(by_name[current].parents))
+    return order
+
+
+def covered_time(scope: Scope, customer: str) -> Tally:
+    """What a device up throughout the scope counts: the customer's covered time in it, less
+    monitoring gaps."""
+    return Tally(total(clip(_base(scope, customer), scope.start, scope.end)))
+
+
+def _base(scope: Scope, customer: str) -> Spans:
+    """Covered time of a customer, from the look-back on, minus monitoring gaps."""
+    covered = scope.coverage.get(customer)
+    window = [(scope.first, scope.end)]
+    base = window if covered is None else intersect(covered, window)
+    return subtract(base, scope.gaps)
+
+
+def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
+                    scope: Scope) -> Measured:
+    maintenance = union(history.maintenance)
+    in_base = intersect(line.known, base)
+    counted_all = subtract(in_base, maintenance)
+    excluded_all = intersect(in_base, maintenance)
+    counted = clip(counted_all, scope.start, scope.end)
+    excluded = clip(excluded_all, scope.start, scope.end)
+    parent_down = union((s.start, s.end) for s in line.segments if s.cause == Cause.PARENT)
+    tally = Tally(total(counted), total(intersect(line.down, counted)),
+                  total(intersect(parent_down, counted)), total(intersect(line.down, excluded)))
+    checks = {}
+    for probe, (known, down) in line.checks.items():
+        check_counted = clip(subtract(intersect(known, base), maintenance),
+                             scope.start, scope.end)
+        checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
+    outages = []
+    for segment in line.segments:
+        if segment.end <= scope.start:
+            continue
+        outage = _outage(history.device, segment, (counted, counted_all),
+                         (excluded, excluded_all), scope)
+        if outage is not None:
+            outages.append(outage)
+    return Measured(history.device, history.customer, tally, checks, tuple(outages))
+
+
+def _outage(device: str, segment: Segment, counted: tuple[Spans, Spans],
+            excluded: tuple[Spans, Spans], scope: Scope) -> Outage | None:
+    span = [(segment.start, segment.end)]
+    down_s = total(intersect(span, counted[0]))
+    maintenance_s = total(intersect(span, excluded[0]))
+    if down_s == 0 and maintenance_s == 0:
+        return None
+    # Before the look-back nothing is known about exclusions: such an outage is taken to
+    # have begun (and been counted) in an earlier period.
+    seen_whole = segment.start >= scope.first
+    return Outage(device, segment.cause, segment.root, segment.start,
+                  segment.end if segment.end < scope.end else None, down_s, maintenance_s,
+                  seen_whole and _begins(span, counted[1], scope),
+                  seen_whole and _begins(span, excluded[1], scope))
+
+
+def _begins(span: Spans, spans: Spans, scope: Scope) -> bool:
+    inside = intersect(span, spans)
+    return bool(inside) and scope.start <= inside[0][0] < scope.end

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bridge.config.model import Condition, Config, Priority, Rule
-from bridge.config.probe_models import ProbeKind
 from bridge.core import flap
 from bridge.core.decisions import (
     GAP_PROBLEM,
@@ -197,6 +196,11 @@ class RuleEngine:
             return out
         return []
 
+    @property
+    def in_gap(self) -> bool:
+        """Whether the bridge is blind now (a monitoring gap is running)."""
+        return self._gap is not None
+
     def take_rechecks(self) -> set[CheckKey]:
         """Checks the engine wants run now (parents of a child that waits on them)."""
         rechecks, self._rechecks = self._rechecks, set()
@@ -370,9 +374,7 @@ class RuleEngine:
 
     def _reachability(self, device_id: str) -> Iterator[tuple[CheckKey, CheckState]]:
         """A device's reachability checks: its ICMP checks, or all checks if it has none."""
-        device = self.config.devices[device_id]
-        icmp = [p for p in device.probes if self.config.probes[p].kind == ProbeKind.ICMP]
-        for probe in icmp or device.probes:
+        for probe in self.config.reachability(device_id):
             key = CheckKey(device_id, probe)
             yield key, self.states.get(key, CheckState())
 

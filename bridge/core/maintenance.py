@@ -26,6 +26,10 @@ class Schedule(Protocol):
         """The occurrence containing `at` (start <= at < end), if any."""
         ...
 
+    def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Every occurrence that overlaps [start, end), in time order."""
+        ...
+
 
 @dataclass(frozen=True)
 class OneOff:
@@ -37,6 +41,10 @@ class OneOff:
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The window, if `at` is inside it."""
         return (self.start, self.end) if self.start <= at < self.end else None
+
+    def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The window, if it overlaps [start, end)."""
+        return [(self.start, self.end)] if self.start < end and start < self.end else []
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,20 @@ class Weekly:
                     if start <= at < start + self.duration:
                         return start, start + self.duration
         return None
+
+    def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Occurrences overlapping [start, end): local days from one duration before."""
+        found = []
+        day = (start - self.duration).astimezone(self.zone).date() - timedelta(days=1)
+        last = end.astimezone(self.zone).date()
+        while day <= last:
+            for weekday, start_time in self.starts:
+                if day.weekday() == weekday:
+                    begin = _local(day, start_time, self.zone)
+                    if begin < end and start < begin + self.duration:
+                        found.append((begin, begin + self.duration))
+            day += timedelta(days=1)
+        return sorted(found)
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -106,3 +128,7 @@ class MaintenanceRule:
         """The occurrence containing `at`, if any."""
         occurrence = self.schedule.occurrence_at(at)
         return Window(self.name, *occurrence) if occurrence else None
+
+    def windows(self, start: datetime, end: datetime) -> list[Window]:
+        """Every occurrence overlapping [start, end)."""
+        return [Window(self.name, *o) for o in self.schedule.occurrences(start, end)]

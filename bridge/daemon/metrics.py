@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge import __version__
-from bridge.core.availability import availability_ratio, combine_changes
-from bridge.core.state import CheckKey
+from bridge.core.availability import Tally
+from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
-
-WINDOWS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7),
-           "30d": timedelta(days=30)}
 
 
 class DaemonMetrics:
@@ -58,9 +54,9 @@ class DaemonMetrics:
 class LiveCollector(Collector):
     """Series derived from one snapshot of live state."""
 
-    def __init__(self, snapshot: Snapshot, now: datetime, extra: dict[str, float]) -> None:
+    def __init__(self, snapshot: Snapshot, latest: Latest, extra: dict[str, float]) -> None:
         self._snap = snapshot
-        self._now = now
+        self._latest = latest
         self._extra = extra
 
     def collect(self) -> Iterator[Metric]:
@@ -96,7 +92,7 @@ class LiveCollector(Collector):
             if state.last.loss_ratio is not None:
                 loss.add_metric(values, state.last.loss_ratio)
         yield from (success, warning, rtt, loss, down, attempts)
-        yield self._availability()
+        yield from self._availability()
         incidents = GaugeMetricFamily("bridge_incidents_open", "Open tickets.",
                                       labels=["customer", "priority", "tier"])
         for (customer, priority, tier), count in sorted(snap.open_incidents.items()):
@@ -109,24 +105,38 @@ class LiveCollector(Collector):
             else:
                 yield GaugeMetricFamily(name, help_text, value=value)
 
-    def _availability(self) -> Metric:
-        family = GaugeMetricFamily(
+    def _availability(self) -> Iterator[Metric]:
+        config = self._snap.config
+        device_ratio = GaugeMetricFamily(
             "bridge_availability_ratio",
-            "Share of monitored time the device was up, over a rolling window.",
+            "Share of counted time the device was up, over a rolling window (contract "
+            "coverage, without maintenance and monitoring gaps).",
             labels=["customer", "device", "window"])
-        per_device: dict[str, list[CheckKey]] = {}
-        for key in self._snap.states:
-            per_device.setdefault(key.device, []).append(key)
-        for device_id, keys in sorted(per_device.items()):
-            device = self._snap.config.devices.get(device_id)
-            if device is None:
-                continue
-            changes = combine_changes([self._snap.history.get(k, ()) for k in keys])
-            for window, span in WINDOWS.items():
-                ratio = availability_ratio(changes, self._now - span, self._now)
-                if ratio is not None:
-                    family.add_metric([device.customer, device_id, window], ratio)
-        return family
+        customer_ratio = GaugeMetricFamily(
+            "bridge_customer_availability_ratio",
+            "Share of counted time the customer's devices were up, over a rolling window.",
+            labels=["customer", "window"])
+        for window, tallies in self._latest.windows.items():
+            per_customer: dict[str, Tally] = {}
+            for device_id, tally in sorted(tallies.devices.items()):
+                device = config.devices.get(device_id)
+                if device is None or tally.ratio is None:
+                    continue  # removed since, or nothing counted yet
+                device_ratio.add_metric([device.customer, device_id, window], tally.ratio)
+                per_customer[device.customer] = per_customer.get(device.customer, Tally()) + tally
+            for customer, total in sorted(per_customer.items()):
+                if total.ratio is not None:
+                    customer_ratio.add_metric([customer, window], total.ratio)
+        target = GaugeMetricFamily("bridge_availability_target_ratio",
+                                   "The availability the customer's contract promises.",
+                                   labels=["customer"])
+        for name, entry in sorted(config.customers.items()):
+            if entry.contract.availability_target_pct is not None:
+                target.add_metric([name], entry.contract.availability_target_pct / 100)
+        yield from (device_ratio, customer_ratio, target)
+        yield GaugeMetricFamily("bridge_monitoring_gap",
+                                "Whether the bridge is blind now (1): a monitoring gap.",
+                                value=1.0 if self._snap.monitoring_gap else 0.0)
 
 
 _EXTRA_HELP = {
@@ -136,6 +146,12 @@ _EXTRA_HELP = {
     "bridge_store_write_failures_total": "Store batches that failed and were kept for retry.",
     "bridge_store_batches_total": "Store batches committed.",
     "bridge_store_up": "Whether the last store write succeeded.",
+    "bridge_availability_refresh_timestamp_seconds":
+        "When the rolling availability windows were last computed.",
+    "bridge_availability_refresh_duration_seconds":
+        "How long the last computation of the rolling availability windows took.",
+    "bridge_availability_rollups_total": "Customer days rolled up (each one customer's local day).",
+    "bridge_availability_failures_total": "Availability computations or writes that failed.",
 }
 
 
@@ -148,7 +164,8 @@ class _Combined:
             yield from part.collect()
 
 
-def render(registry: CollectorRegistry, snapshot: Snapshot, extra: dict[str, float]) -> bytes:
+def render(registry: CollectorRegistry, snapshot: Snapshot, latest: Latest,
+           extra: dict[str, float]) -> bytes:
     """The text exposition; call it off the event loop."""
-    live = LiveCollector(snapshot, datetime.now(UTC), extra)
+    live = LiveCollector(snapshot, latest, extra)
     return generate_latest(_Combined([registry, live]))

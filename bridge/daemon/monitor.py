@@ -1,15 +1,15 @@
-"""Live state around the engine: results in, decisions to the writer, history for metrics."""
+"""Live state around the engine: results in, decisions to the writer, snapshots out."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bridge.config.model import Config
-from bridge.core.availability import Change
 from bridge.core.decisions import (
+    OPERATOR_CUSTOMER,
     AttachToIncident,
     Decision,
     RecordChange,
@@ -22,7 +22,7 @@ from bridge.core.state import CheckKey, CheckState
 
 log = logging.getLogger(__name__)
 
-HISTORY_S = 31 * 86400  # enough for the longest availability window (30 d)
+IncidentCounts = dict[tuple[str, str, int], int]  # (customer, priority, tier) -> open tickets
 
 
 @dataclass(frozen=True)
@@ -31,25 +31,34 @@ class Snapshot:
 
     config: Config
     states: dict[CheckKey, CheckState]
-    history: dict[CheckKey, tuple[Change, ...]]
-    open_incidents: dict[tuple[str, str, int], int]
+    open_incidents: IncidentCounts
+    monitoring_gap: bool = False
 
 
 class Monitor:
-    """Feeds the engine and hands its decisions on; remembers recent history."""
+    """Feeds the engine and hands its decisions on."""
 
     def __init__(
         self,
         engine: RuleEngine,
-        history: dict[CheckKey, list[Change]],
         submit: Callable[[list[Decision]], None],
         recheck: Callable[[set[CheckKey]], None],
     ) -> None:
         self.engine = engine
-        self._history = history
         self._submit = submit
         self._recheck = recheck
-        self.open_incidents: dict[tuple[str, str, int], int] = {}
+        self.open_incidents: IncidentCounts = {}
+
+    def set_open_incidents(self, counts: IncidentCounts) -> None:
+        """New counts of open tickets. A label set whose last ticket closed reads 0 (a
+        series that vanished would leave graphs at their last value), until its customer
+        leaves the config."""
+        zeros = {key: 0 for key in self._known(self.open_incidents)}
+        self.open_incidents = {**zeros, **counts}
+
+    def _known(self, counts: IncidentCounts) -> IncidentCounts:
+        known = {*self.config.customers, OPERATOR_CUSTOMER}
+        return {key: n for key, n in counts.items() if key[0] in known}
 
     @property
     def config(self) -> Config:
@@ -59,8 +68,7 @@ class Monitor:
     def apply_config(self, config: Config, now: datetime) -> None:
         """Swap in a new config; checks that still exist keep their state."""
         self._hand_on(self.engine.apply_config(config, now))
-        for key in [k for k in self._history if k not in self.engine.states]:
-            del self._history[key]
+        self.open_incidents = self._known(self.open_incidents)
 
     def record(self, key: CheckKey, result: ProbeResult) -> float | None:
         """Apply one result; the delay until the check runs again (None: check removed)."""
@@ -75,7 +83,6 @@ class Monitor:
     def _hand_on(self, decisions: list[Decision]) -> None:
         for d in decisions:
             if isinstance(d, RecordChange):
-                self._remember(d.key, d.at, d)
                 log.info("check %s: %s -> %s (%s): %s", d.key, d.old, d.new, d.reason, d.output)
             elif isinstance(d, Suppressed):
                 log.info("check %s: no ticket: %s", d.key, d.reason)
@@ -87,19 +94,7 @@ class Monitor:
         if rechecks:
             self._recheck(rechecks)
 
-    def _remember(self, key: CheckKey, at: datetime, change: RecordChange) -> None:
-        history = self._history.setdefault(key, [])
-        history.append((at, change.new))
-        cutoff = at - timedelta(seconds=HISTORY_S)
-        # keep one change before the cutoff: it is the status at the window's start
-        while len(history) > 1 and history[1][0] < cutoff:
-            history.pop(0)
-
     def snapshot(self) -> Snapshot:
         """Copy references to the current state; the values are immutable."""
-        return Snapshot(
-            self.config,
-            dict(self.engine.states),
-            {k: tuple(v) for k, v in self._history.items()},
-            dict(self.open_incidents),
-        )
+        return Snapshot(self.config, dict(self.engine.states), dict(self.open_incidents),
+                        self.engine.in_gap)

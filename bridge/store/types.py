@@ -32,3 +32,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stored_epoch(value: datetime | str) -> float:
+    """Epoch seconds of an instant read without UTCDateTime: SQLite gives its stored UTC
+    text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+    return value.timestamp()

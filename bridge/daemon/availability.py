@@ -1,0 +1,158 @@
+"""Keeps availability current in a running daemon: rolling windows, rolled-up days, retention.
+
+Every computation reads the store on the reader threads and every write goes through the
+one writer, so the event loop only schedules. The windows are recomputed every
+`availability.refresh_s`, and soon after a batch with hard changes or gaps is committed;
+metrics and the API read the latest result, never the store, at scrape time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Engine
+
+from bridge.aio import wait_or_timeout
+from bridge.config.model import Config
+from bridge.core.periods import ROLLING_WINDOWS
+from bridge.reports.inputs import Inventory
+from bridge.reports.rollup import expire, measure_day, plan, store_day
+from bridge.reports.windows import WindowTallies, rolling_windows
+from bridge.store.heartbeat import BEAT_S, beat
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_SETTLE_S = 5.0  # after a committed change, wait this long for more before recomputing
+SHORT_WINDOWS = ("1h", "1d")
+_ROLLUP_EVERY_S = 300.0
+_EXPIRE_EVERY_S = 86400.0
+
+
+class StoreAccess(Protocol):
+    """Where the keeper's work runs: reads on the reader pool, writes on the one writer."""
+
+    async def read(self, fn: Callable[[Engine], T]) -> T: ...
+    async def write(self, fn: Callable[[Engine], T]) -> T: ...
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The last computed rolling windows, by label."""
+
+    windows: dict[str, WindowTallies] = field(default_factory=dict)
+    computed_at: datetime | None = None
+    duration_s: float = 0.0
+
+
+class AvailabilityKeeper:
+    """Owns the availability work of one daemon; `run` is its task."""
+
+    def __init__(self, config: Callable[[], Config], store: StoreAccess,
+                 name: str = "bridge") -> None:
+        self._config = config
+        self._store = store
+        self._name = name
+        self._changed = asyncio.Event()
+        self.latest = Latest()
+        self._inventory: Inventory | None = None  # of the config last seen
+        self.days_rolled_total = 0
+        self.failures_total = 0
+
+    def changed(self) -> None:
+        """History was committed: recompute soon."""
+        self._changed.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Refresh, roll up, expire and beat until `stop` is set.
+
+        Every window is recomputed each `refresh_s`; a committed change recomputes only the
+        short windows (1h, 1d), at most every few seconds: at 10,000 devices the long ones
+        cost seconds of CPU, and one more outage moves a 30-day ratio by little.
+        """
+        next_all = next_rollup = next_expire = next_beat = 0.0
+        while not stop.is_set():
+            now_s = time.monotonic()
+            if now_s >= next_beat:
+                next_beat = now_s + BEAT_S
+                await self._step("heartbeat", self._beat())
+            if now_s >= next_all:
+                next_all = now_s + self._config().main.availability.refresh_s
+                await self._step("refresh", self.refresh())
+            else:
+                await self._step("refresh", self.refresh(SHORT_WINDOWS))
+            if now_s >= next_rollup:
+                next_rollup = now_s + _ROLLUP_EVERY_S
+                await self._step("rollup", self._roll_up())
+            if now_s >= next_expire:
+                next_expire = now_s + _EXPIRE_EVERY_S
+                await self._step("expire", self._expire())
+            await self._wait(stop, min(next_beat, next_all) - time.monotonic())
+
+    async def _wait(self, stop: asyncio.Event, timeout_s: float) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._changed.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=max(timeout_s, 0.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if self._changed.is_set() and not stop.is_set():
+            # A burst of changes is one recomputation, and they come no more often than this.
+            await wait_or_timeout(stop, _SETTLE_S)
+            self._changed.clear()
+
+    async def _step(self, what: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception as exc:  # the store may be down: try again next time
+            self.failures_total += 1
+            log.warning("availability %s failed: %s", what, exc)
+
+    def _inventory_of(self, config: Config) -> Inventory:
+        """The config as availability reads it, worked out once per config (in a reader:
+        it takes a while at 10,000 devices)."""
+        if self._inventory is None or self._inventory.config is not config:
+            self._inventory = Inventory.of(config)
+        return self._inventory
+
+    async def refresh(self, labels: Collection[str] = ROLLING_WINDOWS) -> None:
+        """Recompute these rolling windows (all, by default) now."""
+        config, now, began = self._config(), datetime.now(UTC), time.perf_counter()
+        windows = await self._store.read(lambda e: rolling_windows(
+            e, config, now, True, self._inventory_of(config), labels))
+        merged = {**self.latest.windows, **windows} if self.latest.computed_at else windows
+        self.latest = Latest(merged, now, time.perf_counter() - began)
+
+    async def _roll_up(self) -> None:
+        config, now = self._config(), datetime.now(UTC)
+        items = await self._store.read(lambda e: plan(e, config, now))
+        inventory = await self._store.read(lambda _: self._inventory_of(config))
+        for item in items:  # one day at a time: the writer and readers stay available
+            measured = await self._store.read(
+                partial(measure_day, inventory=inventory, item=item, now=now))
+            await self._store.write(partial(store_day, item=item, measured=measured, now=now))
+            self.days_rolled_total += 1
+        if items:
+            log.info("availability: rolled up %d customer days up to %s", len(items),
+                     items[-1].day.day.isoformat())
+
+    async def _expire(self) -> None:
+        config, now = self._config(), datetime.now(UTC)
+        deleted = await self._store.write(lambda e: expire(e, config.main.availability, now))
+        if any(deleted.values()):
+            log.info("availability: expired %s", ", ".join(
+                f"{n} {table}" for table, n in deleted.items() if n))
+
+    async def _beat(self) -> None:
+        now = datetime.now(UTC)
+        await self._store.write(lambda e: beat(e, self._name, now))
+
+

@@ -1,0 +1,228 @@
+"""From the config and stored history to what the availability core measures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from bridge.config.model import Config
+from bridge.core.availability import DeviceHistory, Measured, Scope, Tally, covered_time, measure
+from bridge.core.maintenance import MaintenanceRule
+from bridge.core.outages import StatusChange
+from bridge.core.spans import Spans, epoch, from_datetimes
+from bridge.core.state import Status
+from bridge.store.history import History, load_gaps, load_history, load_windows, up_since
+from bridge.store.maintenance import as_rule
+
+# Covered [start, end) intervals of a customer's contract between two instants.
+CoverageFn = Callable[[datetime, datetime], list[tuple[datetime, datetime]]]
+# How far back an outage's start is looked for when deciding where it counts.
+LOOKBACK = timedelta(days=7)
+_MAX_NAMED = 500  # devices a history read names; more read everything
+
+
+def coverage_of(config: Config, customer: str) -> CoverageFn | None:
+    """A customer's covered hours; None means 24/7."""
+    del config, customer  # every contract is 24/7 until contracts name a calendar
+    return None
+
+
+def coverage_spans(config: Config, customers: Iterable[str], start: datetime,
+                   end: datetime) -> dict[str, Spans]:
+    """Covered spans per customer over [start, end); 24/7 customers are left out."""
+    spans = {}
+    for customer in customers:
+        coverage = coverage_of(config, customer)
+        if coverage is not None:
+            spans[customer] = from_datetimes(coverage(start, end))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What availability needs to know about one device of the config."""
+
+    customer: str
+    probes: tuple[str, ...]
+    reachability: tuple[str, ...]
+    parents: tuple[str, ...]
+    redundant_parents: bool
+    parent_lead_s: float  # how much earlier than its parents a child may fail first
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The config as availability reads it, worked out once per job (10,000 devices).
+
+    `order` lists every device after the devices it is reached through; `foreign` holds,
+    per customer, the other customers' devices its devices are reached through.
+    """
+
+    config: Config
+    places: Mapping[str, Place]
+    by_customer: Mapping[str, tuple[str, ...]]
+    order: Mapping[str, int]
+    foreign: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, config: Config) -> Inventory:
+        """Read a config."""
+        places = {}
+        owned: dict[str, list[str]] = defaultdict(list)
+        reach = {name: config.reachability(name) for name in config.devices}
+        interval_s = {name: max(config.probes[p].interval_s for p in probes)
+                      for name, probes in reach.items()}
+        for name, device in config.devices.items():
+            lead_s = max((interval_s[parent] for parent in device.parents), default=0.0)
+            places[name] = Place(device.customer, device.probes, reach[name], device.parents,
+                                 device.redundant_parents, lead_s, device.tags)
+            owned[device.customer].append(name)
+        order: dict[str, int] = {}
+        for name in places:
+            _place_after_parents(name, places, order)
+        ancestors: dict[str, frozenset[str]] = {}
+        for name in sorted(places, key=order.__getitem__):  # parents' sets exist already
+            ancestors[name] = frozenset(p for parent in places[name].parents if parent in places
+                                        for p in (parent, *ancestors[parent]))
+        foreign = {customer: frozenset(a for d in devices for a in ancestors[d]
+                                       if places[a].customer != customer)
+                   for customer, devices in owned.items()}
+        return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign)
+
+    def devices_of(self, customers: Iterable[str]) -> list[str]:
+        """The customers' devices."""
+        return [d for c in customers for d in self.by_customer.get(c, ())]
+
+    def measured_for(self, customers: Iterable[str]) -> list[str]:
+        """What measuring these customers takes: their devices and every device they are
+        reached through, each after its parents."""
+        wanted = set(customers)
+        found = {*self.devices_of(wanted), *(a for c in wanted for a in self.foreign.get(c, ()))}
+        return sorted(found, key=self.order.__getitem__)
+
+
+def _place_after_parents(name: str, places: Mapping[str, Place], order: dict[str, int]) -> None:
+    stack = [(name, False)]
+    while stack:  # the config has no cycles (bridge check rejects them)
+        current, expanded = stack.pop()
+        if current in order:
+            continue
+        if expanded:
+            order[current] = len(order)
+            continue
+        stack.append((current, True))
+        stack.extend((p, False) for p in places[current].parents
+                     if p in places and p not in order)
+
+
+def histories(inventory: Inventory, devices: Iterable[str],
+              history: Callable[[str, str], list[StatusChange] | None],
+              rules: Sequence[MaintenanceRule], start: datetime,
+              end: datetime) -> list[DeviceHistory]:
+    """Core inputs for devices, with the maintenance windows over [start, end) that cover
+    each (every window is listed once, however many devices it covers). `history` gives a
+    check's changes, or None if it was up all along."""
+    up_all_along = [(epoch(start), Status.UP)]
+    listed: dict[str, Spans] = {}
+    result = []
+    for name in devices:
+        place = inventory.places[name]
+        maintenance: Spans = []
+        for rule in rules:
+            if rule.covers(name, place.tags, place.customer):
+                if rule.name not in listed:
+                    listed[rule.name] = from_datetimes(
+                        (w.start, w.end) for w in rule.windows(start, end))
+                maintenance += listed[rule.name]
+        checks = {}
+        for probe in place.probes:
+            changes = history(name, probe)
+            checks[probe] = up_all_along if changes is None else changes
+        result.append(DeviceHistory(
+            name, place.customer, checks, place.reachability, place.parents,
+            place.redundant_parents, place.parent_lead_s,
+            sorted(maintenance) if maintenance else maintenance))
+    return result
+
+
+@dataclass(frozen=True)
+class RawHistory:
+    """Everything raw that decides availability over [first, end), read once.
+
+    Devices in `steady` had every check up since before `first` (so says check_state):
+    their history is not read, they were up throughout.
+    """
+
+    first: datetime
+    end: datetime
+    history: History  # of the checks not up since `first`
+    gaps: Spans
+    windows: tuple[MaintenanceRule, ...]  # from the API; the config's are in the config
+    up: frozenset[tuple[str, str]] = frozenset()  # checks up since `first` or before
+    steady: frozenset[str] = frozenset()  # devices whose every check is
+
+    def of(self, device: str, probe: str) -> list[StatusChange] | None:
+        """A check's changes; None for one up all along."""
+        if (device, probe) in self.up:
+            return None
+        return self.history.get(device, {}).get(probe, [])
+
+
+def load_raw(connection: Connection, inventory: Inventory, devices: Collection[str],
+             first: datetime, end: datetime, now: datetime) -> RawHistory:
+    """Read the history of these devices (the ones not steady) and the exclusions."""
+    up = frozenset(up_since(connection, first))
+    steady = frozenset(d for d in devices
+                       if all((d, p) in up for p in inventory.places[d].probes))
+    # Naming thousands of devices in the query costs more than reading the others too.
+    names = devices if len(devices) <= _MAX_NAMED else None
+    history = load_history(connection, first, end, names, changed_only=True)
+    return RawHistory(first, end, history, load_gaps(connection, first, end, now),
+                      tuple(as_rule(r) for r in load_windows(connection, first, end)), up,
+                      steady)
+
+
+def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[str],
+                   start: datetime, end: datetime,
+                   lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
+    """The customers' devices (and their parents) measured over [start, end), which lies in
+    what `raw` holds, looking back `lookback` for where outages began."""
+    first = max(start - lookback, raw.first)
+    config = inventory.config
+    rules = (*config.maintenance, *raw.windows)
+    scope = Scope(epoch(start), epoch(end), raw.gaps,
+                  coverage_spans(config, customers, first, end), epoch(first))
+    # A steady device outside every maintenance window was up and counted throughout:
+    # measured as its customer's covered time, without its history (most devices).
+    changed, steady = [], []
+    for name in inventory.measured_for(customers):
+        place = inventory.places[name]
+        if name in raw.steady and not any(r.covers(name, place.tags, place.customer)
+                                          for r in rules):
+            steady.append(name)
+        else:
+            changed.append(name)
+    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope)
+    covered: dict[str, Tally] = {}
+    for name in steady:
+        place = inventory.places[name]
+        if place.customer not in covered:
+            covered[place.customer] = covered_time(scope, place.customer)
+        tally = covered[place.customer]
+        measured[name] = Measured(name, place.customer, tally,
+                                  dict.fromkeys(place.probes, tally), ())
+    return measured
+
+
+def measure_raw(connection: Connection, inventory: Inventory, customers: Collection[str],
+                start: datetime, end: datetime, now: datetime,
+                lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
+    """Read and measure the customers' devices over [start, end) from raw history."""
+    raw = load_raw(connection, inventory, inventory.measured_for(customers), start - lookback,
+                   end, now)
+    return measure_loaded(inventory, raw, customers, start, end, lookback)

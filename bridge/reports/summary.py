@@ -1,0 +1,119 @@
+"""Summing a month up: availability against the target, downtime, outages, MTTR and MTBF.
+
+Outages count in the month their counted down time begins (one that runs over a month end
+counts in the first month, and its minutes in both). MTTR is the mean counted down time of
+a device's own outages, MTBF its counted up time per own outage: a parent's outage is the
+parent's failure, and is counted there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bridge.config.model import Config
+from bridge.core.availability import Tally
+from bridge.core.outages import Cause
+
+if TYPE_CHECKING:
+    from bridge.reports.monthly import MonthData, OutageView
+
+DEFINITIONS = [
+    "Availability is the share of counted time the device answered its checks. Counted "
+    "time is the contract's coverage hours, less maintenance windows and less time the "
+    "monitoring itself was blind.",
+    "An outage runs from the first failed check of a failure that was confirmed, until the "
+    "first successful check that ended it.",
+    "A device is down while any of its checks is down. Time a device was unreachable "
+    "because a device it is reached through was down counts as that device's outage "
+    "(cause: parent).",
+    "Outages count in the month their counted time begins; their minutes count in every "
+    "month they span. MTTR and MTBF are over the device's own outages.",
+]
+
+
+def _pct(tally: Tally) -> float | None:
+    return None if tally.ratio is None else round(100 * tally.ratio, 4)
+
+
+def _minutes(seconds: float) -> float:
+    return round(seconds / 60, 2)
+
+
+def figures(tally: Tally, outages: Iterable[OutageView], target_pct: float | None
+            ) -> dict[str, Any]:
+    """The numbers of one device, or of a customer's devices together."""
+    seen = list(outages)
+    own = [o for o in seen if o.cause == Cause.OWN and o.counted_here]
+    parent = [o for o in seen if o.cause == Cause.PARENT and o.counted_here]
+    in_maintenance = [o for o in seen if o.maintenance_here]
+    ratio = tally.ratio
+    own_down_s = sum(o.down_s for o in own)
+    return {
+        "availability_pct": _pct(tally),
+        "target_met": None if target_pct is None or ratio is None
+        else 100 * ratio >= target_pct,
+        "counted_minutes": _minutes(tally.counted_s),
+        "downtime_minutes": _minutes(tally.down_s),
+        "own_downtime_minutes": _minutes(tally.down_s - tally.parent_s),
+        "parent_downtime_minutes": _minutes(tally.parent_s),
+        "maintenance_excluded_minutes": _minutes(tally.maintenance_s),
+        "outages": {"own": len(own), "parent": len(parent), "maintenance": len(in_maintenance)},
+        "mttr_minutes": _minutes(own_down_s / len(own)) if own else None,
+        "mtbf_hours": round((tally.counted_s - tally.down_s) / len(own) / 3600, 2)
+        if own else None,
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def summarize(config: Config, customer: str, month: str,
+              period: tuple[datetime, datetime, datetime], data: MonthData,
+              tickets: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """The report's JSON shape."""
+    start, end, until = period
+    entry = config.customers[customer]
+    target = entry.contract.availability_target_pct
+    by_device: dict[str, list[OutageView]] = {}
+    for view in data.outages.values():
+        by_device.setdefault(view.device, []).append(view)
+    names = sorted(d for d, device in config.devices.items() if device.customer == customer)
+    devices = []
+    for name in names:
+        checks = [{"probe": probe, "availability_pct": _pct(data.checks[(name, probe)]),
+                   "downtime_minutes": _minutes(data.checks[(name, probe)].down_s)}
+                  for probe in config.devices[name].probes]
+        devices.append({"device": name, "description": config.devices[name].description,
+                        **figures(data.devices[name], by_device.get(name, []), target),
+                        "checks": checks})
+    total = sum((data.devices[name] for name in names), Tally())
+    outages = [{
+        "device": o.device, "cause": o.cause.value, "root": o.root,
+        "started_at": _iso(o.started), "ended_at": _iso(o.ended),
+        "downtime_minutes": _minutes(o.down_s),
+        "maintenance_excluded_minutes": _minutes(o.maintenance_s),
+        "counted_this_month": o.counted_here,
+    } for o in sorted(data.outages.values(), key=lambda o: (o.started, o.device))
+        if o.device in config.devices]
+    return {
+        "customer": customer,
+        "customer_name": entry.name,
+        "month": month,
+        "timezone": entry.timezone,
+        "period": {"start": _iso(start), "end": _iso(end), "until": _iso(until),
+                   "complete": until >= end},
+        "generated_at": _iso(now),
+        "availability_target_pct": target,
+        "summary": figures(total, [o for o in data.outages.values()
+                                   if o.device in config.devices], target),
+        "devices": devices,
+        "outages": outages,
+        "days": [{"date": day, "availability_pct": _pct(tally),
+                  "downtime_minutes": _minutes(tally.down_s)}
+                 for day, tally in sorted(data.days.items())],
+        "tickets": tickets,
+        "definitions": DEFINITIONS,
+    }

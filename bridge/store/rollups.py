@@ -1,0 +1,202 @@
+"""Rolled-up days of availability, and retention."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, tuple_
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from bridge.core.availability import Measured, Tally
+from bridge.core.periods import LocalDay
+from bridge.core.spans import Spans, epoch, moment, union
+from bridge.store.models import (
+    AvailabilityDay,
+    AvailabilityOutage,
+    AvailabilityRollup,
+    MaintenanceWindowRow,
+    MonitoringGap,
+    StateChange,
+)
+
+DEVICE = ""  # the probe column of a device's own row
+
+
+def rolled_days(connection: Connection, start: datetime, end: datetime) -> dict[str, Spans]:
+    """Per customer, the rolled-up days that lie wholly inside [start, end)."""
+    rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
+    rows = connection.execute(core_select(rollup.customer, rollup.starts_at, rollup.ends_at)
+                              .where(rollup.starts_at >= start, rollup.ends_at <= end)).all()
+    days: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for customer, began, ended in rows:
+        days[customer].append((epoch(began), epoch(ended)))
+    return {customer: union(spans) for customer, spans in days.items()}
+
+
+def rolled_until(connection: Connection, at: datetime,
+                 customers: Collection[str]) -> dict[str, datetime]:
+    """Per customer, the end of its last rolled-up day that ended by `at`."""
+    rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
+    rows = connection.execute(core_select(rollup.customer, func.max(rollup.ends_at))
+                              .where(rollup.ends_at <= at, rollup.customer.in_(list(customers)))
+                              .group_by(rollup.customer)).all()
+    return {customer: ended for customer, ended in rows}
+
+
+def last_rolled(connection: Connection) -> dict[str, datetime]:
+    """Per customer, where its rolled-up days end."""
+    rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
+    rows = connection.execute(core_select(rollup.customer, func.max(rollup.ends_at))
+                              .group_by(rollup.customer)).all()
+    return {customer: ended for customer, ended in rows}
+
+
+Totals = dict[tuple[str, str, datetime], Tally]  # (device, probe, day end) -> running totals
+
+
+def _totals(row: Any) -> Tally:
+    return Tally(row.total_counted_s, row.total_down_s, row.total_parent_s,
+                 row.total_maintenance_s)
+
+
+def totals_at(connection: Connection, ends: Collection[datetime], checks: bool = False) -> Totals:
+    """Running totals of every device (and check, if asked) at the end of the rolled-up
+    days ending at these instants."""
+    day = AvailabilityDay.__table__.c  # type: ignore[attr-defined]
+    found: Totals = {}
+    for at in ends:  # one query per instant: no datetime to parse per row
+        query = core_select(day.device, day.probe, day.total_counted_s, day.total_down_s,
+                            day.total_parent_s, day.total_maintenance_s
+                            ).where(day.ends_at == at)
+        if not checks:
+            query = query.where(day.probe == DEVICE)
+        for device, probe, counted, down, parent, maintenance in connection.execute(query):
+            found[(device, probe, at)] = Tally(counted, down, parent, maintenance)
+    return found
+
+
+def totals_before(connection: Connection,
+                  wanted: Collection[tuple[str, str, datetime]]) -> Totals:
+    """For each (device, probe, instant), the running totals of its last rolled-up day that
+    ended by then (none: nothing rolled up before). For the few a day's rows lack."""
+    day = AvailabilityDay.__table__.c  # type: ignore[attr-defined]
+    found: Totals = {}
+    for device, probe, at in wanted:
+        row = connection.execute(
+            core_select(day.total_counted_s, day.total_down_s, day.total_parent_s,
+                        day.total_maintenance_s)
+            .where(day.device == device, day.probe == probe, day.ends_at <= at)
+            .order_by(day.ends_at.desc()).limit(1)).first()
+        if row is not None:
+            found[(device, probe, at)] = _totals(row)
+    return found
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One rolled-up day of a device or check, as a report reads it."""
+
+    device: str
+    probe: str
+    starts_at: datetime
+    tally: Tally
+
+
+def day_rows(connection: Connection, customer: str, start: datetime,
+             end: datetime) -> list[DayRow]:
+    """A customer's rolled-up rows of the days wholly inside [start, end)."""
+    with Session(bind=connection) as session:
+        rows = session.exec(select(AvailabilityDay).where(
+            AvailabilityDay.customer == customer, col(AvailabilityDay.starts_at) >= start,
+            col(AvailabilityDay.ends_at) <= end)).all()
+    return [DayRow(r.device, r.probe, r.starts_at,
+                   Tally(r.counted_s, r.down_s, r.parent_s, r.maintenance_s)) for r in rows]
+
+
+def outage_rows(connection: Connection, customer: str, start: datetime,
+                end: datetime) -> list[AvailabilityOutage]:
+    """A customer's outages as the rolled-up days inside [start, end) saw them."""
+    with Session(bind=connection) as session:
+        return list(session.exec(select(AvailabilityOutage).where(
+            AvailabilityOutage.customer == customer,
+            col(AvailabilityOutage.day_starts_at) >= start,
+            col(AvailabilityOutage.day_starts_at) < end)).all())
+
+
+def save_days(engine: Engine, customers: Collection[str], day: LocalDay,
+              measured: Mapping[str, Measured], now: datetime) -> None:
+    """Store one rolled-up day of the customers (every device and check, with running
+    totals on from the day before), replacing what an earlier run stored."""
+    at = {"starts_at": day.start, "ends_at": day.end}
+    own = {name: m for name, m in measured.items() if m.customer in customers}
+    keys = [(name, probe) for name, m in own.items() for probe in (DEVICE, *m.checks)]
+    outages = [{
+        "customer": m.customer, "device": name, "cause": o.cause, "root": o.root,
+        "started_at": moment(o.started), "ended_at": moment(o.ended) if o.ended else None,
+        "day_starts_at": day.start, "down_s": o.down_s, "maintenance_s": o.maintenance_s,
+        "counted_begins": o.counted_begins, "maintenance_begins": o.maintenance_begins,
+    } for name, m in own.items() for o in m.outages]
+    marks = [{"customer": c, **at, "day": day.day, "computed_at": now} for c in customers]
+    wanted = list(customers)
+    with engine.begin() as connection:
+        for table, column in ((AvailabilityDay, AvailabilityDay.starts_at),
+                              (AvailabilityOutage, AvailabilityOutage.day_starts_at),
+                              (AvailabilityRollup, AvailabilityRollup.starts_at)):
+            connection.execute(delete(table).where(
+                col(table.customer).in_(wanted), col(column) == day.start))
+        before: Totals = {}
+        if rolled_until(connection, day.start, wanted):  # else nothing runs on before it
+            before = totals_at(connection, [day.start], checks=True)
+            # A device new to the day (or back after a while) continues its own totals.
+            missing = [(d, p, day.start) for d, p in keys if (d, p, day.start) not in before]
+            before.update(totals_before(connection, missing))
+        days = []
+        for name, probe in keys:
+            m = own[name]
+            tally = m.tally if probe == DEVICE else m.checks[probe]
+            total = before.get((name, probe, day.start), Tally()) + tally
+            days.append({"customer": m.customer, "device": name, "probe": probe, **at,
+                         "counted_s": tally.counted_s, "down_s": tally.down_s,
+                         "parent_s": tally.parent_s, "maintenance_s": tally.maintenance_s,
+                         "total_counted_s": total.counted_s, "total_down_s": total.down_s,
+                         "total_parent_s": total.parent_s,
+                         "total_maintenance_s": total.maintenance_s})
+        for table, rows in ((AvailabilityDay, days), (AvailabilityOutage, outages),
+                            (AvailabilityRollup, marks)):
+            if rows:
+                connection.execute(insert(table), rows)
+
+
+def purge(engine: Engine, history_before: datetime, rollups_before: datetime) -> dict[str, int]:
+    """Drop history and rollups past their retention; returns rows deleted per table.
+
+    Each check keeps its last change before the cut-off: it is the status the kept history
+    starts from.
+    """
+    sc = StateChange.__table__.c  # type: ignore[attr-defined]
+    latest = (core_select(sc.device, sc.probe, func.max(sc.at).label("at"))
+              .where(sc.at < history_before).group_by(sc.device, sc.probe))
+    kept = core_select(sc.id).where(tuple_(sc.device, sc.probe, sc.at).in_(latest))
+    deleted = {}
+    with Session(engine) as session, session.begin():
+        for name, statement in (
+            ("state_change", delete(StateChange).where(
+                col(StateChange.at) < history_before, col(StateChange.id).not_in(kept))),
+            ("monitoring_gap", delete(MonitoringGap).where(
+                col(MonitoringGap.ended_at) < history_before)),
+            ("maintenance_window", delete(MaintenanceWindowRow).where(
+                col(MaintenanceWindowRow.ends_at) < history_before)),
+            ("availability_day", delete(AvailabilityDay).where(
+                col(AvailabilityDay.ends_at) < rollups_before)),
+            ("availability_outage", delete(AvailabilityOutage).where(
+                col(AvailabilityOutage.day_starts_at) < rollups_before)),
+            ("availability_rollup", delete(AvailabilityRollup).where(
+                col(AvailabilityRollup.ends_at) < rollups_before)),
+        ):
+            deleted[name] = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return deleted
