@@ -25,6 +25,7 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
+from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DaemonMetrics, render
@@ -264,6 +265,7 @@ class Daemon:
         plans = self._plans()
         self._scheduler.set_plans(plans)
         self._probers.forget_except({(key.device, key.probe) for key in plans})
+        heap.settle()  # the new config is long-lived; the old one is garbage now
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {
@@ -416,6 +418,7 @@ class Daemon:
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))
+        heap.settle()
         scheduler.start()
         self._notifier.ready(self._status())
         log.info("bridge running: %s", self._status())
