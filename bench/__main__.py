@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from bench import availability, ping, snmp
+from bench import availability, metrics, ping, snmp
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 
 BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run,
-                                     "availability": availability.run}
+                                     "availability": availability.run, "metrics": metrics.run}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
