@@ -47,7 +47,8 @@ class DaemonMetrics:
         self.start_time.set(time.time())
 
 
-_EXTRA_HELP = {
+# The daemon's own gauges and counters passed to render() as plain values, with their help.
+DAEMON_VALUES = {
     "bridge_checks_configured": "Checks (device x probe) in the running config.",
     "bridge_checks_in_flight": "Checks running right now.",
     "bridge_store_pending_decisions": "Decisions waiting for the store writer.",
@@ -80,6 +81,6 @@ class Exposition:
         cached = self._availability
         if cached is None or cached[0] is not latest or cached[1] is not labels:
             cached = self._availability = (latest, labels, availability_text(latest, labels))
-        named = {name: (value, _EXTRA_HELP.get(name, name)) for name, value in extra.items()}
+        named = {name: (value, DAEMON_VALUES.get(name, name)) for name, value in extra.items()}
         return generate_latest(self.registry) + live(snapshot, cached[2], labels,
                                                      named).encode()
