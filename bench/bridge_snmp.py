@@ -41,7 +41,7 @@ async def _run(work: SnmpWork) -> tuple[list[ProbeResult], float, float]:
     targets = [Target(work.host, f"device-{i}", "bench", access) for i in range(work.devices)]
     probers = Probers()
     now = datetime.now(UTC)
-    # Warm-up: the engine and each target's configuration are made once per daemon.
+    # Warm-up: sockets and per-check state are made once per daemon.
     await asyncio.gather(*(run_probe(probers, t, probe, now) for t in targets))
     rounds = max(1, work.polls // work.devices)
     cpu_before_s, t0 = self_cpu_s(), time.perf_counter()

@@ -20,17 +20,19 @@ class PeerMissingError(Exception):
 
 @dataclass(frozen=True)
 class Row:
-    """One measured quantity for bridge and its peer; lower ratio is better for bridge."""
+    """One measured quantity for bridge and its peer; lower ratio is better for bridge.
+
+    `peer` is None for what only bridge has (e.g. its scheduler's lag)."""
 
     name: str
     unit: str
     bridge: float
-    peer: float
+    peer: float | None
     peer_name: str
 
     @property
     def ratio(self) -> float | None:
-        """bridge / peer, or None when the peer measured zero."""
+        """bridge / peer, or None when the peer measured zero or nothing."""
         return self.bridge / self.peer if self.peer else None
 
     def to_json(self) -> dict[str, object]:
@@ -40,7 +42,7 @@ class Row:
             "name": self.name,
             "unit": self.unit,
             "bridge": round(self.bridge, 6),
-            "peer": round(self.peer, 6),
+            "peer": None if self.peer is None else round(self.peer, 6),
             "peer_name": self.peer_name,
             "ratio": None if ratio is None else round(ratio, 4),
         }

@@ -104,7 +104,8 @@ class SnmpExporter:
         self.close()
         raise RuntimeError("snmp_exporter did not start")
 
-    def _scrape(self, url: str) -> str | None:
+    def scrape(self, url: str) -> str | None:
+        """One scrape; None when it has all three values, else the end of the body."""
         with urllib.request.urlopen(url, timeout=10) as resp:
             body = resp.read().decode()
         values = [line for line in body.splitlines() if line.startswith(("sysUpTime ", "sysName{",
@@ -119,7 +120,7 @@ class SnmpExporter:
                f"&target={work.host}:{work.port}")
         cpu_before_s, t0 = _process_cpu_s(self.proc.pid), time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
-            outcomes = list(pool.map(self._scrape, [url] * work.polls))
+            outcomes = list(pool.map(self.scrape, [url] * work.polls))
         wall_s = time.perf_counter() - t0
         cpu_s = _process_cpu_s(self.proc.pid) - cpu_before_s
         failures = tuple(o for o in outcomes if o is not None)

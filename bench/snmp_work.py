@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,13 @@ def free_udp_port() -> int:
 
 
 class Snmpd:
-    """Debian's net-snmp snmpd on 127.0.0.1 with a read-only v2c community."""
+    """Debian's net-snmp snmpd with a read-only v2c community, on 127.0.0.1 or on several
+    loopback addresses (one port, the same on each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",), port: int | None = None
+                 ) -> None:
+        for address in addresses:
+            require_loopback(address)
         path = shutil.which("snmpd") or ("/usr/sbin/snmpd" if Path("/usr/sbin/snmpd").exists()
                                          else None)
         if path is None:
@@ -72,14 +77,15 @@ class Snmpd:
         if os.geteuid() == 0:
             shutil.chown(state, "nobody", "nogroup")
         conf = self.home / "snmpd.conf"
-        conf.write_text(f"[snmp] persistentDir {state}\nrocommunity {COMMUNITY} 127.0.0.1\n"
+        conf.write_text(f"[snmp] persistentDir {state}\nrocommunity {COMMUNITY} 127.0.0.0/8\n"
                         "sysName bench-agent\n")
         conf.chmod(0o644)
-        self.port = free_udp_port()
+        self.port = port or free_udp_port()
+        self.addresses = tuple(addresses)
         drop = ["-u", "nobody", "-g", "nogroup"] if os.geteuid() == 0 else []
+        listen = ",".join(f"udp:{address}:{self.port}" for address in self.addresses)
         self.proc = subprocess.Popen(
-            [path, "-f", "-Lo", "-C", "-c", str(conf), "-m", "", *drop,
-             f"udp:127.0.0.1:{self.port}"],
+            [path, "-f", "-Lo", "-C", "-c", str(conf), "-m", "", *drop, listen],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MIBS": ""})
         self._wait()
 
@@ -91,8 +97,8 @@ class Snmpd:
                                    "install it with: apt-get install snmp")
         for _ in range(100):
             done = subprocess.run([snmpget, "-v2c", "-c", COMMUNITY, "-t", "0.2", "-r", "0",
-                                   f"127.0.0.1:{self.port}", OIDS[0]], capture_output=True,
-                                  check=False, env={**os.environ, "MIBS": ""})
+                                   f"{self.addresses[-1]}:{self.port}", OIDS[0]],
+                                  capture_output=True, check=False, env={**os.environ, "MIBS": ""})
             if done.returncode == 0:
                 return
             time.sleep(0.1)

@@ -14,6 +14,8 @@ from typing import Any
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.main_file import Role
+from bridge.core.lifecycle import IncidentStatus
+from bridge.ticket_verbs import action_request, add_action_verbs
 
 _TIMEOUT_S = 10.0
 
@@ -33,12 +35,13 @@ def add_incident_verbs(verbs: Any) -> None:
                                  help="list and show tickets (via the HTTP API)")
     actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", parents=[common], help="list tickets, newest first")
-    listing.add_argument("--status", choices=["open", "resolved"])
+    listing.add_argument("--status", choices=[s.value for s in IncidentStatus])
     listing.add_argument("--customer")
     listing.add_argument("--device")
     listing.add_argument("--limit", type=int, default=50)
     show = actions.add_parser("show", parents=[common], help="show one ticket with its timeline")
     show.add_argument("id")
+    add_action_verbs(actions, common)
 
 
 class ClientError(Exception):
@@ -75,10 +78,16 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
     return url.rstrip("/"), token
 
 
-def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None) -> Any:
-    """GET an API path; errors become a ClientError with the API's reason."""
+def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,
+             body: dict[str, Any] | None = None) -> Any:
+    """GET (or POST, with a body) an API path; errors become a ClientError with the reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
             return json.load(response)
@@ -128,7 +137,11 @@ def run_incidents(args: argparse.Namespace) -> int:
                 _print_table(data["incidents"])
                 print(f"({len(data['incidents'])} of {data['total']})")
             return 0
-        data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+        if args.action == "show":
+            data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+        else:
+            path, body = action_request(args)
+            data = get_json(base, token, path, body=body)
     except ClientError as exc:
         print(f"bridge incidents: {exc}", file=sys.stderr)
         return 1
@@ -136,9 +149,15 @@ def run_incidents(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     for key in ("id", "status", "priority", "tier", "customer", "device", "probe", "rule",
-                "started_at", "opened_at", "resolved_at", "summary"):
-        print(f"{key + ':':13} {data.get(key) or '-'}")
+                "assignee", "started_at", "opened_at", "eta", "reaction_due_at",
+                "resolution_due_at", "resolved_at", "closed_at", "summary"):
+        print(f"{key + ':':18} {data.get(key) or '-'}")
+    for kind, records in data.get("records", {}).items():
+        for record in records:
+            fields = ", ".join(f"{k}={v}" for k, v in record.items() if v not in (None, ""))
+            print(f"{kind + ':':18} {fields}")
     print("timeline:")
     for event in data["timeline"]:
-        print(f"  {event['at'][:19]}  {event['actor']:8} {event['kind']:10} {event['message']}")
+        who = event.get("author") or event["actor"]
+        print(f"  {event['at'][:19]}  {who:12} {event['kind']:14} {event['message']}")
     return 0

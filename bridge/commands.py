@@ -29,6 +29,7 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
     return {
         "probe": probe,
         "ok": result.ok,
+        "warning": result.warning,
         "at": result.at.isoformat(),
         "duration_s": round(result.duration_s, 6),
         "output": result.output,
@@ -73,7 +74,7 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
                           "results": [_result_dict(p, r) for p, r in results]}, indent=2))
     else:
         for name, result in results:
-            status = "OK  " if result.ok else "FAIL"
+            status = "FAIL" if not result.ok else "WARN" if result.warning else "OK  "
             print(f"{status} {device_id} {name}: {result.output} ({result.duration_s:.3f} s)")
             for event in result.events:
                 print(f"     event: {event}")

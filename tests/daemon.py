@@ -40,8 +40,13 @@ def write_deployment(
     parents: dict[str, str] | None = None,
     batch_interval_s: float = 0.1,
     listen: str = "127.0.0.1:0",
+    probes: str | None = None,
+    device_probes: dict[str, list[str]] | None = None,
 ) -> Path:
-    """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule."""
+    """A minimal deployment: one customer 'acme' (+ 'other'), loopback devices, one rule.
+
+    `probes` replaces probes/ping.toml; `device_probes` gives devices other probes than
+    ["ping"]."""
     for folder in ("config", "probes", "rules", "secrets"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     tokens = ('[[api.tokens]]\nname = "ops"\nrole = "operator"\n'
@@ -60,13 +65,14 @@ def write_deployment(
     inventory = '[customers.acme]\nname = "Acme"\n\n[customers.other]\nname = "Other"\n'
     for name, address in devices.items():
         customer = "other" if name.startswith("other") else "acme"
+        names = (device_probes or {}).get(name, ["ping"])
         inventory += (f'\n[devices.{name}]\ncustomer = "{customer}"\naddress = "{address}"\n'
-                      'probes = ["ping"]\n')
+                      f'probes = {json.dumps(names)}\n')
         if parents and name in parents:
             inventory += f'parents = ["{parents[name]}"]\n'
     (root / "config" / "inventory.toml").write_text(inventory)
     (root / "probes" / "ping.toml").write_text(
-        PROBE.format(interval_s=interval_s, max_attempts=max_attempts))
+        probes or PROBE.format(interval_s=interval_s, max_attempts=max_attempts))
     (root / "rules" / "default.toml").write_text('[rules.down]\npriority = "P2"\n')
     return root / "bridge.toml"
 
@@ -81,6 +87,16 @@ def wait_for(what: str, fn: Callable[[], T | None], timeout_s: float = 20.0) -> 
             return last
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one series in an exposition, or None if it is absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    prefix = f"{name}{{{wanted}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return None
 
 
 def http_request(method: str, url: str, headers: dict[str, str],

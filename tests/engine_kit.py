@@ -71,17 +71,20 @@ class Run:
         self.decisions: list[Decision] = []
         self.rechecks: list[set[CheckKey]] = []
 
-    def result(self, second: float, name: str, ok: bool) -> list[Decision]:
+    def result(self, second: float, name: str, ok: bool, warning: bool = False
+               ) -> list[Decision]:
         """Feed one ping result for device `name` at T0 + second."""
         at = T0 + timedelta(seconds=second)
+        output = "PING WARNING" if warning else "ok" if ok else "no reply"
         out, _ = self.engine.on_result(CheckKey(name, "ping"),
-                                       ProbeResult(ok, at, 0.0, "ok" if ok else "no reply"))
+                                       ProbeResult(ok, at, 0.0, output, warning=warning))
         return self._keep(out)
 
     def results(self, second: float, name: str, pattern: str, step: float = 2) -> None:
-        """Feed '+'/'-' results for `name`, `step` seconds apart."""
+        """Feed '+' (up), 'w' (up with a warning) and '-' (failed) results for `name`,
+        `step` seconds apart."""
         for i, ch in enumerate(pattern):
-            self.result(second + i * step, name, ch == "+")
+            self.result(second + i * step, name, ch in "+w", warning=ch == "w")
 
     def tick(self, second: float) -> list[Decision]:
         """Advance the engine's clock."""

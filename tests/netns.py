@@ -14,12 +14,47 @@ from collections.abc import Iterator
 
 import pytest
 
+# A slow device: answers echo requests to one address `delay_s` late, from a raw socket
+# whose packets carry a mark so that the rule silencing the kernel's own replies spares them.
+_SLOW_RESPONDER = """
+import heapq, select, socket, sys, time
+address, delay_s, mark = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+sock.bind((address, 0))
+
+def checksum(data):
+    data += b"\\0" * (len(data) % 2)
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+print("ready", flush=True)
+pending, n = [], 0
+while True:
+    wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
+    if select.select([sock], [], [], wait)[0]:
+        packet, (source, _) = sock.recvfrom(65535)
+        icmp = packet[(packet[0] & 0x0F) * 4:]
+        if socket.inet_ntoa(packet[16:20]) == address and icmp[0] == 8:
+            reply = b"\\0\\0\\0\\0" + icmp[4:]
+            reply = reply[:2] + checksum(reply).to_bytes(2, "big") + reply[4:]
+            n += 1
+            heapq.heappush(pending, (time.monotonic() + delay_s, n, reply, source))
+    while pending and pending[0][0] <= time.monotonic():
+        _, _, reply, source = heapq.heappop(pending)
+        sock.sendto(reply, (source, 0))
+"""
+_RESPONDER_MARK = 0x42
+
 
 class Namespace:
     """A named network namespace with loopback up and an nftables table for faults."""
 
     def __init__(self) -> None:
         self.name = f"bridge-test-{uuid.uuid4().hex[:8]}"
+        self._responders: list[subprocess.Popen[str]] = []
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         self.run("ip", "link", "set", "lo", "up")
         self.run("nft", "add table inet faults")
@@ -46,17 +81,45 @@ class Namespace:
         self.run("nft", f"add rule inet faults in ip daddr {address} icmp type echo-request "
                         f"numgen random mod {one_in} 0 drop")
 
+    def lose_icmp_every(self, address: str, lost: int, of: int) -> None:
+        """Drop the first `lost` of every `of` echo requests to `address`, in turn: a lossy
+        link with exact counts (a check of `of` packets loses exactly `lost`)."""
+        self.run("nft", f"add rule inet faults in ip daddr {address} icmp type echo-request "
+                        f"numgen inc mod {of} < {lost} drop")
+
+    def delay_icmp_to(self, address: str, delay_s: float) -> None:
+        """A slow device: echo replies from `address` come `delay_s` late (the kernel's own
+        replies are dropped; a responder in the namespace answers instead)."""
+        self.run("nft", f"add rule inet faults out ip saddr {address} icmp type echo-reply "
+                        f"meta mark != {_RESPONDER_MARK} drop")
+        responder = subprocess.Popen(
+            ["ip", "netns", "exec", self.name, sys.executable, "-c", _SLOW_RESPONDER, address,
+             str(delay_s), str(_RESPONDER_MARK)], stdout=subprocess.PIPE, text=True)
+        self._responders.append(responder)
+        assert responder.stdout is not None
+        assert responder.stdout.readline().strip() == "ready"
+
     def refuse_sending(self) -> None:
         """The monitoring host's own firewall refuses every echo request it sends."""
         self.run("nft", "add rule inet faults out icmp type echo-request drop")
 
     def heal(self) -> None:
         """Remove every fault."""
+        self._stop_responders()
         self.run("nft", "flush chain inet faults in")
         self.run("nft", "flush chain inet faults out")
 
+    def _stop_responders(self) -> None:
+        for responder in self._responders:
+            responder.terminate()
+            responder.wait(timeout=10)
+            if responder.stdout is not None:
+                responder.stdout.close()
+        self._responders.clear()
+
     def delete(self) -> None:
         """Remove the namespace."""
+        self._stop_responders()
         subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 

@@ -12,10 +12,14 @@ import pytest
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize(("name", "ratio_row"), [("ping", "ping.reply_ratio"),
-                                                 ("snmp", "snmp.success_ratio")])
+@pytest.mark.parametrize(("name", "answer_rows"), [
+    ("ping", ["ping.reply_ratio"]),
+    ("snmp", ["snmp.success_ratio"]),
+    # the daemon on a small schedule for a few seconds, against fping -l and snmp_exporter
+    ("scale", ["scale.ping_success_ratio", "scale.snmp_success_ratio"]),
+])
 def test_a_quick_benchmark_runs_and_every_side_answers(
-    tmp_path: Path, name: str, ratio_row: str
+    tmp_path: Path, name: str, answer_rows: list[str]
 ) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "bench", name, "--quick", "--json", str(out)],
@@ -23,9 +27,10 @@ def test_a_quick_benchmark_runs_and_every_side_answers(
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())
     assert {"name", "unit", "bridge", "peer", "peer_name", "ratio"} <= set(rows[0])
-    ratios = [(r["bridge"], r["peer"]) for r in rows if r["name"] == ratio_row]
-    assert ratios
-    assert all(pair == (1, 1) for pair in ratios), ratios
+    for answer_row in answer_rows:
+        ratios = [(r["bridge"], r["peer"]) for r in rows if r["name"] == answer_row]
+        assert ratios, answer_row
+        assert all(pair == (1, 1) for pair in ratios), (answer_row, ratios)
 
 
 def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parent / "testdata" / "config"
 NAME_RULE = "expected a name of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
 PROBE_KEYS = (
     "kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, count, "
-    "packet_interval_s"
+    "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
                    "retries, get, walk, interfaces, thresholds, counters, max_repetitions")
@@ -64,6 +64,22 @@ CASES: dict[str, list[str]] = {
     "packets-exceed-interval": [
         "probes/ping.toml:6: probes.ping.count: 10 packets 0.2 s apart plus timeout_s take "
         "2.8 s, which must be < interval_s (2)",
+    ],
+    # check_ping's thresholds on ICMP probes: warning = { rtt_ms, loss_pct }, critical = ...
+    "ping-warning-above-critical": [
+        "probes/ping.toml:5: probes.ping.warning.loss_pct: must be <= critical.loss_pct "
+        "(got 80 > 60)",
+    ],
+    "ping-limit-beyond-timeout": [
+        "probes/ping.toml:7: probes.ping.critical.rtt_ms: must be < timeout_s in ms "
+        "(got 1500 >= 1000); a later reply counts as lost, so raise timeout_s or lower rtt_ms",
+    ],
+    "ping-empty-limits": [
+        "probes/ping.toml:5: probes.ping.warning: give rtt_ms, loss_pct or both, "
+        "e.g. { rtt_ms = 100, loss_pct = 20 }",
+    ],
+    "ping-loss-out-of-range": [
+        "probes/ping.toml:6: probes.ping.critical.loss_pct: must be <= 100.0, got 120",
     ],
     # The devices that name "ping" are not also reported: the file defining it is broken.
     "invalid-toml": [
@@ -187,6 +203,111 @@ CASES: dict[str, list[str]] = {
         "rules/extra.toml:3: rules.urgent.priority: expected one of 'P1', 'P2', 'P3', 'P4', "
         "or a table by criticality such as { high = \"P1\", medium = \"P2\" }, got 'P0'",
     ],
+    # contracts, calendars (config/) and escalation chains (rules/)
+    "calendar-unknown": [
+        "config/extra.toml:5: customers.globex.contract.calendar: unknown calendar 'office'; "
+        'define it as [calendars.office] in config/ (or use the built-in "24x7")',
+    ],
+    "calendar-overlap": [
+        "config/extra.toml:3: calendars.office.weekly: 'mon-fri 08:00-18:00' and "
+        "'fri 17:00-20:00' overlap on Friday; cover each time once",
+    ],
+    "calendar-bad-span": [
+        "config/extra.toml:5: calendars.office.weekly[1]: expected 'DAYS HH:MM-HH:MM' such as "
+        "'mon-fri 08:00-18:00' or 'sat,sun 10:00-14:00', got 'sat 9-13'",
+    ],
+    "calendar-crosses-midnight": [
+        "config/extra.toml:3: calendars.night-desk.weekly[0]: 'mon-fri 22:00-06:00': the end "
+        "must be after the start; a span may not cross midnight (split it: 'mon 22:00-24:00' "
+        "and 'tue 00:00-06:00')",
+    ],
+    "calendar-reserved-name": [
+        'config/extra.toml:1: calendars.24x7: "24x7" is built in (every moment covered); '
+        "give this calendar another name",
+    ],
+    "calendar-quoted-holiday": [
+        "config/extra.toml:4: calendars.office.holidays[1]: expected a date such as 2026-12-24 "
+        "(unquoted), got a string '2026-12-25'",
+    ],
+    "duplicate-calendar": [
+        "config/more.toml:2: calendars.office: already defined in config/extra.toml:1; "
+        "names must be unique",
+    ],
+    "unknown-chain": [
+        "config/extra.toml:5: customers.globex.contract.escalation: unknown escalation chain "
+        "'gold'; define it as [escalations.gold] in rules/",
+        "config/extra.toml:6: customers.globex.contract.escalation_by_priority.P1: unknown "
+        "escalation chain 'platinum'; define it as [escalations.platinum] in rules/",
+    ],
+    "unknown-rule-chain": [
+        "rules/extra.toml:3: rules.router-down.escalation: unknown escalation chain 'critical'; "
+        "define it as [escalations.critical] in rules/",
+    ],
+    "duplicate-chain": [
+        "rules/more.toml:1: escalations.critical: already defined in rules/extra.toml:1; "
+        "names must be unique",
+    ],
+    "misplaced-escalations": [
+        "config/extra.toml:1: escalations: unknown key here; [escalations] tables belong in rules/",
+    ],
+    "step-without-kind": [
+        "rules/extra.toml:4: escalations.critical.steps[1]: give after_min (coverage minutes "
+        'since the ticket opened), or sla = "reaction" or "resolution" with at_pct '
+        "(an SLA-risk step)",
+    ],
+    "step-both-kinds": [
+        "rules/extra.toml:4: escalations.critical.steps[1]: a step is time-based (after_min) or "
+        "an SLA-risk step (sla, at_pct), not both; split it into two steps",
+    ],
+    "step-sla-with-unless": [
+        "rules/extra.toml:3: escalations.critical.steps[0]: unless is for time-based steps; an "
+        "SLA-risk step ends with its clock (reaction at assignment, resolution at resolution)",
+    ],
+    "step-at-pct-out-of-range": [
+        "rules/extra.toml:4: escalations.critical.steps[1].at_pct: must be <= 100, got 150",
+    ],
+    "step-bad-tier": [
+        "rules/extra.toml:2: escalations.critical.steps[0].tier: must be <= 4, got 5",
+    ],
+    "warn-not-increasing": [
+        "config/extra.toml:6: customers.globex.contract.sla.P1.warn_at_pct: must increase, "
+        "such as [75, 90], got [90, 75]",
+    ],
+    "eta-after-resolution": [
+        "config/extra.toml:6: customers.globex.contract.sla.P2.eta_min: must be <= "
+        "resolution_min (got 300 > 240); a default ETA after the resolution target plans a breach",
+    ],
+    "eta-not-after-notice": [
+        "config/extra.toml:5: customers.globex.contract.sla.P3.eta_min: must be > eta_notice_min "
+        '(got 20 <= 30); otherwise the "ETA will be exceeded" notice goes out as the ticket opens',
+    ],
+    "eta-notice-too-late": [
+        "config/extra.toml:5: customers.globex.contract.eta_notice_min: must be < the default "
+        "ETA of P1 (got 30 >= 20, the resolution target, as sla.P1.eta_min is not set); lower "
+        'it or set eta_min, or the "ETA will be exceeded" notice goes out as the ticket opens',
+    ],
+    "bad-sla-priority": [
+        "config/extra.toml:4: customers.globex.contract.sla.P5: "
+        "expected one of 'P1', 'P2', 'P3' or 'P4', got 'P5'",
+    ],
+    "unknown-webhook": [
+        "config/extra.toml:5: customers.globex.contract.notify[1]: unknown webhook "
+        "'globex-portal'; define it as [notifications.webhooks.globex-portal] in bridge.toml",
+    ],
+    "bad-receiver": [
+        "config/extra.toml:5: customers.globex.contract.tiers.tier1[0]: expected "
+        "'mailto:ADDRESS' or 'webhook:NAME' (a webhook in bridge.toml [notifications.webhooks]), "
+        "got 'duty@msp.example.com'",
+    ],
+    "templates-missing": [
+        "config/extra.toml:6: customers.globex.contract.templates: folder templates/globex does "
+        "not exist (relative to config/extra.toml); create it or remove templates to use the "
+        "built-in ones",
+    ],
+    "bad-language": [
+        "config/extra.toml:5: customers.globex.contract.language: expected a language tag such "
+        "as 'en', 'fi' or 'pt-BR', got 'Finnish'",
+    ],
     # bridge.toml
     "bad-address": [
         "config/acme.toml:7: devices.router.address: expected an IP address or a host name, "
@@ -204,7 +325,8 @@ CASES: dict[str, list[str]] = {
     ],
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
-        "expected one of: storage, http, paths, daemon, api, incidents, monitoring",
+        "expected one of: storage, http, paths, daemon, api, incidents, monitoring, "
+        "notifications",
     ],
     "bad-listen": [
         "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",
@@ -264,6 +386,62 @@ CASES: dict[str, list[str]] = {
     "shared-token-secret": [
         "bridge.toml:10: api.tokens[1].secret: same secret as api.tokens[0]; "
         "give each token its own",
+    ],
+    # bridge.toml [notifications]
+    "notify-unknown-webhook": [
+        "bridge.toml:13: notifications.operators[1]: unknown webhook 'noc-portal'; "
+        "define it as [notifications.webhooks.noc-portal] in bridge.toml",
+    ],
+    "notify-email-without-smtp": [
+        "bridge.toml:13: notifications.operators[0]: email needs an SMTP server; "
+        "add [notifications.smtp] to bridge.toml",
+    ],
+    "notify-bad-receiver": [
+        "bridge.toml:13: notifications.operators[0]: expected 'mailto:ADDRESS' or "
+        "'webhook:NAME' (a webhook in bridge.toml [notifications.webhooks]), "
+        "got 'sms:+358401234567'",
+    ],
+    "notify-bad-webhook-url": [
+        "bridge.toml:13: notifications.webhooks.portal.url: "
+        "expected an http:// or https:// URL, got '127.0.0.1:9999/hook'",
+    ],
+    "notify-webhook-literal-secret": [
+        "bridge.toml:14: notifications.webhooks.portal.secret: "
+        "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
+    ],
+    "notify-smtp-password-env-missing": [
+        "bridge.toml:17: notifications.smtp.password: "
+        "environment variable BRIDGE_TEST_UNSET_TOKEN is not set",
+    ],
+    "notify-smtp-password-not-a-string": [
+        "bridge.toml:9: notifications.smtp.password: "
+        "expected a string, got an integer (value hidden)",
+    ],
+    "notify-contract-email-without-smtp": [
+        "config/extra.toml:5: customers.globex.contract.tiers.tier1[0]: "
+        "email needs an SMTP server; add [notifications.smtp] to bridge.toml",
+    ],
+    "notify-contract-template-broken": [
+        "config/extra.toml:6: customers.globex.contract.templates: ../templates/globex/"
+        "fi/closed.txt: subject and body must both show the ticket ID ({{ ref }})",
+        "config/extra.toml:6: customers.globex.contract.templates: ../templates/globex/"
+        "fi/opened.txt: 'devise' is undefined",
+    ],
+    "notify-smtp-ca-file-missing": [
+        "bridge.toml:10: notifications.smtp.ca_file: "
+        "file {dir}/certs/internal-ca.pem does not exist",
+    ],
+    "notify-smtp-tls-and-starttls": [
+        "bridge.toml:15: notifications.smtp.tls: tls (TLS from the first byte, port 465) and "
+        "starttls (port 587) exclude each other; set only one",
+    ],
+    "notify-smtp-username-without-password": [
+        "bridge.toml:12: notifications.smtp.password: "
+        "username needs a password (an env:NAME or file:PATH reference)",
+    ],
+    "notify-backoff-order": [
+        "bridge.toml:14: notifications.backoff_max_s: "
+        "must be >= backoff_initial_s (got 60 < 600)",
     ],
 }
 

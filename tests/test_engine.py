@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bridge.config.model import Priority
-from bridge.core.decisions import OpenIncident
+from bridge.core.decisions import OpenIncident, RecordChange
 from bridge.core.maintenance import Window
-from bridge.core.state import CheckKey
+from bridge.core.state import CheckKey, Status
 from tests.engine_kit import T0, Run, build_config, device
 
 CHAIN = device("router") + device("switch", parents=["router"]) + device(
@@ -26,6 +26,22 @@ def test_a_down_device_opens_one_ticket_and_its_recovery_resolves_it(tmp_path: P
     [ticket] = run.opened()
     assert ticket.started_at == T0 + timedelta(seconds=2)  # the first failed check
     assert ticket.priority == Priority.P2
+
+
+def test_a_warning_is_up_it_counts_no_attempt_and_ends_an_outage(tmp_path: Path) -> None:
+    """check_ping's WARNING: the device answered, past a warning limit. Availability, state
+    and tickets treat it as up."""
+    run = Run(build_config(tmp_path, device("host") + device("other")))  # hard after 2
+    run.results(0, "other", "w-w-")  # the warning between two failures resets the attempts
+    assert run.engine.states[CheckKey("other", "ping")].attempts == 1
+    run.results(0, "host", "www--w")
+    assert run.tickets() == [("host", "open"), ("host", "resolve")]
+    changes = [(d.key.device, d.old, d.new, d.at) for d in run.decisions
+               if isinstance(d, RecordChange)]
+    assert changes == [("other", Status.UNKNOWN, Status.UP, T0),
+                       ("host", Status.UNKNOWN, Status.UP, T0),
+                       ("host", Status.UP, Status.DOWN, T0 + timedelta(seconds=6)),
+                       ("host", Status.DOWN, Status.UP, T0 + timedelta(seconds=10))]
 
 
 @pytest.mark.parametrize("order", ["parent-first", "child-first"])

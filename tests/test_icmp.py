@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bridge.config.probe_models import IcmpProbe
+from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind
 from bridge.core.results import ProbeResult
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import ProbeFn, Probers, Target, run_probe
 from tests.netns import Namespace
 
 PROBE = IcmpProbe(kind="icmp", count=3, packet_interval_s=0.01, timeout_s=0.5,
@@ -109,9 +109,30 @@ def test_lossy_link_reports_partial_loss(netns: Namespace) -> None:
     assert 0.0 < result["loss"] < 1.0
 
 
-def test_every_probe_kind_the_config_accepts_has_code_that_runs_it() -> None:
-    from bridge.config.probe_models import ProbeKind
+class _Stuck(Probers):
+    """Probers whose ICMP check never returns, as when the loop is too busy to run it."""
 
+    def functions(self) -> dict[ProbeKind, ProbeFn]:
+        async def stuck(_target: Target, _probe: Probe, _started: datetime) -> ProbeResult:
+            await asyncio.Event().wait()
+            raise AssertionError("never set")
+
+        return {**super().functions(), ProbeKind.ICMP: stuck}
+
+
+async def test_a_probe_past_its_deadline_fails_on_the_monitoring_host_not_the_device() -> None:
+    """So an overloaded bridge counts no attempt against its devices (and retries nothing)."""
+    probers = _Stuck()
+    try:
+        result = await run_probe(probers, "127.0.0.1", IcmpProbe(
+            kind="icmp", count=1, timeout_s=0.05, interval_s=5), datetime.now(UTC))
+    finally:
+        probers.close()
+    assert (result.ok, result.local) == (False, True)
+    assert result.output == "probe did not finish within 1.05 s (the bridge is overloaded)"
+
+
+def test_every_probe_kind_the_config_accepts_has_code_that_runs_it() -> None:
     probers = Probers()
     try:
         assert set(probers.functions()) == set(ProbeKind)

@@ -11,7 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.daemon import Bridge, wait_for, write_deployment
+from tests.daemon import Bridge, metric, wait_for, write_deployment
 from tests.netns import Namespace
 
 DEVICES = {"gw": "127.0.0.2", "sw": "127.0.0.3", "ghost": "no-such-host.invalid"}
@@ -107,16 +107,6 @@ def test_a_router_outage_opens_one_ticket_with_everything_behind_it_attached(
         assert len(tickets(bridge)) == 1  # the children recovered with it: no ticket of theirs
     finally:
         bridge.stop()
-
-
-def metric(text: str, name: str, **labels: str) -> float | None:
-    """The value of one series in an exposition, or None if it is absent."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    prefix = f"{name}{{{wanted}}} " if labels else f"{name} "
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return float(line[len(prefix):])
-    return None
 
 
 def test_an_api_maintenance_window_holds_the_ticket_until_it_is_ended(

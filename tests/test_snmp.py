@@ -21,7 +21,8 @@ from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.snmp_client import Request, SnmpClient
+from bridge.probes.snmp_client import SnmpClient
+from bridge.probes.snmp_types import Request
 from tests.daemon import Bridge, wait_for, write_deployment
 from tests.snmp_agents import RECORDED, Agent, start_snmpsim
 
@@ -143,6 +144,7 @@ async def test_thresholds_warn_and_fail(snmpsim: Agent) -> None:
               {"oid": "tcpCurrEstab", "critical": "< 5"}]
     result = await poll(v2c(snmpsim, "router"), probe(thresholds=checks))
     assert not result.ok
+    assert not result.warning  # failed: the warning is in the output, the check is down
     assert result.output.startswith(
         "laLoadInt.1 = 250 > 240 (critical); WARNING laLoad.2 = 1.2 >= 1.2; up 0d 1:00:00")
     assert dict(result.values)["tcpCurrEstab"] == "12"
@@ -165,6 +167,8 @@ async def test_counter_rates_across_a_wrap_and_a_reboot(snmpsim: Agent) -> None:
     assert values["ifHCInOctets.1 rate"] == "10000/s"
     assert values["ifHCInOctets.2 rate"] == "0/s"
     assert second.ok
+    assert second.warning
+    assert not first.warning
     assert second.output.startswith("WARNING ifHCInOctets.1 rate = 10000/s > 5000")
     assert rebooted.events == ("rebooted: sysUpTime went back from 0d 0:17:40 to 0d 0:00:05",)
     assert dict(rebooted.values)["ifInOctets.1 rate"] == "none yet (reset)"

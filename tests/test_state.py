@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,3 +94,13 @@ def _transitions(pattern: str, max_attempts: int) -> list[bool]:
         flags.append(t.hard_changed)
         state = t.new
     return flags
+
+
+def test_a_timed_result_keeps_every_field_but_its_duration() -> None:
+    """The probe wrapper stamps each result with its duration: nothing else may change."""
+    result = ProbeResult(False, T0, 0.0, "2/3 replies", 1e-3, 5e-4, 2e-3, 1 / 3, 1e-4,
+                         local=True, events=("rebooted",), values=(("sysName", "sw-1"),))
+    timed = result.timed(0.25)
+    assert timed == replace(result, duration_s=0.25)
+    assert (timed.duration_s, result.duration_s) == (0.25, 0.0)
+    assert hash(timed) == hash(replace(result, duration_s=0.25))

@@ -25,11 +25,11 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
 from bridge.store.history import load_history
-from bridge.store.models import IncidentStatus
 from bridge.store.reads import (
     IncidentFilter,
     get_incident,
@@ -133,6 +133,24 @@ def test_check_state_survives_a_restart(store_url: str) -> None:
     assert loaded.since == T0
     assert loaded.last is not None
     assert loaded.last.output == "no reply"
+    assert not loaded.last.warning
+
+
+def test_a_warning_survives_a_restart(store_url: str) -> None:
+    """bridge_probe_warning and the API show the last warning at once after a restart."""
+    db = Database(store_url)
+    db.migrate()
+    last = ProbeResult(True, T0, 0.1, "PING WARNING - loss 33%, rtt avg 0.1 ms (loss >= 20%)",
+                       loss_ratio=1 / 3, warning=True)
+    state = CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0, last)
+    apply_batch(db.writer, [SaveState(KEY, state)], "INC", T0)
+    db.dispose()
+
+    reopened = Database(store_url)
+    loaded = load_states(reopened.reader)[KEY]
+    reopened.dispose()
+    assert loaded.last is not None
+    assert (loaded.last.ok, loaded.last.warning) == (True, True)
 
 
 def test_history_includes_the_status_at_the_window_start(db: Database) -> None:

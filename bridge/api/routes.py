@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bridge.api import maintenance, reports
+from bridge.api import maintenance, openapi, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -18,8 +18,8 @@ from bridge.api.auth import (
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
-from bridge.store.models import IncidentStatus
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
 T = TypeVar("T")
@@ -121,6 +121,7 @@ async def devices_list(request: web.Request) -> web.Response:
                 "hard_status": state.hard_status.value,
                 "since": state.hard_since.isoformat() if state.hard_since else None,
                 "last_check_at": state.last.at.isoformat() if state.last else None,
+                "warning": state.last.warning if state.last else False,
                 "output": state.last.output if state.last else "",
             })
         devices.append({"id": device_id, "customer": device.customer, "address": device.address,
@@ -154,6 +155,8 @@ def build_app(service: Service) -> web.Application:
     app.router.add_get("/api/v1/devices", devices_list)
     app.router.add_post("/-/reload", reload)
     maintenance.add_routes(app)
+    tickets.add_routes(app)
     reports.add_routes(app)
+    app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from bridge.config.model import ApiToken, Config
 from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
 from bridge.store.models import MaintenanceWindowRow
+from bridge.store.tickets import Desk
 
 T = TypeVar("T")
 
@@ -40,6 +42,7 @@ class Service(Protocol):
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int: ...
     async def end_maintenance(self, window_id: int) -> bool: ...
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T: ...
 
 
 SERVICE = web.AppKey("service", Service)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ _TOML_TYPES = {
     bool: "true or false",
     list: "an array",
     dict: "a table",
+    date: "a date",
+    datetime: "a date-time",
 }
 
 _EXPECTED = {
@@ -30,6 +33,7 @@ _EXPECTED = {
     "list_type": "an array",
     "tuple_type": "an array",
     "dict_type": "a table",
+    "date_type": "a date such as 2026-12-24 (unquoted)",
     "model_type": "a table",
     "model_attributes_type": "a table",
 }
@@ -108,7 +112,7 @@ def _annotation_at(
     return tuple(path), _unwrap(current)
 
 
-_SECRET_KEYS = ("secret", "community", "auth_key", "priv_key")
+_SECRET_KEYS = ("secret", "password", "community", "auth_key", "priv_key")
 
 
 def _shown(item: ErrorDetails) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from bridge.config.errors import ConfigError, format_key
 from bridge.config.explain import explain, walk_loc
@@ -76,7 +77,10 @@ def validate(
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        for item in exc.errors():
+        items = exc.errors()
+        for item in items:
+            if item["type"] == "too_short" and _has_item_error(item["loc"], items):
+                continue  # pydantic counts only the valid items: the list is not empty
             path: KeyPath = walk_loc(schema, tuple(item["loc"]))[0]
             if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 path = (*path, "kind")
@@ -85,6 +89,11 @@ def validate(
                 message = f"unknown key here; [{path[0]}] tables belong in {homes[str(path[0])]}"
             errors.add(source.error(path, message))
         return None
+
+
+def _has_item_error(loc: tuple[int | str, ...], items: list[ErrorDetails]) -> bool:
+    return any(len(other["loc"]) > len(loc) and other["loc"][:len(loc)] == loc
+               for other in items)
 
 
 def paths_of(data: dict[str, Any]) -> PathsSection | None:
@@ -98,7 +107,9 @@ def paths_of(data: dict[str, Any]) -> PathsSection | None:
 def homes_of(paths: PathsSection, main_name: str) -> dict[str, str]:
     """Where each top-level table belongs, to point at misplaced ones."""
     return {"customers": f"{paths.config}/", "devices": f"{paths.config}/",
+            "maintenance": f"{paths.config}/", "calendars": f"{paths.config}/",
             "probes": f"{paths.probes}/", "rules": f"{paths.rules}/",
+            "escalations": f"{paths.rules}/",
             **dict.fromkeys(MainFile.model_fields, main_name)}
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bridge.config.channels import build_channels
+from bridge.config.contract_xref import (
+    check_contract_receivers,
+    check_contracts,
+    resolve_templates,
+)
 from bridge.config.errors import ConfigErrors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
@@ -99,9 +105,12 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     merged = check_references(
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
+    check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
     snmp = build_snmp_access(merged, base_dir, errors)
+    customers = resolve_templates(merged, base_dir, errors)
     if main is None:
         raise ConfigErrors(errors.errors)
+    check_contract_receivers(merged, main.notifications, Path(main_source.name).name, errors)
 
     listen = parse_listen(main.http.listen)
     if listen is None:
@@ -117,6 +126,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
     tokens = main.api.tokens
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
     secrets = _resolve_secrets(tokens, main_source, base_dir, errors)
+    channels = build_channels(main.notifications, main_source, base_dir, errors)
     if errors.errors or listen is None:
         raise ConfigErrors(errors.errors)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
@@ -129,7 +139,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         storage_url=_sqlite_relative(main.storage.url, base_dir),
         listen=listen,
         main=main,
-        customers=merged.customers,
+        customers=customers,
         devices=merged.devices,
         probes=merged.probes,
         rules=merged.rules,
@@ -137,4 +147,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         tokens=api_tokens,
         files=files,
         snmp=snmp,
+        channels=channels,
+        calendars=merged.calendars,
+        escalations=merged.escalations,
     )

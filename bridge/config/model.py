@@ -18,12 +18,19 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from bridge.config.base import Array, Choice, Name, Strict, ZoneName
+from bridge.config.channels import Channels
+from bridge.config.contract import Calendar, Contract
+from bridge.config.contract import Priority as Priority
+from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.probe_models import Probe, ProbeKind
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
+from bridge.core.calendar import Coverage
+from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
+from bridge.core.sla import SlaTargets
 
 
 class Criticality(StrEnum):
@@ -34,15 +41,6 @@ class Criticality(StrEnum):
     HIGH = "high"
 
 
-class Priority(StrEnum):
-    """Incident priority, P1 (most urgent) to P4."""
-
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
 class Condition(StrEnum):
     """What is wrong with a check, for rules to match on."""
 
@@ -51,15 +49,6 @@ class Condition(StrEnum):
 
 
 # ---- config/*.toml -------------------------------------------------------------------------
-
-
-class Contract(Strict):
-    """What a customer's contract says (the parts the rule engine needs)."""
-
-    # Shifts every ticket priority: -1 makes a P3 rule open P2 tickets for this customer.
-    priority_shift: Annotated[int, Field(ge=-3, le=3)] = 0
-    # The availability the contract promises, in percent; reports compare against it.
-    availability_target_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
 class Customer(Strict):
@@ -103,11 +92,12 @@ class Device(Strict):
 
 
 class InventoryFile(Strict):
-    """One file in config/: customers, devices and maintenance windows."""
+    """One file in config/: customers, devices, maintenance windows and calendars."""
 
     customers: dict[Name, Customer] = Field(default_factory=dict)
     devices: dict[Name, Device] = Field(default_factory=dict)
     maintenance: dict[Name, Maintenance] = Field(default_factory=dict)
+    calendars: dict[Name, Calendar] = Field(default_factory=dict)
 
 
 # ---- probes/*.toml -------------------------------------------------------------------------
@@ -154,6 +144,7 @@ class Rule(Strict):
     open_ticket: bool = True
     max_attempts: Annotated[int, Field(ge=1, le=100)] | None = None  # overrides the probe's
     recover_after: Annotated[int, Field(ge=1, le=100)] | None = None  # overrides the probe's
+    escalation: Name | None = None  # overrides the contract's chain for tickets it opens
 
     def priority_for(self, criticality: Criticality) -> Priority:
         """The rule's priority for a device of this criticality (P3 if the table omits it)."""
@@ -163,9 +154,10 @@ class Rule(Strict):
 
 
 class RuleFile(Strict):
-    """One file in rules/."""
+    """One file in rules/: rules and escalation chains."""
 
     rules: dict[Name, Rule] = Field(default_factory=dict)
+    escalations: dict[Name, Escalation] = Field(default_factory=dict)
 
 
 # ---- the assembled config ------------------------------------------------------------------
@@ -209,10 +201,14 @@ class Config:
     files: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceRule, ...] = ()
     snmp: Mapping[str, SnmpAccess] = field(default_factory=lambda: MappingProxyType({}))
+    channels: Channels = field(default_factory=Channels)  # [notifications], secrets resolved
+    # compiled, with the built-in "24x7" calendar and "standard" chain
+    calendars: Mapping[str, Coverage] = field(default_factory=lambda: MappingProxyType({}))
+    escalations: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
-        for name in ("customers", "devices", "probes", "snmp"):
+        for name in ("customers", "devices", "probes", "snmp", "calendars", "escalations"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str,
@@ -265,6 +261,23 @@ class Config:
         base = list(Priority).index(rule.priority_for(device.criticality))
         shift = self.customers[device.customer].contract.priority_shift
         return list(Priority)[min(max(base + shift, 0), len(Priority) - 1)]
+
+
+    def coverage_for(self, customer_id: str) -> Coverage:
+        """When the customer's SLA clocks run."""
+        return self.calendars[self.customers[customer_id].contract.calendar]
+
+    def sla_for(self, customer_id: str, priority: Priority) -> SlaTargets:
+        """The customer's targets for tickets of this priority."""
+        return self.customers[customer_id].contract.sla_targets(priority)
+
+    def chain_for(self, customer_id: str, priority: Priority, rule_name: str | None) -> Chain:
+        """The escalation chain of a ticket: its rule's, else the contract's for the
+        priority, else the contract's default. A rule gone since (reload) counts as none."""
+        rule = dict(self.rules).get(rule_name) if rule_name is not None else None
+        if rule is not None and rule.escalation is not None:
+            return self.escalations[rule.escalation]
+        return self.escalations[self.customers[customer_id].contract.chain_name(priority)]
 
 
 SchemaRoot = type[MainFile] | type[InventoryFile] | type[ProbeFile] | type[RuleFile]

@@ -1,4 +1,5 @@
-"""Merge drop-in files and check references between them: customers, probes, parents."""
+"""Merge drop-in files and check references between them: customers, probes, parents,
+calendars and escalation chains."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from bridge.config.contract import ALWAYS_CALENDAR
 from bridge.config.errors import format_key
+from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection, Role, TokenSection
 from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
 from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
 from bridge.config.source import Source
+from bridge.core.calendar import Coverage
+from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 
 if TYPE_CHECKING:
@@ -19,7 +24,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class _Errors(Protocol):
+class Errors(Protocol):
+    """Where checks put what they find."""
+
     def add(self, error: ConfigError) -> None: ...
 
 
@@ -47,12 +54,16 @@ class Merged:
     rules: tuple[tuple[str, Rule], ...]
     maintenance: tuple[MaintenanceRule, ...]
     device_origin: dict[str, Source] = field(default_factory=dict)
+    customer_origin: dict[str, Source] = field(default_factory=dict)
+    # compiled, with the built-in "24x7" calendar and the built-in chains not redefined
+    calendars: dict[str, Coverage] = field(default_factory=dict)
+    escalations: dict[str, Chain] = field(default_factory=dict)
 
 
 def _merge(
     section: str,
     entries: list[tuple[dict[str, T], Source]],
-    errors: _Errors,
+    errors: Errors,
 ) -> tuple[dict[str, T], dict[str, Source]]:
     merged: dict[str, T] = {}
     origin: dict[str, Source] = {}
@@ -70,17 +81,17 @@ def _merge(
     return merged, origin
 
 
-def _unknown(what: str, section: str, name: str, folder: str) -> str:
+def unknown_name(what: str, section: str, name: str, folder: str) -> str:
     return f"unknown {what} {name!r}; define it as [{format_key((section, name))}] in {folder}/"
 
 
-def _default_note(source: Source, path: tuple[str, ...], value: float) -> str:
+def default_note(source: Source, path: tuple[str, ...], value: float) -> str:
     """Say so when the value in a message is a default the operator never wrote."""
     return "" if source.has(path) else f"; {path[-1]} is not set and defaults to {value:g}"
 
 
 def _check_probe_timing(
-    probes: dict[str, Probe], origin: dict[str, Source], errors: _Errors
+    probes: dict[str, Probe], origin: dict[str, Source], errors: Errors
 ) -> None:
     for name, probe in probes.items():
         source = origin[name]
@@ -89,7 +100,7 @@ def _check_probe_timing(
             errors.add(source.error(
                 path,
                 f"must be < interval_s (got {probe.timeout_s:g} >= {probe.interval_s:g})"
-                + _default_note(source, path, probe.timeout_s),
+                + default_note(source, path, probe.timeout_s),
             ))
         elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, IcmpProbe):
             errors.add(source.error(
@@ -105,19 +116,22 @@ def _check_probe_timing(
                 path,
                 f"{requests} of (retries + 1) x timeout_s each, and a discovery probe, take up to "
                 f"{probe.duration_budget_s():g} s, which must be < interval_s "
-                f"({probe.interval_s:g})" + _default_note(source, path, probe.retries),
+                f"({probe.interval_s:g})" + default_note(source, path, probe.retries),
             ))
+        if isinstance(probe, IcmpProbe):
+            for (level, key), message in probe.limit_problems():
+                errors.add(source.error(("probes", name, level, key), message))
         if probe.retry_interval_s > probe.interval_s:
             path = ("probes", name, "retry_interval_s")
             errors.add(source.error(
                 path,
                 f"must be <= interval_s (got {probe.retry_interval_s:g} > {probe.interval_s:g})"
-                + _default_note(source, path, probe.retry_interval_s),
+                + default_note(source, path, probe.retry_interval_s),
             ))
 
 
 def _check_parent_cycles(
-    devices: dict[str, Device], origin: dict[str, Source], errors: _Errors
+    devices: dict[str, Device], origin: dict[str, Source], errors: Errors
 ) -> None:
     """Report each cycle once, at the parent entry that closes it.
 
@@ -151,7 +165,7 @@ def _check_parent_cycles(
 
 def check_tokens(
     tokens: Sequence[TokenSection], customers: dict[str, Customer], unloaded: Unloaded,
-    paths: PathsSection, source: Source, errors: _Errors,
+    paths: PathsSection, source: Source, errors: Errors,
 ) -> None:
     """Check bridge.toml's API tokens against each other and against the customers."""
     seen_names: dict[str, int] = {}
@@ -169,9 +183,8 @@ def check_tokens(
             ))
         elif (token.customer is not None and token.customer not in customers
               and not unloaded.may_define("customers", token.customer)):
-            errors.add(source.error(
-                (*at, "customer"), _unknown("customer", "customers", token.customer, paths.config)
-            ))
+            errors.add(source.error((*at, "customer"), unknown_name(
+                "customer", "customers", token.customer, paths.config)))
         if token.create and token.secret.startswith("env:"):
             errors.add(source.error(
                 (*at, "create"), "create = true only applies to a file: secret; remove it"
@@ -196,21 +209,30 @@ def check_references(
     rule_files: list[tuple[RuleFile, Source]],
     unloaded: Unloaded,
     paths: PathsSection,
-    errors: _Errors,
+    errors: Errors,
 ) -> Merged:
     """Merge the folders; report duplicates and every dangling or cyclic reference."""
-    customers, _ = _merge("customers", [(f.customers, s) for f, s in inventory], errors)
+    customers, customer_origin = _merge("customers", [(f.customers, s) for f, s in inventory],
+                                        errors)
     devices, dev_origin = _merge("devices", [(f.devices, s) for f, s in inventory], errors)
     probes, probe_origin = _merge("probes", [(f.probes, s) for f, s in probe_files], errors)
     rules, rule_origin = _merge("rules", [(f.rules, s) for f, s in rule_files], errors)
     windows, window_origin = _merge("maintenance", [(f.maintenance, s) for f, s in inventory],
                                     errors)
+    calendars, calendar_origin = _merge("calendars", [(f.calendars, s) for f, s in inventory],
+                                        errors)
+    chains, _ = _merge("escalations", [(f.escalations, s) for f, s in rule_files], errors)
+    if ALWAYS_CALENDAR in calendars:
+        errors.add(calendar_origin[ALWAYS_CALENDAR].error(
+            ("calendars", ALWAYS_CALENDAR),
+            f'"{ALWAYS_CALENDAR}" is built in (every moment covered); give this calendar '
+            "another name"))
     _check_probe_timing(probes, probe_origin, errors)
 
     def check(source: Source, at: tuple[str | int, ...], what: str, section: str,
               name: str, known: dict[str, T], folder: str) -> None:
         if name not in known and not unloaded.may_define(section, name):
-            errors.add(source.error(at, _unknown(what, section, name, folder)))
+            errors.add(source.error(at, unknown_name(what, section, name, folder)))
 
     for name, device in devices.items():
         source = dev_origin[name]
@@ -232,6 +254,9 @@ def check_references(
         for i, customer in enumerate(rule.customers):
             check(source, ("rules", name, "customers", i), "customer", "customers", customer,
                   customers, paths.config)
+        if rule.escalation is not None and rule.escalation not in BUILT_IN_CHAINS:
+            check(source, ("rules", name, "escalation"), "escalation chain", "escalations",
+                  rule.escalation, chains, paths.rules)
     for name, window in windows.items():
         source = window_origin[name]
         for i, device_name in enumerate(window.devices):
@@ -241,5 +266,9 @@ def check_references(
             check(source, ("maintenance", name, "customers", i), "customer", "customers",
                   customer, customers, paths.config)
     compiled = tuple(window.compile(name) for name, window in windows.items())
-    return Merged(customers, devices, probes, tuple(rules.items()), compiled, dev_origin)
+    coverages = {ALWAYS_CALENDAR: Coverage.always(),
+                 **{name: c.coverage() for name, c in calendars.items() if name != ALWAYS_CALENDAR}}
+    return Merged(customers, devices, probes, tuple(rules.items()), compiled, dev_origin,
+                  customer_origin, coverages,
+                  {**BUILT_IN_CHAINS, **{name: c.compile(name) for name, c in chains.items()}})
 

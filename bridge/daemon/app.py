@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,12 +26,18 @@ from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DaemonMetrics, Exposition
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
+from bridge.notify.metrics import register_outbox_metrics
+from bridge.notify.templates import TemplateSets
+from bridge.notify.worker import OutboxWorker
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
+from bridge.store.desk import ContractDesk, DeskCounters
+from bridge.store.desk_clock import run_clock
 from bridge.store.heartbeat import record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
@@ -39,7 +46,9 @@ from bridge.store.reads import (
     load_recently_resolved,
     load_states,
     open_incident_counts,
+    sla_at_risk_counts,
 )
+from bridge.store.tickets import Desk
 from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,7 @@ T = TypeVar("T")
 
 _COUNTS_REFRESH_S = 30.0
 _TICK_S = 1.0
+_DESK_TICK_S = 2.0
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
@@ -82,6 +92,14 @@ class Daemon:
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
+        self._desk_counters = DeskCounters()
+        self._templates = TemplateSets()
+        self._desk = ContractDesk(config, self._desk_counters, self._templates)
+        self._outbox: OutboxWorker | None = None
+        self._at_risk: dict[str, int] = {}
+        registry = self._metrics.registry
+        registry.register(DeskCollector(self._desk_counters, lambda: self._at_risk))
+        self._durations = DeskDurations(registry)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -192,6 +210,37 @@ class Daemon:
         await self._refresh_windows()
         return ended
 
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
+        """Run a ticket write on the writer thread, with the desk of the running config."""
+        assert self._writer is not None
+        desk, prefix = self._desk, self.config.main.incidents.id_prefix
+        result = await self._writer.run_write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
+        self._tickets_changed()
+        return result
+
+    def _tickets_changed(self) -> None:
+        """Ticket rows changed: counts are stale and new messages may be waiting."""
+        self._durations.drain(self._desk_counters)
+        if self._outbox is not None:
+            self._outbox.wake()
+        asyncio.get_running_loop().create_task(self._refresh_counts())
+
+    async def _desk_clock(self) -> None:
+        """Escalation steps, SLA marks, ETA notices and closing after silence, as they fall
+        due; the first tick after a start catches up on whatever fell due while stopped."""
+        assert self._writer is not None
+        writer = self._writer
+        while not self._stop.is_set():
+            tick = partial(run_clock, desk=self._desk, now=datetime.now(UTC))
+            try:
+                done = await writer.run_write(tick)
+            except Exception as exc:  # the store is down: try again at the next tick
+                log.warning("desk clock: store unavailable, will retry: %s", exc)
+                done = 0
+            if done:
+                self._tickets_changed()
+            await wait_or_timeout(self._stop, _DESK_TICK_S)
+
     async def _refresh_windows(self) -> None:
         rows = await self.maintenance_windows()
         if self._monitor is not None:
@@ -208,6 +257,7 @@ class Daemon:
         if new.listen != self.config.listen:
             log.warning("http.listen changed; the new address takes effect at the next restart")
         self.config = new
+        self._desk = ContractDesk(new, self._desk_counters, self._templates)
         self.availability.changed()  # devices may have come or gone
         assert self._monitor is not None
         assert self._scheduler is not None
@@ -246,13 +296,14 @@ class Daemon:
                 log.info("incident %s resolved (recovered) for %s", outcome.ref,
                          outcome.problem_key)
         if outcomes:
-            asyncio.get_running_loop().create_task(self._refresh_counts())
+            self._tickets_changed()
 
     async def _refresh_counts(self) -> None:
         self._counts_seq += 1
         seq = self._counts_seq
         try:
             counts = await self.read(open_incident_counts)
+            self._at_risk = await self.read(sla_at_risk_counts)
         except Exception as exc:
             log.warning("cannot count open incidents: %s", exc)
             return
@@ -295,6 +346,7 @@ class Daemon:
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
+                                   desk=lambda: self._desk,
                                    on_history=self.availability.changed)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
@@ -356,6 +408,11 @@ class Daemon:
         tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
         tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
         tasks.append(asyncio.create_task(self._tick(), name="engine tick"))
+        tasks.append(asyncio.create_task(self._desk_clock(), name="desk clock"))
+        self._outbox = OutboxWorker(self._writer.run_write, lambda: self.config,
+                                    templates_for=lambda c: self._desk.templates_for(c))
+        register_outbox_metrics(self._metrics.registry, self._outbox)
+        tasks.append(asyncio.create_task(self._outbox.run(self._stop), name="outbox"))
         tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(

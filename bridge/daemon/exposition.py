@@ -26,6 +26,8 @@ format_value = cast(Callable[[float], str], floatToGoString)
 
 _HELP = {
     "bridge_probe_success": "Whether the last check succeeded (1) or failed (0).",
+    "bridge_probe_warning": "Whether the last check was up but past a warning limit (1) or "
+                            "not (0).",
     "bridge_probe_rtt_seconds": "Average round-trip time of the last check.",
     "bridge_probe_loss_ratio": "Share of packets lost in the last check.",
     "bridge_check_down": "Whether the check is hard down (1) or not (0).",
@@ -84,6 +86,8 @@ def live(snapshot: Snapshot, availability: str, labels: LabelSets,
     last = [(tag, s.last) for tag, s in rows if s.last is not None]
     _family(out, "bridge_probe_success", "gauge",
             ((tag, 1.0 if r.ok else 0.0) for tag, r in last))
+    _family(out, "bridge_probe_warning", "gauge",
+            ((tag, 1.0 if r.warning else 0.0) for tag, r in last))
     _family(out, "bridge_probe_rtt_seconds", "gauge",
             ((tag, r.rtt_avg_s) for tag, r in last if r.rtt_avg_s is not None))
     _family(out, "bridge_probe_loss_ratio", "gauge",

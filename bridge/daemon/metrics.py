@@ -30,7 +30,8 @@ class DaemonMetrics:
                                registry=registry)
         self.scheduler_lag = Histogram(
             "bridge_scheduler_lag_seconds", "Delay between a check's due time and its start.",
-            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=registry)
         self.probe_duration = Histogram(
             "bridge_probe_duration_seconds", "Time one probe run took, fleet-wide.", ["kind"],
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)

@@ -10,6 +10,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from bridge.config.probe_models import IcmpProbe
+from bridge.core.ping_limits import Severity, judge_ping
 from bridge.core.results import ProbeResult
 from bridge.probes.pinger import Pinger
 
@@ -56,7 +57,8 @@ class IcmpProber:
         self._pinger.close()
 
     async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
-        """Ping `address` `probe.count` times; up when any echo is answered."""
+        """Ping `address` `probe.count` times; up when any echo is answered and no critical
+        limit is reached (check_ping's rules, bridge.core.ping_limits)."""
         try:
             echoes = await self._pinger.ping(address, probe.count, probe.packet_interval_s,
                                              probe.timeout_s)
@@ -71,7 +73,9 @@ class IcmpProber:
         except OSError as exc:
             return _failed(started, f"ICMP error: {exc.strerror or exc}",
                            local=exc.errno in _LOCAL_ERRNOS)
-        loss = 1 - echoes.received / echoes.sent if echoes.sent else 1.0
+        # From the counts, not 1 - received / sent: 1 lost of 5 is exactly 20 %, which a
+        # 20 % limit must catch.
+        loss = (echoes.sent - echoes.received) / echoes.sent if echoes.sent else 1.0
         if not echoes.rtts_s:
             why = f": {echoes.error}" if echoes.error else ""
             return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
@@ -79,13 +83,19 @@ class IcmpProber:
         rtts = echoes.rtts_s
         jitter = statistics.fmean(abs(b - a) for a, b in pairwise(rtts)) if len(rtts) > 1 else 0.0
         avg = sum(rtts) / len(rtts)
+        replies = f"{echoes.received}/{echoes.sent} replies"
+        rtt_text = (f"rtt min/avg/max {min(rtts) * 1e3:.3f}/{avg * 1e3:.3f}/"
+                    f"{max(rtts) * 1e3:.3f} ms")
+        loss_pct = (echoes.sent - echoes.received) * 100 / echoes.sent
+        verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
+        if verdict.severity == Severity.OK:
+            output = f"{replies}, loss {loss:.0%}, {rtt_text}"
+        else:
+            output = f"{verdict.headline(loss_pct, avg * 1e3)}; {replies}, {rtt_text}"
         return ProbeResult(
-            ok=True, at=started, duration_s=0.0,
-            output=(f"{echoes.received}/{echoes.sent} replies, loss {loss:.0%}, "
-                    f"rtt min/avg/max {min(rtts) * 1e3:.3f}/{avg * 1e3:.3f}/"
-                    f"{max(rtts) * 1e3:.3f} ms"),
+            ok=verdict.severity != Severity.CRITICAL, at=started, duration_s=0.0, output=output,
             rtt_avg_s=avg, rtt_min_s=min(rtts), rtt_max_s=max(rtts), loss_ratio=loss,
-            jitter_s=jitter,
+            jitter_s=jitter, warning=verdict.severity == Severity.WARNING,
         )
 
 

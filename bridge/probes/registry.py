@@ -10,13 +10,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind, SnmpProbe
 from bridge.config.snmp_models import SnmpAccess
 from bridge.core.results import ProbeResult
+from bridge.probes.deadlines import Deadlines
 from bridge.probes.icmp import IcmpProber
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Probers:
     def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None) -> None:
         self.icmp = icmp or IcmpProber()
         self._snmp = snmp
+        self.deadlines = Deadlines()
         self._functions: dict[ProbeKind, ProbeFn] = {
             ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
 
@@ -80,7 +82,8 @@ class Probers:
         return self._snmp
 
     def close(self) -> None:
-        """Release sockets and engines."""
+        """Release sockets, engines and the deadline timer."""
+        self.deadlines.close()
         self.icmp.close()
         if self._snmp is not None:
             self._snmp.close()
@@ -91,19 +94,29 @@ async def run_probe(
 ) -> ProbeResult:
     """Run one probe with a hard deadline; never raises (except cancellation).
 
-    A bare address is a target without SNMP access (enough for ICMP).
+    A bare address is a target without SNMP access (enough for ICMP). A probe that misses
+    the deadline fails on the monitoring host (`local`), not on the device.
     """
     if isinstance(target, str):
         target = Target(target)
     fn = probers.functions()[probe.kind]
     t0 = time.perf_counter()
     deadline_s = probe.duration_budget_s() + 1.0
+    deadline = probers.deadlines.start(deadline_s)  # unlike wait_for, no task per check
     try:
-        async with asyncio.timeout(deadline_s):  # unlike wait_for, no extra task per check
-            result = await fn(target, probe, started)
-    except TimeoutError:
-        result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s")
+        result = await fn(target, probe, started)
+    except asyncio.CancelledError:
+        if not deadline.expired():
+            raise  # cancelled from outside: the daemon is stopping
+        # Every probe ends itself within its budget (its own timeouts and retries); missing
+        # the deadline a second later means the bridge could not run it in time (an
+        # overloaded loop), which says nothing about the device. Counting it against the
+        # device would put it on the shorter retry interval: more load, more misses.
+        result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s "
+                             "(the bridge is overloaded)", local=True)
     except Exception as exc:  # a probe failure is a result, never a crash
         log.exception("probe %s raised for %s", probe.kind, target.address)
         result = ProbeResult(False, started, 0.0, f"probe error: {type(exc).__name__}: {exc}")
-    return replace(result, duration_s=time.perf_counter() - t0)
+    finally:
+        deadline.stop()
+    return result.timed(time.perf_counter() - t0)

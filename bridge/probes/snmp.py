@@ -11,14 +11,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from bridge.config.oids import OBJECTS, Oid, name_oid
 from bridge.config.probe_models import SnmpProbe, ValueCheck
 from bridge.config.snmp_models import SnmpAccess
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
 from bridge.core.results import ProbeResult
-from bridge.probes.snmp_client import Request, SnmpClient, SnmpError, VarBind
+from bridge.probes.snmp_client import SnmpClient
+from bridge.probes.snmp_types import Request, SnmpError, SnmpValue, VarBind
 from bridge.probes.snmp_values import (
     IF_STATUS,
     counter_bits,
@@ -141,6 +141,7 @@ class SnmpProber:
         return ProbeResult(
             ok=not found.failures, at=started, duration_s=0.0,
             output="; ".join([*found.failures, *found.warnings, *found.summary]),
+            warning=bool(found.warnings) and not found.failures,
             events=tuple(found.events), values=tuple(found.values),
         )
 
@@ -149,7 +150,7 @@ def _failed(at: datetime, output: str) -> ProbeResult:
     return ProbeResult(ok=False, at=at, duration_s=0.0, output=output)
 
 
-def _rows(value_check: ValueCheck, by_oid: dict[Oid, Any],
+def _rows(value_check: ValueCheck, by_oid: dict[Oid, SnmpValue],
           tables: dict[Oid, list[VarBind]]) -> list[VarBind]:
     if value_check.oid.walk:
         return tables.get(value_check.oid.oid, [])
@@ -157,9 +158,10 @@ def _rows(value_check: ValueCheck, by_oid: dict[Oid, Any],
     return [(oid, by_oid[oid])] if oid in by_oid else []
 
 
-def _judge_uptime(value: Any, memory: _Memory, now_s: float, found: _Findings) -> int | None:
-    if value is None or missing(value) is not None:
-        return None
+def _judge_uptime(value: SnmpValue | None, memory: _Memory, now_s: float,
+                  found: _Findings) -> int | None:
+    if not isinstance(value, int):
+        return None  # missing, or not TimeTicks: no reboot detection this time
     ticks = int(value)
     found.summary.append(f"up {format_ticks(ticks)}")
     found.values.append(("sysUpTime", format_ticks(ticks)))
@@ -171,11 +173,12 @@ def _judge_uptime(value: Any, memory: _Memory, now_s: float, found: _Findings) -
     return ticks
 
 
-def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, Any], found: _Findings) -> None:
+def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: _Findings) -> None:
     for ref in probe.get:
         value = by_oid.get(ref.oid)
-        why = missing(value) if value is not None else "not in the reply"
-        if why is not None:
+        if value is None:
+            found.failures.append(f"{ref}: not in the reply")
+        elif (why := missing(value)) is not None:
             found.failures.append(f"{ref}: {why}")
         elif ref.oid != SYS_UPTIME:
             found.values.append((name_oid(ref.oid), text(value)))
@@ -183,7 +186,7 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, Any], found: _Findings) -> N
 
 
 def _judge_interfaces(tables: dict[Oid, list[VarBind]], found: _Findings) -> None:
-    def by_index(column: Oid) -> dict[Oid, Any]:
+    def by_index(column: Oid) -> dict[Oid, SnmpValue]:
         return {oid[len(column):]: value for oid, value in tables.get(column, [])}
 
     names, admin, oper = by_index(IF_DESCR), by_index(IF_ADMIN), by_index(IF_OPER)
@@ -212,7 +215,7 @@ def _judge_interfaces(tables: dict[Oid, list[VarBind]], found: _Findings) -> Non
                          f"{len(down)} down" + (f", {other} other" if other else ""))
 
 
-def _judge_threshold(check: ValueCheck, oid: Oid, value: Any, found: _Findings) -> None:
+def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: _Findings) -> None:
     name = name_oid(oid)
     measured = number(value)
     if measured is None:
@@ -230,11 +233,11 @@ def _compare(check: ValueCheck, name: str, measured: float, shown: str,
         found.warnings.append(f"WARNING {name} = {shown} {check.warning}")
 
 
-def _judge_counter(check: ValueCheck, oid: Oid, value: Any, prev: Sample | None,
+def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample | None,
                    template: Sample, seen: dict[Oid, Sample], found: _Findings) -> None:
     name = name_oid(oid)
     bits = counter_bits(value)
-    if bits is None:
+    if bits is None or not isinstance(value, int):
         found.failures.append(f"{name} is a {type_name(value)}, not a counter; "
                               "use thresholds for it")
         return

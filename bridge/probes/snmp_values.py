@@ -2,52 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
+from bridge.probes.snmp_types import (
+    Counter32,
+    Counter64,
+    EndOfMibView,
+    IpAddress,
+    NoSuchInstance,
+    NoSuchObject,
+    ObjectIdentifier,
+    OctetString,
+    SnmpValue,
+    TimeTicks,
+)
 
-from pyasn1.type import univ
-from pysnmp.proto import rfc1902, rfc1905
-
-_EXCEPTIONS = {
-    rfc1905.NoSuchObject: "no such object",
-    rfc1905.NoSuchInstance: "no such instance",
-    rfc1905.EndOfMibView: "end of MIB view",
+_EXCEPTIONS: dict[type[SnmpValue], str] = {
+    NoSuchObject: "no such object",
+    NoSuchInstance: "no such instance",
+    EndOfMibView: "end of MIB view",
 }
 
 IF_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
              7: "lowerLayerDown"}
 
 
-def missing(value: Any) -> str | None:
+def missing(value: SnmpValue) -> str | None:
     """Why an SNMPv2 varbind carries no value (noSuchObject, ...); None when it has one."""
-    for kind, text in _EXCEPTIONS.items():
-        if isinstance(value, kind):
-            return text
-    return None
+    return _EXCEPTIONS.get(type(value))
 
 
-def counter_bits(value: Any) -> int | None:
+def counter_bits(value: SnmpValue) -> int | None:
     """32 or 64 for a Counter32 or Counter64; None for any other type."""
-    if isinstance(value, rfc1902.Counter64):
+    if isinstance(value, Counter64):
         return 64
-    if isinstance(value, rfc1902.Counter32):
+    if isinstance(value, Counter32):
         return 32
     return None
 
 
-def type_name(value: Any) -> str:
+def type_name(value: SnmpValue) -> str:
     """The SMI type name, e.g. Gauge32 or OctetString."""
     return type(value).__name__
 
 
-def number(value: Any) -> float | None:
+def number(value: SnmpValue | None) -> float | None:
     """The numeric value of an integer type, or of a string holding a number (laLoad)."""
-    if missing(value) is not None:
-        return None
-    if isinstance(value, univ.Integer):
-        return float(int(value))
-    if isinstance(value, univ.OctetString):
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, OctetString):
         try:
-            return float(bytes(value).decode("ascii").strip())
+            return float(value.decode("ascii").strip())
         except (UnicodeDecodeError, ValueError):
             return None
     return None
@@ -62,21 +65,21 @@ def format_ticks(ticks: int) -> str:
     return f"{days}d {hours}:{minutes:02d}:{seconds:02d}"
 
 
-def text(value: Any) -> str:
+def text(value: SnmpValue) -> str:
     """A readable rendering of any value for output."""
     why = missing(value)
     if why is not None:
         return f"({why})"
-    if isinstance(value, rfc1902.TimeTicks):
-        return format_ticks(int(value))
-    if isinstance(value, rfc1902.IpAddress):
-        return ".".join(str(b) for b in bytes(value))
-    if isinstance(value, univ.Integer):
+    if isinstance(value, TimeTicks):
+        return format_ticks(value)
+    if isinstance(value, IpAddress):
+        return ".".join(str(b) for b in value)
+    if isinstance(value, int):
         return str(int(value))
-    if isinstance(value, univ.ObjectIdentifier):
-        return ".".join(map(str, tuple(value)))
-    if isinstance(value, univ.OctetString):
-        raw = bytes(value).rstrip(b"\0")  # C strings from some agents (Windows) keep their NUL
+    if isinstance(value, ObjectIdentifier):
+        return ".".join(map(str, value))
+    if isinstance(value, OctetString):
+        raw = value.rstrip(b"\0")  # C strings from some agents (Windows) keep their NUL
         try:
             decoded = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -84,4 +87,4 @@ def text(value: Any) -> str:
         if raw and decoded.isprintable():
             return decoded
         return "0x" + raw.hex() if raw else ""
-    return str(value)
+    return ""  # NULL

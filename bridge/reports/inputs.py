@@ -26,9 +26,9 @@ _MAX_NAMED = 500  # devices a history read names; more read everything
 
 
 def coverage_of(config: Config, customer: str) -> CoverageFn | None:
-    """A customer's covered hours; None means 24/7."""
-    del config, customer  # every contract is 24/7 until contracts name a calendar
-    return None
+    """A customer's covered hours (its contract's calendar); None means 24/7."""
+    coverage = config.coverage_for(customer)
+    return None if coverage.is_always() else coverage.intervals
 
 
 def coverage_spans(config: Config, customers: Iterable[str], start: datetime,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from bridge.config.model import Priority
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.outages import Cause
 from bridge.core.state import Reason, StateType, Status
 from bridge.store.types import UTCDateTime
@@ -24,11 +26,12 @@ def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
-class IncidentStatus(StrEnum):
-    """Where a ticket is in its life."""
+class TicketSource(StrEnum):
+    """Who opened a ticket."""
 
-    OPEN = "open"
-    RESOLVED = "resolved"
+    MONITORING = "monitoring"
+    CUSTOMER = "customer"
+    OPERATOR = "operator"
 
 
 class Actor(StrEnum):
@@ -63,6 +66,7 @@ class CheckStateRow(SQLModel, table=True):
     last_ok: bool | None = None
     last_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     last_output: str = Field(default="", max_length=500)
+    last_warning: bool = False
     last_rtt_s: float | None = None
     last_loss_ratio: float | None = None
     ok_streak: int = 0
@@ -123,6 +127,21 @@ class Incident(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=_utc(index=True))
     resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     updated_at: datetime = Field(sa_column=_utc())
+    # The service-desk half: who reported it, who works on it, and the contract's clocks.
+    source: TicketSource = Field(default=TicketSource.MONITORING, sa_column=Column(
+        _enum(TicketSource, "ticket_source"), nullable=False, server_default="monitoring"))
+    reported_by: str = Field(default="", max_length=64)
+    assignee: str = Field(default="", max_length=64)
+    chain: str = Field(default="", max_length=64)  # the escalation chain its steps came from
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    assigned_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    paused_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    eta_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    eta_noticed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    reaction_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resolution_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class IncidentEvent(SQLModel, table=True):
@@ -136,6 +155,7 @@ class IncidentEvent(SQLModel, table=True):
     actor: Actor = Field(sa_column=Column(_enum(Actor, "actor"), nullable=False))
     kind: str = Field(max_length=32)
     message: str = Field(default="", max_length=2000)
+    author: str = Field(default="", max_length=64)  # the token name, for people's entries
 
 
 class IncidentMember(SQLModel, table=True):
@@ -255,17 +275,113 @@ class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change causing it."""
 
     __tablename__ = "outbox"
+    # Storm control reads a receiver's recent deliveries on every claim.
+    __table_args__ = (Index("ix_outbox_recipient_sent_at", "recipient", "sent_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     channel: str = Field(max_length=64)
     recipient: str = Field(max_length=320)
+    customer: str = Field(default="", max_length=64, index=True)
+    kind: str = Field(default="", max_length=32)
     idempotency_key: str = Field(max_length=200, unique=True)
     subject: str = Field(default="", max_length=500)
     body: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    deadline_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    digest_id: int | None = None  # the message whose delivery carried this one (storm control)
     status: OutboxStatus = Field(
         sa_column=Column(_enum(OutboxStatus, "outbox_status"), nullable=False, index=True))
     attempts: int = 0
     created_at: datetime = Field(sa_column=_utc())
     next_attempt_at: datetime = Field(sa_column=_utc(index=True))
     last_error: str = Field(default="", max_length=1000)
+
+
+class IncidentPause(SQLModel, table=True):
+    """A time the resolution clock stood still: waiting on the customer or a supplier."""
+
+    __tablename__ = "incident_pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    waiting_on: str = Field(max_length=16)
+    started_at: datetime = Field(sa_column=_utc())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class SlaMarkRow(SQLModel, table=True):
+    """A warning threshold (pct < 100) or a breach (pct = 100) reached; recorded once."""
+
+    __tablename__ = "sla_mark"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "pct", name="uq_sla_mark"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=16)  # reaction | resolution
+    pct: int
+    at: datetime = Field(sa_column=_utc())  # when the threshold was reached
+    recorded_at: datetime = Field(sa_column=_utc())
+
+
+class EscalationStepRow(SQLModel, table=True):
+    """One step of a ticket's escalation chain, with its due time; fires at most once."""
+
+    __tablename__ = "escalation_step"
+    __table_args__ = (UniqueConstraint("incident_id", "step_index", name="uq_escalation_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    step_index: int
+    tier: int
+    description: str = Field(default="", max_length=200)
+    due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True, index=True))
+    fired_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    skipped_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class SupplierEscalation(SQLModel, table=True):
+    """The ticket handed to an external supplier, with their reference and response time."""
+
+    __tablename__ = "supplier_escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    supplier: str = Field(max_length=200)
+    reference: str = Field(default="", max_length=200)
+    due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(sa_column=_utc())
+    created_by: str = Field(default="", max_length=64)
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class OnsiteDispatch(SQLModel, table=True):
+    """A technician sent to the customer's site (tier 4)."""
+
+    __tablename__ = "onsite_dispatch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    technician: str = Field(max_length=200)
+    scheduled_at: datetime = Field(sa_column=_utc())
+    arrived_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(sa_column=_utc())
+    created_by: str = Field(default="", max_length=64)
+
+
+class Loaner(SQLModel, table=True):
+    """A courtesy device lent while the customer's own is repaired."""
+
+    __tablename__ = "loaner"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    device: str = Field(max_length=200)
+    serial: str = Field(default="", max_length=200)
+    lent_at: datetime = Field(sa_column=_utc())
+    returned_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    note: str = Field(default="", max_length=2000)
+    created_by: str = Field(default="", max_length=64)

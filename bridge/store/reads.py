@@ -9,15 +9,18 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
 from bridge.store.models import (
     CheckStateRow,
+    EscalationStepRow,
     Incident,
     IncidentEvent,
     IncidentMember,
-    IncidentStatus,
+    SlaMarkRow,
 )
+from bridge.store.records import records_of
 
 
 def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
@@ -28,7 +31,8 @@ def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
             last = None
             if row.last_at is not None and row.last_ok is not None:
                 last = ProbeResult(row.last_ok, row.last_at, 0.0, row.last_output,
-                                   rtt_avg_s=row.last_rtt_s, loss_ratio=row.last_loss_ratio)
+                                   rtt_avg_s=row.last_rtt_s, loss_ratio=row.last_loss_ratio,
+                                   warning=row.last_warning)
             states[CheckKey(row.device, row.probe)] = CheckState(
                 row.status, row.state_type, row.attempts, row.since, row.hard_status,
                 row.hard_since, last, row.ok_streak, row.ok_since)
@@ -66,6 +70,17 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
         "opened_at": iso(incident.opened_at),
         "resolved_at": iso(incident.resolved_at),
         "updated_at": iso(incident.updated_at),
+        "source": incident.source.value,
+        "reported_by": incident.reported_by,
+        "assignee": incident.assignee,
+        "acknowledged_at": iso(incident.acknowledged_at),
+        "assigned_at": iso(incident.assigned_at),
+        "closed_at": iso(incident.closed_at),
+        "confirmed_at": iso(incident.confirmed_at),
+        "waiting_since": iso(incident.paused_since),
+        "eta": iso(incident.eta_at),
+        "reaction_due_at": iso(incident.reaction_due_at),
+        "resolution_due_at": iso(incident.resolution_due_at),
     }
 
 
@@ -86,6 +101,14 @@ def list_incidents(engine: Engine, flt: IncidentFilter) -> tuple[list[dict[str, 
             .limit(flt.limit).offset(flt.offset)
         ).all()
         return [incident_dict(r) for r in rows], total
+
+
+def ref_of(engine: Engine, incident_id: int) -> str:
+    """A ticket's ID from its row id."""
+    with Session(engine) as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        return incident.ref
 
 
 def get_incident(engine: Engine, ref: str, customer: str | None = None) -> dict[str, Any] | None:
@@ -112,8 +135,25 @@ def get_incident(engine: Engine, ref: str, customer: str | None = None) -> dict[
             for m in members
         ]
         result["timeline"] = [
-            {"at": e.at.isoformat(), "actor": e.actor.value, "kind": e.kind, "message": e.message}
+            {"at": e.at.isoformat(), "actor": e.actor.value, "author": e.author, "kind": e.kind,
+             "message": e.message}
             for e in events
+        ]
+        assert incident.id is not None
+        result["records"] = records_of(session, incident.id)
+        result["escalation"] = [
+            {"step": s.step_index, "tier": s.tier, "what": s.description,
+             "due_at": s.due_at.isoformat() if s.due_at else None,
+             "fired_at": s.fired_at.isoformat() if s.fired_at else None,
+             "skipped_at": s.skipped_at.isoformat() if s.skipped_at else None}
+            for s in session.exec(select(EscalationStepRow).where(
+                EscalationStepRow.incident_id == incident.id)
+                .order_by(col(EscalationStepRow.step_index))).all()
+        ]
+        result["sla"] = [
+            {"kind": m.kind, "pct": m.pct, "breach": m.pct >= 100, "at": m.at.isoformat()}
+            for m in session.exec(select(SlaMarkRow).where(SlaMarkRow.incident_id == incident.id)
+                                  .order_by(col(SlaMarkRow.at), col(SlaMarkRow.id))).all()
         ]
         return result
 
@@ -123,10 +163,21 @@ def open_incident_counts(engine: Engine) -> dict[tuple[str, str, int], int]:
     with Session(engine) as session:
         rows = session.exec(
             select(Incident.customer, Incident.priority, Incident.tier, func.count())
-            .where(Incident.status == IncidentStatus.OPEN)
+            .where(col(Incident.status).in_(ACTIVE))
             .group_by(col(Incident.customer), col(Incident.priority), col(Incident.tier))
         ).all()
     return {(c, str(p), t): n for c, p, t, n in rows}
+
+
+def sla_at_risk_counts(engine: Engine) -> dict[str, int]:
+    """Open tickets with an SLA warning or breach recorded, by customer."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Incident.customer, func.count(func.distinct(Incident.id)))
+            .join(SlaMarkRow, col(SlaMarkRow.incident_id) == col(Incident.id))
+            .where(col(Incident.status).in_(ACTIVE))
+            .group_by(col(Incident.customer))).all()
+    return dict(rows)
 
 
 def load_open_problems(engine: Engine) -> tuple[dict[str, bool], dict[CheckKey, str]]:
@@ -146,7 +197,7 @@ def load_recently_resolved(engine: Engine, since: datetime) -> dict[str, datetim
     """Problems whose last ticket was resolved after `since`: a recurrence reopens it."""
     with Session(engine) as session:
         rows = session.exec(select(Incident.problem_key, Incident.resolved_at).where(
-            col(Incident.status) == IncidentStatus.RESOLVED,
+            col(Incident.status).in_((IncidentStatus.RESOLVED, IncidentStatus.CLOSED)),
             col(Incident.resolved_at) >= since)).all()
     latest: dict[str, datetime] = {}
     for problem, at in rows:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bridge.aio import wait_or_timeout
 from bridge.core.decisions import Decision, RecordChange, RecordGap
 from bridge.store.db import Database
+from bridge.store.tickets import Desk, QuietDesk
 from bridge.store.writes import Outcome, apply_batch
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class BatchWriter:
         max_items: int,
         on_outcomes: Callable[[list[Outcome]], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk: Callable[[], Desk] = QuietDesk,
         on_history: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
@@ -47,6 +49,7 @@ class BatchWriter:
         self._on_outcomes = on_outcomes
         self._on_history = on_history  # a batch with hard changes or gaps was committed
         self._clock = clock
+        self._desk = desk
         self._pending: list[Decision] = []
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
@@ -89,7 +92,7 @@ class BatchWriter:
             t0 = time.perf_counter()
             loop = asyncio.get_running_loop()
             job = loop.run_in_executor(self._executor, apply_batch, self._db.writer, batch,
-                                       self.id_prefix, self._clock())
+                                       self.id_prefix, self._clock(), self._desk())
             try:
                 # Shielded: cancelling the caller must not cancel a batch that is queued
                 # for the writer thread; the thread writes it regardless.

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,17 +23,19 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
+from bridge.core.lifecycle import IncidentStatus
 from bridge.store.models import (
     Actor,
     CheckStateRow,
     Incident,
-    IncidentCounter,
     IncidentEvent,
     IncidentMember,
-    IncidentStatus,
     MonitoringGap,
     StateChange,
 )
+from bridge.store.refs import insert_for as _insert
+from bridge.store.refs import next_ref
+from bridge.store.tickets import Desk, QuietDesk, TicketChange, end_pause
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,6 @@ class Outcome:
     ref: str
     problem_key: str
     customer: str
-
-
-def _insert(engine_name: str) -> Any:
-    return postgresql.insert if engine_name == "postgresql" else sqlite.insert
 
 
 def _state_row(decision: SaveState) -> dict[str, Any]:
@@ -67,6 +64,7 @@ def _state_row(decision: SaveState) -> dict[str, Any]:
         "last_ok": last.ok if last else None,
         "last_at": last.at if last else None,
         "last_output": (last.output if last else "")[:500],
+        "last_warning": last.warning if last else False,
         "last_rtt_s": last.rtt_avg_s if last else None,
         "last_loss_ratio": last.loss_ratio if last else None,
         "ok_streak": state.ok_streak,
@@ -85,15 +83,6 @@ def _save_states(session: Session, dialect: str, decisions: list[SaveState]) -> 
                     rows)
 
 
-def _next_ref(session: Session, dialect: str, prefix: str, now: datetime) -> str:
-    stmt = _insert(dialect)(IncidentCounter).values(year=now.year, last_number=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["year"], set_={"last_number": IncidentCounter.last_number + 1}
-    ).returning(IncidentCounter.last_number)
-    number = session.execute(stmt).scalar_one()
-    return f"{prefix}-{now.year}-{number:06d}"
-
-
 def _note(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
     """One system entry on a ticket's timeline."""
     session.add(IncidentEvent(incident_id=incident_id, at=at, actor=Actor.SYSTEM, kind=kind,
@@ -110,18 +99,23 @@ def _active(session: Session, problem_key: str) -> Incident | None:
     return session.exec(select(Incident).where(Incident.open_key == problem_key)).first()
 
 
+def _system(desk: Desk, session: Session, incident: Incident, kind: str, at: datetime,
+            message: str) -> None:
+    desk.changed(session, incident, TicketChange(kind, at, Actor.SYSTEM, "", message))
+
+
 def _open(
-    session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime
+    session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime, desk: Desk
 ) -> Outcome:
     existing = _active(session, d.problem_key)
     if existing is None and d.reopen:
-        reopened = _reopen(session, d, now)
+        reopened = _reopen(session, d, now, desk)
         if reopened is not None:
             return reopened
     if existing is None:
         try:
             with session.begin_nested():
-                ref = _next_ref(session, dialect, prefix, now)
+                ref = next_ref(session, dialect, prefix, now)
                 incident = Incident(
                     ref=ref, problem_key=d.problem_key, open_key=d.problem_key,
                     customer=d.customer, device=d.key.device if d.key else None,
@@ -136,6 +130,7 @@ def _open(
                 _note(session, incident.id, now, "opened",
                       f"{d.summary} (failing since {d.started_at.isoformat()}, "
                       f"rule {d.rule}, priority {d.priority})")
+                _system(desk, session, incident, "opened", now, d.summary)
             return Outcome("opened", ref, d.problem_key, d.customer)
         except IntegrityError:
             # Another instance opened it between our SELECT and INSERT.
@@ -147,30 +142,37 @@ def _open(
     return Outcome("already_open", existing.ref, d.problem_key, d.customer)
 
 
-def _reopen(session: Session, d: OpenIncident, now: datetime) -> Outcome | None:
+def _reopen(session: Session, d: OpenIncident, now: datetime, desk: Desk) -> Outcome | None:
     """Reopen the problem's last ticket; None if there is none to reopen."""
     last = _latest(session, d.problem_key)
-    if last is None or last.id is None or last.status != IncidentStatus.RESOLVED:
+    if last is None or last.id is None or last.status not in (IncidentStatus.RESOLVED,
+                                                               IncidentStatus.CLOSED):
         return None
     try:
         with session.begin_nested():
             _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
-                 resolved_at=None, flapping=d.flapping)
+                 resolved_at=None, closed_at=None, confirmed_at=None, flapping=d.flapping)
             _note(session, last.id, now, "reopened",
                   f"{d.summary} (recurred at {d.started_at.isoformat()})")
+            session.refresh(last)
+            _system(desk, session, last, "reopened", now, d.summary)
     except IntegrityError:
         return None  # another instance opened the problem meanwhile: the caller sees it
     return Outcome("reopened", last.ref, d.problem_key, d.customer)
 
 
-def _resolve(session: Session, d: ResolveIncident, now: datetime) -> Outcome | None:
+def _resolve(session: Session, d: ResolveIncident, now: datetime, desk: Desk) -> Outcome | None:
     incident = _active(session, d.problem_key)
     if incident is None:
         return None
     assert incident.id is not None
+    if incident.paused_since is not None:
+        end_pause(session, incident, d.at)
     _set(session, incident.id, now, status=IncidentStatus.RESOLVED, resolved_at=d.at,
-         open_key=None)
+         open_key=None, paused_since=None)
     _note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {d.at.isoformat()})")
+    session.refresh(incident)
+    _system(desk, session, incident, "resolved", now, d.summary)
     return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
 
 
@@ -222,9 +224,11 @@ def _record_gap(session: Session, d: RecordGap) -> None:
 
 
 def apply_batch(
-    engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime
+    engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime,
+    desk: Desk | None = None,
 ) -> list[Outcome]:
     """Write a batch of decisions in one transaction; all or nothing."""
+    desk = desk or QuietDesk()
     outcomes: list[Outcome] = []
     dialect = engine.dialect.name
     with Session(engine) as session, session.begin():
@@ -237,9 +241,9 @@ def apply_batch(
                     output=d.output[:500],
                 ))
             elif isinstance(d, OpenIncident):
-                outcomes.append(_open(session, dialect, d, id_prefix, now))
+                outcomes.append(_open(session, dialect, d, id_prefix, now, desk))
             elif isinstance(d, ResolveIncident):
-                outcome = _resolve(session, d, now)
+                outcome = _resolve(session, d, now, desk)
                 if outcome is not None:
                     outcomes.append(outcome)
             elif isinstance(d, AttachToIncident):

@@ -1,0 +1,188 @@
+"""bridge's side of the scale benchmark: the real daemon, run in a child process.
+
+The child builds `Daemon` from the generated deployment exactly as `bridge run` does (store,
+scheduler, probers, engine, HTTP) and injects only what it measures through: the metrics
+registry (scheduler lag), a Notifier (READY opens the measured window) and Probers that
+count each check's runs. After `duration_s` it sends itself SIGTERM, as systemd would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from bench.common import self_cpu_s
+from bridge.config import load_config
+from bridge.config.model import Config
+from bridge.config.probe_models import Probe
+from bridge.core.results import ProbeResult
+from bridge.daemon.app import Daemon
+from bridge.daemon.systemd import Notifier
+from bridge.logs import setup_logging
+from bridge.probes.registry import ProbeFn, Probers, Target
+
+LAG_METRIC = "bridge_scheduler_lag_seconds"
+MAX_EXAMPLES = 3
+SEGMENT_S = 15.0
+
+
+class CountingProbers(Probers):
+    """The daemon's own probers; while `counting`, each check's runs and failures are tallied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counting = False
+        self.runs: Counter[tuple[str, str]] = Counter()
+        self.failed: Counter[tuple[str, str]] = Counter()
+        self.examples: list[str] = []
+        self._counted = {kind: self._count(fn) for kind, fn in super().functions().items()}
+
+    def functions(self) -> dict[Any, ProbeFn]:
+        """The registry, each function wrapped to count."""
+        return self._counted
+
+    def _count(self, fn: ProbeFn) -> ProbeFn:
+        async def counted(target: Target, probe: Probe, started: datetime) -> ProbeResult:
+            key = (target.device, target.probe)
+            if not self.counting:
+                return await fn(target, probe, started)
+            self.runs[key] += 1
+            try:
+                result = await fn(target, probe, started)
+            except BaseException:
+                self._fail(key, "did not finish")
+                raise
+            if not result.ok:
+                self._fail(key, result.output)
+            return result
+
+        return counted
+
+    def _fail(self, key: tuple[str, str], why: str) -> None:
+        self.failed[key] += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(f"{key[0]}/{key[1]}: {why}")
+
+
+def lag_buckets(registry: CollectorRegistry) -> dict[str, float]:
+    """The scheduler-lag histogram's cumulative buckets, by upper bound."""
+    buckets: dict[str, float] = {}
+    for family in registry.collect():
+        if family.name == LAG_METRIC:
+            for sample in family.samples:
+                if sample.name == f"{LAG_METRIC}_bucket":
+                    buckets[sample.labels["le"]] = sample.value
+    return buckets
+
+
+class Window(Notifier):
+    """READY opens the measured window; `duration_s` later it closes and SIGTERM follows."""
+
+    def __init__(self, probers: CountingProbers, registry: CollectorRegistry,
+                 duration_s: float) -> None:
+        super().__init__(environ={})
+        self._probers = probers
+        self._registry = registry
+        self._duration_s = duration_s
+        self.opened: dict[str, Any] = {}
+        self.closed: dict[str, Any] = {}
+        self.segments: list[dict[str, Any]] = []
+
+    def _mark(self) -> dict[str, Any]:
+        return {"wall_s": time.perf_counter(), "cpu_s": self_cpu_s(),
+                "lag": lag_buckets(self._registry)}
+
+    def ready(self, status: str) -> None:
+        """The daemon is up: start counting."""
+        self.opened = self._mark()
+        self._probers.counting = True
+        loop = asyncio.get_running_loop()
+        loop.call_later(self._duration_s, self._close)
+        loop.call_later(SEGMENT_S, self._segment, self.opened)
+
+    def _segment(self, previous: dict[str, Any]) -> None:
+        """Every SEGMENT_S, how the last one went: CPU, checks started and failed, lag p99."""
+        if not self._probers.counting:
+            return
+        now = self._mark()
+        lag = {le: n - previous["lag"].get(le, 0.0) for le, n in now["lag"].items()}
+        runs, failed = sum(self._probers.runs.values()), sum(self._probers.failed.values())
+        self.segments.append({
+            "end_s": round(now["wall_s"] - self.opened["wall_s"], 1),
+            "cpu_percent": round((now["cpu_s"] - previous["cpu_s"])
+                                 / (now["wall_s"] - previous["wall_s"]) * 100, 1),
+            "runs": runs - previous.get("runs", 0), "failed": failed - previous.get("failed", 0),
+            "lag": lag})
+        now.update(runs=runs, failed=failed)
+        asyncio.get_running_loop().call_later(SEGMENT_S, self._segment, now)
+
+    def _close(self) -> None:
+        self._probers.counting = False
+        self.closed = self._mark()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _tally(probers: CountingProbers, config: Config, duration_s: float) -> dict[str, Any]:
+    """Per probe: its checks, their runs against the schedule, and failures."""
+    checks: dict[str, list[tuple[str, str]]] = {}
+    for name, device in config.devices.items():
+        for probe in device.probes:
+            checks.setdefault(probe, []).append((name, probe))
+    per_probe = {}
+    for probe, keys in checks.items():
+        expected = duration_s / config.probes[probe].interval_s
+        runs = [probers.runs[key] for key in keys]
+        per_probe[probe] = {
+            "checks": len(keys), "expected_per_check": expected, "runs": sum(runs),
+            "min_runs": min(runs), "max_runs": max(runs),
+            "drifted": sum(1 for n in runs if abs(n - expected) > 1),
+            "failed": sum(probers.failed[key] for key in keys),
+        }
+    return per_probe
+
+
+async def _run(payload: dict[str, Any]) -> dict[str, Any]:
+    t0, cpu0 = time.perf_counter(), self_cpu_s()
+    config = load_config(Path(payload["config"]), create_secrets=True)
+    probers = CountingProbers()
+    registry = CollectorRegistry()
+    window = Window(probers, registry, payload["duration_s"])
+    daemon = Daemon(config, notifier=window, registry=registry, probers=probers)
+    code = await daemon.run()
+    opened, closed = window.opened, window.closed
+    wall_s = closed["wall_s"] - opened["wall_s"]
+    return {
+        "exit_code": code,
+        "start_wall_s": opened["wall_s"] - t0,
+        "start_cpu_s": opened["cpu_s"] - cpu0,
+        "wall_s": wall_s,
+        "cpu_s": closed["cpu_s"] - opened["cpu_s"],
+        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "lag_buckets": {le: closed["lag"][le] - opened["lag"].get(le, 0.0)
+                        for le in closed["lag"]},
+        "probes": _tally(probers, config, wall_s),
+        "failure_examples": probers.examples,
+        "segments": window.segments,
+    }
+
+
+def main() -> None:
+    """Child entry point: {"config", "duration_s"} on stdin, the measurements on stdout."""
+    payload = json.load(sys.stdin)
+    setup_logging(payload.get("log_level", "info"))
+    json.dump(asyncio.run(_run(payload)), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

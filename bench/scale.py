@@ -1,0 +1,154 @@
+"""The `scale` benchmark: one bridge holding the issue's schedule (10,000 devices pinged every
+30 s, 2,000 of them SNMP-polled every 60 s) for three minutes, against fping -l and
+snmp_exporter carrying the same load for the same time."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.common import PeerMissingError, Report, Row, run_child
+from bench.fping import fping_path, fping_version
+from bench.scale_peers import FpingLoop, PeerTally, fping_args, scrape_spread
+from bench.scale_work import QUICK, ScaleWork, write_deployment
+from bench.snmp_peers import EXPORTER_HINT, SnmpExporter
+from bench.snmp_work import Snmpd, SnmpWork, free_udp_port
+
+ADDRESSES_PER_AGENT = 500  # one snmpd's sockets stay well below select()'s 1024
+
+
+def run(*, quick: bool, duration_s: float | None = None) -> Report:
+    """Run bridge on the schedule, then the peers on the same load; compare."""
+    work = QUICK if quick else ScaleWork()
+    if duration_s is not None:
+        work = replace(work, duration_s=duration_s)
+    fping = fping_path()
+    port = free_udp_port()
+    addresses = work.snmp_addresses()
+    agents: list[Snmpd] = []
+    root = Path(tempfile.mkdtemp(prefix="bridge-bench-scale-"))
+    notes: list[str] = []
+    try:
+        agents = [Snmpd(addresses[i:i + ADDRESSES_PER_AGENT], port)
+                  for i in range(0, len(addresses), ADDRESSES_PER_AGENT)]
+        config = write_deployment(root, work, port)
+        bridge, _ = run_child("bench.bridge_scale", {"config": str(config),
+                                                     "duration_s": work.duration_s})
+        ping, snmp, exporter_name = _run_peers(fping, work, port, notes)
+    finally:
+        for agent in agents:
+            agent.close()
+        shutil.rmtree(root, ignore_errors=True)
+    rows = compare(work, bridge, ping, snmp, fping_version(fping), exporter_name)
+    notes += _notes(work, bridge, ping, snmp, fping, len(agents))
+    return Report(rows, notes)
+
+
+def _run_peers(fping: str, work: ScaleWork, port: int, notes: list[str]
+               ) -> tuple[PeerTally, PeerTally | None, str]:
+    try:
+        exporter = SnmpExporter(SnmpWork("127.0.0.1", port, 0, timeout_s=work.snmp_timeout_s,
+                                         retries=work.snmp_retries))
+    except PeerMissingError:
+        notes.append(f"snmp_exporter not measured (the peer row is fping alone): {EXPORTER_HINT}")
+        loop = FpingLoop(fping, work)
+        time.sleep(work.duration_s)
+        return loop.finish(), None, ""
+    try:
+        loop = FpingLoop(fping, work)
+        snmp = scrape_spread(exporter, work, port)
+        return loop.finish(), snmp, exporter.name
+    finally:
+        exporter.close()
+
+
+def lag_quantile(q: float, buckets: dict[str, float]) -> float:
+    """Prometheus' histogram_quantile over cumulative buckets (the +Inf bucket answers
+    with the highest finite bound)."""
+    bounds = sorted((float(le), count) for le, count in buckets.items())
+    total = bounds[-1][1] if bounds else 0.0
+    if not total:
+        return 0.0
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound, count in bounds:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / (count - below)
+        lower, below = bound, count
+    return lower
+
+
+def _ratio(done: float, expected: float) -> float:
+    return done / expected if expected else 0.0
+
+
+def compare(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerTally | None,
+            fping_name: str, exporter_name: str) -> list[Row]:
+    """CPU, memory, checks done and answered against the peers; lag and drift for bridge."""
+    peers = [ping, *([snmp] if snmp else [])]
+    both = " + ".join([fping_name, *([exporter_name] if snmp else [])])
+    probes = bridge["probes"]
+    pinged, polled = probes["ping"], probes.get("system")
+    peer_cpu = sum(p.cpu_s for p in peers) / work.duration_s * 100
+    rows = [
+        Row("scale.cpu_percent", "%", bridge["cpu_s"] / bridge["wall_s"] * 100, peer_cpu, both),
+        Row("scale.rss_peak", "MiB", bridge["rss_peak_kib"] / 1024,
+            sum(p.rss_peak_kib for p in peers) / 1024, both),
+        Row("scale.ping_done_ratio", "ratio",
+            _ratio(pinged["runs"], pinged["checks"] * pinged["expected_per_check"]),
+            _ratio(ping.done, ping.expected), fping_name),
+        Row("scale.ping_success_ratio", "ratio",
+            _ratio(pinged["runs"] - pinged["failed"], pinged["runs"]),
+            _ratio(ping.answered, ping.done), fping_name),
+    ]
+    if polled is not None:
+        rows += [
+            Row("scale.snmp_done_ratio", "ratio",
+                _ratio(polled["runs"], polled["checks"] * polled["expected_per_check"]),
+                _ratio(snmp.done, snmp.expected) if snmp else None, exporter_name or "-"),
+            Row("scale.snmp_success_ratio", "ratio",
+                _ratio(polled["runs"] - polled["failed"], polled["runs"]),
+                _ratio(snmp.answered, snmp.done) if snmp else None, exporter_name or "-"),
+        ]
+    lag = bridge["lag_buckets"]
+    rows += [
+        Row("scale.lag_p50", "ms", lag_quantile(0.5, lag) * 1000, None, "-"),
+        Row("scale.lag_p99", "ms", lag_quantile(0.99, lag) * 1000, None, "-"),
+        Row("scale.drifted_checks", "checks", sum(p["drifted"] for p in probes.values()), None,
+            "-"),
+        Row("scale.start", "s", bridge["start_wall_s"], None, "-"),
+    ]
+    return rows
+
+
+def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerTally | None,
+           fping: str, agents: int) -> list[str]:
+    notes = [
+        f"{work.ping_devices} devices pinged every {work.ping_interval_s:g} s ({work.count} "
+        f"packets, {work.packet_interval_s:g} s apart), {work.snmp_devices} of them also "
+        f"SNMP-polled every {work.snmp_interval_s:g} s (GET sysUpTime, sysName, sysDescr) "
+        f"from {agents} snmpd on 127.1.x.y; {work.duration_s:g} s each side",
+        f"bridge: the daemon (store, scheduler, probers, engine, HTTP) in a child process; "
+        f"CPU and lag over the window after READY; start-up {bridge['start_cpu_s']:.2f} s CPU",
+        f"fping: {' '.join(fping_args('fping', work))} <{work.ping_devices} targets>: "
+        f"{ping.cpu_s / work.duration_s * 100:.2f} % CPU, {ping.rss_peak_kib / 1024:.1f} MiB",
+    ]
+    if snmp is not None:
+        notes.append(f"snmp_exporter: each SNMP device scraped once per interval, spread; "
+                     f"{snmp.cpu_s / work.duration_s * 100:.2f} % CPU, "
+                     f"{snmp.rss_peak_kib / 1024:.1f} MiB")
+    for name, probe in bridge["probes"].items():
+        notes.append(f"bridge {name}: {probe['checks']} checks, {probe['runs']} runs (each "
+                     f"{probe['min_runs']}..{probe['max_runs']}, expected "
+                     f"{probe['expected_per_check']:.2f} ± 1), {probe['drifted']} drifted, "
+                     f"{probe['failed']} failed")
+    if bridge["failure_examples"]:
+        notes.append(f"WARNING: bridge failures, e.g. {'; '.join(bridge['failure_examples'])}")
+    if ping.answered < ping.done or (snmp and snmp.answered < snmp.done):
+        notes.append("WARNING: a peer left requests unanswered")
+    return notes

@@ -1,0 +1,109 @@
+"""The OpenAPI description, derived from the routes the app really has.
+
+Paths come from the router and summaries from the handlers' docstrings, so the
+description cannot list a route that does not exist or miss one that does. Ticket
+actions are expanded one path per action, each with its request body's JSON Schema.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bridge import __version__
+from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.ticket_bodies import BODIES, UPDATES, Body, CreateBody
+from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
+
+_ERROR = {"description": "an error, with its reason",
+          "content": {"application/json": {"schema": {
+              "type": "object", "properties": {"error": {"type": "string"}},
+              "required": ["error"]}}}}
+_JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _schema(model: type[Body], defs: dict[str, Any]) -> dict[str, Any]:
+    """A body's JSON Schema; its shared definitions (enums) go to `defs`, the components."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,
+               roles: str = "operator, customer (own data)") -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {"200": _JSON, "400": _ERROR, "404": _ERROR},
+    }
+    names = re.findall(r"{(\w+)}", path)
+    if names:
+        op["parameters"] = [{"name": n, "in": "path", "required": True,
+                             "schema": {"type": "string"}} for n in names]
+    if public:
+        op["security"] = []
+    else:
+        op["responses"].update({"401": _ERROR, "403": _ERROR})
+        op["description"] = f"Roles: {roles}."
+    if body is not None:
+        op["requestBody"] = {"required": False,
+                             "content": {"application/json": {"schema": body}}}
+    return op
+
+
+_SUMMARIES = {
+    Action.ACK: "Acknowledge: someone is looking at it.",
+    Action.RESUME: "Work goes on after waiting: the resolution clock runs again.",
+    Action.RESOLVE: "Solved: the resolution clock stops; the customer is asked to confirm.",
+    Action.CONFIRM: "The customer agrees it is solved: the ticket closes.",
+    Action.CLOSE: "Close without confirmation, once the contract's silence period has passed.",
+    Action.REOPEN: "The problem is back: the ticket opens again.",
+}
+
+
+def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
+    for action, model in BODIES.items():
+        roles = ("operator, customer (own tickets)" if action in CUSTOMER_ACTIONS
+                 else "operator")
+        summary = _SUMMARIES.get(action) or (model.__doc__ or "").strip().splitlines()[0]
+        path = f"/api/v1/incidents/{{id}}/{action.value}"
+        op = _operation(path, summary, False, _schema(model, defs), roles)
+        op["responses"]["409"] = {**_ERROR, "description": "not allowed in the ticket's state"}
+        paths[path] = {"post": op}
+    for action, model in UPDATES.items():
+        path = f"/api/v1/incidents/{{id}}/{action.value}/{{record}}"
+        summary = (model.__doc__ or action.value).strip().splitlines()[0]
+        paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
+
+
+def describe(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `app`."""
+    paths: dict[str, Any] = {}
+    defs: dict[str, Any] = {}
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        if not path or route.method == "HEAD" or "{action}" in path:
+            continue
+        doc = (route.handler.__doc__ or "").strip().splitlines()
+        summary = doc[0] if doc else path
+        body = _schema(CreateBody, defs) if path == "/api/v1/incidents" and \
+            route.method == "POST" else None
+        paths.setdefault(path, {})[route.method.lower()] = _operation(
+            path, summary, path in PUBLIC_PATHS, body)
+    _ticket_actions(paths, defs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "bridge", "version": __version__,
+                 "description": "Monitoring-to-incident bridge: tickets under contract."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": dict(sorted(defs.items()))},
+        "security": [{"bearer": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /api/v1/openapi.json: this API's OpenAPI description."""
+    return web.json_response(describe(request.app))

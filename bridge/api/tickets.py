@@ -1,0 +1,161 @@
+"""Ticket actions over HTTP: create, ack, assign, comment, eta, wait, resume, escalate,
+supplier/on-site/loaner records, resolve, confirm, close, reopen.
+
+Customers may create tickets and comment on, confirm or reopen their own; another
+customer's ticket is a 404, never a hint that it exists. Illegal moves are 409s.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bridge.api.auth import Caller, caller_of, error
+from bridge.api.service import service_of
+from bridge.api.ticket_bodies import (
+    BODIES,
+    UPDATES,
+    AssignBody,
+    Body,
+    CommentBody,
+    CreateBody,
+    EscalateBody,
+    EtaBody,
+    WaitBody,
+    record_fields,
+)
+from bridge.config.main_file import Role
+from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action, WaitingOn
+from bridge.store.models import Actor, TicketSource
+from bridge.store.reads import get_incident, ref_of
+from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
+
+B = TypeVar("B", bound=Body)
+
+
+async def parse_body(request: web.Request, model: type[B]) -> B:
+    """The request's JSON body as `model`, or a 400 naming every bad field."""
+    raw = await request.read()
+    try:
+        data: Any = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise _bad(f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _bad("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise _bad(problems) from None
+
+
+def _bad(reason: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+def _actor(caller: Caller) -> Actor:
+    return Actor.OPERATOR if caller.role == Role.OPERATOR else Actor.CUSTOMER
+
+
+def _scope(caller: Caller) -> str | None:
+    return None if caller.role == Role.OPERATOR else caller.customer
+
+
+async def _show(request: web.Request, ref: str, status: int = 200) -> web.Response:
+    scope = _scope(caller_of(request))
+    incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
+    if incident is None:
+        return error(404, f"no incident {ref!r}")
+    return web.json_response(incident, status=status)
+
+
+async def create(request: web.Request) -> web.Response:
+    """POST /api/v1/incidents: a customer-reported (or operator-opened) ticket."""
+    caller = caller_of(request)
+    body = await parse_body(request, CreateBody)
+    config = service_of(request).current_config()
+    customer = body.customer if caller.role == Role.OPERATOR else caller.customer
+    if customer is None:
+        return error(400, "customer: required for operator tokens")
+    if body.customer is not None and (not caller.sees(body.customer)
+                                      or body.customer not in config.customers):
+        return error(404, f"no customer {body.customer!r}")
+    if body.device is not None:
+        device = config.devices.get(body.device)
+        if device is None or device.customer != customer:
+            return error(404, f"no device {body.device!r} of customer {customer!r}")
+    new = NewTicket(
+        customer=customer, device=body.device, summary=body.summary, priority=body.priority,
+        source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
+        actor=_actor(caller), author=caller.name, message=body.message,
+        dedupe_key=request.headers.get("Idempotency-Key") or None)
+    service = service_of(request)
+    incident_id, created = await service.write_tickets(
+        lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
+    ref = await service.read(lambda e: ref_of(e, incident_id))
+    return await _show(request, ref, 201 if created else 200)
+
+
+def _request(action: Action, caller: Caller, body: Body, record_id: int | None) -> ActionRequest:
+    base: dict[str, Any] = {"action": action, "actor": _actor(caller), "author": caller.name,
+                            "message": getattr(body, "message", "") or ""}
+    if isinstance(body, AssignBody):
+        base["assignee"] = body.assignee
+    elif isinstance(body, CommentBody):
+        base["internal"] = body.internal
+    elif isinstance(body, EtaBody):
+        base["eta_at"] = body.eta.astimezone(UTC)
+    elif isinstance(body, WaitBody):
+        base["waiting_on"] = WaitingOn(body.on)
+    elif isinstance(body, EscalateBody):
+        base["tier"] = body.tier
+    if action in UPDATES:
+        fields = record_fields(body)
+        base["message"] = ""
+        base["fields"] = {k: v.astimezone(UTC) if isinstance(v, datetime) else v
+                          for k, v in fields.items()}
+        base["record_id"] = record_id
+    return ActionRequest(**base)
+
+
+async def act(request: web.Request) -> web.Response:
+    """POST /api/v1/incidents/{id}/{action}[/{record}]"""
+    caller = caller_of(request)
+    ref = request.match_info["id"]
+    try:
+        action = Action(request.match_info["action"])
+    except ValueError:
+        return error(404, f"no action {request.match_info['action']!r}; one of: "
+                          + ", ".join(a.value for a in Action))
+    record = request.match_info.get("record")
+    if record is not None and (action not in UPDATES or not record.isdigit()):
+        return error(404, f"no such path: {request.path}")
+    if caller.role != Role.OPERATOR and action not in CUSTOMER_ACTIONS:
+        scope = _scope(caller)
+        if await service_of(request).read(lambda e: get_incident(e, ref, scope)) is None:
+            return error(404, f"no incident {ref!r}")
+        allowed = ", ".join(sorted(a.value for a in CUSTOMER_ACTIONS))
+        return error(403, f"{action.value} needs an operator token (customers may: {allowed})")
+    model = UPDATES[action] if record is not None else BODIES[action]
+    body = await parse_body(request, model)
+    if isinstance(body, CommentBody) and body.internal and caller.role != Role.OPERATOR:
+        return error(403, "internal comments need an operator token")
+    req = _request(action, caller, body, int(record) if record is not None else None)
+    scope = _scope(caller)
+    result = await service_of(request).write_tickets(
+        lambda engine, desk, now, _prefix: take_action(engine, ref, scope, req, now, desk))
+    if result.status != 200:
+        return error(result.status, result.reason)
+    return await _show(request, ref)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the ticket action routes."""
+    app.router.add_post("/api/v1/incidents", create)
+    app.router.add_post("/api/v1/incidents/{id}/{action}", act)
+    app.router.add_post("/api/v1/incidents/{id}/{action}/{record}", act)

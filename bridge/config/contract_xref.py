@@ -1,0 +1,101 @@
+"""Check contracts against the rest of the config: calendars, chains, webhooks, templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.config.channels import check_receivers
+from bridge.config.contract import Contract, Priority
+from bridge.config.main_file import NotificationsSection
+from bridge.config.model import Customer
+from bridge.config.source import Source
+from bridge.config.toml_lines import KeyPath
+from bridge.config.xref import Errors, Merged, Unloaded, unknown_name
+from bridge.notify.templates import TemplateSet
+
+
+def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rules_folder: str,
+                    errors: Errors) -> None:
+    """Each contract's calendar and chains exist, and its SLA targets make sense together."""
+    for name, customer in merged.customers.items():
+        source = merged.customer_origin[name]
+        at = ("customers", name, "contract")
+        contract = customer.contract
+        if (contract.calendar not in merged.calendars
+                and not unloaded.may_define("calendars", contract.calendar)):
+            errors.add(source.error((*at, "calendar"), unknown_name(
+                "calendar", "calendars", contract.calendar, config_folder)
+                + ' (or use the built-in "24x7")'))
+        chains: list[tuple[KeyPath, str]] = [((*at, "escalation"), contract.escalation)]
+        chains += [((*at, "escalation_by_priority", str(priority)), chain)
+                   for priority, chain in contract.escalation_by_priority.items()]
+        for path, chain in chains:
+            if chain not in merged.escalations and not unloaded.may_define("escalations", chain):
+                errors.add(source.error(path, unknown_name(
+                    "escalation chain", "escalations", chain, rules_folder)))
+        _check_sla(contract, source, at, errors)
+
+
+def _check_sla(contract: Contract, source: Source, at: KeyPath, errors: Errors) -> None:
+    """The default ETA of each priority: after the notice, not after the resolution target."""
+    notice_min = contract.eta_notice_min
+    for priority in Priority:
+        targets = contract.sla_targets(priority)
+        eta_min, resolution_min = targets.eta_default_s / 60, targets.resolution_s / 60
+        path = (*at, "sla", str(priority), "eta_min")
+        if eta_min > resolution_min:
+            errors.add(source.error(path, (
+                f"must be <= resolution_min (got {eta_min:g} > {resolution_min:g}); a default "
+                "ETA after the resolution target plans a breach")))
+        elif eta_min <= notice_min and source.has(path):
+            errors.add(source.error(path, (
+                f"must be > eta_notice_min (got {eta_min:g} <= {notice_min:g}); otherwise the "
+                '"ETA will be exceeded" notice goes out as the ticket opens')))
+        elif eta_min <= notice_min:
+            errors.add(source.error((*at, "eta_notice_min"), (
+                f"must be < the default ETA of {priority} (got {notice_min:g} >= {eta_min:g}, "
+                f"the resolution target, as sla.{priority}.eta_min is not set); lower it or "
+                f"set eta_min, or the \"ETA will be exceeded\" notice goes out as the ticket "
+                "opens")))
+
+
+def check_contract_receivers(merged: Merged, notifications: NotificationsSection,
+                             main_name: str, errors: Errors) -> None:
+    """Every contract receiver has its channel: a `webhook:NAME` of bridge.toml, SMTP for
+    `mailto:`."""
+    for name, customer in merged.customers.items():
+        source = merged.customer_origin[name]
+        at = ("customers", name, "contract")
+        tiers = customer.contract.tiers
+        lists: list[tuple[KeyPath, tuple[str, ...]]] = [
+            ((*at, "notify"), customer.contract.notify),
+            *(((*at, "tiers", f"tier{n}"), tiers.receivers(n)) for n in (1, 2, 3, 4)),
+        ]
+        for path, receivers in lists:
+            check_receivers(receivers, path, notifications, source, errors, main_name)
+
+
+def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:
+    """The customers with each contract's templates folder made absolute (it is written
+    relative to the file that holds the contract), or an error if it is not a folder or
+    a template in it is broken (compiled and rendered with sample values now, not when
+    a ticket's message is due)."""
+    resolved = dict(merged.customers)
+    for name, customer in merged.customers.items():
+        folder = customer.contract.templates
+        if not folder:
+            continue
+        source = merged.customer_origin[name]
+        path = (base_dir / Path(source.name).parent / folder).resolve()
+        if not path.is_dir():
+            errors.add(source.error(
+                ("customers", name, "contract", "templates"),
+                f"folder {folder} does not exist (relative to {source.name}); create it or "
+                "remove templates to use the built-in ones"))
+            continue
+        for problem in TemplateSet(path).check():
+            errors.add(source.error(("customers", name, "contract", "templates"),
+                                    f"{folder.rstrip('/')}/{problem}"))
+        contract = customer.contract.model_copy(update={"templates": str(path)})
+        resolved[name] = customer.model_copy(update={"contract": contract})
+    return resolved

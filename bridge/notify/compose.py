@@ -1,0 +1,127 @@
+"""Turn a notice into one outbox draft per receiver, and several drafts into one digest.
+
+Pure: rendering only, no I/O beyond the templates the TemplateSet already loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice, parse_receiver
+from bridge.notify.templates import TemplateSet
+
+
+def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> str:
+    """The same notice to the same receiver always gets the same key; others never do.
+
+    Short enough to stay on one line in an email header.
+    """
+    digest = hashlib.sha256("\x1f".join((ref, kind, discriminator, receiver)).encode())
+    return f"{ref}:{digest.hexdigest()[:24]}"
+
+
+def local_time(at: datetime | None, timezone: str) -> str | None:
+    """A time as the reader's clock shows it: `2026-03-01 14:05 EET`."""
+    if at is None:
+        return None
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
+    """The facts of a notice as JSON (webhook receivers get these, plus subject and text)."""
+    return {
+        "kind": notice.kind.value, "ticket": notice.ref, "customer": notice.customer,
+        "device": notice.device, "priority": notice.priority, "status": notice.status,
+        "summary": notice.summary, "message": notice.message, "tier": notice.tier,
+        "at": notice.at.isoformat(), "eta": notice.eta.isoformat() if notice.eta else None,
+        "sla": ({"kind": notice.sla_kind, "pct": notice.sla_pct}
+                if notice.sla_kind is not None else None),
+        "language": language,
+    }
+
+
+def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[str, Any]:
+    """What a notice template sees; every name is always defined (None when unknown).
+
+    The summary is made one line: subjects show it, and a subject is the first line.
+    """
+    return {
+        "kind": notice.kind.value, "ref": notice.ref, "customer": notice.customer,
+        "device": notice.device, "priority": notice.priority, "status": notice.status,
+        "summary": " ".join(notice.summary.split()), "message": notice.message,
+        "tier": notice.tier,
+        "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
+        "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
+    }
+
+
+def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
+    """Every message carries its ticket ID in subject and body, whatever a template says."""
+    if ref not in subject:
+        subject = f"[{ref}] {subject}"
+    if ref not in body:
+        body = f"{body.rstrip()}\n\n{ref}\n"
+    return subject, body
+
+
+def compose(
+    notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
+    timezone: str = "UTC",
+) -> list[OutboxDraft]:
+    """One draft per distinct receiver, rendered in `language` (times in `timezone`)."""
+    subject, body = with_ticket_id(notice.ref, *templates.render(
+        notice.kind.value, language, notice_context(notice, language, timezone)))
+    payload = notice_payload(notice, language)
+    drafts = []
+    for receiver in dict.fromkeys(receivers):
+        channel, recipient = parse_receiver(receiver)
+        drafts.append(OutboxDraft(
+            channel=channel, recipient=recipient, customer=notice.customer,
+            kind=notice.kind.value, subject=subject, body=body,
+            idempotency_key=idempotency_key(notice.ref, notice.kind.value,
+                                            notice.discriminator, receiver),
+            payload=payload, incident_id=notice.incident_id))
+    return drafts
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One message a digest carries."""
+
+    idempotency_key: str
+    subject: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Several messages to one receiver about one customer, as one message."""
+
+    subject: str
+    body: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
+def compose_digest(
+    items: Sequence[DigestItem], receiver: str, customer: str, language: str,
+    templates: TemplateSet, max_tickets: int,
+) -> Digest:
+    """List the first `max_tickets` messages and count the rest; the webhook gets them all."""
+    keys = sorted(item.idempotency_key for item in items)
+    key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
+    shown = [{"subject": item.subject, "ref": item.payload.get("ticket", ""),
+              **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
+             for item in items[:max_tickets]]
+    context = {"customer": customer, "count": len(items), "tickets": shown,
+               "more": max(0, len(items) - max_tickets), "language": language}
+    subject, body = templates.render(DIGEST_KIND, language, context)
+    payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),
+               "messages": [{**item.payload, "subject": item.subject,
+                             "idempotency_key": item.idempotency_key} for item in items]}
+    return Digest(subject, body, payload, f"{DIGEST_KIND}:{key}")

@@ -1,0 +1,179 @@
+"""One ICMP socket of the shared ping engine: echo requests out, matched replies in.
+
+Everything here runs once per packet, so it is written for CPU: one struct call builds
+a request (the IPv4 checksum is computed arithmetically, not by summing the packet's
+words), one struct call reads a reply, and the socket is drained until it would block
+each time the event loop reports it readable. Replies are matched to requests by
+sequence number and a payload token, never by identifier alone: the kernel rewrites the
+identifier on unprivileged datagram sockets.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+Owner = TypeVar("Owner")
+
+_ECHO_REQUEST: dict[int, int] = {socket.AF_INET: 8, socket.AF_INET6: 128}
+_ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
+_PROTO: dict[int, int] = {socket.AF_INET: socket.IPPROTO_ICMP,
+                          socket.AF_INET6: socket.IPPROTO_ICMPV6}
+_SOL_RAW = 255
+_ICMP_FILTER = 1
+_ICMP6_FILTER = 1
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
+_RCVBUF_BYTES = 4 * 1024 * 1024
+# type, code, checksum, identifier, sequence; payload: token, send time (ns)
+_REQUEST = struct.Struct("!BBHHHQQ")
+_REPLY = struct.Struct("!BBHHHQ")  # a reply up to its token
+_TIMESPEC = struct.Struct("@qq")
+_MASK64 = (1 << 64) - 1
+# What a reply is read for: an IPv4 header of up to 60 bytes and the ICMP header up to
+# the token. Longer datagrams (other programs' pings) are cut; only their start matters.
+_READ_BYTES = 128
+
+
+def request_checksum(first_words: int, seq: int, token: int, sent_ns: int) -> int:
+    """The RFC 1071 checksum of an echo request, from its fields instead of its bytes.
+
+    A 16-bit one's complement sum is the plain sum of the words modulo 0xFFFF (2**16 is
+    1 modulo 0xFFFF), so the 64-bit payload fields are added whole, not word by word;
+    a non-zero multiple of 0xFFFF folds to 0xFFFF, not 0. `first_words` is the sum of
+    the type/code word and the identifier.
+    """
+    return 0xFFFF - ((first_words + seq + token + sent_ns) % 0xFFFF or 0xFFFF)
+
+
+class EchoSocket(Generic[Owner]):
+    """One non-blocking ICMP socket with its in-flight requests, keyed by sequence."""
+
+    def __init__(self, family: int, privileged: bool,
+                 on_reply: Callable[[Owner, int], None]) -> None:
+        self.family = family
+        self.sock = _open(family, privileged)
+        self.pending: dict[int, tuple[Owner, int, int]] = {}  # seq -> owner, token, sent_ns
+        self._on_reply = on_reply  # called with the owner and the RTT in ns
+        self._ident = os.getpid() & 0xFFFF
+        self._kind = _ECHO_REQUEST[family]
+        self._first_words = (self._kind << 8) + self._ident  # type and code, identifier
+        self._reply_kind = _ECHO_REPLY[family]
+        self._with_checksum = family == socket.AF_INET  # the kernel fills in ICMPv6's
+        self._ip_header = privileged and family == socket.AF_INET  # raw IPv4 sees it
+        self._ident_is_ours = privileged  # datagram sockets get the kernel's identifier
+        self._seq = itertools.count(int.from_bytes(os.urandom(2), "big"))
+        self._tokens = itertools.count(int.from_bytes(os.urandom(6), "big"))
+        self._pack = _REQUEST.pack
+        self._sendto = self.sock.sendto
+
+    def fileno(self) -> int:
+        """The socket's file descriptor, for the event loop."""
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket; the in-flight requests are dropped."""
+        self.sock.close()
+        self.pending.clear()
+
+    def send(self, owner: Owner, sockaddr: tuple[object, ...]) -> int:
+        """Send one echo request for `owner`; returns its sequence number."""
+        pending = self.pending
+        seq = next(self._seq) & 0xFFFF
+        if seq in pending:
+            seq = self._free_seq()
+        token = next(self._tokens) & _MASK64
+        sent_ns = time.time_ns()
+        checksum = request_checksum(self._first_words, seq, token, sent_ns) \
+            if self._with_checksum else 0
+        pending[seq] = (owner, token, sent_ns)
+        try:
+            self._sendto(self._pack(self._kind, 0, checksum, self._ident, seq, token, sent_ns),
+                         sockaddr)
+        except OSError:
+            del pending[seq]
+            raise
+        return seq
+
+    def _free_seq(self) -> int:
+        for _ in range(0x10000):
+            seq = next(self._seq) & 0xFFFF
+            if seq not in self.pending:
+                return seq
+        raise OSError(errno.ENOBUFS, "65536 echo requests in flight; "
+                                     "lower max_concurrent_checks")
+
+    def drain(self) -> None:
+        """Read every queued datagram; hand each matching reply to its owner once."""
+        recvmsg, unpack, pending, on_reply = self.sock.recvmsg, _REPLY.unpack_from, \
+            self.pending, self._on_reply
+        reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
+        ip_header, least = self._ip_header, _REPLY.size
+        while True:
+            try:
+                data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # e.g. an ICMP error queued on the socket; the request times out
+            start = (data[0] & 0x0F) * 4 if ip_header and data else 0
+            if len(data) < start + least:
+                continue
+            kind, _code, _sum, reply_ident, seq, token = unpack(data, start)
+            if kind != reply_kind or (ident_is_ours and reply_ident != ident):
+                continue
+            request = pending.get(seq)
+            if request is None or request[1] != token:
+                continue
+            del pending[seq]  # a duplicate reply is not counted twice
+            on_reply(request[0], max(0, _received_ns(ancdata) - request[2]))
+
+
+def _received_ns(ancdata: list[tuple[int, int, bytes]]) -> int:
+    """The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not RTT."""
+    for level, kind, value in ancdata:
+        if kind == _SO_TIMESTAMPNS and level == socket.SOL_SOCKET and len(value) >= 16:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(value)
+            return int(seconds) * 1_000_000_000 + int(nanoseconds)
+    return time.time_ns()
+
+
+def _open(family: int, privileged: bool) -> socket.socket:
+    kind = socket.SOCK_RAW if privileged else socket.SOCK_DGRAM
+    sock = socket.socket(family, kind, _PROTO[family])
+    sock.setblocking(False)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF_BYTES)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF_BYTES)
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # kernel doubles it
+    log.info("ICMP %s socket open (%s, receive buffer %d KiB%s)",
+             "IPv4" if family == socket.AF_INET else "IPv6",
+             "raw" if privileged else "datagram", granted // 1024,
+             "" if granted >= _RCVBUF_BYTES else
+             "; raise net.core.rmem_max for large fleets, see deploy/sysctl-bridge.conf")
+    sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    if privileged:
+        _only_echo_replies(sock, family)
+    return sock
+
+
+def _only_echo_replies(sock: socket.socket, family: int) -> None:
+    """Let the kernel drop every ICMP type but echo reply before it reaches us."""
+    if family == socket.AF_INET:
+        blocked = ~(1 << _ECHO_REPLY[family]) & 0xFFFFFFFF
+        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("I", blocked))
+    else:
+        words = [0xFFFFFFFF] * 8
+        reply = _ECHO_REPLY[family]
+        words[reply >> 5] &= ~(1 << (reply & 31)) & 0xFFFFFFFF
+        sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("8I", *words))

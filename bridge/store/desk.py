@@ -1,0 +1,235 @@
+"""The contract desk: plans a ticket's escalation steps and SLA due times, and writes its
+notices to the outbox, in the transaction of the change that caused them.
+
+`ContractDesk.changed` runs inside every ticket write (monitoring's and people's);
+`run_clock` is the periodic tick: steps due, warnings and breaches, "ETA will be
+exceeded", and closing after the contract's silence. Each is written once: steps carry
+`fired_at`, marks are unique rows, ETA notices `eta_noticed_at`, so a restart at any
+moment neither loses nor repeats one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from bridge.config.model import Config
+from bridge.core.desk import Audience, TicketFacts, audience, default_eta, plan
+from bridge.core.lifecycle import IncidentStatus
+from bridge.notify.compose import compose
+from bridge.notify.notice import NoticeKind, TicketNotice
+from bridge.notify.templates import TemplateSet, TemplateSets
+from bridge.store.models import (
+    Actor,
+    EscalationStepRow,
+    Incident,
+    IncidentEvent,
+    IncidentPause,
+)
+from bridge.store.outbox import add_drafts
+from bridge.store.tickets import TicketChange
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeskCounters:
+    """What the desk did, for metrics: (customer, kind) -> count.
+
+    Written on the store's writer thread, read at scrape time; durations are handed over
+    under a lock so none is lost between the two.
+    """
+
+    sla_warnings: dict[tuple[str, str], int] = field(default_factory=dict)
+    sla_breaches: dict[tuple[str, str], int] = field(default_factory=dict)
+    steps_fired: int = 0
+    _durations: list[tuple[str, str, float]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_duration(self, kind: str, priority: str, seconds: float) -> None:
+        """A reaction or resolution time, in coverage seconds."""
+        with self._lock:
+            self._durations.append((kind, priority, seconds))
+
+    def take_durations(self) -> list[tuple[str, str, float]]:
+        """The durations recorded since the last call: (kind, priority, seconds)."""
+        with self._lock:
+            taken, self._durations = self._durations, []
+        return taken
+
+
+def facts_of(session: Session, incident: Incident) -> TicketFacts:
+    """The clock facts of a ticket, with its pauses."""
+    pauses = session.exec(select(IncidentPause.started_at, IncidentPause.ended_at).where(
+        IncidentPause.incident_id == incident.id)).all()
+    return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
+                       incident.assigned_at, incident.resolved_at,
+                       tuple((s, e) for s, e in pauses))
+
+
+class ContractDesk:
+    """The Desk of a running config (a reload builds a new one)."""
+
+    def __init__(self, config: Config, counters: DeskCounters | None = None,
+                 templates: TemplateSets | None = None) -> None:
+        self.config = config
+        self.counters = counters or DeskCounters()
+        self.templates = templates or TemplateSets()
+
+    def templates_for(self, customer_id: str) -> TemplateSet:
+        """The customer's templates: the contract's folder over the built-in ones."""
+        customer = self.config.customers.get(customer_id)
+        folder = customer.contract.templates if customer else ""
+        return self.templates.get(Path(folder) if folder else None)
+
+    # ---- the Desk protocol -----------------------------------------------------------------
+
+    def silence_period_s(self, customer: str) -> float:
+        """The contract's silence period after resolution."""
+        known = self.config.customers.get(customer)
+        return known.contract.silence_period_h * 3600 if known else 72 * 3600.0
+
+    def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
+        """Plan the ticket's clocks and steps after a change; tell whom it concerns."""
+        assert incident.id is not None
+        if change.kind in ("opened", "reopened"):
+            self._start(session, incident, change)
+        self.replan(session, incident, change.at)
+        kind = change.kind.removesuffix("_added")
+        if kind in NoticeKind.__members__.values():
+            session.flush()
+            event_id = session.exec(select(func.max(IncidentEvent.id)).where(
+                IncidentEvent.incident_id == incident.id)).one()
+            self.notify(session, incident, NoticeKind(kind), f"event-{event_id}", change.at,
+                        audience(change.kind, change.actor is Actor.CUSTOMER,
+                                 incident.customer not in self.config.customers),
+                        message=change.message)
+        if change.kind in ("assigned", "resolved"):
+            self._record_duration(incident, change)
+
+    # ---- planning ---------------------------------------------------------------------------
+
+    def _start(self, session: Session, incident: Incident, change: TicketChange) -> None:
+        """A new (or reopened) ticket: its chain's steps as rows, its default ETA."""
+        assert incident.id is not None
+        if incident.customer not in self.config.customers:
+            return  # the desk's own tickets run no contract
+        chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
+        incident.chain = chain.name
+        existing = set(session.exec(select(EscalationStepRow.step_index).where(
+            EscalationStepRow.incident_id == incident.id)).all())
+        for step in chain.steps:
+            if step.index not in existing:
+                session.add(EscalationStepRow(incident_id=incident.id, step_index=step.index,
+                                              tier=step.tier, description=step.describe()))
+        if incident.eta_at is None:
+            coverage = self.config.coverage_for(incident.customer)
+            targets = self.config.sla_for(incident.customer, incident.priority)
+            incident.eta_at = default_eta(incident.started_at, coverage, targets)
+        session.add(incident)
+        session.flush()
+
+    def replan(self, session: Session, incident: Incident, now: datetime) -> None:
+        """Due times of the targets and of the steps not fired yet, as the facts now stand."""
+        if incident.customer not in self.config.customers:
+            return
+        coverage = self.config.coverage_for(incident.customer)
+        targets = self.config.sla_for(incident.customer, incident.priority)
+        chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
+        ticket = plan(facts_of(session, incident), coverage, targets, chain)
+        incident.reaction_due_at = ticket.reaction_due_at
+        incident.resolution_due_at = ticket.resolution_due_at
+        session.add(incident)
+        by_index = {p.step.index: p for p in ticket.steps}
+        rows = session.exec(select(EscalationStepRow).where(
+            EscalationStepRow.incident_id == incident.id,
+            col(EscalationStepRow.fired_at).is_(None))).all()
+        for row in rows:
+            step_plan = by_index.get(row.step_index)
+            if step_plan is None:  # the chain changed under a running ticket (reload)
+                row.due_at, row.skipped_at = None, row.skipped_at or now
+            else:
+                row.due_at = step_plan.due_at
+                row.skipped_at = now if step_plan.skip else None
+            session.add(row)
+
+    def _record_duration(self, incident: Incident, change: TicketChange) -> None:
+        if incident.customer not in self.config.customers:
+            return
+        coverage = self.config.coverage_for(incident.customer)
+        seconds = coverage.covered_seconds(incident.started_at, change.at)
+        if change.kind == "resolved":
+            self.counters.add_duration("resolution", incident.priority.value, seconds)
+        elif incident.assigned_at == change.at:  # the first assignment, not a reassignment
+            self.counters.add_duration("reaction", incident.priority.value, seconds)
+
+    # ---- notices ----------------------------------------------------------------------------
+
+    def receivers(self, incident: Incident, who: Iterable[Audience],
+                  tier: int | None = None) -> list[str]:
+        """The receivers of an audience for one ticket, without repeats."""
+        found: list[str] = []
+        customer = self.config.customers.get(incident.customer)
+        for audience_ in who:
+            if audience_ is Audience.OPERATORS:
+                found.extend(self.config.main.notifications.operators)
+            elif customer is None:
+                continue
+            elif audience_ is Audience.CUSTOMER:
+                found.extend(customer.contract.notify)
+            elif audience_ is Audience.TIER:
+                found.extend(customer.contract.tiers.receivers(tier or incident.tier))
+        return list(dict.fromkeys(found))
+
+    def notify(self, session: Session, incident: Incident, kind: NoticeKind,
+               discriminator: str, at: datetime, who: Iterable[Audience], *,
+               message: str = "", tier: int | None = None, sla: tuple[str, int] | None = None,
+               ) -> list[str]:
+        """Write one notice's messages to the outbox; note on the timeline who was told."""
+        assert incident.id is not None
+        receivers = self.receivers(incident, who, tier)
+        if not receivers:
+            return []
+        customer = self.config.customers.get(incident.customer)
+        language = customer.contract.language if customer else \
+            self.config.main.notifications.operator_language
+        notice = TicketNotice(
+            kind=kind, ref=incident.ref, customer=incident.customer, discriminator=discriminator,
+            at=at, summary=incident.summary, device=incident.device, priority=incident.priority,
+            status=incident.status, eta=incident.eta_at, tier=tier or incident.tier,
+            message=message, sla_kind=sla[0] if sla else None, sla_pct=sla[1] if sla else None,
+            incident_id=incident.id)
+        drafts = compose(notice, receivers, language, self.templates_for(incident.customer),
+                         customer.timezone if customer else "UTC")
+        deadline_s = self.config.main.notifications.retry_deadline_h * 3600
+        if add_drafts(session, drafts, at, deadline_s):
+            session.add(IncidentEvent(
+                incident_id=incident.id, at=at, actor=Actor.SYSTEM, kind="notified",
+                message=f"{drafts[0].subject} -> {', '.join(receivers)}"[:2000]))
+        return receivers
+
+
+def system_change(kind: str, at: datetime, message: str) -> TicketChange:
+    """A change the desk itself makes (a step, a mark, a notice, closing after silence)."""
+    return TicketChange(kind, at, Actor.SYSTEM, "", message)
+
+
+def active_tickets(session: Session, statuses: Sequence[IncidentStatus]) -> list[Incident]:
+    """Tickets in these states, oldest first."""
+    return list(session.exec(select(Incident).where(col(Incident.status).in_(statuses))
+                             .order_by(col(Incident.id))).all())
+
+
+def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
+    """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
+    done = session.execute(update(EscalationStepRow).where(
+        col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
+    ).values(fired_at=now))
+    return bool(done.rowcount)  # type: ignore[attr-defined]

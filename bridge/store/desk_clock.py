@@ -1,0 +1,153 @@
+"""The desk's periodic tick: escalation steps due, SLA warnings and breaches, "ETA will be
+exceeded" notices, and closing tickets after the contract's silence period.
+
+One transaction per tick. Every action is claimed in the row it changes (a step's
+`fired_at`, a unique SLA mark, `eta_noticed_at`, the status), so two instances, or a
+restart after `kill -9`, never do one twice; an overdue one is done at the first tick.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bridge.core.desk import Audience, close_due, eta_notice_due, marks_due
+from bridge.core.lifecycle import ACTIVE, IncidentStatus
+from bridge.core.sla import BREACH_PCT, SlaMark
+from bridge.notify.notice import NoticeKind
+from bridge.store.desk import ContractDesk, active_tickets, facts_of, mark_fired
+from bridge.store.models import (
+    Actor,
+    EscalationStepRow,
+    Incident,
+    IncidentEvent,
+    SlaMarkRow,
+)
+from bridge.store.refs import insert_for
+
+
+def _event(session: Session, incident: Incident, at: datetime, kind: str, message: str) -> None:
+    assert incident.id is not None
+    session.add(IncidentEvent(incident_id=incident.id, at=at, actor=Actor.SYSTEM, kind=kind,
+                              message=message[:2000]))
+
+
+def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
+    """Fire every escalation step that is due and still applies; each exactly once."""
+    due = session.exec(
+        select(EscalationStepRow, Incident).join(Incident)
+        .where(col(EscalationStepRow.fired_at).is_(None),
+               col(EscalationStepRow.skipped_at).is_(None),
+               col(EscalationStepRow.due_at) <= now,
+               col(Incident.status).in_(ACTIVE))
+        .order_by(col(EscalationStepRow.due_at))).all()
+    fired = 0
+    for row, incident in due:
+        assert row.id is not None
+        assert row.due_at is not None
+        if not mark_fired(session, row.id, now):
+            continue  # another instance fired it first
+        fired += 1
+        if row.tier > incident.tier:
+            incident.tier = row.tier
+            session.add(incident)
+        late = (now - row.due_at).total_seconds()
+        # Beyond a few ticks late: it fell due while no daemon was running.
+        note = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
+        _event(session, incident, now, "escalation_step",
+               f"step {row.step_index + 1}: {row.description}{note}")
+        desk.notify(session, incident, NoticeKind.ESCALATED, f"step-{row.step_index}", now,
+                    {Audience.TIER}, tier=row.tier, message=row.description)
+    desk.counters.steps_fired += fired
+    return fired
+
+
+def _record_mark(session: Session, incident: Incident, mark: SlaMark, now: datetime) -> bool:
+    stmt = insert_for(session.get_bind().dialect.name)(SlaMarkRow).values(
+        incident_id=incident.id, kind=mark.kind.value, pct=mark.pct, at=mark.at,
+        recorded_at=now).on_conflict_do_nothing(index_elements=["incident_id", "kind", "pct"])
+    return bool(session.execute(stmt.returning(col(SlaMarkRow.id))).first())
+
+
+def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
+    """SLA warnings and breaches reached since the last tick; notices for the newest."""
+    recorded = 0
+    tickets = active_tickets(session, [*ACTIVE, IncidentStatus.RESOLVED])
+    for incident in tickets:
+        if incident.customer not in desk.config.customers:
+            continue
+        coverage = desk.config.coverage_for(incident.customer)
+        targets = desk.config.sla_for(incident.customer, incident.priority)
+        done = {(k, p) for k, p in session.exec(select(SlaMarkRow.kind, SlaMarkRow.pct).where(
+            SlaMarkRow.incident_id == incident.id)).all()}
+        marks = marks_due(facts_of(session, incident), coverage, targets, done, now)
+        for mark in marks:
+            if not _record_mark(session, incident, mark, now):
+                continue
+            recorded += 1
+            breach = mark.pct >= BREACH_PCT
+            key = (incident.customer, mark.kind.value)
+            tally = desk.counters.sla_breaches if breach else desk.counters.sla_warnings
+            tally[key] = tally.get(key, 0) + 1
+            what = (f"{mark.kind.value} target breached" if breach
+                    else f"{mark.pct} % of the {mark.kind.value} target elapsed")
+            _event(session, incident, now, "sla_breach" if breach else "sla_warning",
+                   f"{what} at {mark.at.isoformat()}")
+            superseded = any(m.kind is mark.kind and m.pct > mark.pct for m in marks)
+            if not superseded:  # after an outage of the bridge, only the newest is news
+                desk.notify(session, incident,
+                            NoticeKind.SLA_BREACH if breach else NoticeKind.SLA_WARNING,
+                            f"{mark.kind.value}-{mark.pct}", now,
+                            {Audience.TIER, Audience.OPERATORS}, message=what,
+                            sla=(mark.kind.value, mark.pct))
+    return recorded
+
+
+def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
+    """Tell the customer, before it passes, that an ETA will be exceeded; once per ETA."""
+    sent = 0
+    for incident in active_tickets(session, list(ACTIVE)):
+        customer = desk.config.customers.get(incident.customer)
+        if customer is None:
+            continue
+        notice_s = customer.contract.eta_notice_min * 60
+        if not eta_notice_due(incident.status, incident.eta_at, incident.eta_noticed_at,
+                              notice_s, now):
+            continue
+        assert incident.eta_at is not None
+        incident.eta_noticed_at = now
+        session.add(incident)
+        message = (f"the ETA {incident.eta_at.isoformat()} will be exceeded; "
+                   "a new ETA is needed")
+        _event(session, incident, now, "eta_will_be_exceeded", message)
+        desk.notify(session, incident, NoticeKind.ETA_WILL_BE_EXCEEDED,
+                    f"eta-{incident.eta_at.isoformat()}", now,
+                    {Audience.CUSTOMER, Audience.TIER}, message=message)
+        sent += 1
+    return sent
+
+
+def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
+    """Close resolved tickets whose customer stayed silent for the contract's period."""
+    closed = 0
+    for incident in active_tickets(session, [IncidentStatus.RESOLVED]):
+        silence_s = desk.silence_period_s(incident.customer)
+        if not close_due(incident.status, incident.resolved_at, silence_s, now):
+            continue
+        incident.status, incident.closed_at, incident.updated_at = IncidentStatus.CLOSED, now, now
+        session.add(incident)
+        message = f"closed: no answer from the customer {silence_s / 3600:g} h after resolution"
+        _event(session, incident, now, "closed", message)
+        desk.notify(session, incident, NoticeKind.CLOSED, "closed-silence", now,
+                    {Audience.CUSTOMER}, message=message)
+        closed += 1
+    return closed
+
+
+def run_clock(engine: Engine, desk: ContractDesk, now: datetime) -> int:
+    """One tick of the desk's clock, in one transaction; how many things it did."""
+    with Session(engine) as session, session.begin():
+        return (fire_steps(session, desk, now) + record_marks(session, desk, now)
+                + eta_notices(session, desk, now) + close_silent(session, desk, now))

@@ -1,0 +1,125 @@
+"""A ticket's records: supplier escalations, on-site dispatches and loaner devices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, select
+
+from bridge.core.lifecycle import Action
+from bridge.store.models import Loaner, OnsiteDispatch, SupplierEscalation
+
+
+class Refused(Exception):
+    """An action that changes nothing: the transaction rolls back, the API answers 4xx."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+Record = SupplierEscalation | OnsiteDispatch | Loaner
+_TABLES: dict[Action, type[Record]] = {
+    Action.SUPPLIER: SupplierEscalation, Action.ONSITE: OnsiteDispatch, Action.LOANER: Loaner,
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    """The public JSON shape of a record."""
+    if isinstance(record, SupplierEscalation):
+        return {"id": record.id, "supplier": record.supplier, "reference": record.reference,
+                "due_at": _iso(record.due_at), "note": record.note,
+                "created_at": _iso(record.created_at), "created_by": record.created_by,
+                "closed_at": _iso(record.closed_at)}
+    if isinstance(record, OnsiteDispatch):
+        return {"id": record.id, "technician": record.technician,
+                "scheduled_at": _iso(record.scheduled_at), "arrived_at": _iso(record.arrived_at),
+                "note": record.note, "created_at": _iso(record.created_at),
+                "created_by": record.created_by}
+    return {"id": record.id, "device": record.device, "serial": record.serial,
+            "lent_at": _iso(record.lent_at), "returned_at": _iso(record.returned_at),
+            "note": record.note, "created_by": record.created_by}
+
+
+def _add(incident_id: int, action: Action, fields: Mapping[str, Any], author: str,
+         now: datetime) -> tuple[Record, str]:
+    note = str(fields.get("note", ""))
+    if action is Action.SUPPLIER:
+        supplier = SupplierEscalation(
+            incident_id=incident_id, supplier=fields["supplier"],
+            reference=fields.get("reference", ""), due_at=fields.get("due_at"), note=note,
+            created_at=now, created_by=author)
+        due = f", due {supplier.due_at.isoformat()}" if supplier.due_at else ""
+        ref = f" (their reference {supplier.reference})" if supplier.reference else ""
+        return supplier, f"escalated to supplier {supplier.supplier}{ref}{due}"
+    if action is Action.ONSITE:
+        dispatch = OnsiteDispatch(
+            incident_id=incident_id, technician=fields["technician"],
+            scheduled_at=fields["scheduled_at"], note=note, created_at=now, created_by=author)
+        return dispatch, (f"on-site technician {dispatch.technician} dispatched for "
+                          f"{dispatch.scheduled_at.isoformat()}")
+    loaner = Loaner(incident_id=incident_id, device=fields["device"],
+                    serial=fields.get("serial", ""), lent_at=now, note=note, created_by=author)
+    return loaner, f"loaner device {loaner.device} lent"
+
+
+def _update(record: Record, fields: Mapping[str, Any], now: datetime) -> str:
+    if "note" in fields:
+        record.note = str(fields["note"])
+    if isinstance(record, SupplierEscalation):
+        record.reference = fields.get("reference", record.reference)
+        record.due_at = fields.get("due_at", record.due_at)
+        if fields.get("closed") and record.closed_at is None:
+            record.closed_at = now
+            return f"supplier {record.supplier} is done"
+        return f"supplier {record.supplier} record updated"
+    if isinstance(record, OnsiteDispatch):
+        record.scheduled_at = fields.get("scheduled_at", record.scheduled_at)
+        if fields.get("arrived") and record.arrived_at is None:
+            record.arrived_at = now
+            return f"technician {record.technician} arrived on site"
+        return f"on-site dispatch of {record.technician} updated"
+    if fields.get("returned") and record.returned_at is None:
+        record.returned_at = now
+        return f"loaner device {record.device} returned"
+    return f"loaner device {record.device} record updated"
+
+
+def update_record(
+    session: Session, incident_id: int, action: Action, record_id: int | None,
+    fields: Mapping[str, Any], author: str, now: datetime,
+) -> dict[str, Any]:
+    """Add a record (record_id None) or change one; what changed, for the timeline."""
+    table = _TABLES[action]
+    if record_id is None:
+        record, summary = _add(incident_id, action, fields, author, now)
+        change = "added"
+    else:
+        found: Record | None = session.exec(  # type: ignore[assignment]
+            select(table).where(col(table.id) == record_id,
+                                col(table.incident_id) == incident_id)).first()
+        if found is None:
+            raise Refused(404, f"no {action.value} record {record_id} on this ticket")
+        record, change = found, "updated"
+        summary = _update(record, fields, now)
+    session.add(record)
+    session.flush()
+    return {"change": change, "summary": summary, "record": record_dict(record)}
+
+
+def records_of(session: Session, incident_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every record of a ticket, by kind, oldest first."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for action, table in _TABLES.items():
+        rows: list[SQLModel] = list(session.exec(
+            select(table).where(col(table.incident_id) == incident_id)
+            .order_by(col(table.id))).all())
+        result[action.value] = [record_dict(r) for r in rows]  # type: ignore[arg-type]
+    return result

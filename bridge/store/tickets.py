@@ -1,0 +1,263 @@
+"""People's actions on tickets: one transaction each, with its timeline entry and notices.
+
+The legal moves come from the pure lifecycle table; this module only loads the ticket,
+asks the table, writes the change and hands it to the desk (which plans escalation
+steps and writes the outbox rows in the same transaction).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bridge.config.model import Priority
+from bridge.core.lifecycle import (
+    Action,
+    Illegal,
+    IncidentStatus,
+    WaitingOn,
+    may_close,
+    target_status,
+)
+from bridge.store.models import Actor, Incident, IncidentEvent, IncidentPause, TicketSource
+from bridge.store.records import Refused, update_record
+from bridge.store.refs import next_ref
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    """Something that happened to a ticket, for the desk to plan and notify on."""
+
+    kind: str  # the timeline kind: opened, acknowledged, assigned, eta, resolved, ...
+    at: datetime
+    actor: Actor
+    author: str = ""
+    message: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Desk(Protocol):
+    """What ticket writes need from the contract side (the daemon provides it)."""
+
+    def silence_period_s(self, customer: str) -> float: ...
+    def changed(self, session: Session, incident: Incident, change: TicketChange) -> None: ...
+
+
+class QuietDesk:
+    """A desk with no contract: no notices, no steps, closing after a day's silence."""
+
+    def silence_period_s(self, customer: str) -> float:
+        """A day."""
+        return 86400.0
+
+    def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
+        """Nothing to plan or send."""
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """One action on one ticket, as the API validated it."""
+
+    action: Action
+    actor: Actor
+    author: str
+    message: str = ""
+    assignee: str = ""
+    eta_at: datetime | None = None
+    waiting_on: WaitingOn | None = None
+    tier: int | None = None
+    internal: bool = False  # an operator's comment the customer does not see
+    record_id: int | None = None  # supplier/onsite/loaner: update this record, else add one
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What became of an action: 200 with the ticket, 404 or 409 with a reason."""
+
+    status: int
+    reason: str = ""
+    incident_id: int | None = None
+
+
+def event(session: Session, incident_id: int, change: TicketChange) -> None:
+    """One entry on a ticket's timeline."""
+    session.add(IncidentEvent(incident_id=incident_id, at=change.at, actor=change.actor,
+                              kind=change.kind, message=change.message[:2000],
+                              author=change.author[:64]))
+
+
+def find_ticket(session: Session, ref: str, customer: str | None) -> Incident | None:
+    """A ticket by its ID; None if absent or not the given customer's (one answer for both)."""
+    query = select(Incident).where(Incident.ref == ref)
+    if customer is not None:
+        query = query.where(Incident.customer == customer)
+    return session.exec(query.with_for_update()).first()
+
+
+def end_pause(session: Session, incident: Incident, now: datetime) -> None:
+    """The resolution clock runs again."""
+    assert incident.id is not None
+    session.execute(update(IncidentPause).where(
+        col(IncidentPause.incident_id) == incident.id, col(IncidentPause.ended_at).is_(None),
+    ).values(ended_at=now))
+    incident.paused_since = None
+
+
+def take_action(
+    engine: Engine, ref: str, scope: str | None, req: ActionRequest, now: datetime, desk: Desk
+) -> ActionResult:
+    """Apply one action in one transaction; refuse illegal moves without changing anything."""
+    try:
+        with Session(engine) as session, session.begin():
+            incident = find_ticket(session, ref, scope)
+            if incident is None or incident.id is None:
+                raise Refused(404, f"no incident {ref!r}")
+            new = target_status(incident.status, req.action, req.waiting_on)
+            if isinstance(new, Illegal):
+                raise Refused(409, f"{ref}: {new.reason}")
+            problem = _check(incident, req, now, desk)
+            if problem is not None:
+                raise Refused(409, f"{ref}: {problem.reason}")
+            change = _apply(session, incident, req, new, now)
+            session.add(incident)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise Refused(409, f"{ref}: its problem has another active ticket now; "
+                                   "work on that one") from None
+            event(session, incident.id, change)
+            desk.changed(session, incident, change)
+            return ActionResult(200, incident_id=incident.id)
+    except Refused as refused:
+        return ActionResult(refused.status, refused.reason)
+
+
+def _check(incident: Incident, req: ActionRequest, now: datetime, desk: Desk) -> Illegal | None:
+    """Conditions beyond the state table: ETA in the future, escalation upwards, closing."""
+    if req.action is Action.ETA and req.eta_at is not None and req.eta_at <= now:
+        return Illegal(f"eta must be in the future (got {req.eta_at.isoformat()})")
+    if req.action is Action.ESCALATE and req.tier is not None and req.tier <= incident.tier:
+        return Illegal(f"already at tier {incident.tier}; escalate to a higher tier (up to 4)")
+    if req.action is Action.CLOSE:
+        resolved = incident.resolved_at or now
+        elapsed = (now - resolved).total_seconds()
+        return may_close(False, elapsed >= desk.silence_period_s(incident.customer))
+    return None
+
+
+def _apply(
+    session: Session, incident: Incident, req: ActionRequest, new: IncidentStatus,
+    now: datetime,
+) -> TicketChange:
+    """Change the ticket's fields for one legal action; return the change to record."""
+    assert incident.id is not None
+    old, message, data = incident.status, req.message, dict[str, Any]()
+    incident.status = new
+    incident.updated_at = now
+    kind = _KIND[req.action]
+    if req.action is Action.ACK:
+        incident.acknowledged_at = now
+    elif req.action is Action.ASSIGN:
+        incident.assignee = req.assignee
+        incident.assigned_at = incident.assigned_at or now  # the reaction clock stops once
+        incident.acknowledged_at = incident.acknowledged_at or now
+        message = message or f"assigned to {req.assignee}"
+        data = {"assignee": req.assignee}
+    elif req.action is Action.ETA:
+        assert req.eta_at is not None
+        incident.eta_at, incident.eta_noticed_at = req.eta_at, None
+        data = {"eta": req.eta_at.isoformat()}
+        message = message or f"ETA {req.eta_at.isoformat()}"
+    elif req.action is Action.WAIT:
+        waiting_on = req.waiting_on or WaitingOn.CUSTOMER
+        session.add(IncidentPause(incident_id=incident.id, waiting_on=waiting_on.value,
+                                  started_at=now))
+        incident.paused_since = now
+        data = {"waiting_on": waiting_on.value}
+        message = message or f"waiting on the {waiting_on.value}"
+    elif req.action is Action.RESUME:
+        end_pause(session, incident, now)
+    elif req.action is Action.ESCALATE:
+        assert req.tier is not None
+        data = {"tier": req.tier, "from_tier": incident.tier}
+        incident.tier = req.tier
+        message = message or f"escalated to tier {req.tier}"
+    elif req.action is Action.RESOLVE:
+        if incident.paused_since is not None:
+            end_pause(session, incident, now)
+        incident.resolved_at, incident.open_key = now, None
+    elif req.action in (Action.CONFIRM, Action.CLOSE):
+        incident.closed_at = now
+        if req.action is Action.CONFIRM:
+            incident.confirmed_at = now
+    elif req.action is Action.REOPEN:
+        incident.resolved_at = incident.closed_at = incident.confirmed_at = None
+        incident.open_key = incident.problem_key
+        incident.eta_noticed_at = None
+    elif req.action in (Action.SUPPLIER, Action.ONSITE, Action.LOANER):
+        data = update_record(session, incident.id, req.action, req.record_id, req.fields,
+                             req.author, now)
+        kind = f"{req.action.value}_{data['change']}"
+        message = message or data["summary"]
+    elif req.action is Action.COMMENT and req.internal:
+        kind = "note"
+    data = {**data, "from": old.value, "to": new.value}
+    return TicketChange(kind, now, req.actor, req.author, message, data)
+
+
+_KIND = {
+    Action.ACK: "acknowledged", Action.ASSIGN: "assigned", Action.COMMENT: "comment",
+    Action.ETA: "eta_set", Action.WAIT: "waiting", Action.RESUME: "resumed",
+    Action.ESCALATE: "escalated", Action.SUPPLIER: "supplier", Action.ONSITE: "onsite",
+    Action.LOANER: "loaner", Action.RESOLVE: "resolved", Action.CONFIRM: "confirmed",
+    Action.CLOSE: "closed", Action.REOPEN: "reopened",
+}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket reported by a customer or opened by an operator through the API."""
+
+    customer: str
+    device: str | None
+    summary: str
+    priority: Priority
+    source: TicketSource
+    actor: Actor
+    author: str
+    message: str = ""
+    dedupe_key: str | None = None  # the client's Idempotency-Key: a retried POST opens nothing
+
+
+def create_ticket(
+    engine: Engine, new: NewTicket, prefix: str, now: datetime, desk: Desk
+) -> tuple[int, bool]:
+    """Open a reported ticket; (its id, True), or (the earlier one's id, False) on a retry."""
+    key = new.dedupe_key or uuid.uuid4().hex
+    problem_key = f"report:{new.customer}:{key}"
+    with Session(engine) as session, session.begin():
+        earlier = session.exec(select(Incident).where(Incident.problem_key == problem_key)).first()
+        if earlier is not None and earlier.id is not None:
+            return earlier.id, False
+        incident = Incident(
+            ref=next_ref(session, engine.dialect.name, prefix, now), problem_key=problem_key,
+            open_key=problem_key, customer=new.customer, device=new.device,
+            status=IncidentStatus.OPEN, priority=new.priority, summary=new.summary[:500],
+            started_at=now, opened_at=now, updated_at=now, source=new.source,
+            reported_by=new.author, rule="")
+        session.add(incident)
+        session.flush()
+        assert incident.id is not None
+        change = TicketChange("opened", now, new.actor, new.author,
+                              new.message or new.summary, {"source": new.source.value})
+        event(session, incident.id, change)
+        desk.changed(session, incident, change)
+        return incident.id, True

@@ -1,0 +1,138 @@
+"""Every route by every role and customer: who gets in, who is refused, and nobody learns
+about another customer's tickets (a 404, exactly as for a ticket that does not exist)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.api.openapi import describe
+from bridge.api.routes import build_app
+from tests.daemon import Bridge, write_deployment
+
+ACME, OTHER = "acme-secret-token", "other-secret-token"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, str, str]]:
+    """A daemon with tokens for the operator, acme and other; one ticket of each customer."""
+    root: Path = tmp_path_factory.mktemp("matrix")
+    config = write_deployment(root, {"gw": "127.0.0.2", "other-srv": "127.0.0.4"},
+                              customer_token=True)
+    (root / "secrets" / "other.token").write_text(OTHER + "\n")
+    with config.open("a") as f:
+        f.write('\n[[api.tokens]]\nname = "other-portal"\nrole = "customer"\n'
+                'customer = "other"\nsecret = "file:secrets/other.token"\n')
+    bridge = Bridge(config)
+    acme = bridge.request("POST", "/api/v1/incidents", ACME, {"summary": "acme's"})[1]["id"]
+    other = bridge.request("POST", "/api/v1/incidents", OTHER, {"summary": "other's"})[1]["id"]
+    yield bridge, acme, other
+    bridge.stop()
+
+
+# (method, path, body, expected status for: no token, operator, acme on its own, other on acme's)
+# Paths use {own} for acme's ticket. A customer acting on another customer's ticket gets the
+# 404 a missing ticket gets; a customer's own ticket answers 403 for operator-only actions.
+ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
+    ("GET", "/healthz", None, (200, 200, 200, 200)),
+    ("GET", "/readyz", None, (200, 200, 200, 200)),
+    ("GET", "/metrics", None, (200, 200, 200, 200)),  # metrics_auth off in this deployment
+    ("GET", "/api/v1/openapi.json", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/devices", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/incidents", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/incidents/{own}", None, (401, 200, 200, 404)),
+    ("POST", "/api/v1/incidents", {"summary": "x", "customer": "acme"}, (401, 201, 201, 404)),
+    ("POST", "/api/v1/incidents/{own}/comment", {"message": "hi"}, (401, 200, 200, 404)),
+    ("POST", "/api/v1/incidents/{own}/ack", {}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/assign", {"assignee": "a"}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/eta", {"eta": "2099-01-01T00:00:00Z"},
+     (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/wait", {"on": "customer"}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/resume", {}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/escalate", {"tier": 2}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/supplier", {"supplier": "s"}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/supplier/{record}", {"closed": True},
+     (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/onsite",
+     {"technician": "t", "scheduled_at": "2099-01-01T00:00:00Z"}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/onsite/{record}", {"arrived": True},
+     (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/loaner", {"device": "d"}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/loaner/{record}", {"returned": True},
+     (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/resolve", {}, (401, 200, 403, 404)),
+    ("POST", "/api/v1/incidents/{own}/close", {}, (401, 409, 403, 404)),  # silence not over
+    ("POST", "/api/v1/incidents/{own}/confirm", {}, (401, 409, 200, 404)),  # acme closed it
+    ("POST", "/api/v1/incidents/{own}/reopen", {}, (401, 409, 200, 404)),  # ... and reopened
+    ("GET", "/api/v1/availability", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/reports/{customer}/{month}", None, (401, 200, 200, 404)),  # acme's month
+    ("GET", "/api/v1/maintenance", None, (401, 200, 200, 200)),
+    ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": "2099-01-01T00:00:00Z",
+                                     "end": "2099-01-01T01:00:00Z"},
+     (401, 201, 403, 403)),
+    ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
+    ("POST", "/-/reload", None, (401, 200, 403, 403)),
+]
+
+
+def test_the_matrix_names_every_route() -> None:
+    class Quiet:
+        def tokens(self) -> tuple[()]:
+            return ()
+
+        def metrics_public(self) -> bool:
+            return True
+
+    spec = describe(build_app(Quiet()))  # type: ignore[arg-type]
+    served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    listed = {(m, p.replace("{own}", "{id}").replace("{window}", "{id}"))
+              for m, p, _, _ in ROUTES}
+    assert served == listed, f"routes without a row: {served - listed}; " \
+                             f"rows without a route: {listed - served}"
+
+
+def _record_id(bridge: Bridge, ref: str, kind: str) -> int:
+    records = bridge.get(f"/api/v1/incidents/{ref}")["records"][kind]
+    return int(records[-1]["id"]) if records else 999
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), ROUTES,
+                         ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
+def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str, path: str,
+                                    body: Any, expected: tuple[int, int, int, int]) -> None:
+    bridge, acme_ticket, _ = world
+    callers = [None, "ops", ACME, OTHER]
+    # Run the callers least-privileged first, so a refused call cannot hide a state change.
+    for index in (0, 3, 2, 1):
+        url = path.replace("{own}", acme_ticket).replace("{customer}", "acme").replace(
+            "{month}", datetime.now(UTC).strftime("%Y-%m"))
+        if "{record}" in url:
+            kind = url.split("/")[-2]
+            url = url.replace("{record}", str(_record_id(bridge, acme_ticket, kind)))
+        if "{window}" in url:
+            windows = bridge.get("/api/v1/maintenance")["windows"]
+            api = [w["id"] for w in windows if w["source"] == "api"]
+            url = url.replace("{window}", str(api[-1]) if api else "999")
+        sent = body
+        if path == "/api/v1/incidents" and method == "POST" and callers[index] == ACME:
+            sent = {"summary": "x"}  # a customer reports for itself
+        status, answer = bridge.request(method, url, callers[index],
+                                        sent if method != "GET" else None)
+        assert status == expected[index], (callers[index], url, answer)
+        if status in (403, 404) and isinstance(answer, dict):
+            assert "error" in answer
+            assert "other's" not in str(answer)
+
+
+def test_a_customer_lists_only_its_own(world: tuple[Bridge, str, str]) -> None:
+    bridge, acme_ticket, other_ticket = world
+    acme_ids = [t["id"] for t in bridge.get("/api/v1/incidents", ACME)["incidents"]]
+    assert acme_ticket in acme_ids
+    assert other_ticket not in acme_ids
+    assert bridge.request("GET", "/api/v1/incidents?customer=other", ACME)[0] == 404
+    devices = [d["id"] for d in bridge.get("/api/v1/devices", OTHER)["devices"]]
+    assert devices == ["other-srv"]

@@ -1,0 +1,118 @@
+"""The desk in a running daemon, as a user sees it: a reported ticket escalates through its
+chain by email to a real SMTP server; `kill -9` in the middle of the escalation, a restart
+after the next step fell due, and that step fires exactly once — nothing sent twice."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from bridge.store import Database
+from bridge.store.models import OutboxMessage, OutboxStatus
+from tests.daemon import Bridge, wait_for, write_deployment
+from tests.notify_peers import MailSink
+
+ACME = "acme-secret-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server on loopback, in its own thread."""
+    sink, port = MailSink(), _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def deployment(root: Path, smtp_port: int) -> Path:
+    """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage)."""
+    path = write_deployment(root, {"gw": "127.0.0.2"}, customer_token=True)
+    with (root / "config" / "inventory.toml").open("a") as f:
+        f.write('\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
+                'escalation = "quick"\n\n[customers.acme.contract.tiers]\n'
+                'tier1 = ["mailto:duty@msp.example.com"]\n'
+                'tier2 = ["mailto:specialist@msp.example.com"]\n'
+                'tier3 = ["mailto:seniors@msp.example.com"]\n')
+    (root / "rules" / "chains.toml").write_text(
+        '[escalations.quick]\nsteps = [\n  { tier = 1, after_min = 0 },\n'
+        '  { tier = 2, after_min = 0.1 },\n  { tier = 3, after_min = 0.3 },\n]\n')
+    with path.open("a") as f:
+        f.write(f'\n[notifications]\nbackoff_initial_s = 0.5\ngroup_window_s = 0\n'
+                f'[notifications.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n'
+                f'sender = "bridge@msp.example.com"\n')
+    return path
+
+
+def mails_to(sink: MailSink, address: str) -> list[str]:
+    return [str(m["Subject"]) for m in sink.messages if address in str(m["To"])]
+
+
+def all_sent(db_path: Path) -> bool:
+    db = Database(f"sqlite:///{db_path}")
+    try:
+        with Session(db.reader) as session:
+            statuses = session.exec(select(OutboxMessage.status)).all()
+    finally:
+        db.dispose()
+    return bool(statuses) and all(s == OutboxStatus.SENT for s in statuses)
+
+
+def test_kill_9_mid_escalation_then_restart_fires_the_next_step_once(
+        tmp_path: Path, mail: tuple[MailSink, int]) -> None:
+    sink, port = mail
+    config = deployment(tmp_path, port)
+    bridge = Bridge(config)
+    status, ticket = bridge.request("POST", "/api/v1/incidents", ACME,
+                                    {"summary": "the VPN is down", "priority": "P2"})
+    assert status == 201
+    ref = ticket["id"]
+    opened_at = time.monotonic()
+
+    # the customer is told at once, with the ticket ID; tier 1 at opening; tier 2 after 6 s
+    wait_for("the customer's mail", lambda: mails_to(sink, "it@acme.example.com"))
+    assert ref in mails_to(sink, "it@acme.example.com")[0]
+    wait_for("tier 1's mail", lambda: mails_to(sink, "duty@msp.example.com"))
+    wait_for("tier 2's mail", lambda: mails_to(sink, "specialist@msp.example.com"))
+    wait_for("every message marked sent", lambda: all_sent(tmp_path / "var" / "bridge.db"))
+    assert not mails_to(sink, "seniors@msp.example.com")
+    bridge.kill()  # kill -9, between step 2 and step 3
+
+    # the daemon stays down well past step 3's due time (18 s after opening)
+    time.sleep(max(0.0, 25 - (time.monotonic() - opened_at)))
+    assert not mails_to(sink, "seniors@msp.example.com")
+    bridge = Bridge(config)
+    try:
+        wait_for("tier 3's mail after the restart",
+                 lambda: mails_to(sink, "seniors@msp.example.com"), timeout_s=15)
+        shown = bridge.get(f"/api/v1/incidents/{ref}")
+        assert shown["tier"] == 3
+        fired = [s["fired_at"] is not None for s in shown["escalation"]]
+        assert fired == [True, True, True]
+        steps = [e["message"] for e in shown["timeline"] if e["kind"] == "escalation_step"]
+        assert len(steps) == 3
+        assert "s late" in steps[2]  # it fell due while the daemon was down
+        time.sleep(3)  # several more desk ticks: nothing fires again
+        shown = bridge.get(f"/api/v1/incidents/{ref}")
+        assert [e["kind"] for e in shown["timeline"]].count("escalation_step") == 3
+    finally:
+        bridge.stop()
+    keys = Counter(str(m["X-Bridge-Idempotency-Key"]) for m in sink.messages)
+    assert all(n == 1 for n in keys.values()), keys
+    assert [len(mails_to(sink, a)) for a in ("duty@msp.example.com",
+                                              "specialist@msp.example.com",
+                                              "seniors@msp.example.com")] == [1, 1, 1]
+    assert all(ref in str(m["Subject"]) for m in sink.messages)

@@ -1,0 +1,80 @@
+"""The ping engine's wire: checksums the kernel accepts, and replies counted exactly once."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+
+import pytest
+
+from bridge.probes.echo_socket import EchoSocket, request_checksum
+
+
+def rfc1071(data: bytes) -> int:
+    """The Internet checksum the textbook way, word by word, as the reference."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total >> 16) + (total & 0xFFFF)
+    return ~total & 0xFFFF
+
+
+def echo_request(ident: int, seq: int, token: int, sent_ns: int, checksum: int = 0) -> bytes:
+    return struct.pack("!BBHHHQQ", 8, 0, checksum, ident, seq, token, sent_ns)
+
+
+@pytest.mark.parametrize(("ident", "seq", "token", "sent_ns"), [
+    (0x1234, 1, 0x0123456789ABCDEF, 1_700_000_000_123_456_789),
+    (0, 0, 0, 0),  # only the type word: the smallest sum
+    (0xFFFF, 0xFFFF, 2**64 - 1, 2**64 - 1),  # every word at its largest
+    (0xF7FF, 0, 0, 0),  # the words sum to exactly 0xFFFF: folds to 0xFFFF, checksum 0
+    (0xF7FF, 0xFFFF, 0, 0),  # a sum of 2 x 0xFFFF, a carry to fold
+    (0x0001, 0x00FE, 0xFFFF_0000_FFFF_0000, 0x0000_FFFF_0000_FFFF),
+])
+def test_the_arithmetic_checksum_is_the_rfc_1071_checksum(
+    ident: int, seq: int, token: int, sent_ns: int
+) -> None:
+    checksum = request_checksum((8 << 8) + ident, seq, token, sent_ns)
+    assert checksum == rfc1071(echo_request(ident, seq, token, sent_ns))
+    # what the receiver checks: the whole packet, checksum included, sums to 0xFFFF
+    assert rfc1071(echo_request(ident, seq, token, sent_ns, checksum)) == 0
+
+
+def test_the_arithmetic_checksum_over_many_packets() -> None:
+    for n in range(20_000):
+        ident, seq = (n * 7919) & 0xFFFF, (n * 104_729) & 0xFFFF
+        token, sent_ns = (n * 0x9E3779B97F4A7C15) % 2**64, 1_700_000_000_000_000_000 + n * 977
+        assert request_checksum((8 << 8) + ident, seq, token, sent_ns) == rfc1071(
+            echo_request(ident, seq, token, sent_ns))
+
+
+def forge_reply(ident: int, seq: int, token: int) -> None:
+    """Send an echo reply to 127.0.0.1 as if a device had answered."""
+    reply = bytearray(struct.pack("!BBHHHQQ", 0, 0, 0, ident, seq, token, 0))
+    struct.pack_into("!H", reply, 2, rfc1071(bytes(reply)))
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as sender:
+        sender.sendto(bytes(reply), ("127.0.0.1", 0))
+
+
+def test_a_reply_counts_once_and_only_with_its_own_token() -> None:
+    """A stale or foreign reply with a reused sequence number, and a duplicate, are not
+    answers: counting them would hide packet loss."""
+    answers: list[str] = []
+    echo = EchoSocket(socket.AF_INET, True, lambda owner, _rtt_ns: answers.append(owner))
+    try:
+        ident = echo._ident
+        for seq, (owner, token) in enumerate([("a", 0xA), ("b", 0xB), ("c", 0xC), ("last", 1)]):
+            echo.pending[seq] = (owner, token, 0)
+        forge_reply(ident, 0, 0xBAD)  # a's sequence, another token
+        forge_reply(ident ^ 0xFFFF, 1, 0xB)  # another process's identifier
+        forge_reply(ident, 2, 0xC)
+        forge_reply(ident, 2, 0xC)  # a duplicate
+        forge_reply(ident, 3, 1)  # loopback keeps the order: this one comes last
+        while "last" not in answers:
+            assert select.select([echo.sock], [], [], 10)[0], "the forged replies never came"
+            echo.drain()
+    finally:
+        echo.close()
+    assert answers == ["c", "last"]

@@ -1,0 +1,111 @@
+"""bridge.toml [notifications]: channels load with their secrets, receivers are checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.config import load_config
+from bridge.config.channels import check_receivers
+from bridge.config.errors import ConfigError
+from bridge.config.files import Collector, read_toml
+from tests.notify_peers import deployment
+
+FULL = """
+[notifications]
+operators = ["mailto:noc@msp.example.com", "webhook:noc-portal"]
+operator_language = "fi"
+retry_deadline_h = 12
+group_window_s = 60
+max_per_receiver_per_hour = 20
+
+[notifications.smtp]
+host = "127.0.0.1"
+port = 587
+starttls = true
+username = "bridge"
+password = "env:BRIDGE_TEST_SMTP_PASSWORD"
+sender = "Bridge <bridge@msp.example.com>"
+
+[notifications.webhooks.noc-portal]
+url = "https://127.0.0.1:8443/hooks/bridge"
+secret = "file:secrets/noc-portal.secret"
+timeout_s = 3
+"""
+
+
+def test_channels_load_with_secrets_resolved_and_hidden(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_TEST_SMTP_PASSWORD", "mail-password-7")
+    config = load_config(deployment(tmp_path, FULL))
+    section = config.main.notifications
+    assert (section.operators, section.operator_language, section.retry_deadline_s) == (
+        ("mailto:noc@msp.example.com", "webhook:noc-portal"), "fi", 12 * 3600)
+    smtp = config.channels.smtp
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.starttls, smtp.tls, smtp.username) == (
+        "127.0.0.1", 587, True, False, "bridge")
+    assert smtp.password is not None
+    assert smtp.password.reveal() == "mail-password-7"
+    hook = config.channels.webhooks["noc-portal"]
+    assert (hook.url, hook.timeout_s, hook.secret.reveal()) == (
+        "https://127.0.0.1:8443/hooks/bridge", 3.0, "portal-signing-key-42")
+    shown = repr(config.channels)
+    assert "mail-password-7" not in shown
+    assert "portal-signing-key-42" not in shown
+
+
+def test_without_a_notifications_section_nothing_is_sent(tmp_path: Path) -> None:
+    config = load_config(deployment(tmp_path, ""))
+    assert (config.channels.smtp, dict(config.channels.webhooks)) == (None, {})
+    assert config.main.notifications.operators == ()
+
+
+def test_contract_receivers_are_checked_against_the_channels(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """The helper a contract's `notify` and `tiers` lists are checked with."""
+    monkeypatch.setenv("BRIDGE_TEST_SMTP_PASSWORD", "x")
+    config = load_config(deployment(tmp_path, FULL))
+    inventory = tmp_path / "demo.toml"
+    inventory.write_text('[customers.demo.contract]\n'
+                         'notify = ["mailto:it@demo.example.com", "webhook:demo-portal",\n'
+                         '          "webhook:noc-portal"]\n')
+    errors = Collector()
+    parsed = read_toml(inventory, "config/demo.toml", errors)
+    assert parsed is not None
+    check_receivers(["mailto:it@demo.example.com", "webhook:demo-portal", "webhook:noc-portal"],
+                    ("customers", "demo", "contract", "notify"), config.main.notifications,
+                    parsed[1], errors)
+    assert errors.errors == [ConfigError(
+        "config/demo.toml", 2, "customers.demo.contract.notify[1]",
+        "unknown webhook 'demo-portal'; define it as [notifications.webhooks.demo-portal] "
+        "in bridge.toml")]
+
+
+def test_the_repos_bridge_toml_example_is_valid_uncommented(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    monkeypatch.setenv("NOC_HOOK_SECRET", "y")
+    text = (Path(__file__).resolve().parent.parent / "bridge.toml").read_text()
+    live, commented = text.index("[notifications.smtp]\n"), text.index("# [notifications]\n")
+    example = "\n".join(line.removeprefix("# ").removeprefix("#")
+                        for line in text[commented:].splitlines())
+    config = load_config(deployment(tmp_path, example, main=text[:live]))
+    assert config.main.notifications.operators == (
+        "mailto:noc@msp.example.com", "webhook:noc-portal")
+    assert config.channels.smtp is not None
+    assert (config.channels.smtp.port, config.channels.smtp.starttls) == (587, True)
+    assert list(config.channels.webhooks) == ["noc-portal"]
+
+
+def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    monkeypatch.setenv("DEMO_HOOK_SECRET", "y")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Notifications (bridge.toml)"):]
+    block = section[section.index("```toml\n") + 8:section.index("```\n", 10)]
+    config = load_config(deployment(tmp_path, block))
+    assert config.main.notifications.max_per_receiver_per_hour == 30
+    assert list(config.channels.webhooks) == ["demo-portal"]

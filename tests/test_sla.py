@@ -1,0 +1,158 @@
+"""SLA clocks on business hours: elapsed time, due times, pauses, and warnings due once.
+
+Business hours are Mon-Fri 08:00-18:00 Helsinki. 2 Mar 2026 is a Monday, 28 Feb a Saturday.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bridge.core.calendar import Coverage, parse_spans
+from bridge.core.sla import (
+    Clock,
+    SlaKind,
+    SlaMark,
+    SlaTargets,
+    due_at,
+    elapsed_s,
+    reaction_clock,
+    resolution_clock,
+    sla_marks_due,
+)
+
+HEL = ZoneInfo("Europe/Helsinki")
+NYC = ZoneInfo("America/New_York")
+OFFICE = Coverage(HEL, parse_spans("mon-fri 08:00-18:00"))
+NYC_OFFICE = Coverage(NYC, parse_spans("mon-fri 09:00-17:00"))
+ALWAYS = Coverage.always()
+# reaction 15 min, resolution 4 h, warnings at 75 % and 90 %
+P1 = SlaTargets(reaction_s=15 * 60, resolution_s=4 * 3600, warn_at_pct=(75, 90),
+                eta_default_s=2 * 3600)
+REACTION, RESOLUTION = SlaKind.REACTION, SlaKind.RESOLUTION
+
+
+def mon(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 3, 2, hour, minute, second, tzinfo=HEL)
+
+
+def tue(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, 3, hour, minute, tzinfo=HEL)
+
+
+SAT_10 = datetime(2026, 2, 28, 10, tzinfo=HEL)
+FRI_17_50 = datetime(2026, 2, 27, 17, 50, tzinfo=HEL)
+
+
+@pytest.mark.parametrize(
+    ("clock", "now", "minutes"),
+    [
+        (Clock(mon(9)), mon(9, 30), 30),
+        (Clock(SAT_10), mon(8, 10), 10),  # opened on a Saturday: counts from Monday 08:00
+        (Clock(mon(17)), tue(9), 120),  # the night does not count
+        (Clock(mon(9), stopped_at=mon(10)), mon(12), 60),
+        (Clock(mon(9)), mon(8), 0),  # asked before it started
+        (Clock(mon(9), pauses=((mon(9, 30), mon(10, 30)),)), mon(11), 60),
+        (Clock(mon(9), pauses=((mon(9, 30), None),)), mon(12), 30),  # still waiting
+        (Clock(mon(9), pauses=((mon(17), tue(9)),)), tue(10), 9 * 60),  # wait over the night
+        # two waits, overlapping as recorded: the time is paused once
+        (Clock(mon(9), pauses=((mon(10), mon(11)), (mon(10, 30), mon(11, 30)))), mon(12), 90),
+        (Clock(mon(9), pauses=((mon(8), mon(9, 30)),)), mon(10), 30),  # waiting from the start
+    ],
+)
+def test_elapsed_counts_covered_unpaused_time(clock: Clock, now: datetime,
+                                               minutes: float) -> None:
+    assert elapsed_s(OFFICE, clock, now) == minutes * 60
+
+
+def test_reaction_does_not_pause_while_resolution_does() -> None:
+    waits = ((mon(9, 5), mon(9, 35)),)
+    assert resolution_clock(mon(9), None, waits).pauses == waits
+    assert elapsed_s(OFFICE, resolution_clock(mon(9), None, waits), mon(10)) == 30 * 60
+    assert elapsed_s(OFFICE, reaction_clock(mon(9), None), mon(10)) == 60 * 60
+    # the reaction clock stops at assignment
+    assert elapsed_s(OFFICE, reaction_clock(mon(9), mon(9, 12)), mon(10)) == 12 * 60
+
+
+@pytest.mark.parametrize(
+    ("coverage", "clock", "target_min", "due"),
+    [
+        (OFFICE, Clock(mon(9)), 15, mon(9, 15)),
+        (OFFICE, Clock(FRI_17_50), 15, mon(8, 5)),  # 10 min on Friday, 5 on Monday
+        (OFFICE, Clock(SAT_10), 15, mon(8, 15)),  # opened outside coverage
+        (OFFICE, Clock(mon(16)), 240, tue(10)),
+        # paused 17:00 -> Tue 09:00: 1 h before, 3 h after
+        (OFFICE, Clock(mon(16), pauses=((mon(17), tue(9)),)), 240, tue(12)),
+        (OFFICE, Clock(mon(16), pauses=((mon(17), None),)), 240, None),  # waiting: not known
+        # the wait began after the target was reached: it changes nothing
+        (OFFICE, Clock(mon(9), pauses=((mon(10), None),)), 15, mon(9, 15)),
+        (OFFICE, Clock(mon(9), stopped_at=mon(9, 10)), 15, None),  # met
+        (OFFICE, Clock(mon(9), stopped_at=mon(9, 15)), 15, None),  # met at the last second
+        (OFFICE, Clock(mon(9), stopped_at=mon(9, 20)), 15, mon(9, 15)),  # missed
+        # across spring-forward: Fri 27 Mar 17:00 EET + 2 h is Mon 30 Mar 09:00 EEST
+        (OFFICE, Clock(datetime(2026, 3, 27, 17, tzinfo=HEL)), 120,
+         datetime(2026, 3, 30, 6, tzinfo=UTC)),
+        (NYC_OFFICE, Clock(datetime(2026, 10, 30, 16, tzinfo=NYC)), 120,
+         datetime(2026, 11, 2, 15, tzinfo=UTC)),  # Mon 2 Nov 10:00 EST
+        # 24x7 across fall-back: 4 h after 01:00 EEST the wall clock reads 04:00 EET
+        (ALWAYS, Clock(datetime(2026, 10, 25, 1, tzinfo=HEL)), 240,
+         datetime(2026, 10, 25, 4, tzinfo=HEL)),
+    ],
+)
+def test_due_at(coverage: Coverage, clock: Clock, target_min: float,
+                due: datetime | None) -> None:
+    assert due_at(coverage, clock, target_min * 60) == due
+
+
+# Resolution of P1 opened Monday 08:00: 75 % at 11:00, 90 % at 11:36, breach at 12:00.
+OPENED = resolution_clock(mon(8), None)
+
+
+@pytest.mark.parametrize(
+    ("clock", "recorded", "now", "due"),
+    [
+        (OPENED, set(), mon(10, 59), []),
+        (OPENED, set(), mon(11), [(75, mon(11))]),
+        (OPENED, {75}, mon(11, 40), [(90, mon(11, 36))]),
+        # the daemon was down: every mark reached is due, each once, in order
+        (OPENED, set(), mon(12), [(75, mon(11)), (90, mon(11, 36)), (100, mon(12))]),
+        (OPENED, {75, 90}, mon(12), [(100, mon(12))]),
+        (OPENED, {75, 90, 100}, tue(17), []),
+        # resolved at 11:30: the 90 % warning and the breach never come
+        (resolution_clock(mon(8), mon(11, 30)), {75}, tue(17), []),
+        # waiting on the customer since 11:20: nothing more while the wait lasts
+        (resolution_clock(mon(8), None, [(mon(11, 20), None)]), {75}, tue(17), []),
+        # the wait ended Tuesday 08:40 with 40 min to go: 90 % at 08:56, breach at 09:20
+        (resolution_clock(mon(8), None, [(mon(11, 20), tue(8, 40))]), {75}, tue(9, 20),
+         [(90, tue(8, 56)), (100, tue(9, 20))]),
+    ],
+)
+def test_resolution_marks_are_due_once(clock: Clock, recorded: set[int], now: datetime,
+                                       due: list[tuple[int, datetime]]) -> None:
+    marks = sla_marks_due(OFFICE, clock, RESOLUTION, P1, recorded, now)
+    assert marks == [SlaMark(RESOLUTION, pct, at) for pct, at in due]
+
+
+@pytest.mark.parametrize(
+    ("assigned_at", "now", "due"),
+    [
+        (mon(9, 10), tue(17), []),  # assigned within 15 min: no warning, no breach
+        (mon(9, 12), tue(17), [(75, mon(9, 11, 15))]),
+        (mon(9, 20), tue(17), [(75, mon(9, 11, 15)), (90, mon(9, 13, 30)), (100, mon(9, 15))]),
+        (None, mon(9, 14), [(75, mon(9, 11, 15)), (90, mon(9, 13, 30))]),
+    ],
+)
+def test_reaction_marks_stop_at_assignment(assigned_at: datetime | None, now: datetime,
+                                           due: list[tuple[int, datetime]]) -> None:
+    marks = sla_marks_due(OFFICE, reaction_clock(mon(9), assigned_at), REACTION, P1, set(), now)
+    assert marks == [SlaMark(REACTION, pct, at) for pct, at in due]
+
+
+def test_a_clock_knows_when_it_is_paused() -> None:
+    assert resolution_clock(mon(8), None, [(mon(9), None)]).paused
+    assert not resolution_clock(mon(8), None, [(mon(9), mon(10))]).paused
+    assert not resolution_clock(mon(8), mon(11), [(mon(9), None)]).paused
+    assert P1.marks_pct() == (75, 90, 100)
+    assert (P1.target_s(REACTION), P1.target_s(RESOLUTION)) == (900, 14400)
