@@ -28,7 +28,7 @@ from bridge.reports.windows import WindowTallies
 
 SERIES = 50_000
 QUICK_SERIES = 10_000
-PER_DEVICE = 9  # success, rtt, loss, down, attempts per check; availability for 4 windows
+PER_DEVICE = 10  # success, warning, rtt, loss, down, attempts; availability in 4 windows
 ROUNDS = 5
 PEER = "prometheus-client generate_latest, instruments on the loop"
 LABELS = ("customer", "device", "probe")
@@ -54,7 +54,8 @@ def instruments(snapshot: Snapshot, latest: Latest) -> CollectorRegistry:
     """The same series as prometheus-client instruments, set the way most exporters do."""
     registry = CollectorRegistry()
     gauges = {name: Gauge(name, name, LABELS, registry=registry)
-              for name in ("bridge_probe_success", "bridge_probe_rtt_seconds",
+              for name in ("bridge_probe_success", "bridge_probe_warning",
+                           "bridge_probe_rtt_seconds",
                            "bridge_probe_loss_ratio", "bridge_check_down",
                            "bridge_check_attempts")}
     ratio = Gauge("bridge_availability_ratio", "ratio", ("customer", "device", "window"),
@@ -63,6 +64,7 @@ def instruments(snapshot: Snapshot, latest: Latest) -> CollectorRegistry:
         labels = (snapshot.config.devices[key.device].customer, key.device, key.probe)
         assert state.last is not None
         gauges["bridge_probe_success"].labels(*labels).set(1)
+        gauges["bridge_probe_warning"].labels(*labels).set(0)
         gauges["bridge_probe_rtt_seconds"].labels(*labels).set(state.last.rtt_avg_s or 0)
         gauges["bridge_probe_loss_ratio"].labels(*labels).set(state.last.loss_ratio or 0)
         gauges["bridge_check_down"].labels(*labels).set(0)

@@ -116,3 +116,12 @@ def test_the_dashboard_is_one_valid_grafana_document(variable: str) -> None:
     assert len(ids) == len(set(ids))
     assert all(t["datasource"]["uid"] == "${datasource}"
                for p in dashboard["panels"] for t in p.get("targets") or [])
+
+
+def test_every_alert_links_to_its_section_of_the_deploy_readme() -> None:
+    headings = re.findall(r"^#{2,3} (.+)$", (DEPLOY / "README.md").read_text(), re.M)
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+    rules = yaml.safe_load((DEPLOY / "alerts.yml").read_text())
+    for rule in (r for g in rules["groups"] for r in g["rules"]):
+        page, _, anchor = rule["labels"]["runbook"].partition("#")
+        assert (page, anchor in anchors) == ("deploy/README.md", True), rule["alert"]

@@ -74,9 +74,15 @@ class Inventory:
         """Read a config."""
         places = {}
         owned: dict[str, list[str]] = defaultdict(list)
-        reach = {name: config.reachability(name) for name in config.devices}
-        interval_s = {name: max(config.probes[p].interval_s for p in probes)
-                      for name, probes in reach.items()}
+        # Devices share probe lists: work each list out once (10,000 devices, few lists).
+        by_probes: dict[tuple[str, ...], tuple[tuple[str, ...], float]] = {}
+        for name, device in config.devices.items():
+            if device.probes not in by_probes:
+                probes = config.reachability(name)
+                by_probes[device.probes] = probes, max(config.probes[p].interval_s
+                                                       for p in probes)
+        reach = {name: by_probes[d.probes][0] for name, d in config.devices.items()}
+        interval_s = {name: by_probes[d.probes][1] for name, d in config.devices.items()}
         for name, device in config.devices.items():
             lead_s = max((interval_s[parent] for parent in device.parents), default=0.0)
             places[name] = Place(device.customer, device.probes, reach[name], device.parents,
