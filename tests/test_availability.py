@@ -7,16 +7,17 @@ each case says how its numbers come about.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bridge.core.availability import DeviceHistory, Measured, Scope, Tally, measure
+from bridge.core.calendar import Coverage, parse_spans
 from bridge.core.outages import Cause
 from bridge.core.periods import local_day, month_bounds
-from bridge.core.spans import Span
+from bridge.core.spans import Span, from_datetimes, moment
 from bridge.core.state import Status
 
 UP, DOWN = Status.UP, Status.DOWN
@@ -162,6 +163,24 @@ def test_an_outage_that_begins_outside_coverage_counts_where_its_counted_time_be
     late = one([host], Scope(t("2026-06-08T00:00+00:00"), t("2026-06-15T00:00+00:00"),
                              coverage=coverage, lookback_start=t("2026-06-06T00:00+00:00")))
     assert [(o.down_s, o.counted_begins) for o in late.outages] == [(30 * MIN, False)]
+
+
+def test_a_contract_calendar_counts_its_hours_in_its_zone_less_its_holidays() -> None:
+    # Weekdays 08-18 Helsinki, Friday 27 March 2026 a holiday: 40 covered hours in the week
+    # of Monday 23 March (which ends after the spring-forward Sunday). Down Tuesday 17:30 to
+    # Wednesday 08:30 counts 30 + 30 min; down on the holiday and on Saturday counts nothing.
+    office = Coverage(HELSINKI, parse_spans("mon-fri 08:00-18:00"), frozenset(
+        {date(2026, 3, 27)}))
+    start, end = t("2026-03-23T00:00+02:00"), t("2026-03-30T00:00+03:00")
+    covered = from_datetimes(office.intervals(moment(start), moment(end)))
+    host = device("host", ping((LONG_AGO, UP), ("2026-03-24T17:30+02:00", DOWN),
+                               ("2026-03-25T08:30+02:00", UP),
+                               ("2026-03-27T10:00+02:00", DOWN), ("2026-03-27T12:00+02:00", UP),
+                               ("2026-03-28T10:00+02:00", DOWN), ("2026-03-28T11:00+02:00", UP)))
+    measured = one([host], Scope(start, end, coverage={"acme": covered}))
+    assert measured.tally == Tally(40 * HOUR, HOUR)
+    assert pct(measured.tally) == 97.5
+    assert [o.started for o in measured.outages] == [t("2026-03-24T17:30+02:00")]
 
 
 def test_a_monitoring_gap_counts_neither_way() -> None:

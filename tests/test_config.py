@@ -48,6 +48,10 @@ CASES: dict[str, list[str]] = {
     "bad-probe-kind": [
         "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp' or 'snmp', got 'http'",
     ],
+    "availability-history-too-short": [
+        "bridge.toml:16: availability.keep_history_days: must be >= 40 (the 30-day window and "
+        "the days not rolled up yet are measured from it), got 30",
+    ],
     "out-of-range": [
         "probes/ping.toml:5: probes.ping.max_attempts: must be >= 1, got 0",
     ],
@@ -326,7 +330,7 @@ CASES: dict[str, list[str]] = {
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
         "expected one of: storage, http, paths, daemon, api, incidents, monitoring, "
-        "notifications",
+        "notifications, availability",
     ],
     "bad-listen": [
         "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",
@@ -711,6 +715,18 @@ def test_defaults_fill_what_the_files_leave_out(
     assert config.storage_url == f"sqlite:///{root.resolve()}/var/bridge.db"
     assert config.tokens == ()
     assert config.customers["acme"].timezone == "Europe/Helsinki"
+
+
+def test_the_readme_bridge_toml_states_the_availability_defaults() -> None:
+    import tomllib
+
+    from bridge.config.main_file import AvailabilitySection, MainFile
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]
+               if b.startswith("[storage]")]
+    main = MainFile.model_validate(tomllib.loads(block))
+    assert main.availability == AvailabilitySection()
 
 
 def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

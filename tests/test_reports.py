@@ -122,6 +122,27 @@ def test_the_current_month_so_far_counts_the_outage_begun_last_month_there(
     assert len(april["days"]) == 10  # the 10th is measured from raw history so far
 
 
+def test_a_contract_calendar_counts_only_its_hours(db: Database, tmp_path: Path) -> None:
+    # Weekdays 08:00-18:00 in Helsinki, Friday 27 March a holiday: 21 days, 210 hours in
+    # March. The router's 10:00-10:15 counts (10:15-10:45 is maintenance), its month-end
+    # outage at night does not; the switch's 20 minutes on Friday 20 March do.
+    config = build_config(
+        tmp_path, device("router") + device("switch", parents=["router"]),
+        extra='\n[customers.acme.contract]\navailability_target_pct = 99.5\n'
+              'calendar = "office"\n'
+              '\n[calendars.office]\ntimezone = "Europe/Helsinki"\n'
+              'weekly = ["mon-fri 08:00-18:00"]\nholidays = [2026-03-27]\n'
+              '\n[maintenance.fix]\ndevices = ["router"]\ntimezone = "Europe/Helsinki"\n'
+              'start = 2026-03-10T10:15:00\nend = 2026-03-10T10:45:00\n')
+    seed(db)
+    roll_up(db.writer, config, NOW)
+    router, switch = march(db, config)["devices"]
+    assert (router["counted_minutes"], router["downtime_minutes"]) == (210 * 60 - 30, 15)
+    assert router["outages"] == {"own": 1, "parent": 0, "maintenance": 1}
+    assert (switch["counted_minutes"], switch["downtime_minutes"]) == (210 * 60, 20)
+    assert switch["availability_pct"] == 99.8413  # 1 - 20/12600
+
+
 @pytest.mark.parametrize(("customer", "month", "message"), [
     ("nobody", "2026-03", "no customer 'nobody'"),
     ("acme", "2026-13", "expected a month as YYYY-MM, such as 2026-03, got '2026-13'"),

@@ -149,6 +149,16 @@ class NotificationsSection(Strict):
     def retry_deadline_s(self) -> float:
         """How long a message is retried before it is a dead letter."""
         return self.retry_deadline_h * 3600
+_MIN_KEEP_DAYS = 40
+
+
+def _enough_days(value: int) -> int:
+    if value < _MIN_KEEP_DAYS:
+        raise ValueError(f"must be >= {_MIN_KEEP_DAYS} (the 30-day window and the days not "
+                         f"rolled up yet are measured from it), got {value}")
+    return value
+
+
 class AvailabilitySection(Strict):
     """How availability is kept: refreshed rolling windows, rolled-up days, retention."""
 
@@ -158,8 +168,8 @@ class AvailabilitySection(Strict):
     rollup_delay_s: Annotated[float, Field(ge=0, le=86400)] = 3600.0
     # Raw history: hard state changes, monitoring gaps and API maintenance windows. Reports
     # of older months come from the rolled-up days.
-    keep_history_days: Annotated[int, Field(ge=40)] = 400
-    keep_rollups_days: Annotated[int, Field(ge=40)] = 1100  # rolled-up days (about 3 years)
+    keep_history_days: Annotated[int, AfterValidator(_enough_days)] = 400
+    keep_rollups_days: Annotated[int, AfterValidator(_enough_days)] = 1100  # about 3 years
 
 
 class MainFile(Strict):

@@ -28,7 +28,7 @@ from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
-from bridge.daemon.metrics import DaemonMetrics, render
+from bridge.daemon.metrics import DaemonMetrics, Exposition
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
@@ -90,6 +90,7 @@ class Daemon:
         self._scheduler: CheckScheduler | None = None
         self.availability = AvailabilityKeeper(self.current_config, self)
         self._counts_seq = 0
+        self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
         self._desk_counters = DeskCounters()
@@ -168,7 +169,7 @@ class Daemon:
         if latest.computed_at is not None:
             extra["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
             extra["bridge_availability_refresh_duration_seconds"] = latest.duration_s
-        return await asyncio.to_thread(render, self._metrics.registry, snap, latest, extra)
+        return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
 
     async def reload(self) -> ReloadResult:
         """Build the new config in full; swap it in only if it is valid."""

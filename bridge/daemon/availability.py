@@ -23,7 +23,7 @@ from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.core.periods import ROLLING_WINDOWS
 from bridge.reports.inputs import Inventory
-from bridge.reports.rollup import expire, measure_day, plan, store_day
+from bridge.reports.rollup import batches, expire, measure_days, plan, store_day
 from bridge.reports.windows import WindowTallies, rolling_windows
 from bridge.store.heartbeat import BEAT_S, beat
 
@@ -135,11 +135,12 @@ class AvailabilityKeeper:
         config, now = self._config(), datetime.now(UTC)
         items = await self._store.read(lambda e: plan(e, config, now))
         inventory = await self._store.read(lambda _: self._inventory_of(config))
-        for item in items:  # one day at a time: the writer and readers stay available
+        for batch in batches(items):  # a week at a time: readers and writer stay available
             measured = await self._store.read(
-                partial(measure_day, inventory=inventory, item=item, now=now))
-            await self._store.write(partial(store_day, item=item, measured=measured, now=now))
-            self.days_rolled_total += 1
+                partial(measure_days, inventory=inventory, batch=batch, now=now))
+            for item, day in zip(batch, measured, strict=True):
+                await self._store.write(partial(store_day, item=item, measured=day, now=now))
+                self.days_rolled_total += 1
         if items:
             log.info("availability: rolled up %d customer days up to %s", len(items),
                      items[-1].day.day.isoformat())

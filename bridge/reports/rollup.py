@@ -20,11 +20,12 @@ from bridge.config.main_file import AvailabilitySection
 from bridge.config.model import Config
 from bridge.core.availability import Measured
 from bridge.core.periods import LocalDay, local_day
-from bridge.reports.inputs import LOOKBACK, Inventory, measure_raw
+from bridge.reports.inputs import LOOKBACK, Inventory, load_raw, measure_loaded
 from bridge.store.models import StateChange
 from bridge.store.rollups import last_rolled, purge, save_days
 
 MAX_DAYS_PER_RUN = 62  # a long catch-up is spread over several runs
+BATCH_DAYS = 7  # consecutive days measured from one history read
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,29 @@ def plan(engine: Engine, config: Config, now: datetime) -> list[DayToRoll]:
     return days_to_roll(config, last, first, now, config.main.availability)
 
 
-def measure_day(engine: Engine, inventory: Inventory, item: DayToRoll,
-                now: datetime) -> dict[str, Measured]:
-    """One day of the customers, measured from raw history (reads only)."""
+def batches(items: list[DayToRoll], size: int = BATCH_DAYS) -> list[list[DayToRoll]]:
+    """Consecutive days of the same customers together: one history read serves them all
+    (each day looks back a week, so separate reads would read most history again)."""
+    out: list[list[DayToRoll]] = []
+    for item in sorted(items, key=lambda i: (i.customers, i.day.start)):
+        last = out[-1][-1] if out else None
+        if (last is not None and last.customers == item.customers
+                and last.day.end == item.day.start and len(out[-1]) < size):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return sorted(out, key=lambda batch: batch[0].day.start)
+
+
+def measure_days(engine: Engine, inventory: Inventory, batch: list[DayToRoll],
+                 now: datetime) -> list[dict[str, Measured]]:
+    """Consecutive days of the same customers, measured from one raw read (reads only)."""
+    customers = batch[0].customers
     with engine.connect() as connection:
-        return measure_raw(connection, inventory, item.customers, item.day.start,
-                           item.day.end, now, LOOKBACK)
+        raw = load_raw(connection, inventory, inventory.measured_for(customers),
+                       batch[0].day.start - LOOKBACK, batch[-1].day.end, now)
+    return [measure_loaded(inventory, raw, customers, item.day.start, item.day.end, LOOKBACK)
+            for item in batch]
 
 
 def store_day(engine: Engine, item: DayToRoll, measured: Mapping[str, Measured],
@@ -106,6 +124,8 @@ def roll_up(engine: Engine, config: Config, now: datetime) -> int:
     daemon measures on its readers and writes on its writer). Returns the days stored."""
     items = plan(engine, config, now)
     inventory = Inventory.of(config)
-    for item in items:
-        store_day(engine, item, measure_day(engine, inventory, item, now), now)
+    for batch in batches(items):
+        for item, measured in zip(batch, measure_days(engine, inventory, batch, now),
+                                  strict=True):
+            store_day(engine, item, measured, now)
     return len(items)
