@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
@@ -27,18 +24,14 @@ from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
-from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
-from bridge.daemon.metrics import DaemonMetrics, Exposition
+from bridge.daemon.desk_runner import DeskRunner
+from bridge.daemon.http import serve
+from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
-from bridge.notify.metrics import register_outbox_metrics
-from bridge.notify.templates import TemplateSets
-from bridge.notify.worker import OutboxWorker
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
-from bridge.store.desk import ContractDesk, DeskCounters
-from bridge.store.desk_clock import run_clock
 from bridge.store.heartbeat import record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
@@ -47,7 +40,6 @@ from bridge.store.reads import (
     load_recently_resolved,
     load_states,
     open_incident_counts,
-    sla_at_risk_counts,
 )
 from bridge.store.tickets import Desk
 from bridge.store.writes import Outcome
@@ -57,7 +49,6 @@ T = TypeVar("T")
 
 _COUNTS_REFRESH_S = 30.0
 _TICK_S = 1.0
-_DESK_TICK_S = 2.0
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
@@ -93,14 +84,7 @@ class Daemon:
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
-        self._desk_counters = DeskCounters()
-        self._templates = TemplateSets()
-        self._desk = ContractDesk(config, self._desk_counters, self._templates)
-        self._outbox: OutboxWorker | None = None
-        self._at_risk: dict[str, int] = {}
-        registry = self._metrics.registry
-        registry.register(DeskCollector(self._desk_counters, lambda: self._at_risk))
-        self._durations = DeskDurations(registry)
+        self._desk = DeskRunner(config, self._metrics.registry)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -153,22 +137,8 @@ class Daemon:
         """Render the exposition off the loop, from a snapshot taken on it."""
         assert self._writer is not None
         assert self._scheduler is not None
-        snap = self.snapshot()
-        extra = {
-            "bridge_checks_configured": float(len(snap.states)),
-            "bridge_checks_in_flight": float(self._scheduler.in_flight),
-            "bridge_store_pending_decisions": float(self._writer.pending),
-            "bridge_store_write_failures_total": float(self._writer.failures_total),
-            "bridge_store_batches_total": float(self._writer.batches_total),
-            "bridge_store_up": 1.0 if self._writer.healthy else 0.0,
-            "bridge_availability_rollups_total":
-                float(self.availability.days_rolled_total),
-            "bridge_availability_failures_total": float(self.availability.failures_total),
-        }
-        latest = self.availability.latest
-        if latest.computed_at is not None:
-            extra["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
-            extra["bridge_availability_refresh_duration_seconds"] = latest.duration_s
+        snap, latest = self.snapshot(), self.availability.latest
+        extra = health_values(snap, self._scheduler, self._writer, self.availability)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
 
     async def reload(self) -> ReloadResult:
@@ -196,8 +166,7 @@ class Daemon:
 
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
         """Store a window and put it in force at once."""
-        assert self._writer is not None
-        window_id = await self._writer.run_write(lambda e: add_window(e, row))
+        window_id = await self.write(lambda e: add_window(e, row))
         await self._refresh_windows()
         log.info("maintenance window api-%d added by %s: %s to %s", window_id, row.created_by,
                  row.starts_at.isoformat(), row.ends_at.isoformat())
@@ -205,42 +174,21 @@ class Daemon:
 
     async def end_maintenance(self, window_id: int) -> bool:
         """Drop a window, or end it now if it is running."""
-        assert self._writer is not None
-        ended = await self._writer.run_write(
-            lambda e: end_window(e, window_id, datetime.now(UTC)))
+        ended = await self.write(lambda e: end_window(e, window_id, datetime.now(UTC)))
         await self._refresh_windows()
         return ended
 
     async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
         """Run a ticket write on the writer thread, with the desk of the running config."""
-        assert self._writer is not None
-        desk, prefix = self._desk, self.config.main.incidents.id_prefix
-        result = await self._writer.run_write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
+        desk, prefix = self._desk.desk, self.config.main.incidents.id_prefix
+        result = await self.write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
         self._tickets_changed()
         return result
 
     def _tickets_changed(self) -> None:
         """Ticket rows changed: counts are stale and new messages may be waiting."""
-        self._durations.drain(self._desk_counters)
-        if self._outbox is not None:
-            self._outbox.wake()
+        self._desk.changed()
         asyncio.get_running_loop().create_task(self._refresh_counts())
-
-    async def _desk_clock(self) -> None:
-        """Escalation steps, SLA marks, ETA notices and closing after silence, as they fall
-        due; the first tick after a start catches up on whatever fell due while stopped."""
-        assert self._writer is not None
-        writer = self._writer
-        while not self._stop.is_set():
-            tick = partial(run_clock, desk=self._desk, now=datetime.now(UTC))
-            try:
-                done = await writer.run_write(tick)
-            except Exception as exc:  # the store is down: try again at the next tick
-                log.warning("desk clock: store unavailable, will retry: %s", exc)
-                done = 0
-            if done:
-                self._tickets_changed()
-            await wait_or_timeout(self._stop, _DESK_TICK_S)
 
     async def _refresh_windows(self) -> None:
         rows = await self.maintenance_windows()
@@ -258,7 +206,7 @@ class Daemon:
         if new.listen != self.config.listen:
             log.warning("http.listen changed; the new address takes effect at the next restart")
         self.config = new
-        self._desk = ContractDesk(new, self._desk_counters, self._templates)
+        self._desk.apply_config(new)
         self.availability.changed()  # devices may have come or gone
         assert self._monitor is not None
         assert self._scheduler is not None
@@ -305,7 +253,7 @@ class Daemon:
         seq = self._counts_seq
         try:
             counts = await self.read(open_incident_counts)
-            self._at_risk = await self.read(sla_at_risk_counts)
+            await self._desk.refresh_at_risk(self.read)
         except Exception as exc:
             log.warning("cannot count open incidents: %s", exc)
             return
@@ -348,7 +296,7 @@ class Daemon:
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
-                                   desk=lambda: self._desk,
+                                   desk=lambda: self._desk.desk,
                                    on_history=self.availability.changed)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
@@ -383,21 +331,12 @@ class Daemon:
         if self._icmp_problem:
             log.error("%s", self._icmp_problem)
 
-        runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self._listen.host, self._listen.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            log.error("cannot listen on %s: %s (is another bridge running? see http.listen "
-                      "or --listen)", self._listen, reason)
-            await runner.cleanup()
+        runner = await serve(build_app(self), self._listen)
+        if runner is None:
             self._writer.close()
             db.dispose()
             return 1
         self.bound = [(str(a[0]), int(a[1])) for a in runner.addresses]
-        log.info("listening on %s", ", ".join(f"{h}:{p}" for h, p in self.bound))
 
         tasks: list[asyncio.Task[None]] = []
         scheduler = CheckScheduler(self._run_check, self.config.main.daemon.max_concurrent_checks,
@@ -410,11 +349,8 @@ class Daemon:
         tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
         tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
         tasks.append(asyncio.create_task(self._tick(), name="engine tick"))
-        tasks.append(asyncio.create_task(self._desk_clock(), name="desk clock"))
-        self._outbox = OutboxWorker(self._writer.run_write, lambda: self.config,
-                                    templates_for=lambda c: self._desk.templates_for(c))
-        register_outbox_metrics(self._metrics.registry, self._outbox)
-        tasks.append(asyncio.create_task(self._outbox.run(self._stop), name="outbox"))
+        tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
+                                  self._tickets_changed)
         tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
@@ -435,7 +371,7 @@ class Daemon:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        flushed = await self._final_flush(deadline_s / 2)
+        flushed = await self._writer.drain(deadline_s / 2)
         await runner.cleanup()
         self._probers.close()
         self._writer.close()
@@ -443,18 +379,6 @@ class Daemon:
         db.dispose()
         log.info("stopped%s", "" if flushed else " with unwritten decisions (store unavailable)")
         return 0 if flushed else 1
-
-    async def _final_flush(self, deadline_s: float) -> bool:
-        assert self._writer is not None
-        end = time.monotonic() + deadline_s
-        while True:
-            if await self._writer.flush():
-                return True
-            if time.monotonic() >= end:
-                log.error("store unavailable at shutdown; %d decisions not written",
-                          self._writer.pending)
-                return False
-            await asyncio.sleep(0.5)
 
 
 def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> int:

@@ -12,9 +12,11 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bridge import __version__
-from bridge.daemon.availability import Latest
+from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.exposition import LabelSets, availability_text, live
 from bridge.daemon.monitor import Snapshot
+from bridge.daemon.scheduler import CheckScheduler
+from bridge.store.writer import BatchWriter
 
 
 class DaemonMetrics:
@@ -85,3 +87,23 @@ class Exposition:
         named = {name: (value, DAEMON_VALUES.get(name, name)) for name, value in extra.items()}
         return generate_latest(self.registry) + live(snapshot, cached[2], labels,
                                                      named).encode()
+
+
+def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter,
+                  availability: AvailabilityKeeper) -> dict[str, float]:
+    """The daemon's own gauges and counters, read from its parts at scrape time."""
+    values = {
+        "bridge_checks_configured": float(len(snap.states)),
+        "bridge_checks_in_flight": float(scheduler.in_flight),
+        "bridge_store_pending_decisions": float(writer.pending),
+        "bridge_store_write_failures_total": float(writer.failures_total),
+        "bridge_store_batches_total": float(writer.batches_total),
+        "bridge_store_up": 1.0 if writer.healthy else 0.0,
+        "bridge_availability_rollups_total": float(availability.days_rolled_total),
+        "bridge_availability_failures_total": float(availability.failures_total),
+    }
+    latest = availability.latest
+    if latest.computed_at is not None:
+        values["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
+        values["bridge_availability_refresh_duration_seconds"] = latest.duration_s
+    return values

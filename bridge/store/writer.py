@@ -112,6 +112,18 @@ class BatchWriter:
             self._on_history()
         return True
 
+    async def drain(self, deadline_s: float) -> bool:
+        """At shutdown: flush, retrying a failing store until the deadline. False if it
+        stayed unavailable (what is pending is reported, not silently dropped)."""
+        end = time.monotonic() + deadline_s
+        while not await self.flush():
+            if time.monotonic() >= end:
+                log.error("store unavailable at shutdown; %d decisions not written",
+                          self.pending)
+                return False
+            await asyncio.sleep(0.5)
+        return True
+
     async def run_write(self, fn: Callable[[Engine], T]) -> T:
         """Run another write (an API action) on the writer thread, between batches."""
         loop = asyncio.get_running_loop()

@@ -1,0 +1,83 @@
+"""The service-desk half of the daemon: the contract desk of the running config, its clock,
+the outbox worker that delivers what it writes, and their metrics.
+
+The daemon owns one DeskRunner; a reload hands it the new config, ticket writes tell it
+that something changed (so the worker looks at the outbox at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from prometheus_client import CollectorRegistry
+
+from bridge.aio import wait_or_timeout
+from bridge.config.model import Config
+from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
+from bridge.notify.metrics import register_outbox_metrics
+from bridge.notify.templates import TemplateSets
+from bridge.notify.worker import OutboxWorker, RunDb
+from bridge.store.desk import ContractDesk, DeskCounters
+from bridge.store.desk_clock import run_clock
+from bridge.store.reads import sla_at_risk_counts
+
+log = logging.getLogger(__name__)
+
+_TICK_S = 2.0
+
+
+class DeskRunner:
+    """Owns the desk, its clock task and the outbox worker."""
+
+    def __init__(self, config: Config, registry: CollectorRegistry) -> None:
+        self._counters = DeskCounters()
+        self._templates = TemplateSets()
+        self.desk = ContractDesk(config, self._counters, self._templates)
+        self._at_risk: dict[str, int] = {}
+        self._registry = registry
+        registry.register(DeskCollector(self._counters, lambda: self._at_risk))
+        self._durations = DeskDurations(registry)
+        self._outbox: OutboxWorker | None = None
+
+    def apply_config(self, config: Config) -> None:
+        """A reload: the next ticket write and tick run under the new contracts."""
+        self.desk = ContractDesk(config, self._counters, self._templates)
+
+    def changed(self) -> None:
+        """Ticket rows changed: observe the recorded durations, wake the outbox worker."""
+        self._durations.drain(self._counters)
+        if self._outbox is not None:
+            self._outbox.wake()
+
+    async def refresh_at_risk(self, read: RunDb) -> None:
+        """Recount the open tickets past an SLA warning (for the metric)."""
+        self._at_risk = await read(sla_at_risk_counts)
+
+    def start(self, write: RunDb, stop: asyncio.Event,
+              config: Callable[[], Config], on_change: Callable[[], None],
+              ) -> list[asyncio.Task[None]]:
+        """The clock and the outbox worker, as tasks the daemon owns."""
+        self._outbox = OutboxWorker(write, config,
+                                    templates_for=lambda c: self.desk.templates_for(c))
+        register_outbox_metrics(self._registry, self._outbox)
+        return [asyncio.create_task(self._clock(write, stop, on_change), name="desk clock"),
+                asyncio.create_task(self._outbox.run(stop), name="outbox")]
+
+    async def _clock(self, write: RunDb, stop: asyncio.Event,
+                     on_change: Callable[[], None]) -> None:
+        """Escalation steps, SLA marks, ETA notices and closing after silence, as they fall
+        due; the first tick after a start catches up on whatever fell due while stopped."""
+        while not stop.is_set():
+            tick = partial(run_clock, desk=self.desk, now=datetime.now(UTC))
+            try:
+                done = await write(tick)
+            except Exception as exc:  # the store is down: try again at the next tick
+                log.warning("desk clock: store unavailable, will retry: %s", exc)
+                done = 0
+            if done:
+                on_change()
+            await wait_or_timeout(stop, _TICK_S)
