@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.store import Database
 from tests.netns import netns as netns  # the fixture, for every test module
 from tests.pg import postgres_admin_url, scratch_database
 
@@ -32,3 +33,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'bridge.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def db(store_url: str) -> Iterator[Database]:
+    """A migrated store, on SQLite and on PostgreSQL."""
+    database = Database(store_url)
+    database.migrate()
+    yield database
+    database.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,14 +32,6 @@ DAY_S = 24 * 3600.0
 TEMPLATES = TemplateSet()
 OPERATORS = ("mailto:noc@msp.example.com", "webhook:noc-portal")
 DESK = DeadLetterDesk("INC", OPERATORS, "en", TEMPLATES, DAY_S)
-
-
-@pytest.fixture
-def db(store_url: str) -> Iterator[Database]:
-    database = Database(store_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def drafts(n: int, receiver: str = "mailto:it@demo.example.com", customer: str = "demo",

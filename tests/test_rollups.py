@@ -3,7 +3,6 @@ rolled up, and retention that keeps what the kept history starts from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,14 +27,6 @@ from tests.history_kit import record
 NOW = datetime(2026, 6, 20, 9, 30, tzinfo=UTC)  # 12:30 in Helsinki
 DAY = timedelta(days=1)
 HOUR = 3600.0
-
-
-@pytest.fixture
-def db(store_url: str) -> Iterator[Database]:
-    database = Database(store_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def deployment(tmp_path: Path, extra: str = "") -> Config:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -52,14 +51,6 @@ def opening(key: CheckKey = KEY, at: datetime = T0) -> OpenIncident:
 
 def resolving(key: CheckKey = KEY, at: datetime = T0) -> ResolveIncident:
     return ResolveIncident(f"check:{key}", at, f"{key.device} recovered")
-
-
-@pytest.fixture
-def db(store_url: str) -> Iterator[Database]:
-    database = Database(store_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def test_migrations_create_exactly_the_models(db: Database) -> None:
