@@ -35,13 +35,15 @@ def test_a_quick_benchmark_runs_and_every_side_answers(
 
 def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "availability", "metrics", "--quick",
+    done = subprocess.run([sys.executable, "-m", "bench", "availability", "metrics", "desk",
+                           "--quick",
                            "--json", str(out)], cwd=REPO, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     # the rolled-up path and raw history give the same seconds for every device
     assert rows["availability.largest_difference"]["bridge"] == pytest.approx(0, abs=1e-3)
+    assert "desk.tick" in rows
     assert {"availability.window_30d", "availability.refresh", "metrics.render",
             "metrics.loop_stall"} <= set(rows)
     # both expositions hold the same series (sizes within a few percent)

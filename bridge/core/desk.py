@@ -95,6 +95,21 @@ def marks_due(facts: TicketFacts, coverage: Coverage, targets: SlaTargets,
     return sorted(marks, key=lambda m: (m.at, m.kind.value, m.pct))
 
 
+def next_mark_at(facts: TicketFacts, coverage: Coverage, targets: SlaTargets,
+                 recorded: set[tuple[str, int]]) -> datetime | None:
+    """When the next unrecorded warning or breach falls due; None if none will (clocks
+    stopped or paused short of them): nothing to look at until the ticket changes."""
+    due: list[datetime] = []
+    for kind, clock in ((SlaKind.REACTION, facts.reaction()),
+                        (SlaKind.RESOLUTION, facts.resolution())):
+        for pct in targets.marks_pct():
+            if (kind.value, pct) not in recorded:
+                at = due_at(coverage, clock, targets.target_s(kind) * pct / 100)
+                if at is not None:
+                    due.append(at)
+    return min(due, default=None)
+
+
 def default_eta(started_at: datetime, coverage: Coverage, targets: SlaTargets) -> datetime:
     """The ETA a ticket gets when nobody sets one: the priority's default, in coverage time."""
     return coverage.add(started_at, targets.eta_default_s)

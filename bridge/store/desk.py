@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from bridge.config.model import Config
@@ -82,6 +82,10 @@ class ContractDesk:
         self.config = config
         self.counters = counters or DeskCounters()
         self.templates = templates or TemplateSets()
+        # Per ticket, when its next SLA mark falls due (None: none until it changes), so
+        # the clock does not recompute every open ticket's calendar on every tick.
+        # Touched only on the store's writer thread.
+        self.next_mark: dict[int, datetime | None] = {}
 
     def templates_for(self, customer_id: str) -> TemplateSet:
         """The customer's templates: the contract's folder over the built-in ones."""
@@ -99,6 +103,7 @@ class ContractDesk:
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
         """Plan the ticket's clocks and steps after a change; tell whom it concerns."""
         assert incident.id is not None
+        self.next_mark.pop(incident.id, None)  # its clocks may have moved
         if change.kind in ("opened", "reopened"):
             self._start(session, incident, change)
         self.replan(session, incident, change.at)
@@ -221,9 +226,10 @@ def system_change(kind: str, at: datetime, message: str) -> TicketChange:
     return TicketChange(kind, at, Actor.SYSTEM, "", message)
 
 
-def active_tickets(session: Session, statuses: Sequence[IncidentStatus]) -> list[Incident]:
-    """Tickets in these states, oldest first."""
-    return list(session.exec(select(Incident).where(col(Incident.status).in_(statuses))
+def active_tickets(session: Session, statuses: Sequence[IncidentStatus],
+                   *also: ColumnElement[bool]) -> list[Incident]:
+    """Tickets in these states (and meeting `also`), oldest first."""
+    return list(session.exec(select(Incident).where(col(Incident.status).in_(statuses), *also)
                              .order_by(col(Incident.id))).all())
 
 

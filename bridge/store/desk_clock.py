@@ -8,12 +8,12 @@ restart after `kill -9`, never do one twice; an overdue one is done at the first
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bridge.core.desk import Audience, close_due, eta_notice_due, marks_due
+from bridge.core.desk import Audience, close_due, eta_notice_due, marks_due, next_mark_at
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.sla import BREACH_PCT, SlaMark
 from bridge.notify.notice import NoticeKind
@@ -74,15 +74,27 @@ def _record_mark(session: Session, incident: Incident, mark: SlaMark, now: datet
 def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
     """SLA warnings and breaches reached since the last tick; notices for the newest."""
     recorded = 0
-    tickets = active_tickets(session, [*ACTIVE, IncidentStatus.RESOLVED])
+    # A resolved ticket's marks all fall before its resolution; only a ticket resolved
+    # since the last ticks can still have one unrecorded.
+    recent = now - timedelta(hours=1)
+    tickets = [t for t in active_tickets(session, [*ACTIVE, IncidentStatus.RESOLVED])
+               if t.status in ACTIVE or (t.resolved_at is not None and t.resolved_at >= recent)]
     for incident in tickets:
+        assert incident.id is not None
         if incident.customer not in desk.config.customers:
             continue
+        if incident.id in desk.next_mark:  # known: skip until it falls due
+            next_at = desk.next_mark[incident.id]
+            if next_at is None or next_at > now:
+                continue
         coverage = desk.config.coverage_for(incident.customer)
         targets = desk.config.sla_for(incident.customer, incident.priority)
         done = {(k, p) for k, p in session.exec(select(SlaMarkRow.kind, SlaMarkRow.pct).where(
             SlaMarkRow.incident_id == incident.id)).all()}
-        marks = marks_due(facts_of(session, incident), coverage, targets, done, now)
+        facts = facts_of(session, incident)
+        marks = marks_due(facts, coverage, targets, done, now)
+        desk.next_mark[incident.id] = next_mark_at(
+            facts, coverage, targets, done | {(m.kind.value, m.pct) for m in marks})
         for mark in marks:
             if not _record_mark(session, incident, mark, now):
                 continue
@@ -108,7 +120,12 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
 def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
     """Tell the customer, before it passes, that an ETA will be exceeded; once per ETA."""
     sent = 0
-    for incident in active_tickets(session, list(ACTIVE)):
+    # Only tickets whose ETA comes within the longest notice period of any contract.
+    longest_s = max((c.contract.eta_notice_min * 60 for c in desk.config.customers.values()),
+                    default=0.0)
+    soon = active_tickets(session, list(ACTIVE), col(Incident.eta_noticed_at).is_(None),
+                          col(Incident.eta_at) <= now + timedelta(seconds=longest_s))
+    for incident in soon:
         customer = desk.config.customers.get(incident.customer)
         if customer is None:
             continue
@@ -132,7 +149,11 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
 def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
     """Close resolved tickets whose customer stayed silent for the contract's period."""
     closed = 0
-    for incident in active_tickets(session, [IncidentStatus.RESOLVED]):
+    # "" stands for customers without a contract (the desk's own tickets).
+    shortest_s = min(desk.silence_period_s(c) for c in (*desk.config.customers, ""))
+    silent = active_tickets(session, [IncidentStatus.RESOLVED],
+                            col(Incident.resolved_at) <= now - timedelta(seconds=shortest_s))
+    for incident in silent:
         silence_s = desk.silence_period_s(incident.customer)
         if not close_due(incident.status, incident.resolved_at, silence_s, now):
             continue
