@@ -34,7 +34,7 @@ from bridge.store.models import (
     IncidentPause,
 )
 from bridge.store.outbox import add_drafts
-from bridge.store.tickets import TicketChange
+from bridge.store.tickets import TicketChange, note
 
 log = logging.getLogger(__name__)
 
@@ -215,15 +215,9 @@ class ContractDesk:
                          customer.timezone if customer else "UTC")
         deadline_s = self.config.main.notifications.retry_deadline_h * 3600
         if add_drafts(session, drafts, at, deadline_s):
-            session.add(IncidentEvent(
-                incident_id=incident.id, at=at, actor=Actor.SYSTEM, kind="notified",
-                message=f"{drafts[0].subject} -> {', '.join(receivers)}"[:2000]))
+            note(session, incident.id, at, "notified",
+                 f"{drafts[0].subject} -> {', '.join(receivers)}")
         return receivers
-
-
-def system_change(kind: str, at: datetime, message: str) -> TicketChange:
-    """A change the desk itself makes (a step, a mark, a notice, closing after silence)."""
-    return TicketChange(kind, at, Actor.SYSTEM, "", message)
 
 
 def active_tickets(session: Session, statuses: Sequence[IncidentStatus],

@@ -19,19 +19,18 @@ from bridge.core.sla import BREACH_PCT, SlaMark
 from bridge.notify.notice import NoticeKind
 from bridge.store.desk import ContractDesk, active_tickets, facts_of, mark_fired
 from bridge.store.models import (
-    Actor,
     EscalationStepRow,
     Incident,
-    IncidentEvent,
     SlaMarkRow,
 )
 from bridge.store.refs import insert_for
+from bridge.store.tickets import note
 
 
-def _event(session: Session, incident: Incident, at: datetime, kind: str, message: str) -> None:
+def _id_of(incident: Incident) -> int:
+    """A stored ticket's row id."""
     assert incident.id is not None
-    session.add(IncidentEvent(incident_id=incident.id, at=at, actor=Actor.SYSTEM, kind=kind,
-                              message=message[:2000]))
+    return incident.id
 
 
 def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
@@ -55,9 +54,9 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
             session.add(incident)
         late = (now - row.due_at).total_seconds()
         # Beyond a few ticks late: it fell due while no daemon was running.
-        note = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
-        _event(session, incident, now, "escalation_step",
-               f"step {row.step_index + 1}: {row.description}{note}")
+        lateness = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
+        note(session, _id_of(incident), now, "escalation_step",
+             f"step {row.step_index + 1}: {row.description}{lateness}")
         desk.notify(session, incident, NoticeKind.ESCALATED, f"step-{row.step_index}", now,
                     {Audience.TIER}, tier=row.tier, message=row.description)
     desk.counters.steps_fired += fired
@@ -105,7 +104,7 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
             tally[key] = tally.get(key, 0) + 1
             what = (f"{mark.kind.value} target breached" if breach
                     else f"{mark.pct} % of the {mark.kind.value} target elapsed")
-            _event(session, incident, now, "sla_breach" if breach else "sla_warning",
+            note(session, _id_of(incident), now, "sla_breach" if breach else "sla_warning",
                    f"{what} at {mark.at.isoformat()}")
             superseded = any(m.kind is mark.kind and m.pct > mark.pct for m in marks)
             if not superseded:  # after an outage of the bridge, only the newest is news
@@ -138,7 +137,7 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
         session.add(incident)
         message = (f"the ETA {incident.eta_at.isoformat()} will be exceeded; "
                    "a new ETA is needed")
-        _event(session, incident, now, "eta_will_be_exceeded", message)
+        note(session, _id_of(incident), now, "eta_will_be_exceeded", message)
         desk.notify(session, incident, NoticeKind.ETA_WILL_BE_EXCEEDED,
                     f"eta-{incident.eta_at.isoformat()}", now,
                     {Audience.CUSTOMER, Audience.TIER}, message=message)
@@ -160,7 +159,7 @@ def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
         incident.status, incident.closed_at, incident.updated_at = IncidentStatus.CLOSED, now, now
         session.add(incident)
         message = f"closed: no answer from the customer {silence_s / 3600:g} h after resolution"
-        _event(session, incident, now, "closed", message)
+        note(session, _id_of(incident), now, "closed", message)
         desk.notify(session, incident, NoticeKind.CLOSED, "closed-silence", now,
                     {Audience.CUSTOMER}, message=message)
         closed += 1

@@ -94,6 +94,11 @@ def event(session: Session, incident_id: int, change: TicketChange) -> None:
                               author=change.author[:64]))
 
 
+def note(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
+    """One entry of the system's own on a ticket's timeline."""
+    event(session, incident_id, TicketChange(kind, at, Actor.SYSTEM, "", message))
+
+
 def find_ticket(session: Session, ref: str, customer: str | None) -> Incident | None:
     """A ticket by its ID; None if absent or not the given customer's (one answer for both)."""
     query = select(Incident).where(Incident.ref == ref)

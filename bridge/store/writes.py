@@ -28,14 +28,13 @@ from bridge.store.models import (
     Actor,
     CheckStateRow,
     Incident,
-    IncidentEvent,
     IncidentMember,
     MonitoringGap,
     StateChange,
 )
 from bridge.store.refs import insert_for as _insert
 from bridge.store.refs import next_ref
-from bridge.store.tickets import Desk, QuietDesk, TicketChange, end_pause
+from bridge.store.tickets import Desk, QuietDesk, TicketChange, end_pause, note
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +82,6 @@ def _save_states(session: Session, dialect: str, decisions: list[SaveState]) -> 
                     rows)
 
 
-def _note(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
-    """One system entry on a ticket's timeline."""
-    session.add(IncidentEvent(incident_id=incident_id, at=at, actor=Actor.SYSTEM, kind=kind,
-                              message=message))
-
-
 def _set(session: Session, incident_id: int, now: datetime, **values: Any) -> None:
     """Update one ticket's columns (and its updated_at)."""
     session.execute(update(Incident).where(col(Incident.id) == incident_id)
@@ -127,7 +120,7 @@ def _open(
                 session.add(incident)
                 session.flush()
                 assert incident.id is not None
-                _note(session, incident.id, now, "opened",
+                note(session, incident.id, now, "opened",
                       f"{d.summary} (failing since {d.started_at.isoformat()}, "
                       f"rule {d.rule}, priority {d.priority})")
                 _system(desk, session, incident, "opened", now, d.summary)
@@ -138,7 +131,7 @@ def _open(
             if existing is None:
                 raise
     assert existing.id is not None
-    _note(session, existing.id, now, "still_down", d.summary)
+    note(session, existing.id, now, "still_down", d.summary)
     return Outcome("already_open", existing.ref, d.problem_key, d.customer)
 
 
@@ -152,7 +145,7 @@ def _reopen(session: Session, d: OpenIncident, now: datetime, desk: Desk) -> Out
         with session.begin_nested():
             _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
                  resolved_at=None, closed_at=None, confirmed_at=None, flapping=d.flapping)
-            _note(session, last.id, now, "reopened",
+            note(session, last.id, now, "reopened",
                   f"{d.summary} (recurred at {d.started_at.isoformat()})")
             session.refresh(last)
             _system(desk, session, last, "reopened", now, d.summary)
@@ -170,7 +163,7 @@ def _resolve(session: Session, d: ResolveIncident, now: datetime, desk: Desk) ->
         end_pause(session, incident, d.at)
     _set(session, incident.id, now, status=IncidentStatus.RESOLVED, resolved_at=d.at,
          open_key=None, paused_since=None)
-    _note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {d.at.isoformat()})")
+    note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {d.at.isoformat()})")
     session.refresh(incident)
     _system(desk, session, incident, "resolved", now, d.summary)
     return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
@@ -189,7 +182,7 @@ def _attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | N
         return None
     session.add(IncidentMember(incident_id=incident.id, device=d.key.device, probe=d.key.probe,
                                attached_at=d.at))
-    _note(session, incident.id, now, "attached", d.summary)
+    note(session, incident.id, now, "attached", d.summary)
     return Outcome("attached", incident.ref, d.problem_key, incident.customer)
 
 
@@ -203,7 +196,7 @@ def _detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
         col(IncidentMember.probe) == d.key.probe,
         col(IncidentMember.detached_at).is_(None),
     ).values(detached_at=d.at))
-    _note(session, incident.id, now, "detached", d.summary)
+    note(session, incident.id, now, "detached", d.summary)
 
 
 def _set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
@@ -211,7 +204,7 @@ def _set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
     if incident is None or incident.id is None:
         return
     _set(session, incident.id, now, flapping=d.flapping)
-    _note(session, incident.id, now, "flapping" if d.flapping else "steady", d.summary)
+    note(session, incident.id, now, "flapping" if d.flapping else "steady", d.summary)
 
 
 def _record_gap(session: Session, d: RecordGap) -> None:
