@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bridge.store import Database
 from bridge.store.models import OutboxMessage, OutboxStatus
-from tests.daemon import Bridge, wait_for, write_deployment
+from tests.daemon import Bridge, metric, wait_for, write_deployment
 from tests.notify_peers import MailSink
 
 ACME = "acme-secret-token"
@@ -39,11 +39,13 @@ def mail() -> Iterator[tuple[MailSink, int]]:
 
 
 def deployment(root: Path, smtp_port: int) -> Path:
-    """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage)."""
+    """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage); P2
+    tickets must be assigned within 6 s."""
     path = write_deployment(root, {"gw": "127.0.0.2"}, customer_token=True)
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
-                'escalation = "quick"\n\n[customers.acme.contract.tiers]\n'
+                'escalation = "quick"\n\n[customers.acme.contract.sla.P2]\n'
+                'reaction_min = 0.1\n\n[customers.acme.contract.tiers]\n'
                 'tier1 = ["mailto:duty@msp.example.com"]\n'
                 'tier2 = ["mailto:specialist@msp.example.com"]\n'
                 'tier3 = ["mailto:seniors@msp.example.com"]\n')
@@ -89,6 +91,16 @@ def test_kill_9_mid_escalation_then_restart_fires_the_next_step_once(
     wait_for("tier 2's mail", lambda: mails_to(sink, "specialist@msp.example.com"))
     wait_for("every message marked sent", lambda: all_sent(tmp_path / "var" / "bridge.db"))
     assert not mails_to(sink, "seniors@msp.example.com")
+    # nobody was assigned within the 6 s reaction target: a breach, counted and at risk
+    def breached() -> str | None:
+        text = str(bridge.get("/metrics", token=None))
+        count = metric(text, "bridge_sla_breaches_total", customer="acme", kind="reaction")
+        return text if count == 1.0 else None
+
+    text = wait_for("the reaction breach in the metrics", breached)
+    assert metric(text, "bridge_incidents_sla_at_risk", customer="acme") == 1.0
+    sla = bridge.get(f"/api/v1/incidents/{ref}")["sla"]
+    assert {(m["kind"], m["pct"]) for m in sla} >= {("reaction", 100)}
     bridge.kill()  # kill -9, between step 2 and step 3
 
     # the daemon stays down well past step 3's due time (18 s after opening)

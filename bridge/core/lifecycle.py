@@ -114,9 +114,9 @@ def target_status(
     return status
 
 
-def may_close(confirmed: bool, silence_elapsed: bool) -> Illegal | None:
-    """Closing needs the customer's confirmation, or the contract's silence period."""
-    if confirmed or silence_elapsed:
+def may_close(silence_elapsed: bool) -> Illegal | None:
+    """Closing without the customer's confirmation needs the contract's silence period."""
+    if silence_elapsed:
         return None
     return Illegal("cannot close before the customer confirms or the contract's silence period "
                    "after resolution has passed (the customer can confirm; or wait)")

@@ -154,7 +154,7 @@ def _check(incident: Incident, req: ActionRequest, now: datetime, desk: Desk) ->
     if req.action is Action.CLOSE:
         resolved = incident.resolved_at or now
         elapsed = (now - resolved).total_seconds()
-        return may_close(False, elapsed >= desk.silence_period_s(incident.customer))
+        return may_close(elapsed >= desk.silence_period_s(incident.customer))
     return None
 
 
