@@ -4,11 +4,17 @@ after the next step fell due, and that step fires exactly once — nothing sent 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -128,3 +134,54 @@ def test_kill_9_mid_escalation_then_restart_fires_the_next_step_once(
                                               "specialist@msp.example.com",
                                               "seniors@msp.example.com")] == [1, 1, 1]
     assert all(ref in str(m["Subject"]) for m in sink.messages)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    """A customer portal's webhook endpoint: checks the signature, keeps the document."""
+
+    received: ClassVar[list[dict[str, object]]] = []
+    bad: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        expected = "sha256=" + hmac.new(b"portal-hook-secret", body, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, self.headers.get("X-Bridge-Signature", "")):
+            self.received.append(json.loads(body))
+            self.send_response(204)
+        else:
+            self.bad.append(self.headers.get("X-Bridge-Signature", ""))
+            self.send_response(401)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_the_customers_portal_gets_signed_notices_of_its_ticket(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hook.received, _Hook.bad = [], []
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"}, customer_token=True)
+    (tmp_path / "secrets" / "hook.secret").write_text("portal-hook-secret\n")
+    with (tmp_path / "config" / "inventory.toml").open("a") as f:
+        f.write('\n[customers.acme.contract]\nnotify = ["webhook:portal"]\n')
+    with config.open("a") as f:
+        f.write(f'\n[notifications]\ngroup_window_s = 0\n[notifications.webhooks.portal]\n'
+                f'url = "http://127.0.0.1:{server.server_address[1]}/hook"\n'
+                f'secret = "file:secrets/hook.secret"\n')
+    bridge = Bridge(config)
+    try:
+        status, ticket = bridge.request("POST", "/api/v1/incidents", ACME,
+                                        {"summary": "printer offline"})
+        assert status == 201
+        bridge.request("POST", f"/api/v1/incidents/{ticket['id']}/assign", "ops",
+                       {"assignee": "alice"})
+        wait_for("both notices at the portal", lambda: len(_Hook.received) >= 2)
+    finally:
+        bridge.stop()
+        server.shutdown()
+        server.server_close()
+    kinds = [(d["kind"], d["ticket"]) for d in _Hook.received]
+    assert kinds == [("opened", ticket["id"]), ("assigned", ticket["id"])]
+    assert _Hook.bad == []
+    assert "secret" not in bridge.log()
