@@ -371,7 +371,8 @@ async def test_a_storm_becomes_one_digest_per_receiver(tmp_path: Path, db: Datab
     worker = make_worker(db, config, clock := Clock())
     await worker.run_once()
     [mail] = sink.messages
-    assert mail["Subject"] == "200 ticket updates: INC-2026-000001 and more"
+    assert mail["Subject"] == ("200 ticket updates: INC-2026-000001, INC-2026-000002, "
+                               "INC-2026-000003 and more")
     body = mail.get_content().splitlines()
     assert body[0] == "200 updates on the tickets of demo:"
     assert [line[2:19] for line in body if line.startswith("- ")] == [

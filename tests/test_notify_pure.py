@@ -181,11 +181,20 @@ def test_the_payload_carries_the_facts_for_webhooks() -> None:
         "sla": {"kind": "reaction", "pct": 75}, "language": "en"}
 
 
+def test_a_digest_of_one_tickets_updates_names_only_that_ticket() -> None:
+    items = [DigestItem(f"key-{kind}", f"[INC-2026-000007] {kind}: gw is down",
+                        {"ticket": "INC-2026-000007", "kind": kind})
+             for kind in ("acknowledged", "assigned", "resolved")]
+    digest = compose_digest(items, "mailto:it@demo.example.com", "demo", "en", BUILTIN, 20)
+    assert digest.subject == "3 ticket updates: INC-2026-000007"
+
+
 def test_a_digest_lists_the_first_tickets_and_counts_the_rest() -> None:
     items = [DigestItem(f"key-{i}", f"[INC-2026-{i:06d}] New ticket: dev-{i} is down",
                         {"ticket": f"INC-2026-{i:06d}", "kind": "opened"}) for i in range(1, 201)]
     digest = compose_digest(items, "mailto:it@demo.example.com", "demo", "en", BUILTIN, 20)
-    assert digest.subject == "200 ticket updates: INC-2026-000001 and more"
+    assert digest.subject == ("200 ticket updates: INC-2026-000001, INC-2026-000002, "
+                               "INC-2026-000003 and more")
     lines = digest.body.splitlines()
     assert lines[0] == "200 updates on the tickets of demo:"
     assert [line for line in lines if line.startswith("- ")] == [

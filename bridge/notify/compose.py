@@ -118,7 +118,8 @@ def compose_digest(
     shown = [{"subject": item.subject, "ref": item.payload.get("ticket", ""),
               **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
              for item in items[:max_tickets]]
-    context = {"customer": customer, "count": len(items), "tickets": shown,
+    refs = list(dict.fromkeys(str(item.payload.get("ticket", "")) for item in items))
+    context = {"customer": customer, "count": len(items), "tickets": shown, "refs": refs,
                "more": max(0, len(items) - max_tickets), "language": language}
     subject, body = templates.render(DIGEST_KIND, language, context)
     payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),

@@ -134,6 +134,6 @@ def sample_context() -> dict[str, Any]:
             "device": "demo-router", "priority": "P1", "status": "open",
             "summary": "demo-router is down", "eta": at, "tier": 2, "message": "a message",
             "at": at, "sla_kind": "reaction", "sla_pct": 75, "language": "en",
-            "count": 3, "more": 1, "tickets": [
+            "count": 3, "more": 1, "refs": ["INC-2026-000001"], "tickets": [
                 {"ref": "INC-2026-000001", "kind": "opened", "subject": "s", "summary": "x",
                  "at": at, "device": "demo-router", "priority": "P1"}]}

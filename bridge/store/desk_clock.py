@@ -52,7 +52,9 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
         if row.tier > incident.tier:
             incident.tier = row.tier
             session.add(incident)
-        late = (now - row.due_at).total_seconds()
+        # A step due before its ticket existed (clocks start at the first failed check)
+        # is on time when it fires with the ticket; lateness counts from then.
+        late = (now - max(row.due_at, incident.opened_at)).total_seconds()
         # Beyond a few ticks late: it fell due while no daemon was running.
         lateness = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
         note(session, _id_of(incident), now, "escalation_step",
