@@ -7,6 +7,7 @@ path (`run_probe` under a semaphore, all targets gathered) and prints one JSON t
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sys
 import time
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 
 from bench.common import run_child, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
+from bridge.aio import Admission
 from bridge.config.probe_models import IcmpProbe, ProbeKind
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, run_probe
@@ -35,15 +37,24 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
                       packet_interval_s=work.packet_interval_s, timeout_s=work.timeout_s,
                       interval_s=60.0)
     probers = Probers()
-    limit = asyncio.Semaphore(work.max_concurrent)
+    admission = Admission(work.max_concurrent, "ping")  # the daemon's bound on running checks
+    results: list[ProbeResult | None] = [None] * len(work.targets)
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    remaining = len(work.targets)
 
-    async def check(address: str) -> ProbeResult:
-        async with limit:
-            return await run_probe(probers, address, probe, datetime.now(UTC))
+    async def check(index: int, address: str) -> None:
+        nonlocal remaining
+        results[index] = await run_probe(probers, address, probe, datetime.now(UTC))
+        remaining -= 1
+        if not remaining:
+            finished.set_result(None)
 
     cpu_before_s, t0 = self_cpu_s(), time.perf_counter()
-    results = await asyncio.gather(*(check(address) for address in work.targets))
-    return results, self_cpu_s() - cpu_before_s, time.perf_counter() - t0
+    for index, address in enumerate(work.targets):
+        admission.submit(functools.partial(check, index, address))
+    await finished
+    done = [result for result in results if result is not None]
+    return done, self_cpu_s() - cpu_before_s, time.perf_counter() - t0
 
 
 def _tally(work: PingWork, results: list[ProbeResult], cpu_s: float, wall_s: float) -> PingTally:

@@ -13,7 +13,7 @@ from tests.conftest import REPO
 
 
 @pytest.mark.parametrize(("name", "answer_rows"), [
-    ("ping", ["ping.reply_ratio"]),
+    ("ping", ["ping.200.success_ratio", "ping.200.reply_ratio"]),
     ("snmp", ["snmp.success_ratio"]),
     # the daemon on a small schedule for a few seconds, against fping -l and snmp_exporter
     ("scale", ["scale.ping_success_ratio", "scale.snmp_success_ratio"]),

@@ -54,6 +54,7 @@ class DaemonMetrics:
 DAEMON_VALUES = {
     "bridge_checks_configured": "Checks (device x probe) in the running config.",
     "bridge_checks_in_flight": "Checks running right now.",
+    "bridge_checks_queued": "Checks due but waiting for a free slot (max_concurrent_checks).",
     "bridge_store_pending_decisions": "Decisions waiting for the store writer.",
     "bridge_store_write_failures_total": "Store batches that failed and were kept for retry.",
     "bridge_store_batches_total": "Store batches committed.",
@@ -95,6 +96,7 @@ def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter
     values = {
         "bridge_checks_configured": float(len(snap.states)),
         "bridge_checks_in_flight": float(scheduler.in_flight),
+        "bridge_checks_queued": float(scheduler.queued),
         "bridge_store_pending_decisions": float(writer.pending),
         "bridge_store_write_failures_total": float(writer.failures_total),
         "bridge_store_batches_total": float(writer.batches_total),

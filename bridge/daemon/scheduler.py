@@ -9,6 +9,7 @@ that runs late simply starts everything that is overdue.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import logging
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bridge.aio import Admission
 from bridge.core.state import CheckKey
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class CheckScheduler:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._run_check = run_check
-        self._limit = asyncio.Semaphore(max_concurrent)
+        self._admission = Admission(max_concurrent, "check")
         self._tick_s = tick_s
         self._on_lag = on_lag
         self._clock = clock
@@ -58,14 +60,18 @@ class CheckScheduler:
         self._plans: dict[CheckKey, Plan] = {}
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
-        self._tasks: set[asyncio.Task[None]] = set()
         self._scheduler = AsyncIOScheduler()
         self._accepting = False
 
     @property
     def in_flight(self) -> int:
         """Checks currently running."""
-        return len(self._tasks)
+        return self._admission.running
+
+    @property
+    def queued(self) -> int:
+        """Checks due but waiting for a free slot (max_concurrent_checks)."""
+        return self._admission.queued
 
     def set_plans(self, plans: dict[CheckKey, Plan]) -> None:
         """Install a (re)loaded set of checks; existing checks keep their schedule."""
@@ -94,11 +100,8 @@ class CheckScheduler:
         self._accepting = False
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        self._admission.drop_queued()
+        await self._admission.wait_running(grace_s)
 
     def _push(self, due: float, key: CheckKey) -> None:
         self._seq += 1
@@ -123,19 +126,16 @@ class CheckScheduler:
     def _launch(self, key: CheckKey, due: float) -> None:
         if not self._accepting or key not in self._plans:
             return
-        task = asyncio.create_task(self._run(key, due), name=f"check {key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._admission.submit(functools.partial(self._run, key, due), str(key))
 
     async def _run(self, key: CheckKey, due: float) -> None:
-        async with self._limit:
-            self._on_lag(max(0.0, self._clock() - due))
-            try:
-                delay_s = await self._run_check(key)
-            except Exception:  # run_check reports failures as results; this is a bug
-                log.exception("check %s crashed; it stays scheduled", key)
-                plan = self._plans.get(key)
-                delay_s = plan.interval_s if plan else 0.0
+        self._on_lag(max(0.0, self._clock() - due))  # a queued check's wait counts as lag
+        try:
+            delay_s = await self._run_check(key)
+        except Exception:  # run_check reports failures as results; this is a bug
+            log.exception("check %s crashed; it stays scheduled", key)
+            plan = self._plans.get(key)
+            delay_s = plan.interval_s if plan else 0.0
         if key in self._plans and self._accepting:
             # Next run counts from the due time, not from completion: no drift.
             self._push(max(due + delay_s, self._clock()), key)

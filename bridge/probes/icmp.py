@@ -5,9 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-import statistics
 from datetime import datetime
-from itertools import pairwise
 
 from bridge.config.probe_models import IcmpProbe
 from bridge.core.ping_limits import Severity, judge_ping
@@ -81,21 +79,27 @@ class IcmpProber:
             return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
                            local=echoes.errno in _LOCAL_ERRNOS)
         rtts = echoes.rtts_s
-        jitter = statistics.fmean(abs(b - a) for a, b in pairwise(rtts)) if len(rtts) > 1 else 0.0
-        avg = sum(rtts) / len(rtts)
-        replies = f"{echoes.received}/{echoes.sent} replies"
-        rtt_text = (f"rtt min/avg/max {min(rtts) * 1e3:.3f}/{avg * 1e3:.3f}/"
-                    f"{max(rtts) * 1e3:.3f} ms")
-        loss_pct = (echoes.sent - echoes.received) * 100 / echoes.sent
-        verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
-        if verdict.severity == Severity.OK:
+        received = len(rtts)
+        # Jitter as check_ping and fping's -Q report it: the mean difference between
+        # consecutive round trips. Plain sums: this runs for every check of the fleet.
+        jitter = sum([abs(rtts[i] - rtts[i - 1]) for i in range(1, received)]) / (received - 1) \
+            if received > 1 else 0.0
+        avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
+        replies = f"{received}/{echoes.sent} replies"
+        rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
+        severity = Severity.OK
+        if probe.warning is not None or probe.critical is not None:
+            loss_pct = (echoes.sent - received) * 100 / echoes.sent
+            verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
+            severity = verdict.severity
+        if severity == Severity.OK:
             output = f"{replies}, loss {loss:.0%}, {rtt_text}"
         else:
             output = f"{verdict.headline(loss_pct, avg * 1e3)}; {replies}, {rtt_text}"
         return ProbeResult(
-            ok=verdict.severity != Severity.CRITICAL, at=started, duration_s=0.0, output=output,
-            rtt_avg_s=avg, rtt_min_s=min(rtts), rtt_max_s=max(rtts), loss_ratio=loss,
-            jitter_s=jitter, warning=verdict.severity == Severity.WARNING,
+            ok=severity != Severity.CRITICAL, at=started, duration_s=0.0, output=output,
+            rtt_avg_s=avg, rtt_min_s=low, rtt_max_s=high, loss_ratio=loss, jitter_s=jitter,
+            warning=severity == Severity.WARNING,
         )
 
 

@@ -1,0 +1,90 @@
+"""The bound on running checks: never more than the limit at once, the rest started in the
+order they came, and nothing left behind when the daemon stops."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+import pytest
+
+from bridge.aio import Admission
+
+
+async def test_no_more_than_the_limit_run_and_the_rest_start_in_order() -> None:
+    admission = Admission(2)
+    started: list[int] = []
+    gates = {n: asyncio.Event() for n in range(5)}
+    running_at_start: list[int] = []
+
+    async def job(n: int) -> None:
+        started.append(n)
+        running_at_start.append(admission.running)
+        await gates[n].wait()
+
+    for n in range(5):
+        admission.submit(functools.partial(job, n), f"#{n}")
+    await asyncio.sleep(0)
+    assert started == [0, 1]
+    assert (admission.running, admission.queued) == (2, 3)
+    gates[1].set()
+    await asyncio.sleep(0.01)
+    assert started == [0, 1, 2]  # a finished job hands its slot to the next in line
+    for gate in gates.values():
+        gate.set()
+    await asyncio.sleep(0.01)
+    assert started == [0, 1, 2, 3, 4]
+    assert max(running_at_start) <= 2
+    assert (admission.running, admission.queued) == (0, 0)
+
+
+async def test_stopping_drops_the_queue_and_cancels_what_overruns_the_grace() -> None:
+    admission = Admission(1)
+    cancelled = asyncio.Event()
+
+    async def stuck() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    ran_late: list[str] = []
+
+    async def late() -> None:
+        ran_late.append("late")
+
+    admission.submit(stuck)
+    admission.submit(late)
+    await asyncio.sleep(0)
+    assert admission.drop_queued() == 1
+    await admission.wait_running(0.05)
+    assert cancelled.is_set()
+    await asyncio.sleep(0.01)
+    assert ran_late == []  # a dropped job never starts
+    assert admission.running == 0
+
+
+async def test_a_crashing_job_is_logged_and_frees_its_slot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admission = Admission(1, "check")
+    done = asyncio.Event()
+
+    async def crash() -> None:
+        raise RuntimeError("probe bug")
+
+    async def after() -> None:
+        done.set()
+
+    admission.submit(crash, "sw-1/ping")
+    admission.submit(after)
+    await asyncio.wait_for(done.wait(), 1)
+    assert any(r.levelno == logging.ERROR and "check sw-1/ping crashed" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_a_limit_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Admission(0)
