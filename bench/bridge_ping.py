@@ -19,6 +19,7 @@ from bench.ping_work import PingTally, PingWork, require_loopback
 from bridge.aio import Admission
 from bridge.config.probe_models import IcmpProbe, ProbeKind
 from bridge.core.results import ProbeResult
+from bridge.daemon import heap
 from bridge.probes.registry import Probers, run_probe
 
 MAX_DOWN_EXAMPLES = 3
@@ -49,6 +50,7 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
         if not remaining:
             finished.set_result(None)
 
+    heap.settle()  # as the daemon does once it has built its long-lived state
     cpu_before_s, t0 = self_cpu_s(), time.perf_counter()
     for index, address in enumerate(work.targets):
         admission.submit(functools.partial(check, index, address))
