@@ -111,3 +111,35 @@ def test_prometheus_scrapes_the_availability_the_history_says(
     groups = prometheus.get("/api/v1/rules")["data"]["groups"]
     assert {g["name"] for g in groups} == {"bridge-health", "bridge-sla", "bridge-notifications"}
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
+
+
+def dashboard_queries(customer: str, window: str) -> list[tuple[str, str]]:
+    """Every panel query of the shipped dashboard with its variables as Grafana fills them."""
+    dashboard = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
+    return [(panel["title"], target["expr"].replace("$customer", customer)
+             .replace("$window", window))
+            for panel in dashboard["panels"] for target in panel.get("targets") or []]
+
+
+def test_every_dashboard_query_runs_on_prometheus_and_the_overview_has_data(
+    bridge_and_prometheus: tuple[Bridge, Prometheus],
+) -> None:
+    _, prometheus = bridge_and_prometheus
+    wait_for("a scrape with availability",
+             lambda: prometheus.query('bridge_customer_availability_ratio{window="30d"}'),
+             timeout_s=60)
+    # the customer picker's query (label_values(bridge_probe_success, customer))
+    picker = prometheus.get("/api/v1/label/customer/values?"
+                            + urllib.parse.urlencode({"match[]": "bridge_probe_success"}))
+    assert picker["data"] == ["acme", "other"]  # the seeded deployment's customers
+    answered: dict[str, bool] = {}
+    for title, expr in dashboard_queries("acme", "30d"):
+        series = prometheus.query(expr)  # a PromQL error fails in query()
+        answered[title] = answered.get(title, False) or bool(series)
+    # the panels an operator opens the dashboard for show this deployment's series
+    assert answered["Availability by customer ($window)"]
+    assert answered["Contract targets"]
+    assert answered["Devices below their contract target ($window)"]
+    # "All" customers is Grafana's regex .*: the same queries stay valid
+    for _title, expr in dashboard_queries(".*", "1h"):
+        prometheus.query(expr)
