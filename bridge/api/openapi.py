@@ -1,8 +1,10 @@
 """The OpenAPI description, derived from the routes the app really has.
 
-Paths come from the router and summaries from the handlers' docstrings, so the
-description cannot list a route that does not exist or miss one that does. Ticket
-actions are expanded one path per action, each with its request body's JSON Schema.
+Paths come from the router, summaries from the handlers' docstrings, and query
+parameters and media types from their @accepts declarations (which also check the
+requests), so the description cannot list a route or parameter that does not exist or
+miss one that does. Ticket actions are expanded one path per action, each with its
+request body's JSON Schema.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aiohttp import web
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.ticket_bodies import BODIES, UPDATES, Body, CreateBody
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
 
@@ -31,16 +34,31 @@ def _schema(model: type[Body], defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _query(param: Param[Any]) -> dict[str, Any]:
+    return {"name": param.name, "in": "query", "required": False,
+            "description": param.description, "schema": dict(param.schema)}
+
+
+def _ok(declared: Accepts | None) -> dict[str, Any]:
+    if declared is None:
+        return _JSON
+    return {"description": "OK", "content": {
+        media: {"schema": {"type": "object" if media == "application/json" else "string"}}
+        for media in declared.media_types}}
+
+
 def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,
-               roles: str = "operator, customer (own data)") -> dict[str, Any]:
+               roles: str = "operator, customer (own data)",
+               declared: Accepts | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
-        "responses": {"200": _JSON, "400": _ERROR, "404": _ERROR},
+        "responses": {"200": _ok(declared), "400": _ERROR, "404": _ERROR},
     }
-    names = re.findall(r"{(\w+)}", path)
-    if names:
-        op["parameters"] = [{"name": n, "in": "path", "required": True,
-                             "schema": {"type": "string"}} for n in names]
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in re.findall(r"{(\w+)}", path)]
+    params += [_query(p) for p in (declared.params if declared else ())]
+    if params:
+        op["parameters"] = params
     if public:
         op["security"] = []
     else:
@@ -77,6 +95,15 @@ def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
         paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
 
 
+def _route_operation(method: str, path: str, handler: object,
+                     defs: dict[str, Any]) -> dict[str, Any]:
+    doc = (getattr(handler, "__doc__", None) or "").strip().splitlines()
+    body = _schema(CreateBody, defs) if (method, path) == ("post", "/api/v1/incidents") \
+        else None
+    return _operation(path, doc[0] if doc else path, path in PUBLIC_PATHS, body,
+                      declared=accepted_by(handler))
+
+
 def describe(app: web.Application) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`."""
     paths: dict[str, Any] = {}
@@ -86,12 +113,8 @@ def describe(app: web.Application) -> dict[str, Any]:
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
             continue
-        doc = (route.handler.__doc__ or "").strip().splitlines()
-        summary = doc[0] if doc else path
-        body = _schema(CreateBody, defs) if path == "/api/v1/incidents" and \
-            route.method == "POST" else None
-        paths.setdefault(path, {})[route.method.lower()] = _operation(
-            path, summary, path in PUBLIC_PATHS, body)
+        method = route.method.lower()
+        paths.setdefault(path, {})[method] = _route_operation(method, path, route.handler, defs)
     _ticket_actions(paths, defs)
     return {
         "openapi": "3.1.0",
@@ -104,6 +127,7 @@ def describe(app: web.Application) -> dict[str, Any]:
     }
 
 
-async def openapi(request: web.Request) -> web.Response:
+@accepts()
+async def openapi(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/openapi.json: this API's OpenAPI description."""
     return web.json_response(describe(request.app))
