@@ -109,6 +109,8 @@ def _record_id(bridge: Bridge, ref: str, kind: str) -> int:
 def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str, path: str,
                                     body: Any, expected: tuple[int, int, int, int]) -> None:
     bridge, acme_ticket, _ = world
+    template = path.replace("{own}", "{id}").replace("{window}", "{id}")
+    answers = bridge.get("/api/v1/openapi.json")["paths"][template]
     callers = [None, "ops", ACME, OTHER]
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
     for index in (0, 3, 2, 1):
@@ -127,6 +129,8 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
         status, answer = bridge.request(method, url, callers[index],
                                         sent if method != "GET" else None)
         assert status == expected[index], (callers[index], url, answer)
+        assert str(status) in answers[method.lower()]["responses"], \
+            f"{method} {path} answers {status}, which its OpenAPI description does not list"
         if status in (403, 404) and isinstance(answer, dict):
             assert "error" in answer
             assert "other's" not in str(answer)

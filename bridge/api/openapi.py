@@ -13,11 +13,14 @@ import re
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.maintenance import NewWindow
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
-from bridge.api.ticket_bodies import BODIES, UPDATES, Body, CreateBody
+from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
+from bridge.api.tickets import IDEMPOTENCY_HEADER
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
 
 _ERROR = {"description": "an error, with its reason",
@@ -25,9 +28,23 @@ _ERROR = {"description": "an error, with its reason",
               "type": "object", "properties": {"error": {"type": "string"}},
               "required": ["error"]}}}}
 _JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+# Answers other than 200 that some routes give; the API matrix test checks they are listed.
+_MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/api/v1/incidents"): {
+        "201": {**_JSON, "description": "the new ticket"},
+        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"}},
+    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
+    ("delete", "/api/v1/maintenance/{id}"): {"204": {"description": "ended or dropped"}},
+    ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
+    ("get", "/api/v1/availability"): {"503": {**_ERROR, "description": "not computed yet"}},
+    ("post", "/-/reload"): {"400": {**_JSON, "description": "kept the running config; errors"}},
+}
+_IDEMPOTENCY = {"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+                "schema": {"type": "string"},
+                "description": "A retry with the same key answers with the ticket it created."}
 
 
-def _schema(model: type[Body], defs: dict[str, Any]) -> dict[str, Any]:
+def _schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
     """A body's JSON Schema; its shared definitions (enums) go to `defs`, the components."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     defs.update(schema.pop("$defs", {}))
@@ -65,7 +82,7 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
         op["responses"].update({"401": _ERROR, "403": _ERROR})
         op["description"] = f"Roles: {roles}."
     if body is not None:
-        op["requestBody"] = {"required": False,
+        op["requestBody"] = {"required": bool(body.get("required")),
                              "content": {"application/json": {"schema": body}}}
     return op
 
@@ -95,13 +112,24 @@ def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
         paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
 
 
+_BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("post", "/api/v1/incidents"): CreateBody, ("post", "/api/v1/maintenance"): NewWindow}
+
+
 def _route_operation(method: str, path: str, handler: object,
                      defs: dict[str, Any]) -> dict[str, Any]:
     doc = (getattr(handler, "__doc__", None) or "").strip().splitlines()
-    body = _schema(CreateBody, defs) if (method, path) == ("post", "/api/v1/incidents") \
-        else None
-    return _operation(path, doc[0] if doc else path, path in PUBLIC_PATHS, body,
-                      declared=accepted_by(handler))
+    model = _BODIES.get((method, path))
+    op = _operation(path, doc[0] if doc else path, path in PUBLIC_PATHS,
+                    _schema(model, defs) if model else None, declared=accepted_by(handler))
+    if (method, path) == ("post", "/api/v1/incidents"):
+        op.setdefault("parameters", []).append(_IDEMPOTENCY)
+    if path == "/metrics":  # a bearer token only with metrics_auth = true
+        op["security"] = [{}, {"bearer": []}]
+    op["responses"].update(_MORE_ANSWERS.get((method, path), {}))
+    if "204" in op["responses"]:
+        del op["responses"]["200"]
+    return op
 
 
 def describe(app: web.Application) -> dict[str, Any]:
