@@ -3,6 +3,10 @@ about another customer's tickets (a 404, exactly as for a ticket that does not e
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +16,7 @@ import pytest
 
 from bridge.api.openapi import describe
 from bridge.api.routes import build_app
-from tests.daemon import Bridge, write_deployment
+from tests.daemon import Bridge, wait_for, write_deployment
 
 ACME, OTHER = "acme-secret-token", "other-secret-token"
 
@@ -105,6 +109,8 @@ def _record_id(bridge: Bridge, ref: str, kind: str) -> int:
 def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str, path: str,
                                     body: Any, expected: tuple[int, int, int, int]) -> None:
     bridge, acme_ticket, _ = world
+    template = path.replace("{own}", "{id}").replace("{window}", "{id}")
+    answers = bridge.get("/api/v1/openapi.json")["paths"][template]
     callers = [None, "ops", ACME, OTHER]
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
     for index in (0, 3, 2, 1):
@@ -123,6 +129,8 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
         status, answer = bridge.request(method, url, callers[index],
                                         sent if method != "GET" else None)
         assert status == expected[index], (callers[index], url, answer)
+        assert str(status) in answers[method.lower()]["responses"], \
+            f"{method} {path} answers {status}, which its OpenAPI description does not list"
         if status in (403, 404) and isinstance(answer, dict):
             assert "error" in answer
             assert "other's" not in str(answer)
@@ -136,3 +144,80 @@ def test_a_customer_lists_only_its_own(world: tuple[Bridge, str, str]) -> None:
     assert bridge.request("GET", "/api/v1/incidents?customer=other", ACME)[0] == 404
     devices = [d["id"] for d in bridge.get("/api/v1/devices", OTHER)["devices"]]
     assert devices == ["other-srv"]
+
+
+# Values the deployment knows, for the free-text query parameters (ids in the inventory).
+KNOWN_IDS = {"customer": "acme", "device": "gw"}
+
+
+def _get(bridge: Bridge, url: str) -> tuple[int, str, Any]:
+    """GET as the operator: status, media type and the body (JSON decoded)."""
+    request = urllib.request.Request(bridge.url + url,
+                                     headers={"Authorization": f"Bearer {bridge.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, media, raw = response.status, response.headers.get_content_type(), \
+                response.read()
+    except urllib.error.HTTPError as exc:
+        status, media, raw = exc.code, exc.headers.get_content_type(), exc.read()
+    return status, media, json.loads(raw) if media == "application/json" else raw.decode()
+
+
+def _valid_values(param: dict[str, Any]) -> list[str]:
+    schema = param["schema"]
+    if "enum" in schema:
+        return [str(v) for v in schema["enum"]]
+    if schema["type"] == "integer":
+        return [str(schema["minimum"]), str(schema["default"]), str(schema["maximum"])]
+    return [KNOWN_IDS[param["name"]]]
+
+
+def _invalid_values(param: dict[str, Any]) -> list[str]:
+    schema = param["schema"]
+    if "enum" in schema:
+        return ["no-such-value"]
+    if schema["type"] == "integer":
+        return [str(schema["minimum"] - 1), str(schema["maximum"] + 1), "1.5", "²"]
+    return []
+
+
+def test_each_get_route_takes_exactly_the_query_its_description_declares(
+        world: tuple[Bridge, str, str]) -> None:
+    """Every declared value works, bad ones and undeclared names are 400s naming them, and
+    each answer comes in a media type the description lists."""
+    bridge, acme_ticket, _ = world
+    wait_for("availability", lambda: _get(bridge, "/api/v1/availability")[0] == 200)
+    spec = bridge.get("/api/v1/openapi.json")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for path, operations in spec["paths"].items():
+        if "get" not in operations:
+            continue
+        op = operations["get"]
+        url = path.replace("{id}", acme_ticket).replace("{customer}", "acme").replace(
+            "{month}", month)
+        media_types = op["responses"]["200"]["content"]
+        for param in [p for p in op.get("parameters", []) if p["in"] == "query"]:
+            name = param["name"]
+            for value in _valid_values(param):
+                query = f"{url}?{urllib.parse.urlencode({name: value})}"
+                status, media, body = _get(bridge, query)
+                assert (status, media in media_types) == (200, True), (query, media, body)
+            for value in _invalid_values(param):
+                query = f"{url}?{urllib.parse.urlencode({name: value})}"
+                status, _, body = _get(bridge, query)
+                assert (status, body["error"].split()[0]) == (400, name), (query, body)
+        status, _, body = _get(bridge, f"{url}?undeclared=1")
+        if path.startswith("/api/"):
+            assert (status, body) == (400, {"error": "unknown query parameter(s): undeclared"})
+        else:  # probes and scrapers are not ours to correct: extra names are ignored
+            assert status == 200, (path, body)
+
+
+def test_the_report_route_describes_its_formats(world: tuple[Bridge, str, str]) -> None:
+    bridge, _, _ = world
+    op = bridge.get("/api/v1/openapi.json")["paths"]["/api/v1/reports/{customer}/{month}"]["get"]
+    [fmt] = [p for p in op["parameters"] if p["in"] == "query"]
+    assert (fmt["name"], fmt["required"], fmt["schema"]) == (
+        "format", False, {"type": "string", "enum": ["json", "csv", "html"], "default": "json"})
+    assert list(op["responses"]["200"]["content"]) == ["application/json", "text/csv",
+                                                       "text/html"]

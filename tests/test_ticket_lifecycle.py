@@ -269,5 +269,10 @@ def test_the_openapi_description_is_valid_and_lists_every_action(desk: Bridge) -
     assign = spec["paths"]["/api/v1/incidents/{id}/assign"]["post"]
     assert assign["requestBody"]["content"]["application/json"]["schema"]["required"] == \
         ["assignee"]
+    assert assign["requestBody"]["required"] is True  # a body without assignee is a 400
+    window = spec["paths"]["/api/v1/maintenance"]["post"]["requestBody"]
+    assert window["content"]["application/json"]["schema"]["required"] == ["start", "end"]
+    create = spec["paths"]["/api/v1/incidents"]["post"]
+    assert [p["name"] for p in create["parameters"]] == ["Idempotency-Key"]
     assert spec["paths"]["/healthz"]["get"]["security"] == []
     assert desk.request("GET", "/api/v1/openapi.json", None)[0] == 401

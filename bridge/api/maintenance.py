@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.api.auth import caller_of, error
+from bridge.api.query import Query, accepts
 from bridge.api.service import service_of
 from bridge.config.main_file import Role
 from bridge.config.model import Config
@@ -44,7 +45,8 @@ def _rule_dict(rule: MaintenanceRule, now: datetime, **extra: Any) -> dict[str, 
             "active_until": window.end.isoformat() if window else None, **extra}
 
 
-async def list_windows(request: web.Request) -> web.Response:
+@accepts()
+async def list_windows(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/maintenance: every window from the config and the API."""
     caller = caller_of(request)
     service = service_of(request)

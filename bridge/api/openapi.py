@@ -1,8 +1,10 @@
 """The OpenAPI description, derived from the routes the app really has.
 
-Paths come from the router and summaries from the handlers' docstrings, so the
-description cannot list a route that does not exist or miss one that does. Ticket
-actions are expanded one path per action, each with its request body's JSON Schema.
+Paths come from the router, summaries from the handlers' docstrings, and query
+parameters and media types from their @accepts declarations (which also check the
+requests), so the description cannot list a route or parameter that does not exist or
+miss one that does. Ticket actions are expanded one path per action, each with its
+request body's JSON Schema.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import re
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
-from bridge.api.ticket_bodies import BODIES, UPDATES, Body, CreateBody
+from bridge.api.maintenance import NewWindow
+from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
+from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
+from bridge.api.tickets import IDEMPOTENCY_HEADER
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
 
 _ERROR = {"description": "an error, with its reason",
@@ -22,32 +28,61 @@ _ERROR = {"description": "an error, with its reason",
               "type": "object", "properties": {"error": {"type": "string"}},
               "required": ["error"]}}}}
 _JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+# Answers other than 200 that some routes give; the API matrix test checks they are listed.
+_MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/api/v1/incidents"): {
+        "201": {**_JSON, "description": "the new ticket"},
+        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"}},
+    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
+    ("delete", "/api/v1/maintenance/{id}"): {"204": {"description": "ended or dropped"}},
+    ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
+    ("get", "/api/v1/availability"): {"503": {**_ERROR, "description": "not computed yet"}},
+    ("post", "/-/reload"): {"400": {**_JSON, "description": "kept the running config; errors"}},
+}
+_IDEMPOTENCY = {"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+                "schema": {"type": "string"},
+                "description": "A retry with the same key answers with the ticket it created."}
 
 
-def _schema(model: type[Body], defs: dict[str, Any]) -> dict[str, Any]:
+def _schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
     """A body's JSON Schema; its shared definitions (enums) go to `defs`, the components."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     defs.update(schema.pop("$defs", {}))
     return schema
 
 
+def _query(param: Param[Any]) -> dict[str, Any]:
+    return {"name": param.name, "in": "query", "required": False,
+            "description": param.description, "schema": dict(param.schema)}
+
+
+def _ok(declared: Accepts | None) -> dict[str, Any]:
+    if declared is None:
+        return _JSON
+    return {"description": "OK", "content": {
+        media: {"schema": {"type": "object" if media == "application/json" else "string"}}
+        for media in declared.media_types}}
+
+
 def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,
-               roles: str = "operator, customer (own data)") -> dict[str, Any]:
+               roles: str = "operator, customer (own data)",
+               declared: Accepts | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
-        "responses": {"200": _JSON, "400": _ERROR, "404": _ERROR},
+        "responses": {"200": _ok(declared), "400": _ERROR, "404": _ERROR},
     }
-    names = re.findall(r"{(\w+)}", path)
-    if names:
-        op["parameters"] = [{"name": n, "in": "path", "required": True,
-                             "schema": {"type": "string"}} for n in names]
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in re.findall(r"{(\w+)}", path)]
+    params += [_query(p) for p in (declared.params if declared else ())]
+    if params:
+        op["parameters"] = params
     if public:
         op["security"] = []
     else:
         op["responses"].update({"401": _ERROR, "403": _ERROR})
         op["description"] = f"Roles: {roles}."
     if body is not None:
-        op["requestBody"] = {"required": False,
+        op["requestBody"] = {"required": bool(body.get("required")),
                              "content": {"application/json": {"schema": body}}}
     return op
 
@@ -77,6 +112,26 @@ def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
         paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
 
 
+_BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("post", "/api/v1/incidents"): CreateBody, ("post", "/api/v1/maintenance"): NewWindow}
+
+
+def _route_operation(method: str, path: str, handler: object,
+                     defs: dict[str, Any]) -> dict[str, Any]:
+    doc = (getattr(handler, "__doc__", None) or "").strip().splitlines()
+    model = _BODIES.get((method, path))
+    op = _operation(path, doc[0] if doc else path, path in PUBLIC_PATHS,
+                    _schema(model, defs) if model else None, declared=accepted_by(handler))
+    if (method, path) == ("post", "/api/v1/incidents"):
+        op.setdefault("parameters", []).append(_IDEMPOTENCY)
+    if path == "/metrics":  # a bearer token only with metrics_auth = true
+        op["security"] = [{}, {"bearer": []}]
+    op["responses"].update(_MORE_ANSWERS.get((method, path), {}))
+    if "204" in op["responses"]:
+        del op["responses"]["200"]
+    return op
+
+
 def describe(app: web.Application) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`."""
     paths: dict[str, Any] = {}
@@ -86,12 +141,8 @@ def describe(app: web.Application) -> dict[str, Any]:
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
             continue
-        doc = (route.handler.__doc__ or "").strip().splitlines()
-        summary = doc[0] if doc else path
-        body = _schema(CreateBody, defs) if path == "/api/v1/incidents" and \
-            route.method == "POST" else None
-        paths.setdefault(path, {})[route.method.lower()] = _operation(
-            path, summary, path in PUBLIC_PATHS, body)
+        method = route.method.lower()
+        paths.setdefault(path, {})[method] = _route_operation(method, path, route.handler, defs)
     _ticket_actions(paths, defs)
     return {
         "openapi": "3.1.0",
@@ -104,6 +155,7 @@ def describe(app: web.Application) -> dict[str, Any]:
     }
 
 
-async def openapi(request: web.Request) -> web.Response:
+@accepts()
+async def openapi(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/openapi.json: this API's OpenAPI description."""
     return web.json_response(describe(request.app))

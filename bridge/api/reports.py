@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.api.auth import caller_of, error
+from bridge.api.query import Query, accepts, choice, optional_choice, text
 from bridge.api.service import service_of
 from bridge.core.availability import Tally
 from bridge.core.periods import ROLLING_WINDOWS
@@ -15,7 +16,14 @@ from bridge.reports.html import as_html
 from bridge.reports.monthly import ReportError, month_report
 from bridge.reports.render import as_csv
 
-FORMATS = ("json", "csv", "html")
+CUSTOMER = text("customer", "Only this customer's devices (its id in the inventory).")
+DEVICE = text("device", "Only this device (its id in the inventory).")
+WINDOW = optional_choice("window", "Only this rolling window (default: all of them).",
+                         list(ROLLING_WINDOWS))
+# The report's formats and the media type each is served as.
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
+FORMAT = choice("format", "The report as JSON, as CSV (an attachment) or as an HTML page.",
+                list(MEDIA_TYPES), "json")
 
 
 def tally_dict(tally: Tally) -> dict[str, Any]:
@@ -28,27 +36,17 @@ def tally_dict(tally: Tally) -> dict[str, Any]:
             "maintenance_excluded_minutes": round(tally.maintenance_s / 60, 2)}
 
 
-def _unknown_params(request: web.Request, allowed: set[str]) -> web.Response | None:
-    unknown = set(request.query) - allowed
-    if unknown:
-        return error(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    return None
-
-
-async def availability(request: web.Request) -> web.Response:
+@accepts(CUSTOMER, DEVICE, WINDOW)
+async def availability(request: web.Request, query: Query) -> web.Response:
     """GET /api/v1/availability?customer=&device=&window=: the rolling windows."""
     caller, service = caller_of(request), service_of(request)
-    if (problem := _unknown_params(request, {"customer", "device", "window"})) is not None:
-        return problem
     config = service.current_config()
-    customer, device, window = (request.query.get(k) for k in ("customer", "device", "window"))
+    customer, device, window = query[CUSTOMER], query[DEVICE], query[WINDOW]
     if customer is not None and (customer not in config.customers or not caller.sees(customer)):
         return error(404, f"no customer {customer!r}")
     if device is not None and (device not in config.devices
                                or not caller.sees(config.devices[device].customer)):
         return error(404, f"no device {device!r}")
-    if window is not None and window not in ROLLING_WINDOWS:
-        return error(400, f"window must be one of: {', '.join(ROLLING_WINDOWS)}")
     latest = service.availability_latest()
     if latest.computed_at is None:
         return error(503, "availability is being computed; try again in a few seconds",
@@ -80,28 +78,25 @@ async def availability(request: web.Request) -> web.Response:
     })
 
 
-async def report(request: web.Request) -> web.Response:
+@accepts(FORMAT, media_types=tuple(MEDIA_TYPES.values()))
+async def report(request: web.Request, query: Query) -> web.Response:
     """GET /api/v1/reports/{customer}/{month}?format=json|csv|html"""
     caller, service = caller_of(request), service_of(request)
-    if (problem := _unknown_params(request, {"format"})) is not None:
-        return problem
     customer, month = request.match_info["customer"], request.match_info["month"]
     config = service.current_config()
     if customer not in config.customers or not caller.sees(customer):
         return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
-    fmt = request.query.get("format", "json")
-    if fmt not in FORMATS:
-        return error(400, f"format must be one of: {', '.join(FORMATS)}")
+    fmt = query[FORMAT]
     now = datetime.now(UTC)
     try:
         data = await service.read(lambda e: month_report(e, config, customer, month, now))
     except ReportError as exc:
         return error(400, str(exc))
     if fmt == "csv":
-        return web.Response(text=as_csv(data), content_type="text/csv", headers={
+        return web.Response(text=as_csv(data), content_type=MEDIA_TYPES[fmt], headers={
             "Content-Disposition": f'attachment; filename="{customer}-{month}.csv"'})
     if fmt == "html":
-        return web.Response(text=as_html(data), content_type="text/html")
+        return web.Response(text=as_html(data), content_type=MEDIA_TYPES[fmt])
     return web.json_response(data)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
@@ -15,6 +15,7 @@ from bridge.api.auth import (
     error,
     json_errors,
 )
+from bridge.api.query import Query, accepts, count, member, text
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
@@ -22,7 +23,6 @@ from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
-T = TypeVar("T")
 MAX_PAGE = 1000
 
 
@@ -39,7 +39,8 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-async def metrics(request: web.Request) -> web.Response:
+@accepts(media_types=("text/plain",), strict=False)  # scrapers may add parameters
+async def metrics(request: web.Request, _query: Query) -> web.Response:
     """Prometheus text exposition; with metrics_auth, operators only (it spans customers)."""
     caller = request.get(CALLER_KEY)
     if isinstance(caller, Caller) and caller.role != Role.OPERATOR:
@@ -49,47 +50,34 @@ async def metrics(request: web.Request) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"})
 
 
-def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise web.HTTPBadRequest(
-            text=f'{{"error": "{name} must be an integer from {low} to {high}"}}',
-            content_type="application/json")
-    return int(raw)
+STATUS = member("status", "Only tickets in this status.", IncidentStatus)
+CUSTOMER = text("customer", "Only this customer's tickets (its id in the inventory, or "
+                            f"`{OPERATOR_CUSTOMER}` for the desk's own); a customer token sees "
+                            "its own only.")
+DEVICE = text("device", "Only the tickets of this device (its id in the inventory).")
+LIMIT = count("limit", "At most this many tickets, newest first.", 100, 1, MAX_PAGE)
+OFFSET = count("offset", "Skip this many tickets first, to page through `total`.", 0, 0, 10**9)
 
 
-async def incidents_list(request: web.Request) -> web.Response:
+@accepts(STATUS, CUSTOMER, DEVICE, LIMIT, OFFSET)
+async def incidents_list(request: web.Request, query: Query) -> web.Response:
     """GET /api/v1/incidents?status=&customer=&device=&limit=&offset="""
     caller = caller_of(request)
-    query = request.query
-    unknown = set(query) - {"status", "customer", "device", "limit", "offset"}
-    if unknown:
-        return error(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    status = query.get("status")
-    if status is not None and status not in {s.value for s in IncidentStatus}:
-        allowed = ", ".join(s.value for s in IncidentStatus)
-        return error(400, f"status must be one of: {allowed}")
-    customer = query.get("customer")
+    customer = query[CUSTOMER]
     known = {*service_of(request).current_config().customers, OPERATOR_CUSTOMER}
     if customer is not None and (not caller.sees(customer) or customer not in known):
         return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
     if caller.role == Role.CUSTOMER:
         customer = caller.customer
-    flt = IncidentFilter(
-        customer=customer,
-        status=IncidentStatus(status) if status else None,
-        device=query.get("device"),
-        limit=_int_param(request, "limit", 100, 1, MAX_PAGE),
-        offset=_int_param(request, "offset", 0, 0, 10**9),
-    )
+    flt = IncidentFilter(customer=customer, status=query[STATUS], device=query[DEVICE],
+                         limit=query[LIMIT], offset=query[OFFSET])
     items, total = await service_of(request).read(lambda e: list_incidents(e, flt))
     return web.json_response(
         {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
 
 
-async def incident_show(request: web.Request) -> web.Response:
+@accepts()
+async def incident_show(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/incidents/{id}, with its timeline."""
     caller = caller_of(request)
     ref = request.match_info["id"]
@@ -100,7 +88,8 @@ async def incident_show(request: web.Request) -> web.Response:
     return web.json_response(incident)
 
 
-async def devices_list(request: web.Request) -> web.Response:
+@accepts()
+async def devices_list(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/devices: every device the caller may see, with its checks' state."""
     caller = caller_of(request)
     snap = service_of(request).snapshot()

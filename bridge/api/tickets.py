@@ -35,6 +35,7 @@ from bridge.store.reads import get_incident, ref_of
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 
 B = TypeVar("B", bound=Body)
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # a retried create answers with the ticket it made
 
 
 async def parse_body(request: web.Request, model: type[B]) -> B:
@@ -93,7 +94,7 @@ async def create(request: web.Request) -> web.Response:
         customer=customer, device=body.device, summary=body.summary, priority=body.priority,
         source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
         actor=_actor(caller), author=caller.name, message=body.message,
-        dedupe_key=request.headers.get("Idempotency-Key") or None)
+        dedupe_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
     service = service_of(request)
     incident_id, created = await service.write_tickets(
         lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
