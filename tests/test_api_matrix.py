@@ -221,3 +221,24 @@ def test_the_report_route_describes_its_formats(world: tuple[Bridge, str, str]) 
         "format", False, {"type": "string", "enum": ["json", "csv", "html"], "default": "json"})
     assert list(op["responses"]["200"]["content"]) == ["application/json", "text/csv",
                                                        "text/html"]
+
+
+def test_a_number_in_the_path_that_is_not_one_is_refused_not_a_crash(
+        world: tuple[Bridge, str, str]) -> None:
+    """Where the description types a path parameter as an integer, other text is a 4xx."""
+    bridge, acme_ticket, _ = world
+    spec = bridge.get("/api/v1/openapi.json")
+    tried = 0
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            numbers = [p["name"] for p in op.get("parameters", [])
+                       if p["in"] == "path" and p["schema"]["type"] == "integer"]
+            for name in numbers:
+                for bad in ("²", "1.5", "-1", "x"):
+                    url = path.replace(f"{{{name}}}", urllib.parse.quote(bad)).replace(
+                        "{id}", acme_ticket)
+                    status, answer = bridge.request(method.upper(), url, "ops",
+                                                    {} if method != "get" else None)
+                    assert status in (400, 404), (method, url, status, answer)
+                    tried += 1
+    assert tried >= 8  # maintenance windows and the ticket records (supplier, on-site, loaner)

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.api.auth import caller_of, error
-from bridge.api.query import Query, accepts
+from bridge.api.query import Query, accepts, is_decimal
 from bridge.api.service import service_of
 from bridge.config.main_file import Role
 from bridge.config.model import Config
@@ -107,7 +107,7 @@ async def end_window(request: web.Request) -> web.Response:
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "ending maintenance windows needs an operator token")
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if not is_decimal(raw):
         return error(400, "the id of an API window is a number")
     if not await service_of(request).end_maintenance(int(raw)):
         return error(404, f"no current maintenance window {raw}")

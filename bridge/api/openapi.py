@@ -64,6 +64,18 @@ def _ok(declared: Accepts | None) -> dict[str, Any]:
         for media in declared.media_types}}
 
 
+def _path_schema(path: str, name: str) -> dict[str, Any]:
+    """A path parameter's schema: numbers where the handler takes only digits."""
+    if name == "month":
+        return {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+                "description": "a calendar month, YYYY-MM, in the customer's time zone"}
+    if name == "record" or (name == "id" and path.startswith("/api/v1/maintenance/")):
+        return {"type": "integer", "minimum": 0}
+    if name == "id":
+        return {"type": "string", "description": "the ticket ID, e.g. INC-2026-000042"}
+    return {"type": "string"}
+
+
 def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,
                roles: str = "operator, customer (own data)",
                declared: Accepts | None = None) -> dict[str, Any]:
@@ -71,7 +83,7 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
         "summary": summary,
         "responses": {"200": _ok(declared), "400": _ERROR, "404": _ERROR},
     }
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+    params = [{"name": n, "in": "path", "required": True, "schema": _path_schema(path, n)}
               for n in re.findall(r"{(\w+)}", path)]
     params += [_query(p) for p in (declared.params if declared else ())]
     if params:

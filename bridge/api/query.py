@@ -68,11 +68,16 @@ def member(name: str, description: str, enum: type[E]) -> Param[E | None]:
                            lambda raw: enum(_one_of(values)(raw)), None)
 
 
+def is_decimal(raw: str) -> bool:
+    """Decimal digits only: str.isdigit() alone also admits digits such as "²" that int()
+    refuses."""
+    return raw.isascii() and raw.isdigit()
+
+
 def count(name: str, description: str, default: int, low: int, high: int) -> Param[int]:
     """A whole number from `low` to `high`, with a default."""
     def read(raw: str) -> int:
-        # isascii: str.isdigit() also admits digits such as "²" that int() refuses
-        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        if not is_decimal(raw) or not low <= int(raw) <= high:
             raise ValueError(f"must be an integer from {low} to {high}")
         return int(raw)
     return Param(name, description, {"type": "integer", "minimum": low, "maximum": high,

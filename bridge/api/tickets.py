@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bridge.api.auth import Caller, caller_of, error
+from bridge.api.query import is_decimal
 from bridge.api.service import service_of
 from bridge.api.ticket_bodies import (
     BODIES,
@@ -134,7 +135,7 @@ async def act(request: web.Request) -> web.Response:
         return error(404, f"no action {request.match_info['action']!r}; one of: "
                           + ", ".join(a.value for a in Action))
     record = request.match_info.get("record")
-    if record is not None and (action not in UPDATES or not record.isdigit()):
+    if record is not None and (action not in UPDATES or not is_decimal(record)):
         return error(404, f"no such path: {request.path}")
     if caller.role != Role.OPERATOR and action not in CUSTOMER_ACTIONS:
         scope = _scope(caller)
