@@ -36,6 +36,7 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
         "rtt_avg_s": result.rtt_avg_s,
         "rtt_min_s": result.rtt_min_s,
         "rtt_max_s": result.rtt_max_s,
+        "jitter_s": result.jitter_s,
         "loss_ratio": result.loss_ratio,
         "events": list(result.events),
         "values": dict(result.values),

@@ -32,7 +32,13 @@ def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
             assert f'bridge_probe_success{{{labels},probe="ping"}} 1.0' in metrics
             assert f'bridge_availability_ratio{{{labels},window="1h"}} 1.0' in metrics
             assert f'bridge_probe_rtt_seconds{{{labels},probe="ping"}}' in metrics
+            assert f'bridge_probe_jitter_seconds{{{labels},probe="ping"}}' in metrics
         assert "bridge_config_last_reload_successful 1.0" in metrics
+        [check] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "gw"
+                   for c in d["checks"]]
+        assert check["loss_ratio"] == 0.0
+        assert 0 < check["rtt_min_s"] <= check["rtt_avg_s"] <= check["rtt_max_s"]
+        assert check["jitter_s"] >= 0
         lint = subprocess.run(["promtool", "check", "metrics"], input=metrics,
                               capture_output=True, text=True, timeout=30)
         assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")

@@ -36,7 +36,11 @@ async def test_loopback_answers_every_packet(address: str) -> None:
     assert result.rtt_max_s is not None
     assert result.rtt_avg_s is not None
     assert 0 < result.rtt_min_s <= result.rtt_avg_s <= result.rtt_max_s
+    # jitter: the mean step between consecutive round trips, at most the spread
+    assert result.jitter_s is not None
+    assert 0 <= result.jitter_s <= result.rtt_max_s - result.rtt_min_s
     assert result.output.startswith("3/3 replies")
+    assert f"jitter {result.jitter_s * 1e3:.3f} ms" in result.output
 
 
 async def test_thousands_of_concurrent_checks_lose_no_reply() -> None:

@@ -85,6 +85,9 @@ def test_bridge_probe_says_warning_and_critical_as_check_ping_would(
                for name, (code, r) in verdicts.items()}
     assert summary["fine"][:3] == (0, True, False)
     assert summary["fine"][3].startswith("3/3 replies, loss 0%")
+    fine = verdicts["fine"][1]
+    assert fine["loss_ratio"] == 0.0
+    assert 0 <= fine["jitter_s"] <= fine["rtt_max_s"] - fine["rtt_min_s"]
     assert summary["lossy"][:3] == (0, True, True)
     assert summary["lossy"][3].startswith("PING WARNING - loss 33%, rtt avg ")
     assert summary["slow"][:3] == (0, True, True)

@@ -20,6 +20,7 @@ from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 
@@ -88,6 +89,16 @@ async def incident_show(request: web.Request, _query: Query) -> web.Response:
     return web.json_response(incident)
 
 
+def _measured(last: ProbeResult | None) -> dict[str, float]:
+    """The last check's round trips and loss, those the probe measured (ICMP)."""
+    if last is None:
+        return {}
+    values = {"rtt_avg_s": last.rtt_avg_s, "rtt_min_s": last.rtt_min_s,
+              "rtt_max_s": last.rtt_max_s, "jitter_s": last.jitter_s,
+              "loss_ratio": last.loss_ratio}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 @accepts()
 async def devices_list(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/devices: every device the caller may see, with its checks' state."""
@@ -112,6 +123,7 @@ async def devices_list(request: web.Request, _query: Query) -> web.Response:
                 "last_check_at": state.last.at.isoformat() if state.last else None,
                 "warning": state.last.warning if state.last else False,
                 "output": state.last.output if state.last else "",
+                **_measured(state.last),
             })
         devices.append({"id": device_id, "customer": device.customer, "address": device.address,
                         "criticality": device.criticality.value,

@@ -30,9 +30,15 @@ class PingVerdict:
 
     def headline(self, loss_pct: float, rtt_avg_ms: float | None) -> str:
         """`PING CRITICAL - loss 67%, rtt avg 512.3 ms (loss >= 60%)`."""
-        rtt = "no reply" if rtt_avg_ms is None else f"rtt avg {rtt_avg_ms:.1f} ms"
+        rtt = "no reply" if rtt_avg_ms is None else f"rtt avg {milliseconds(rtt_avg_ms)} ms"
         reached = f" ({', '.join(self.crossed)})" if self.crossed else ""
         return f"PING {self.severity} - loss {loss_pct:.0f}%, {rtt}{reached}"
+
+
+def milliseconds(value_ms: float) -> str:
+    """A round trip as people read it: 512.3, 15.2, but 0.056 (loopback and LAN times
+    would all read 0.0 or 0.1 with one decimal)."""
+    return f"{value_ms:.1f}" if value_ms >= 10 else f"{value_ms:.3f}"
 
 
 def _crossed(limits: PingLimits | None, loss_pct: float, rtt_avg_ms: float) -> tuple[str, ...]:

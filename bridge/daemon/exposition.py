@@ -30,6 +30,8 @@ _HELP = {
                             "not (0).",
     "bridge_probe_rtt_seconds": "Average round-trip time of the last check.",
     "bridge_probe_loss_ratio": "Share of packets lost in the last check.",
+    "bridge_probe_jitter_seconds": "Mean difference between consecutive round trips of the "
+                                   "last check.",
     "bridge_check_down": "Whether the check is hard down (1) or not (0).",
     "bridge_check_attempts": "Consecutive failed attempts of the check.",
     "bridge_availability_ratio": "Share of counted time the device was up, over a rolling "
@@ -92,6 +94,8 @@ def live(snapshot: Snapshot, availability: str, labels: LabelSets,
             ((tag, r.rtt_avg_s) for tag, r in last if r.rtt_avg_s is not None))
     _family(out, "bridge_probe_loss_ratio", "gauge",
             ((tag, r.loss_ratio) for tag, r in last if r.loss_ratio is not None))
+    _family(out, "bridge_probe_jitter_seconds", "gauge",
+            ((tag, r.jitter_s) for tag, r in last if r.jitter_s is not None))
     _family(out, "bridge_check_down", "gauge",
             ((tag, 1.0 if s.hard_status == Status.DOWN else 0.0) for tag, s in rows))
     _family(out, "bridge_check_attempts", "gauge", ((tag, float(s.attempts)) for tag, s in rows))

@@ -87,6 +87,8 @@ class IcmpProber:
         avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
         replies = f"{received}/{echoes.sent} replies"
         rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
+        if received > 1:
+            rtt_text += f", jitter {jitter * 1e3:.3f} ms"
         severity = Severity.OK
         if probe.warning is not None or probe.critical is not None:
             loss_pct = (echoes.sent - received) * 100 / echoes.sent
