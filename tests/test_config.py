@@ -112,6 +112,15 @@ CASES: dict[str, list[str]] = {
         "probes/snmp.toml:3: probes.system.get[1]: "
         "ifOperStatus has rows; GET one of them (ifOperStatus.1) or put it in walk",
     ],
+    "snmp-threshold-on-text": [
+        "probes/snmp.toml:5: probes.names.thresholds[0].oid: sysName holds text, not a number; "
+        "thresholds and counters need a numeric object (such as laLoadInt, ifInErrors or "
+        "hrStorageUsed)",
+    ],
+    "snmp-walk-a-scalar": [
+        "probes/snmp.toml:3: probes.system.walk[1]: "
+        "sysName is a single value, not a column or table; list it under get",
+    ],
     "snmp-bad-threshold": [
         "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
         "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",

@@ -68,6 +68,13 @@ _TABLE: dict[str, tuple[str, ObjectKind]] = {
 }
 
 
+# Objects that hold text or an OID, never a number: a threshold or a counter on one can
+# only fail (laLoad is a string too, but one that holds a number, and is read as one).
+TEXT_OBJECTS = frozenset({"sysDescr", "sysObjectID", "sysContact", "sysName", "sysLocation",
+                          "ifDescr", "ifPhysAddress", "ifName", "ifAlias", "hrStorageDescr",
+                          "laNames"})
+
+
 def _parse_numeric(text: str) -> Oid | None:
     parts = text.removeprefix(".").split(".")
     if len(parts) < 2 or not all(p.isascii() and p.isdigit() for p in parts):
@@ -96,6 +103,13 @@ class ObjectRef:
     oid: Oid
     walk: bool
     text: str
+    name: str = ""  # the built-in name it was written with, if any
+    scalar: bool = False  # a built-in scalar (one instance, .0)
+
+    @property
+    def holds_text(self) -> bool:
+        """Whether the object is known to hold text, not a number."""
+        return self.name in TEXT_OBJECTS
 
     def __str__(self) -> str:
         return self.text
@@ -121,13 +135,13 @@ def parse_object(text: str) -> ObjectRef:
     oid, kind = known
     if not index:
         if kind is ObjectKind.SCALAR:
-            return ObjectRef((*oid, 0), False, text)
-        return ObjectRef(oid, True, text)
+            return ObjectRef((*oid, 0), False, text, name, scalar=True)
+        return ObjectRef(oid, True, text, name)
     suffix = _parse_numeric(f"0.{index}")
     if suffix is None or kind is ObjectKind.TABLE:
         raise UnknownObjectError(
             f"expected {name} or {name}.INDEX with a numeric INDEX, got {text!r}")
-    return ObjectRef((*oid, *suffix[1:]), False, text)
+    return ObjectRef((*oid, *suffix[1:]), False, text, name)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -145,14 +145,28 @@ def _instance(ref: ObjectRef) -> ObjectRef:
     return ref
 
 
-ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
+def _walkable(ref: ObjectRef) -> ObjectRef:
+    if ref.scalar:
+        raise ValueError(f"{ref} is a single value, not a column or table; list it under get")
+    return ref
+
+
+def _numeric(ref: ObjectRef) -> ObjectRef:
+    if ref.holds_text:
+        raise ValueError(f"{ref} holds text, not a number; thresholds and counters need a "
+                         "numeric object (such as laLoadInt, ifInErrors or hrStorageUsed)")
+    return ref
+
+
 InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_instance)]
+WalkName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_walkable)]
+NumericName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_numeric)]
 
 
 class ValueCheck(Strict):
     """Thresholds on a numeric object; on a column, every row is checked."""
 
-    oid: ObjectName
+    oid: NumericName
     warning: Threshold | None = None
     critical: Threshold | None = None  # crossing it fails the check
 
@@ -168,7 +182,7 @@ class SnmpProbe(ProbeBase):
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
     retries: Annotated[int, Field(ge=0, le=10)] = 1
     get: Array[InstanceName] = ()
-    walk: Array[ObjectName] = ()
+    walk: Array[WalkName] = ()
     interfaces: bool = False
     thresholds: Array[ValueCheck] = ()
     counters: Array[ValueCheck] = ()
