@@ -314,6 +314,12 @@ def test_the_daemon_runs_snmp_checks_and_opens_a_ticket(snmpsim: Agent, tmp_path
         assert 'bridge_probe_success{customer="acme",device="sw48",probe="ifaces"} 0.0' in metrics
         assert 'bridge_probe_success{customer="acme",device="rtr",probe="ifaces"} 1.0' in metrics
         assert 'bridge_probe_duration_seconds_count{kind="snmp"}' in metrics
+        # the last values read, under readable names, for an operator's or portal's view
+        [rtr] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "rtr"
+                 for c in d["checks"] if c["probe"] == "ifaces"]
+        assert "sysName" in rtr["values"]
+        assert any(name.startswith("ifOperStatus.") for name in rtr["values"])
+        assert "switch48" not in str(bridge.get("/api/v1/devices"))
     finally:
         assert bridge.stop() == 0
     assert "2 interfaces down while admin up" in bridge.log()

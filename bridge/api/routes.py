@@ -89,14 +89,18 @@ async def incident_show(request: web.Request, _query: Query) -> web.Response:
     return web.json_response(incident)
 
 
-def _measured(last: ProbeResult | None) -> dict[str, float]:
-    """The last check's round trips and loss, those the probe measured (ICMP)."""
+def _measured(last: ProbeResult | None) -> dict[str, object]:
+    """What the last check measured: round trips and loss (ICMP), the values it read under
+    their readable names (SNMP: counters as rates, interface states)."""
     if last is None:
         return {}
-    values = {"rtt_avg_s": last.rtt_avg_s, "rtt_min_s": last.rtt_min_s,
-              "rtt_max_s": last.rtt_max_s, "jitter_s": last.jitter_s,
-              "loss_ratio": last.loss_ratio}
-    return {name: value for name, value in values.items() if value is not None}
+    measured: dict[str, object] = {
+        "rtt_avg_s": last.rtt_avg_s, "rtt_min_s": last.rtt_min_s,
+        "rtt_max_s": last.rtt_max_s, "jitter_s": last.jitter_s, "loss_ratio": last.loss_ratio}
+    measured = {name: value for name, value in measured.items() if value is not None}
+    if last.values:
+        measured["values"] = dict(last.values)
+    return measured
 
 
 @accepts()
