@@ -78,6 +78,10 @@ CASES: dict[str, list[str]] = {
         "probes/ping.toml:7: probes.ping.critical.rtt_ms: must be < timeout_s in ms "
         "(got 1500 >= 1000); a later reply counts as lost, so raise timeout_s or lower rtt_ms",
     ],
+    "ping-limits-as-check-ping": [
+        "probes/ping.toml:5: probes.ping.warning: expected a table such as "
+        "{ rtt_ms = 100.0, loss_pct = 20 } (check_ping's '100.0,20%')",
+    ],
     "ping-empty-limits": [
         "probes/ping.toml:5: probes.ping.warning: give rtt_ms, loss_pct or both, "
         "e.g. { rtt_ms = 100, loss_pct = 20 }",

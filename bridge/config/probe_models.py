@@ -55,6 +55,17 @@ class PingLimits(Strict):
     rtt_ms: Annotated[float, Field(gt=0)] | None = None
     loss_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_check_ping(cls, data: Any) -> Any:
+        """check_ping's own "100.0,20%" is not a table here: say how to write it."""
+        if isinstance(data, str):
+            rtt, _, loss = data.partition(",")
+            example = f"{{ rtt_ms = {rtt.strip() or 100}, loss_pct = " \
+                      f"{loss.strip().rstrip('%') or 20} }}"
+            raise ValueError(f"expected a table such as {example} (check_ping's {data!r})")
+        return data
+
     @model_validator(mode="after")
     def _not_empty(self) -> PingLimits:
         if self.rtt_ms is None and self.loss_pct is None:
