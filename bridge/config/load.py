@@ -15,7 +15,13 @@ from bridge.config.errors import ConfigErrors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
-from bridge.config.secrets import Secret, SecretRefError, create_secret_file, resolve_ref
+from bridge.config.secrets import (
+    Secret,
+    SecretFileMissing,
+    SecretRefError,
+    create_secret_file,
+    resolve_ref,
+)
 from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source
 from bridge.config.xref import check_references, check_tokens
@@ -47,6 +53,10 @@ def _resolve_secrets(
     for i, token in enumerate(tokens):
         try:
             secrets.append(resolve_ref(token.secret, base_dir, create=token.create))
+        except SecretFileMissing as exc:  # only a token's file can be created by the daemon
+            errors.add(source.error(("api", "tokens", i, "secret"), (
+                f"secret file {exc.path} does not exist (create it, or set create = true)")))
+            secrets.append(None)
         except SecretRefError as exc:
             errors.add(source.error(("api", "tokens", i, "secret"), str(exc)))
             secrets.append(None)
