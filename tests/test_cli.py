@@ -1,4 +1,5 @@
-"""The CLI verbs as an operator runs them from a shell: what each needs from the config."""
+"""The CLI verbs as an operator runs them from a shell: what each needs from the config, and
+how each fails — with a message and an exit status, never a Python traceback."""
 
 from __future__ import annotations
 
@@ -181,3 +182,51 @@ def test_check_still_resolves_every_secret(with_v3_devices: Path) -> None:
         "config/inventory.toml:32: devices.bad-priv.snmp.priv_key: "
         "must be at least 8 characters long (RFC 3414)",
     ]
+
+
+# ---- output: messages, not tracebacks ---------------------------------------------------------
+
+
+def test_report_names_a_file_it_cannot_write(daemon: Bridge, tmp_path: Path) -> None:
+    root = daemon.config.parent
+    for target, reason in ((tmp_path / "missing" / "x.html", "No such file or directory"),
+                           (tmp_path, "Is a directory")):
+        done = bridge("report", "--customer", "acme", "--month", MONTH, "--format", "html",
+                      "-o", str(target), cwd=root)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert done.stderr == f"bridge report: cannot write {target}: {reason}\n"
+
+
+def closed_pipe_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`bridge ARGS | head -0`: standard output is a pipe whose reader has gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return bridge(*args, cwd=cwd, stdout=write_end)
+    finally:
+        os.close(write_end)
+
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for `cat`, `grep` … in its place
+
+
+def test_offline_verbs_stop_quietly_when_the_reader_goes_away(with_v3_devices: Path) -> None:
+    for args in (("probe", "lo"), ("probe", "lo", "--json"), ("check",)):
+        done = closed_pipe_run(*args, cwd=with_v3_devices)
+        assert (done.returncode, done.stderr) == (SIGPIPE_EXIT, ""), args
+
+
+def test_api_verbs_stop_quietly_when_the_reader_goes_away(daemon: Bridge) -> None:
+    for args in (("incidents", "list"), ("incidents", "list", "--json"),
+                 ("report", "--customer", "acme", "--month", MONTH, "--format", "csv")):
+        done = closed_pipe_run(*args, cwd=daemon.config.parent)
+        assert (done.returncode, done.stderr) == (SIGPIPE_EXIT, ""), args
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_that_cannot_be_written_is_one_line_on_stderr(with_v3_devices: Path) -> None:
+    with open("/dev/full", "w") as full:
+        for args in (("probe", "lo"), ("check",)):
+            done = bridge(*args, cwd=with_v3_devices, stdout=full.fileno())
+            assert (done.returncode, done.stderr) == (
+                1, f"bridge {args[0]}: cannot write the output: No space left on device\n")
