@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bridge import __version__
+from bridge.cli_output import print_results
 from bridge.config.load import parse_listen
 from bridge.config.model import Listen
 from bridge.logs import setup_logging
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         from bridge.daemon.app import run_daemon
 
         return run_daemon(args.config, args.db, args.listen)
+    return print_results(args.verb, lambda: _run_verb(args))
+
+
+def _run_verb(args: argparse.Namespace) -> int:
+    """Carry out a verb that prints its results."""
     if args.verb == "check":
         from bridge.commands import check
 

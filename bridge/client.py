@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bridge.config import ConfigErrors, load_config
-from bridge.config.main_file import Role
+from bridge.config import ConfigErrors
+from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
 from bridge.ticket_verbs import action_request, add_action_verbs
 
@@ -61,20 +61,23 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
     if url and token:
         return url.rstrip("/"), token
     try:
-        config = load_config(args.config)
+        access = read_api_access(args.config)
     except ConfigErrors as exc:
         raise ClientError(f"cannot read {args.config}:\n{exc}") from None
     if not url:
-        host = config.listen.host
+        host = access.listen.host
         host = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
         host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-        url = f"http://{host}:{config.listen.port}"
+        url = f"http://{host}:{access.listen.port}"
     if not token:
-        operators = [t for t in config.tokens if t.role == Role.OPERATOR]
-        if not operators:
+        if access.operator_token is None and access.token_errors:
+            reasons = "; ".join(str(e) for e in access.token_errors)
+            raise ClientError(f"no operator token: {reasons} (or set $BRIDGE_TOKEN, or pass "
+                              "--token-file)")
+        if access.operator_token is None:
             raise ClientError("no API token: set $BRIDGE_TOKEN or --token-file (the operator "
                               "token file is created when the daemon first starts)")
-        token = operators[0].secret.reveal()
+        token = access.operator_token.reveal()
     return url.rstrip("/"), token
 
 

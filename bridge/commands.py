@@ -46,7 +46,8 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
 def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
     """Run a device's probes once now. Exit 0 if all succeed, 2 if any fails."""
     try:
-        config = load_config(config_path)
+        # Other devices' secrets may live in the daemon's environment only, or be mid-edit.
+        config = load_config(config_path, defer_secrets=True)
     except ConfigErrors as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
@@ -55,6 +56,11 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
     if device is None:
         print(f"unknown device {device_id!r}; known: {', '.join(sorted(config.devices))}",
               file=sys.stderr)
+        return 1
+    unresolved = config.unresolved_secrets.get(("devices", device_id), ())
+    for err in unresolved:
+        print(err, file=sys.stderr)
+    if unresolved:
         return 1
 
     async def run_all() -> list[tuple[str, ProbeResult]]:

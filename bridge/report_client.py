@@ -54,6 +54,10 @@ def run_report(args: argparse.Namespace) -> int:
     text = RENDERERS[args.format](report)
     if args.output is None:
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"bridge report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,21 @@ reason = "maintenance server-patching"
     assert done.returncode == 1
     assert ("  - missing suppression: device=demo-server reason starting "
             "'maintenance server-patching' (got: none)") in done.stdout
+
+
+def test_rules_are_replayed_without_the_daemon_secrets(tmp_path: Path) -> None:
+    """A replay probes nothing: an SNMP community kept in the daemon's environment only
+    does not stop an operator from testing rules in their own shell."""
+    for name in ("bridge.toml", "config", "probes", "rules"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    (tmp_path / "config" / "lab.toml").write_text(
+        '[devices.lab-sw]\ncustomer = "demo"\naddress = "127.0.0.1"\nprobes = ["ping"]\n'
+        'snmp = { version = "2c", community = "env:BRIDGE_TEST_UNSET_COMMUNITY" }\n')
+    timeline = tmp_path / "rules" / "tests" / "router-outage.toml"
+    done = bridge_test_rules(str(timeline))
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines()[-1] == "1 passed, 0 failed"

@@ -146,6 +146,10 @@ CASES: dict[str, list[str]] = {
         "config/extra.toml:5: devices.server.snmp.community: "
         "expected a secret reference 'env:NAME' or 'file:PATH', not a literal value",
     ],
+    "snmp-community-file-missing": [  # create = true is for API tokens only: no such hint
+        "config/extra.toml:5: devices.server.snmp.community: "
+        "secret file {dir}/secrets/missing.community does not exist (create it)",
+    ],
     "snmp-v3-key-on-v2c": [
         "config/extra.toml:8: devices.server.snmp.user: user only applies to version 3; remove it",
     ],
@@ -488,7 +492,7 @@ def write(root: Path, name: str, text: str) -> None:
 
 def bridge_check(config: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the real `bridge check`, as an operator would."""
-    env = {**os.environ, **ENV}
+    env = {**os.environ, **ENV, "PYTHONPATH": str(REPO)}  # this checkout's bridge, from `cwd`
     env.pop("BRIDGE_TEST_UNSET_TOKEN", None)
     return subprocess.run(
         [sys.executable, "-m", "bridge", "check", "-c", str(config)],
@@ -521,7 +525,8 @@ def test_invalid_case_reports_exact_message(
 
 
 @pytest.mark.parametrize(
-    "case", ["unknown-probe", "parent-cycle", "invalid-toml", "secret-file-missing", "bad-listen"]
+    "case", ["unknown-probe", "parent-cycle", "invalid-toml", "secret-file-missing", "bad-listen",
+             "snmp-community-file-missing"]
 )
 def test_bridge_check_prints_the_error_and_exits_1(case: str, tmp_path: Path) -> None:
     root = deploy(tmp_path, case)

@@ -165,6 +165,35 @@ def test_invalid_config_exits_78_with_the_error(tmp_path: Path) -> None:
             in out.stderr)
 
 
+LAB_SWITCH = ('\n[devices.lab-sw]\ncustomer = "acme"\naddress = "127.0.0.1"\nprobes = ["ping"]\n'
+              'snmp = { community = "env:BRIDGE_TEST_UNSET_COMMUNITY" }\n')
+UNSET_COMMUNITY = ("config/inventory.toml:16: devices.lab-sw.snmp.community: "
+                   "environment variable BRIDGE_TEST_UNSET_COMMUNITY is not set")
+
+
+def test_a_secret_the_daemon_cannot_resolve_stops_a_start_and_a_reload(tmp_path: Path) -> None:
+    import sys
+
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    inventory = tmp_path / "config" / "inventory.toml"
+    good = inventory.read_text()
+    inventory.write_text(good + LAB_SWITCH)
+    out = subprocess.run([sys.executable, "-m", "bridge", "run", "-c", str(config)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 78
+    assert UNSET_COMMUNITY in out.stderr
+
+    inventory.write_text(good)
+    bridge = Bridge(config)
+    try:
+        inventory.write_text(good + LAB_SWITCH)
+        status, body = bridge.request("POST", "/-/reload")
+        assert (status, body["errors"]) == (400, [UNSET_COMMUNITY])
+        assert [d["id"] for d in bridge.get("/api/v1/devices")["devices"]] == ["gw"]
+    finally:
+        assert bridge.stop() == 0
+
+
 def test_metrics_auth_admits_operators_only(tmp_path: Path) -> None:
     bridge = Bridge(write_deployment(tmp_path, {"gw": "127.0.0.2"}, customer_token=True,
                                      metrics_auth=True))

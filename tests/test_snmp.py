@@ -353,6 +353,25 @@ def test_bridge_probe_prints_readable_snmp_values(snmpsim: Agent, tmp_path: Path
     assert snmp["values"]["ifOperStatus.4 ge-0/0/4"] == "up"
 
 
+def test_bridge_probe_needs_only_that_device_credentials(snmpsim: Agent, tmp_path: Path) -> None:
+    """rtr's community is in the daemon's environment only, and another device's SNMPv3 key
+    is too short: sw48 is still probed, with its own community."""
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    add_snmp_devices(tmp_path, snmpsim.port)
+    (tmp_path / "secrets" / "short.key").write_text("short\n")
+    with (tmp_path / "config" / "inventory.toml").open("a") as inventory:
+        inventory.write('\n[devices.bad-priv]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
+                        'probes = ["ping"]\nsnmp = { version = "3", user = "monitor", '
+                        'auth_key = "file:secrets/short.key", '
+                        'priv_key = "file:secrets/short.key" }\n')
+    env = {k: v for k, v in os.environ.items() if k != "BRIDGE_TEST_ROUTER_COMMUNITY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "probe", "sw48", "-c", str(config)],
+        capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert (done.returncode, done.stderr) == (2, "")  # probed: a check failed
+    assert done.stdout.startswith("FAIL sw48 ifaces: 2 interfaces down while admin up")
+
+
 def test_the_daemon_logs_a_reboot(snmpsim: Agent, tmp_path: Path) -> None:
     """The router's agent restarts between two polls (its community now serves the
     rebooted recording): the daemon logs the reboot event."""

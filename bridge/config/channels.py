@@ -6,19 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
 
-from bridge.config.errors import ConfigError
+from bridge.config.errors import Errors, ErrorSink
 from bridge.config.main_file import NotificationsSection
 from bridge.config.secrets import Secret, SecretRefError, resolve_ref
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
 
 _AT = ("notifications",)
-
-
-class _Errors(Protocol):
-    def add(self, error: ConfigError) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ class Channels:
 
 def check_receivers(
     receivers: Sequence[str], at: KeyPath, notifications: NotificationsSection, source: Source,
-    errors: _Errors, main_name: str = "bridge.toml",
+    errors: Errors, main_name: str = "bridge.toml",
 ) -> None:
     """Report receivers naming a webhook that is not configured, or email without SMTP."""
     for i, receiver in enumerate(receivers):
@@ -75,17 +70,18 @@ def check_receivers(
                 f"email needs an SMTP server; add [notifications.smtp] to {main_name}")))
 
 
-def _secret(ref: str, at: KeyPath, source: Source, base_dir: Path,
-            errors: _Errors) -> Secret | None:
+def _secret(ref: str, owner: KeyPath, key: str, source: Source, base_dir: Path,
+            errors: ErrorSink) -> Secret | None:
+    """The secret at `owner`.`key`; an unresolvable one is an error of the channel `owner`."""
     try:
         return resolve_ref(ref, base_dir)
     except SecretRefError as exc:
-        errors.add(source.error(at, str(exc)))
+        errors.add_secret(owner, source.error((*owner, key), str(exc)))
         return None
 
 
 def _smtp(section: NotificationsSection, source: Source, base_dir: Path,
-          errors: _Errors) -> SmtpChannel | None:
+          errors: ErrorSink) -> SmtpChannel | None:
     smtp = section.smtp
     if smtp is None:
         return None
@@ -105,7 +101,7 @@ def _smtp(section: NotificationsSection, source: Source, base_dir: Path,
         errors.add(source.error((*at, "username"), "password is set; add the username"))
         ok = False
     elif smtp.password:
-        password = _secret(smtp.password, (*at, "password"), source, base_dir, errors)
+        password = _secret(smtp.password, at, "password", source, base_dir, errors)
         ok = ok and password is not None
     ca_file = None
     if smtp.ca_file:
@@ -121,7 +117,7 @@ def _smtp(section: NotificationsSection, source: Source, base_dir: Path,
 
 
 def build_channels(
-    section: NotificationsSection, source: Source, base_dir: Path, errors: _Errors
+    section: NotificationsSection, source: Source, base_dir: Path, errors: ErrorSink
 ) -> Channels:
     """Resolve the channels' secrets and check the operators' receivers."""
     if section.backoff_initial_s > section.backoff_max_s:
@@ -132,7 +128,7 @@ def build_channels(
                     Path(source.name).name)
     webhooks = {}
     for name, hook in section.webhooks.items():
-        secret = _secret(hook.secret, (*_AT, "webhooks", name, "secret"), source, base_dir,
+        secret = _secret(hook.secret, (*_AT, "webhooks", name), "secret", source, base_dir,
                          errors)
         if secret is not None:
             webhooks[name] = WebhookChannel(name, hook.url, secret, hook.timeout_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, order=True)
@@ -25,6 +26,20 @@ class ConfigErrors(Exception):
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = sorted(errors)
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class Errors(Protocol):
+    """Where checks put what they find."""
+
+    def add(self, error: ConfigError) -> None:
+        """Record an error in the files themselves."""
+
+
+class ErrorSink(Errors, Protocol):
+    """Where stages that resolve secrets put what they find."""
+
+    def add_secret(self, owner: tuple[str | int, ...], error: ConfigError) -> None:
+        """Record a secret that cannot be resolved (or is unfit), for the entry using it."""
 
 
 def format_key(path: tuple[str | int, ...]) -> str:

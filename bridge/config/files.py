@@ -26,14 +26,28 @@ _DECLARED_TWICE = re.compile(r"^Cannot declare (\(.*\)) twice$")
 
 
 class Collector:
-    """Gathers errors from every stage so `bridge check` can print them all."""
+    """Gathers errors from every stage so `bridge check` can print them all.
 
-    def __init__(self) -> None:
+    With `defer_secrets`, a secret that cannot be resolved is not an error of the load but
+    of the entry that uses it (a device, a token, a channel): a verb that needs only some
+    entries looks up theirs in `unresolved`.
+    """
+
+    def __init__(self, *, defer_secrets: bool = False) -> None:
         self.errors: list[ConfigError] = []
+        self.unresolved: dict[KeyPath, list[ConfigError]] = {}
+        self._defer_secrets = defer_secrets
 
     def add(self, error: ConfigError) -> None:
         """Record one error."""
         self.errors.append(error)
+
+    def add_secret(self, owner: KeyPath, error: ConfigError) -> None:
+        """Record a secret of `owner` that cannot be resolved or is unfit."""
+        if self._defer_secrets:
+            self.unresolved.setdefault(owner, []).append(error)
+        else:
+            self.errors.append(error)
 
 
 def _syntax_error(name: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:

@@ -11,11 +11,17 @@ from bridge.config.contract_xref import (
     check_contracts,
     resolve_templates,
 )
-from bridge.config.errors import ConfigErrors
+from bridge.config.errors import ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
-from bridge.config.secrets import Secret, SecretRefError, create_secret_file, resolve_ref
+from bridge.config.secrets import (
+    Secret,
+    SecretFileMissing,
+    SecretRefError,
+    create_secret_file,
+    resolve_ref,
+)
 from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source
 from bridge.config.xref import check_references, check_tokens
@@ -39,18 +45,28 @@ def _sqlite_relative(url: str, base_dir: Path) -> str:
     return url
 
 
-def _resolve_secrets(
-    tokens: Sequence[TokenSection], source: Source, base_dir: Path, errors: Collector
-) -> list[Secret | None]:
-    """Each token's secret; None for a `create = true` file that does not exist yet."""
-    secrets: list[Secret | None] = []
-    for i, token in enumerate(tokens):
-        try:
-            secrets.append(resolve_ref(token.secret, base_dir, create=token.create))
-        except SecretRefError as exc:
-            errors.add(source.error(("api", "tokens", i, "secret"), str(exc)))
-            secrets.append(None)
-    return secrets
+def resolve_token(i: int, token: TokenSection, source: Source, base_dir: Path,
+                  errors: ErrorSink) -> Secret | None:
+    """api.tokens[i]'s secret; None if it cannot be resolved (recorded in `errors`), or for
+    a `create = true` file that does not exist yet."""
+    at = ("api", "tokens", i)
+    try:
+        return resolve_ref(token.secret, base_dir, create=token.create)
+    except SecretFileMissing as exc:  # only a token's file can be created by the daemon
+        errors.add_secret(at, source.error((*at, "secret"), (
+            f"secret file {exc.path} does not exist (create it, or set create = true)")))
+    except SecretRefError as exc:
+        errors.add_secret(at, source.error((*at, "secret"), str(exc)))
+    return None
+
+
+def check_listen(text: str, source: Source, errors: Errors) -> Listen | None:
+    """http.listen as a Listen; None (with the error recorded) if it is not HOST:PORT."""
+    listen = parse_listen(text)
+    if listen is None:
+        errors.add(source.error(
+            ("http", "listen"), f"expected HOST:PORT such as 127.0.0.1:9410, got {text!r}"))
+    return listen
 
 
 def _build_tokens(
@@ -79,15 +95,21 @@ def _build_tokens(
     return tuple(built)
 
 
-def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
+def load_config(path: Path | str, *, create_secrets: bool = False,
+                defer_secrets: bool = False) -> Config:
     """Load and validate everything; raise ConfigErrors listing every problem found.
 
     `create_secrets` lets `bridge run` create token files marked `create = true`;
-    `bridge check` never writes anything.
+    `bridge check` never writes anything. `defer_secrets` is for verbs that need only some
+    entries' secrets (`bridge probe DEVICE`): a secret that cannot be resolved is recorded in
+    `Config.unresolved_secrets` under the entry using it, which is left without it (no SNMP
+    access, token or channel), instead of rejecting the config.
     """
+    if create_secrets and defer_secrets:
+        raise ValueError("a config with deferred secrets is never run: no token files for it")
     path = Path(path)
     base_dir = path.resolve().parent
-    errors = Collector()
+    errors = Collector(defer_secrets=defer_secrets)
     parsed = read_toml(path, str(path), errors)
     if parsed is None:
         raise ConfigErrors(errors.errors)
@@ -112,12 +134,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         raise ConfigErrors(errors.errors)
     check_contract_receivers(merged, main.notifications, Path(main_source.name).name, errors)
 
-    listen = parse_listen(main.http.listen)
-    if listen is None:
-        errors.add(main_source.error(
-            ("http", "listen"),
-            f"expected HOST:PORT such as 127.0.0.1:9410, got {main.http.listen!r}",
-        ))
+    listen = check_listen(main.http.listen, main_source, errors)
     for i, canary in enumerate(main.monitoring.canaries):
         if canary not in merged.devices and not folders.unloaded.may_define("devices", canary):
             errors.add(main_source.error(
@@ -125,7 +142,8 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
                 f"unknown device {canary!r}; a canary must be a device in {paths.config}/"))
     tokens = main.api.tokens
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
-    secrets = _resolve_secrets(tokens, main_source, base_dir, errors)
+    secrets = [resolve_token(i, token, main_source, base_dir, errors)
+               for i, token in enumerate(tokens)]
     channels = build_channels(main.notifications, main_source, base_dir, errors)
     if errors.errors or listen is None:
         raise ConfigErrors(errors.errors)
@@ -150,4 +168,6 @@ def load_config(path: Path | str, *, create_secrets: bool = False) -> Config:
         channels=channels,
         calendars=merged.calendars,
         escalations=merged.escalations,
+        unresolved_secrets={owner: tuple(sorted(found))
+                            for owner, found in errors.unresolved.items()},
     )

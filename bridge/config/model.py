@@ -21,12 +21,14 @@ from bridge.config.base import Array, Choice, Name, Strict, ZoneName
 from bridge.config.channels import Channels
 from bridge.config.contract import Calendar, Contract
 from bridge.config.contract import Priority as Priority
+from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.probe_models import Probe, ProbeKind
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
+from bridge.config.toml_lines import KeyPath
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
@@ -205,10 +207,15 @@ class Config:
     # compiled, with the built-in "24x7" calendar and "standard" chain
     calendars: Mapping[str, Coverage] = field(default_factory=lambda: MappingProxyType({}))
     escalations: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))
+    # Loaded with deferred secrets only: why an entry (("devices", NAME), ("api", "tokens", I),
+    # ("notifications", "smtp"), …) is without its secrets. Empty in a config that runs.
+    unresolved_secrets: Mapping[KeyPath, tuple[ConfigError, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
-        for name in ("customers", "devices", "probes", "snmp", "calendars", "escalations"):
+        for name in ("customers", "devices", "probes", "snmp", "calendars", "escalations",
+                     "unresolved_secrets"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str,

@@ -33,6 +33,14 @@ class SecretRefError(ValueError):
     """A reference that cannot be resolved; the message says what to do."""
 
 
+class SecretFileMissing(SecretRefError):
+    """A `file:` reference to a file that does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"secret file {path} does not exist (create it)")
+
+
 def parse_ref(ref: str) -> tuple[str, str]:
     """Split a reference into (scheme, target) or raise SecretRefError."""
     scheme, sep, target = ref.partition(":")
@@ -57,9 +65,7 @@ def resolve_ref(ref: str, base_dir: Path, *, create: bool = False) -> Secret | N
     except FileNotFoundError:
         if create:
             return None
-        raise SecretRefError(
-            f"secret file {path} does not exist (create it, or set create = true)"
-        ) from None
+        raise SecretFileMissing(path) from None
     except OSError as exc:
         raise SecretRefError(f"cannot read secret file {path}: {exc.strerror}") from None
     if not value:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from bridge.config.errors import format_key
+from bridge.config.errors import ErrorSink, format_key
 from bridge.config.probe_models import ProbeKind
 from bridge.config.secrets import Secret, SecretRefError, resolve_ref
 from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, SnmpVersion
 
 if TYPE_CHECKING:
-    from bridge.config.errors import ConfigError
     from bridge.config.source import Source
     from bridge.config.xref import Merged
 
@@ -19,10 +18,6 @@ _V3_KEYS = ("user", "auth_key", "priv_key")
 # RFC 3414 section 11.2: pass phrases shorter than 8 characters are not allowed.
 _MIN_KEY_CHARS = 8
 _REF = "an env:NAME or file:PATH reference"
-
-
-class _Errors(Protocol):
-    def add(self, error: ConfigError) -> None: ...
 
 
 def _problems(snmp: SnmpSettings) -> list[tuple[tuple[str, ...], str]]:
@@ -54,23 +49,25 @@ def _problems(snmp: SnmpSettings) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _secret(ref: str | None, at: tuple[str, ...], source: Source, base_dir: Path,
-            errors: _Errors, min_chars: int = 1) -> Secret | None:
+            errors: ErrorSink, min_chars: int = 1) -> Secret | None:
     if ref is None:
         return None
+    owner = at[:2]  # ("devices", NAME): probing one device needs only its own secrets
     try:
         secret = resolve_ref(ref, base_dir)
     except SecretRefError as exc:
-        errors.add(source.error(at, str(exc)))
+        errors.add_secret(owner, source.error(at, str(exc)))
         return None
     assert secret is not None  # only `create` makes a missing file None
     if len(secret.reveal()) < min_chars:
-        errors.add(source.error(at, f"must be at least {min_chars} characters long (RFC 3414)"))
+        errors.add_secret(owner, source.error(
+            at, f"must be at least {min_chars} characters long (RFC 3414)"))
         return None
     return secret
 
 
 def _access(name: str, snmp: SnmpSettings, source: Source, base_dir: Path,
-            errors: _Errors) -> SnmpAccess | None:
+            errors: ErrorSink) -> SnmpAccess | None:
     at = ("devices", name, "snmp")
     problems = _problems(snmp)
     for key, message in problems:
@@ -94,7 +91,8 @@ def _access(name: str, snmp: SnmpSettings, source: Source, base_dir: Path,
     )
 
 
-def build_snmp_access(merged: Merged, base_dir: Path, errors: _Errors) -> dict[str, SnmpAccess]:
+def build_snmp_access(merged: Merged, base_dir: Path,
+                      errors: ErrorSink) -> dict[str, SnmpAccess]:
     """Every device's resolved SNMP access; errors for inconsistent tables and for SNMP
     probes on devices without one."""
     access: dict[str, SnmpAccess] = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TypeVar
 
 from bridge.config.contract import ALWAYS_CALENDAR
-from bridge.config.errors import format_key
+from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection, Role, TokenSection
 from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
@@ -18,16 +18,7 @@ from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 
-if TYPE_CHECKING:
-    from bridge.config.errors import ConfigError
-
 T = TypeVar("T")
-
-
-class Errors(Protocol):
-    """Where checks put what they find."""
-
-    def add(self, error: ConfigError) -> None: ...
 
 
 @dataclass
