@@ -70,6 +70,30 @@ def test_rolling_windows_over_the_api(running: tuple[Bridge, Seeded]) -> None:
                           token=CUSTOMER_TOKEN)[0] == 404
 
 
+def test_a_device_filter_keeps_the_customers_own_figure(running: tuple[Bridge, Seeded]) -> None:
+    """A portal's device page shows the device and, next to it, its customer's availability
+    (all of the customer's devices), never the one device's figure labelled as the customer."""
+    bridge, _ = running
+    whole = wait_for("availability", lambda: (lambda s, b: b if s == 200 else None)(
+        *bridge.request("GET", "/api/v1/availability?customer=acme&window=30d")))
+    narrowed = bridge.get("/api/v1/availability?device=sw&window=30d")
+    assert [d["device"] for d in narrowed["devices"]] == ["sw"]
+    assert narrowed["customers"] == whole["customers"]
+    [acme] = narrowed["customers"]
+    assert (acme["customer"], acme["windows"]["30d"]["downtime_minutes"]) == ("acme", 720)
+    sw = narrowed["devices"][0]["windows"]["30d"]
+    assert acme["windows"]["30d"]["counted_minutes"] > sw["counted_minutes"]  # gw's too
+    # a device of another customer, or none, is a 404 that names the pair, to anyone
+    for token in ("ops", CUSTOMER_TOKEN):
+        for device in ("other-srv", "nothing"):
+            status, body = bridge.request(
+                "GET", f"/api/v1/availability?customer=acme&device={device}", token=token)
+            assert (status, body) == (404, {"error": f"no device '{device}' for customer 'acme'"})
+    status, body = bridge.request("GET", "/api/v1/availability?device=other-srv",
+                                  token=CUSTOMER_TOKEN)
+    assert (status, body) == (404, {"error": "no device 'other-srv'"})
+
+
 def test_the_monthly_report_over_the_api(running: tuple[Bridge, Seeded]) -> None:
     bridge, seeded = running
     report = bridge.get(f"/api/v1/reports/acme/{seeded.month}")
