@@ -59,6 +59,9 @@ def test_rolling_windows_over_the_api(running: tuple[Bridge, Seeded]) -> None:
     assert sw["windows"]["30d"]["parent_downtime_minutes"] == 360  # behind gw
     [acme] = [c for c in body["customers"] if c["customer"] == "acme"]
     assert (acme["target_pct"], acme["windows"]["30d"]["downtime_minutes"]) == (99.9, 720)
+    # the hours availability counts in, so an empty window has its reason next to it
+    assert acme["coverage"] == {"calendar": "24x7", "always": True,
+                                "hours": ["mon-sun 00:00-24:00"], "timezone": None}
     status, body = bridge.request("GET", "/api/v1/availability?window=2d")
     assert (status, body["error"]) == (400, "window must be one of: 1h, 1d, 7d, 30d")
     # a customer's portal sees its own devices only, and another customer not at all
@@ -147,3 +150,32 @@ def test_bridge_report_prints_every_format(running: tuple[Bridge, Seeded],
                             capture_output=True, text=True, timeout=60)
     assert (future.returncode, future.stderr.strip()) == (
         1, "bridge report: 400: 2999-01 has not begun in UTC")
+
+
+def test_the_reports_tickets_read_in_words_and_local_minutes(running: tuple[Bridge, Seeded],
+                                                             tmp_path: Path) -> None:
+    bridge, _ = running
+    status, ticket = bridge.request("POST", "/api/v1/incidents", CUSTOMER_TOKEN,
+                                    {"summary": "printer on fire"})
+    assert status == 201, ticket
+    assert bridge.request("POST", f"/api/v1/incidents/{ticket['id']}/assign", "ops",
+                          {"assignee": "alice"})[0] == 200
+    month = datetime.now(UTC).strftime("%Y-%m")
+    report = bridge.get(f"/api/v1/reports/acme/{month}")
+    [row] = [t for t in report["tickets"] if t["id"] == ticket["id"]]
+    # JSON keeps field names; its times are ISO 8601 in UTC to the second, like the rest
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row["opened"]), row
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", report["generated_at"])
+    table = subprocess.run(
+        [sys.executable, "-m", "bridge", "report", "-c", str(bridge.config), "--url", bridge.url,
+         "--customer", "acme", "--month", month], capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert re.search(r"^Ticket +Priority +Status +Device +Opened +Reaction min +Reaction target "
+                     r"min +Resolution min +Resolution target min +SLA breached$",
+                     table.stdout, re.M), table.stdout
+    opened = datetime.fromisoformat(row["opened"]).strftime("%Y-%m-%d %H:%M")
+    assert re.search(rf"^{ticket['id']} +P\d +assigned +- +{opened} +[\d.]+ +\d+ +- +\d+ +no$",
+                     table.stdout, re.M), table.stdout
+    page = bridge.get(f"/api/v1/reports/acme/{month}?format=html")
+    assert "<th class=\"n\">Reaction target min</th>" in page
+    assert f"<td>{opened}</td>" in page

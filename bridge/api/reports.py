@@ -14,6 +14,7 @@ from bridge.api.service import service_of
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.periods import ROLLING_WINDOWS
+from bridge.reports.coverage import coverage_statement
 from bridge.reports.html import as_html
 from bridge.reports.monthly import ReportError, month_report
 from bridge.reports.render import as_csv
@@ -98,6 +99,8 @@ async def availability(request: web.Request, query: Query) -> web.Response:
         "computed_at": latest.computed_at.isoformat(),
         "customers": [{"customer": c,
                        "target_pct": config.customers[c].contract.availability_target_pct,
+                       "coverage": coverage_statement(
+                           config, config.customers[c].contract.availability_calendar_name),
                        "windows": {k: tally_dict(t) for k, t in per_window.items()}}
                       for c, per_window in sorted(totals.items())],
         "devices": devices,
