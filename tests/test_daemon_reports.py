@@ -141,6 +141,10 @@ def test_bridge_report_prints_every_format(running: tuple[Bridge, Seeded],
     page = tmp_path / "report.html"
     assert report_cli(bridge, seeded, "--format", "html", "-o", str(page)).returncode == 0
     assert "Availability report: Acme" in page.read_text()
+    saved = report_cli(bridge, seeded, "--format", "csv", "-o", str(tmp_path))  # a folder
+    named = tmp_path / f"acme-{seeded.month}.csv"
+    assert (saved.returncode, saved.stderr) == (0, f"bridge report: wrote {named}\n")
+    assert named.read_text().startswith("customer,month,")
     wrong = report_cli(bridge, seeded, "--token-file", str(tmp_path / "missing"))
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1, f"bridge report: cannot read the token file {tmp_path / 'missing'}: "
