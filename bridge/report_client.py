@@ -22,6 +22,7 @@ def as_json(report: dict[str, Any]) -> str:
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "table": as_table, "csv": as_csv, "html": as_html, "json": as_json}
+EXTENSIONS = {"table": "txt", "csv": "csv", "html": "html", "json": "json"}
 
 
 def add_report_verb(verbs: Any) -> None:
@@ -32,7 +33,9 @@ def add_report_verb(verbs: Any) -> None:
     report.add_argument("--month", required=True, metavar="YYYY-MM",
                         help="a calendar month in the customer's time zone")
     report.add_argument("--format", choices=list(RENDERERS), default="table")
-    report.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    report.add_argument("-o", "--output", type=Path,
+                        help="write to this file instead of stdout; to a folder, as "
+                             "CUSTOMER-YYYY-MM.csv (.html, .json, .txt)")
     report.add_argument("-c", "--config", type=Path, default=Path("bridge.toml"),
                         help="bridge.toml (default: ./bridge.toml)")
     report.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
@@ -55,9 +58,13 @@ def run_report(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
+    path = args.output
+    if path.is_dir():
+        path = path / f"{args.customer}-{args.month}.{EXTENSIONS[args.format]}"
     try:
-        args.output.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"bridge report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        print(f"bridge report: cannot write {path}: {exc.strerror}", file=sys.stderr)
         return 1
+    print(f"bridge report: wrote {path}", file=sys.stderr)
     return 0

@@ -242,3 +242,18 @@ def test_a_number_in_the_path_that_is_not_one_is_refused_not_a_crash(
                     assert status in (400, 404), (method, url, status, answer)
                     tried += 1
     assert tried >= 8  # maintenance windows and the ticket records (supplier, on-site, loaner)
+
+
+def test_report_downloads_are_named_for_the_customer_and_month(
+        world: tuple[Bridge, str, str]) -> None:
+    """A browser saves the CSV as a file named for whose month it is; the page opens inline."""
+    bridge, _, _ = world
+    month = datetime.now(UTC).strftime("%Y-%m")
+    seen = {}
+    for fmt in ("csv", "html", "json"):
+        request = urllib.request.Request(f"{bridge.url}/api/v1/reports/acme/{month}?format={fmt}",
+                                         headers={"Authorization": f"Bearer {ACME}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            seen[fmt] = response.headers.get("Content-Disposition")
+    assert seen == {"csv": f'attachment; filename="acme-{month}.csv"',
+                    "html": f'inline; filename="acme-{month}.html"', "json": None}

@@ -216,3 +216,18 @@ def test_naive_times_and_empty_calendars_are_refused() -> None:
         Coverage(HEL, ())
     with pytest.raises(ValueError, match=">= 0"):
         OFFICE.add(hel(2026, 3, 2, 8), -1)
+
+
+@pytest.mark.parametrize(("weekly", "hours"), [
+    (("mon-fri 08:00-18:00",), ("mon-fri 08:00-18:00",)),
+    (("mon-fri 08:00-18:00", "sat 09:00-13:00"), ("mon-fri 08:00-18:00", "sat 09:00-13:00")),
+    (("mon-fri 08:00-12:00", "mon-fri 12:00-16:00"), ("mon-fri 08:00-16:00",)),  # joined
+    (("mon,wed 08:00-12:00", "mon,wed 13:00-17:00"),
+     ("mon 08:00-12:00", "mon 13:00-17:00", "wed 08:00-12:00", "wed 13:00-17:00")),
+    (("sat-sun 00:00-24:00",), ("sat-sun 00:00-24:00",)),
+    (("mon-sun 00:00-24:00",), ("mon-sun 00:00-24:00",)),
+])
+def test_weekly_hours_read_as_they_are_written(weekly: tuple[str, ...],
+                                               hours: tuple[str, ...]) -> None:
+    """What a report states as the hours its availability counted in."""
+    assert calendar(HEL, *weekly).weekly_hours() == hours

@@ -229,6 +229,11 @@ CASES: dict[str, list[str]] = {
         "config/extra.toml:5: customers.globex.contract.calendar: unknown calendar 'office'; "
         'define it as [calendars.office] in config/ (or use the built-in "24x7")',
     ],
+    "availability-calendar-unknown": [
+        "config/extra.toml:5: customers.globex.contract.availability_calendar: unknown calendar "
+        "'around-the-clock'; define it as [calendars.around-the-clock] in config/ (or use the "
+        'built-in "24x7")',
+    ],
     "calendar-overlap": [
         "config/extra.toml:3: calendars.office.weekly: 'mon-fri 08:00-18:00' and "
         "'fri 17:00-20:00' overlap on Friday; cover each time once",

@@ -121,6 +121,8 @@ def test_coverage_for_the_contract_calendar(config: Config) -> None:
     assert office.covered_seconds(monday, datetime(2026, 3, 9, tzinfo=HEL)) == 50 * 3600
     assert not office.is_covered(datetime(2026, 12, 24, 12, tzinfo=HEL))
     assert config.coverage_for("acme").is_always()  # no contract written: 24x7
+    # availability counts in the contract's calendar unless it names its own
+    assert config.availability_coverage_for("globex") is config.coverage_for("globex")
     with pytest.raises(TypeError):
         config.calendars["office"] = office  # type: ignore[index]
 
@@ -159,6 +161,8 @@ def test_the_example_deployment_has_a_contract() -> None:
     config = load_config(REPO / "bridge.toml")
     assert config.chain_for("demo", Priority.P1, "critical-device-down").name == "critical"
     assert config.chain_for("demo", Priority.P2, "device-down").name == "standard"
-    assert not config.coverage_for("demo").is_covered(datetime(2026, 3, 7, 12, tzinfo=HEL))
+    saturday = datetime(2026, 3, 7, 12, tzinfo=HEL)
+    assert not config.coverage_for("demo").is_covered(saturday)  # SLA clocks: office hours
+    assert config.availability_coverage_for("demo").is_covered(saturday)  # any day
     tiers = config.customers["demo"].contract.tiers
     assert all(r.endswith("example.com") for n in (1, 2, 3, 4) for r in tiers.receivers(n))

@@ -59,6 +59,9 @@ def test_rolling_windows_over_the_api(running: tuple[Bridge, Seeded]) -> None:
     assert sw["windows"]["30d"]["parent_downtime_minutes"] == 360  # behind gw
     [acme] = [c for c in body["customers"] if c["customer"] == "acme"]
     assert (acme["target_pct"], acme["windows"]["30d"]["downtime_minutes"]) == (99.9, 720)
+    # the hours availability counts in, so an empty window has its reason next to it
+    assert acme["coverage"] == {"calendar": "24x7", "always": True,
+                                "hours": ["mon-sun 00:00-24:00"], "timezone": None}
     status, body = bridge.request("GET", "/api/v1/availability?window=2d")
     assert (status, body["error"]) == (400, "window must be one of: 1h, 1d, 7d, 30d")
     # a customer's portal sees its own devices only, and another customer not at all
@@ -68,6 +71,30 @@ def test_rolling_windows_over_the_api(running: tuple[Bridge, Seeded]) -> None:
                           token=CUSTOMER_TOKEN)[0] == 404
     assert bridge.request("GET", "/api/v1/availability?device=other-srv",
                           token=CUSTOMER_TOKEN)[0] == 404
+
+
+def test_a_device_filter_keeps_the_customers_own_figure(running: tuple[Bridge, Seeded]) -> None:
+    """A portal's device page shows the device and, next to it, its customer's availability
+    (all of the customer's devices), never the one device's figure labelled as the customer."""
+    bridge, _ = running
+    whole = wait_for("availability", lambda: (lambda s, b: b if s == 200 else None)(
+        *bridge.request("GET", "/api/v1/availability?customer=acme&window=30d")))
+    narrowed = bridge.get("/api/v1/availability?device=sw&window=30d")
+    assert [d["device"] for d in narrowed["devices"]] == ["sw"]
+    assert narrowed["customers"] == whole["customers"]
+    [acme] = narrowed["customers"]
+    assert (acme["customer"], acme["windows"]["30d"]["downtime_minutes"]) == ("acme", 720)
+    sw = narrowed["devices"][0]["windows"]["30d"]
+    assert acme["windows"]["30d"]["counted_minutes"] > sw["counted_minutes"]  # gw's too
+    # a device of another customer, or none, is a 404 that names the pair, to anyone
+    for token in ("ops", CUSTOMER_TOKEN):
+        for device in ("other-srv", "nothing"):
+            status, body = bridge.request(
+                "GET", f"/api/v1/availability?customer=acme&device={device}", token=token)
+            assert (status, body) == (404, {"error": f"no device '{device}' for customer 'acme'"})
+    status, body = bridge.request("GET", "/api/v1/availability?device=other-srv",
+                                  token=CUSTOMER_TOKEN)
+    assert (status, body) == (404, {"error": "no device 'other-srv'"})
 
 
 def test_the_monthly_report_over_the_api(running: tuple[Bridge, Seeded]) -> None:
@@ -114,6 +141,10 @@ def test_bridge_report_prints_every_format(running: tuple[Bridge, Seeded],
     page = tmp_path / "report.html"
     assert report_cli(bridge, seeded, "--format", "html", "-o", str(page)).returncode == 0
     assert "Availability report: Acme" in page.read_text()
+    saved = report_cli(bridge, seeded, "--format", "csv", "-o", str(tmp_path))  # a folder
+    named = tmp_path / f"acme-{seeded.month}.csv"
+    assert (saved.returncode, saved.stderr) == (0, f"bridge report: wrote {named}\n")
+    assert named.read_text().startswith("customer,month,")
     wrong = report_cli(bridge, seeded, "--token-file", str(tmp_path / "missing"))
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1, f"bridge report: cannot read the token file {tmp_path / 'missing'}: "
@@ -123,3 +154,32 @@ def test_bridge_report_prints_every_format(running: tuple[Bridge, Seeded],
                             capture_output=True, text=True, timeout=60)
     assert (future.returncode, future.stderr.strip()) == (
         1, "bridge report: 400: 2999-01 has not begun in UTC")
+
+
+def test_the_reports_tickets_read_in_words_and_local_minutes(running: tuple[Bridge, Seeded],
+                                                             tmp_path: Path) -> None:
+    bridge, _ = running
+    status, ticket = bridge.request("POST", "/api/v1/incidents", CUSTOMER_TOKEN,
+                                    {"summary": "printer on fire"})
+    assert status == 201, ticket
+    assert bridge.request("POST", f"/api/v1/incidents/{ticket['id']}/assign", "ops",
+                          {"assignee": "alice"})[0] == 200
+    month = datetime.now(UTC).strftime("%Y-%m")
+    report = bridge.get(f"/api/v1/reports/acme/{month}")
+    [row] = [t for t in report["tickets"] if t["id"] == ticket["id"]]
+    # JSON keeps field names; its times are ISO 8601 in UTC to the second, like the rest
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row["opened"]), row
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", report["generated_at"])
+    table = subprocess.run(
+        [sys.executable, "-m", "bridge", "report", "-c", str(bridge.config), "--url", bridge.url,
+         "--customer", "acme", "--month", month], capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0, table.stderr
+    assert re.search(r"^Ticket +Priority +Status +Device +Opened +Reaction min +Reaction target "
+                     r"min +Resolution min +Resolution target min +SLA breached$",
+                     table.stdout, re.M), table.stdout
+    opened = datetime.fromisoformat(row["opened"]).strftime("%Y-%m-%d %H:%M")
+    assert re.search(rf"^{ticket['id']} +P\d +assigned +- +{opened} +[\d.]+ +\d+ +- +\d+ +no$",
+                     table.stdout, re.M), table.stdout
+    page = bridge.get(f"/api/v1/reports/acme/{month}?format=html")
+    assert "<th class=\"n\">Reaction target min</th>" in page
+    assert f"<td>{opened}</td>" in page

@@ -14,7 +14,7 @@ import pytest
 
 from bridge.config.model import Config
 from bridge.core.state import Status
-from bridge.reports.html import as_html
+from bridge.reports.html import as_html, chart
 from bridge.reports.monthly import ReportError, month_report
 from bridge.reports.render import as_csv, as_table
 from bridge.reports.rollup import roll_up
@@ -134,6 +134,70 @@ def test_a_contract_calendar_counts_only_its_hours(db: Database, tmp_path: Path)
     assert switch["availability_pct"] == 99.8413  # 1 - 20/12600
 
 
+def office_hours(tmp_path: Path, availability_calendar: str | None = None,
+                 more_devices: str = "") -> Config:
+    return build_config(
+        tmp_path, device("router") + device("switch", parents=["router"]) + more_devices,
+        extra='\n[customers.acme.contract]\navailability_target_pct = 99.5\n'
+              'calendar = "office"\n'
+              + (f'availability_calendar = "{availability_calendar}"\n'
+                 if availability_calendar else "")
+              + '\n[calendars.office]\ntimezone = "Europe/Helsinki"\n'
+              'weekly = ["mon-fri 08:00-18:00"]\nholidays = [2026-03-27, 2026-08-03]\n')
+
+
+def test_a_month_without_coverage_hours_yet_says_why_in_every_format(
+        db: Database, tmp_path: Path) -> None:
+    # Saturday 1 August: the office calendar has not covered a minute of August yet.
+    seed(db)
+    saturday = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
+    report = month_report(db.reader, office_hours(tmp_path), "acme", "2026-08", saturday)
+    why = "no coverage hours in this period so far"
+    assert report["coverage"] == {
+        "calendar": "office", "always": False, "hours": ["mon-fri 08:00-18:00"],
+        "timezone": "Europe/Helsinki", "holidays": [], "covered_minutes": 0}
+    assert (report["summary"]["availability_pct"], report["summary"]["not_counted_reason"]) \
+        == (None, why)
+    assert {d["not_counted_reason"] for d in report["devices"]} == {why}
+    text = as_table(report)
+    assert ("Coverage hours: office: mon-fri 08:00-18:00 (Europe/Helsinki); 0 min in this "
+            "period so far") in text
+    assert f"Availability: not counted, {why}\n" in text
+    rows = list(csv.DictReader(io.StringIO(as_csv(report))))
+    assert [(r["device"], r["availability_pct"], r["not_counted_reason"], r["coverage_calendar"],
+             r["coverage_hours"], r["coverage_timezone"]) for r in rows] == [
+        (name, "", why, "office", "mon-fri 08:00-18:00", "Europe/Helsinki")
+        for name in ("router", "switch", "TOTAL")]
+    page = as_html(report)
+    assert "office: mon-fri 08:00-18:00 (Europe/Helsinki)" in page
+    assert f"not counted: {why}" in page
+    # Once the period has coverage hours, it names its holidays, and a device never checked
+    # in them says so under the table.
+    tuesday = datetime(2026, 8, 4, 12, 0, tzinfo=UTC)
+    later = month_report(db.reader, office_hours(tmp_path, more_devices=device("spare")),
+                         "acme", "2026-08", tuesday)
+    assert (later["coverage"]["holidays"], later["coverage"]["covered_minutes"]) == (
+        ["2026-08-03"], 7 * 60)  # Monday a holiday, Tuesday 08:00-15:00 in Helsinki
+    assert later["summary"]["availability_pct"] == 100
+    text = as_table(later)
+    assert "less holidays 2026-08-03" in text
+    assert ("  spare: not counted, no check results in the coverage hours so far (not "
+            "monitored then, in maintenance, or the monitoring itself was blind)") in text
+
+
+def test_availability_may_count_other_hours_than_the_sla_clocks(
+        db: Database, tmp_path: Path) -> None:
+    # Tickets in office hours, availability around the clock: March counts in full.
+    seed(db)
+    report = march(db, office_hours(tmp_path, availability_calendar="24x7"))
+    router = report["devices"][0]
+    assert (router["counted_minutes"], router["downtime_minutes"]) == (MARCH_MIN, 90)
+    assert (report["coverage"]["calendar"], report["sla_coverage"]["calendar"]) == (
+        "24x7", "office")
+    assert ("Tickets (0), reaction and resolution in minutes of the SLA hours, office: "
+            "mon-fri 08:00-18:00 (Europe/Helsinki):") in as_table(report)
+
+
 @pytest.mark.parametrize(("customer", "month", "message"), [
     ("nobody", "2026-03", "no customer 'nobody'"),
     ("acme", "2026-13", "expected a month as YYYY-MM, such as 2026-03, got '2026-13'"),
@@ -162,9 +226,12 @@ def test_the_table_reads_in_the_customers_time(report: dict[str, Any]) -> None:
     text = as_table(report)
     assert "Availability report: Acme (acme), 2026-03, times in Europe/Helsinki" in text
     assert "Period: 2026-03-01 00:00 to 2026-04-01 00:00" in text
+    assert "Coverage hours: 24x7 (every hour of every day); 44580 min in this period" in text
     assert "Availability: 99.8261 % (target 99.5 %, met)" in text
     assert re.search(r"2026-03-31 23:00 +- +switch +parent \(router\) +60 ", text)
-    assert re.search(r"^router +99\.8316 +yes +75 +0 +15 +2/0/1 +37\.5 +370\.62$", text, re.M)
+    assert re.search(r"^Device +Availability % +Target met +Counted min +Down min ", text, re.M)
+    assert re.search(r"^router +99\.8316 +yes +44550 +75 +0 +15 +2/0/1 +37\.5 +370\.62$", text,
+                     re.M)
 
 
 def test_csv_has_a_row_per_device_and_the_total(report: dict[str, Any]) -> None:
@@ -172,7 +239,9 @@ def test_csv_has_a_row_per_device_and_the_total(report: dict[str, Any]) -> None:
     assert [r["device"] for r in rows] == ["router", "switch", "TOTAL"]
     assert rows[0]["availability_pct"] == "99.8316"
     assert (rows[1]["outages_parent"], rows[1]["parent_downtime_minutes"]) == ("1", "60.0")
-    assert (rows[2]["target_pct"], rows[2]["target_met"]) == ("99.5", "True")
+    assert (rows[2]["target_pct"], rows[2]["target_met"]) == ("99.5", "true")  # not Python's
+    assert {(r["coverage_calendar"], r["coverage_hours"], r["coverage_timezone"],
+             r["not_counted_reason"]) for r in rows} == {("24x7", "mon-sun 00:00-24:00", "", "")}
 
 
 def test_html_is_one_self_contained_page_with_a_chart(report: dict[str, Any]) -> None:
@@ -186,5 +255,46 @@ def test_html_is_one_self_contained_page_with_a_chart(report: dict[str, Any]) ->
     assert "target 99.5 %" in page
     assert "unreachable: router was down" in page
     assert "Edge router" in page
+    # the y axis: round bounds with a labelled gridline each step, 31 March (95.83 %) on it
+    assert re.findall(r'text-anchor="end">([\d.]+ %)</text>', page) == [
+        "95 %", "96 %", "97 %", "98 %", "99 %", "100 %"]
+    assert page.count('<line class="grid"') == 6
     with_tag = dict(report, customer_name="<b>Acme & Sons</b>")
     assert "&lt;b&gt;Acme &amp; Sons&lt;/b&gt;" in as_html(with_tag)  # escaped
+
+
+def test_tickets_read_in_the_customers_minutes(report: dict[str, Any]) -> None:
+    ticket = {"id": "INC-2026-000007", "priority": "P1", "status": "resolved",
+              "device": "router", "opened": "2026-03-10T08:01:36+00:00", "reaction_min": 12.5,
+              "reaction_target_min": 15.0, "resolution_min": 250.0,
+              "resolution_target_min": 240.0, "breached": "resolution"}
+    with_ticket = dict(report, tickets=[ticket])
+    text = as_table(with_ticket)
+    assert re.search(r"^INC-2026-000007 +P1 +resolved +router +2026-03-10 10:01 +12\.5 +15 +250 "
+                     r"+240 +resolution$", text, re.M), text
+    page = as_html(with_ticket)
+    assert "<th>Opened</th>" in page
+    assert "<td>2026-03-10 10:01</td>" in page
+    assert "reaction_target_min" not in page
+
+
+def day(number: int, pct: float | None) -> dict[str, Any]:
+    return {"date": f"2026-03-{number:02d}", "availability_pct": pct, "downtime_minutes": 0}
+
+
+@pytest.mark.parametrize(("days", "target", "labels"), [
+    ([2.79, 13.11], None, ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]),
+    ([99.95, 100.0], 99.9, ["99.80 %", "99.85 %", "99.90 %", "99.95 %", "100.00 %"]),
+    ([100.0, 100.0], 99.5, ["99.0 %", "99.2 %", "99.4 %", "99.6 %", "99.8 %", "100.0 %"]),
+    ([None, None], None, ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]),
+])
+def test_the_chart_axis_has_round_labelled_gridlines_and_bars_to_scale(
+        days: list[float | None], target: float | None, labels: list[str]) -> None:
+    drawn = chart([day(i + 1, pct) for i, pct in enumerate(days)], target)
+    assert [line.label for line in drawn.gridlines] == labels
+    floor = float(labels[0].rstrip(" %"))
+    bottom, top = drawn.gridlines[0].y, drawn.gridlines[-1].y
+    for bar, pct in zip(drawn.bars, days, strict=True):
+        assert bar.counted is (pct is not None)
+        if pct is not None:  # a bar's height is its share of the axis, not a fixed minimum
+            assert bar.height == pytest.approx((bottom - top) * (pct - floor) / (100 - floor))

@@ -129,6 +129,9 @@ class Contract(Strict):
     # Shifts every ticket priority: -1 makes a P3 rule open P2 tickets for this customer.
     priority_shift: Annotated[int, Field(ge=-3, le=3)] = 0
     calendar: Name = ALWAYS_CALENDAR
+    # The hours availability is counted in, when they differ from the SLA clocks' (a
+    # service measured around the clock, supported in office hours); None: `calendar`.
+    availability_calendar: Name | None = None
     availability_target_pct: Annotated[float, Field(gt=0, le=100)] | None = None  # None: none
     language: Annotated[str, AfterValidator(_check_language)] = "en"
     notify: Array[Receiver] = ()  # the customer's own receivers
@@ -162,3 +165,8 @@ class Contract(Strict):
     def chain_name(self, priority: Priority) -> str:
         """The escalation chain of the contract for tickets of this priority."""
         return self.escalation_by_priority.get(priority, self.escalation)
+
+    @property
+    def availability_calendar_name(self) -> str:
+        """The calendar availability is counted in: its own, else the SLA clocks'."""
+        return self.calendar if self.availability_calendar is None else self.availability_calendar

@@ -22,11 +22,13 @@ def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rule
         source = merged.customer_origin[name]
         at = ("customers", name, "contract")
         contract = customer.contract
-        if (contract.calendar not in merged.calendars
-                and not unloaded.may_define("calendars", contract.calendar)):
-            errors.add(source.error((*at, "calendar"), unknown_name(
-                "calendar", "calendars", contract.calendar, config_folder)
-                + ' (or use the built-in "24x7")'))
+        for key in ("calendar", "availability_calendar"):
+            calendar = getattr(contract, key)
+            if (calendar is not None and calendar not in merged.calendars
+                    and not unloaded.may_define("calendars", calendar)):
+                errors.add(source.error((*at, key), unknown_name(
+                    "calendar", "calendars", calendar, config_folder)
+                    + ' (or use the built-in "24x7")'))
         chains: list[tuple[KeyPath, str]] = [((*at, "escalation"), contract.escalation)]
         chains += [((*at, "escalation_by_priority", str(priority)), chain)
                    for priority, chain in contract.escalation_by_priority.items()]

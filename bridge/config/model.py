@@ -274,6 +274,10 @@ class Config:
         """When the customer's SLA clocks run."""
         return self.calendars[self.customers[customer_id].contract.calendar]
 
+    def availability_coverage_for(self, customer_id: str) -> Coverage:
+        """When the customer's availability is counted."""
+        return self.calendars[self.customers[customer_id].contract.availability_calendar_name]
+
     def sla_for(self, customer_id: str, priority: Priority) -> SlaTargets:
         """The customer's targets for tickets of this priority."""
         return self.customers[customer_id].contract.sla_targets(priority)

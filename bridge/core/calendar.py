@@ -98,6 +98,20 @@ class Coverage:
         """24x7: every moment is covered."""
         return cls(ZoneInfo("UTC"), tuple(Span(day, 0, _MINUTES_PER_DAY) for day in range(7)))
 
+    def weekly_hours(self) -> tuple[str, ...]:
+        """The covered hours as a person reads them: ('mon-fri 08:00-18:00', 'sat 09:00-13:00')."""
+        hours: list[str] = []
+        day = 0
+        while day < 7:
+            spans = self._by_weekday[day]
+            last = day
+            while last + 1 < 7 and _times(self._by_weekday[last + 1]) == _times(spans):
+                last += 1
+            days = WEEKDAYS[day] if last == day else f"{WEEKDAYS[day]}-{WEEKDAYS[last]}"
+            hours += [f"{days} {_clock(s.start_min)}-{_clock(s.end_min)}" for s in spans]
+            day = last + 1
+        return tuple(hours)
+
     def is_always(self) -> bool:
         """Whether every moment is covered (full days all week, no holidays)."""
         return not self.holidays and self._full_week()
@@ -189,6 +203,14 @@ def _utc(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"expected a time-zone-aware datetime, got {at!r}")
     return at.astimezone(UTC)
+
+
+def _times(spans: tuple[Span, ...]) -> list[tuple[int, int]]:
+    return [(s.start_min, s.end_min) for s in spans]
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _joined(spans: list[Span]) -> tuple[Span, ...]:

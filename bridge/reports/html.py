@@ -9,14 +9,18 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bridge.reports.render import cell, local_time
+from bridge.reports.render import TICKET_COLUMNS, cell, hours_text, local_time, ticket_cell
 
-CHART_W, CHART_H, MARGIN_L, MARGIN_B = 720, 220, 56, 28
+CHART_W, CHART_H, MARGIN_L, MARGIN_B, MARGIN_T = 720, 220, 56, 28, 10
+# The y axis runs from a round floor to 100 %: (floor, gridline step, label decimals), the
+# highest floor below the lowest day and the target is taken.
+AXES = ((99.9, 0.02, 2), (99.8, 0.05, 2), (99.5, 0.1, 1), (99.0, 0.2, 1), (98.0, 0.5, 1),
+        (95.0, 1.0, 0), (90.0, 2.0, 0), (80.0, 5.0, 0), (50.0, 10.0, 0), (0.0, 20.0, 0))
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One day's bar of the chart."""
+    """One day of the chart: a bar, or a mark for a day with no counted time."""
 
     x: float
     y: float
@@ -25,14 +29,23 @@ class Bar:
     label: str  # day of month
     title: str  # tooltip
     below_target: bool
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Gridline:
+    """A labelled horizontal line of the y axis."""
+
+    y: float
+    label: str
 
 
 @dataclass(frozen=True)
 class Chart:
-    """Daily availability as bars over a floor that makes small differences visible."""
+    """Daily availability as bars on an axis from a round floor to 100 %, with gridlines."""
 
     bars: list[Bar]
-    floor_pct: float
+    gridlines: list[Gridline]
     target_y: float | None
     width: int = CHART_W
     height: int = CHART_H
@@ -40,29 +53,42 @@ class Chart:
     bottom: int = CHART_H - MARGIN_B
 
 
+def axis(lowest_pct: float) -> tuple[float, float, int]:
+    """The floor, gridline step and label decimals of the axis for a lowest value (a day or
+    the target): the floor is below it, so its bar shows."""
+    return next((a for a in AXES if a[0] < lowest_pct), AXES[-1])
+
+
 def chart(days: list[dict[str, Any]], target_pct: float | None) -> Chart:
-    """Bars for every day with counted time; the floor sits below the lowest day and target."""
-    known = [d for d in days if d["availability_pct"] is not None]
-    lowest = min([d["availability_pct"] for d in known] + ([target_pct] if target_pct else []),
-                 default=100.0)
-    floor = max(0.0, min(99.0, lowest - max(0.5, (100 - lowest) * 0.25)))
-    plot_h = CHART_H - MARGIN_B - 10
+    """A bar for every day with counted time and a mark for the others, on an axis whose
+    floor is a round number below the lowest day and the target."""
+    known = [d["availability_pct"] for d in days if d["availability_pct"] is not None]
+    lowest = min(known + ([target_pct] if target_pct is not None else []), default=0.0)
+    floor, step, decimals = axis(lowest)
+    bottom = CHART_H - MARGIN_B
+    plot_h = bottom - MARGIN_T
     slot = (CHART_W - MARGIN_L - 10) / max(len(days), 1)
 
     def y_of(pct: float) -> float:
-        return CHART_H - MARGIN_B - plot_h * (max(pct, floor) - floor) / (100 - floor)
+        return bottom - plot_h * (max(pct, floor) - floor) / (100 - floor)
 
     bars = []
     for i, day in enumerate(days):
         pct = day["availability_pct"]
+        label = str(date.fromisoformat(day["date"]).day)
+        x, width = MARGIN_L + i * slot + slot * 0.15, slot * 0.7
         if pct is None:
+            bars.append(Bar(x, bottom - 2, width, 2, label,
+                            f"{day['date']}: nothing counted", False, False))
             continue
         top = y_of(pct)
-        bars.append(Bar(MARGIN_L + i * slot + slot * 0.15, top, slot * 0.7,
-                        CHART_H - MARGIN_B - top, str(date.fromisoformat(day["date"]).day),
+        bars.append(Bar(x, top, width, bottom - top, label,
                         f"{day['date']}: {pct:g} %, {day['downtime_minutes']:g} min down",
-                        target_pct is not None and pct < target_pct))
-    return Chart(bars, round(floor, 2), y_of(target_pct) if target_pct is not None else None)
+                        target_pct is not None and pct < target_pct, True))
+    count = round((100 - floor) / step)
+    gridlines = [Gridline(y_of(floor + i * step), f"{floor + i * step:.{decimals}f} %")
+                 for i in range(count + 1)]
+    return Chart(bars, gridlines, y_of(target_pct) if target_pct is not None else None)
 
 
 def as_html(report: dict[str, Any]) -> str:
@@ -72,5 +98,8 @@ def as_html(report: dict[str, Any]) -> str:
                               lstrip_blocks=True)
     environment.filters["cell"] = cell
     environment.filters["local"] = lambda text: local_time(text, report["timezone"])
+    environment.filters["hours"] = hours_text
     page = environment.get_template("report.html")
-    return page.render(r=report, chart=chart(report["days"], report["availability_target_pct"]))
+    return page.render(r=report, chart=chart(report["days"], report["availability_target_pct"]),
+                       ticket_columns=TICKET_COLUMNS,
+                       ticket=lambda key, t: ticket_cell(key, t, report["timezone"]))

@@ -27,7 +27,7 @@ _MAX_NAMED = 500  # devices a history read names; more read everything
 
 def coverage_of(config: Config, customer: str) -> CoverageFn | None:
     """A customer's covered hours (its contract's calendar); None means 24/7."""
-    coverage = config.coverage_for(customer)
+    coverage = config.availability_coverage_for(customer)
     return None if coverage.is_always() else coverage.intervals
 
 

@@ -9,20 +9,21 @@ parent's failure, and is counted there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.outages import Cause
+from bridge.reports.coverage import coverage_statement, not_counted_reason, period_coverage
 
 if TYPE_CHECKING:
     from bridge.reports.monthly import MonthData, OutageView
 
 DEFINITIONS = [
     "Availability is the share of counted time the device answered its checks. Counted "
-    "time is the contract's coverage hours, less maintenance windows and less time the "
-    "monitoring itself was blind.",
+    "time is the contract's coverage hours for availability (stated above), less maintenance "
+    "windows and less time the monitoring itself was blind.",
     "An outage runs from the first failed check of a failure that was confirmed, until the "
     "first successful check that ended it.",
     "A device is down while any of its checks is down. Time a device was unreachable "
@@ -66,8 +67,9 @@ def figures(tally: Tally, outages: Iterable[OutageView], target_pct: float | Non
     }
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
+def iso_utc(at: datetime | None) -> str | None:
+    """An instant as the report's JSON gives every time: ISO 8601 in UTC, to the second."""
+    return at.astimezone(UTC).replace(microsecond=0).isoformat() if at is not None else None
 
 
 def summarize(config: Config, customer: str, month: str,
@@ -76,6 +78,12 @@ def summarize(config: Config, customer: str, month: str,
     """The report's JSON shape."""
     start, end, until = period
     entry = config.customers[customer]
+    coverage = period_coverage(config, customer, start, until)
+
+    def why(tally: Tally) -> dict[str, str | None]:
+        return {"not_counted_reason": not_counted_reason(tally, coverage["covered_minutes"],
+                                                         until >= end)}
+
     target = entry.contract.availability_target_pct
     by_device: dict[str, list[OutageView]] = {}
     for view in data.outages.values():
@@ -88,11 +96,12 @@ def summarize(config: Config, customer: str, month: str,
                   for probe in config.devices[name].probes]
         devices.append({"device": name, "description": config.devices[name].description,
                         **figures(data.devices[name], by_device.get(name, []), target),
+                        **why(data.devices[name]),
                         "checks": checks})
     total = sum((data.devices[name] for name in names), Tally())
     outages = [{
         "device": o.device, "cause": o.cause.value, "root": o.root,
-        "started_at": _iso(o.started), "ended_at": _iso(o.ended),
+        "started_at": iso_utc(o.started), "ended_at": iso_utc(o.ended),
         "downtime_minutes": _minutes(o.down_s),
         "maintenance_excluded_minutes": _minutes(o.maintenance_s),
         "counted_this_month": o.counted_here,
@@ -103,12 +112,14 @@ def summarize(config: Config, customer: str, month: str,
         "customer_name": entry.name,
         "month": month,
         "timezone": entry.timezone,
-        "period": {"start": _iso(start), "end": _iso(end), "until": _iso(until),
+        "period": {"start": iso_utc(start), "end": iso_utc(end), "until": iso_utc(until),
                    "complete": until >= end},
-        "generated_at": _iso(now),
+        "generated_at": iso_utc(now),
         "availability_target_pct": target,
-        "summary": figures(total, [o for o in data.outages.values()
-                                   if o.device in config.devices], target),
+        "coverage": coverage,  # of availability
+        "sla_coverage": coverage_statement(config, entry.contract.calendar),  # of ticket clocks
+        "summary": {**figures(total, [o for o in data.outages.values()
+                                      if o.device in config.devices], target), **why(total)},
         "devices": devices,
         "outages": outages,
         "days": [{"date": day, "availability_pct": _pct(tally),

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bridge.config.model import Config
 from bridge.core.desk import TicketFacts
 from bridge.core.sla import elapsed_s
+from bridge.reports.summary import iso_utc
 from bridge.store.models import Incident, IncidentPause, SlaMarkRow
 
 
@@ -47,7 +48,7 @@ def ticket_section(connection: Connection, config: Config, customer: str, start:
         resolution = facts.resolution()
         section.append({
             "id": ticket.ref, "priority": ticket.priority.value, "status": ticket.status.value,
-            "device": ticket.device or "", "opened": ticket.opened_at.isoformat(),
+            "device": ticket.device or "", "opened": iso_utc(ticket.opened_at),
             "reaction_min": _minutes(elapsed_s(coverage, reaction, reaction.stopped_at)
                                      if reaction.stopped_at else None),
             "reaction_target_min": _minutes(targets.reaction_s),
