@@ -189,8 +189,9 @@ def test_check_still_resolves_every_secret(with_v3_devices: Path) -> None:
 
 def test_report_names_a_file_it_cannot_write(daemon: Bridge, tmp_path: Path) -> None:
     root = daemon.config.parent
+    # (a folder is not an error: the report is saved in it as CUSTOMER-YYYY-MM.html)
     for target, reason in ((tmp_path / "missing" / "x.html", "No such file or directory"),
-                           (tmp_path, "Is a directory")):
+                           (tmp_path / "missing" / "y", "No such file or directory")):
         done = bridge("report", "--customer", "acme", "--month", MONTH, "--format", "html",
                       "-o", str(target), cwd=root)
         assert (done.returncode, done.stdout) == (1, "")
