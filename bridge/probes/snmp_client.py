@@ -72,26 +72,16 @@ class SnmpClient:
         return binds
 
     async def diagnose_silence(self, request: Request) -> str:
-        """Why an agent did not answer: down, or up but ignoring these credentials.
-
-        Agents drop requests with a wrong community, and net-snmp drops what it cannot
-        decrypt, silently; an agent that still answers engine ID discovery is up.
-        """
-        from bridge.probes.snmp_discovery import discover_engine_id  # pysnmp: only now
+        """Why an agent did not answer: down, or up but ignoring these credentials."""
+        from bridge.probes.snmp_discovery import discover_engine, silence_reason  # pysnmp
 
         _family, sockaddr = await resolve(request.address)
         try:
-            await discover_engine_id(str(sockaddr[0]), request.access.port,
-                                     request.diagnosis_timeout_s, 0)
+            await discover_engine(str(sockaddr[0]), request.access.port,
+                                  request.diagnosis_timeout_s, 0)
         except OSError:
-            return "no answer to engine ID discovery either: agent down, unreachable or overloaded"
-        a = request.access
-        if a.version is not SnmpVersion.V3:
-            return "the agent is up but ignores this community: wrong community?"
-        if a.priv_key is not None:
-            return ("the agent is up but ignores the encrypted request: decryption error "
-                    "(wrong priv_key or priv_protocol?)")
-        return "the agent is up but ignores the request"
+            return silence_reason(request.access, answered=False)
+        return silence_reason(request.access, answered=True)
 
     async def walk(self, request: Request, columns: Sequence[Oid],
                    max_repetitions: int) -> dict[Oid, list[VarBind]]:
