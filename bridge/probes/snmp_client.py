@@ -16,7 +16,13 @@ from bridge.config.oids import Oid, name_oid
 from bridge.config.snmp_models import SnmpVersion
 from bridge.probes.pinger import resolve
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
-from bridge.probes.snmp_types import EndOfMibView, Request, SnmpError, VarBind
+from bridge.probes.snmp_types import (
+    PORT_UNREACHABLE,
+    EndOfMibView,
+    Request,
+    SnmpError,
+    VarBind,
+)
 from bridge.probes.snmp_udp import CommunityTransport, NoResponseError, Pdu
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ class SnmpClient:
                 why = f" (a reply could not be decoded: {exc.undecodable})" \
                     if exc.undecodable else ""
                 raise SnmpError(request.no_response() + why, timed_out=True) from None
+            except ConnectionRefusedError:
+                raise SnmpError(PORT_UNREACHABLE) from None
             except OSError as exc:
                 raise SnmpError(f"cannot reach {request.address!r}: "
                                 f"{exc.strerror or exc}") from None
@@ -79,9 +87,9 @@ class SnmpClient:
         try:
             await discover_engine(str(sockaddr[0]), request.access.port,
                                   request.diagnosis_timeout_s, 0)
-        except OSError:
-            return silence_reason(request.access, answered=False)
-        return silence_reason(request.access, answered=True)
+        except OSError as exc:
+            return silence_reason(request.access, exc)
+        return silence_reason(request.access, None)
 
     async def walk(self, request: Request, columns: Sequence[Oid],
                    max_repetitions: int) -> dict[Oid, list[VarBind]]:

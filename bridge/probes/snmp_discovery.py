@@ -20,6 +20,7 @@ from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
 from bridge.config.snmp_models import SnmpAccess, SnmpVersion
+from bridge.probes.snmp_types import PORT_UNREACHABLE
 
 _REPORTABLE = b"\x04"
 _USM = 3
@@ -27,6 +28,13 @@ _USM = 3
 
 class DiscoveryError(OSError):
     """The agent did not reveal its engine ID."""
+
+
+class PortUnreachableError(DiscoveryError):
+    """The agent's host refused the probe (ICMP port unreachable): nothing listens there."""
+
+    def __init__(self) -> None:
+        super().__init__(PORT_UNREACHABLE)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,11 @@ class _Probe(asyncio.DatagramProtocol):
         if info is not None and not self.found.done():
             self.found.set_result(info)
 
+    def error_received(self, exc: Exception) -> None:
+        # the socket is connected: the kernel reports ICMP port unreachable as this
+        if isinstance(exc, ConnectionRefusedError) and not self.found.done():
+            self.found.set_exception(PortUnreachableError())
+
 
 async def discover_engine(host: str, port: int, timeout_s: float, retries: int) -> EngineInfo:
     """The agent's engine ID, boots and time; raises DiscoveryError when it does not answer."""
@@ -117,13 +130,15 @@ async def discover_engine(host: str, port: int, timeout_s: float, retries: int) 
                          "(agent down or unreachable)")
 
 
-def silence_reason(access: SnmpAccess, answered: bool) -> str:
-    """Why an agent did not answer a request, knowing whether it answered discovery.
+def silence_reason(access: SnmpAccess, unanswered: OSError | None) -> str:
+    """Why an agent did not answer a request, knowing why discovery failed, if it did.
 
     Agents drop requests with a wrong community, and net-snmp drops what it cannot
     decrypt, silently; an agent that still answers engine ID discovery is up.
     """
-    if not answered:
+    if isinstance(unanswered, PortUnreachableError):
+        return PORT_UNREACHABLE
+    if unanswered is not None:
         return "no answer to engine ID discovery either: agent down, unreachable or overloaded"
     if access.version is not SnmpVersion.V3:
         return "the agent is up but ignores this community: wrong community?"

@@ -109,6 +109,9 @@ NULL, NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW = (
     Null(), NoSuchObject(), NoSuchInstance(), EndOfMibView())
 
 
+PORT_UNREACHABLE = "port unreachable (agent not running?)"  # the host said so (ICMP)
+
+
 class SnmpError(Exception):
     """A request that got no usable answer; the message is for the operator."""
 

@@ -209,18 +209,19 @@ class UsmClient:
         try:
             info = await discover_engine(agent.host, request.access.port,
                                          request.diagnosis_timeout_s, 0)
-        except DiscoveryError:
-            raise self._error(request, answer.indication, answered=False) from None
+        except DiscoveryError as exc:
+            raise self._error(request, answer.indication,
+                              silence_reason(request.access, exc)) from None
         sent_to = sent_to or agent.engine_id
         if not self._restarted(request, agent, info, sent_to):
-            raise self._error(request, answer.indication, answered=True)
+            raise self._error(request, answer.indication, silence_reason(request.access, None))
         if agent.engine_id == sent_to:  # else another request forgot the old engine already
             self._forget(request, agent, info)
         # One short try: it must fit the check's budget, which counts one discovery probe.
         again = replace(request, timeout_s=request.diagnosis_timeout_s, retries=0)
         answer = await self._send(again, kind, oids, max_repetitions)
         if isinstance(answer, _Failure):
-            raise self._error(request, answer.indication, answered=True)
+            raise self._error(request, answer.indication, silence_reason(request.access, None))
         return answer
 
     def _restarted(self, request: t.Request, agent: _Agent, info: EngineInfo,
@@ -277,11 +278,9 @@ class UsmClient:
         return int(status), int(index), [(tuple(oid), _value(value)) for oid, value in var_binds]
 
     @staticmethod
-    def _error(request: t.Request, indication: Any,
-               answered: bool | None = None) -> t.SnmpError:
-        """The failure as the operator reads it; `answered`: did discovery get a Report."""
+    def _error(request: t.Request, indication: Any, silence: str | None = None) -> t.SnmpError:
+        """The failure as the operator reads it; `silence`: why a timed-out agent was."""
         if isinstance(indication, errind.RequestTimedOut):
-            silence = None if answered is None else silence_reason(request.access, answered)
             return t.SnmpError(request.no_response(), timed_out=True, silence=silence)
         for kind, text in _EXPLAINED.items():
             if isinstance(indication, kind):
