@@ -24,7 +24,7 @@ from bridge.probes.registry import Probers, Target, run_probe
 from bridge.probes.snmp_client import SnmpClient
 from bridge.probes.snmp_types import Request
 from tests.daemon import Bridge, wait_for, write_deployment
-from tests.snmp_agents import RECORDED, Agent, start_snmpsim
+from tests.snmp_agents import RECORDED, Agent, free_udp_port, start_snmpsim
 
 IF_TABLE = OBJECTS["ifTable"][0]
 IF_COLUMNS = [OBJECTS[name][0] for name in ("ifDescr", "ifAdminStatus", "ifOperStatus")]
@@ -220,6 +220,12 @@ async def test_slow_agent_times_out_within_the_budget() -> None:
     assert not result.ok
     assert result.output == ("no response to 2 requests of 0.4 s: no answer to engine ID "
                              "discovery either: agent down, unreachable or overloaded")
+
+
+async def test_a_stopped_agent_fails_at_once_when_its_host_says_so() -> None:
+    access = SnmpAccess(version=SnmpVersion.V2C, port=free_udp_port(), community=Secret("x"))
+    result = await poll(access, probe(retries=1, timeout_s=5))
+    assert (result.ok, result.output) == (False, "port unreachable (agent not running?)")
 
 
 async def test_many_devices_polled_at_once_through_one_engine(snmpsim: Agent) -> None:

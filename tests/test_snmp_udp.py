@@ -7,6 +7,7 @@ exchange here are pysnmp's idea of SNMP except bridge's own side.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
@@ -165,3 +166,27 @@ async def test_a_hundred_requests_in_flight_get_their_own_answers(agent_factory:
     finally:
         client.close()
     assert [value for [(_oid, value)] in answers] == [str(i).encode() for i in range(count)]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+async def test_a_port_nothing_listens_on_fails_at_once(agent_factory: Any, address: str) -> None:
+    """The host refuses the datagram (ICMP port unreachable): that request fails now, not
+    after its timeout; a request to a live agent at the same time is answered."""
+    def script(request_id: int, oids: list[tuple[int, ...]], _try: int) -> list[Reply]:
+        return [(text(request_id, oids, b"sw-1"), False)]
+
+    _agent, live = await agent_factory(script, address)
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET,
+                       socket.SOCK_DGRAM) as unused:
+        unused.bind((address, 0))
+        closed = unused.getsockname()[1]
+    client = SnmpClient()
+    try:
+        refused, answered = await asyncio.gather(
+            client.get(request(closed, timeout_s=10, address=address), [SYS_NAME]),
+            client.get(request(live, timeout_s=10, address=address), [SYS_NAME]),
+            return_exceptions=True)
+    finally:
+        client.close()
+    assert repr(refused) == repr(SnmpError("port unreachable (agent not running?)"))
+    assert answered == [(SYS_NAME, OctetString(b"sw-1"))]

@@ -1,4 +1,4 @@
-"""SNMPv3 (USM, SHA-256 + AES-128) and dead agents, against Debian's net-snmp snmpd."""
+"""SNMPv3 (USM, SHA-256 + AES-128), restarted and dead agents, against Debian's net-snmp snmpd."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from bridge.config.snmp_models import (
 )
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
+from bridge.probes.snmp_discovery import EngineInfo, discover_engine
 from tests.snmp_agents import Agent, start_snmpd
+
+TIME_WINDOW_S = 150  # RFC 3414 3.2.7
 
 PROBE = SnmpProbe.model_validate({"kind": "snmp", "interval_s": 10, "timeout_s": 0.5,
                                   "get": ["sysName", "sysLocation"], "walk": ["ifDescr"]})
@@ -143,8 +146,50 @@ async def test_a_stopped_agent_is_a_clear_failure_within_the_budget() -> None:
         agent.close()
     assert before.ok, before.output
     assert (after.ok, after.output) == (
-        False, "no response to 2 requests of 0.5 s: no answer to engine ID discovery either: "
-               "agent down, unreachable or overloaded")
+        False, "no response to 2 requests of 0.5 s: port unreachable (agent not running?)")
+
+
+async def engine_of(agent: Agent) -> EngineInfo:
+    return await discover_engine("127.0.0.1", agent.port, 1.0, 2)
+
+
+# How an agent comes back: how it is run first, how it restarts, and what that does
+# to its engine (same engine ID?, engineBoots up by).
+RESTARTS = {
+    "RFC-compliant: same engine ID, engineBoots + 1": ({}, {}, (True, 1)),
+    "lost its state: a new engine ID": ({}, {"new_engine_id": True}, (False, -1)),
+    "lost count: same engine ID, engineBoots from 2 back to 1": (
+        {}, {"engine_boots": 0}, (True, -1)),
+    "lost count: same engine ID and engineBoots 1, engineTime back from minutes to 0": (
+        {"engine_boots": 0, "clock_speed": 300}, {"engine_boots": 0}, (True, 0)),
+}
+
+
+@pytest.mark.parametrize("case", RESTARTS)
+async def test_the_first_poll_after_the_agent_restarted_is_ok(case: str) -> None:
+    """However the agent comes back, the next poll through the same long-lived prober
+    reads it: nothing the prober remembers of the old engine (its ID, boots and time, the
+    keys localized to it) keeps it out."""
+    first_run, restart, expected = RESTARTS[case]
+    agent = await asyncio.to_thread(start_snmpd, {"monitor": KEYS_A})
+    access = v3(agent, KEYS_A)
+    probers = Probers()
+    try:
+        await asyncio.to_thread(agent.restart, **first_run)  # engineBoots 2 (or 1 again)
+        if "clock_speed" in first_run:
+            await asyncio.to_thread(agent.wait_for_engine_time, 2 * TIME_WINDOW_S)
+        before = (await poll(probers, "restarts", access), await engine_of(agent))
+        await asyncio.to_thread(agent.restart, **restart)
+        after = [await poll(probers, "restarts", access) for _ in range(2)]
+        engine = await engine_of(agent)
+    finally:
+        probers.close()
+        agent.close()
+    assert before[0].ok, before[0].output
+    # the restart did to the engine what this case is about
+    assert (engine.engine_id == before[1].engine_id, engine.boots - before[1].boots) == expected
+    assert engine.time_s < TIME_WINDOW_S  # a fresh engine, whatever its clock said before
+    assert [r.output for r in after if not r.ok] == []
 
 
 async def test_v2c_and_v1_on_snmpd(agents: tuple[Agent, Agent]) -> None:

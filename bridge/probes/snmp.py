@@ -111,7 +111,8 @@ class SnmpProber:
                 async with asyncio.timeout(probe.request_budget_s()):
                     tables = await self._client.walk(request, walked, probe.max_repetitions)
         except SnmpError as exc:
-            why = f": {await self._client.diagnose_silence(request)}" if exc.timed_out else ""
+            why = f": {exc.silence or await self._client.diagnose_silence(request)}" \
+                if exc.timed_out else ""
             return _failed(started, f"{exc}{why}")
         except TimeoutError:
             return _failed(started, f"walk did not finish within {probe.request_budget_s():g} s "

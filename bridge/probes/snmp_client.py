@@ -16,7 +16,13 @@ from bridge.config.oids import Oid, name_oid
 from bridge.config.snmp_models import SnmpVersion
 from bridge.probes.pinger import resolve
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
-from bridge.probes.snmp_types import EndOfMibView, Request, SnmpError, VarBind
+from bridge.probes.snmp_types import (
+    PORT_UNREACHABLE,
+    EndOfMibView,
+    Request,
+    SnmpError,
+    VarBind,
+)
 from bridge.probes.snmp_udp import CommunityTransport, NoResponseError, Pdu
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ class SnmpClient:
                 why = f" (a reply could not be decoded: {exc.undecodable})" \
                     if exc.undecodable else ""
                 raise SnmpError(request.no_response() + why, timed_out=True) from None
+            except ConnectionRefusedError:
+                raise SnmpError(PORT_UNREACHABLE) from None
             except OSError as exc:
                 raise SnmpError(f"cannot reach {request.address!r}: "
                                 f"{exc.strerror or exc}") from None
@@ -72,26 +80,16 @@ class SnmpClient:
         return binds
 
     async def diagnose_silence(self, request: Request) -> str:
-        """Why an agent did not answer: down, or up but ignoring these credentials.
-
-        Agents drop requests with a wrong community, and net-snmp drops what it cannot
-        decrypt, silently; an agent that still answers engine ID discovery is up.
-        """
-        from bridge.probes.snmp_discovery import discover_engine_id  # pysnmp: only now
+        """Why an agent did not answer: down, or up but ignoring these credentials."""
+        from bridge.probes.snmp_discovery import discover_engine, silence_reason  # pysnmp
 
         _family, sockaddr = await resolve(request.address)
         try:
-            await discover_engine_id(str(sockaddr[0]), request.access.port,
-                                     request.diagnosis_timeout_s, 0)
-        except OSError:
-            return "no answer to engine ID discovery either: agent down, unreachable or overloaded"
-        a = request.access
-        if a.version is not SnmpVersion.V3:
-            return "the agent is up but ignores this community: wrong community?"
-        if a.priv_key is not None:
-            return ("the agent is up but ignores the encrypted request: decryption error "
-                    "(wrong priv_key or priv_protocol?)")
-        return "the agent is up but ignores the request"
+            await discover_engine(str(sockaddr[0]), request.access.port,
+                                  request.diagnosis_timeout_s, 0)
+        except OSError as exc:
+            return silence_reason(request.access, exc)
+        return silence_reason(request.access, None)
 
     async def walk(self, request: Request, columns: Sequence[Oid],
                    max_repetitions: int) -> dict[Oid, list[VarBind]]:

@@ -109,13 +109,18 @@ NULL, NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW = (
     Null(), NoSuchObject(), NoSuchInstance(), EndOfMibView())
 
 
+PORT_UNREACHABLE = "port unreachable (agent not running?)"  # the host said so (ICMP)
+
+
 class SnmpError(Exception):
     """A request that got no usable answer; the message is for the operator."""
 
-    def __init__(self, message: str, status: int = 0, timed_out: bool = False) -> None:
+    def __init__(self, message: str, status: int = 0, timed_out: bool = False,
+                 silence: str | None = None) -> None:
         super().__init__(message)
         self.status = status  # the PDU's error-status, when the agent answered with one
         self.timed_out = timed_out
+        self.silence = silence  # why the agent was silent, if the client found out already
 
 
 @dataclass(frozen=True)

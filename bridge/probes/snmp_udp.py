@@ -5,15 +5,22 @@ is matched to its request: by request-id, and only if it comes from the address 
 request went to, with the same version and community. Anything else (garbage, a
 truncated datagram, a late reply to a request given up on) is dropped; a reply that
 matches a request but does not decode is remembered, so the timeout can say so.
+
+An unconnected socket hears no ICMP errors unless it asks (IP_RECVERR); then each comes
+with the address the refused datagram went to, so a request to a host whose agent is not
+running fails at once instead of waiting for every try to time out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import itertools
 import logging
 import os
 import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +33,12 @@ _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Pyt
 _RCVBUF_BYTES = 4 * 1024 * 1024  # replies to thousands of concurrent requests
 _MAX_DATAGRAM = 65535
 _REQUEST_IDS = 2**31  # request-ids are non-negative Integer32s
+# Linux's <linux/in.h> and <linux/in6.h>; Python 3.11 names neither
+_RECVERR: dict[int, tuple[int, int]] = {
+    socket.AF_INET: (socket.IPPROTO_IP, getattr(socket, "IP_RECVERR", 11)),
+    socket.AF_INET6: (socket.IPPROTO_IPV6, getattr(socket, "IPV6_RECVERR", 25))}
+_ERROR_CMSG_BYTES = 512  # struct sock_extended_err and the offender's address
+_SEND_TRIES = 3  # sends refused for an earlier ICMP error, then the timer takes over
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class CommunityTransport:
                 sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF_BYTES)
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF_BYTES)
+            with contextlib.suppress(KeyError, OSError):  # else a stopped agent times out
+                sock.setsockopt(*_RECVERR[family], 1)
             self._loop = asyncio.get_running_loop()
             self._loop.add_reader(sock.fileno(), self._on_readable, sock)
             self._sockets[family] = sock
@@ -135,11 +150,17 @@ class CommunityTransport:
             exchange.done.set_exception(NoResponseError(exchange.undecodable))
             return
         exchange.tries_left -= 1
-        try:
-            sock.sendto(exchange.packet, exchange.sockaddr)
-        except OSError as exc:
-            exchange.done.set_exception(exc)
-            return
+        for _ in range(_SEND_TRIES):
+            try:
+                sock.sendto(exchange.packet, exchange.sockaddr)
+                break
+            except ConnectionRefusedError:
+                # an ICMP error for any request fails the socket's next call once (and
+                # waits in the error queue for _read_errors): this datagram was not sent
+                continue
+            except OSError as exc:
+                exchange.done.set_exception(exc)
+                return
         assert self._loop is not None
         exchange.timer = self._loop.call_later(timeout_s, self._try, sock, exchange, timeout_s)
 
@@ -148,9 +169,11 @@ class CommunityTransport:
             try:
                 data, peer = sock.recvfrom(_MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
+                self._read_errors(sock)  # a queued error keeps the socket "readable"
                 return
             except OSError:
-                return  # e.g. a queued ICMP error; the request times out
+                self._read_errors(sock)  # the first of them, without its address
+                return  # level-triggered: called again while datagrams wait
             try:
                 response = decode_response(data)
             except BerError as exc:
@@ -165,3 +188,21 @@ class CommunityTransport:
                     or response.version != exchange.version):
                 continue  # not an answer to anything we asked
             exchange.done.set_result(response)
+
+    def _read_errors(self, sock: socket.socket) -> None:
+        """Fail the requests to each address that answered with ICMP port unreachable."""
+        while True:
+            try:
+                _data, ancillary, _flags, address = sock.recvmsg(
+                    0, _ERROR_CMSG_BYTES, socket.MSG_ERRQUEUE)
+            except OSError:  # BlockingIOError: none left
+                return
+            for _level, _kind, error in ancillary:
+                # struct sock_extended_err starts with the errno, in the host's byte order
+                if address is None or int.from_bytes(error[:4], sys.byteorder) \
+                        != errno.ECONNREFUSED:
+                    continue  # e.g. host unreachable: the tries go on, as without ICMP
+                for exchange in self._pending.values():
+                    if exchange.peer == tuple(address)[:2] and not exchange.done.done():
+                        exchange.done.set_exception(ConnectionRefusedError(
+                            errno.ECONNREFUSED, "port unreachable"))

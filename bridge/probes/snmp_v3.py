@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyasn1.type import univ
@@ -27,9 +29,15 @@ from pysnmp.proto.error import StatusInformation
 from bridge.config.oids import Oid
 from bridge.config.snmp_models import AuthProtocol, PrivProtocol
 from bridge.probes import snmp_types as t
+from bridge.probes import snmp_v3_memory as memory
 from bridge.probes.pinger import resolve
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
-from bridge.probes.snmp_discovery import DiscoveryError, discover_engine_id
+from bridge.probes.snmp_discovery import (
+    DiscoveryError,
+    EngineInfo,
+    discover_engine,
+    silence_reason,
+)
 
 _AUTH = {
     AuthProtocol.MD5: usm.USM_AUTH_HMAC96_MD5,
@@ -54,8 +62,15 @@ _EXPLAINED: dict[type[errind.ErrorIndication], str] = {
     errind.UnknownUserName: "unknown user name (the agent has no such v3 user)",
     errind.UnknownSecurityName: "unknown user name (the agent has no such v3 user)",
     errind.UnsupportedSecurityLevel: "security level not supported by the agent for this user",
-    errind.NotInTimeWindow: "not in time window (agent clock or boots changed; retried next poll)",
+    errind.NotInTimeWindow: "not in time window (the agent's engineBoots or engineTime is "
+                            "not what it said a moment before)",
 }
+# What a restarted agent causes as well as a misconfigured one: each is checked against
+# the agent's discovery Report before it is taken for what it says.
+_RESTART_SIGNS = (errind.RequestTimedOut, errind.UnknownEngineID, errind.NotInTimeWindow,
+                  errind.UnknownUserName, errind.UnknownSecurityName, errind.WrongDigest,
+                  errind.AuthenticationFailure, errind.AuthenticationError,
+                  errind.DecryptionError)
 _LCD = CommandGeneratorLcdConfigurator()
 _NULL = univ.Null("")
 # pysnmp's value types by their BER tags (Unsigned32 and Gauge32 share one; so do
@@ -77,6 +92,16 @@ _VALUES: dict[Any, Callable[[Any], t.SnmpValue]] = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A request pysnmp gave up on, with its error indication."""
+
+    indication: Any
+
+
 def _value(value: Any) -> t.SnmpValue:
     convert = _VALUES.get(value.tagSet)
     if convert is None:
@@ -93,13 +118,21 @@ def _key_id(request: t.Request) -> tuple[object, ...]:
             a.priv_protocol, a.context, request.timeout_s, request.retries, secrets)
 
 
+@dataclass
+class _Agent:
+    """An agent as this engine knows it: its address and the engine ID its users are for."""
+
+    host: str  # the address, resolved
+    engine_id: bytes
+
+
 class UsmClient:
     """Owns the SnmpEngine of one event loop and the v3 targets configured in it."""
 
     def __init__(self) -> None:
         self._engine: SnmpEngine | None = None
         self._targets: dict[tuple[object, ...], str] = {}
-        self._engine_ids: dict[tuple[str, int], bytes] = {}
+        self._agents: dict[tuple[str, int], _Agent] = {}  # by (address, port)
         self._generators: dict[int, Any] = {
             GET: cmdgen.GetCommandGenerator(), GET_NEXT: cmdgen.NextCommandGeneratorSingleRun(),
             GET_BULK: cmdgen.BulkCommandGeneratorSingleRun()}
@@ -115,22 +148,23 @@ class UsmClient:
             self._engine.close_dispatcher()
             self._engine = None
             self._targets.clear()
+            self._agents.clear()
 
-    def forget_engine_id(self, request: t.Request) -> None:
-        """Discover the agent's engine ID again next time (it was replaced or re-keyed)."""
-        self._engine_ids.pop((request.address, request.access.port), None)
-        self._targets = {k: v for k, v in self._targets.items() if k[:2] != (
-            request.address, request.access.port)}
+    async def _agent(self, request: t.Request) -> _Agent:
+        key = (request.address, request.access.port)
+        agent = self._agents.get(key)
+        if agent is None:
+            _family, sockaddr = await resolve(request.address)
+            host = str(sockaddr[0])
+            info = await discover_engine(host, request.access.port, request.timeout_s,
+                                         request.retries)
+            agent = self._agents[key] = _Agent(host, info.engine_id)
+        return agent
 
-    async def _auth(self, request: t.Request, host: str) -> UsmUserData:
+    def _auth(self, request: t.Request, engine_id: bytes) -> UsmUserData:
         a = request.access
         # pysnmp keeps one USM entry per (user, engine ID): without the agent's engine ID,
         # two agents with the same user name and different keys overwrite each other.
-        engine_id = self._engine_ids.get((request.address, a.port))
-        if engine_id is None:
-            engine_id = await discover_engine_id(host, a.port, request.timeout_s,
-                                                 request.retries)
-            self._engine_ids[(request.address, a.port)] = engine_id
         return UsmUserData(
             a.user,
             authKey=a.auth_key.reveal() if a.auth_key else None,
@@ -145,20 +179,77 @@ class UsmClient:
         name = self._targets.get(key)
         if name is not None:
             return name
-        _family, sockaddr = await resolve(request.address)
-        host = str(sockaddr[0])
-        kind = Udp6TransportTarget if ":" in host else UdpTransportTarget
-        transport = await kind.create((host, request.access.port), timeout=request.timeout_s,
-                                      retries=request.retries)
-        auth = await self._auth(request, host)
-        name, _params = _LCD.configure(self._snmp_engine(), auth, transport,
-                                       request.access.context.encode())
+        agent = await self._agent(request)
+        kind = Udp6TransportTarget if ":" in agent.host else UdpTransportTarget
+        transport = await kind.create((agent.host, request.access.port),
+                                      timeout=request.timeout_s, retries=request.retries)
+        name, _params = _LCD.configure(self._snmp_engine(), self._auth(request, agent.engine_id),
+                                       transport, request.access.context.encode())
         self._targets[key] = name
         return str(name)
 
     async def ask(self, request: t.Request, kind: int, oids: Sequence[Oid],
                   max_repetitions: int = 0) -> tuple[int, int, list[t.VarBind]]:
-        """Send one request; error-status, error-index and the varbinds of the answer."""
+        """Send one request; error-status, error-index and the varbinds of the answer.
+
+        A failure that a restarted agent causes too (silence, an unknown engine ID or user,
+        a time window or key mismatch) is checked against the agent's discovery Report: if
+        the agent is not the engine remembered (a new engine ID, or boots and time that
+        went back), what was remembered is dropped and the request sent once more.
+        """
+        key = (request.address, request.access.port)
+        known = self._agents.get(key)
+        sent_to = known.engine_id if known else None  # another request may change it
+        answer = await self._send(request, kind, oids, max_repetitions)
+        if not isinstance(answer, _Failure):
+            return answer
+        if not isinstance(answer.indication, _RESTART_SIGNS):
+            raise self._error(request, answer.indication)
+        agent = self._agents[key]
+        try:
+            info = await discover_engine(agent.host, request.access.port,
+                                         request.diagnosis_timeout_s, 0)
+        except DiscoveryError as exc:
+            raise self._error(request, answer.indication,
+                              silence_reason(request.access, exc)) from None
+        sent_to = sent_to or agent.engine_id
+        if not self._restarted(request, agent, info, sent_to):
+            raise self._error(request, answer.indication, silence_reason(request.access, None))
+        if agent.engine_id == sent_to:  # else another request forgot the old engine already
+            self._forget(request, agent, info)
+        # One short try: it must fit the check's budget, which counts one discovery probe.
+        again = replace(request, timeout_s=request.diagnosis_timeout_s, retries=0)
+        answer = await self._send(again, kind, oids, max_repetitions)
+        if isinstance(answer, _Failure):
+            raise self._error(request, answer.indication, silence_reason(request.access, None))
+        return answer
+
+    def _restarted(self, request: t.Request, agent: _Agent, info: EngineInfo,
+                   sent_to: bytes) -> bool:
+        """Whether the agent's engine is not the one the request was sent to."""
+        engine = self._snmp_engine()
+        learnt = memory.engine_id_at(engine, agent.host, request.access.port)
+        return (info.engine_id != sent_to or learnt not in (None, info.engine_id)
+                or not memory.time_agrees(engine, info))
+
+    def _forget(self, request: t.Request, agent: _Agent, info: EngineInfo) -> None:
+        """Drop what was remembered of the agent's old engine; its users go to `info`'s."""
+        engine = self._snmp_engine()
+        port = request.access.port
+        old_id = agent.engine_id
+        memory.forget_peer(engine, agent.host, port, {old_id, info.engine_id})
+        self._targets = {k: v for k, v in self._targets.items()
+                         if k[:2] != (request.address, port)}
+        agent.engine_id = info.engine_id
+        if old_id != info.engine_id and all(a.engine_id != old_id
+                                            for a in self._agents.values()):
+            memory.forget_users(engine, old_id)
+        log.info("SNMPv3 agent %s:%d is a new engine (engine ID %s, engineBoots %d, "
+                 "engineTime %d s; was %s): forgot the old one", request.address, port,
+                 info.engine_id.hex(), info.boots, info.time_s, old_id.hex())
+
+    async def _send(self, request: t.Request, kind: int, oids: Sequence[Oid],
+                    max_repetitions: int) -> tuple[int, int, list[t.VarBind]] | _Failure:
         try:
             target = await self._target(request)
         except DiscoveryError as exc:
@@ -180,19 +271,18 @@ class UsmClient:
                 self._snmp_engine(), target, None, request.access.context.encode(), *bulk,
                 binds, on_response)
         except StatusInformation as exc:  # refused before sending, e.g. by the USM
-            raise t.SnmpError(self._explain(request, exc.get("errorIndication"))) from None
+            return _Failure(exc.get("errorIndication"))
         indication, status, index, var_binds = await done
         if indication:
-            raise t.SnmpError(self._explain(request, indication),
-                              timed_out=isinstance(indication, errind.RequestTimedOut))
+            return _Failure(indication)
         return int(status), int(index), [(tuple(oid), _value(value)) for oid, value in var_binds]
 
-    def _explain(self, request: t.Request, indication: Any) -> str:
+    @staticmethod
+    def _error(request: t.Request, indication: Any, silence: str | None = None) -> t.SnmpError:
+        """The failure as the operator reads it; `silence`: why a timed-out agent was."""
         if isinstance(indication, errind.RequestTimedOut):
-            return request.no_response()
-        if isinstance(indication, errind.UnknownEngineID | errind.WrongDigest):
-            self.forget_engine_id(request)  # maybe a new device behind the old address
+            return t.SnmpError(request.no_response(), timed_out=True, silence=silence)
         for kind, text in _EXPLAINED.items():
             if isinstance(indication, kind):
-                return text
-        return f"SNMP error: {indication}"
+                return t.SnmpError(text)
+        return t.SnmpError(f"SNMP error: {indication}")
