@@ -113,8 +113,10 @@ class Measured:
     outages: tuple[Outage, ...]
 
 
-def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measured]:
-    """Every device measured over the scope; parents are measured before their children."""
+def measure(histories: Sequence[DeviceHistory], scope: Scope,
+            outages: bool = True) -> dict[str, Measured]:
+    """Every device measured over the scope; parents are measured before their children.
+    Without `outages` only the tallies are worked out (rolling windows need no more)."""
     by_name = {h.device: h for h in histories}
     timelines: dict[str, DeviceTimeline] = {}
     bases: dict[str, Spans] = {}
@@ -135,7 +137,8 @@ def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measu
         line = timeline(name, history.checks, history.reachability, runs,
                         history.parent_lead_s, scope.end)
         timelines[name] = line
-        results[name] = _measure_device(history, line, bases[history.customer], scope)
+        results[name] = _measure_device(history, line, bases[history.customer], scope,
+                                        outages)
     return results
 
 
@@ -205,7 +208,7 @@ def _base(scope: Scope, customer: str) -> Spans:
 
 
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
-                    scope: Scope) -> Measured:
+                    scope: Scope, with_outages: bool) -> Measured:
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
     counted_all = subtract(in_base, maintenance)
@@ -221,7 +224,7 @@ def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
                              scope.start, scope.end)
         checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
     outages = []
-    for segment in line.segments:
+    for segment in line.segments if with_outages else ():
         if segment.end <= scope.start:
             continue
         outage = _outage(history.device, segment, (counted, counted_all),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
@@ -68,6 +68,8 @@ class Inventory:
     by_customer: Mapping[str, tuple[str, ...]]
     order: Mapping[str, int]
     foreign: Mapping[str, frozenset[str]]
+    _measured_for: dict[frozenset[str], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, config: Config) -> Inventory:
@@ -107,9 +109,12 @@ class Inventory:
     def measured_for(self, customers: Iterable[str]) -> list[str]:
         """What measuring these customers takes: their devices and every device they are
         reached through, each after its parents."""
-        wanted = set(customers)
-        found = {*self.devices_of(wanted), *(a for c in wanted for a in self.foreign.get(c, ()))}
-        return sorted(found, key=self.order.__getitem__)
+        wanted = frozenset(customers)
+        if wanted not in self._measured_for:  # asked for the same customers again and again
+            found = {*self.devices_of(wanted),
+                     *(a for c in wanted for a in self.foreign.get(c, ()))}
+            self._measured_for[wanted] = tuple(sorted(found, key=self.order.__getitem__))
+        return list(self._measured_for[wanted])
 
 
 def _place_after_parents(name: str, places: Mapping[str, Place], order: dict[str, int]) -> None:
@@ -194,10 +199,11 @@ def load_raw(connection: Connection, inventory: Inventory, devices: Collection[s
 
 
 def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[str],
-                   start: datetime, end: datetime,
-                   lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
+                   start: datetime, end: datetime, lookback: timedelta = timedelta(0),
+                   outages: bool = True) -> dict[str, Measured]:
     """The customers' devices (and their parents) measured over [start, end), which lies in
-    what `raw` holds, looking back `lookback` for where outages began."""
+    what `raw` holds, looking back `lookback` for where outages began (and listing the
+    outages, if asked)."""
     first = max(start - lookback, raw.first)
     config = inventory.config
     rules = (*config.maintenance, *raw.windows)
@@ -206,22 +212,25 @@ def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[
     # A steady device outside every maintenance window was up and counted throughout:
     # measured as its customer's covered time, without its history (most devices).
     changed, steady = [], []
+    places = inventory.places
     for name in inventory.measured_for(customers):
-        place = inventory.places[name]
-        if name in raw.steady and not any(r.covers(name, place.tags, place.customer)
-                                          for r in rules):
+        if name in raw.steady and not (rules and any(
+                r.covers(name, places[name].tags, places[name].customer) for r in rules)):
             steady.append(name)
         else:
             changed.append(name)
-    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope)
-    covered: dict[str, Tally] = {}
+    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope,
+                       outages)
+    # Steady devices of one customer and probe list share their numbers.
+    shared: dict[tuple[str, tuple[str, ...]], tuple[Tally, Mapping[str, Tally]]] = {}
     for name in steady:
-        place = inventory.places[name]
-        if place.customer not in covered:
-            covered[place.customer] = covered_time(scope, place.customer)
-        tally = covered[place.customer]
-        measured[name] = Measured(name, place.customer, tally,
-                                  dict.fromkeys(place.probes, tally), ())
+        place = places[name]
+        key = (place.customer, place.probes)
+        if key not in shared:
+            tally = covered_time(scope, place.customer)
+            shared[key] = tally, dict.fromkeys(place.probes, tally)
+        tally, checks = shared[key]
+        measured[name] = Measured(name, place.customer, tally, checks, ())
     return measured
 
 
