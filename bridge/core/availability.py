@@ -11,7 +11,7 @@ counted time. See outages.py for how down time is split between a device and its
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bridge.core.outages import (
     Cause,
@@ -19,6 +19,7 @@ from bridge.core.outages import (
     Segment,
     StatusChange,
     parent_runs,
+    parents_first,
     timeline,
 )
 from bridge.core.spans import Spans, clip, intersect, subtract, total, union
@@ -117,28 +118,43 @@ def measure(histories: Sequence[DeviceHistory], scope: Scope,
             outages: bool = True) -> dict[str, Measured]:
     """Every device measured over the scope; parents are measured before their children.
     Without `outages` only the tallies are worked out (rolling windows need no more)."""
+    return {name: found[0] for name, found
+            in _measure(histories, scope, (scope.start,), outages).items()}
+
+
+def measure_from(histories: Sequence[DeviceHistory], scope: Scope,
+                 starts: Sequence[float]) -> dict[str, list[Measured]]:
+    """Every device's tallies over [start, scope.end) for each of `starts` (none before
+    scope.start), in that order: each as `measure` gives it over a scope that starts there,
+    from one timeline per device (the rolling windows all end now)."""
+    return _measure(histories, scope, starts, False)
+
+
+def _measure(histories: Sequence[DeviceHistory], scope: Scope, starts: Sequence[float],
+             outages: bool) -> dict[str, list[Measured]]:
     by_name = {h.device: h for h in histories}
     timelines: dict[str, DeviceTimeline] = {}
     bases: dict[str, Spans] = {}
-    results: dict[str, Measured] = {}
-    covered: dict[str, Tally] = {}  # what a device up all along counts, per customer
-    order = list(by_name) if _parents_come_first(histories) else _parents_first(by_name)
+    results: dict[str, list[Measured]] = {}
+    covered: dict[str, list[Tally]] = {}  # what a device up all along counts, per customer
+    order = parents_first({h.device: h.parents for h in histories})
     for name in order:
         history = by_name[name]
         if history.customer not in bases:
-            bases[history.customer] = _base(scope, history.customer)
-            covered[history.customer] = Tally(total(clip(bases[history.customer],
-                                                         scope.start, scope.end)))
+            base = bases[history.customer] = _base(scope, history.customer)
+            covered[history.customer] = [Tally(total(clip(base, start, scope.end)))
+                                         for start in starts]
         if _steady_up(history, scope):
             timelines[name] = _NOTHING_DOWN
-            results[name] = _measure_steady(history, covered[history.customer])
+            results[name] = [_measure_steady(history, tally)
+                             for tally in covered[history.customer]]
             continue
         runs = parent_runs(history.parents, history.redundant_parents, timelines)
         line = timeline(name, history.checks, history.reachability, runs,
                         history.parent_lead_s, scope.end)
         timelines[name] = line
         results[name] = _measure_device(history, line, bases[history.customer], scope,
-                                        outages)
+                                        starts, outages)
     return results
 
 
@@ -164,35 +180,6 @@ def _measure_steady(history: DeviceHistory, covered: Tally) -> Measured:
 _NONE = Tally()
 
 
-def _parents_come_first(histories: Sequence[DeviceHistory]) -> bool:
-    """Whether every device comes after its parents (callers usually order them so)."""
-    names = {h.device for h in histories}
-    seen: set[str] = set()
-    for history in histories:
-        if any(p in names and p not in seen for p in history.parents):
-            return False
-        seen.add(history.device)
-    return True
-
-
-def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-    for name in sorted(by_name):
-        stack = [(name, False)]
-        while stack:
-            current, expanded = stack.pop()
-            if expanded:
-                order.append(current)
-                continue
-            if current in seen or current not in by_name:
-                continue
-            seen.add(current)
-            stack.append((current, True))
-            stack.extend((p, False) for p in reversed(by_name[current].parents))
-    return order
-
-
 def covered_time(scope: Scope, customer: str) -> Tally:
     """What a device up throughout the scope counts: the customer's covered time in it, less
     monitoring gaps."""
@@ -208,30 +195,46 @@ def _base(scope: Scope, customer: str) -> Spans:
 
 
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
-                    scope: Scope, with_outages: bool) -> Measured:
+                    scope: Scope, starts: Sequence[float],
+                    with_outages: bool) -> list[Measured]:
+    """Measured from each of `starts` to the end of the scope; outages only from the first."""
+    end = scope.end
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
     counted_all = subtract(in_base, maintenance)
     excluded_all = intersect(in_base, maintenance)
-    counted = clip(counted_all, scope.start, scope.end)
-    excluded = clip(excluded_all, scope.start, scope.end)
     parent_down = union((s.start, s.end) for s in line.segments if s.cause == Cause.PARENT)
-    tally = Tally(total(counted), total(intersect(line.down, counted)),
-                  total(intersect(parent_down, counted)), total(intersect(line.down, excluded)))
-    checks = {}
+    down_counted = intersect(line.down, counted_all)
+    parent_counted = intersect(parent_down, counted_all)
+    down_excluded = intersect(line.down, excluded_all)
+    per_check: dict[str, tuple[Spans, Spans]] = {}  # probe -> (down, counted)
     for probe, (known, down) in line.checks.items():
-        check_counted = clip(subtract(intersect(known, base), maintenance),
-                             scope.start, scope.end)
-        checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
-    outages = []
-    for segment in line.segments if with_outages else ():
-        if segment.end <= scope.start:
-            continue
-        outage = _outage(history.device, segment, (counted, counted_all),
-                         (excluded, excluded_all), scope)
-        if outage is not None:
-            outages.append(outage)
-    return Measured(history.device, history.customer, tally, checks, tuple(outages))
+        if len(line.checks) == 1:  # the device's own spans
+            per_check[probe] = down_counted, counted_all
+        else:
+            counted = subtract(intersect(known, base), maintenance)
+            per_check[probe] = intersect(down, counted), counted
+    measured = []
+    for start in starts:
+        tally = Tally(total(clip(counted_all, start, end)), total(clip(down_counted, start, end)),
+                      total(clip(parent_counted, start, end)),
+                      total(clip(down_excluded, start, end)))
+        checks = {probe: Tally(total(clip(counted, start, end)), total(clip(down, start, end)))
+                  for probe, (down, counted) in per_check.items()}
+        measured.append(Measured(history.device, history.customer, tally, checks, ()))
+    if with_outages:
+        counted = clip(counted_all, scope.start, end)
+        excluded = clip(excluded_all, scope.start, end)
+        outages = []
+        for segment in line.segments:
+            if segment.end <= scope.start:
+                continue
+            outage = _outage(history.device, segment, (counted, counted_all),
+                             (excluded, excluded_all), scope)
+            if outage is not None:
+                outages.append(outage)
+        measured[0] = replace(measured[0], outages=tuple(outages))
+    return measured
 
 
 def _outage(device: str, segment: Segment, counted: tuple[Spans, Spans],

@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from bridge.config.model import Config
-from bridge.core.availability import Tally
+from bridge.core.availability import Measured, Tally
 from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.spans import Span, Spans, epoch, moment, subtract, union
-from bridge.reports.inputs import Inventory, load_raw, measure_loaded
-from bridge.store.rollups import DEVICE, rolled_days, rolled_until, totals_at, totals_before
+from bridge.reports.inputs import Inventory
+from bridge.reports.raw import load_raw, measure_loaded_from
+from bridge.store.rollups import DEVICE, rolled_between, rolled_days, rolled_until, totals_before
 
 Period = tuple[datetime, datetime]  # [start, end)
 # A day is at most 25 hours: the rolled-up day just before a period is read along with it.
@@ -128,27 +129,30 @@ def _add_rolled(connection: Connection, inventory: Inventory, days: Mapping[str,
                 rolled: Rolled, checks: bool, sums: Mapping[str, _Sums]) -> None:
     """Add each stretch of rolled-up days: totals at its end less totals before it."""
     before = _rolled_before(connection, days, {(c, a) for c, a, _ in rolled})
-    found = {at: totals_at(connection, moment(at), checks)
-             for at in {*before.values(), *(b for _, _, b in rolled)}}
-
-    def totals(device: str, probe: str, at: float) -> Tally:
-        # A device without a row at that instant has the totals of its last row before.
-        tally = found[at].get((device, probe))
-        if tally is None:
-            earlier = totals_before(connection, [(device, probe, moment(at))])
-            tally = found[at][(device, probe)] = next(iter(earlier.values()), Tally())
-        return tally
-
+    # Customers of one time zone share the instants: one query for all of them.
+    together: dict[tuple[float | None, float], list[tuple[str, list[str]]]] = defaultdict(list)
     for (customer, first, last), labels in rolled.items():
-        prior = before.get((customer, first))
-        parts = [sums[label] for label in labels]
-        for name in inventory.by_customer.get(customer, ()):
-            for probe in (DEVICE, *inventory.places[name].probes) if checks else (DEVICE,):
-                tally = totals(name, probe, last)
-                if prior is not None:
-                    tally = tally - totals(name, probe, prior)
-                for part in parts:
-                    part.add(name, probe, tally)
+        together[(before.get((customer, first)), last)].append((customer, labels))
+    for (prior, last), members in together.items():
+        found = rolled_between(connection, [c for c, _ in members],
+                               None if prior is None else moment(prior), moment(last), checks)
+        for customer, labels in members:
+            parts = [sums[label] for label in labels]
+            for name in inventory.by_customer.get(customer, ()):
+                for probe in (DEVICE, *inventory.places[name].probes) if checks else (DEVICE,):
+                    tally = found.get((name, probe))
+                    if tally is None:  # no row at one end: its last row before counts
+                        tally = _totals_by(connection, name, probe, last)
+                        if prior is not None:
+                            tally = tally - _totals_by(connection, name, probe, prior)
+                    for part in parts:
+                        part.add(name, probe, tally)
+
+
+def _totals_by(connection: Connection, device: str, probe: str, at: float) -> Tally:
+    """A device's or check's running totals at its last rolled-up day that ended by `at`."""
+    found = totals_before(connection, [(device, probe, moment(at))])
+    return next(iter(found.values()), Tally())
 
 
 def _rolled_before(connection: Connection, days: Mapping[str, Spans],
@@ -170,22 +174,38 @@ def _rolled_before(connection: Connection, days: Mapping[str, Spans],
 
 def _add_raw(connection: Connection, inventory: Inventory, pieces: Pieces, now: datetime,
              checks: bool, sums: Mapping[str, _Sums]) -> None:
-    """Measure each piece from raw history, read once for each stretch of overlapping pieces."""
+    """Measure each piece from raw history, read once for each stretch of overlapping pieces.
+    Customers whose pieces end together and start at the same instants are measured in one
+    pass (the windows of a time zone that all end now)."""
     for stretch_start, stretch_end in union(pieces):
         inside = {p: c for p, c in pieces.items()
                   if stretch_start <= p[0] and p[1] <= stretch_end}
         members = {c for by_customer in inside.values() for c in by_customer}
         raw = load_raw(connection, inventory, inventory.measured_for(members),
                        moment(stretch_start), moment(stretch_end), now)
-        for (piece_start, piece_end), by_customer in inside.items():
-            measured = measure_loaded(inventory, raw, by_customer, moment(piece_start),
-                                      moment(piece_end), outages=False)
-            for customer, labels in by_customer.items():
-                for name in inventory.by_customer.get(customer, ()):
-                    m = measured[name]
-                    for label in labels:
-                        part = sums[label]
-                        part.add(name, DEVICE, m.tally)
-                        if checks:
-                            for probe, tally in m.checks.items():
-                                part.add(name, probe, tally)
+        starts: dict[tuple[float, str], list[float]] = defaultdict(list)
+        for (start, end), by_customer in inside.items():
+            for customer in by_customer:
+                starts[(end, customer)].append(start)
+        passes: dict[tuple[float, tuple[float, ...]], list[str]] = defaultdict(list)
+        for (end, customer), found in starts.items():
+            passes[(end, tuple(sorted(found)))].append(customer)
+        for (end, begins), customers in passes.items():
+            measured = measure_loaded_from(inventory, raw, customers,
+                                           [moment(start) for start in begins], moment(end))
+            for customer in customers:
+                _add_measured(inventory, customer, measured, [
+                    [sums[label] for label in inside[(start, end)][customer]]
+                    for start in begins], checks)
+
+
+def _add_measured(inventory: Inventory, customer: str, measured: Mapping[str, list[Measured]],
+                  parts: list[list[_Sums]], checks: bool) -> None:
+    """Add a customer's devices measured from several starts to the periods of each."""
+    for name in inventory.by_customer.get(customer, ()):
+        for m, sums in zip(measured[name], parts, strict=True):
+            for part in sums:
+                part.add(name, DEVICE, m.tally)
+                if checks:
+                    for probe, tally in m.checks.items():
+                        part.add(name, probe, tally)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, tuple_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -73,6 +73,30 @@ def totals_at(connection: Connection, at: datetime,
                         day.total_parent_s, day.total_maintenance_s).where(day.ends_at == at)
     if not checks:
         query = query.where(day.probe == DEVICE)
+    return {(device, probe): Tally(counted, down, parent, maintenance)
+            for device, probe, counted, down, parent, maintenance in connection.execute(query)}
+
+
+def rolled_between(connection: Connection, customers: Collection[str], prior: datetime | None,
+                   last: datetime, checks: bool = False) -> dict[tuple[str, str], Tally]:
+    """The seconds of the customers' devices (and checks, if asked) in their rolled-up days
+    from `prior` to `last`: running totals at `last` less those at `prior` (None: from
+    their first day), by (device, probe), worked out by the database. Left out: a device
+    or check without a row at either end (see `totals_before`)."""
+    end = AvailabilityDay.__table__.alias("end_day")  # type: ignore[attr-defined]
+    names = ("total_counted_s", "total_down_s", "total_parent_s", "total_maintenance_s")
+    if prior is None:
+        query = core_select(end.c.device, end.c.probe, *(end.c[n] for n in names))
+    else:
+        start = AvailabilityDay.__table__.alias("start_day")  # type: ignore[attr-defined]
+        query = core_select(end.c.device, end.c.probe,
+                            *(end.c[n] - start.c[n] for n in names)).select_from(end.join(
+                                start, and_(start.c.device == end.c.device,
+                                            start.c.probe == end.c.probe,
+                                            start.c.ends_at == prior)))
+    query = query.where(end.c.ends_at == last, end.c.customer.in_(list(customers)))
+    if not checks:
+        query = query.where(end.c.probe == DEVICE)
     return {(device, probe): Tally(counted, down, parent, maintenance)
             for device, probe, counted, down, parent, maintenance in connection.execute(query)}
 
