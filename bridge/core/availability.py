@@ -22,7 +22,7 @@ from bridge.core.outages import (
     parents_first,
     timeline,
 )
-from bridge.core.spans import Spans, clip, intersect, subtract, total, union
+from bridge.core.spans import Span, Spans, clip, intersect, subtract, total, union
 from bridge.core.state import Status
 
 
@@ -119,18 +119,20 @@ def measure(histories: Sequence[DeviceHistory], scope: Scope,
     """Every device measured over the scope; parents are measured before their children.
     Without `outages` only the tallies are worked out (rolling windows need no more)."""
     return {name: found[0] for name, found
-            in _measure(histories, scope, (scope.start,), outages).items()}
+            in _measure(histories, scope, [(scope.start, scope.end)], outages).items()}
 
 
-def measure_from(histories: Sequence[DeviceHistory], scope: Scope,
-                 starts: Sequence[float]) -> dict[str, list[Measured]]:
-    """Every device's tallies over [start, scope.end) for each of `starts` (none before
-    scope.start), in that order: each as `measure` gives it over a scope that starts there,
-    from one timeline per device (the rolling windows all end now)."""
-    return _measure(histories, scope, starts, False)
+def measure_parts(histories: Sequence[DeviceHistory], scope: Scope,
+                  parts: Sequence[Span]) -> dict[str, list[Measured]]:
+    """Every device's tallies over each part [start, end) of the scope, in that order, as
+    the scope's timeline sees it: a part that ends with the scope is what `measure` gives
+    over a scope starting there (the rolling windows all end now); one that ends earlier
+    still sees its parents' failures that begin after it (up to each device's
+    `parent_lead_s`)."""
+    return _measure(histories, scope, parts, False)
 
 
-def _measure(histories: Sequence[DeviceHistory], scope: Scope, starts: Sequence[float],
+def _measure(histories: Sequence[DeviceHistory], scope: Scope, parts: Sequence[Span],
              outages: bool) -> dict[str, list[Measured]]:
     by_name = {h.device: h for h in histories}
     timelines: dict[str, DeviceTimeline] = {}
@@ -142,8 +144,7 @@ def _measure(histories: Sequence[DeviceHistory], scope: Scope, starts: Sequence[
         history = by_name[name]
         if history.customer not in bases:
             base = bases[history.customer] = _base(scope, history.customer)
-            covered[history.customer] = [Tally(total(clip(base, start, scope.end)))
-                                         for start in starts]
+            covered[history.customer] = [Tally(total(clip(base, *part))) for part in parts]
         if _steady_up(history, scope):
             timelines[name] = _NOTHING_DOWN
             results[name] = [_measure_steady(history, tally)
@@ -154,7 +155,7 @@ def _measure(histories: Sequence[DeviceHistory], scope: Scope, starts: Sequence[
                         history.parent_lead_s, scope.end)
         timelines[name] = line
         results[name] = _measure_device(history, line, bases[history.customer], scope,
-                                        starts, outages)
+                                        parts, outages)
     return results
 
 
@@ -195,9 +196,9 @@ def _base(scope: Scope, customer: str) -> Spans:
 
 
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
-                    scope: Scope, starts: Sequence[float],
+                    scope: Scope, parts: Sequence[Span],
                     with_outages: bool) -> list[Measured]:
-    """Measured from each of `starts` to the end of the scope; outages only from the first."""
+    """Measured over each part of the scope; outages (if asked) over the whole scope."""
     end = scope.end
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
@@ -215,11 +216,12 @@ def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
             counted = subtract(intersect(known, base), maintenance)
             per_check[probe] = intersect(down, counted), counted
     measured = []
-    for start in starts:
-        tally = Tally(total(clip(counted_all, start, end)), total(clip(down_counted, start, end)),
-                      total(clip(parent_counted, start, end)),
-                      total(clip(down_excluded, start, end)))
-        checks = {probe: Tally(total(clip(counted, start, end)), total(clip(down, start, end)))
+    for start, stop in parts:
+        tally = Tally(total(clip(counted_all, start, stop)),
+                      total(clip(down_counted, start, stop)),
+                      total(clip(parent_counted, start, stop)),
+                      total(clip(down_excluded, start, stop)))
+        checks = {probe: Tally(total(clip(counted, start, stop)), total(clip(down, start, stop)))
                   for probe, (down, counted) in per_check.items()}
         measured.append(Measured(history.device, history.customer, tally, checks, ()))
     if with_outages:

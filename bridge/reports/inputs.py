@@ -20,23 +20,6 @@ CoverageFn = Callable[[datetime, datetime], list[tuple[datetime, datetime]]]
 LOOKBACK = timedelta(days=7)
 
 
-def coverage_of(config: Config, customer: str) -> CoverageFn | None:
-    """A customer's covered hours (its contract's calendar); None means 24/7."""
-    coverage = config.coverage_for(customer)
-    return None if coverage.is_always() else coverage.intervals
-
-
-def coverage_spans(config: Config, customers: Iterable[str], start: datetime,
-                   end: datetime) -> dict[str, Spans]:
-    """Covered spans per customer over [start, end); 24/7 customers are left out."""
-    spans = {}
-    for customer in customers:
-        coverage = coverage_of(config, customer)
-        if coverage is not None:
-            spans[customer] = from_datetimes(coverage(start, end))
-    return spans
-
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """What availability needs to know about one device of the config."""
@@ -63,6 +46,7 @@ class Inventory:
     by_customer: Mapping[str, tuple[str, ...]]
     order: Mapping[str, int]
     foreign: Mapping[str, frozenset[str]]
+    coverage: Mapping[str, CoverageFn | None]  # per customer, its contract's calendar; None: 24/7
     _measured_for: dict[frozenset[str], tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
@@ -95,7 +79,21 @@ class Inventory:
         foreign = {customer: frozenset(a for d in devices for a in ancestors[d]
                                        if places[a].customer != customer)
                    for customer, devices in owned.items()}
-        return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign)
+        coverage = {customer: None if calendar.is_always() else calendar.intervals
+                    for customer in config.customers
+                    for calendar in [config.coverage_for(customer)]}
+        return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign,
+                   coverage)
+
+    def coverage_spans(self, customers: Iterable[str], start: datetime,
+                       end: datetime) -> dict[str, Spans]:
+        """Covered spans per customer over [start, end); 24/7 customers are left out."""
+        spans = {}
+        for customer in customers:
+            coverage = self.coverage.get(customer)
+            if coverage is not None:
+                spans[customer] = from_datetimes(coverage(start, end))
+        return spans
 
     def devices_of(self, customers: Iterable[str]) -> list[str]:
         """The customers' devices."""

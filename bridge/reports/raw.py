@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from bridge.core.availability import Measured, Scope, Tally, covered_time, measure, measure_from
+from bridge.core.availability import Measured, Scope, Tally, covered_time, measure, measure_parts
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.outages import StatusChange
-from bridge.core.spans import Spans, epoch
-from bridge.reports.inputs import Inventory, coverage_spans, histories
+from bridge.core.spans import Span, Spans, epoch
+from bridge.reports.inputs import Inventory, histories
 from bridge.store.history import History, load_gaps, load_history, load_windows, up_since
 from bridge.store.maintenance import as_rule
 
@@ -64,11 +64,12 @@ def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[
     outages, if asked)."""
     first = max(start - lookback, raw.first)
     scope = Scope(epoch(start), epoch(end), raw.gaps,
-                  coverage_spans(inventory.config, customers, first, end), epoch(first))
+                  inventory.coverage_spans(customers, first, end), epoch(first))
     changed, steady, rules = _steady_apart(inventory, raw, customers)
     measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope,
                        outages)
-    for name, found in _measure_steady(inventory, steady, scope, [scope.start]).items():
+    for name, found in _measure_steady(inventory, steady, scope,
+                                       [(scope.start, scope.end)]).items():
         measured[name] = found[0]
     return measured
 
@@ -80,12 +81,12 @@ def measure_loaded_from(inventory: Inventory, raw: RawHistory, customers: Collec
     from one timeline per device (periods that end together, such as rolling windows)."""
     first = min(starts)
     scope = Scope(epoch(first), epoch(end), raw.gaps,
-                  coverage_spans(inventory.config, customers, first, end))
+                  inventory.coverage_spans(customers, first, end))
     changed, steady, rules = _steady_apart(inventory, raw, customers)
-    offsets = [epoch(start) for start in starts]
-    measured = measure_from(histories(inventory, changed, raw.of, rules, first, end), scope,
-                            offsets)
-    measured.update(_measure_steady(inventory, steady, scope, offsets))
+    parts = [(epoch(start), scope.end) for start in starts]
+    measured = measure_parts(histories(inventory, changed, raw.of, rules, first, end), scope,
+                             parts)
+    measured.update(_measure_steady(inventory, steady, scope, parts))
     return measured
 
 
@@ -108,17 +109,17 @@ def _steady_apart(inventory: Inventory, raw: RawHistory, customers: Collection[s
 
 
 def _measure_steady(inventory: Inventory, steady: Sequence[str], scope: Scope,
-                    starts: Sequence[float]) -> dict[str, list[Measured]]:
-    """Steady devices from each start on; those of one customer and probe list share their
-    numbers."""
+                    parts: Sequence[Span]) -> dict[str, list[Measured]]:
+    """Steady devices over each part of the scope; those of one customer and probe list
+    share their numbers."""
     shared: dict[tuple[str, tuple[str, ...]], list[tuple[Tally, Mapping[str, Tally]]]] = {}
     measured = {}
     for name in steady:
         place = inventory.places[name]
         key = (place.customer, place.probes)
         if key not in shared:
-            tallies = [covered_time(replace(scope, start=start), place.customer)
-                       for start in starts]
+            tallies = [covered_time(replace(scope, start=start, end=stop), place.customer)
+                       for start, stop in parts]
             shared[key] = [(t, dict.fromkeys(place.probes, t)) for t in tallies]
         measured[name] = [Measured(name, place.customer, tally, checks, ())
                           for tally, checks in shared[key]]

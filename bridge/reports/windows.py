@@ -53,20 +53,28 @@ def rolling_windows(engine: Engine, config: Config, now: datetime, checks: bool 
                     inventory: Inventory | None = None,
                     labels: Collection[str] = ROLLING_WINDOWS) -> dict[str, WindowTallies]:
     """Every device over each rolling window (1h, 1d, 7d, 30d, or those named) up to `now`."""
-    periods = {label: (now - span, now) for label, span in ROLLING_WINDOWS.items()
-               if label in labels}
-    return measure_periods(engine, config, periods, now, checks=checks, inventory=inventory)
+    with engine.connect() as connection:
+        return measure_periods(connection, config, rolling_periods(now, labels), now,
+                               checks=checks, inventory=inventory)
+
+
+def rolling_periods(now: datetime, labels: Collection[str] = ROLLING_WINDOWS
+                    ) -> dict[str, Period]:
+    """The rolling windows (those named) that end at `now`, by label."""
+    return {label: (now - span, now) for label, span in ROLLING_WINDOWS.items()
+            if label in labels}
 
 
 def measure_window(engine: Engine, config: Config, start: datetime, end: datetime,
                    now: datetime, customers: Collection[str] | None = None,
                    checks: bool = False, inventory: Inventory | None = None) -> WindowTallies:
     """Every device of the customers (all, if None) over [start, end)."""
-    return measure_periods(engine, config, {"": (start, end)}, now, customers, checks,
-                           inventory)[""]
+    with engine.connect() as connection:
+        return measure_periods(connection, config, {"": (start, end)}, now, customers,
+                               checks, inventory)[""]
 
 
-def measure_periods(engine: Engine, config: Config, periods: Mapping[str, Period],
+def measure_periods(connection: Connection, config: Config, periods: Mapping[str, Period],
                     now: datetime, customers: Collection[str] | None = None,
                     checks: bool = False, inventory: Inventory | None = None
                     ) -> dict[str, WindowTallies]:
@@ -77,12 +85,11 @@ def measure_periods(engine: Engine, config: Config, periods: Mapping[str, Period
     inventory = inventory or Inventory.of(config)
     sums = {label: _Sums() for label in periods}
     bounds = {label: (epoch(start), epoch(end)) for label, (start, end) in periods.items()}
-    with engine.connect() as connection:
-        days = rolled_days(connection, min(s for s, _ in periods.values()) - _DAY_BEFORE,
-                           max(e for _, e in periods.values()))
-        rolled, pieces = _split(bounds, wanted, days)
-        _add_rolled(connection, inventory, days, rolled, checks, sums)
-        _add_raw(connection, inventory, pieces, now, checks, sums)
+    days = rolled_days(connection, min(s for s, _ in periods.values()) - _DAY_BEFORE,
+                       max(e for _, e in periods.values()))
+    rolled, pieces = _split(bounds, wanted, days)
+    _add_rolled(connection, inventory, days, rolled, checks, sums)
+    _add_raw(connection, inventory, pieces, now, checks, sums)
     return {label: WindowTallies(start, end, sums[label].devices, sums[label].checks)
             for label, (start, end) in periods.items()}
 

@@ -48,6 +48,15 @@ def rolled_until(connection: Connection, at: datetime,
     return {customer: ended for customer, ended in rows}
 
 
+def rollups_mark(connection: Connection) -> tuple[int, datetime | None]:
+    """What changes whenever days are rolled up or expired: how many there are, and when
+    the last were."""
+    rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
+    count, latest = connection.execute(core_select(func.count(), func.max(rollup.computed_at))
+                                       ).one()
+    return int(count), latest
+
+
 def last_rolled(connection: Connection) -> dict[str, datetime]:
     """Per customer, where its rolled-up days end."""
     rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
