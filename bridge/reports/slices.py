@@ -74,18 +74,6 @@ class Slice:
     measured: Mapping[str, Measured]
     covered: Mapping[str, Tally]
 
-    def tally(self, inventory: Inventory, device: str) -> Tally:
-        """A device's seconds in the slice."""
-        found = self.measured.get(device)
-        return self.covered[inventory.places[device].customer] if found is None else found.tally
-
-    def check(self, inventory: Inventory, device: str, probe: str) -> Tally:
-        """A check's seconds in the slice."""
-        found = self.measured.get(device)
-        if found is None:
-            return self.covered[inventory.places[device].customer]
-        return found.checks[probe]
-
 
 def measure_slice(connection: Connection, inventory: Inventory, edge: Edge,
                   changes: Sequence[Change], part: Span, end: float, now: datetime) -> Slice:

@@ -54,9 +54,11 @@ class _Window:
     own: dict[str, Tally]
     own_checks: dict[Check, Tally]
 
-    def add(self, inventory: Inventory, part: Slice, sign: float) -> None:
-        """Add a slice (sign 1) or take it off (sign -1)."""
-        for customer, covered in part.covered.items():
+    def add(self, inventory: Inventory, part: Slice, sign: float,
+            only_measured: bool = False) -> None:
+        """Add a slice (sign 1) or take it off (sign -1); `only_measured`: what its measured
+        devices have beyond their customer's covered time."""
+        for customer, covered in part.covered.items() if not only_measured else ():
             self.common[customer] = self.common[customer] + _scaled(covered, sign)
         for name, measured in part.measured.items():
             covered = part.covered[inventory.places[name].customer]
@@ -145,14 +147,11 @@ class SlidingWindows:
                 inside = [a for a, _ in days.get(customer, ()) if a >= epoch(start)]
                 if inside:
                     first_days[customer] = min(inside)
-            tallies = result[label]
-            windows[label] = _Window(
+            window = windows[label] = _Window(
                 t - epoch(start), Edge.read(connection, self.inventory, start), first_days,
-                dict.fromkeys(self.inventory.config.customers, Tally()),
-                {d: tally - fresh.tally(self.inventory, d)
-                 for d, tally in tallies.devices.items()},
-                {(d, p): tally - fresh.check(self.inventory, d, p)
-                 for (d, p), tally in tallies.checks.items()})
+                {c: Tally() - covered for c, covered in fresh.covered.items()},
+                dict(result[label].devices), dict(result[label].checks))
+            window.add(self.inventory, fresh, -1, only_measured=True)
         return _State(t, settled_end, edge, windows, watched), result
 
     def _watch(self, connection: Connection, since: float, settled_end: float,
