@@ -11,7 +11,7 @@ counted time. See outages.py for how down time is split between a device and its
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bridge.core.outages import (
     Cause,
@@ -198,44 +198,36 @@ def _base(scope: Scope, customer: str) -> Spans:
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
                     scope: Scope, parts: Sequence[Span],
                     with_outages: bool) -> list[Measured]:
-    """Measured over each part of the scope; outages (if asked) over the whole scope."""
-    end = scope.end
+    """Measured over each part of the scope; outages (if asked) over the first."""
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
     counted_all = subtract(in_base, maintenance)
     excluded_all = intersect(in_base, maintenance)
     parent_down = union((s.start, s.end) for s in line.segments if s.cause == Cause.PARENT)
-    down_counted = intersect(line.down, counted_all)
-    parent_counted = intersect(parent_down, counted_all)
-    down_excluded = intersect(line.down, excluded_all)
-    per_check: dict[str, tuple[Spans, Spans]] = {}  # probe -> (down, counted)
-    for probe, (known, down) in line.checks.items():
-        if len(line.checks) == 1:  # the device's own spans
-            per_check[probe] = down_counted, counted_all
-        else:
-            counted = subtract(intersect(known, base), maintenance)
-            per_check[probe] = intersect(down, counted), counted
-    measured = []
+    # A device's only check has the device's own spans.
+    per_check = {probe: (subtract(intersect(known, base), maintenance), down)
+                 for probe, (known, down) in line.checks.items()} if len(line.checks) > 1 else {}
+    measured: list[Measured] = []
     for start, stop in parts:
-        tally = Tally(total(clip(counted_all, start, stop)),
-                      total(clip(down_counted, start, stop)),
-                      total(clip(parent_counted, start, stop)),
-                      total(clip(down_excluded, start, stop)))
-        checks = {probe: Tally(total(clip(counted, start, stop)), total(clip(down, start, stop)))
-                  for probe, (down, counted) in per_check.items()}
-        measured.append(Measured(history.device, history.customer, tally, checks, ()))
-    if with_outages:
-        counted = clip(counted_all, scope.start, end)
-        excluded = clip(excluded_all, scope.start, end)
+        counted = clip(counted_all, start, stop)
+        excluded = clip(excluded_all, start, stop)
+        tally = Tally(total(counted), total(intersect(line.down, counted)),
+                      total(intersect(parent_down, counted)),
+                      total(intersect(line.down, excluded)))
+        checks = dict.fromkeys(line.checks, Tally(tally.counted_s, tally.down_s))
+        for probe, (check_counted_all, down) in per_check.items():
+            check_counted = clip(check_counted_all, start, stop)
+            checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
         outages = []
-        for segment in line.segments:
-            if segment.end <= scope.start:
+        for segment in line.segments if with_outages and not measured else ():
+            if segment.end <= start:
                 continue
             outage = _outage(history.device, segment, (counted, counted_all),
                              (excluded, excluded_all), scope)
             if outage is not None:
                 outages.append(outage)
-        measured[0] = replace(measured[0], outages=tuple(outages))
+        measured.append(Measured(history.device, history.customer, tally, checks,
+                                 tuple(outages)))
     return measured
 
 
