@@ -30,13 +30,13 @@ from sqlalchemy import Connection, Engine
 
 from bridge.core.availability import Tally
 from bridge.core.periods import ROLLING_WINDOWS
-from bridge.core.spans import Span, Spans, clip, epoch, from_datetimes, moment
+from bridge.core.spans import epoch, moment
 from bridge.reports.inputs import Inventory
+from bridge.reports.settled import Watched
 from bridge.reports.slices import Check, Edge, Slice, measure_slice
 from bridge.reports.windows import WindowTallies, measure_periods, rolling_periods
-from bridge.store.history import changes_between, count_changes, load_gaps, load_windows
-from bridge.store.maintenance import as_rule
-from bridge.store.rollups import rolled_days, rollups_mark
+from bridge.store.history import changes_between
+from bridge.store.rollups import rolled_days
 
 MARGIN_S = 900.0  # recent time measured afresh on every refresh (twice this at most)
 _DAYS_BEFORE = timedelta(days=2)
@@ -72,29 +72,13 @@ def _scaled(tally: Tally, sign: float) -> Tally:
     return tally if sign > 0 else Tally() - tally
 
 
-# name, devices, tags, customers, and its time in the watched stretch
-_ApiWindow = tuple[str, frozenset[str], frozenset[str], frozenset[str], tuple[Span, ...]]
-
-
-@dataclass(frozen=True)
-class _Watched:
-    """What the settled time was computed from, beyond the config: if any of it changes,
-    the windows are computed from scratch."""
-
-    rollups: tuple[int, datetime | None]
-    since: float  # the earliest start of any window when computed from scratch
-    gaps: Spans  # in [since, settled_end + lead)
-    windows: tuple[_ApiWindow, ...]  # maintenance windows of the API, likewise
-    changes: int  # hard changes stored, likewise
-
-
 @dataclass
 class _State:
     now: float
     settled_end: float
     edge: Edge  # where every check stood at settled_end
     windows: dict[str, _Window]
-    watched: _Watched
+    watched: Watched  # of [the earliest window start, settled_end + lead)
 
 
 class SlidingWindows:
@@ -131,7 +115,7 @@ class SlidingWindows:
         periods = rolling_periods(now)
         since = min(start for start, _ in periods.values())
         t, settled_end = epoch(now), epoch(now) - self._margin_s
-        watched = self._watch(connection, epoch(since), settled_end, now)  # before the rest
+        watched = Watched.read(connection, epoch(since), settled_end + self._lead_s, now)
         result = measure_periods(connection, self.inventory.config, periods, now, checks=True,
                                  inventory=self.inventory)
         days = rolled_days(connection, since - _DAYS_BEFORE, now)
@@ -154,27 +138,6 @@ class SlidingWindows:
             window.add(self.inventory, fresh, -1, only_measured=True)
         return _State(t, settled_end, edge, windows, watched), result
 
-    def _watch(self, connection: Connection, since: float, settled_end: float,
-               now: datetime) -> _Watched:
-        until = settled_end + self._lead_s
-        return _Watched(rollups_mark(connection), since, *self._exclusions(
-            connection, since, until, now), count_changes(connection, moment(since),
-                                                          moment(until)))
-
-    @staticmethod
-    def _exclusions(connection: Connection, since: float, until: float,
-                    now: datetime) -> tuple[Spans, tuple[_ApiWindow, ...]]:
-        """Monitoring gaps and API maintenance windows in [since, until)."""
-        begin, end = moment(since), moment(until)
-        gaps = clip(load_gaps(connection, begin, end, now), since, until)
-        windows = []
-        for row in load_windows(connection, begin, end):
-            rule = as_rule(row)
-            spans = clip(from_datetimes((w.start, w.end) for w in rule.windows(begin, end)),
-                         since, until)
-            windows.append((rule.name, rule.devices, rule.tags, rule.customers, tuple(spans)))
-        return gaps, tuple(sorted(windows, key=lambda w: w[0]))
-
     def _may_slide(self, connection: Connection, state: _State, now: datetime) -> bool:
         """Whether nothing that decides the settled time has changed, and no window's start
         is within reach of its first rolled-up day."""
@@ -185,12 +148,7 @@ class SlidingWindows:
             if any(t - window.span_s + self._lead_s > first
                    for first in window.first_days.values()):
                 return False
-        until = state.settled_end + self._lead_s
-        return (rollups_mark(connection) == watched.rollups
-                and self._exclusions(connection, watched.since, until, now)
-                == (watched.gaps, watched.windows)
-                and count_changes(connection, moment(watched.since), moment(until))
-                == watched.changes)
+        return Watched.read(connection, watched.since, watched.until, now) == watched
 
     def _slide(self, connection: Connection, state: _State,
                now: datetime) -> dict[str, WindowTallies]:
@@ -205,7 +163,8 @@ class SlidingWindows:
             for window in state.windows.values():
                 window.add(inventory, passed, 1)
             state.settled_end = end
-            state.watched = self._watch(connection, state.watched.since, end, now)
+            state.watched = Watched.read(connection, state.watched.since,
+                                         end + self._lead_s, now)
         state.now = t
         return self._assemble(state, self._fresh(connection, state.edge, now), now)
 
