@@ -5,10 +5,11 @@ rolling window takes the whole days it holds from the rollups and measures its p
 first day and the days not rolled up yet (today, and yesterday until the rollup delay
 has passed) from the raw history.
 
-Several periods are measured together (the daemon's four rolling windows): raw history is
-read once for each stretch of time any of them needs, a piece of time two of them share
-(the days not rolled up yet end both the 7-day and the 30-day window) is measured once,
-and the running totals at each rolled-up day's end are read once.
+Several periods are measured together (the four rolling windows): raw history is read once
+for each stretch of time any of them needs, pieces that end together are measured from one
+timeline per device (the 1h and 1d windows and the days not rolled up yet at the end of the
+7d and 30d windows all end now), and the rolled-up days of the customers of one time zone
+are one query.
 """
 
 from __future__ import annotations
