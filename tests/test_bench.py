@@ -43,6 +43,8 @@ def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     # the rolled-up path and raw history give the same seconds for every device
     assert rows["availability.largest_difference"]["bridge"] == pytest.approx(0, abs=1e-3)
+    # and the daemon's windows, moved minute by minute, those computed from scratch
+    assert rows["availability.sliding_difference"]["bridge"] == pytest.approx(0, abs=1e-3)
     assert "desk.tick" in rows
     assert {"availability.window_30d", "availability.refresh", "metrics.render",
             "metrics.loop_stall"} <= set(rows)

@@ -13,7 +13,8 @@ from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.decisions import RecordGap
 from bridge.core.state import Status
-from bridge.reports.inputs import Inventory, measure_raw
+from bridge.reports.inputs import Inventory
+from bridge.reports.raw import measure_raw
 from bridge.reports.rollup import expire, plan, roll_up
 from bridge.reports.windows import measure_window
 from bridge.store import Database

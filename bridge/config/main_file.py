@@ -162,7 +162,7 @@ def _enough_days(value: int) -> int:
 class AvailabilitySection(Strict):
     """How availability is kept: refreshed rolling windows, rolled-up days, retention."""
 
-    refresh_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # rolling windows recomputed
+    refresh_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # rolling windows brought up to date
     # A local day is rolled up (its numbers frozen) this long after it ended, so late
     # writes (a hard change is dated from its first failed check) are in.
     rollup_delay_s: Annotated[float, Field(ge=0, le=86400)] = 3600.0

@@ -19,9 +19,10 @@ from bridge.core.outages import (
     Segment,
     StatusChange,
     parent_runs,
+    parents_first,
     timeline,
 )
-from bridge.core.spans import Spans, clip, intersect, subtract, total, union
+from bridge.core.spans import Span, Spans, clip, intersect, subtract, total, union
 from bridge.core.state import Status
 
 
@@ -113,29 +114,48 @@ class Measured:
     outages: tuple[Outage, ...]
 
 
-def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measured]:
-    """Every device measured over the scope; parents are measured before their children."""
+def measure(histories: Sequence[DeviceHistory], scope: Scope,
+            outages: bool = True) -> dict[str, Measured]:
+    """Every device measured over the scope; parents are measured before their children.
+    Without `outages` only the tallies are worked out (rolling windows need no more)."""
+    return {name: found[0] for name, found
+            in _measure(histories, scope, [(scope.start, scope.end)], outages).items()}
+
+
+def measure_parts(histories: Sequence[DeviceHistory], scope: Scope,
+                  parts: Sequence[Span]) -> dict[str, list[Measured]]:
+    """Every device's tallies over each part [start, end) of the scope, in that order, as
+    the scope's timeline sees it: a part that ends with the scope is what `measure` gives
+    over a scope starting there (the rolling windows all end now); one that ends earlier
+    still sees its parents' failures that begin after it (up to each device's
+    `parent_lead_s`)."""
+    return _measure(histories, scope, parts, False)
+
+
+def _measure(histories: Sequence[DeviceHistory], scope: Scope, parts: Sequence[Span],
+             outages: bool) -> dict[str, list[Measured]]:
     by_name = {h.device: h for h in histories}
     timelines: dict[str, DeviceTimeline] = {}
     bases: dict[str, Spans] = {}
-    results: dict[str, Measured] = {}
-    covered: dict[str, Tally] = {}  # what a device up all along counts, per customer
-    order = list(by_name) if _parents_come_first(histories) else _parents_first(by_name)
+    results: dict[str, list[Measured]] = {}
+    covered: dict[str, list[Tally]] = {}  # what a device up all along counts, per customer
+    order = parents_first({h.device: h.parents for h in histories})
     for name in order:
         history = by_name[name]
         if history.customer not in bases:
-            bases[history.customer] = _base(scope, history.customer)
-            covered[history.customer] = Tally(total(clip(bases[history.customer],
-                                                         scope.start, scope.end)))
+            base = bases[history.customer] = _base(scope, history.customer)
+            covered[history.customer] = [Tally(total(clip(base, *part))) for part in parts]
         if _steady_up(history, scope):
             timelines[name] = _NOTHING_DOWN
-            results[name] = _measure_steady(history, covered[history.customer])
+            results[name] = [_measure_steady(history, tally)
+                             for tally in covered[history.customer]]
             continue
         runs = parent_runs(history.parents, history.redundant_parents, timelines)
         line = timeline(name, history.checks, history.reachability, runs,
                         history.parent_lead_s, scope.end)
         timelines[name] = line
-        results[name] = _measure_device(history, line, bases[history.customer], scope)
+        results[name] = _measure_device(history, line, bases[history.customer], scope,
+                                        parts, outages)
     return results
 
 
@@ -161,35 +181,6 @@ def _measure_steady(history: DeviceHistory, covered: Tally) -> Measured:
 _NONE = Tally()
 
 
-def _parents_come_first(histories: Sequence[DeviceHistory]) -> bool:
-    """Whether every device comes after its parents (callers usually order them so)."""
-    names = {h.device for h in histories}
-    seen: set[str] = set()
-    for history in histories:
-        if any(p in names and p not in seen for p in history.parents):
-            return False
-        seen.add(history.device)
-    return True
-
-
-def _parents_first(by_name: Mapping[str, DeviceHistory]) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-    for name in sorted(by_name):
-        stack = [(name, False)]
-        while stack:
-            current, expanded = stack.pop()
-            if expanded:
-                order.append(current)
-                continue
-            if current in seen or current not in by_name:
-                continue
-            seen.add(current)
-            stack.append((current, True))
-            stack.extend((p, False) for p in reversed(by_name[current].parents))
-    return order
-
-
 def covered_time(scope: Scope, customer: str) -> Tally:
     """What a device up throughout the scope counts: the customer's covered time in it, less
     monitoring gaps."""
@@ -205,30 +196,39 @@ def _base(scope: Scope, customer: str) -> Spans:
 
 
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
-                    scope: Scope) -> Measured:
+                    scope: Scope, parts: Sequence[Span],
+                    with_outages: bool) -> list[Measured]:
+    """Measured over each part of the scope; outages (if asked) over the first."""
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
     counted_all = subtract(in_base, maintenance)
     excluded_all = intersect(in_base, maintenance)
-    counted = clip(counted_all, scope.start, scope.end)
-    excluded = clip(excluded_all, scope.start, scope.end)
     parent_down = union((s.start, s.end) for s in line.segments if s.cause == Cause.PARENT)
-    tally = Tally(total(counted), total(intersect(line.down, counted)),
-                  total(intersect(parent_down, counted)), total(intersect(line.down, excluded)))
-    checks = {}
-    for probe, (known, down) in line.checks.items():
-        check_counted = clip(subtract(intersect(known, base), maintenance),
-                             scope.start, scope.end)
-        checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
-    outages = []
-    for segment in line.segments:
-        if segment.end <= scope.start:
-            continue
-        outage = _outage(history.device, segment, (counted, counted_all),
-                         (excluded, excluded_all), scope)
-        if outage is not None:
-            outages.append(outage)
-    return Measured(history.device, history.customer, tally, checks, tuple(outages))
+    # A device's only check has the device's own spans.
+    per_check = {probe: (subtract(intersect(known, base), maintenance), down)
+                 for probe, (known, down) in line.checks.items()} if len(line.checks) > 1 else {}
+    measured: list[Measured] = []
+    for start, stop in parts:
+        counted = clip(counted_all, start, stop)
+        excluded = clip(excluded_all, start, stop)
+        tally = Tally(total(counted), total(intersect(line.down, counted)),
+                      total(intersect(parent_down, counted)),
+                      total(intersect(line.down, excluded)))
+        checks = dict.fromkeys(line.checks, Tally(tally.counted_s, tally.down_s))
+        for probe, (check_counted_all, down) in per_check.items():
+            check_counted = clip(check_counted_all, start, stop)
+            checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
+        outages = []
+        for segment in line.segments if with_outages and not measured else ():
+            if segment.end <= start:
+                continue
+            outage = _outage(history.device, segment, (counted, counted_all),
+                             (excluded, excluded_all), scope)
+            if outage is not None:
+                outages.append(outage)
+        measured.append(Measured(history.device, history.customer, tally, checks,
+                                 tuple(outages)))
+    return measured
 
 
 def _outage(device: str, segment: Segment, counted: tuple[Spans, Spans],

@@ -143,3 +143,31 @@ def timeline(device: str, checks: Mapping[str, Sequence[StatusChange]],
             root = segment.root if segment.cause == Cause.PARENT else device
             reach_roots.append(Segment(start, stop, Cause.PARENT, root))
     return DeviceTimeline(known, down, per_check, tuple(segments), tuple(reach_roots))
+
+
+def parents_first(parents: Mapping[str, Sequence[str]]) -> list[str]:
+    """The devices (each with its parents) in an order where every device comes after those
+    of its parents listed: the order given if it is one already (callers usually order them
+    so), else sorted by name, parents pulled forward."""
+    seen: set[str] = set()
+    for name, own in parents.items():
+        if any(p in parents and p not in seen for p in own):
+            break
+        seen.add(name)
+    else:
+        return list(parents)
+    order: list[str] = []
+    seen.clear()
+    for name in sorted(parents):
+        stack = [(name, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if expanded:
+                order.append(current)
+                continue
+            if current in seen or current not in parents:
+                continue
+            seen.add(current)
+            stack.append((current, True))
+            stack.extend((p, False) for p in reversed(parents[current]))
+    return order

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -21,17 +21,16 @@ from sqlalchemy import Engine
 
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
-from bridge.core.periods import ROLLING_WINDOWS
 from bridge.reports.inputs import Inventory
 from bridge.reports.rollup import batches, expire, measure_days, plan, store_day
-from bridge.reports.windows import WindowTallies, rolling_windows
+from bridge.reports.sliding import SlidingWindows
+from bridge.reports.windows import WindowTallies
 from bridge.store.heartbeat import BEAT_S, beat
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _SETTLE_S = 5.0  # after a committed change, wait this long for more before recomputing
-SHORT_WINDOWS = ("1h", "1d")
 _ROLLUP_EVERY_S = 300.0
 _EXPIRE_EVERY_S = 86400.0
 
@@ -63,6 +62,7 @@ class AvailabilityKeeper:
         self._changed = asyncio.Event()
         self.latest = Latest()
         self._inventory: Inventory | None = None  # of the config last seen
+        self._windows: SlidingWindows | None = None  # of that inventory
         self.days_rolled_total = 0
         self.failures_total = 0
 
@@ -73,21 +73,20 @@ class AvailabilityKeeper:
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh, roll up, expire and beat until `stop` is set.
 
-        Every window is recomputed each `refresh_s`; a committed change recomputes only the
-        short windows (1h, 1d), at most every few seconds: at 10,000 devices the long ones
-        cost seconds of CPU, and one more outage moves a 30-day ratio by little.
+        The windows are refreshed at least each `refresh_s`, at every heartbeat, and a few
+        seconds after a committed change: a refresh moves their edges (reports/sliding.py),
+        a small part of computing them from scratch (a second of CPU at 10,000 devices),
+        which it does only when something moved that sliding cannot follow (a reload, a
+        day rolled up, ...).
         """
-        next_all = next_rollup = next_expire = next_beat = 0.0
+        next_rollup = next_expire = next_beat = 0.0
         while not stop.is_set():
             now_s = time.monotonic()
             if now_s >= next_beat:
                 next_beat = now_s + BEAT_S
                 await self._step("heartbeat", self._beat())
-            if now_s >= next_all:
-                next_all = now_s + self._config().main.availability.refresh_s
-                await self._step("refresh", self.refresh())
-            else:
-                await self._step("refresh", self.refresh(SHORT_WINDOWS))
+            next_all = now_s + self._config().main.availability.refresh_s
+            await self._step("refresh", self.refresh())
             if now_s >= next_rollup:
                 next_rollup = now_s + _ROLLUP_EVERY_S
                 await self._step("rollup", self._roll_up())
@@ -121,15 +120,19 @@ class AvailabilityKeeper:
         it takes a while at 10,000 devices)."""
         if self._inventory is None or self._inventory.config is not config:
             self._inventory = Inventory.of(config)
+            self._windows = SlidingWindows(self._inventory)
         return self._inventory
 
-    async def refresh(self, labels: Collection[str] = ROLLING_WINDOWS) -> None:
-        """Recompute these rolling windows (all, by default) now."""
+    def _windows_of(self, config: Config) -> SlidingWindows:
+        self._inventory_of(config)
+        assert self._windows is not None
+        return self._windows
+
+    async def refresh(self) -> None:
+        """Bring the rolling windows up to now."""
         config, now, began = self._config(), datetime.now(UTC), time.perf_counter()
-        windows = await self._store.read(lambda e: rolling_windows(
-            e, config, now, True, self._inventory_of(config), labels))
-        merged = {**self.latest.windows, **windows} if self.latest.computed_at else windows
-        self.latest = Latest(merged, now, time.perf_counter() - began)
+        windows = await self._store.read(lambda e: self._windows_of(config).refresh(e, now))
+        self.latest = Latest(windows, now, time.perf_counter() - began)
 
     async def _roll_up(self) -> None:
         config, now = self._config(), datetime.now(UTC)

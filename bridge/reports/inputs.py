@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
-
 from bridge.config.model import Config
-from bridge.core.availability import DeviceHistory, Measured, Scope, Tally, covered_time, measure
+from bridge.core.availability import DeviceHistory
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.outages import StatusChange
 from bridge.core.spans import Spans, epoch, from_datetimes
 from bridge.core.state import Status
-from bridge.store.history import History, load_gaps, load_history, load_windows, up_since
-from bridge.store.maintenance import as_rule
 
 # Covered [start, end) intervals of a customer's contract between two instants.
 CoverageFn = Callable[[datetime, datetime], list[tuple[datetime, datetime]]]
 # How far back an outage's start is looked for when deciding where it counts.
 LOOKBACK = timedelta(days=7)
-_MAX_NAMED = 500  # devices a history read names; more read everything
-
-
-def coverage_of(config: Config, customer: str) -> CoverageFn | None:
-    """A customer's covered hours (its contract's calendar); None means 24/7."""
-    coverage = config.availability_coverage_for(customer)
-    return None if coverage.is_always() else coverage.intervals
-
-
-def coverage_spans(config: Config, customers: Iterable[str], start: datetime,
-                   end: datetime) -> dict[str, Spans]:
-    """Covered spans per customer over [start, end); 24/7 customers are left out."""
-    spans = {}
-    for customer in customers:
-        coverage = coverage_of(config, customer)
-        if coverage is not None:
-            spans[customer] = from_datetimes(coverage(start, end))
-    return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +46,9 @@ class Inventory:
     by_customer: Mapping[str, tuple[str, ...]]
     order: Mapping[str, int]
     foreign: Mapping[str, frozenset[str]]
+    coverage: Mapping[str, CoverageFn | None]  # per customer, its contract's calendar; None: 24/7
+    _measured_for: dict[frozenset[str], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, config: Config) -> Inventory:
@@ -98,7 +79,21 @@ class Inventory:
         foreign = {customer: frozenset(a for d in devices for a in ancestors[d]
                                        if places[a].customer != customer)
                    for customer, devices in owned.items()}
-        return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign)
+        coverage = {customer: None if calendar.is_always() else calendar.intervals
+                    for customer in config.customers
+                    for calendar in [config.availability_coverage_for(customer)]}
+        return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign,
+                   coverage)
+
+    def coverage_spans(self, customers: Iterable[str], start: datetime,
+                       end: datetime) -> dict[str, Spans]:
+        """Covered spans per customer over [start, end); 24/7 customers are left out."""
+        spans = {}
+        for customer in customers:
+            coverage = self.coverage.get(customer)
+            if coverage is not None:
+                spans[customer] = from_datetimes(coverage(start, end))
+        return spans
 
     def devices_of(self, customers: Iterable[str]) -> list[str]:
         """The customers' devices."""
@@ -107,9 +102,12 @@ class Inventory:
     def measured_for(self, customers: Iterable[str]) -> list[str]:
         """What measuring these customers takes: their devices and every device they are
         reached through, each after its parents."""
-        wanted = set(customers)
-        found = {*self.devices_of(wanted), *(a for c in wanted for a in self.foreign.get(c, ()))}
-        return sorted(found, key=self.order.__getitem__)
+        wanted = frozenset(customers)
+        if wanted not in self._measured_for:  # asked for the same customers again and again
+            found = {*self.devices_of(wanted),
+                     *(a for c in wanted for a in self.foreign.get(c, ()))}
+            self._measured_for[wanted] = tuple(sorted(found, key=self.order.__getitem__))
+        return list(self._measured_for[wanted])
 
 
 def _place_after_parents(name: str, places: Mapping[str, Place], order: dict[str, int]) -> None:
@@ -154,81 +152,3 @@ def histories(inventory: Inventory, devices: Iterable[str],
             place.redundant_parents, place.parent_lead_s,
             sorted(maintenance) if maintenance else maintenance))
     return result
-
-
-@dataclass(frozen=True)
-class RawHistory:
-    """Everything raw that decides availability over [first, end), read once.
-
-    Devices in `steady` had every check up since before `first` (so says check_state):
-    their history is not read, they were up throughout.
-    """
-
-    first: datetime
-    end: datetime
-    history: History  # of the checks not up since `first`
-    gaps: Spans
-    windows: tuple[MaintenanceRule, ...]  # from the API; the config's are in the config
-    up: frozenset[tuple[str, str]] = frozenset()  # checks up since `first` or before
-    steady: frozenset[str] = frozenset()  # devices whose every check is
-
-    def of(self, device: str, probe: str) -> list[StatusChange] | None:
-        """A check's changes; None for one up all along."""
-        if (device, probe) in self.up:
-            return None
-        return self.history.get(device, {}).get(probe, [])
-
-
-def load_raw(connection: Connection, inventory: Inventory, devices: Collection[str],
-             first: datetime, end: datetime, now: datetime) -> RawHistory:
-    """Read the history of these devices (the ones not steady) and the exclusions."""
-    up = frozenset(up_since(connection, first))
-    steady = frozenset(d for d in devices
-                       if all((d, p) in up for p in inventory.places[d].probes))
-    # Naming thousands of devices in the query costs more than reading the others too.
-    names = devices if len(devices) <= _MAX_NAMED else None
-    history = load_history(connection, first, end, names, changed_only=True)
-    return RawHistory(first, end, history, load_gaps(connection, first, end, now),
-                      tuple(as_rule(r) for r in load_windows(connection, first, end)), up,
-                      steady)
-
-
-def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[str],
-                   start: datetime, end: datetime,
-                   lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
-    """The customers' devices (and their parents) measured over [start, end), which lies in
-    what `raw` holds, looking back `lookback` for where outages began."""
-    first = max(start - lookback, raw.first)
-    config = inventory.config
-    rules = (*config.maintenance, *raw.windows)
-    scope = Scope(epoch(start), epoch(end), raw.gaps,
-                  coverage_spans(config, customers, first, end), epoch(first))
-    # A steady device outside every maintenance window was up and counted throughout:
-    # measured as its customer's covered time, without its history (most devices).
-    changed, steady = [], []
-    for name in inventory.measured_for(customers):
-        place = inventory.places[name]
-        if name in raw.steady and not any(r.covers(name, place.tags, place.customer)
-                                          for r in rules):
-            steady.append(name)
-        else:
-            changed.append(name)
-    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope)
-    covered: dict[str, Tally] = {}
-    for name in steady:
-        place = inventory.places[name]
-        if place.customer not in covered:
-            covered[place.customer] = covered_time(scope, place.customer)
-        tally = covered[place.customer]
-        measured[name] = Measured(name, place.customer, tally,
-                                  dict.fromkeys(place.probes, tally), ())
-    return measured
-
-
-def measure_raw(connection: Connection, inventory: Inventory, customers: Collection[str],
-                start: datetime, end: datetime, now: datetime,
-                lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
-    """Read and measure the customers' devices over [start, end) from raw history."""
-    raw = load_raw(connection, inventory, inventory.measured_for(customers), start - lookback,
-                   end, now)
-    return measure_loaded(inventory, raw, customers, start, end, lookback)

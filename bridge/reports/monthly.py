@@ -20,7 +20,8 @@ from bridge.core.availability import Tally
 from bridge.core.outages import Cause
 from bridge.core.periods import LocalDay, local_days, month_bounds, parse_month
 from bridge.core.spans import epoch, moment
-from bridge.reports.inputs import LOOKBACK, Inventory, load_raw, measure_loaded
+from bridge.reports.inputs import LOOKBACK, Inventory
+from bridge.reports.raw import load_raw, measure_loaded
 from bridge.reports.summary import summarize
 from bridge.reports.tickets import ticket_section
 from bridge.store.rollups import DEVICE, day_rows, outage_rows, rolled_days

@@ -20,7 +20,8 @@ from bridge.config.main_file import AvailabilitySection
 from bridge.config.model import Config
 from bridge.core.availability import Measured
 from bridge.core.periods import LocalDay, local_day
-from bridge.reports.inputs import LOOKBACK, Inventory, load_raw, measure_loaded
+from bridge.reports.inputs import LOOKBACK, Inventory
+from bridge.reports.raw import load_raw, measure_loaded
 from bridge.store.models import StateChange
 from bridge.store.rollups import last_rolled, purge, save_days
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, String, and_, or_, type_coerce
+from sqlalchemy import Connection, String, and_, func, or_, type_coerce
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -52,6 +52,26 @@ def load_history(connection: Connection, start: datetime, end: datetime,
         for device, probe, at, status in connection.execute(query):
             history[device][probe].append((stored_epoch(at), status))
     return {device: dict(checks) for device, checks in history.items()}
+
+
+Change = tuple[str, str, float, Status]  # device, probe, epoch seconds, the new hard status
+
+
+def changes_between(connection: Connection, start: datetime, end: datetime) -> list[Change]:
+    """Every hard change in [start, end), in the order they happened."""
+    sc = StateChange.__table__.c  # type: ignore[attr-defined]
+    query = (core_select(sc.device, sc.probe, type_coerce(sc.at, String), sc.new_status)
+             .where(sc.at >= start, sc.at < end).order_by(sc.at, sc.id))
+    return [(device, probe, stored_epoch(at), status)
+            for device, probe, at, status in connection.execute(query)]
+
+
+def count_changes(connection: Connection, start: datetime, end: datetime) -> int:
+    """How many hard changes are stored in [start, end)."""
+    sc = StateChange.__table__.c  # type: ignore[attr-defined]
+    query = core_select(func.count()).select_from(sc.id.table).where(sc.at >= start,
+                                                                      sc.at < end)
+    return int(connection.execute(query).scalar_one())
 
 
 def up_since(connection: Connection, at: datetime) -> set[tuple[str, str]]:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, tuple_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.core.availability import Measured, Tally
 from bridge.core.periods import LocalDay
-from bridge.core.spans import Spans, epoch, moment, union
+from bridge.core.spans import Spans, epoch, moment
 from bridge.store.models import (
     AvailabilityDay,
     AvailabilityOutage,
@@ -28,14 +28,14 @@ DEVICE = ""  # the probe column of a device's own row
 
 
 def rolled_days(connection: Connection, start: datetime, end: datetime) -> dict[str, Spans]:
-    """Per customer, the rolled-up days that lie wholly inside [start, end)."""
+    """Per customer, the rolled-up days that lie wholly inside [start, end), oldest first."""
     rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
     rows = connection.execute(core_select(rollup.customer, rollup.starts_at, rollup.ends_at)
                               .where(rollup.starts_at >= start, rollup.ends_at <= end)).all()
-    days: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    days: dict[str, Spans] = defaultdict(list)
     for customer, began, ended in rows:
         days[customer].append((epoch(began), epoch(ended)))
-    return {customer: union(spans) for customer, spans in days.items()}
+    return {customer: sorted(spans) for customer, spans in days.items()}
 
 
 def rolled_until(connection: Connection, at: datetime,
@@ -46,6 +46,15 @@ def rolled_until(connection: Connection, at: datetime,
                               .where(rollup.ends_at <= at, rollup.customer.in_(list(customers)))
                               .group_by(rollup.customer)).all()
     return {customer: ended for customer, ended in rows}
+
+
+def rollups_mark(connection: Connection) -> tuple[int, datetime | None]:
+    """What changes whenever days are rolled up or expired: how many there are, and when
+    the last were."""
+    rollup = AvailabilityRollup.__table__.c  # type: ignore[attr-defined]
+    count, latest = connection.execute(core_select(func.count(), func.max(rollup.computed_at))
+                                       ).one()
+    return int(count), latest
 
 
 def last_rolled(connection: Connection) -> dict[str, datetime]:
@@ -64,20 +73,41 @@ def _totals(row: Any) -> Tally:
                  row.total_maintenance_s)
 
 
-def totals_at(connection: Connection, ends: Collection[datetime], checks: bool = False) -> Totals:
+def totals_at(connection: Connection, at: datetime,
+              checks: bool = False) -> dict[tuple[str, str], Tally]:
     """Running totals of every device (and check, if asked) at the end of the rolled-up
-    days ending at these instants."""
+    days ending at `at`, by (device, probe)."""
     day = AvailabilityDay.__table__.c  # type: ignore[attr-defined]
-    found: Totals = {}
-    for at in ends:  # one query per instant: no datetime to parse per row
-        query = core_select(day.device, day.probe, day.total_counted_s, day.total_down_s,
-                            day.total_parent_s, day.total_maintenance_s
-                            ).where(day.ends_at == at)
-        if not checks:
-            query = query.where(day.probe == DEVICE)
-        for device, probe, counted, down, parent, maintenance in connection.execute(query):
-            found[(device, probe, at)] = Tally(counted, down, parent, maintenance)
-    return found
+    query = core_select(day.device, day.probe, day.total_counted_s, day.total_down_s,
+                        day.total_parent_s, day.total_maintenance_s).where(day.ends_at == at)
+    if not checks:
+        query = query.where(day.probe == DEVICE)
+    return {(device, probe): Tally(counted, down, parent, maintenance)
+            for device, probe, counted, down, parent, maintenance in connection.execute(query)}
+
+
+def rolled_between(connection: Connection, customers: Collection[str], prior: datetime | None,
+                   last: datetime, checks: bool = False) -> dict[tuple[str, str], Tally]:
+    """The seconds of the customers' devices (and checks, if asked) in their rolled-up days
+    from `prior` to `last`: running totals at `last` less those at `prior` (None: from
+    their first day), by (device, probe), worked out by the database. Left out: a device
+    or check without a row at either end (see `totals_before`)."""
+    end = AvailabilityDay.__table__.alias("end_day")  # type: ignore[attr-defined]
+    names = ("total_counted_s", "total_down_s", "total_parent_s", "total_maintenance_s")
+    if prior is None:
+        query = core_select(end.c.device, end.c.probe, *(end.c[n] for n in names))
+    else:
+        start = AvailabilityDay.__table__.alias("start_day")  # type: ignore[attr-defined]
+        query = core_select(end.c.device, end.c.probe,
+                            *(end.c[n] - start.c[n] for n in names)).select_from(end.join(
+                                start, and_(start.c.device == end.c.device,
+                                            start.c.probe == end.c.probe,
+                                            start.c.ends_at == prior)))
+    query = query.where(end.c.ends_at == last, end.c.customer.in_(list(customers)))
+    if not checks:
+        query = query.where(end.c.probe == DEVICE)
+    return {(device, probe): Tally(counted, down, parent, maintenance)
+            for device, probe, counted, down, parent, maintenance in connection.execute(query)}
 
 
 def totals_before(connection: Connection,
@@ -149,17 +179,18 @@ def save_days(engine: Engine, customers: Collection[str], day: LocalDay,
                               (AvailabilityRollup, AvailabilityRollup.starts_at)):
             connection.execute(delete(table).where(
                 col(table.customer).in_(wanted), col(column) == day.start))
-        before: Totals = {}
+        before: dict[tuple[str, str], Tally] = {}
         if rolled_until(connection, day.start, wanted):  # else nothing runs on before it
-            before = totals_at(connection, [day.start], checks=True)
+            before = totals_at(connection, day.start, checks=True)
             # A device new to the day (or back after a while) continues its own totals.
-            missing = [(d, p, day.start) for d, p in keys if (d, p, day.start) not in before]
-            before.update(totals_before(connection, missing))
+            missing = [(d, p, day.start) for d, p in keys if (d, p) not in before]
+            before.update({(d, p): tally for (d, p, _), tally
+                           in totals_before(connection, missing).items()})
         days = []
         for name, probe in keys:
             m = own[name]
             tally = m.tally if probe == DEVICE else m.checks[probe]
-            total = before.get((name, probe, day.start), Tally()) + tally
+            total = before.get((name, probe), Tally()) + tally
             days.append({"customer": m.customer, "device": name, "probe": probe, **at,
                          "counted_s": tally.counted_s, "down_s": tally.down_s,
                          "parent_s": tally.parent_s, "maintenance_s": tally.maintenance_s,

@@ -37,6 +37,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 def stored_epoch(value: datetime | str) -> float:
     """Epoch seconds of an instant read without UTCDateTime: SQLite gives its stored UTC
     text, PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+    if isinstance(value, str):  # the same number as .replace(tzinfo=UTC).timestamp()
+        return (datetime.fromisoformat(value) - _NAIVE_EPOCH).total_seconds()
     return value.timestamp()
+
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)  # SQLite's stored text is naive UTC
