@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,16 @@ from tests.netns import netns as netns  # the fixture, for every test module
 from tests.pg import postgres_admin_url, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_example_deployment(dest: Path) -> None:
+    """The example deployment in the repository (bridge.toml and its folders), into `dest`."""
+    for name in ("bridge.toml", "config", "probes", "rules"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        else:
+            shutil.copy(source, dest / name)
 
 
 @pytest.fixture(scope="session")

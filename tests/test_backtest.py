@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_example_deployment
 
 
 def bridge_test_rules(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -100,12 +99,7 @@ reason = "maintenance server-patching"
 def test_rules_are_replayed_without_the_daemon_secrets(tmp_path: Path) -> None:
     """A replay probes nothing: an SNMP community kept in the daemon's environment only
     does not stop an operator from testing rules in their own shell."""
-    for name in ("bridge.toml", "config", "probes", "rules"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
+    copy_example_deployment(tmp_path)
     (tmp_path / "config" / "lab.toml").write_text(
         '[devices.lab-sw]\ncustomer = "demo"\naddress = "127.0.0.1"\nprobes = ["ping"]\n'
         'snmp = { version = "2c", community = "env:BRIDGE_TEST_UNSET_COMMUNITY" }\n')

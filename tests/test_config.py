@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Criticality, Priority
+from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "testdata" / "config"
@@ -559,12 +560,7 @@ def test_base_deployment_passes_check(tmp_path: Path) -> None:
 
 
 def test_example_deployment_in_the_repo_passes_check(tmp_path: Path) -> None:
-    for name in ("bridge.toml", "config", "probes", "rules"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
+    copy_example_deployment(tmp_path)
     result = bridge_check("bridge.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith("bridge.toml: ok (")
