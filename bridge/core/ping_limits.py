@@ -35,6 +35,9 @@ class PingVerdict:
         return f"PING {self.severity} - loss {loss_pct:.0f}%, {rtt}{reached}"
 
 
+_OK = PingVerdict(Severity.OK)  # shared: most checks of a fleet are OK
+
+
 def milliseconds(value_ms: float) -> str:
     """A round trip as people read it: 512.3, 15.2, but 0.056 (loopback and LAN times
     would all read 0.0 or 0.1 with one decimal)."""
@@ -62,4 +65,4 @@ def judge_ping(loss_pct: float, rtt_avg_ms: float | None, warning: PingLimits | 
         return PingVerdict(Severity.CRITICAL, crossed)
     if crossed := _crossed(warning, loss_pct, rtt_avg_ms):
         return PingVerdict(Severity.WARNING, crossed)
-    return PingVerdict(Severity.OK)
+    return _OK

@@ -80,8 +80,8 @@ class IcmpProber:
                            local=echoes.errno in _LOCAL_ERRNOS)
         rtts = echoes.rtts_s
         received = len(rtts)
-        # Jitter as check_ping and fping's -Q report it: the mean difference between
-        # consecutive round trips. Plain sums: this runs for every check of the fleet.
+        # Jitter: the mean difference between consecutive round trips. Plain sums, not
+        # statistics: this runs for every check of the fleet.
         jitter = sum([abs(rtts[i] - rtts[i - 1]) for i in range(1, received)]) / (received - 1) \
             if received > 1 else 0.0
         avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
@@ -89,11 +89,9 @@ class IcmpProber:
         rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
         if received > 1:
             rtt_text += f", jitter {jitter * 1e3:.3f} ms"
-        severity = Severity.OK
-        if probe.warning is not None or probe.critical is not None:
-            loss_pct = (echoes.sent - received) * 100 / echoes.sent
-            verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
-            severity = verdict.severity
+        loss_pct = (echoes.sent - received) * 100 / echoes.sent
+        verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
+        severity = verdict.severity
         if severity == Severity.OK:
             output = f"{replies}, loss {loss:.0%}, {rtt_text}"
         else:
