@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import sqlite3
@@ -34,6 +35,7 @@ def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
             assert f'bridge_probe_rtt_seconds{{{labels},probe="ping"}}' in metrics
             assert f'bridge_probe_jitter_seconds{{{labels},probe="ping"}}' in metrics
         assert "bridge_config_last_reload_successful 1.0" in metrics
+        assert re.search(r"^bridge_checks_queued \d", metrics, re.M)  # the admission backlog
         [check] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "gw"
                    for c in d["checks"]]
         assert check["loss_ratio"] == 0.0
