@@ -132,7 +132,8 @@ CASES: dict[str, list[str]] = {
     ],
     "snmp-budget-above-interval": [
         "probes/snmp.toml:1: probes.ifaces.retries: a GET and a walk of (retries + 1) x "
-        "timeout_s each, and a discovery probe, take up to 4.5 s, which must be < interval_s "
+        "timeout_s each, and a discovery probe with one short retry, take up to 5 s, which must "
+        "be < interval_s "
         "(4); retries is not set and defaults to 1",
     ],
     "snmp-probe-without-snmp": [
@@ -767,4 +768,5 @@ def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.Mo
     assert access.priv_key is not None
     assert access.priv_key.reveal() == "priv-passphrase"
     assert "priv-passphrase" not in repr(config)
-    assert config.probes["switch-ports"].duration_budget_s() == 4.5
+    # two requests of 2 x 1 s, a discovery probe and a short retry of 0.5 s each
+    assert config.probes["switch-ports"].duration_budget_s() == 5.0

@@ -212,11 +212,16 @@ class SnmpProbe(ProbeBase):
         """The engine ID probe that tells a dead agent from one ignoring our credentials."""
         return min(self.timeout_s, 0.5)
 
+    def recovery_budget_s(self) -> float:
+        """After a failed request: the discovery probe, and (SNMPv3, when it shows the agent
+        restarted as another engine) one short retry."""
+        return 2 * self.diagnosis_budget_s()
+
     def duration_budget_s(self) -> float:
         """Longest time one check can take: the GET, the walk (one request's budget in
-        all), and the diagnosis of a silent agent."""
+        all), and the diagnosis of a silent agent or the recovery from a restarted one."""
         requests = 2 if self.walks() else 1
-        return self.request_budget_s() * requests + self.diagnosis_budget_s()
+        return self.request_budget_s() * requests + self.recovery_budget_s()
 
 
 Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]

@@ -105,8 +105,9 @@ def _check_probe_timing(
             path = ("probes", name, "retries")
             errors.add(source.error(
                 path,
-                f"{requests} of (retries + 1) x timeout_s each, and a discovery probe, take up to "
-                f"{probe.duration_budget_s():g} s, which must be < interval_s "
+                f"{requests} of (retries + 1) x timeout_s each, and a discovery probe with one "
+                f"short retry, take up to {probe.duration_budget_s():g} s, which must be "
+                f"< interval_s "
                 f"({probe.interval_s:g})" + default_note(source, path, probe.retries),
             ))
         if isinstance(probe, IcmpProbe):

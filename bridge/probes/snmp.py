@@ -108,15 +108,17 @@ class SnmpProber:
             tables: dict[Oid, list[VarBind]] = {}
             walked = columns(probe)
             if walked:
-                async with asyncio.timeout(probe.request_budget_s()):
+                # a walk may have to recover from a restart too (SnmpV3Client.ask)
+                async with asyncio.timeout(probe.request_budget_s() + probe.recovery_budget_s()):
                     tables = await self._client.walk(request, walked, probe.max_repetitions)
         except SnmpError as exc:
             why = f": {exc.silence or await self._client.diagnose_silence(request)}" \
                 if exc.timed_out else ""
             return _failed(started, f"{exc}{why}")
         except TimeoutError:
-            return _failed(started, f"walk did not finish within {probe.request_budget_s():g} s "
-                                    "((retries + 1) x timeout_s)")
+            return _failed(started, "walk did not finish within "
+                                    f"{probe.request_budget_s() + probe.recovery_budget_s():g} s "
+                                    "((retries + 1) x timeout_s, and a recovery)")
         memory = self._memory.setdefault(check_id, _Memory())
         found = _Findings()
         now_s = self._clock()

@@ -217,7 +217,8 @@ class UsmClient:
             raise self._error(request, answer.indication, silence_reason(request.access, None))
         if agent.engine_id == sent_to:  # else another request forgot the old engine already
             self._forget(request, agent, info)
-        # One short try: it must fit the check's budget, which counts one discovery probe.
+        # One short try: the check's budget counts it with the discovery probe
+        # (SnmpProbe.recovery_budget_s).
         again = replace(request, timeout_s=request.diagnosis_timeout_s, retries=0)
         answer = await self._send(again, kind, oids, max_repetitions)
         if isinstance(answer, _Failure):
