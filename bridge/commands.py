@@ -33,11 +33,7 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
         "at": result.at.isoformat(),
         "duration_s": round(result.duration_s, 6),
         "output": result.output,
-        "rtt_avg_s": result.rtt_avg_s,
-        "rtt_min_s": result.rtt_min_s,
-        "rtt_max_s": result.rtt_max_s,
-        "jitter_s": result.jitter_s,
-        "loss_ratio": result.loss_ratio,
+        **result.measurements(),
         "events": list(result.events),
         "values": dict(result.values),
     }

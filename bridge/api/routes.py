@@ -94,10 +94,7 @@ def _measured(last: ProbeResult | None) -> dict[str, object]:
     their readable names (SNMP: counters as rates, interface states)."""
     if last is None:
         return {}
-    measured: dict[str, object] = {
-        "rtt_avg_s": last.rtt_avg_s, "rtt_min_s": last.rtt_min_s,
-        "rtt_max_s": last.rtt_max_s, "jitter_s": last.jitter_s, "loss_ratio": last.loss_ratio}
-    measured = {name: value for name, value in measured.items() if value is not None}
+    measured: dict[str, object] = dict(last.measurements())
     if last.values:
         measured["values"] = dict(last.values)
     return measured

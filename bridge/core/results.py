@@ -27,6 +27,14 @@ class ProbeResult:
     # What was read, as (readable name, value) pairs, for `bridge probe`.
     values: tuple[tuple[str, str], ...] = ()
 
+    def measurements(self) -> dict[str, float]:
+        """What the check measured, by name, leaving out what its probe does not measure
+        (an SNMP check has no round trips): for `bridge probe --json` and the API."""
+        measured = {"rtt_avg_s": self.rtt_avg_s, "rtt_min_s": self.rtt_min_s,
+                    "rtt_max_s": self.rtt_max_s, "jitter_s": self.jitter_s,
+                    "loss_ratio": self.loss_ratio}
+        return {name: value for name, value in measured.items() if value is not None}
+
     def timed(self, duration_s: float) -> ProbeResult:
         """This result with `duration_s` set: every other field copied as it is.
 
