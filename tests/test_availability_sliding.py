@@ -14,11 +14,12 @@ import pytest
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.decisions import RecordGap
+from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.state import Status
 from bridge.reports.inputs import Inventory
 from bridge.reports.rollup import roll_up
 from bridge.reports.sliding import SlidingWindows
-from bridge.reports.windows import WindowTallies, rolling_windows
+from bridge.reports.windows import WindowTallies, measure_window, rolling_windows
 from bridge.store import Database
 from bridge.store.maintenance import add_window
 from bridge.store.models import MaintenanceWindowRow
@@ -159,7 +160,12 @@ def test_windows_moved_by_their_edges_equal_windows_computed_from_scratch(
         got = windows.refresh(db.reader, now)
         if now in LATE:  # what changed in settled time is not missed
             assert windows.computed_from_scratch == before + 1
-        assert_same(got, rolling_windows(db.reader, config, now, True, inventory))
+        together = rolling_windows(db.reader, config, now, True, inventory)
+        assert_same(got, together)
+        if step % 3 == 0:  # measured together, the windows are what each is alone
+            assert_same(together, {label: measure_window(db.reader, config, now - span, now,
+                                                         now, checks=True, inventory=inventory)
+                                   for label, span in ROLLING_WINDOWS.items()})
         busy = max(busy, got["1h"].devices["db"].down_s)
     assert not pending
     assert busy > 0  # the evening's outages are in the windows compared

@@ -114,12 +114,11 @@ class Measured:
     outages: tuple[Outage, ...]
 
 
-def measure(histories: Sequence[DeviceHistory], scope: Scope,
-            outages: bool = True) -> dict[str, Measured]:
-    """Every device measured over the scope; parents are measured before their children.
-    Without `outages` only the tallies are worked out (rolling windows need no more)."""
+def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measured]:
+    """Every device measured over the scope, with its outages; parents are measured
+    before their children."""
     return {name: found[0] for name, found
-            in _measure(histories, scope, [(scope.start, scope.end)], outages).items()}
+            in _measure(histories, scope, [(scope.start, scope.end)], True).items()}
 
 
 def measure_parts(histories: Sequence[DeviceHistory], scope: Scope,
@@ -198,7 +197,7 @@ def _base(scope: Scope, customer: str) -> Spans:
 def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
                     scope: Scope, parts: Sequence[Span],
                     with_outages: bool) -> list[Measured]:
-    """Measured over each part of the scope; outages (if asked) over the first."""
+    """Measured over each part of the scope; outages too, if asked (one part then)."""
     maintenance = union(history.maintenance)
     in_base = intersect(line.known, base)
     counted_all = subtract(in_base, maintenance)
@@ -219,7 +218,7 @@ def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
             check_counted = clip(check_counted_all, start, stop)
             checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
         outages = []
-        for segment in line.segments if with_outages and not measured else ():
+        for segment in line.segments if with_outages else ():
             if segment.end <= start:
                 continue
             outage = _outage(history.device, segment, (counted, counted_all),

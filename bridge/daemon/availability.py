@@ -61,8 +61,7 @@ class AvailabilityKeeper:
         self._name = name
         self._changed = asyncio.Event()
         self.latest = Latest()
-        self._inventory: Inventory | None = None  # of the config last seen
-        self._windows: SlidingWindows | None = None  # of that inventory
+        self._windows: SlidingWindows | None = None  # of the config last seen
         self.days_rolled_total = 0
         self.failures_total = 0
 
@@ -115,18 +114,16 @@ class AvailabilityKeeper:
             self.failures_total += 1
             log.warning("availability %s failed: %s", what, exc)
 
-    def _inventory_of(self, config: Config) -> Inventory:
-        """The config as availability reads it, worked out once per config (in a reader:
-        it takes a while at 10,000 devices)."""
-        if self._inventory is None or self._inventory.config is not config:
-            self._inventory = Inventory.of(config)
-            self._windows = SlidingWindows(self._inventory)
-        return self._inventory
-
     def _windows_of(self, config: Config) -> SlidingWindows:
-        self._inventory_of(config)
-        assert self._windows is not None
+        """The windows of this config, with the config as availability reads it (its
+        Inventory), worked out once per config (in a reader: it takes a while at 10,000
+        devices)."""
+        if self._windows is None or self._windows.inventory.config is not config:
+            self._windows = SlidingWindows(Inventory.of(config))
         return self._windows
+
+    def _inventory_of(self, config: Config) -> Inventory:
+        return self._windows_of(config).inventory
 
     async def refresh(self) -> None:
         """Bring the rolling windows up to now."""

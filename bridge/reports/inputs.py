@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bridge.config.model import Config
 from bridge.core.availability import DeviceHistory
 from bridge.core.maintenance import MaintenanceRule
-from bridge.core.outages import StatusChange
+from bridge.core.outages import StatusChange, parents_first
 from bridge.core.spans import Spans, epoch, from_datetimes
 from bridge.core.state import Status
 
@@ -69,9 +69,8 @@ class Inventory:
             places[name] = Place(device.customer, device.probes, reach[name], device.parents,
                                  device.redundant_parents, lead_s, device.tags)
             owned[device.customer].append(name)
-        order: dict[str, int] = {}
-        for name in places:
-            _place_after_parents(name, places, order)
+        order = {name: index for index, name in enumerate(
+            parents_first({n: p.parents for n, p in places.items()}))}
         ancestors: dict[str, frozenset[str]] = {}
         for name in sorted(places, key=order.__getitem__):  # parents' sets exist already
             ancestors[name] = frozenset(p for parent in places[name].parents if parent in places
@@ -108,20 +107,6 @@ class Inventory:
                      *(a for c in wanted for a in self.foreign.get(c, ()))}
             self._measured_for[wanted] = tuple(sorted(found, key=self.order.__getitem__))
         return list(self._measured_for[wanted])
-
-
-def _place_after_parents(name: str, places: Mapping[str, Place], order: dict[str, int]) -> None:
-    stack = [(name, False)]
-    while stack:  # the config has no cycles (bridge check rejects them)
-        current, expanded = stack.pop()
-        if current in order:
-            continue
-        if expanded:
-            order[current] = len(order)
-            continue
-        stack.append((current, True))
-        stack.extend((p, False) for p in places[current].parents
-                     if p in places and p not in order)
 
 
 def histories(inventory: Inventory, devices: Iterable[str],

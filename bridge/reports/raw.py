@@ -57,17 +57,15 @@ def load_raw(connection: Connection, inventory: Inventory, devices: Collection[s
 
 
 def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[str],
-                   start: datetime, end: datetime, lookback: timedelta = timedelta(0),
-                   outages: bool = True) -> dict[str, Measured]:
+                   start: datetime, end: datetime,
+                   lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
     """The customers' devices (and their parents) measured over [start, end), which lies in
-    what `raw` holds, looking back `lookback` for where outages began (and listing the
-    outages, if asked)."""
+    what `raw` holds, with their outages, looking back `lookback` for where outages began."""
     first = max(start - lookback, raw.first)
     scope = Scope(epoch(start), epoch(end), raw.gaps,
                   inventory.coverage_spans(customers, first, end), epoch(first))
     changed, steady, rules = _steady_apart(inventory, raw, customers)
-    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope,
-                       outages)
+    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope)
     for name, found in _measure_steady(inventory, steady, scope,
                                        [(scope.start, scope.end)]).items():
         measured[name] = found[0]

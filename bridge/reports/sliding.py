@@ -34,12 +34,15 @@ from bridge.core.spans import epoch, moment
 from bridge.reports.inputs import Inventory
 from bridge.reports.settled import Watched
 from bridge.reports.slices import Check, Edge, Slice, measure_slice
-from bridge.reports.windows import WindowTallies, measure_periods, rolling_periods
+from bridge.reports.windows import (
+    WindowTallies,
+    days_rolled_for,
+    measure_periods,
+    rolling_periods,
+)
 from bridge.store.history import changes_between
-from bridge.store.rollups import rolled_days
 
 MARGIN_S = 900.0  # recent time measured afresh on every refresh (twice this at most)
-_DAYS_BEFORE = timedelta(days=2)
 
 
 @dataclass
@@ -116,9 +119,9 @@ class SlidingWindows:
         since = min(start for start, _ in periods.values())
         t, settled_end = epoch(now), epoch(now) - self._margin_s
         watched = Watched.read(connection, epoch(since), settled_end + self._lead_s, now)
+        days = days_rolled_for(connection, periods)
         result = measure_periods(connection, self.inventory.config, periods, now, checks=True,
-                                 inventory=self.inventory)
-        days = rolled_days(connection, since - _DAYS_BEFORE, now)
+                                 inventory=self.inventory, days=days)
         if not self._slides or any(end > settled_end for customer in self.inventory.config
                                    .customers for _, end in days.get(customer, ())):
             return None, result  # some rolled-up day ends in what would be fresh

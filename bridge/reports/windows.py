@@ -51,19 +51,23 @@ class WindowTallies:
 
 
 def rolling_windows(engine: Engine, config: Config, now: datetime, checks: bool = False,
-                    inventory: Inventory | None = None,
-                    labels: Collection[str] = ROLLING_WINDOWS) -> dict[str, WindowTallies]:
-    """Every device over each rolling window (1h, 1d, 7d, 30d, or those named) up to `now`."""
+                    inventory: Inventory | None = None) -> dict[str, WindowTallies]:
+    """Every device over each rolling window (1h, 1d, 7d, 30d) up to `now`."""
     with engine.connect() as connection:
-        return measure_periods(connection, config, rolling_periods(now, labels), now,
+        return measure_periods(connection, config, rolling_periods(now), now,
                                checks=checks, inventory=inventory)
 
 
-def rolling_periods(now: datetime, labels: Collection[str] = ROLLING_WINDOWS
-                    ) -> dict[str, Period]:
-    """The rolling windows (those named) that end at `now`, by label."""
-    return {label: (now - span, now) for label, span in ROLLING_WINDOWS.items()
-            if label in labels}
+def rolling_periods(now: datetime) -> dict[str, Period]:
+    """The rolling windows that end at `now`, by label."""
+    return {label: (now - span, now) for label, span in ROLLING_WINDOWS.items()}
+
+
+def days_rolled_for(connection: Connection, periods: Mapping[str, Period]
+                    ) -> dict[str, Spans]:
+    """The rolled-up days the periods may use, the day before each included."""
+    return rolled_days(connection, min(s for s, _ in periods.values()) - _DAY_BEFORE,
+                       max(e for _, e in periods.values()))
 
 
 def measure_window(engine: Engine, config: Config, start: datetime, end: datetime,
@@ -77,17 +81,17 @@ def measure_window(engine: Engine, config: Config, start: datetime, end: datetim
 
 def measure_periods(connection: Connection, config: Config, periods: Mapping[str, Period],
                     now: datetime, customers: Collection[str] | None = None,
-                    checks: bool = False, inventory: Inventory | None = None
-                    ) -> dict[str, WindowTallies]:
-    """Every device of the customers (all, if None) over each period, by label."""
+                    checks: bool = False, inventory: Inventory | None = None,
+                    days: Mapping[str, Spans] | None = None) -> dict[str, WindowTallies]:
+    """Every device of the customers (all, if None) over each period, by label; `days`:
+    the rolled-up days (days_rolled_for), if the caller has read them already."""
     if not periods:
         return {}
     wanted = sorted(set(config.customers) if customers is None else set(customers))
     inventory = inventory or Inventory.of(config)
     sums = {label: _Sums() for label in periods}
     bounds = {label: (epoch(start), epoch(end)) for label, (start, end) in periods.items()}
-    days = rolled_days(connection, min(s for s, _ in periods.values()) - _DAY_BEFORE,
-                       max(e for _, e in periods.values()))
+    days = days_rolled_for(connection, periods) if days is None else days
     rolled, pieces = _split(bounds, wanted, days)
     _add_rolled(connection, inventory, days, rolled, checks, sums)
     _add_raw(connection, inventory, pieces, now, checks, sums)
