@@ -52,7 +52,9 @@ def print_results(verb: str, work: Callable[[], int]) -> int:
         return code
     except OutputError as exc:
         # What is still buffered goes nowhere: Python flushes stdout again at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
         cause = exc.__cause__
         if isinstance(cause, BrokenPipeError):
             return EXIT_READER_GONE

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -75,6 +76,13 @@ def write_deployment(
         probes or PROBE.format(interval_s=interval_s, max_attempts=max_attempts))
     (root / "rules" / "default.toml").write_text('[rules.down]\npriority = "P2"\n')
     return root / "bridge.toml"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_for(what: str, fn: Callable[[], T | None], timeout_s: float = 20.0) -> T:

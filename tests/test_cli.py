@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import Bridge, write_deployment
+from tests.daemon import Bridge, free_port, write_deployment
 
 # The daemon's unit holds the SNMPv3 keys in its environment; an operator's shell does not.
 DAEMON_ENV = {"BRIDGE_TEST_V3_AUTH": "lab-auth-passphrase",
@@ -46,12 +45,6 @@ priv_key = "file:secrets/bad-priv.key"
 """
 MONTH = datetime.now(UTC).strftime("%Y-%m")
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def operator_shell() -> dict[str, str]:

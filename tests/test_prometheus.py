@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -17,17 +16,10 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.daemon import Bridge, http_request, wait_for
+from tests.daemon import Bridge, free_port, http_request, wait_for
 from tests.seeded import seeded_deployment
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Prometheus:
