@@ -155,6 +155,8 @@ def describe(app: web.Application) -> dict[str, Any]:
             continue
         method = route.method.lower()
         paths.setdefault(path, {})[method] = _route_operation(method, path, route.handler, defs)
+    stale = (set(_BODIES) | set(_MORE_ANSWERS)) - {(m, p) for p, ops in paths.items() for m in ops}
+    assert not stale, f"the OpenAPI tables name routes that do not exist: {sorted(stale)}"
     _ticket_actions(paths, defs)
     return {
         "openapi": "3.1.0",
