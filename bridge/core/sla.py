@@ -132,9 +132,9 @@ def due_at(coverage: Coverage, clock: Clock, target_s: float) -> datetime | None
     moment. Assumes no pauses beyond those it has.
 
     It is a covered moment: a target used up exactly as coverage closes (17:00) is
-    breached at the next opening (08:00), not at the close. Stopping the clock at or
-    before it meets the target (the clock counted no more than the target), so then, or
-    while it is paused short of or exactly at the target, it is None.
+    breached at the next opening (08:00), not at the close. None if the clock stopped at
+    or before that moment (it counted no more than the target: met), or while it is paused
+    with no more than the target counted.
     """
     return _counted(coverage, clock, target_s, past=True)
 
