@@ -107,3 +107,49 @@ def test_rules_are_replayed_without_the_daemon_secrets(tmp_path: Path) -> None:
     done = bridge_test_rules(str(timeline))
     assert done.returncode == 0, done.stdout
     assert done.stdout.splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_a_child_failing_in_the_second_its_parent_recovers_has_timers_from_the_recovery(
+        tmp_path: Path) -> None:
+    (tmp_path / "tie.toml").write_text(f'''
+config = "{REPO / "bridge.toml"}"
+start = 2026-03-04T10:00:00Z   # a Wednesday
+
+[[results]]
+devices = ["demo-router", "demo-switch"]
+at = "0s"
+ok = true
+
+[[results]]  # listed first: in each second the switch's result comes before the router's
+devices = ["demo-switch"]
+from = "10s"
+until = "120s"
+every = "2s"
+ok = false
+
+[[results]]
+devices = ["demo-router"]
+from = "10s"
+until = "60s"
+every = "2s"
+ok = false
+
+[[results]]  # the router is back at 60s, the second of a failed result of the switch
+devices = ["demo-router"]
+from = "60s"
+until = "120s"
+every = "10s"
+ok = true
+
+[[expect.tickets]]
+device = "demo-router"
+attached = ["demo-switch"]
+resolved_at = "60s"
+
+[[expect.tickets]]             # the switch is broken itself: its own P2 ticket, with
+device = "demo-switch"         # timers from the router's recovery, as for a later result
+priority = "P2"
+started_at = "60s"
+''')
+    done = bridge_test_rules(str(tmp_path / "tie.toml"))
+    assert done.returncode == 0, done.stdout + done.stderr

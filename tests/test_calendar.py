@@ -134,6 +134,26 @@ def test_is_covered(coverage: Coverage, at: datetime, covered: bool) -> None:
     assert coverage.is_covered(at) is covered
 
 
+@pytest.mark.parametrize(
+    ("coverage", "at", "expected"),
+    [
+        (OFFICE, hel(2026, 3, 2, 9, 30), hel(2026, 3, 2, 9, 30)),  # covered: itself
+        (OFFICE, hel(2026, 3, 2, 8), hel(2026, 3, 2, 8)),  # the opening is covered
+        (OFFICE, hel(2026, 3, 2, 18), hel(2026, 3, 3, 8)),  # the close is not
+        (OFFICE, hel(2026, 3, 2, 7, 59, 59), hel(2026, 3, 2, 8)),
+        (OFFICE, hel(2026, 3, 6, 18), hel(2026, 3, 9, 8)),  # Friday's close: Monday
+        (OFFICE, hel(2026, 12, 23, 18), hel(2026, 12, 28, 8)),  # over Christmas and a weekend
+        # Friday's close before spring-forward: Monday 08:00 EEST
+        (OFFICE, hel(2026, 3, 27, 18), utc(2026, 3, 30, 5)),
+        (ALWAYS, hel(2026, 12, 24, 18), hel(2026, 12, 24, 18)),
+        (ALL_BUT_XMAS, hel(2026, 12, 23, 23), hel(2026, 12, 23, 23)),
+        (ALL_BUT_XMAS, hel(2026, 12, 24, 12), hel(2026, 12, 26)),
+    ],
+)
+def test_next_covered_moment(coverage: Coverage, at: datetime, expected: datetime) -> None:
+    assert coverage.next_covered(at) == expected
+
+
 def test_intervals_are_utc_and_clipped_to_the_range() -> None:
     assert OFFICE.intervals(hel(2026, 3, 27, 12), hel(2026, 3, 31, 10)) == [
         (utc(2026, 3, 27, 10), utc(2026, 3, 27, 16)),  # Friday, EET (UTC+2)

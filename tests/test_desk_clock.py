@@ -60,11 +60,11 @@ sender = "bridge@msp.example.com"
 """
 
 
-def contract_config(root: Path) -> Config:
+def contract_config(root: Path, contract: str = CONTRACT) -> Config:
     """The test deployment with a contract, a chain and SMTP (never contacted here)."""
     path = write_deployment(root, {"gw": "127.0.0.2"})
     with (root / "config" / "inventory.toml").open("a") as f:
-        f.write(CONTRACT)
+        f.write(contract)
     (root / "rules" / "chains.toml").write_text(CHAIN)
     with path.open("a") as f:
         f.write(NOTIFICATIONS)
@@ -104,10 +104,13 @@ def test_a_ticket_runs_its_contract_once_per_step(tmp_path: Path, db: Database) 
     assert run_clock(db.writer, desk, T0) == 0
     assert outbox(db)[-1] == ("escalated", "duty@msp.example.com")
 
-    # 75 % of reaction; then 90 % and the breach together, with step 2 (not assigned in 10 min)
-    assert run_clock(db.writer, desk, T0 + timedelta(minutes=7, seconds=30)) == 1
-    assert run_clock(db.writer, desk, T0 + timedelta(minutes=10)) == 3
-    assert run_clock(db.writer, desk, T0 + timedelta(minutes=10)) == 0
+    # past 75 % of reaction; then 90 % with step 2 (not assigned in 10 min); the breach once
+    # the clock has counted more than the 10 minutes
+    assert run_clock(db.writer, desk, T0 + timedelta(minutes=7, seconds=30)) == 0
+    assert run_clock(db.writer, desk, T0 + timedelta(minutes=7, seconds=31)) == 1
+    assert run_clock(db.writer, desk, T0 + timedelta(minutes=10)) == 2
+    assert run_clock(db.writer, desk, T0 + timedelta(minutes=10, seconds=1)) == 1
+    assert run_clock(db.writer, desk, T0 + timedelta(minutes=10, seconds=1)) == 0
     sent = outbox(db)
     assert sent.count(("sla_warning", "duty@msp.example.com")) == 1  # the 75 % only
     assert ("sla_breach", "noc@msp.example.com") in sent
@@ -129,7 +132,7 @@ def test_a_ticket_runs_its_contract_once_per_step(tmp_path: Path, db: Database) 
     assert datetime.fromisoformat(shown["resolution_due_at"]) == T0 + timedelta(hours=2,
                                                                                  minutes=40)
     # 75 %, 90 % (and step 3 with it) and the breach of resolution
-    assert run_clock(db.writer, desk, T0 + timedelta(hours=2, minutes=40)) == 4
+    assert run_clock(db.writer, desk, T0 + timedelta(hours=2, minutes=40, seconds=1)) == 4
     shown = get_incident(db.reader, ref)
     assert shown is not None
     assert shown["tier"] == 3
@@ -234,3 +237,147 @@ def test_the_monthly_report_lists_tickets_against_their_targets(tmp_path: Path,
     # 55 minutes less the 30 spent waiting on the supplier
     assert (row["resolution_min"], row["resolution_target_min"]) == (25.0, 60.0)
     assert row["breached"] == "reaction"
+
+
+# Office hours 08:00-17:00 UTC and a 30-minute reaction target: a ticket opened Monday
+# 16:30 uses its target up exactly at the 17:00 close.
+OFFICE_CONTRACT = CONTRACT.replace('calendar = "24x7"', 'calendar = "office"').replace(
+    "reaction_min = 10\nresolution_min = 60", "reaction_min = 30\nresolution_min = 480") + """
+[calendars.office]
+timezone = "UTC"
+weekly = ["mon-fri 08:00-17:00"]
+"""
+
+
+def new_ticket(db: Database, desk: ContractDesk, at: datetime) -> str:
+    incident_id, _ = create_ticket(db.writer, NewTicket(
+        "acme", "gw", "gw is down", Priority.P2, TicketSource.CUSTOMER, Actor.CUSTOMER,
+        "acme-portal"), "INC", at, desk)
+    with Session(db.reader) as session:
+        ticket = session.get(Incident, incident_id)
+        assert ticket is not None
+        return ticket.ref
+
+
+def reaction_marks(db: Database, ref: str) -> dict[int, str]:
+    shown = get_incident(db.reader, ref)
+    assert shown is not None
+    return {m["pct"]: m["at"] for m in shown["sla"] if m["kind"] == "reaction"}
+
+
+def test_a_target_met_at_the_close_of_coverage_is_not_recorded_as_breached(
+        tmp_path: Path, db: Database) -> None:
+    from bridge.reports.tickets import ticket_section
+
+    config = contract_config(tmp_path, OFFICE_CONTRACT)
+    desk = ContractDesk(config)
+    opened = T0.replace(hour=16, minute=30)  # Monday
+    close, opening = T0.replace(hour=17), T0.replace(hour=8) + timedelta(days=1)
+    second = timedelta(seconds=1)
+    late, early, waiting = (new_ticket(db, desk, opened) for _ in range(3))
+    run_clock(db.writer, desk, close)
+    act(db, desk, late, Action.ASSIGN, close + second, assignee="alice")
+    for now in (close + second, opening - second, opening):
+        run_clock(db.writer, desk, now)
+    act(db, desk, early, Action.ASSIGN, opening, assignee="bob")
+    for now in (opening + second, opening + timedelta(hours=1)):
+        run_clock(db.writer, desk, now)
+
+    warnings = {75: "2026-11-23T16:52:30+00:00", 90: "2026-11-23T16:57:00+00:00"}
+    assert reaction_marks(db, late) == warnings  # 30.0 of 30 minutes: met
+    assert reaction_marks(db, early) == warnings  # no covered time passed since 17:00
+    # not assigned: breached at the first covered moment past the target, not at 17:00
+    assert reaction_marks(db, waiting) == {**warnings, 100: "2026-11-24T08:00:00+00:00"}
+    assert desk.counters.sla_breaches == {("acme", "reaction"): 1}
+
+    month = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    with db.reader.connect() as connection:
+        rows = {r["id"]: r for r in ticket_section(connection, config, "acme", *month)}
+    assert [(rows[ref]["reaction_min"], rows[ref]["breached"]) for ref in (late, early)] == [
+        (30.0, ""), (30.0, "")]
+    assert rows[waiting]["breached"] == "reaction"
+    # the API's due time is the last moment an assignment still meets the target
+    shown = get_incident(db.reader, waiting)
+    assert shown is not None
+    assert datetime.fromisoformat(shown["reaction_due_at"]) == opening
+
+
+def test_a_warning_reached_at_the_close_waits_for_coverage_and_a_met_target_has_none(
+        tmp_path: Path, db: Database) -> None:
+    desk = ContractDesk(contract_config(tmp_path, OFFICE_CONTRACT))
+    opened = T0.replace(hour=16, minute=33)  # 90 % (27 min) is counted exactly at 17:00
+    opening = T0.replace(hour=8) + timedelta(days=1)
+    met, waiting = new_ticket(db, desk, opened), new_ticket(db, desk, opened)
+    for hour in (17, 20, 23):
+        run_clock(db.writer, desk, T0.replace(hour=hour))
+    night = {75: "2026-11-23T16:55:30+00:00"}
+    assert reaction_marks(db, met) == reaction_marks(db, waiting) == night  # nobody paged
+    run_clock(db.writer, desk, opening)
+    act(db, desk, met, Action.ASSIGN, opening, assignee="alice")
+    run_clock(db.writer, desk, opening + timedelta(seconds=1))
+    assert reaction_marks(db, met) == night
+    assert reaction_marks(db, waiting) == {**night, 90: "2026-11-24T08:00:00+00:00"}
+
+
+def test_the_resolution_clock_stands_still_while_the_ticket_sits_resolved(
+        tmp_path: Path, db: Database) -> None:
+    from bridge.reports.tickets import ticket_section
+
+    config = contract_config(tmp_path, CONTRACT.replace("resolution_min = 60",
+                                                        "resolution_min = 240"))
+    desk = ContractDesk(config)
+    ref = new_ticket(db, desk, T0)
+    act(db, desk, ref, Action.ASSIGN, T0 + timedelta(minutes=5), assignee="alice")
+    act(db, desk, ref, Action.RESOLVE, T0 + timedelta(minutes=120))
+    act(db, desk, ref, Action.REOPEN, T0 + timedelta(minutes=240))  # 2 h later
+    shown = get_incident(db.reader, ref)
+    assert shown is not None
+    # 120 of the 240 minutes are left from the reopening
+    assert datetime.fromisoformat(shown["resolution_due_at"]) == T0 + timedelta(hours=6)
+    run_clock(db.writer, desk, T0 + timedelta(minutes=250))
+    act(db, desk, ref, Action.RESOLVE, T0 + timedelta(minutes=300))
+    run_clock(db.writer, desk, T0 + timedelta(minutes=301))
+    month = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    with db.reader.connect() as connection:
+        [row] = ticket_section(connection, config, "acme", *month)
+    assert (row["resolution_min"], row["breached"]) == (180.0, "")  # 120 + 60, not 300
+    # the metrics' histogram reads the same clock as the report
+    assert [(kind, s) for kind, _, s in desk.counters.take_durations()] == [
+        ("reaction", 300.0), ("resolution", 120 * 60.0), ("resolution", 180 * 60.0)]
+
+
+def test_a_recurrence_reopens_the_ticket_with_its_clocks_resuming_at_the_new_failure(
+        tmp_path: Path, db: Database) -> None:
+    from bridge.core.decisions import OpenIncident, ResolveIncident
+    from bridge.core.state import CheckKey
+    from bridge.reports.tickets import ticket_section
+    from bridge.store.writes import apply_batch
+
+    config = contract_config(tmp_path, CONTRACT.replace("resolution_min = 60",
+                                                        "resolution_min = 240"))
+    desk = ContractDesk(config)
+    problem, key = "check:gw/ping", CheckKey("gw", "ping")
+
+    def down(started: datetime, now: datetime, reopen: bool = False) -> None:
+        apply_batch(db.writer, [OpenIncident(problem, key, "acme", Priority.P2, "down",
+                                             started, "gw is down", reopen=reopen)],
+                    "INC", now, desk)
+
+    def up(at: datetime) -> None:
+        apply_batch(db.writer, [ResolveIncident(problem, at, "gw is up")], "INC", at, desk)
+
+    minutes = [T0 + timedelta(minutes=m) for m in range(301)]
+    down(minutes[0], minutes[0])
+    up(minutes[120])
+    down(minutes[230], minutes[240], reopen=True)  # failing again since 230, reopened at 240
+    with Session(db.reader) as session:
+        ticket = session.exec(select(Incident)).one()
+    assert ticket.status == "open"
+    # the reaction clock (10 min, never assigned) stopped at the resolution after 120 min
+    # and the resolution clock has 120 of its 240 minutes left from the recurrence
+    assert ticket.resolution_due_at == minutes[230] + timedelta(minutes=120)
+    up(minutes[290])
+    month = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    with db.reader.connect() as connection:
+        [row] = ticket_section(connection, config, "acme", *month)
+    assert row["resolution_min"] == 180.0  # 120 + 60, not 290

@@ -115,6 +115,28 @@ def test_when_the_parent_recovers_a_child_still_down_gets_its_own_ticket(tmp_pat
     assert run.opened()[-1].started_at == T0 + timedelta(seconds=20)  # from the release
 
 
+@pytest.mark.parametrize("first", ["child", "router"])
+@pytest.mark.parametrize("attached", [True, False])
+def test_a_child_failing_in_the_instant_its_parent_recovers_has_timers_from_the_recovery(
+        tmp_path: Path, first: str, attached: bool) -> None:
+    # attached: the router's ticket held the child; else no rule opened one for the router
+    quiet = "" if attached else '[rules.quiet]\ntags = ["core"]\nopen_ticket = false\n'
+    config = build_config(tmp_path, device("router", tags=["core"])
+                          + device("a", parents=["router"]),
+                          rules=quiet + '[rules.down]\npriority = "P2"\n')
+    run = Run(config)
+    for name in ("router", "a"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("router", "a"):
+            run.result(second, name, False)
+    for name in ([first, "router" if first == "child" else "a"]):
+        run.result(20, "a" if name == "child" else name, name == "router")
+    run.results(22, "a", "--")
+    [child] = [d for d in run.opened() if d.key == CheckKey("a", "ping")]
+    assert child.started_at == T0 + timedelta(seconds=20)  # not 10: it was unreachable
+
+
 @pytest.mark.parametrize(
     ("down", "expected"),
     [

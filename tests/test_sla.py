@@ -5,12 +5,14 @@ Business hours are Mon-Fri 08:00-18:00 Helsinki. 2 Mar 2026 is a Monday, 28 Feb 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bridge.core.calendar import Coverage, parse_spans
+from bridge.core.desk import TicketFacts
+from bridge.core.lifecycle import IncidentStatus
 from bridge.core.sla import (
     Clock,
     SlaKind,
@@ -38,8 +40,8 @@ def mon(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 3, 2, hour, minute, second, tzinfo=HEL)
 
 
-def tue(hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, 3, hour, minute, tzinfo=HEL)
+def tue(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 3, 3, hour, minute, second, tzinfo=HEL)
 
 
 SAT_10 = datetime(2026, 2, 28, 10, tzinfo=HEL)
@@ -114,18 +116,20 @@ OPENED = resolution_clock(mon(8), None)
     ("clock", "recorded", "now", "due"),
     [
         (OPENED, set(), mon(10, 59), []),
-        (OPENED, set(), mon(11), [(75, mon(11))]),
+        (OPENED, set(), mon(11), []),  # exactly 75 % counted: not past it yet
+        (OPENED, set(), mon(11, 0, 1), [(75, mon(11))]),
         (OPENED, {75}, mon(11, 40), [(90, mon(11, 36))]),
         # the daemon was down: every mark reached is due, each once, in order
-        (OPENED, set(), mon(12), [(75, mon(11)), (90, mon(11, 36)), (100, mon(12))]),
-        (OPENED, {75, 90}, mon(12), [(100, mon(12))]),
+        (OPENED, set(), mon(12, 0, 1), [(75, mon(11)), (90, mon(11, 36)), (100, mon(12))]),
+        (OPENED, {75, 90}, mon(12), []),  # the whole target counted, no more: still met
+        (OPENED, {75, 90}, mon(12, 0, 1), [(100, mon(12))]),
         (OPENED, {75, 90, 100}, tue(17), []),
         # resolved at 11:30: the 90 % warning and the breach never come
         (resolution_clock(mon(8), mon(11, 30)), {75}, tue(17), []),
         # waiting on the customer since 11:20: nothing more while the wait lasts
         (resolution_clock(mon(8), None, [(mon(11, 20), None)]), {75}, tue(17), []),
         # the wait ended Tuesday 08:40 with 40 min to go: 90 % at 08:56, breach at 09:20
-        (resolution_clock(mon(8), None, [(mon(11, 20), tue(8, 40))]), {75}, tue(9, 20),
+        (resolution_clock(mon(8), None, [(mon(11, 20), tue(8, 40))]), {75}, tue(9, 21),
          [(90, tue(8, 56)), (100, tue(9, 20))]),
     ],
 )
@@ -156,3 +160,105 @@ def test_a_clock_knows_when_it_is_paused() -> None:
     assert not resolution_clock(mon(8), mon(11), [(mon(9), None)]).paused
     assert P1.marks_pct() == (75, 90, 100)
     assert (P1.target_s(REACTION), P1.target_s(RESOLUTION)) == (900, 14400)
+
+
+# A 30-minute target (warnings at 75 % and 90 %) on a ticket opened Monday 17:30: the
+# target is used up exactly as coverage closes at 18:00, and no time counts until Tuesday
+# 08:00. 75 % is reached at 17:52:30, 90 % at 17:57.
+THIRTY = SlaTargets(reaction_s=30 * 60, resolution_s=8 * 3600, warn_at_pct=(75, 90),
+                    eta_default_s=8 * 3600)
+WARNINGS_BEFORE_CLOSE = [(75, mon(17, 52, 30)), (90, mon(17, 57))]
+
+
+@pytest.mark.parametrize(
+    ("opened", "assigned_at", "now", "due"),
+    [
+        # assigned a second after the close: 30.0 of 30 minutes counted, met
+        (mon(17, 30), mon(18, 0, 1), tue(17), WARNINGS_BEFORE_CLOSE),
+        # assigned at the next opening: still exactly 30 minutes counted, met
+        (mon(17, 30), tue(8), tue(17), WARNINGS_BEFORE_CLOSE),
+        # not assigned: nothing more until coverage resumes
+        (mon(17, 30), None, tue(8), WARNINGS_BEFORE_CLOSE),
+        # the first covered moment past the target is the breach, dated at the opening
+        (mon(17, 30), None, tue(8, 0, 1), [*WARNINGS_BEFORE_CLOSE, (100, tue(8))]),
+        (mon(17, 30), tue(8, 0, 1), tue(17), [*WARNINGS_BEFORE_CLOSE, (100, tue(8))]),
+        # opened 17:33: 90 % is reached exactly at the close; no warning at night, and none
+        # at all when the ticket is assigned at the opening with exactly 90 % counted
+        (mon(17, 33), None, tue(7, 59), [(75, mon(17, 55, 30))]),
+        (mon(17, 33), tue(8), tue(17), [(75, mon(17, 55, 30))]),
+        (mon(17, 33), None, tue(8, 0, 1), [(75, mon(17, 55, 30)), (90, tue(8))]),
+    ],
+)
+def test_a_target_used_up_at_the_close_is_breached_only_past_it(
+        opened: datetime, assigned_at: datetime | None, now: datetime,
+        due: list[tuple[int, datetime]]) -> None:
+    clock = reaction_clock(opened, assigned_at)
+    marks = sla_marks_due(OFFICE, clock, REACTION, THIRTY, set(), now)
+    assert marks == [SlaMark(REACTION, pct, at) for pct, at in due]
+
+
+@pytest.mark.parametrize(
+    ("clock", "target_min", "due"),
+    [
+        (Clock(mon(17, 30)), 30, tue(8)),  # used up at the close: breached at the opening
+        (Clock(FRI_17_50), 10, mon(8)),  # ... after the weekend
+        (Clock(mon(17, 30), stopped_at=mon(18, 0, 1)), 30, None),
+        (Clock(mon(17, 30), stopped_at=tue(8)), 30, None),
+        (Clock(mon(17, 30), stopped_at=tue(8, 0, 1)), 30, tue(8)),
+        # a wait that starts exactly as the target is used up holds the breach off ...
+        (Clock(mon(9), pauses=((mon(9, 15), None),)), 15, None),
+        # ... until the clock runs again
+        (Clock(mon(9), pauses=((mon(9, 15), mon(10)),)), 15, mon(10)),
+        (Clock(mon(9), pauses=((mon(9, 15), mon(18)),)), 15, tue(8)),
+    ],
+)
+def test_the_breach_is_the_first_covered_moment_past_the_target(
+        clock: Clock, target_min: float, due: datetime | None) -> None:
+    assert due_at(OFFICE, clock, target_min * 60) == due
+
+
+def test_a_target_met_at_the_close_counts_the_whole_target_and_no_more() -> None:
+    clock = reaction_clock(mon(17, 30), mon(18, 0, 1))
+    assert elapsed_s(OFFICE, clock, tue(9)) == 30 * 60
+    assert elapsed_s(OFFICE, reaction_clock(mon(17, 30), tue(8)), tue(9)) == 30 * 60
+
+
+# Reopening: resolved after 120 covered minutes, reopened 2 h later, resolved 60 minutes
+# after that. The clocks stand still while the ticket sits resolved.
+SAT_8 = datetime(2026, 2, 28, 8, tzinfo=HEL)
+
+
+def at_min(minutes: float) -> datetime:
+    return SAT_8 + timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    ("facts", "now", "reaction_min", "resolution_min"),
+    [
+        # resolved again: 120 + 60 minutes, not 300
+        (TicketFacts(IncidentStatus.RESOLVED, at_min(0), at_min(5), at_min(5), at_min(300),
+                     resolved_spans=((at_min(120), at_min(240)),)), at_min(400), 5, 180),
+        # reopened and still open: the clock resumed at the reopening
+        (TicketFacts(IncidentStatus.OPEN, at_min(0), at_min(5), at_min(5), None,
+                     resolved_spans=((at_min(120), at_min(240)),)), at_min(250), 5, 130),
+        # waits and a resolved stretch both hold the resolution clock
+        (TicketFacts(IncidentStatus.OPEN, at_min(0), at_min(5), at_min(5), None,
+                     pauses=((at_min(30), at_min(60)),),
+                     resolved_spans=((at_min(120), at_min(240)),)), at_min(250), 5, 100),
+        # resolved unassigned after 5 minutes, reopened 2 h later: the reaction clock
+        # resumes with 5 minutes counted instead of a breach dated while it sat resolved
+        (TicketFacts(IncidentStatus.OPEN, at_min(0), None, None, None,
+                     resolved_spans=((at_min(5), at_min(125)),)), at_min(130), 10, 10),
+    ],
+)
+def test_the_clocks_stand_still_while_a_ticket_sits_resolved(
+        facts: TicketFacts, now: datetime, reaction_min: float, resolution_min: float) -> None:
+    assert elapsed_s(ALWAYS, facts.reaction(), now) == reaction_min * 60
+    assert elapsed_s(ALWAYS, facts.resolution(), now) == resolution_min * 60
+
+
+def test_a_reopened_ticket_is_due_as_if_the_resolved_time_never_passed() -> None:
+    facts = TicketFacts(IncidentStatus.OPEN, at_min(0), None, None, None,
+                        resolved_spans=((at_min(5), at_min(125)),))
+    assert due_at(ALWAYS, facts.reaction(), P1.reaction_s) == at_min(135)
+    assert due_at(ALWAYS, facts.resolution(), P1.resolution_s) == at_min(360)

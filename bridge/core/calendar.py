@@ -158,11 +158,15 @@ class Coverage:
 
     def is_covered(self, at: datetime) -> bool:
         """Whether the moment `at` is covered."""
+        return self.next_covered(at) == _utc(at)
+
+    def next_covered(self, at: datetime) -> datetime:
+        """The first covered moment at or after `at` (a close, 17:00, is not covered)."""
         at = _utc(at)
         if self.is_always():
-            return True
+            return at
         covered_start, _ = next(self._covered_from(at))
-        return covered_start <= at
+        return max(covered_start, at)
 
     def _covered_from(self, start: datetime) -> Iterator[Interval]:
         """Merged covered intervals that end after `start`, in time order, without end."""

@@ -36,7 +36,8 @@ class TicketFacts:
     acknowledged_at: datetime | None
     assigned_at: datetime | None
     resolved_at: datetime | None
-    pauses: tuple[Pause, ...] = ()
+    pauses: tuple[Pause, ...] = ()  # waiting on the customer or a supplier
+    resolved_spans: tuple[Pause, ...] = ()  # from each resolution to its reopening
 
     @property
     def resolved(self) -> bool:
@@ -46,12 +47,12 @@ class TicketFacts:
     def reaction(self) -> Clock:
         """Creation to assignment (or to resolution, if it was solved unassigned)."""
         stop = self.assigned_at or (self.resolved_at if self.resolved else None)
-        return reaction_clock(self.started_at, stop)
+        return reaction_clock(self.started_at, stop, self.resolved_spans)
 
     def resolution(self) -> Clock:
-        """Creation to resolution, paused while waiting."""
+        """Creation to resolution, paused while waiting and while it sat resolved."""
         return resolution_clock(self.started_at, self.resolved_at if self.resolved else None,
-                                self.pauses)
+                                self.pauses + self.resolved_spans)
 
 
 @dataclass(frozen=True)

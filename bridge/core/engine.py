@@ -255,14 +255,15 @@ class RuleEngine:
             out.append(DetachFromIncident(detached, key, now, f"{key.device} is no longer "
                                           "behind a down parent"))
         hold = self._holds.get(key)
-        if (detached is not None or (hold is not None and hold.kind == HoldKind.PARENT)) and (
-                state.last is None or state.last.at < now):
-            # It was unreachable until a moment ago: its failing results may be stale, so it
-            # is judged on a result from after that moment, with timers from then.
+        if detached is not None or (hold is not None and hold.kind == HoldKind.PARENT):
+            # It was unreachable until a moment ago: its timers run from that moment, and a
+            # failing result from before it may be stale, so it is judged on one from then
+            # on (a result in the same instant counts, as it does when it comes second).
             self._released[key] = now
-            self._rechecks.add(key)
             self._holds.pop(key, None)
-            return out
+            if state.last is None or state.last.at < now:
+                self._rechecks.add(key)
+                return out
         if self._gap is not None:
             return out + self._hold(key, Hold(HoldKind.GAP, "monitoring gap"), now)
         grace_s = self.config.main.monitoring.gap_grace_s

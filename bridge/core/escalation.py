@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bridge.core.calendar import Coverage
-from bridge.core.sla import BREACH_PCT, Clock, SlaKind, SlaTargets, due_at
+from bridge.core.sla import BREACH_PCT, Clock, SlaKind, SlaTargets, due_at, reached_at
 
 TIERS = (1, 2, 3, 4)  # duty engineer, project specialist, senior experts, on-site technician
 
@@ -81,7 +81,9 @@ def step_due_at(step: Step, coverage: Coverage, reaction_clock: Clock,
     assert step.after_s is not None
     clock = resolution_clock if step.unless is Unless.RESOLVED else reaction_clock
     # Progress decides through step_applies; the time since opening does not stop.
-    return due_at(coverage, replace(clock, stopped_at=None), step.after_s)
+    # "After 10 min" is when 10 min have been counted ("after 0 min" at the opening,
+    # covered or not); an SLA step, like the breach, waits for the first covered moment past.
+    return reached_at(coverage, replace(clock, stopped_at=None), step.after_s)
 
 
 def skip_reason(step: Step, *, acknowledged: bool, assigned: bool,

@@ -2,9 +2,13 @@
 
 A clock runs from `started_at` (the monitoring event's time for tickets opened
 automatically) and counts only covered time. The reaction clock stops when the ticket is
-assigned and never pauses; the resolution clock stops at resolution and pauses while the
-desk waits on the customer or a supplier. A ticket opened outside coverage starts counting
-at the next covered moment.
+assigned; the resolution clock stops at resolution and pauses while the desk waits on the
+customer or a supplier. Both stand still while the ticket sits resolved: a reopened ticket
+resumes where it stopped. A ticket opened outside coverage starts counting at the next
+covered moment.
+
+A target is met while the clock has counted no more than it, so meeting it at its last
+covered second is meeting it; it is breached at the first covered moment past it.
 """
 
 from __future__ import annotations
@@ -60,14 +64,16 @@ class Clock:
         return self.stopped_at is None and any(end is None for _, end in self.pauses)
 
 
-def reaction_clock(opened_at: datetime, assigned_at: datetime | None) -> Clock:
-    """The reaction clock: from opening to assignment, never paused."""
-    return Clock(opened_at, assigned_at)
+def reaction_clock(opened_at: datetime, assigned_at: datetime | None,
+                   resolved_spans: Sequence[Pause] = ()) -> Clock:
+    """The reaction clock: from opening to assignment, paused only while it sat resolved."""
+    return Clock(opened_at, assigned_at, tuple(resolved_spans))
 
 
 def resolution_clock(opened_at: datetime, resolved_at: datetime | None,
                      pauses: Sequence[Pause] = ()) -> Clock:
-    """The resolution clock: from opening to resolution, paused while waiting."""
+    """The resolution clock: from opening to resolution, paused while waiting (and while
+    it sat resolved before a reopening)."""
     return Clock(opened_at, resolved_at, tuple(pauses))
 
 
@@ -112,37 +118,60 @@ def elapsed_s(coverage: Coverage, clock: Clock, now: datetime) -> float:
     return total
 
 
-def due_at(coverage: Coverage, clock: Clock, target_s: float) -> datetime | None:
-    """When the clock reaches `target_s`, assuming no pauses beyond those it has.
+def reached_at(coverage: Coverage, clock: Clock, counted_s: float) -> datetime | None:
+    """When the clock has counted `counted_s`, assuming no pauses beyond those it has: the
+    moment of a time-based escalation step ("after 0 min" is the opening itself).
 
-    None while it is paused short of the target, or if it stopped short of it.
+    None while it is paused short of it, or if it stopped before it.
     """
-    resume_at, remaining_s = clock.started_at, target_s
+    return _counted(coverage, clock, counted_s, past=False)
+
+
+def due_at(coverage: Coverage, clock: Clock, target_s: float) -> datetime | None:
+    """When the clock first counts more than `target_s`: a target's breach, a warning's
+    moment. Assumes no pauses beyond those it has.
+
+    It is a covered moment: a target used up exactly as coverage closes (17:00) is
+    breached at the next opening (08:00), not at the close. None if the clock stopped at
+    or before that moment (it counted no more than the target: met), or while it is paused
+    with no more than the target counted.
+    """
+    return _counted(coverage, clock, target_s, past=True)
+
+
+def _counted(coverage: Coverage, clock: Clock, seconds: float, *,
+             past: bool) -> datetime | None:
+    """When the clock has counted `seconds` (past: the first covered moment beyond them)."""
+    resume_at, remaining_s = clock.started_at, seconds
     for pause_start, pause_end in _pauses(clock):
         run_s = coverage.covered_seconds(resume_at, pause_start)
-        if run_s >= remaining_s:
+        if run_s > remaining_s or (run_s == remaining_s and not past):
             break
         remaining_s -= run_s
         if pause_end is None:
             return None
         resume_at = pause_end
-    reached_at = coverage.add(resume_at, remaining_s)
-    if clock.stopped_at is not None and reached_at >= clock.stopped_at:
+    at = coverage.add(resume_at, remaining_s)
+    if past:  # the counted time only grows again once coverage resumes
+        at = coverage.next_covered(at)
+    if clock.stopped_at is not None and at >= clock.stopped_at:
         return None  # stopped in time: meeting the target at the last second is meeting it
-    return reached_at
+    return at
 
 
 def sla_marks_due(coverage: Coverage, clock: Clock, kind: SlaKind, targets: SlaTargets,
                   recorded: set[int], now: datetime) -> list[SlaMark]:
-    """The marks of one clock reached by `now` and not recorded yet, in order.
+    """The marks of one clock passed by `now` and not recorded yet, in order.
 
-    Each mark is due once: the caller records the pct of every mark it acts on.
+    A mark is passed once the clock has counted more than its share of the target: at the
+    mark's own moment it has counted exactly that share, which still meets it. Each mark
+    is due once: the caller records the pct of every mark it acts on.
     """
     marks = []
     for pct in targets.marks_pct():
         if pct in recorded:
             continue
         at = due_at(coverage, clock, targets.target_s(kind) * pct / 100)
-        if at is not None and at <= now:
+        if at is not None and at < now:
             marks.append(SlaMark(kind, pct, at))
     return marks

@@ -1,8 +1,8 @@
 """The tickets section of a monthly report: reaction and resolution times against targets.
 
 Times are counted in the contract's coverage time, as the SLA clocks count them (the
-resolution time less the pauses while waiting on the customer or a supplier); breaches
-are the ones the desk recorded.
+resolution time less the pauses while waiting on the customer or a supplier, and both
+less the time a reopened ticket sat resolved); breaches are the ones the desk recorded.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from bridge.config.model import Config
-from bridge.core.desk import TicketFacts
 from bridge.core.sla import elapsed_s
 from bridge.reports.summary import iso_utc
-from bridge.store.models import Incident, IncidentPause, SlaMarkRow
+from bridge.store.desk import facts_of
+from bridge.store.models import Incident, SlaMarkRow
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -36,13 +36,9 @@ def ticket_section(connection: Connection, config: Config, customer: str, start:
         col(Incident.opened_at) < end).order_by(col(Incident.opened_at))).all()
     section = []
     for ticket in rows:
-        pauses = session.exec(select(IncidentPause.started_at, IncidentPause.ended_at)
-                                    .where(col(IncidentPause.incident_id) == ticket.id)).all()
         breaches = set(session.exec(select(SlaMarkRow.kind).where(
             col(SlaMarkRow.incident_id) == ticket.id, col(SlaMarkRow.pct) >= 100)).all())
-        facts = TicketFacts(ticket.status, ticket.started_at, ticket.acknowledged_at,
-                            ticket.assigned_at, ticket.resolved_at,
-                            tuple((s, e) for s, e in pauses))
+        facts = facts_of(session, ticket)
         targets = config.sla_for(customer, ticket.priority)
         reaction = facts.reaction()
         resolution = facts.resolution()

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from bridge.config.model import Config
 from bridge.core.desk import Audience, TicketFacts, audience, default_eta, plan
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.sla import elapsed_s
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, TemplateSets
@@ -34,7 +35,7 @@ from bridge.store.models import (
     IncidentPause,
 )
 from bridge.store.outbox import add_drafts
-from bridge.store.tickets import TicketChange, note
+from bridge.store.tickets import RESOLVED_SPAN, TicketChange, note
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,14 @@ class DeskCounters:
 
 
 def facts_of(session: Session, incident: Incident) -> TicketFacts:
-    """The clock facts of a ticket, with its pauses."""
-    pauses = session.exec(select(IncidentPause.started_at, IncidentPause.ended_at).where(
+    """The clock facts of a ticket, with its waits and the times it sat resolved."""
+    rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
+                               IncidentPause.ended_at).where(
         IncidentPause.incident_id == incident.id)).all()
+    waits = tuple((s, e) for kind, s, e in rows if kind != RESOLVED_SPAN)
+    resolved = tuple((s, e) for kind, s, e in rows if kind == RESOLVED_SPAN)
     return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
-                       incident.assigned_at, incident.resolved_at,
-                       tuple((s, e) for s, e in pauses))
+                       incident.assigned_at, incident.resolved_at, waits, resolved)
 
 
 class ContractDesk:
@@ -117,7 +120,7 @@ class ContractDesk:
                                  incident.customer not in self.config.customers),
                         message=change.message)
         if change.kind in ("assigned", "resolved"):
-            self._record_duration(incident, change)
+            self._record_duration(session, incident, change)
 
     # ---- planning ---------------------------------------------------------------------------
 
@@ -165,14 +168,17 @@ class ContractDesk:
                 row.skipped_at = now if step_plan.skip else None
             session.add(row)
 
-    def _record_duration(self, incident: Incident, change: TicketChange) -> None:
+    def _record_duration(self, session: Session, incident: Incident,
+                         change: TicketChange) -> None:
         if incident.customer not in self.config.customers:
             return
         coverage = self.config.coverage_for(incident.customer)
-        seconds = coverage.covered_seconds(incident.started_at, change.at)
+        facts = facts_of(session, incident)  # as reports count: less waits and resolved spans
         if change.kind == "resolved":
+            seconds = elapsed_s(coverage, facts.resolution(), change.at)
             self.counters.add_duration("resolution", incident.priority.value, seconds)
         elif incident.assigned_at == change.at:  # the first assignment, not a reassignment
+            seconds = elapsed_s(coverage, facts.reaction(), change.at)
             self.counters.add_duration("reaction", incident.priority.value, seconds)
 
     # ---- notices ----------------------------------------------------------------------------

@@ -116,6 +116,21 @@ def end_pause(session: Session, incident: Incident, now: datetime) -> None:
     incident.paused_since = None
 
 
+# The kind of an incident_pause row that is no wait: the time a reopened ticket sat
+# resolved. It holds both clocks (waits hold only the resolution clock).
+RESOLVED_SPAN = "resolved"
+
+
+def pause_while_resolved(session: Session, incident: Incident, resumed_at: datetime) -> None:
+    """On reopening: the time since the resolution counts on neither clock."""
+    assert incident.id is not None
+    if incident.resolved_at is None:
+        return
+    session.add(IncidentPause(incident_id=incident.id, waiting_on=RESOLVED_SPAN,
+                              started_at=incident.resolved_at,
+                              ended_at=max(incident.resolved_at, resumed_at)))
+
+
 def take_action(
     engine: Engine, ref: str, scope: str | None, req: ActionRequest, now: datetime, desk: Desk
 ) -> ActionResult:
@@ -204,6 +219,7 @@ def _apply(
         if req.action is Action.CONFIRM:
             incident.confirmed_at = now
     elif req.action is Action.REOPEN:
+        pause_while_resolved(session, incident, now)
         incident.resolved_at = incident.closed_at = incident.confirmed_at = None
         incident.open_key = incident.problem_key
         incident.eta_noticed_at = None

@@ -34,7 +34,14 @@ from bridge.store.models import (
 )
 from bridge.store.refs import insert_for as _insert
 from bridge.store.refs import next_ref
-from bridge.store.tickets import Desk, QuietDesk, TicketChange, end_pause, note
+from bridge.store.tickets import (
+    Desk,
+    QuietDesk,
+    TicketChange,
+    end_pause,
+    note,
+    pause_while_resolved,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +150,8 @@ def _reopen(session: Session, d: OpenIncident, now: datetime, desk: Desk) -> Out
         return None
     try:
         with session.begin_nested():
+            # The clocks resume with the recurrence, as a new ticket's start at its event.
+            pause_while_resolved(session, last, d.started_at)
             _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
                  resolved_at=None, closed_at=None, confirmed_at=None, flapping=d.flapping)
             note(session, last.id, now, "reopened",
