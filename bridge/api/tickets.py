@@ -94,8 +94,12 @@ async def create(request: web.Request) -> web.Response:
         device = config.devices.get(body.device)
         if device is None or device.customer != customer:
             return error(404, f"no device {body.device!r} of customer {customer!r}")
+    operator = caller.role == Role.OPERATOR
     new = NewTicket(
-        customer=customer, device=body.device, summary=body.summary, priority=body.priority,
+        customer=customer, device=body.device, summary=body.summary,
+        priority=body.priority if operator and body.priority else
+        config.reported_priority(customer),
+        proposed_priority=None if operator else body.priority,
         source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
         actor=_actor(caller), author=caller.name, message=body.message,
         dedupe_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
