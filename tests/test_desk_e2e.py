@@ -50,7 +50,8 @@ def deployment(root: Path, smtp_port: int) -> Path:
     path = write_deployment(root, {"gw": "127.0.0.2"}, customer_token=True)
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
-                'escalation = "quick"\nreported_priority = "P2"\n\n[customers.acme.contract.sla.P2]\n'
+                'escalation = "quick"\nreported_priority = "P2"\n\n'
+                '[customers.acme.contract.sla.P2]\n'
                 'reaction_min = 0.1\n\n[customers.acme.contract.tiers]\n'
                 'tier1 = ["mailto:duty@msp.example.com"]\n'
                 'tier2 = ["mailto:specialist@msp.example.com"]\n'
