@@ -40,7 +40,9 @@ def add_action_verbs(actions: Any, common: argparse.ArgumentParser) -> None:
     create = verb("create", "open a ticket (reported by a customer, or by an operator)")
     create.add_argument("--customer", help="the customer (operator tokens)")
     create.add_argument("--device")
-    create.add_argument("--priority", choices=["P1", "P2", "P3", "P4"], default="P3")
+    create.add_argument("--priority", choices=["P1", "P2", "P3", "P4"],
+                        help="operators: the priority (default: the contract's); "
+                             "customers: a proposal, the contract decides")
     create.add_argument("summary")
     verb("ack", "acknowledge a ticket")
     verb("assign", "assign a resolver (stops the reaction clock)").add_argument("assignee")

@@ -1,5 +1,7 @@
-"""Every route by every role and customer: who gets in, who is refused, and nobody learns
-about another customer's tickets (a 404, exactly as for a ticket that does not exist)."""
+"""Every route by every role and customer: who gets in, who is refused, what a customer
+sees of what it may read (the public timeline of its own tickets, its own part of a shared
+maintenance window), and nobody learns about another customer's tickets (a 404, exactly as
+for a ticket that does not exist)."""
 
 from __future__ import annotations
 
@@ -8,32 +10,103 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bridge.api.openapi import describe
 from bridge.api.routes import build_app
-from tests.daemon import Bridge, wait_for, write_deployment
+from bridge.config.model import Priority
+from bridge.core.decisions import AttachToIncident, OpenIncident
+from bridge.core.state import CheckKey
+from bridge.store import Database
+from bridge.store.writes import apply_batch
+from tests.daemon import Bridge, free_port, wait_for, write_deployment
+from tests.notify_peers import MailSink
 
 ACME, OTHER = "acme-secret-token", "other-secret-token"
 
 
+# What only the desk may read: its people's addresses, an internal note, the reasons of
+# windows that are not (only) acme's. None of it may reach acme's or other's token.
+STAFF_ONLY = ("duty@msp.example.com", "seniors@msp.example.com", "INTERNAL: on credit hold",
+              "SHARED-REASON")
+# ... and what is the other customer's.
+THEIRS = {"acme": ("OTHER-REASON", "other-srv", "other's"), "other": ("ACME-REASON", "acme's")}
+CONTRACTS = """
+[customers.acme.contract]
+notify = ["mailto:it@acme.example.com"]
+
+[customers.acme.contract.tiers]
+tier1 = ["mailto:duty@msp.example.com"]
+tier3 = ["mailto:seniors@msp.example.com"]
+"""
+# acme's ticket for a router it had, with a device of acme's and one of other's behind it.
+OLD_ROUTER = "check:old-router/ping"
+
+
+def _seed(root: Path) -> None:
+    db = Database(f"sqlite:///{root / 'var' / 'bridge.db'}")
+    db.migrate()
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    apply_batch(db.writer, [
+        OpenIncident(OLD_ROUTER, CheckKey("old-router", "ping"), "acme", Priority.P2, "down",
+                     t0, "old-router is down"),
+        AttachToIncident(OLD_ROUTER, CheckKey("gw", "ping"), t0, "gw unreachable"),
+        AttachToIncident(OLD_ROUTER, CheckKey("other-srv", "ping"), t0,
+                         "other-srv unreachable"),
+    ], "INC", t0)
+    db.dispose()
+
+
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, str, str]]:
-    """A daemon with tokens for the operator, acme and other; one ticket of each customer."""
+def mail() -> Iterator[int]:
+    """A real SMTP server on loopback for the contracts' receivers; its port."""
+    port = free_port()
+    controller = Controller(MailSink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory,
+          mail: int) -> Iterator[tuple[Bridge, str, str]]:
+    """A daemon with tokens for the operator, acme and other; one ticket of each customer,
+    and a busy one of acme's with an internal note, escalation and messages to the desk's
+    people; maintenance windows of acme's, of other's, and one they share."""
     root: Path = tmp_path_factory.mktemp("matrix")
     config = write_deployment(root, {"gw": "127.0.0.2", "other-srv": "127.0.0.4"},
-                              customer_token=True)
+                              customer_token=True, metrics_auth=True)
     (root / "secrets" / "other.token").write_text(OTHER + "\n")
     with config.open("a") as f:
         f.write('\n[[api.tokens]]\nname = "other-portal"\nrole = "customer"\n'
-                'customer = "other"\nsecret = "file:secrets/other.token"\n')
+                'customer = "other"\nsecret = "file:secrets/other.token"\n'
+                f'\n[notifications.smtp]\nhost = "127.0.0.1"\nport = {mail}\n'
+                'sender = "bridge@msp.example.com"\n')
+    with (root / "config" / "inventory.toml").open("a") as f:
+        f.write(CONTRACTS)
+    _seed(root)
     bridge = Bridge(config)
     acme = bridge.request("POST", "/api/v1/incidents", ACME, {"summary": "acme's"})[1]["id"]
     other = bridge.request("POST", "/api/v1/incidents", OTHER, {"summary": "other's"})[1]["id"]
+    busy = bridge.request("POST", "/api/v1/incidents", ACME, {"summary": "busy"})[1]["id"]
+    for action, body in (("comment", {"message": STAFF_ONLY[2], "internal": True}),
+                         ("comment", {"message": "we are on it"}),
+                         ("escalate", {"tier": 3})):
+        assert bridge.request("POST", f"/api/v1/incidents/{busy}/{action}", "ops", body)[0] == 200
+    wait_for("tier 1 told at opening", lambda: [
+        e for e in bridge.get(f"/api/v1/incidents/{busy}")["timeline"]
+        if e["kind"].startswith("notified") and "duty@" in e["message"]])
+    for devices, customers, reason in ((["gw", "other-srv"], [], "SHARED-REASON"),
+                                       (["gw"], [], "ACME-REASON"),
+                                       ([], ["other"], "OTHER-REASON")):
+        assert bridge.request("POST", "/api/v1/maintenance", "ops", {
+            "devices": devices, "customers": customers, "reason": reason,
+            "start": "2099-02-01T00:00:00Z", "end": "2099-02-01T01:00:00Z"})[0] == 201
     yield bridge, acme, other
     bridge.stop()
 
@@ -44,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, st
 ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("GET", "/healthz", None, (200, 200, 200, 200)),
     ("GET", "/readyz", None, (200, 200, 200, 200)),
-    ("GET", "/metrics", None, (200, 200, 200, 200)),  # metrics_auth off in this deployment
+    ("GET", "/metrics", None, (401, 200, 403, 403)),  # metrics_auth: it spans customers
     ("GET", "/api/v1/openapi.json", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/devices", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/incidents", None, (401, 200, 200, 200)),
@@ -122,7 +195,7 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
         if "{window}" in url:
             windows = bridge.get("/api/v1/maintenance")["windows"]
             api = [w["id"] for w in windows if w["source"] == "api"]
-            url = url.replace("{window}", str(api[-1]) if api else "999")
+            url = url.replace("{window}", str(max(api)) if api else "999")  # the newest
         sent = body
         if path == "/api/v1/incidents" and method == "POST" and callers[index] == ACME:
             sent = {"summary": "x"}  # a customer reports for itself
@@ -134,6 +207,53 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
         if status in (403, 404) and isinstance(answer, dict):
             assert "error" in answer
             assert "other's" not in str(answer)
+        if index in (2, 3) and status < 300:
+            _assert_only_its_own(answer, "acme" if index == 2 else "other")
+        elif index == 1 and isinstance(answer, dict):
+            for ticket in _tickets(answer):
+                assert set(ticket) == (SHOWN | STAFF_FIELDS if "timeline" in ticket
+                                       else LISTED | {"rule"})
+
+
+# The fields of a ticket a customer sees, as listed and as shown (with its timeline);
+# operators also see the rule that opened it and its escalation plan.
+LISTED = {"id", "status", "priority", "tier", "flapping", "customer", "device", "probe",
+          "summary", "started_at", "opened_at", "resolved_at", "updated_at", "source",
+          "reported_by", "assignee", "acknowledged_at", "assigned_at", "closed_at",
+          "confirmed_at", "waiting_since", "eta", "reaction_due_at", "resolution_due_at"}
+SHOWN = LISTED | {"attached", "timeline", "records", "sla"}
+STAFF_FIELDS = {"rule", "escalation"}
+# Timeline entries only the desk sees.
+STAFF_KINDS = {"note", "notified_staff", "escalated", "escalation_step", "sla_warning",
+               "attached", "detached"}
+DEVICES = {"acme": {"gw"}, "other": {"other-srv"}}
+
+
+def _tickets(answer: Any) -> list[dict[str, Any]]:
+    if not isinstance(answer, dict):
+        return []
+    return list(answer["incidents"]) if "incidents" in answer else \
+        [answer] if "timeline" in answer else []
+
+
+def _assert_only_its_own(answer: Any, customer: str) -> None:
+    """What a customer's token got holds nothing of the desk's or of anyone else's."""
+    text = json.dumps(answer) if not isinstance(answer, str) else answer
+    for secret in (*STAFF_ONLY, *THEIRS[customer]):
+        assert secret not in text
+    for ticket in _tickets(answer):
+        assert ticket["customer"] == customer
+        assert set(ticket) == (SHOWN if "timeline" in ticket else LISTED), ticket
+        if "timeline" in ticket:
+            assert not {e["kind"] for e in ticket["timeline"]} & STAFF_KINDS, ticket["timeline"]
+            assert {a["device"] for a in ticket["attached"]} <= DEVICES[customer]
+            assert all(m["breach"] for m in ticket["sla"])
+            told = [e["message"].split(" -> ")[1] for e in ticket["timeline"]
+                    if e["kind"] == "notified"]
+            assert all(r == f"mailto:it@{customer}.example.com" for r in told), told
+    for window in answer.get("windows", []) if isinstance(answer, dict) else []:
+        assert set(window["devices"]) <= DEVICES[customer], window
+        assert set(window["customers"]) <= {customer}, window
 
 
 def test_a_customer_lists_only_its_own(world: tuple[Bridge, str, str]) -> None:
@@ -144,6 +264,86 @@ def test_a_customer_lists_only_its_own(world: tuple[Bridge, str, str]) -> None:
     assert bridge.request("GET", "/api/v1/incidents?customer=other", ACME)[0] == 404
     devices = [d["id"] for d in bridge.get("/api/v1/devices", OTHER)["devices"]]
     assert devices == ["other-srv"]
+
+
+def test_a_customer_sees_the_public_timeline_of_its_ticket(
+        world: tuple[Bridge, str, str]) -> None:
+    """An internal note, escalation and the messages to the desk's people are the desk's;
+    the customer sees what happened and what it was told."""
+    bridge, _, _ = world
+    [busy] = [t["id"] for t in bridge.get("/api/v1/incidents")["incidents"]
+              if t["summary"] == "busy"]
+    desk = bridge.get(f"/api/v1/incidents/{busy}")
+    shown = bridge.get(f"/api/v1/incidents/{busy}", ACME)
+    kinds = [e["kind"] for e in desk["timeline"]]
+    assert {"note", "notified_staff", "escalated", "escalation_step"} <= set(kinds)
+    assert STAFF_ONLY[2] in json.dumps(desk)
+    public = [(e["kind"], e["message"]) for e in desk["timeline"]
+              if e["kind"] not in STAFF_KINDS]
+    assert [(e["kind"], e["message"]) for e in shown["timeline"]] == public
+    assert ("comment", "we are on it") in public
+    assert any(k == "notified" and m.endswith("-> mailto:it@acme.example.com")
+               for k, m in public)
+    assert desk["escalation"]
+    assert "escalation" not in shown
+    # the answer to the customer's own action is its view too
+    status, answered = bridge.request("POST", f"/api/v1/incidents/{busy}/comment", ACME,
+                                      {"message": "thanks"})
+    assert status == 200
+    _assert_only_its_own(answered, "acme")
+    assert bridge.request("GET", f"/api/v1/incidents/{busy}", OTHER)[0] == 404
+
+
+def test_a_customer_sees_only_its_devices_behind_a_shared_parent(
+        world: tuple[Bridge, str, str]) -> None:
+    bridge, _, _ = world
+    [ref] = [t["id"] for t in bridge.get("/api/v1/incidents")["incidents"]
+             if t["summary"] == "old-router is down"]
+    assert {a["device"] for a in bridge.get(f"/api/v1/incidents/{ref}")["attached"]} == \
+        {"gw", "other-srv"}
+    shown = bridge.get(f"/api/v1/incidents/{ref}", ACME)
+    assert [a["device"] for a in shown["attached"]] == ["gw"]
+    assert "other-srv" not in json.dumps(shown)
+
+
+def test_a_customer_sees_its_own_part_of_a_shared_maintenance_window(
+        world: tuple[Bridge, str, str]) -> None:
+    """Windows of its devices only, listing only its devices; the reason of its own only."""
+    bridge, _, _ = world
+
+    def windows(token: str) -> dict[str, tuple[list[str], list[str], str | None]]:
+        seen = bridge.get("/api/v1/maintenance", token)["windows"]
+        return {w["name"]: (w["devices"], w["customers"], w["reason"]) for w in seen}
+
+    names = {reason: name for name, (_, _, reason) in windows("ops").items()}
+    shared, acme, other = names["SHARED-REASON"], names["ACME-REASON"], names["OTHER-REASON"]
+    assert windows(ACME) == {shared: (["gw"], [], None), acme: (["gw"], [], "ACME-REASON")}
+    assert windows(OTHER) == {shared: (["other-srv"], [], None),
+                              other: ([], ["other"], "OTHER-REASON")}
+    assert windows("ops")[shared] == (["gw", "other-srv"], [], "SHARED-REASON")
+
+
+def test_the_contract_decides_a_reported_tickets_priority(
+        world: tuple[Bridge, str, str]) -> None:
+    """A customer proposes P1; acme's contract gives its reports P3 (reaction 2 h, not
+    15 min), and the proposal is on the timeline. An operator's priority stands."""
+    bridge, _, _ = world
+    status, ticket = bridge.request("POST", "/api/v1/incidents", ACME,
+                                    {"summary": "urgent!", "priority": "P1"})
+    assert (status, ticket["priority"]) == (201, "P3")
+    opened = datetime.fromisoformat(ticket["started_at"])
+    assert datetime.fromisoformat(ticket["reaction_due_at"]) - opened == timedelta(hours=2)
+    assert [(e["actor"], e["message"]) for e in ticket["timeline"]
+            if e["kind"] == "proposed_priority"] == [
+        ("customer", "proposed P1; the contract sets P3")]
+    status, ticket = bridge.request("POST", "/api/v1/incidents", "ops",
+                                    {"summary": "urgent", "customer": "acme", "priority": "P1"})
+    assert (status, ticket["priority"]) == (201, "P1")
+    opened = datetime.fromisoformat(ticket["started_at"])
+    assert datetime.fromisoformat(ticket["reaction_due_at"]) - opened == timedelta(minutes=15)
+    status, ticket = bridge.request("POST", "/api/v1/incidents", "ops",
+                                    {"summary": "routine", "customer": "acme"})
+    assert (status, ticket["priority"]) == (201, "P3")
 
 
 # Values the deployment knows, for the free-text query parameters (ids in the inventory).

@@ -115,6 +115,20 @@ def test_sla_targets_fill_in_the_defaults(config: Config) -> None:
     assert config.sla_for("acme", Priority.P4).resolution_s == 72 * 3600
 
 
+@pytest.mark.parametrize(("contract", "priority"), [
+    ("", Priority.P3),  # nothing written: P3
+    ('reported_priority = "P2"', Priority.P2),
+    ('reported_priority = "P2"\npriority_shift = -1', Priority.P1),  # shifted like any ticket
+    ("priority_shift = 3", Priority.P4),  # held within P1..P4
+])
+def test_the_contract_decides_the_priority_of_reported_tickets(
+        tmp_path: Path, contract: str, priority: Priority) -> None:
+    root = deploy(tmp_path)
+    write(root, "config/initech.toml",
+          f'[customers.initech]\nname = "Initech"\n\n[customers.initech.contract]\n{contract}\n')
+    assert load_config(root / "bridge.toml").reported_priority("initech") == priority
+
+
 def test_coverage_for_the_contract_calendar(config: Config) -> None:
     office = config.coverage_for("globex")
     monday = datetime(2026, 3, 2, tzinfo=HEL)

@@ -45,12 +45,13 @@ def mail() -> Iterator[tuple[MailSink, int]]:
 
 
 def deployment(root: Path, smtp_port: int) -> Path:
-    """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage); P2
-    tickets must be assigned within 6 s."""
+    """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage); the
+    tickets it reports are P2, which must be assigned within 6 s."""
     path = write_deployment(root, {"gw": "127.0.0.2"}, customer_token=True)
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
-                'escalation = "quick"\n\n[customers.acme.contract.sla.P2]\n'
+                'escalation = "quick"\nreported_priority = "P2"\n\n'
+                '[customers.acme.contract.sla.P2]\n'
                 'reaction_min = 0.1\n\n[customers.acme.contract.tiers]\n'
                 'tier1 = ["mailto:duty@msp.example.com"]\n'
                 'tier2 = ["mailto:specialist@msp.example.com"]\n'

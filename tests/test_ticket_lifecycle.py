@@ -106,6 +106,7 @@ def test_a_customer_ticket_lives_from_report_to_confirmation(desk: Bridge) -> No
     assert ticket["customer"] == "acme"
     assert ticket["device"] == "gw"
     assert ticket["reported_by"] == "acme-portal"
+    assert ticket["priority"] == "P3"  # the contract's for reported tickets; P2 was proposed
 
     for path, body, status in [
         ("ack", {"message": "looking"}, "acknowledged"),
@@ -126,7 +127,8 @@ def test_a_customer_ticket_lives_from_report_to_confirmation(desk: Bridge) -> No
     assert done["confirmed_at"]
     assert done["closed_at"]
     kinds = [(e["kind"], e["actor"]) for e in done["timeline"] if e["actor"] != "system"]
-    assert kinds == [("opened", "customer"), ("acknowledged", "operator"),
+    assert kinds == [("opened", "customer"), ("proposed_priority", "customer"),
+                     ("acknowledged", "operator"),
                      ("assigned", "operator"), ("waiting", "operator"), ("resumed", "operator"),
                      ("waiting", "operator"), ("resolved", "operator"), ("confirmed", "customer")]
     assert next(e["message"] for e in done["timeline"] if e["kind"] == "waiting") == \

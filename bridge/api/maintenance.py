@@ -31,10 +31,27 @@ class NewWindow(BaseModel):
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
-def _covers_customer(rule: MaintenanceRule, config: Config, customer: str) -> bool:
-    return customer in rule.customers or any(
-        rule.covers(name, d.tags, d.customer) for name, d in config.devices.items()
-        if d.customer == customer)
+def _for_customer(rule: MaintenanceRule, config: Config, customer: str,
+                  window: dict[str, Any]) -> dict[str, Any] | None:
+    """A window as a customer sees it: None if it concerns none of its devices; else with
+    only its own devices, tags and customer id listed, and the reason and author only if the
+    window is the customer's own (it covers nothing of anyone else's)."""
+    own = {name: d for name, d in config.devices.items() if d.customer == customer}
+    covered = {name for name, d in config.devices.items()
+               if rule.covers(name, d.tags, d.customer)}
+    if customer not in rule.customers and not covered & own.keys():
+        return None
+    own_tags = {tag for d in own.values() for tag in d.tags}
+    its_own = (covered <= own.keys() and rule.devices <= own.keys()
+               and rule.customers <= {customer})
+    seen = {**window, "devices": sorted(rule.devices & own.keys()),
+            "tags": sorted(rule.tags & own_tags),
+            "customers": [customer] if customer in rule.customers else []}
+    if not its_own:
+        seen["reason"] = None
+        if "created_by" in seen:
+            seen["created_by"] = None
+    return seen
 
 
 def _rule_dict(rule: MaintenanceRule, now: datetime, **extra: Any) -> dict[str, Any]:
@@ -47,7 +64,8 @@ def _rule_dict(rule: MaintenanceRule, now: datetime, **extra: Any) -> dict[str, 
 
 @accepts()
 async def list_windows(request: web.Request, _query: Query) -> web.Response:
-    """GET /api/v1/maintenance: every window from the config and the API."""
+    """GET /api/v1/maintenance: every window from the config and the API (a customer: those
+    of its devices, narrowed to them)."""
     caller = caller_of(request)
     service = service_of(request)
     config = service.current_config()
@@ -58,9 +76,13 @@ async def list_windows(request: web.Request, _query: Query) -> web.Response:
         rules.append((as_rule(row), {"source": "api", "id": row.id, "start":
                                      row.starts_at.isoformat(), "end": row.ends_at.isoformat(),
                                      "created_by": row.created_by}))
-    visible = [(r, extra) for r, extra in rules if caller.role == Role.OPERATOR
-               or (caller.customer and _covers_customer(r, config, caller.customer))]
-    return web.json_response({"windows": [_rule_dict(r, now, **extra) for r, extra in visible]})
+    windows = [_rule_dict(r, now, **extra) for r, extra in rules]
+    if caller.role != Role.OPERATOR:
+        customer = caller.customer or ""
+        narrowed = [_for_customer(rule, config, customer, window)
+                    for (rule, _), window in zip(rules, windows, strict=True)]
+        windows = [w for w in narrowed if w is not None]
+    return web.json_response({"windows": windows})
 
 
 def _problems(body: NewWindow, config: Config, now: datetime) -> list[str]:

@@ -15,6 +15,7 @@ from bridge.api.auth import (
     error,
     json_errors,
 )
+from bridge.api.customer_view import ticket_for
 from bridge.api.query import Query, accepts, count, member, text
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
@@ -73,8 +74,10 @@ async def incidents_list(request: web.Request, query: Query) -> web.Response:
     flt = IncidentFilter(customer=customer, status=query[STATUS], device=query[DEVICE],
                          limit=query[LIMIT], offset=query[OFFSET])
     items, total = await service_of(request).read(lambda e: list_incidents(e, flt))
+    config = service_of(request).current_config()
     return web.json_response(
-        {"incidents": items, "total": total, "limit": flt.limit, "offset": flt.offset})
+        {"incidents": [ticket_for(caller, t, config) for t in items], "total": total,
+         "limit": flt.limit, "offset": flt.offset})
 
 
 @accepts()
@@ -86,7 +89,7 @@ async def incident_show(request: web.Request, _query: Query) -> web.Response:
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
         return error(404, f"no incident {ref!r}")
-    return web.json_response(incident)
+    return web.json_response(ticket_for(caller, incident, service_of(request).current_config()))
 
 
 def _measured(last: ProbeResult | None) -> dict[str, object]:

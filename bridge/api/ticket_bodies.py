@@ -32,7 +32,9 @@ class CreateBody(Body):
     customer: Annotated[str, Field(max_length=64)] | None = None  # customer tokens: their own
     device: Annotated[str, Field(max_length=64)] | None = None
     summary: Annotated[str, Field(min_length=1, max_length=500)]
-    priority: Priority = Priority.P3
+    # An operator's sets the priority; a customer's is a proposal the ticket records, the
+    # contract decides (its reported_priority). Left out: the contract's.
+    priority: Priority | None = None
     message: Text = ""
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bridge.api.auth import Caller, caller_of, error
+from bridge.api.customer_view import ticket_for
 from bridge.api.query import is_decimal
 from bridge.api.service import service_of
 from bridge.api.ticket_bodies import (
@@ -69,11 +70,13 @@ def _scope(caller: Caller) -> str | None:
 
 
 async def _show(request: web.Request, ref: str, status: int = 200) -> web.Response:
-    scope = _scope(caller_of(request))
+    caller = caller_of(request)
+    scope = _scope(caller)
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
         return error(404, f"no incident {ref!r}")
-    return web.json_response(incident, status=status)
+    seen = ticket_for(caller, incident, service_of(request).current_config())
+    return web.json_response(seen, status=status)
 
 
 async def create(request: web.Request) -> web.Response:
@@ -91,8 +94,12 @@ async def create(request: web.Request) -> web.Response:
         device = config.devices.get(body.device)
         if device is None or device.customer != customer:
             return error(404, f"no device {body.device!r} of customer {customer!r}")
+    operator = caller.role == Role.OPERATOR
     new = NewTicket(
-        customer=customer, device=body.device, summary=body.summary, priority=body.priority,
+        customer=customer, device=body.device, summary=body.summary,
+        priority=body.priority if operator and body.priority else
+        config.reported_priority(customer),
+        proposed_priority=None if operator else body.priority,
         source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
         actor=_actor(caller), author=caller.name, message=body.message,
         dedupe_key=request.headers.get(IDEMPOTENCY_HEADER) or None)

@@ -33,6 +33,12 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+def shifted(priority: Priority, steps: int) -> Priority:
+    """`priority` moved by `steps` (-1: one step more urgent), held within P1..P4."""
+    order = list(Priority)
+    return order[min(max(order.index(priority) + steps, 0), len(order) - 1)]
+
+
 def _check_spans(entry: str) -> str:
     parse_spans(entry)
     return entry
@@ -128,6 +134,9 @@ class Contract(Strict):
 
     # Shifts every ticket priority: -1 makes a P3 rule open P2 tickets for this customer.
     priority_shift: Annotated[int, Field(ge=-3, le=3)] = 0
+    # The priority of tickets the customer reports (then shifted): the customer may
+    # propose an urgency, which is recorded on the ticket; the contract decides.
+    reported_priority: Choice[Priority] = Priority.P3
     calendar: Name = ALWAYS_CALENDAR
     # The hours availability is counted in, when they differ from the SLA clocks' (a
     # service measured around the clock, supported in office hours); None: `calendar`.

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from bridge.config.base import Array, Choice, Name, Strict, ZoneName
 from bridge.config.channels import Channels
-from bridge.config.contract import Calendar, Contract
+from bridge.config.contract import Calendar, Contract, shifted
 from bridge.config.contract import Priority as Priority
 from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
@@ -265,9 +265,13 @@ class Config:
     def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""
         device = self.devices[device_id]
-        base = list(Priority).index(rule.priority_for(device.criticality))
         shift = self.customers[device.customer].contract.priority_shift
-        return list(Priority)[min(max(base + shift, 0), len(Priority) - 1)]
+        return shifted(rule.priority_for(device.criticality), shift)
+
+    def reported_priority(self, customer_id: str) -> Priority:
+        """The priority of a ticket the customer reports, as its contract decides."""
+        contract = self.customers[customer_id].contract
+        return shifted(contract.reported_priority, contract.priority_shift)
 
 
     def coverage_for(self, customer_id: str) -> Coverage:

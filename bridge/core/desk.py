@@ -159,6 +159,25 @@ _AUDIENCES: dict[str, frozenset[Audience]] = {
 }
 
 
+# The timeline entries a customer sees: what happened to its ticket and what it was told.
+# Anything else (internal notes, messages to the desk's people, escalation, SLA warnings,
+# other customers' devices attached behind a shared parent) is the desk's own; a kind not
+# listed here is internal, so a new kind is never shown by accident.
+PUBLIC_KINDS = frozenset({
+    "opened", "still_down", "reopened", "resolved", "flapping", "steady",
+    "proposed_priority", "acknowledged", "assigned", "comment", "eta_set", "waiting",
+    "resumed", "supplier_added", "supplier_updated", "onsite_added", "onsite_updated",
+    "loaner_added", "loaner_updated", "confirmed", "closed", "eta_will_be_exceeded",
+    "sla_breach", "notified",  # "notified": the customer's own receivers only
+})
+NOTIFIED_STAFF = "notified_staff"  # the timeline kind for messages to the desk's people
+
+
+def is_public(kind: str) -> bool:
+    """Whether a customer sees timeline entries of this kind."""
+    return kind in PUBLIC_KINDS
+
+
 def audience(kind: str, actor_is_customer: bool, internal_customer: bool) -> frozenset[Audience]:
     """Who is told of a change of `kind`.
 

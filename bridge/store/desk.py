@@ -21,7 +21,14 @@ from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from bridge.config.model import Config
-from bridge.core.desk import Audience, TicketFacts, audience, default_eta, plan
+from bridge.core.desk import (
+    NOTIFIED_STAFF,
+    Audience,
+    TicketFacts,
+    audience,
+    default_eta,
+    plan,
+)
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.sla import elapsed_s
 from bridge.notify.compose import compose
@@ -205,7 +212,8 @@ class ContractDesk:
                ) -> list[str]:
         """Write one notice's messages to the outbox; note on the timeline who was told."""
         assert incident.id is not None
-        receivers = self.receivers(incident, who, tier)
+        audiences = frozenset(who)
+        receivers = self.receivers(incident, audiences, tier)
         if not receivers:
             return []
         customer = self.config.customers.get(incident.customer)
@@ -221,8 +229,14 @@ class ContractDesk:
                          customer.timezone if customer else "UTC")
         deadline_s = self.config.main.notifications.retry_deadline_h * 3600
         if add_drafts(session, drafts, at, deadline_s):
-            note(session, incident.id, at, "notified",
-                 f"{drafts[0].subject} -> {', '.join(receivers)}")
+            # Two entries, so the customer's view of the timeline names only its own
+            # receivers, never the desk's people (tiers, operators).
+            public = self.receivers(incident, audiences & {Audience.CUSTOMER})
+            staff = [r for r in receivers if r not in public]
+            for entry, told in (("notified", public), (NOTIFIED_STAFF, staff)):
+                if told:
+                    note(session, incident.id, at, entry,
+                         f"{drafts[0].subject} -> {', '.join(told)}")
         return receivers
 
 

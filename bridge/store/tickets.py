@@ -256,6 +256,7 @@ class NewTicket:
     author: str
     message: str = ""
     dedupe_key: str | None = None  # the client's Idempotency-Key: a retried POST opens nothing
+    proposed_priority: Priority | None = None  # the customer's proposal; `priority` decides
 
 
 def create_ticket(
@@ -280,5 +281,9 @@ def create_ticket(
         change = TicketChange("opened", now, new.actor, new.author,
                               new.message or new.summary, {"source": new.source.value})
         event(session, incident.id, change)
+        if new.proposed_priority is not None:
+            event(session, incident.id, TicketChange(
+                "proposed_priority", now, new.actor, new.author,
+                f"proposed {new.proposed_priority}; the contract sets {new.priority}"))
         desk.changed(session, incident, change)
         return incident.id, True
