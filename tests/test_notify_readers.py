@@ -32,7 +32,7 @@ JARGON = ("is down", "ping", "failed", "no response", "requests", "engine ID", "
           "ETA 2026", "+00:00")
 
 
-def contract_config(root: Path, language: str) -> Config:
+def contract_config(root: Path, language: str, operators: bool = True) -> Config:
     """acme with a contract in `language`, SMTP (never contacted here), English operators."""
     path = write_deployment(root, {"gw": "127.0.0.2"})
     with (root / "config" / "inventory.toml").open("a") as f:
@@ -41,8 +41,9 @@ def contract_config(root: Path, language: str) -> Config:
                 '\n[customers.acme.contract.tiers]\n'
                 'tier1 = ["mailto:duty@msp.example.com"]\n')
     with path.open("a") as f:
-        f.write('\n[notifications]\noperators = ["mailto:noc@msp.example.com"]\n'
-                'operator_language = "en"\n'
+        f.write('\n[notifications]\n'
+                + ('operators = ["mailto:noc@msp.example.com"]\n' if operators else "")
+                + 'operator_language = "en"\n'
                 '[notifications.smtp]\nhost = "127.0.0.1"\nport = 2525\n'
                 'sender = "bridge@msp.example.com"\n')
     return load_config(path)
@@ -133,3 +134,16 @@ def test_a_check_that_is_not_ping_is_a_failing_check_not_a_silent_device(
     [opened] = mails(db)["it@acme.example.com"]
     assert opened.subject.endswith("Kontrola zařízení gw selhává (uplink)")
     assert "ifOperStatus" not in opened.body
+
+
+def test_a_step_to_an_empty_tier_without_operators_says_so_on_the_timeline(
+        tmp_path: Path, db: Database) -> None:
+    desk = ContractDesk(contract_config(tmp_path, "en", operators=False))  # tier 1 only
+    open_monitoring_ticket(db, desk)
+    run_clock(db.writer, desk, T0 + timedelta(minutes=12))  # step 2: tier 2
+    with Session(db.reader) as session:
+        notes = session.exec(select(IncidentEvent.message).where(
+            IncidentEvent.kind == "notified")).all()
+    assert [n for n in notes if "nobody" in n] == [
+        f"{kind}: nobody at the provider told: tier 2 has no receivers and [notifications] "
+        "operators is empty" for kind in ("escalated", "sla_warning")]

@@ -221,9 +221,19 @@ class ContractDesk:
         problem = problem_of(self.config, incident.device, incident.probe, incident.flapping) \
             if incident.source is TicketSource.MONITORING else None
         deadline_s = self.config.main.notifications.retry_deadline_h * 3600
+        who = set(who)
+        groups = readers(self.config, notice, who, notice.tier or 1, problem=problem,
+                         remark=remark)
+        if Audience.TIER in who and customer is not None and not any(g.staff for g in groups):
+            # Only a contract of partial tiers without operators gets here (bridge check
+            # refuses one that reaches nobody at all): say so where people look.
+            log.warning("%s: %s reached nobody at the provider: tier %s has no receivers "
+                        "and there are no operators", incident.ref, kind, notice.tier)
+            note(session, incident.id, at, "notified", f"{kind}: nobody at the provider "
+                 f"told: tier {notice.tier} has no receivers and [notifications] operators "
+                 "is empty")
         told: list[str] = []
-        for group in readers(self.config, notice, who, notice.tier or 1, problem=problem,
-                             remark=remark):
+        for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
                              self.templates_for(incident.customer),
                              customer.timezone if customer else "UTC")
