@@ -49,7 +49,7 @@ PHRASES: Mapping[str, Mapping[ProblemKind, str]] = MappingProxyType({
            _C: "Проверка устройства {device} не проходит ({check})",
            _F: "Связь с устройством {device} нестабильна"},  # noqa: RUF001 (Russian)
     "it": {_N: "Il dispositivo {device} non risponde",
-           _C: "Un controllo del dispositivo {device} non riesce ({check})",
+           _C: "Un controllo del dispositivo {device} non va a buon fine ({check})",
            _F: "La connessione con il dispositivo {device} è instabile"},
     "fa": {_N: "دستگاه {device} پاسخ نمی‌دهد",
            _C: "یکی از بررسی‌های دستگاه {device} ناموفق است ({check})",
