@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from bridge.config import load_config
 from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident
+from bridge.core.desk import NOTIFIED_STAFF
 from bridge.core.lifecycle import Action
 from bridge.core.state import CheckKey
 from bridge.notify.problems import PHRASES, Problem, ProblemKind, describe
@@ -143,7 +144,7 @@ def test_a_step_to_an_empty_tier_without_operators_says_so_on_the_timeline(
     run_clock(db.writer, desk, T0 + timedelta(minutes=12))  # step 2: tier 2
     with Session(db.reader) as session:
         notes = session.exec(select(IncidentEvent.message).where(
-            IncidentEvent.kind == "notified")).all()
+            IncidentEvent.kind == NOTIFIED_STAFF)).all()
     assert [n for n in notes if "nobody" in n] == [
         f"{kind}: nobody at the provider told: tier 2 has no receivers and [notifications] "
         "operators is empty" for kind in ("escalated", "sla_warning")]

@@ -207,9 +207,8 @@ class ContractDesk:
                ) -> list[str]:
         """Write one notice's messages to the outbox; note on the timeline who was told.
 
-        `message` is the timeline's text (for the provider's people); `remark` what a
-        person wrote, the only text the customer is shown besides the template's.
-        """
+        `message` is the timeline's text, for the provider's people; `remark` what a
+        person wrote, the only text besides the template's that the customer reads."""
         assert incident.id is not None
         customer = self.config.customers.get(incident.customer)
         notice = TicketNotice(
@@ -225,13 +224,12 @@ class ContractDesk:
         groups = readers(self.config, notice, who, notice.tier or 1, problem=problem,
                          remark=remark)
         if Audience.TIER in who and customer is not None and not any(g.staff for g in groups):
-            # Only a contract of partial tiers without operators gets here (bridge check
-            # refuses one that reaches nobody at all): say so where people look.
-            log.warning("%s: %s reached nobody at the provider: tier %s has no receivers "
-                        "and there are no operators", incident.ref, kind, notice.tier)
-            note(session, incident.id, at, "notified", f"{kind}: nobody at the provider "
-                 f"told: tier {notice.tier} has no receivers and [notifications] operators "
-                 "is empty")
+            # Partial tiers without operators (bridge check refuses a contract that reaches
+            # nobody at all): say so where people look.
+            nobody = (f"{kind}: nobody at the provider told: tier {notice.tier} has no "
+                      "receivers and [notifications] operators is empty")
+            log.warning("%s: %s", incident.ref, nobody)
+            note(session, incident.id, at, NOTIFIED_STAFF, nobody)
         told: list[str] = []
         for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
