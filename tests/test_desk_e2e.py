@@ -147,7 +147,7 @@ class _Hook(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         expected = "sha256=" + hmac.new(b"portal-hook-secret", body, hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, self.headers.get("X-Bridge-Signature", "")):
-            self.received.append(json.loads(body))
+            self.received.append({**json.loads(body), "path": self.path})
             self.send_response(204)
         else:
             self.bad.append(self.headers.get("X-Bridge-Signature", ""))
@@ -167,8 +167,13 @@ def test_the_customers_portal_gets_signed_notices_of_its_ticket(tmp_path: Path) 
     with (tmp_path / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.acme.contract]\nnotify = ["webhook:portal"]\n')
     with config.open("a") as f:
-        f.write(f'\n[notifications]\ngroup_window_s = 0\n[notifications.webhooks.portal]\n'
+        # The contract names no tier: the NOC's webhook stands in for them.
+        f.write(f'\n[notifications]\ngroup_window_s = 0\noperators = ["webhook:noc"]\n'
+                f'[notifications.webhooks.portal]\n'
                 f'url = "http://127.0.0.1:{server.server_address[1]}/hook"\n'
+                f'secret = "file:secrets/hook.secret"\n'
+                f'[notifications.webhooks.noc]\n'
+                f'url = "http://127.0.0.1:{server.server_address[1]}/noc"\n'
                 f'secret = "file:secrets/hook.secret"\n')
     bridge = Bridge(config)
     try:
@@ -177,12 +182,16 @@ def test_the_customers_portal_gets_signed_notices_of_its_ticket(tmp_path: Path) 
         assert status == 201
         bridge.request("POST", f"/api/v1/incidents/{ticket['id']}/assign", "ops",
                        {"assignee": "alice"})
-        wait_for("both notices at the portal", lambda: len(_Hook.received) >= 2)
+        wait_for("both notices at the portal and the escalation at the NOC", lambda: len(
+            [d for d in _Hook.received if d["path"] == "/hook"]) >= 2 and any(
+            d["path"] == "/noc" for d in _Hook.received))
     finally:
         bridge.stop()
         server.shutdown()
         server.server_close()
-    kinds = [(d["kind"], d["ticket"]) for d in _Hook.received]
+    kinds = [(d["kind"], d["ticket"]) for d in _Hook.received if d["path"] == "/hook"]
     assert kinds == [("opened", ticket["id"]), ("assigned", ticket["id"])]
+    assert [(d["kind"], d["tier"]) for d in _Hook.received if d["path"] == "/noc"] == [
+        ("escalated", 1)]
     assert _Hook.bad == []
     assert "secret" not in bridge.log()

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.config import load_config
 from bridge.config.channels import check_receivers
-from bridge.config.errors import ConfigError
+from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.files import Collector, read_toml
 from tests.notify_peers import deployment
 
@@ -109,3 +109,33 @@ def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyP
     config = load_config(deployment(tmp_path, block))
     assert config.main.notifications.max_per_receiver_per_hour == 30
     assert list(config.channels.webhooks) == ["demo-portal"]
+
+
+SMTP_ONLY = '[notifications.smtp]\nhost = "127.0.0.1"\nsender = "bridge@msp.example.com"\n'
+NO_TIERS = '\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
+
+
+def test_a_contract_that_would_page_nobody_at_the_provider_is_refused(tmp_path: Path) -> None:
+    path = deployment(tmp_path, SMTP_ONLY)
+    with (path.parent / "config" / "acme.toml").open("a") as f:
+        f.write(NO_TIERS)
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    assert [str(e) for e in caught.value.errors] == [
+        "config/acme.toml:16: customers.acme.contract.tiers: no tier has receivers and "
+        "bridge.toml has no [notifications] operators, so escalations ('standard') would page "
+        'nobody at the provider; add tier1 = ["mailto:…"] to [customers.acme.contract.tiers], or '
+        "operators to [notifications] in bridge.toml (empty tiers then go to them)"]
+
+
+@pytest.mark.parametrize("fix", [
+    ("config", '[customers.acme.contract.tiers]\ntier3 = ["mailto:seniors@msp.example.com"]\n'),
+    ("main", '[notifications]\noperators = ["mailto:noc@msp.example.com"]\n'),
+])
+def test_a_tier_or_the_operators_make_the_contract_reach_someone(
+        tmp_path: Path, fix: tuple[str, str]) -> None:
+    where, text = fix
+    path = deployment(tmp_path, SMTP_ONLY + (text if where == "main" else ""))
+    with (path.parent / "config" / "acme.toml").open("a") as f:
+        f.write(NO_TIERS + (text if where == "config" else ""))
+    assert load_config(path).customers["acme"].contract.notify == ("mailto:it@acme.example.com",)

@@ -178,11 +178,11 @@ def test_the_payload_carries_the_facts_for_webhooks() -> None:
         "kind": "sla_warning", "ticket": REF, "customer": "demo", "device": "demo-router",
         "priority": "P1", "status": "open", "summary": "demo-router is down", "message": "",
         "tier": 2, "at": "2026-03-01T12:00:00+00:00", "eta": "2026-03-01T14:00:00+00:00",
-        "sla": {"kind": "reaction", "pct": 75}, "language": "en"}
+        "sla": {"kind": "reaction", "pct": 75}, "language": "en", "visit_at": None}
 
 
 def test_a_digest_of_one_tickets_updates_names_only_that_ticket() -> None:
-    items = [DigestItem(f"key-{kind}", f"[INC-2026-000007] {kind}: gw is down",
+    items = [DigestItem(f"key-{kind}", f"[INC-2026-000007] {kind}: gw is down", "",
                         {"ticket": "INC-2026-000007", "kind": kind})
              for kind in ("acknowledged", "assigned", "resolved")]
     digest = compose_digest(items, "mailto:it@demo.example.com", "demo", "en", BUILTIN, 20)
@@ -190,7 +190,7 @@ def test_a_digest_of_one_tickets_updates_names_only_that_ticket() -> None:
 
 
 def test_a_digest_lists_the_first_tickets_and_counts_the_rest() -> None:
-    items = [DigestItem(f"key-{i}", f"[INC-2026-{i:06d}] New ticket: dev-{i} is down",
+    items = [DigestItem(f"key-{i}", f"[INC-2026-{i:06d}] New ticket: dev-{i} is down", "",
                         {"ticket": f"INC-2026-{i:06d}", "kind": "opened"}) for i in range(1, 201)]
     digest = compose_digest(items, "mailto:it@demo.example.com", "demo", "en", BUILTIN, 20)
     assert digest.subject == ("200 ticket updates: INC-2026-000001, INC-2026-000002, "
@@ -204,6 +204,26 @@ def test_a_digest_lists_the_first_tickets_and_counts_the_rest() -> None:
     again = compose_digest(items[::-1], "mailto:it@demo.example.com", "demo", "en", BUILTIN, 20)
     assert again.idempotency_key == digest.idempotency_key
 
+
+
+@pytest.mark.parametrize("language", builtin_languages())
+def test_a_digest_in_every_language_keeps_each_updates_substance(language: str) -> None:
+    """The new ETA, a comment's words and the visit time survive grouping."""
+    visit = T0 + timedelta(days=1)
+    notices = [notice(NoticeKind.ETA_SET, "1"), notice(NoticeKind.COMMENT, "2",
+                                                        message="Power supply ordered."),
+               notice(NoticeKind.ONSITE, "3", visit_at=visit)]
+    drafts = [d for n in notices
+              for d in compose(n, ["mailto:it@demo.example.com"], language, BUILTIN,
+                               "Europe/Rome")]
+    digest = compose_digest([DigestItem(d.idempotency_key, d.subject, d.body, d.payload)
+                             for d in drafts], "mailto:it@demo.example.com", "demo", language,
+                            BUILTIN, 20)
+    assert "2026-03-01 15:00 CET" in digest.body  # the ETA, on the customer's clock
+    assert "Power supply ordered." in digest.body
+    assert "2026-03-02 13:00 CET" in digest.body  # the visit
+    assert [line for line in digest.body.splitlines() if line.startswith("- ")] == [
+        f"- {d.subject}" for d in drafts]
 
 # ---- storm control -------------------------------------------------------------------------
 

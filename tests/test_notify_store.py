@@ -152,7 +152,7 @@ def test_a_digest_carries_its_members_to_their_end(db: Database) -> None:
 
     write(db, drafts(3))
     members = claim(db)
-    digest = compose_digest([DigestItem(m.idempotency_key, m.subject, m.payload)
+    digest = compose_digest([DigestItem(m.idempotency_key, m.subject, m.body, m.payload)
                              for m in members], members[0].receiver, "demo", "en", TEMPLATES, 2)
     carrier = add_digest(db.writer, digest, members, T0, 60)
     assert claim(db, T0 + timedelta(seconds=61)) == [carrier]  # members are not claimed alone

@@ -76,6 +76,33 @@ def check_contract_receivers(merged: Merged, notifications: NotificationsSection
         ]
         for path, receivers in lists:
             check_receivers(receivers, path, notifications, source, errors, main_name)
+        _check_tiers_reach_someone(merged, name, notifications, main_name, errors)
+
+
+def _check_tiers_reach_someone(merged: Merged, name: str, notifications: NotificationsSection,
+                               main_name: str, errors: Errors) -> None:
+    """Some tier a written contract's chains escalate to reaches a person at the provider,
+    or the operators' receivers stand in (an empty tier falls back to them).
+
+    A deployment that sends nothing (no SMTP, no webhook) pages nobody by design, and a
+    customer without a contract table has no receivers: its tickets are worked from the
+    queue.
+    """
+    source = merged.customer_origin[name]
+    if notifications.operators or (notifications.smtp is None and not notifications.webhooks) \
+            or not source.has(("customers", name, "contract")):
+        return
+    contract = merged.customers[name].contract
+    names = dict.fromkeys((contract.escalation, *contract.escalation_by_priority.values()))
+    chains = [merged.escalations[n] for n in names if n in merged.escalations]
+    tiers = sorted({step.tier for chain in chains for step in chain.steps})
+    if not tiers or any(contract.tiers.receivers(tier) for tier in tiers):
+        return
+    errors.add(source.error(("customers", name, "contract", "tiers"), (
+        f"no tier has receivers and {main_name} has no [notifications] operators, so "
+        f"escalations ({', '.join(repr(c.name) for c in chains)}) would page nobody at the "
+        f"provider; add tier{tiers[0]} = [\"mailto:…\"] to [customers.{name}.contract.tiers], "
+        f"or operators to [notifications] in {main_name} (empty tiers then go to them)")))
 
 
 def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:

@@ -39,6 +39,7 @@ def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
         "device": notice.device, "priority": notice.priority, "status": notice.status,
         "summary": notice.summary, "message": notice.message, "tier": notice.tier,
         "at": notice.at.isoformat(), "eta": notice.eta.isoformat() if notice.eta else None,
+        "visit_at": notice.visit_at.isoformat() if notice.visit_at else None,
         "sla": ({"kind": notice.sla_kind, "pct": notice.sla_pct}
                 if notice.sla_kind is not None else None),
         "language": language,
@@ -56,6 +57,7 @@ def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[s
         "summary": " ".join(notice.summary.split()), "message": notice.message,
         "tier": notice.tier,
         "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
+        "visit_at": local_time(notice.visit_at, timezone),
         "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
     }
 
@@ -91,10 +93,11 @@ def compose(
 
 @dataclass(frozen=True)
 class DigestItem:
-    """One message a digest carries."""
+    """One message a digest carries: its rendered subject and body, and its facts."""
 
     idempotency_key: str
     subject: str
+    body: str
     payload: dict[str, Any]
 
 
@@ -108,6 +111,20 @@ class Digest:
     idempotency_key: str
 
 
+def lead_of(body: str) -> str:
+    """A message's first paragraph: what happened, in the reader's language and zone
+    (the new ETA, the visit time, the status it moved to)."""
+    return body.strip().split("\n\n", 1)[0].strip()
+
+
+def digest_entry(item: DigestItem) -> dict[str, Any]:
+    """What a digest shows of one message: its subject, its lead and any words a person
+    wrote (a comment's text), so nothing the message said is lost by grouping."""
+    return {"subject": item.subject, "ref": item.payload.get("ticket", ""),
+            "lead": lead_of(item.body), "message": str(item.payload.get("message") or ""),
+            **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
+
+
 def compose_digest(
     items: Sequence[DigestItem], receiver: str, customer: str, language: str,
     templates: TemplateSet, max_tickets: int,
@@ -115,14 +132,12 @@ def compose_digest(
     """List the first `max_tickets` messages and count the rest; the webhook gets them all."""
     keys = sorted(item.idempotency_key for item in items)
     key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
-    shown = [{"subject": item.subject, "ref": item.payload.get("ticket", ""),
-              **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
-             for item in items[:max_tickets]]
+    shown = [digest_entry(item) for item in items[:max_tickets]]
     refs = list(dict.fromkeys(str(item.payload.get("ticket", "")) for item in items))
     context = {"customer": customer, "count": len(items), "tickets": shown, "refs": refs,
                "more": max(0, len(items) - max_tickets), "language": language}
     subject, body = templates.render(DIGEST_KIND, language, context)
     payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),
-               "messages": [{**item.payload, "subject": item.subject,
+               "messages": [{**item.payload, "subject": item.subject, "text": item.body,
                              "idempotency_key": item.idempotency_key} for item in items]}
     return Digest(subject, body, payload, f"{DIGEST_KIND}:{key}")

@@ -60,6 +60,7 @@ class TicketNotice:
     sla_kind: str | None = None  # reaction | resolution
     sla_pct: int | None = None  # 100 = breach
     incident_id: int | None = None
+    visit_at: datetime | None = None  # an on-site technician's scheduled visit
 
 
 @dataclass(frozen=True)

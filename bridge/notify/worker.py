@@ -167,7 +167,7 @@ class OutboxWorker:
         section = self._config().main.notifications
         language = str(first.payload.get("language") or section.operator_language)
         digest = compose_digest(
-            [DigestItem(m.idempotency_key, m.subject, m.payload) for m in members],
+            [DigestItem(m.idempotency_key, m.subject, m.body, m.payload) for m in members],
             first.receiver, first.customer, language, self._templates_for(first.customer),
             section.digest_max_tickets)
         return await self._run_db(lambda e: add_digest(e, digest, members, now, lease_s))

@@ -33,6 +33,7 @@ from bridge.core.lifecycle import IncidentStatus
 from bridge.core.sla import elapsed_s
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, TicketNotice
+from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
 from bridge.store.models import (
     Actor,
@@ -40,6 +41,7 @@ from bridge.store.models import (
     Incident,
     IncidentEvent,
     IncidentPause,
+    TicketSource,
 )
 from bridge.store.outbox import add_drafts
 from bridge.store.tickets import RESOLVED_SPAN, TicketChange, note
@@ -71,6 +73,13 @@ class DeskCounters:
         with self._lock:
             taken, self._durations = self._durations, []
         return taken
+
+
+def visit_of(change: TicketChange) -> datetime | None:
+    """The scheduled visit of an on-site dispatch change, for the customer's notice."""
+    record = change.data.get("record") if change.kind.startswith("onsite") else None
+    scheduled = record.get("scheduled_at") if isinstance(record, dict) else None
+    return datetime.fromisoformat(scheduled) if scheduled else None
 
 
 def facts_of(session: Session, incident: Incident) -> TicketFacts:
@@ -125,7 +134,8 @@ class ContractDesk:
             self.notify(session, incident, NoticeKind(kind), f"event-{event_id}", change.at,
                         audience(change.kind, change.actor is Actor.CUSTOMER,
                                  incident.customer not in self.config.customers),
-                        message=change.message)
+                        message=change.message, remark=change.remark,
+                        visit_at=visit_of(change))
         if change.kind in ("assigned", "resolved"):
             self._record_duration(session, incident, change)
 
@@ -190,54 +200,48 @@ class ContractDesk:
 
     # ---- notices ----------------------------------------------------------------------------
 
-    def receivers(self, incident: Incident, who: Iterable[Audience],
-                  tier: int | None = None) -> list[str]:
-        """The receivers of an audience for one ticket, without repeats."""
-        found: list[str] = []
-        customer = self.config.customers.get(incident.customer)
-        for audience_ in who:
-            if audience_ is Audience.OPERATORS:
-                found.extend(self.config.main.notifications.operators)
-            elif customer is None:
-                continue
-            elif audience_ is Audience.CUSTOMER:
-                found.extend(customer.contract.notify)
-            elif audience_ is Audience.TIER:
-                found.extend(customer.contract.tiers.receivers(tier or incident.tier))
-        return list(dict.fromkeys(found))
-
     def notify(self, session: Session, incident: Incident, kind: NoticeKind,
                discriminator: str, at: datetime, who: Iterable[Audience], *,
-               message: str = "", tier: int | None = None, sla: tuple[str, int] | None = None,
+               message: str = "", remark: str = "", tier: int | None = None,
+               sla: tuple[str, int] | None = None, visit_at: datetime | None = None,
                ) -> list[str]:
-        """Write one notice's messages to the outbox; note on the timeline who was told."""
+        """Write one notice's messages to the outbox; note on the timeline who was told.
+
+        `message` is the timeline's text, for the provider's people; `remark` what a
+        person wrote, the only text besides the template's that the customer reads."""
         assert incident.id is not None
-        audiences = frozenset(who)
-        receivers = self.receivers(incident, audiences, tier)
-        if not receivers:
-            return []
         customer = self.config.customers.get(incident.customer)
-        language = customer.contract.language if customer else \
-            self.config.main.notifications.operator_language
         notice = TicketNotice(
             kind=kind, ref=incident.ref, customer=incident.customer, discriminator=discriminator,
             at=at, summary=incident.summary, device=incident.device, priority=incident.priority,
             status=incident.status, eta=incident.eta_at, tier=tier or incident.tier,
             message=message, sla_kind=sla[0] if sla else None, sla_pct=sla[1] if sla else None,
-            incident_id=incident.id)
-        drafts = compose(notice, receivers, language, self.templates_for(incident.customer),
-                         customer.timezone if customer else "UTC")
+            incident_id=incident.id, visit_at=visit_at)
+        problem = problem_of(self.config, incident.device, incident.probe, incident.flapping) \
+            if incident.source is TicketSource.MONITORING else None
         deadline_s = self.config.main.notifications.retry_deadline_h * 3600
-        if add_drafts(session, drafts, at, deadline_s):
-            # Two entries, so the customer's view of the timeline names only its own
-            # receivers, never the desk's people (tiers, operators).
-            public = self.receivers(incident, audiences & {Audience.CUSTOMER})
-            staff = [r for r in receivers if r not in public]
-            for entry, told in (("notified", public), (NOTIFIED_STAFF, staff)):
-                if told:
-                    note(session, incident.id, at, entry,
-                         f"{drafts[0].subject} -> {', '.join(told)}")
-        return receivers
+        who = set(who)
+        groups = readers(self.config, notice, who, notice.tier or 1, problem=problem,
+                         remark=remark)
+        if Audience.TIER in who and customer is not None and not any(g.staff for g in groups):
+            # Partial tiers without operators (bridge check refuses a contract that reaches
+            # nobody at all): say so where people look.
+            nobody = (f"{kind}: nobody at the provider told: tier {notice.tier} has no "
+                      "receivers and [notifications] operators is empty")
+            log.warning("%s: %s", incident.ref, nobody)
+            note(session, incident.id, at, NOTIFIED_STAFF, nobody)
+        told: list[str] = []
+        for group in groups:
+            drafts = compose(group.notice, group.receivers, group.language,
+                             self.templates_for(incident.customer),
+                             customer.timezone if customer else "UTC")
+            if add_drafts(session, drafts, at, deadline_s):
+                # The customer's view of the timeline names only its own receivers,
+                # never the desk's people (tiers, operators).
+                note(session, incident.id, at, NOTIFIED_STAFF if group.staff else "notified",
+                     f"{drafts[0].subject} -> {', '.join(group.receivers)}")
+            told.extend(group.receivers)
+        return told
 
 
 def active_tickets(session: Session, statuses: Sequence[IncidentStatus],

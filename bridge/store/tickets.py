@@ -41,6 +41,9 @@ class TicketChange:
     author: str = ""
     message: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+    # What a person wrote, if anything: the customer is told this, never the generated
+    # `message` (English, UTC, probe output) the timeline keeps.
+    remark: str = ""
 
 
 class Desk(Protocol):
@@ -231,7 +234,7 @@ def _apply(
     elif req.action is Action.COMMENT and req.internal:
         kind = "note"
     data = {**data, "from": old.value, "to": new.value}
-    return TicketChange(kind, now, req.actor, req.author, message, data)
+    return TicketChange(kind, now, req.actor, req.author, message, data, req.message)
 
 
 _KIND = {
@@ -279,7 +282,8 @@ def create_ticket(
         session.flush()
         assert incident.id is not None
         change = TicketChange("opened", now, new.actor, new.author,
-                              new.message or new.summary, {"source": new.source.value})
+                              new.message or new.summary, {"source": new.source.value},
+                              new.message)
         event(session, incident.id, change)
         if new.proposed_priority is not None:
             event(session, incident.id, TicketChange(
