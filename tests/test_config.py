@@ -467,6 +467,11 @@ CASES: dict[str, list[str]] = {
         "bridge.toml:12: notifications.smtp.password: "
         "username needs a password (an env:NAME or file:PATH reference)",
     ],
+    "notify-smtp-login-in-clear": [
+        "bridge.toml:15: notifications.smtp.username: a login without starttls or tls sends "
+        "the password in clear text; set starttls = true (port 587) or tls = true (port 465), "
+        "or allow_plaintext_login = true for a trusted relay",
+    ],
     "notify-backoff-order": [
         "bridge.toml:14: notifications.backoff_max_s: "
         "must be >= backoff_initial_s (got 60 < 600)",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import load_config
+from bridge.config import ConfigErrors, load_config
 from bridge.config.channels import check_receivers
 from bridge.config.errors import ConfigError
 from bridge.config.files import Collector, read_toml
@@ -109,3 +109,17 @@ def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyP
     config = load_config(deployment(tmp_path, block))
     assert config.main.notifications.max_per_receiver_per_hour == 30
     assert list(config.channels.webhooks) == ["demo-portal"]
+
+
+def test_a_login_in_clear_text_loads_only_when_allowed_explicitly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_TEST_SMTP_PASSWORD", "x")
+    relay = FULL.replace("starttls = true\n", "port = 25\n").replace("port = 587\n", "")
+    with pytest.raises(ConfigErrors) as info:
+        load_config(deployment(tmp_path / "refused", relay))
+    assert [e.key for e in info.value.errors] == ["notifications.smtp.username"]
+    allowed = relay.replace('username = "bridge"\n',
+                            'username = "bridge"\nallow_plaintext_login = true\n')
+    smtp = load_config(deployment(tmp_path / "allowed", allowed)).channels.smtp
+    assert smtp is not None
+    assert (smtp.port, smtp.starttls, smtp.tls, smtp.username) == (25, False, False, "bridge")
