@@ -74,6 +74,10 @@ class RuleEngine:
         while the daemon was stopped (they would otherwise stay open for ever)."""
         self.states: dict[CheckKey, CheckState] = dict(states or {})
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
+        # Open problems whose check was seen failing or flapping: only their recovery
+        # resolves them. A ticket open on an up check was reopened by a person; it stays
+        # open until it is seen fail and recover, also across a restart.
+        self._armed: set[str] = set()
         self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
         self._resolved: dict[str, datetime] = dict(resolved or {})  # problem -> resolved at
         self._flaps: dict[CheckKey, flap.FlapState] = {}
@@ -120,13 +124,17 @@ class RuleEngine:
         self._customer_of = {name: d.customer for name, d in config.devices.items()}
         for key in keys:
             state = self.states.setdefault(key, CheckState())
-            if state.hard_status == Status.DOWN and problem_key(key) not in self._open:
+            problem = problem_key(key)
+            if problem in self._open and (state.hard_status != Status.UP or self._open[problem]):
+                self._armed.add(problem)
+            elif state.hard_status == Status.DOWN and problem not in self._open:
                 self._pending.add(key)
         decisions: list[Decision] = []
         for key in gone:
             problem = problem_key(key)
             if problem in self._open and now is not None:
                 del self._open[problem]
+                self._armed.discard(problem)
                 decisions.append(ResolveIncident(problem, now, f"{key.device}/{key.probe} was "
                                                  "removed from the configuration"))
         return decisions
@@ -296,6 +304,7 @@ class RuleEngine:
             summary = f"{key.device} ({device.address}) is down: {key.probe} failed: {output}"
         problem = problem_key(key)
         self._open[problem] = flapping
+        self._armed.add(problem)
         self._pending.discard(key)
         resolved_at = self._resolved.pop(problem, None)
         reopen_s = self.config.main.incidents.reopen_window_s
@@ -316,12 +325,16 @@ class RuleEngine:
             what = "started" if flapping else "stopped"
             out.append(SetFlapping(problem, flapping, now, f"{key.device} {what} flapping"))
         if flapping or state.hard_status != Status.UP:
+            self._armed.add(problem)
+            return out
+        if problem not in self._armed:
             return out
         at = state.hard_since or now
         output = state.last.output if state.last else ""
         out.append(ResolveIncident(problem, at, f"{key.device} recovered: {key.probe} "
                                                 f"succeeded: {output}"))
         del self._open[problem]
+        self._armed.discard(problem)
         self._resolved[problem] = at
         children = [child for child, root in self._attached.items() if root == problem]
         for child in sorted(children, key=str):  # they leave with it, judged afresh
