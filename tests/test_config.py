@@ -596,6 +596,76 @@ def test_check_prints_every_error_of_every_file_sorted(tmp_path: Path) -> None:
     ]
 
 
+def test_check_reports_every_mistake_in_one_run(tmp_path: Path) -> None:
+    """A mistake hides no other: not one in bridge.toml, nor one in the same entry."""
+    root = deploy(tmp_path)
+    write(root, "bridge.toml", (root / "bridge.toml").read_text()
+          + '\n[notifications]\noperators = ["webhook:noc"]\n'
+          + '\n[daemon]\nmetrics = true\n')
+    write(root, "config/more.toml",
+          '[customers.globex]\nname = "Globex"\n[customers.globex.contract]\n'
+          'language = "deutsch"\nescalation = "nochain"\nnotify = ["webhook:nope"]\n'
+          '\n[calendars.office]\ntimezone = "Europe/Helsinki"\n'
+          'weekly = ["mon-fri 08:00-18:00", "fri 17:00-20:00"]\n'
+          '\n[devices.sw]\ncustomer = "globex"\naddress = "127.0.0.9"\nprobes = ["ping"]\n'
+          'criticality = "extreme"\nparents = ["nosuch"]\n')
+    write(root, "probes/more.toml",
+          '[probes.slow]\nkind = "icmp"\ninterval_s = 5\ntimeout_s = 5\n'
+          '\n[probes.snmpy]\nkind = "snmp"\ninterval_s = 2\ntimeout_s = 1\nretries = 3\n'
+          'get = ["sysUpTime.0"]\nmax_repetition = 5\n')
+    write(root, "rules/more.toml", '[rules.more]\nprobes = ["slow"]\nescalation = "nochain2"\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "bridge.toml:18: notifications.operators[0]: unknown webhook 'noc'; define it as "
+        "[notifications.webhooks.noc] in bridge.toml",
+        "bridge.toml:21: daemon.metrics: unknown key; expected one of: max_concurrent_checks, "
+        "tick_s, shutdown_timeout_s",
+        "config/more.toml:4: customers.globex.contract.language: expected a language tag such "
+        "as 'en', 'fi' or 'pt-BR', got 'deutsch'",
+        "config/more.toml:5: customers.globex.contract.escalation: unknown escalation chain "
+        "'nochain'; define it as [escalations.nochain] in rules/",
+        "config/more.toml:6: customers.globex.contract.notify[0]: unknown webhook 'nope'; "
+        "define it as [notifications.webhooks.nope] in bridge.toml",
+        "config/more.toml:10: calendars.office.weekly: 'mon-fri 08:00-18:00' and "
+        "'fri 17:00-20:00' overlap on Friday; cover each time once",
+        "config/more.toml:16: devices.sw.criticality: expected one of 'low', 'medium' or "
+        "'high', got 'extreme'",
+        "config/more.toml:17: devices.sw.parents[0]: unknown parent device 'nosuch'; "
+        "define it as [devices.nosuch] in config/",
+        "probes/more.toml:4: probes.slow.timeout_s: must be < interval_s (got 5 >= 5)",
+        "probes/more.toml:10: probes.snmpy.retries: a GET of (retries + 1) x timeout_s each, "
+        "and a discovery probe with one short retry, take up to 5 s, which must be "
+        "< interval_s (2)",
+        f"probes/more.toml:12: probes.snmpy.max_repetition: unknown key; expected one of: "
+        f"{SNMP_PROBE_KEYS}",
+        "rules/more.toml:3: rules.more.escalation: unknown escalation chain 'nochain2'; "
+        "define it as [escalations.nochain2] in rules/",
+    ]
+
+
+def test_a_key_in_error_is_never_checked_as_its_default(tmp_path: Path) -> None:
+    """An entry is checked further without the keys that failed, but no check reads
+    a default in their place: each mistake below is reported once, as written."""
+    root = deploy(tmp_path)
+    write(root, "probes/ping.toml",
+          '[probes.ping]\nkind = "icmp"\ninterval_s = 2\ntimeout_s = "1"\n'
+          '\n[probes.ifaces]\nkind = "snmp"\ninterfaces = true\n')
+    write(root, "config/extra.toml",
+          '[devices.server]\ncustomer = "acme"\naddress = "192.0.2.9"\n'
+          'probes = ["ping", "ifaces"]\nsnmp = { version = "2c", community = 161 }\n'
+          '\n[customers.globex]\nname = "Globex"\n'
+          '[customers.globex.contract.sla.P1]\nresolution_min = "soon"\neta_min = 600\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert result.stdout.splitlines() == [
+        "config/extra.toml:5: devices.server.snmp.community: expected a string, got an "
+        "integer (value hidden)",
+        "config/extra.toml:10: customers.globex.contract.sla.P1.resolution_min: expected a "
+        "number, got a string 'soon'",
+        "probes/ping.toml:4: probes.ping.timeout_s: expected a number, got a string '1'",
+    ]
+
+
 def test_a_missing_bridge_toml_is_one_error(tmp_path: Path) -> None:
     result = bridge_check("bridge.toml", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (

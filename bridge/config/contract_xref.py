@@ -36,7 +36,9 @@ def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rule
             if chain not in merged.escalations and not unloaded.may_define("escalations", chain):
                 errors.add(source.error(path, unknown_name(
                     "escalation chain", "escalations", chain, rules_folder)))
-        _check_sla(contract, source, at, errors)
+        if not any(unloaded.partial.lacks("customers", name, "contract", key)
+                   for key in ("sla", "eta_notice_min")):
+            _check_sla(contract, source, at, errors)
 
 
 def _check_sla(contract: Contract, source: Source, at: KeyPath, errors: Errors) -> None:

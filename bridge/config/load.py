@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from bridge.config.channels import build_channels
 from bridge.config.contract_xref import (
@@ -95,6 +98,22 @@ def _build_tokens(
     return tuple(built)
 
 
+def _salvage_main(data: dict[str, Any]) -> tuple[MainFile, set[str]]:
+    """bridge.toml's sections that are valid on their own; the names of the others."""
+    kept: dict[str, Any] = {}
+    failed: set[str] = set()
+    for section in MainFile.model_fields:
+        if section not in data:
+            continue
+        try:
+            MainFile.model_validate({section: data[section]})
+        except ValidationError:
+            failed.add(section)
+        else:
+            kept[section] = data[section]
+    return MainFile.model_validate(kept), failed
+
+
 def load_config(path: Path | str, *, create_secrets: bool = False,
                 defer_secrets: bool = False) -> Config:
     """Load and validate everything; raise ConfigErrors listing every problem found.
@@ -117,8 +136,13 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     paths = paths_of(data)
     homes = homes_of(paths or PathsSection(), main_source.name)
     main = validate(MainFile, data, main_source, errors, homes)
-    if paths is None:
+    if paths is None:  # the folders cannot be found
         raise ConfigErrors(errors.errors)
+    # A mistake in bridge.toml hides none of the rest: the sections without one are checked
+    # (its errors are reported above; a section with one is left out of the checks).
+    failed: set[str] = set()
+    if main is None:
+        main, failed = _salvage_main(data)
 
     folders = Folders(base_dir, main_source, paths, errors)
     inventory = folders.load("config", paths.config, InventoryFile)
@@ -128,11 +152,11 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
     check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
-    snmp = build_snmp_access(merged, base_dir, errors)
+    snmp = build_snmp_access(merged, base_dir, errors, folders.unloaded)
     customers = resolve_templates(merged, base_dir, errors)
-    if main is None:
-        raise ConfigErrors(errors.errors)
-    check_contract_receivers(merged, main.notifications, Path(main_source.name).name, errors)
+    if "notifications" not in failed:
+        check_contract_receivers(merged, main.notifications, Path(main_source.name).name,
+                                 errors)
 
     listen = check_listen(main.http.listen, main_source, errors)
     for i, canary in enumerate(main.monitoring.canaries):
@@ -144,8 +168,9 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
     secrets = [resolve_token(i, token, main_source, base_dir, errors)
                for i, token in enumerate(tokens)]
-    channels = build_channels(main.notifications, main_source, base_dir, errors)
-    if errors.errors or listen is None:
+    channels = build_channels(main.notifications, main_source, base_dir, errors) \
+        if "notifications" not in failed else None
+    if errors.errors or listen is None or channels is None:
         raise ConfigErrors(errors.errors)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:

@@ -12,7 +12,7 @@ from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, S
 
 if TYPE_CHECKING:
     from bridge.config.source import Source
-    from bridge.config.xref import Merged
+    from bridge.config.xref import Merged, Unloaded
 
 _V3_KEYS = ("user", "auth_key", "priv_key")
 # RFC 3414 section 11.2: pass phrases shorter than 8 characters are not allowed.
@@ -91,13 +91,15 @@ def _access(name: str, snmp: SnmpSettings, source: Source, base_dir: Path,
     )
 
 
-def build_snmp_access(merged: Merged, base_dir: Path,
-                      errors: ErrorSink) -> dict[str, SnmpAccess]:
+def build_snmp_access(merged: Merged, base_dir: Path, errors: ErrorSink,
+                      unloaded: Unloaded | None = None) -> dict[str, SnmpAccess]:
     """Every device's resolved SNMP access; errors for inconsistent tables and for SNMP
     probes on devices without one."""
     access: dict[str, SnmpAccess] = {}
     for name, device in merged.devices.items():
         source = merged.device_origin[name]
+        if unloaded is not None and unloaded.partial.lacks("devices", name, "snmp"):
+            continue  # its [snmp] table has errors of its own
         if device.snmp is not None:
             built = _access(name, device.snmp, source, base_dir, errors)
             if built is not None:
