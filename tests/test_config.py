@@ -332,6 +332,11 @@ CASES: dict[str, list[str]] = {
         "not exist (relative to config/extra.toml); create it or remove templates to use the "
         "built-in ones",
     ],
+    "language-without-templates": [
+        "config/extra.toml:5: customers.globex.contract.language: no templates for 'de', so "
+        "every message would be in English; bridge has cs, en, fa, fi, it, ru, and a "
+        "contract's templates folder may add de/",
+    ],
     "bad-language": [
         "config/extra.toml:5: customers.globex.contract.language: expected a language tag such "
         "as 'en', 'fi' or 'pt-BR', got 'Finnish'",
@@ -664,6 +669,34 @@ def test_a_key_in_error_is_never_checked_as_its_default(tmp_path: Path) -> None:
         "number, got a string 'soon'",
         "probes/ping.toml:4: probes.ping.timeout_s: expected a number, got a string '1'",
     ]
+
+
+def test_a_language_from_the_contracts_own_templates_is_accepted(tmp_path: Path) -> None:
+    root = deploy(tmp_path, "language-without-templates")
+    write(root, "config/extra.toml", (root / "config/extra.toml").read_text()
+          + 'templates = "../templates/globex"\n')
+    write(root, "templates/globex/de/opened.txt",
+          "[{{ ref }}] Neues Ticket: {{ summary }}\n\n{{ ref }}: {{ summary }}\n")
+    result = bridge_check("bridge.toml", cwd=root)
+    assert (result.returncode, result.stdout.splitlines()[-1:]) == (
+        0, ["bridge.toml: ok (5 files, 2 customers, 2 devices, 1 probe, 2 checks, 1 rule)"])
+
+
+def test_a_maintenance_tag_no_device_has_is_a_warning(tmp_path: Path) -> None:
+    """Accepted (devices may be given the tag later), but said, as it covers nothing."""
+    root = deploy(tmp_path)
+    write(root, "config/windows.toml",
+          '[devices.ap]\ncustomer = "acme"\naddress = "127.0.0.5"\nprobes = ["ping"]\n'
+          'tags = ["wifi"]\n\n[maintenance.firmware]\ntags = ["wifi", "wiif"]\n'
+          'start = 2026-12-24T01:00:00Z\nend = 2026-12-24T02:00:00Z\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert (result.returncode, result.stdout.splitlines()) == (0, [
+        "config/windows.toml:8: maintenance.firmware.tags[1]: warning: no device has tag "
+        "'wiif': the window covers nothing through it",
+        "bridge.toml: ok (5 files, 1 customer, 3 devices, 1 probe, 3 checks, 1 rule)",
+    ])
+    assert [str(w) for w in load_config(root / "bridge.toml").warnings] == [
+        result.stdout.splitlines()[0]]
 
 
 def test_a_missing_bridge_toml_is_one_error(tmp_path: Path) -> None:

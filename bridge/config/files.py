@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bridge.config.errors import ConfigError, format_key
+from bridge.config.errors import ConfigError, as_warning, format_key
 from bridge.config.explain import explain, walk_loc
 from bridge.config.main_file import MainFile, PathsSection
 from bridge.config.salvage import salvage
@@ -36,12 +36,17 @@ class Collector:
 
     def __init__(self, *, defer_secrets: bool = False) -> None:
         self.errors: list[ConfigError] = []
+        self.warnings: list[ConfigError] = []
         self.unresolved: dict[KeyPath, list[ConfigError]] = {}
         self._defer_secrets = defer_secrets
 
     def add(self, error: ConfigError) -> None:
         """Record one error."""
         self.errors.append(error)
+
+    def warn(self, warning: ConfigError) -> None:
+        """Record one warning."""
+        self.warnings.append(as_warning(warning))
 
     def add_secret(self, owner: KeyPath, error: ConfigError) -> None:
         """Record a secret of `owner` that cannot be resolved or is unfit."""

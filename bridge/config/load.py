@@ -12,6 +12,7 @@ from bridge.config.channels import build_channels
 from bridge.config.contract_xref import (
     check_contract_receivers,
     check_contracts,
+    check_languages,
     resolve_templates,
 )
 from bridge.config.errors import ConfigErrors, Errors, ErrorSink
@@ -131,13 +132,13 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     errors = Collector(defer_secrets=defer_secrets)
     parsed = read_toml(path, str(path), errors)
     if parsed is None:
-        raise ConfigErrors(errors.errors)
+        raise ConfigErrors(errors.errors, errors.warnings)
     data, main_source = parsed
     paths = paths_of(data)
     homes = homes_of(paths or PathsSection(), main_source.name)
     main = validate(MainFile, data, main_source, errors, homes)
     if paths is None:  # the folders cannot be found
-        raise ConfigErrors(errors.errors)
+        raise ConfigErrors(errors.errors, errors.warnings)
     # A mistake in bridge.toml hides none of the rest: the sections without one are checked
     # (its errors are reported above; a section with one is left out of the checks).
     failed: set[str] = set()
@@ -154,6 +155,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
     snmp = build_snmp_access(merged, base_dir, errors, folders.unloaded)
     customers = resolve_templates(merged, base_dir, errors)
+    check_languages(merged, customers, errors)
     if "notifications" not in failed:
         check_contract_receivers(merged, main.notifications, Path(main_source.name).name,
                                  errors)
@@ -171,10 +173,10 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     channels = build_channels(main.notifications, main_source, base_dir, errors) \
         if "notifications" not in failed else None
     if errors.errors or listen is None or channels is None:
-        raise ConfigErrors(errors.errors)
+        raise ConfigErrors(errors.errors, errors.warnings)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:
-        raise ConfigErrors(errors.errors)
+        raise ConfigErrors(errors.errors, errors.warnings)
 
     files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files)))
     return Config(
@@ -195,4 +197,5 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         escalations=merged.escalations,
         unresolved_secrets={owner: tuple(sorted(found))
                             for owner, found in errors.unresolved.items()},
+        warnings=tuple(sorted(errors.warnings)),
     )

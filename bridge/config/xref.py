@@ -260,8 +260,17 @@ def check_references(
         if rule.escalation is not None and rule.escalation not in BUILT_IN_CHAINS:
             check(source, ("rules", name, "escalation"), "escalation chain", "escalations",
                   rule.escalation, chains, paths.rules)
+    # A tag no device has is allowed (devices may get it later) but covers nothing: a typo
+    # such as "wiif" must not pass unnoticed. Not said while a device file is rejected.
+    tags = {tag for device in devices.values() for tag in device.tags}
+    sure = not (unloaded.names.get("devices") or "devices" in unloaded.sections
+                or any(section == "devices" for section, _ in unloaded.partial.dropped))
     for name, window in windows.items():
         source = window_origin[name]
+        for i, tag in enumerate(window.tags):
+            if sure and tag not in tags:
+                errors.warn(source.error(("maintenance", name, "tags", i), (
+                    f"no device has tag {tag!r}: the window covers nothing through it")))
         for i, device_name in enumerate(window.devices):
             check(source, ("maintenance", name, "devices", i), "device", "devices", device_name,
                   devices, paths.config)

@@ -154,6 +154,8 @@ class Daemon:
                 self._notifier.reloaded("reload failed; running the previous config")
                 return ReloadResult(False, tuple(str(e) for e in exc.errors))
             self._swap(new)
+            for warning in new.warnings:
+                log.warning("%s", warning)
             self._metrics.reload_ok.set(1)
             self._metrics.reload_ts.set(time.time())
             self._notifier.reloaded(self._status())
@@ -390,5 +392,7 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
         for err in exc.errors:
             log.error("%s", err)
         return EX_CONFIG
+    for warning in config.warnings:
+        log.warning("%s", warning)
     daemon = Daemon(config, db_url=db_url, listen=listen)
     return asyncio.run(daemon.run())
