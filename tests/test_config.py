@@ -699,10 +699,34 @@ def test_a_maintenance_tag_no_device_has_is_a_warning(tmp_path: Path) -> None:
         result.stdout.splitlines()[0]]
 
 
+def test_file_paths_are_relative_to_the_file_naming_them_and_the_old_base_still_reads(
+        tmp_path: Path) -> None:
+    """config/*.toml's `file:` secrets, like its templates, are relative to that file; one
+    written relative to bridge.toml (as before) still loads, with a warning saying how
+    to write it."""
+    root = deploy(tmp_path)
+    write(root, "secrets/switch.community", "s3cret-community\n")
+    write(root, "config/extra.toml",
+          '[devices.new]\ncustomer = "acme"\naddress = "127.0.0.7"\nprobes = ["ping"]\n'
+          'snmp = { version = "2c", community = "file:../secrets/switch.community" }\n'
+          '\n[devices.old]\ncustomer = "acme"\naddress = "127.0.0.8"\nprobes = ["ping"]\n'
+          'snmp = { version = "2c", community = "file:secrets/switch.community" }\n')
+    config = load_config(root / "bridge.toml")
+    for name in ("new", "old"):
+        community = config.snmp[name].community
+        assert community is not None
+        assert community.reveal() == "s3cret-community"  # whitespace stripped
+    assert [str(w) for w in config.warnings] == [
+        "config/extra.toml:11: devices.old.snmp.community: warning: secrets/switch.community "
+        "is read relative to bridge.toml's folder, as before; paths are relative to the file "
+        "that names them now: write file:../secrets/switch.community"]
+
+
 def test_a_missing_bridge_toml_is_one_error(tmp_path: Path) -> None:
     result = bridge_check("bridge.toml", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (
-        1, "bridge.toml:1: cannot read file: No such file or directory\n"
+        1, "bridge.toml:1: cannot read file: No such file or directory; run it in the "
+        "deployment's folder, or name the file with -c (such as -c /etc/bridge/bridge.toml)\n"
     )
 
 
@@ -869,6 +893,7 @@ def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("CORE_SWITCH_PRIV", "priv-passphrase")
     monkeypatch.chdir(root)
     config = load_config("bridge.toml")
+    assert config.warnings == ()
     access = config.snmp["core-switch"]
     assert access.user == "bridge"
     assert access.auth_key is not None

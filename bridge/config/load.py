@@ -15,7 +15,7 @@ from bridge.config.contract_xref import (
     check_languages,
     resolve_templates,
 )
-from bridge.config.errors import ConfigErrors, Errors, ErrorSink
+from bridge.config.errors import ConfigError, ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
@@ -132,6 +132,10 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     errors = Collector(defer_secrets=defer_secrets)
     parsed = read_toml(path, str(path), errors)
     if parsed is None:
+        if not path.exists():  # most likely run outside the deployment's folder
+            errors.errors = [ConfigError(e.file, e.line, e.key, (
+                f"{e.message}; run it in the deployment's folder, or name the file with "
+                "-c (such as -c /etc/bridge/bridge.toml)")) for e in errors.errors]
         raise ConfigErrors(errors.errors, errors.warnings)
     data, main_source = parsed
     paths = paths_of(data)
