@@ -12,7 +12,7 @@ from bridge.core.decisions import OpenIncident, RecordChange, SaveState, Suspect
 from bridge.core.maintenance import Window
 from bridge.core.state import CheckKey, Status
 from bridge.store import Database
-from bridge.store.heartbeat import load_gap_suspicion
+from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
 from bridge.store.reads import load_states
 from bridge.store.writes import apply_batch
 from tests.engine_kit import T0, Run, build_config, device
@@ -625,8 +625,13 @@ def test_a_restart_counts_the_grace_from_the_first_suspicion(tmp_path: Path) -> 
                 + [suspected], "INC", T0)
     since = load_gap_suspicion(db.reader)
     after = Run(config, states=load_states(db.reader), suspect_since=since)
-    db.dispose()
     assert since == T0 + timedelta(seconds=10)
+    # a bridge that was not running for long starts afresh: the old suspicion says nothing
+    beat(db.writer, "bridge", T0 + timedelta(seconds=10))
+    assert load_gap_suspicion(db.reader) == since  # a beat is not the suspicion
+    record_silence(db.writer, "bridge", T0 + timedelta(hours=1))
+    assert load_gap_suspicion(db.reader) is None
+    db.dispose()
     for name in SPREAD:  # 25 s later, still failing: the checks go hard
         after.result(35, name, False)
     after.tick(35)
