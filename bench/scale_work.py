@@ -78,6 +78,6 @@ def write_deployment(root: Path, work: ScaleWork, snmp_port: int) -> Path:
                      f'address = "{address}"\nprobes = {probes}\n')
         if address in snmp:
             lines.append(f'[devices.d{i:05d}.snmp]\nport = {snmp_port}\n'
-                         'community = "file:secrets/community"\n')
+                         'community = "file:../secrets/community"\n')
     (root / "config" / "devices.toml").write_text("\n".join(lines))
     return root / "bridge.toml"

@@ -14,13 +14,16 @@ from bridge.probes.registry import Probers, Target, run_probe
 
 
 def check(config_path: Path) -> int:
-    """Validate every file; print one line per error. Exit 0 when clean, 1 otherwise."""
+    """Validate every file; print one line per error or warning. Exit 0 when there is no
+    error (warnings are printed, but accepted), 1 otherwise."""
     try:
         config = load_config(config_path)
     except ConfigErrors as exc:
-        for err in exc.errors:
+        for err in sorted([*exc.errors, *exc.warnings]):
             print(err)
         return 1
+    for warning in config.warnings:
+        print(warning)
     print(f"{config_path}: ok ({len(config.files)} files, {config.summary()})")
     return 0
 

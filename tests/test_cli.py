@@ -41,7 +41,7 @@ probes = ["ping"]
 version = "3"
 user = "monitor"
 auth_key = "env:BRIDGE_TEST_V3_AUTH"
-priv_key = "file:secrets/bad-priv.key"
+priv_key = "file:../secrets/bad-priv.key"
 """
 MONTH = datetime.now(UTC).strftime("%Y-%m")
 REPO = Path(__file__).resolve().parent.parent

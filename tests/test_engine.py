@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 
 from bridge.config.model import Priority
-from bridge.core.decisions import OpenIncident, RecordChange
+from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
 from bridge.core.maintenance import Window
 from bridge.core.state import CheckKey, Status
+from bridge.store import Database
+from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
+from bridge.store.reads import load_states
+from bridge.store.writes import apply_batch
 from tests.engine_kit import T0, Run, build_config, device
 
 CHAIN = device("router") + device("switch", parents=["router"]) + device(
@@ -584,17 +588,79 @@ def test_the_probes_own_recover_after_applies_without_a_rule_override(tmp_path: 
     assert run.tickets() == [("host", "open"), ("host", "resolve")]
 
 
+def _gap_notes(run: Run) -> list[str]:
+    """What the log says of tickets held for a suspected gap."""
+    return [d.note for d in run.decisions if isinstance(d, SuspectGap) and d.note]
+
+
+# A third of the checks, of two customers: a gap is suspected, not confirmed.
+SPREAD = ["acme-0", "acme-1", "acme-2", "globex-0", "globex-1"]
+
+
 def test_while_a_gap_is_only_suspected_new_tickets_wait_for_the_grace(tmp_path: Path) -> None:
     run = fleet_run(tmp_path, main="[monitoring]\ngap_grace_s = 20\n")
-    names = list(run.engine.config.devices)[:5]  # a third of the checks: suspect, not a gap
     for second in (10, 12):
-        for name in names:
+        for name in SPREAD:
             run.result(second, name, False)
         run.tick(second)
     run.tick(25)
     assert run.tickets() == []  # 13 s after the suspicion began
     run.tick(31)
-    assert sorted(run.tickets()) == [(n, "open") for n in sorted(names)]
+    assert sorted(run.tickets()) == [(n, "open") for n in sorted(SPREAD)]
+    assert _gap_notes(run) == [
+        "holding 5 new tickets: monitoring gap suspected (5 of 15 checks of 2 customers "
+        "fail); up to 18 s more",
+        "released 5 held tickets: no monitoring gap after 20 s",
+    ]
+
+
+def test_one_customers_site_down_on_a_small_fleet_is_no_suspected_gap(tmp_path: Path) -> None:
+    fleet = "".join(device(f"acme-{i}") for i in range(8)) + "".join(
+        device(f"globex-{i}", customer="globex") for i in range(9))
+    run = Run(build_config(tmp_path, fleet, extra=CUSTOMERS))
+    for name in run.engine.config.devices:
+        run.result(0, name, True)
+    acme = [n for n in run.engine.config.devices if n.startswith("acme")]
+    for second in (10, 12):  # 8 checks of 17 fail: all of acme's
+        for name in acme:
+            run.result(second, name, False)
+        run.tick(second)
+    assert sorted(run.tickets()) == [(n, "open") for n in sorted(acme)]
+    assert _gap_notes(run) == []
+
+
+def test_a_restart_counts_the_grace_from_the_first_suspicion(tmp_path: Path) -> None:
+    """A bridge restarting in a mass outage does not hold new tickets again at each start:
+    the suspicion's start is kept, in the store, across the restart."""
+    config = build_config(tmp_path, FLEET, extra=CUSTOMERS,
+                          main="[monitoring]\ngap_grace_s = 30\n")
+    before = Run(config)
+    for name in config.devices:
+        before.result(0, name, True)
+    for name in SPREAD:
+        before.result(10, name, False)
+    before.tick(10)
+    [suspected] = [d for d in before.decisions if isinstance(d, SuspectGap)]
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    apply_batch(db.writer, [d for d in before.decisions if isinstance(d, SaveState)]
+                + [suspected], "INC", T0)
+    since = load_gap_suspicion(db.reader)
+    after = Run(config, states=load_states(db.reader), suspect_since=since)
+    assert since == T0 + timedelta(seconds=10)
+    # a bridge that was not running for long starts afresh: the old suspicion says nothing
+    beat(db.writer, "bridge", T0 + timedelta(seconds=10))
+    assert load_gap_suspicion(db.reader) == since  # a beat is not the suspicion
+    record_silence(db.writer, "bridge", T0 + timedelta(hours=1))
+    assert load_gap_suspicion(db.reader) is None
+    db.dispose()
+    for name in SPREAD:  # 25 s later, still failing: the checks go hard
+        after.result(35, name, False)
+    after.tick(35)
+    assert after.tickets() == []
+    after.tick(41)  # 31 s after the suspicion began, not 6 s after the restart
+    assert sorted(after.tickets()) == [(n, "open") for n in sorted(SPREAD)]
+    assert _gap_notes(after)[-1] == "released 5 held tickets: no monitoring gap after 30 s"
 
 
 def test_failing_canaries_confirm_a_mass_outage_as_a_gap(tmp_path: Path) -> None:

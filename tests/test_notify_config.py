@@ -139,3 +139,17 @@ def test_a_tier_or_the_operators_make_the_contract_reach_someone(
     with (path.parent / "config" / "acme.toml").open("a") as f:
         f.write(NO_TIERS + (text if where == "config" else ""))
     assert load_config(path).customers["acme"].contract.notify == ("mailto:it@acme.example.com",)
+
+
+def test_a_login_in_clear_text_loads_only_when_allowed_explicitly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_TEST_SMTP_PASSWORD", "x")
+    relay = FULL.replace("starttls = true\n", "port = 25\n").replace("port = 587\n", "")
+    with pytest.raises(ConfigErrors) as info:
+        load_config(deployment(tmp_path / "refused", relay))
+    assert [e.key for e in info.value.errors] == ["notifications.smtp.username"]
+    allowed = relay.replace('username = "bridge"\n',
+                            'username = "bridge"\nallow_plaintext_login = true\n')
+    smtp = load_config(deployment(tmp_path / "allowed", allowed)).channels.smtp
+    assert smtp is not None
+    assert (smtp.port, smtp.starttls, smtp.tls, smtp.username) == (25, False, False, "bridge")

@@ -306,6 +306,23 @@ async def test_4xx_is_a_dead_letter_with_an_operator_ticket_and_a_metric_not_a_l
     assert "bridge_outbox_oldest_pending_age_seconds 0.0" in text
 
 
+async def test_a_dead_digest_counts_every_message_it_carried(
+        tmp_path: Path, db: Database) -> None:
+    hooks = HookReceiver(HOOK_SECRET)
+    hooks.script = [404]
+    config = deployment(tmp_path, hook_section(await hooks.start()))
+    enqueue(db, ["webhook:portal"], 5)  # at once, to one receiver: one digest
+    worker = make_worker(db, config, Clock())
+    registry = CollectorRegistry()
+    register_outbox_metrics(registry, worker)
+    await worker.run_once()
+    await hooks.stop()
+    assert hooks.requests == 1
+    assert [m.status for m in outbox(db) if m.kind != "digest"] == [OutboxStatus.DEAD] * 5
+    assert 'bridge_outbox_dead_letters_total{channel="webhook"} 5.0' in (
+        generate_latest(registry).decode())
+
+
 async def test_past_the_retry_deadline_a_message_is_dead(tmp_path: Path, db: Database) -> None:
     hooks = HookReceiver(HOOK_SECRET)
     port = await hooks.start()

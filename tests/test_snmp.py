@@ -302,7 +302,7 @@ def add_snmp_devices(root: Path, port: int) -> None:
     with (root / "config" / "inventory.toml").open("a") as inventory:
         inventory.write(
             f'\n[devices.sw48]\ncustomer = "acme"\naddress = "127.0.0.1"\nprobes = ["ifaces"]\n'
-            f'snmp = {{ version = "2c", community = "file:secrets/switch.community", '
+            f'snmp = {{ version = "2c", community = "file:../secrets/switch.community", '
             f'port = {port} }}\n'
             f'\n[devices.rtr]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
             f'probes = ["ping", "ifaces"]\n'
@@ -368,8 +368,8 @@ def test_bridge_probe_needs_only_that_device_credentials(snmpsim: Agent, tmp_pat
     with (tmp_path / "config" / "inventory.toml").open("a") as inventory:
         inventory.write('\n[devices.bad-priv]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
                         'probes = ["ping"]\nsnmp = { version = "3", user = "monitor", '
-                        'auth_key = "file:secrets/short.key", '
-                        'priv_key = "file:secrets/short.key" }\n')
+                        'auth_key = "file:../secrets/short.key", '
+                        'priv_key = "file:../secrets/short.key" }\n')
     env = {k: v for k, v in os.environ.items() if k != "BRIDGE_TEST_ROUTER_COMMUNITY"}
     done = subprocess.run(
         [sys.executable, "-m", "bridge", "probe", "sw48", "-c", str(config)],
@@ -389,7 +389,7 @@ def test_the_daemon_logs_a_reboot(snmpsim: Agent, tmp_path: Path) -> None:
     with (tmp_path / "config" / "inventory.toml").open("a") as inventory:
         inventory.write(f'\n[devices.rtr]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
                         f'probes = ["ifaces"]\nsnmp = {{ community = '
-                        f'"file:secrets/router.community", port = {snmpsim.port} }}\n')
+                        f'"file:../secrets/router.community", port = {snmpsim.port} }}\n')
     bridge = Bridge(config)
     try:
         wait_for("a first poll", lambda: "bridge_probe_success{customer=\"acme\",device=\"rtr\""

@@ -33,7 +33,9 @@ _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/incidents"): {
         "201": {**_JSON, "description": "the new ticket"},
         "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"}},
-    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
+    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": (
+        "the new window; `warnings` names what it covers nothing through (a tag no device "
+        "has)")}},
     ("delete", "/api/v1/maintenance/{id}"): {"204": {"description": "ended or dropped"}},
     ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
     ("get", "/api/v1/availability"): {"503": {**_ERROR, "description": "not computed yet"}},

@@ -100,6 +100,12 @@ def _smtp(section: NotificationsSection, source: Source, base_dir: Path,
     elif smtp.password and not smtp.username:
         errors.add(source.error((*at, "username"), "password is set; add the username"))
         ok = False
+    elif smtp.password and not (smtp.starttls or smtp.tls or smtp.allow_plaintext_login):
+        errors.add(source.error((*at, "username"), (
+            "a login without starttls or tls sends the password in clear text; set "
+            "starttls = true (port 587) or tls = true (port 465), or "
+            "allow_plaintext_login = true for a trusted relay")))
+        ok = False
     elif smtp.password:
         password = _secret(smtp.password, at, "password", source, base_dir, errors)
         ok = ok and password is not None

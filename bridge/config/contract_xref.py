@@ -12,7 +12,7 @@ from bridge.config.model import Customer
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
 from bridge.config.xref import Merged, Unloaded, unknown_name
-from bridge.notify.templates import TemplateSet
+from bridge.notify.templates import TemplateSet, builtin_languages
 
 
 def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rules_folder: str,
@@ -36,7 +36,9 @@ def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rule
             if chain not in merged.escalations and not unloaded.may_define("escalations", chain):
                 errors.add(source.error(path, unknown_name(
                     "escalation chain", "escalations", chain, rules_folder)))
-        _check_sla(contract, source, at, errors)
+        if not any(unloaded.partial.lacks("customers", name, "contract", key)
+                   for key in ("sla", "eta_notice_min")):
+            _check_sla(contract, source, at, errors)
 
 
 def _check_sla(contract: Contract, source: Source, at: KeyPath, errors: Errors) -> None:
@@ -103,6 +105,23 @@ def _check_tiers_reach_someone(merged: Merged, name: str, notifications: Notific
         f"escalations ({', '.join(repr(c.name) for c in chains)}) would page nobody at the "
         f"provider; add tier{tiers[0]} = [\"mailto:…\"] to [customers.{name}.contract.tiers], "
         f"or operators to [notifications] in {main_name} (empty tiers then go to them)")))
+
+
+def check_languages(merged: Merged, customers: dict[str, Customer], errors: Errors) -> None:
+    """Each contract's language has templates: built in, or in its own templates folder
+    (`customers` has those folders made absolute). Otherwise every message to the
+    customer would silently be English."""
+    builtin = builtin_languages()
+    for name, customer in customers.items():
+        language = customer.contract.language
+        folder = Path(customer.contract.templates) if customer.contract.templates else None
+        if language in builtin or (folder is not None and (folder / language).is_dir()):
+            continue
+        errors.add(merged.customer_origin[name].error(
+            ("customers", name, "contract", "language"),
+            f"no templates for {language!r}, so every message would be in English; bridge "
+            f"has {', '.join(builtin)}, and a contract's templates folder may add "
+            f"{language}/"))
 
 
 def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:

@@ -21,11 +21,18 @@ class ConfigError:
 
 
 class ConfigErrors(Exception):
-    """All errors found while loading a config; never only the first."""
+    """All errors found while loading a config; never only the first (and its warnings)."""
 
-    def __init__(self, errors: list[ConfigError]) -> None:
+    def __init__(self, errors: list[ConfigError], warnings: list[ConfigError] | None = None,
+                 ) -> None:
         self.errors = sorted(errors)
+        self.warnings = sorted(warnings or [])
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def as_warning(error: ConfigError) -> ConfigError:
+    """The same problem, worded as a warning: accepted, but likely not what was meant."""
+    return ConfigError(error.file, error.line, error.key, f"warning: {error.message}")
 
 
 class Errors(Protocol):
@@ -33,6 +40,9 @@ class Errors(Protocol):
 
     def add(self, error: ConfigError) -> None:
         """Record an error in the files themselves."""
+
+    def warn(self, warning: ConfigError) -> None:
+        """Record something accepted that likely does not do what was meant."""
 
 
 class ErrorSink(Errors, Protocol):

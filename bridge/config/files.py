@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bridge.config.errors import ConfigError, format_key
+from bridge.config.errors import ConfigError, as_warning, format_key
 from bridge.config.explain import explain, walk_loc
 from bridge.config.main_file import MainFile, PathsSection
+from bridge.config.salvage import salvage
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath, key_lines
 from bridge.config.xref import Unloaded
@@ -35,12 +36,17 @@ class Collector:
 
     def __init__(self, *, defer_secrets: bool = False) -> None:
         self.errors: list[ConfigError] = []
+        self.warnings: list[ConfigError] = []
         self.unresolved: dict[KeyPath, list[ConfigError]] = {}
         self._defer_secrets = defer_secrets
 
     def add(self, error: ConfigError) -> None:
         """Record one error."""
         self.errors.append(error)
+
+    def warn(self, warning: ConfigError) -> None:
+        """Record one warning."""
+        self.warnings.append(as_warning(warning))
 
     def add_secret(self, owner: KeyPath, error: ConfigError) -> None:
         """Record a secret of `owner` that cannot be resolved or is unfit."""
@@ -91,18 +97,24 @@ def validate(
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        items = exc.errors()
-        for item in items:
-            if item["type"] == "too_short" and _has_item_error(item["loc"], items):
-                continue  # pydantic counts only the valid items: the list is not empty
-            path: KeyPath = walk_loc(schema, tuple(item["loc"]))[0]
-            if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
-                path = (*path, "kind")
-            message = explain(schema, item)
-            if item["type"] == "extra_forbidden" and len(path) == 1 and str(path[0]) in homes:
-                message = f"unknown key here; [{path[0]}] tables belong in {homes[str(path[0])]}"
-            errors.add(source.error(path, message))
+        report(schema, exc, source, errors, homes)
         return None
+
+
+def report(schema: type[M], exc: ValidationError, source: Source, errors: Collector,
+           homes: dict[str, str]) -> None:
+    """Record every error of a file's validation."""
+    items = exc.errors()
+    for item in items:
+        if item["type"] == "too_short" and _has_item_error(item["loc"], items):
+            continue  # pydantic counts only the valid items: the list is not empty
+        path: KeyPath = walk_loc(schema, tuple(item["loc"]))[0]
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, "kind")
+        message = explain(schema, item)
+        if item["type"] == "extra_forbidden" and len(path) == 1 and str(path[0]) in homes:
+            message = f"unknown key here; [{path[0]}] tables belong in {homes[str(path[0])]}"
+        errors.add(source.error(path, message))
 
 
 def _has_item_error(loc: tuple[int | str, ...], items: list[ErrorDetails]) -> bool:
@@ -161,25 +173,28 @@ class Folders:
                 self.unloaded.sections.update(sections)
                 continue
             data, source = parsed
-            model = validate(schema, data, source, self.errors, self.homes)
-            loaded.append((model or self._salvage(schema, data), source))
+            try:
+                loaded.append((schema.model_validate(data), source))
+            except ValidationError as exc:
+                report(schema, exc, source, self.errors, self.homes)
+                model, dropped = salvage(schema, data, exc.errors())
+                self._note(data, dropped)
+                loaded.append((model, source))
         return loaded
 
-    def _salvage(self, schema: type[M], data: dict[str, Any]) -> M:
-        """The entries of a rejected file that are valid on their own, so that their
-        references are still checked; the others are noted as unloaded."""
-        kept: dict[str, dict[str, Any]] = {}
-        for section in schema.model_fields:
-            table = data.get(section)
-            if not isinstance(table, dict):
-                if table is not None:  # not even a table: it may have meant to define anything
+    def _note(self, data: dict[str, Any], dropped: set[KeyPath]) -> None:
+        """Remember what a rejected file meant to define, so that references to it are
+        not reported as unknown, and which entries lost which keys."""
+        for path in dropped:
+            section = str(path[0])
+            if len(path) == 1:
+                table = data.get(section)
+                if isinstance(table, dict):
+                    self.unloaded.names.setdefault(section, set()).update(table)
+                else:  # not even a table: it may have meant to define anything
                     self.unloaded.sections.add(section)
-                continue
-            for name, entry in table.items():
-                try:
-                    schema.model_validate({section: {name: entry}})
-                except ValidationError:
-                    self.unloaded.names.setdefault(section, set()).add(name)
-                else:
-                    kept.setdefault(section, {})[name] = entry
-        return schema.model_validate(kept)
+            elif len(path) == 2:
+                self.unloaded.names.setdefault(section, set()).add(str(path[1]))
+            else:
+                self.unloaded.partial.dropped.setdefault(
+                    (section, str(path[1])), set()).add(path[2:])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from bridge.config.channels import build_channels
 from bridge.config.contract_xref import (
     check_contract_receivers,
     check_contracts,
+    check_languages,
     resolve_templates,
 )
-from bridge.config.errors import ConfigErrors, Errors, ErrorSink
+from bridge.config.errors import ConfigError, ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
@@ -95,6 +99,22 @@ def _build_tokens(
     return tuple(built)
 
 
+def _salvage_main(data: dict[str, Any]) -> tuple[MainFile, set[str]]:
+    """bridge.toml's sections that are valid on their own; the names of the others."""
+    kept: dict[str, Any] = {}
+    failed: set[str] = set()
+    for section in MainFile.model_fields:
+        if section not in data:
+            continue
+        try:
+            MainFile.model_validate({section: data[section]})
+        except ValidationError:
+            failed.add(section)
+        else:
+            kept[section] = data[section]
+    return MainFile.model_validate(kept), failed
+
+
 def load_config(path: Path | str, *, create_secrets: bool = False,
                 defer_secrets: bool = False) -> Config:
     """Load and validate everything; raise ConfigErrors listing every problem found.
@@ -112,13 +132,22 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     errors = Collector(defer_secrets=defer_secrets)
     parsed = read_toml(path, str(path), errors)
     if parsed is None:
-        raise ConfigErrors(errors.errors)
+        if not path.exists():  # most likely run outside the deployment's folder
+            errors.errors = [ConfigError(e.file, e.line, e.key, (
+                f"{e.message}; run it in the deployment's folder, or name the file with "
+                "-c (such as -c /etc/bridge/bridge.toml)")) for e in errors.errors]
+        raise ConfigErrors(errors.errors, errors.warnings)
     data, main_source = parsed
     paths = paths_of(data)
     homes = homes_of(paths or PathsSection(), main_source.name)
     main = validate(MainFile, data, main_source, errors, homes)
-    if paths is None:
-        raise ConfigErrors(errors.errors)
+    if paths is None:  # the folders cannot be found
+        raise ConfigErrors(errors.errors, errors.warnings)
+    # A mistake in bridge.toml hides none of the rest: the sections without one are checked
+    # (its errors are reported above; a section with one is left out of the checks).
+    failed: set[str] = set()
+    if main is None:
+        main, failed = _salvage_main(data)
 
     folders = Folders(base_dir, main_source, paths, errors)
     inventory = folders.load("config", paths.config, InventoryFile)
@@ -128,11 +157,12 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
     check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
-    snmp = build_snmp_access(merged, base_dir, errors)
+    snmp = build_snmp_access(merged, base_dir, errors, folders.unloaded)
     customers = resolve_templates(merged, base_dir, errors)
-    if main is None:
-        raise ConfigErrors(errors.errors)
-    check_contract_receivers(merged, main.notifications, Path(main_source.name).name, errors)
+    check_languages(merged, customers, errors)
+    if "notifications" not in failed:
+        check_contract_receivers(merged, main.notifications, Path(main_source.name).name,
+                                 errors)
 
     listen = check_listen(main.http.listen, main_source, errors)
     for i, canary in enumerate(main.monitoring.canaries):
@@ -144,12 +174,13 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     check_tokens(tokens, merged.customers, folders.unloaded, paths, main_source, errors)
     secrets = [resolve_token(i, token, main_source, base_dir, errors)
                for i, token in enumerate(tokens)]
-    channels = build_channels(main.notifications, main_source, base_dir, errors)
-    if errors.errors or listen is None:
-        raise ConfigErrors(errors.errors)
+    channels = build_channels(main.notifications, main_source, base_dir, errors) \
+        if "notifications" not in failed else None
+    if errors.errors or listen is None or channels is None:
+        raise ConfigErrors(errors.errors, errors.warnings)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:
-        raise ConfigErrors(errors.errors)
+        raise ConfigErrors(errors.errors, errors.warnings)
 
     files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files)))
     return Config(
@@ -170,4 +201,5 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         escalations=merged.escalations,
         unresolved_secrets={owner: tuple(sorted(found))
                             for owner, found in errors.unresolved.items()},
+        warnings=tuple(sorted(errors.warnings)),
     )

@@ -117,6 +117,9 @@ class SmtpSection(Strict):
     ca_file: str = ""  # PEM certificates to trust instead of the system's (a private CA)
     username: str = ""  # empty: no authentication
     password: str = ""  # an env:NAME or file:PATH reference, with username
+    # A login without starttls or tls sends the password in clear text: refused unless
+    # the operator says so (a relay on loopback, say).
+    allow_plaintext_login: bool = False
     sender: Annotated[str, AfterValidator(_check_sender)]
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
 

@@ -211,6 +211,8 @@ class Config:
     # ("notifications", "smtp"), …) is without its secrets. Empty in a config that runs.
     unresolved_secrets: Mapping[KeyPath, tuple[ConfigError, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    # Accepted, but likely not what was meant (a maintenance tag no device has).
+    warnings: tuple[ConfigError, ...] = ()
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.

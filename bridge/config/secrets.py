@@ -59,7 +59,8 @@ def resolve_ref(ref: str, base_dir: Path, *, create: bool = False) -> Secret | N
         if value is None:
             raise SecretRefError(f"environment variable {target} is not set")
         return Secret(value.strip())
-    path = Path(target) if Path(target).is_absolute() else base_dir / target
+    path = Path(target) if Path(target).is_absolute() \
+        else Path(os.path.normpath(base_dir / target))
     try:
         value = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

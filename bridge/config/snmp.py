@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.config.errors import ErrorSink, format_key
 from bridge.config.probe_models import ProbeKind
-from bridge.config.secrets import Secret, SecretRefError, resolve_ref
+from bridge.config.secrets import Secret, SecretFileMissing, SecretRefError, resolve_ref
 from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, SnmpVersion
 
 if TYPE_CHECKING:
     from bridge.config.source import Source
-    from bridge.config.xref import Merged
+    from bridge.config.xref import Merged, Unloaded
 
 _V3_KEYS = ("user", "auth_key", "priv_key")
 # RFC 3414 section 11.2: pass phrases shorter than 8 characters are not allowed.
@@ -48,13 +49,33 @@ def _problems(snmp: SnmpSettings) -> list[tuple[tuple[str, ...], str]]:
     return out
 
 
+def _from_old_base(ref: str, base_dir: Path) -> Secret | None:
+    """A `file:` secret where it was looked for before paths were relative to their file:
+    relative to bridge.toml. Still read, with a warning, so an upgrade breaks nothing."""
+    try:
+        return resolve_ref(ref, base_dir)
+    except SecretRefError:
+        return None
+
+
 def _secret(ref: str | None, at: tuple[str, ...], source: Source, base_dir: Path,
             errors: ErrorSink, min_chars: int = 1) -> Secret | None:
     if ref is None:
         return None
     owner = at[:2]  # ("devices", NAME): probing one device needs only its own secrets
+    # A `file:` path is relative to the file that names it, as a contract's templates are.
+    here = base_dir / Path(source.name).parent
     try:
-        secret = resolve_ref(ref, base_dir)
+        secret = resolve_ref(ref, here)
+    except SecretFileMissing as exc:
+        secret = _from_old_base(ref, base_dir)
+        if secret is None:
+            errors.add_secret(owner, source.error(at, str(exc)))
+            return None
+        errors.warn(source.error(at, (
+            f"{ref[len('file:'):]} is read relative to bridge.toml's folder, as before; paths "
+            f"are relative to the file that names them now: write "
+            f"file:{os.path.relpath(base_dir / ref[len('file:'):], here)}")))
     except SecretRefError as exc:
         errors.add_secret(owner, source.error(at, str(exc)))
         return None
@@ -91,13 +112,15 @@ def _access(name: str, snmp: SnmpSettings, source: Source, base_dir: Path,
     )
 
 
-def build_snmp_access(merged: Merged, base_dir: Path,
-                      errors: ErrorSink) -> dict[str, SnmpAccess]:
+def build_snmp_access(merged: Merged, base_dir: Path, errors: ErrorSink,
+                      unloaded: Unloaded | None = None) -> dict[str, SnmpAccess]:
     """Every device's resolved SNMP access; errors for inconsistent tables and for SNMP
     probes on devices without one."""
     access: dict[str, SnmpAccess] = {}
     for name, device in merged.devices.items():
         source = merged.device_origin[name]
+        if unloaded is not None and unloaded.partial.lacks("devices", name, "snmp"):
+            continue  # its [snmp] table has errors of its own
         if device.snmp is not None:
             built = _access(name, device.snmp, source, base_dir, errors)
             if built is not None:

@@ -13,6 +13,7 @@ from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection, Role, TokenSection
 from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
 from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
+from bridge.config.salvage import Partial
 from bridge.config.source import Source
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
@@ -29,6 +30,8 @@ class Unloaded:
     names: dict[str, set[str]] = field(default_factory=dict)
     # Sections with a file that could not be parsed at all: any name may be defined there.
     sections: set[str] = field(default_factory=set)
+    # Entries loaded without the keys that failed: checks reading those keys skip them.
+    partial: Partial = field(default_factory=Partial)
 
     def may_define(self, section: str, name: str) -> bool:
         """Whether a rejected file may define `name` in `section`."""
@@ -81,11 +84,19 @@ def default_note(source: Source, path: tuple[str, ...], value: float) -> str:
     return "" if source.has(path) else f"; {path[-1]} is not set and defaults to {value:g}"
 
 
+# The keys a probe's timing checks read (`get` is one request whatever it holds).
+_TIMING_KEYS = ("interval_s", "timeout_s", "retry_interval_s", "retries", "count",
+                "packet_interval_s", "warning", "critical", "walk", "interfaces",
+                "thresholds", "counters")
+
+
 def _check_probe_timing(
-    probes: dict[str, Probe], origin: dict[str, Source], errors: Errors
+    probes: dict[str, Probe], origin: dict[str, Source], partial: Partial, errors: Errors
 ) -> None:
     for name, probe in probes.items():
         source = origin[name]
+        if any(partial.lacks("probes", name, key) for key in _TIMING_KEYS):
+            continue  # its timing is not what the operator wrote: checked once it loads
         if probe.timeout_s >= probe.interval_s:
             path = ("probes", name, "timeout_s")
             errors.add(source.error(
@@ -219,7 +230,7 @@ def check_references(
             ("calendars", ALWAYS_CALENDAR),
             f'"{ALWAYS_CALENDAR}" is built in (every moment covered); give this calendar '
             "another name"))
-    _check_probe_timing(probes, probe_origin, errors)
+    _check_probe_timing(probes, probe_origin, unloaded.partial, errors)
 
     def check(source: Source, at: tuple[str | int, ...], what: str, section: str,
               name: str, known: dict[str, T], folder: str) -> None:
@@ -249,8 +260,17 @@ def check_references(
         if rule.escalation is not None and rule.escalation not in BUILT_IN_CHAINS:
             check(source, ("rules", name, "escalation"), "escalation chain", "escalations",
                   rule.escalation, chains, paths.rules)
+    # A tag no device has is allowed (devices may get it later) but covers nothing: a typo
+    # such as "wiif" must not pass unnoticed. Not said while a device file is rejected.
+    tags = {tag for device in devices.values() for tag in device.tags}
+    sure = not (unloaded.names.get("devices") or "devices" in unloaded.sections
+                or any(section == "devices" for section, _ in unloaded.partial.dropped))
     for name, window in windows.items():
         source = window_origin[name]
+        for i, tag in enumerate(window.tags):
+            if sure and tag not in tags:
+                errors.warn(source.error(("maintenance", name, "tags", i), (
+                    f"no device has tag {tag!r}: the window covers nothing through it")))
         for i, device_name in enumerate(window.devices):
             check(source, ("maintenance", name, "devices", i), "device", "devices", device_name,
                   devices, paths.config)

@@ -102,8 +102,19 @@ class RecordGap:
     reason: str
 
 
+@dataclass(frozen=True)
+class SuspectGap:
+    """A monitoring gap is suspected since `since` (None: no longer), kept across restarts
+    so that a crash-looping bridge does not hold new tickets afresh at every start; `note`
+    says what became of the tickets held meanwhile."""
+
+    since: datetime | None
+    at: datetime
+    note: str = ""
+
+
 Decision = (RecordGap | RecordChange | SaveState | OpenIncident | ResolveIncident | AttachToIncident
-            | DetachFromIncident | SetFlapping | Suppressed)
+            | DetachFromIncident | SetFlapping | Suppressed | SuspectGap)
 
 
 GAP_PROBLEM = "gap:monitoring"

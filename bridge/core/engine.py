@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bridge.config.model import Condition, Config, Priority, Rule
+from bridge.config.model import Condition, Config, Rule
 from bridge.core import flap
 from bridge.core.decisions import (
-    GAP_PROBLEM,
-    OPERATOR_CUSTOMER,
     AttachToIncident,
     Decision,
     DetachFromIncident,
     OpenIncident,
     RecordChange,
-    RecordGap,
     ResolveIncident,
     SaveState,
     SetFlapping,
@@ -32,7 +29,7 @@ from bridge.core.decisions import (
     problem_key,
 )
 from bridge.core.dependencies import OWN, Health, Verdict, device_health, judge
-from bridge.core.gap import GapPolicy, assess
+from bridge.core.gap_watch import GapWatch
 from bridge.core.maintenance import MaintenanceRule, Window
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_delay_s
@@ -69,11 +66,17 @@ class RuleEngine:
         attached: dict[CheckKey, str] | None = None,
         resolved: dict[str, datetime] | None = None,
         now: datetime | None = None,
+        suspect_since: datetime | None = None,
     ) -> None:
         """`now`, when given, lets start-up resolve tickets of checks the config dropped
-        while the daemon was stopped (they would otherwise stay open for ever)."""
+        while the daemon was stopped (they would otherwise stay open for ever).
+        `suspect_since` is when the gap suspicion the last run was in began."""
         self.states: dict[CheckKey, CheckState] = dict(states or {})
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
+        # Open problems whose check was seen failing or flapping: only their recovery
+        # resolves them. A ticket open on an up check was reopened by a person; it stays
+        # open until it is seen fail and recover, also across a restart.
+        self._armed: set[str] = set()
         self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
         self._resolved: dict[str, datetime] = dict(resolved or {})  # problem -> resolved at
         self._flaps: dict[CheckKey, flap.FlapState] = {}
@@ -83,8 +86,7 @@ class RuleEngine:
         self._pending: set[CheckKey] = set()  # failing without a ticket of their own
         self._rechecks: set[CheckKey] = set()
         self._blind: dict[CheckKey, datetime] = {}  # last local failure per check
-        self._gap: tuple[datetime, str] | None = None
-        self._suspect_since: datetime | None = None
+        self._watch = GapWatch(suspect_since)
         self.extra_windows: tuple[MaintenanceRule, ...] = ()  # added through the API
         self.config = config
         self._start_decisions = self.apply_config(config, now)
@@ -103,14 +105,12 @@ class RuleEngine:
         self.config = config
         keys = set(self.keys())
         gone = [k for k in self.states if k not in keys]
+        self._watch.forget(gone)
         for table in (self.states, self._flaps, self._holds, self._waiting, self._released,
                       self._attached, self._blind):
             for key in [k for k in table if k not in keys]:
                 del table[key]
-        self._policy = GapPolicy(frozenset(config.main.monitoring.canaries),
-                                 config.main.monitoring.gap_failing_ratio,
-                                 config.main.monitoring.gap_min_customers,
-                                 config.main.monitoring.gap_min_checks)
+        self._watch.configure(config.main.monitoring)
         self._pending &= keys
         children: dict[str, list[str]] = {}
         for name, device in config.devices.items():
@@ -120,13 +120,17 @@ class RuleEngine:
         self._customer_of = {name: d.customer for name, d in config.devices.items()}
         for key in keys:
             state = self.states.setdefault(key, CheckState())
-            if state.hard_status == Status.DOWN and problem_key(key) not in self._open:
+            problem = problem_key(key)
+            if problem in self._open and (state.hard_status != Status.UP or self._open[problem]):
+                self._armed.add(problem)
+            elif state.hard_status == Status.DOWN and problem not in self._open:
                 self._pending.add(key)
         decisions: list[Decision] = []
         for key in gone:
             problem = problem_key(key)
             if problem in self._open and now is not None:
                 del self._open[problem]
+                self._armed.discard(problem)
                 decisions.append(ResolveIncident(problem, now, f"{key.device}/{key.probe} was "
                                                  "removed from the configuration"))
         return decisions
@@ -169,37 +173,22 @@ class RuleEngine:
         out += self._assess_gap(now)
         for key in sorted(self._pending, key=str):
             out += self._reconcile(key, now)
-        return out
+        return out + self._watch.report(now)
 
     def _assess_gap(self, now: datetime) -> list[Decision]:
-        found = assess(self.states, self._blind, self._customer_of, self._policy,
-                       self._gap is not None)
-        if found.suspect and self._suspect_since is None:
-            self._suspect_since = now
-        elif not found.suspect:
-            self._suspect_since = None
-        if found.gap is not None and self._gap is None:
-            self._gap = (now, found.gap)
-            return [RecordGap(now, None, found.gap),
-                    OpenIncident(GAP_PROBLEM, None, OPERATOR_CUSTOMER, Priority.P1,
-                                 "monitoring-gap", now, f"monitoring gap: {found.gap}")]
-        if found.gap is None and self._gap is not None:
-            started, _ = self._gap
-            self._gap = None
-            out: list[Decision] = [RecordGap(started, now, ""), ResolveIncident(
-                GAP_PROBLEM, now, "the bridge can see again; monitoring gap ended")]
+        out, ended = self._watch.judge(now, self.states, self._blind, self._customer_of)
+        if ended:
             for key in self._pending:
                 hold = self._holds.get(key)
                 if hold is not None and hold.kind == HoldKind.GAP:
                     self._released[key] = now  # judge it on a result from after the gap
                     self._rechecks.add(key)
-            return out
-        return []
+        return out
 
     @property
     def in_gap(self) -> bool:
         """Whether the bridge is blind now (a monitoring gap is running)."""
-        return self._gap is not None
+        return self._watch.gap is not None
 
     def take_rechecks(self) -> set[CheckKey]:
         """Checks the engine wants run now (parents of a child that waits on them)."""
@@ -264,10 +253,9 @@ class RuleEngine:
             if state.last is None or state.last.at < now:
                 self._rechecks.add(key)
                 return out
-        if self._gap is not None:
+        if self._watch.gap is not None:
             return out + self._hold(key, Hold(HoldKind.GAP, "monitoring gap"), now)
-        grace_s = self.config.main.monitoring.gap_grace_s
-        if self._suspect_since and (now - self._suspect_since).total_seconds() < grace_s:
+        if self._watch.hold(key, now):
             return out  # maybe the bridge is going blind: wait for the verdict
         window = self._window(key, now)
         if window is not None:
@@ -297,6 +285,7 @@ class RuleEngine:
             summary = f"{key.device} ({device.address}) is down: {key.probe} failed: {output}"
         problem = problem_key(key)
         self._open[problem] = flapping
+        self._armed.add(problem)
         self._pending.discard(key)
         resolved_at = self._resolved.pop(problem, None)
         reopen_s = self.config.main.incidents.reopen_window_s
@@ -317,12 +306,16 @@ class RuleEngine:
             what = "started" if flapping else "stopped"
             out.append(SetFlapping(problem, flapping, now, f"{key.device} {what} flapping"))
         if flapping or state.hard_status != Status.UP:
+            self._armed.add(problem)
+            return out
+        if problem not in self._armed:
             return out
         at = state.hard_since or now
         output = state.last.output if state.last else ""
         out.append(ResolveIncident(problem, at, f"{key.device} recovered: {key.probe} "
                                                 f"succeeded: {output}"))
         del self._open[problem]
+        self._armed.discard(problem)
         self._resolved[problem] = at
         children = [child for child, root in self._attached.items() if root == problem]
         for child in sorted(children, key=str):  # they leave with it, judged afresh
@@ -331,6 +324,7 @@ class RuleEngine:
 
     def _clear(self, key: CheckKey, now: datetime) -> list[Decision]:
         self._pending.discard(key)
+        self._watch.forget((key,))
         self._holds.pop(key, None)
         self._waiting.pop(key, None)
         self._released.pop(key, None)

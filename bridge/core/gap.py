@@ -3,14 +3,18 @@
 Evidence of blindness, judged on every tick:
 - most checks fail *locally* (no socket permission, a local firewall, no route): the
   monitoring host cannot probe at all;
-- or most checks of several customers fail together and every canary (a target the
-  bridge should always reach, such as its own uplink) fails too.
+- or most checks of the fleet fail, spread over several customers that each lose most of
+  their checks, and every canary (a target the bridge should always reach, such as its
+  own uplink) fails too. One customer's site going down, however large a share of a small
+  fleet it is, is that customer's outage: the bridge going blind takes every customer.
 A gap ends when the evidence falls below half its threshold (hysteresis). While it is only
-suspected (half the threshold, or a canary failing), new customer tickets wait briefly.
+suspected (the same evidence at half the threshold and no canary answering, or a canary
+failing), new customer tickets wait briefly.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -33,10 +37,19 @@ class Assessment:
 
     gap: str | None  # why the bridge is blind, or None
     suspect: bool  # close enough that new tickets should wait
+    evidence: str = ""  # why it is suspected
 
 
 def _failing(state: CheckState) -> bool:
     return state.status == Status.DOWN
+
+
+def _customers_failing(failing: list[CheckKey], states: Iterable[CheckKey],
+                       customer_of: Mapping[str, str], share: float) -> int:
+    """How many customers have at least `share` of their own checks failing."""
+    down = Counter(customer_of.get(k.device, "") for k in failing)
+    checks = Counter(customer_of.get(k.device, "") for k in states)
+    return sum(1 for customer, n in down.items() if n / checks[customer] >= share)
 
 
 def assess(
@@ -60,17 +73,24 @@ def assess(
     down = Status.DOWN
     failing = [k for k, s in states.items() if s.status == down]
     failing += [k for k in blind_keys if k in states and states[k].status != down]
-    customers = {customer_of.get(k.device, "") for k in failing}
     canary_states = [s for k, s in states.items()
                      if k.device in policy.canaries] if policy.canaries else []
     canaries_failing = all(_failing(s) for s in canary_states) if canary_states else None
     ratio = len(failing) / total
-    mass = (ratio >= threshold and len(customers) >= policy.min_customers
-            and total >= policy.min_checks)
-    if mass and canaries_failing is not False:
-        canary_note = ", and every canary fails" if canaries_failing else ""
-        return Assessment(f"{len(failing)} of {total} checks of {len(customers)} customers "
-                          f"fail together{canary_note}", True)
-    suspect = (ratio >= policy.failing_ratio / 2 and total >= policy.min_checks) or bool(
-        canary_states and any(_failing(s) for s in canary_states))
-    return Assessment(None, suspect)
+    half = policy.failing_ratio / 2
+    # Customers are counted only once enough checks fail: a quiet fleet is spared the
+    # pass over every check.
+    if total >= policy.min_checks and ratio >= min(threshold, half):
+        together = _customers_failing(failing, states, customer_of, threshold)
+        if (ratio >= threshold and together >= policy.min_customers
+                and canaries_failing is not False):
+            canary_note = ", and every canary fails" if canaries_failing else ""
+            return Assessment(f"{len(failing)} of {total} checks of {together} customers "
+                              f"fail together{canary_note}", True)
+        spread = _customers_failing(failing, states, customer_of, half)
+        if spread >= policy.min_customers and canaries_failing is not False:
+            return Assessment(None, True, f"{len(failing)} of {total} checks of {spread} "
+                                          "customers fail")
+    if canary_states and any(_failing(s) for s in canary_states):
+        return Assessment(None, True, "a canary fails")
+    return Assessment(None, False)

@@ -32,7 +32,7 @@ from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.store import BatchWriter, Database
-from bridge.store.heartbeat import record_silence
+from bridge.store.heartbeat import load_gap_suspicion, record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import (
@@ -154,6 +154,8 @@ class Daemon:
                 self._notifier.reloaded("reload failed; running the previous config")
                 return ReloadResult(False, tuple(str(e) for e in exc.errors))
             self._swap(new)
+            for warning in new.warnings:
+                log.warning("%s", warning)
             self._metrics.reload_ok.set(1)
             self._metrics.reload_ts.set(time.time())
             self._notifier.reloaded(self._status())
@@ -302,8 +304,9 @@ class Daemon:
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
                                            datetime.now(UTC) - window)
+        suspect_since = await asyncio.to_thread(load_gap_suspicion, db.reader)
         engine = RuleEngine(self.config, states, problems, attached, resolved,
-                            now=datetime.now(UTC))
+                            now=datetime.now(UTC), suspect_since=suspect_since)
         monitor = Monitor(engine, self._writer.submit, self._recheck)
         return db, monitor
 
@@ -389,5 +392,7 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
         for err in exc.errors:
             log.error("%s", err)
         return EX_CONFIG
+    for warning in config.warnings:
+        log.warning("%s", warning)
     daemon = Daemon(config, db_url=db_url, listen=listen)
     return asyncio.run(daemon.run())

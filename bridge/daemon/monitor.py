@@ -15,6 +15,7 @@ from bridge.core.decisions import (
     RecordChange,
     SetFlapping,
     Suppressed,
+    SuspectGap,
 )
 from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
@@ -88,6 +89,8 @@ class Monitor:
                 log.info("check %s: no ticket: %s", d.key, d.reason)
             elif isinstance(d, AttachToIncident | SetFlapping):
                 log.info("%s", d.summary)
+            elif isinstance(d, SuspectGap) and d.note:
+                log.warning("%s", d.note)
         if decisions:
             self._submit(decisions)
         rechecks = self.engine.take_rechecks()

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from bridge.config.model import Config
 from bridge.notify.compose import DigestItem, compose_digest
 from bridge.notify.email import EmailSender
-from bridge.notify.notice import Channel
+from bridge.notify.notice import DIGEST_KIND, Channel
 from bridge.notify.retry import Attempt, Backoff, DeadLetter, Next, Retry, Sent, settle
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
@@ -202,12 +202,14 @@ class OutboxWorker:
     def _account(self, settled: Sequence[tuple[OutboxItem, Next]],
                  tickets: Sequence[Outcome]) -> None:
         for item, step in settled:
-            what = f"{item.kind} to {item.receiver} (customer {item.customer or '-'})"
+            kind = item.kind if item.kind != DIGEST_KIND \
+                else f"digest of {_messages_in(item)} messages"
+            what = f"{kind} to {item.receiver} (customer {item.customer or '-'})"
             if isinstance(step, Sent):
-                self.delivered_total[item.channel.value] += 1
+                self.delivered_total[item.channel.value] += _messages_in(item)
                 log.info("outbox: delivered %s", what)
             elif isinstance(step, DeadLetter):
-                self.dead_letters_total[item.channel.value] += 1
+                self.dead_letters_total[item.channel.value] += _messages_in(item)
                 log.error("outbox: dead letter: %s: %s", what, step.reason)
             else:
                 log.warning("outbox: %s not delivered, retrying at %s: %s", what,
@@ -216,6 +218,14 @@ class OutboxWorker:
             if ticket.action == "opened":
                 log.error("outbox: operator ticket %s opened for %s", ticket.ref,
                           ticket.problem_key)
+
+
+def _messages_in(item: OutboxItem) -> int:
+    """The messages one delivery carries: a digest's members, counted as the pending
+    gauge counts them (a digest of 5 that dies is 5 dead letters)."""
+    if item.kind != DIGEST_KIND:
+        return 1
+    return int(item.payload.get("count", 1))
 
 
 async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, timeout_s: float) -> None:

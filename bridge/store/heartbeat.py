@@ -3,13 +3,17 @@
 A bridge that was not running saw nothing, so the time from its last heartbeat to its
 start is recorded as a monitoring gap (excluded from availability), and a gap it was in
 when it stopped is ended where its heartbeat stopped.
+
+The same table keeps when the current suspicion of a gap began (a row of its own, never
+a beat), so that a bridge restarting in a mass outage holds new tickets for the grace
+counted from the first suspicion, not afresh at every start.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -17,21 +21,41 @@ from bridge.store.models import Heartbeat, MonitoringGap
 
 BEAT_S = 30.0  # how often a running bridge beats
 SILENCE_S = 3 * BEAT_S  # no beat for this long: nobody was monitoring
+SUSPICION = "~gap suspected since"  # not a bridge's name: names are never written so
+
+
+def _upsert(session: Session, dialect: str, name: str, at: datetime) -> None:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Heartbeat).values(name=name, at=at)
+    session.execute(statement.on_conflict_do_update(index_elements=["name"],
+                                                    set_={"at": statement.excluded.at}))
 
 
 def beat(engine: Engine, name: str, now: datetime) -> None:
     """Record that the bridge is monitoring now."""
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Heartbeat).values(name=name, at=now)
     with Session(engine) as session, session.begin():
-        session.execute(statement.on_conflict_do_update(index_elements=["name"],
-                                                        set_={"at": statement.excluded.at}))
+        _upsert(session, engine.dialect.name, name, now)
 
 
 def last_beat(engine: Engine) -> datetime | None:
     """The latest heartbeat of any bridge sharing this store."""
     with Session(engine) as session:
-        return session.exec(select(func.max(Heartbeat.at))).first()
+        return session.exec(select(func.max(Heartbeat.at))
+                            .where(col(Heartbeat.name) != SUSPICION)).first()
+
+
+def save_gap_suspicion(session: Session, dialect: str, since: datetime | None) -> None:
+    """Keep when the current gap suspicion began; None: there is none."""
+    if since is None:
+        session.execute(delete(Heartbeat).where(col(Heartbeat.name) == SUSPICION))
+    else:
+        _upsert(session, dialect, SUSPICION, since)
+
+
+def load_gap_suspicion(engine: Engine) -> datetime | None:
+    """When the gap suspicion the last run was in began, if it was in one."""
+    with Session(engine) as session:
+        return session.exec(select(Heartbeat.at).where(col(Heartbeat.name) == SUSPICION)).first()
 
 
 def record_silence(engine: Engine, name: str, now: datetime) -> MonitoringGap | None:
@@ -46,5 +70,7 @@ def record_silence(engine: Engine, name: str, now: datetime) -> MonitoringGap | 
             silence = MonitoringGap(started_at=last, ended_at=now,
                                     reason=f"no bridge was running from {last.isoformat()}")
             session.add(silence)
+            # a suspicion from before the silence says nothing of now
+            save_gap_suspicion(session, engine.dialect.name, None)
     beat(engine, name, now)
     return silence

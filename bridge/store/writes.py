@@ -22,8 +22,10 @@ from bridge.core.decisions import (
     ResolveIncident,
     SaveState,
     SetFlapping,
+    SuspectGap,
 )
 from bridge.core.lifecycle import IncidentStatus
+from bridge.store.heartbeat import save_gap_suspicion
 from bridge.store.models import (
     Actor,
     CheckStateRow,
@@ -258,4 +260,6 @@ def apply_batch(
                 _set_flapping(session, d, now)
             elif isinstance(d, RecordGap):
                 _record_gap(session, d)
+            elif isinstance(d, SuspectGap):
+                save_gap_suspicion(session, dialect, d.since)
     return outcomes
