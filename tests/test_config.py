@@ -249,6 +249,16 @@ CASES: dict[str, list[str]] = {
         "must be after the start; a span may not cross midnight (split it: 'mon 22:00-24:00' "
         "and 'tue 00:00-06:00')",
     ],
+    "maintenance-bad-weekly": [
+        "config/extra.toml:6: maintenance.patching.weekly[1]: expected 'DAYS HH:MM' such as "
+        "'sun 03:00', 'mon-fri 22:00' or 'sat,sun 06:00', got 'monkey 03:00'",
+        "config/extra.toml:12: maintenance.weekend.weekly[0]: expected 'DAYS HH:MM' such as "
+        "'sun 03:00', 'mon-fri 22:00' or 'sat,sun 06:00', got 'sat,sun'",
+    ],
+    "maintenance-bad-cron": [
+        "config/extra.toml:3: maintenance.nightly.cron: expected 5 crontab fields (min hour day "
+        "month weekday), got '0 3 * *'",
+    ],
     "calendar-reserved-name": [
         'config/extra.toml:1: calendars.24x7: "24x7" is built in (every moment covered); '
         "give this calendar another name",
