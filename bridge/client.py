@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bridge.cli_format import zone
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
@@ -20,8 +21,8 @@ from bridge.ticket_verbs import action_request, add_action_verbs
 _TIMEOUT_S = 10.0
 
 
-def add_incident_verbs(verbs: Any) -> None:
-    """Register `incidents list` and `incidents show`."""
+def common_options() -> argparse.ArgumentParser:
+    """The options every API client verb takes."""
     # The shared options are accepted before and after the action (`incidents -c F list`
     # and `incidents list -c F`); SUPPRESS keeps one position from resetting the other.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -31,6 +32,15 @@ def add_incident_verbs(verbs: Any) -> None:
                         help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
                              "first operator token in bridge.toml)")
     common.add_argument("--json", action="store_true", help="print JSON")
+    common.add_argument("--tz", type=zone, metavar="ZONE",
+                        help="show and read times in this zone, e.g. Europe/Helsinki "
+                             "(default: the customer's for a customer's things, else UTC)")
+    return common
+
+
+def add_incident_verbs(verbs: Any) -> None:
+    """Register `incidents list` and `incidents show`."""
+    common = common_options()
     incidents = verbs.add_parser("incidents", parents=[common],
                                  help="list and show tickets (via the HTTP API)")
     actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -82,18 +92,20 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,
-             body: dict[str, Any] | None = None) -> Any:
-    """GET (or POST, with a body) an API path; errors become a ClientError with the reason."""
+             body: dict[str, Any] | None = None, method: str | None = None) -> Any:
+    """GET (or POST, with a body; or `method`) an API path; its JSON answer, None if it has
+    none. Errors become a ClientError with the reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     headers = {"Authorization": f"Bearer {token}"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers)
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
-            return json.load(response)
+            raw = response.read()
+            return json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
         try:
             reason = json.load(exc).get("error", exc.reason)
@@ -118,16 +130,22 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-_DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False}
+_DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False,
+             "tz": None}
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    """Defaults of the common options the command line left out."""
+    # Filled in here, not with set_defaults(): argparse shares the option objects between
+    # the parent and the action parsers, so one default would reset the other.
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
 
 
 def run_incidents(args: argparse.Namespace) -> int:
     """Carry out an `incidents` action; exit 1 on any error, with a reason on stderr."""
-    # Defaults are filled in here, not with set_defaults(): argparse shares the option
-    # objects between the parent and the action parsers, so one default would reset the other.
-    for name, default in _DEFAULTS.items():
-        if not hasattr(args, name):
-            setattr(args, name, default)
+    fill_defaults(args)
     try:
         base, token = endpoint(args)
         if args.action == "list":

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.api import maintenance, openapi, reports, tickets
+from bridge.api import maintenance, openapi, outbox, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -126,7 +126,9 @@ async def devices_list(request: web.Request, _query: Query) -> web.Response:
                 "output": state.last.output if state.last else "",
                 **_measured(state.last),
             })
-        devices.append({"id": device_id, "customer": device.customer, "address": device.address,
+        devices.append({"id": device_id, "customer": device.customer,
+                        "timezone": snap.config.customers[device.customer].timezone,
+                        "address": device.address,
                         "criticality": device.criticality.value,
                         "description": device.description, "tags": device.tags,
                         "parents": device.parents, "checks": checks})
@@ -159,6 +161,7 @@ def build_app(service: Service) -> web.Application:
     maintenance.add_routes(app)
     tickets.add_routes(app)
     reports.add_routes(app)
+    outbox.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

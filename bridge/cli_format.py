@@ -1,0 +1,52 @@
+"""How the API client verbs print: aligned tables, and times in the zone the user picked."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.core.wall_clock import instant_of
+from bridge.ticket_verbs import when
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def zone(text: str) -> ZoneInfo:
+    """An IANA time zone name (argparse type), e.g. Europe/Helsinki."""
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}; give an IANA name such as Europe/Helsinki") from None
+
+
+def shown(iso: str | None, in_zone: ZoneInfo) -> str:
+    """An API time as the user reads it: local to `in_zone`, with its offset; '-' if none."""
+    if not iso:
+        return "-"
+    at = datetime.fromisoformat(iso).astimezone(in_zone)
+    offset = at.strftime("%z")
+    return f"{at:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def entered(text: str, in_zone: ZoneInfo) -> str:
+    """A time the user typed, for the API: ISO 8601 with a zone as given, `+90m` / `+4h` /
+    `+2d` from now, or a local time in `in_zone` (a time the clocks skip is the jump, a
+    repeated one its first occurrence, as for maintenance windows)."""
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        return when(text)  # relative, or an error worded for the user
+    if local.tzinfo is not None:
+        return local.isoformat()
+    return instant_of(local, in_zone).astimezone(UTC).isoformat()
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Columns padded to their widest cell; the last one is left ragged."""
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    widths[-1] = 0
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
