@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.core.wall_clock import instant_of
@@ -41,6 +42,23 @@ def entered(text: str, in_zone: ZoneInfo) -> str:
     if local.tzinfo is not None:
         return local.isoformat()
     return instant_of(local, in_zone).astimezone(UTC).isoformat()
+
+
+def minutes(seconds: float) -> str:
+    """Coverage seconds as minutes, to the second: '30 min', '12.5 min'."""
+    return f"{round(seconds / 60, 2):g} min"
+
+
+def sla_verdict(outcome: dict[str, Any]) -> str:
+    """One SLA clock for people: met or breached, and by how much, of its target."""
+    spent = f"({round(outcome['elapsed_s'] / 60, 2):g} of {minutes(outcome['target_s'])})"
+    margin = abs(outcome["margin_s"])
+    if outcome["met"] is None:
+        return f"running, {minutes(margin)} left {spent}"
+    if outcome["met"]:
+        return f"met, {minutes(margin)} to spare {spent}"
+    return f"{'breached' if outcome['stopped'] else 'breached, running'}, " \
+           f"{minutes(margin)} over {spent}"
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:

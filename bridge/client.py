@@ -11,8 +11,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bridge.cli_format import zone
+from bridge.cli_format import shown, sla_verdict, zone
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
@@ -169,10 +170,21 @@ def run_incidents(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
+    print_ticket(data, args.tz or ZoneInfo(data.get("timezone") or "UTC"))
+    return 0
+
+
+def print_ticket(data: dict[str, Any], in_zone: ZoneInfo) -> None:
+    """A ticket as `incidents show` prints it, its times in `in_zone`."""
     for key in ("id", "status", "priority", "tier", "customer", "device", "probe", "rule",
                 "assignee", "started_at", "opened_at", "eta", "reaction_due_at",
                 "resolution_due_at", "resolved_at", "closed_at", "summary"):
-        print(f"{key + ':':18} {data.get(key) or '-'}")
+        value = data.get(key)
+        text = shown(value, in_zone) if key.endswith("_at") or key == "eta" else value
+        print(f"{key + ':':18} {text or '-'}")
+    for kind, outcome in (data.get("sla_outcome") or {}).items():
+        print(f"{kind + ':':18} {sla_verdict(outcome)}")
+    print(f"{'times in:':18} {in_zone.key}")
     for kind, records in data.get("records", {}).items():
         for record in records:
             fields = ", ".join(f"{k}={v}" for k, v in record.items() if v not in (None, ""))
@@ -180,5 +192,5 @@ def run_incidents(args: argparse.Namespace) -> int:
     print("timeline:")
     for event in data["timeline"]:
         who = event.get("author") or event["actor"]
-        print(f"  {event['at'][:19]}  {who:12} {event['kind']:14} {event['message']}")
-    return 0
+        print(f"  {shown(event['at'], in_zone)}  {who:12} {event['kind']:14} "
+              f"{event['message']}")

@@ -151,3 +151,20 @@ def test_the_outbox_pending_and_dead_and_retrying_a_dead_letter(daemon: Bridge) 
     again = bridge("outbox", "retry", str(dead["id"]), cwd=daemon.config.parent)
     assert (again.returncode, again.stderr) == (
         1, f"bridge outbox: 404: no dead message {dead['id']}\n")
+
+
+def test_incidents_show_says_whether_targets_were_met_in_the_customers_time(
+        daemon: Bridge) -> None:
+    created = json.loads(ok(daemon, "incidents", "create", "--customer", "acme", "--json",
+                            "printer on fire"))
+    ok(daemon, "incidents", "assign", created["id"], "maria")
+    lines = dict(line.split(":", 1) for line in ok(
+        daemon, "incidents", "show", created["id"]).splitlines() if ": " in line[:19])
+    assert lines["reaction"].strip().startswith("met, ")
+    assert lines["resolution"].strip().startswith("running, ")
+    assert lines["times in"].strip() == "Europe/Helsinki"
+    assert lines["opened_at"].strip().endswith(("+02:00", "+03:00"))
+    in_tehran = ok(daemon, "incidents", "show", created["id"], "--tz", "Asia/Tehran")
+    assert "+03:30" in in_tehran
+    outcome = json.loads(ok(daemon, "incidents", "show", created["id"], "--json"))["sla_outcome"]
+    assert (outcome["reaction"]["met"], outcome["resolution"]["met"]) == (True, None)

@@ -17,6 +17,7 @@ from bridge.api.auth import (
 )
 from bridge.api.query import Query, accepts, count, member, text
 from bridge.api.service import SERVICE, Service, service_of
+from bridge.api.ticket_sla import sla_fields
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.lifecycle import IncidentStatus
@@ -86,7 +87,7 @@ async def incident_show(request: web.Request, _query: Query) -> web.Response:
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
         return error(404, f"no incident {ref!r}")
-    return web.json_response(incident)
+    return web.json_response({**incident, **await sla_fields(service_of(request), ref)})
 
 
 def _measured(last: ProbeResult | None) -> dict[str, object]:
