@@ -4,10 +4,12 @@ types them: times shown and read in the customer's zone or `--tz` (issue 12.17).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,3 +170,14 @@ def test_incidents_show_says_whether_targets_were_met_in_the_customers_time(
     assert "+03:30" in in_tehran
     outcome = json.loads(ok(daemon, "incidents", "show", created["id"], "--json"))["sla_outcome"]
     assert (outcome["reaction"]["met"], outcome["resolution"]["met"]) == (True, None)
+
+
+def test_the_readme_walk_through_numbers_tickets_in_its_own_order() -> None:
+    """Issue 12.18: the outage ticket was INC-…-000001 though `create` came first."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    work = readme.split("### Work a ticket")[1].split("### Break a device")[0]
+    outage = readme.split("### Break a device")[1].split("## The files")[0]
+    created = {int(n) for n in re.findall(r"INC-\d{4}-(\d{6})", work)}
+    assert len(created) == 1
+    assert {int(n) for n in re.findall(r"bridge incidents \w+ INC-\d{4}-(\d{6})", outage)} | {
+        int(n) for n in re.findall(r"# INC-\d{4}-(\d{6})", outage)} == {max(created) + 1}
