@@ -78,17 +78,24 @@ class Recurring:
 
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The earliest occurrence containing `at`, if any."""
-        found = self.occurrences(at, at + _INSTANT)
-        return found[0] if found else None
+        # The first one overlapping [at, at + 1 µs) starts by `at`; the rest are not looked
+        # at (this runs on the event loop for every result of a covered device).
+        return next(self._overlapping(at, at + _INSTANT), None)
 
     def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        """Occurrences overlapping [start, end): starts from one duration before."""
+        """Occurrences overlapping [start, end)."""
+        return list(self._overlapping(start, end))
+
+    def _overlapping(self, start: datetime,
+                     end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Occurrences overlapping [start, end) in time order: starts from one duration
+        before; wall times map to instants in order, so the first found is the earliest."""
         low, high = walls_around(start - self.duration, end, self.zone)
         # Starts are whole minutes: a schedule that yields more, or goes backwards, is a
         # bug that must fail here rather than spin (a loop here once hung the daemon).
         budget = int((high - low) / _MINUTE) + 1
-        found: list[tuple[datetime, datetime]] = []
         previous: datetime | None = None
+        last_begin: datetime | None = None
         for wall in self.starts.between(low, high):
             budget -= 1
             if budget < 0 or wall >= high or (previous is not None and wall <= previous):
@@ -96,10 +103,11 @@ class Recurring:
                                    f"between {low} and {high} (at {wall})")
             previous = wall
             begin = instant_of(wall, self.zone)
-            if begin < end and start < begin + self.duration and (
-                    not found or found[-1][0] != begin):
-                found.append((begin, begin + self.duration))
-        return found
+            if begin >= end:
+                return
+            if start < begin + self.duration and begin != last_begin:
+                last_begin = begin
+                yield begin, begin + self.duration
 
 
 @dataclass(frozen=True)
