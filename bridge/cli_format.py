@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.core.wall_clock import instant_of
-from bridge.ticket_verbs import when
 
 UTC_ZONE = ZoneInfo("UTC")
+_RELATIVE = re.compile(r"^\+?(\d+(?:\.\d+)?)([mhd])$")
+_UNITS_S = {"m": 60, "h": 3600, "d": 86400}
 
 
 def zone(text: str) -> ZoneInfo:
@@ -35,10 +37,16 @@ def entered(text: str, in_zone: ZoneInfo) -> str:
     """A time the user typed, for the API: ISO 8601 with a zone as given, `+90m` / `+4h` /
     `+2d` from now, or a local time in `in_zone` (a time the clocks skip is the jump, a
     repeated one its first occurrence, as for maintenance windows)."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        at = datetime.now(UTC) + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
+        return at.replace(microsecond=0).isoformat()
     try:
         local = datetime.fromisoformat(text)
     except ValueError:
-        return when(text)  # relative, or an error worded for the user
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time (2026-05-04T14:00, or with an offset: "
+            f"2026-05-04T14:00+03:00) or +90m / +4h / +2d, got {text!r}") from None
     if local.tzinfo is not None:
         return local.isoformat()
     return instant_of(local, in_zone).astimezone(UTC).isoformat()

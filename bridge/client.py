@@ -17,7 +17,7 @@ from bridge.cli_format import shown, sla_verdict, zone
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
-from bridge.ticket_verbs import action_request, add_action_verbs
+from bridge.ticket_verbs import TIME_FIELDS, action_request, add_action_verbs
 
 _TIMEOUT_S = 10.0
 
@@ -162,7 +162,7 @@ def run_incidents(args: argparse.Namespace) -> int:
         if args.action == "show":
             data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
         else:
-            path, body = action_request(args)
+            path, body = action_request(args, _entry_zone(base, token, args))
             data = get_json(base, token, path, body=body)
     except ClientError as exc:
         print(f"bridge incidents: {exc}", file=sys.stderr)
@@ -172,6 +172,14 @@ def run_incidents(args: argparse.Namespace) -> int:
         return 0
     print_ticket(data, args.tz or ZoneInfo(data.get("timezone") or "UTC"))
     return 0
+
+
+def _entry_zone(base: str, token: str, args: argparse.Namespace) -> ZoneInfo:
+    """Where times typed without an offset are read: --tz, else the ticket's customer's."""
+    if args.tz is not None or not any(getattr(args, k, None) for k in TIME_FIELDS):
+        return args.tz or ZoneInfo("UTC")
+    ticket = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+    return ZoneInfo(ticket.get("timezone") or "UTC")
 
 
 def print_ticket(data: dict[str, Any], in_zone: ZoneInfo) -> None:

@@ -170,6 +170,15 @@ def test_incidents_show_says_whether_targets_were_met_in_the_customers_time(
     assert "+03:30" in in_tehran
     outcome = json.loads(ok(daemon, "incidents", "show", created["id"], "--json"))["sla_outcome"]
     assert (outcome["reaction"]["met"], outcome["resolution"]["met"]) == (True, None)
+    # a time typed without an offset is the customer's local time, or --tz's
+    eta = json.loads(ok(daemon, "incidents", "eta", created["id"], "2099-07-10T09:00", "--json"))
+    assert eta["eta"] == "2099-07-10T06:00:00+00:00"
+    eta = json.loads(ok(daemon, "incidents", "eta", created["id"], "2099-07-10T09:00", "--tz",
+                        "UTC", "--json"))
+    assert eta["eta"] == "2099-07-10T09:00:00+00:00"
+    typo = bridge("incidents", "eta", created["id"], "tomorrow", cwd=daemon.config.parent)
+    assert typo.returncode == 2
+    assert "expected an ISO 8601 time" in typo.stderr
 
 
 def test_the_readme_walk_through_numbers_tickets_in_its_own_order() -> None:
