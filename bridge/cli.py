@@ -49,10 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
                             help="list the tickets of passing files too")
 
     from bridge.client import add_incident_verbs
+    from bridge.ops_verbs import add_ops_verbs
     from bridge.report_client import add_report_verb
 
     add_incident_verbs(verbs)
     add_report_verb(verbs)
+    add_ops_verbs(verbs)
     return parser
 
 
@@ -86,6 +88,10 @@ def _run_verb(args: argparse.Namespace) -> int:
         from bridge.report_client import run_report
 
         return run_report(args)
+    if args.verb in ("devices", "maintenance", "availability", "outbox"):
+        from bridge.ops_verbs import run_ops
+
+        return run_ops(args)
     from bridge.client import run_incidents
 
     return run_incidents(args)

@@ -11,17 +11,19 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bridge.cli_format import shown, sla_verdict, zone
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
-from bridge.ticket_verbs import action_request, add_action_verbs
+from bridge.ticket_verbs import TIME_FIELDS, action_request, add_action_verbs
 
 _TIMEOUT_S = 10.0
 
 
-def add_incident_verbs(verbs: Any) -> None:
-    """Register `incidents list` and `incidents show`."""
+def common_options() -> argparse.ArgumentParser:
+    """The options every API client verb takes."""
     # The shared options are accepted before and after the action (`incidents -c F list`
     # and `incidents list -c F`); SUPPRESS keeps one position from resetting the other.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -31,6 +33,15 @@ def add_incident_verbs(verbs: Any) -> None:
                         help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
                              "first operator token in bridge.toml)")
     common.add_argument("--json", action="store_true", help="print JSON")
+    common.add_argument("--tz", type=zone, metavar="ZONE",
+                        help="show and read times in this zone, e.g. Europe/Helsinki "
+                             "(default: the customer's for a customer's things, else UTC)")
+    return common
+
+
+def add_incident_verbs(verbs: Any) -> None:
+    """Register `incidents list` and `incidents show`."""
+    common = common_options()
     incidents = verbs.add_parser("incidents", parents=[common],
                                  help="list and show tickets (via the HTTP API)")
     actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -82,18 +93,20 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,
-             body: dict[str, Any] | None = None) -> Any:
-    """GET (or POST, with a body) an API path; errors become a ClientError with the reason."""
+             body: dict[str, Any] | None = None, method: str | None = None) -> Any:
+    """GET (or POST, with a body; or `method`) an API path; its JSON answer, None if it has
+    none. Errors become a ClientError with the reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     headers = {"Authorization": f"Bearer {token}"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers)
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
-            return json.load(response)
+            raw = response.read()
+            return json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
         try:
             reason = json.load(exc).get("error", exc.reason)
@@ -118,16 +131,22 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-_DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False}
+_DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False,
+             "tz": None}
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    """Defaults of the common options the command line left out."""
+    # Filled in here, not with set_defaults(): argparse shares the option objects between
+    # the parent and the action parsers, so one default would reset the other.
+    for name, default in _DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
 
 
 def run_incidents(args: argparse.Namespace) -> int:
     """Carry out an `incidents` action; exit 1 on any error, with a reason on stderr."""
-    # Defaults are filled in here, not with set_defaults(): argparse shares the option
-    # objects between the parent and the action parsers, so one default would reset the other.
-    for name, default in _DEFAULTS.items():
-        if not hasattr(args, name):
-            setattr(args, name, default)
+    fill_defaults(args)
     try:
         base, token = endpoint(args)
         if args.action == "list":
@@ -143,7 +162,7 @@ def run_incidents(args: argparse.Namespace) -> int:
         if args.action == "show":
             data = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
         else:
-            path, body = action_request(args)
+            path, body = action_request(args, _entry_zone(base, token, args))
             data = get_json(base, token, path, body=body)
     except ClientError as exc:
         print(f"bridge incidents: {exc}", file=sys.stderr)
@@ -151,10 +170,29 @@ def run_incidents(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
+    print_ticket(data, args.tz or ZoneInfo(data.get("timezone") or "UTC"))
+    return 0
+
+
+def _entry_zone(base: str, token: str, args: argparse.Namespace) -> ZoneInfo:
+    """Where times typed without an offset are read: --tz, else the ticket's customer's."""
+    if args.tz is not None or not any(getattr(args, k, None) for k in TIME_FIELDS):
+        return args.tz or ZoneInfo("UTC")
+    ticket = get_json(base, token, f"/api/v1/incidents/{urllib.parse.quote(args.id)}")
+    return ZoneInfo(ticket.get("timezone") or "UTC")
+
+
+def print_ticket(data: dict[str, Any], in_zone: ZoneInfo) -> None:
+    """A ticket as `incidents show` prints it, its times in `in_zone`."""
     for key in ("id", "status", "priority", "tier", "customer", "device", "probe", "rule",
                 "assignee", "started_at", "opened_at", "eta", "reaction_due_at",
                 "resolution_due_at", "resolved_at", "closed_at", "summary"):
-        print(f"{key + ':':18} {data.get(key) or '-'}")
+        value = data.get(key)
+        text = shown(value, in_zone) if key.endswith("_at") or key == "eta" else value
+        print(f"{key + ':':18} {text or '-'}")
+    for kind, outcome in (data.get("sla_outcome") or {}).items():
+        print(f"{kind + ':':18} {sla_verdict(outcome)}")
+    print(f"{'times in:':18} {in_zone.key}")
     for kind, records in data.get("records", {}).items():
         for record in records:
             fields = ", ".join(f"{k}={v}" for k, v in record.items() if v not in (None, ""))
@@ -162,5 +200,5 @@ def run_incidents(args: argparse.Namespace) -> int:
     print("timeline:")
     for event in data["timeline"]:
         who = event.get("author") or event["actor"]
-        print(f"  {event['at'][:19]}  {who:12} {event['kind']:14} {event['message']}")
-    return 0
+        print(f"  {shown(event['at'], in_zone)}  {who:12} {event['kind']:14} "
+              f"{event['message']}")

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import re
 import urllib.parse
-from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-_RELATIVE = re.compile(r"^\+?(\d+(?:\.\d+)?)([mhd])$")
-_UNITS_S = {"m": 60, "h": 3600, "d": 86400}
+from bridge.cli_format import UTC_ZONE, entered
+
+# The actions' time arguments: read in the user's zone when the request is made.
+TIME_FIELDS = ("eta", "due", "scheduled_at")
 
 
 def when(value: str) -> str:
-    """A time as ISO 8601 with a zone, from ISO 8601 (UTC if no zone) or `+90m`, `+4h`, `+2d`."""
-    match = _RELATIVE.match(value.strip())
-    if match:
-        at = datetime.now(UTC) + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
-        return at.replace(microsecond=0).isoformat()
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time (2026-05-04T14:00+03:00) or +90m / +4h / +2d, "
-            f"got {value!r}") from None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    """A time argument, checked now and kept as typed: ISO 8601 (local to --tz, or the
+    customer's zone, without an offset) or `+90m`, `+4h`, `+2d` from now."""
+    entered(value, UTC_ZONE)
+    return value
 
 
 def add_action_verbs(actions: Any, common: argparse.ArgumentParser) -> None:
@@ -50,7 +43,8 @@ def add_action_verbs(actions: Any, common: argparse.ArgumentParser) -> None:
     comment.add_argument("message")
     comment.add_argument("--internal", action="store_true", help="not sent to the customer")
     verb("eta", "set the estimated resolution time").add_argument(
-        "eta", type=when, help="ISO 8601, or +90m / +4h / +2d from now")
+        "eta", type=when, help="ISO 8601 (local to --tz or the customer's zone), or +90m / "
+                               "+4h / +2d from now")
     verb("wait", "pause the resolution clock").add_argument(
         "--on", choices=["customer", "supplier"], default="customer")
     verb("resume", "work goes on after waiting")
@@ -72,8 +66,9 @@ def add_action_verbs(actions: Any, common: argparse.ArgumentParser) -> None:
     verb("reopen", "the problem is back")
 
 
-def action_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """The API path and JSON body for an action's arguments."""
+def action_request(args: argparse.Namespace,
+                   in_zone: ZoneInfo = UTC_ZONE) -> tuple[str, dict[str, Any]]:
+    """The API path and JSON body for an action's arguments, times read in `in_zone`."""
     if args.action == "create":
         body = {k: v for k in ("customer", "device", "priority", "summary", "message")
                 if (v := getattr(args, k, None))}
@@ -84,6 +79,6 @@ def action_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "supplier": ("supplier", "reference", "due"), "onsite": ("technician", "scheduled_at"),
         "loaner": ("device", "serial"),
     }.get(args.action, ("message",))
-    body = {("due_at" if k == "due" else k): v for k in fields
-            if (v := getattr(args, k, None)) not in (None, "", False)}
+    body = {("due_at" if k == "due" else k): entered(v, in_zone) if k in TIME_FIELDS else v
+            for k in fields if (v := getattr(args, k, None)) not in (None, "", False)}
     return f"/api/v1/incidents/{urllib.parse.quote(args.id)}/{args.action}", body

@@ -153,6 +153,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
      (401, 201, 403, 403)),
     ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),
+    ("GET", "/api/v1/outbox", None, (401, 200, 403, 403)),
+    ("POST", "/api/v1/outbox/999/retry", None, (401, 404, 403, 403)),  # no such dead letter
 ]
 
 
@@ -166,7 +168,7 @@ def test_the_matrix_names_every_route() -> None:
 
     spec = describe(build_app(Quiet()))  # type: ignore[arg-type]
     served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    listed = {(m, p.replace("{own}", "{id}").replace("{window}", "{id}"))
+    listed = {(m, p.replace("{own}", "{id}").replace("{window}", "{id}").replace("999", "{id}"))
               for m, p, _, _ in ROUTES}
     assert served == listed, f"routes without a row: {served - listed}; " \
                              f"rows without a route: {listed - served}"
@@ -182,7 +184,7 @@ def _record_id(bridge: Bridge, ref: str, kind: str) -> int:
 def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str, path: str,
                                     body: Any, expected: tuple[int, int, int, int]) -> None:
     bridge, acme_ticket, _ = world
-    template = path.replace("{own}", "{id}").replace("{window}", "{id}")
+    template = path.replace("{own}", "{id}").replace("{window}", "{id}").replace("999", "{id}")
     answers = bridge.get("/api/v1/openapi.json")["paths"][template]
     callers = [None, "ops", ACME, OTHER]
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
@@ -221,7 +223,7 @@ LISTED = {"id", "status", "priority", "tier", "flapping", "customer", "device", 
           "summary", "started_at", "opened_at", "resolved_at", "updated_at", "source",
           "reported_by", "assignee", "acknowledged_at", "assigned_at", "closed_at",
           "confirmed_at", "waiting_since", "eta", "reaction_due_at", "resolution_due_at"}
-SHOWN = LISTED | {"attached", "timeline", "records", "sla"}
+SHOWN = LISTED | {"attached", "timeline", "records", "sla", "timezone", "sla_outcome"}
 STAFF_FIELDS = {"rule", "escalation"}
 # Timeline entries only the desk sees.
 STAFF_KINDS = {"note", "notified_staff", "escalated", "escalation_step", "sla_warning",

@@ -118,5 +118,6 @@ def test_the_cli_finds_the_api_and_token_in_bridge_toml_and_prints_tables(
     assert listing[-1] == "(1 of 1)"
     shown = cli("show", f"INC-{Y}-000002").splitlines()
     assert any(re.fullmatch(r"status: +resolved", line) for line in shown), shown
-    assert shown[shown.index("timeline:") + 1].split()[1:3] == ["system", "opened"]
-    assert shown[-1].split()[1:3] == ["system", "resolved"]
+    # timeline lines: date, time, offset, who, what
+    assert shown[shown.index("timeline:") + 1].split()[3:5] == ["system", "opened"]
+    assert shown[-1].split()[3:5] == ["system", "resolved"]

@@ -249,6 +249,16 @@ CASES: dict[str, list[str]] = {
         "must be after the start; a span may not cross midnight (split it: 'mon 22:00-24:00' "
         "and 'tue 00:00-06:00')",
     ],
+    "maintenance-bad-weekly": [
+        "config/extra.toml:6: maintenance.patching.weekly[1]: expected 'DAYS HH:MM' such as "
+        "'sun 03:00', 'mon-fri 22:00' or 'sat,sun 06:00', got 'monkey 03:00'",
+        "config/extra.toml:12: maintenance.weekend.weekly[0]: expected 'DAYS HH:MM' such as "
+        "'sun 03:00', 'mon-fri 22:00' or 'sat,sun 06:00', got 'sat,sun'",
+    ],
+    "maintenance-bad-cron": [
+        "config/extra.toml:3: maintenance.nightly.cron: expected 5 crontab fields (min hour day "
+        "month weekday), got '0 3 * *'",
+    ],
     "calendar-reserved-name": [
         'config/extra.toml:1: calendars.24x7: "24x7" is built in (every moment covered); '
         "give this calendar another name",
@@ -604,8 +614,10 @@ def test_check_prints_every_error_of_every_file_sorted(tmp_path: Path) -> None:
 def test_check_reports_every_mistake_in_one_run(tmp_path: Path) -> None:
     """A mistake hides no other: not one in bridge.toml, nor one in the same entry."""
     root = deploy(tmp_path)
-    write(root, "bridge.toml", (root / "bridge.toml").read_text()
-          + '\n[notifications]\noperators = ["webhook:noc"]\n'
+    main = (root / "bridge.toml").read_text()
+    assert 'operators = ["mailto:noc@msp.example.com"]' in main
+    write(root, "bridge.toml", main.replace('operators = ["mailto:noc@msp.example.com"]',
+                                            'operators = ["webhook:noc"]')
           + '\n[daemon]\nmetrics = true\n')
     write(root, "config/more.toml",
           '[customers.globex]\nname = "Globex"\n[customers.globex.contract]\n'
@@ -622,9 +634,9 @@ def test_check_reports_every_mistake_in_one_run(tmp_path: Path) -> None:
     result = bridge_check("bridge.toml", cwd=root)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "bridge.toml:18: notifications.operators[0]: unknown webhook 'noc'; define it as "
+        "bridge.toml:19: notifications.operators[0]: unknown webhook 'noc'; define it as "
         "[notifications.webhooks.noc] in bridge.toml",
-        "bridge.toml:21: daemon.metrics: unknown key; expected one of: max_concurrent_checks, "
+        "bridge.toml:22: daemon.metrics: unknown key; expected one of: max_concurrent_checks, "
         "tick_s, shutdown_timeout_s",
         "config/more.toml:4: customers.globex.contract.language: expected a language tag such "
         "as 'en', 'fi' or 'pt-BR', got 'deutsch'",

@@ -71,7 +71,8 @@ def _path_schema(path: str, name: str) -> dict[str, Any]:
     if name == "month":
         return {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
                 "description": "a calendar month, YYYY-MM, in the customer's time zone"}
-    if name == "record" or (name == "id" and path.startswith("/api/v1/maintenance/")):
+    if name == "record" or (name == "id" and path.startswith(("/api/v1/maintenance/",
+                                                              "/api/v1/outbox/"))):
         return {"type": "integer", "minimum": 0}
     if name == "id":
         return {"type": "string", "description": "the ticket ID, e.g. INC-2026-000042"}

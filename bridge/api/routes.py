@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.api import maintenance, openapi, reports, tickets
+from bridge.api import maintenance, openapi, outbox, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -23,7 +23,7 @@ from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
-from bridge.store.reads import IncidentFilter, get_incident, list_incidents
+from bridge.store.reads import IncidentFilter, list_incidents
 
 MAX_PAGE = 1000
 
@@ -83,13 +83,7 @@ async def incidents_list(request: web.Request, query: Query) -> web.Response:
 @accepts()
 async def incident_show(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/incidents/{id}, with its timeline."""
-    caller = caller_of(request)
-    ref = request.match_info["id"]
-    scope = None if caller.role == Role.OPERATOR else caller.customer
-    incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
-    if incident is None:
-        return error(404, f"no incident {ref!r}")
-    return web.json_response(ticket_for(caller, incident, service_of(request).current_config()))
+    return await tickets.show_ticket(request, request.match_info["id"])
 
 
 def _measured(last: ProbeResult | None) -> dict[str, object]:
@@ -129,7 +123,9 @@ async def devices_list(request: web.Request, _query: Query) -> web.Response:
                 "output": state.last.output if state.last else "",
                 **_measured(state.last),
             })
-        devices.append({"id": device_id, "customer": device.customer, "address": device.address,
+        devices.append({"id": device_id, "customer": device.customer,
+                        "timezone": snap.config.customers[device.customer].timezone,
+                        "address": device.address,
                         "criticality": device.criticality.value,
                         "description": device.description, "tags": device.tags,
                         "parents": device.parents, "checks": checks})
@@ -162,6 +158,7 @@ def build_app(service: Service) -> web.Application:
     maintenance.add_routes(app)
     tickets.add_routes(app)
     reports.add_routes(app)
+    outbox.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

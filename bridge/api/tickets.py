@@ -30,6 +30,7 @@ from bridge.api.ticket_bodies import (
     WaitBody,
     record_fields,
 )
+from bridge.api.ticket_sla import sla_fields
 from bridge.config.main_file import Role
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action, WaitingOn
 from bridge.store.models import Actor, TicketSource
@@ -69,13 +70,15 @@ def _scope(caller: Caller) -> str | None:
     return None if caller.role == Role.OPERATOR else caller.customer
 
 
-async def _show(request: web.Request, ref: str, status: int = 200) -> web.Response:
+async def show_ticket(request: web.Request, ref: str, status: int = 200) -> web.Response:
+    """A ticket as the caller may see it, with its SLA outcome, or a 404."""
     caller = caller_of(request)
     scope = _scope(caller)
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
         return error(404, f"no incident {ref!r}")
-    seen = ticket_for(caller, incident, service_of(request).current_config())
+    ticket = {**incident, **await sla_fields(service_of(request), ref)}
+    seen = ticket_for(caller, ticket, service_of(request).current_config())
     return web.json_response(seen, status=status)
 
 
@@ -107,7 +110,7 @@ async def create(request: web.Request) -> web.Response:
     incident_id, created = await service.write_tickets(
         lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
     ref = await service.read(lambda e: ref_of(e, incident_id))
-    return await _show(request, ref, 201 if created else 200)
+    return await show_ticket(request, ref, 201 if created else 200)
 
 
 def _request(action: Action, caller: Caller, body: Body, record_id: int | None) -> ActionRequest:
@@ -160,7 +163,7 @@ async def act(request: web.Request) -> web.Response:
         lambda engine, desk, now, _prefix: take_action(engine, ref, scope, req, now, desk))
     if result.status != 200:
         return error(result.status, result.reason)
-    return await _show(request, ref)
+    return await show_ticket(request, ref)
 
 
 def add_routes(app: web.Application) -> None:

@@ -3,52 +3,60 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from bridge.config.base import Array, Name, Strict, ZoneName
-from bridge.core.maintenance import MaintenanceRule, OneOff, Schedule, Weekly, parse_weekly
+from bridge.core.maintenance import (
+    MaintenanceRule,
+    OneOff,
+    Recurring,
+    Schedule,
+    Weekly,
+    parse_weekly,
+)
 
 # APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (and 7).
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DOW_NUMBER = re.compile(r"(?<![/\d])([0-7])(?!\d)")
-_ONE_SECOND = timedelta(seconds=1)
+_ONE_MINUTE = timedelta(minutes=1)  # crontab's resolution
 
 
-class CronSchedule:
-    """A crontab expression (5 fields, standard weekday numbers) plus a duration."""
+class CronStarts:
+    """A crontab expression (5 fields, standard weekday numbers): its local start times."""
 
-    def __init__(self, expression: str, duration: timedelta, zone: ZoneInfo) -> None:
+    def __init__(self, expression: str) -> None:
         fields = expression.split()
         if len(fields) != 5:
             raise ValueError(f"expected 5 crontab fields (min hour day month weekday), "
                              f"got {expression!r}")
         fields[4] = _DOW_NUMBER.sub(lambda m: _CRON_DAYS[int(m.group(1))], fields[4])
-        self._trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
-        self._duration = duration
+        # Matched against wall time as if it were UTC, where no time repeats: the trigger
+        # then always moves forward (in a DST zone it returned a repeated 03:00 forever).
+        # The core turns wall times into instants, skipped and repeated ones by its rule.
+        self._trigger = CronTrigger.from_crontab(" ".join(fields), timezone=UTC)
+        self._expression = expression
 
-    def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
-        """The occurrence containing `at`: the first start after `at - duration`."""
-        start = self._trigger.get_next_fire_time(None, at - self._duration)
-        if start is not None and start <= at:
-            start = start.astimezone(UTC)  # elapsed-time arithmetic, not wall-clock
-            return start, start + self._duration
-        return None
+    def __repr__(self) -> str:
+        return f"cron {self._expression!r}"
 
-    def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        """Occurrences overlapping [start, end), fire time by fire time."""
-        found = []
-        fire = self._trigger.get_next_fire_time(None, start - self._duration)
+    def between(self, low: datetime, high: datetime) -> Iterator[datetime]:
+        """Local start times in [low, high), fire time by fire time."""
+        end = high.replace(tzinfo=UTC)
+        fire = self._trigger.get_next_fire_time(None, low.replace(tzinfo=UTC))
         while fire is not None and fire < end:
-            begin = fire.astimezone(UTC)
-            if start < begin + self._duration:
-                found.append((begin, begin + self._duration))
-            fire = self._trigger.get_next_fire_time(fire, fire + _ONE_SECOND)
-        return found
+            yield fire.replace(tzinfo=None)
+            fire = self._trigger.get_next_fire_time(fire, fire + _ONE_MINUTE)
+
+
+def _check_weekly(entry: str) -> str:
+    parse_weekly(entry)
+    return entry
 
 
 class Maintenance(Strict):
@@ -60,7 +68,7 @@ class Maintenance(Strict):
     timezone: ZoneName = "UTC"
     start: datetime | None = None
     end: datetime | None = None
-    weekly: Array[str] = ()
+    weekly: Array[Annotated[str, AfterValidator(_check_weekly)]] = ()  # "mon-fri 22:00"
     cron: str | None = None
     duration_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
     reason: str = ""
@@ -71,13 +79,6 @@ class Maintenance(Strict):
         problem = validate_cron(value) if value is not None else None
         if problem:
             raise ValueError(problem)
-        return value
-
-    @field_validator("weekly")
-    @classmethod
-    def _weekly_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for entry in value:
-            parse_weekly(entry)
         return value
 
     @model_validator(mode="after")
@@ -111,14 +112,15 @@ class Maintenance(Strict):
             text = f"{self.start.isoformat()} to {self.end.isoformat()} ({self.timezone})"
         elif self.weekly:
             assert self.duration_min is not None
-            schedule = Weekly(tuple(parse_weekly(w) for w in self.weekly),
-                              timedelta(minutes=self.duration_min), zone)
+            starts = tuple(s for entry in self.weekly for s in parse_weekly(entry))
+            schedule = Recurring(Weekly(starts), timedelta(minutes=self.duration_min), zone)
             text = (f"weekly {', '.join(self.weekly)} for {self.duration_min:g} min "
                     f"({self.timezone})")
         else:
             assert self.cron is not None
             assert self.duration_min is not None
-            schedule = CronSchedule(self.cron, timedelta(minutes=self.duration_min), zone)
+            schedule = Recurring(CronStarts(self.cron), timedelta(minutes=self.duration_min),
+                                 zone)
             text = f"cron '{self.cron}' for {self.duration_min:g} min ({self.timezone})"
         return MaintenanceRule(name, schedule, frozenset(self.devices), frozenset(self.tags),
                                frozenset(self.customers), self.reason, text)
@@ -132,7 +134,7 @@ def _aware(value: datetime, zone: ZoneInfo) -> datetime:
 def validate_cron(expression: str) -> str | None:
     """The reason a cron expression is invalid, or None."""
     try:
-        CronSchedule(expression, timedelta(minutes=1), ZoneInfo("UTC"))
+        CronStarts(expression)
     except ValueError as exc:
         return str(exc)
     return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bridge.core.maintenance import WEEKDAYS
+from bridge.core.maintenance import WEEKDAYS, parse_days
 
 Interval = tuple[datetime, datetime]
 
@@ -49,14 +49,10 @@ def _spans_error(entry: str) -> ValueError:
 
 
 def _parse_days(text: str, entry: str) -> list[int]:
-    days: list[int] = []
-    for part in text.lower().split(","):
-        first, _, last = part.partition("-")
-        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
-            raise _spans_error(entry)
-        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
-        days.extend((start + i) % 7 for i in range((end - start) % 7 + 1))  # "sat-mon" wraps
-    return days
+    try:
+        return parse_days(text)
+    except ValueError:
+        raise _spans_error(entry) from None
 
 
 def parse_spans(entry: str) -> tuple[Span, ...]:

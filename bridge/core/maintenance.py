@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bridge.core.wall_clock import instant_of, walls_around
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKLY = re.compile(r"^\s*(\S+)\s+(\d{1,2}):(\d\d)\s*$")
+_DAY = timedelta(days=1)
+_MINUTE = timedelta(minutes=1)
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -47,64 +55,105 @@ class OneOff:
         return [(self.start, self.end)] if self.start < end and start < self.end else []
 
 
+class WallStarts(Protocol):
+    """When a recurring window starts, in local wall time."""
+
+    def between(self, low: datetime, high: datetime) -> Iterator[datetime]:
+        """Naive local start times in [low, high), strictly increasing."""
+        ...
+
+
 @dataclass(frozen=True)
-class Weekly:
-    """Windows that start at local wall-clock times on given weekdays and last `duration`.
+class Recurring:
+    """Windows that start at local wall-clock times (weekly or cron) and last `duration`.
 
     Start times are local to `zone`, so a 22:00 window stays at 22:00 across DST; the
-    duration is elapsed time. A start time that does not exist on a spring-forward day is
-    taken as the same wall time read with the old offset (zoneinfo's fold=0), i.e. an hour
-    later in real terms: the window still happens that day.
+    duration is elapsed time. A start the clocks skip is taken at the jump, a repeated one
+    at its first occurrence (core/wall_clock.py); several skipped starts are one window.
     """
 
-    starts: tuple[tuple[int, time], ...]  # (weekday 0=Monday, local start)
+    starts: WallStarts
     duration: timedelta
     zone: ZoneInfo
 
     def occurrence_at(self, at: datetime) -> tuple[datetime, datetime] | None:
-        """The occurrence containing `at`, looking back as far as the duration reaches."""
-        local_day = at.astimezone(self.zone).date()
-        days_back = self.duration.days + 1
-        for offset in range(days_back, -1, -1):
-            day = local_day - timedelta(days=offset)
-            for weekday, start_time in self.starts:
-                if day.weekday() == weekday:
-                    start = _local(day, start_time, self.zone)
-                    if start <= at < start + self.duration:
-                        return start, start + self.duration
-        return None
+        """The earliest occurrence containing `at`, if any."""
+        # The first one overlapping [at, at + 1 µs) starts by `at`; the rest are not looked
+        # at (this runs on the event loop for every result of a covered device).
+        return next(self._overlapping(at, at + _INSTANT), None)
 
     def occurrences(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        """Occurrences overlapping [start, end): local days from one duration before."""
-        found = []
-        day = (start - self.duration).astimezone(self.zone).date() - timedelta(days=1)
-        last = end.astimezone(self.zone).date()
-        while day <= last:
-            for weekday, start_time in self.starts:
-                if day.weekday() == weekday:
-                    begin = _local(day, start_time, self.zone)
-                    if begin < end and start < begin + self.duration:
-                        found.append((begin, begin + self.duration))
-            day += timedelta(days=1)
-        return sorted(found)
+        """Occurrences overlapping [start, end)."""
+        return list(self._overlapping(start, end))
+
+    def _overlapping(self, start: datetime,
+                     end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Occurrences overlapping [start, end) in time order: starts from one duration
+        before; wall times map to instants in order, so the first found is the earliest."""
+        low, high = walls_around(start - self.duration, end, self.zone)
+        # Starts are whole minutes: a schedule that yields more, or goes backwards, is a
+        # bug that must fail here rather than spin (a loop here once hung the daemon).
+        budget = int((high - low) / _MINUTE) + 1
+        previous: datetime | None = None
+        last_begin: datetime | None = None
+        for wall in self.starts.between(low, high):
+            budget -= 1
+            if budget < 0 or wall >= high or (previous is not None and wall <= previous):
+                raise RuntimeError(f"maintenance schedule {self.starts!r} does not advance "
+                                   f"between {low} and {high} (at {wall})")
+            previous = wall
+            begin = instant_of(wall, self.zone)
+            if begin >= end:
+                return
+            if start < begin + self.duration and begin != last_begin:
+                last_begin = begin
+                yield begin, begin + self.duration
 
 
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    # In UTC: aware datetimes in one ZoneInfo add timedeltas as wall-clock time, which
-    # would make a window across a DST change an hour short or long.
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+@dataclass(frozen=True)
+class Weekly:
+    """Start times on given weekdays: ((weekday 0=Monday, local time), ...)."""
+
+    starts: tuple[tuple[int, time], ...]
+
+    def between(self, low: datetime, high: datetime) -> Iterator[datetime]:
+        """Local start times in [low, high), day by day."""
+        times = sorted(set(self.starts), key=lambda s: s[1])
+        day = low.date()
+        while day <= high.date():
+            for weekday, at in times:
+                wall = datetime.combine(day, at)
+                if day.weekday() == weekday and low <= wall < high:
+                    yield wall
+            day += _DAY
 
 
-def parse_weekly(entry: str) -> tuple[int, time]:
-    """'tue 22:00' -> (1, 22:00); raises ValueError with what is expected."""
-    parts = entry.split()
-    if len(parts) != 2 or parts[0].lower()[:3] not in WEEKDAYS:
-        raise ValueError(f"expected 'DAY HH:MM' such as 'tue 22:00', got {entry!r}")
+def parse_days(text: str) -> list[int]:
+    """'mon-fri' or 'sat,sun' (or 'sat-mon', wrapping) -> weekdays, 0 = Monday; ValueError
+    if any part is not a day or a range of days."""
+    days: list[int] = []
+    for part in text.lower().split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise ValueError(f"not a day or range of days: {part!r}")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        days.extend((start + i) % 7 for i in range((end - start) % 7 + 1))  # "sat-mon" wraps
+    return days
+
+
+def parse_weekly(entry: str) -> tuple[tuple[int, time], ...]:
+    """'mon-fri 22:00' -> one (weekday, start) per day; ValueError saying what is expected."""
+    match = _WEEKLY.match(entry)
+    problem = ValueError(f"expected 'DAYS HH:MM' such as 'sun 03:00', 'mon-fri 22:00' or "
+                         f"'sat,sun 06:00', got {entry!r}")
+    if match is None or int(match.group(2)) > 23 or int(match.group(3)) > 59:
+        raise problem
     try:
-        start = time.fromisoformat(parts[1])
+        days = parse_days(match.group(1))
     except ValueError:
-        raise ValueError(f"expected 'DAY HH:MM' such as 'tue 22:00', got {entry!r}") from None
-    return WEEKDAYS.index(parts[0].lower()[:3]), start
+        raise problem from None
+    start = time(int(match.group(2)), int(match.group(3)))
+    return tuple((day, start) for day in days)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from bridge.config.model import Priority
+from bridge.core.desk import TicketFacts
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
+from bridge.store.desk import facts_of
 from bridge.store.models import (
     CheckStateRow,
     EscalationStepRow,
@@ -204,3 +207,12 @@ def load_recently_resolved(engine: Engine, since: datetime) -> dict[str, datetim
         if at is not None and (problem not in latest or at > latest[problem]):
             latest[problem] = at
     return latest
+
+
+def ticket_facts(engine: Engine, ref: str) -> tuple[str, Priority, TicketFacts] | None:
+    """A ticket's customer, priority and clock facts; None if there is no such ticket."""
+    with Session(engine) as session:
+        incident = session.exec(select(Incident).where(Incident.ref == ref)).first()
+        if incident is None:
+            return None
+        return incident.customer, incident.priority, facts_of(session, incident)

@@ -1,0 +1,78 @@
+"""How the API client verbs print: aligned tables, and times in the zone the user picked."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.core.wall_clock import instant_of
+
+UTC_ZONE = ZoneInfo("UTC")
+_RELATIVE = re.compile(r"^\+?(\d+(?:\.\d+)?)([mhd])$")
+_UNITS_S = {"m": 60, "h": 3600, "d": 86400}
+
+
+def zone(text: str) -> ZoneInfo:
+    """An IANA time zone name (argparse type), e.g. Europe/Helsinki."""
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}; give an IANA name such as Europe/Helsinki") from None
+
+
+def shown(iso: str | None, in_zone: ZoneInfo) -> str:
+    """An API time as the user reads it: local to `in_zone`, with its offset; '-' if none."""
+    if not iso:
+        return "-"
+    at = datetime.fromisoformat(iso).astimezone(in_zone)
+    offset = at.strftime("%z")
+    return f"{at:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def entered(text: str, in_zone: ZoneInfo) -> str:
+    """A time the user typed, for the API: ISO 8601 with a zone as given, `+90m` / `+4h` /
+    `+2d` from now, or a local time in `in_zone` (a time the clocks skip is the jump, a
+    repeated one its first occurrence, as for maintenance windows)."""
+    match = _RELATIVE.match(text.strip())
+    if match:
+        at = datetime.now(UTC) + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
+        return at.replace(microsecond=0).isoformat()
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time (2026-05-04T14:00, or with an offset: "
+            f"2026-05-04T14:00+03:00) or +90m / +4h / +2d, got {text!r}") from None
+    if local.tzinfo is not None:
+        return local.isoformat()
+    return instant_of(local, in_zone).astimezone(UTC).isoformat()
+
+
+def minutes(seconds: float) -> str:
+    """Coverage seconds as minutes, to the second: '30 min', '12.5 min'."""
+    return f"{round(seconds / 60, 2):g} min"
+
+
+def sla_verdict(outcome: dict[str, Any]) -> str:
+    """One SLA clock for people: met or breached, and by how much, of its target."""
+    spent = f"({round(outcome['elapsed_s'] / 60, 2):g} of {minutes(outcome['target_s'])})"
+    margin = abs(outcome["margin_s"])
+    if outcome["met"] is None:
+        return f"running, {minutes(margin)} left {spent}"
+    if outcome["met"]:
+        return f"met, {minutes(margin)} to spare {spent}"
+    return f"{'breached' if outcome['stopped'] else 'breached, running'}, " \
+           f"{minutes(margin)} over {spent}"
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Columns padded to their widest cell; the last one is left ragged."""
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    widths[-1] = 0
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
