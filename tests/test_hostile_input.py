@@ -1,0 +1,70 @@
+"""Hostile and malformed input gets a 4xx with a reason, the same on SQLite and PostgreSQL,
+and never a 500: bodies, path parameters, headers, request lines."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.daemon import Bridge, http_request, write_deployment
+from tests.pg import scratch_database
+
+ACME = "acme-secret-token"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def bridge(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    """A running daemon on each store, with an operator token and acme's."""
+    config = write_deployment(tmp_path_factory.mktemp("input"),
+                              {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            url = stack.enter_context(scratch_database(
+                request.getfixturevalue("pg_admin_url"), f"bridge_input_{uuid.uuid4().hex[:8]}"))
+            config.write_text(config.read_text().replace('url = "sqlite:///var/bridge.db"',
+                                                         f'url = "{url}"'))
+        daemon = Bridge(config)
+        yield daemon
+        assert daemon.stop() == 0
+
+
+def raw_request(bridge: Bridge, head: bytes) -> tuple[int, bytes]:
+    """Send bytes no HTTP client would (raw header bytes, an overlong line): status, body."""
+    host, port = bridge.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + b"\r\nHost: bridge\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def create(bridge: Bridge, body: Any, key: str | None = None,
+           token: str = ACME) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    status, raw = http_request("POST", bridge.url + "/api/v1/incidents", headers,
+                               json.dumps(body).encode())
+    return status, json.loads(raw)
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe\xed", b"\xed\xa0\x80\xed\xbf\xbf", b"caf\xc3\xa9"])
+def test_raw_bytes_as_a_bearer_token_are_a_401(bridge: Bridge, token: bytes) -> None:
+    status, body = raw_request(bridge, b"GET /api/v1/incidents HTTP/1.1\r\n"
+                                       b"Authorization: Bearer " + token)
+    assert (status, json.loads(body)) == (401, {"error": "missing or invalid bearer token"})
+    assert "Traceback" not in bridge.log()
+
+
+def window(start: datetime, end: datetime, **targets: Any) -> dict[str, Any]:
+    return {"start": start.isoformat(), "end": end.isoformat(), **(targets or {"devices": ["gw"]})}
