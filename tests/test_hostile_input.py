@@ -68,3 +68,13 @@ def test_raw_bytes_as_a_bearer_token_are_a_401(bridge: Bridge, token: bytes) -> 
 
 def window(start: datetime, end: datetime, **targets: Any) -> dict[str, Any]:
     return {"start": start.isoformat(), "end": end.isoformat(), **(targets or {"devices": ["gw"]})}
+
+
+def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:
+    status, _ = raw_request(bridge, b"GET /api/v1/incidents?" + b"a" * 20_000 + b" HTTP/1.1")
+    assert status == 400
+    [line] = [line for line in bridge.log().splitlines() if "malformed request" in line]
+    assert line.split(" ", 2)[2].startswith(
+        "INFO bridge.daemon.http: refused a malformed request from 127.0.0.1: 400 Got more than "
+        "8190 bytes when reading: bytearray(b'/api/v1/incidents?aaaa")
+    assert "Traceback" not in bridge.log()
