@@ -58,6 +58,14 @@ def create(bridge: Bridge, body: Any, key: str | None = None,
     return status, json.loads(raw)
 
 
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "1969-12"])
+def test_report_months_outside_the_calendar_are_400s(bridge: Bridge, month: str) -> None:
+    status, answer = bridge.request("GET", f"/api/v1/reports/acme/{month}")
+    assert (status, answer["error"]) == (
+        400, f"expected a month as YYYY-MM from 1970-01 to 2999-12, such as 2026-03, "
+             f"got '{month}'")
+
+
 @pytest.mark.parametrize("token", [b"\xff\xfe\xed", b"\xed\xa0\x80\xed\xbf\xbf", b"caf\xc3\xa9"])
 def test_raw_bytes_as_a_bearer_token_are_a_401(bridge: Bridge, token: bytes) -> None:
     status, body = raw_request(bridge, b"GET /api/v1/incidents HTTP/1.1\r\n"
