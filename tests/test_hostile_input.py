@@ -58,12 +58,46 @@ def create(bridge: Bridge, body: Any, key: str | None = None,
     return status, json.loads(raw)
 
 
+def test_a_body_nested_too_deep_is_a_400_on_every_route(bridge: Bridge) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    ref = create(bridge, {"summary": "deep"})[1]["id"]
+    for path in ("/api/v1/incidents", f"/api/v1/incidents/{ref}/comment", "/api/v1/maintenance"):
+        status, answer = bridge.request("POST", path, body=deep)
+        assert status == 400, (path, answer)
+        assert answer["error"].startswith("the body is not JSON: recursion limit exceeded")
+
+
+def test_nul_in_a_text_field_is_a_400_naming_it(bridge: Bridge) -> None:
+    status, answer = create(bridge, {"summary": "printer\u0000on fire"})
+    assert (status, answer["error"]) == (400, "summary: must not contain NUL (\\u0000)")
+
+
 @pytest.mark.parametrize("month", ["0000-01", "9999-12", "1969-12"])
 def test_report_months_outside_the_calendar_are_400s(bridge: Bridge, month: str) -> None:
     status, answer = bridge.request("GET", f"/api/v1/reports/acme/{month}")
     assert (status, answer["error"]) == (
         400, f"expected a month as YYYY-MM from 1970-01 to 2999-12, such as 2026-03, "
              f"got '{month}'")
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "0"])
+def test_row_ids_past_what_the_store_holds_are_refused(bridge: Bridge, number: str) -> None:
+    status, answer = bridge.request("DELETE", f"/api/v1/maintenance/{number}")
+    assert (status, answer["error"]) == (400, "id must be an integer from 1 to 2147483647")
+    ref = create(bridge, {"summary": "records"})[1]["id"]
+    status, answer = bridge.request("POST", f"/api/v1/incidents/{ref}/loaner/{number}",
+                                    body={"returned": True})
+    assert status == 404, answer
+
+
+def test_text_no_id_can_hold_is_a_miss_not_a_store_error(bridge: Bridge) -> None:
+    """NUL cannot be stored by PostgreSQL: such text names no ticket, customer or device."""
+    for path in ("/api/v1/incidents/INC%00", "/api/v1/incidents/%FF"):
+        assert bridge.request("GET", path)[0] == 404
+        assert bridge.request("POST", f"{path}/comment", body={"message": "hi"})[0] == 404
+    for query in ("device=%00", "customer=a%00b", "device=" + "x" * 65):
+        status, answer = bridge.request("GET", f"/api/v1/incidents?{query}")
+        assert (status, answer["error"].split(" must ")[0]) == (400, query.split("=")[0])
 
 
 @pytest.mark.parametrize("token", [b"\xff\xfe\xed", b"\xed\xa0\x80\xed\xbf\xbf", b"caf\xc3\xa9"])

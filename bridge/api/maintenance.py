@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bridge.api.auth import caller_of, error
-from bridge.api.query import Query, accepts, is_decimal
+from bridge.api.body import read_body
+from bridge.api.path import WINDOW_ID
+from bridge.api.query import Query, accepts
 from bridge.api.service import service_of
 from bridge.config.main_file import Role
 from bridge.config.model import Config
@@ -81,13 +83,7 @@ async def add_window(request: web.Request) -> web.Response:
     caller = caller_of(request)
     if caller.role != Role.OPERATOR:
         return error(403, "adding maintenance windows needs an operator token")
-    try:
-        body = NewWindow.model_validate_json(await request.read())
-    except ValidationError as exc:
-        details = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                   for e in exc.errors()]
-        return web.json_response({"error": "invalid maintenance window", "details": details},
-                                 status=400)
+    body = await read_body(request, NewWindow)
     service = service_of(request)
     now = datetime.now(UTC)
     problems = _problems(body, service.current_config(), now)
@@ -106,11 +102,12 @@ async def end_window(request: web.Request) -> web.Response:
     """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running."""
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "ending maintenance windows needs an operator token")
-    raw = request.match_info["id"]
-    if not is_decimal(raw):
-        return error(400, "the id of an API window is a number")
-    if not await service_of(request).end_maintenance(int(raw)):
-        return error(404, f"no current maintenance window {raw}")
+    try:
+        window_id = WINDOW_ID.read(request.match_info["id"])
+    except ValueError as exc:
+        return error(400, f"id {exc}")
+    if not await service_of(request).end_maintenance(window_id):
+        return error(404, f"no current maintenance window {window_id}")
     return web.Response(status=204)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
 from bridge.api.maintenance import NewWindow
+from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
 from bridge.api.tickets import IDEMPOTENCY_HEADER
@@ -65,15 +66,9 @@ def _ok(declared: Accepts | None) -> dict[str, Any]:
 
 
 def _path_schema(path: str, name: str) -> dict[str, Any]:
-    """A path parameter's schema: numbers where the handler takes only digits."""
-    if name == "month":
-        return {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
-                "description": "a calendar month, YYYY-MM, in the customer's time zone"}
-    if name == "record" or (name == "id" and path.startswith("/api/v1/maintenance/")):
-        return {"type": "integer", "minimum": 0}
-    if name == "id":
-        return {"type": "string", "description": "the ticket ID, e.g. INC-2026-000042"}
-    return {"type": "string"}
+    """A path parameter's schema, from the declaration its handler reads it through."""
+    param = declared(path, name)
+    return {**param.schema, "description": param.description}
 
 
 def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,

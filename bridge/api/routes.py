@@ -15,7 +15,8 @@ from bridge.api.auth import (
     error,
     json_errors,
 )
-from bridge.api.query import Query, accepts, count, member, text
+from bridge.api.path import TICKET_REF, accepts_value
+from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
@@ -52,10 +53,10 @@ async def metrics(request: web.Request, _query: Query) -> web.Response:
 
 
 STATUS = member("status", "Only tickets in this status.", IncidentStatus)
-CUSTOMER = text("customer", "Only this customer's tickets (its id in the inventory, or "
-                            f"`{OPERATOR_CUSTOMER}` for the desk's own); a customer token sees "
-                            "its own only.")
-DEVICE = text("device", "Only the tickets of this device (its id in the inventory).")
+CUSTOMER = inventory_id("customer", "Only this customer's tickets (its id in the inventory, or "
+                                    f"`{OPERATOR_CUSTOMER}` for the desk's own); a customer "
+                                    "token sees its own only.")
+DEVICE = inventory_id("device", "Only the tickets of this device (its id in the inventory).")
 LIMIT = count("limit", "At most this many tickets, newest first.", 100, 1, MAX_PAGE)
 OFFSET = count("offset", "Skip this many tickets first, to page through `total`.", 0, 0, 10**9)
 
@@ -82,6 +83,8 @@ async def incident_show(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/incidents/{id}, with its timeline."""
     caller = caller_of(request)
     ref = request.match_info["id"]
+    if not accepts_value(TICKET_REF, ref):  # names no ticket (and PostgreSQL refuses NUL)
+        return error(404, f"no incident {ref!r}")
     scope = None if caller.role == Role.OPERATOR else caller.customer
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:

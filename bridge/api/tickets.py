@@ -7,15 +7,14 @@ customer's ticket is a 404, never a hint that it exists. Illegal moves are 409s.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from bridge.api.auth import Caller, caller_of, error
-from bridge.api.query import is_decimal
+from bridge.api.body import read_body
+from bridge.api.path import RECORD_ID, TICKET_REF, accepts_value
 from bridge.api.service import service_of
 from bridge.api.ticket_bodies import (
     BODIES,
@@ -35,29 +34,7 @@ from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import get_incident, ref_of
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 
-B = TypeVar("B", bound=Body)
 IDEMPOTENCY_HEADER = "Idempotency-Key"  # a retried create answers with the ticket it made
-
-
-async def parse_body(request: web.Request, model: type[B]) -> B:
-    """The request's JSON body as `model`, or a 400 naming every bad field."""
-    raw = await request.read()
-    try:
-        data: Any = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise _bad(f"the body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise _bad("the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise _bad(problems) from None
-
-
-def _bad(reason: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
 
 
 def _actor(caller: Caller) -> Actor:
@@ -79,7 +56,7 @@ async def _show(request: web.Request, ref: str, status: int = 200) -> web.Respon
 async def create(request: web.Request) -> web.Response:
     """POST /api/v1/incidents: a customer-reported (or operator-opened) ticket."""
     caller = caller_of(request)
-    body = await parse_body(request, CreateBody)
+    body = await read_body(request, CreateBody)
     config = service_of(request).current_config()
     customer = body.customer if caller.role == Role.OPERATOR else caller.customer
     if customer is None:
@@ -135,8 +112,10 @@ async def act(request: web.Request) -> web.Response:
         return error(404, f"no action {request.match_info['action']!r}; one of: "
                           + ", ".join(a.value for a in Action))
     record = request.match_info.get("record")
-    if record is not None and (action not in UPDATES or not is_decimal(record)):
+    if record is not None and (action not in UPDATES or not accepts_value(RECORD_ID, record)):
         return error(404, f"no such path: {request.path}")
+    if not accepts_value(TICKET_REF, ref):  # it names no ticket; PostgreSQL refuses some text
+        return error(404, f"no incident {ref!r}")
     if caller.role != Role.OPERATOR and action not in CUSTOMER_ACTIONS:
         scope = _scope(caller)
         if await service_of(request).read(lambda e: get_incident(e, ref, scope)) is None:
@@ -144,7 +123,7 @@ async def act(request: web.Request) -> web.Response:
         allowed = ", ".join(sorted(a.value for a in CUSTOMER_ACTIONS))
         return error(403, f"{action.value} needs an operator token (customers may: {allowed})")
     model = UPDATES[action] if record is not None else BODIES[action]
-    body = await parse_body(request, model)
+    body = await read_body(request, model)
     if isinstance(body, CommentBody) and body.internal and caller.role != Role.OPERATOR:
         return error(403, "internal comments need an operator token")
     req = _request(action, caller, body, int(record) if record is not None else None)
