@@ -8,11 +8,16 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from bridge.config.model import Priority
+from bridge.store import Database
+from bridge.store.models import Actor, TicketSource
+from bridge.store.records import Refused
+from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
 from tests.daemon import Bridge, http_request, write_deployment
 from tests.pg import scratch_database
 
@@ -108,6 +113,36 @@ def test_raw_bytes_as_a_bearer_token_are_a_401(bridge: Bridge, token: bytes) -> 
     assert "Traceback" not in bridge.log()
 
 
+def test_an_idempotency_key_of_up_to_128_printable_characters(bridge: Bridge) -> None:
+    longest = "k" * 127 + "~"
+    first = create(bridge, {"summary": "longest key"}, longest)
+    again = create(bridge, {"summary": "longest key"}, longest)
+    assert (first[0], again[0], again[1]["id"]) == (201, 200, first[1]["id"])
+    for key, length in [("k" * 129, 129), ("k" * 5000, 5000), ("tab\there", 8)]:
+        status, answer = create(bridge, {"summary": "long key"}, key)
+        assert (status, answer["error"]) == (
+            400, "Idempotency-Key must be 1 to 128 printable ASCII characters "
+                 f"(got {length} characters)")
+    status, body = raw_request(bridge, b"POST /api/v1/incidents HTTP/1.1\r\n"
+                                       b"Authorization: Bearer " + ACME.encode() + b"\r\n"
+                                       b"Idempotency-Key: \xff\xfe\r\nContent-Length: 0")
+    assert status == 400, body
+
+
+def test_the_same_key_with_another_body_is_a_422(bridge: Bridge) -> None:
+    key = f"portal-{uuid.uuid4()}"
+    status, first = create(bridge, {"summary": "mail down", "priority": "P3"}, key)
+    assert status == 201
+    # the same request again, written another way: the same ticket
+    assert create(bridge, {"priority": "P3", "summary": "mail down"}, key)[1]["id"] == first["id"]
+    assert create(bridge, {"summary": "mail down"}, key)[1]["id"] == first["id"]
+    status, answer = create(bridge, {"summary": "printer down"}, key)
+    assert (status, answer) == (422, {"error": f"this Idempotency-Key opened {first['id']} for "
+                                               "another request; use a new key for a new ticket"})
+    summaries = [t["summary"] for t in bridge.get("/api/v1/incidents?limit=1000")["incidents"]]
+    assert "printer down" not in summaries
+
+
 def window(start: datetime, end: datetime, **targets: Any) -> dict[str, Any]:
     return {"start": start.isoformat(), "end": end.isoformat(), **(targets or {"devices": ["gw"]})}
 
@@ -120,3 +155,21 @@ def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:
         "INFO bridge.daemon.http: refused a malformed request from 127.0.0.1: 400 Got more than "
         "8190 bytes when reading: bytearray(b'/api/v1/incidents?aaaa")
     assert "Traceback" not in bridge.log()
+
+
+@pytest.mark.parametrize("customer", ["c" * 64, "acme"])
+def test_the_longest_key_of_the_longest_customer_id_is_stored(db: Database,
+                                                              customer: str) -> None:
+    """128 characters is what "report:<customer>:<key>" leaves for the key whatever the
+    customer, on both stores; the key with another request is refused."""
+    def new(summary: str) -> NewTicket:
+        return NewTicket(customer, None, summary, Priority.P3, TicketSource.CUSTOMER,
+                         Actor.CUSTOMER, "portal", dedupe_key="~" * 128,
+                         request_digest=summary.encode().hex())
+
+    now = datetime.now(UTC)
+    first = create_ticket(db.writer, new("a"), "INC", now, QuietDesk())
+    assert create_ticket(db.writer, new("a"), "INC", now, QuietDesk()) == (first[0], False)
+    with pytest.raises(Refused, match=r"opened INC-.* for another request") as refused:
+        create_ticket(db.writer, new("b"), "INC", now, QuietDesk())
+    assert refused.value.status == 422

@@ -21,7 +21,7 @@ from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
-from bridge.api.tickets import IDEMPOTENCY_HEADER
+from bridge.api.tickets import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_SCHEMA
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
 
 _ERROR = {"description": "an error, with its reason",
@@ -33,7 +33,8 @@ _JSON = {"description": "OK", "content": {"application/json": {"schema": {"type"
 _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/incidents"): {
         "201": {**_JSON, "description": "the new ticket"},
-        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"}},
+        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"},
+        "422": {**_ERROR, "description": f"the {IDEMPOTENCY_HEADER} was used for another body"}},
     ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
     ("delete", "/api/v1/maintenance/{id}"): {"204": {"description": "ended or dropped"}},
     ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
@@ -41,8 +42,9 @@ _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/-/reload"): {"400": {**_JSON, "description": "kept the running config; errors"}},
 }
 _IDEMPOTENCY = {"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
-                "schema": {"type": "string"},
-                "description": "A retry with the same key answers with the ticket it created."}
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
+                "description": "A retry with the same key and body answers with the ticket it "
+                               "created; the same key with another body is a 422."}
 
 
 def _schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:

@@ -8,12 +8,13 @@ customer's ticket is a 404, never a hint that it exists. Illegal moves are 409s.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from hashlib import sha256
 from typing import Any
 
 from aiohttp import web
 
 from bridge.api.auth import Caller, caller_of, error
-from bridge.api.body import read_body
+from bridge.api.body import bad_request, read_body
 from bridge.api.path import RECORD_ID, TICKET_REF, accepts_value
 from bridge.api.service import service_of
 from bridge.api.ticket_bodies import (
@@ -32,9 +33,25 @@ from bridge.config.main_file import Role
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action, WaitingOn
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import get_incident, ref_of
+from bridge.store.records import Refused
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"  # a retried create answers with the ticket it made
+# Stored as "report:<customer>:<key>" in 200 characters, and a customer id has up to 64: 128
+# is what fits whatever the customer, on SQLite and PostgreSQL alike. A UUID is 36.
+IDEMPOTENCY_KEY_MAX = 128
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                          "pattern": "^[ -~]+$"}
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    """The request's Idempotency-Key, if it has one; a 400 if that is not a key."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii()
+                                and key.isprintable()):
+        raise bad_request([f"{IDEMPOTENCY_HEADER} must be 1 to {IDEMPOTENCY_KEY_MAX} printable "
+                           f"ASCII characters (got {len(key)} characters)"])
+    return key
 
 
 def _actor(caller: Caller) -> Actor:
@@ -56,6 +73,7 @@ async def _show(request: web.Request, ref: str, status: int = 200) -> web.Respon
 async def create(request: web.Request) -> web.Response:
     """POST /api/v1/incidents: a customer-reported (or operator-opened) ticket."""
     caller = caller_of(request)
+    key = _idempotency_key(request)
     body = await read_body(request, CreateBody)
     config = service_of(request).current_config()
     customer = body.customer if caller.role == Role.OPERATOR else caller.customer
@@ -72,10 +90,14 @@ async def create(request: web.Request) -> web.Response:
         customer=customer, device=body.device, summary=body.summary, priority=body.priority,
         source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
         actor=_actor(caller), author=caller.name, message=body.message,
-        dedupe_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
+        dedupe_key=key,
+        request_digest=sha256(body.model_dump_json().encode()).hexdigest() if key else None)
     service = service_of(request)
-    incident_id, created = await service.write_tickets(
-        lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
+    try:
+        incident_id, created = await service.write_tickets(
+            lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
+    except Refused as exc:  # the key was used for another request
+        return error(exc.status, exc.reason)
     ref = await service.read(lambda e: ref_of(e, incident_id))
     return await _show(request, ref, 201 if created else 200)
 
