@@ -19,6 +19,7 @@ from bridge.api.routes import build_app
 from tests.daemon import Bridge, wait_for, write_deployment
 
 ACME, OTHER = "acme-secret-token", "other-secret-token"
+NEXT_YEAR = datetime.now(UTC).year + 1  # a maintenance window starts within a year
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("GET", "/api/v1/availability", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/reports/{customer}/{month}", None, (401, 200, 200, 404)),  # acme's month
     ("GET", "/api/v1/maintenance", None, (401, 200, 200, 200)),
-    ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": "2099-01-01T00:00:00Z",
-                                     "end": "2099-01-01T01:00:00Z"},
+    ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": f"{NEXT_YEAR}-01-01T00:00:00Z",
+                                     "end": f"{NEXT_YEAR}-01-01T01:00:00Z"},
      (401, 201, 403, 403)),
     ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),

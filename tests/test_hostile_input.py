@@ -8,7 +8,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -145,6 +145,34 @@ def test_the_same_key_with_another_body_is_a_422(bridge: Bridge) -> None:
 
 def window(start: datetime, end: datetime, **targets: Any) -> dict[str, Any]:
     return {"start": start.isoformat(), "end": end.isoformat(), **(targets or {"devices": ["gw"]})}
+
+
+def test_maintenance_windows_are_bounded(bridge: Bridge) -> None:
+    now = datetime.now(UTC)
+    year_1, year_9999 = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+    for body, problems in [
+        (window(year_1, year_9999), ["end may be at most 31 days after start"]),
+        (window(year_9999, year_9999 + timedelta(hours=1)),
+         ["start may be at most 365 days ahead"]),
+        (window(now + timedelta(days=400), now + timedelta(days=401)),
+         ["start may be at most 365 days ahead"]),
+        (window(now - timedelta(days=40), now + timedelta(hours=1)),
+         ["end may be at most 31 days after start"]),
+        (window(now, now + timedelta(days=32)), ["end may be at most 31 days after start"]),
+        (window(now, now + timedelta(hours=1), tags=["core", "nosuch"]),
+         ["unknown tag 'core': no device has it", "unknown tag 'nosuch': no device has it"]),
+        (window(now, now + timedelta(hours=1), tags=[f"t{i}" for i in range(100_000)]),
+         ["tags: List should have at most 100 items after validation, not 100000"]),
+        (window(now, now + timedelta(hours=1), devices=["x" * 65]),
+         ["devices.0: String should have at most 64 characters"]),
+    ]:
+        status, answer = bridge.request("POST", "/api/v1/maintenance", body=body)
+        assert (status, answer.get("details")) == (400, problems), answer
+    assert bridge.get("/api/v1/maintenance")["windows"] == []
+    status, answer = bridge.request("POST", "/api/v1/maintenance", body=window(
+        now - timedelta(days=30), now + timedelta(hours=1), devices=["gw"] * 100))
+    assert status == 201, answer
+    assert bridge.request("DELETE", f"/api/v1/maintenance/{answer['id']}")[0] == 204
 
 
 def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -13,11 +13,20 @@ from bridge.api.body import read_body
 from bridge.api.path import WINDOW_ID
 from bridge.api.query import Query, accepts
 from bridge.api.service import service_of
+from bridge.config.base import Name
 from bridge.config.main_file import Role
 from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
 from bridge.store.maintenance import as_rule
 from bridge.store.models import MaintenanceWindowRow
+
+# What one API window may name and span; longer or wider ones belong in config/ (reviewed,
+# versioned). As its end is still to come, it reaches at most MAX_DURATION back, so it
+# rewrites at most a month of availability.
+MAX_TARGETS = 100
+MAX_AHEAD = timedelta(days=365)
+MAX_DURATION = timedelta(days=31)
+Targets = Annotated[list[Name], Field(max_length=MAX_TARGETS)]
 
 
 class NewWindow(BaseModel):
@@ -25,9 +34,9 @@ class NewWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    devices: list[str] = []
-    tags: list[str] = []
-    customers: list[str] = []
+    devices: Targets = []
+    tags: Targets = []
+    customers: Targets = []
     start: AwareDatetime
     end: AwareDatetime
     reason: Annotated[str, Field(max_length=500)] = ""
@@ -73,6 +82,12 @@ def _problems(body: NewWindow, config: Config, now: datetime) -> list[str]:
         problems.append("end must be after start")
     if body.end <= now:
         problems.append("end is in the past")
+    if body.start > now + MAX_AHEAD:
+        problems.append(f"start may be at most {MAX_AHEAD.days} days ahead")
+    if body.end - body.start > MAX_DURATION:
+        problems.append(f"end may be at most {MAX_DURATION.days} days after start")
+    tags = {tag for device in config.devices.values() for tag in device.tags}
+    problems += [f"unknown tag {t!r}: no device has it" for t in body.tags if t not in tags]
     problems += [f"unknown device {d!r}" for d in body.devices if d not in config.devices]
     problems += [f"unknown customer {c!r}" for c in body.customers if c not in config.customers]
     return problems
