@@ -106,6 +106,9 @@ _SUMMARIES = {
 }
 
 
+_ILLEGAL = {**_ERROR, "description": "not allowed in the ticket's state"}
+
+
 def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
     for action, model in BODIES.items():
         roles = ("operator, customer (own tickets)" if action in CUSTOMER_ACTIONS
@@ -113,12 +116,14 @@ def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
         summary = _SUMMARIES.get(action) or (model.__doc__ or "").strip().splitlines()[0]
         path = f"/api/v1/incidents/{{id}}/{action.value}"
         op = _operation(path, summary, False, _schema(model, defs), roles)
-        op["responses"]["409"] = {**_ERROR, "description": "not allowed in the ticket's state"}
+        op["responses"]["409"] = _ILLEGAL
         paths[path] = {"post": op}
     for action, model in UPDATES.items():
         path = f"/api/v1/incidents/{{id}}/{action.value}/{{record}}"
         summary = (model.__doc__ or action.value).strip().splitlines()[0]
-        paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
+        op = _operation(path, summary, False, _schema(model, defs), "operator")
+        op["responses"]["409"] = _ILLEGAL  # a record of a closed ticket is not updated
+        paths[path] = {"post": op}
 
 
 _BODIES: dict[tuple[str, str], type[BaseModel]] = {
