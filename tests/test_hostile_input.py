@@ -3,7 +3,6 @@ and never a 500: bodies, path parameters, headers, request lines."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import uuid
@@ -18,8 +17,7 @@ from bridge.store import Database
 from bridge.store.models import Actor, TicketSource
 from bridge.store.records import Refused
 from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
-from tests.daemon import Bridge, http_request, write_deployment
-from tests.pg import scratch_database
+from tests.daemon import Bridge, http_request, running, write_deployment
 
 ACME = "acme-secret-token"
 
@@ -30,15 +28,9 @@ def bridge(request: pytest.FixtureRequest,
     """A running daemon on each store, with an operator token and acme's."""
     config = write_deployment(tmp_path_factory.mktemp("input"),
                               {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            url = stack.enter_context(scratch_database(
-                request.getfixturevalue("pg_admin_url"), f"bridge_input_{uuid.uuid4().hex[:8]}"))
-            config.write_text(config.read_text().replace('url = "sqlite:///var/bridge.db"',
-                                                         f'url = "{url}"'))
-        daemon = Bridge(config)
+    pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
+    with running(config, pg) as daemon:
         yield daemon
-        assert daemon.stop() == 0
 
 
 def raw_request(bridge: Bridge, head: bytes) -> tuple[int, bytes]:
