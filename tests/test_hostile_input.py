@@ -64,6 +64,14 @@ def test_a_body_nested_too_deep_is_a_400_on_every_route(bridge: Bridge) -> None:
         assert answer["error"].startswith("the body is not JSON: recursion limit exceeded")
 
 
+def test_a_body_over_1_mib_is_a_413_the_description_lists(bridge: Bridge) -> None:
+    status, answer = bridge.request("POST", "/api/v1/incidents",
+                                    body={"summary": "x", "message": "x" * 2**20})
+    assert (status, answer) == (413, {"error": "Request Entity Too Large"})
+    described = bridge.get("/api/v1/openapi.json")["paths"]["/api/v1/incidents"]["post"]
+    assert "413" in described["responses"]
+
+
 def test_nul_in_a_text_field_is_a_400_naming_it(bridge: Bridge) -> None:
     status, answer = create(bridge, {"summary": "printer\u0000on fire"})
     assert (status, answer["error"]) == (400, "summary: must not contain NUL (\\u0000)")

@@ -2,7 +2,7 @@
 
 pydantic's own parser reads the bytes, so nesting deeper than it validates (a 100,000-deep
 array) is a 400 like any other bad body, never a RecursionError; aiohttp has already refused
-a body over its client_max_size (1 MiB) with a 413 before it gets here.
+a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 2**20  # aiohttp's default; a valid body (texts of 2,000, 300 ids) is far less
 MAX_PROBLEMS = 10  # a body of 100,000 bad items gets a short answer, not 100,000 lines
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
@@ -93,6 +94,7 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
     if body is not None:
         op["requestBody"] = {"required": bool(body.get("required")),
                              "content": {"application/json": {"schema": body}}}
+        op["responses"]["413"] = {**_ERROR, "description": f"a body over {MAX_BODY_BYTES} bytes"}
     return op
 
 

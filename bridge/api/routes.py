@@ -15,6 +15,7 @@ from bridge.api.auth import (
     error,
     json_errors,
 )
+from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.path import TICKET_REF, accepts_value
 from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
@@ -149,7 +150,7 @@ async def reload(request: web.Request) -> web.Response:
 
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
-    app = web.Application(middlewares=[
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[
         json_errors, auth_middleware(service.tokens, service.metrics_public)])
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)
