@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -13,9 +14,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tests.pg import scratch_database
 
 T = TypeVar("T")
 
@@ -230,3 +234,20 @@ class Bridge:
         self._reader.join(timeout=5)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+
+
+@contextlib.contextmanager
+def running(config: Path, pg_admin_url: str | None = None) -> Iterator[Bridge]:
+    """The daemon of `config`, on a scratch PostgreSQL database when given a server's admin
+    URL (else on the deployment's SQLite file); it must stop cleanly afterwards."""
+    with contextlib.ExitStack() as stack:
+        if pg_admin_url is not None:
+            url = stack.enter_context(scratch_database(
+                pg_admin_url, f"bridge_daemon_{uuid.uuid4().hex[:12]}"))
+            config.write_text(re.sub(r'(?m)^url = "sqlite:[^"]*"$', f'url = "{url}"',
+                                     config.read_text(), count=1))
+        daemon = Bridge(config)
+        try:
+            yield daemon
+        finally:
+            assert daemon.stop() == 0

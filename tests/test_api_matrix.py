@@ -28,6 +28,7 @@ from tests.daemon import Bridge, free_port, wait_for, write_deployment
 from tests.notify_peers import MailSink
 
 ACME, OTHER = "acme-secret-token", "other-secret-token"
+NEXT_YEAR = datetime.now(UTC).year + 1  # a maintenance window starts within a year
 
 
 # What only the desk may read: its people's addresses, an internal note, the reasons of
@@ -106,7 +107,8 @@ def world(tmp_path_factory: pytest.TempPathFactory,
                                        ([], ["other"], "OTHER-REASON")):
         assert bridge.request("POST", "/api/v1/maintenance", "ops", {
             "devices": devices, "customers": customers, "reason": reason,
-            "start": "2099-02-01T00:00:00Z", "end": "2099-02-01T01:00:00Z"})[0] == 201
+            "start": f"{NEXT_YEAR}-01-02T00:00:00Z",
+            "end": f"{NEXT_YEAR}-01-02T01:00:00Z"})[0] == 201
     yield bridge, acme, other
     bridge.stop()
 
@@ -148,8 +150,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("GET", "/api/v1/availability", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/reports/{customer}/{month}", None, (401, 200, 200, 404)),  # acme's month
     ("GET", "/api/v1/maintenance", None, (401, 200, 200, 200)),
-    ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": "2099-01-01T00:00:00Z",
-                                     "end": "2099-01-01T01:00:00Z"},
+    ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": f"{NEXT_YEAR}-01-01T00:00:00Z",
+                                     "end": f"{NEXT_YEAR}-01-01T01:00:00Z"},
      (401, 201, 403, 403)),
     ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),

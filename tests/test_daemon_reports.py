@@ -118,7 +118,7 @@ def test_the_monthly_report_over_the_api(running: tuple[Bridge, Seeded]) -> None
     assert bridge.request("GET", f"/api/v1/reports/nobody/{seeded.month}")[0] == 404
     status, body = bridge.request("GET", "/api/v1/reports/acme/2026-3")
     assert (status, body["error"]) == (
-        400, "expected a month as YYYY-MM, such as 2026-03, got '2026-3'")
+        400, "expected a month as YYYY-MM from 1970-01 to 2999-12, such as 2026-03, got '2026-3'")
     page = bridge.get(f"/api/v1/reports/acme/{seeded.month}?format=html")
     assert page.startswith("<!DOCTYPE html>")
     assert "<svg" in page

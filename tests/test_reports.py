@@ -200,7 +200,10 @@ def test_availability_may_count_other_hours_than_the_sla_clocks(
 
 @pytest.mark.parametrize(("customer", "month", "message"), [
     ("nobody", "2026-03", "no customer 'nobody'"),
-    ("acme", "2026-13", "expected a month as YYYY-MM, such as 2026-03, got '2026-13'"),
+    ("acme", "2026-13", "expected a month as YYYY-MM from 1970-01 to 2999-12, such as 2026-03, "
+                        "got '2026-13'"),
+    ("acme", "0000-01", "from 1970-01 to 2999-12, such as 2026-03, got '0000-01'"),
+    ("acme", "9999-12", "from 1970-01 to 2999-12, such as 2026-03, got '9999-12'"),
     ("acme", "2026-05", "2026-05 has not begun in Europe/Helsinki"),
 ])
 def test_reports_that_cannot_be_made_say_why(tmp_path: Path, customer: str, month: str,

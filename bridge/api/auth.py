@@ -37,7 +37,10 @@ CALLER_KEY = "bridge.caller"
 def find_token(tokens: Sequence[ApiToken], header: str) -> ApiToken | None:
     """The token presented in an Authorization header, compared in constant time."""
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    # A bearer token is visible ASCII (RFC 6750); raw bytes in the header (aiohttp hands them
+    # over as surrogates) match no secret and are refused here, before anything encodes them.
+    if scheme.lower() != "bearer" or not value.strip() or not (
+            value.isascii() and value.isprintable()):
         return None
     match = None
     for token in tokens:  # check every token so timing does not reveal which matched

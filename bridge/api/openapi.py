@@ -17,10 +17,12 @@ from pydantic import BaseModel
 
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.maintenance import NewWindow
+from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
-from bridge.api.tickets import IDEMPOTENCY_HEADER
+from bridge.api.tickets import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_SCHEMA
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
 
 _ERROR = {"description": "an error, with its reason",
@@ -32,7 +34,8 @@ _JSON = {"description": "OK", "content": {"application/json": {"schema": {"type"
 _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/incidents"): {
         "201": {**_JSON, "description": "the new ticket"},
-        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"}},
+        "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"},
+        "422": {**_ERROR, "description": f"the {IDEMPOTENCY_HEADER} was used for another body"}},
     ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": (
         "the new window; `warnings` names what it covers nothing through (a tag no device "
         "has)")}},
@@ -42,8 +45,9 @@ _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/-/reload"): {"400": {**_JSON, "description": "kept the running config; errors"}},
 }
 _IDEMPOTENCY = {"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
-                "schema": {"type": "string"},
-                "description": "A retry with the same key answers with the ticket it created."}
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
+                "description": "A retry with the same key and body answers with the ticket it "
+                               "created; the same key with another body is a 422."}
 
 
 def _schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
@@ -67,16 +71,9 @@ def _ok(declared: Accepts | None) -> dict[str, Any]:
 
 
 def _path_schema(path: str, name: str) -> dict[str, Any]:
-    """A path parameter's schema: numbers where the handler takes only digits."""
-    if name == "month":
-        return {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
-                "description": "a calendar month, YYYY-MM, in the customer's time zone"}
-    if name == "record" or (name == "id" and path.startswith(("/api/v1/maintenance/",
-                                                              "/api/v1/outbox/"))):
-        return {"type": "integer", "minimum": 0}
-    if name == "id":
-        return {"type": "string", "description": "the ticket ID, e.g. INC-2026-000042"}
-    return {"type": "string"}
+    """A path parameter's schema, from the declaration its handler reads it through."""
+    param = declared(path, name)
+    return {**param.schema, "description": param.description}
 
 
 def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | None = None,
@@ -99,6 +96,7 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
     if body is not None:
         op["requestBody"] = {"required": bool(body.get("required")),
                              "content": {"application/json": {"schema": body}}}
+        op["responses"]["413"] = {**_ERROR, "description": f"a body over {MAX_BODY_BYTES} bytes"}
     return op
 
 
@@ -112,6 +110,9 @@ _SUMMARIES = {
 }
 
 
+_ILLEGAL = {**_ERROR, "description": "not allowed in the ticket's state"}
+
+
 def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
     for action, model in BODIES.items():
         roles = ("operator, customer (own tickets)" if action in CUSTOMER_ACTIONS
@@ -119,12 +120,14 @@ def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
         summary = _SUMMARIES.get(action) or (model.__doc__ or "").strip().splitlines()[0]
         path = f"/api/v1/incidents/{{id}}/{action.value}"
         op = _operation(path, summary, False, _schema(model, defs), roles)
-        op["responses"]["409"] = {**_ERROR, "description": "not allowed in the ticket's state"}
+        op["responses"]["409"] = _ILLEGAL
         paths[path] = {"post": op}
     for action, model in UPDATES.items():
         path = f"/api/v1/incidents/{{id}}/{action.value}/{{record}}"
         summary = (model.__doc__ or action.value).strip().splitlines()[0]
-        paths[path] = {"post": _operation(path, summary, False, _schema(model, defs), "operator")}
+        op = _operation(path, summary, False, _schema(model, defs), "operator")
+        op["responses"]["409"] = _ILLEGAL  # a record of a closed ticket is not updated
+        paths[path] = {"post": op}
 
 
 _BODIES: dict[tuple[str, str], type[BaseModel]] = {

@@ -9,7 +9,8 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bridge.api.auth import caller_of, error
-from bridge.api.query import Query, accepts, count, is_decimal, member
+from bridge.api.path import OUTBOX_ID
+from bridge.api.query import Query, accepts, count, member
 from bridge.api.service import service_of
 from bridge.config.main_file import Role
 from bridge.store.models import OutboxStatus
@@ -44,19 +45,20 @@ async def outbox_retry(request: web.Request) -> web.Response:
     """POST /api/v1/outbox/{id}/retry (operators): deliver a dead letter again, now."""
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "retrying messages needs an operator token")
-    raw = request.match_info["id"]
-    if not is_decimal(raw):
-        return error(400, "the id of an outbox message is a number")
+    try:
+        message_id = OUTBOX_ID.read(request.match_info["id"])
+    except ValueError as exc:
+        return error(400, f"id {exc}")
     service = service_of(request)
     deadline_s = service.current_config().main.notifications.retry_deadline_s
 
     def retry(engine: Engine, _desk: Desk, now: datetime, _prefix: str) -> bool:
-        return retry_dead(engine, int(raw), now, deadline_s)
+        return retry_dead(engine, message_id, now, deadline_s)
 
     # Through the ticket writer: it wakes the delivery worker when the write is done.
     if not await service.write_tickets(retry):
-        return error(404, f"no dead message {raw}")
-    return web.json_response({"id": int(raw), "status": OutboxStatus.PENDING.value})
+        return error(404, f"no dead message {message_id}")
+    return web.json_response({"id": message_id, "status": OutboxStatus.PENDING.value})
 
 
 def add_routes(app: web.Application) -> None:

@@ -8,14 +8,17 @@ two cannot drift: a handler sees only the parameters it declared.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bridge.api.auth import Handler, error
+from bridge.config.base import Name
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
@@ -36,9 +39,23 @@ class Param(Generic[T]):
     default: T
 
 
-def text(name: str, description: str) -> Param[str | None]:
-    """An optional free-text parameter (an identifier, mostly)."""
-    return Param[str | None](name, description, {"type": "string"}, str, None)
+# Ids in the inventory (customers, devices, tags): the config's names.
+INVENTORY_ID_SCHEMA: Mapping[str, Any] = TypeAdapter(Name).json_schema()
+_INVENTORY_ID = re.compile(INVENTORY_ID_SCHEMA["pattern"])
+
+
+def read_inventory_id(raw: str) -> str:
+    """`raw` if it can be an id in the inventory; ValueError otherwise (it names nothing, and
+    text such as NUL is an error in PostgreSQL, not a miss)."""
+    if len(raw) > INVENTORY_ID_SCHEMA["maxLength"] or _INVENTORY_ID.fullmatch(raw) is None:
+        raise ValueError("must be an id from the inventory: up to 64 letters, digits, "
+                         "'_', '.' or '-'")
+    return raw
+
+
+def inventory_id(name: str, description: str) -> Param[str | None]:
+    """An optional id of something in the inventory (a customer, a device)."""
+    return Param[str | None](name, description, INVENTORY_ID_SCHEMA, read_inventory_id, None)
 
 
 def _one_of(choices: Sequence[str]) -> Callable[[str], str]:

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.api.auth import Caller, caller_of, error
-from bridge.api.query import Query, accepts, choice, optional_choice, text
+from bridge.api.query import Query, accepts, choice, inventory_id, optional_choice
 from bridge.api.service import service_of
 from bridge.config.model import Config
 from bridge.core.availability import Tally
@@ -20,9 +20,10 @@ from bridge.reports.monthly import ReportError, month_report
 from bridge.reports.render import as_csv
 from bridge.reports.windows import WindowTallies
 
-CUSTOMER = text("customer", "Only this customer's devices (its id in the inventory).")
-DEVICE = text("device", "Only this device (its id in the inventory). The customers list still "
-                        "gives its customer's figure over all of the customer's devices.")
+CUSTOMER = inventory_id("customer", "Only this customer's devices (its id in the inventory).")
+DEVICE = inventory_id("device", "Only this device (its id in the inventory). The customers list "
+                                "still gives its customer's figure over all of the customer's "
+                                "devices.")
 WINDOW = optional_choice("window", "Only this rolling window (default: all of them).",
                          list(ROLLING_WINDOWS))
 # The report's formats and the media type each is served as.

@@ -15,8 +15,9 @@ from bridge.api.auth import (
     error,
     json_errors,
 )
+from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.customer_view import ticket_for
-from bridge.api.query import Query, accepts, count, member, text
+from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
 from bridge.core.decisions import OPERATOR_CUSTOMER
@@ -53,10 +54,10 @@ async def metrics(request: web.Request, _query: Query) -> web.Response:
 
 
 STATUS = member("status", "Only tickets in this status.", IncidentStatus)
-CUSTOMER = text("customer", "Only this customer's tickets (its id in the inventory, or "
-                            f"`{OPERATOR_CUSTOMER}` for the desk's own); a customer token sees "
-                            "its own only.")
-DEVICE = text("device", "Only the tickets of this device (its id in the inventory).")
+CUSTOMER = inventory_id("customer", "Only this customer's tickets (its id in the inventory, or "
+                                    f"`{OPERATOR_CUSTOMER}` for the desk's own); a customer "
+                                    "token sees its own only.")
+DEVICE = inventory_id("device", "Only the tickets of this device (its id in the inventory).")
 LIMIT = count("limit", "At most this many tickets, newest first.", 100, 1, MAX_PAGE)
 OFFSET = count("offset", "Skip this many tickets first, to page through `total`.", 0, 0, 10**9)
 
@@ -145,7 +146,7 @@ async def reload(request: web.Request) -> web.Response:
 
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
-    app = web.Application(middlewares=[
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[
         json_errors, auth_middleware(service.tokens, service.metrics_public)])
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)

@@ -7,16 +7,16 @@ customer's ticket is a 404, never a hint that it exists. Illegal moves are 409s.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from hashlib import sha256
+from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from bridge.api.auth import Caller, caller_of, error
+from bridge.api.body import bad_request, read_body
 from bridge.api.customer_view import ticket_for
-from bridge.api.query import is_decimal
+from bridge.api.path import RECORD_ID, TICKET_REF, accepts_value
 from bridge.api.service import service_of
 from bridge.api.ticket_bodies import (
     BODIES,
@@ -35,31 +35,25 @@ from bridge.config.main_file import Role
 from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action, WaitingOn
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import get_incident, ref_of
+from bridge.store.records import Refused
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 
-B = TypeVar("B", bound=Body)
 IDEMPOTENCY_HEADER = "Idempotency-Key"  # a retried create answers with the ticket it made
+# Stored as "report:<customer>:<key>" in 200 characters, and a customer id has up to 64: 128
+# is what fits whatever the customer, on SQLite and PostgreSQL alike. A UUID is 36.
+IDEMPOTENCY_KEY_MAX = 128
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                          "pattern": "^[ -~]+$"}
 
 
-async def parse_body(request: web.Request, model: type[B]) -> B:
-    """The request's JSON body as `model`, or a 400 naming every bad field."""
-    raw = await request.read()
-    try:
-        data: Any = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise _bad(f"the body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise _bad("the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise _bad(problems) from None
-
-
-def _bad(reason: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
+def _idempotency_key(request: web.Request) -> str | None:
+    """The request's Idempotency-Key, if it has one; a 400 if that is not a key."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii()
+                                and key.isprintable()):
+        raise bad_request([f"{IDEMPOTENCY_HEADER} must be 1 to {IDEMPOTENCY_KEY_MAX} printable "
+                           f"ASCII characters (got {len(key)} characters)"])
+    return key
 
 
 def _actor(caller: Caller) -> Actor:
@@ -73,6 +67,8 @@ def _scope(caller: Caller) -> str | None:
 async def show_ticket(request: web.Request, ref: str, status: int = 200) -> web.Response:
     """A ticket as the caller may see it, with its SLA outcome, or a 404."""
     caller = caller_of(request)
+    if not accepts_value(TICKET_REF, ref):  # names no ticket (and PostgreSQL refuses NUL)
+        return error(404, f"no incident {ref!r}")
     scope = _scope(caller)
     incident = await service_of(request).read(lambda e: get_incident(e, ref, scope))
     if incident is None:
@@ -85,7 +81,8 @@ async def show_ticket(request: web.Request, ref: str, status: int = 200) -> web.
 async def create(request: web.Request) -> web.Response:
     """POST /api/v1/incidents: a customer-reported (or operator-opened) ticket."""
     caller = caller_of(request)
-    body = await parse_body(request, CreateBody)
+    key = _idempotency_key(request)
+    body = await read_body(request, CreateBody)
     config = service_of(request).current_config()
     customer = body.customer if caller.role == Role.OPERATOR else caller.customer
     if customer is None:
@@ -105,10 +102,14 @@ async def create(request: web.Request) -> web.Response:
         proposed_priority=None if operator else body.priority,
         source=TicketSource.OPERATOR if caller.role == Role.OPERATOR else TicketSource.CUSTOMER,
         actor=_actor(caller), author=caller.name, message=body.message,
-        dedupe_key=request.headers.get(IDEMPOTENCY_HEADER) or None)
+        dedupe_key=key,
+        request_digest=sha256(body.model_dump_json().encode()).hexdigest() if key else None)
     service = service_of(request)
-    incident_id, created = await service.write_tickets(
-        lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
+    try:
+        incident_id, created = await service.write_tickets(
+            lambda engine, desk, now, prefix: create_ticket(engine, new, prefix, now, desk))
+    except Refused as exc:  # the key was used for another request
+        return error(exc.status, exc.reason)
     ref = await service.read(lambda e: ref_of(e, incident_id))
     return await show_ticket(request, ref, 201 if created else 200)
 
@@ -145,8 +146,10 @@ async def act(request: web.Request) -> web.Response:
         return error(404, f"no action {request.match_info['action']!r}; one of: "
                           + ", ".join(a.value for a in Action))
     record = request.match_info.get("record")
-    if record is not None and (action not in UPDATES or not is_decimal(record)):
+    if record is not None and (action not in UPDATES or not accepts_value(RECORD_ID, record)):
         return error(404, f"no such path: {request.path}")
+    if not accepts_value(TICKET_REF, ref):  # it names no ticket; PostgreSQL refuses some text
+        return error(404, f"no incident {ref!r}")
     if caller.role != Role.OPERATOR and action not in CUSTOMER_ACTIONS:
         scope = _scope(caller)
         if await service_of(request).read(lambda e: get_incident(e, ref, scope)) is None:
@@ -154,7 +157,7 @@ async def act(request: web.Request) -> web.Response:
         allowed = ", ".join(sorted(a.value for a in CUSTOMER_ACTIONS))
         return error(403, f"{action.value} needs an operator token (customers may: {allowed})")
     model = UPDATES[action] if record is not None else BODIES[action]
-    body = await parse_body(request, model)
+    body = await read_body(request, model)
     if isinstance(body, CommentBody) and body.internal and caller.role != Role.OPERATOR:
         return error(403, "internal comments need an operator token")
     req = _request(action, caller, body, int(record) if record is not None else None)

@@ -12,7 +12,10 @@ ROLLING_WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A month as YYYY-MM, from 1970-01 (nothing is monitored before the epoch) to 2999-12: every
+# month in it, and the month after it, is a date and an instant in every time zone.
+MONTH_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,10 @@ def local_days(zone: ZoneInfo, start: datetime, end: datetime) -> list[LocalDay]
 
 def parse_month(text: str) -> tuple[int, int]:
     """'2026-03' -> (2026, 3); ValueError says what is expected."""
-    match = _MONTH.match(text)
+    match = _MONTH.fullmatch(text)
     if match is None:
-        raise ValueError(f"expected a month as YYYY-MM, such as 2026-03, got {text!r}")
+        raise ValueError("expected a month as YYYY-MM from 1970-01 to 2999-12, such as 2026-03, "
+                         f"got {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bridge.config.model import Listen
 
 log = logging.getLogger(__name__)
 
 
+class _RequestLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, where a request it cannot parse (an overlong URL or header, bytes
+    that are not HTTP) is one line: the client's doing, answered 4xx, not a traceback at
+    ERROR. An exception of a handler keeps its traceback."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True,
+                  **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            reason = " ".join(exc_info.message.split())[:200]
+            log.info("refused a malformed request from %s: %d %s", args[0] if args else "?",
+                     exc_info.code, reason)
+            return
+        super().exception(msg, *args, exc_info=exc_info, **kwargs)
+
+
 async def serve(app: web.Application, listen: Listen) -> web.AppRunner | None:
     """Listen on `listen`; None (logged, cleaned up) if the address cannot be bound."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                           logger=_RequestLog(logging.getLogger("aiohttp.server")))
     await runner.setup()
     site = web.TCPSite(runner, listen.host, listen.port, reuse_address=True)
     try:

@@ -142,6 +142,8 @@ class Incident(SQLModel, table=True):
     eta_noticed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     reaction_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     resolution_due_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # SHA-256 (hex) of the API request that opened it with an Idempotency-Key.
+    request_digest: str | None = Field(default=None, max_length=64)
 
 
 class IncidentEvent(SQLModel, table=True):

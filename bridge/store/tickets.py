@@ -260,24 +260,32 @@ class NewTicket:
     message: str = ""
     dedupe_key: str | None = None  # the client's Idempotency-Key: a retried POST opens nothing
     proposed_priority: Priority | None = None  # the customer's proposal; `priority` decides
+    request_digest: str | None = None  # of the request with that key: another one is refused
 
 
 def create_ticket(
     engine: Engine, new: NewTicket, prefix: str, now: datetime, desk: Desk
 ) -> tuple[int, bool]:
-    """Open a reported ticket; (its id, True), or (the earlier one's id, False) on a retry."""
+    """Open a reported ticket; (its id, True), or (the earlier one's id, False) on a retry.
+
+    Refused (422) if the key opened a ticket for another request: a client that reused a key
+    by mistake must hear so rather than get somebody else's ticket (tickets opened before
+    digests were kept have none, and answer any retry)."""
     key = new.dedupe_key or uuid.uuid4().hex
     problem_key = f"report:{new.customer}:{key}"
     with Session(engine) as session, session.begin():
         earlier = session.exec(select(Incident).where(Incident.problem_key == problem_key)).first()
         if earlier is not None and earlier.id is not None:
+            if earlier.request_digest not in (None, new.request_digest):
+                raise Refused(422, f"this Idempotency-Key opened {earlier.ref} for another "
+                                   "request; use a new key for a new ticket")
             return earlier.id, False
         incident = Incident(
             ref=next_ref(session, engine.dialect.name, prefix, now), problem_key=problem_key,
             open_key=problem_key, customer=new.customer, device=new.device,
             status=IncidentStatus.OPEN, priority=new.priority, summary=new.summary[:500],
             started_at=now, opened_at=now, updated_at=now, source=new.source,
-            reported_by=new.author, rule="")
+            reported_by=new.author, rule="", request_digest=new.request_digest)
         session.add(incident)
         session.flush()
         assert incident.id is not None
