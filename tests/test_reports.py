@@ -95,6 +95,52 @@ def test_a_month_with_own_parent_and_maintenance_outages(db: Database, tmp_path:
     assert report["tickets"] == []
 
 
+def test_switches_back_at_their_next_check_after_the_router_list_no_failure_of_their_own(
+    db: Database, tmp_path: Path
+) -> None:
+    # The router is down 2 min; five switches behind it (checked every 10 s) read down a
+    # few seconds longer, until their next check. Another switch was broken before the
+    # router failed and stays broken after it: one outage of its own, not two. On the
+    # 31st the router is back 2 s before midnight, a switch 30 s after it: its own, though
+    # the day that ended saw only the router's outage.
+    switches = [f"sw{i}" for i in range(5)]
+    config = build_config(
+        tmp_path, device("router") + "".join(device(s, parents=["router"])
+                                             for s in [*switches, "broken"]))
+    up, down = Status.UP, Status.DOWN
+    begin = at("2026-02-01T00:00+02:00")
+    record(db, "acme", "router", [(begin, up), (at("2026-03-10T10:00:00+02:00"), down),
+                                  (at("2026-03-10T10:02:00+02:00"), up),
+                                  (at("2026-03-31T23:50:00+03:00"), down),
+                                  (at("2026-03-31T23:59:58+03:00"), up)])
+    for i, name in enumerate(switches):
+        record(db, "acme", name, [(begin, up), (at(f"2026-03-10T10:00:0{i}+02:00"), down),
+                                  (at(f"2026-03-10T10:02:0{i + 1}+02:00"), up)])
+    record(db, "acme", "broken", [(begin, up), (at("2026-03-10T09:30:00+02:00"), down),
+                                  (at("2026-03-10T10:30:00+02:00"), up),
+                                  (at("2026-03-31T23:50:05+03:00"), down),
+                                  (at("2026-04-01T00:00:28+03:00"), up)])
+    raw = march(db, config)
+    roll_up(db.writer, config, NOW)
+    report = march(db, config)
+    assert report == {**raw, "generated_at": report["generated_at"]}  # rolled up or raw
+    assert [(o["device"], o["cause"], o["root"]) for o in report["outages"]] == [
+        ("broken", "own", None), ("router", "own", None),
+        *((name, "parent", "router") for name in switches),
+        ("router", "own", None), ("broken", "own", None)]
+    by_name = {d["device"]: d for d in report["devices"]}
+    for name in switches:
+        assert by_name[name]["outages"] == {"own": 0, "parent": 1, "maintenance": 0}
+        assert by_name[name]["own_downtime_minutes"] == 0
+        assert by_name[name]["mttr_minutes"] is None
+    broken = by_name["broken"]
+    assert broken["outages"] == {"own": 2, "parent": 0, "maintenance": 0}
+    # 60 min on 10 March (2 min 10 s of them behind the router); 9 min 55 s to midnight
+    assert broken["downtime_minutes"] == round(60 + 9 + 55 / 60, 2)
+    assert broken["mttr_minutes"] == round((60 + 9 + 55 / 60) / 2, 2)
+    assert report["summary"]["outages"] == {"own": 4, "parent": 5, "maintenance": 0}
+
+
 def test_the_current_month_so_far_counts_the_outage_begun_last_month_there(
     db: Database, tmp_path: Path
 ) -> None:

@@ -3,7 +3,7 @@
 Outages count in the month their counted down time begins (one that runs over a month end
 counts in the first month, and its minutes in both). MTTR is the mean counted down time of
 a device's own outages, MTBF its counted up time per own outage: a parent's outage is the
-parent's failure, and is counted there.
+parent's failure, and is counted there (core/outages.py says whose an outage is).
 """
 
 from __future__ import annotations
@@ -28,9 +28,14 @@ DEFINITIONS = [
     "first successful check that ended it.",
     "A device is down while any of its checks is down. Time a device was unreachable "
     "because a device it is reached through was down counts as that device's outage "
-    "(cause: parent).",
+    "(cause: parent), until the device's next check after that device recovered: a "
+    "device back within one check interval of it had not failed on its own.",
+    "An outage is an unbroken stretch of a device's down time: the parent's if all of it "
+    "was behind the parent, else the device's own failure (one outage, even if its parent "
+    "failed meanwhile).",
     "Outages count in the month their counted time begins; their minutes count in every "
-    "month they span. MTTR and MTBF are over the device's own outages.",
+    "month they span. MTTR (mean time to repair) is the device's down time per own outage, "
+    "MTBF (mean time between failures) its counted up time per own outage.",
 ]
 
 
