@@ -206,9 +206,9 @@ def test_a_month_without_coverage_hours_yet_says_why_in_every_format(
         == (None, why)
     assert {d["not_counted_reason"] for d in report["devices"]} == {why}
     text = as_table(report)
-    assert ("Coverage hours: office: mon-fri 08:00-18:00 (Europe/Helsinki); 0 min in this "
-            "period so far") in text
-    assert f"Availability: not counted, {why}\n" in text
+    assert ("Availability counts the coverage hours office: mon-fri 08:00-18:00 "
+            "(Europe/Helsinki): 0 min in this period so far") in text
+    assert f"Availability: not counted: {why}\n" in text
     rows = list(csv.DictReader(io.StringIO(as_csv(report))))
     assert [(r["device"], r["availability_pct"], r["not_counted_reason"], r["coverage_calendar"],
              r["coverage_hours"], r["coverage_timezone"]) for r in rows] == [
@@ -240,8 +240,8 @@ def test_availability_may_count_other_hours_than_the_sla_clocks(
     assert (router["counted_minutes"], router["downtime_minutes"]) == (MARCH_MIN, 90)
     assert (report["coverage"]["calendar"], report["sla_coverage"]["calendar"]) == (
         "24x7", "office")
-    assert ("Tickets (0), reaction and resolution in minutes of the SLA hours, office: "
-            "mon-fri 08:00-18:00 (Europe/Helsinki):") in as_table(report)
+    assert ("Tickets (0): Reaction and resolution times count the SLA hours, office: "
+            "mon-fri 08:00-18:00 (Europe/Helsinki)") in as_table(report)
 
 
 @pytest.mark.parametrize(("customer", "month", "message"), [
@@ -270,14 +270,17 @@ def report(tmp_path: Path) -> dict[str, Any]:
 
 def test_the_table_reads_in_the_customers_time(report: dict[str, Any]) -> None:
     text = as_table(report)
-    assert "Availability report: Acme (acme), 2026-03, times in Europe/Helsinki" in text
-    assert "Period: 2026-03-01 00:00 to 2026-04-01 00:00" in text
-    assert "Coverage hours: 24x7 (every hour of every day); 44580 min in this period" in text
-    assert "Availability: 99.8261 % (target 99.5 %, met)" in text
-    assert re.search(r"2026-03-31 23:00 +- +switch +parent \(router\) +60 ", text)
-    assert re.search(r"^Device +Availability % +Target met +Counted min +Down min ", text, re.M)
-    assert re.search(r"^router +99\.8316 +yes +44550 +75 +0 +15 +2/0/1 +37\.5 +370\.62$", text,
-                     re.M)
+    assert "Availability report: Acme (acme)\n" in text
+    assert "2026-03: 2026-03-01 00:00 to 2026-04-01 00:00, times in Europe/Helsinki" in text
+    assert ("Availability counts the coverage hours 24x7 (every hour of every day): 30 d 23 h "
+            "in this period") in text
+    assert "Availability: 99.826 % (Target 99.50 %, met)" in text
+    assert re.search(r"2026-03-31 23:00 +still down +switch +unreachable: router was down +1 h ",
+                     text)
+    assert re.search(r"^Device +Availability +Target +Counted time +Downtime ", text, re.M)
+    # durations in the units that matter: MTTR 37.5 min, MTBF 370.62 h
+    assert re.search(r"^router +99\.832 % +met +30 d 22 h +1 h 15 min +0 min +15 min +2 / 0 / 1 "
+                     r"+37 min 30 s +15 d 10 h$", text, re.M), text
 
 
 def test_csv_has_a_row_per_device_and_the_total(report: dict[str, Any]) -> None:
@@ -298,12 +301,13 @@ def test_html_is_one_self_contained_page_with_a_chart(report: dict[str, Any]) ->
     assert "url(" not in page
     assert "@import" not in page
     assert page.count("<rect class=\"bar") == 31
-    assert "target 99.5 %" in page
+    assert "Target 99.50 %" in page
     assert "unreachable: router was down" in page
     assert "Edge router" in page
-    # the y axis: round bounds with a labelled gridline each step, 31 March (95.83 %) on it
+    # the y axis: round bounds with a labelled gridline each step, 31 March (95.83 %) a
+    # bar filling more than a quarter of it
     assert re.findall(r'text-anchor="end">([\d.]+ %)</text>', page) == [
-        "95 %", "96 %", "97 %", "98 %", "99 %", "100 %"]
+        "90 %", "92 %", "94 %", "96 %", "98 %", "100 %"]
     assert page.count('<line class="grid"') == 6
     with_tag = dict(report, customer_name="<b>Acme & Sons</b>")
     assert "&lt;b&gt;Acme &amp; Sons&lt;/b&gt;" in as_html(with_tag)  # escaped
@@ -315,12 +319,15 @@ def test_tickets_read_in_the_customers_minutes(report: dict[str, Any]) -> None:
               "reaction_target_min": 15.0, "resolution_min": 250.0,
               "resolution_target_min": 240.0, "breached": "resolution"}
     with_ticket = dict(report, tickets=[ticket])
-    text = as_table(with_ticket)
-    assert re.search(r"^INC-2026-000007 +P1 +resolved +router +2026-03-10 10:01 +12\.5 +15 +250 "
-                     r"+240 +resolution$", text, re.M), text
+    text = as_table(with_ticket)  # from a server before seconds: the minutes are read
+    assert re.search(r"^INC-2026-000007 +P1 +resolved +router +2026-03-10 10:01 +12 min 30 s / "
+                     r"15 min +4 h 10 min / 4 h +resolution$", text, re.M), text
+    exact = dict(report, tickets=[{**ticket, "reaction_s": 901, "reaction_target_s": 900,
+                                   "resolution_s": 14400, "resolution_target_s": 14400}])
+    assert "15 min 1 s / 15 min  4 h / 4 h" in as_table(exact)
     page = as_html(with_ticket)
     assert "<th>Opened</th>" in page
-    assert "<td>2026-03-10 10:01</td>" in page
+    assert '<td class="nowrap">2026-03-10 10:01</td>' in page
     assert "reaction_target_min" not in page
 
 
@@ -333,6 +340,9 @@ def day(number: int, pct: float | None) -> dict[str, Any]:
     ([99.95, 100.0], 99.9, ["99.80 %", "99.85 %", "99.90 %", "99.95 %", "100.00 %"]),
     ([100.0, 100.0], 99.5, ["99.0 %", "99.2 %", "99.4 %", "99.6 %", "99.8 %", "100.0 %"]),
     ([None, None], None, ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]),
+    # a 51 % day is half a bar on an axis from 0, not a sliver above a floor of 50 %
+    ([51.0, 100.0], 99.5, ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]),
+    ([95.83, 100.0], 99.5, ["90 %", "92 %", "94 %", "96 %", "98 %", "100 %"]),
 ])
 def test_the_chart_axis_has_round_labelled_gridlines_and_bars_to_scale(
         days: list[float | None], target: float | None, labels: list[str]) -> None:

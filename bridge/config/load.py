@@ -15,6 +15,7 @@ from bridge.config.errors import ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
+from bridge.config.provider import build_provider
 from bridge.config.secrets import (
     Secret,
     SecretFileMissing,
@@ -145,6 +146,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     secrets = [resolve_token(i, token, main_source, base_dir, errors)
                for i, token in enumerate(tokens)]
     channels = build_channels(main.notifications, main_source, base_dir, errors)
+    provider = build_provider(main.provider, main_source, base_dir, errors)
     if errors.errors or listen is None:
         raise ConfigErrors(errors.errors)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
@@ -166,6 +168,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         files=files,
         snmp=snmp,
         channels=channels,
+        provider=provider,
         calendars=merged.calendars,
         escalations=merged.escalations,
         unresolved_secrets={owner: tuple(sorted(found))
