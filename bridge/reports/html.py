@@ -29,7 +29,7 @@ from bridge.reports.text import (
 )
 from bridge.reports.words import Words
 
-CHART_W, CHART_H, MARGIN_L, MARGIN_B, MARGIN_T = 960, 240, 64, 28, 12
+CHART_W, CHART_H, MARGIN_L, MARGIN_B, MARGIN_T = 960, 260, 96, 40, 14
 # The y axis runs from a round floor to 100 %: (floor, gridline step, label decimals). The
 # highest floor is taken under which the lowest day (or the target) still fills a quarter of
 # the axis: a day at 51 % is a half-full bar on an axis from 0, not a sliver above 50 %.
@@ -136,7 +136,8 @@ def as_html(report: dict[str, Any]) -> str:
                               autoescape=select_autoescape(["html"]), trim_blocks=True,
                               lstrip_blocks=True)
     environment.filters.update(
-        local=lambda text: local_time(text, zone), minutes=lambda v: minutes(v, words),
+        local=lambda text: words.ltr(local_time(text, zone)), ltr=words.ltr,
+        minutes=lambda v: minutes(v, words),
         pct=lambda v, decimals=3: pct(v, words, decimals),
         hours=lambda coverage: hours_text(coverage, words))
     drawn = chart(report["days"], report["availability_target_pct"], words)

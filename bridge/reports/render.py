@@ -54,7 +54,7 @@ def ticket_cells(ticket: dict[str, Any], zone: str, words: Words) -> list[str]:
         clocks.append(f"{duration(taken, words)} / {duration(target, words)}")
     breached = ", ".join(words(kind).lower() for kind in ticket["breached"].split(", ") if kind)
     return [ticket["id"], ticket["priority"], words.status(ticket["status"]),
-            ticket["device"] or "-", local_time(ticket["opened"], zone),
+            ticket["device"] or "-", words.ltr(local_time(ticket["opened"], zone)),
             *clocks, breached or words("no_breach")]
 
 

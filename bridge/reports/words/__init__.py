@@ -36,6 +36,11 @@ class Words:
         """How the report's figures are counted, one sentence group per item."""
         return list(self.text["definitions"])
 
+    def ltr(self, text: str) -> str:
+        """Text written left to right (a date, a time) kept whole in a right-to-left line:
+        isolated, or '2026-03-04 09:12' reads '09:12 2026-03-04'."""
+        return f"\u2066{text}\u2069" if self.direction == "rtl" else text
+
     def status(self, status: str) -> str:
         """A ticket's status as a customer reads it."""
         return str(self.text["statuses"].get(status, status))
