@@ -168,6 +168,17 @@ def test_right_to_left_in_persian_without_overflow(browser: Browser, tmp_path: P
         save(page, f"report-fa-{width}.png")
         assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
         assert not overflows(page)
+        # a date and its time still read left to right: 2026-03-04 09:12, not 09:12 2026-03-04
+        date_x, time_x = page.eval_on_selector("table.outages td.nowrap", """cell => {
+            const text = cell.firstChild, at = s => {
+                const range = document.createRange(), i = text.data.indexOf(s);
+                range.setStart(text, i);
+                range.setEnd(text, i + s.length);
+                return range.getBoundingClientRect().left;
+            };
+            return [at("2026-03-04"), at("09:12")];
+        }""")
+        assert date_x < time_x
         page.close()
 
 
