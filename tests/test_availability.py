@@ -235,9 +235,10 @@ def test_a_childs_unreachable_time_is_its_parents_outage() -> None:
     # The switch was unavailable 45 min (1 - 45/1440), 30 of them behind the router.
     assert switch.tally == Tally(24 * HOUR, 45 * MIN, 30 * MIN)
     assert pct(switch.tally) == 96.875
+    # Still down 15 min after the router recovered, longer than its check interval: it
+    # failed on its own, one outage of 45 min (the 30 behind the router in the minutes).
     assert [(o.cause, o.root, o.started, o.down_s) for o in switch.outages] == [
-        (Cause.PARENT, "router", t("2026-06-02T10:00+00:00"), 30 * MIN),
-        (Cause.OWN, None, t("2026-06-02T10:30+00:00"), 15 * MIN),
+        (Cause.OWN, None, t("2026-06-02T10:00+00:00"), 45 * MIN),
     ]
     # Two levels down the root cause is still the router.
     assert [(o.cause, o.root) for o in server.outages] == [(Cause.PARENT, "router")]
@@ -245,7 +246,7 @@ def test_a_childs_unreachable_time_is_its_parents_outage() -> None:
     assert router.outages[0].cause == Cause.OWN
 
 
-def test_an_own_outage_that_began_long_before_the_parents_stays_own_until_then() -> None:
+def test_an_own_outage_the_parents_fell_into_is_one_own_outage() -> None:
     histories = [
         device("router", ping((LONG_AGO, UP), ("2026-06-02T11:00+00:00", DOWN),
                               ("2026-06-02T11:10+00:00", UP))),
@@ -254,11 +255,38 @@ def test_an_own_outage_that_began_long_before_the_parents_stays_own_until_then()
                parents=("router",), parent_lead_s=30.0),
     ]
     switch = measure(histories, DAY)["switch"]
+    # own, parent, own: one outage of two hours (MTTR is not halved), the 10.5 min
+    # behind the router still counted as the router's.
     assert [(o.cause, o.started, o.down_s) for o in switch.outages] == [
-        (Cause.OWN, t("2026-06-02T10:00+00:00"), 59 * MIN + 30),
-        (Cause.PARENT, t("2026-06-02T10:59:30+00:00"), 10 * MIN + 30),
-        (Cause.OWN, t("2026-06-02T11:10+00:00"), 50 * MIN),
+        (Cause.OWN, t("2026-06-02T10:00+00:00"), 2 * HOUR)]
+    assert switch.tally == Tally(24 * HOUR, 2 * HOUR, 10 * MIN + 30)
+
+
+# A router down 10:00:10-10:02:10 (2 min); switches behind it checked every 30 s.
+@pytest.mark.parametrize(("down", "up", "outages", "parent_s"), [
+    # down with the router, back at the next check after it: the router's outage only
+    ("10:00:00", "10:02:10.4", [(Cause.PARENT, "router", 130.4)], 130.4),
+    ("10:00:05", "10:02:40", [(Cause.PARENT, "router", 155.0)], 155.0),
+    # still down at its second check after the router came back: its own failure, one outage
+    ("10:00:05", "10:02:41", [(Cause.OWN, None, 156.0)], 125.0),
+    ("10:00:05", "10:15:00", [(Cause.OWN, None, 895.0)], 125.0),
+    # failed well before the router: its own outage, the router's time within it (from a
+    # check interval before the router's first failed check to the switch's next check)
+    ("09:50:00", "10:02:30", [(Cause.OWN, None, 750.0)], 170.0),
+])
+def test_a_child_back_within_its_check_interval_after_its_parent_was_behind_it(
+        down: str, up: str, outages: list[tuple[Cause, str | None, float]],
+        parent_s: float) -> None:
+    histories = [
+        device("router", ping((LONG_AGO, UP), ("2026-06-02T10:00:10+00:00", DOWN),
+                              ("2026-06-02T10:02:10+00:00", UP))),
+        device("switch", ping((LONG_AGO, UP), (f"2026-06-02T{down}+00:00", DOWN),
+                              (f"2026-06-02T{up}+00:00", UP)),
+               parents=("router",), parent_lead_s=30.0, recheck_s=30.0),
     ]
+    switch = measure(histories, DAY)["switch"]
+    assert [(o.cause, o.root, round(o.down_s, 1)) for o in switch.outages] == outages
+    assert round(switch.tally.parent_s, 1) == parent_s
 
 
 def test_behind_redundant_parents_only_both_down_is_the_parents_outage() -> None:

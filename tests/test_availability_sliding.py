@@ -91,9 +91,11 @@ EVENTS: list[tuple[str, str, tuple[object, ...]]] = [
     ("2026-06-19 20:06", "change", ("acme", "router", "2026-06-19 20:05:10", DOWN)),
     ("2026-06-19 20:06", "change", ("acme", "switch", "2026-06-19 20:05:20", DOWN)),
     ("2026-06-19 20:07", "change", ("globex", "web", "2026-06-19 20:05:30", DOWN)),
-    ("2026-06-19 20:46", "change", ("acme", "router", "2026-06-19 20:45:00", UP)),
+    # The web server reads down until its next check, 7 s after the router came back: the
+    # router's outage still, though a slice's edge passes in between.
+    ("2026-06-19 20:46", "change", ("acme", "router", "2026-06-19 20:44:58", UP)),
     ("2026-06-19 20:46", "change", ("acme", "switch", "2026-06-19 20:45:10", UP)),
-    ("2026-06-19 20:46", "change", ("globex", "web", "2026-06-19 20:45:20", UP)),
+    ("2026-06-19 20:46", "change", ("globex", "web", "2026-06-19 20:45:05", UP)),
     ("2026-06-19 21:01", "change", ("globex", "db", "2026-06-19 21:00:00", DOWN)),
     ("2026-06-19 21:20", "window", ("db", "2026-06-19 21:30", "2026-06-19 22:00")),
     ("2026-06-19 22:31", "change", ("globex", "db", "2026-06-19 22:30:00", UP)),
@@ -172,3 +174,19 @@ def test_windows_moved_by_their_edges_equal_windows_computed_from_scratch(
     # Most refreshes moved the edges: from scratch only at the start, for the day rolled
     # up, when a window's start reached its first rolled-up day, and for the late news.
     assert windows.computed_from_scratch <= STEPS // 4
+
+
+def test_a_window_beginning_before_a_childs_next_check_counts_its_parents_outage(
+    db: Database, tmp_path: Path
+) -> None:
+    # The router is back at 20:44:58, the web server behind it reads down until its next
+    # check at 20:45:05: a window from 20:45 sees 5 s of the router's outage, not the web
+    # server's own.
+    config = deployment(tmp_path)
+    seed(db)
+    now = utc("2026-06-19 23:00")
+    for _, kind, what in EVENTS[:6]:
+        happen(db, kind, what, now)
+    window = measure_window(db.reader, config, utc("2026-06-19 20:45"),
+                            utc("2026-06-19 21:45"), now, checks=False)
+    assert seconds(window.devices["web"]) == (3600.0, 5.0, 5.0, 0.0)

@@ -19,6 +19,7 @@ from bridge.config.errors import ConfigError, ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
+from bridge.config.provider import build_provider
 from bridge.config.secrets import (
     Secret,
     SecretFileMissing,
@@ -176,6 +177,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
                for i, token in enumerate(tokens)]
     channels = build_channels(main.notifications, main_source, base_dir, errors) \
         if "notifications" not in failed else None
+    provider = build_provider(main.provider, main_source, base_dir, errors)
     if errors.errors or listen is None or channels is None:
         raise ConfigErrors(errors.errors, errors.warnings)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
@@ -197,6 +199,7 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
         files=files,
         snmp=snmp,
         channels=channels,
+        provider=provider,
         calendars=merged.calendars,
         escalations=merged.escalations,
         unresolved_secrets={owner: tuple(sorted(found))

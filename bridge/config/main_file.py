@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field
 
 from bridge.config.base import Array, Choice, Name, Receiver, Strict
+from bridge.config.provider import ProviderSection
 
 
 class Role(StrEnum):
@@ -187,3 +188,4 @@ class MainFile(Strict):
     monitoring: MonitoringSection = MonitoringSection()
     notifications: NotificationsSection = NotificationsSection()
     availability: AvailabilitySection = AvailabilitySection()
+    provider: ProviderSection = ProviderSection()  # who the reports come from

@@ -26,6 +26,7 @@ from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.probe_models import Probe, ProbeKind
+from bridge.config.provider import Provider
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
 from bridge.config.toml_lines import KeyPath
@@ -204,6 +205,7 @@ class Config:
     maintenance: tuple[MaintenanceRule, ...] = ()
     snmp: Mapping[str, SnmpAccess] = field(default_factory=lambda: MappingProxyType({}))
     channels: Channels = field(default_factory=Channels)  # [notifications], secrets resolved
+    provider: Provider = field(default_factory=Provider)  # [provider], its logo read
     # compiled, with the built-in "24x7" calendar and "standard" chain
     calendars: Mapping[str, Coverage] = field(default_factory=lambda: MappingProxyType({}))
     escalations: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))

@@ -18,6 +18,7 @@ from bridge.core.outages import (
     DeviceTimeline,
     Segment,
     StatusChange,
+    outage_runs,
     parent_runs,
     parents_first,
     timeline,
@@ -37,6 +38,7 @@ class DeviceHistory:
     parents: tuple[str, ...] = ()
     redundant_parents: bool = False
     parent_lead_s: float = 0.0  # see outages.py
+    recheck_s: float = 0.0  # its longest check interval: see outages.py
     maintenance: Spans = field(default_factory=list)  # windows that cover this device
 
 
@@ -114,11 +116,15 @@ class Measured:
     outages: tuple[Outage, ...]
 
 
-def measure(histories: Sequence[DeviceHistory], scope: Scope) -> dict[str, Measured]:
+def measure(histories: Sequence[DeviceHistory], scope: Scope,
+            until: float | None = None) -> dict[str, Measured]:
     """Every device measured over the scope, with its outages; parents are measured
-    before their children."""
+    before their children. With `until`, the period ends there and the timeline looks on
+    to the scope's end: a child's recovery just after the period decides whose its last
+    seconds in it were."""
+    period = (scope.start, scope.end if until is None else until)
     return {name: found[0] for name, found
-            in _measure(histories, scope, [(scope.start, scope.end)], True).items()}
+            in _measure(histories, scope, [period], True).items()}
 
 
 def measure_parts(histories: Sequence[DeviceHistory], scope: Scope,
@@ -151,7 +157,7 @@ def _measure(histories: Sequence[DeviceHistory], scope: Scope, parts: Sequence[S
             continue
         runs = parent_runs(history.parents, history.redundant_parents, timelines)
         line = timeline(name, history.checks, history.reachability, runs,
-                        history.parent_lead_s, scope.end)
+                        history.parent_lead_s, scope.end, history.recheck_s)
         timelines[name] = line
         results[name] = _measure_device(history, line, bases[history.customer], scope,
                                         parts, outages)
@@ -163,9 +169,11 @@ _NOTHING_DOWN = DeviceTimeline([], [], {}, (), ())
 
 def _steady_up(history: DeviceHistory, scope: Scope) -> bool:
     """Whether no check changed from the look-back on, none is down and no window applies:
-    most devices over a short period, measured without any span arithmetic."""
+    most devices over a short period, measured without any span arithmetic. A check seen
+    down before is not steady: when it recovered decides whose its children's down time is."""
     for changes in history.checks.values():
-        if changes and (changes[-1][0] > scope.first or changes[-1][1] != Status.UP):
+        if changes and (changes[-1][0] > scope.first or changes[-1][1] != Status.UP
+                        or any(status == Status.DOWN for _, status in changes)):
             return False
     return not any(start < scope.end and end > scope.first
                    for start, end in history.maintenance)
@@ -218,11 +226,11 @@ def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
             check_counted = clip(check_counted_all, start, stop)
             checks[probe] = Tally(total(check_counted), total(intersect(down, check_counted)))
         outages = []
-        for segment in line.segments if with_outages else ():
+        for segment in outage_runs(line.segments) if with_outages else ():
             if segment.end <= start:
                 continue
             outage = _outage(history.device, segment, (counted, counted_all),
-                             (excluded, excluded_all), scope)
+                             (excluded, excluded_all), scope, stop)
             if outage is not None:
                 outages.append(outage)
         measured.append(Measured(history.device, history.customer, tally, checks,
@@ -231,7 +239,7 @@ def _measure_device(history: DeviceHistory, line: DeviceTimeline, base: Spans,
 
 
 def _outage(device: str, segment: Segment, counted: tuple[Spans, Spans],
-            excluded: tuple[Spans, Spans], scope: Scope) -> Outage | None:
+            excluded: tuple[Spans, Spans], scope: Scope, stop: float) -> Outage | None:
     span = [(segment.start, segment.end)]
     down_s = total(intersect(span, counted[0]))
     maintenance_s = total(intersect(span, excluded[0]))
@@ -242,10 +250,10 @@ def _outage(device: str, segment: Segment, counted: tuple[Spans, Spans],
     seen_whole = segment.start >= scope.first
     return Outage(device, segment.cause, segment.root, segment.start,
                   segment.end if segment.end < scope.end else None, down_s, maintenance_s,
-                  seen_whole and _begins(span, counted[1], scope),
-                  seen_whole and _begins(span, excluded[1], scope))
+                  seen_whole and _begins(span, counted[1], scope.start, stop),
+                  seen_whole and _begins(span, excluded[1], scope.start, stop))
 
 
-def _begins(span: Spans, spans: Spans, scope: Scope) -> bool:
+def _begins(span: Spans, spans: Spans, start: float, stop: float) -> bool:
     inside = intersect(span, spans)
-    return bool(inside) and scope.start <= inside[0][0] < scope.end
+    return bool(inside) and start <= inside[0][0] < stop

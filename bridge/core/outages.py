@@ -5,7 +5,12 @@ down is the parent's (the device was unreachable, not broken); the rest is its o
 parent's down time here is that of its reachability checks, as the rule engine judges it,
 and a parent that was itself unreachable passes its root cause on. A parent's first failed
 check can come up to one of its check intervals after the child's (checks are spread over
-their interval), so the parent's outage counts from `parent_lead_s` before it began.
+their interval), so the parent's outage counts from `parent_lead_s` before it began. Likewise
+the child reads down until its own next check after the parent recovered: own down time
+straight after the parent's that ends within `recheck_s` (one of the child's check
+intervals) is the parent's too. An outage is a whole stretch of down time: the parent's if
+all of it was, else the device's own (an own failure the parent's outage fell into is one
+outage, not two).
 """
 
 from __future__ import annotations
@@ -102,11 +107,14 @@ def _root_at(segments: Sequence[Segment], at: float) -> str | None:
     return None
 
 
-def attribute(down: Spans, runs: Sequence[Segment], lead_s: float) -> list[Segment]:
+def attribute(down: Spans, runs: Sequence[Segment], lead_s: float,
+              recheck_s: float = 0.0) -> list[Segment]:
     """Split down time into own stretches and stretches while a parent run was down.
 
     Each time the parents go down counts from `lead_s` earlier; a run that continues the one
-    before it (another root, the parent still down) is not moved.
+    before it (another root, the parent still down) is not moved. Own time right after a
+    parent stretch that lasts at most `recheck_s` is the parent's: the device had not been
+    checked again since the parent recovered.
     """
     moved = [Segment(r.start - (0.0 if i and runs[i - 1].end == r.start else lead_s),
                      r.end, r.cause, r.root) for i, r in enumerate(runs)]
@@ -124,17 +132,44 @@ def attribute(down: Spans, runs: Sequence[Segment], lead_s: float) -> list[Segme
             segments.append(Segment(begin, cursor, Cause.PARENT, run.root))
         if cursor < end:
             segments.append(Segment(cursor, end, Cause.OWN))
-    return segments
+    return _parents_remainders(segments, recheck_s)
+
+
+def _parents_remainders(segments: Sequence[Segment], recheck_s: float) -> list[Segment]:
+    settled: list[Segment] = []
+    for segment in segments:
+        last = settled[-1] if settled else None
+        if (last is not None and last.cause == Cause.PARENT and segment.cause == Cause.OWN
+                and segment.start == last.end and segment.end - segment.start <= recheck_s):
+            settled[-1] = Segment(last.start, segment.end, Cause.PARENT, last.root)
+        else:
+            settled.append(segment)
+    return settled
+
+
+def outage_runs(segments: Sequence[Segment]) -> list[Segment]:
+    """The outages in a device's segments (oldest first): each unbroken stretch of down time
+    is one, the parent's (the first root) if all of it was behind a parent, else its own."""
+    outages: list[Segment] = []
+    for segment in segments:
+        last = outages[-1] if outages else None
+        if last is None or segment.start != last.end:
+            outages.append(segment)
+        elif last.cause == Cause.PARENT and segment.cause == Cause.PARENT:
+            outages[-1] = Segment(last.start, segment.end, Cause.PARENT, last.root)
+        else:
+            outages[-1] = Segment(last.start, segment.end, Cause.OWN)
+    return outages
 
 
 def timeline(device: str, checks: Mapping[str, Sequence[StatusChange]],
              reachability: Sequence[str], runs: Sequence[Segment], lead_s: float,
-             end: float) -> DeviceTimeline:
+             end: float, recheck_s: float = 0.0) -> DeviceTimeline:
     """One device's timeline, given its parents' runs (see `parent_runs`)."""
     per_check = {probe: check_spans(changes, end) for probe, changes in checks.items()}
     known = union(s for k, _ in per_check.values() for s in k)
     down = union(s for _, d in per_check.values() for s in d)
-    segments = attribute(down, runs, lead_s) if runs else [
+    segments = attribute(down, runs, lead_s, recheck_s) if runs else [
         Segment(start, stop, Cause.OWN) for start, stop in down]
     reach_down = union(s for p in reachability if p in per_check for s in per_check[p][1])
     reach_roots = []

@@ -30,6 +30,7 @@ class Place:
     parents: tuple[str, ...]
     redundant_parents: bool
     parent_lead_s: float  # how much earlier than its parents a child may fail first
+    recheck_s: float  # how much later than its parents it may recover: its longest interval
     tags: tuple[str, ...]
 
 
@@ -47,6 +48,9 @@ class Inventory:
     order: Mapping[str, int]
     foreign: Mapping[str, frozenset[str]]
     coverage: Mapping[str, CoverageFn | None]  # per customer, its contract's calendar; None: 24/7
+    # The longest check interval: how far back from an instant a parent's recovery still
+    # decides whose a child's down time is (see outages.py), so every timeline looks back it.
+    recheck_s: float = 0.0
     _measured_for: dict[frozenset[str], tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
@@ -56,18 +60,20 @@ class Inventory:
         places = {}
         owned: dict[str, list[str]] = defaultdict(list)
         # Devices share probe lists: work each list out once (10,000 devices, few lists).
-        by_probes: dict[tuple[str, ...], tuple[tuple[str, ...], float]] = {}
+        by_probes: dict[tuple[str, ...], tuple[tuple[str, ...], float, float]] = {}
         for name, device in config.devices.items():
             if device.probes not in by_probes:
                 probes = config.reachability(name)
-                by_probes[device.probes] = probes, max(config.probes[p].interval_s
-                                                       for p in probes)
+                by_probes[device.probes] = (
+                    probes, max(config.probes[p].interval_s for p in probes),
+                    max(config.probes[p].interval_s for p in device.probes))
         reach = {name: by_probes[d.probes][0] for name, d in config.devices.items()}
         interval_s = {name: by_probes[d.probes][1] for name, d in config.devices.items()}
         for name, device in config.devices.items():
             lead_s = max((interval_s[parent] for parent in device.parents), default=0.0)
             places[name] = Place(device.customer, device.probes, reach[name], device.parents,
-                                 device.redundant_parents, lead_s, device.tags)
+                                 device.redundant_parents, lead_s, by_probes[device.probes][2],
+                                 device.tags)
             owned[device.customer].append(name)
         order = {name: index for index, name in enumerate(
             parents_first({n: p.parents for n, p in places.items()}))}
@@ -82,7 +88,7 @@ class Inventory:
                     for customer in config.customers
                     for calendar in [config.availability_coverage_for(customer)]}
         return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign,
-                   coverage)
+                   coverage, max((p.recheck_s for p in places.values()), default=0.0))
 
     def coverage_spans(self, customers: Iterable[str], start: datetime,
                        end: datetime) -> dict[str, Spans]:
@@ -134,6 +140,6 @@ def histories(inventory: Inventory, devices: Iterable[str],
             checks[probe] = up_all_along if changes is None else changes
         result.append(DeviceHistory(
             name, place.customer, checks, place.reachability, place.parents,
-            place.redundant_parents, place.parent_lead_s,
+            place.redundant_parents, place.parent_lead_s, place.recheck_s,
             sorted(maintenance) if maintenance else maintenance))
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,11 +66,13 @@ class MonthData:
     def see(self, device: str, cause: Cause, root: str | None, started: datetime,
             ended: datetime | None, down_s: float, maintenance_s: float, counted: bool,
             maintenance: bool) -> None:
-        """One outage as one day saw it, in any order: days before its last see it go on."""
+        """One outage as one day saw it, in any order: days before its last see it go on,
+        and the day that saw it end knows its cause (a parent's outage may turn out to be
+        the device's own the next day, when it was still down at its next check)."""
         view = self.outages.setdefault((device, started),
                                        OutageView(device, cause, root, started))
         if ended is not None:
-            view.ended = ended
+            view.ended, view.cause, view.root = ended, cause, root
         view.down_s += down_s
         view.maintenance_s += maintenance_s
         view.counted_here |= counted
@@ -120,8 +122,9 @@ def _measure_rest(connection: Connection, inventory: Inventory, customer: str,
     """The days not rolled up yet, from raw history read once."""
     if not days:
         return
+    ahead = min(until + timedelta(seconds=inventory.recheck_s), max(now, until))
     raw = load_raw(connection, inventory, inventory.measured_for([customer]),
-                   days[0].start - LOOKBACK, until, now)
+                   days[0].start - LOOKBACK, ahead, now)
     for day in days:
         measured = measure_loaded(inventory, raw, [customer], day.start, min(day.end, until),
                                   LOOKBACK)

@@ -60,29 +60,34 @@ def measure_loaded(inventory: Inventory, raw: RawHistory, customers: Collection[
                    start: datetime, end: datetime,
                    lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
     """The customers' devices (and their parents) measured over [start, end), which lies in
-    what `raw` holds, with their outages, looking back `lookback` for where outages began."""
+    what `raw` holds, with their outages, looking back `lookback` for where outages began
+    (and on past `end` as far as `raw` holds, up to a check interval: see outages.py)."""
     first = max(start - lookback, raw.first)
-    scope = Scope(epoch(start), epoch(end), raw.gaps,
-                  inventory.coverage_spans(customers, first, end), epoch(first))
+    ahead = min(end + timedelta(seconds=inventory.recheck_s), max(raw.end, end))
+    scope = Scope(epoch(start), epoch(ahead), raw.gaps,
+                  inventory.coverage_spans(customers, first, ahead), epoch(first))
     changed, steady, rules = _steady_apart(inventory, raw, customers)
-    measured = measure(histories(inventory, changed, raw.of, rules, first, end), scope)
+    measured = measure(histories(inventory, changed, raw.of, rules, first, ahead), scope,
+                       epoch(end))
     for name, found in _measure_steady(inventory, steady, scope,
-                                       [(scope.start, scope.end)]).items():
+                                       [(scope.start, epoch(end))]).items():
         measured[name] = found[0]
     return measured
 
 
 def measure_loaded_from(inventory: Inventory, raw: RawHistory, customers: Collection[str],
-                        starts: Sequence[datetime], end: datetime) -> dict[str, list[Measured]]:
+                        starts: Sequence[datetime], end: datetime,
+                        lookback: timedelta = timedelta(0)) -> dict[str, list[Measured]]:
     """The customers' devices (and their parents), tallies only, over [start, end) for each
     of `starts` (none before `raw.first`) in that order: each as `measure_loaded` gives it,
     from one timeline per device (periods that end together, such as rolling windows)."""
     first = min(starts)
+    look = max(first - lookback, raw.first)
     scope = Scope(epoch(first), epoch(end), raw.gaps,
-                  inventory.coverage_spans(customers, first, end))
+                  inventory.coverage_spans(customers, look, end), epoch(look))
     changed, steady, rules = _steady_apart(inventory, raw, customers)
     parts = [(epoch(start), scope.end) for start in starts]
-    measured = measure_parts(histories(inventory, changed, raw.of, rules, first, end), scope,
+    measured = measure_parts(histories(inventory, changed, raw.of, rules, look, end), scope,
                              parts)
     measured.update(_measure_steady(inventory, steady, scope, parts))
     return measured
@@ -128,6 +133,7 @@ def measure_raw(connection: Connection, inventory: Inventory, customers: Collect
                 start: datetime, end: datetime, now: datetime,
                 lookback: timedelta = timedelta(0)) -> dict[str, Measured]:
     """Read and measure the customers' devices over [start, end) from raw history."""
+    ahead = min(end + timedelta(seconds=inventory.recheck_s), max(now, end))
     raw = load_raw(connection, inventory, inventory.measured_for(customers), start - lookback,
-                   end, now)
+                   ahead, now)
     return measure_loaded(inventory, raw, customers, start, end, lookback)

@@ -1,13 +1,24 @@
-"""A monthly report (its JSON shape) as a table for people or CSV for spreadsheets."""
+"""A monthly report (its JSON shape) as a table for people or CSV for spreadsheets, in the
+report's language; CSV values stay machine-readable (only its headers are translated)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from bridge.reports.text import (
+    duration,
+    hours_text,
+    local_time,
+    minutes,
+    pct,
+    reason_text,
+    verdict,
+    words_of,
+)
+from bridge.reports.words import Words
 
 CSV_COLUMNS = ("customer", "month", "device", "availability_pct", "target_pct", "target_met",
                "counted_minutes", "downtime_minutes", "own_downtime_minutes",
@@ -16,30 +27,35 @@ CSV_COLUMNS = ("customer", "month", "device", "availability_pct", "target_pct", 
                "not_counted_reason", "coverage_calendar", "coverage_hours", "coverage_timezone",
                "covered_minutes")
 # The tickets section's columns, as people read them (the JSON keeps the field names).
-TICKET_COLUMNS = (("id", "Ticket"), ("priority", "Priority"), ("status", "Status"),
-                  ("device", "Device"), ("opened", "Opened"), ("reaction_min", "Reaction min"),
-                  ("reaction_target_min", "Reaction target min"),
-                  ("resolution_min", "Resolution min"),
-                  ("resolution_target_min", "Resolution target min"),
-                  ("breached", "SLA breached"))
+TICKET_COLUMNS = ("ticket", "priority", "status", "device", "opened", "reaction", "resolution",
+                  "breached")
 
 
-def local_time(text: str | None, zone: str) -> str:
-    """An ISO instant as the customer's wall-clock time, to the minute."""
-    if text is None:
-        return "-"
-    return datetime.fromisoformat(text).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+def ticket_seconds(ticket: dict[str, Any], clock: str) -> tuple[int | None, int | None]:
+    """A ticket's (taken, target) seconds on one clock: 'reaction' or 'resolution'."""
+    if f"{clock}_s" in ticket:
+        return ticket[f"{clock}_s"], ticket[f"{clock}_target_s"]
+    taken, target = ticket.get(f"{clock}_min"), ticket.get(f"{clock}_target_min")
+    return (None if taken is None else round(taken * 60),
+            None if target is None else round(target * 60))
 
 
-def cell(value: Any) -> str:
-    """A value as a table shows it."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, float):
-        return f"{value:g}" if abs(value) < 1e6 else f"{value:.0f}"
-    return str(value)
+def ticket_header(words: Words) -> list[str]:
+    """The tickets section's column headers."""
+    return [f"{words(c)} / {words('target_short')}" if c in ("reaction", "resolution")
+            else words(c) for c in TICKET_COLUMNS]
+
+
+def ticket_cells(ticket: dict[str, Any], zone: str, words: Words) -> list[str]:
+    """A ticket's row as the table and the page show it (see TICKET_COLUMNS)."""
+    clocks = []
+    for clock in ("reaction", "resolution"):
+        taken, target = ticket_seconds(ticket, clock)
+        clocks.append(f"{duration(taken, words)} / {duration(target, words)}")
+    breached = ", ".join(words(kind).lower() for kind in ticket["breached"].split(", ") if kind)
+    return [ticket["id"], ticket["priority"], words.status(ticket["status"]),
+            ticket["device"] or "-", words.ltr(local_time(ticket["opened"], zone)),
+            *clocks, breached or words("no_breach")]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -49,85 +65,83 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
             for line in [header, *rows]]
 
 
-def hours_text(coverage: dict[str, Any]) -> str:
-    """A calendar as one phrase: '24x7 (every hour of every day)', or
-    'office: mon-fri 08:00-18:00 (Europe/Helsinki), less holidays 2026-12-24'."""
-    if coverage["always"]:
-        return f"{coverage['calendar']} (every hour of every day)"
-    holidays = coverage.get("holidays") or []
-    return (f"{coverage['calendar']}: {', '.join(coverage['hours'])} ({coverage['timezone']})"
-            + (f", less holidays {', '.join(holidays)}" if holidays else ""))
-
-
-def ticket_cell(key: str, ticket: dict[str, Any], zone: str) -> str:
-    """A ticket's value as the table and the page show it: local times, 'no' for no breach."""
-    value = ticket.get(key)
-    if key == "opened":
-        return local_time(value, zone)
-    if key == "breached":
-        return value or "no"
-    if key == "device":
-        return value or "-"  # a ticket the customer reported without one
-    return cell(value)
-
-
-def _outage_counts(figures: dict[str, Any]) -> str:
-    counts = figures["outages"]
-    return f"{counts['own']}/{counts['parent']}/{counts['maintenance']}"
-
-
-def _headline(summary: dict[str, Any], target_pct: float | None) -> str:
+def headline(summary: dict[str, Any], target_pct: float | None, words: Words) -> str:
     """The customer's availability against the target, or why there is none."""
-    if summary["not_counted_reason"] is not None:
-        return f"not counted, {summary['not_counted_reason']}"
+    reason = reason_text(summary["not_counted_reason"], words)
+    if reason is not None:
+        return f"{words('not_counted')}: {reason}"
+    shown = pct(summary["availability_pct"], words)
     if target_pct is None or summary["target_met"] is None:
-        return f"{cell(summary['availability_pct'])} %"
-    verdict = "met" if summary["target_met"] else "NOT met"
-    return f"{cell(summary['availability_pct'])} % (target {target_pct:g} %, {verdict})"
+        return shown
+    return (f"{shown} ({words('target_short')} {pct(target_pct, words, 2)}, "
+            f"{verdict(summary['target_met'], words)})")
+
+
+def device_cells(d: dict[str, Any], words: Words) -> list[str]:
+    """A device's figures as the table and the page show them."""
+    counts = d["outages"]
+    mtbf = None if d["mtbf_hours"] is None else d["mtbf_hours"] * 3600
+    return [pct(d["availability_pct"], words), verdict(d["target_met"], words),
+            minutes(d["counted_minutes"], words), minutes(d["downtime_minutes"], words),
+            minutes(d["parent_downtime_minutes"], words),
+            minutes(d["maintenance_excluded_minutes"], words),
+            f"{counts['own']} / {counts['parent']} / {counts['maintenance']}",
+            minutes(d["mttr_minutes"], words), duration(mtbf, words)]
+
+
+DEVICE_COLUMNS = ("availability", "target_short", "counted_time", "downtime", "behind_parent",
+                  "maintenance_excluded", "outages_columns", "mttr", "mtbf")
+
+
+def outage_cause(outage: dict[str, Any], words: Words) -> str:
+    """Whose an outage was, as a customer reads it."""
+    if outage["cause"] == "parent":
+        return words("unreachable", root=outage["root"])
+    return words("own_failure")
 
 
 def as_table(report: dict[str, Any]) -> str:
     """The report for a terminal."""
-    zone, summary, coverage = report["timezone"], report["summary"], report["coverage"]
-    target = report["availability_target_pct"]
-    period = report["period"]
-    so_far = "" if period["complete"] else " so far"
+    words = words_of(report)
+    zone, summary, period = report["timezone"], report["summary"], report["period"]
+    provider = report.get("provider", {}).get("name")
+    covered = minutes(report["coverage"]["covered_minutes"], words)
+    coverage = hours_text(report["coverage"], words)
     lines = [
-        f"Availability report: {report['customer_name']} ({report['customer']}), "
-        f"{report['month']}, times in {zone}",
-        f"Period: {local_time(period['start'], zone)} to {local_time(period['end'], zone)}"
-        + ("" if period["complete"] else f" (so far: until {local_time(period['until'], zone)})"),
-        f"Coverage hours: {hours_text(coverage)}; {cell(coverage['covered_minutes'])} min in "
-        f"this period{so_far}",
-        f"Availability: {_headline(summary, target)}",
-        f"Downtime: {cell(summary['downtime_minutes'])} min (own "
-        f"{cell(summary['own_downtime_minutes'])}, parent "
-        f"{cell(summary['parent_downtime_minutes'])}); maintenance excluded "
-        f"{cell(summary['maintenance_excluded_minutes'])} min",
+        f"{words('title')}: {report['customer_name']} ({report['customer']})"
+        + (f" — {words('prepared_by', provider=provider)}" if provider else ""),
+        words("period", month=report["month"], start=local_time(period["start"], zone),
+              end=local_time(period["end"], zone), zone=zone)
+        + ("" if period["complete"]
+           else f" ({words('so_far', until=local_time(period['until'], zone))})"),
+        words("coverage" if period["complete"] else "coverage_so_far", hours=coverage,
+              covered=covered),
+        f"{words('availability')}: {headline(summary, report['availability_target_pct'], words)}",
+        f"{words('downtime')}: {minutes(summary['downtime_minutes'], words)} ("
+        + words("own_parent", own=minutes(summary["own_downtime_minutes"], words),
+                parent=minutes(summary["parent_downtime_minutes"], words))
+        + f"); {words('maintenance_excluded')}: "
+        f"{minutes(summary['maintenance_excluded_minutes'], words)}",
         "",
     ]
-    header = ("Device", "Availability %", "Target met", "Counted min", "Down min",
-              "Behind parent min", "Maint. excl. min", "Outages own/parent/maint", "MTTR min",
-              "MTBF h")
-    rows = [[d["device"], cell(d["availability_pct"]), cell(d["target_met"]),
-             cell(d["counted_minutes"]), cell(d["downtime_minutes"]),
-             cell(d["parent_downtime_minutes"]), cell(d["maintenance_excluded_minutes"]),
-             _outage_counts(d), cell(d["mttr_minutes"]), cell(d["mtbf_hours"])]
-            for d in report["devices"]]
-    lines += _table(header, rows)
-    lines += [f"  {d['device']}: not counted, {d['not_counted_reason']}" for d in report["devices"]
+    rows = [[d["device"], *device_cells(d, words)] for d in report["devices"]]
+    lines += _table([words("device"), *(words(c) for c in DEVICE_COLUMNS)], rows)
+    lines += [f"  {d['device']}: {words('not_counted')}, "
+              f"{reason_text(d['not_counted_reason'], words)}" for d in report["devices"]
               if d["not_counted_reason"] not in (None, summary["not_counted_reason"])]
-    lines += ["", f"Outages ({len(report['outages'])}):"]
-    outage_header = ("Started", "Ended", "Device", "Cause", "Down min", "Maint. excl. min")
-    rows = [[local_time(o["started_at"], zone), local_time(o["ended_at"], zone), o["device"],
-             o["cause"] + (f" ({o['root']})" if o["root"] else ""),
-             cell(o["downtime_minutes"]), cell(o["maintenance_excluded_minutes"])]
-            for o in report["outages"]]
-    lines += _table(outage_header, rows) if rows else ["  none"]
-    lines += ["", f"Tickets ({len(report['tickets'])}), reaction and resolution in minutes of "
-                  f"the SLA hours, {hours_text(report['sla_coverage'])}:"]
-    rows = [[ticket_cell(key, t, zone) for key, _ in TICKET_COLUMNS] for t in report["tickets"]]
-    lines += _table([label for _, label in TICKET_COLUMNS], rows) if rows else ["  none"]
+    lines += ["", f"{words('outages')} ({len(report['outages'])}):"]
+    rows = [[local_time(o["started_at"], zone),
+             local_time(o["ended_at"], zone) if o["ended_at"] else words("still_down"),
+             o["device"], outage_cause(o, words), minutes(o["downtime_minutes"], words),
+             minutes(o["maintenance_excluded_minutes"], words)] for o in report["outages"]]
+    header = [words(k) for k in ("started", "ended", "device", "cause", "downtime",
+                                 "maintenance_excluded")]
+    lines += _table(header, rows) if rows else [f"  {words('no_outages')}"]
+    lines += ["", f"{words('tickets')} ({len(report['tickets'])}): "
+                  + words("tickets_note", hours=hours_text(report["sla_coverage"], words))]
+    rows = [ticket_cells(t, zone, words) for t in report["tickets"]]
+    lines += (_table(ticket_header(words), rows) if rows
+              else [f"  {words('no_tickets')}"])
     return "\n".join(lines) + "\n"
 
 
@@ -139,14 +153,16 @@ def csv_cell(value: Any) -> Any:
 
 
 def as_csv(report: dict[str, Any]) -> str:
-    """One row per device, then the customer's total; every row says which hours counted."""
+    """One row per device, then the customer's total; every row says which hours counted.
+    Headers are in the report's language (English ones are the stable names)."""
+    words = words_of(report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([words.csv_header(c) for c in CSV_COLUMNS])
     coverage = report["coverage"]
     hours = "; ".join(coverage["hours"])
     for name, figures in [*((d["device"], d) for d in report["devices"]),
-                          ("TOTAL", report["summary"])]:
+                          (words("total"), report["summary"])]:
         counts = figures["outages"]
         writer.writerow([csv_cell(v) for v in (
             report["customer"], report["month"], name, figures["availability_pct"],

@@ -102,8 +102,10 @@ def measure_days(engine: Engine, inventory: Inventory, batch: list[DayToRoll],
     """Consecutive days of the same customers, measured from one raw read (reads only)."""
     customers = batch[0].customers
     with engine.connect() as connection:
+        last = batch[-1].day.end  # and a check interval on: see measure_loaded
         raw = load_raw(connection, inventory, inventory.measured_for(customers),
-                       batch[0].day.start - LOOKBACK, batch[-1].day.end, now)
+                       batch[0].day.start - LOOKBACK,
+                       min(last + timedelta(seconds=inventory.recheck_s), max(now, last)), now)
     return [measure_loaded(inventory, raw, customers, item.day.start, item.day.end, LOOKBACK)
             for item in batch]
 

@@ -89,7 +89,10 @@ class SlidingWindows:
 
     def __init__(self, inventory: Inventory, margin_s: float = MARGIN_S) -> None:
         self.inventory = inventory
-        self._lead_s = max((p.parent_lead_s for p in inventory.places.values()), default=0.0)
+        # How far past an instant changes still decide it: a parent's failure counts from its
+        # lead before it began, a child's recovery up to its recheck after its parent's.
+        self._lead_s = max((max(p.parent_lead_s, p.recheck_s)
+                            for p in inventory.places.values()), default=0.0)
         self._margin_s = margin_s
         # Every window must hold the fresh time, and the time a slice looks ahead.
         self._slides = 2 * margin_s + self._lead_s <= min(

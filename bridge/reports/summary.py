@@ -3,7 +3,7 @@
 Outages count in the month their counted down time begins (one that runs over a month end
 counts in the first month, and its minutes in both). MTTR is the mean counted down time of
 a device's own outages, MTBF its counted up time per own outage: a parent's outage is the
-parent's failure, and is counted there.
+parent's failure, and is counted there (core/outages.py says whose an outage is).
 """
 
 from __future__ import annotations
@@ -16,22 +16,11 @@ from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.outages import Cause
 from bridge.reports.coverage import coverage_statement, not_counted_reason, period_coverage
+from bridge.reports.words import words_for
 
 if TYPE_CHECKING:
     from bridge.reports.monthly import MonthData, OutageView
 
-DEFINITIONS = [
-    "Availability is the share of counted time the device answered its checks. Counted "
-    "time is the contract's coverage hours for availability (stated above), less maintenance "
-    "windows and less time the monitoring itself was blind.",
-    "An outage runs from the first failed check of a failure that was confirmed, until the "
-    "first successful check that ended it.",
-    "A device is down while any of its checks is down. Time a device was unreachable "
-    "because a device it is reached through was down counts as that device's outage "
-    "(cause: parent).",
-    "Outages count in the month their counted time begins; their minutes count in every "
-    "month they span. MTTR and MTBF are over the device's own outages.",
-]
 
 
 def _pct(tally: Tally) -> float | None:
@@ -107,9 +96,14 @@ def summarize(config: Config, customer: str, month: str,
         "counted_this_month": o.counted_here,
     } for o in sorted(data.outages.values(), key=lambda o: (o.started, o.device))
         if o.device in config.devices]
+    words = words_for(entry.contract.language)
+    provider = config.provider
     return {
         "customer": customer,
         "customer_name": entry.name,
+        "language": words.language,  # of the text in it and of every format rendered from it
+        "provider": {"name": provider.name, "logo": provider.logo, "email": provider.email,
+                     "phone": provider.phone, "url": provider.url},
         "month": month,
         "timezone": entry.timezone,
         "period": {"start": iso_utc(start), "end": iso_utc(end), "until": iso_utc(until),
@@ -126,5 +120,5 @@ def summarize(config: Config, customer: str, month: str,
                   "downtime_minutes": _minutes(tally.down_s)}
                  for day, tally in sorted(data.days.items())],
         "tickets": tickets,
-        "definitions": DEFINITIONS,
+        "definitions": words.definitions,
     }

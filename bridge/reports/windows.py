@@ -193,8 +193,9 @@ def _add_raw(connection: Connection, inventory: Inventory, pieces: Pieces, now: 
         inside = {p: c for p, c in pieces.items()
                   if stretch_start <= p[0] and p[1] <= stretch_end}
         members = {c for by_customer in inside.values() for c in by_customer}
+        back = timedelta(seconds=inventory.recheck_s)
         raw = load_raw(connection, inventory, inventory.measured_for(members),
-                       moment(stretch_start), moment(stretch_end), now)
+                       moment(stretch_start) - back, moment(stretch_end), now)
         starts: dict[tuple[float, str], list[float]] = defaultdict(list)
         for (start, end), by_customer in inside.items():
             for customer in by_customer:
@@ -204,7 +205,8 @@ def _add_raw(connection: Connection, inventory: Inventory, pieces: Pieces, now: 
             passes[(end, tuple(sorted(found)))].append(customer)
         for (end, begins), customers in passes.items():
             measured = measure_loaded_from(inventory, raw, customers,
-                                           [moment(start) for start in begins], moment(end))
+                                           [moment(start) for start in begins], moment(end),
+                                           back)
             for customer in customers:
                 _add_measured(inventory, customer, measured, [
                     [sums[label] for label in inside[(start, end)][customer]]

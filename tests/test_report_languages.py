@@ -1,0 +1,100 @@
+"""A report in the contract's language, in every format: the six languages notices speak
+(fa right to left); the JSON keeps its English keys, as an API does."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import tomllib
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import markupsafe
+import pytest
+
+from bridge.reports.html import as_html
+from bridge.reports.monthly import month_report
+from bridge.reports.render import CSV_COLUMNS, as_csv, as_table
+from bridge.reports.words import LANGUAGES
+from bridge.store import Database
+from tests.engine_kit import build_config, device
+from tests.test_reports import NOW, seed
+
+TITLES = {"en": "Availability report", "fi": "Käytettävyysraportti",
+          "cs": "Zpráva o dostupnosti", "ru": "Отчёт о доступности",  # noqa: RUF001
+          "it": "Rapporto di disponibilità", "fa": "گزارش دسترس‌پذیری"}
+
+
+def report_in(tmp_path: Path, language: str, templates: str = "") -> dict[str, Any]:
+    config = build_config(
+        tmp_path, device("router", description="Edge router")
+        + device("switch", parents=["router"]),
+        extra=f'\n[customers.acme.contract]\navailability_target_pct = 99.5\n'
+              f'language = "{language}"\n'
+              + (f'templates = "{templates}"\n' if templates else ""))
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    seed(db)
+    try:
+        return month_report(db.reader, config, "acme", "2026-03", NOW)
+    finally:
+        db.dispose()
+
+
+def test_every_language_has_every_phrase() -> None:
+    def keys(text: dict[str, Any], prefix: str = "") -> set[str]:
+        return {k for key, value in text.items()
+                for k in (keys(value, f"{prefix}{key}.") if isinstance(value, dict)
+                          else {f"{prefix}{key}"})}
+
+    english = tomllib.loads((files("bridge.reports.words") / "en.toml").read_text("utf-8"))
+    for language in LANGUAGES:
+        text = tomllib.loads((files("bridge.reports.words") / f"{language}.toml")
+                             .read_text("utf-8"))
+        assert keys(text) == keys(english), language
+        assert len(text["definitions"]) == len(english["definitions"]), language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_report_comes_in_the_contracts_language(tmp_path: Path, language: str) -> None:
+    report = report_in(tmp_path, language)
+    assert report["language"] == language
+    english = report_in(tmp_path / "en", "en")
+    # the JSON is an API: the same keys in every language, the same figures
+    assert report.keys() == english.keys()
+    assert report["devices"] == english["devices"]
+    assert (language == "en") == (report["definitions"] == english["definitions"])
+    page = as_html(report)
+    direction = "rtl" if language == "fa" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    assert f"<h1>{TITLES[language]}: Acme</h1>" in page
+    assert str(markupsafe.escape(report["definitions"][0])) in page
+    assert as_table(report).startswith(f"{TITLES[language]}: Acme (acme)")
+    header = next(csv.reader(io.StringIO(as_csv(report))))
+    assert len(header) == len(CSV_COLUMNS)
+    assert (header == list(CSV_COLUMNS)) == (language == "en")
+
+
+def test_finnish_reads_finnish_words_and_numbers(tmp_path: Path) -> None:
+    report = report_in(tmp_path, "fi")
+    text = as_table(report)
+    assert "Käytettävyys: 99,809 % (Tavoite 99,50 %, saavutettu)" in text
+    assert re.search(r"2026-03-31 23:00 +yhä poissa käytöstä +switch +ei tavoitettavissa: "
+                     r"router oli poissa käytöstä +1 h", text), text
+    assert "30 vrk 23 h" in text
+    rows = list(csv.reader(io.StringIO(as_csv(report))))
+    assert rows[0][:4] == ["asiakas", "kuukausi", "laite", "käytettävyys_%"]
+    assert rows[-1][2] == "YHTEENSÄ"
+    assert rows[1][3] == "99.7981"  # values stay machine-readable
+
+
+def test_a_language_reports_do_not_speak_reads_english(tmp_path: Path) -> None:
+    """A contract may speak a language of its own notice templates; its report reads English."""
+    shutil.copytree(files("bridge.notify") / "templates" / "en",  # type: ignore[arg-type]
+                    tmp_path / "config" / "own" / "pt-BR")
+    report = report_in(tmp_path, "pt-BR", templates="own")
+    assert report["language"] == "en"
+    assert '<html lang="en" dir="ltr">' in as_html(report)
