@@ -22,6 +22,7 @@ from bridge.config.snmp_models import (
 )
 from bridge.probes.registry import Probers, Target, run_probe
 from bridge.probes.usm_keys import AUTH_HASHES, localize, password_to_key
+from tests.conftest import REPO
 from tests.snmp_agents import Agent, start_snmpd
 
 RFC3414_ENGINE_ID = bytes.fromhex("000000000000000000000002")
@@ -151,7 +152,7 @@ async def test_v3_polls_without_pysnmp(agent: Agent) -> None:
         "assert ok, output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pysnmp', 'pyasn1')))\n")
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, str(agent.port), stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-c", code, str(agent.port), cwd=REPO, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     out, err = await child.communicate()
     assert (child.returncode, out.decode().strip()) == (0, "[]"), err.decode()
