@@ -17,10 +17,24 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from bench.common import run_child, self_cpu_s
-from bench.snmp_work import COMMUNITY, SnmpTally, SnmpWork, require_loopback
+from bench.snmp_work import (
+    COMMUNITY,
+    V3_AUTH_KEY,
+    V3_PRIV_KEY,
+    V3_USER,
+    SnmpTally,
+    SnmpWork,
+    require_loopback,
+)
 from bridge.config.probe_models import SnmpProbe
 from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
+from bridge.config.snmp_models import (
+    AuthProtocol,
+    PrivProtocol,
+    SecurityLevel,
+    SnmpAccess,
+    SnmpVersion,
+)
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 
@@ -38,10 +52,15 @@ async def _run(work: SnmpWork) -> tuple[list[ProbeResult], float, float]:
                                       "sysDescr"], "timeout_s": work.timeout_s,
                                       "retries": work.retries})  # + sysUpTime: 3 OIDs
     access = SnmpAccess(version=SnmpVersion.V2C, port=work.port, community=Secret(COMMUNITY))
+    if work.version == "3":
+        access = SnmpAccess(version=SnmpVersion.V3, port=work.port, user=V3_USER,
+                            security_level=SecurityLevel.AUTH_PRIV,
+                            auth_protocol=AuthProtocol.SHA256, auth_key=Secret(V3_AUTH_KEY),
+                            priv_protocol=PrivProtocol.AES128, priv_key=Secret(V3_PRIV_KEY))
     targets = [Target(work.host, f"device-{i}", "bench", access) for i in range(work.devices)]
     probers = Probers()
     now = datetime.now(UTC)
-    # Warm-up: sockets and per-check state are made once per daemon.
+    # Warm-up: sockets, per-check state and v3 keys are made once per daemon.
     await asyncio.gather(*(run_probe(probers, t, probe, now) for t in targets))
     rounds = max(1, work.polls // work.devices)
     cpu_before_s, t0 = self_cpu_s(), time.perf_counter()

@@ -12,7 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import PeerMissingError, children_cpu_s
-from bench.snmp_work import COMMUNITY, OIDS, SnmpTally, SnmpWork, free_udp_port, require_loopback
+from bench.snmp_work import (
+    COMMUNITY,
+    OIDS,
+    V3_AUTH_KEY,
+    V3_PRIV_KEY,
+    V3_USER,
+    SnmpTally,
+    SnmpWork,
+    free_udp_port,
+    require_loopback,
+)
 
 SNMPGET_HINT = "snmpget is not on PATH; install it with: apt-get install snmp"
 EXPORTER = "prometheus-snmp-exporter"
@@ -58,10 +68,11 @@ def poll_with_snmpget(path: str, work: SnmpWork) -> SnmpTally:
     return SnmpTally(cpu_s, cpu_s, wall_s, work.polls, ok, tuple(failures))
 
 
-EXPORTER_CONFIG = """bench3:
-  version: 2
+# snmp_exporter 0.21's format (no generator): a module per SNMP version, the same GET
+EXPORTER_MODULE = """{name}:
+  version: {version}
   auth:
-    community: {community}
+{auth}
   retries: {retries}
   timeout: {timeout_ms}ms
   get: [{oids}]
@@ -70,6 +81,12 @@ EXPORTER_CONFIG = """bench3:
     - {{name: sysName, oid: 1.3.6.1.2.1.1.5, type: DisplayString, help: The device name}}
     - {{name: sysDescr, oid: 1.3.6.1.2.1.1.1, type: DisplayString, help: The description}}
 """
+EXPORTER_AUTHS = {
+    "2c": ("bench3", 2, f"    community: {COMMUNITY}"),
+    "3": ("bench3v3", 3, f"    username: {V3_USER}\n    security_level: authPriv\n"
+                          f"    password: {V3_AUTH_KEY}\n    auth_protocol: SHA256\n"
+                          f"    priv_protocol: AES\n    priv_password: {V3_PRIV_KEY}"),
+}
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -79,7 +96,8 @@ def _process_cpu_s(pid: int) -> float:
 
 
 class SnmpExporter:
-    """A running snmp_exporter on 127.0.0.1 with a module that GETs the same three OIDs."""
+    """A running snmp_exporter on 127.0.0.1 with modules that GET the same three OIDs (v2c
+    and v3)."""
 
     def __init__(self, work: SnmpWork) -> None:
         path = shutil.which(EXPORTER)
@@ -88,9 +106,10 @@ class SnmpExporter:
         self.name = version([path, "--version"], "snmp_exporter")
         self.home = Path(tempfile.mkdtemp(prefix="bridge-bench-exporter-"))
         config = self.home / "snmp.yml"
-        config.write_text(EXPORTER_CONFIG.format(
-            community=COMMUNITY, retries=work.retries, timeout_ms=round(work.timeout_s * 1000),
-            oids=", ".join(OIDS)))
+        config.write_text("".join(EXPORTER_MODULE.format(
+            name=name, version=number, auth=auth, retries=work.retries,
+            timeout_ms=round(work.timeout_s * 1000), oids=", ".join(OIDS))
+            for name, number, auth in EXPORTER_AUTHS.values()))
         self.port = free_udp_port()  # the same number is almost surely free for TCP too
         self.proc = subprocess.Popen(
             [path, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
@@ -116,7 +135,7 @@ class SnmpExporter:
         """`polls` scrapes of /snmp for the agent, `threads` at a time (as Prometheus does
         for many targets); the exporter's own CPU is read from /proc."""
         require_loopback(work.host)
-        url = (f"http://127.0.0.1:{self.port}/snmp?module=bench3"
+        url = (f"http://127.0.0.1:{self.port}/snmp?module={EXPORTER_AUTHS[work.version][0]}"
                f"&target={work.host}:{work.port}")
         cpu_before_s, t0 = _process_cpu_s(self.proc.pid), time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:

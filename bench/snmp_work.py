@@ -16,6 +16,8 @@ from pathlib import Path
 from bench.common import PeerMissingError
 
 COMMUNITY = "bench-community"
+# one SNMPv3 authPriv user, SHA-256 and AES-128, that bridge and snmp_exporter share
+V3_USER, V3_AUTH_KEY, V3_PRIV_KEY = "bench-v3", "bench-auth-password", "bench-priv-password"
 # sysUpTime.0, sysName.0, sysDescr.0: one GET of three scalars per poll
 OIDS = ("1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.1.0")
 
@@ -30,6 +32,7 @@ class SnmpWork:
     devices: int = 50  # bridge only: distinct checks polled concurrently, like a daemon's
     timeout_s: float = 1.0
     retries: int = 1
+    version: str = "2c"  # or "3": the V3_USER, authPriv
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class Snmpd:
             shutil.chown(state, "nobody", "nogroup")
         conf = self.home / "snmpd.conf"
         conf.write_text(f"[snmp] persistentDir {state}\nrocommunity {COMMUNITY} 127.0.0.0/8\n"
-                        "sysName bench-agent\n")
+                        "sysName bench-agent\n"
+                        f'createUser {V3_USER} SHA-256 "{V3_AUTH_KEY}" AES "{V3_PRIV_KEY}"\n'
+                        f"rouser {V3_USER} priv\n")
         conf.chmod(0o644)
         self.port = port or free_udp_port()
         self.addresses = tuple(addresses)

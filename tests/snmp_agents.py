@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import snmpsim
@@ -157,9 +158,10 @@ class Snmpd(Agent):
 
 
 def start_snmpd(users: dict[str, tuple[str | None, str | None]], community: str = "public",
-                engine_id: str | None = None) -> Snmpd:
+                engine_id: str | None = None, more: Sequence[str] = ()) -> Snmpd:
     """Debian's net-snmp snmpd with read-only v3 users {name: (SHA-256 key, AES key)};
-    a None key lowers the user's level (no privacy, or no authentication either)."""
+    a None key lowers the user's level (no privacy, or no authentication either).
+    `more`: further snmpd.conf lines (users of other protocols)."""
     home = _share(Path(tempfile.mkdtemp(prefix="bridge-snmpd-")))
     state = _share(home / "state") / "snmpd.conf"
     state.write_text("")  # snmpd keeps its engine ID and engineBoots here
@@ -178,7 +180,7 @@ def start_snmpd(users: dict[str, tuple[str | None, str | None]], community: str 
             lines += [f'createUser {name} SHA-256 "{auth_key}" AES "{priv_key}"',
                       f"rouser {name} priv"]
     conf = home / "snmpd.conf"
-    conf.write_text("\n".join(lines) + "\n")
+    conf.write_text("\n".join([*lines, *more]) + "\n")
     conf.chmod(0o644)
     port = free_udp_port()
     user = _unprivileged()

@@ -14,7 +14,7 @@ from tests.conftest import REPO
 
 @pytest.mark.parametrize(("name", "answer_rows"), [
     ("ping", ["ping.200.success_ratio", "ping.200.reply_ratio"]),
-    ("snmp", ["snmp.success_ratio"]),
+    ("snmp", ["snmp.success_ratio", "snmp.v3.success_ratio"]),
     # the daemon on a small schedule for a few seconds, against fping -l and snmp_exporter
     ("scale", ["scale.ping_success_ratio", "scale.snmp_success_ratio"]),
 ])

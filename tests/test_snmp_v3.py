@@ -104,7 +104,7 @@ async def test_same_user_name_with_different_keys_on_two_agents(
 
 @pytest.mark.parametrize(("keys", "expected"), [
     (("wrong-auth-key-here", KEYS_A[1]),
-     "authentication failure (wrong auth_key or auth_protocol)"),
+     "authentication failure (usmStatsWrongDigests: wrong auth_key or auth_protocol)"),
     ((KEYS_A[0], "wrong-priv-key-here"),
      "no response to 2 requests of 0.5 s: the agent is up but ignores the encrypted request: "
      "decryption error (wrong priv_key or priv_protocol?)"),
@@ -130,7 +130,7 @@ async def test_unknown_user(agents: tuple[Agent, Agent]) -> None:
     finally:
         probers.close()
     assert (result.ok, result.output) == (
-        False, "unknown user name (the agent has no such v3 user)")
+        False, "unknown user name (usmStatsUnknownUserNames: the agent has no such v3 user)")
 
 
 async def test_a_stopped_agent_is_a_clear_failure_within_the_budget() -> None:

@@ -73,8 +73,8 @@ class Probers:
 
     @property
     def snmp(self) -> SnmpProber:
-        """The SNMP prober, made on first use: pysnmp costs ~0.2 s to import, which an
-        ICMP-only deployment (and every `bridge probe` of a pinged device) need not pay."""
+        """The SNMP prober, made on first use: an ICMP-only deployment (and every `bridge
+        probe` of a pinged device) need not import it."""
         if self._snmp is None:
             from bridge.probes.snmp import SnmpProber
 

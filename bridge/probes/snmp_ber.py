@@ -11,8 +11,8 @@ bridge/probes/snmp_types.py's values.
 It is strict: definite lengths only (RFC 3417 section 8), every length checked against
 the one enclosing it, no trailing bytes, every value type's range and size checked.
 Whatever does not parse raises BerError; the transport drops such a datagram like any
-other that is not an answer. SNMPv3 stays on pysnmp: USM authentication and privacy
-are not something to re-implement. tests/test_snmp_ber.py checks this codec against
+other that is not an answer. SNMPv3 messages wrap the same PDUs
+(bridge/probes/usm_message.py). tests/test_snmp_ber.py checks this codec against
 pyasn1 in both directions.
 """
 
@@ -120,10 +120,16 @@ def encode_request(version: int, community: bytes, pdu_type: int, request_id: in
                    oids: Sequence[Oid], non_repeaters: int = 0, max_repetitions: int = 0
                    ) -> bytes:
     """A GET, GETNEXT or GETBULK message; the last two fields are GETBULK's (RFC 3416)."""
-    varbinds = _tlv(_SEQUENCE, b"".join([_null_varbind(oid) for oid in oids]))
-    pdu = _tlv(pdu_type, _integer(request_id) + _integer(non_repeaters)
-               + _integer(max_repetitions) + varbinds)
+    pdu = encode_pdu(pdu_type, request_id, oids, non_repeaters, max_repetitions)
     return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTETS, community) + pdu)
+
+
+def encode_pdu(pdu_type: int, request_id: int, oids: Sequence[Oid], non_repeaters: int = 0,
+               max_repetitions: int = 0) -> bytes:
+    """The PDU of a GET, GETNEXT or GETBULK, with a NULL value for each OID."""
+    varbinds = _tlv(_SEQUENCE, b"".join([_null_varbind(oid) for oid in oids]))
+    return _tlv(pdu_type, _integer(request_id) + _integer(non_repeaters)
+                + _integer(max_repetitions) + varbinds)
 
 
 # ---- decoding ----------------------------------------------------------------------------
@@ -225,11 +231,17 @@ def decode_response(data: bytes) -> Response:
     start, stop = _expect(data, pos, end, RESPONSE, "PDU")
     if stop != end:
         raise BerError("trailing bytes after the PDU")
+    return Response(version, community, *decode_pdu(data, start, stop, version))
+
+
+def decode_pdu(data: bytes, start: int, stop: int, version: int
+               ) -> tuple[int, int, int, list[VarBind]]:
+    """A PDU's request-id, error-status, error-index and varbinds, from its contents."""
     request_id, pos = _int(data, start, stop, "request-id")
     error_status, pos = _int(data, pos, stop, "error-status", request_id)
     error_index, pos = _int(data, pos, stop, "error-index", request_id)
-    start, stop = _expect(data, pos, stop, _SEQUENCE, "variable-bindings", request_id)
-    if stop != end:
+    start, end = _expect(data, pos, stop, _SEQUENCE, "variable-bindings", request_id)
+    if end != stop:
         raise BerError("trailing bytes after the variable-bindings", request_id)
     varbinds: list[VarBind] = []
     pos = start
@@ -244,4 +256,4 @@ def decode_response(data: bytes) -> Response:
                              _value(tag, data[value_start:value_stop], version)))
     except BerError as exc:
         raise BerError(str(exc), request_id) from None
-    return Response(version, community, request_id, error_status, error_index, varbinds)
+    return request_id, error_status, error_index, varbinds

@@ -2,8 +2,8 @@
 
 SNMPv1/v2c go through bridge's own BER codec and one shared UDP socket per address
 family (bridge/probes/snmp_ber.py, snmp_udp.py): pysnmp's pyasn1 encoding was 84 % of a
-poll's CPU. SNMPv3 goes through pysnmp (bridge/probes/snmp_v3.py), imported and made on
-first use: importing pysnmp costs ~0.5 s of CPU that a v1/v2c-only daemon need not pay.
+poll's CPU. SNMPv3 wraps the same PDUs in bridge's own USM (bridge/probes/snmp_v3.py),
+made on first use: a v1/v2c-only daemon need not import `cryptography`.
 Either way the answers are bridge's own value types and failures are SnmpError.
 """
 
@@ -81,7 +81,7 @@ class SnmpClient:
 
     async def diagnose_silence(self, request: Request) -> str:
         """Why an agent did not answer: down, or up but ignoring these credentials."""
-        from bridge.probes.snmp_discovery import discover_engine, silence_reason  # pysnmp
+        from bridge.probes.snmp_discovery import discover_engine, silence_reason
 
         _family, sockaddr = await resolve(request.address)
         try:

@@ -1,7 +1,7 @@
 """SNMPv3 engine ID discovery (RFC 3414 section 4): one unauthenticated probe, one Report.
 
-bridge keys each v3 user by the agent's engine ID, so it needs the ID before the
-first authenticated request; pysnmp's own discovery happens inside a request, too late.
+bridge localises each v3 user's keys to the agent's engine ID, so it needs the ID
+before the first authenticated request.
 The Report also carries the agent's engineBoots and engineTime (net-snmp fills them in),
 which tell a restarted agent from one that ignores our credentials.
 """
@@ -13,17 +13,16 @@ import os
 import socket
 from dataclasses import dataclass
 
-from pyasn1.codec.ber import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pysnmp.proto import rfc1905
-from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
-from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
-
 from bridge.config.snmp_models import SnmpAccess, SnmpVersion
+from bridge.probes.snmp_ber import GET, BerError, encode_pdu
 from bridge.probes.snmp_types import PORT_UNREACHABLE
-
-_REPORTABLE = b"\x04"
-_USM = 3
+from bridge.probes.usm_message import (
+    REPORTABLE,
+    Security,
+    encode_message,
+    encode_scoped,
+    read_message,
+)
 
 
 class DiscoveryError(OSError):
@@ -48,46 +47,20 @@ class EngineInfo:
 
 def discovery_message(msg_id: int) -> bytes:
     """A noAuthNoPriv GET with an empty engine ID and user: the agent answers with a Report."""
-    message = SNMPv3Message()
-    message["msgVersion"] = 3
-    header = message["msgGlobalData"]
-    header["msgID"] = msg_id
-    header["msgMaxSize"] = 65507
-    header["msgFlags"] = _REPORTABLE
-    header["msgSecurityModel"] = _USM
-    params = UsmSecurityParameters()
-    for name in ("msgAuthoritativeEngineId", "msgUserName", "msgAuthenticationParameters",
-                 "msgPrivacyParameters"):
-        params[name] = b""
-    params["msgAuthoritativeEngineBoots"] = 0
-    params["msgAuthoritativeEngineTime"] = 0
-    message["msgSecurityParameters"] = encoder.encode(params)
-    scoped = message["msgData"]["plaintext"]
-    scoped["contextEngineId"] = b""
-    scoped["contextName"] = b""
-    pdu = rfc1905.GetRequestPDU()
-    pdu["request-id"] = msg_id
-    pdu["error-status"] = 0
-    pdu["error-index"] = 0
-    pdu["variable-bindings"].clear()
-    scoped["data"]["get-request"] = pdu
-    return bytes(encoder.encode(message))
+    scoped = encode_scoped(b"", b"", encode_pdu(GET, msg_id, ()))
+    return encode_message(msg_id, REPORTABLE, Security(b"", 0, 0, b""), 0, b"", scoped)[0]
 
 
 def engine_of(reply: bytes, msg_id: int) -> EngineInfo | None:
     """The authoritative engine in a reply to `msg_id`; None for anything else."""
     try:
-        message, _ = decoder.decode(reply, asn1Spec=SNMPv3Message())
-        if int(message["msgGlobalData"]["msgID"]) != msg_id:
-            return None
-        params, _ = decoder.decode(bytes(message["msgSecurityParameters"]),
-                                   asn1Spec=UsmSecurityParameters())
-        info = EngineInfo(bytes(params["msgAuthoritativeEngineId"]),
-                          int(params["msgAuthoritativeEngineBoots"]),
-                          int(params["msgAuthoritativeEngineTime"]))
-    except (PyAsn1Error, ValueError, TypeError, KeyError):
+        message = read_message(reply)
+    except BerError:
         return None
-    return info if info.engine_id else None
+    if message.msg_id != msg_id or not message.security.engine_id:
+        return None
+    security = message.security
+    return EngineInfo(security.engine_id, security.boots, security.time_s)
 
 
 class _Probe(asyncio.DatagramProtocol):

@@ -3,7 +3,7 @@
 The value types mirror SMIv2's (RFC 2578) and keep the SMI names, so output can say
 "ifSpeed.1 is a Gauge32". They are plain int, bytes and tuple subclasses: decoding a
 reply builds one small object per value (SNMPv1/v2c replies are decoded by
-bridge/probes/snmp_ber.py; SNMPv3 values from pysnmp are converted to these).
+bridge/probes/snmp_ber.py, for every SNMP version).
 """
 
 from __future__ import annotations

@@ -1,99 +1,72 @@
-"""What pysnmp remembers about each SNMPv3 agent between requests, and forgetting it.
+"""What bridge remembers of each SNMPv3 agent's engine: its boots and time (RFC 3414 2.3).
 
-An SnmpEngine keeps, per agent: the engine ID last seen at its address (RFC 3412 7.2.*;
-requests go to that ID), the agent's engineBoots and engineTime (the USM timeline, RFC 3414
-2.3), and each user's keys localized to the engine ID (the USM user table, which bridge
-fills through pysnmp's LCD configurator). None of it follows an agent that comes back with
-a new engine ID (it lost its persistent state): pysnmp keeps sending to the old ID for 300 s,
-cannot read the agent's unknownEngineID Report (it has no user for the new ID) and times
-out. pysnmp has no way to forget a peer, so this reaches into its private dictionaries;
-the tests that restart a real snmpd fail if a pysnmp release renames them.
+An authenticated request carries the agent's engineBoots and an estimate of its
+engineTime; the agent refuses it when they are more than 150 s off (notInTimeWindow).
+So the client keeps, per engine ID, the boots and latest time the agent said, and when
+(on the monotonic clock), and estimates the time from there. RFC 3414 3.2 step 7 says
+when a reply may move this forward and when it is out of the window; a restarted agent
+whose boots or time went back is noticed by comparing what it says in its discovery
+Report with this (`agrees`), and then forgotten.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
-
-from pysnmp.entity import config as usm
-from pysnmp.entity.engine import SnmpEngine
-from pysnmp.proto.mpmod.rfc3412 import SnmpV3MessageProcessingModel
-from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from bridge.probes.snmp_discovery import EngineInfo
 
 TIME_WINDOW_S = 150  # RFC 3414 3.2.7: engineTime drift beyond which messages are refused
-_LCD_CACHE = "CommandGeneratorLcdConfigurator"  # the user context pysnmp's LCD keeps
+_LAST_BOOTS = 2**31 - 1  # RFC 3414 2.2.2: an engine at this count must be reconfigured
 
 
-def _private(owner: object, cls: type, name: str) -> dict[Any, Any]:
-    value = getattr(owner, f"_{cls.__name__}__{name}", None)
-    if not isinstance(value, dict):
-        raise RuntimeError(f"pysnmp changed: {cls.__name__} keeps no {name} dictionary")
-    return value
+@dataclass(frozen=True)
+class _Seen:
+    boots: int
+    time_s: int  # latestReceivedEngineTime
+    at_s: float  # monotonic, when it was received
 
 
-def _peers(engine: SnmpEngine) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """Engine IDs by (transport domain, address), and when each entry expires."""
-    mp = engine.message_processing_subsystems[
-        SnmpV3MessageProcessingModel.MESSAGE_PROCESSING_MODEL_ID]
-    cls = SnmpV3MessageProcessingModel
-    return _private(mp, cls, "engineIdCache"), _private(mp, cls, "engineIdCacheExpQueue")
+class EngineClocks:
+    """Boots and time of every engine the client talks to, as far as it knows them."""
 
+    def __init__(self, monotonic_s: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic_s = monotonic_s
+        self._seen: dict[bytes, _Seen] = {}
 
-def _timeline(engine: SnmpEngine) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """(boots, time, latest time, wall-clock s of the update) by engine ID, and expiries."""
-    sm = engine.security_models[SnmpUSMSecurityModel.SECURITY_MODEL_ID]
-    cls = SnmpUSMSecurityModel
-    return _private(sm, cls, "timeline"), _private(sm, cls, "timelineExpQueue")
+    def now(self, engine_id: bytes) -> tuple[int, int]:
+        """engineBoots and the estimated engineTime to send to `engine_id` (0, 0 if unknown)."""
+        seen = self._seen.get(engine_id)
+        if seen is None:
+            return 0, 0
+        return seen.boots, min(seen.time_s + int(self._monotonic_s() - seen.at_s), _LAST_BOOTS)
 
+    def set(self, info: EngineInfo) -> None:
+        """Take what a discovery Report says (the only source before the first reply)."""
+        self._seen[info.engine_id] = _Seen(info.boots, info.time_s, self._monotonic_s())
 
-def _drop(entries: dict[Any, Any], expiries: dict[Any, list[Any]], keys: Iterable[Any]) -> None:
-    # pysnmp's expiry of its peer cache deletes without looking: a key dropped here must
-    # leave its expiry queue too, or the timer tick that comes for it raises KeyError.
-    for key in list(keys):
-        entries.pop(key, None)
-        for queued in expiries.values():
-            while key in queued:
-                queued.remove(key)
+    def learn(self, engine_id: bytes, boots: int, time_s: int) -> bool:
+        """Move forward with an authenticated message (RFC 3414 3.2 step 7b1): whether it did."""
+        seen = self._seen.get(engine_id)
+        if seen is not None and (boots, time_s) <= (seen.boots, seen.time_s):
+            return False
+        self._seen[engine_id] = _Seen(boots, time_s, self._monotonic_s())
+        return True
 
+    def in_window(self, engine_id: bytes, boots: int, time_s: int) -> bool:
+        """Whether an authenticated message is in the time window (RFC 3414 3.2 step 7b2)."""
+        local_boots, local_time_s = self.now(engine_id)
+        return not (local_boots == _LAST_BOOTS or boots < local_boots
+                    or (boots == local_boots and time_s < local_time_s - TIME_WINDOW_S))
 
-def engine_id_at(engine: SnmpEngine, host: str, port: int) -> bytes | None:
-    """The engine ID pysnmp sends requests for host:port to, if it learnt one."""
-    cache, _ = _peers(engine)
-    for (_domain, address), peer in cache.items():
-        if tuple(address)[:2] == (host, port):
-            return bytes(peer["securityEngineId"])
-    return None
+    def agrees(self, info: EngineInfo) -> bool:
+        """Whether what a discovery Report says is what was remembered of the engine."""
+        if (info.boots, info.time_s) == (0, 0) or info.engine_id not in self._seen:
+            return True  # the agent does not tell, or nothing remembered: nothing stale
+        boots, time_s = self.now(info.engine_id)
+        return boots == info.boots and abs(time_s - info.time_s) <= TIME_WINDOW_S
 
-
-def time_agrees(engine: SnmpEngine, info: EngineInfo) -> bool:
-    """Whether pysnmp's idea of the agent's engineBoots and engineTime is what it says now."""
-    if info.boots == 0 and info.time_s == 0:
-        return True  # the agent does not tell in its discovery Report
-    timeline, _ = _timeline(engine)
-    entry = timeline.get(info.engine_id)
-    if entry is None:
-        return True  # nothing remembered, nothing stale
-    boots, time_s, _latest_s, updated_at_s = entry
-    expected_s = int(time_s) + time.time() - updated_at_s
-    return int(boots) == info.boots and abs(expected_s - info.time_s) <= TIME_WINDOW_S
-
-
-def forget_peer(engine: SnmpEngine, host: str, port: int, engine_ids: Iterable[bytes]) -> None:
-    """Forget the engine ID learnt at host:port and the boots and time of `engine_ids`."""
-    cache, expiries = _peers(engine)
-    _drop(cache, expiries, [k for k in cache if tuple(k[1])[:2] == (host, port)])
-    timeline, expiries = _timeline(engine)
-    _drop(timeline, expiries, [bytes(engine_id) for engine_id in engine_ids])
-
-
-def forget_users(engine: SnmpEngine, engine_id: bytes) -> None:
-    """Delete the users configured for `engine_id` (their keys localized to it)."""
-    configured = (engine.get_user_context(_LCD_CACHE) or {}).get("auth", {})
-    for key in list(configured):
-        user_name, security_engine_id = key if isinstance(key, tuple) else (key, None)
-        if security_engine_id is not None and bytes(security_engine_id) == engine_id:
-            usm.delete_v3_user(engine, user_name, security_engine_id)
-            del configured[key]  # so configuring the user again adds it again
+    def forget(self, engine_id: bytes) -> None:
+        """Drop what was remembered of an engine that is gone or was reset."""
+        self._seen.pop(engine_id, None)
