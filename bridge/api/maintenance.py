@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bridge.api.auth import caller_of, error
-from bridge.api.body import read_body
+from bridge.api.body import bad_request, read_body
 from bridge.api.path import WINDOW_ID
 from bridge.api.query import Query, accepts
 from bridge.api.service import service_of
@@ -115,14 +115,6 @@ def _problems(body: NewWindow, config: Config, now: datetime) -> list[str]:
     return problems
 
 
-def _warnings(body: NewWindow, config: Config) -> list[str]:
-    """What the window names that covers nothing (yet): a tag no device has is allowed,
-    as devices may be given it later, but is likely a typo."""
-    known = {tag for device in config.devices.values() for tag in device.tags}
-    return [f"no device has tag {tag!r}: the window covers nothing through it"
-            for tag in body.tags if tag not in known]
-
-
 async def add_window(request: web.Request) -> web.Response:
     """POST /api/v1/maintenance (operators): a one-off window, effective at once."""
     caller = caller_of(request)
@@ -134,15 +126,13 @@ async def add_window(request: web.Request) -> web.Response:
     config = service.current_config()
     problems = _problems(body, config, now)
     if problems:
-        return web.json_response({"error": "invalid maintenance window", "details": problems},
-                                 status=400)
+        raise bad_request(problems)
     row = MaintenanceWindowRow(devices=body.devices, tags=body.tags, customers=body.customers,
                                starts_at=body.start.astimezone(UTC),
                                ends_at=body.end.astimezone(UTC), reason=body.reason,
                                created_by=caller.name, created_at=now)
     window_id = await service.add_maintenance(row)
-    return web.json_response({"id": window_id, "name": f"api-{window_id}",
-                              "warnings": _warnings(body, config)}, status=201)
+    return web.json_response({"id": window_id, "name": f"api-{window_id}"}, status=201)
 
 
 async def end_window(request: web.Request) -> web.Response:

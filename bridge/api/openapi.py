@@ -36,9 +36,7 @@ _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
         "201": {**_JSON, "description": "the new ticket"},
         "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"},
         "422": {**_ERROR, "description": f"the {IDEMPOTENCY_HEADER} was used for another body"}},
-    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": (
-        "the new window; `warnings` names what it covers nothing through (a tag no device "
-        "has)")}},
+    ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
     ("delete", "/api/v1/maintenance/{id}"): {"204": {"description": "ended or dropped"}},
     ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
     ("get", "/api/v1/availability"): {"503": {**_ERROR, "description": "not computed yet"}},
