@@ -28,9 +28,9 @@ from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
-from bridge.daemon.scheduler import CheckScheduler, Plan
+from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
-from bridge.probes.registry import Probers, Target, run_probe
+from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.heartbeat import record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
@@ -120,6 +120,8 @@ class Daemon:
             problems.append("stopping")
         if self._icmp_problem:
             problems.append(self._icmp_problem)
+        if self._scheduler is not None and (stalled := self._scheduler.stalled()):
+            problems.append(stalled)
         return problems
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
@@ -218,11 +220,12 @@ class Daemon:
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {
-            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s)
+            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s,
+                                        deadline_s(self.config.probes[probe]))
             for name, device in self.config.devices.items() for probe in device.probes
         }
 
-    async def _run_check(self, key: CheckKey) -> float:
+    async def _run_check(self, key: CheckKey) -> Ran:
         assert self._monitor is not None
         device = self.config.devices[key.device]
         probe = self.config.probes[key.probe]
@@ -232,7 +235,7 @@ class Daemon:
         for event in result.events:
             log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
-        return probe.interval_s if delay_s is None else delay_s
+        return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local)
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:

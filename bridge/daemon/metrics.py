@@ -55,6 +55,12 @@ DAEMON_VALUES = {
     "bridge_checks_configured": "Checks (device x probe) in the running config.",
     "bridge_checks_in_flight": "Checks running right now.",
     "bridge_checks_queued": "Checks due but waiting for a free slot (max_concurrent_checks).",
+    "bridge_checks_last_finished_age_seconds":
+        "Seconds since a check last finished (monotonic; since the start before the first).",
+    "bridge_checks_stalled":
+        "Whether checks have stopped finishing (no check within the stall threshold).",
+    "bridge_checks_stall_threshold_seconds":
+        "How long without a finished check counts as stalled (0: no checks configured).",
     "bridge_store_pending_decisions": "Decisions waiting for the store writer.",
     "bridge_store_write_failures_total": "Store batches that failed and were kept for retry.",
     "bridge_store_batches_total": "Store batches committed.",
@@ -97,6 +103,9 @@ def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter
         "bridge_checks_configured": float(len(snap.states)),
         "bridge_checks_in_flight": float(scheduler.in_flight),
         "bridge_checks_queued": float(scheduler.queued),
+        "bridge_checks_last_finished_age_seconds": scheduler.since_finished_s(),
+        "bridge_checks_stalled": 1.0 if scheduler.stalled() else 0.0,
+        "bridge_checks_stall_threshold_seconds": scheduler.stall_after_s() or 0.0,
         "bridge_store_pending_decisions": float(writer.pending),
         "bridge_store_write_failures_total": float(writer.failures_total),
         "bridge_store_batches_total": float(writer.batches_total),
