@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +24,7 @@ from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
@@ -70,6 +71,7 @@ class Daemon:
         self._listen = listen or config.listen
         self._notifier = notifier or Notifier()
         self._metrics = DaemonMetrics(registry or CollectorRegistry())
+        self.clock = DeskTime()  # "now" for every timestamp; pacing is monotonic
         self._probers = probers or Probers()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
@@ -79,12 +81,12 @@ class Daemon:
         self._writer: BatchWriter | None = None
         self._monitor: Monitor | None = None
         self._scheduler: CheckScheduler | None = None
-        self.availability = AvailabilityKeeper(self.current_config, self)
+        self.availability = AvailabilityKeeper(self.current_config, self, clock=self.clock.now)
         self._counts_seq = 0
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
-        self._desk = DeskRunner(config, self._metrics.registry)
+        self._desk = DeskRunner(config, self._metrics.registry, self.clock.now)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -140,7 +142,8 @@ class Daemon:
         assert self._writer is not None
         assert self._scheduler is not None
         snap, latest = self.snapshot(), self.availability.latest
-        extra = health_values(snap, self._scheduler, self._writer, self.availability)
+        extra = health_values(snap, self._scheduler, self._writer, self.availability,
+                              self.clock)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
 
     async def reload(self) -> ReloadResult:
@@ -164,7 +167,7 @@ class Daemon:
 
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
         """API windows that have not ended."""
-        return await self.read(lambda e: current_windows(e, datetime.now(UTC)))
+        return await self.read(lambda e: current_windows(e, self.clock.now()))
 
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
         """Store a window and put it in force at once."""
@@ -176,14 +179,14 @@ class Daemon:
 
     async def end_maintenance(self, window_id: int) -> bool:
         """Drop a window, or end it now if it is running."""
-        ended = await self.write(lambda e: end_window(e, window_id, datetime.now(UTC)))
+        ended = await self.write(lambda e: end_window(e, window_id, self.clock.now()))
         await self._refresh_windows()
         return ended
 
     async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
         """Run a ticket write on the writer thread, with the desk of the running config."""
         desk, prefix = self._desk.desk, self.config.main.incidents.id_prefix
-        result = await self.write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
+        result = await self.write(lambda e: fn(e, desk, self.clock.now(), prefix))
         self._tickets_changed()
         return result
 
@@ -212,7 +215,7 @@ class Daemon:
         self.availability.changed()  # devices may have come or gone
         assert self._monitor is not None
         assert self._scheduler is not None
-        self._monitor.apply_config(new, datetime.now(UTC))
+        self._monitor.apply_config(new, self.clock.now())
         plans = self._plans()
         self._scheduler.set_plans(plans)
         self._probers.forget_except({(key.device, key.probe) for key in plans})
@@ -230,7 +233,7 @@ class Daemon:
         device = self.config.devices[key.device]
         probe = self.config.probes[key.probe]
         target = Target(device.address, key.device, key.probe, self.config.snmp.get(key.device))
-        result = await run_probe(self._probers, target, probe, datetime.now(UTC))
+        result = await run_probe(self._probers, target, probe, self.clock.now())
         self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
         for event in result.events:
             log.warning("device %s (check %s): %s", key.device, key.probe, event)
@@ -289,7 +292,7 @@ class Daemon:
         db = Database(self._db_url)
         log.info("store %s: applying migrations", db.describe())
         await asyncio.to_thread(db.migrate)
-        silence = await asyncio.to_thread(record_silence, db.writer, "bridge", datetime.now(UTC))
+        silence = await asyncio.to_thread(record_silence, db.writer, "bridge", self.clock.now())
         if silence is not None:
             log.warning("monitoring gap recorded while no bridge was running: %s to %s",
                         silence.started_at.isoformat(), silence.ended_at.isoformat()
@@ -300,13 +303,14 @@ class Daemon:
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
                                    desk=lambda: self._desk.desk,
-                                   on_history=self.availability.changed)
+                                   on_history=self.availability.changed,
+                                   clock=self.clock.now)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
-                                           datetime.now(UTC) - window)
+                                           self.clock.now() - window)
         engine = RuleEngine(self.config, states, problems, attached, resolved,
-                            now=datetime.now(UTC))
+                            now=self.clock.now())
         monitor = Monitor(engine, self._writer.submit, self._recheck)
         return db, monitor
 
@@ -318,7 +322,7 @@ class Daemon:
         """Drive the engine's clock: windows end, dependency waits time out."""
         while not self._stop.is_set():
             if self._monitor is not None:
-                self._monitor.tick(datetime.now(UTC))
+                self._monitor.tick(self.clock.now())
             await wait_or_timeout(self._stop, _TICK_S)
 
     async def run(self) -> int:

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from bridge import __version__
 from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.clock import DeskTime
 from bridge.daemon.exposition import LabelSets, availability_text, live
 from bridge.daemon.monitor import Snapshot
 from bridge.daemon.scheduler import CheckScheduler
@@ -61,6 +62,8 @@ DAEMON_VALUES = {
         "Whether checks have stopped finishing (no check within the stall threshold).",
     "bridge_checks_stall_threshold_seconds":
         "How long without a finished check counts as stalled (0: no checks configured).",
+    "bridge_clock_jumps_total": "Steps of the system clock beyond the tolerance (5 s).",
+    "bridge_clock_skew_seconds": "System clock minus desk time (non-zero after a clock step).",
     "bridge_store_pending_decisions": "Decisions waiting for the store writer.",
     "bridge_store_write_failures_total": "Store batches that failed and were kept for retry.",
     "bridge_store_batches_total": "Store batches committed.",
@@ -97,7 +100,7 @@ class Exposition:
 
 
 def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter,
-                  availability: AvailabilityKeeper) -> dict[str, float]:
+                  availability: AvailabilityKeeper, clock: DeskTime) -> dict[str, float]:
     """The daemon's own gauges and counters, read from its parts at scrape time."""
     values = {
         "bridge_checks_configured": float(len(snap.states)),
@@ -106,6 +109,8 @@ def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter
         "bridge_checks_last_finished_age_seconds": scheduler.since_finished_s(),
         "bridge_checks_stalled": 1.0 if scheduler.stalled() else 0.0,
         "bridge_checks_stall_threshold_seconds": scheduler.stall_after_s() or 0.0,
+        "bridge_clock_jumps_total": float(clock.jumps_total),
+        "bridge_clock_skew_seconds": clock.skew_s,
         "bridge_store_pending_decisions": float(writer.pending),
         "bridge_store_write_failures_total": float(writer.failures_total),
         "bridge_store_batches_total": float(writer.batches_total),
