@@ -150,6 +150,10 @@ def test_a_forward_step_sends_no_storm_for_an_open_ticket(
         skew_s = metric(text, "bridge_clock_skew_seconds")
         assert skew_s is not None
         assert skew_s > 3 * 86400 - 60
+        # timestamps for Prometheus stay on the system clock, which its time() compares with
+        refreshed_at_s = metric(text, "bridge_availability_refresh_timestamp_seconds")
+        assert refreshed_at_s is not None
+        assert abs(refreshed_at_s - (time.time() + 3 * 86400)) < 60
         assert "the system clock stepped by +259200 s" in bridge.log()
     finally:
         assert bridge.stop() == 0

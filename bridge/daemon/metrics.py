@@ -120,6 +120,8 @@ def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter
     }
     latest = availability.latest
     if latest.computed_at is not None:
-        values["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
+        # On the system clock, like every *_timestamp_seconds Prometheus compares with time().
+        values["bridge_availability_refresh_timestamp_seconds"] = \
+            latest.computed_at.timestamp() + clock.skew_s
         values["bridge_availability_refresh_duration_seconds"] = latest.duration_s
     return values
