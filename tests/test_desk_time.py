@@ -1,4 +1,4 @@
-"""Desk time follows the system clock, but not its steps: injected wall and monotonic clocks."""
+"""Desk time follows the system clock, but not its steps: injected wall and elapsed clocks."""
 
 from __future__ import annotations
 
@@ -12,22 +12,22 @@ DAY_S = 86400.0
 
 
 class Clocks:
-    """A wall clock and a monotonic clock the test moves by hand."""
+    """A wall clock and a clock of real elapsed time that the test moves by hand."""
 
     def __init__(self) -> None:
         self.wall_s = 1_800_000_000.0
-        self.mono_s = 500.0
+        self.elapsed_s = 500.0
 
     def wall(self) -> float:
         return self.wall_s
 
-    def mono(self) -> float:
-        return self.mono_s
+    def elapsed(self) -> float:
+        return self.elapsed_s
 
     def elapse(self, seconds: float) -> None:
-        """Real time passes: both clocks advance."""
+        """Real time passes (the host may be suspended meanwhile): both clocks advance."""
         self.wall_s += seconds
-        self.mono_s += seconds
+        self.elapsed_s += seconds
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def clocks() -> Clocks:
 
 
 def test_in_step_desk_time_is_the_system_time(clocks: Clocks) -> None:
-    desk = DeskTime(clocks.wall, clocks.mono)
+    desk = DeskTime(clocks.wall, clocks.elapsed)
     for _ in range(100):
         clocks.elapse(1.5)
         assert desk.now_s() == clocks.wall_s
@@ -48,7 +48,7 @@ def test_in_step_desk_time_is_the_system_time(clocks: Clocks) -> None:
 
 def test_a_step_forward_is_counted_once_and_caught_up_slowly(
         clocks: Clocks, caplog: pytest.LogCaptureFixture) -> None:
-    desk = DeskTime(clocks.wall, clocks.mono)
+    desk = DeskTime(clocks.wall, clocks.elapsed)
     before = desk.now_s()
     clocks.wall_s += 3 * DAY_S
     with caplog.at_level(logging.WARNING):
@@ -64,7 +64,7 @@ def test_a_step_forward_is_counted_once_and_caught_up_slowly(
 
 
 def test_back_to_the_real_time_after_a_forward_step(clocks: Clocks) -> None:
-    desk = DeskTime(clocks.wall, clocks.mono)
+    desk = DeskTime(clocks.wall, clocks.elapsed)
     clocks.wall_s += 3 * DAY_S
     desk.now_s()
     clocks.elapse(20)  # desk time gains 1 s on real time meanwhile
@@ -78,7 +78,7 @@ def test_back_to_the_real_time_after_a_forward_step(clocks: Clocks) -> None:
 
 
 def test_a_step_back_slows_desk_time_and_never_stops_it(clocks: Clocks) -> None:
-    desk = DeskTime(clocks.wall, clocks.mono)
+    desk = DeskTime(clocks.wall, clocks.elapsed)
     start = desk.now_s()
     clocks.wall_s -= 2 * 3600
     readings = []
@@ -92,7 +92,7 @@ def test_a_step_back_slows_desk_time_and_never_stops_it(clocks: Clocks) -> None:
 
 
 def test_the_gap_closes_and_desk_time_follows_the_system_again(clocks: Clocks) -> None:
-    desk = DeskTime(clocks.wall, clocks.mono)
+    desk = DeskTime(clocks.wall, clocks.elapsed)
     clocks.wall_s -= 60
     desk.now_s()
     for _ in range(130):  # 60 s closed at 5 % of elapsed: 1,200 s, less the 5 s tolerance

@@ -4,18 +4,22 @@ Everything the daemon stamps or compares with stored times (check results, ticke
 their SLA clocks, escalation steps, ETA notices, outbox due times, storm windows,
 availability windows, the heartbeat) reads desk time; pacing runs on the monotonic clock.
 
-While the system clock keeps step with the monotonic clock (within `JUMP_TOLERANCE_S`),
+While the system clock keeps step with real elapsed time (within `JUMP_TOLERANCE_S`),
 desk time *is* the system time. A step beyond that (an operator's `date -s`, a VM
 restored from a snapshot, NTP stepping a badly wrong clock) is a jump: counted, logged
-once, and not followed at once. Desk time keeps counting the monotonic time elapsed and
+once, and not followed at once. Desk time keeps counting the real time elapsed and
 closes the gap gradually, running `SLEW_RATE` faster or slower than real time, as
 ntpd/chrony slew. So a step of +3 d neither ages every open ticket by three days in one
 instant (breaches, escalations and notices all at once) nor, stepped back, stops any
 clock; the SLA clocks of all tickets count the same continuous time. A restart adopts
 the system clock as it stands.
 
+Real elapsed time is CLOCK_BOOTTIME where there is one (Linux): the monotonic clock plus
+the time the host was suspended. A suspended VM or laptop wakes with the system clock
+ahead by the time it slept; that time really passed (tickets aged), so it is no step.
+
 5 s of tolerance: far above the noise between the two clocks (they are disciplined
-together by NTP; only steps and a suspended host part them), and below anything an SLA
+together by NTP; only steps part them), and below anything an SLA
 of minutes would notice. 5 % of slew: a 30-minute reaction target counts at most 90 s
 wrong while the gap closes, and a gap of an hour closes within a day.
 """
@@ -34,16 +38,22 @@ JUMP_TOLERANCE_S = 5.0
 SLEW_RATE = 0.05  # desk time runs at most 5 % fast or slow while it catches up
 
 
+def elapsed_s() -> float:
+    """Real elapsed time in seconds from an arbitrary start: never stepped, counts suspend."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
+
+
 class DeskTime:
     """The daemon's clock; `now()` is safe from any thread."""
 
     def __init__(self, wall: Callable[[], float] = time.time,
-                 mono: Callable[[], float] = time.monotonic) -> None:
+                 elapsed: Callable[[], float] = elapsed_s) -> None:
         self._wall = wall
-        self._mono = mono
+        self._elapsed = elapsed
         self._lock = threading.Lock()
         self._desk_s = wall()
-        self._mono_s = mono()
+        self._elapsed_s = elapsed()
         self._skew_s = 0.0  # system time minus desk time at the last reading
         self.jumps_total = 0
 
@@ -59,8 +69,8 @@ class DeskTime:
     def now_s(self) -> float:
         """Desk time in seconds since the epoch; never goes backwards."""
         with self._lock:
-            wall, mono = self._wall(), self._mono()
-            elapsed_s = max(0.0, mono - self._mono_s)
+            wall, now_s = self._wall(), self._elapsed()
+            elapsed_s = max(0.0, now_s - self._elapsed_s)
             desk_s = self._desk_s + elapsed_s
             skew_s = wall - desk_s
             if abs(skew_s - self._skew_s) > JUMP_TOLERANCE_S:
@@ -72,7 +82,7 @@ class DeskTime:
             else:
                 slew_s = SLEW_RATE * elapsed_s
                 desk_s += max(-slew_s, min(slew_s, skew_s))
-            self._desk_s, self._mono_s, self._skew_s = desk_s, mono, wall - desk_s
+            self._desk_s, self._elapsed_s, self._skew_s = desk_s, now_s, wall - desk_s
             return desk_s
 
     def _jumped(self, step_s: float, skew_s: float) -> None:
