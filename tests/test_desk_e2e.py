@@ -46,13 +46,15 @@ def mail() -> Iterator[tuple[MailSink, int]]:
 
 def deployment(root: Path, smtp_port: int) -> Path:
     """acme's contract: steps at opening, after 6 s and after 18 s (24x7 coverage); the
-    tickets it reports are P2, which must be assigned within 6 s."""
+    tickets it reports are P2, which must be assigned within 6 s. No warnings before the
+    breach: a desk tick between 75 % (4.5 s) and the breach would tell tier 1, or not, by a
+    few milliseconds."""
     path = write_deployment(root, {"gw": "127.0.0.2"}, customer_token=True)
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.acme.contract]\nnotify = ["mailto:it@acme.example.com"]\n'
                 'escalation = "quick"\nreported_priority = "P2"\n\n'
                 '[customers.acme.contract.sla.P2]\n'
-                'reaction_min = 0.1\n\n[customers.acme.contract.tiers]\n'
+                'reaction_min = 0.1\nwarn_at_pct = []\n\n[customers.acme.contract.tiers]\n'
                 'tier1 = ["mailto:duty@msp.example.com"]\n'
                 'tier2 = ["mailto:specialist@msp.example.com"]\n'
                 'tier3 = ["mailto:seniors@msp.example.com"]\n')

@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,13 +24,14 @@ from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
-from bridge.daemon.scheduler import CheckScheduler, Plan
+from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
-from bridge.probes.registry import Probers, Target, run_probe
+from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
 from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
@@ -70,6 +71,7 @@ class Daemon:
         self._listen = listen or config.listen
         self._notifier = notifier or Notifier()
         self._metrics = DaemonMetrics(registry or CollectorRegistry())
+        self.clock = DeskTime()  # "now" for every timestamp; pacing is monotonic
         self._probers = probers or Probers()
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
@@ -79,12 +81,12 @@ class Daemon:
         self._writer: BatchWriter | None = None
         self._monitor: Monitor | None = None
         self._scheduler: CheckScheduler | None = None
-        self.availability = AvailabilityKeeper(self.current_config, self)
+        self.availability = AvailabilityKeeper(self.current_config, self, clock=self.clock.now)
         self._counts_seq = 0
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
-        self._desk = DeskRunner(config, self._metrics.registry)
+        self._desk = DeskRunner(config, self._metrics.registry, self.clock.now)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -120,6 +122,8 @@ class Daemon:
             problems.append("stopping")
         if self._icmp_problem:
             problems.append(self._icmp_problem)
+        if self._scheduler is not None and (stalled := self._scheduler.stalled()):
+            problems.append(stalled)
         return problems
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
@@ -138,7 +142,8 @@ class Daemon:
         assert self._writer is not None
         assert self._scheduler is not None
         snap, latest = self.snapshot(), self.availability.latest
-        extra = health_values(snap, self._scheduler, self._writer, self.availability)
+        extra = health_values(snap, self._scheduler, self._writer, self.availability,
+                              self.clock)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
 
     async def reload(self) -> ReloadResult:
@@ -164,7 +169,7 @@ class Daemon:
 
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
         """API windows that have not ended."""
-        return await self.read(lambda e: current_windows(e, datetime.now(UTC)))
+        return await self.read(lambda e: current_windows(e, self.clock.now()))
 
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
         """Store a window and put it in force at once."""
@@ -176,14 +181,14 @@ class Daemon:
 
     async def end_maintenance(self, window_id: int) -> bool:
         """Drop a window, or end it now if it is running."""
-        ended = await self.write(lambda e: end_window(e, window_id, datetime.now(UTC)))
+        ended = await self.write(lambda e: end_window(e, window_id, self.clock.now()))
         await self._refresh_windows()
         return ended
 
     async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
         """Run a ticket write on the writer thread, with the desk of the running config."""
         desk, prefix = self._desk.desk, self.config.main.incidents.id_prefix
-        result = await self.write(lambda e: fn(e, desk, datetime.now(UTC), prefix))
+        result = await self.write(lambda e: fn(e, desk, self.clock.now(), prefix))
         self._tickets_changed()
         return result
 
@@ -212,7 +217,7 @@ class Daemon:
         self.availability.changed()  # devices may have come or gone
         assert self._monitor is not None
         assert self._scheduler is not None
-        self._monitor.apply_config(new, datetime.now(UTC))
+        self._monitor.apply_config(new, self.clock.now())
         plans = self._plans()
         self._scheduler.set_plans(plans)
         self._probers.forget_except({(key.device, key.probe) for key in plans})
@@ -220,33 +225,25 @@ class Daemon:
 
     def _plans(self) -> dict[CheckKey, Plan]:
         return {
-            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s)
+            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s,
+                                        deadline_s(self.config.probes[probe]))
             for name, device in self.config.devices.items() for probe in device.probes
         }
 
-    async def _run_check(self, key: CheckKey) -> float:
+    async def _run_check(self, key: CheckKey) -> Ran:
         assert self._monitor is not None
         device = self.config.devices[key.device]
         probe = self.config.probes[key.probe]
         target = Target(device.address, key.device, key.probe, self.config.snmp.get(key.device))
-        result = await run_probe(self._probers, target, probe, datetime.now(UTC))
+        result = await run_probe(self._probers, target, probe, self.clock.now())
         self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
         for event in result.events:
             log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
-        return probe.interval_s if delay_s is None else delay_s
+        return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local)
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            if outcome.action == "reopened":
-                log.warning("incident %s reopened for %s", outcome.ref, outcome.problem_key)
-            elif outcome.action == "opened":
-                self._metrics.incidents_opened.labels(outcome.customer).inc()
-                log.warning("incident %s opened for %s", outcome.ref, outcome.problem_key)
-            elif outcome.action == "resolved":
-                self._metrics.incidents_resolved.labels(outcome.customer).inc()
-                log.info("incident %s resolved (recovered) for %s", outcome.ref,
-                         outcome.problem_key)
+        self._metrics.count_outcomes(outcomes)
         if outcomes:
             self._tickets_changed()
 
@@ -288,7 +285,7 @@ class Daemon:
         db = Database(self._db_url)
         log.info("store %s: applying migrations", db.describe())
         await asyncio.to_thread(db.migrate)
-        silence = await asyncio.to_thread(record_silence, db.writer, "bridge", datetime.now(UTC))
+        silence = await asyncio.to_thread(record_silence, db.writer, "bridge", self.clock.now())
         if silence is not None:
             log.warning("monitoring gap recorded while no bridge was running: %s to %s",
                         silence.started_at.isoformat(), silence.ended_at.isoformat()
@@ -299,14 +296,15 @@ class Daemon:
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
                                    desk=lambda: self._desk.desk,
-                                   on_history=self.availability.changed)
+                                   on_history=self.availability.changed,
+                                   clock=self.clock.now)
         problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
         window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
         resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
-                                           datetime.now(UTC) - window)
+                                           self.clock.now() - window)
         suspect_since = await asyncio.to_thread(load_gap_suspicion, db.reader)
         engine = RuleEngine(self.config, states, problems, attached, resolved,
-                            now=datetime.now(UTC), suspect_since=suspect_since)
+                            now=self.clock.now(), suspect_since=suspect_since)
         monitor = Monitor(engine, self._writer.submit, self._recheck)
         return db, monitor
 
@@ -318,7 +316,7 @@ class Daemon:
         """Drive the engine's clock: windows end, dependency waits time out."""
         while not self._stop.is_set():
             if self._monitor is not None:
-                self._monitor.tick(datetime.now(UTC))
+                self._monitor.tick(self.clock.now())
             await wait_or_timeout(self._stop, _TICK_S)
 
     async def run(self) -> int:

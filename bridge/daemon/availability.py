@@ -55,8 +55,10 @@ class AvailabilityKeeper:
     """Owns the availability work of one daemon; `run` is its task."""
 
     def __init__(self, config: Callable[[], Config], store: StoreAccess,
-                 name: str = "bridge") -> None:
+                 name: str = "bridge",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._config = config
+        self._clock = clock  # the daemon's desk time (daemon/clock.py)
         self._store = store
         self._name = name
         self._changed = asyncio.Event()
@@ -127,12 +129,12 @@ class AvailabilityKeeper:
 
     async def refresh(self) -> None:
         """Bring the rolling windows up to now."""
-        config, now, began = self._config(), datetime.now(UTC), time.perf_counter()
+        config, now, began = self._config(), self._clock(), time.perf_counter()
         windows = await self._store.read(lambda e: self._windows_of(config).refresh(e, now))
         self.latest = Latest(windows, now, time.perf_counter() - began)
 
     async def _roll_up(self) -> None:
-        config, now = self._config(), datetime.now(UTC)
+        config, now = self._config(), self._clock()
         items = await self._store.read(lambda e: plan(e, config, now))
         inventory = await self._store.read(lambda _: self._inventory_of(config))
         for batch in batches(items):  # a week at a time: readers and writer stay available
@@ -146,14 +148,14 @@ class AvailabilityKeeper:
                      items[-1].day.day.isoformat())
 
     async def _expire(self) -> None:
-        config, now = self._config(), datetime.now(UTC)
+        config, now = self._config(), self._clock()
         deleted = await self._store.write(lambda e: expire(e, config.main.availability, now))
         if any(deleted.values()):
             log.info("availability: expired %s", ", ".join(
                 f"{n} {table}" for table, n in deleted.items() if n))
 
     async def _beat(self) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         await self._store.write(lambda e: beat(e, self._name, now))
 
 

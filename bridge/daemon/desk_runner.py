@@ -33,7 +33,9 @@ _TICK_S = 2.0
 class DeskRunner:
     """Owns the desk, its clock task and the outbox worker."""
 
-    def __init__(self, config: Config, registry: CollectorRegistry) -> None:
+    def __init__(self, config: Config, registry: CollectorRegistry,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._now = clock  # desk time: a wall-clock step neither ages nor stops SLA clocks
         self._counters = DeskCounters()
         self._templates = TemplateSets()
         self.desk = ContractDesk(config, self._counters, self._templates)
@@ -61,9 +63,9 @@ class DeskRunner:
               config: Callable[[], Config], on_change: Callable[[], None],
               ) -> list[asyncio.Task[None]]:
         """The clock and the outbox worker, as tasks the daemon owns."""
-        self._outbox = OutboxWorker(write, config,
+        self._outbox = OutboxWorker(write, config, clock=self._now,
                                     templates_for=lambda c: self.desk.templates_for(c))
-        register_outbox_metrics(self._registry, self._outbox)
+        register_outbox_metrics(self._registry, self._outbox, self._now)
         return [asyncio.create_task(self._clock(write, stop, on_change), name="desk clock"),
                 asyncio.create_task(self._outbox.run(stop), name="outbox")]
 
@@ -72,7 +74,7 @@ class DeskRunner:
         """Escalation steps, SLA marks, ETA notices and closing after silence, as they fall
         due; the first tick after a start catches up on whatever fell due while stopped."""
         while not stop.is_set():
-            tick = partial(run_clock, desk=self.desk, now=datetime.now(UTC))
+            tick = partial(run_clock, desk=self.desk, now=self._now())
             try:
                 done = await write(tick)
             except Exception as exc:  # the store is down: try again at the next tick

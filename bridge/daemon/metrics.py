@@ -7,16 +7,21 @@ never per device. Rendering runs in a thread.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bridge import __version__
 from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.clock import DeskTime
 from bridge.daemon.exposition import LabelSets, availability_text, live
 from bridge.daemon.monitor import Snapshot
 from bridge.daemon.scheduler import CheckScheduler
 from bridge.store.writer import BatchWriter
+from bridge.store.writes import Outcome
+
+log = logging.getLogger(__name__)
 
 
 class DaemonMetrics:
@@ -50,11 +55,33 @@ class DaemonMetrics:
         self.start_time.set(time.time())
 
 
+
+    def count_outcomes(self, outcomes: list[Outcome]) -> None:
+        """Count and log the tickets monitoring opened, reopened and resolved."""
+        for outcome in outcomes:
+            if outcome.action == "reopened":
+                log.warning("incident %s reopened for %s", outcome.ref, outcome.problem_key)
+            elif outcome.action == "opened":
+                self.incidents_opened.labels(outcome.customer).inc()
+                log.warning("incident %s opened for %s", outcome.ref, outcome.problem_key)
+            elif outcome.action == "resolved":
+                self.incidents_resolved.labels(outcome.customer).inc()
+                log.info("incident %s resolved (recovered) for %s", outcome.ref,
+                         outcome.problem_key)
+
 # The daemon's own gauges and counters passed to render() as plain values, with their help.
 DAEMON_VALUES = {
     "bridge_checks_configured": "Checks (device x probe) in the running config.",
     "bridge_checks_in_flight": "Checks running right now.",
     "bridge_checks_queued": "Checks due but waiting for a free slot (max_concurrent_checks).",
+    "bridge_checks_last_finished_age_seconds":
+        "Seconds since a check last finished (monotonic; since the start before the first).",
+    "bridge_checks_stalled":
+        "Whether checks have stopped finishing (no check within the stall threshold).",
+    "bridge_checks_stall_threshold_seconds":
+        "How long without a finished check counts as stalled (0: no checks configured).",
+    "bridge_clock_jumps_total": "Steps of the system clock beyond the tolerance (5 s).",
+    "bridge_clock_skew_seconds": "System clock minus desk time (non-zero after a clock step).",
     "bridge_store_pending_decisions": "Decisions waiting for the store writer.",
     "bridge_store_write_failures_total": "Store batches that failed and were kept for retry.",
     "bridge_store_batches_total": "Store batches committed.",
@@ -66,6 +93,7 @@ DAEMON_VALUES = {
     "bridge_availability_rollups_total": "Customer days rolled up (each one customer's local day).",
     "bridge_availability_failures_total": "Availability computations or writes that failed.",
 }
+
 
 
 class Exposition:
@@ -91,12 +119,17 @@ class Exposition:
 
 
 def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter,
-                  availability: AvailabilityKeeper) -> dict[str, float]:
+                  availability: AvailabilityKeeper, clock: DeskTime) -> dict[str, float]:
     """The daemon's own gauges and counters, read from its parts at scrape time."""
     values = {
         "bridge_checks_configured": float(len(snap.states)),
         "bridge_checks_in_flight": float(scheduler.in_flight),
         "bridge_checks_queued": float(scheduler.queued),
+        "bridge_checks_last_finished_age_seconds": scheduler.since_finished_s(),
+        "bridge_checks_stalled": 1.0 if scheduler.stalled() else 0.0,
+        "bridge_checks_stall_threshold_seconds": scheduler.stall_after_s() or 0.0,
+        "bridge_clock_jumps_total": float(clock.jumps_total),
+        "bridge_clock_skew_seconds": clock.skew_s,
         "bridge_store_pending_decisions": float(writer.pending),
         "bridge_store_write_failures_total": float(writer.failures_total),
         "bridge_store_batches_total": float(writer.batches_total),
@@ -106,6 +139,8 @@ def health_values(snap: Snapshot, scheduler: CheckScheduler, writer: BatchWriter
     }
     latest = availability.latest
     if latest.computed_at is not None:
-        values["bridge_availability_refresh_timestamp_seconds"] = latest.computed_at.timestamp()
+        # On the system clock, like every *_timestamp_seconds Prometheus compares with time().
+        values["bridge_availability_refresh_timestamp_seconds"] = \
+            latest.computed_at.timestamp() + clock.skew_s
         values["bridge_availability_refresh_duration_seconds"] = latest.duration_s
     return values

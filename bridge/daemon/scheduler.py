@@ -1,9 +1,20 @@
 """Spread checks evenly over their intervals, without drift, under a concurrency bound.
 
-One APScheduler job ticks every `tick_s` and starts the checks that are due; a heap
-of due times holds the plan. Thousands of separate interval jobs cost far more CPU,
-and APScheduler's default misfire grace silently skips runs after a stall: a tick
+One ticker task starts, every `tick_s`, the checks due before the next tick; a heap of
+due times holds the plan. Thousands of separate timers cost far more CPU, and a tick
 that runs late simply starts everything that is overdue.
+
+All of it runs on the monotonic clock (`time.monotonic`, which is also the event loop's
+clock): a step of the wall clock neither stops nor bunches checks. APScheduler, which
+drove the tick before, plans its interval jobs in wall-clock time: after the clock was
+stepped back two hours it ran nothing for two hours.
+
+The scheduler also knows when a check last finished with a verdict on its device: if
+none has for `stall_after_s` (twice the longest interval plus the longest probe
+deadline), monitoring has stopped, whatever the cause, and /readyz and
+`bridge_checks_stalled` say so. A failure on the bridge's own side (a probe that missed
+its deadline on an overloaded loop, no ICMP socket) is not a finished check: no device
+was checked.
 """
 
 from __future__ import annotations
@@ -17,22 +28,29 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bridge.aio import Admission
 from bridge.core.state import CheckKey
 
 log = logging.getLogger(__name__)
 
-RunCheck = Callable[[CheckKey], Awaitable[float]]
-"""Runs one check and returns the delay until the next one (interval or retry)."""
+@dataclass(frozen=True)
+class Ran:
+    """What running one check told the scheduler."""
+
+    delay_s: float  # until the check runs again (interval or retry)
+    judged: bool  # it reached a verdict on its device (not a failure on the bridge's side)
+
+
+RunCheck = Callable[[CheckKey], Awaitable[Ran]]
+"""Runs one check; never raises for a failed probe (a failure is a result)."""
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How often a check runs."""
+    """How often a check runs, and the longest one run may take (its probe's deadline)."""
 
     interval_s: float
+    deadline_s: float = 0.0
 
 
 def phase_s(key: CheckKey, interval_s: float) -> float:
@@ -40,8 +58,21 @@ def phase_s(key: CheckKey, interval_s: float) -> float:
     return (zlib.crc32(str(key).encode()) / 2**32) * interval_s
 
 
+def stall_after_s(plans: dict[CheckKey, Plan]) -> float | None:
+    """How long without a finished check means monitoring has stopped; None without checks.
+
+    Every check finishes at least once per interval plus its deadline; twice the longest
+    interval leaves room for a check that runs at the end of one interval and the start
+    of the next but one, and for a backlog behind max_concurrent_checks.
+    """
+    if not plans:
+        return None
+    return (2 * max(p.interval_s for p in plans.values())
+            + max(p.deadline_s for p in plans.values()))
+
+
 class CheckScheduler:
-    """Owns the due-time heap, the tick job and every running check task."""
+    """Owns the due-time heap, the ticker task and every running check task."""
 
     def __init__(
         self,
@@ -60,8 +91,9 @@ class CheckScheduler:
         self._plans: dict[CheckKey, Plan] = {}
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
-        self._scheduler = AsyncIOScheduler()
+        self._ticker: asyncio.Task[None] | None = None
         self._accepting = False
+        self._last_finished = clock()  # a fresh start has a full stall period to get going
 
     @property
     def in_flight(self) -> int:
@@ -73,9 +105,27 @@ class CheckScheduler:
         """Checks due but waiting for a free slot (max_concurrent_checks)."""
         return self._admission.queued
 
+    def since_finished_s(self) -> float:
+        """Seconds since a check last reached a verdict (since the start, before the first)."""
+        return max(0.0, self._clock() - self._last_finished)
+
+    def stall_after_s(self) -> float | None:
+        """The stall threshold of the installed checks; None without checks."""
+        return stall_after_s(self._plans)
+
+    def stalled(self) -> str | None:
+        """Why monitoring has stopped, or None while checks keep finishing."""
+        limit_s = self.stall_after_s()
+        since_s = self.since_finished_s()
+        if limit_s is None or since_s <= limit_s:
+            return None
+        return f"no check finished in {since_s:.0f} s (expected within {limit_s:g} s)"
+
     def set_plans(self, plans: dict[CheckKey, Plan]) -> None:
         """Install a (re)loaded set of checks; existing checks keep their schedule."""
         now = self._clock()
+        if not self._plans:
+            self._last_finished = now  # the first checks get a full stall period too
         for key, plan in plans.items():
             if key not in self._plans and key not in self._current:
                 self._push(now + phase_s(key, plan.interval_s), key)
@@ -91,15 +141,15 @@ class CheckScheduler:
     def start(self) -> None:
         """Begin ticking."""
         self._accepting = True
-        self._scheduler.add_job(self._tick, "interval", seconds=self._tick_s, id="tick",
-                                coalesce=True, max_instances=1, misfire_grace_time=None)
-        self._scheduler.start()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_forever(),
+                                                              name="check ticker")
 
     async def stop(self, grace_s: float) -> None:
         """Stop starting checks; give running ones `grace_s`, then cancel them."""
         self._accepting = False
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
         self._admission.drop_queued()
         await self._admission.wait_running(grace_s)
 
@@ -108,7 +158,19 @@ class CheckScheduler:
         self._current[key] = self._seq
         heapq.heappush(self._heap, (due, self._seq, key))
 
-    async def _tick(self) -> None:
+    async def _tick_forever(self) -> None:
+        was_stalled: str | None = None
+        while self._accepting:
+            self._tick()
+            stalled = self.stalled()
+            if stalled and not was_stalled:
+                log.error("monitoring has stalled: %s", stalled)
+            elif was_stalled and not stalled:
+                log.info("checks are finishing again")
+            was_stalled = stalled
+            await asyncio.sleep(self._tick_s)  # the loop's timers run on the monotonic clock
+
+    def _tick(self) -> None:
         # Hand out everything due before the next tick, each at its own due time, so
         # the tick length does not become scheduling lag.
         now = self._clock()
@@ -131,11 +193,14 @@ class CheckScheduler:
     async def _run(self, key: CheckKey, due: float) -> None:
         self._on_lag(max(0.0, self._clock() - due))  # a queued check's wait counts as lag
         try:
-            delay_s = await self._run_check(key)
+            ran = await self._run_check(key)
         except Exception:  # run_check reports failures as results; this is a bug
             log.exception("check %s crashed; it stays scheduled", key)
             plan = self._plans.get(key)
-            delay_s = plan.interval_s if plan else 0.0
+            ran = Ran(plan.interval_s if plan else 0.0, judged=False)
+        if ran.judged:
+            self._last_finished = self._clock()
+        delay_s = ran.delay_s
         if key in self._plans and self._accepting:
             # Next run counts from the due time, not from completion: no drift.
             self._push(max(due + delay_s, self._clock()), key)

@@ -48,6 +48,7 @@ class OutboxCollector(Collector):
         yield dead
 
 
-def register_outbox_metrics(registry: CollectorRegistry, worker: OutboxWorker) -> None:
+def register_outbox_metrics(registry: CollectorRegistry, worker: OutboxWorker,
+                            clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
     """Expose the worker's outbox series on `registry`."""
-    registry.register(OutboxCollector(worker))
+    registry.register(OutboxCollector(worker, clock))

@@ -89,6 +89,11 @@ class Probers:
             self._snmp.close()
 
 
+def deadline_s(probe: Probe) -> float:
+    """The hard deadline of one run of `probe`: its own budget and a second of slack."""
+    return probe.duration_budget_s() + 1.0
+
+
 async def run_probe(
     probers: Probers, target: Target | str, probe: Probe, started: datetime
 ) -> ProbeResult:
@@ -101,8 +106,8 @@ async def run_probe(
         target = Target(target)
     fn = probers.functions()[probe.kind]
     t0 = time.perf_counter()
-    deadline_s = probe.duration_budget_s() + 1.0
-    deadline = probers.deadlines.start(deadline_s)  # unlike wait_for, no task per check
+    limit_s = deadline_s(probe)
+    deadline = probers.deadlines.start(limit_s)  # unlike wait_for, no task per check
     try:
         result = await fn(target, probe, started)
     except asyncio.CancelledError:
@@ -112,7 +117,7 @@ async def run_probe(
         # the deadline a second later means the bridge could not run it in time (an
         # overloaded loop), which says nothing about the device. Counting it against the
         # device would put it on the shorter retry interval: more load, more misses.
-        result = ProbeResult(False, started, 0.0, f"probe did not finish within {deadline_s:g} s "
+        result = ProbeResult(False, started, 0.0, f"probe did not finish within {limit_s:g} s "
                              "(the bridge is overloaded)", local=True)
     except Exception as exc:  # a probe failure is a result, never a crash
         log.exception("probe %s raised for %s", probe.kind, target.address)
