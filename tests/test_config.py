@@ -29,7 +29,8 @@ PROBE_KEYS = (
     "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
-                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions")
+                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions, "
+                   "walk_timeout_s")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
 ENV = {
@@ -768,5 +769,7 @@ def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.Mo
     assert access.priv_key is not None
     assert access.priv_key.reveal() == "priv-passphrase"
     assert "priv-passphrase" not in repr(config)
-    # two requests of 2 x 1 s, a discovery probe and a short retry of 0.5 s each
-    assert config.probes["switch-ports"].duration_budget_s() == 5.0
+    # a GET of 2 x 1 s, a walk of what is left of 80 % of interval_s (60 s), a
+    # discovery probe and a short retry of 0.5 s each
+    assert config.probes["switch-ports"].walk_budget_s() == 45.0
+    assert config.probes["switch-ports"].duration_budget_s() == 48.0

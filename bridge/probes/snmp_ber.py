@@ -32,6 +32,7 @@ from bridge.probes.snmp_types import (
     Counter64,
     Gauge32,
     Integer32,
+    InvalidValue,
     IpAddress,
     ObjectIdentifier,
     OctetString,
@@ -52,6 +53,8 @@ _NUMBERS: dict[int, tuple[Callable[[int], SnmpValue], int, int]] = {  # type, le
     0x43: (TimeTicks, 0, 2**32 - 1),
     0x46: (Counter64, 0, 2**64 - 1),
 }
+_NUMBER_NAMES = {_INTEGER: "INTEGER", 0x41: "Counter32", 0x42: "Gauge32", 0x43: "TimeTicks",
+                 0x46: "Counter64"}
 _EXCEPTIONS = {0x80: NO_SUCH_OBJECT, 0x81: NO_SUCH_INSTANCE, 0x82: END_OF_MIB_VIEW}
 
 
@@ -194,8 +197,13 @@ def _value(tag: int, body: bytes, version: int) -> SnmpValue:
     if tag in _NUMBERS:
         kind, least, greatest = _NUMBERS[tag]
         number = int.from_bytes(body, "big", signed=True)
-        if not body or not least <= number <= greatest:
-            raise BerError(f"number (tag 0x{tag:02x}) empty or out of range: {number}")
+        if not body:
+            return InvalidValue(f"an empty {_NUMBER_NAMES[tag]}")
+        if not least <= number <= greatest:
+            # seen on real agents (an unsigned value sent as INTEGER): the message is
+            # well formed, only this value is wrong, so the rest of the reply still counts
+            return InvalidValue(f"{_NUMBER_NAMES[tag]} {number} out of range "
+                                f"({least}..{greatest})")
         return kind(number)
     if tag == _OCTETS:
         return OctetString(body)

@@ -65,9 +65,11 @@ class SnmpClient:
                     family, (sockaddr[0], a.port, *sockaddr[2:]), pdu, request.timeout_s,
                     request.retries)
             except NoResponseError as exc:
-                why = f" (a reply could not be decoded: {exc.undecodable})" \
-                    if exc.undecodable else ""
-                raise SnmpError(request.no_response() + why, timed_out=True) from None
+                if exc.undecodable:  # it answered: not down, so no silence to diagnose
+                    raise SnmpError(f"the agent's reply could not be decoded "
+                                    f"({exc.undecodable}): "
+                                    f"{request.no_response('no usable answer')}") from None
+                raise SnmpError(request.no_response(), timed_out=True) from None
             except ConnectionRefusedError:
                 raise SnmpError(PORT_UNREACHABLE) from None
             except OSError as exc:
@@ -102,8 +104,21 @@ class SnmpClient:
         cursor = {column: column for column in columns}
         pending = list(columns)
         while pending:
-            binds = await self.bulk(request, [cursor[c] for c in pending], max_repetitions)
-            done: set[Oid] = set() if binds else set(pending)
+            try:
+                binds = await self.bulk(request, [cursor[c] for c in pending], max_repetitions)
+            except SnmpError as exc:
+                if exc.status != _TOO_BIG or max_repetitions == 1:
+                    raise
+                max_repetitions //= 2  # the answer did not fit its datagram: ask for less
+                continue
+            if not binds:
+                # a table does not end in silence (its end is another object, or
+                # endOfMibView): an empty answer cut it short, and a short table would
+                # pass for the whole one
+                raise SnmpError(f"walk ended early: the agent answered GETBULK after "
+                                f"{', '.join(name_oid(cursor[c]) for c in pending)} with "
+                                f"no values (a table cut short)")
+            done: set[Oid] = set()
             for i, (oid, value) in enumerate(binds):
                 column = pending[i % len(pending)]  # the response is row by row
                 if column in done:
@@ -153,7 +168,8 @@ class SnmpClient:
         return await self._ask(request, GET_BULK, oids, max_repetitions)
 
 
-_STATUS = {1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
+_TOO_BIG = 1
+_STATUS = {_TOO_BIG: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
            6: "noAccess", 16: "authorizationError"}
 
 
