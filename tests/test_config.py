@@ -131,6 +131,21 @@ CASES: dict[str, list[str]] = {
         "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
         "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",
     ],
+    "snmp-interfaces-unknown-key": [
+        "probes/snmp.toml:6: probes.access.interfaces.exclude_type: unknown key; expected one "
+        "of: utilisation_pct, errors_per_s, errors_pct, discards_per_s, discards_pct, include, "
+        "exclude, types, exclude_types, admin_up_only, learn, down, rates, rules, max_listed",
+    ],
+    "snmp-interfaces-bad-pattern": [
+        "probes/snmp.toml:5: probes.access.interfaces.exclude[0]: 're:(printer' is not a "
+        "regular expression: missing ), unterminated subpattern at position 0",
+        "probes/snmp.toml:6: probes.access.interfaces.types[0]: expected an ifType number or "
+        "one of bridge, ethernetCsmacd, fibreChannel, gigabitEthernet, ieee80211, "
+        "ieee8023adLag, iso88023Csmacd, l2vlan, l3ipvlan, mpls, other, ppp, propVirtual, "
+        "softwareLoopback, tunnel, got 'ethernet'",
+        "probes/snmp.toml:10: probes.access.interfaces.rules[0].down: expected one of "
+        "'critical', 'warning' or 'ignore', got 'fatal'",
+    ],
     "snmp-budget-above-interval": [
         "probes/snmp.toml:1: probes.ifaces.retries: a GET and a walk of (retries + 1) x "
         "timeout_s each, and a discovery probe with one short retry, take up to 5 s, which must "

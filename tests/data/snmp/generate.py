@@ -83,20 +83,22 @@ def fortigate() -> list[Record]:
     return records
 
 
-def access_switch() -> list[Record]:
+def access_switch(failed: frozenset[int] = frozenset()) -> list[Record]:
     """152 interfaces, most unused: 4 uplinks, 48 x 3 access ports of which 38 are in use,
-    83 unused but admin up (never shut), 23 shut down; a loopback and a VLAN."""
+    83 unused but admin up (never shut), 23 shut down; a loopback and a VLAN. The ifIndexes
+    in `failed` are down."""
     records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 152)]
     for i in range(1, 5):
         records += port(i, descr=f"TenGigabitEthernet1/1/{i}", name=f"Te1/1/{i}",
-                        alias="uplink to core" if i == 1 else "", speed_mbps=10_000)
+                        alias="uplink to core" if i == 1 else "", speed_mbps=10_000,
+                        oper=2 if i in failed else 1)
     for i in range(5, 149):
         n = i - 4
         in_use, shut = n <= 38, n > 38 + 83
         records += port(i, descr=f"GigabitEthernet{(n - 1) // 48 + 1}/0/{(n - 1) % 48 + 1}",
                         name=f"Gi{(n - 1) // 48 + 1}/0/{(n - 1) % 48 + 1}",
                         alias="printer" if n == 7 else "",
-                        admin=2 if shut else 1, oper=1 if in_use else 2)
+                        admin=2 if shut else 1, oper=1 if in_use and i not in failed else 2)
     records += port(149, descr="Null0", name="Nu0", if_type=1, oper=1, speed_mbps=None)
     records += port(150, descr="Loopback0", name="Lo0", if_type=24)
     records += port(151, descr="Vlan1", name="Vl1", if_type=53, oper=2)
@@ -171,6 +173,9 @@ def main() -> None:
                         *after_interfaces()])
     write("access152", [*system("acc-1", "bridge test access switch", 8_640_000),
                         *access_switch(), *after_interfaces()])
+    # ... later: uplink Te1/1/2 (ifIndex 2) and access port Gi1/0/1 (ifIndex 5) went down
+    write("access152-later", [*system("acc-1", "bridge test access switch", 8_700_000),
+                              *access_switch(frozenset({2, 5})), *after_interfaces()])
     for t in (0, 1):
         write(f"old-router-t{t}", [*system("old-1", "bridge test router without ifXTable",
                                            100_000 + t * 6000), *old_router(t),
