@@ -320,6 +320,10 @@ def test_the_daemon_runs_snmp_checks_and_opens_a_ticket(snmpsim: Agent, tmp_path
         assert 'bridge_probe_success{customer="acme",device="sw48",probe="ifaces"} 0.0' in metrics
         assert 'bridge_probe_success{customer="acme",device="rtr",probe="ifaces"} 1.0' in metrics
         assert 'bridge_probe_duration_seconds_count{kind="snmp"}' in metrics
+        # one series per judged port (47 of the switch's 48: one is admin down)
+        assert ('bridge_interface_up{customer="acme",device="sw48",probe="ifaces",'
+                'interface="Gi1/0/5"} 0.0') in metrics
+        assert metrics.count('bridge_interface_up{customer="acme",device="sw48"') == 47
         # the last values read, under readable names, for an operator's or portal's view
         [rtr] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "rtr"
                  for c in d["checks"] if c["probe"] == "ifaces"]
