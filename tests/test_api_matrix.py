@@ -152,6 +152,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
                                      "end": "2099-01-01T01:00:00Z"},
      (401, 201, 403, 403)),
     ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
+    ("POST", "/api/v1/devices/{device}/interfaces/learn", None, (401, 200, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),
 ]
 
@@ -188,6 +189,7 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
     for index in (0, 3, 2, 1):
         url = path.replace("{own}", acme_ticket).replace("{customer}", "acme").replace(
+            "{device}", "gw").replace(
             "{month}", datetime.now(UTC).strftime("%Y-%m"))
         if "{record}" in url:
             kind = url.split("/")[-2]

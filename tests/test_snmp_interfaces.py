@@ -4,7 +4,10 @@ without ifXTable, 64-bit counters near their wrap."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from bridge.config.snmp_models import SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers
+from tests.daemon import Bridge, wait_for, write_deployment
 from tests.snmp_agents import Agent, start_snmpsim
 from tests.test_snmp import poll, probe, v2c
 
@@ -150,3 +154,57 @@ async def test_a_v1_walk_of_a_large_table_gets_the_requests_it_needs(snmpsim: Ag
     result = await poll(access, probe(walk=["ifTable"], timeout_s=0.2, retries=0))
     assert result.ok, result.output
     assert "ifTable: 912 rows" in result.output
+
+
+LEARNING_PROBE = """
+[probes.access]
+kind = "snmp"
+interval_s = 2
+timeout_s = 0.3
+retries = 0
+max_attempts = 1
+
+[probes.access.interfaces]
+learn = true                                  # judge the ports that were up when learned
+exclude_types = ["softwareLoopback", "other"]
+"""
+
+
+def test_learned_by_the_cli_kept_in_the_store_and_relearned_through_the_api(
+    snmpsim: Agent, tmp_path: Path,
+) -> None:
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    community = tmp_path / "secrets" / "acc.community"
+    community.parent.mkdir(exist_ok=True)
+    community.write_text("access152\n")
+    (tmp_path / "probes" / "snmp.toml").write_text(LEARNING_PROBE)
+    with (tmp_path / "config" / "inventory.toml").open("a") as inventory:
+        inventory.write(f'\n[devices.acc]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
+                        f'probes = ["access"]\nsnmp = {{ community = '
+                        f'"file:secrets/acc.community", port = {snmpsim.port} }}\n')
+
+    def bridge_probe(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bridge", "probe", "acc", "-c", str(config),
+                               *args], capture_output=True, text=True, timeout=60, check=False)
+        assert done.stderr == ""
+        return done.stdout.splitlines()[0]
+
+    assert "learned 43 interfaces that are up" in bridge_probe("--learn")
+    community.write_text("access152-later\n")  # Te1/1/2 and Gi1/0/1 went down since
+    later = bridge_probe()  # judged by what the store keeps
+    assert later.startswith("FAIL acc access: 2 interfaces down while admin up: "
+                            "Te1/1/2 (ifIndex 2), Gi1/0/1 (ifIndex 5);")
+    bridge = Bridge(config)
+    try:
+        wait_for("the daemon to judge by the learned ports", lambda: "2 interfaces down" in str(
+            bridge.get("/api/v1/devices")))
+        status, body = bridge.request("POST", "/api/v1/devices/acc/interfaces/learn")
+        assert (status, body) == (200, {"device": "acc", "probes": ["access"],
+                                        "learned": "at each check's next poll"})
+        wait_for("the next poll to learn again", lambda: "learned 41 interfaces" in str(
+            bridge.get("/api/v1/devices")))
+        wait_for("the check to pass", lambda: 'device="acc",probe="access"} 1.0' in bridge.get(
+            "/metrics", token=None))
+        assert bridge.request("POST", "/api/v1/devices/nope/interfaces/learn")[0] == 404
+    finally:
+        assert bridge.stop() == 0

@@ -26,6 +26,7 @@ from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
+from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan
@@ -70,7 +71,7 @@ class Daemon:
         self._listen = listen or config.listen
         self._notifier = notifier or Notifier()
         self._metrics = DaemonMetrics(registry or CollectorRegistry())
-        self._probers = probers or Probers()
+        self._probers = probers or Probers(learned=StoredPorts(self.read, self.write))
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
         self._reload_lock = asyncio.Lock()
