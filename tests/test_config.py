@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Criticality, Priority
+from bridge.config.probe_models import SnmpProbe
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -784,7 +785,20 @@ def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.Mo
     assert access.priv_key is not None
     assert access.priv_key.reveal() == "priv-passphrase"
     assert "priv-passphrase" not in repr(config)
-    # a GET of 2 x 1 s, a walk of what is left of 80 % of interval_s (60 s), a
-    # discovery probe and a short retry of 0.5 s each
-    assert config.probes["switch-ports"].walk_budget_s() == 45.0
-    assert config.probes["switch-ports"].duration_budget_s() == 48.0
+    # a GET of 2 x 1 s, a walk of up to walk_timeout_s, a discovery probe and a short retry
+    # of 0.5 s each
+    assert config.probes["switch-ports"].walk_budget_s() == 20.0
+    assert config.probes["switch-ports"].duration_budget_s() == 23.0
+    # without walk_timeout_s: what is left of 80 % of interval_s (60 s)
+    default = config.probes["switch-ports"].model_copy(update={"walk_timeout_s": None})
+    assert default.walk_budget_s() == 45.0
+    # the 48-port switch's interfaces, in a few lines
+    write(root, "probes/access.toml", next(b for b in blocks
+                                           if b.startswith("# probes/access.toml")))
+    access_ports = load_config("bridge.toml").probes["access-ports"]
+    assert isinstance(access_ports, SnmpProbe)
+    interfaces = access_ports.interfaces
+    assert interfaces is not None
+    assert (interfaces.learn, interfaces.exclude_types, interfaces.down.value) == (
+        True, (24, 53), "warning")
+    assert [str(rule.match) for rule in interfaces.rules] == ["Te1/1/*"]

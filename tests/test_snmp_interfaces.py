@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from bridge.probes.registry import Probers
 from tests.daemon import Bridge, wait_for, write_deployment
 from tests.snmp_agents import Agent, start_snmpsim
 from tests.test_snmp import poll, probe, v2c
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +211,19 @@ def test_learned_by_the_cli_kept_in_the_store_and_relearned_through_the_api(
         assert bridge.request("POST", "/api/v1/devices/nope/interfaces/learn")[0] == 404
     finally:
         assert bridge.stop() == 0
+
+
+async def test_the_readme_example_on_a_48_port_switch(snmpsim: Agent) -> None:
+    """As a new user would: README's few lines, pointed at a 48-port switch whose ports 5
+    and 17 are down (unused) and 48 shut: it learns the 45 that are up and passes."""
+    block = next(b.split("```", 1)[0] for b in README.split("```toml\n")[1:]
+                 if b.startswith("# probes/access.toml"))
+    settings = tomllib.loads(block)["probes"]["access-ports"]
+    snmp_probe = probe(**{**settings, "interval_s": 10})
+    first, second = await polls(snmpsim, snmp_probe, "switch48", "switch48")
+    assert first.output == ("up 1d 0:00:00; learned 45 interfaces that are up; 48 interfaces, "
+                            "45 judged: 45 up, 0 down; not judged: 2 not up when learned, "
+                            "1 admin down")
+    assert (second.ok, second.warning) == (True, False)
+    assert dict(second.values)["interface Gi1/0/1 traffic"].startswith("in 0 % (0 bit/s)")
+    assert len(series(second, "bridge_interface_utilisation_ratio")) == 90
