@@ -153,6 +153,11 @@ CASES: dict[str, list[str]] = {
         "be < interval_s "
         "(4); retries is not set and defaults to 1",
     ],
+    "snmp-walk-timeout-above-interval": [
+        "probes/snmp.toml:5: probes.ifaces.walk_timeout_s: a GET of (retries + 1) x timeout_s, "
+        "a walk of up to walk_timeout_s and a discovery probe take up to 33 s, which must be "
+        "< interval_s (30); lower walk_timeout_s",
+    ],
     "snmp-probe-without-snmp": [
         "config/extra.toml:4: devices.server.probes[1]: probe 'ifaces' is an SNMP probe; "
         "add a [devices.server.snmp] table with the agent's version and credentials",

@@ -26,6 +26,7 @@ from tests.test_snmp import poll, probe
 from tests.test_snmp_ber import tlv
 
 SYS_UPTIME = (*OBJECTS["sysUpTime"][0], 0)
+SYS_NAME = (*OBJECTS["sysName"][0], 0)
 _NULL = b"\x05\x00"
 
 
@@ -168,3 +169,16 @@ async def test_a_truncated_reply_says_it_could_not_be_decoded(max_repetitions: i
     assert (result.ok, result.output) == (
         False, "the agent's reply could not be decoded (truncated): no usable answer to 2 "
                "requests of 0.2 s")
+
+
+async def test_a_bad_value_read_with_get_or_a_threshold_is_named_not_judged() -> None:
+    bad = {SYS_NAME: integer(2**31), (*OBJECTS["ifMtu"][0], 1): integer(-(2**32))}
+    agent = FaultyAgent(port_table(1, set(), bad))
+    async with serving(agent) as access:
+        result = await poll(access, probe(get=["sysName"], thresholds=[
+            {"oid": "ifMtu.1", "critical": "< 1500"}]))
+    assert (result.ok, result.warning) == (True, True)
+    assert result.output == (
+        "WARNING sysName: the agent sent INTEGER 2147483648 out of range "
+        "(-2147483648..2147483647); WARNING ifMtu.1: the agent sent INTEGER -4294967296 out "
+        "of range (-2147483648..2147483647); not judged; up 0d 0:00:02")

@@ -22,7 +22,7 @@ from bridge.probes.snmp_findings import Findings
 from bridge.probes.snmp_interfaces import Counters, judge_interfaces
 from bridge.probes.snmp_learned import LearnedPorts, RememberedPorts
 from bridge.probes.snmp_ports import interface_columns
-from bridge.probes.snmp_types import Request, SnmpError, SnmpValue, VarBind
+from bridge.probes.snmp_types import InvalidValue, Request, SnmpError, SnmpValue, VarBind
 from bridge.probes.snmp_values import (
     counter_bits,
     format_ticks,
@@ -176,6 +176,8 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: Findings)
         value = by_oid.get(ref.oid)
         if value is None:
             found.failures.append(f"{ref}: not in the reply")
+        elif isinstance(value, InvalidValue):  # it answered, one value was wrong: warn
+            found.warnings.append(f"WARNING {ref}: {missing(value)}")
         elif (why := missing(value)) is not None:
             found.failures.append(f"{ref}: {why}")
         elif ref.oid != SYS_UPTIME:

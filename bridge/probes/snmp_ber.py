@@ -9,11 +9,12 @@ requests bridge sends and decodes the responses straight from the bytes, into
 bridge/probes/snmp_types.py's values.
 
 It is strict: definite lengths only (RFC 3417 section 8), every length checked against
-the one enclosing it, no trailing bytes, every value type's range and size checked.
-Whatever does not parse raises BerError; the transport drops such a datagram like any
-other that is not an answer. SNMPv3 stays on pysnmp: USM authentication and privacy
-are not something to re-implement. tests/test_snmp_ber.py checks this codec against
-pyasn1 in both directions.
+the one enclosing it, no trailing bytes, every value type's range and size checked. A
+number out of its type's range (real agents send unsigned values as INTEGER) decodes as
+an InvalidValue that names it, so one bad value does not cost the rest of the reply;
+whatever else does not parse raises BerError, and the transport drops the datagram.
+SNMPv3 stays on pysnmp: USM authentication and privacy are not something to
+re-implement. tests/test_snmp_ber.py checks this codec against pyasn1 in both directions.
 """
 
 from __future__ import annotations

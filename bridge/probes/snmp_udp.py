@@ -3,8 +3,10 @@
 Like the ICMP engine, every request goes out through one shared socket and each reply
 is matched to its request: by request-id, and only if it comes from the address the
 request went to, with the same version and community. Anything else (garbage, a
-truncated datagram, a late reply to a request given up on) is dropped; a reply that
-matches a request but does not decode is remembered, so the timeout can say so.
+truncated datagram, a late reply to a request given up on) is dropped; a datagram from
+the agent's address that does not decode is remembered for its request (for every
+request to that address when its request-id is lost with a truncated tail), so the
+failure can say the agent answered, but unreadably.
 
 An unconnected socket hears no ICMP errors unless it asks (IP_RECVERR); then each comes
 with the address the refused datagram went to, so a request to a host whose agent is not
