@@ -227,3 +227,13 @@ async def test_the_readme_example_on_a_48_port_switch(snmpsim: Agent) -> None:
     assert (second.ok, second.warning) == (True, False)
     assert dict(second.values)["interface Gi1/0/1 traffic"].startswith("in 0 % (0 bit/s)")
     assert len(series(second, "bridge_interface_utilisation_ratio")) == 90
+
+
+async def test_a_v1_walk_reads_its_columns_side_by_side(snmpsim: Agent) -> None:
+    """One GETNEXT per row for all six status columns; ifName and ifAlias end the MIB
+    (noSuchName names them by error-index) and the walk goes on without them."""
+    v1 = await poll(v2c(snmpsim, "access152", SnmpVersion.V1), probe(interfaces=True))
+    v2 = await poll(v2c(snmpsim, "access152"), probe(interfaces=True))
+    assert v1.output == v2.output
+    assert v1.output.endswith("; 152 interfaces, 129 judged: 45 up, 84 down; "
+                              "not judged: 23 admin down")

@@ -78,7 +78,7 @@ class SnmpClient:
             status, index, binds = response.error_status, response.error_index, \
                 response.varbinds
         if status:
-            raise SnmpError(_pdu_error(status, index, binds), status)
+            raise SnmpError(_pdu_error(status, index, binds), status, index=index)
         return binds
 
     async def diagnose_silence(self, request: Request) -> str:
@@ -98,8 +98,7 @@ class SnmpClient:
         """Every row below each column, and nothing past it (GETBULK; GETNEXT for v1)."""
         rows: dict[Oid, list[VarBind]] = {column: [] for column in columns}
         if request.access.version is SnmpVersion.V1:
-            for column in columns:
-                await self._walk_v1(request, column, rows[column])
+            await self._walk_v1(request, rows)
             return rows
         cursor = {column: column for column in columns}
         pending = list(columns)
@@ -134,25 +133,32 @@ class SnmpClient:
             pending = [c for c in pending if c not in done]
         return rows
 
-    async def _walk_v1(self, request: Request, column: Oid, rows: list[VarBind]) -> None:
-        cursor = column
-        while True:
+    async def _walk_v1(self, request: Request, rows: dict[Oid, list[VarBind]]) -> None:
+        """GETNEXT of every column still going, in one request: a row per round trip."""
+        cursor = {column: column for column in rows}
+        pending = list(rows)
+        while pending:
             try:
-                [(oid, value)] = await self.next(request, [cursor])
+                binds = await self.next(request, [cursor[c] for c in pending])
             except SnmpError as exc:
-                if exc.status == 2:  # noSuchName: SNMPv1's end of the MIB
-                    return
+                # noSuchName: SNMPv1's end of the MIB, for the column error-index names
+                if exc.status == 2 and (0 < exc.index <= len(pending) or len(pending) == 1):
+                    pending.pop(max(exc.index, 1) - 1)
+                    continue
                 raise
-            except ValueError:
-                raise SnmpError("agent answered GETNEXT with the wrong number of values") \
-                    from None
-            if oid[:len(column)] != column:
-                return
-            if oid <= cursor:
-                raise SnmpError(f"agent returned {name_oid(oid)} after {name_oid(cursor)}: "
-                                "OIDs not increasing")
-            rows.append((oid, value))
-            cursor = oid
+            if len(binds) != len(pending):
+                raise SnmpError("agent answered GETNEXT with the wrong number of values")
+            done: set[Oid] = set()
+            for column, (oid, value) in zip(pending, binds, strict=True):
+                if oid[:len(column)] != column:
+                    done.add(column)
+                elif oid <= cursor[column]:
+                    raise SnmpError(f"agent returned {name_oid(oid)} after "
+                                    f"{name_oid(cursor[column])}: OIDs not increasing")
+                else:
+                    rows[column].append((oid, value))
+                    cursor[column] = oid
+            pending = [c for c in pending if c not in done]
 
     async def get(self, request: Request, oids: Sequence[Oid]) -> list[VarBind]:
         """GET the given instances in one request."""

@@ -138,9 +138,10 @@ class SnmpError(Exception):
     """A request that got no usable answer; the message is for the operator."""
 
     def __init__(self, message: str, status: int = 0, timed_out: bool = False,
-                 silence: str | None = None) -> None:
+                 silence: str | None = None, index: int = 0) -> None:
         super().__init__(message)
         self.status = status  # the PDU's error-status, when the agent answered with one
+        self.index = index  # and its error-index: which varbind (from 1), 0 for none
         self.timed_out = timed_out
         self.silence = silence  # why the agent was silent, if the client found out already
 
