@@ -237,3 +237,16 @@ async def test_a_v1_walk_reads_its_columns_side_by_side(snmpsim: Agent) -> None:
     assert v1.output == v2.output
     assert v1.output.endswith("; 152 interfaces, 129 judged: 45 up, 84 down; "
                               "not judged: 23 admin down")
+
+
+async def test_rules_per_interface_first_match_wins(snmpsim: Agent) -> None:
+    """Unused ports are ignored, except Gi1/0/39 (critical) and Gi1/0/40-48 (warn)."""
+    result = await poll(v2c(snmpsim, "access152"), probe(interfaces={
+        "down": "ignore", "max_listed": 2,
+        "rules": [{"match": "Gi1/0/39", "down": "critical"},
+                  {"match": "re:Gi1/0/4[0-9]", "down": "warning"},
+                  {"match": "Gi1/0/4*", "down": "critical"}]}))  # never reached for 40-48
+    assert result.output == (
+        "1 interface down while admin up: Gi1/0/39 (ifIndex 43); WARNING 9 interfaces down "
+        "while admin up: Gi1/0/40 (ifIndex 44), Gi1/0/41 (ifIndex 45) and 7 more; "
+        "up 1d 0:00:00; 152 interfaces, 129 judged: 45 up, 84 down; not judged: 23 admin down")

@@ -125,9 +125,9 @@ class InterfaceSelection(PortLimits):
         """Whether a check reads the traffic counters."""
         return self.rates or self.any_set() or any(r.any_set() for r in self.rules)
 
-    def rule_for(self, name: str) -> InterfaceRule | None:
-        """The first rule whose pattern matches the port's name."""
-        return next((rule for rule in self.rules if rule.match.matches(name)), None)
+    def rule_for(self, *names: str) -> InterfaceRule | None:
+        """The first rule whose pattern matches one of the port's names."""
+        return next((rule for rule in self.rules if rule.match.matches(*names)), None)
 
 
 def interfaces_setting(value: Any) -> Any:

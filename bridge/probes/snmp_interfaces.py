@@ -77,7 +77,7 @@ def judge_interfaces(selection: InterfaceSelection, tables: Mapping[Oid, list[Va
     up = 0
     for port in judged:
         bad += port.bad_values()
-        rule = selection.rule_for(port.name)
+        rule = selection.rule_for(*port.names())
         oper = port.number("ifOperStatus")
         state = IF_STATUS.get(int(oper), str(int(oper))) if oper is not None else "unreadable"
         found.value(f"interface {port.name}", state + ("" if port.admin_up else " (admin down)"))

@@ -54,6 +54,10 @@ class Port:
         value = self.cells.get(column)
         return None if value is None else number(value)
 
+    def names(self) -> tuple[str, ...]:
+        """What patterns match: ifName, ifAlias, ifDescr and the name it goes by."""
+        return (self.text("ifName"), self.text("ifAlias"), self.text("ifDescr"), self.name)
+
     @property
     def admin_up(self) -> bool:
         """ifAdminStatus up(1)."""
@@ -110,7 +114,7 @@ def why_not_judged(selection: InterfaceSelection, port: Port,
                    learned: frozenset[str] | None) -> str | None:
     """Why the check does not judge this port ('admin down', 'excluded', ...); None if it
     does."""
-    names = (port.text("ifName"), port.text("ifAlias"), port.text("ifDescr"), port.name)
+    names = port.names()
     if_type = port.number("ifType")
     if selection.include and not any(p.matches(*names) for p in selection.include):
         return "not included"
