@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.config.oids import OBJECTS
 from bridge.config.probe_models import SnmpProbe
@@ -324,6 +325,8 @@ def test_the_daemon_runs_snmp_checks_and_opens_a_ticket(snmpsim: Agent, tmp_path
         assert ('bridge_interface_up{customer="acme",device="sw48",probe="ifaces",'
                 'interface="Gi1/0/5"} 0.0') in metrics
         assert metrics.count('bridge_interface_up{customer="acme",device="sw48"') == 47
+        families = {f.name: f for f in text_string_to_metric_families(metrics)}  # well formed
+        assert len(families["bridge_interface_up"].samples) == 47 + 4  # and the router's
         # the last values read, under readable names, for an operator's or portal's view
         [rtr] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "rtr"
                  for c in d["checks"] if c["probe"] == "ifaces"]

@@ -250,3 +250,14 @@ async def test_rules_per_interface_first_match_wins(snmpsim: Agent) -> None:
         "1 interface down while admin up: Gi1/0/39 (ifIndex 43); WARNING 9 interfaces down "
         "while admin up: Gi1/0/40 (ifIndex 44), Gi1/0/41 (ifIndex 45) and 7 more; "
         "up 1d 0:00:00; 152 interfaces, 129 judged: 45 up, 84 down; not judged: 23 admin down")
+
+
+async def test_a_traffic_limit_without_counters_says_so(snmpsim: Agent) -> None:
+    """The firewall's agent has no traffic counters at all."""
+    result = await poll(v2c(snmpsim, "fortigate"), probe(interfaces={
+        "include": ["port1"], "utilisation_pct": {"critical": "> 90"}}))
+    assert (result.ok, result.warning) == (True, True)
+    assert result.output.startswith(
+        "WARNING interfaces.utilisation_pct: the agent returned no rows of ifHCInOctets or "
+        "ifInOctets; nothing judged; up 1d 0:00:00")
+    assert series(result, "bridge_probe_empty_column") == {("ifHCInOctets",): 1.0}
