@@ -261,3 +261,27 @@ async def test_a_traffic_limit_without_counters_says_so(snmpsim: Agent) -> None:
         "WARNING interfaces.utilisation_pct: the agent returned no rows of ifHCInOctets or "
         "ifInOctets; nothing judged; up 1d 0:00:00")
     assert series(result, "bridge_probe_empty_column") == {("ifHCInOctets",): 1.0}
+
+
+class _BrokenStore:
+    """LearnedPorts whose store fails (a seam we own)."""
+
+    async def load(self, check_id: tuple[str, str]) -> frozenset[str] | None:
+        raise RuntimeError("database is locked")
+
+    async def save(self, check_id: tuple[str, str], names: frozenset[str]) -> None:
+        raise RuntimeError("database is locked")
+
+
+async def test_a_store_that_fails_is_the_bridges_problem_not_the_devices(
+    snmpsim: Agent,
+) -> None:
+    probers = Probers(learned=_BrokenStore())
+    try:
+        result = await poll(v2c(snmpsim, "access152"), probe(interfaces={"learn": True}),
+                            probers)
+    finally:
+        probers.close()
+    assert (result.ok, result.local) == (False, True)  # not counted against the device
+    assert result.output == ("cannot read the learned interfaces: RuntimeError: database is "
+                             "locked")

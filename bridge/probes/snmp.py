@@ -7,6 +7,7 @@ read: sysUpTime for reboot detection and counter samples for rates.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from bridge.probes.snmp_values import (
     text,
     type_name,
 )
+
+log = logging.getLogger(__name__)
 
 SYS_UPTIME: Oid = (*OBJECTS["sysUpTime"][0], 0)
 
@@ -120,12 +123,16 @@ class SnmpProber:
             found.summary.append(f"{ref}: {len(rows)} row{'' if len(rows) == 1 else 's'}")
         seen: dict[Oid, Sample] = {}
         if probe.interfaces:
-            stored = await self.learned.load(check_id) if probe.interfaces.learn else None
+            try:
+                stored = await self.learned.load(check_id) if probe.interfaces.learn else None
+            except Exception as exc:  # the store's trouble (any LearnedPorts), not the device's
+                return ProbeResult(False, started, 0.0, "cannot read the learned interfaces: "
+                                   f"{type(exc).__name__}: {exc}", local=True)
             learned = judge_interfaces(probe.interfaces, tables, stored,
                                        Counters(memory.counters, Sample(0, uptime, now_s), seen),
                                        found)
             if learned is not None:
-                await self.learned.save(check_id, learned)
+                await self._keep_learned(check_id, learned)
         for value_check in probe.thresholds:
             for oid, value in _rows(value_check, by_oid, tables, found):
                 _judge_threshold(value_check, oid, value, found)
@@ -136,6 +143,13 @@ class SnmpProber:
         memory.counters = seen
         memory.uptime_ticks, memory.at_s = uptime, now_s
         return found.result(started)
+
+
+    async def _keep_learned(self, check_id: tuple[str, str], names: frozenset[str]) -> None:
+        try:
+            await self.learned.save(check_id, names)
+        except Exception:  # judged all the same; the next poll learns again
+            log.warning("cannot store the interfaces check %s learned", check_id, exc_info=True)
 
 
 def _failed(at: datetime, output: str) -> ProbeResult:

@@ -71,7 +71,10 @@ def judge_interfaces(selection: InterfaceSelection, tables: Mapping[Oid, list[Va
     skipped: list[str] = []
     for port in ports:
         why = why_not_judged(selection, port, learned if selection.learn else None)
-        (skipped.append(why) if why else judged.append(port))
+        if why:
+            skipped.append(why)
+        else:
+            judged.append(port)
     down: dict[DownIs, list[str]] = {level: [] for level in DownIs}
     bad: list[str] = []
     up = 0
