@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("device")
     probe.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG)
     probe.add_argument("--json", action="store_true", help="print JSON")
+    probe.add_argument("--learn", action="store_true",
+                       help="forget the interfaces its SNMP checks learned and learn them now")
 
     test_rules = verbs.add_parser(
         "test-rules", help="replay timelines through the rules and check the expected tickets")
@@ -79,7 +81,7 @@ def _run_verb(args: argparse.Namespace) -> int:
         setup_logging("warning")
         from bridge.commands import probe_device
 
-        return probe_device(args.config, args.device, as_json=args.json)
+        return probe_device(args.config, args.device, as_json=args.json, learn=args.learn)
     if args.verb == "test-rules":
         from bridge.backtest.run import run_timelines
 

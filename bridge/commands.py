@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bridge.config import ConfigErrors, load_config
+from bridge.config.model import Config
+from bridge.config.probe_models import SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bridge.daemon.learned_ports import StoredPorts
 
 
 def check(config_path: Path) -> int:
@@ -42,8 +51,32 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
     }
 
 
-def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
-    """Run a device's probes once now. Exit 0 if all succeed, 2 if any fails."""
+def _learned_ports(config: Config, device_id: str, relearn: bool) -> StoredPorts | None:
+    """The store's learned interfaces, if any of the device's checks learns them (the
+    daemon's too: what is learned here is what it judges by)."""
+    if not any(isinstance(probe := config.probes[name], SnmpProbe) and probe.interfaces
+               and probe.interfaces.learn for name in config.devices[device_id].probes):
+        return None
+    # the store only when needed: `bridge probe` of a pinged device stays light
+    from bridge.daemon.learned_ports import StoredPorts
+    from bridge.store.db import Database
+    from bridge.store.learned import forget_learned
+
+    db = Database(config.storage_url)
+    db.migrate()
+    if relearn:
+        forget_learned(db.writer, device_id)
+
+    async def run(fn: Callable[[Engine], Any]) -> Any:
+        return await asyncio.to_thread(fn, db.writer)
+
+    return StoredPorts(run, run)
+
+
+def probe_device(config_path: Path, device_id: str, *, as_json: bool,
+                 learn: bool = False) -> int:
+    """Run a device's probes once now. Exit 0 if all succeed, 2 if any fails; with `learn`,
+    its SNMP checks learn their interfaces again."""
     try:
         # Other devices' secrets may live in the daemon's environment only, or be mid-edit.
         config = load_config(config_path, defer_secrets=True)
@@ -62,8 +95,10 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool) -> int:
     if unresolved:
         return 1
 
+    learned = _learned_ports(config, device_id, learn)
+
     async def run_all() -> list[tuple[str, ProbeResult]]:
-        probers = Probers()
+        probers = Probers(learned=learned)
         try:
             results = await asyncio.gather(*(
                 run_probe(probers, Target(device.address, device_id, name,

@@ -154,6 +154,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
                                      "end": f"{NEXT_YEAR}-01-01T01:00:00Z"},
      (401, 201, 403, 403)),
     ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
+    ("POST", "/api/v1/devices/{device}/interfaces/learn", None, (401, 200, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),
     ("GET", "/api/v1/outbox", None, (401, 200, 403, 403)),
     ("POST", "/api/v1/outbox/999/retry", None, (401, 404, 403, 403)),  # no such dead letter
@@ -192,6 +193,7 @@ def test_route_by_role_and_customer(world: tuple[Bridge, str, str], method: str,
     # Run the callers least-privileged first, so a refused call cannot hide a state change.
     for index in (0, 3, 2, 1):
         url = path.replace("{own}", acme_ticket).replace("{customer}", "acme").replace(
+            "{device}", "gw").replace(
             "{month}", datetime.now(UTC).strftime("%Y-%m"))
         if "{record}" in url:
             kind = url.split("/")[-2]

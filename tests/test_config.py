@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Criticality, Priority
+from bridge.config.probe_models import SnmpProbe
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,7 +30,8 @@ PROBE_KEYS = (
     "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
-                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions")
+                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions, "
+                   "walk_timeout_s")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
 ENV = {
@@ -130,11 +132,31 @@ CASES: dict[str, list[str]] = {
         "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
         "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",
     ],
+    "snmp-interfaces-unknown-key": [
+        "probes/snmp.toml:6: probes.access.interfaces.exclude_type: unknown key; expected one "
+        "of: utilisation_pct, errors_per_s, errors_pct, discards_per_s, discards_pct, include, "
+        "exclude, types, exclude_types, admin_up_only, learn, down, rates, rules, max_listed",
+    ],
+    "snmp-interfaces-bad-pattern": [
+        "probes/snmp.toml:5: probes.access.interfaces.exclude[0]: 're:(printer' is not a "
+        "regular expression: missing ), unterminated subpattern at position 0",
+        "probes/snmp.toml:6: probes.access.interfaces.types[0]: expected an ifType number or "
+        "one of bridge, ethernetCsmacd, fibreChannel, gigabitEthernet, ieee80211, "
+        "ieee8023adLag, iso88023Csmacd, l2vlan, l3ipvlan, mpls, other, ppp, propVirtual, "
+        "softwareLoopback, tunnel, got 'ethernet'",
+        "probes/snmp.toml:10: probes.access.interfaces.rules[0].down: expected one of "
+        "'critical', 'warning' or 'ignore', got 'fatal'",
+    ],
     "snmp-budget-above-interval": [
         "probes/snmp.toml:1: probes.ifaces.retries: a GET and a walk of (retries + 1) x "
         "timeout_s each, and a discovery probe with one short retry, take up to 5 s, which must "
         "be < interval_s "
         "(4); retries is not set and defaults to 1",
+    ],
+    "snmp-walk-timeout-above-interval": [
+        "probes/snmp.toml:5: probes.ifaces.walk_timeout_s: a GET of (retries + 1) x timeout_s, "
+        "a walk of up to walk_timeout_s and a discovery probe take up to 33 s, which must be "
+        "< interval_s (30); lower walk_timeout_s",
     ],
     "snmp-probe-without-snmp": [
         "config/extra.toml:4: devices.server.probes[1]: probe 'ifaces' is an SNMP probe; "
@@ -913,5 +935,20 @@ def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.Mo
     assert access.priv_key is not None
     assert access.priv_key.reveal() == "priv-passphrase"
     assert "priv-passphrase" not in repr(config)
-    # two requests of 2 x 1 s, a discovery probe and a short retry of 0.5 s each
-    assert config.probes["switch-ports"].duration_budget_s() == 5.0
+    # a GET of 2 x 1 s, a walk of up to walk_timeout_s, a discovery probe and a short retry
+    # of 0.5 s each
+    assert config.probes["switch-ports"].walk_budget_s() == 20.0
+    assert config.probes["switch-ports"].duration_budget_s() == 23.0
+    # without walk_timeout_s: what is left of 80 % of interval_s (60 s)
+    default = config.probes["switch-ports"].model_copy(update={"walk_timeout_s": None})
+    assert default.walk_budget_s() == 45.0
+    # the 48-port switch's interfaces, in a few lines
+    write(root, "probes/access.toml", next(b for b in blocks
+                                           if b.startswith("# probes/access.toml")))
+    access_ports = load_config("bridge.toml").probes["access-ports"]
+    assert isinstance(access_ports, SnmpProbe)
+    interfaces = access_ports.interfaces
+    assert interfaces is not None
+    assert (interfaces.learn, interfaces.exclude_types, interfaces.down.value) == (
+        True, (24, 53), "warning")
+    assert [str(rule.match) for rule in interfaces.rules] == ["Te1/1/*"]

@@ -197,12 +197,23 @@ def test_edge_values_decode(data: bytes, expected: t.SnmpValue) -> None:
 
 
 @pytest.mark.parametrize(("data", "why"), [
-    (response(b"\x41\x01\xff"), "out of range"),  # a Counter32 cannot be negative
-    (response(b"\x41\x05\x01\x00\x00\x00\x00"), "out of range"),  # 2**32
-    (response(b"\x46\x09\x01\x00\x00\x00\x00\x00\x00\x00\x00"), "out of range"),  # 2**64
-    (response(b"\x02\x05\x00\x80\x00\x00\x00"), "out of range"),  # 2**31 as an INTEGER
-    (response(b"\x02\x00"), "empty"),
-    (response(b"\x43\x00"), "empty"),
+    (response(b"\x41\x01\xff"), "Counter32 -1 out of range (0..4294967295)"),
+    (response(b"\x41\x05\x01\x00\x00\x00\x00"),
+     "Counter32 4294967296 out of range (0..4294967295)"),
+    (response(b"\x46\x09\x01\x00\x00\x00\x00\x00\x00\x00\x00"),
+     "Counter64 18446744073709551616 out of range (0..18446744073709551615)"),
+    (response(b"\x02\x05\x00\x80\x00\x00\x00"),  # 2**31 as an INTEGER
+     "INTEGER 2147483648 out of range (-2147483648..2147483647)"),
+    (response(b"\x02\x00"), "an empty INTEGER"),
+    (response(b"\x43\x00"), "an empty TimeTicks"),
+])
+def test_a_number_out_of_its_range_is_a_named_invalid_value(data: bytes, why: str) -> None:
+    """Only that value is lost: the message decodes, and the probe names the value."""
+    [(oid, value)] = decode_response(data).varbinds
+    assert (oid, value) == ((1, 3, 6, 1), t.InvalidValue(why))
+
+
+@pytest.mark.parametrize(("data", "why"), [
     (response(b"\x04\x80abc\x00\x00"), "indefinite length"),
     (response(b"\x04\x85\x00\x00\x00\x00\x03abc"), "a length of 5 bytes"),
     (response(b"\x04\x05abc"), "truncated"),
@@ -227,5 +238,5 @@ def test_malformed_responses_are_refused_with_a_reason(data: bytes, why: str) ->
 def test_a_malformed_value_still_names_its_request() -> None:
     """The transport can tell which request got an undecodable answer."""
     with pytest.raises(BerError) as caught:
-        decode_response(response(b"\x41\x01\xff"))
+        decode_response(response(b"\x47\x01\x01"))
     assert caught.value.request_id == 5

@@ -42,6 +42,8 @@ RECORD_ID = Param("record", "The number of the ticket's supplier, on-site or loa
 TICKET_REF = Param("id", "The ticket ID, e.g. INC-2026-000042.",
                    {"type": "string", "pattern": TICKET_REF_PATTERN},
                    _matching(TICKET_REF_PATTERN, "a ticket ID such as INC-2026-000042"), "")
+DEVICE = Param("device", "The device's id in the inventory.", INVENTORY_ID_SCHEMA,
+               read_inventory_id, "")
 CUSTOMER = Param("customer", "The customer's id in the inventory.", INVENTORY_ID_SCHEMA,
                  read_inventory_id, "")
 MONTH = Param("month", "A calendar month, YYYY-MM, in the customer's time zone.",
@@ -55,7 +57,7 @@ def declared(path: str, name: str) -> Param[Any]:
         if path.startswith("/api/v1/maintenance/"):
             return WINDOW_ID
         return OUTBOX_ID if path.startswith("/api/v1/outbox/") else TICKET_REF
-    found = {p.name: p for p in (RECORD_ID, CUSTOMER, MONTH)}.get(name)
+    found = {p.name: p for p in (RECORD_ID, CUSTOMER, DEVICE, MONTH)}.get(name)
     if found is None:  # a programming error: a new route's parameter needs a declaration
         raise LookupError(f"path parameter {name!r} of {path} is not declared in api/path.py")
     return found

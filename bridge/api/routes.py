@@ -1,4 +1,5 @@
-"""Routes: health, readiness, metrics, incidents, devices, reload."""
+"""Routes: health, readiness, metrics, incidents, devices (and relearning their
+interfaces), reload."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ from bridge.api.auth import (
     json_errors,
 )
 from bridge.api.body import MAX_BODY_BYTES
+from bridge.api import path
 from bridge.api.customer_view import ticket_for
 from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
+from bridge.config.probe_models import SnmpProbe
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
+from bridge.store.learned import forget_learned
 from bridge.store.reads import IncidentFilter, list_incidents
 
 MAX_PAGE = 1000
@@ -144,6 +148,27 @@ async def reload(request: web.Request) -> web.Response:
                              status=400)
 
 
+async def learn_interfaces(request: web.Request) -> web.Response:
+    """POST /api/v1/devices/{device}/interfaces/learn: learn its interfaces again."""
+    if caller_of(request).role != Role.OPERATOR:
+        return error(403, "learning interfaces needs an operator token")
+    try:
+        device = path.DEVICE.read(request.match_info["device"])
+    except ValueError as exc:
+        return error(400, f"device {exc}")
+    service = service_of(request)
+    config = service.current_config()
+    if device not in config.devices:
+        return error(404, f"no device {device!r}")
+    learning = [name for name in config.devices[device].probes
+                if isinstance(probe := config.probes[name], SnmpProbe)
+                and probe.interfaces is not None and probe.interfaces.learn]
+    # forgotten now, learned at each check's next poll (the probe reads the store each time)
+    await service.write(lambda engine: forget_learned(engine, device))
+    return web.json_response({"device": device, "probes": learning,
+                              "learned": "at each check's next poll"})
+
+
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[
@@ -155,6 +180,7 @@ def build_app(service: Service) -> web.Application:
     app.router.add_get("/api/v1/incidents", incidents_list)
     app.router.add_get("/api/v1/incidents/{id}", incident_show)
     app.router.add_get("/api/v1/devices", devices_list)
+    app.router.add_post("/api/v1/devices/{device}/interfaces/learn", learn_interfaces)
     app.router.add_post("/-/reload", reload)
     maintenance.add_routes(app)
     tickets.add_routes(app)

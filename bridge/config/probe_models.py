@@ -6,15 +6,15 @@ config is loaded, so a probe never parses config text.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from bridge.config.base import Array, Strict
+from bridge.config.interface_models import InterfaceSelection, interfaces_setting
 from bridge.config.oids import ObjectRef, parse_object
+from bridge.config.probe_limits import Threshold
 
 
 class ProbeKind(StrEnum):
@@ -108,38 +108,6 @@ class IcmpProbe(ProbeBase):
         return problems
 
 
-_COMPARISON = re.compile(r"^\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A threshold such as `> 80`, compiled when the config is loaded."""
-
-    op: str
-    value: float
-
-    def exceeded(self, measured: float) -> bool:
-        """Whether `measured` crosses this threshold."""
-        if self.op == ">":
-            return measured > self.value
-        if self.op == ">=":
-            return measured >= self.value
-        if self.op == "<":
-            return measured < self.value
-        return measured <= self.value
-
-    def __str__(self) -> str:
-        return f"{self.op} {self.value:g}"
-
-
-def _comparison(value: Any) -> Any:
-    if isinstance(value, Comparison):
-        return value
-    if isinstance(value, str) and (m := _COMPARISON.match(value)):
-        return Comparison(m.group(1), float(m.group(2)))
-    raise ValueError(f"expected a comparison such as \"> 80\" or \"< 0.5\", got {value!r}")
-
-
 def _object(value: Any) -> Any:
     if isinstance(value, ObjectRef):
         return value
@@ -149,7 +117,6 @@ def _object(value: Any) -> Any:
     return parse_object(value)
 
 
-Threshold = Annotated[Comparison, BeforeValidator(_comparison)]
 def _instance(ref: ObjectRef) -> ObjectRef:
     if ref.walk:
         raise ValueError(f"{ref} has rows; GET one of them ({ref}.1) or put it in walk")
@@ -182,6 +149,10 @@ class ValueCheck(Strict):
     critical: Threshold | None = None  # crossing it fails the check
 
 
+# Without walk_timeout_s a walk may use this share of interval_s (less the GET's budget).
+_WALK_SHARE = 0.8
+
+
 class SnmpProbe(ProbeBase):
     """SNMP GET and GETBULK walks: values, interface status, thresholds, counter rates.
 
@@ -194,14 +165,16 @@ class SnmpProbe(ProbeBase):
     retries: Annotated[int, Field(ge=0, le=10)] = 1
     get: Array[InstanceName] = ()
     walk: Array[WalkName] = ()
-    interfaces: bool = False
+    interfaces: Annotated[InterfaceSelection | None,
+                          BeforeValidator(interfaces_setting)] = None
     thresholds: Array[ValueCheck] = ()
     counters: Array[ValueCheck] = ()
     max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
+    walk_timeout_s: Annotated[float, Field(gt=0)] | None = None
 
     def walks(self) -> bool:
         """Whether a check reads any column or table."""
-        return (self.interfaces or bool(self.walk)
+        return (self.interfaces is not None or bool(self.walk)
                 or any(c.oid.walk for c in (*self.thresholds, *self.counters)))
 
     def request_budget_s(self) -> float:
@@ -217,11 +190,21 @@ class SnmpProbe(ProbeBase):
         restarted as another engine) one short retry."""
         return 2 * self.diagnosis_budget_s()
 
+    def walk_budget_s(self) -> float:
+        """Longest time one walk can take. Each of its requests has its own budget (the
+        transport's timeout_s and retries), so a large table gets the requests it needs;
+        this caps them all: walk_timeout_s, else what interval_s leaves after the GET and
+        a recovery, with some slack (at least one request's budget)."""
+        if self.walk_timeout_s is not None:
+            return self.walk_timeout_s
+        left_s = _WALK_SHARE * self.interval_s - self.request_budget_s() - self.recovery_budget_s()
+        return max(self.request_budget_s(), left_s)
+
     def duration_budget_s(self) -> float:
-        """Longest time one check can take: the GET, the walk (one request's budget in
-        all), and the diagnosis of a silent agent or the recovery from a restarted one."""
-        requests = 2 if self.walks() else 1
-        return self.request_budget_s() * requests + self.recovery_budget_s()
+        """Longest time one check can take: the GET, the walk, and the diagnosis of a
+        silent agent or the recovery from a restarted one."""
+        walk_s = self.walk_budget_s() if self.walks() else 0.0
+        return self.request_budget_s() + walk_s + self.recovery_budget_s()
 
 
 Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]

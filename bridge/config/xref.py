@@ -111,6 +111,15 @@ def _check_probe_timing(
                 f"{probe.duration_budget_s():g} s, which must be < interval_s "
                 f"({probe.interval_s:g})",
             ))
+        elif (isinstance(probe, SnmpProbe) and probe.walk_timeout_s is not None
+              and probe.duration_budget_s() >= probe.interval_s):
+            path = ("probes", name, "walk_timeout_s")
+            errors.add(source.error(
+                path,
+                f"a GET of (retries + 1) x timeout_s, a walk of up to walk_timeout_s and a "
+                f"discovery probe take up to {probe.duration_budget_s():g} s, which must be "
+                f"< interval_s ({probe.interval_s:g}); lower walk_timeout_s",
+            ))
         elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, SnmpProbe):
             requests = "a GET and a walk" if probe.walks() else "a GET"
             path = ("probes", name, "retries")

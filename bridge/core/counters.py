@@ -3,8 +3,9 @@
 SNMP counters only ever increase and wrap at 2^32 (Counter32) or 2^64 (Counter64); an
 agent that restarts starts them again from zero. A drop in a counter is therefore a
 wrap, unless the agent's sysUpTime went backwards too (it restarted: a reset, whose
-delta means nothing). A Counter64 never wraps in practice (at 100 Gbit/s it takes 46
-years), so its drop is a discontinuity (cleared counters, a re-created interface).
+delta means nothing). A Counter64 counting from zero never wraps in practice (at 100
+Gbit/s it takes 46 years), so its drop is a discontinuity (cleared counters, a
+re-created interface), unless it was just below 2^64 and is now just above zero.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# A Counter64 that drops has wrapped only if the increase across 2^64 is small: agents that
+# start theirs near the top (seen on real devices) do wrap; a cleared counter drops from far
+# below and would give an absurd rate.
+_HALF_64 = 2**63
 TIMETICKS_WRAP = 2**32  # sysUpTime is TimeTicks, hundredths of a second, 32 bits (497 days)
 
 
@@ -74,6 +79,7 @@ def counter_rate(prev: Sample | None, cur: Sample, bits: int) -> Rate:
         return Rate(None, RateKind.NO_TIME)
     if cur.value >= prev.value:
         return Rate((cur.value - prev.value) / elapsed_s, RateKind.NORMAL)
-    if bits == 64:
-        return Rate(None, RateKind.RESET)
-    return Rate((cur.value + 2**bits - prev.value) / elapsed_s, RateKind.WRAPPED)
+    wrapped = cur.value + 2**bits - prev.value
+    if bits == 64 and wrapped >= _HALF_64:
+        return Rate(None, RateKind.RESET)  # cleared, not wrapped: it was nowhere near 2^64
+    return Rate(wrapped / elapsed_s, RateKind.WRAPPED)

@@ -7,6 +7,19 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class Series:
+    """A number a check exports besides its success, e.g. one interface's utilisation.
+
+    `labels` are its own (interface, direction); the daemon adds the check's. Probes keep
+    them bounded: only what a check judged is exported.
+    """
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """One check of one device by one probe."""
 
@@ -26,6 +39,8 @@ class ProbeResult:
     events: tuple[str, ...] = ()
     # What was read, as (readable name, value) pairs, for `bridge probe`.
     values: tuple[tuple[str, str], ...] = ()
+    # Numbers for /metrics beyond success and round trips (SNMP interfaces).
+    series: tuple[Series, ...] = ()
 
     def measurements(self) -> dict[str, float]:
         """What the check measured, by name, leaving out what its probe does not measure

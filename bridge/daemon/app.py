@@ -27,6 +27,7 @@ from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
+from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
@@ -72,7 +73,7 @@ class Daemon:
         self._notifier = notifier or Notifier()
         self._metrics = DaemonMetrics(registry or CollectorRegistry())
         self.clock = DeskTime()  # "now" for every timestamp; pacing is monotonic
-        self._probers = probers or Probers()
+        self._probers = probers or Probers(learned=StoredPorts(self.read, self.write))
         self._stop = asyncio.Event()
         self._reload_requested = asyncio.Event()
         self._reload_lock = asyncio.Lock()

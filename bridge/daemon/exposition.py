@@ -17,6 +17,7 @@ from typing import cast
 from prometheus_client.utils import floatToGoString
 
 from bridge.config.model import Config
+from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, Status
 from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
@@ -42,6 +43,20 @@ _HELP = {
     "bridge_availability_target_ratio": "The availability the customer's contract promises.",
     "bridge_monitoring_gap": "Whether the bridge is blind now (1): a monitoring gap.",
     "bridge_incidents_open": "Open tickets.",
+}
+# What checks export besides success (core.results.Series), by name; other names are not
+# exported, so a probe cannot grow /metrics by accident.
+_SERIES_HELP = {
+    "bridge_interface_up": "Whether a judged interface is operationally up (1) or not (0).",
+    "bridge_interface_bits_per_second": "Traffic of a judged interface, by direction.",
+    "bridge_interface_utilisation_ratio": "Traffic of a judged interface as a share of its "
+                                          "speed (ifHighSpeed, else ifSpeed).",
+    "bridge_interface_errors_per_second": "Errors of a judged interface, by direction.",
+    "bridge_interface_errors_ratio": "Errors as a share of a judged interface's packets.",
+    "bridge_interface_discards_per_second": "Discards of a judged interface, by direction.",
+    "bridge_interface_discards_ratio": "Discards as a share of a judged interface's packets.",
+    "bridge_probe_empty_column": "A column with thresholds that the agent returned no rows "
+                                 "of (1): its thresholds judged nothing.",
 }
 
 
@@ -79,6 +94,19 @@ def _family(out: list[str], name: str, kind: str, samples: Iterable[tuple[str, f
     out.extend(f"{name}{labels} {format_value(value)}\n" for labels, value in samples)
 
 
+def _series(out: list[str], last: list[tuple[str, ProbeResult]]) -> None:
+    """The checks' own series, each under its check's labels and its own."""
+    by_name: dict[str, list[tuple[str, float]]] = {}
+    for tag, result in last:
+        for series in result.series:
+            if series.name in _SERIES_HELP:
+                own = label_set(**dict(series.labels))[1:] if series.labels else "}"
+                by_name.setdefault(series.name, []).append(
+                    (f"{tag[:-1]}{',' if series.labels else ''}{own}", series.value))
+    for name, samples in sorted(by_name.items()):
+        _family(out, name, "gauge", samples, _SERIES_HELP[name])
+
+
 def live(snapshot: Snapshot, availability: str, labels: LabelSets,
          extra: Mapping[str, tuple[float, str]]) -> str:
     """The live families: checks, availability (as `availability_text` wrote it), tickets,
@@ -96,6 +124,7 @@ def live(snapshot: Snapshot, availability: str, labels: LabelSets,
             ((tag, r.loss_ratio) for tag, r in last if r.loss_ratio is not None))
     _family(out, "bridge_probe_jitter_seconds", "gauge",
             ((tag, r.jitter_s) for tag, r in last if r.jitter_s is not None))
+    _series(out, last)
     _family(out, "bridge_check_down", "gauge",
             ((tag, 1.0 if s.hard_status == Status.DOWN else 0.0) for tag, s in rows))
     _family(out, "bridge_check_attempts", "gauge", ((tag, float(s.attempts)) for tag, s in rows))

@@ -22,6 +22,7 @@ from bridge.probes.icmp import IcmpProber
 
 if TYPE_CHECKING:
     from bridge.probes.snmp import SnmpProber
+    from bridge.probes.snmp_learned import LearnedPorts
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,11 @@ ProbeFn = Callable[[Target, Probe, datetime], Awaitable[ProbeResult]]
 class Probers:
     """Per-daemon probe instances (sockets, engines), keyed by kind."""
 
-    def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None) -> None:
+    def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None,
+                 learned: LearnedPorts | None = None) -> None:
         self.icmp = icmp or IcmpProber()
         self._snmp = snmp
+        self._learned = learned  # where SNMP checks keep the interfaces they learn
         self.deadlines = Deadlines()
         self._functions: dict[ProbeKind, ProbeFn] = {
             ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
@@ -78,7 +81,7 @@ class Probers:
         if self._snmp is None:
             from bridge.probes.snmp import SnmpProber
 
-            self._snmp = SnmpProber()
+            self._snmp = SnmpProber(learned=self._learned)
         return self._snmp
 
     def close(self) -> None:

@@ -9,11 +9,12 @@ requests bridge sends and decodes the responses straight from the bytes, into
 bridge/probes/snmp_types.py's values.
 
 It is strict: definite lengths only (RFC 3417 section 8), every length checked against
-the one enclosing it, no trailing bytes, every value type's range and size checked.
-Whatever does not parse raises BerError; the transport drops such a datagram like any
-other that is not an answer. SNMPv3 messages wrap the same PDUs
-(bridge/probes/usm_message.py). tests/test_snmp_ber.py checks this codec against
-pyasn1 in both directions.
+the one enclosing it, no trailing bytes, every value type's range and size checked. A
+number out of its type's range (real agents send unsigned values as INTEGER) decodes as
+an InvalidValue that names it, so one bad value does not cost the rest of the reply;
+whatever else does not parse raises BerError, and the transport drops the datagram.
+SNMPv3 messages wrap the same PDUs (bridge/probes/usm_message.py). tests/test_snmp_ber.py
+checks this codec against pyasn1 in both directions.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bridge.probes.snmp_types import (
     Counter64,
     Gauge32,
     Integer32,
+    InvalidValue,
     IpAddress,
     ObjectIdentifier,
     OctetString,
@@ -52,6 +54,8 @@ _NUMBERS: dict[int, tuple[Callable[[int], SnmpValue], int, int]] = {  # type, le
     0x43: (TimeTicks, 0, 2**32 - 1),
     0x46: (Counter64, 0, 2**64 - 1),
 }
+_NUMBER_NAMES = {_INTEGER: "INTEGER", 0x41: "Counter32", 0x42: "Gauge32", 0x43: "TimeTicks",
+                 0x46: "Counter64"}
 _EXCEPTIONS = {0x80: NO_SUCH_OBJECT, 0x81: NO_SUCH_INSTANCE, 0x82: END_OF_MIB_VIEW}
 
 
@@ -200,8 +204,13 @@ def _value(tag: int, body: bytes, version: int) -> SnmpValue:
     if tag in _NUMBERS:
         kind, least, greatest = _NUMBERS[tag]
         number = int.from_bytes(body, "big", signed=True)
-        if not body or not least <= number <= greatest:
-            raise BerError(f"number (tag 0x{tag:02x}) empty or out of range: {number}")
+        if not body:
+            return InvalidValue(f"an empty {_NUMBER_NAMES[tag]}")
+        if not least <= number <= greatest:
+            # seen on real agents (an unsigned value sent as INTEGER): the message is
+            # well formed, only this value is wrong, so the rest of the reply still counts
+            return InvalidValue(f"{_NUMBER_NAMES[tag]} {number} out of range "
+                                f"({least}..{greatest})")
         return kind(number)
     if tag == _OCTETS:
         return OctetString(body)

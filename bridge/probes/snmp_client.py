@@ -65,9 +65,11 @@ class SnmpClient:
                     family, (sockaddr[0], a.port, *sockaddr[2:]), pdu, request.timeout_s,
                     request.retries)
             except NoResponseError as exc:
-                why = f" (a reply could not be decoded: {exc.undecodable})" \
-                    if exc.undecodable else ""
-                raise SnmpError(request.no_response() + why, timed_out=True) from None
+                if exc.undecodable:  # it answered: not down, so no silence to diagnose
+                    raise SnmpError(f"the agent's reply could not be decoded "
+                                    f"({exc.undecodable}): "
+                                    f"{request.no_response('no usable answer')}") from None
+                raise SnmpError(request.no_response(), timed_out=True) from None
             except ConnectionRefusedError:
                 raise SnmpError(PORT_UNREACHABLE) from None
             except OSError as exc:
@@ -76,7 +78,7 @@ class SnmpClient:
             status, index, binds = response.error_status, response.error_index, \
                 response.varbinds
         if status:
-            raise SnmpError(_pdu_error(status, index, binds), status)
+            raise SnmpError(_pdu_error(status, index, binds), status, index=index)
         return binds
 
     async def diagnose_silence(self, request: Request) -> str:
@@ -96,14 +98,26 @@ class SnmpClient:
         """Every row below each column, and nothing past it (GETBULK; GETNEXT for v1)."""
         rows: dict[Oid, list[VarBind]] = {column: [] for column in columns}
         if request.access.version is SnmpVersion.V1:
-            for column in columns:
-                await self._walk_v1(request, column, rows[column])
+            await self._walk_v1(request, rows)
             return rows
         cursor = {column: column for column in columns}
         pending = list(columns)
         while pending:
-            binds = await self.bulk(request, [cursor[c] for c in pending], max_repetitions)
-            done: set[Oid] = set() if binds else set(pending)
+            try:
+                binds = await self.bulk(request, [cursor[c] for c in pending], max_repetitions)
+            except SnmpError as exc:
+                if exc.status != _TOO_BIG or max_repetitions == 1:
+                    raise
+                max_repetitions //= 2  # the answer did not fit its datagram: ask for less
+                continue
+            if not binds:
+                # a table does not end in silence (its end is another object, or
+                # endOfMibView): an empty answer cut it short, and a short table would
+                # pass for the whole one
+                raise SnmpError(f"walk ended early: the agent answered GETBULK after "
+                                f"{', '.join(name_oid(cursor[c]) for c in pending)} with "
+                                f"no values (a table cut short)")
+            done: set[Oid] = set()
             for i, (oid, value) in enumerate(binds):
                 column = pending[i % len(pending)]  # the response is row by row
                 if column in done:
@@ -119,25 +133,32 @@ class SnmpClient:
             pending = [c for c in pending if c not in done]
         return rows
 
-    async def _walk_v1(self, request: Request, column: Oid, rows: list[VarBind]) -> None:
-        cursor = column
-        while True:
+    async def _walk_v1(self, request: Request, rows: dict[Oid, list[VarBind]]) -> None:
+        """GETNEXT of every column still going, in one request: a row per round trip."""
+        cursor = {column: column for column in rows}
+        pending = list(rows)
+        while pending:
             try:
-                [(oid, value)] = await self.next(request, [cursor])
+                binds = await self.next(request, [cursor[c] for c in pending])
             except SnmpError as exc:
-                if exc.status == 2:  # noSuchName: SNMPv1's end of the MIB
-                    return
+                # noSuchName: SNMPv1's end of the MIB, for the column error-index names
+                if exc.status == 2 and (0 < exc.index <= len(pending) or len(pending) == 1):
+                    pending.pop(max(exc.index, 1) - 1)
+                    continue
                 raise
-            except ValueError:
-                raise SnmpError("agent answered GETNEXT with the wrong number of values") \
-                    from None
-            if oid[:len(column)] != column:
-                return
-            if oid <= cursor:
-                raise SnmpError(f"agent returned {name_oid(oid)} after {name_oid(cursor)}: "
-                                "OIDs not increasing")
-            rows.append((oid, value))
-            cursor = oid
+            if len(binds) != len(pending):
+                raise SnmpError("agent answered GETNEXT with the wrong number of values")
+            done: set[Oid] = set()
+            for column, (oid, value) in zip(pending, binds, strict=True):
+                if oid[:len(column)] != column:
+                    done.add(column)
+                elif oid <= cursor[column]:
+                    raise SnmpError(f"agent returned {name_oid(oid)} after "
+                                    f"{name_oid(cursor[column])}: OIDs not increasing")
+                else:
+                    rows[column].append((oid, value))
+                    cursor[column] = oid
+            pending = [c for c in pending if c not in done]
 
     async def get(self, request: Request, oids: Sequence[Oid]) -> list[VarBind]:
         """GET the given instances in one request."""
@@ -153,7 +174,8 @@ class SnmpClient:
         return await self._ask(request, GET_BULK, oids, max_repetitions)
 
 
-_STATUS = {1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
+_TOO_BIG = 1
+_STATUS = {_TOO_BIG: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr",
            6: "noAccess", 16: "authorizationError"}
 
 

@@ -101,6 +101,28 @@ class EndOfMibView(Null):
     __slots__ = ()
 
 
+class InvalidValue(Null):
+    """A value the agent encoded wrongly (an INTEGER out of its range): named, not used.
+
+    One bad varbind must not cost the rest of the reply: the probe judges the others
+    and names this one.
+    """
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InvalidValue) and other.why == self.why
+
+    def __hash__(self) -> int:
+        return hash(self.why)
+
+    def __repr__(self) -> str:
+        return f"InvalidValue({self.why!r})"
+
+
 SnmpValue = (Integer32 | Counter32 | Gauge32 | TimeTicks | Counter64 | OctetString
              | ObjectIdentifier | Null)
 VarBind = tuple[Oid, SnmpValue]  # a numeric OID and its value
@@ -116,9 +138,10 @@ class SnmpError(Exception):
     """A request that got no usable answer; the message is for the operator."""
 
     def __init__(self, message: str, status: int = 0, timed_out: bool = False,
-                 silence: str | None = None) -> None:
+                 silence: str | None = None, index: int = 0) -> None:
         super().__init__(message)
         self.status = status  # the PDU's error-status, when the agent answered with one
+        self.index = index  # and its error-index: which varbind (from 1), 0 for none
         self.timed_out = timed_out
         self.silence = silence  # why the agent was silent, if the client found out already
 
@@ -133,8 +156,8 @@ class Request:
     retries: int
     diagnosis_timeout_s: float = 0.5
 
-    def no_response(self) -> str:
+    def no_response(self, what: str = "no response") -> str:
         """What an operator reads when every try timed out."""
         tries = self.retries + 1
-        return (f"no response to {tries} request{'s' if tries > 1 else ''} of "
+        return (f"{what} to {tries} request{'s' if tries > 1 else ''} of "
                 f"{self.timeout_s:g} s")

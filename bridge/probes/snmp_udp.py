@@ -3,8 +3,10 @@
 Like the ICMP engine, every request goes out through one shared socket and each reply
 is matched to its request: by request-id, and only if it comes from the address the
 request went to, with the same version and community. Anything else (garbage, a
-truncated datagram, a late reply to a request given up on) is dropped; a reply that
-matches a request but does not decode is remembered, so the timeout can say so.
+truncated datagram, a late reply to a request given up on) is dropped; a datagram from
+the agent's address that does not decode is remembered for its request (for every
+request to that address when its request-id is lost with a truncated tail), so the
+failure can say the agent answered, but unreadably.
 
 An unconnected socket hears no ICMP errors unless it asks (IP_RECVERR); then each comes
 with the address the refused datagram went to, so a request to a host whose agent is not
@@ -177,10 +179,7 @@ class CommunityTransport:
             try:
                 response = decode_response(data)
             except BerError as exc:
-                exchange = self._pending.get(exc.request_id) if exc.request_id is not None \
-                    else None
-                if exchange is not None and exchange.peer == peer[:2]:
-                    exchange.undecodable = str(exc)
+                self._note_undecodable(exc, peer[:2])
                 continue
             exchange = self._pending.get(response.request_id)
             if (exchange is None or exchange.done.done() or exchange.peer != peer[:2]
@@ -188,6 +187,22 @@ class CommunityTransport:
                     or response.version != exchange.version):
                 continue  # not an answer to anything we asked
             exchange.done.set_result(response)
+
+    def _note_undecodable(self, exc: BerError, peer: tuple[object, ...]) -> None:
+        """Remember why an agent's datagram was unusable, for the requests it may answer.
+
+        A truncated reply loses its request-id with its tail: it is then put down to every
+        request waiting on that address, so that an agent that answers in pieces is not
+        reported as silent (and then as down).
+        """
+        if exc.request_id is not None:
+            exchange = self._pending.get(exc.request_id)
+            if exchange is not None and exchange.peer == peer:
+                exchange.undecodable = str(exc)
+            return
+        for exchange in self._pending.values():
+            if exchange.peer == peer and exchange.undecodable is None:
+                exchange.undecodable = str(exc)
 
     def _read_errors(self, sock: socket.socket) -> None:
         """Fail the requests to each address that answered with ICMP port unreachable."""

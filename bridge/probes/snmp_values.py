@@ -6,6 +6,7 @@ from bridge.probes.snmp_types import (
     Counter32,
     Counter64,
     EndOfMibView,
+    InvalidValue,
     IpAddress,
     NoSuchInstance,
     NoSuchObject,
@@ -26,7 +27,10 @@ IF_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "n
 
 
 def missing(value: SnmpValue) -> str | None:
-    """Why an SNMPv2 varbind carries no value (noSuchObject, ...); None when it has one."""
+    """Why a varbind carries no usable value (noSuchObject, out of range, ...); None when
+    it has one."""
+    if isinstance(value, InvalidValue):
+        return f"the agent sent {value.why}"
     return _EXCEPTIONS.get(type(value))
 
 

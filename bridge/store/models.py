@@ -387,3 +387,14 @@ class Loaner(SQLModel, table=True):
     returned_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     note: str = Field(default="", max_length=2000)
     created_by: str = Field(default="", max_length=64)
+
+
+class LearnedInterfaces(SQLModel, table=True):
+    """The interfaces an SNMP check learned (`learn = true`): those up when first seen."""
+
+    __tablename__ = "learned_interfaces"
+
+    device: str = Field(primary_key=True, max_length=64)
+    probe: str = Field(primary_key=True, max_length=64)
+    names: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    learned_at: datetime = Field(sa_column=_utc())

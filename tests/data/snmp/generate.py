@@ -48,6 +48,92 @@ def interfaces(count: int, names: str, admin_down: set[int], oper_down: set[int]
     return records
 
 
+def port(index: int, *, descr: str = "", name: str | None = None, alias: str = "",
+         if_type: int = 6, admin: int = 1, oper: int = 1, speed_mbps: int | None = 1000,
+         hc: dict[str, int] | None = None, counters32: dict[str, int] | None = None
+         ) -> list[Record]:
+    """One port as real agents shape it: `name=None` means no ifXTable row at all;
+    `speed_mbps=None` leaves ifHighSpeed out; `hc` and `counters32` set ifXTable's 64-bit
+    and ifTable's 32-bit counters by column number."""
+    records: list[Record] = [
+        (f"{IF_ENTRY}.1.{index}", 2, index), (f"{IF_ENTRY}.2.{index}", 4, descr),
+        (f"{IF_ENTRY}.3.{index}", 2, if_type),
+        (f"{IF_ENTRY}.5.{index}", 66, min((speed_mbps or 0) * 10**6, 2**32 - 1)),
+        (f"{IF_ENTRY}.7.{index}", 2, admin), (f"{IF_ENTRY}.8.{index}", 2, oper)]
+    records += [(f"{IF_ENTRY}.{column}.{index}", 65, value)
+                for column, value in (counters32 or {}).items()]
+    if name is not None:
+        records += [(f"{IFX_ENTRY}.1.{index}", 4, name), (f"{IFX_ENTRY}.18.{index}", 4, alias)]
+        if speed_mbps is not None:
+            records.append((f"{IFX_ENTRY}.15.{index}", 66, speed_mbps))
+        records += [(f"{IFX_ENTRY}.{column}.{index}", 70, value)
+                    for column, value in (hc or {}).items()]
+    return records
+
+
+def fortigate() -> list[Record]:
+    """A firewall that names its ports in ifName only (ifDescr empty), ifIndex with gaps:
+    ports 80 and 105 are down while admin up; two VLAN interfaces share a name."""
+    indexes = [*range(1, 41), *range(60, 90), 105, 106, 107, 108]
+    records = [("1.3.6.1.2.1.2.1.0", 2, len(indexes))]
+    for n, index in enumerate(indexes, start=1):
+        name = {106: "vlan10", 107: "vlan10"}.get(index, f"port{n}")
+        records += port(index, name=name, if_type=135 if index in (106, 107) else 6,
+                        oper=2 if index in (80, 105) else 1)
+    return records
+
+
+def access_switch(failed: frozenset[int] = frozenset()) -> list[Record]:
+    """152 interfaces, most unused: 4 uplinks, 48 x 3 access ports of which 38 are in use,
+    83 unused but admin up (never shut), 23 shut down; a loopback and a VLAN. The ifIndexes
+    in `failed` are down."""
+    records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 152)]
+    for i in range(1, 5):
+        records += port(i, descr=f"TenGigabitEthernet1/1/{i}", name=f"Te1/1/{i}",
+                        alias="uplink to core" if i == 1 else "", speed_mbps=10_000,
+                        oper=2 if i in failed else 1)
+    for i in range(5, 149):
+        n = i - 4
+        in_use, shut = n <= 38, n > 38 + 83
+        records += port(i, descr=f"GigabitEthernet{(n - 1) // 48 + 1}/0/{(n - 1) % 48 + 1}",
+                        name=f"Gi{(n - 1) // 48 + 1}/0/{(n - 1) % 48 + 1}",
+                        alias="printer" if n == 7 else "",
+                        admin=2 if shut else 1, oper=1 if in_use and i not in failed else 2)
+    records += port(149, descr="Null0", name="Nu0", if_type=1, oper=1, speed_mbps=None)
+    records += port(150, descr="Loopback0", name="Lo0", if_type=24)
+    records += port(151, descr="Vlan1", name="Vl1", if_type=53, oper=2)
+    records += port(152, descr="Vlan20", name="Vl20", if_type=53)
+    return records
+
+
+def old_router(t: int) -> list[Record]:
+    """No ifXTable: names in ifDescr, 32-bit counters, ifSpeed; polled at t = 0 and 1
+    (60 s apart): eth0 moves 75,000,000 octets in (10 % of 100 Mbit/s), wrapping its
+    Counter32, and has 1000 input errors."""
+    records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 2)]
+    records += port(1, descr="eth0", name=None, speed_mbps=100, counters32={
+        10: (4_250_000_000 + t * 75_000_000) % 2**32, 11: 1000 + t * 99_000,
+        12: 10, 13: 0, 14: t * 1000, 16: 5000, 17: 1000 + t * 60_000, 18: 0, 19: 0, 20: 0})
+    records += port(2, descr="eth1", name=None, speed_mbps=100, admin=2, oper=2)
+    return records
+
+
+def hc_switch(t: int) -> list[Record]:
+    """64-bit counters near their wrap, 10 Gbit/s uplink; polled at t = 0 and 1 (60 s):
+    Te1 in grows 67,500,000,000 octets (90 % of 10 Gbit/s) and passes 2^64 on the way."""
+    start = 2**64 - 10**9
+    hc_in = (start + t * 67_500_000_000) % 2**64
+    records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 2)]
+    records += port(1, descr="Te1", name="Te1", speed_mbps=10_000, hc={
+        6: hc_in, 7: 10**6 + t * 6_000_000, 8: 0, 9: 0,
+        10: 2**63 + t * 750_000_000, 11: 10**6 + t * 600_000, 12: 0, 13: 0},
+        counters32={13: t * 600, 14: 0, 19: 0, 20: 0})
+    records += port(2, descr="Te2", name="Te2", speed_mbps=10_000, hc={
+        6: 5, 7: 5, 8: 0, 9: 0, 10: 5, 11: 5, 12: 0, 13: 0},
+        counters32={13: 0, 14: 0, 19: 0, 20: 0})
+    return records
+
+
 def after_interfaces() -> list[Record]:
     """Objects that follow ifTable in the MIB: a walk that leaks past the table reads them."""
     return [("1.3.6.1.2.1.4.1.0", 2, 2), ("1.3.6.1.2.1.4.3.0", 65, 123456),
@@ -82,6 +168,21 @@ def main() -> None:
     # ... and after a reboot: sysUpTime and the counters start again from small values.
     write("router-rebooted", [*system("rtr-1", "bridge test router", 500), *base,
                               *interfaces(4, "ge-0/0/{i}", set(), set(), {1: 100}, {1: 50})])
+    # Shapes of real devices, made up here (no vendor's recording is copied).
+    write("fortigate", [*system("fw-1", "bridge test firewall", 8_640_000), *fortigate(),
+                        *after_interfaces()])
+    write("access152", [*system("acc-1", "bridge test access switch", 8_640_000),
+                        *access_switch(), *after_interfaces()])
+    # ... later: uplink Te1/1/2 (ifIndex 2) and access port Gi1/0/1 (ifIndex 5) went down
+    write("access152-later", [*system("acc-1", "bridge test access switch", 8_700_000),
+                              *access_switch(frozenset({2, 5})), *after_interfaces()])
+    for t in (0, 1):
+        write(f"old-router-t{t}", [*system("old-1", "bridge test router without ifXTable",
+                                           100_000 + t * 6000), *old_router(t),
+                                   *after_interfaces()])
+        write(f"hc-switch-t{t}", [*system("hc-1", "bridge test 10G switch",
+                                          100_000 + t * 6000), *hc_switch(t),
+                                  *after_interfaces()])
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
