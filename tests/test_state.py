@@ -104,3 +104,18 @@ def test_a_timed_result_keeps_every_field_but_its_duration() -> None:
     assert timed == replace(result, duration_s=0.25)
     assert (timed.duration_s, result.duration_s) == (0.25, 0.0)
     assert hash(timed) == hash(replace(result, duration_s=0.25))
+
+
+def test_a_measured_result_is_the_result_the_constructor_builds() -> None:
+    """The ICMP check's shortcut past the frozen __init__ must leave no field unset or
+    different: the store, the API and the metrics read every one of them."""
+    measured = ProbeResult.measured(False, T0, "PING WARNING - …", rtt_avg_s=1e-3,
+                                    rtt_min_s=5e-4, rtt_max_s=2e-3, loss_ratio=1 / 3,
+                                    jitter_s=1e-4, warning=True)
+    built = ProbeResult(False, T0, 0.0, "PING WARNING - …", 1e-3, 5e-4, 2e-3, 1 / 3, 1e-4,
+                        warning=True)
+    assert measured == built
+    assert repr(measured) == repr(built)
+    assert hash(measured) == hash(built)
+    assert (measured.local, measured.events, measured.values) == (False, (), ())
+    assert measured.timed(0.25) == replace(built, duration_s=0.25)

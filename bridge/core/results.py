@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 
 
@@ -50,6 +50,22 @@ class ProbeResult:
                     "loss_ratio": self.loss_ratio}
         return {name: value for name, value in measured.items() if value is not None}
 
+    @classmethod
+    def measured(cls, ok: bool, at: datetime, output: str, *, rtt_avg_s: float,
+                 rtt_min_s: float, rtt_max_s: float, loss_ratio: float, jitter_s: float,
+                 warning: bool) -> ProbeResult:
+        """An answered ICMP check's result; the other fields keep their defaults.
+
+        Built once per check of the fleet: the frozen __init__ sets all 13 fields through
+        object.__setattr__ (~2 us); filling the instance dict at once is the same object
+        for about half of that, as in `timed`.
+        """
+        result = object.__new__(cls)
+        vars(result).update(_DEFAULTS, ok=ok, at=at, output=output, rtt_avg_s=rtt_avg_s,
+                            rtt_min_s=rtt_min_s, rtt_max_s=rtt_max_s, loss_ratio=loss_ratio,
+                            jitter_s=jitter_s, warning=warning)
+        return result
+
     def timed(self, duration_s: float) -> ProbeResult:
         """This result with `duration_s` set: every other field copied as it is.
 
@@ -60,3 +76,7 @@ class ProbeResult:
         timed = object.__new__(ProbeResult)
         vars(timed).update(vars(self), duration_s=duration_s)
         return timed
+
+
+_DEFAULTS = {field.name: field.default for field in fields(ProbeResult)
+             if field.default is not MISSING} | {"duration_s": 0.0}

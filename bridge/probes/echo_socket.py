@@ -29,6 +29,7 @@ _ECHO_REPLY: dict[int, int] = {socket.AF_INET: 0, socket.AF_INET6: 129}
 _PROTO: dict[int, int] = {socket.AF_INET: socket.IPPROTO_ICMP,
                           socket.AF_INET6: socket.IPPROTO_ICMPV6}
 _SOL_RAW = 255
+_SOL_SOCKET = socket.SOL_SOCKET
 _ICMP_FILTER = 1
 _ICMP6_FILTER = 1
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
@@ -117,7 +118,7 @@ class EchoSocket(Generic[Owner]):
         recvmsg, unpack, pending, on_reply = self.sock.recvmsg, _REPLY.unpack_from, \
             self.pending, self._on_reply
         reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
-        ip_header, least = self._ip_header, _REPLY.size
+        ip_header, least, timespec = self._ip_header, _REPLY.size, _TIMESPEC.unpack
         while True:
             try:
                 data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
@@ -135,11 +136,20 @@ class EchoSocket(Generic[Owner]):
             if request is None or request[1] != token:
                 continue
             del pending[seq]  # a duplicate reply is not counted twice
-            on_reply(request[0], max(0, _received_ns(ancdata) - request[2]))
+            # The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not RTT;
+            # the one control message asked for, read here without a call per reply.
+            if len(ancdata) == 1 and (stamp := ancdata[0])[1] == _SO_TIMESTAMPNS \
+                    and stamp[0] == _SOL_SOCKET and len(stamp[2]) == _TIMESPEC.size:
+                seconds, nanoseconds = timespec(stamp[2])
+                received_ns = seconds * 1_000_000_000 + nanoseconds
+            else:
+                received_ns = _received_ns(ancdata)
+            rtt_ns = received_ns - request[2]
+            on_reply(request[0], rtt_ns if rtt_ns > 0 else 0)
 
 
 def _received_ns(ancdata: list[tuple[int, int, bytes]]) -> int:
-    """The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not RTT."""
+    """The kernel's receive time (SO_TIMESTAMPNS) among other control messages."""
     for level, kind, value in ancdata:
         if kind == _SO_TIMESTAMPNS and level == socket.SOL_SOCKET and len(value) >= 16:
             seconds, nanoseconds = _TIMESPEC.unpack_from(value)

@@ -79,28 +79,34 @@ class IcmpProber:
             return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
                            local=echoes.errno in _LOCAL_ERRNOS)
         rtts = echoes.rtts_s
-        received = len(rtts)
-        # Jitter: the mean difference between consecutive round trips. Plain sums, not
-        # statistics: this runs for every check of the fleet.
-        jitter = sum([abs(rtts[i] - rtts[i - 1]) for i in range(1, received)]) / (received - 1) \
-            if received > 1 else 0.0
+        received, sent = len(rtts), echoes.sent
+        # Plain arithmetic and one f-string per output, not statistics or a pass per
+        # figure: this runs for every check of the fleet.
         avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
-        replies = f"{received}/{echoes.sent} replies"
-        rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
+        loss_pct = (sent - received) * 100 / sent
         if received > 1:
-            rtt_text += f", jitter {jitter * 1e3:.3f} ms"
-        loss_pct = (echoes.sent - received) * 100 / echoes.sent
+            # Jitter: the mean difference between consecutive round trips.
+            steps, before = 0.0, rtts[0]
+            for rtt in rtts:
+                steps += abs(rtt - before)
+                before = rtt
+            jitter = steps / (received - 1)
+            rtt_text = (f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms, "
+                        f"jitter {jitter * 1e3:.3f} ms")
+        else:
+            jitter = 0.0
+            rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
         verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
         severity = verdict.severity
-        if severity == Severity.OK:
-            output = f"{replies}, loss {loss:.0%}, {rtt_text}"
+        if severity is Severity.OK:
+            output = f"{received}/{sent} replies, loss {loss:.0%}, {rtt_text}"
         else:
-            output = f"{verdict.headline(loss_pct, avg * 1e3)}; {replies}, {rtt_text}"
-        return ProbeResult(
-            ok=severity != Severity.CRITICAL, at=started, duration_s=0.0, output=output,
-            rtt_avg_s=avg, rtt_min_s=low, rtt_max_s=high, loss_ratio=loss, jitter_s=jitter,
-            warning=severity == Severity.WARNING,
-        )
+            output = (f"{verdict.headline(loss_pct, avg * 1e3)}; {received}/{sent} replies, "
+                      f"{rtt_text}")
+        return ProbeResult.measured(
+            severity != Severity.CRITICAL, started, output, rtt_avg_s=avg, rtt_min_s=low,
+            rtt_max_s=high, loss_ratio=loss, jitter_s=jitter,
+            warning=severity is Severity.WARNING)
 
 
 def _failed(at: datetime, output: str, loss_ratio: float | None = 1.0, *,

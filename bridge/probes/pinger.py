@@ -102,15 +102,17 @@ class Pinger:
         loop = self._loop
         assert loop is not None  # set with the first socket
         check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket,
-                       loop.create_future())
+                       loop.create_future(), 0, [], None, None, [])
         try:
             self._step(check, loop.time())
             await check.done
         finally:
-            for seq in check.seqs:  # timed out (or cancelled): forget what is unanswered
-                request = echo_socket.pending.get(seq)
-                if request is not None and request[0] is check:
-                    del echo_socket.pending[seq]
+            if len(check.rtts_s) < len(check.seqs):  # timed out (or cancelled): forget
+                pending = echo_socket.pending        # what is unanswered
+                for seq in check.seqs:
+                    request = pending.get(seq)
+                    if request is not None and request[0] is check:
+                        del pending[seq]
         return check
 
     def _step(self, check: Echoes, now: float) -> None:
