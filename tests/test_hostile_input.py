@@ -17,7 +17,7 @@ from bridge.store import Database
 from bridge.store.models import Actor, TicketSource
 from bridge.store.records import Refused
 from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
-from tests.daemon import Bridge, http_request, running, write_deployment
+from tests.daemon import Bridge, http_request, running, wait_for, write_deployment
 
 ACME = "acme-secret-token"
 
@@ -179,7 +179,9 @@ def test_maintenance_windows_are_bounded(bridge: Bridge) -> None:
 def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:
     status, _ = raw_request(bridge, b"GET /api/v1/incidents?" + b"a" * 20_000 + b" HTTP/1.1")
     assert status == 400
-    [line] = [line for line in bridge.log().splitlines() if "malformed request" in line]
+    # the log line is written after the answer: wait for it rather than race it
+    [line] = wait_for("the refusal logged", lambda: [
+        line for line in bridge.log().splitlines() if "malformed request" in line] or None)
     assert line.split(" ", 2)[2].startswith(
         "INFO bridge.daemon.http: refused a malformed request from 127.0.0.1: 400 Got more than "
         "8190 bytes when reading: bytearray(b'/api/v1/incidents?aaaa")
