@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "run":
         setup_logging(args.log_level)
-        from bridge.daemon.app import run_daemon
+        from bridge.daemon.entry import run_daemon
 
         return run_daemon(args.config, args.db, args.listen)
     return print_results(args.verb, lambda: _run_verb(args))

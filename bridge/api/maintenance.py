@@ -80,7 +80,7 @@ async def list_windows(request: web.Request, _query: Query) -> web.Response:
     caller = caller_of(request)
     service = service_of(request)
     config = service.current_config()
-    now = datetime.now(UTC)
+    now = service.now()
     rules: list[tuple[MaintenanceRule, dict[str, Any]]] = [
         (r, {"source": "config"}) for r in config.maintenance]
     for row in await service.maintenance_windows():
@@ -122,7 +122,7 @@ async def add_window(request: web.Request) -> web.Response:
         return error(403, "adding maintenance windows needs an operator token")
     body = await read_body(request, NewWindow)
     service = service_of(request)
-    now = datetime.now(UTC)
+    now = service.now()
     config = service.current_config()
     problems = _problems(body, config, now)
     if problems:

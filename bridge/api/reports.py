@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -117,7 +116,7 @@ async def report(request: web.Request, query: Query) -> web.Response:
     if customer not in config.customers or not caller.sees(customer):
         return error(404, f"no customer {customer!r}")  # one answer for absent and forbidden
     fmt = query[FORMAT]
-    now = datetime.now(UTC)
+    now = service_of(request).now()
     try:
         data = await service.read(lambda e: month_report(e, config, customer, month, now))
     except ReportError as exc:

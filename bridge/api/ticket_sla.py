@@ -3,7 +3,6 @@ whether the reaction and resolution targets were met, by how much (coverage seco
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from bridge.api.service import Service
@@ -26,6 +25,6 @@ async def sla_fields(service: Service, ref: str) -> dict[str, Any]:
         return {"timezone": "UTC", "sla_outcome": None}
     customer, priority, facts = found
     reaction, resolution = outcomes(config.coverage_for(customer), facts,
-                                    config.sla_for(customer, priority), datetime.now(UTC))
+                                    config.sla_for(customer, priority), service.now())
     return {"timezone": config.customers[customer].timezone,
             "sla_outcome": {"reaction": _as_dict(reaction), "resolution": _as_dict(resolution)}}

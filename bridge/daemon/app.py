@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -51,7 +50,6 @@ T = TypeVar("T")
 
 _COUNTS_REFRESH_S = 30.0
 _TICK_S = 1.0
-EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
 class Daemon:
@@ -111,6 +109,10 @@ class Daemon:
     def metrics_public(self) -> bool:
         """Whether /metrics is served without a token."""
         return not self.config.main.http.metrics_auth
+
+    def now(self) -> datetime:
+        """The desk's "now" (it rides out a step of the system clock, see clock.py)."""
+        return self.clock.now()
 
     def readiness(self) -> list[str]:
         """Why the daemon is not ready; empty when it is."""
@@ -382,16 +384,3 @@ class Daemon:
         log.info("stopped%s", "" if flushed else " with unwritten decisions (store unavailable)")
         return 0 if flushed else 1
 
-
-def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> int:
-    """Load the config and run the daemon; print config errors and exit 1 if invalid."""
-    try:
-        config = load_config(config_path, create_secrets=True)
-    except ConfigErrors as exc:
-        for err in exc.errors:
-            log.error("%s", err)
-        return EX_CONFIG
-    for warning in config.warnings:
-        log.warning("%s", warning)
-    daemon = Daemon(config, db_url=db_url, listen=listen)
-    return asyncio.run(daemon.run())
