@@ -85,7 +85,8 @@ class Prometheus:
         self.log.close()
 
 
-# a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down
+# a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down,
+# and it has no UCD-SNMP load table to hold the threshold
 SWITCH_PROBE = """
 [probes.ports]
 kind = "snmp"
@@ -97,6 +98,10 @@ max_attempts = 2
 
 [probes.ports.interfaces]
 rates = true
+
+[[probes.ports.thresholds]]
+oid = "laLoadInt"
+critical = "> 400"
 """
 
 
@@ -162,7 +167,6 @@ QUIET = {
     "Packet loss (worst checks)": "it shows only loss, and loopback loses nothing",
     "Reaction and resolution time p90 by priority": "no ticket was assigned or resolved",
     "SLA breaches and warnings (per day)": "no SLA was breached or warned about",
-    "Thresholds that judged nothing (empty columns)": "the switch's check sets no threshold",
 }
 
 
@@ -227,6 +231,8 @@ def test_every_dashboard_query_runs_on_prometheus_and_every_panel_has_data(
     assert {"customer", "device", "probe"} <= set(renamed) <= set(down) | {"Value #B"}
     [port] = [row["metric"] for row in answered["Judged interfaces down now"]]
     assert (port["device"], port["interface"]) == ("bsw", "Gi1/0/3")
+    [empty] = [row["metric"] for row in answered["Thresholds that judged nothing (empty columns)"]]
+    assert (empty["device"], empty["probe"], empty["column"]) == ("bsw", "ports", "laLoadInt")
     # Gi1/0/1 carries 100 Mbit/s in (10 % of its 1G) and 500 out; 10 errors/s in 10,000 packets
     picked = run(prometheus, ONE)
     last = {(s["metric"]["__name__"], s["metric"]["direction"]): float(s["values"][-1][1])
