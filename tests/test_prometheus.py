@@ -1,13 +1,17 @@
 """A real Prometheus (Debian's prometheus package) scrapes a running bridge on loopback, with
-the shipped scrape job and alert rules, and PromQL returns the availability the history says."""
+the shipped scrape job and alert rules, and PromQL returns the availability the history says;
+every query of the shipped dashboard runs there, on a bridge that also polls a switch."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ import yaml
 from tests.conftest import REPO
 from tests.daemon import Bridge, free_port, http_request, wait_for
 from tests.seeded import seeded_deployment
+from tests.snmp_agents import Agent, start_snmpsim
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -59,6 +64,17 @@ class Prometheus:
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 
+    def query_range(self, promql: str, span_s: float = 300, step_s: float = 15) -> list[Any]:
+        """A range query over the last `span_s`, as a Grafana time series panel sends it."""
+        now = time.time()
+        url = self.url + "/api/v1/query_range?" + urllib.parse.urlencode(
+            {"query": promql, "start": now - span_s, "end": now, "step": step_s})
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+        assert (body["status"], body["data"]["resultType"]) == ("success", "matrix"), body
+        result: list[Any] = body["data"]["result"]
+        return result
+
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             return json.load(response)
@@ -69,9 +85,43 @@ class Prometheus:
         self.log.close()
 
 
+# a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down,
+# and it has no UCD-SNMP load table to hold the threshold
+SWITCH_PROBE = """
+[probes.ports]
+kind = "snmp"
+interval_s = 2
+timeout_s = 0.2
+retries = 1
+retry_interval_s = 0.3
+max_attempts = 2
+
+[probes.ports.interfaces]
+rates = true
+
+[[probes.ports.thresholds]]
+oid = "laLoadInt"
+critical = "> 400"
+"""
+
+
+@pytest.fixture(scope="module")
+def snmpsim() -> Iterator[Agent]:
+    agent = start_snmpsim()
+    yield agent
+    agent.close()
+
+
 @pytest.fixture
-def bridge_and_prometheus(tmp_path: Path) -> Any:
-    seeded = seeded_deployment(tmp_path / "bridge", datetime.now(UTC))
+def bridge_and_prometheus(tmp_path: Path, snmpsim: Agent) -> Any:
+    root = tmp_path / "bridge"
+    seeded = seeded_deployment(root, datetime.now(UTC))
+    (root / "secrets" / "bsw.community").write_text("busy-switch\n")
+    (root / "probes" / "snmp.toml").write_text(SWITCH_PROBE)
+    with (root / "config" / "inventory.toml").open("a") as inventory:
+        inventory.write(f'\n[devices.bsw]\ncustomer = "acme"\naddress = "127.0.0.1"\n'
+                        f'probes = ["ports"]\nsnmp = {{ version = "2c", community = '
+                        f'"file:../secrets/bsw.community", port = {snmpsim.port} }}\n')
     bridge = Bridge(seeded.config)
     try:
         (tmp_path / "prometheus").mkdir()
@@ -105,33 +155,91 @@ def test_prometheus_scrapes_the_availability_the_history_says(
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 
 
-def dashboard_queries(customer: str, window: str) -> list[tuple[str, str]]:
-    """Every panel query of the shipped dashboard with its variables as Grafana fills them."""
-    dashboard = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
-    return [(panel["title"], target["expr"].replace("$customer", customer)
-             .replace("$window", window))
-            for panel in dashboard["panels"] for target in panel.get("targets") or []]
+DASHBOARD = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
+VARIABLE = re.compile(r"\$(?:(\w+)|\{(\w+)\})")
+# the pickers as Grafana fills a multi-value variable: one value, several (a regex), All
+ONE = {"customer": "acme", "device": "bsw", "interface": "Gi1/0/1", "window": "30d"}
+SEVERAL = {"customer": "(acme|other)", "device": "(bsw|gw)", "interface": "(Gi1/0/1|Gi1/0/3)",
+           "window": "1h"}
+ALL = {"customer": ".*", "device": ".*", "interface": ".*", "window": "7d"}
+# panels with nothing to show on this deployment, and why
+QUIET = {
+    "Packet loss (worst checks)": "it shows only loss, and loopback loses nothing",
+    "Reaction and resolution time p90 by priority": "no ticket was assigned or resolved",
+    "SLA breaches and warnings (per day)": "no SLA was breached or warned about",
+}
 
 
-def test_every_dashboard_query_runs_on_prometheus_and_the_overview_has_data(
+def fill(expr: str, values: dict[str, str]) -> str:
+    """`expr` with its template variables as Grafana fills them."""
+    def value(match: re.Match[str]) -> str:
+        name = match[1] or match[2]
+        assert name in values, f"${name} is no variable of the dashboard: {expr}"
+        return values[name]
+    return VARIABLE.sub(value, expr)
+
+
+def run(prometheus: Prometheus, values: dict[str, str]) -> dict[str, list[Any]]:
+    """Every panel query with `values` filled in, sent as Grafana sends it (an instant
+    query for tables, a range query otherwise): the series each panel got."""
+    answered: dict[str, list[Any]] = {}
+    for panel in DASHBOARD["panels"]:
+        for target in panel.get("targets") or []:
+            expr = fill(target["expr"], values)
+            got = prometheus.query(expr) if target.get("instant") else \
+                prometheus.query_range(expr)  # a PromQL error fails in either
+            answered.setdefault(panel["title"], []).extend(got)
+    return answered
+
+
+def offered(prometheus: Prometheus, variable: str, values: dict[str, str]) -> list[str]:
+    """What a label_values(selector, label) picker offers, given the other pickers."""
+    [picker] = [v for v in DASHBOARD["templating"]["list"] if v["name"] == variable]
+    found = re.fullmatch(r"label_values\((.+), (\w+)\)", picker["definition"])
+    assert found, picker
+    selector, label = found.groups()
+    answer = prometheus.get(f"/api/v1/label/{label}/values?"
+                            + urllib.parse.urlencode({"match[]": fill(selector, values)}))
+    values_: list[str] = answer["data"]
+    return values_
+
+
+def test_every_dashboard_query_runs_on_prometheus_and_every_panel_has_data(
     bridge_and_prometheus: tuple[Bridge, Prometheus],
 ) -> None:
     _, prometheus = bridge_and_prometheus
-    wait_for("a scrape with availability",
-             lambda: prometheus.query('bridge_customer_availability_ratio{window="30d"}'),
-             timeout_s=60)
-    # the customer picker's query (label_values(bridge_probe_success, customer))
-    picker = prometheus.get("/api/v1/label/customer/values?"
-                            + urllib.parse.urlencode({"match[]": "bridge_probe_success"}))
-    assert picker["data"] == ["acme", "other"]  # the seeded deployment's customers
-    answered: dict[str, bool] = {}
-    for title, expr in dashboard_queries("acme", "30d"):
-        series = prometheus.query(expr)  # a PromQL error fails in query()
-        answered[title] = answered.get(title, False) or bool(series)
-    # the panels an operator opens the dashboard for show this deployment's series
-    assert answered["Availability by customer ($window)"]
-    assert answered["Contract targets"]
-    assert answered["Devices below their contract target ($window)"]
-    # "All" customers is Grafana's regex .*: the same queries stay valid
-    for _title, expr in dashboard_queries(".*", "1h"):
-        prometheus.query(expr)
+    wait_for("a scrape with availability, the switch's traffic rates and its down port",
+             lambda: all(prometheus.query(q) for q in (
+                 'bridge_customer_availability_ratio{window="30d"}',
+                 'bridge_interface_errors_ratio{device="bsw"}',
+                 'bridge_check_down{device="bsw"} == 1',
+                 "rate(bridge_scheduler_lag_seconds_count[5m])")), timeout_s=60)
+    assert offered(prometheus, "customer", ALL) == ["acme", "other"]  # the seeded customers
+    assert offered(prometheus, "device", ONE) == ["bsw", "gw", "sw"]  # acme's devices
+    assert offered(prometheus, "interface", ONE) == ["Gi1/0/1", "Gi1/0/2", "Gi1/0/3"]
+    for values in (ONE, SEVERAL):
+        run(prometheus, values)
+    answered = run(prometheus, ALL)
+    assert sorted(title for title, got in answered.items() if not got) == sorted(QUIET)
+    # what an operator reads there: the switch is down now, in the table's named columns
+    rows = answered["Down now"]  # the check's down state and attempts, merged by labels
+    assert {(r["metric"]["customer"], r["metric"]["device"], r["metric"]["probe"])
+            for r in rows} == {("acme", "bsw", "ports")}
+    down = rows[0]["metric"]
+    [table] = [p for p in DASHBOARD["panels"] if p["title"] == "Down now"]
+    renamed = table["transformations"][-1]["options"]["renameByName"]
+    assert {"customer", "device", "probe"} <= set(renamed) <= set(down) | {"Value #B"}
+    [port] = [row["metric"] for row in answered["Judged interfaces down now"]]
+    assert (port["device"], port["interface"]) == ("bsw", "Gi1/0/3")
+    [empty] = [row["metric"] for row in answered["Thresholds that judged nothing (empty columns)"]]
+    assert (empty["device"], empty["probe"], empty["column"]) == ("bsw", "ports", "laLoadInt")
+    # Gi1/0/1 carries 100 Mbit/s in (10 % of its 1G) and 500 out; 10 errors/s in 10,000 packets
+    picked = run(prometheus, ONE)
+    last = {(s["metric"]["__name__"], s["metric"]["direction"]): float(s["values"][-1][1])
+            for title in ("Interface utilisation (in up, out down; the 20 busiest)",
+                          "Interface errors and discards, % of packets (worst 20)")
+            for s in picked[title]}
+    assert last[("bridge_interface_utilisation_ratio", "in")] == pytest.approx(0.1, rel=0.2)
+    assert last[("bridge_interface_utilisation_ratio", "out")] == pytest.approx(0.5, rel=0.2)
+    assert last[("bridge_interface_errors_ratio", "in")] == pytest.approx(1e-3, rel=0.2)
+    assert last[("bridge_interface_discards_ratio", "out")] == pytest.approx(1e-3, rel=0.2)

@@ -140,6 +140,30 @@ def after_interfaces() -> list[Record]:
             ("1.3.6.1.2.1.6.9.0", 66, 12)]
 
 
+def busy_switch() -> str:
+    """Traffic that grows while snmpsim runs (its `numeric` variation: value = rate x seconds
+    since it started): Gi1/0/1 carries 100 Mbit/s in (10 % of 1G) and 500 Mbit/s out, with
+    errors and discards; Gi1/0/2 is idle; Gi1/0/3 is down while admin up."""
+    growing = {1: {6: 12_500_000, 7: 10_000, 10: 62_500_000, 11: 20_000}}  # ifXTable
+    growing32 = {1: {14: 10, 19: 20}}  # ifTable: ifInErrors, ifOutDiscards
+    records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 3)]
+    for index in (1, 2, 3):
+        records += port(index, descr=f"GigabitEthernet1/0/{index}", name=f"Gi1/0/{index}",
+                        oper=2 if index == 3 else 1,
+                        hc=dict.fromkeys((6, 7, 8, 9, 10, 11, 12, 13), 0),
+                        counters32=dict.fromkeys((13, 14, 19, 20), 0))
+    lines = []
+    for oid, tag, value in sorted([*system("bsw-1", "bridge test busy switch", 8_640_000),
+                                   *records, *after_interfaces()],
+                                  key=lambda r: tuple(int(p) for p in r[0].split("."))):
+        *column, index = oid.split(".")
+        table = growing if oid.startswith(f"{IFX_ENTRY}.") else \
+            growing32 if oid.startswith(f"{IF_ENTRY}.") else {}
+        rate = table.get(int(index), {}).get(int(column[-1]))
+        lines.append(f"{oid}|{tag}:numeric|rate={rate}" if rate else f"{oid}|{tag}|{value}")
+    return "\n".join(lines) + "\n"
+
+
 def write(name: str, records: list[Record]) -> None:
     records = sorted(records, key=lambda r: tuple(int(p) for p in r[0].split(".")))
     lines = [f"{oid}|{tag}|{value}" for oid, tag, value in records]
@@ -186,6 +210,7 @@ def main() -> None:
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
+    (HERE / "busy-switch.snmprec").write_text(busy_switch(), encoding="utf-8")
 
 
 if __name__ == "__main__":
