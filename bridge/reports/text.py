@@ -64,8 +64,9 @@ def hours_text(coverage: dict[str, Any], words: Words) -> str:
     if coverage["always"]:
         return f"{coverage['calendar']} ({words('every_hour')})"
     holidays = coverage.get("holidays") or []
-    return (f"{coverage['calendar']}: {', '.join(coverage['hours'])} ({coverage['timezone']})"
-            + (f", {words('less_holidays', days=', '.join(holidays))}" if holidays else ""))
+    comma = words("comma")
+    return (f"{coverage['calendar']}: {comma.join(coverage['hours'])} ({coverage['timezone']})"
+            + (comma + words("less_holidays", days=comma.join(holidays)) if holidays else ""))
 
 
 def reason_text(reason: str | None, words: Words) -> str | None:
