@@ -117,19 +117,21 @@ def page_text(page: str) -> str:
 
 
 def test_persian_writes_numbers_one_way_and_persian_punctuation(tmp_path: Path) -> None:
-    """fa: Western digits with '.' and ' %' everywhere (as the dates and names beside them
-    are written), Persian commas and semicolons in running text."""
+    """fa: Western digits with '.' and '%' everywhere (as the dates and names beside them
+    are written), the sign joined to its number (a space would move it to the number's
+    left in a right-to-left line), Persian commas and semicolons in running text."""
     report = report_in(tmp_path, "fa")
     report["tickets"] = [TICKET]
     table, page = as_table(report), as_html(report)
-    assert "دسترس‌پذیری: 99.809 % (هدف 99.50 %، محقق شد)" in table
+    assert "دسترس‌پذیری: 99.809% (هدف 99.50%، محقق شد)" in table
     assert "(خود دستگاه 1 ساعت 50 دقیقه، به‌سبب دستگاه بالادست 1 ساعت)؛ کسرشده" in table
-    assert "محور از 90 % تا 100 %؛" in page  # the chart's caption
-    assert ">92 %</text>" in page  # a gridline's label
-    assert "هدف 99.50 %: محقق شد" in page
+    assert "محور از 90% تا 100%؛" in page  # the chart's caption
+    assert ">92%</text>" in page  # a gridline's label
+    assert "هدف 99.50%: محقق شد" in page
     assert "واکنش، حل" in table  # the breached clocks, listed
     for text in (table, page_text(page)):
         assert not PERSIAN_DIGITS.findall(text)
+        assert not re.findall(r"\d %", text)
         # no Latin comma or semicolon next to Persian words
         assert not re.findall(f"{PERSIAN_LETTER}[,;]|[,;] ?{PERSIAN_LETTER}", text)
 

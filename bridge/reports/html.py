@@ -140,7 +140,7 @@ def as_html(report: dict[str, Any]) -> str:
         pct=lambda v, decimals=3: pct(v, words, decimals),
         hours=lambda coverage: hours_text(coverage, words))
     drawn = chart(report["days"], report["availability_target_pct"], words)
-    floor = drawn.gridlines[0].label if drawn.gridlines else "0 %"
+    floor = drawn.gridlines[0].label if drawn.gridlines else pct(0, words, 0)
     page = environment.get_template("report.html")
     return page.render(
         r=report, w=words, chart=drawn, axis_floor=floor,

@@ -35,8 +35,8 @@ def number(value: float, decimals: int, words: Words) -> str:
 
 
 def pct(value: float | None, words: Words, decimals: int = 3) -> str:
-    """A percentage ('99.832 %'); '-' for none."""
-    return "-" if value is None else f"{number(value, decimals, words)} %"
+    """A percentage ('99.832 %', fa '99.832%'); '-' for none."""
+    return "-" if value is None else words("percent", value=number(value, decimals, words))
 
 
 def duration(seconds: float | None, words: Words) -> str:
