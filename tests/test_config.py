@@ -705,6 +705,56 @@ def test_a_key_in_error_is_never_checked_as_its_default(tmp_path: Path) -> None:
     ]
 
 
+TRIAL_DEVICE = ('[devices.x-one]\ncustomer = "parsian"\n{mistake}\n'
+                'probes = ["ping", "nosuchprobe"]\nparents = ["nosuchparent"]\n'
+                '\n[maintenance.x-wiif]\ntags = ["wiif"]\nweekly = ["sun 03:00"]\n'
+                'duration_min = 30\n')
+
+
+@pytest.mark.parametrize(("mistake", "message"), [
+    ('address = "127.0.0.300"',
+     "devices.x-one.address: expected an IP address or a host name, got '127.0.0.300'"),
+    ('address = "127.0.0.30"\ncriticality = "urgent"',
+     "devices.x-one.criticality: expected one of 'low', 'medium' or 'high', got 'urgent'"),
+])
+def test_an_entry_with_a_key_in_error_is_checked_on_its_others_in_the_same_run(
+        tmp_path: Path, mistake: str, message: str) -> None:
+    """A required key in error (the address) hides neither the entry's references nor
+    a warning: one run says everything, warnings with the errors."""
+    root = deploy(tmp_path)
+    write(root, "config/extra.toml", TRIAL_DEVICE.format(mistake=mistake))
+    result = bridge_check("bridge.toml", cwd=root)
+    line = 3 + mistake.count("\n")
+    assert (result.returncode, result.stdout.splitlines()) == (1, [
+        "config/extra.toml:2: devices.x-one.customer: unknown customer 'parsian'; "
+        "define it as [customers.parsian] in config/",
+        f"config/extra.toml:{line}: {message}",
+        f"config/extra.toml:{line + 1}: devices.x-one.probes[1]: unknown probe 'nosuchprobe'; "
+        "define it as [probes.nosuchprobe] in probes/",
+        f"config/extra.toml:{line + 2}: devices.x-one.parents[0]: unknown parent device "
+        "'nosuchparent'; define it as [devices.nosuchparent] in config/",
+        f"config/extra.toml:{line + 5}: maintenance.x-wiif.tags[0]: warning: no device has "
+        "tag 'wiif': the window covers nothing through it",
+    ])
+
+
+def test_a_device_kept_without_its_address_is_known_to_the_rest(tmp_path: Path) -> None:
+    """The device in error still exists for what refers to it, and its tags still count:
+    its mistake is said once, with nothing invented around it."""
+    root = deploy(tmp_path)
+    write(root, "config/extra.toml",
+          '[devices.ap]\ncustomer = "acme"\naddress = "10.0.0.256"\nprobes = ["ping"]\n'
+          'tags = ["wifi"]\n\n[devices.ap2]\ncustomer = "acme"\nprobes = ["ping"]\n'
+          'parents = ["ap"]\n\n[maintenance.firmware]\ntags = ["wifi"]\ndevices = ["ap"]\n'
+          'start = 2026-12-24T01:00:00Z\nend = 2026-12-24T02:00:00Z\n')
+    result = bridge_check("bridge.toml", cwd=root)
+    assert (result.returncode, result.stdout.splitlines()) == (1, [
+        "config/extra.toml:3: devices.ap.address: expected an IP address or a host name, "
+        "got '10.0.0.256'",
+        "config/extra.toml:7: devices.ap2.address: required key is missing",
+    ])
+
+
 def test_a_language_from_the_contracts_own_templates_is_accepted(tmp_path: Path) -> None:
     root = deploy(tmp_path, "language-without-templates")
     write(root, "config/extra.toml", (root / "config/extra.toml").read_text()

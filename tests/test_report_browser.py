@@ -152,13 +152,25 @@ def test_at_1280_px_the_report_uses_the_window_and_nothing_wraps(browser: Browse
     page.close()
 
 
-def test_on_a_390_px_phone_nothing_runs_off_the_screen(browser: Browser,
-                                                       tmp_path: Path) -> None:
-    page = open_report(browser, tmp_path, 390)
-    save(page, "report-390.png")
+@pytest.mark.parametrize("language", ["en", "fi", "fa"])
+def test_on_a_390_px_phone_nothing_runs_off_the_screen(browser: Browser, tmp_path: Path,
+                                                       language: str) -> None:
+    page = open_report(browser, tmp_path, 390, language)
+    save(page, f"report-{language}-390.png")
     assert not overflows(page)
     assert set(lines_of(page, "table.tickets td.nowrap")) == {1}
     assert set(lines_of(page, ".card .value")) == {1}
+    # the chart keeps a legible height (it scrolls sideways in its box), not a 90 px strip
+    chart = page.locator("svg.chart").bounding_box()
+    assert chart is not None
+    assert chart["height"] >= 160, chart
+    # its axis is in view, in a right-to-left page too
+    label = page.locator("svg.chart text").first.bounding_box()
+    assert label is not None
+    assert 0 <= label["x"] < 390, label
+    # an outage is one line of its table (which scrolls), not a stack of wrapped words
+    assert set(lines_of(page, "table.outages td")) == {1}
+    assert set(lines_of(page, "table.outages th")) == {1}
     page.close()
 
 

@@ -270,10 +270,11 @@ def check_references(
             check(source, ("rules", name, "escalation"), "escalation chain", "escalations",
                   rule.escalation, chains, paths.rules)
     # A tag no device has is allowed (devices may get it later) but covers nothing: a typo
-    # such as "wiif" must not pass unnoticed. Not said while a device file is rejected.
+    # such as "wiif" must not pass unnoticed. Not said while a device that may have the tag
+    # is left out, or lost its tags; a device with another key in error still says its own.
     tags = {tag for device in devices.values() for tag in device.tags}
     sure = not (unloaded.names.get("devices") or "devices" in unloaded.sections
-                or any(section == "devices" for section, _ in unloaded.partial.dropped))
+                or any(unloaded.partial.lacks("devices", name, "tags") for name in devices))
     for name, window in windows.items():
         source = window_origin[name]
         for i, tag in enumerate(window.tags):

@@ -27,7 +27,7 @@ from bridge.reports.text import (
     verdict,
     words_of,
 )
-from bridge.reports.words import Words
+from bridge.reports.words import Words, words_for
 
 CHART_W, CHART_H, MARGIN_L, MARGIN_B, MARGIN_T = 960, 260, 96, 40, 14
 # The y axis runs from a round floor to 100 %: (floor, gridline step, label decimals). The
@@ -87,31 +87,30 @@ def chart(days: list[dict[str, Any]], target_pct: float | None,
     known = [d["availability_pct"] for d in days if d["availability_pct"] is not None]
     lowest = min(known + ([target_pct] if target_pct is not None else []), default=0.0)
     floor, step, decimals = axis(lowest)
-    nothing = words("nothing_counted") if words else "nothing counted"
-    decimal = words("decimal") if words else "."
+    words = words or words_for("en")
     bottom = CHART_H - MARGIN_B
     plot_h = bottom - MARGIN_T
     slot = (CHART_W - MARGIN_L - 10) / max(len(days), 1)
 
-    def y_of(pct: float) -> float:
-        return bottom - plot_h * (max(pct, floor) - floor) / (100 - floor)
+    def y_of(value: float) -> float:
+        return bottom - plot_h * (max(value, floor) - floor) / (100 - floor)
 
     bars = []
     for i, day in enumerate(days):
-        pct = day["availability_pct"]
+        value = day["availability_pct"]
         label = str(date.fromisoformat(day["date"]).day)
         x, width = MARGIN_L + i * slot + slot * 0.15, slot * 0.7
-        if pct is None:
+        if value is None:
             bars.append(Bar(x, bottom - 2, width, 2, label,
-                            f"{day['date']}: {nothing}", False, False))
+                            f"{day['date']}: {words('nothing_counted')}", False, False))
             continue
-        top = y_of(pct)
+        top = y_of(value)
         bars.append(Bar(x, top, width, bottom - top, label,
-                        f"{day['date']}: {pct:g} %, {day['downtime_minutes']:g} min",
-                        target_pct is not None and pct < target_pct, True))
+                        f"{day['date']}: {pct(value, words)}{words('comma')}"
+                        f"{minutes(day['downtime_minutes'], words)}",
+                        target_pct is not None and value < target_pct, True))
     count = round((100 - floor) / step)
-    gridlines = [Gridline(y_of(floor + i * step),
-                          f"{floor + i * step:.{decimals}f} %".replace(".", decimal))
+    gridlines = [Gridline(y_of(floor + i * step), pct(floor + i * step, words, decimals))
                  for i in range(count + 1)]
     return Chart(bars, gridlines, y_of(target_pct) if target_pct is not None else None)
 
@@ -141,7 +140,7 @@ def as_html(report: dict[str, Any]) -> str:
         pct=lambda v, decimals=3: pct(v, words, decimals),
         hours=lambda coverage: hours_text(coverage, words))
     drawn = chart(report["days"], report["availability_target_pct"], words)
-    floor = drawn.gridlines[0].label if drawn.gridlines else "0 %"
+    floor = drawn.gridlines[0].label if drawn.gridlines else pct(0, words, 0)
     page = environment.get_template("report.html")
     return page.render(
         r=report, w=words, chart=drawn, axis_floor=floor,

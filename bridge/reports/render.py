@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ CSV_COLUMNS = ("customer", "month", "device", "availability_pct", "target_pct", 
                "outages_parent", "outages_maintenance", "mttr_minutes", "mtbf_hours",
                "not_counted_reason", "coverage_calendar", "coverage_hours", "coverage_timezone",
                "covered_minutes")
+# The device column of the customer's total row (a value, so the same in every language).
+CSV_TOTAL = "TOTAL"
 # The tickets section's columns, as people read them (the JSON keeps the field names).
 TICKET_COLUMNS = ("ticket", "priority", "status", "device", "opened", "reaction", "resolution",
                   "breached")
@@ -52,16 +55,24 @@ def ticket_cells(ticket: dict[str, Any], zone: str, words: Words) -> list[str]:
     for clock in ("reaction", "resolution"):
         taken, target = ticket_seconds(ticket, clock)
         clocks.append(f"{duration(taken, words)} / {duration(target, words)}")
-    breached = ", ".join(words(kind).lower() for kind in ticket["breached"].split(", ") if kind)
+    breached = words("comma").join(words(kind).lower()
+                                   for kind in ticket["breached"].split(", ") if kind)
     return [ticket["id"], ticket["priority"], words.status(ticket["status"]),
             ticket["device"] or "-", words.ltr(local_time(ticket["opened"], zone)),
             *clocks, breached or words("no_breach")]
 
 
+def display_width(text: str) -> int:
+    """How many columns a terminal gives a cell: direction isolates around a date and the
+    zero-width non-joiner inside Persian words take none."""
+    return sum(1 for c in text if unicodedata.category(c) not in ("Cf", "Mn", "Me"))
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    return ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+    widths = [max(display_width(line[i]) for line in [header, *rows])
+              for i in range(len(header))]
+    return ["  ".join(c + " " * (w - display_width(c))
+                      for c, w in zip(line, widths, strict=True)).rstrip()
             for line in [header, *rows]]
 
 
@@ -73,7 +84,7 @@ def headline(summary: dict[str, Any], target_pct: float | None, words: Words) ->
     shown = pct(summary["availability_pct"], words)
     if target_pct is None or summary["target_met"] is None:
         return shown
-    return (f"{shown} ({words('target_short')} {pct(target_pct, words, 2)}, "
+    return (f"{shown} ({words('target_short')} {pct(target_pct, words, 2)}{words('comma')}"
             f"{verdict(summary['target_met'], words)})")
 
 
@@ -120,13 +131,13 @@ def as_table(report: dict[str, Any]) -> str:
         f"{words('downtime')}: {minutes(summary['downtime_minutes'], words)} ("
         + words("own_parent", own=minutes(summary["own_downtime_minutes"], words),
                 parent=minutes(summary["parent_downtime_minutes"], words))
-        + f"); {words('maintenance_excluded')}: "
+        + f"){words('semicolon')}{words('maintenance_excluded')}: "
         f"{minutes(summary['maintenance_excluded_minutes'], words)}",
         "",
     ]
     rows = [[d["device"], *device_cells(d, words)] for d in report["devices"]]
     lines += _table([words("device"), *(words(c) for c in DEVICE_COLUMNS)], rows)
-    lines += [f"  {d['device']}: {words('not_counted')}, "
+    lines += [f"  {d['device']}: {words('not_counted')}{words('comma')}"
               f"{reason_text(d['not_counted_reason'], words)}" for d in report["devices"]
               if d["not_counted_reason"] not in (None, summary["not_counted_reason"])]
     lines += ["", f"{words('outages')} ({len(report['outages'])}):"]
@@ -154,7 +165,8 @@ def csv_cell(value: Any) -> Any:
 
 def as_csv(report: dict[str, Any]) -> str:
     """One row per device, then the customer's total; every row says which hours counted.
-    Headers are in the report's language (English ones are the stable names)."""
+    Headers are in the report's language (English ones are the stable names); values are
+    not, so the total row is marked TOTAL in every language for a program to find it."""
     words = words_of(report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -162,7 +174,7 @@ def as_csv(report: dict[str, Any]) -> str:
     coverage = report["coverage"]
     hours = "; ".join(coverage["hours"])
     for name, figures in [*((d["device"], d) for d in report["devices"]),
-                          (words("total"), report["summary"])]:
+                          (CSV_TOTAL, report["summary"])]:
         counts = figures["outages"]
         writer.writerow([csv_cell(v) for v in (
             report["customer"], report["month"], name, figures["availability_pct"],

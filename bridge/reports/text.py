@@ -35,8 +35,8 @@ def number(value: float, decimals: int, words: Words) -> str:
 
 
 def pct(value: float | None, words: Words, decimals: int = 3) -> str:
-    """A percentage ('99.832 %'); '-' for none."""
-    return "-" if value is None else f"{number(value, decimals, words)} %"
+    """A percentage ('99.832 %', fa '99.832%'); '-' for none."""
+    return "-" if value is None else words("percent", value=number(value, decimals, words))
 
 
 def duration(seconds: float | None, words: Words) -> str:
@@ -64,8 +64,9 @@ def hours_text(coverage: dict[str, Any], words: Words) -> str:
     if coverage["always"]:
         return f"{coverage['calendar']} ({words('every_hour')})"
     holidays = coverage.get("holidays") or []
-    return (f"{coverage['calendar']}: {', '.join(coverage['hours'])} ({coverage['timezone']})"
-            + (f", {words('less_holidays', days=', '.join(holidays))}" if holidays else ""))
+    comma = words("comma")
+    return (f"{coverage['calendar']}: {comma.join(coverage['hours'])} ({coverage['timezone']})"
+            + (comma + words("less_holidays", days=comma.join(holidays)) if holidays else ""))
 
 
 def reason_text(reason: str | None, words: Words) -> str | None:
