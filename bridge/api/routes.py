@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.api import maintenance, openapi, outbox, reports, tickets
+from bridge.api import maintenance, openapi, outbox, path, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -17,7 +17,6 @@ from bridge.api.auth import (
     json_errors,
 )
 from bridge.api.body import MAX_BODY_BYTES
-from bridge.api import path
 from bridge.api.customer_view import ticket_for
 from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
