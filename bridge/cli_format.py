@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,13 +34,15 @@ def shown(iso: str | None, in_zone: ZoneInfo) -> str:
     return f"{at:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
-def entered(text: str, in_zone: ZoneInfo) -> str:
+def entered(text: str, in_zone: ZoneInfo, since: str | None = None) -> str:
     """A time the user typed, for the API: ISO 8601 with a zone as given, `+90m` / `+4h` /
-    `+2d` from now, or a local time in `in_zone` (a time the clocks skip is the jump, a
-    repeated one its first occurrence, as for maintenance windows)."""
+    `+2d` from `since` (an API time, e.g. a window's start) or else from now, or a local time
+    in `in_zone` (a time the clocks skip is the jump, a repeated one its first occurrence,
+    as for maintenance windows)."""
     match = _RELATIVE.match(text.strip())
     if match:
-        at = datetime.now(UTC) + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
+        base = datetime.fromisoformat(since) if since else datetime.now(UTC)
+        at = base + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
         return at.replace(microsecond=0).isoformat()
     try:
         local = datetime.fromisoformat(text)
@@ -69,10 +72,12 @@ def sla_verdict(outcome: dict[str, Any]) -> str:
            f"{minutes(margin)} over {spent}"
 
 
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    """Columns padded to their widest cell; the last one is left ragged."""
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+def print_table(headers: list[str], rows: Sequence[Sequence[str | None]]) -> None:
+    """Columns padded to their widest cell; the last one is left ragged. A cell the API left
+    null (what a customer may not see: a shared window's reason) is shown as '-'."""
+    cells = [["-" if cell is None else cell for cell in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     widths[-1] = 0
     print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in rows:
+    for row in cells:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

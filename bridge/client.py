@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.cli_format import shown, sla_verdict, zone
+from bridge.cli_format import UTC_ZONE, print_table, shown, sla_verdict, zone
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
@@ -108,27 +108,37 @@ def get_json(base: str, token: str, path: str, query: dict[str, str] | None = No
             raw = response.read()
             return json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
-        try:
-            reason = json.load(exc).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            reason = exc.reason
-        raise ClientError(f"{exc.code}: {reason}") from None
+        raise ClientError(f"{exc.code}: {_reason(exc)}") from None
     except urllib.error.URLError as exc:
         raise ClientError(f"cannot reach the bridge API at {base}: {exc.reason} "
                           "(is `bridge run` running?)") from None
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    columns = ["id", "status", "priority", "customer", "device", "opened_at", "summary"]
-    table = [[str(r.get(c) or "") for c in columns] for r in rows]
-    table = [[cell[:19] if c == "opened_at" else cell for c, cell in zip(columns, row, strict=True)]
-             for row in table]
-    widths = [max(len(c), *(len(row[i]) for row in table)) if table else len(c)
-              for i, c in enumerate(columns)]
-    widths[-1] = len(columns[-1])
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+def _reason(exc: urllib.error.HTTPError) -> str:
+    """An error answer's reason: its `error`, and each of its `details` the `error` leaves
+    out (a 400 lists every problem there; `error` may hold only the first few)."""
+    try:
+        answer = json.load(exc)
+    except ValueError:
+        return str(exc.reason)
+    if not isinstance(answer, dict):
+        return str(exc.reason)
+    reason = str(answer.get("error") or exc.reason)
+    details = answer.get("details")
+    more = [str(d) for d in details if str(d) not in reason] if isinstance(details, list) else []
+    return "\n  ".join([reason, *more])
+
+
+def customer_zones(base: str, token: str) -> dict[str, ZoneInfo]:
+    """Each customer's time zone (of the customers the token sees devices of)."""
+    devices = get_json(base, token, "/api/v1/devices")["devices"]
+    return {d["customer"]: ZoneInfo(d["timezone"]) for d in devices}
+
+
+def _print_incidents(rows: list[dict[str, Any]], in_zone: ZoneInfo) -> None:
+    print_table(["id", "status", "priority", "customer", "device", "opened_at", "summary"], [
+        [r["id"], r["status"], r["priority"], r.get("customer") or None, r.get("device"),
+         shown(r.get("opened_at"), in_zone), r.get("summary") or ""] for r in rows])
 
 
 _DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False,
@@ -156,7 +166,8 @@ def run_incidents(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(data, indent=2))
             else:
-                _print_table(data["incidents"])
+                in_zone = args.tz or _list_zone(base, token, data["incidents"])
+                _print_incidents(data["incidents"], in_zone)
                 print(f"({len(data['incidents'])} of {data['total']})")
             return 0
         if args.action == "show":
@@ -172,6 +183,15 @@ def run_incidents(args: argparse.Namespace) -> int:
         return 0
     print_ticket(data, args.tz or ZoneInfo(data.get("timezone") or "UTC"))
     return 0
+
+
+def _list_zone(base: str, token: str, rows: list[dict[str, Any]]) -> ZoneInfo:
+    """Where a list's times are shown without --tz: its customer's zone if it holds the
+    tickets of one customer, else UTC."""
+    customers = {r.get("customer") for r in rows}
+    if len(customers) != 1 or not (customer := customers.pop()):
+        return UTC_ZONE
+    return customer_zones(base, token).get(customer, UTC_ZONE)
 
 
 def _entry_zone(base: str, token: str, args: argparse.Namespace) -> ZoneInfo:

@@ -10,12 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.parse
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.cli_format import UTC_ZONE, entered, print_table, shown
-from bridge.client import ClientError, common_options, endpoint, fill_defaults, get_json
+from bridge.client import (
+    ClientError,
+    common_options,
+    customer_zones,
+    endpoint,
+    fill_defaults,
+    get_json,
+)
 
 
 def add_ops_verbs(verbs: Any) -> None:
@@ -39,11 +45,12 @@ def add_ops_verbs(verbs: Any) -> None:
                          metavar=what[:-1].upper(), help=f"cover this {what[:-1]} (repeatable)")
     add.add_argument("--start", default="+0m",
                      help="ISO 8601 (local to --tz), or +90m / +4h from now (default: now)")
-    add.add_argument("--end", required=True, help="ISO 8601 (local to --tz), or +90m / +4h")
+    add.add_argument("--end", required=True,
+                     help="ISO 8601 (local to --tz), or +90m / +4h from --start")
     add.add_argument("--reason", default="")
     windows.add_parser("end", parents=[common],
                        help="end an API window now (or drop it if not started)").add_argument(
-        "id", help="its number (api-N)")
+        "id", help="its name, api-N, or number N (config windows end in config/)")
 
     availability = verbs.add_parser("availability", parents=[common],
                                     help="rolling availability windows (via the HTTP API)")
@@ -74,12 +81,6 @@ def _emit(args: argparse.Namespace, data: Any) -> bool:
     if args.json:
         print(json.dumps(data, indent=2))
     return bool(args.json)
-
-
-def _zones(base: str, token: str) -> dict[str, ZoneInfo]:
-    """Each customer's time zone (of the customers the token sees devices of)."""
-    devices = get_json(base, token, "/api/v1/devices")["devices"]
-    return {d["customer"]: ZoneInfo(d["timezone"]) for d in devices}
 
 
 def _check_line(check: dict[str, Any], in_zone: ZoneInfo) -> list[str]:
@@ -129,20 +130,39 @@ def _maintenance(base: str, token: str, args: argparse.Namespace) -> int:
                 for w in windows])
         return 0
     if args.action == "end":
-        number = args.id.removeprefix("api-")
-        get_json(base, token, f"/api/v1/maintenance/{urllib.parse.quote(number)}",
-                 method="DELETE")
-        print(f"maintenance window api-{number} ended")
-        return 0
+        return _end_window(base, token, args)
     if args.tz is None and len(args.customers) == 1:  # one customer's window: its local time
-        in_zone = _zones(base, token).get(args.customers[0], UTC_ZONE)
+        in_zone = customer_zones(base, token).get(args.customers[0], UTC_ZONE)
+    start = entered(args.start, in_zone)
     body = {"devices": args.devices, "tags": args.tags, "customers": args.customers,
-            "start": entered(args.start, in_zone), "end": entered(args.end, in_zone),
+            "start": start, "end": entered(args.end, in_zone, since=start),
             "reason": args.reason}
     added = get_json(base, token, "/api/v1/maintenance", body=body)
     if not _emit(args, added):
         print(f"maintenance window {added['name']} added: {shown(body['start'], in_zone)} to "
               f"{shown(body['end'], in_zone)}")
+    return 0
+
+
+def _end_window(base: str, token: str, args: argparse.Namespace) -> int:
+    """End a window named api-N (or N): the API says whether it ended or was dropped."""
+    number = args.id.removeprefix("api-")
+    if not (number.isascii() and number.isdigit()):
+        windows = get_json(base, token, "/api/v1/maintenance")["windows"]
+        if any(w["name"] == args.id and w["source"] == "config" for w in windows):
+            raise ClientError(
+                f"{args.id} is a config window: end it by removing or editing its "
+                f"[maintenance.{args.id}] table in config/*.toml, then reload "
+                "(`systemctl reload bridge`); `maintenance end` ends API windows (api-N)")
+        raise ClientError(f"no maintenance window {args.id!r}: give an API window's name "
+                          "(api-N) or number, as `bridge maintenance list` shows them")
+    answer = get_json(base, token, f"/api/v1/maintenance/{number}", method="DELETE")
+    if _emit(args, answer):
+        return 0
+    if answer["outcome"] == "dropped":
+        print(f"maintenance window {answer['name']} dropped: it had not started")
+    else:
+        print(f"maintenance window {answer['name']} ended now")
     return 0
 
 

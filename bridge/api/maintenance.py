@@ -136,16 +136,19 @@ async def add_window(request: web.Request) -> web.Response:
 
 
 async def end_window(request: web.Request) -> web.Response:
-    """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running."""
+    """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running; the
+    answer says which (`outcome`: ended or dropped)."""
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "ending maintenance windows needs an operator token")
     try:
         window_id = WINDOW_ID.read(request.match_info["id"])
     except ValueError as exc:
         return error(400, f"id {exc}")
-    if not await service_of(request).end_maintenance(window_id):
+    outcome = await service_of(request).end_maintenance(window_id)
+    if outcome is None:
         return error(404, f"no current maintenance window {window_id}")
-    return web.Response(status=204)
+    return web.json_response({"id": window_id, "name": f"api-{window_id}",
+                              "outcome": outcome.value})
 
 
 def add_routes(app: web.Application) -> None:

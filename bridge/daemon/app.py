@@ -34,7 +34,13 @@ from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
-from bridge.store.maintenance import add_window, as_rule, current_windows, end_window
+from bridge.store.maintenance import (
+    WindowEnd,
+    add_window,
+    as_rule,
+    current_windows,
+    end_window,
+)
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import (
     load_open_problems,
@@ -182,8 +188,8 @@ class Daemon:
                  row.starts_at.isoformat(), row.ends_at.isoformat())
         return window_id
 
-    async def end_maintenance(self, window_id: int) -> bool:
-        """Drop a window, or end it now if it is running."""
+    async def end_maintenance(self, window_id: int) -> WindowEnd | None:
+        """Drop a window, or end it now if it is running; None if there is none to end."""
         ended = await self.write(lambda e: end_window(e, window_id, self.clock.now()))
         await self._refresh_windows()
         return ended

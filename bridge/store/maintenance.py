@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
@@ -20,19 +21,26 @@ def add_window(engine: Engine, row: MaintenanceWindowRow) -> int:
         return row.id
 
 
-def end_window(engine: Engine, window_id: int, now: datetime) -> bool:
-    """Remove a window that has not begun, or end a running one now. False if unknown."""
+class WindowEnd(StrEnum):
+    """What ending a window did: cut a running one short, or drop one not begun."""
+
+    ENDED = "ended"
+    DROPPED = "dropped"
+
+
+def end_window(engine: Engine, window_id: int, now: datetime) -> WindowEnd | None:
+    """Remove a window that has not begun, or end a running one now. None if unknown."""
     with Session(engine) as session, session.begin():
         row = session.get(MaintenanceWindowRow, window_id)
         if row is None or row.ends_at <= now:
-            return False
+            return None
         if row.starts_at > now:
             session.execute(delete(MaintenanceWindowRow).where(
                 col(MaintenanceWindowRow.id) == window_id))
-        else:
-            session.execute(update(MaintenanceWindowRow).where(
-                col(MaintenanceWindowRow.id) == window_id).values(ends_at=now))
-        return True
+            return WindowEnd.DROPPED
+        session.execute(update(MaintenanceWindowRow).where(
+            col(MaintenanceWindowRow.id) == window_id).values(ends_at=now))
+        return WindowEnd.ENDED
 
 
 def current_windows(engine: Engine, now: datetime) -> list[MaintenanceWindowRow]:

@@ -261,6 +261,9 @@ class MaintenanceWindowRow(SQLModel, table=True):
     """A one-off maintenance window added through the API (config windows live in files)."""
 
     __tablename__ = "maintenance_window"
+    # Logs and tickets name windows `api-N`: a dropped window's number is never handed out
+    # again (SQLite would reuse the highest rowid once deleted; PostgreSQL sequences never do).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     devices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
