@@ -93,9 +93,11 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,
-             body: dict[str, Any] | None = None, method: str | None = None) -> Any:
+             body: dict[str, Any] | None = None, method: str | None = None,
+             answered: dict[str, str] | None = None) -> Any:
     """GET (or POST, with a body; or `method`) an API path; its JSON answer, None if it has
-    none. Errors become a ClientError with the reason."""
+    none (`answered`, if given, receives the answer's headers). Errors become a ClientError
+    with the reason."""
     url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     headers = {"Authorization": f"Bearer {token}"}
     data = None
@@ -106,6 +108,8 @@ def get_json(base: str, token: str, path: str, query: dict[str, str] | None = No
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
             raw = response.read()
+            if answered is not None:
+                answered.update(response.headers.items())
             return json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
         raise ClientError(f"{exc.code}: {_reason(exc)}") from None

@@ -156,13 +156,15 @@ def _end_window(base: str, token: str, args: argparse.Namespace) -> int:
                 "(`systemctl reload bridge`); `maintenance end` ends API windows (api-N)")
         raise ClientError(f"no maintenance window {args.id!r}: give an API window's name "
                           "(api-N) or number, as `bridge maintenance list` shows them")
-    answer = get_json(base, token, f"/api/v1/maintenance/{number}", method="DELETE")
-    if _emit(args, answer):
+    headers: dict[str, str] = {}
+    get_json(base, token, f"/api/v1/maintenance/{number}", method="DELETE", answered=headers)
+    outcome = headers.get("Bridge-Window-Outcome", "ended")
+    if _emit(args, {"id": int(number), "name": f"api-{number}", "outcome": outcome}):
         return 0
-    if answer["outcome"] == "dropped":
-        print(f"maintenance window {answer['name']} dropped: it had not started")
+    if outcome == "dropped":
+        print(f"maintenance window api-{number} dropped: it had not started")
     else:
-        print(f"maintenance window {answer['name']} ended now")
+        print(f"maintenance window api-{number} ended now")
     return 0
 
 

@@ -153,7 +153,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/api/v1/maintenance", {"devices": ["gw"], "start": f"{NEXT_YEAR}-01-01T00:00:00Z",
                                      "end": f"{NEXT_YEAR}-01-01T01:00:00Z"},
      (401, 201, 403, 403)),
-    ("DELETE", "/api/v1/maintenance/{window}", None, (401, 200, 403, 403)),
+    ("DELETE", "/api/v1/maintenance/{window}", None, (401, 204, 403, 403)),
     ("POST", "/api/v1/devices/{device}/interfaces/learn", None, (401, 200, 403, 403)),
     ("POST", "/-/reload", None, (401, 200, 403, 403)),
     ("GET", "/api/v1/outbox", None, (401, 200, 403, 403)),

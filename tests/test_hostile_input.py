@@ -173,7 +173,7 @@ def test_maintenance_windows_are_bounded(bridge: Bridge) -> None:
     status, answer = bridge.request("POST", "/api/v1/maintenance", body=window(
         now - timedelta(days=30), now + timedelta(hours=1), devices=["gw"] * 100))
     assert status == 201, answer
-    assert bridge.request("DELETE", f"/api/v1/maintenance/{answer['id']}")[0] == 200
+    assert bridge.request("DELETE", f"/api/v1/maintenance/{answer['id']}")[0] == 204
 
 
 def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:

@@ -133,7 +133,7 @@ def test_an_api_maintenance_window_holds_the_ticket_until_it_is_ended(
         assert metric(metrics, "bridge_incidents_opened_total", customer="acme") is None
 
         ended = datetime.now(UTC)
-        assert bridge.request("DELETE", f"/api/v1/maintenance/{window['id']}")[0] == 200
+        assert bridge.request("DELETE", f"/api/v1/maintenance/{window['id']}")[0] == 204
         [ticket] = wait_for("the ticket after the window", lambda: tickets(bridge, "open"))
         assert ticket["device"] == "srv"
         assert datetime.fromisoformat(str(ticket["started_at"])) >= ended - timedelta(seconds=1)

@@ -135,9 +135,12 @@ async def add_window(request: web.Request) -> web.Response:
     return web.json_response({"id": window_id, "name": f"api-{window_id}"}, status=201)
 
 
+OUTCOME_HEADER = "Bridge-Window-Outcome"
+
+
 async def end_window(request: web.Request) -> web.Response:
-    """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running; the
-    answer says which (`outcome`: ended or dropped)."""
+    """DELETE /api/v1/maintenance/{id} (operators): drop it, or end it now if running; a
+    204 whose Bridge-Window-Outcome header says which (ended or dropped)."""
     if caller_of(request).role != Role.OPERATOR:
         return error(403, "ending maintenance windows needs an operator token")
     try:
@@ -147,8 +150,7 @@ async def end_window(request: web.Request) -> web.Response:
     outcome = await service_of(request).end_maintenance(window_id)
     if outcome is None:
         return error(404, f"no current maintenance window {window_id}")
-    return web.json_response({"id": window_id, "name": f"api-{window_id}",
-                              "outcome": outcome.value})
+    return web.Response(status=204, headers={OUTCOME_HEADER: outcome.value})
 
 
 def add_routes(app: web.Application) -> None:

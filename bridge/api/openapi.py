@@ -37,8 +37,11 @@ _MORE_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
         "200": {**_JSON, "description": f"the ticket this {IDEMPOTENCY_HEADER} created before"},
         "422": {**_ERROR, "description": f"the {IDEMPOTENCY_HEADER} was used for another body"}},
     ("post", "/api/v1/maintenance"): {"201": {**_JSON, "description": "the new window"}},
-    ("delete", "/api/v1/maintenance/{id}"): {"200": {
-        **_JSON, "description": "`outcome`: ended (it ran) or dropped (it had not started)"}},
+    ("delete", "/api/v1/maintenance/{id}"): {"204": {
+        "description": "ended (it ran) or dropped (it had not started), as the "
+                       "Bridge-Window-Outcome header says",
+        "headers": {"Bridge-Window-Outcome": {"schema": {"type": "string",
+                                                         "enum": ["ended", "dropped"]}}}}},
     ("get", "/readyz"): {"503": {**_JSON, "description": "not ready, with the problems"}},
     ("get", "/api/v1/availability"): {"503": {**_ERROR, "description": "not computed yet"}},
     ("post", "/-/reload"): {"400": {**_JSON, "description": "kept the running config; errors"}},
