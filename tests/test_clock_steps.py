@@ -39,8 +39,13 @@ def faketime_env(offset_file: Path) -> dict[str, str]:
 
 
 def step(offset_file: Path, offset: str) -> None:
-    """Step the daemon's wall clock to `offset` from the real time ("-2h", "+3d", "+0")."""
-    offset_file.write_text(offset + "\n")
+    """Step the daemon's wall clock to `offset` from the real time ("-2h", "+3d", "+0").
+
+    Written aside and renamed into place: libfaketime rereads the file at every clock read,
+    and a half-written file would be a step of its own."""
+    aside = offset_file.with_suffix(".new")
+    aside.write_text(offset + "\n")
+    aside.replace(offset_file)
 
 
 def checks_done(bridge: Bridge) -> float:
@@ -54,10 +59,21 @@ def jumps(bridge: Bridge) -> float | None:
     return metric(str(bridge.get("/metrics", token=None)), "bridge_clock_jumps_total")
 
 
+def series(text: str, name: str) -> list[float]:
+    """The values of every series of `name` in an exposition."""
+    return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line.startswith(name + "{")]
+
+
 def keeps_checking(bridge: Bridge, what: str) -> None:
-    """Several more checks finish, and the daemon stays ready."""
+    """Several more checks finish, the device still answers them in a loopback's time (the
+    round trip is not the step), and the daemon stays ready."""
     done = checks_done(bridge)
     wait_for(f"checks to keep finishing {what}", lambda: checks_done(bridge) >= done + 5)
+    text = str(bridge.get("/metrics", token=None))
+    assert series(text, "bridge_probe_success") == [1.0], what
+    [rtt_s] = series(text, "bridge_probe_rtt_seconds")
+    assert 0 < rtt_s < 0.5, (what, rtt_s)
     assert bridge.request("GET", "/readyz", token=None)[0] == 200
 
 

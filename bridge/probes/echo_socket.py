@@ -63,7 +63,8 @@ class EchoSocket(Generic[Owner]):
                  on_reply: Callable[[Owner, int], None]) -> None:
         self.family = family
         self.sock = _open(family, privileged)
-        self.pending: dict[int, tuple[Owner, int, int]] = {}  # seq -> owner, token, sent_ns
+        # seq -> owner, token, sent_ns (wall, as the kernel stamps replies), sent monotonic ns
+        self.pending: dict[int, tuple[Owner, int, int, int]] = {}
         self._on_reply = on_reply  # called with the owner and the RTT in ns
         self._ident = os.getpid() & 0xFFFF
         self._kind = _ECHO_REQUEST[family]
@@ -96,7 +97,7 @@ class EchoSocket(Generic[Owner]):
         sent_ns = time.time_ns()
         checksum = request_checksum(self._first_words, seq, token, sent_ns) \
             if self._with_checksum else 0
-        pending[seq] = (owner, token, sent_ns)
+        pending[seq] = (owner, token, sent_ns, time.monotonic_ns())
         try:
             self._sendto(self._pack(self._kind, 0, checksum, self._ident, seq, token, sent_ns),
                          sockaddr)
@@ -119,6 +120,7 @@ class EchoSocket(Generic[Owner]):
             self.pending, self._on_reply
         reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
         ip_header, least, timespec = self._ip_header, _REPLY.size, _TIMESPEC.unpack
+        monotonic_ns = time.monotonic_ns
         while True:
             try:
                 data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
@@ -144,8 +146,12 @@ class EchoSocket(Generic[Owner]):
                 received_ns = seconds * 1_000_000_000 + nanoseconds
             else:
                 received_ns = _received_ns(ancdata)
+            # The kernel stamps on the wall clock: across a step of it (or under a faked
+            # one) that difference is wrong, so the monotonic time since the send, which
+            # is never shorter than the true round trip, bounds it.
             rtt_ns = received_ns - request[2]
-            on_reply(request[0], rtt_ns if rtt_ns > 0 else 0)
+            bound_ns = monotonic_ns() - request[3]
+            on_reply(request[0], rtt_ns if 0 < rtt_ns <= bound_ns else max(bound_ns, 0))
 
 
 def _received_ns(ancdata: list[tuple[int, int, bytes]]) -> int:

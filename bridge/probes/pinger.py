@@ -86,7 +86,7 @@ class Pinger:
                     check.done.cancel()
         self._timeline.clear()
         for echo_socket in self._sockets.values():
-            for check, _token, _sent in echo_socket.pending.values():
+            for check, _token, _sent, _sent_monotonic in echo_socket.pending.values():
                 if not check.done.done():
                     check.done.cancel()
             if self._loop is not None and not self._loop.is_closed():
