@@ -66,7 +66,7 @@ def test_a_reply_counts_once_and_only_with_its_own_token() -> None:
     try:
         ident = echo._ident
         for seq, (owner, token) in enumerate([("a", 0xA), ("b", 0xB), ("c", 0xC), ("last", 1)]):
-            echo.pending[seq] = (owner, token, 0)
+            echo.pending[seq] = (owner, token, 0, 0)
         forge_reply(ident, 0, 0xBAD)  # a's sequence, another token
         forge_reply(ident ^ 0xFFFF, 1, 0xB)  # another process's identifier
         forge_reply(ident, 2, 0xC)
