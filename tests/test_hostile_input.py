@@ -204,3 +204,16 @@ def test_the_longest_key_of_the_longest_customer_id_is_stored(db: Database,
     with pytest.raises(Refused, match=r"opened INC-.* for another request") as refused:
         create_ticket(db.writer, new("b"), "INC", now, QuietDesk())
     assert refused.value.status == 422
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_a_body_that_is_not_in_its_content_encoding_is_a_400(bridge: Bridge,
+                                                             encoding: str) -> None:
+    for path, token in (("/api/v1/incidents", ACME), ("/api/v1/maintenance", bridge.token)):
+        status, raw = http_request("POST", bridge.url + path, {
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+            "Content-Encoding": encoding}, b'{"summary": "x"}')
+        assert status == 400, (path, raw)
+        if encoding != "br":  # aiohttp refuses an encoding it cannot decode before bridge reads
+            assert json.loads(raw)["error"].startswith("the body cannot be read"), raw
+    assert "Traceback" not in bridge.log()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -49,10 +50,20 @@ def _nul_fields(value: Any, where: str) -> Iterator[str]:
             yield from _nul_fields(item, f"{where}.{index}")
 
 
+def _payload_problem(exc: Exception) -> str:
+    """What is wrong with a body's bytes, in one line (aiohttp chains the decoder's error)."""
+    cause = exc.__cause__ or exc
+    text = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+    return " ".join(str(text).split())[:200]
+
+
 async def read_body(request: web.Request, model: type[M]) -> M:
     """The request's JSON body as `model` (no body: an empty object), or a 400 naming every
     bad field."""
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # e.g. not the gzip it says
+        raise bad_request([f"the body cannot be read: {_payload_problem(exc)}"]) from None
     try:
         body = model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:

@@ -21,6 +21,9 @@ class _RequestLog(logging.LoggerAdapter[logging.Logger]):
 
     def exception(self, msg: object, *args: object, exc_info: Any = True,
                   **kwargs: Any) -> None:
+        if isinstance(exc_info, web.RequestPayloadError) and isinstance(
+                exc_info.__cause__, HttpProcessingError):
+            exc_info = exc_info.__cause__  # a body not in its Content-Encoding, read to its end
         if isinstance(exc_info, HttpProcessingError):
             reason = " ".join(exc_info.message.split())[:200]
             log.info("refused a malformed request from %s: %d %s", args[0] if args else "?",
