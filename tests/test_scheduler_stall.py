@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bridge.core.state import CheckKey
-from bridge.daemon.scheduler import CheckScheduler, Plan, Ran, stall_after_s
+from bridge.daemon.scheduler import CheckScheduler, Plan, Ran, next_due, stall_after_s
 
 GW = CheckKey("gw", "ping")
 
@@ -98,3 +98,16 @@ def test_no_checks_configured_is_never_stalled() -> None:
         return stalled
 
     assert asyncio.run(run()) is None
+
+
+def test_a_check_that_fell_behind_keeps_its_phase() -> None:
+    """After a stall, overdue checks skip the slots they missed instead of all starting at
+    once and running in lockstep from then on."""
+    assert next_due(100.0, 10.0, 105.0) == 110.0  # on time: one interval after its due time
+    assert next_due(100.0, 10.0, 110.0) == 110.0
+    assert next_due(100.0, 10.0, 135.0) == 140.0  # 35 s behind: its next slot, phase kept
+    assert next_due(103.0, 10.0, 135.0) == 143.0  # another check keeps its own phase
+    assert next_due(100.0, 2.0, 135.0) == 136.0  # a retry keeps its retry cadence
+    assert next_due(100.0, 0.0, 135.0) == 135.0  # run now
+    phases = {next_due(100.0 + p, 10.0, 1000.0) % 10 for p in (0.5, 2.5, 7.5)}
+    assert len(phases) == 3  # still spread over the interval

@@ -23,6 +23,7 @@ import asyncio
 import functools
 import heapq
 import logging
+import math
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -69,6 +70,17 @@ def stall_after_s(plans: dict[CheckKey, Plan]) -> float | None:
         return None
     return (2 * max(p.interval_s for p in plans.values())
             + max(p.deadline_s for p in plans.values()))
+
+
+def next_due(due: float, delay_s: float, now: float) -> float:
+    """When a check that was due at `due` runs next: `delay_s` later, counted from the due
+    time, not from completion (no drift). A check that fell behind (the loop stalled, the
+    process was stopped) skips the slots it missed and keeps its phase: starting every
+    overdue check at `now` would run them in lockstep from then on."""
+    upcoming = due + delay_s
+    if upcoming >= now or delay_s <= 0:
+        return max(upcoming, now)
+    return upcoming + math.ceil((now - upcoming) / delay_s) * delay_s
 
 
 class CheckScheduler:
@@ -202,5 +214,4 @@ class CheckScheduler:
             self._last_finished = self._clock()
         delay_s = ran.delay_s
         if key in self._plans and self._accepting:
-            # Next run counts from the due time, not from completion: no drift.
-            self._push(max(due + delay_s, self._clock()), key)
+            self._push(next_due(due, delay_s, self._clock()), key)
