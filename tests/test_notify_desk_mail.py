@@ -108,6 +108,7 @@ async def test_a_digest_carries_the_new_eta_the_comment_and_the_visit_time(
     [_, digest] = sink.messages
     assert digest["Subject"] == f"3 tikettipäivitystä: {ref}"
     body = digest.get_content()
+    assert "Asiakkaan Acme tiketeissä on 3 päivitystä:" in body  # the name, not the id "acme"
     assert f"Arvioimme ratkaisevamme tiketin {ref} viimeistään 2026-11-24 09:00 EET." in body
     assert "Vaihdamme virtalähteen huomenna." in body
     assert "Käyntiaika: 2026-11-24 10:30 EET." in body

@@ -127,14 +127,16 @@ def digest_entry(item: DigestItem) -> dict[str, Any]:
 
 def compose_digest(
     items: Sequence[DigestItem], receiver: str, customer: str, language: str,
-    templates: TemplateSet, max_tickets: int,
+    templates: TemplateSet, max_tickets: int, customer_name: str = "",
 ) -> Digest:
-    """List the first `max_tickets` messages and count the rest; the webhook gets them all."""
+    """List the first `max_tickets` messages and count the rest; the webhook gets them all.
+
+    People read the customer's configured name (`customer_name`); machines its id."""
     keys = sorted(item.idempotency_key for item in items)
     key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
     shown = [digest_entry(item) for item in items[:max_tickets]]
     refs = list(dict.fromkeys(str(item.payload.get("ticket", "")) for item in items))
-    context = {"customer": customer, "count": len(items), "tickets": shown, "refs": refs,
+    context = {"customer": customer_name or customer, "customer_id": customer, "count": len(items), "tickets": shown, "refs": refs,
                "more": max(0, len(items) - max_tickets), "language": language}
     subject, body = templates.render(DIGEST_KIND, language, context)
     payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),

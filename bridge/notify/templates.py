@@ -131,6 +131,7 @@ def sample_context() -> dict[str, Any]:
     """A context with every variable a notice template may use, for checking templates."""
     at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).isoformat()
     return {"kind": "opened", "ref": "INC-2026-000001", "customer": "demo",
+            "customer_id": "demo",
             "device": "demo-router", "priority": "P1", "status": "open",
             "summary": "demo-router is down", "eta": at, "tier": 2, "message": "a message",
             "at": at, "sla_kind": "reaction", "sla_pct": 75, "language": "en", "visit_at": at,
