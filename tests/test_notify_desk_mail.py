@@ -109,9 +109,9 @@ async def test_a_digest_carries_the_new_eta_the_comment_and_the_visit_time(
     assert digest["Subject"] == f"3 tikettipäivitystä: {ref}"
     body = digest.get_content()
     assert "Asiakkaan Acme tiketeissä on 3 päivitystä:" in body  # the name, not the id "acme"
-    assert f"Arvioimme ratkaisevamme tiketin {ref} viimeistään 2026-11-24 09:00 EET." in body
+    assert f"Arvioimme ratkaisevamme tiketin {ref} viimeistään 2026-11-24 09:00 +02:00." in body
     assert "Vaihdamme virtalähteen huomenna." in body
-    assert "Käyntiaika: 2026-11-24 10:30 EET." in body
+    assert "Käyntiaika: 2026-11-24 10:30 +02:00." in body
 
 
 async def test_a_p1_on_a_contract_without_tiers_reaches_the_noc(

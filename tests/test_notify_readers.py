@@ -30,7 +30,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RAW = ("gw (127.0.0.2) is down: ping failed: no response to 2 requests of 1 s: "
        "no answer to engine ID discovery either")
 JARGON = ("is down", "ping", "failed", "no response", "requests", "engine ID", "127.0.0.2",
-          "ETA 2026", "+00:00")
+          "ETA 2026", ":00+00:00", "EET", "UTC")  # raw ISO times or zone names
 
 
 def contract_config(root: Path, language: str, operators: bool = True) -> Config:

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from bridge.core.wall_clock import local_text
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice, parse_receiver
 from bridge.notify.templates import TemplateSet
 
@@ -26,10 +26,8 @@ def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> s
 
 
 def local_time(at: datetime | None, timezone: str) -> str | None:
-    """A time as the reader's clock shows it: `2026-03-01 14:05 EET`."""
-    if at is None:
-        return None
-    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    """A time as the reader's clock shows it: `2026-03-01 14:05 +02:00`."""
+    return local_text(at, timezone) if at is not None else None
 
 
 def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
