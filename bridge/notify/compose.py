@@ -134,7 +134,8 @@ def compose_digest(
     key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
     shown = [digest_entry(item) for item in items[:max_tickets]]
     refs = list(dict.fromkeys(str(item.payload.get("ticket", "")) for item in items))
-    context = {"customer": customer_name or customer, "customer_id": customer, "count": len(items), "tickets": shown, "refs": refs,
+    context = {"customer": customer_name or customer, "customer_id": customer,
+               "count": len(items), "tickets": shown, "refs": refs,
                "more": max(0, len(items) - max_tickets), "language": language}
     subject, body = templates.render(DIGEST_KIND, language, context)
     payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),

@@ -57,8 +57,8 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
         # is on time when it fires with the ticket; lateness counts from then.
         late = (now - max(row.due_at, incident.opened_at)).total_seconds()
         # Beyond a few ticks late: it fell due while no daemon was running.
-        due = local_text(row.due_at, desk.timezone(incident.customer), seconds=True)
-        lateness = f" (due {due}, {late:.0f} s late)" if late >= 5 else ""
+        due_local = local_text(row.due_at, desk.timezone(incident.customer), seconds=True)
+        lateness = f" (due {due_local}, {late:.0f} s late)" if late >= 5 else ""
         note(session, _id_of(incident), now, "escalation_step",
              f"step {row.step_index + 1}: {row.description}{lateness}")
         desk.notify(session, incident, NoticeKind.ESCALATED, f"step-{row.step_index}", now,
