@@ -132,5 +132,5 @@ async def test_a_p1_on_a_contract_without_tiers_reaches_the_noc(
     told = {m["To"]: m["Subject"].strip() for m in sink.messages}  # a long one is folded
     assert told == {
         "it@acme.example.com": f"[{opened.ref}] Uusi tiketti: Laite gw ei vastaa",
-        "noc@msp.example.com": (f"[{opened.ref}] Escalated: gw (127.0.0.2) is down: ping "
+        "noc@msp.example.com": (f"[{opened.ref}] Escalated to tier 1: gw (127.0.0.2) is down: ping "
                                 "failed: 0/3 replies")}

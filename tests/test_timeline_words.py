@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from bridge.config import load_config
@@ -15,6 +16,9 @@ from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident, ResolveIncident
 from bridge.core.lifecycle import Action
 from bridge.core.state import CheckKey
+from bridge.notify.compose import compose, lead_of
+from bridge.notify.notice import NoticeKind, TicketNotice
+from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
 from bridge.store import Database
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock
@@ -99,3 +103,57 @@ def test_timeline_times_are_on_the_customers_clock_with_the_offset(
     assert entries["eta_will_be_exceeded"] == [
         "the ETA 2026-12-06 11:30 +02:00 will be exceeded; a new ETA is needed"]
     assert "recovered at 2026-12-06 11:30:00 +02:00" in entries["resolved"][0]
+
+
+TO_DO = {"en": "To do: set a new ETA", "fi": "Tehtävä: aseta uusi arvioitu ratkaisuaika",
+         "cs": "Úkol: nastavte nový odhad vyřešení",
+         "ru": "Что сделать: установите новый срок решения",
+         "it": "Da fare: impostare una nuova risoluzione prevista",
+         "fa": "کار لازم: زمان تخمینی حل جدیدی تعیین کنید"}
+
+
+@pytest.mark.parametrize("operator_language", sorted(TO_DO))
+def test_staff_are_told_the_eta_will_pass_and_to_set_a_new_one(
+        tmp_path: Path, db: Database, operator_language: str) -> None:
+    desk = ContractDesk(helsinki_config(tmp_path, "fi", operator_language))
+    ref = open_ticket(db, desk)
+    act(db, desk, ref, FAILED_AT + timedelta(minutes=1), Action.ETA, eta_at=ETA)
+    run_clock(db.writer, desk, ETA - timedelta(minutes=20))
+    [customer] = mails_to(db, "it@acme.example.com", "eta_will_be_exceeded")
+    assert "Lähetämme pian uuden arvion." in customer.body
+    assert RAW not in customer.subject + customer.body
+    # by now the ticket is at tier 2, which the contract leaves to the NOC
+    [staff] = mails_to(db, "noc@msp.example.com", "eta_will_be_exceeded")
+    assert staff.subject == f"[{ref}] {STAFF_TITLE[operator_language]}: {RAW}"
+    assert TO_DO[operator_language] in staff.body
+    assert "the ETA 2026-12-06 11:30 +02:00 will be exceeded" in staff.body  # the detail
+    assert "2026-12-06T" not in staff.body
+    customer_words = TemplateSet().render("eta_will_be_exceeded", operator_language,
+                                          {**sample_context(), "ref": ref})[1]
+    assert lead_of(customer_words) not in staff.body  # "we will send you a new estimate"
+
+
+STAFF_TITLE = {"en": "ETA will be exceeded", "fi": "Arvioitu ratkaisuaika ylittyy",
+               "cs": "Odhad vyřešení bude překročen", "ru": "Срок решения будет превышен",
+               "it": "La risoluzione prevista sarà superata",
+               "fa": "زمان تخمینی حل سپری خواهد شد"}
+
+
+@pytest.mark.parametrize("language", builtin_languages())
+def test_no_kind_tells_staff_what_is_written_for_the_customer(language: str) -> None:
+    templates = TemplateSet()
+    for kind in NoticeKind:
+        notice = TicketNotice(kind, "INC-2026-000001", "acme", "1", ETA, summary=RAW,
+                              device="gw", priority=Priority.P1, tier=1, eta=ETA,
+                              message="detail", sla_kind="reaction", sla_pct=75)
+        [staff] = compose(notice, ["mailto:noc@msp.example.com"], language, templates,
+                          "Europe/Helsinki", staff=True)
+        [customer] = compose(notice, ["mailto:it@acme.example.com"], language, templates,
+                             "Europe/Helsinki")
+        assert lead_of(customer.body) not in staff.body, (kind, staff.body)
+        reply_line = customer.body.rstrip().splitlines()[-1]  # "keep the ID when you reply"
+        if "INC-2026-000001" in reply_line:
+            assert reply_line not in staff.body, (kind, staff.body)
+        assert f"] {kind.value}:" not in staff.subject  # a title in words, not the kind
+        assert staff.subject.startswith("[INC-2026-000001] ")
+        assert staff.subject.endswith(RAW)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bridge.core.wall_clock import local_text
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice, parse_receiver
-from bridge.notify.templates import TemplateSet
+from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
 
 
 def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> str:
@@ -71,11 +71,13 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
-    timezone: str = "UTC",
+    timezone: str = "UTC", *, staff: bool = False,
 ) -> list[OutboxDraft]:
-    """One draft per distinct receiver, rendered in `language` (times in `timezone`)."""
+    """One draft per distinct receiver, rendered in `language` (times in `timezone`):
+    the kind's own template for the customer, the staff one for the provider's people."""
     subject, body = with_ticket_id(notice.ref, *templates.render(
-        notice.kind.value, language, notice_context(notice, language, timezone)))
+        STAFF_TEMPLATE if staff else notice.kind.value, language,
+        notice_context(notice, language, timezone)))
     payload = notice_payload(notice, language)
     drafts = []
     for receiver in dict.fromkeys(receivers):

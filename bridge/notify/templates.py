@@ -1,8 +1,11 @@
 """Message templates: built-in ones per language, which a contract's directory can override.
 
 A template is `<language>/<kind>.txt` (Jinja2, plain text): its first line is the
-subject, the body follows after a blank line. Lookup order for a kind and language:
-the contract's directory, the built-in set, then both again in English.
+subject, the body follows after a blank line. Those are what customers read; the
+provider's own people read `<language>/staff.txt`, one template for every kind (it sees
+`kind`), written for staff: the technical detail and what to do next. Lookup order for
+a kind and language: the contract's directory, the built-in set, then both again in
+English.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
-KINDS = (*(k.value for k in NoticeKind), DIGEST_KIND)
+STAFF_TEMPLATE = "staff"  # every kind of notice, as the provider's people read it
+KINDS = (*(k.value for k in NoticeKind), DIGEST_KIND, STAFF_TEMPLATE)
 
 
 def builtin_languages() -> list[str]:

@@ -239,7 +239,7 @@ class ContractDesk:
         for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
                              self.templates_for(incident.customer),
-                             customer.timezone if customer else "UTC")
+                             customer.timezone if customer else "UTC", staff=group.staff)
             if add_drafts(session, drafts, at, deadline_s):
                 # The customer's view of the timeline names only its own receivers,
                 # never the desk's people (tiers, operators).
