@@ -75,6 +75,7 @@ class MailSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message as it arrived, for checks of the wire form
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 no such user"
         self.logins: list[str] = []
         self.received = asyncio.Event()
@@ -89,6 +90,7 @@ class MailSink:
     async def handle_DATA(self, server: SMTP, session: Session,
                           envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
+        self.raw.append(envelope.content)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)

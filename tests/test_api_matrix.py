@@ -33,8 +33,10 @@ NEXT_YEAR = datetime.now(UTC).year + 1  # a maintenance window starts within a y
 
 # What only the desk may read: its people's addresses, an internal note, the reasons of
 # windows that are not (only) acme's. None of it may reach acme's or other's token.
+# The probe output and the rule of acme's monitoring ticket are the desk's too.
+PROBE_OUTPUT = "old-router (10.9.9.1) is down: ping failed: 0/3 replies"
 STAFF_ONLY = ("duty@msp.example.com", "seniors@msp.example.com", "INTERNAL: on credit hold",
-              "SHARED-REASON")
+              "SHARED-REASON", PROBE_OUTPUT, "ping failed", "rule down")
 # ... and what is the other customer's.
 THEIRS = {"acme": ("OTHER-REASON", "other-srv", "other's"), "other": ("ACME-REASON", "acme's")}
 CONTRACTS = """
@@ -55,7 +57,7 @@ def _seed(root: Path) -> None:
     t0 = datetime.now(UTC) - timedelta(hours=1)
     apply_batch(db.writer, [
         OpenIncident(OLD_ROUTER, CheckKey("old-router", "ping"), "acme", Priority.P2, "down",
-                     t0, "old-router is down"),
+                     t0, PROBE_OUTPUT),
         AttachToIncident(OLD_ROUTER, CheckKey("gw", "ping"), t0, "gw unreachable"),
         AttachToIncident(OLD_ROUTER, CheckKey("other-srv", "ping"), t0,
                          "other-srv unreachable"),
@@ -304,12 +306,33 @@ def test_a_customer_sees_only_its_devices_behind_a_shared_parent(
         world: tuple[Bridge, str, str]) -> None:
     bridge, _, _ = world
     [ref] = [t["id"] for t in bridge.get("/api/v1/incidents")["incidents"]
-             if t["summary"] == "old-router is down"]
+             if t["summary"] == PROBE_OUTPUT]
     assert {a["device"] for a in bridge.get(f"/api/v1/incidents/{ref}")["attached"]} == \
         {"gw", "other-srv"}
     shown = bridge.get(f"/api/v1/incidents/{ref}", ACME)
     assert [a["device"] for a in shown["attached"]] == ["gw"]
     assert "other-srv" not in json.dumps(shown)
+
+
+def test_a_customer_reads_a_monitoring_ticket_in_its_mails_words(
+        world: tuple[Bridge, str, str]) -> None:
+    """The rule and the probe's output stay the desk's; the customer reads the problem as
+    its mail states it, in its summary and in the public "opened" entry."""
+    bridge, _, _ = world
+    [ref] = [t["id"] for t in bridge.get("/api/v1/incidents")["incidents"]
+             if t["summary"] == PROBE_OUTPUT]
+    desk = bridge.get(f"/api/v1/incidents/{ref}")
+    [desk_opened] = [e["message"] for e in desk["timeline"] if e["kind"] == "opened"]
+    assert PROBE_OUTPUT in desk_opened
+    assert "rule down" in desk_opened
+    shown = bridge.get(f"/api/v1/incidents/{ref}", ACME)
+    plain = "Device old-router is not responding"
+    assert shown["summary"] == plain
+    assert [e["message"] for e in shown["timeline"] if e["kind"] == "opened"] == [plain]
+    [listed] = [t for t in bridge.get("/api/v1/incidents", ACME)["incidents"]
+                if t["id"] == ref]
+    assert listed["summary"] == plain
+    _assert_only_its_own(shown, "acme")
 
 
 def test_a_customer_sees_its_own_part_of_a_shared_maintenance_window(

@@ -132,7 +132,7 @@ async def test_email_in_the_customers_language_with_ticket_id_and_key(
     fi, fa = by_to["it@demo.example.com"], by_to["it@acme.example.com"]
     assert fi["Subject"] == "[INC-2026-000001] Uusi tiketti: dev-1 is down"
     assert "Avasimme tiketin INC-2026-000001 laitteelle dev-1." in fi.get_content()
-    assert "Aika: 2026-03-02 11:00 EET" in fi.get_content()
+    assert "Aika: 2026-03-02 11:00 +02:00" in fi.get_content()
     assert fa["Subject"] == "[INC-2026-000002] تیکت جدید: dev-2 is down"
     assert "تیکت INC-2026-000002 برای دستگاه dev-2 باز شد" in fa.get_content()
     assert (fi["X-Bridge-Idempotency-Key"], fa["X-Bridge-Idempotency-Key"]) == (

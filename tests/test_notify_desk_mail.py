@@ -108,9 +108,10 @@ async def test_a_digest_carries_the_new_eta_the_comment_and_the_visit_time(
     [_, digest] = sink.messages
     assert digest["Subject"] == f"3 tikettipäivitystä: {ref}"
     body = digest.get_content()
-    assert f"Arvioimme ratkaisevamme tiketin {ref} viimeistään 2026-11-24 09:00 EET." in body
+    assert "Asiakkaan Acme tiketeissä on 3 päivitystä:" in body  # the name, not the id "acme"
+    assert f"Arvioimme ratkaisevamme tiketin {ref} viimeistään 2026-11-24 09:00 +02:00." in body
     assert "Vaihdamme virtalähteen huomenna." in body
-    assert "Käyntiaika: 2026-11-24 10:30 EET." in body
+    assert "Käyntiaika: 2026-11-24 10:30 +02:00." in body
 
 
 async def test_a_p1_on_a_contract_without_tiers_reaches_the_noc(
@@ -131,5 +132,5 @@ async def test_a_p1_on_a_contract_without_tiers_reaches_the_noc(
     told = {m["To"]: m["Subject"].strip() for m in sink.messages}  # a long one is folded
     assert told == {
         "it@acme.example.com": f"[{opened.ref}] Uusi tiketti: Laite gw ei vastaa",
-        "noc@msp.example.com": (f"[{opened.ref}] Escalated: gw (127.0.0.2) is down: ping "
+        "noc@msp.example.com": (f"[{opened.ref}] Escalated to tier 1: gw (127.0.0.2) is down: ping "
                                 "failed: 0/3 replies")}

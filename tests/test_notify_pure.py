@@ -81,8 +81,8 @@ def test_the_customers_language_is_used(language: str, expected: str) -> None:
 def test_times_are_shown_on_the_customers_clock() -> None:
     [draft] = compose(notice(NoticeKind.ETA_SET), ["mailto:it@demo.example.com"], "fi",
                       BUILTIN, timezone="Europe/Helsinki")
-    assert "Arvioitu ratkaisuaika: 2026-03-01 16:00 EET" in draft.body
-    assert "viimeistään 2026-03-01 16:00 EET" in draft.body
+    assert "Arvioitu ratkaisuaika: 2026-03-01 16:00 +02:00" in draft.body
+    assert "viimeistään 2026-03-01 16:00 +02:00" in draft.body
 
 
 def test_a_multi_line_summary_stays_in_the_subject() -> None:
@@ -219,9 +219,9 @@ def test_a_digest_in_every_language_keeps_each_updates_substance(language: str) 
     digest = compose_digest([DigestItem(d.idempotency_key, d.subject, d.body, d.payload)
                              for d in drafts], "mailto:it@demo.example.com", "demo", language,
                             BUILTIN, 20)
-    assert "2026-03-01 15:00 CET" in digest.body  # the ETA, on the customer's clock
+    assert "2026-03-01 15:00 +01:00" in digest.body  # the ETA, on the customer's clock
     assert "Power supply ordered." in digest.body
-    assert "2026-03-02 13:00 CET" in digest.body  # the visit
+    assert "2026-03-02 13:00 +01:00" in digest.body  # the visit
     assert [line for line in digest.body.splitlines() if line.startswith("- ")] == [
         f"- {d.subject}" for d in drafts]
 

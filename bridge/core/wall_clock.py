@@ -57,3 +57,14 @@ def walls_around(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[dateti
     low = start.astimezone(UTC).replace(tzinfo=None) + min(offsets(start))
     high = end.astimezone(UTC).replace(tzinfo=None) + max(offsets(end))
     return low, high
+
+
+def local_text(at: datetime, zone: ZoneInfo | str, *, seconds: bool = False) -> str:
+    """An instant as people read it, in text and mail: local to `zone`, with its offset,
+    to the minute (`2026-12-06 11:30 +02:00`) or the second; never microseconds.
+
+    The offset, not the zone's abbreviation: "EET" or "+0330" tells a reader less, and
+    an offset is unambiguous on the hour the clocks repeat."""
+    local = at.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {offset[:3]}:{offset[3:]}"

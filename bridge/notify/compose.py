@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from bridge.core.wall_clock import local_text
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice, parse_receiver
-from bridge.notify.templates import TemplateSet
+from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
 
 
 def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> str:
@@ -26,10 +26,8 @@ def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> s
 
 
 def local_time(at: datetime | None, timezone: str) -> str | None:
-    """A time as the reader's clock shows it: `2026-03-01 14:05 EET`."""
-    if at is None:
-        return None
-    return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    """A time as the reader's clock shows it: `2026-03-01 14:05 +02:00`."""
+    return local_text(at, timezone) if at is not None else None
 
 
 def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
@@ -73,11 +71,13 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
-    timezone: str = "UTC",
+    timezone: str = "UTC", *, staff: bool = False,
 ) -> list[OutboxDraft]:
-    """One draft per distinct receiver, rendered in `language` (times in `timezone`)."""
+    """One draft per distinct receiver, rendered in `language` (times in `timezone`):
+    the kind's own template for the customer, the staff one for the provider's people."""
     subject, body = with_ticket_id(notice.ref, *templates.render(
-        notice.kind.value, language, notice_context(notice, language, timezone)))
+        STAFF_TEMPLATE if staff else notice.kind.value, language,
+        notice_context(notice, language, timezone)))
     payload = notice_payload(notice, language)
     drafts = []
     for receiver in dict.fromkeys(receivers):
@@ -127,14 +127,17 @@ def digest_entry(item: DigestItem) -> dict[str, Any]:
 
 def compose_digest(
     items: Sequence[DigestItem], receiver: str, customer: str, language: str,
-    templates: TemplateSet, max_tickets: int,
+    templates: TemplateSet, max_tickets: int, customer_name: str = "",
 ) -> Digest:
-    """List the first `max_tickets` messages and count the rest; the webhook gets them all."""
+    """List the first `max_tickets` messages and count the rest; the webhook gets them all.
+
+    People read the customer's configured name (`customer_name`); machines its id."""
     keys = sorted(item.idempotency_key for item in items)
     key = hashlib.sha256("\x1f".join((receiver, *keys)).encode()).hexdigest()[:24]
     shown = [digest_entry(item) for item in items[:max_tickets]]
     refs = list(dict.fromkeys(str(item.payload.get("ticket", "")) for item in items))
-    context = {"customer": customer, "count": len(items), "tickets": shown, "refs": refs,
+    context = {"customer": customer_name or customer, "customer_id": customer,
+               "count": len(items), "tickets": shown, "refs": refs,
                "more": max(0, len(items) - max_tickets), "language": language}
     subject, body = templates.render(DIGEST_KIND, language, context)
     payload = {"kind": DIGEST_KIND, "customer": customer, "count": len(items),

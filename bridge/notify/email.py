@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 
 from bridge.notify.retry import Attempt, Dead, Delivered, Retry
+from bridge.notify.subject import mail_policy
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from bridge.config.channels import SmtpChannel
     from bridge.store.outbox import OutboxItem
+
+
+MAIL_POLICY = mail_policy()
 
 
 def message_id(idempotency_key: str, sender: str) -> str:
@@ -32,8 +36,10 @@ def message_id(idempotency_key: str, sender: str) -> str:
 
 
 def build_message(item: OutboxItem, sender: str, now: datetime) -> EmailMessage:
-    """The email for one outbox message: plain UTF-8 text, ticket and key in headers."""
-    message = EmailMessage()
+    """The email for one outbox message: plain UTF-8 text, ticket and key in headers.
+
+    Its subject is folded by bridge (`subject.py`), so readers get every space back."""
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = item.recipient
     message["Subject"] = item.subject

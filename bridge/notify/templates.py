@@ -1,8 +1,11 @@
 """Message templates: built-in ones per language, which a contract's directory can override.
 
 A template is `<language>/<kind>.txt` (Jinja2, plain text): its first line is the
-subject, the body follows after a blank line. Lookup order for a kind and language:
-the contract's directory, the built-in set, then both again in English.
+subject, the body follows after a blank line. Those are what customers read; the
+provider's own people read `<language>/staff.txt`, one template for every kind (it sees
+`kind`), written for staff: the technical detail and what to do next. Lookup order for
+a kind and language: the contract's directory, the built-in set, then both again in
+English.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
-KINDS = (*(k.value for k in NoticeKind), DIGEST_KIND)
+STAFF_TEMPLATE = "staff"  # every kind of notice, as the provider's people read it
+KINDS = (*(k.value for k in NoticeKind), DIGEST_KIND, STAFF_TEMPLATE)
 
 
 def builtin_languages() -> list[str]:
@@ -131,6 +135,7 @@ def sample_context() -> dict[str, Any]:
     """A context with every variable a notice template may use, for checking templates."""
     at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).isoformat()
     return {"kind": "opened", "ref": "INC-2026-000001", "customer": "demo",
+            "customer_id": "demo",
             "device": "demo-router", "priority": "P1", "status": "open",
             "summary": "demo-router is down", "eta": at, "tier": 2, "message": "a message",
             "at": at, "sla_kind": "reaction", "sla_pct": 75, "language": "en", "visit_at": at,

@@ -164,12 +164,14 @@ class OutboxWorker:
         if len(members) == 1:
             return members[0]
         first = members[0]
-        section = self._config().main.notifications
+        config = self._config()
+        section = config.main.notifications
         language = str(first.payload.get("language") or section.operator_language)
+        customer = config.customers.get(first.customer)
         digest = compose_digest(
             [DigestItem(m.idempotency_key, m.subject, m.body, m.payload) for m in members],
             first.receiver, first.customer, language, self._templates_for(first.customer),
-            section.digest_max_tickets)
+            section.digest_max_tickets, customer.name if customer else first.customer)
         return await self._run_db(lambda e: add_digest(e, digest, members, now, lease_s))
 
     async def _deliver_all(self, items: Sequence[OutboxItem], config: Config) -> list[Attempt]:

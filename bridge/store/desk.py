@@ -119,6 +119,11 @@ class ContractDesk:
         known = self.config.customers.get(customer)
         return known.contract.silence_period_h * 3600 if known else 72 * 3600.0
 
+    def timezone(self, customer: str) -> str:
+        """The customer's zone (UTC for the desk's own tickets)."""
+        known = self.config.customers.get(customer)
+        return known.timezone if known else "UTC"
+
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
         """Plan the ticket's clocks and steps after a change; tell whom it concerns."""
         assert incident.id is not None
@@ -234,7 +239,7 @@ class ContractDesk:
         for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
                              self.templates_for(incident.customer),
-                             customer.timezone if customer else "UTC")
+                             customer.timezone if customer else "UTC", staff=group.staff)
             if add_drafts(session, drafts, at, deadline_s):
                 # The customer's view of the timeline names only its own receivers,
                 # never the desk's people (tiers, operators).

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bridge.core.desk import Audience, close_due, eta_notice_due, marks_due, next_mark_at
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.sla import BREACH_PCT, SlaMark
+from bridge.core.wall_clock import local_text
 from bridge.notify.notice import NoticeKind
 from bridge.store.desk import ContractDesk, active_tickets, facts_of, mark_fired
 from bridge.store.models import (
@@ -56,7 +57,8 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
         # is on time when it fires with the ticket; lateness counts from then.
         late = (now - max(row.due_at, incident.opened_at)).total_seconds()
         # Beyond a few ticks late: it fell due while no daemon was running.
-        lateness = f" (due {row.due_at.isoformat()}, {late:.0f} s late)" if late >= 5 else ""
+        due_local = local_text(row.due_at, desk.timezone(incident.customer), seconds=True)
+        lateness = f" (due {due_local}, {late:.0f} s late)" if late >= 5 else ""
         note(session, _id_of(incident), now, "escalation_step",
              f"step {row.step_index + 1}: {row.description}{lateness}")
         desk.notify(session, incident, NoticeKind.ESCALATED, f"step-{row.step_index}", now,
@@ -107,7 +109,7 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
             what = (f"{mark.kind.value} target breached" if breach
                     else f"{mark.pct} % of the {mark.kind.value} target elapsed")
             note(session, _id_of(incident), now, "sla_breach" if breach else "sla_warning",
-                   f"{what} at {mark.at.isoformat()}")
+                   f"{what} at {local_text(mark.at, desk.timezone(incident.customer))}")
             superseded = any(m.kind is mark.kind and m.pct > mark.pct for m in marks)
             if not superseded:  # after an outage of the bridge, only the newest is news
                 desk.notify(session, incident,
@@ -137,8 +139,8 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
         assert incident.eta_at is not None
         incident.eta_noticed_at = now
         session.add(incident)
-        message = (f"the ETA {incident.eta_at.isoformat()} will be exceeded; "
-                   "a new ETA is needed")
+        message = (f"the ETA {local_text(incident.eta_at, customer.timezone)} will be "
+                   "exceeded; a new ETA is needed")
         note(session, _id_of(incident), now, "eta_will_be_exceeded", message)
         desk.notify(session, incident, NoticeKind.ETA_WILL_BE_EXCEEDED,
                     f"eta-{incident.eta_at.isoformat()}", now,

@@ -70,7 +70,7 @@ def _dead_letter(session: Session, item: OutboxItem, reason: str, desk: DeadLett
         message=f"{item.receiver}: {reason}\n{item.kind} for {item.customer}: {item.subject}",
         incident_id=incident_id)
     receivers = [r for r in desk.operators if r != item.receiver]
-    add_drafts(session, compose(notice, receivers, desk.language, desk.templates), now,
+    add_drafts(session, compose(notice, receivers, desk.language, desk.templates, staff=True), now,
                desk.deadline_s)
     return outcome
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from bridge.core.lifecycle import Action
+from bridge.core.wall_clock import local_text
 from bridge.store.models import Loaner, OnsiteDispatch, SupplierEscalation
 
 
@@ -49,14 +50,14 @@ def record_dict(record: Record) -> dict[str, Any]:
 
 
 def _add(incident_id: int, action: Action, fields: Mapping[str, Any], author: str,
-         now: datetime) -> tuple[Record, str]:
+         now: datetime, zone: str) -> tuple[Record, str]:
     note = str(fields.get("note", ""))
     if action is Action.SUPPLIER:
         supplier = SupplierEscalation(
             incident_id=incident_id, supplier=fields["supplier"],
             reference=fields.get("reference", ""), due_at=fields.get("due_at"), note=note,
             created_at=now, created_by=author)
-        due = f", due {supplier.due_at.isoformat()}" if supplier.due_at else ""
+        due = f", due {local_text(supplier.due_at, zone)}" if supplier.due_at else ""
         ref = f" (their reference {supplier.reference})" if supplier.reference else ""
         return supplier, f"escalated to supplier {supplier.supplier}{ref}{due}"
     if action is Action.ONSITE:
@@ -64,7 +65,7 @@ def _add(incident_id: int, action: Action, fields: Mapping[str, Any], author: st
             incident_id=incident_id, technician=fields["technician"],
             scheduled_at=fields["scheduled_at"], note=note, created_at=now, created_by=author)
         return dispatch, (f"on-site technician {dispatch.technician} dispatched for "
-                          f"{dispatch.scheduled_at.isoformat()}")
+                          f"{local_text(dispatch.scheduled_at, zone)}")
     loaner = Loaner(incident_id=incident_id, device=fields["device"],
                     serial=fields.get("serial", ""), lent_at=now, note=note, created_by=author)
     return loaner, f"loaner device {loaner.device} lent"
@@ -94,12 +95,13 @@ def _update(record: Record, fields: Mapping[str, Any], now: datetime) -> str:
 
 def update_record(
     session: Session, incident_id: int, action: Action, record_id: int | None,
-    fields: Mapping[str, Any], author: str, now: datetime,
+    fields: Mapping[str, Any], author: str, now: datetime, zone: str = "UTC",
 ) -> dict[str, Any]:
-    """Add a record (record_id None) or change one; what changed, for the timeline."""
+    """Add a record (record_id None) or change one; what changed, for the timeline (its
+    times in `zone`)."""
     table = _TABLES[action]
     if record_id is None:
-        record, summary = _add(incident_id, action, fields, author, now)
+        record, summary = _add(incident_id, action, fields, author, now, zone)
         change = "added"
     else:
         found: Record | None = session.exec(  # type: ignore[assignment]

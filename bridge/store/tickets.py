@@ -26,6 +26,7 @@ from bridge.core.lifecycle import (
     may_close,
     target_status,
 )
+from bridge.core.wall_clock import local_text
 from bridge.store.models import Actor, Incident, IncidentEvent, IncidentPause, TicketSource
 from bridge.store.records import Refused, update_record
 from bridge.store.refs import next_ref
@@ -50,6 +51,9 @@ class Desk(Protocol):
     """What ticket writes need from the contract side (the daemon provides it)."""
 
     def silence_period_s(self, customer: str) -> float: ...
+    def timezone(self, customer: str) -> str:
+        """The customer's zone, in which timeline text states times."""
+        ...
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None: ...
 
 
@@ -59,6 +63,10 @@ class QuietDesk:
     def silence_period_s(self, customer: str) -> float:
         """A day."""
         return 86400.0
+
+    def timezone(self, customer: str) -> str:
+        """UTC: no contract, no zone."""
+        return "UTC"
 
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
         """Nothing to plan or send."""
@@ -149,7 +157,7 @@ def take_action(
             problem = _check(incident, req, now, desk)
             if problem is not None:
                 raise Refused(409, f"{ref}: {problem.reason}")
-            change = _apply(session, incident, req, new, now)
+            change = _apply(session, incident, req, new, now, desk.timezone(incident.customer))
             session.add(incident)
             try:
                 session.flush()
@@ -178,9 +186,10 @@ def _check(incident: Incident, req: ActionRequest, now: datetime, desk: Desk) ->
 
 def _apply(
     session: Session, incident: Incident, req: ActionRequest, new: IncidentStatus,
-    now: datetime,
+    now: datetime, zone: str,
 ) -> TicketChange:
-    """Change the ticket's fields for one legal action; return the change to record."""
+    """Change the ticket's fields for one legal action; return the change to record
+    (its text states times in `zone`, the customer's)."""
     assert incident.id is not None
     old, message, data = incident.status, req.message, dict[str, Any]()
     incident.status = new
@@ -198,7 +207,7 @@ def _apply(
         assert req.eta_at is not None
         incident.eta_at, incident.eta_noticed_at = req.eta_at, None
         data = {"eta": req.eta_at.isoformat()}
-        message = message or f"ETA {req.eta_at.isoformat()}"
+        message = message or f"ETA {local_text(req.eta_at, zone)}"
     elif req.action is Action.WAIT:
         waiting_on = req.waiting_on or WaitingOn.CUSTOMER
         session.add(IncidentPause(incident_id=incident.id, waiting_on=waiting_on.value,
@@ -228,7 +237,7 @@ def _apply(
         incident.eta_noticed_at = None
     elif req.action in (Action.SUPPLIER, Action.ONSITE, Action.LOANER):
         data = update_record(session, incident.id, req.action, req.record_id, req.fields,
-                             req.author, now)
+                             req.author, now, zone)
         kind = f"{req.action.value}_{data['change']}"
         message = message or data["summary"]
     elif req.action is Action.COMMENT and req.internal:

@@ -25,6 +25,7 @@ from bridge.core.decisions import (
     SuspectGap,
 )
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.wall_clock import local_text
 from bridge.store.heartbeat import save_gap_suspicion
 from bridge.store.models import (
     Actor,
@@ -129,9 +130,10 @@ def _open(
                 session.add(incident)
                 session.flush()
                 assert incident.id is not None
+                since = local_text(d.started_at, desk.timezone(d.customer), seconds=True)
                 note(session, incident.id, now, "opened",
-                      f"{d.summary} (failing since {d.started_at.isoformat()}, "
-                      f"rule {d.rule}, priority {d.priority})")
+                     f"{d.summary} (failing since {since}, rule {d.rule}, "
+                     f"priority {d.priority})")
                 _system(desk, session, incident, "opened", now, d.summary)
             return Outcome("opened", ref, d.problem_key, d.customer)
         except IntegrityError:
@@ -156,8 +158,8 @@ def _reopen(session: Session, d: OpenIncident, now: datetime, desk: Desk) -> Out
             pause_while_resolved(session, last, d.started_at)
             _set(session, last.id, now, status=IncidentStatus.OPEN, open_key=d.problem_key,
                  resolved_at=None, closed_at=None, confirmed_at=None, flapping=d.flapping)
-            note(session, last.id, now, "reopened",
-                  f"{d.summary} (recurred at {d.started_at.isoformat()})")
+            recurred = local_text(d.started_at, desk.timezone(d.customer), seconds=True)
+            note(session, last.id, now, "reopened", f"{d.summary} (recurred at {recurred})")
             session.refresh(last)
             _system(desk, session, last, "reopened", now, d.summary)
     except IntegrityError:
@@ -174,7 +176,8 @@ def _resolve(session: Session, d: ResolveIncident, now: datetime, desk: Desk) ->
         end_pause(session, incident, d.at)
     _set(session, incident.id, now, status=IncidentStatus.RESOLVED, resolved_at=d.at,
          open_key=None, paused_since=None)
-    note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {d.at.isoformat()})")
+    recovered = local_text(d.at, desk.timezone(incident.customer), seconds=True)
+    note(session, incident.id, now, "resolved", f"{d.summary} (recovered at {recovered})")
     session.refresh(incident)
     _system(desk, session, incident, "resolved", now, d.summary)
     return Outcome("resolved", incident.ref, d.problem_key, incident.customer)
