@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.core.wall_clock import instant_of
+from bridge.core.wall_clock import instant_of, local_text
 
 UTC_ZONE = ZoneInfo("UTC")
 _RELATIVE = re.compile(r"^\+?(\d+(?:\.\d+)?)([mhd])$")
@@ -27,11 +27,7 @@ def zone(text: str) -> ZoneInfo:
 
 def shown(iso: str | None, in_zone: ZoneInfo) -> str:
     """An API time as the user reads it: local to `in_zone`, with its offset; '-' if none."""
-    if not iso:
-        return "-"
-    at = datetime.fromisoformat(iso).astimezone(in_zone)
-    offset = at.strftime("%z")
-    return f"{at:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+    return local_text(datetime.fromisoformat(iso), in_zone) if iso else "-"
 
 
 def entered(text: str, in_zone: ZoneInfo, since: str | None = None) -> str:

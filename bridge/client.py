@@ -219,7 +219,9 @@ def print_ticket(data: dict[str, Any], in_zone: ZoneInfo) -> None:
     print(f"{'times in:':18} {in_zone.key}")
     for kind, records in data.get("records", {}).items():
         for record in records:
-            fields = ", ".join(f"{k}={v}" for k, v in record.items() if v not in (None, ""))
+            fields = ", ".join(
+                f"{k}={shown(v, in_zone) if k.endswith(('_at', 'due')) else v}"
+                for k, v in record.items() if v not in (None, ""))
             print(f"{kind + ':':18} {fields}")
     print("timeline:")
     for event in data["timeline"]:
