@@ -36,6 +36,7 @@ def test_loopback_devices_come_up_with_metrics_and_api(tmp_path: Path) -> None:
             assert f'bridge_probe_jitter_seconds{{{labels},probe="ping"}}' in metrics
         assert "bridge_config_last_reload_successful 1.0" in metrics
         assert re.search(r"^bridge_checks_queued \d", metrics, re.M)  # the admission backlog
+        assert re.search(r"^bridge_event_loop_lag_seconds_count [1-9]", metrics, re.M)
         [check] = [c for d in bridge.get("/api/v1/devices")["devices"] if d["id"] == "gw"
                    for c in d["checks"]]
         assert check["loss_ratio"] == 0.0

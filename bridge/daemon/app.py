@@ -27,6 +27,7 @@ from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
 from bridge.daemon.learned_ports import StoredPorts
+from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
@@ -359,6 +360,8 @@ class Daemon:
         tasks.append(asyncio.create_task(self._reload_on_signal(), name="reload"))
         tasks.append(asyncio.create_task(self._periodic_counts(), name="incident counts"))
         tasks.append(asyncio.create_task(self._tick(), name="engine tick"))
+        tasks.append(asyncio.create_task(watch_loop_lag(self._metrics.loop_lag.observe,
+                                                        self._stop), name="loop lag"))
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
                                   self._tickets_changed)
         tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))

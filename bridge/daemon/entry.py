@@ -9,13 +9,16 @@ from pathlib import Path
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Listen
 from bridge.daemon.app import Daemon
+from bridge.store.db import SchemaTooNew
+from bridge.store.instance_lock import AlreadyRunning, single_instance
 
 log = logging.getLogger("bridge.daemon.app")  # the lines operators know from the daemon
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
 
 
 def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> int:
-    """Load the config and run the daemon; print config errors and exit 1 if invalid."""
+    """Load the config and run the daemon. Exit 78 on an invalid config or a schema newer
+    than this bridge (restarting fixes neither), 1 if another daemon runs on the SQLite file."""
     try:
         config = load_config(config_path, create_secrets=True)
     except ConfigErrors as exc:
@@ -25,4 +28,12 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
     for warning in config.warnings:
         log.warning("%s", warning)
     daemon = Daemon(config, db_url=db_url, listen=listen)
-    return asyncio.run(daemon.run())
+    try:
+        with single_instance(db_url or config.storage_url):
+            return asyncio.run(daemon.run())
+    except AlreadyRunning as exc:
+        log.error("%s", exc)
+        return 1
+    except SchemaTooNew as exc:
+        log.error("%s", exc)
+        return EX_CONFIG

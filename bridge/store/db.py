@@ -15,7 +15,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -24,6 +27,28 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _BUSY_TIMEOUT_MS = 30_000
 _MIGRATION_LOCK_ID = 0x6272696467  # "bridg": serialises migrations across instances
+
+
+class SchemaTooNew(RuntimeError):
+    """The store was migrated by a newer bridge than this one."""
+
+
+def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where: str) -> None:
+    """Refuse a schema this bridge has no migration for: a newer bridge wrote it, and this
+    one would misread or damage its tables (Alembic's own error, "Can't locate revision",
+    tells an operator nothing)."""
+    unknown = []
+    for revision in MigrationContext.configure(connection).get_current_heads():
+        try:
+            script.get_revision(revision)
+        except CommandError:
+            unknown.append(revision)
+    if unknown:
+        raise SchemaTooNew(
+            f"the store {where} has schema revision {', '.join(unknown)}, newer than this "
+            f"bridge knows (its newest is {', '.join(script.get_heads())}): a newer bridge "
+            "has migrated it. Upgrade bridge on this host to that newer version; bridge "
+            "never downgrades a schema.")
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -70,13 +95,18 @@ class Database:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def migrate(self) -> None:
-        """Apply Alembic migrations up to head."""
+        """Apply Alembic migrations up to head; raise SchemaTooNew if the store is ahead.
+
+        On PostgreSQL one instance migrates while the others wait for the advisory lock,
+        then find the schema at head (each statement after the wait sees the commit)."""
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.writer.begin() as connection:
             if self.dialect == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"),
                                    {"id": _MIGRATION_LOCK_ID})
+            _refuse_newer_schema(connection, ScriptDirectory.from_config(config),
+                                 self.describe())
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

@@ -1,0 +1,28 @@
+"""How late the event loop runs what is due: the lag every check, timer and request sees.
+
+A sleeper asks the loop to wake it `interval_s` from now and records how much later it
+actually woke. Anything that holds the loop (a blocking call, a long synchronous stretch
+of Python, a garbage collection pass) shows up as lag, whatever task caused it; the
+scheduler's own lag only shows it when a check happens to be due. Monotonic clock: a step
+of the system clock is not lag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from bridge.aio import wait_or_timeout
+
+LOOP_LAG_INTERVAL_S = 0.25
+
+
+async def watch_loop_lag(observe: Callable[[float], None], stop: asyncio.Event,
+                         interval_s: float = LOOP_LAG_INTERVAL_S) -> None:
+    """Observe the loop's wake-up lag every `interval_s` until `stop` is set."""
+    while True:
+        planned = time.monotonic() + interval_s
+        if await wait_or_timeout(stop, interval_s):
+            return
+        observe(max(0.0, time.monotonic() - planned))

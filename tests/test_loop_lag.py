@@ -1,0 +1,40 @@
+"""The event loop lag metric sees work that blocks the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from prometheus_client import CollectorRegistry
+
+from bridge.daemon.loop_lag import watch_loop_lag
+from bridge.daemon.metrics import DaemonMetrics
+
+
+def _sample(registry: CollectorRegistry, suffix: str, **labels: str) -> float:
+    value = registry.get_sample_value(f"bridge_event_loop_lag_seconds{suffix}", labels)
+    assert value is not None
+    return value
+
+
+def test_a_blocking_call_on_the_loop_shows_up_as_lag() -> None:
+    metrics = DaemonMetrics(CollectorRegistry())
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_loop_lag(metrics.loop_lag.observe, stop,
+                                                     interval_s=0.05))
+        await asyncio.sleep(0.2)  # a few quiet wake-ups first
+        # a blocking call run on the loop, as a slow synchronous step would be
+        asyncio.get_running_loop().call_soon(time.sleep, 0.5)
+        await asyncio.sleep(0.8)
+        stop.set()
+        await watcher
+
+    asyncio.run(scenario())
+    registry = metrics.registry
+    total = _sample(registry, "_count")
+    assert total >= 3
+    # the sleeper was due during the block and woke after it: one wake-up >= 0.25 s late
+    assert total - _sample(registry, "_bucket", le="0.25") >= 1
+    assert _sample(registry, "_sum") >= 0.4
