@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
-from bridge.core.outages import Cause
 from bridge.core.state import Reason, StateType, Status
-from bridge.store.types import UTCDateTime
-
-
-def _enum(enum: type[StrEnum], name: str) -> SAEnum:
-    return SAEnum(enum, name=name, native_enum=False, length=32,
-                  values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
-
-def _utc(nullable: bool = False, index: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable, index=index)
+from bridge.store.availability_models import AvailabilityDay as AvailabilityDay
+from bridge.store.availability_models import AvailabilityOutage as AvailabilityOutage
+from bridge.store.availability_models import AvailabilityRollup as AvailabilityRollup
+from bridge.store.columns import enum_column as _enum
+from bridge.store.columns import utc_column as _utc
 
 
 class TicketSource(StrEnum):
@@ -182,70 +175,6 @@ class MonitoringGap(SQLModel, table=True):
     started_at: datetime = Field(sa_column=_utc(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     reason: str = Field(default="", max_length=500)
-
-
-class AvailabilityRollup(SQLModel, table=True):
-    """A customer's local day whose availability is rolled up (its rows below are final)."""
-
-    __tablename__ = "availability_rollup"
-
-    customer: str = Field(primary_key=True, max_length=64)
-    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
-    ends_at: datetime = Field(sa_column=_utc())
-    day: date
-    computed_at: datetime = Field(sa_column=_utc())
-
-
-class AvailabilityDay(SQLModel, table=True):
-    """One rolled-up local day of a device (probe "") or of one check: seconds, not samples.
-
-    `total_*` run on from the device's first rolled-up day, so a period's seconds are the
-    difference of two rows (its last day's totals less those of the day before it), read
-    by key, instead of a sum over every day of every device.
-    """
-
-    __tablename__ = "availability_day"
-    __table_args__ = (
-        UniqueConstraint("ends_at", "probe", "device", name="uq_availability_day"),
-        Index("ix_availability_day_device_probe_ends_at", "device", "probe", "ends_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    customer: str = Field(max_length=64, index=True)
-    device: str = Field(max_length=64)
-    probe: str = Field(default="", max_length=64)
-    starts_at: datetime = Field(sa_column=_utc())
-    ends_at: datetime = Field(sa_column=_utc())
-    counted_s: float = 0.0
-    down_s: float = 0.0
-    parent_s: float = 0.0
-    maintenance_s: float = 0.0
-    total_counted_s: float = 0.0
-    total_down_s: float = 0.0
-    total_parent_s: float = 0.0
-    total_maintenance_s: float = 0.0
-
-
-class AvailabilityOutage(SQLModel, table=True):
-    """A device's outage as one rolled-up day saw it; `started_at` identifies the outage."""
-
-    __tablename__ = "availability_outage"
-    __table_args__ = (
-        UniqueConstraint("device", "started_at", "day_starts_at", name="uq_availability_outage"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    customer: str = Field(max_length=64, index=True)
-    device: str = Field(max_length=64)
-    cause: Cause = Field(sa_column=Column(_enum(Cause, "outage_cause"), nullable=False))
-    root: str | None = Field(default=None, max_length=64)
-    started_at: datetime = Field(sa_column=_utc())
-    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    day_starts_at: datetime = Field(sa_column=_utc(index=True))
-    down_s: float = 0.0
-    maintenance_s: float = 0.0
-    counted_begins: bool = False
-    maintenance_begins: bool = False
 
 
 class Heartbeat(SQLModel, table=True):
