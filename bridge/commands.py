@@ -17,9 +17,8 @@ from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from bridge.daemon.learned_ports import StoredPorts
+    from bridge.store import Engine
 
 
 def check(config_path: Path) -> int:

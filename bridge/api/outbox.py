@@ -6,13 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from aiohttp import web
-from sqlalchemy import Engine
 
 from bridge.api.auth import caller_of, error
 from bridge.api.path import OUTBOX_ID
 from bridge.api.query import Query, accepts, count, member
 from bridge.api.service import service_of
 from bridge.config.main_file import Role
+from bridge.store import Engine
 from bridge.store.models import OutboxStatus
 from bridge.store.outbox_admin import list_outbox, retry_dead
 from bridge.store.tickets import Desk

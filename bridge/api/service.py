@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from aiohttp import web
-from sqlalchemy import Engine
 
 from bridge.config.model import ApiToken, Config
 from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
+from bridge.store import Engine
 from bridge.store.maintenance import WindowEnd
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.tickets import Desk

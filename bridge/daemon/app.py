@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine
 
 from bridge.aio import wait_or_timeout
 from bridge.api.routes import build_app
@@ -33,7 +32,7 @@ from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
-from bridge.store import BatchWriter, Database
+from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
 from bridge.store.maintenance import (
     WindowEnd,

@@ -17,14 +17,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Engine
-
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.reports.inputs import Inventory
 from bridge.reports.rollup import batches, expire, measure_days, plan, store_day
 from bridge.reports.sliding import SlidingWindows
 from bridge.reports.windows import WindowTallies
+from bridge.store import Engine
 from bridge.store.heartbeat import BEAT_S, beat
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bridge.probes.snmp_learned import CheckId
+from bridge.store import Engine
 from bridge.store.learned import load_learned, save_learned
 
 StoreCall = Callable[[Callable[[Engine], Any]], Awaitable[Any]]

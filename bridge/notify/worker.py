@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 import aiohttp
-from sqlalchemy import Engine
 
 from bridge.config.model import Config
 from bridge.notify.compose import DigestItem, compose_digest
@@ -28,6 +27,7 @@ from bridge.notify.retry import Attempt, Backoff, DeadLetter, Next, Retry, Sent,
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
 from bridge.notify.webhook import WebhookSender
+from bridge.store import Engine
 from bridge.store.outbox import (
     OutboxCounts,
     OutboxItem,
