@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bridge.config.oids import Oid, name_oid
 from bridge.config.snmp_models import SnmpVersion
 from bridge.probes.pinger import resolve
+from bridge.probes.shared_udp import NoResponseError
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
 from bridge.probes.snmp_types import (
     PORT_UNREACHABLE,
@@ -23,7 +24,7 @@ from bridge.probes.snmp_types import (
     SnmpError,
     VarBind,
 )
-from bridge.probes.snmp_udp import CommunityTransport, NoResponseError, Pdu
+from bridge.probes.snmp_udp import CommunityTransport, Pdu
 
 if TYPE_CHECKING:
     from bridge.probes.snmp_v3 import UsmClient
