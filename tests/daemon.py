@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from tests.pg import scratch_database
 
 T = TypeVar("T")
@@ -251,3 +253,14 @@ def running(config: Path, pg_admin_url: str | None = None) -> Iterator[Bridge]:
             yield daemon
         finally:
             assert daemon.stop() == 0
+
+
+def customer_daemon(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    """For a fixture with params ["sqlite", "postgresql"]: the daemon on that store,
+    watching gw and other-srv, with an operator token and acme's."""
+    config = write_deployment(tmp_path_factory.mktemp("daemon"),
+                              {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
+    pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
+    with running(config, pg) as daemon:
+        yield daemon

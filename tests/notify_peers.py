@@ -1,4 +1,5 @@
-"""Real receivers on loopback for the notification tests: an SMTP server and a webhook."""
+"""Real receivers on loopback for the notification tests: an SMTP server and a webhook;
+the outbox worker that delivers to them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import json
 import shutil
 import ssl
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -22,7 +24,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import Engine
 
+from bridge.config.model import Config
+from bridge.notify.worker import OutboxWorker
+from bridge.store import Database
+
+T = TypeVar("T")
 BASE = Path(__file__).resolve().parent / "testdata" / "config" / "base"
 MAIN = """[http]
 listen = "127.0.0.1:9410"
@@ -41,6 +49,15 @@ def deployment(tmp_path: Path, notifications: str, main: str = MAIN) -> Path:
     (root / "bridge.toml").write_text(main + "\n" + notifications, encoding="utf-8")
     (root / "secrets" / "noc-portal.secret").write_text("portal-signing-key-42\n")
     return root / "bridge.toml"
+
+
+def outbox_worker(db: Database, config: Config,
+                  clock: Callable[[], datetime]) -> OutboxWorker:
+    """The outbox worker on `db`, on the test's clock, without jitter."""
+    async def run_db(fn: Callable[[Engine], T]) -> T:
+        return await asyncio.to_thread(fn, db.writer)
+
+    return OutboxWorker(run_db, lambda: config, clock=clock, jitter=lambda: 0.0)
 
 
 def self_signed_cert(folder: Path) -> tuple[Path, Path]:

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from bridge.api.openapi import describe
 from bridge.api.routes import build_app
-from tests.daemon import Bridge, running, write_deployment
+from tests.daemon import Bridge, customer_daemon
 
 ACME = "acme-secret-token"
 EXAMPLES = 12  # per operation, mode and token: about a minute for the whole API
@@ -51,11 +51,7 @@ CASES = sorted((method.upper(), path, mode) for path, ops in _PATHS.items()
 def bridge(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     """A running daemon on each store, with an operator token and acme's."""
-    config = write_deployment(tmp_path_factory.mktemp("fuzz"),
-                              {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
-    pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
-    with running(config, pg) as daemon:
-        yield daemon
+    yield from customer_daemon(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

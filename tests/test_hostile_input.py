@@ -17,7 +17,7 @@ from bridge.store import Database
 from bridge.store.models import Actor, TicketSource
 from bridge.store.records import Refused
 from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
-from tests.daemon import Bridge, http_request, running, wait_for, write_deployment
+from tests.daemon import Bridge, customer_daemon, http_request, wait_for
 
 ACME = "acme-secret-token"
 
@@ -26,11 +26,7 @@ ACME = "acme-secret-token"
 def bridge(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     """A running daemon on each store, with an operator token and acme's."""
-    config = write_deployment(tmp_path_factory.mktemp("input"),
-                              {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
-    pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
-    with running(config, pg) as daemon:
-        yield daemon
+    yield from customer_daemon(request, tmp_path_factory)
 
 
 def raw_request(bridge: Bridge, head: bytes) -> tuple[int, bytes]:

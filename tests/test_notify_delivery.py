@@ -34,6 +34,7 @@ from tests.notify_peers import (
     start_smtp,
 )
 from tests.notify_peers import deployment as bridge_toml
+from tests.notify_peers import outbox_worker as make_worker
 
 T = TypeVar("T")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -80,13 +81,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.migrate()
     yield database
     database.dispose()
-
-
-def make_worker(db: Database, config: Config, clock: Clock) -> OutboxWorker:
-    async def run_db(fn: Callable[[Engine], T]) -> T:
-        return await asyncio.to_thread(fn, db.writer)
-
-    return OutboxWorker(run_db, lambda: config, clock=clock, jitter=lambda: 0.0)
 
 
 def enqueue(db: Database, receivers: Sequence[str], count: int = 1, *, language: str = "en",

@@ -3,54 +3,38 @@ loopback) to the people who read them. Time is a clock the tests move; nothing s
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine
 
-from bridge.config import load_config
 from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident
 from bridge.core.lifecycle import Action
 from bridge.core.state import CheckKey
-from bridge.notify.worker import OutboxWorker
 from bridge.store import Database
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 from bridge.store.writes import apply_batch
-from tests.daemon import write_deployment
+from tests.mail_contract import NOC, acme_contract, mail_deployment
 from tests.notify_peers import MailSink, port_of, start_smtp
+from tests.notify_peers import outbox_worker as worker_for
 
-T = TypeVar("T")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
-    database.migrate()
-    yield database
-    database.dispose()
+def store_url(tmp_path: Path) -> str:
+    """conftest's `db` on SQLite alone, here."""
+    return f"sqlite:///{tmp_path / 'bridge.db'}"
 
 
 def deployment(root: Path, smtp_port: int, contract: str, notifications: str = "") -> Config:
     """acme in Helsinki with this contract, mail through the test server."""
-    path = write_deployment(root, {"gw": "127.0.0.2"})
-    inventory = root / "config" / "inventory.toml"
-    inventory.write_text(inventory.read_text().replace(
-        '[customers.acme]\nname = "Acme"\n',
-        '[customers.acme]\nname = "Acme"\ntimezone = "Europe/Helsinki"\n') + contract)
-    with path.open("a") as f:
-        f.write(f'\n[notifications]\n{notifications}\n[notifications.smtp]\n'
-                f'host = "127.0.0.1"\nport = {smtp_port}\nsender = "bridge@msp.example.com"\n'
-                'timeout_s = 5\n')
-    return load_config(path)
+    return mail_deployment(root, contract, notifications, timezone="Europe/Helsinki",
+                           smtp_port=smtp_port)
 
 
 class Clock:
@@ -59,13 +43,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def worker_for(db: Database, config: Config, clock: Clock) -> OutboxWorker:
-    async def run_db(fn: Callable[[Engine], T]) -> T:
-        return await asyncio.to_thread(fn, db.writer)
-
-    return OutboxWorker(run_db, lambda: config, clock=clock, jitter=lambda: 0.0)
 
 
 def act(db: Database, desk: ContractDesk, ref: str, at: datetime, action: Action,
@@ -78,11 +55,7 @@ async def test_a_digest_carries_the_new_eta_the_comment_and_the_visit_time(
         tmp_path: Path, db: Database) -> None:
     sink = MailSink()
     server = await start_smtp(sink)
-    config = deployment(tmp_path, port_of(server),
-                        '\n[customers.acme.contract]\nlanguage = "fi"\n'
-                        'notify = ["mailto:it@acme.example.com"]\n'
-                        '[customers.acme.contract.tiers]\n'
-                        'tier1 = ["mailto:duty@msp.example.com"]\n')
+    config = deployment(tmp_path, port_of(server), acme_contract("fi"))
     desk, clock = ContractDesk(config), Clock()
     worker = worker_for(db, config, clock)
     incident_id, _ = create_ticket(db.writer, NewTicket(
@@ -118,10 +91,7 @@ async def test_a_p1_on_a_contract_without_tiers_reaches_the_noc(
         tmp_path: Path, db: Database) -> None:
     sink = MailSink()
     server = await start_smtp(sink)
-    config = deployment(tmp_path, port_of(server),
-                        '\n[customers.acme.contract]\nlanguage = "fi"\n'
-                        'notify = ["mailto:it@acme.example.com"]\n',
-                        'operators = ["mailto:noc@msp.example.com"]\n')
+    config = deployment(tmp_path, port_of(server), acme_contract("fi", tier1=False), NOC)
     desk, clock = ContractDesk(config), Clock()
     [opened] = apply_batch(db.writer, [OpenIncident(
         "check:gw/ping", CheckKey("gw", "ping"), "acme", Priority.P1, "down", T0,

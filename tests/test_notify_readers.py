@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config import load_config
 from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident
 from bridge.core.desk import NOTIFIED_STAFF
@@ -24,7 +23,7 @@ from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
 from bridge.store.writes import apply_batch
-from tests.daemon import write_deployment
+from tests.mail_contract import NOC, acme_contract, mail_deployment
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RAW = ("gw (127.0.0.2) is down: ping failed: no response to 2 requests of 1 s: "
@@ -35,19 +34,8 @@ JARGON = ("is down", "ping", "failed", "no response", "requests", "engine ID", "
 
 def contract_config(root: Path, language: str, operators: bool = True) -> Config:
     """acme with a contract in `language`, SMTP (never contacted here), English operators."""
-    path = write_deployment(root, {"gw": "127.0.0.2"})
-    with (root / "config" / "inventory.toml").open("a") as f:
-        f.write(f'\n[customers.acme.contract]\nlanguage = "{language}"\n'
-                'notify = ["mailto:it@acme.example.com"]\n'
-                '\n[customers.acme.contract.tiers]\n'
-                'tier1 = ["mailto:duty@msp.example.com"]\n')
-    with path.open("a") as f:
-        f.write('\n[notifications]\n'
-                + ('operators = ["mailto:noc@msp.example.com"]\n' if operators else "")
-                + 'operator_language = "en"\n'
-                '[notifications.smtp]\nhost = "127.0.0.1"\nport = 2525\n'
-                'sender = "bridge@msp.example.com"\n')
-    return load_config(path)
+    return mail_deployment(root, acme_contract(language),
+                           (NOC if operators else "") + 'operator_language = "en"\n')
 
 
 def open_monitoring_ticket(db: Database, desk: ContractDesk) -> str:

@@ -51,12 +51,13 @@ def port_table(ports: int, down: set[int], values: dict[Oid, bytes]) -> list[tup
 
 @dataclass
 class FaultyAgent(asyncio.DatagramProtocol):
-    """Serves `table` (v2c, any community) with one fault."""
+    """Serves `table` (in the version asked, any community) with one fault."""
 
     table: list[tuple[Oid, bytes]]
     empty_from_request: int | None = None  # GETBULKs from this one on come back empty
     too_big_over: int | None = None  # GETBULKs asking for more rows get tooBig
     truncate: bool = False  # every reply cut in half
+    repeat: Oid | None = None  # the next OID after this one is itself (a looping agent)
     max_repetitions: list[int] = field(default_factory=list)  # as asked, in order
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -71,7 +72,8 @@ class FaultyAgent(asyncio.DatagramProtocol):
         oids = [tuple(vb["name"]) for vb in pdu["variable-bindings"]]
         status, binds = self._answer(pdu.tagSet[0].tagId, pdu, oids)
         body = b"".join(tlv(0x30, encode_oid(oid) + value) for oid, value in binds)
-        reply = tlv(0x30, integer(1) + tlv(0x04, bytes(message["community"])) + tlv(
+        reply = tlv(0x30, integer(int(message["version"])) + tlv(
+            0x04, bytes(message["community"])) + tlv(
             0xA2, integer(int(pdu["request-id"])) + integer(status) + integer(0)
             + tlv(0x30, body)))
         self.transport.sendto(reply[: len(reply) // 2] if self.truncate else reply, addr)
@@ -98,16 +100,19 @@ class FaultyAgent(asyncio.DatagramProtocol):
         return 0, binds
 
     def _next(self, oid: Oid) -> tuple[Oid, bytes]:
+        if oid == self.repeat:
+            return oid, dict(self.table)[oid]
         return next(((o, v) for o, v in self.table if o > oid), (oid, b"\x82\x00"))
 
 
 @contextlib.asynccontextmanager
-async def serving(agent: FaultyAgent) -> AsyncIterator[SnmpAccess]:
+async def serving(agent: FaultyAgent, version: SnmpVersion = SnmpVersion.V2C
+                  ) -> AsyncIterator[SnmpAccess]:
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(lambda: agent,
                                                        local_addr=("127.0.0.1", 0))
     try:
-        yield SnmpAccess(version=SnmpVersion.V2C, port=transport.get_extra_info("sockname")[1],
+        yield SnmpAccess(version=version, port=transport.get_extra_info("sockname")[1],
                          community=Secret("public"))
     finally:
         transport.close()
@@ -122,6 +127,17 @@ async def test_an_empty_bulk_answer_mid_table_is_a_failure_not_a_short_table() -
     assert result.output == (
         "walk ended early: the agent answered GETBULK after ifDescr.10, ifType.10, "
         "ifAdminStatus.10, ifOperStatus.10 with no values (a table cut short)")
+
+
+@pytest.mark.parametrize("version", [SnmpVersion.V1, SnmpVersion.V2C])
+async def test_a_walk_that_goes_back_fails_instead_of_looping(version: SnmpVersion) -> None:
+    """After ifDescr.2 the agent answers ifDescr.2 again (GETNEXT for v1, GETBULK v2c)."""
+    last = {(1, 3, 6, 1, 4, 1, 9, 0): integer(0)}  # past every walk: SNMPv1 has no endOfMibView
+    agent = FaultyAgent(port_table(4, set(), last), repeat=(*OBJECTS["ifDescr"][0], 2))
+    async with serving(agent, version) as access:
+        result = await poll(access, probe(interfaces=True))
+    assert (result.ok, result.output) == (
+        False, "agent returned ifDescr.2 after ifDescr.2: OIDs not increasing")
 
 
 async def test_too_big_asks_again_for_fewer_rows() -> None:

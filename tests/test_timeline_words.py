@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config import load_config
 from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident, ResolveIncident
 from bridge.core.lifecycle import Action
@@ -25,7 +24,7 @@ from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
 from bridge.store.writes import apply_batch
-from tests.daemon import write_deployment
+from tests.mail_contract import NOC, acme_contract, mail_deployment
 
 FAILED_AT = datetime(2026, 12, 6, 6, 40, 12, 641411, tzinfo=UTC)  # 08:40:12 in Helsinki
 ETA = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)  # 11:30 in Helsinki
@@ -35,20 +34,9 @@ ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d\.\d+")
 
 def helsinki_config(root: Path, language: str = "fi", operator_language: str = "en") -> Config:
     """acme in Helsinki with a contract in `language`; a duty tier and a NOC."""
-    path = write_deployment(root, {"gw": "127.0.0.2"})
-    inventory = root / "config" / "inventory.toml"
-    inventory.write_text(inventory.read_text().replace(
-        '[customers.acme]\nname = "Acme"\n',
-        '[customers.acme]\nname = "Acme"\ntimezone = "Europe/Helsinki"\n')
-        + f'\n[customers.acme.contract]\nlanguage = "{language}"\n'
-        'notify = ["mailto:it@acme.example.com"]\n'
-        '\n[customers.acme.contract.tiers]\ntier1 = ["mailto:duty@msp.example.com"]\n')
-    with path.open("a") as f:
-        f.write('\n[notifications]\noperators = ["mailto:noc@msp.example.com"]\n'
-                f'operator_language = "{operator_language}"\n'
-                '[notifications.smtp]\nhost = "127.0.0.1"\nport = 2525\n'
-                'sender = "bridge@msp.example.com"\n')
-    return load_config(path)
+    return mail_deployment(root, acme_contract(language),
+                           NOC + f'operator_language = "{operator_language}"\n',
+                           timezone="Europe/Helsinki")
 
 
 def open_ticket(db: Database, desk: ContractDesk) -> str:

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING
 from bridge.config.oids import Oid, name_oid
 from bridge.config.snmp_models import SnmpVersion
 from bridge.probes.pinger import resolve
+from bridge.probes.shared_udp import NoResponseError
 from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
 from bridge.probes.snmp_types import (
     PORT_UNREACHABLE,
     EndOfMibView,
     Request,
     SnmpError,
+    SnmpValue,
     VarBind,
 )
-from bridge.probes.snmp_udp import CommunityTransport, NoResponseError, Pdu
+from bridge.probes.snmp_udp import CommunityTransport, Pdu
 
 if TYPE_CHECKING:
     from bridge.probes.snmp_v3 import UsmClient
@@ -122,14 +124,9 @@ class SnmpClient:
                 column = pending[i % len(pending)]  # the response is row by row
                 if column in done:
                     continue
-                if oid[:len(column)] != column or isinstance(value, EndOfMibView):
-                    done.add(column)  # left the subtree: the table's end
-                elif oid <= cursor[column]:
-                    raise SnmpError(f"agent returned {name_oid(oid)} after "
-                                    f"{name_oid(cursor[column])}: OIDs not increasing")
-                else:
-                    rows[column].append((oid, value))
-                    cursor[column] = oid
+                if isinstance(value, EndOfMibView) \
+                        or not _add_row(rows, cursor, column, oid, value):
+                    done.add(column)  # the table's end
             pending = [c for c in pending if c not in done]
         return rows
 
@@ -150,14 +147,8 @@ class SnmpClient:
                 raise SnmpError("agent answered GETNEXT with the wrong number of values")
             done: set[Oid] = set()
             for column, (oid, value) in zip(pending, binds, strict=True):
-                if oid[:len(column)] != column:
+                if not _add_row(rows, cursor, column, oid, value):
                     done.add(column)
-                elif oid <= cursor[column]:
-                    raise SnmpError(f"agent returned {name_oid(oid)} after "
-                                    f"{name_oid(cursor[column])}: OIDs not increasing")
-                else:
-                    rows[column].append((oid, value))
-                    cursor[column] = oid
             pending = [c for c in pending if c not in done]
 
     async def get(self, request: Request, oids: Sequence[Oid]) -> list[VarBind]:
@@ -184,3 +175,17 @@ def _pdu_error(status: int, index: int, var_binds: Sequence[VarBind]) -> str:
     if 0 < index <= len(var_binds):
         return f"agent answered {what} for {name_oid(var_binds[index - 1][0])}"
     return f"agent answered {what}"
+
+
+def _add_row(rows: dict[Oid, list[VarBind]], cursor: dict[Oid, Oid], column: Oid,
+             oid: Oid, value: SnmpValue) -> bool:
+    """Add a walked `oid` to its column's rows; False if it left the subtree (the table's
+    end). Raises SnmpError for an OID not past the last one, which would walk forever."""
+    if oid[:len(column)] != column:
+        return False
+    if oid <= cursor[column]:
+        raise SnmpError(f"agent returned {name_oid(oid)} after "
+                        f"{name_oid(cursor[column])}: OIDs not increasing")
+    rows[column].append((oid, value))
+    cursor[column] = oid
+    return True

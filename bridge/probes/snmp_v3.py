@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from bridge.config.oids import Oid
 from bridge.probes import snmp_types as t
 from bridge.probes.pinger import resolve
+from bridge.probes.shared_udp import NoResponseError
 from bridge.probes.snmp_discovery import (
     DiscoveryError,
     EngineInfo,
@@ -40,7 +41,7 @@ from bridge.probes.usm_security import (
     reader,
     secure,
 )
-from bridge.probes.usm_transport import NoReplyError, UsmTransport
+from bridge.probes.usm_transport import UsmTransport
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class UsmClient:
         self._keys = UsmKeys()
         self._clocks = EngineClocks()
         self._privacy = Privacy()
-        self._transport = UsmTransport()
+        self._transport: UsmTransport[Answer | Refusal] = UsmTransport()
         self._msg_ids = itertools.count(int.from_bytes(os.urandom(4), "big") % _MSG_IDS)
 
     def close(self) -> None:
@@ -178,7 +179,7 @@ class UsmClient:
                 agent.host, a.port, outgoing.msg_id, packet,
                 reader(outgoing, self._clocks, self._privacy), request.timeout_s,
                 request.retries)
-        except NoReplyError as exc:
+        except NoResponseError as exc:
             return Refusal(TIMED_OUT, f" (a reply could not be decoded: {exc.undecodable})"
                            if exc.undecodable else "")
 
