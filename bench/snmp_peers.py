@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -20,7 +21,6 @@ from bench.snmp_work import (
     V3_USER,
     SnmpTally,
     SnmpWork,
-    free_udp_port,
     require_loopback,
 )
 
@@ -95,6 +95,13 @@ def _process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def free_tcp_port() -> int:
+    """A free TCP port on 127.0.0.1 (for the exporter's web listener)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class SnmpExporter:
     """A running snmp_exporter on 127.0.0.1 with modules that GET the same three OIDs (v2c
     and v3)."""
@@ -110,18 +117,22 @@ class SnmpExporter:
             name=name, version=number, auth=auth, retries=work.retries,
             timeout_ms=round(work.timeout_s * 1000), oids=", ".join(OIDS))
             for name, number, auth in EXPORTER_AUTHS.values()))
-        self.port = free_udp_port()  # the same number is almost surely free for TCP too
-        self.proc = subprocess.Popen(
-            [path, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
-             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
+        self.port = free_tcp_port()
+        log = self.home / "exporter.log"
+        with log.open("wb") as sink:
+            self.proc = subprocess.Popen(
+                [path, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
+                 "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=sink)
+        deadline = time.monotonic() + 30  # a busy machine starts it slowly
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.1)
+        said = log.read_text(errors="replace").strip()[-500:]
         self.close()
-        raise RuntimeError("snmp_exporter did not start")
+        raise RuntimeError(f"snmp_exporter did not start: {said or 'no output'}")
 
     def scrape(self, url: str) -> str | None:
         """One scrape; None when it has all three values, else the end of the body."""
