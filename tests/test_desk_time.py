@@ -70,6 +70,7 @@ def test_back_to_the_real_time_after_a_forward_step(clocks: Clocks) -> None:
     clocks.elapse(20)  # desk time gains 1 s on real time meanwhile
     desk.now_s()
     clocks.wall_s -= 3 * DAY_S
+    desk.now_s()  # a step is taken when a second reading shows it too
     stepped_back = desk.now_s()
     assert desk.jumps_total == 2
     assert stepped_back == clocks.wall_s + 1  # never backwards: it waits for the wall clock
@@ -81,6 +82,7 @@ def test_a_step_back_slows_desk_time_and_never_stops_it(clocks: Clocks) -> None:
     desk = DeskTime(clocks.wall, clocks.elapsed)
     start = desk.now_s()
     clocks.wall_s -= 2 * 3600
+    assert desk.now_s() == start  # seen once: not yet a step, and desk time holds
     readings = []
     for _ in range(10):
         clocks.elapse(10)
@@ -100,3 +102,16 @@ def test_the_gap_closes_and_desk_time_follows_the_system_again(clocks: Clocks) -
         desk.now_s()
     assert desk.now_s() == clocks.wall_s
     assert desk.jumps_total == 1
+
+
+def test_one_odd_reading_is_neither_a_step_nor_a_step_back(clocks: Clocks) -> None:
+    """A single reading off by hours (a thread that read the clock mid-step) changes nothing:
+    a step is taken when two readings in a row show it."""
+    desk = DeskTime(clocks.wall, clocks.elapsed)
+    clocks.elapse(1)
+    clocks.wall_s += 2 * 3600
+    assert desk.now_s() == clocks.wall_s - 2 * 3600
+    clocks.wall_s -= 2 * 3600
+    clocks.elapse(1)
+    assert desk.now_s() == clocks.wall_s
+    assert (desk.jumps_total, desk.skew_s) == (0, 0.0)

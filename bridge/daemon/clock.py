@@ -55,6 +55,7 @@ class DeskTime:
         self._desk_s = wall()
         self._elapsed_s = elapsed()
         self._skew_s = 0.0  # system time minus desk time at the last reading
+        self._unconfirmed_skew_s: float | None = None  # a step seen once, not yet twice
         self.jumps_total = 0
 
     @property
@@ -74,7 +75,11 @@ class DeskTime:
             desk_s = self._desk_s + elapsed_s
             skew_s = wall - desk_s
             if abs(skew_s - self._skew_s) > JUMP_TOLERANCE_S:
+                if not self._confirmed(skew_s):  # one odd reading is no step: wait for another
+                    self._desk_s, self._elapsed_s = desk_s, now_s
+                    return desk_s
                 self._jumped(skew_s - self._skew_s, skew_s)
+            self._unconfirmed_skew_s = None
             if abs(skew_s) <= JUMP_TOLERANCE_S:
                 if abs(self._skew_s) > JUMP_TOLERANCE_S:
                     log.info("desk time is back in step with the system clock")
@@ -84,6 +89,13 @@ class DeskTime:
                 desk_s += max(-slew_s, min(slew_s, skew_s))
             self._desk_s, self._elapsed_s, self._skew_s = desk_s, now_s, wall - desk_s
             return desk_s
+
+    def _confirmed(self, skew_s: float) -> bool:
+        """Whether this reading's step agrees with the one before it: a step is taken only
+        when two readings in a row show it, so one reading off (a thread that read the clock
+        mid-step) is neither a step nor, at the next reading, a step back."""
+        seen, self._unconfirmed_skew_s = self._unconfirmed_skew_s, skew_s
+        return seen is not None and abs(skew_s - seen) <= JUMP_TOLERANCE_S
 
     def _jumped(self, step_s: float, skew_s: float) -> None:
         self.jumps_total += 1

@@ -122,7 +122,7 @@ class SharedUdpTransport(abc.ABC, Generic[M, R]):
             self._try(sock, exchange, timeout_s)
             return await done
         finally:
-            del self._pending[key]
+            self._pending.pop(key, None)  # close() may have cleared it already
             if exchange.timer is not None:
                 exchange.timer.cancel()
 

@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incident", schema=None) as batch_op:
-        batch_op.drop_column("request_digest")
+    # Not a batch: SQLite (3.35+) drops the column in place, while a batch rebuilds the
+    # table, which its foreign keys (on in bridge's connections) refuse once it has events.
+    op.drop_column("incident", "request_digest")
