@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bridge.store import Database
-from tests.netns import netns as netns  # the fixture, for every test module
-from tests.pg import postgres_admin_url, scratch_database
+from tests.kits.netns import netns as netns  # the fixture, for every test module
+from tests.kits.pg import postgres_admin_url, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 

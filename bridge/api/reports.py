@@ -10,14 +10,14 @@ from aiohttp import web
 from bridge.api.auth import Caller, caller_of, error
 from bridge.api.query import Query, accepts, choice, inventory_id, optional_choice
 from bridge.api.service import service_of
+from bridge.availability.coverage import coverage_statement
+from bridge.availability.html import as_html
+from bridge.availability.monthly import ReportError, month_report
+from bridge.availability.render import as_csv
+from bridge.availability.windows import WindowTallies
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.periods import ROLLING_WINDOWS
-from bridge.reports.coverage import coverage_statement
-from bridge.reports.html import as_html
-from bridge.reports.monthly import ReportError, month_report
-from bridge.reports.render import as_csv
-from bridge.reports.windows import WindowTallies
 
 CUSTOMER = inventory_id("customer", "Only this customer's devices (its id in the inventory).")
 DEVICE = inventory_id("device", "Only this device (its id in the inventory). The customers list "

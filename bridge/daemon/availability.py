@@ -18,11 +18,11 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from bridge.aio import wait_or_timeout
+from bridge.availability.inputs import Inventory
+from bridge.availability.rollup import batches, expire, measure_days, plan, store_day
+from bridge.availability.sliding import SlidingWindows
+from bridge.availability.windows import WindowTallies
 from bridge.config.model import Config
-from bridge.reports.inputs import Inventory
-from bridge.reports.rollup import batches, expire, measure_days, plan, store_day
-from bridge.reports.sliding import SlidingWindows
-from bridge.reports.windows import WindowTallies
 from bridge.store import Engine
 from bridge.store.heartbeat import BEAT_S, beat
 

@@ -13,7 +13,7 @@ the one enclosing it, no trailing bytes, every value type's range and size check
 number out of its type's range (real agents send unsigned values as INTEGER) decodes as
 an InvalidValue that names it, so one bad value does not cost the rest of the reply;
 whatever else does not parse raises BerError, and the transport drops the datagram.
-SNMPv3 messages wrap the same PDUs (bridge/probes/usm_message.py). tests/test_snmp_ber.py
+SNMPv3 messages wrap the same PDUs (bridge/probes/usm_message.py). tests/probes/snmp/test_ber.py
 checks this codec against pyasn1 in both directions.
 """
 

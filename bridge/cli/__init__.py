@@ -1,0 +1,1 @@
+"""The command line: `bridge check|run|probe|report|incidents|…` and its API client."""
