@@ -16,7 +16,7 @@ from bridge.config.files import Collector, read_toml, validate
 from bridge.config.load import check_listen, resolve_token
 from bridge.config.main_file import ApiSection, HttpSection, Role
 from bridge.config.model import Listen
-from bridge.config.secrets import Secret
+from bridge.core.secret import Secret
 
 
 class _ClientView(BaseModel):

@@ -20,16 +20,11 @@ from bridge.config.files import Collector, Folders, homes_of, paths_of, read_tom
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
 from bridge.config.provider import build_provider
-from bridge.config.secrets import (
-    Secret,
-    SecretFileMissing,
-    SecretRefError,
-    create_secret_file,
-    resolve_ref,
-)
+from bridge.config.secrets import SecretFileMissing, SecretRefError, create_secret_file, resolve_ref
 from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source
 from bridge.config.xref import check_references, check_tokens
+from bridge.core.secret import Secret
 
 
 def parse_listen(text: str) -> Listen | None:

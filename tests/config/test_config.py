@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Criticality, Priority
-from bridge.config.probe_models import SnmpProbe
+from bridge.core.probe_kinds.snmp import SnmpProbe
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -922,7 +922,7 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
 
 
 def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
-    from bridge.config.probe_models import IcmpProbe as Probe
+    from bridge.core.probe_kinds.icmp import IcmpProbe as Probe
 
     assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
     assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bridge.config.snmp_models import SnmpVersion
+from bridge.core.probe_kinds.snmp import SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers
 from tests.kits.daemon import Bridge, wait_for, write_deployment

@@ -16,14 +16,13 @@ from typing import Any, cast
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.config.oids import OBJECTS
-from bridge.config.probe_models import SnmpProbe
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
+from bridge.core.probe_kinds.oids import OBJECTS
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, SnmpVersion
 from bridge.core.results import ProbeResult
+from bridge.core.secret import Secret
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.snmp_client import SnmpClient
-from bridge.probes.snmp_types import Request
+from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.types import Request
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.snmp_agents import RECORDED, Agent, free_udp_port, start_snmpsim
 

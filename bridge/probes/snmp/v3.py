@@ -1,8 +1,8 @@
 """SNMPv3 with the User-based Security Model (RFC 3414) on bridge's own BER codec.
 
-Each agent's engine ID is discovered once (bridge/probes/snmp_discovery.py); each user's
+Each agent's engine ID is discovered once (bridge/probes/snmp/discovery.py); each user's
 keys are localised once per engine (usm_keys.py); the agent's boots and time are tracked
-on the monotonic clock (snmp_v3_memory.py). A request is then one datagram out and one
+on the monotonic clock (v3_memory.py). A request is then one datagram out and one
 in (usm_security.py, usm_transport.py). What the agent refuses comes as a Report naming
 a usmStats counter, which becomes the failure the operator reads; an agent that restarted
 is told from a misconfigured one by its discovery Report, and then forgotten and asked
@@ -19,20 +19,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bridge.config.oids import Oid
-from bridge.probes import snmp_types as t
-from bridge.probes.pinger import resolve
-from bridge.probes.shared_udp import NoResponseError
-from bridge.probes.snmp_discovery import (
+from bridge.core.probe_kinds.oids import Oid
+from bridge.probes.addresses import resolve
+from bridge.probes.snmp import types as t
+from bridge.probes.snmp.discovery import (
     DiscoveryError,
     EngineInfo,
     discover_engine,
     silence_reason,
 )
-from bridge.probes.snmp_v3_memory import EngineClocks
-from bridge.probes.usm_keys import UsmKeys
-from bridge.probes.usm_privacy import Privacy
-from bridge.probes.usm_security import (
+from bridge.probes.snmp.shared_udp import NoResponseError
+from bridge.probes.snmp.usm_keys import UsmKeys
+from bridge.probes.snmp.usm_privacy import Privacy
+from bridge.probes.snmp.usm_security import (
     NOT_IN_TIME_WINDOW,
     UNKNOWN_ENGINE_ID,
     Answer,
@@ -41,7 +40,8 @@ from bridge.probes.usm_security import (
     reader,
     secure,
 )
-from bridge.probes.usm_transport import UsmTransport
+from bridge.probes.snmp.usm_transport import UsmTransport
+from bridge.probes.snmp.v3_memory import EngineClocks
 
 log = logging.getLogger(__name__)
 

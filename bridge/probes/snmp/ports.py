@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bridge.config.interface_models import InterfaceSelection
-from bridge.config.oids import OBJECTS, Oid, name_oid
-from bridge.probes.snmp_types import InvalidValue, SnmpValue, VarBind
-from bridge.probes.snmp_values import missing, number, text
+from bridge.core.probe_kinds.interfaces import InterfaceSelection
+from bridge.core.probe_kinds.oids import OBJECTS, Oid, name_oid
+from bridge.probes.snmp.types import InvalidValue, SnmpValue, VarBind
+from bridge.probes.snmp.values import missing, number, text
 
 STATUS_COLUMNS = ("ifDescr", "ifType", "ifAdminStatus", "ifOperStatus", "ifName", "ifAlias")
 RATE_COLUMNS = (

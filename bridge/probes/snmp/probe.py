@@ -13,18 +13,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bridge.config.oids import OBJECTS, Oid, name_oid
-from bridge.config.probe_models import SnmpProbe, ValueCheck
-from bridge.config.snmp_models import SnmpAccess
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
+from bridge.core.probe_kinds.oids import OBJECTS, Oid, name_oid
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.core.results import ProbeResult, Series
-from bridge.probes.snmp_client import SnmpClient
-from bridge.probes.snmp_findings import Findings
-from bridge.probes.snmp_interfaces import Counters, judge_interfaces
-from bridge.probes.snmp_learned import LearnedPorts, RememberedPorts
-from bridge.probes.snmp_ports import interface_columns
-from bridge.probes.snmp_types import InvalidValue, Request, SnmpError, SnmpValue, VarBind
-from bridge.probes.snmp_values import (
+from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.findings import Findings
+from bridge.probes.snmp.interfaces import Counters, judge_interfaces
+from bridge.probes.snmp.learned import LearnedPorts, RememberedPorts
+from bridge.probes.snmp.ports import interface_columns
+from bridge.probes.snmp.types import InvalidValue, Request, SnmpError, SnmpValue, VarBind
+from bridge.probes.snmp.values import (
     counter_bits,
     format_ticks,
     missing,

@@ -6,15 +6,15 @@ pyasn1, which builds, clones and constraint-checks a Python object per ASN.1 val
 per poll. The community-based messages are small and fixed in shape (RFC 1157,
 RFC 3416: a SEQUENCE of version, community and one PDU), so this module encodes the
 requests bridge sends and decodes the responses straight from the bytes, into
-bridge/probes/snmp_types.py's values.
+bridge/probes/snmp/types.py's values.
 
 It is strict: definite lengths only (RFC 3417 section 8), every length checked against
 the one enclosing it, no trailing bytes, every value type's range and size checked. A
 number out of its type's range (real agents send unsigned values as INTEGER) decodes as
 an InvalidValue that names it, so one bad value does not cost the rest of the reply;
 whatever else does not parse raises BerError, and the transport drops the datagram.
-SNMPv3 messages wrap the same PDUs (bridge/probes/usm_message.py). tests/probes/snmp/test_ber.py
-checks this codec against pyasn1 in both directions.
+SNMPv3 messages wrap the same PDUs (usm_message.py). tests/probes/snmp/test_ber.py checks
+this codec against pyasn1 in both directions.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bridge.config.oids import Oid
-from bridge.probes.snmp_types import (
+from bridge.core.probe_kinds.oids import Oid
+from bridge.probes.snmp.types import (
     END_OF_MIB_VIEW,
     NO_SUCH_INSTANCE,
     NO_SUCH_OBJECT,

@@ -7,10 +7,10 @@ import logging
 import socket
 from datetime import datetime
 
-from bridge.config.probe_models import IcmpProbe
 from bridge.core.ping_limits import Severity, judge_ping
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
-from bridge.probes.pinger import Pinger
+from bridge.probes.icmp.pinger import Pinger
 
 log = logging.getLogger(__name__)
 

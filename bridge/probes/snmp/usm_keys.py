@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bridge.config.snmp_models import AuthProtocol, PrivProtocol
+from bridge.core.probe_kinds.snmp import AuthProtocol, PrivProtocol
 
 _PASSWORD_BYTES = 1_048_576  # RFC 3414 A.2: the password repeated to 1 MiB, then hashed
 

@@ -3,15 +3,15 @@
 The value types mirror SMIv2's (RFC 2578) and keep the SMI names, so output can say
 "ifSpeed.1 is a Gauge32". They are plain int, bytes and tuple subclasses: decoding a
 reply builds one small object per value (SNMPv1/v2c replies are decoded by
-bridge/probes/snmp_ber.py, for every SNMP version).
+bridge/probes/snmp/ber.py, for every SNMP version).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.config.oids import Oid
-from bridge.config.snmp_models import SnmpAccess
+from bridge.core.probe_kinds.oids import Oid
+from bridge.core.probe_kinds.snmp import SnmpAccess
 
 
 class Integer32(int):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.probes.snmp_discovery import EngineInfo
+from bridge.probes.snmp.discovery import EngineInfo
 
 TIME_WINDOW_S = 150  # RFC 3414 3.2.7: engineTime drift beyond which messages are refused
 _LAST_BOOTS = 2**31 - 1  # RFC 3414 2.2.2: an engine at this count must be reconfigured

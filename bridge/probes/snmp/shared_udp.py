@@ -1,7 +1,7 @@
 """Requests in flight over one shared UDP socket per address family, drained per wake-up.
 
 SNMP's two transports are this with their own way of matching a datagram to its request
-(`_take`): snmp_udp.py by request-id, version and community (v1/v2c), usm_transport.py by
+(`_take`): udp.py by request-id, version and community (v1/v2c), usm_transport.py by
 msgID and the USM checks (v3). Like the ICMP engine, every request goes out through one
 shared socket and each readable wake-up drains every datagram waiting: with many checks
 in flight, one pass of the event loop takes many replies (asyncio's datagram transport

@@ -4,7 +4,7 @@ icmplib opens a raw socket per ping; every raw ICMP socket receives a copy of ev
 ICMP packet on the host, so hundreds of concurrent pings drown each other (replies
 dropped from full buffers, CPU spent parsing other checks' packets, event-loop delay
 counted as round-trip time). Like fping, this engine sends everything through one
-socket (bridge/probes/echo_socket.py) and matches each reply to its request by
+socket (bridge/probes/icmp/echo_socket.py) and matches each reply to its request by
 sequence number and payload token. Receive times come from the kernel
 (SO_TIMESTAMPNS), so a busy event loop does not inflate RTTs.
 
@@ -20,12 +20,11 @@ as distinct delays in the probe config.
 from __future__ import annotations
 
 import asyncio
-import functools
-import socket
 from collections import deque
 from dataclasses import dataclass, field
 
-from bridge.probes.echo_socket import EchoSocket
+from bridge.probes.addresses import ip_literal, resolve
+from bridge.probes.icmp.echo_socket import EchoSocket
 
 # Due times this close together are worked off in one wake-up. Packets go out at most
 # this much later than their spacing asks (never earlier), and a check may wait this
@@ -97,7 +96,7 @@ class Pinger:
     async def ping(self, address: str, count: int, interval_s: float,
                    timeout_s: float) -> Echoes:
         """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
-        family, sockaddr = _literal(address) or await resolve(address)
+        family, sockaddr = ip_literal(address) or await resolve(address)
         echo_socket = self._socket(family)
         loop = self._loop
         assert loop is not None  # set with the first socket
@@ -171,27 +170,3 @@ def _on_reply(check: Echoes, rtt_ns: int) -> None:
     rtts.append(rtt_ns / 1e9)
     if check.sent == check.count and len(rtts) == len(check.seqs) and not check.done.done():
         check.done.set_result(None)
-
-
-@functools.lru_cache(maxsize=65536)
-def _literal(address: str) -> tuple[int, tuple[object, ...]] | None:
-    """An IP literal's family and socket address, its text in the kernel's own form (as
-    recvfrom reports peers); None for anything else, names and scoped IPv6 included."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            host = socket.inet_ntop(family, socket.inet_pton(family, address))
-        except OSError:
-            continue
-        return (family, (host, 0)) if family == socket.AF_INET else (family, (host, 0, 0, 0))
-    return None
-
-
-async def resolve(address: str) -> tuple[int, tuple[object, ...]]:
-    """Address family and socket address; IP literals never touch the resolver."""
-    literal = _literal(address)
-    if literal is not None:
-        return literal
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(address, None, type=socket.SOCK_DGRAM)
-    family, _, _, _, sockaddr = infos[0]
-    return int(family), tuple(sockaddr)

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind
+from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import ProbeFn, Probers, Target, run_probe
 from tests.kits.netns import Namespace
@@ -53,7 +55,7 @@ async def test_thousands_of_concurrent_checks_lose_no_reply() -> None:
 CHECK_IN_NAMESPACE = """
 import asyncio, json, sys
 from datetime import UTC, datetime
-from bridge.config.probe_models import IcmpProbe
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.probes.registry import Probers, run_probe
 probe = IcmpProbe(kind="icmp", count={count}, packet_interval_s=0.01, timeout_s=0.3, interval_s=5)
 async def main():

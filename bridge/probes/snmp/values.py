@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.probes.snmp_types import (
+from bridge.probes.snmp.types import (
     Counter32,
     Counter64,
     EndOfMibView,

@@ -1,6 +1,6 @@
 """SNMPv3 exchanges over one UDP socket per address family, matched by msgID and address.
 
-The socket and its tries are shared_udp.py's, as for v1/v2c (snmp_udp.py). A reply is
+The socket and its tries are shared_udp.py's, as for v1/v2c (udp.py). A reply is
 taken only if it comes from the address its msgID's request went to and passes that
 request's check (the HMAC, the user, the engine); a datagram that fails is dropped like
 any other that is not an answer, and remembered so the timeout can name it. ICMP errors
@@ -13,9 +13,9 @@ import socket
 from collections.abc import Callable
 from typing import TypeVar
 
-from bridge.probes.shared_udp import SharedUdpTransport
-from bridge.probes.snmp_ber import BerError
-from bridge.probes.usm_message import Incoming, read_message
+from bridge.probes.snmp.ber import BerError
+from bridge.probes.snmp.shared_udp import SharedUdpTransport
+from bridge.probes.snmp.usm_message import Incoming, read_message
 
 T = TypeVar("T")
 

@@ -13,10 +13,10 @@ import os
 import socket
 from dataclasses import dataclass
 
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
-from bridge.probes.snmp_ber import GET, BerError, encode_pdu
-from bridge.probes.snmp_types import PORT_UNREACHABLE
-from bridge.probes.usm_message import (
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpVersion
+from bridge.probes.snmp.ber import GET, BerError, encode_pdu
+from bridge.probes.snmp.types import PORT_UNREACHABLE
+from bridge.probes.snmp.usm_message import (
     REPORTABLE,
     Security,
     encode_message,

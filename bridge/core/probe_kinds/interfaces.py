@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from bridge.config.base import Array, Choice, Strict
-from bridge.config.probe_limits import Threshold
+from bridge.core.probe_kinds.limits import Threshold
+from bridge.core.strict import Array, Choice, Strict
 
 # IANAifType names a NOC writes most (the MIB has ~280; any number is accepted too)
 IF_TYPES = {"other": 1, "ethernetCsmacd": 6, "iso88023Csmacd": 7, "ppp": 23,

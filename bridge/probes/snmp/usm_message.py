@@ -9,7 +9,7 @@
                         or it encrypted, as an OCTET STRING }
 
 The HMAC covers the whole message with its own field zeroed, so the encoder says where
-that field is and the decoder where it was. Decoding is as strict as snmp_ber's, except
+that field is and the decoder where it was. Decoding is as strict as ber.py's, except
 that a decrypted scopedPDU may be followed by padding (DES pads to 8 bytes).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.probes.snmp_ber import (
+from bridge.probes.snmp.ber import (
     _INTEGER,
     _OCTETS,
     _SEQUENCE,
@@ -29,7 +29,7 @@ from bridge.probes.snmp_ber import (
     _tlv,
     decode_pdu,
 )
-from bridge.probes.snmp_types import VarBind
+from bridge.probes.snmp.types import VarBind
 
 AUTH, PRIV, REPORTABLE = 0x01, 0x02, 0x04  # msgFlags bits
 REPORT = 0xA8  # the Report-PDU's tag (RFC 3416)

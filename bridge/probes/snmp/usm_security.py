@@ -13,13 +13,12 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bridge.config.oids import Oid
-from bridge.config.snmp_models import PrivProtocol
-from bridge.probes import snmp_types as t
-from bridge.probes.snmp_ber import RESPONSE, BerError, encode_pdu
-from bridge.probes.snmp_v3_memory import EngineClocks
-from bridge.probes.usm_keys import LocalKeys
-from bridge.probes.usm_message import (
+from bridge.core.probe_kinds.oids import Oid
+from bridge.core.probe_kinds.snmp import PrivProtocol
+from bridge.probes.snmp import types as t
+from bridge.probes.snmp.ber import RESPONSE, BerError, encode_pdu
+from bridge.probes.snmp.usm_keys import LocalKeys
+from bridge.probes.snmp.usm_message import (
     AUTH,
     PRIV,
     REPORT,
@@ -34,7 +33,8 @@ from bridge.probes.usm_message import (
     read_scoped,
     without_mac,
 )
-from bridge.probes.usm_privacy import DecryptionError, Privacy
+from bridge.probes.snmp.usm_privacy import DecryptionError, Privacy
+from bridge.probes.snmp.v3_memory import EngineClocks
 
 _USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)  # SNMP-USER-BASED-SM-MIB::usmStats
 NOT_IN_TIME_WINDOW = "usmStatsNotInTimeWindows"

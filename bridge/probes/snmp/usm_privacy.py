@@ -20,7 +20,7 @@ try:  # cryptography moved CFB among the "decrepit" modes in 47; SNMP still need
 except ImportError:  # pragma: no cover - older cryptography
     from cryptography.hazmat.primitives.ciphers.modes import CFB
 
-from bridge.config.snmp_models import PrivProtocol
+from bridge.core.probe_kinds.snmp import PrivProtocol
 
 
 class DecryptionError(ValueError):

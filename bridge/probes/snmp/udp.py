@@ -17,9 +17,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bridge.config.oids import Oid
-from bridge.probes.shared_udp import SharedUdpTransport
-from bridge.probes.snmp_ber import BerError, Response, decode_response, encode_request
+from bridge.core.probe_kinds.oids import Oid
+from bridge.probes.snmp.ber import BerError, Response, decode_response, encode_request
+from bridge.probes.snmp.shared_udp import SharedUdpTransport
 
 _REQUEST_IDS = 2**31  # request-ids are non-negative Integer32s
 
@@ -30,7 +30,7 @@ class Pdu:
 
     version: int  # 0 for SNMPv1, 1 for SNMPv2c
     community: bytes
-    kind: int  # snmp_ber.GET, GET_NEXT or GET_BULK
+    kind: int  # ber.GET, GET_NEXT or GET_BULK
     oids: Sequence[Oid]
     max_repetitions: int = 0  # GETBULK only
 

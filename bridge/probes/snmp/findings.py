@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bridge.config.probe_limits import Comparison
+from bridge.core.probe_kinds.limits import Comparison
 from bridge.core.results import ProbeResult, Series
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.config.probe_models import IcmpProbe
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadline
-from bridge.probes.icmp import IcmpProber
+from bridge.probes.icmp.probe import IcmpProber
 from bridge.probes.registry import Probers, run_probe
 
 # budget 0.01 s, so the wrapper's deadline is 1.01 s

@@ -1,8 +1,8 @@
 """The SNMP wire as the probe sees it: GET, GETNEXT, GETBULK and walks, any version.
 
 SNMPv1/v2c go through bridge's own BER codec and one shared UDP socket per address
-family (bridge/probes/snmp_ber.py, snmp_udp.py): pysnmp's pyasn1 encoding was 84 % of a
-poll's CPU. SNMPv3 wraps the same PDUs in bridge's own USM (bridge/probes/snmp_v3.py),
+family (bridge/probes/snmp/ber.py, udp.py): pysnmp's pyasn1 encoding was 84 % of a
+poll's CPU. SNMPv3 wraps the same PDUs in bridge's own USM (bridge/probes/snmp/v3.py),
 made on first use: a v1/v2c-only daemon need not import `cryptography`.
 Either way the answers are bridge's own value types and failures are SnmpError.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bridge.config.oids import Oid, name_oid
-from bridge.config.snmp_models import SnmpVersion
-from bridge.probes.pinger import resolve
-from bridge.probes.shared_udp import NoResponseError
-from bridge.probes.snmp_ber import GET, GET_BULK, GET_NEXT
-from bridge.probes.snmp_types import (
+from bridge.core.probe_kinds.oids import Oid, name_oid
+from bridge.core.probe_kinds.snmp import SnmpVersion
+from bridge.probes.addresses import resolve
+from bridge.probes.snmp.ber import GET, GET_BULK, GET_NEXT
+from bridge.probes.snmp.shared_udp import NoResponseError
+from bridge.probes.snmp.types import (
     PORT_UNREACHABLE,
     EndOfMibView,
     Request,
@@ -25,10 +25,10 @@ from bridge.probes.snmp_types import (
     SnmpValue,
     VarBind,
 )
-from bridge.probes.snmp_udp import CommunityTransport, Pdu
+from bridge.probes.snmp.udp import CommunityTransport, Pdu
 
 if TYPE_CHECKING:
-    from bridge.probes.snmp_v3 import UsmClient
+    from bridge.probes.snmp.v3 import UsmClient
 
 
 class SnmpClient:
@@ -41,7 +41,7 @@ class SnmpClient:
     @property
     def _usm(self) -> UsmClient:
         if self._usm_client is None:
-            from bridge.probes.snmp_v3 import UsmClient
+            from bridge.probes.snmp.v3 import UsmClient
 
             self._usm_client = UsmClient()
         return self._usm_client
@@ -85,7 +85,7 @@ class SnmpClient:
 
     async def diagnose_silence(self, request: Request) -> str:
         """Why an agent did not answer: down, or up but ignoring these credentials."""
-        from bridge.probes.snmp_discovery import discover_engine, silence_reason
+        from bridge.probes.snmp.discovery import discover_engine, silence_reason
 
         _family, sockaddr = await resolve(request.address)
         try:

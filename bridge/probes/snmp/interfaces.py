@@ -1,6 +1,6 @@
 """Judging a check's interfaces: which ports are down, and their traffic against limits.
 
-Only the ports a check judges (bridge/probes/snmp_ports.py selects them) are shown and
+Only the ports a check judges (bridge/probes/snmp/ports.py selects them) are shown and
 exported, so a 150-port switch with 140 unused ports adds ten series, not 150.
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bridge.config.interface_models import DownIs, InterfaceSelection, Limits, PortLimits
-from bridge.config.oids import Oid
 from bridge.core.counters import Sample, counter_rate
+from bridge.core.probe_kinds.interfaces import DownIs, InterfaceSelection, Limits, PortLimits
+from bridge.core.probe_kinds.oids import Oid
 from bridge.core.results import Series
-from bridge.probes.snmp_findings import Findings, listed
-from bridge.probes.snmp_ports import COLUMN, Port, label, read_ports, tally, why_not_judged
-from bridge.probes.snmp_types import VarBind
-from bridge.probes.snmp_values import IF_STATUS, counter_bits
+from bridge.probes.snmp.findings import Findings, listed
+from bridge.probes.snmp.ports import COLUMN, Port, label, read_ports, tally, why_not_judged
+from bridge.probes.snmp.types import VarBind
+from bridge.probes.snmp.values import IF_STATUS, counter_bits
 
 _DOWN = (2, 7)  # down, lowerLayerDown
 _EMPTY = "bridge_probe_empty_column"
