@@ -953,21 +953,22 @@ def test_defaults_fill_what_the_files_leave_out(
     assert config.customers["acme"].timezone == "Europe/Helsinki"
 
 
-def test_the_readme_bridge_toml_states_the_availability_defaults() -> None:
+def test_the_documented_bridge_toml_states_the_availability_defaults() -> None:
     import tomllib
 
     from bridge.config.main_file import AvailabilitySection, MainFile
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    [block] = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    [block] = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]
                if b.startswith("[storage]")]
     main = MainFile.model_validate(tomllib.loads(block))
     assert main.availability == AvailabilitySection()
 
 
-def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+def test_the_documented_snmp_example_is_valid(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]]
     device = next(b for b in blocks if b.startswith("# config/acme.toml"))
     probe = next(b for b in blocks if b.startswith("# probes/snmp.toml"))
     root = deploy(tmp_path)

@@ -271,7 +271,8 @@ async def test_garbage_and_truncated_replies_say_so_not_agent_down(
     finally:
         transport.close()
     assert not result.ok
-    # it answered, if in pieces: not "agent down" (README: "a reply could not be decoded")
+    # it answered, if in pieces: not "agent down" (docs/behaviour.md: "a reply could not be
+    # decoded")
     assert result.output == ("the agent's reply could not be decoded (truncated): no usable "
                              "answer to 2 requests of 0.3 s")
     # bounded, not stalled: the request and its one retry, no engine ID discovery
