@@ -113,7 +113,7 @@ CASES: dict[str, list[str]] = {
     "snmp-unknown-oid": [
         "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a numeric OID "
         "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
-        "ifHCInOctets (README.md lists them)",
+        "ifHCInOctets (docs/configuration.md lists them)",
     ],
     "snmp-get-a-column": [
         "probes/snmp.toml:3: probes.system.get[1]: "

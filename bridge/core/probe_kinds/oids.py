@@ -131,7 +131,7 @@ def parse_object(text: str) -> ObjectRef:
         raise UnknownObjectError(
             f"unknown OID name {name!r}; write a numeric OID (such as 1.3.6.1.2.1.1.5.0) "
             f"or a built-in name such as sysUpTime, ifOperStatus or ifHCInOctets "
-            f"(README.md lists them)")
+            f"(docs/configuration.md lists them)")
     oid, kind = known
     if not index:
         if kind is ObjectKind.SCALAR:
