@@ -18,7 +18,7 @@ from bench.availability_fleet import HISTORY_DAYS, write_deployment
 from bench.availability_fleet import seed as seed_fleet
 from bench.common import Report, Row
 from bridge.availability.inputs import Inventory
-from bridge.availability.rollup import roll_up
+from bridge.availability.rollup_job import roll_up
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import WindowTallies, measure_window, rolling_windows
 from bridge.config import load_config
