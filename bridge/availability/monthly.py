@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.availability.inputs import LOOKBACK, Inventory
-from bridge.availability.month import MonthData
+from bridge.availability.month_data import MonthData
 from bridge.availability.raw import load_raw, measure_loaded
 from bridge.availability.summary import summarize
 from bridge.availability.tickets import ticket_section

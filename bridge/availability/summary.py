@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.availability.coverage import coverage_statement, not_counted_reason, period_coverage
-from bridge.availability.month import MonthData, OutageView
+from bridge.availability.month_data import MonthData, OutageView
 from bridge.availability.words import words_for
 from bridge.config.model import Config
 from bridge.core.availability import Tally
