@@ -1,4 +1,5 @@
-"""Rolling up closed local days, and dropping what is past its retention.
+"""The rollup job: which closed local days are due, measured in batches from raw history and
+handed to the store (store/rollups.py keeps them); and dropping what is past its retention.
 
 A customer's local day is rolled up once it ended `rollup_delay_s` ago: its seconds and
 outages are measured from raw history (looking back a week for where outages began) and
@@ -14,16 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
-
 from bridge.availability.inputs import LOOKBACK, Inventory
 from bridge.availability.raw import load_raw, measure_loaded
 from bridge.config.main_file import AvailabilitySection
 from bridge.config.model import Config
 from bridge.core.availability import Measured
 from bridge.core.periods import LocalDay, local_day
-from bridge.store.models import StateChange
-from bridge.store.rollups import last_rolled, purge, save_days
+from bridge.store import Engine
+from bridge.store.history import first_changes
+from bridge.store.retention import purge
+from bridge.store.rollups import last_rolled, save_days
 
 MAX_DAYS_PER_RUN = 62  # a long catch-up is spread over several runs
 BATCH_DAYS = 7  # consecutive days measured from one history read
@@ -35,17 +36,6 @@ class DayToRoll:
 
     day: LocalDay
     customers: tuple[str, ...]
-
-
-def first_changes(engine: Engine, customers: list[str]) -> dict[str, datetime]:
-    """Per customer, its oldest kept hard change (where its first rolled-up day is)."""
-    if not customers:
-        return {}
-    sc = StateChange.__table__.c  # type: ignore[attr-defined]
-    query = (select(sc.customer, func.min(sc.at)).where(sc.customer.in_(customers))
-             .group_by(sc.customer))
-    with engine.connect() as connection:
-        return {customer: at for customer, at in connection.execute(query)}
 
 
 def days_to_roll(config: Config, last: Mapping[str, datetime], first: Mapping[str, datetime],
@@ -79,7 +69,7 @@ def plan(engine: Engine, config: Config, now: datetime) -> list[DayToRoll]:
     """What the next rollup run does (reads only)."""
     with engine.connect() as connection:
         last = last_rolled(connection)
-    first = first_changes(engine, [c for c in config.customers if c not in last])
+        first = first_changes(connection, [c for c in config.customers if c not in last])
     return days_to_roll(config, last, first, now, config.main.availability)
 
 
