@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from bridge.availability.summary import iso_utc
 from bridge.config.model import Config
 from bridge.core.sla import elapsed_s
-from bridge.store.desk import facts_of
 from bridge.store.models import Incident, SlaMarkRow
+from bridge.store.ticket_plans import facts_of
 
 
 def _minutes(seconds: float | None) -> float | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from bridge.config.model import Config
 from bridge.config.probe_models import ProbeKind
-from bridge.core.desk import Audience
+from bridge.core.audience import Audience
 from bridge.notify.notice import TicketNotice
 from bridge.notify.problems import Problem, ProblemKind, describe
 
