@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bridge.core.audience import Audience
-
 
 class IncidentStatus(StrEnum):
     """Where a ticket is in its life."""
@@ -82,16 +80,13 @@ _TARGETS: dict[Effect, IncidentStatus] = {
 
 @dataclass(frozen=True)
 class Move:
-    """The pure facts of one ticket action: what the store needs to carry it out and to say
-    whom it concerns. The desk's action table declares each one, once."""
+    """The pure facts of one ticket action that the store needs to carry it out. The
+    desk's action table declares each action (and so its move) once."""
 
     name: str  # the action's name: its API path segment and CLI verb
     allowed_from: frozenset[IncidentStatus]
     effect: Effect
     timeline_kind: str  # a record action writes <kind>_added and <kind>_updated
-    notice: str | None  # the notice kind (its template's name); None: nobody is told
-    audience: frozenset[Audience]  # who is told (the desk's own tickets: operators)
-    to_other_side: bool = False  # told: the side that did not act (a comment)
 
     @property
     def is_record(self) -> bool:

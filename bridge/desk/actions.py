@@ -103,9 +103,7 @@ class DeskAction:
     @cached_property
     def move(self) -> Move:
         """The pure facts the store carries out."""
-        return Move(self.name, self.allowed_from, self.effect, self.timeline_kind,
-                    self.notice.value if self.notice else None, self.audience,
-                    self.to_other_side)
+        return Move(self.name, self.allowed_from, self.effect, self.timeline_kind)
 
     def told(self, actor_is_customer: bool) -> frozenset[Audience]:
         """Who hears of it: a comment goes to the other side (an operator's to the

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def visit_of(change: TicketChange) -> datetime | None:
     """The scheduled visit of an on-site dispatch change, for the customer's notice."""
-    record = change.data.get("record") if change.kind.startswith("onsite") else None
+    record = change.data.get("record")  # only on-site dispatches have a scheduled time
     scheduled = record.get("scheduled_at") if isinstance(record, dict) else None
     return datetime.fromisoformat(scheduled) if scheduled else None
 
