@@ -23,7 +23,7 @@ from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.clock import DeskTime
-from bridge.daemon.desk_runner import DeskRunner
+from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.http import serve
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
@@ -91,7 +91,7 @@ class Daemon:
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
-        self._desk = DeskRunner(config, self._metrics.registry, self.clock.now)
+        self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 

@@ -10,11 +10,11 @@ import pytest
 
 from bridge.config.model import Config, Priority
 from bridge.core.decisions import OpenIncident
-from bridge.core.lifecycle import Action
 from bridge.core.state import CheckKey
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 from bridge.store.writes import apply_batch
@@ -47,7 +47,7 @@ class Clock:
 
 def act(db: Database, desk: ContractDesk, ref: str, at: datetime, action: Action,
         **fields: object) -> None:
-    req = ActionRequest(action=action, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
+    req = ActionRequest(move=action.spec.move, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
     assert take_action(db.writer, ref, None, req, at, desk).status == 200
 
 
