@@ -18,9 +18,9 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
-from bridge.notify.metrics import register_outbox_metrics
+from bridge.daemon.outbox_metrics import register_outbox_metrics
+from bridge.daemon.outbox_worker import OutboxWorker, RunDb
 from bridge.notify.templates import TemplateSets
-from bridge.notify.worker import OutboxWorker, RunDb
 from bridge.store.desk import ContractDesk, DeskCounters
 from bridge.store.desk_clock import run_clock
 from bridge.store.reads import sla_at_risk_counts

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
 from bridge.notify.compose import Digest
-from bridge.notify.notice import DIGEST_KIND, Channel, OutboxDraft, receiver_of
+from bridge.notify.notice import DIGEST_KIND, Channel, Message, OutboxDraft, receiver_of
 from bridge.notify.storm import HOUR, Recent
 from bridge.store.models import OutboxMessage, OutboxStatus
 from bridge.store.refs import insert_for
@@ -47,6 +47,12 @@ class OutboxItem:
     def receiver(self) -> str:
         """`mailto:ADDR` or `webhook:NAME`."""
         return receiver_of(self.channel, self.recipient)
+
+    @property
+    def message(self) -> Message:
+        """What its channel's sender sends."""
+        return Message(self.channel, self.recipient, self.subject, self.body,
+                       self.idempotency_key, self.payload)
 
 
 def _item(row: OutboxMessage) -> OutboxItem:
