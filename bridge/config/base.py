@@ -39,18 +39,3 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-def _check_receiver(value: str) -> str:
-    scheme, _, target = value.partition(":")
-    if scheme == "mailto" and target.count("@") == 1 and all(target.split("@")) \
-            and not any(c.isspace() for c in target):
-        return value
-    if scheme == "webhook" and target and all(c.isalnum() or c in "_.-" for c in target):
-        return value
-    raise ValueError(f"expected 'mailto:ADDRESS' or 'webhook:NAME' (a webhook in bridge.toml "
-                     f"[notifications.webhooks]), got {value!r}")
-
-
-# Where a message goes: an email address or a named webhook from bridge.toml.
-Receiver = Annotated[str, AfterValidator(_check_receiver)]

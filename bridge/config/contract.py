@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, field_validator
 
-from bridge.config.base import Array, Choice, Name, Receiver, Strict, ZoneName
+from bridge.config.base import Array, Choice, Name, Strict, ZoneName
+from bridge.config.channels import Receiver
 from bridge.core.calendar import Coverage, Span, parse_spans
 from bridge.core.sla import SlaTargets
 

@@ -19,9 +19,10 @@ from typing import Protocol, TypeVar
 
 import aiohttp
 
+from bridge.config.channels import Channel
 from bridge.config.model import Config
 from bridge.notify.compose import DigestItem, compose_digest
-from bridge.notify.notice import DIGEST_KIND, Channel
+from bridge.notify.notice import DIGEST_KIND
 from bridge.notify.retry import Attempt, Backoff, DeadLetter, Next, Retry, Sent, settle
 from bridge.notify.senders import Sender, build_senders, send
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan

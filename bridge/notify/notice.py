@@ -5,35 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from bridge.config.channels import Channel, receiver_of
 from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
 from bridge.notify.kinds import DIGEST_KIND as DIGEST_KIND
 from bridge.notify.kinds import NoticeKind as NoticeKind
-
-
-class Channel(StrEnum):
-    """How a message travels; the `channel` label of the outbox metrics."""
-
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-
-
-SCHEMES = {Channel.EMAIL: "mailto", Channel.WEBHOOK: "webhook"}
-_CHANNELS = {scheme: channel for channel, scheme in SCHEMES.items()}
-
-
-def parse_receiver(receiver: str) -> tuple[Channel, str]:
-    """`mailto:ADDR` -> (email, ADDR); `webhook:NAME` -> (webhook, NAME)."""
-    scheme, _, target = receiver.partition(":")
-    return _CHANNELS[scheme], target
-
-
-def receiver_of(channel: Channel | str, recipient: str) -> str:
-    """The receiver string a channel and recipient were parsed from."""
-    return f"{SCHEMES[Channel(channel)]}:{recipient}"
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Protocol
 
 import aiohttp
 
-from bridge.config.channels import Channels
+from bridge.config.channels import Channel, Channels
 from bridge.notify.email import EmailSender
-from bridge.notify.notice import Channel, Message
+from bridge.notify.notice import Message
 from bridge.notify.retry import Attempt, Dead
 from bridge.notify.webhook import WebhookSender
 

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
+from bridge.config.channels import Channel, receiver_of
 from bridge.notify.compose import Digest
-from bridge.notify.notice import DIGEST_KIND, Channel, Message, OutboxDraft, receiver_of
+from bridge.notify.notice import DIGEST_KIND, Message, OutboxDraft
 from bridge.notify.storm import HOUR, Recent
 from bridge.store.models import OutboxMessage, OutboxStatus
 from bridge.store.refs import insert_for

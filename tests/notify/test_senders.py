@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bridge.config.channels import Channels
-from bridge.notify.notice import Channel, Message
+from bridge.config.channels import Channel, Channels
+from bridge.notify.notice import Message
 from bridge.notify.retry import Attempt, Dead, Delivered
 from bridge.notify.senders import Sender, build_senders, send
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from bridge.config.channels import Channel
 from bridge.config.model import Priority
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.notify.compose import compose
-from bridge.notify.notice import Channel, NoticeKind, OutboxDraft, TicketNotice
+from bridge.notify.notice import NoticeKind, OutboxDraft, TicketNotice
 from bridge.notify.retry import DeadLetter, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store import Database

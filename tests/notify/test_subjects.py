@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bridge.config.channels import SmtpChannel
+from bridge.config.channels import Channel, SmtpChannel
 from bridge.notify.email import EmailSender
-from bridge.notify.notice import Channel, Message
+from bridge.notify.notice import Message
 from bridge.notify.retry import Delivered
 from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
 from tests.kits.notify_peers import MailSink, port_of, start_smtp
