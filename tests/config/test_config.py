@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Criticality, Priority
 from bridge.config.probe_models import SnmpProbe
+from bridge.notify.templates import TemplateCatalog
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -552,7 +553,7 @@ def bridge_check(config: str | Path, cwd: Path) -> subprocess.CompletedProcess[s
 def load_errors(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.chdir(root)
     with pytest.raises(ConfigErrors) as info:
-        load_config("bridge.toml")
+        load_config("bridge.toml", templates=TemplateCatalog())
     return [str(e) for e in info.value.errors]
 
 
