@@ -28,7 +28,7 @@ from bridge.notify.senders import Sender, build_senders, send
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
 from bridge.store import Engine
-from bridge.store.outbox import (
+from bridge.store.outbox.queue import (
     OutboxCounts,
     OutboxItem,
     add_digest,
@@ -37,7 +37,7 @@ from bridge.store.outbox import (
     outbox_counts,
     purge_sent,
 )
-from bridge.store.outbox_settle import DeadLetterDesk, record_results
+from bridge.store.outbox.results import DeadLetterDesk, record_results
 from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)

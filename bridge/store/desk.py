@@ -43,7 +43,7 @@ from bridge.store.models import (
     IncidentPause,
     TicketSource,
 )
-from bridge.store.outbox import add_drafts
+from bridge.store.outbox.queue import add_drafts
 from bridge.store.tickets import RESOLVED_SPAN, TicketChange, note
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet
 from bridge.store import Database
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
-from bridge.store.outbox import add_drafts
+from bridge.store.outbox.queue import add_drafts
 from tests.kits.notify_peers import (
     HookReceiver,
     MailSink,

@@ -17,7 +17,7 @@ from bridge.notify.retry import DeadLetter, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store import Database
 from bridge.store.models import Incident, IncidentEvent, OutboxMessage, OutboxStatus
-from bridge.store.outbox import (
+from bridge.store.outbox.queue import (
     OutboxItem,
     add_digest,
     add_drafts,
@@ -26,7 +26,7 @@ from bridge.store.outbox import (
     outbox_counts,
     purge_sent,
 )
-from bridge.store.outbox_settle import DeadLetterDesk, record_results
+from bridge.store.outbox.results import DeadLetterDesk, record_results
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 DAY_S = 24 * 3600.0

@@ -1,4 +1,4 @@
-"""The outbox: drafts written with the ticket change, claimed by delivery workers.
+"""The outbox queue: drafts written with the ticket change, claimed by delivery workers.
 
 A claim takes due rows and pushes their next attempt a lease into the future in one
 short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN
