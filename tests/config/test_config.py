@@ -767,6 +767,15 @@ def test_a_language_from_the_contracts_own_templates_is_accepted(tmp_path: Path)
         0, ["bridge.toml: ok (5 files, 2 customers, 2 devices, 1 probe, 2 checks, 1 rule)"])
 
 
+def test_bridge_check_reports_a_contracts_broken_templates_and_language(
+        tmp_path: Path) -> None:
+    """`bridge check` gives config notify's templates to check contracts against."""
+    for case in ("notify-contract-template-broken", "language-without-templates"):
+        root = deploy(tmp_path / case, case)
+        result = bridge_check("bridge.toml", cwd=root)
+        assert (result.returncode, result.stdout.splitlines()) == (1, expected(case, root))
+
+
 def test_a_maintenance_tag_no_device_has_is_a_warning(tmp_path: Path) -> None:
     """Accepted (devices may be given the tag later), but said, as it covers nothing."""
     root = deploy(tmp_path)
