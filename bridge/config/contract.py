@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, field_validator
 
-from bridge.config.base import Name, Receiver, ZoneName
+from bridge.config.base import Name, ZoneName
+from bridge.config.channels import Receiver
 from bridge.core.calendar import Coverage, Span, parse_spans
 from bridge.core.sla import SlaTargets
 from bridge.core.strict import Array, Choice, Strict

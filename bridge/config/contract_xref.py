@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from bridge.config.channels import check_receivers
+from bridge.config.channels import NotificationsSection, check_receivers
 from bridge.config.contract import Contract, Priority
 from bridge.config.errors import Errors
-from bridge.config.main_file import NotificationsSection
 from bridge.config.model import Customer
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
 from bridge.config.xref import Merged, Unloaded, unknown_name
-from bridge.notify.templates import TemplateSet, builtin_languages
+
+
+class MessageTemplates(Protocol):
+    """The message templates contracts are checked against: bridge.notify's (config itself
+    knows no message)."""
+
+    def languages(self) -> Sequence[str]:
+        """The languages with built-in templates."""
+        ...
+
+    def problems(self, folder: Path) -> list[str]:
+        """What is wrong with a contract's own templates folder, one sentence each."""
+        ...
 
 
 def check_contracts(merged: Merged, unloaded: Unloaded, config_folder: str, rules_folder: str,
@@ -91,7 +104,7 @@ def _check_tiers_reach_someone(merged: Merged, name: str, notifications: Notific
     queue.
     """
     source = merged.customer_origin[name]
-    if notifications.operators or (notifications.smtp is None and not notifications.webhooks) \
+    if notifications.operators or notifications.sends_nothing \
             or not source.has(("customers", name, "contract")):
         return
     contract = merged.customers[name].contract
@@ -107,11 +120,12 @@ def _check_tiers_reach_someone(merged: Merged, name: str, notifications: Notific
         f"or operators to [notifications] in {main_name} (empty tiers then go to them)")))
 
 
-def check_languages(merged: Merged, customers: dict[str, Customer], errors: Errors) -> None:
+def check_languages(merged: Merged, customers: dict[str, Customer], templates: MessageTemplates,
+                    errors: Errors) -> None:
     """Each contract's language has templates: built in, or in its own templates folder
     (`customers` has those folders made absolute). Otherwise every message to the
     customer would silently be English."""
-    builtin = builtin_languages()
+    builtin = templates.languages()
     for name, customer in customers.items():
         language = customer.contract.language
         folder = Path(customer.contract.templates) if customer.contract.templates else None
@@ -124,7 +138,8 @@ def check_languages(merged: Merged, customers: dict[str, Customer], errors: Erro
             f"{language}/"))
 
 
-def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:
+def resolve_templates(merged: Merged, base_dir: Path, templates: MessageTemplates | None,
+                      errors: Errors) -> dict[str, Customer]:
     """The customers with each contract's templates folder made absolute (it is written
     relative to the file that holds the contract), or an error if it is not a folder or
     a template in it is broken (compiled and rendered with sample values now, not when
@@ -142,7 +157,7 @@ def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[st
                 f"folder {folder} does not exist (relative to {source.name}); create it or "
                 "remove templates to use the built-in ones"))
             continue
-        for problem in TemplateSet(path).check():
+        for problem in templates.problems(path) if templates is not None else ():
             errors.add(source.error(("customers", name, "contract", "templates"),
                                     f"{folder.rstrip('/')}/{problem}"))
         contract = customer.contract.model_copy(update={"templates": str(path)})

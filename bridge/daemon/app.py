@@ -31,6 +31,7 @@ from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
+from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
@@ -160,7 +161,8 @@ class Daemon:
         async with self._reload_lock:
             self._notifier.reloading()
             try:
-                new = await asyncio.to_thread(load_config, self.config.path, create_secrets=True)
+                new = await asyncio.to_thread(load_config, self.config.path,
+                                              templates=TemplateCatalog(), create_secrets=True)
             except ConfigErrors as exc:
                 self._metrics.reload_ok.set(0)
                 for err in exc.errors:

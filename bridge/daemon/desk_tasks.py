@@ -18,12 +18,12 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
+from bridge.daemon.outbox_metrics import register_outbox_metrics
+from bridge.daemon.outbox_worker import OutboxWorker, RunDb
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
 from bridge.desk.counters import DeskCounters
-from bridge.notify.metrics import register_outbox_metrics
 from bridge.notify.templates import TemplateSets
-from bridge.notify.worker import OutboxWorker, RunDb
 from bridge.store.reads import sla_at_risk_counts
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
 from bridge.store import Session
 from bridge.store.models import Incident, TicketSource
-from bridge.store.outbox import add_drafts
+from bridge.store.outbox.queue import add_drafts
 from bridge.store.ticket_plans import add_steps, facts_of, latest_event_id, save, store_plan
 from bridge.store.tickets import TicketChange, note
 

@@ -24,8 +24,8 @@ from bridge.daemon.availability import Latest
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DAEMON_VALUES, DaemonMetrics, Exposition
 from bridge.daemon.monitor import Snapshot
+from bridge.daemon.outbox_metrics import OutboxCollector
 from bridge.desk.counters import DeskCounters
-from bridge.notify.metrics import OutboxCollector
 from tests.conftest import REPO
 from tests.kits.engine import build_config, device
 

@@ -24,7 +24,7 @@ from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.retry import DeadLetter, Next, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
-from bridge.store.outbox import OutboxItem, add_drafts
+from bridge.store.outbox.queue import OutboxItem, add_drafts
 from bridge.store.tickets import QuietDesk
 from bridge.store.writes import Outcome, _open
 
