@@ -25,7 +25,7 @@ from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
-from bridge.config.probe_models import Probe, ProbeKind
+from bridge.config.probe_models import Probe
 from bridge.config.provider import Provider
 from bridge.config.secrets import Secret
 from bridge.config.snmp_models import SnmpAccess, SnmpSettings
@@ -263,11 +263,12 @@ class Config:
         return max_attempts, recover
 
     def reachability(self, device_id: str) -> tuple[str, ...]:
-        """The probes that say whether a device can be reached: its ICMP probes, or all of
-        them if it has none. Its children are unreachable while these are down."""
+        """The probes that say whether a device can be reached: those of a kind that tells
+        (REACHABILITY: ICMP), or all of them if it has none. Its children are unreachable
+        while these are down."""
         probes = self.devices[device_id].probes
-        icmp = tuple(p for p in probes if self.probes[p].kind == ProbeKind.ICMP)
-        return icmp or probes
+        telling = tuple(p for p in probes if self.probes[p].REACHABILITY)
+        return telling or probes
 
     def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""

@@ -7,7 +7,7 @@ config is loaded, so a probe never parses config text.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -15,6 +15,11 @@ from bridge.config.base import Array, Strict
 from bridge.config.interface_models import InterfaceSelection, interfaces_setting
 from bridge.config.oids import ObjectRef, parse_object
 from bridge.config.probe_limits import Threshold
+from bridge.core.results import Measure
+
+# A problem between a probe's own keys: (the key's path in the probe, the message, and the
+# value the message quotes when the operator may have left it to its default).
+KeyProblem = tuple[tuple[str, ...], str, float | None]
 
 
 class ProbeKind(StrEnum):
@@ -26,6 +31,14 @@ class ProbeKind(StrEnum):
 
 class ProbeBase(Strict):
     """What every probe kind shares: how often, and when a failing check becomes hard."""
+
+    # What the kind measures (ProbeResult.measurements), with the /metrics gauges they feed.
+    MEASURES: ClassVar[tuple[Measure, ...]] = ()
+    # Whether a down check of this kind says the device cannot be reached (its children are
+    # then unreachable); a device with no such probe is judged by all of its probes.
+    REACHABILITY: ClassVar[bool] = False
+    # The keys `problems()` and the timing checks read: a key that failed to load skips them.
+    TIMING_KEYS: ClassVar[tuple[str, ...]] = ("interval_s", "timeout_s", "retry_interval_s")
 
     kind: ProbeKind
     interval_s: Annotated[float, Field(gt=0)] = 30.0
@@ -44,6 +57,14 @@ class ProbeBase(Strict):
             if isinstance(interval, int | float) and not isinstance(interval, bool):
                 return {**data, "retry_interval_s": min(default, interval)}
         return data
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check of this probe can take."""
+        return self.timeout_s
+
+    def problems(self) -> list[KeyProblem]:
+        """What is wrong between this kind's own keys (beyond what every kind shares)."""
+        return []
 
 
 class PingLimits(Strict):
@@ -77,6 +98,18 @@ class IcmpProbe(ProbeBase):
     """ICMP echo: several packets per check; up when any is answered and no critical limit
     is reached, warning when a warning limit is."""
 
+    MEASURES: ClassVar[tuple[Measure, ...]] = (
+        Measure("rtt_avg_s", "bridge_probe_rtt_seconds",
+                "Average round-trip time of the last check."),
+        Measure("rtt_min_s"), Measure("rtt_max_s"),
+        Measure("loss_ratio", "bridge_probe_loss_ratio",
+                "Share of packets lost in the last check."),
+        Measure("jitter_s", "bridge_probe_jitter_seconds",
+                "Mean difference between consecutive round trips of the last check."))
+    REACHABILITY: ClassVar[bool] = True
+    TIMING_KEYS: ClassVar[tuple[str, ...]] = (*ProbeBase.TIMING_KEYS, "count",
+                                              "packet_interval_s", "warning", "critical")
+
     kind: Literal[ProbeKind.ICMP]
     count: Annotated[int, Field(ge=1, le=100)] = 3
     packet_interval_s: Annotated[float, Field(ge=0.001)] = 0.2
@@ -87,24 +120,29 @@ class IcmpProbe(ProbeBase):
         """Longest time one check of this probe can take."""
         return (self.count - 1) * self.packet_interval_s + self.timeout_s
 
-    def limit_problems(self) -> list[tuple[tuple[str, str], str]]:
-        """What is wrong between the limits and the other keys, as ((level, key), message):
-        a warning above its critical limit (as check_ping refuses), or an RTT limit that no
-        reply can reach because a later one counts as lost."""
-        problems = []
+    def problems(self) -> list[KeyProblem]:
+        """Packets that do not fit in interval_s, and what is wrong between the limits and
+        the other keys: a warning above its critical limit (as check_ping refuses), or an
+        RTT limit that no reply can reach because a later one counts as lost."""
+        problems: list[KeyProblem] = []
+        if self.timeout_s < self.interval_s <= self.duration_budget_s():
+            problems.append((("count",), (
+                f"{self.count} packets {self.packet_interval_s:g} s apart plus timeout_s take "
+                f"{self.duration_budget_s():g} s, which must be < interval_s "
+                f"({self.interval_s:g})"), None))
         levels = {"warning": self.warning, "critical": self.critical}
         if self.warning is not None and self.critical is not None:
             for key in ("rtt_ms", "loss_pct"):
                 low, high = getattr(self.warning, key), getattr(self.critical, key)
                 if low is not None and high is not None and low > high:
                     problems.append((("warning", key), f"must be <= critical.{key} "
-                                                       f"(got {low:g} > {high:g})"))
+                                                       f"(got {low:g} > {high:g})", None))
         timeout_ms = self.timeout_s * 1000
         for level, limits in levels.items():
             if limits is not None and limits.rtt_ms is not None and limits.rtt_ms >= timeout_ms:
                 problems.append(((level, "rtt_ms"), (
                     f"must be < timeout_s in ms (got {limits.rtt_ms:g} >= {timeout_ms:g}); a "
-                    "later reply counts as lost, so raise timeout_s or lower rtt_ms")))
+                    "later reply counts as lost, so raise timeout_s or lower rtt_ms"), None))
         return problems
 
 
@@ -160,6 +198,9 @@ class SnmpProbe(ProbeBase):
     reads columns, one walk (a series of GETBULK requests).
     """
 
+    TIMING_KEYS: ClassVar[tuple[str, ...]] = (*ProbeBase.TIMING_KEYS, "retries", "walk",
+                                              "interfaces", "thresholds", "counters")
+
     kind: Literal[ProbeKind.SNMP]
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
     retries: Annotated[int, Field(ge=0, le=10)] = 1
@@ -206,5 +247,28 @@ class SnmpProbe(ProbeBase):
         walk_s = self.walk_budget_s() if self.walks() else 0.0
         return self.request_budget_s() + walk_s + self.recovery_budget_s()
 
+    def problems(self) -> list[KeyProblem]:
+        """Requests that do not fit in interval_s."""
+        if self.timeout_s >= self.interval_s or self.duration_budget_s() < self.interval_s:
+            return []
+        if self.walk_timeout_s is not None:
+            return [(("walk_timeout_s",), (
+                f"a GET of (retries + 1) x timeout_s, a walk of up to walk_timeout_s and a "
+                f"discovery probe take up to {self.duration_budget_s():g} s, which must be "
+                f"< interval_s ({self.interval_s:g}); lower walk_timeout_s"), None)]
+        requests = "a GET and a walk" if self.walks() else "a GET"
+        return [(("retries",), (
+            f"{requests} of (retries + 1) x timeout_s each, and a discovery probe with one "
+            f"short retry, take up to {self.duration_budget_s():g} s, which must be "
+            f"< interval_s ({self.interval_s:g})"), self.retries)]
 
+
+# Every kind's model: the kinds a config may name (tests check bridge.probes has code for each).
 Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
+
+
+def probe_models() -> tuple[type[ProbeBase], ...]:
+    """The model of every kind in `Probe`, in its order."""
+    models: tuple[type[ProbeBase], ...] = get_args(get_args(Probe)[0])
+    return models
+

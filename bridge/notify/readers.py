@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bridge.config.model import Config
-from bridge.config.probe_models import ProbeKind
 from bridge.core.desk import Audience
 from bridge.notify.notice import TicketNotice
 from bridge.notify.problems import Problem, ProblemKind, describe
@@ -44,7 +43,7 @@ def problem_of(config: Config, device: str | None, probe: str | None,
     if flapping:
         return Problem(ProblemKind.FLAPPING, device, probe)
     definition = config.probes.get(probe)
-    reachability = definition is not None and definition.kind == ProbeKind.ICMP
+    reachability = definition is not None and definition.REACHABILITY
     return Problem(ProblemKind.NOT_RESPONDING if reachability else ProblemKind.CHECK_FAILING,
                    device, probe)
 
