@@ -7,6 +7,7 @@ config is loaded, so a probe never parses config text.
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -27,6 +28,7 @@ class ProbeKind(StrEnum):
 
     ICMP = "icmp"
     SNMP = "snmp"
+    TCP = "tcp"
 
 
 class ProbeBase(Strict):
@@ -263,8 +265,53 @@ class SnmpProbe(ProbeBase):
             f"< interval_s ({self.interval_s:g})"), self.retries)]
 
 
+class TcpProbe(ProbeBase):
+    """A TCP connect to `port` and, with `tls`, a TLS handshake: up when both succeed within
+    timeout_s (and the certificate is valid); warning when the certificate expires within
+    cert_warn_days, down within cert_fail_days."""
+
+    MEASURES: ClassVar[tuple[Measure, ...]] = (
+        Measure("connect_s", "bridge_probe_connect_seconds",
+                "Time the last check took to open its TCP connection."),
+        Measure("tls_handshake_s"),
+        Measure("cert_days_left", "bridge_probe_cert_days_left",
+                "Days until the certificate the last check was shown expires (negative: "
+                "expired)."))
+
+    kind: Literal[ProbeKind.TCP]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    tls: bool = False
+    server_name: Annotated[str, Field(min_length=1)] | None = None  # SNI; else the address
+    verify: bool = True  # the chain against the system's CAs (or ca_file) and the name
+    ca_file: Annotated[str, Field(min_length=1)] | None = None  # an absolute path, PEM
+    cert_warn_days: Annotated[float, Field(ge=0)] = 14.0
+    cert_fail_days: Annotated[float, Field(ge=0)] | None = None
+
+    def problems(self) -> list[KeyProblem]:
+        """TLS keys without tls, a CA file that cannot be read, or a warning that would come
+        after the failure."""
+        problems: list[KeyProblem] = [
+            ((key,), "is for TLS checks; add tls = true or remove it", None)
+            for key in ("server_name", "ca_file", "cert_fail_days")
+            if not self.tls and getattr(self, key) is not None]
+        if problems:
+            return problems
+        if self.ca_file is not None and not self.verify:
+            problems.append((("ca_file",), "is not read with verify = false; remove one", None))
+        elif self.ca_file is not None and not Path(self.ca_file).is_absolute():
+            problems.append((("ca_file",), f"must be an absolute path (got {self.ca_file})",
+                             None))
+        elif self.ca_file is not None and not Path(self.ca_file).is_file():
+            problems.append((("ca_file",), f"no such file: {self.ca_file}", None))
+        if self.cert_fail_days is not None and self.cert_fail_days >= self.cert_warn_days:
+            problems.append((("cert_fail_days",), (
+                f"must be < cert_warn_days (got {self.cert_fail_days:g} >= "
+                f"{self.cert_warn_days:g}): a certificate must warn before it fails"), None))
+        return problems
+
+
 # Every kind's model: the kinds a config may name (tests check bridge.probes has code for each).
-Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
+Probe = Annotated[IcmpProbe | SnmpProbe | TcpProbe, Field(discriminator="kind")]
 
 
 def probe_models() -> tuple[type[ProbeBase], ...]:

@@ -19,6 +19,7 @@ from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadlines
 from bridge.probes.icmp import IcmpProber
 from bridge.probes.protocol import Prober, Target
+from bridge.probes.tcp import TcpProber
 
 if TYPE_CHECKING:
     from bridge.probes.snmp import SnmpProber
@@ -42,6 +43,7 @@ def _snmp(learned: LearnedPorts | None) -> Prober[Any]:
 KINDS: Mapping[ProbeKind, Callable[[LearnedPorts | None], Prober[Any]]] = MappingProxyType({
     ProbeKind.ICMP: lambda learned: IcmpProber(),
     ProbeKind.SNMP: _snmp,
+    ProbeKind.TCP: lambda learned: TcpProber(),
 })
 
 
