@@ -49,10 +49,10 @@ def authority(folder: Path) -> Authority:
     return Authority(cert, key, path)
 
 
-def server_context(ca: Authority, folder: Path, name: str, days_left: float,
-                   hosts: tuple[str, ...] = HOSTS) -> ssl.SSLContext:
-    """A TLS server context with a certificate for `hosts` that expires `days_left` days
-    from now (negative: expired), signed by `ca`."""
+def issue(ca: Authority, folder: Path, name: str, days_left: float,
+          hosts: tuple[str, ...] = HOSTS) -> tuple[Path, Path]:
+    """A server certificate for `hosts` that expires `days_left` days from now (negative:
+    expired), signed by `ca`: its PEM file and its key's."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     names: list[x509.GeneralName] = []
@@ -76,6 +76,12 @@ def server_context(ca: Authority, folder: Path, name: str, days_left: float,
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def server_context(ca: Authority, folder: Path, name: str, days_left: float,
+                   hosts: tuple[str, ...] = HOSTS) -> ssl.SSLContext:
+    """A TLS server context with `issue`'s certificate."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
+    context.load_cert_chain(*issue(ca, folder, name, days_left, hosts))
     return context
