@@ -136,3 +136,16 @@ def test_a_stopped_listener_opens_a_ticket_and_a_due_certificate_warns(
         bridge.stop()
         for server in servers:
             stop(server)
+
+
+def test_a_silent_port_times_out_and_says_so(tmp_path: Path, netns: Namespace) -> None:
+    """SYNs dropped on the way (a firewall, a dead host): the connect times out."""
+    config = write_deployment(tmp_path, {"dark": "127.0.0.4"}, probes=PROBES.format(
+        ca_file=authority(tmp_path).path), device_probes={"dark": ["http"]})
+    netns.run("nft", "add rule inet faults in ip daddr 127.0.0.4 tcp dport 8080 drop")
+    probed = subprocess.run(
+        ["ip", "netns", "exec", netns.name, sys.executable, "-m", "bridge", "probe", "dark",
+         "-c", str(config)], capture_output=True, text=True, timeout=60, check=False)
+    assert probed.returncode == 2
+    assert probed.stdout.startswith(
+        "FAIL dark http: TCP connect to 127.0.0.4:8080 timed out after 0.5 s")
