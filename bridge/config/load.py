@@ -18,6 +18,8 @@ from bridge.config.contract_xref import (
 )
 from bridge.config.errors import ConfigError, ConfigErrors, Errors, ErrorSink
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
+from bridge.config.intake import build_intake
+from bridge.config.intake_file import IntakeFile
 from bridge.config.main_file import MainFile, PathsSection, TokenSection
 from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
 from bridge.config.provider import build_provider
@@ -153,6 +155,9 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
     inventory = folders.load("config", paths.config, InventoryFile)
     probe_files = folders.load("probes", paths.probes, ProbeFile)
     rule_files = folders.load("rules", paths.rules, RuleFile)
+    # intake/ is optional: only a folder named in paths.intake must exist
+    intake_files = folders.load("intake", paths.intake, IntakeFile) \
+        if "intake" in paths.model_fields_set or (base_dir / paths.intake).is_dir() else []
     merged = check_references(
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
@@ -178,13 +183,15 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
     channels = build_channels(main.notifications, main_source, base_dir, errors) \
         if "notifications" not in failed else None
     provider = build_provider(main.provider, main_source, base_dir, errors)
+    intake = build_intake(intake_files, merged, base_dir, errors)
     if errors.errors or listen is None or channels is None:
         raise ConfigErrors(errors.errors, errors.warnings)
     api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:
         raise ConfigErrors(errors.errors, errors.warnings)
 
-    files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files)))
+    files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files,
+                                               *intake_files)))
     return Config(
         path=path,
         storage_url=_sqlite_relative(main.storage.url, base_dir),
@@ -205,4 +212,5 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
         unresolved_secrets={owner: tuple(sorted(found))
                             for owner, found in errors.unresolved.items()},
         warnings=tuple(sorted(errors.warnings)),
+        intake=intake,
     )

@@ -23,6 +23,7 @@ from bridge.config.contract import Calendar, Contract, shifted
 from bridge.config.contract import Priority as Priority
 from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
+from bridge.config.intake_model import Intake
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.provider import Provider
@@ -220,6 +221,7 @@ class Config:
         default_factory=lambda: MappingProxyType({}))
     # Accepted, but likely not what was meant (a maintenance tag no device has).
     warnings: tuple[ConfigError, ...] = ()
+    intake: Intake = field(default_factory=Intake)  # intake/: other monitors' alerts
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
@@ -302,6 +304,9 @@ class Config:
         rule = dict(self.rules).get(rule_name) if rule_name is not None else None
         if rule is not None and rule.escalation is not None:
             return self.escalations[rule.escalation]
+        chain = self.intake.escalation_of(rule_name) if rule_name else None
+        if chain is not None and chain in self.escalations:
+            return self.escalations[chain]
         return self.escalations[self.customers[customer_id].contract.chain_name(priority)]
 
 

@@ -1,0 +1,70 @@
+"""intake/*.toml as written: the sources other monitors post their alerts to, and the routes
+that map an alert's labels to a customer, a device, a priority and an escalation chain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from bridge.config.base import Name
+from bridge.config.intake_model import OnResolve, SourceKind
+from bridge.config.model import Criticality, Priority, _parse_priority
+from bridge.core.strict import Array, Choice, Strict
+
+# aiohttp refuses a larger body for the whole app (bridge.api.body.MAX_BODY_BYTES)
+MAX_BODY_BYTES = 2**20
+
+PriorityTable = Annotated[Priority | dict[Criticality, Priority], BeforeValidator(_parse_priority)]
+Label = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class RouteEntry(Strict):
+    """Alerts whose labels all match go to this customer/device at this priority."""
+
+    # label = "value" matches exactly; label = "~regex" matches the whole value
+    labels: dict[Label, str] = Field(default_factory=dict)
+    customer: Name | None = None
+    device: Name | None = None  # a fixed device of the customer
+    # the label naming the device: its id or its address (a ":port" suffix ignored)
+    device_label: Label | None = None
+    priority: PriorityTable = Priority.P3
+    # the priority by the severity label's value, overriding `priority`
+    severities: dict[Label, PriorityTable] = Field(default_factory=dict)
+    escalation: Name | None = None  # overrides the contract's chain for its tickets
+
+
+class SourceEntry(Strict):
+    """One sender: its kind, its credential, what a resolve does, its routes."""
+
+    kind: Choice[SourceKind]
+    token: str | None = None  # a secret reference: the bearer token the sender presents
+    hmac_secret: str | None = None  # a secret reference: X-Bridge-Signature: sha256=<hex>
+    routing_key: str | None = None  # a secret reference: a PagerDuty event's routing_key
+    on_resolve: Choice[OnResolve] = OnResolve.RESOLVE
+    # for senders that never resolve: a firing alert unseen this long counts as resolved
+    resolve_after_silence_min: Annotated[int, Field(ge=1, le=10080)] | None = None
+    severity_label: Label = "severity"
+    summary_annotation: Label = "summary"
+    max_body_bytes: Annotated[int, Field(ge=1024, le=MAX_BODY_BYTES)] = MAX_BODY_BYTES
+    # the raw alert kept on the ticket's timeline is cut to this size
+    max_raw_bytes: Annotated[int, Field(ge=256, le=65536)] = 8192
+    routes: Array[RouteEntry] = ()
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Self:
+        if self.kind is SourceKind.PAGERDUTY:
+            if self.routing_key is None or self.token or self.hmac_secret:
+                raise ValueError("a pagerduty source is named by its routing_key (a secret "
+                                 "reference), and has no token or hmac_secret")
+        elif (self.token is None) == (self.hmac_secret is None) or self.routing_key:
+            raise ValueError(f"a {self.kind.value} source needs exactly one of token or "
+                             "hmac_secret (a secret reference: 'env:NAME' or 'file:PATH')")
+        return self
+
+
+class IntakeFile(Strict):
+    """One file in intake/."""
+
+    sources: dict[Name, SourceEntry] = Field(default_factory=dict)
+
