@@ -47,8 +47,8 @@ class SourceEntry(Strict):
     severity_label: Label = "severity"
     summary_annotation: Label = "summary"
     max_body_bytes: Annotated[int, Field(ge=1024, le=MAX_BODY_BYTES)] = MAX_BODY_BYTES
-    # the raw alert kept on the ticket's timeline is cut to this size
-    max_raw_bytes: Annotated[int, Field(ge=256, le=65536)] = 8192
+    # the raw alert kept on the ticket's timeline is cut to this size (a timeline entry's)
+    max_raw_bytes: Annotated[int, Field(ge=256, le=2000)] = 2000
     routes: Array[RouteEntry] = ()
 
     @model_validator(mode="after")
@@ -63,8 +63,12 @@ class SourceEntry(Strict):
         return self
 
 
+# short enough for "intake:<source>:<route>" in a ticket's 64-character rule
+SourceName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=48)]
+
+
 class IntakeFile(Strict):
     """One file in intake/."""
 
-    sources: dict[Name, SourceEntry] = Field(default_factory=dict)
+    sources: dict[SourceName, SourceEntry] = Field(default_factory=dict)
 

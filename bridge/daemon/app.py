@@ -31,6 +31,7 @@ from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
+from bridge.intake.routes import add_routes as add_intake_routes
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
@@ -343,7 +344,9 @@ class Daemon:
         if self._icmp_problem:
             log.error("%s", self._icmp_problem)
 
-        runner = await serve(build_app(self), self._listen)
+        app = build_app(self)
+        add_intake_routes(app, self)  # other monitors' alerts, authenticated per source
+        runner = await serve(app, self._listen)
         if runner is None:
             self._writer.close()
             db.dispose()

@@ -234,34 +234,41 @@ def apply_batch(
     desk: Desk | None = None,
 ) -> list[Outcome]:
     """Write a batch of decisions in one transaction; all or nothing."""
-    desk = desk or QuietDesk()
-    outcomes: list[Outcome] = []
-    dialect = engine.dialect.name
     with Session(engine) as session, session.begin():
-        _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
-        for d in decisions:
-            if isinstance(d, RecordChange):
-                session.add(StateChange(
-                    customer=d.customer, device=d.key.device, probe=d.key.probe,
-                    old_status=d.old, new_status=d.new, at=d.at, reason=d.reason,
-                    output=d.output[:500],
-                ))
-            elif isinstance(d, OpenIncident):
-                outcomes.append(_open(session, dialect, d, id_prefix, now, desk))
-            elif isinstance(d, ResolveIncident):
-                outcome = _resolve(session, d, now, desk)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            elif isinstance(d, AttachToIncident):
-                outcome = _attach(session, d, now)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            elif isinstance(d, DetachFromIncident):
-                _detach(session, d, now)
-            elif isinstance(d, SetFlapping):
-                _set_flapping(session, d, now)
-            elif isinstance(d, RecordGap):
-                _record_gap(session, d)
-            elif isinstance(d, SuspectGap):
-                save_gap_suspicion(session, dialect, d.since)
+        return apply_in(session, engine.dialect.name, decisions, id_prefix, now,
+                        desk or QuietDesk())
+
+
+def apply_in(
+    session: Session, dialect: str, decisions: Sequence[Decision], id_prefix: str,
+    now: datetime, desk: Desk,
+) -> list[Outcome]:
+    """Carry out decisions inside the caller's transaction (intake writes its alerts in it)."""
+    outcomes: list[Outcome] = []
+    _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
+    for d in decisions:
+        if isinstance(d, RecordChange):
+            session.add(StateChange(
+                customer=d.customer, device=d.key.device, probe=d.key.probe,
+                old_status=d.old, new_status=d.new, at=d.at, reason=d.reason,
+                output=d.output[:500],
+            ))
+        elif isinstance(d, OpenIncident):
+            outcomes.append(_open(session, dialect, d, id_prefix, now, desk))
+        elif isinstance(d, ResolveIncident):
+            outcome = _resolve(session, d, now, desk)
+            if outcome is not None:
+                outcomes.append(outcome)
+        elif isinstance(d, AttachToIncident):
+            outcome = _attach(session, d, now)
+            if outcome is not None:
+                outcomes.append(outcome)
+        elif isinstance(d, DetachFromIncident):
+            _detach(session, d, now)
+        elif isinstance(d, SetFlapping):
+            _set_flapping(session, d, now)
+        elif isinstance(d, RecordGap):
+            _record_gap(session, d)
+        elif isinstance(d, SuspectGap):
+            save_gap_suspicion(session, dialect, d.since)
     return outcomes

@@ -1,0 +1,1 @@
+"""What comes in from other monitors (webhooks, PagerDuty-style events) becomes tickets."""

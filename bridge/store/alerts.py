@@ -1,0 +1,212 @@
+"""Alerts other monitors posted, carried out in one transaction with their tickets.
+
+An alert opens its own ticket (problem "alert:<source>:<fingerprint>"), or joins the active
+ticket of its device or of the nearest failed parent; the same alert again changes nothing
+(senders resend); a resolve does what its source says. Tickets are opened, reopened and
+resolved by the same code as monitoring's (bridge.store.writes), so the unique active key,
+the clocks, the desk's steps and notices are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hashlib import sha256
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bridge.config.intake_model import OnResolve
+from bridge.config.model import Priority
+from bridge.core.decisions import OpenIncident, ResolveIncident
+from bridge.core.lifecycle import IncidentStatus
+from bridge.store.intake_models import AlertStatus, IntakeAlert
+from bridge.store.models import Incident
+from bridge.store.tickets import Desk, note
+from bridge.store.writes import apply_in
+
+ALERT_PROBLEM = "alert:"
+PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One alert as a sender states it now, mapped to a customer, device and priority."""
+
+    source: str
+    fingerprint: str
+    firing: bool
+    starts_at: datetime
+    ends_at: datetime | None
+    customer: str
+    device: str | None
+    near: tuple[str, ...]  # the device, then its parents outwards: whose ticket it joins
+    priority: Priority
+    rule: str
+    summary: str
+    raw: str  # the alert as received, cut to the source's cap
+    on_resolve: OnResolve
+    held: bool = False  # in a maintenance window
+    acknowledged: bool = False  # the sender says someone acknowledged it: a timeline entry
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What an alert did: opened, reopened, attached, resolved, noted, held, unchanged."""
+
+    fingerprint: str
+    action: str
+    ref: str | None = None
+
+
+def alert_key(source: str, fingerprint: str) -> str:
+    """The fingerprint as stored: itself, or its SHA-256 when too long for the column."""
+    if len(fingerprint) <= 160 and fingerprint.isprintable():
+        return fingerprint
+    return "sha256:" + sha256(fingerprint.encode()).hexdigest()
+
+
+def _problem(source: str, key: str) -> str:
+    return f"{ALERT_PROBLEM}{source}:{key}"
+
+
+def _active(session: Session, problem_key: str | None) -> Incident | None:
+    if problem_key is None:
+        return None
+    return session.exec(select(Incident).where(Incident.open_key == problem_key)).first()
+
+
+def _near_ticket(session: Session, near: Sequence[str]) -> Incident | None:
+    """The active ticket of the device, else of its nearest parent with one."""
+    if not near:
+        return None
+    rows = session.exec(select(Incident).where(col(Incident.device).in_(list(near)),
+                                               col(Incident.open_key).is_not(None))
+                        .order_by(col(Incident.id))).all()
+    for device in near:
+        for row in rows:
+            if row.device == device:
+                return row
+    return None
+
+
+def _recently_resolved(session: Session, problem_key: str, since: datetime) -> bool:
+    last = session.exec(select(Incident).where(Incident.problem_key == problem_key)
+                        .order_by(col(Incident.id).desc())).first()
+    return (last is not None and last.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+            and last.resolved_at is not None and last.resolved_at >= since)
+
+
+class _Batch:
+    """One transaction's alerts."""
+
+    def __init__(self, session: Session, dialect: str, prefix: str, now: datetime, desk: Desk,
+                 reopen_window_s: float) -> None:
+        self.session, self.dialect, self.prefix = session, dialect, prefix
+        self.now, self.desk = now, desk
+        self.reopen_since = now - timedelta(seconds=reopen_window_s)
+
+    def take(self, e: AlertEvent) -> AlertOutcome:
+        key = alert_key(e.source, e.fingerprint)
+        row = self.session.exec(select(IntakeAlert).where(
+            IntakeAlert.source == e.source, IntakeAlert.fingerprint == key)
+            .with_for_update()).first()
+        if row is None and not (e.firing and not e.acknowledged):
+            return AlertOutcome(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
+        if row is None:
+            row = IntakeAlert(source=e.source, fingerprint=key, status=AlertStatus.RESOLVED,
+                              customer=e.customer, device=e.device, summary=e.summary[:500],
+                              starts_at=e.starts_at, last_seen_at=self.now)
+        if e.acknowledged:
+            outcome = self._acknowledged(e, row)
+        elif e.firing:
+            outcome = self._firing(e, row, key)
+        else:
+            outcome = self._resolved(e, row)
+        row.last_seen_at = self.now
+        self.session.add(row)
+        return outcome
+
+    def _firing(self, e: AlertEvent, row: IntakeAlert, key: str) -> AlertOutcome:
+        ticket = _active(self.session, row.problem_key)
+        if row.status is AlertStatus.FIRING and ticket is not None:
+            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref)  # a resend
+        if e.held:
+            if row.status is AlertStatus.HELD:
+                return AlertOutcome(e.fingerprint, "unchanged")
+            row.status, row.problem_key, row.starts_at = AlertStatus.HELD, None, e.starts_at
+            return AlertOutcome(e.fingerprint, "held")
+        row.status, row.ends_at, row.summary = AlertStatus.FIRING, None, e.summary[:500]
+        row.customer, row.device, row.starts_at = e.customer, e.device, e.starts_at
+        own = _problem(e.source, key)
+        if ticket is None and row.problem_key is not None and _recently_resolved(
+                self.session, row.problem_key, self.reopen_since):
+            return self._open(e, row, row.problem_key, reopen=True)  # flapping: the same one
+        ticket = ticket or _near_ticket(self.session, e.near)
+        if ticket is not None and ticket.id is not None:
+            row.problem_key = ticket.problem_key
+            note(self.session, ticket.id, self.now, "alert_attached",
+                 f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
+            self._payload(ticket, e)
+            return AlertOutcome(e.fingerprint, "attached", ticket.ref)
+        return self._open(e, row, own, reopen=False)
+
+    def _open(self, e: AlertEvent, row: IntakeAlert, problem_key: str,
+              reopen: bool) -> AlertOutcome:
+        # The reaction clock starts at the alert's own start, as a check's at its failure.
+        [outcome] = apply_in(self.session, self.dialect, [OpenIncident(
+            problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
+            reopen=reopen)], self.prefix, self.now, self.desk)
+        row.problem_key = problem_key
+        ticket = _active(self.session, problem_key)
+        if ticket is not None:
+            if ticket.device is None and e.device is not None:
+                ticket.device = e.device
+                self.session.add(ticket)
+            self._payload(ticket, e)
+        return AlertOutcome(e.fingerprint, outcome.action, outcome.ref)
+
+    def _resolved(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
+        if row.status is not AlertStatus.FIRING:
+            row.status, row.ends_at = AlertStatus.RESOLVED, row.ends_at or e.ends_at
+            return AlertOutcome(e.fingerprint, "unchanged")
+        row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
+        ticket = _active(self.session, row.problem_key)
+        if ticket is None or ticket.id is None or e.on_resolve is OnResolve.NOTHING:
+            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
+        self._payload(ticket, e)
+        others = self.session.exec(select(IntakeAlert.id).where(
+            IntakeAlert.problem_key == row.problem_key, IntakeAlert.status == AlertStatus.FIRING,
+            IntakeAlert.id != row.id)).first() if row.id is not None else None
+        # Only an alert's own ticket is resolved by alerts, once none of them fires: a
+        # monitoring ticket it joined resolves when its check recovers.
+        if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
+                and row.problem_key.startswith(ALERT_PROBLEM)):
+            apply_in(self.session, self.dialect, [ResolveIncident(
+                row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved")],
+                self.prefix, self.now, self.desk)
+            return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
+        note(self.session, ticket.id, self.now, "alert_resolved",
+             f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
+        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+
+    def _acknowledged(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
+        ticket = _active(self.session, row.problem_key)
+        if ticket is None or ticket.id is None:
+            return AlertOutcome(e.fingerprint, "unchanged")
+        note(self.session, ticket.id, self.now, "alert_acknowledged",
+             f"{e.source}: {row.summary} acknowledged at the source")
+        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+
+    def _payload(self, ticket: Incident, e: AlertEvent) -> None:
+        assert ticket.id is not None
+        note(self.session, ticket.id, self.now, PAYLOAD_KIND, e.raw)
+
+
+def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
+                desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
+    """Store the alerts and carry out what they do to tickets, all in one transaction."""
+    with Session(engine) as session, session.begin():
+        batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
+        return [batch.take(e) for e in events]
