@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from aiohttp import web
 
@@ -23,24 +22,12 @@ from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, 
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
-from bridge.store import Engine
+from bridge.intake.service import IntakeService
 from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
 from bridge.store.maintenance import as_rule
-from bridge.store.models import MaintenanceWindowRow
-from bridge.store.tickets import Desk
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 PREFIX = "/api/v1/intake/"
-
-
-class IntakeService(Protocol):
-    """What the intake needs from the daemon."""
-
-    def current_config(self) -> Config: ...
-    def now(self) -> datetime: ...
-    async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
-    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T: ...
 
 
 class _Intake:

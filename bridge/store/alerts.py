@@ -9,7 +9,7 @@ the clocks, the desk's steps and notices are the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -210,3 +210,21 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
     with Session(engine) as session, session.begin():
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
         return [batch.take(e) for e in events]
+
+
+def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve]], prefix: str,
+                   now: datetime, desk: Desk) -> list[AlertOutcome]:
+    """Firing alerts of sources that never resolve, unseen for their source's silence: each
+    resolved as if its source had said so."""
+    with Session(engine) as session, session.begin():
+        batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
+        outcomes = []
+        for source, (silence_s, on_resolve) in sorted(silences.items()):
+            rows = session.exec(select(IntakeAlert).where(
+                IntakeAlert.source == source, IntakeAlert.status == AlertStatus.FIRING,
+                col(IntakeAlert.last_seen_at) < now - timedelta(seconds=silence_s))).all()
+            said = f"no word from {source} for {silence_s / 60:.0f} minutes: taken as resolved"
+            outcomes += [batch.take(AlertEvent(
+                source, row.fingerprint, False, row.starts_at, now, row.customer, row.device,
+                (), Priority.P3, "", row.summary, said, on_resolve)) for row in rows]
+        return outcomes

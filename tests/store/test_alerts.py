@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from bridge.config.intake_model import OnResolve
 from bridge.config.model import Priority
 from bridge.store import Database
-from bridge.store.alerts import AlertEvent, alert_key, take_alerts
+from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
 from bridge.store.db import MIGRATIONS
 from bridge.store.reads import IncidentFilter, list_incidents
 from bridge.store.tickets import QuietDesk
@@ -80,3 +80,16 @@ def test_0016_steps_down_and_up(db: Database) -> None:
     assert "intake_alert" not in inspect(db.writer).get_table_names()
     db.migrate()
     assert "intake_alert" in inspect(db.writer).get_table_names()
+
+
+def test_a_silent_sources_alerts_resolve_after_its_silence(db: Database) -> None:
+    take(db, event("s1"), event("s2", device="app-1", near=("app-1",)), minute=0)
+    take(db, event("s2", device="app-1", near=("app-1",)), minute=20)  # sent again: not silent
+    silences = {"prom": (30 * 60.0, OnResolve.RESOLVE)}
+    early = resolve_silent(db.writer, silences, "INC", T0 + timedelta(minutes=29), QuietDesk())
+    assert early == []
+    late = resolve_silent(db.writer, silences, "INC", T0 + timedelta(minutes=31), QuietDesk())
+    assert [(o.fingerprint, o.action) for o in late] == [("s1", "resolved")]
+    statuses = sorted((t["device"], t["status"])
+                      for t in list_incidents(db.reader, IncidentFilter())[0])
+    assert statuses == [("app-1", "open"), ("db-1", "resolved")]
