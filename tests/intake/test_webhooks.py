@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -218,3 +218,14 @@ def test_pagerduty_events(bridge: Bridge) -> None:
     assert post(bridge, url, {"routing_key": PD_KEY, "event_action": "resolve"},
                 token=None)[1]["errors"] == ["dedup_key: required to resolve"]
     assert ticket(bridge, shown["id"])["status"] == "resolved"
+
+
+def test_a_maintenance_window_holds_the_alert(bridge: Bridge) -> None:
+    now = datetime.now(UTC)
+    window = {"devices": ["held-1"], "start": (now - timedelta(minutes=1)).isoformat(),
+              "end": (now + timedelta(hours=1)).isoformat(), "reason": "disk swap"}
+    assert bridge.request("POST", "/api/v1/maintenance", body=window)[0] == 201
+    status, answer = post(bridge, "/api/v1/intake/prom", webhook(alert("fp-held", "held-1")))
+    assert status == 200
+    assert answer["alerts"] == [{"fingerprint": "fp-held", "action": "held", "ticket": None}]
+    assert tickets(bridge, "held-1") == []

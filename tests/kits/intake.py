@@ -48,7 +48,7 @@ def intake_deployment(root: Path) -> Path:
     config = write_deployment(root, {"gw": "127.0.0.2", "web-1": "127.0.0.3",
                                      "db-1": "127.0.0.5", "app-1": "127.0.0.6",
                                      "flap-1": "127.0.0.7", "ups-1": "127.0.0.8",
-                                     "other-srv": "127.0.0.4"},
+                                     "held-1": "127.0.0.9", "other-srv": "127.0.0.4"},
                               parents={"web-1": "gw"}, customer_token=True)
     (root / "secrets" / "am.token").write_text(AM_TOKEN + "\n")
     (root / "secrets" / "graf.hmac").write_text(GRAFANA_HMAC + "\n")
