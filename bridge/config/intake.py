@@ -9,8 +9,16 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bridge.config.errors import ErrorSink
-from bridge.config.intake_file import IntakeFile, RouteEntry, SourceEntry
-from bridge.config.intake_model import Intake, IntakeSource, Matcher, PriorityChoice, Route
+from bridge.config.intake_file import FieldsEntry, IntakeFile, RouteEntry, SourceEntry
+from bridge.config.intake_model import (
+    KEY_FIELD,
+    GenericFields,
+    Intake,
+    IntakeSource,
+    Matcher,
+    PriorityChoice,
+    Route,
+)
 from bridge.config.model import Criticality, Priority
 from bridge.config.secrets import SecretRefError, resolve_ref
 from bridge.config.source import Source
@@ -70,6 +78,21 @@ def _check_route(route: RouteEntry, at: KeyPath, source: Source, merged: Merged,
                                 f"unknown escalation chain {route.escalation!r}"))
 
 
+def _generic(entry: FieldsEntry | None, at: KeyPath, source: Source,
+             errors: ErrorSink) -> GenericFields | None:
+    if entry is None:
+        return None
+    if not KEY_FIELD.search(entry.key) or KEY_FIELD.sub("", entry.key).count("{") or \
+            KEY_FIELD.sub("", entry.key).count("}"):
+        errors.add(source.error((*at, "key"), (
+            f"a key template names fields of the alert, such as \"{{host}}/{{check.id}}\", "
+            f"got {entry.key!r}")))
+    return GenericFields(entry.alerts, entry.key, entry.status,
+                         frozenset(v.lower() for v in entry.firing),
+                         frozenset(v.lower() for v in entry.resolved), entry.starts_at,
+                         entry.summary)
+
+
 def _compile(name: str, entry: SourceEntry, source: Source, merged: Merged, base_dir: Path,
              errors: ErrorSink) -> IntakeSource:
     at: KeyPath = ("sources", name)
@@ -92,7 +115,8 @@ def _compile(name: str, entry: SourceEntry, source: Source, merged: Merged, base
         if entry.resolve_after_silence_min else None,
         severity_label=entry.severity_label, summary_annotation=entry.summary_annotation,
         max_body_bytes=entry.max_body_bytes, max_raw_bytes=entry.max_raw_bytes,
-        routes=tuple(routes))
+        routes=tuple(routes),
+        generic=_generic(entry.fields, (*at, "fields"), source, errors))
 
 
 def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_dir: Path,

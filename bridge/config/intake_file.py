@@ -34,6 +34,21 @@ class RouteEntry(Strict):
     escalation: Name | None = None  # overrides the contract's chain for its tickets
 
 
+Path = Annotated[str, Field(pattern=r"^[^.\s{}]+(\.[^.\s{}]+)*$", max_length=200)]
+
+
+class FieldsEntry(Strict):
+    """Where a generic sender's JSON keeps each part of an alert: dotted paths."""
+
+    alerts: Annotated[str, Field(max_length=200)] = ""  # the list; "": the body is one alert
+    key: Annotated[str, Field(min_length=3, max_length=500)]  # e.g. "{host}/{trigger.id}"
+    status: Path | None = None  # absent: every alert fires
+    firing: Array[Annotated[str, Field(min_length=1)]] = ("firing", "problem", "trigger")
+    resolved: Array[Annotated[str, Field(min_length=1)]] = ("resolved", "ok", "resolve")
+    starts_at: Path | None = None  # RFC 3339 or epoch seconds; absent: its arrival
+    summary: Path | None = None
+
+
 class SourceEntry(Strict):
     """One sender: its kind, its credential, what a resolve does, its routes."""
 
@@ -50,9 +65,13 @@ class SourceEntry(Strict):
     # the raw alert kept on the ticket's timeline is cut to this size (a timeline entry's)
     max_raw_bytes: Annotated[int, Field(ge=256, le=2000)] = 2000
     routes: Array[RouteEntry] = ()
+    fields: FieldsEntry | None = None  # kind = "generic" only
 
     @model_validator(mode="after")
     def _one_credential(self) -> Self:
+        if (self.kind is SourceKind.GENERIC) != (self.fields is not None):
+            raise ValueError("a generic source needs [sources.NAME.fields] (where its JSON "
+                             "keeps the alerts), and only a generic source has them")
         if self.kind is SourceKind.PAGERDUTY:
             if self.routing_key is None or self.token or self.hmac_secret:
                 raise ValueError("a pagerduty source is named by its routing_key (a secret "

@@ -14,6 +14,8 @@ from bridge.core.secret import Secret
 
 # A priority, or one per device criticality (keyed by its name: "high", "medium", "low")
 PriorityChoice = Priority | Mapping[str, Priority]
+# A field of a generic alert in its key template: "{host}/{trigger.id}"
+KEY_FIELD = re.compile(r"\{([^{}\s]+)\}")
 RULE_PREFIX = "intake:"  # an intake ticket's rule: "intake:<source>[:<route index>]"
 
 
@@ -23,6 +25,7 @@ class SourceKind(StrEnum):
     ALERTMANAGER = "alertmanager"  # webhook payload version 4
     GRAFANA = "grafana"  # Grafana alerting's webhook: version 4 plus extras
     PAGERDUTY = "pagerduty"  # PagerDuty Events API v2 (routing_key, dedup_key, event_action)
+    GENERIC = "generic"  # any JSON: where the alerts, keys and statuses are, from `fields`
 
 
 class OnResolve(StrEnum):
@@ -67,6 +70,19 @@ class Route:
 
 
 @dataclass(frozen=True)
+class GenericFields:
+    """Where a generic sender's JSON keeps each part of an alert (dotted paths)."""
+
+    alerts: str  # the list of alerts; "": the body is one alert
+    key: str  # a template such as "{host}/{trigger.id}": the alert's own key
+    status: str | None  # None: every alert fires
+    firing: frozenset[str]  # lower case
+    resolved: frozenset[str]
+    starts_at: str | None  # RFC 3339 or epoch seconds; None: its arrival
+    summary: str | None
+
+
+@dataclass(frozen=True)
 class IntakeSource:
     """One sender, ready to authenticate and map what it posts."""
 
@@ -82,6 +98,7 @@ class IntakeSource:
     max_body_bytes: int
     max_raw_bytes: int
     routes: tuple[Route, ...]
+    generic: GenericFields | None = None
 
     @property
     def rule(self) -> str:

@@ -1,5 +1,5 @@
-"""The intake's HTTP endpoints: POST /api/v1/intake/{source} (Alertmanager, Grafana) and
-POST /api/v1/intake/v2/enqueue (PagerDuty Events v2).
+"""The intake's HTTP endpoints: POST /api/v1/intake/{source} (Alertmanager, Grafana,
+generic JSON) and POST /api/v1/intake/v2/enqueue (PagerDuty Events v2).
 
 Each source authenticates its own requests (the API's tokens do not apply). Bad input is a
 4xx with a reason; the alerts are in the store before the 2xx, so a sender that resends
@@ -20,6 +20,7 @@ from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
 from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, raw_cut
 from bridge.intake.credentials import bearer_ok, signature_ok
+from bridge.intake.generic import parse_generic
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
 from bridge.intake.service import IntakeService
@@ -60,14 +61,18 @@ class _Intake:
         if not signature_ok(request, source, body):
             log.info("intake %s: 401 for %s (bad or no signature)", name, request.remote)
             return _error(401, "missing or invalid signature")
+        now = self.service.now()
         try:
-            alerts, rejected = parse_webhook(body, source.kind)
+            if source.generic is not None:
+                alerts, rejected = parse_generic(body, source.generic,
+                                                 source.summary_annotation, now)
+            else:
+                alerts, rejected = parse_webhook(body, source.kind)
         except BadBody as exc:
             return _error(400, str(exc))
         if rejected and not alerts:
             return _error(400, "; ".join(r.error for r in rejected[:10]),
                           rejected=[_rejected(r) for r in rejected])
-        now = self.service.now()
         windows = await self.windows(config)
         events = [self._event(config, source, a, now, windows) for a in alerts]
         outcomes = await self._take(config, events)

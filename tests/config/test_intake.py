@@ -145,3 +145,27 @@ def test_a_routing_key_used_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
              '[sources.b]\nkind = "pagerduty"\nrouting_key = "env:TEST_PD_KEY"\n')
     assert _errors(_deployment(tmp_path, twice)) == [
         "intake/sources.toml:7: sources.b.routing_key: another source has this routing key"]
+
+
+def test_a_generic_source_says_where_its_alerts_are(tmp_path: Path) -> None:
+    bad = '''[sources.a]
+kind = "generic"
+token = "file:secrets/am.token"
+
+[sources.b]
+kind = "generic"
+token = "file:secrets/am.token"
+fields = { key = "host" }
+
+[sources.c]
+kind = "alertmanager"
+token = "file:secrets/am.token"
+fields = { key = "{host}" }
+'''
+    assert _errors(_deployment(tmp_path, bad)) == [
+        "intake/sources.toml:1: sources.a: a generic source needs [sources.NAME.fields] "
+        "(where its JSON keeps the alerts), and only a generic source has them",
+        "intake/sources.toml:8: sources.b.fields.key: a key template names fields of the "
+        "alert, such as \"{host}/{check.id}\", got 'host'",
+        "intake/sources.toml:10: sources.c: a generic source needs [sources.NAME.fields] "
+        "(where its JSON keeps the alerts), and only a generic source has them"]

@@ -64,6 +64,7 @@ SECTIONS = {
     "IntakeFile": "intake/*.toml tables",
     "SourceEntry": "`[sources.NAME]`",
     "RouteEntry": "`[[sources.NAME.routes]]`",
+    "FieldsEntry": "`[sources.NAME.fields]`",
     "Timeline": "rules/tests/*.toml",
     "Results": "`[[results]]`",
     "Expect": "`[expect]`",

@@ -229,3 +229,34 @@ def test_a_maintenance_window_holds_the_alert(bridge: Bridge) -> None:
     assert status == 200
     assert answer["alerts"] == [{"fingerprint": "fp-held", "action": "held", "ticket": None}]
     assert tickets(bridge, "held-1") == []
+
+
+def zabbix(status: str, host: str = "zbx-1", **more: Any) -> dict[str, Any]:
+    return {"host": host, "clock": int(T0.timestamp()), "tags": {"customer": "acme"},
+            "trigger": {"id": 4711, "name": "Free disk space is below 5%", "status": status},
+            **more}
+
+
+def test_a_generic_sender_opens_and_resolves_by_its_key(bridge: Bridge) -> None:
+    url = "/api/v1/intake/zbx"
+    status, answer = post(bridge, url, {"events": [zabbix("PROBLEM")]})
+    assert status == 200, answer
+    assert answer["alerts"][0]["fingerprint"] == "zbx-1/4711"
+    assert answer["alerts"][0]["action"] == "opened"
+    ref = answer["alerts"][0]["ticket"]
+    assert post(bridge, url, {"events": [zabbix("PROBLEM")]})[1]["alerts"][0]["action"] == \
+        "unchanged"
+    shown = ticket(bridge, ref)
+    assert (shown["customer"], shown["device"], shown["summary"]) == (
+        "acme", "zbx-1", "Free disk space is below 5%")
+    assert datetime.fromisoformat(shown["started_at"]) == T0
+    no_host = zabbix("PROBLEM")
+    del no_host["host"]
+    status, answer = post(bridge, url, {"events": [zabbix("OK"), no_host, zabbix("MAYBE")]})
+    assert status == 200
+    assert [a["action"] for a in answer["alerts"]] == ["resolved"]
+    assert [r["error"] for r in answer["rejected"]] == [
+        "events[1]: host: required by the key '{host}/{trigger.id}'",
+        "events[2]: trigger.status: 'maybe' is neither firing (problem) nor resolved (ok)"]
+    assert ticket(bridge, ref)["status"] == "resolved"
+    assert post(bridge, url, {"events": {}})[1] == {"error": "events: expected a list of alerts"}

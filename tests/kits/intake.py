@@ -32,6 +32,17 @@ max_body_bytes = 4096
 [[sources.graf.routes]]
 device_label = "host"
 
+[sources.zbx]
+kind = "generic"
+token = "file:secrets/am.token"
+fields = { alerts = "events", key = "{host}/{trigger.id}", status = "trigger.status", \
+firing = ["PROBLEM"], resolved = ["OK"], starts_at = "clock", summary = "trigger.name" }
+
+[[sources.zbx.routes]]
+labels = { "tags.customer" = "acme" }
+customer = "acme"
+device_label = "host"
+
 [sources.pd]
 kind = "pagerduty"
 routing_key = "file:secrets/pd.key"
@@ -48,7 +59,8 @@ def intake_deployment(root: Path) -> Path:
     config = write_deployment(root, {"gw": "127.0.0.2", "web-1": "127.0.0.3",
                                      "db-1": "127.0.0.5", "app-1": "127.0.0.6",
                                      "flap-1": "127.0.0.7", "ups-1": "127.0.0.8",
-                                     "held-1": "127.0.0.9", "other-srv": "127.0.0.4"},
+                                     "held-1": "127.0.0.9", "zbx-1": "127.0.0.10",
+                                     "other-srv": "127.0.0.4"},
                               parents={"web-1": "gw"}, customer_token=True)
     (root / "secrets" / "am.token").write_text(AM_TOKEN + "\n")
     (root / "secrets" / "graf.hmac").write_text(GRAFANA_HMAC + "\n")
