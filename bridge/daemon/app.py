@@ -345,7 +345,7 @@ class Daemon:
             log.error("%s", self._icmp_problem)
 
         app = build_app(self)
-        add_intake_routes(app, self)  # other monitors' alerts, authenticated per source
+        add_intake_routes(app, self, self._metrics.registry)  # authenticated per source
         runner = await serve(app, self._listen)
         if runner is None:
             self._writer.close()

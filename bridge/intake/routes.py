@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from bridge.config.intake_model import IntakeSource, SourceKind
 from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
 from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, raw_cut
+from bridge.intake.counters import IntakeCounters
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
 from bridge.intake.mapping import DeviceIndex, held, map_alert
@@ -34,8 +36,9 @@ PREFIX = "/api/v1/intake/"
 class _Intake:
     """The handlers, with the device index of the running config."""
 
-    def __init__(self, service: IntakeService) -> None:
+    def __init__(self, service: IntakeService, counters: IntakeCounters) -> None:
         self.service = service
+        self.counters = counters
         self._index: DeviceIndex | None = None
 
     def index(self, config: Config) -> DeviceIndex:
@@ -52,13 +55,16 @@ class _Intake:
         name = request.match_info["source"]
         source = config.intake.sources.get(name)
         if source is None or source.kind is SourceKind.PAGERDUTY:
+            self.counters.refused("", "unknown_source")
             return _error(404, f"no intake source {name[:64]!r}")
         if not bearer_ok(request, source):
+            self.counters.refused(name, "unauthorized")
             log.info("intake %s: 401 for %s (bad or no token)", name, request.remote)
             return _error(401, "missing or invalid bearer token",
                           headers={"WWW-Authenticate": 'Bearer realm="bridge intake"'})
-        body = await _read(request, source.max_body_bytes)
+        body = await self._read(request, source.max_body_bytes, name)
         if not signature_ok(request, source, body):
+            self.counters.refused(name, "unauthorized")
             log.info("intake %s: 401 for %s (bad or no signature)", name, request.remote)
             return _error(401, "missing or invalid signature")
         now = self.service.now()
@@ -69,7 +75,10 @@ class _Intake:
             else:
                 alerts, rejected = parse_webhook(body, source.kind)
         except BadBody as exc:
+            self.counters.refused(name, "bad_body")
             return _error(400, str(exc))
+        if rejected:
+            self.counters.refused(name, "bad_alert", len(rejected))
         if rejected and not alerts:
             return _error(400, "; ".join(r.error for r in rejected[:10]),
                           rejected=[_rejected(r) for r in rejected])
@@ -77,9 +86,17 @@ class _Intake:
         events = [self._event(config, source, a, now, windows) for a in alerts]
         outcomes = await self._take(config, events)
         if outcomes is None:
+            self.counters.refused(name, "store_unavailable")
             return _error(503, "the store is unavailable; send again")
         return web.json_response({"status": "success", "alerts": [_shown(o) for o in outcomes],
                                   "rejected": [_rejected(r) for r in rejected]})
+
+    async def _read(self, request: web.Request, limit: int, source: str) -> bytes:
+        try:
+            return await _read(request, limit)
+        except web.HTTPRequestEntityTooLarge:
+            self.counters.refused(source, "too_large")
+            raise
 
     def _event(self, config: Config, source: IntakeSource, alert: Alert, now: datetime,
                windows: tuple[MaintenanceRule, ...]) -> AlertEvent:
@@ -93,32 +110,40 @@ class _Intake:
     async def _take(self, config: Config, events: list[AlertEvent]) -> list[AlertOutcome] | None:
         reopen_s = config.main.incidents.reopen_window_s
         try:
-            return await self.service.write_tickets(
+            outcomes = await self.service.write_tickets(
                 lambda engine, desk, now, prefix: take_alerts(engine, events, prefix, now, desk,
                                                               reopen_s))
         except Exception as exc:  # the store, not the sender: it should send again
             log.error("intake: cannot store %d alerts: %s", len(events), exc)
             return None
+        for event, outcome in zip(events, outcomes, strict=True):
+            self.counters.took(event.source, outcome.action)
+        return outcomes
 
     async def enqueue(self, request: web.Request) -> web.Response:
         config = self.service.current_config()
-        body = await _read(request, max(s.max_body_bytes for s in config.intake.sources.values())
-                           if config.intake.sources else 1024)
+        # the source is known once the body is read: the largest any source allows
+        limit = max((s.max_body_bytes for s in config.intake.sources.values()), default=1024)
+        body = await self._read(request, limit, "")
         try:
             event = parse_event(body)
         except BadBody as exc:
+            self.counters.refused("", "bad_body")
             return _pd_error(400, str(exc))
         source = config.intake.by_routing_key(event.routing_key)
         if source is None:
+            self.counters.refused("", "unknown_source")
             log.info("intake: an event with an unknown routing key from %s", request.remote)
             return _pd_error(400, "routing_key: unknown to this bridge")
         if len(body) > source.max_body_bytes:
+            self.counters.refused(source.name, "too_large")
             return _pd_error(413, f"the body is over {source.max_body_bytes} bytes")
         now = self.service.now()
         windows = await self.windows(config)
         outcomes = await self._take(config, [self._pd_event(config, source, event, now,
                                                             windows)])
         if outcomes is None:
+            self.counters.refused(source.name, "store_unavailable")
             return _pd_error(503, "the store is unavailable; send again")
         return web.json_response({"status": "success", "message": "Event processed",
                                   "dedup_key": event.dedup_key}, status=202)
@@ -183,8 +208,9 @@ def _shown(o: AlertOutcome) -> dict[str, Any]:
     return {"fingerprint": o.fingerprint, "action": o.action, "ticket": o.ref}
 
 
-def add_routes(app: web.Application, service: IntakeService) -> None:
+def add_routes(app: web.Application, service: IntakeService,
+               registry: CollectorRegistry | None = None) -> None:
     """Register the intake's endpoints (they authenticate per source, not by API token)."""
-    intake = _Intake(service)
+    intake = _Intake(service, IntakeCounters(registry))
     app.router.add_post(PREFIX + "v2/enqueue", intake.enqueue)
     app.router.add_post(PREFIX + "{source}", intake.webhook)

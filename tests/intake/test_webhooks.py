@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.kits.daemon import Bridge, http_request, running
+from tests.kits.daemon import Bridge, http_request, metric, running
 from tests.kits.intake import AM_TOKEN, GRAFANA_HMAC, PD_KEY, T0, intake_deployment
 
 
@@ -177,6 +177,15 @@ def test_bad_input_is_a_4xx_with_a_reason(bridge: Bridge) -> None:
     nul = alert("fp-nul\u0000", "db-1")
     assert post(bridge, url, webhook(nul))[0] == 400
     assert "Traceback" not in bridge.log()
+    text = bridge.get("/metrics")  # labels in name order
+    assert isinstance(text, str)
+    assert (metric(text, "bridge_intake_refused_total", reason="unauthorized", source="prom")
+            or 0) >= 3
+    assert metric(text, "bridge_intake_refused_total", reason="unknown_source", source="")
+    assert metric(text, "bridge_intake_refused_total", reason="too_large", source="prom")
+    assert (metric(text, "bridge_intake_refused_total", reason="bad_alert", source="prom")
+            or 0) >= 2
+    assert metric(text, "bridge_intake_alerts_total", action="opened", source="prom")
 
 
 def test_an_unrouted_alert_is_the_desks_own_ticket(bridge: Bridge) -> None:
