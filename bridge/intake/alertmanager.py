@@ -25,7 +25,7 @@ class _Alert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: AwareDatetime
+    startsAt: AwareDatetime  # the sender's names
     endsAt: AwareDatetime | None = None
     fingerprint: str = Field(min_length=1, max_length=1000)
 
