@@ -130,8 +130,11 @@ class _Batch:
 
     def _firing(self, e: AlertEvent, row: IntakeAlert, key: str) -> AlertOutcome:
         ticket = _active(self.session, row.problem_key)
-        if row.status is AlertStatus.FIRING and ticket is not None:
-            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref)  # a resend
+        # A resend; or the same occurrence after a person resolved its ticket, whose word
+        # stands until the alert resolves or fires anew (as a check that stays down).
+        if row.status is AlertStatus.FIRING and (ticket is not None
+                                                 or row.starts_at == e.starts_at):
+            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
         if e.held:
             if row.status is AlertStatus.HELD:
                 return AlertOutcome(e.fingerprint, "unchanged")

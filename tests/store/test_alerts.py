@@ -11,11 +11,13 @@ from sqlalchemy import inspect
 
 from bridge.config.intake_model import OnResolve
 from bridge.config.model import Priority
+from bridge.desk.actions import Action
 from bridge.store import Database
 from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
 from bridge.store.db import MIGRATIONS
+from bridge.store.models import Actor
 from bridge.store.reads import IncidentFilter, list_incidents
-from bridge.store.tickets import QuietDesk
+from bridge.store.tickets import ActionRequest, QuietDesk, take_action
 
 T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
 
@@ -93,3 +95,14 @@ def test_a_silent_sources_alerts_resolve_after_its_silence(db: Database) -> None
     statuses = sorted((t["device"], t["status"])
                       for t in list_incidents(db.reader, IncidentFilter())[0])
     assert statuses == [("app-1", "open"), ("db-1", "resolved")]
+
+
+def test_a_person_resolving_the_ticket_outweighs_resends_of_the_same_alert(db: Database) -> None:
+    [outcome] = take_alerts(db.writer, [event("f")], "INC", T0, QuietDesk(), 3600.0)
+    assert outcome.ref is not None
+    request = ActionRequest(Action.RESOLVE.spec.move, Actor.OPERATOR, "ops")
+    assert take_action(db.writer, outcome.ref, None, request, T0 + timedelta(minutes=2),
+                       QuietDesk()).status == 200
+    assert take(db, event("f"), minute=5) == ["unchanged"]  # the same occurrence, resent
+    later = T0 + timedelta(minutes=30)
+    assert take(db, event("f", starts_at=later), minute=31) == ["reopened"]  # a new one
