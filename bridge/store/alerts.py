@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from bridge.config.intake_model import OnResolve
@@ -71,26 +71,6 @@ def _problem(source: str, key: str) -> str:
     return f"{ALERT_PROBLEM}{source}:{key}"
 
 
-def _active(session: Session, problem_key: str | None) -> Incident | None:
-    if problem_key is None:
-        return None
-    return session.exec(select(Incident).where(Incident.open_key == problem_key)).first()
-
-
-def _near_ticket(session: Session, near: Sequence[str]) -> Incident | None:
-    """The active ticket of the device, else of its nearest parent with one."""
-    if not near:
-        return None
-    rows = session.exec(select(Incident).where(col(Incident.device).in_(list(near)),
-                                               col(Incident.open_key).is_not(None))
-                        .order_by(col(Incident.id))).all()
-    for device in near:
-        for row in rows:
-            if row.device == device:
-                return row
-    return None
-
-
 def _recently_resolved(session: Session, problem_key: str, since: datetime) -> bool:
     last = session.exec(select(Incident).where(Incident.problem_key == problem_key)
                         .order_by(col(Incident.id).desc())).first()
@@ -99,25 +79,63 @@ def _recently_resolved(session: Session, problem_key: str, since: datetime) -> b
 
 
 class _Batch:
-    """One transaction's alerts."""
+    """One transaction's alerts: their rows and the active tickets they may touch are read
+    once, up front, and kept current in memory as the batch changes them."""
 
     def __init__(self, session: Session, dialect: str, prefix: str, now: datetime, desk: Desk,
                  reopen_window_s: float) -> None:
         self.session, self.dialect, self.prefix = session, dialect, prefix
         self.now, self.desk = now, desk
         self.reopen_since = now - timedelta(seconds=reopen_window_s)
+        self.rows: dict[tuple[str, str], IntakeAlert] = {}
+        self.tickets: dict[str, Incident] = {}  # active ones, by problem key
+
+    def prefetch(self, events: Sequence[AlertEvent]) -> None:
+        """Read the batch's alert rows (locked) and the active tickets they may join."""
+        keys: dict[str, set[str]] = {}
+        for e in events:
+            keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
+        for source, fingerprints in keys.items():
+            for row in self.session.exec(select(IntakeAlert).where(
+                    IntakeAlert.source == source,
+                    col(IntakeAlert.fingerprint).in_(sorted(fingerprints))).with_for_update()):
+                self.rows[(row.source, row.fingerprint)] = row
+        problems = {r.problem_key for r in self.rows.values() if r.problem_key}
+        devices = {d for e in events for d in e.near}
+        if problems or devices:
+            for ticket in self.session.exec(select(Incident).where(
+                    col(Incident.open_key).is_not(None),
+                    or_(col(Incident.open_key).in_(sorted(problems)),
+                        col(Incident.device).in_(sorted(devices))))):
+                self._known(ticket)
+
+    def _known(self, ticket: Incident | None) -> None:
+        if ticket is not None and ticket.open_key is not None:
+            self.tickets[ticket.open_key] = ticket
+
+    def _active(self, problem_key: str | None) -> Incident | None:
+        ticket = self.tickets.get(problem_key) if problem_key else None
+        return ticket if ticket is not None and ticket.open_key == problem_key else None
+
+    def _near_ticket(self, near: Sequence[str]) -> Incident | None:
+        """The active ticket of the device, else of its nearest parent with one."""
+        for device in near:
+            found = [t for t in self.tickets.values()
+                     if t.device == device and t.open_key is not None]
+            if found:
+                return min(found, key=lambda t: t.id or 0)
+        return None
 
     def take(self, e: AlertEvent) -> AlertOutcome:
         key = alert_key(e.source, e.fingerprint)
-        row = self.session.exec(select(IntakeAlert).where(
-            IntakeAlert.source == e.source, IntakeAlert.fingerprint == key)
-            .with_for_update()).first()
+        row = self.rows.get((e.source, key))
         if row is None and not (e.firing and not e.acknowledged):
             return AlertOutcome(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
         if row is None:
             row = IntakeAlert(source=e.source, fingerprint=key, status=AlertStatus.RESOLVED,
                               customer=e.customer, device=e.device, summary=e.summary[:500],
                               starts_at=e.starts_at, last_seen_at=self.now)
+            self.rows[(e.source, key)] = row
         if e.acknowledged:
             outcome = self._acknowledged(e, row)
         elif e.firing:
@@ -129,7 +147,7 @@ class _Batch:
         return outcome
 
     def _firing(self, e: AlertEvent, row: IntakeAlert, key: str) -> AlertOutcome:
-        ticket = _active(self.session, row.problem_key)
+        ticket = self._active(row.problem_key)
         # A resend; or the same occurrence after a person resolved its ticket, whose word
         # stands until the alert resolves or fires anew (as a check that stays down).
         if row.status is AlertStatus.FIRING and (ticket is not None
@@ -146,7 +164,7 @@ class _Batch:
         if ticket is None and row.problem_key is not None and _recently_resolved(
                 self.session, row.problem_key, self.reopen_since):
             return self._open(e, row, row.problem_key, reopen=True)  # flapping: the same one
-        ticket = ticket or _near_ticket(self.session, e.near)
+        ticket = ticket or self._near_ticket(e.near)
         if ticket is not None and ticket.id is not None:
             row.problem_key = ticket.problem_key
             note(self.session, ticket.id, self.now, "alert_attached",
@@ -162,7 +180,9 @@ class _Batch:
             problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
             reopen=reopen)], self.prefix, self.now, self.desk)
         row.problem_key = problem_key
-        ticket = _active(self.session, problem_key)
+        ticket = self.session.exec(select(Incident).where(
+            Incident.open_key == problem_key)).first()
+        self._known(ticket)
         if ticket is not None:
             if ticket.device is None and e.device is not None:
                 ticket.device = e.device
@@ -175,10 +195,12 @@ class _Batch:
             row.status, row.ends_at = AlertStatus.RESOLVED, row.ends_at or e.ends_at
             return AlertOutcome(e.fingerprint, "unchanged")
         row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
-        ticket = _active(self.session, row.problem_key)
+        ticket = self._active(row.problem_key)
         if ticket is None or ticket.id is None or e.on_resolve is OnResolve.NOTHING:
             return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
         self._payload(ticket, e)
+        self.session.add(row)
+        self.session.flush()  # the batch's other alerts of this ticket, as they stand now
         others = self.session.exec(select(IntakeAlert.id).where(
             IntakeAlert.problem_key == row.problem_key, IntakeAlert.status == AlertStatus.FIRING,
             IntakeAlert.id != row.id)).first() if row.id is not None else None
@@ -195,7 +217,7 @@ class _Batch:
         return AlertOutcome(e.fingerprint, "noted", ticket.ref)
 
     def _acknowledged(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
-        ticket = _active(self.session, row.problem_key)
+        ticket = self._active(row.problem_key)
         if ticket is None or ticket.id is None:
             return AlertOutcome(e.fingerprint, "unchanged")
         note(self.session, ticket.id, self.now, "alert_acknowledged",
@@ -210,8 +232,9 @@ class _Batch:
 def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
-    with Session(engine) as session, session.begin():
+    with Session(engine) as session, session.begin(), session.no_autoflush:
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
+        batch.prefetch(events)
         return [batch.take(e) for e in events]
 
 
@@ -219,15 +242,16 @@ def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve
                    now: datetime, desk: Desk) -> list[AlertOutcome]:
     """Firing alerts of sources that never resolve, unseen for their source's silence: each
     resolved as if its source had said so."""
-    with Session(engine) as session, session.begin():
-        batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
-        outcomes = []
+    with Session(engine) as session, session.begin(), session.no_autoflush:
+        events = []
         for source, (silence_s, on_resolve) in sorted(silences.items()):
             rows = session.exec(select(IntakeAlert).where(
                 IntakeAlert.source == source, IntakeAlert.status == AlertStatus.FIRING,
                 col(IntakeAlert.last_seen_at) < now - timedelta(seconds=silence_s))).all()
             said = f"no word from {source} for {silence_s / 60:.0f} minutes: taken as resolved"
-            outcomes += [batch.take(AlertEvent(
-                source, row.fingerprint, False, row.starts_at, now, row.customer, row.device,
-                (), Priority.P3, "", row.summary, said, on_resolve)) for row in rows]
-        return outcomes
+            events += [AlertEvent(source, row.fingerprint, False, row.starts_at, now,
+                                  row.customer, row.device, (), Priority.P3, "", row.summary,
+                                  said, on_resolve) for row in rows]
+        batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
+        batch.prefetch(events)
+        return [batch.take(e) for e in events]
