@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.common import Report, Row
 from bridge.config import load_config
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.store import Database
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.config.channels import check_receivers
-from bridge.config.contract import Contract, Priority
+from bridge.config.contract import Contract
 from bridge.config.errors import Errors
 from bridge.config.main_file import NotificationsSection
 from bridge.config.model import Customer
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
 from bridge.config.xref import Merged, Unloaded, unknown_name
+from bridge.core.priority import Priority
 from bridge.notify.templates import TemplateSet, builtin_languages
 
 

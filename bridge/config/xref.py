@@ -11,13 +11,14 @@ from bridge.config.contract import ALWAYS_CALENDAR
 from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection, Role, TokenSection
-from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
+from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, RuleFile
 from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
 from bridge.config.salvage import Partial
 from bridge.config.source import Source
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
+from bridge.core.rules import TicketRule
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ class Merged:
     customers: dict[str, Customer]
     devices: dict[str, Device]
     probes: dict[str, Probe]
-    rules: tuple[tuple[str, Rule], ...]
+    rules: tuple[tuple[str, TicketRule], ...]
     maintenance: tuple[MaintenanceRule, ...]
     device_origin: dict[str, Source] = field(default_factory=dict)
     customer_origin: dict[str, Source] = field(default_factory=dict)
@@ -290,7 +291,8 @@ def check_references(
     compiled = tuple(window.compile(name) for name, window in windows.items())
     coverages = {ALWAYS_CALENDAR: Coverage.always(),
                  **{name: c.coverage() for name, c in calendars.items() if name != ALWAYS_CALENDAR}}
-    return Merged(customers, devices, probes, tuple(rules.items()), compiled, dev_origin,
+    ticket_rules = tuple((name, rule.compile()) for name, rule in rules.items())
+    return Merged(customers, devices, probes, ticket_rules, compiled, dev_origin,
                   customer_origin, coverages,
                   {**BUILT_IN_CHAINS, **{name: c.compile(name) for name, c in chains.items()}})
 

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.decisions import OPERATOR_CUSTOMER, OpenIncident
+from bridge.core.priority import Priority
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.retry import DeadLetter, Next, RetryAt, Sent

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bridge.availability.tickets import ticket_section
-from bridge.config.model import Priority
 from bridge.core.lifecycle import Action
+from bridge.core.priority import Priority
 from bridge.store import Database
 from bridge.store.desk import ContractDesk
 from bridge.store.models import Actor, Incident, TicketSource

@@ -18,8 +18,9 @@ import pytest
 from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
-from bridge.config.model import Criticality, Priority
 from bridge.config.probe_models import SnmpProbe
+from bridge.core.priority import Priority
+from bridge.core.rules import Criticality
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parents[2]

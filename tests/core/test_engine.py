@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.model import Priority
 from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
 from bridge.core.maintenance import Window
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, Status
 from bridge.store import Database
 from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence

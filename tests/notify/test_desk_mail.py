@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident
 from bridge.core.lifecycle import Action
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.store import Database
 from bridge.store.desk import ContractDesk

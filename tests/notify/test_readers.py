@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident
 from bridge.core.desk import NOTIFIED_STAFF
 from bridge.core.lifecycle import Action
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.notify.problems import PHRASES, Problem, ProblemKind, describe
 from bridge.notify.templates import builtin_languages

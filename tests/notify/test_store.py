@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.priority import Priority
 from bridge.notify.compose import compose
 from bridge.notify.notice import Channel, NoticeKind, OutboxDraft, TicketNotice
 from bridge.notify.retry import DeadLetter, RetryAt, Sent

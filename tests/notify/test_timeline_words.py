@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident, ResolveIncident
 from bridge.core.lifecycle import Action
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.notify.compose import compose, lead_of
 from bridge.notify.notice import NoticeKind, TicketNotice

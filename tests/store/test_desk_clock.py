@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bridge.config import load_config
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.lifecycle import Action, WaitingOn
+from bridge.core.priority import Priority
 from bridge.store import Database
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock

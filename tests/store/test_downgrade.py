@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
 
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
 from bridge.store.desk import ContractDesk

@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from bridge.config.model import Priority
 from bridge.core.decisions import (
     AttachToIncident,
     DetachFromIncident,
@@ -25,6 +24,7 @@ from bridge.core.decisions import (
     SetFlapping,
 )
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
