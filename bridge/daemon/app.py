@@ -16,12 +16,13 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
+from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
-from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_runner import DeskRunner
 from bridge.daemon.http import serve
