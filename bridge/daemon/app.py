@@ -35,6 +35,7 @@ from bridge.daemon.systemd import Notifier
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
+from bridge.store.incidents import Outcome
 from bridge.store.maintenance import (
     WindowEnd,
     add_window,
@@ -50,7 +51,6 @@ from bridge.store.reads import (
     open_incident_counts,
 )
 from bridge.store.tickets import Desk
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -19,8 +19,8 @@ from bridge.daemon.clock import DeskTime
 from bridge.daemon.exposition import LabelSets, availability_text, live
 from bridge.daemon.monitor import Snapshot
 from bridge.daemon.scheduler import CheckScheduler
+from bridge.store.incidents import Outcome
 from bridge.store.writer import BatchWriter
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 

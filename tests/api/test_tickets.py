@@ -23,7 +23,7 @@ from bridge.core.decisions import (
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.store import Database
-from bridge.store.writes import apply_batch
+from bridge.store.decisions import apply_batch
 from tests.kits.daemon import Bridge, write_deployment
 
 # Recent, so the desk's clock does not close the resolved one for the contract's silence.

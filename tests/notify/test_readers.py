@@ -19,11 +19,11 @@ from bridge.core.state import CheckKey
 from bridge.notify.problems import PHRASES, Problem, ProblemKind, describe
 from bridge.notify.templates import builtin_languages
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
-from bridge.store.writes import apply_batch
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

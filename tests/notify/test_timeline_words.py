@@ -20,11 +20,11 @@ from bridge.notify.compose import compose, lead_of
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.desk import ContractDesk
 from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
-from bridge.store.writes import apply_batch
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
 
 FAILED_AT = datetime(2026, 12, 6, 6, 40, 12, 641411, tzinfo=UTC)  # 08:40:12 in Helsinki

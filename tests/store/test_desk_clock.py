@@ -186,7 +186,7 @@ def test_a_monitoring_ticket_follows_its_rules_chain_from_the_event_time(
         tmp_path: Path, db: Database) -> None:
     from bridge.core.decisions import OpenIncident
     from bridge.core.state import CheckKey
-    from bridge.store.writes import apply_batch
+    from bridge.store.decisions import apply_batch
 
     root = tmp_path
     contract_config(root)  # writes the deployment; the rule below names another chain
@@ -352,7 +352,7 @@ def test_a_recurrence_reopens_the_ticket_with_its_clocks_resuming_at_the_new_fai
     from bridge.availability.tickets import ticket_section
     from bridge.core.decisions import OpenIncident, ResolveIncident
     from bridge.core.state import CheckKey
-    from bridge.store.writes import apply_batch
+    from bridge.store.decisions import apply_batch
 
     config = contract_config(tmp_path, CONTRACT.replace("resolution_min = 60",
                                                         "resolution_min = 240"))
