@@ -12,8 +12,8 @@ from bridge.config.secrets import Secret, SecretFileMissing, SecretRefError, res
 from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, SnmpVersion
 
 if TYPE_CHECKING:
+    from bridge.config.references import Merged, Unloaded
     from bridge.config.source import Source
-    from bridge.config.xref import Merged, Unloaded
 
 _V3_KEYS = ("user", "auth_key", "priv_key")
 # RFC 3414 section 11.2: pass phrases shorter than 8 characters are not allowed.

@@ -1,16 +1,16 @@
-"""Merge drop-in files and check references between them: customers, probes, parents,
-calendars and escalation chains."""
+"""Merge the drop-in files and check the references between them: customers, probes,
+parents, rules, maintenance windows, calendars and escalation chains (and probe timing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bridge.config.contract import ALWAYS_CALENDAR
 from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
-from bridge.config.main_file import PathsSection, Role, TokenSection
+from bridge.config.main_file import PathsSection
 from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, RuleFile
 from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
 from bridge.config.salvage import Partial
@@ -174,46 +174,6 @@ def _check_parent_cycles(
                 continue
             path.append(parent)
             stack.append(enumerate(devices[parent].parents))
-
-
-def check_tokens(
-    tokens: Sequence[TokenSection], customers: dict[str, Customer], unloaded: Unloaded,
-    paths: PathsSection, source: Source, errors: Errors,
-) -> None:
-    """Check bridge.toml's API tokens against each other and against the customers."""
-    seen_names: dict[str, int] = {}
-    seen_secrets: dict[str, int] = {}
-    for i, token in enumerate(tokens):
-        at = ("api", "tokens", i)
-        if token.role == Role.CUSTOMER and token.customer is None:
-            errors.add(source.error(
-                at, 'a customer token must name its customer; add customer = "<name>"'
-            ))
-        if token.role == Role.OPERATOR and token.customer is not None:
-            errors.add(source.error(
-                (*at, "customer"),
-                'an operator token sees every customer; remove customer or set role = "customer"',
-            ))
-        elif (token.customer is not None and token.customer not in customers
-              and not unloaded.may_define("customers", token.customer)):
-            errors.add(source.error((*at, "customer"), unknown_name(
-                "customer", "customers", token.customer, paths.config)))
-        if token.create and token.secret.startswith("env:"):
-            errors.add(source.error(
-                (*at, "create"), "create = true only applies to a file: secret; remove it"
-            ))
-        if token.name in seen_names:
-            errors.add(source.error(
-                (*at, "name"), f"same name as api.tokens[{seen_names[token.name]}]; "
-                "token names must be unique"
-            ))
-        if token.secret in seen_secrets:
-            errors.add(source.error(
-                (*at, "secret"), f"same secret as api.tokens[{seen_secrets[token.secret]}]; "
-                "give each token its own"
-            ))
-        seen_names.setdefault(token.name, i)
-        seen_secrets.setdefault(token.secret, i)
 
 
 def check_references(
