@@ -18,7 +18,7 @@ from bench.availability_fleet import HISTORY_DAYS, write_deployment
 from bench.availability_fleet import seed as seed_fleet
 from bench.common import Report, Row
 from bridge.availability.inputs import Inventory
-from bridge.availability.rollup import roll_up
+from bridge.availability.rollup_job import roll_up
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import WindowTallies, measure_window, rolling_windows
 from bridge.config import load_config
@@ -60,7 +60,7 @@ def window_30d(db: Database, inventory: Inventory, now: datetime) -> WindowTalli
 
 def sliding(db: Database, inventory: Inventory, now: datetime
             ) -> tuple[Timed, Timed, dict[str, WindowTallies], int]:
-    """The daemon's refreshes (reports/sliding.py): the first, from scratch, and then one a
+    """The daemon's refreshes (availability/sliding.py): the first, from scratch, and then one a
     minute for ROUNDS minutes: the first's time, the best minute's, the last windows, and
     how many were computed from scratch."""
     windows = SlidingWindows(inventory)
@@ -144,8 +144,8 @@ def run(*, quick: bool) -> Report:
         f"{rollup.wall_s:.1f} s wall, {rollup.cpu_s:.1f} s CPU (the daemon does it once a day, "
         "a week at a time when catching up)",
         f"refresh_sliding: the daemon's refresh a minute after the one before, moving the "
-        f"windows' edges (reports/sliding.py), the best of {ROUNDS} minutes; its first refresh, "
-        f"from scratch and reading where the edges start, took {first.wall_s:.3f} s wall, "
+        f"windows' edges (availability/sliding.py), the best of {ROUNDS} minutes; its first "
+        f"refresh, from scratch and reading where the edges start, took {first.wall_s:.3f} s wall, "
         f"{first.cpu_s:.3f} s CPU; {from_scratch} of {ROUNDS + 1} refreshes from scratch",
         "largest_difference: down plus counted seconds, rolled-up path against raw; must be ~0",
         "sliding_difference: the same, the daemon's windows after those minutes against the "

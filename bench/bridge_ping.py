@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from bench.common import run_child, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
 from bridge.aio import Admission
-from bridge.config.probe_models import IcmpProbe, ProbeKind
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.daemon import heap
 from bridge.probes.registry import Probers, run_probe

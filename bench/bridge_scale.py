@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from bench.common import self_cpu_s
 from bridge.config import load_config
 from bridge.config.model import Config
-from bridge.config.probe_models import Probe
+from bridge.core.probe_kinds import Probe
 from bridge.core.results import ProbeResult
 from bridge.daemon.app import Daemon
 from bridge.daemon.systemd import Notifier

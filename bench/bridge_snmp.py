@@ -26,16 +26,16 @@ from bench.snmp_work import (
     SnmpWork,
     require_loopback,
 )
-from bridge.config.probe_models import SnmpProbe
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import (
+from bridge.core.probe_kinds.snmp import (
     AuthProtocol,
     PrivProtocol,
     SecurityLevel,
     SnmpAccess,
+    SnmpProbe,
     SnmpVersion,
 )
 from bridge.core.results import ProbeResult
+from bridge.core.secret import Secret
 from bridge.probes.registry import Probers, Target, run_probe
 
 

@@ -21,9 +21,9 @@ from bridge.api.customer_view import ticket_for
 from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
-from bridge.config.probe_models import SnmpProbe
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
 from bridge.store.learned import forget_learned

@@ -7,76 +7,24 @@ which the API serves and every format (table, CSV, HTML) is rendered from.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
-
 from bridge.availability.inputs import LOOKBACK, Inventory
+from bridge.availability.month_data import MonthData
 from bridge.availability.raw import load_raw, measure_loaded
 from bridge.availability.summary import summarize
 from bridge.availability.tickets import ticket_section
 from bridge.config.model import Config
-from bridge.core.availability import Tally
-from bridge.core.outages import Cause
 from bridge.core.periods import LocalDay, local_days, month_bounds, parse_month
 from bridge.core.spans import epoch, moment
+from bridge.store import Connection, Engine
 from bridge.store.rollups import DEVICE, day_rows, outage_rows, rolled_days
 
 
 class ReportError(ValueError):
     """A report that cannot be made, worded for the user (unknown customer, future month)."""
-
-
-@dataclass
-class OutageView:
-    """One outage of a device as the whole month saw it (summed over its days)."""
-
-    device: str
-    cause: Cause
-    root: str | None
-    started: datetime
-    ended: datetime | None = None
-    down_s: float = 0.0
-    maintenance_s: float = 0.0
-    counted_here: bool = False  # its counted down time began this month
-    maintenance_here: bool = False
-
-
-@dataclass
-class MonthData:
-    """What a month of one customer is made of, before it is summed up."""
-
-    devices: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    checks: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
-    days: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # local date
-    outages: dict[tuple[str, datetime], OutageView] = field(default_factory=dict)
-
-    def add(self, day: LocalDay, device: str, probe: str, tally: Tally) -> None:
-        """One device's (or check's) tally of one day."""
-        if probe == DEVICE:
-            self.devices[device] += tally
-            self.days[day.day.isoformat()] += tally
-        else:
-            self.checks[(device, probe)] += tally
-
-    def see(self, device: str, cause: Cause, root: str | None, started: datetime,
-            ended: datetime | None, down_s: float, maintenance_s: float, counted: bool,
-            maintenance: bool) -> None:
-        """One outage as one day saw it, in any order: days before its last see it go on,
-        and the day that saw it end knows its cause (a parent's outage may turn out to be
-        the device's own the next day, when it was still down at its next check)."""
-        view = self.outages.setdefault((device, started),
-                                       OutageView(device, cause, root, started))
-        if ended is not None:
-            view.ended, view.cause, view.root = ended, cause, root
-        view.down_s += down_s
-        view.maintenance_s += maintenance_s
-        view.counted_here |= counted
-        view.maintenance_here |= maintenance
 
 
 def month_report(engine: Engine, config: Config, customer: str, month: str,

@@ -6,13 +6,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
-
 from bridge.availability.inputs import Inventory, histories
 from bridge.core.availability import Measured, Scope, Tally, covered_time, measure, measure_parts
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.outages import StatusChange
 from bridge.core.spans import Span, Spans, epoch
+from bridge.store import Connection
 from bridge.store.history import History, load_gaps, load_history, load_windows, up_since
 from bridge.store.maintenance import as_rule
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from bridge.core.spans import Span, Spans, clip, from_datetimes, moment
+from bridge.store import Connection
 from bridge.store.history import count_changes, load_gaps, load_windows
 from bridge.store.maintenance import as_rule
 from bridge.store.rollups import rollups_mark

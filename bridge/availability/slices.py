@@ -17,13 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
-
 from bridge.availability.inputs import Inventory, histories
 from bridge.core.availability import Measured, Scope, Tally, covered_time, measure_parts
 from bridge.core.outages import StatusChange
 from bridge.core.spans import Span, epoch, moment
 from bridge.core.state import Status
+from bridge.store import Connection
 from bridge.store.history import Change, load_gaps, load_history, load_windows, up_since
 from bridge.store.maintenance import as_rule
 

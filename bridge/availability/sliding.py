@@ -26,8 +26,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
-
 from bridge.availability.inputs import Inventory
 from bridge.availability.settled import Watched
 from bridge.availability.slices import Check, Edge, Slice, measure_slice
@@ -40,6 +38,8 @@ from bridge.availability.windows import (
 from bridge.core.availability import Tally
 from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.spans import epoch, moment
+from bridge.store import Connection, Engine
+from bridge.store.db import snapshot
 from bridge.store.history import changes_between
 
 MARGIN_S = 900.0  # recent time measured afresh on every refresh (twice this at most)
@@ -103,9 +103,7 @@ class SlidingWindows:
 
     def refresh(self, engine: Engine, now: datetime) -> dict[str, WindowTallies]:
         """Every rolling window up to `now`."""
-        with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":  # one snapshot for every query
-                connection.execution_options(isolation_level="REPEATABLE READ")
+        with snapshot(engine) as connection:  # one snapshot for every query
             state, self._state = self._state, None  # dropped if anything fails half-way
             if state is not None and self._may_slide(connection, state, now):
                 result = self._slide(connection, state, now)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge.availability.coverage import coverage_statement, not_counted_reason, period_coverage
+from bridge.availability.month_data import MonthData, OutageView
 from bridge.availability.words import words_for
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.outages import Cause
-
-if TYPE_CHECKING:
-    from bridge.availability.monthly import MonthData, OutageView
-
 
 
 def _pct(tally: Tally) -> float | None:

@@ -11,14 +11,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlmodel import Session, col, select
-
 from bridge.availability.summary import iso_utc
 from bridge.config.model import Config
 from bridge.core.sla import elapsed_s
-from bridge.store.desk import facts_of
-from bridge.store.models import Incident, SlaMarkRow
+from bridge.store import Connection
+from bridge.store.report_tickets import report_tickets
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -38,15 +35,9 @@ def ticket_section(connection: Connection, config: Config, customer: str, start:
     if customer not in config.customers:
         return []
     coverage = config.coverage_for(customer)
-    session = Session(bind=connection)  # ORM rows over the report's own connection
-    rows = session.exec(select(Incident).where(
-        col(Incident.customer) == customer, col(Incident.opened_at) >= start,
-        col(Incident.opened_at) < end).order_by(col(Incident.opened_at))).all()
     section = []
-    for ticket in rows:
-        breaches = set(session.exec(select(SlaMarkRow.kind).where(
-            col(SlaMarkRow.incident_id) == ticket.id, col(SlaMarkRow.pct) >= 100)).all())
-        facts = facts_of(session, ticket)
+    for ticket in report_tickets(connection, customer, start, end):
+        facts = ticket.facts
         targets = config.sla_for(customer, ticket.priority)
         reaction = facts.reaction()
         resolution = facts.resolution()
@@ -56,7 +47,7 @@ def ticket_section(connection: Connection, config: Config, customer: str, start:
                         if resolution.stopped_at else None)
         section.append({
             "id": ticket.ref, "priority": ticket.priority.value, "status": ticket.status.value,
-            "device": ticket.device or "", "opened": iso_utc(ticket.opened_at),
+            "device": ticket.device, "opened": iso_utc(ticket.opened_at),
             # Seconds are exact (what the SLA is judged on); minutes are kept for readers of
             # the first version of this JSON.
             "reaction_s": whole_seconds(reaction_s),
@@ -67,6 +58,6 @@ def ticket_section(connection: Connection, config: Config, customer: str, start:
             "reaction_target_min": _minutes(targets.reaction_s),
             "resolution_min": _minutes(resolution_s),
             "resolution_target_min": _minutes(targets.resolution_s),
-            "breached": ", ".join(sorted(breaches)) or "",
+            "breached": ", ".join(sorted(ticket.breaches)) or "",
         })
     return section

@@ -19,14 +19,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
-
 from bridge.availability.inputs import Inventory
 from bridge.availability.raw import load_raw, measure_loaded_from
 from bridge.config.model import Config
 from bridge.core.availability import Measured, Tally
 from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.spans import Span, Spans, epoch, moment, subtract, union
+from bridge.store import Connection, Engine
 from bridge.store.rollups import DEVICE, rolled_between, rolled_days, rolled_until, totals_before
 
 Period = tuple[datetime, datetime]  # [start, end)

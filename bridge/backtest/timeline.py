@@ -9,8 +9,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from bridge.config.base import Array, Choice, Name, Strict
+from bridge.config.base import Name
 from bridge.core.priority import Priority
+from bridge.core.strict import Array, Choice, Strict
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Config
-from bridge.config.probe_models import SnmpProbe
+from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers, Target, run_probe
 

@@ -3,7 +3,7 @@
 from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.load import load_config
 from bridge.config.model import ApiToken, Config, Customer, Device, Rule
-from bridge.config.probe_models import Probe
+from bridge.core.probe_kinds import Probe
 
 __all__ = [
     "ApiToken",

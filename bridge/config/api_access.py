@@ -16,8 +16,8 @@ from bridge.config.files import Collector, read_toml, validate
 from bridge.config.load import check_listen
 from bridge.config.main_file import ApiSection, HttpSection, Role
 from bridge.config.model import Listen
-from bridge.config.secrets import Secret
 from bridge.config.tokens import resolve_token
+from bridge.core.secret import Secret
 
 
 class _ClientView(BaseModel):

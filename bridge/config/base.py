@@ -1,21 +1,14 @@
-"""What every config table is built from: strict frozen models, names, arrays, choices."""
+"""Value types of the config's own tables: names, time zones, receivers (the strict model
+base, arrays and choices are bridge.core.strict)."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic import Strict as StrictMode
-
-T = TypeVar("T")
+from pydantic import AfterValidator, Field
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-# A TOML array, kept as a tuple so a loaded config cannot be changed in place.
-# Only the container is lax (it accepts the list tomllib returns); items stay strict.
-Array = Annotated[tuple[T, ...], StrictMode(False)]
-# A StrEnum member, written in TOML as its string value.
-Choice = Annotated[T, StrictMode(False)]
 
 
 def _known_zone(value: str) -> str:
@@ -30,15 +23,6 @@ def _known_zone(value: str) -> str:
 
 # An IANA time zone name, checked when the config loads.
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
-
-
-class Strict(BaseModel):
-    """Base for every config table: unknown keys are errors, values immutable.
-
-    Strict types: TOML has its own, so "10" is not a number and "yes" is not true.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _check_receiver(value: str) -> str:

@@ -9,9 +9,10 @@ from types import MappingProxyType
 
 from bridge.config.errors import Errors, ErrorSink
 from bridge.config.main_file import NotificationsSection
-from bridge.config.secrets import Secret, SecretRefError, resolve_ref
+from bridge.config.secrets import SecretRefError, resolve_ref
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
+from bridge.core.secret import Secret
 
 _AT = ("notifications",)
 

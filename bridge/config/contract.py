@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, field_validator
 
-from bridge.config.base import Array, Choice, Name, Receiver, Strict, ZoneName
+from bridge.config.base import Name, Receiver, ZoneName
 from bridge.core.calendar import Coverage, Span, parse_spans
 from bridge.core.priority import Priority
 from bridge.core.sla import SlaTargets
+from bridge.core.strict import Array, Choice, Strict
 
 ALWAYS_CALENDAR = "24x7"  # built in and reserved: every moment is covered
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

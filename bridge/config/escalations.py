@@ -14,9 +14,9 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from bridge.config.base import Array, Choice, Strict
 from bridge.core.escalation import TIERS, Chain, Step, Unless
 from bridge.core.sla import BREACH_PCT, SlaKind
+from bridge.core.strict import Array, Choice, Strict
 
 STANDARD_CHAIN = "standard"
 

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from bridge.config.base import Array, Choice, Name, Receiver, Strict
+from bridge.config.base import Name, Receiver
 from bridge.config.provider import ProviderSection
+from bridge.core.strict import Array, Choice, Strict
 
 
 class Role(StrEnum):

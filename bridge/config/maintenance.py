@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from bridge.config.base import Array, Name, Strict, ZoneName
+from bridge.config.base import Name, ZoneName
 from bridge.core.maintenance import (
     MaintenanceRule,
     OneOff,
@@ -20,6 +20,7 @@ from bridge.core.maintenance import (
     Weekly,
     parse_weekly,
 )
+from bridge.core.strict import Array, Strict
 
 # APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (and 7).
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

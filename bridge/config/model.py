@@ -16,24 +16,27 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from bridge.config.base import Array, Choice, Name, Strict, ZoneName
+from bridge.config.base import Name, ZoneName
 from bridge.config.channels import Channels
 from bridge.config.contract import Calendar, Contract
 from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
-from bridge.config.probe_models import Probe, ProbeKind
 from bridge.config.provider import Provider
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpSettings
+from bridge.config.snmp_models import SnmpSettings
 from bridge.config.toml_lines import KeyPath
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.priority import Priority, shifted
+from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.snmp import SnmpAccess
 from bridge.core.rules import Condition, Criticality, TicketRule
+from bridge.core.secret import Secret
 from bridge.core.sla import SlaTargets
+from bridge.core.strict import Array, Choice, Strict
 
 # ---- config/*.toml -------------------------------------------------------------------------
 

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from bridge.config.base import Strict
 from bridge.config.errors import Errors
 from bridge.config.source import Source
+from bridge.core.strict import Strict
 
 MAX_LOGO_BYTES = 256 * 1024  # a logo, not a photograph: reports are mailed
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",

@@ -12,12 +12,14 @@ from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection
 from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, RuleFile
-from bridge.config.probe_models import IcmpProbe, Probe, SnmpProbe
 from bridge.config.salvage import Partial
 from bridge.config.source import Source
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
+from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.icmp import IcmpProbe
+from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.rules import TicketRule
 
 T = TypeVar("T")

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.config.errors import ErrorSink, format_key
-from bridge.config.probe_models import ProbeKind
-from bridge.config.secrets import Secret, SecretFileMissing, SecretRefError, resolve_ref
-from bridge.config.snmp_models import SecurityLevel, SnmpAccess, SnmpSettings, SnmpVersion
+from bridge.config.secrets import SecretFileMissing, SecretRefError, resolve_ref
+from bridge.config.snmp_models import SnmpSettings
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.snmp import SecurityLevel, SnmpAccess, SnmpVersion
+from bridge.core.secret import Secret
 
 if TYPE_CHECKING:
     from bridge.config.references import Merged, Unloaded

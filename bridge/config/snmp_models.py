@@ -1,51 +1,16 @@
-"""How a device's SNMP agent is reached: the [devices.X.snmp] table and its resolved form."""
+"""The [devices.X.snmp] table as written: how to reach a device's SNMP agent.
+
+bridge.config.snmp checks it and resolves it into core's SnmpAccess.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
-from bridge.config.base import Choice, Strict
-from bridge.config.secrets import Secret
-
-
-class SnmpVersion(StrEnum):
-    """SNMP protocol versions."""
-
-    V1 = "1"
-    V2C = "2c"
-    V3 = "3"
-
-
-class SecurityLevel(StrEnum):
-    """SNMPv3 USM security levels."""
-
-    NO_AUTH_NO_PRIV = "noAuthNoPriv"
-    AUTH_NO_PRIV = "authNoPriv"
-    AUTH_PRIV = "authPriv"
-
-
-class AuthProtocol(StrEnum):
-    """SNMPv3 authentication (HMAC) protocols."""
-
-    MD5 = "md5"
-    SHA = "sha"
-    SHA224 = "sha224"
-    SHA256 = "sha256"
-    SHA384 = "sha384"
-    SHA512 = "sha512"
-
-
-class PrivProtocol(StrEnum):
-    """SNMPv3 privacy (encryption) protocols."""
-
-    DES = "des"
-    AES128 = "aes128"
-    AES192 = "aes192"
-    AES256 = "aes256"
+from bridge.core.probe_kinds.snmp import AuthProtocol, PrivProtocol, SecurityLevel, SnmpVersion
+from bridge.core.strict import Choice, Strict
 
 
 class SnmpSettings(Strict):
@@ -60,20 +25,4 @@ class SnmpSettings(Strict):
     auth_key: str | None = None
     priv_protocol: Choice[PrivProtocol] = PrivProtocol.AES128
     priv_key: str | None = None
-    context: str = ""
-
-
-@dataclass(frozen=True)
-class SnmpAccess:
-    """A device's SNMP agent with its credentials resolved. Secrets never print."""
-
-    version: SnmpVersion
-    port: int
-    community: Secret | None = None
-    user: str = ""
-    security_level: SecurityLevel = SecurityLevel.NO_AUTH_NO_PRIV
-    auth_protocol: AuthProtocol = AuthProtocol.SHA256
-    auth_key: Secret | None = None
-    priv_protocol: PrivProtocol = PrivProtocol.AES128
-    priv_key: Secret | None = None
     context: str = ""

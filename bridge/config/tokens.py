@@ -11,14 +11,9 @@ from bridge.config.files import Collector
 from bridge.config.main_file import PathsSection, Role, TokenSection
 from bridge.config.model import ApiToken, Customer
 from bridge.config.references import Unloaded, unknown_name
-from bridge.config.secrets import (
-    Secret,
-    SecretFileMissing,
-    SecretRefError,
-    create_secret_file,
-    resolve_ref,
-)
+from bridge.config.secrets import SecretFileMissing, SecretRefError, create_secret_file, resolve_ref
 from bridge.config.source import Source
+from bridge.core.secret import Secret
 
 
 def check_tokens(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bridge.config.probe_models import PingLimits
+from bridge.core.probe_kinds.icmp import PingLimits
 
 
 class Severity(StrEnum):

@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 from bridge.aio import wait_or_timeout
 from bridge.availability.inputs import Inventory
-from bridge.availability.rollup import batches, expire, measure_days, plan, store_day
+from bridge.availability.rollup_job import batches, expire, measure_days, plan, store_day
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import Latest
 from bridge.config.model import Config
@@ -64,7 +64,7 @@ class AvailabilityKeeper:
         """Refresh, roll up, expire and beat until `stop` is set.
 
         The windows are refreshed at least each `refresh_s`, at every heartbeat, and a few
-        seconds after a committed change: a refresh moves their edges (reports/sliding.py),
+        seconds after a committed change: a refresh moves their edges (availability/sliding.py),
         a small part of computing them from scratch (a second of CPU at 10,000 devices),
         which it does only when something moved that sliding cannot follow (a reload, a
         day rolled up, ...).

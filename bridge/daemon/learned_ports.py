@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.probes.snmp_learned import CheckId
+from bridge.probes.snmp.learned import CheckId
 from bridge.store import Engine
 from bridge.store.learned import load_learned, save_learned
 

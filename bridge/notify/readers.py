@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bridge.config.model import Config
-from bridge.config.probe_models import ProbeKind
 from bridge.core.desk import Audience
+from bridge.core.probe_kinds.base import ProbeKind
 from bridge.notify.notice import TicketNotice
 from bridge.notify.problems import Problem, ProblemKind, describe
 

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bridge.config.probe_models import IcmpProbe, Probe, ProbeKind, SnmpProbe
-from bridge.config.snmp_models import SnmpAccess
+from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadlines
-from bridge.probes.icmp import IcmpProber
+from bridge.probes.icmp.probe import IcmpProber
 
 if TYPE_CHECKING:
-    from bridge.probes.snmp import SnmpProber
-    from bridge.probes.snmp_learned import LearnedPorts
+    from bridge.probes.snmp.learned import LearnedPorts
+    from bridge.probes.snmp.probe import SnmpProber
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class Probers:
         """The SNMP prober, made on first use: an ICMP-only deployment (and every `bridge
         probe` of a pinged device) need not import it."""
         if self._snmp is None:
-            from bridge.probes.snmp import SnmpProber
+            from bridge.probes.snmp.probe import SnmpProber
 
             self._snmp = SnmpProber(learned=self._learned)
         return self._snmp

@@ -1,9 +1,10 @@
 """The store: the only package that speaks SQL."""
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bridge.store.db import Database
 from bridge.store.writer import BatchWriter
 
-# Engine: the handle other packages pass back to the store's functions (they speak no SQL).
-__all__ = ["BatchWriter", "Database", "Engine"]
+# Engine and Connection: the handles other packages pass back to the store's functions (they
+# speak no SQL; a Connection is one consistent read across several of them).
+__all__ = ["BatchWriter", "Connection", "Database", "Engine"]

@@ -10,6 +10,8 @@ CLI, which under WAL never blocks the writer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +116,13 @@ class Database:
         """Close every pooled connection."""
         self.writer.dispose()
         self.reader.dispose()
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose queries all read one snapshot of the store: on PostgreSQL a
+    REPEATABLE READ transaction (SQLite's read transaction is one already)."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        yield connection

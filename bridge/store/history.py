@@ -74,6 +74,16 @@ def count_changes(connection: Connection, start: datetime, end: datetime) -> int
     return int(connection.execute(query).scalar_one())
 
 
+def first_changes(connection: Connection, customers: Collection[str]) -> dict[str, datetime]:
+    """Per customer, its oldest kept hard change (where its first rolled-up day is)."""
+    if not customers:
+        return {}
+    sc = StateChange.__table__.c  # type: ignore[attr-defined]
+    query = (core_select(sc.customer, func.min(sc.at)).where(sc.customer.in_(list(customers)))
+             .group_by(sc.customer))
+    return {customer: at for customer, at in connection.execute(query)}
+
+
 def up_since(connection: Connection, at: datetime) -> set[tuple[str, str]]:
     """Checks hard up since `at` or before, and still: their history need not be read."""
     cs = CheckStateRow.__table__.c  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Rolled-up days of availability, and retention."""
+"""Rolled-up days of availability in the store: what a window or a report reads of them, and
+the one write that stores a day (with running totals on from the day before)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, func, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.core.availability import Measured, Tally
+from bridge.core.outages import Cause
 from bridge.core.periods import LocalDay
 from bridge.core.spans import Spans, epoch, moment
-from bridge.store.models import (
-    AvailabilityDay,
-    AvailabilityOutage,
-    AvailabilityRollup,
-    MaintenanceWindowRow,
-    MonitoringGap,
-    StateChange,
-)
+from bridge.store.models import AvailabilityDay, AvailabilityOutage, AvailabilityRollup
 
 DEVICE = ""  # the probe column of a device's own row
 
@@ -148,14 +143,31 @@ def day_rows(connection: Connection, customer: str, start: datetime,
                    Tally(r.counted_s, r.down_s, r.parent_s, r.maintenance_s)) for r in rows]
 
 
+@dataclass(frozen=True)
+class OutageRow:
+    """A device's outage as one rolled-up day saw it."""
+
+    device: str
+    cause: Cause
+    root: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    down_s: float
+    maintenance_s: float
+    counted_begins: bool
+    maintenance_begins: bool
+
+
 def outage_rows(connection: Connection, customer: str, start: datetime,
-                end: datetime) -> list[AvailabilityOutage]:
+                end: datetime) -> list[OutageRow]:
     """A customer's outages as the rolled-up days inside [start, end) saw them."""
     with Session(bind=connection) as session:
-        return list(session.exec(select(AvailabilityOutage).where(
+        rows = session.exec(select(AvailabilityOutage).where(
             AvailabilityOutage.customer == customer,
             col(AvailabilityOutage.day_starts_at) >= start,
-            col(AvailabilityOutage.day_starts_at) < end)).all())
+            col(AvailabilityOutage.day_starts_at) < end)).all()
+    return [OutageRow(r.device, r.cause, r.root, r.started_at, r.ended_at, r.down_s,
+                      r.maintenance_s, r.counted_begins, r.maintenance_begins) for r in rows]
 
 
 def save_days(engine: Engine, customers: Collection[str], day: LocalDay,
@@ -201,33 +213,3 @@ def save_days(engine: Engine, customers: Collection[str], day: LocalDay,
                             (AvailabilityRollup, marks)):
             if rows:
                 connection.execute(insert(table), rows)
-
-
-def purge(engine: Engine, history_before: datetime, rollups_before: datetime) -> dict[str, int]:
-    """Drop history and rollups past their retention; returns rows deleted per table.
-
-    Each check keeps its last change before the cut-off: it is the status the kept history
-    starts from.
-    """
-    sc = StateChange.__table__.c  # type: ignore[attr-defined]
-    latest = (core_select(sc.device, sc.probe, func.max(sc.at).label("at"))
-              .where(sc.at < history_before).group_by(sc.device, sc.probe))
-    kept = core_select(sc.id).where(tuple_(sc.device, sc.probe, sc.at).in_(latest))
-    deleted = {}
-    with Session(engine) as session, session.begin():
-        for name, statement in (
-            ("state_change", delete(StateChange).where(
-                col(StateChange.at) < history_before, col(StateChange.id).not_in(kept))),
-            ("monitoring_gap", delete(MonitoringGap).where(
-                col(MonitoringGap.ended_at) < history_before)),
-            ("maintenance_window", delete(MaintenanceWindowRow).where(
-                col(MaintenanceWindowRow.ends_at) < history_before)),
-            ("availability_day", delete(AvailabilityDay).where(
-                col(AvailabilityDay.ends_at) < rollups_before)),
-            ("availability_outage", delete(AvailabilityOutage).where(
-                col(AvailabilityOutage.day_starts_at) < rollups_before)),
-            ("availability_rollup", delete(AvailabilityRollup).where(
-                col(AvailabilityRollup.ends_at) < rollups_before)),
-        ):
-            deleted[name] = session.execute(statement).rowcount  # type: ignore[attr-defined]
-    return deleted

@@ -15,7 +15,7 @@ import pytest
 from bridge.availability.html import as_html, chart
 from bridge.availability.monthly import ReportError, month_report
 from bridge.availability.render import as_csv, as_table
-from bridge.availability.rollup import roll_up
+from bridge.availability.rollup_job import roll_up
 from bridge.config.model import Config
 from bridge.core.state import Status
 from bridge.store import Database

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bridge.availability.inputs import Inventory
 from bridge.availability.raw import measure_raw
-from bridge.availability.rollup import expire, plan, roll_up
+from bridge.availability.rollup_job import expire, plan, roll_up
 from bridge.availability.windows import measure_window
 from bridge.config.model import Config
 from bridge.core.availability import Tally

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.availability.inputs import Inventory
-from bridge.availability.rollup import roll_up
+from bridge.availability.rollup_job import roll_up
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import WindowTallies, measure_window, rolling_windows
 from bridge.config.model import Config

@@ -48,10 +48,10 @@ def window(daemon: Bridge, name: str) -> dict[str, Any]:
     return found
 
 
-def test_the_readme_example_adds_a_window_whose_end_counts_from_its_start(
+def test_the_documented_example_adds_a_window_whose_end_counts_from_its_start(
         daemon: Bridge) -> None:
-    readme = (REPO / "README.md").read_text()
-    [example] = re.findall(r"bridge (maintenance add .*?)#", readme.replace("\\\n", ""))
+    doc = (REPO / "docs" / "api.md").read_text()
+    [example] = re.findall(r"bridge (maintenance add .*?)#", doc.replace("\\\n", ""))
     args = [a.replace("demo-server", "gw") for a in shlex.split(example)]
     added = ok(daemon, *args, "--json")
     start, end = (datetime.fromisoformat(window(daemon, json.loads(added)["name"])[k])

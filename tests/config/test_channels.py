@@ -100,11 +100,11 @@ def test_the_repos_bridge_toml_example_is_valid_uncommented(
     assert list(config.channels.webhooks) == ["noc-portal"]
 
 
-def test_the_readme_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_documented_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "x")
     monkeypatch.setenv("DEMO_HOOK_SECRET", "y")
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("### Notifications (bridge.toml)"):]
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    section = doc[doc.index("### Notifications (bridge.toml)"):]
     block = section[section.index("```toml\n") + 8:section.index("```\n", 10)]
     config = load_config(deployment(tmp_path, block))
     assert config.main.notifications.max_per_receiver_per_hour == 30

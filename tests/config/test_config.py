@@ -18,8 +18,8 @@ import pytest
 from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
-from bridge.config.probe_models import SnmpProbe
 from bridge.core.priority import Priority
+from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.rules import Criticality
 from tests.conftest import copy_example_deployment
 
@@ -114,7 +114,7 @@ CASES: dict[str, list[str]] = {
     "snmp-unknown-oid": [
         "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a numeric OID "
         "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
-        "ifHCInOctets (README.md lists them)",
+        "ifHCInOctets (docs/configuration.md lists them)",
     ],
     "snmp-get-a-column": [
         "probes/snmp.toml:3: probes.system.get[1]: "
@@ -923,7 +923,7 @@ def test_config_cannot_be_changed_once_loaded(tmp_path: Path) -> None:
 
 
 def test_an_unset_retry_interval_follows_a_short_check_interval(tmp_path: Path) -> None:
-    from bridge.config.probe_models import IcmpProbe as Probe
+    from bridge.core.probe_kinds.icmp import IcmpProbe as Probe
 
     assert Probe.model_validate({"kind": "icmp", "interval_s": 4}).retry_interval_s == 4
     assert Probe.model_validate({"kind": "icmp", "interval_s": 60}).retry_interval_s == 10
@@ -954,21 +954,22 @@ def test_defaults_fill_what_the_files_leave_out(
     assert config.customers["acme"].timezone == "Europe/Helsinki"
 
 
-def test_the_readme_bridge_toml_states_the_availability_defaults() -> None:
+def test_the_documented_bridge_toml_states_the_availability_defaults() -> None:
     import tomllib
 
     from bridge.config.main_file import AvailabilitySection, MainFile
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    [block] = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    [block] = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]
                if b.startswith("[storage]")]
     main = MainFile.model_validate(tomllib.loads(block))
     assert main.availability == AvailabilitySection()
 
 
-def test_the_readme_snmp_example_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+def test_the_documented_snmp_example_is_valid(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]]
     device = next(b for b in blocks if b.startswith("# config/acme.toml"))
     probe = next(b for b in blocks if b.startswith("# probes/snmp.toml"))
     root = deploy(tmp_path)

@@ -154,9 +154,9 @@ def test_contract_receivers_and_templates(config: Config, tmp_path: Path) -> Non
     assert contract.availability_target_pct is None
 
 
-def test_the_readme_contract_example_is_valid(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+def test_the_documented_contract_example_is_valid(tmp_path: Path) -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```toml\n")[1:]]
     contract = next(b for b in blocks if b.startswith("# config/globex.toml"))
     chains = next(b for b in blocks if b.startswith("# rules/escalations.toml"))
     root = deploy(tmp_path)

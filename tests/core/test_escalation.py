@@ -1,7 +1,7 @@
 """Escalation steps: when each is due on business hours, and which a ticket's progress skips.
 
-The chain is the README's example; the ticket is a P2 (reaction 1 h, resolution 8 h) opened
-Monday 2 Mar 2026 09:00 Helsinki, under Mon-Fri 08:00-18:00.
+The chain is the example in docs/configuration.md; the ticket is a P2 (reaction 1 h,
+resolution 8 h) opened Monday 2 Mar 2026 09:00 Helsinki, under Mon-Fri 08:00-18:00.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Weekly and cron maintenance windows across both DST changes, in four zones.
 
 Expected starts are worked out by hand from each zone's rules: a start the clocks skip is
-taken at the jump, a repeated one at its first occurrence (README, "How it behaves").
+taken at the jump, a repeated one at its first occurrence (docs/behaviour.md, "Maintenance
+windows").
 """
 
 from __future__ import annotations

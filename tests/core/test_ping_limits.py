@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.config.probe_models import PingLimits
 from bridge.core.ping_limits import PingVerdict, Severity, judge_ping
+from bridge.core.probe_kinds.icmp import PingLimits
 
 CRIT, WARNING, OK = Severity.CRITICAL, Severity.WARNING, Severity.OK
 W = PingLimits(rtt_ms=100, loss_pct=20)

@@ -21,7 +21,7 @@ GRID_WIDTH = 24
 # what Grafana colours a tile by when the JSON sets no thresholds: green, red from 80
 GRAFANA_DEFAULT_THRESHOLDS = {"mode": "absolute", "steps": [{"color": "green", "value": None},
                                                             {"color": "red", "value": 80}]}
-# the series with a device label (README's metrics table)
+# the series with a device label (the metrics table in docs/operations.md)
 PER_DEVICE = re.compile(r"\b(bridge_(?:probe_(?:success|warning|rtt_seconds|loss_ratio|"
                         r"jitter_seconds|empty_column)|check_down|check_attempts|"
                         r"availability_ratio|interface_[a-z_]+))\{([^}]*)\}")

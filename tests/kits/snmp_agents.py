@@ -22,7 +22,7 @@ from pathlib import Path
 
 import snmpsim
 
-from bridge.probes.snmp_discovery import discover_engine
+from bridge.probes.snmp.discovery import discover_engine
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "snmp"
 RECORDED = Path(snmpsim.__file__).resolve().parent / "data" / "recorded"

@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from bridge.store import Database
 from bridge.store.maintenance import WindowEnd, add_window, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
-from bridge.store.rollups import purge
+from bridge.store.retention import purge
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from bridge.probes.echo_socket import EchoSocket, request_checksum
+from bridge.probes.icmp.echo_socket import EchoSocket, request_checksum
 
 
 def rfc1071(data: bytes) -> int:

@@ -15,8 +15,8 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902
 
-from bridge.probes import snmp_types as t
-from bridge.probes.snmp_ber import (
+from bridge.probes.snmp import types as t
+from bridge.probes.snmp.ber import (
     GET,
     GET_BULK,
     GET_NEXT,

@@ -18,10 +18,10 @@ import pytest
 from pyasn1.codec.ber import decoder
 from pysnmp.proto import api
 
-from bridge.config.oids import OBJECTS, Oid
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
-from bridge.probes.snmp_ber import encode_oid
+from bridge.core.probe_kinds.oids import OBJECTS, Oid
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpVersion
+from bridge.core.secret import Secret
+from bridge.probes.snmp.ber import encode_oid
 from tests.probes.snmp.test_ber import tlv
 from tests.probes.snmp.test_probe import poll, probe
 

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from bridge.config.snmp_models import SnmpVersion
+from bridge.core.probe_kinds.snmp import SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.snmp_agents import Agent, start_snmpsim
 from tests.probes.snmp.test_probe import poll, probe, v2c
 
-README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+CONFIGURATION_DOC = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text(
+    encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -213,10 +214,11 @@ def test_learned_by_the_cli_kept_in_the_store_and_relearned_through_the_api(
         assert bridge.stop() == 0
 
 
-async def test_the_readme_example_on_a_48_port_switch(snmpsim: Agent) -> None:
-    """As a new user would: README's few lines, pointed at a 48-port switch whose ports 5
-    and 17 are down (unused) and 48 shut: it learns the 45 that are up and passes."""
-    block = next(b.split("```", 1)[0] for b in README.split("```toml\n")[1:]
+async def test_the_documented_example_on_a_48_port_switch(snmpsim: Agent) -> None:
+    """As a new user would: docs/configuration.md's few lines, pointed at a 48-port switch
+    whose ports 5 and 17 are down (unused) and 48 shut: it learns the 45 that are up and
+    passes."""
+    block = next(b.split("```", 1)[0] for b in CONFIGURATION_DOC.split("```toml\n")[1:]
                  if b.startswith("# probes/access.toml"))
     settings = tomllib.loads(block)["probes"]["access-ports"]
     snmp_probe = probe(**{**settings, "interval_s": 10})

@@ -16,14 +16,13 @@ from typing import Any, cast
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.config.oids import OBJECTS
-from bridge.config.probe_models import SnmpProbe
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
+from bridge.core.probe_kinds.oids import OBJECTS
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, SnmpVersion
 from bridge.core.results import ProbeResult
+from bridge.core.secret import Secret
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.snmp_client import SnmpClient
-from bridge.probes.snmp_types import Request
+from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.types import Request
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.snmp_agents import RECORDED, Agent, free_udp_port, start_snmpsim
 
@@ -272,7 +271,8 @@ async def test_garbage_and_truncated_replies_say_so_not_agent_down(
     finally:
         transport.close()
     assert not result.ok
-    # it answered, if in pieces: not "agent down" (README: "a reply could not be decoded")
+    # it answered, if in pieces: not "agent down" (docs/behaviour.md: "a reply could not be
+    # decoded")
     assert result.output == ("the agent's reply could not be decoded (truncated): no usable "
                              "answer to 2 requests of 0.3 s")
     # bounded, not stalled: the request and its one retry, no engine ID discovery

@@ -15,10 +15,10 @@ import pytest
 from pyasn1.codec.ber import decoder
 from pysnmp.proto import api, rfc1902
 
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import SnmpAccess, SnmpVersion
-from bridge.probes.snmp_client import SnmpClient
-from bridge.probes.snmp_types import OctetString, Request, SnmpError
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpVersion
+from bridge.core.secret import Secret
+from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.types import OctetString, Request, SnmpError
 from tests.probes.snmp.test_ber import pysnmp_response, tlv
 
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)

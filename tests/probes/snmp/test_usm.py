@@ -11,17 +11,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.config.probe_models import SnmpProbe
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import (
+from bridge.core.probe_kinds.snmp import (
     AuthProtocol,
     PrivProtocol,
     SecurityLevel,
     SnmpAccess,
+    SnmpProbe,
     SnmpVersion,
 )
+from bridge.core.secret import Secret
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.usm_keys import AUTH_HASHES, localize, password_to_key
+from bridge.probes.snmp.usm_keys import AUTH_HASHES, localize, password_to_key
 from tests.conftest import REPO
 from tests.kits.snmp_agents import Agent, start_snmpd
 

@@ -12,11 +12,10 @@ from pysnmp.proto import api, rfc1902
 from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
-from bridge.probes.snmp_ber import GET_BULK, BerError, encode_pdu
-from bridge.probes.snmp_discovery import EngineInfo
-from bridge.probes.snmp_types import OctetString
-from bridge.probes.snmp_v3_memory import EngineClocks
-from bridge.probes.usm_message import (
+from bridge.probes.snmp.ber import GET_BULK, BerError, encode_pdu
+from bridge.probes.snmp.discovery import EngineInfo
+from bridge.probes.snmp.types import OctetString
+from bridge.probes.snmp.usm_message import (
     AUTH,
     PRIV,
     REPORTABLE,
@@ -28,6 +27,7 @@ from bridge.probes.usm_message import (
     read_scoped,
     without_mac,
 )
+from bridge.probes.snmp.v3_memory import EngineClocks
 
 ENGINE = bytes.fromhex("80001f8880e9630000d61ff449")
 OIDS = [(1, 3, 6, 1, 2, 1, 2, 2, 1, 2), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1)]

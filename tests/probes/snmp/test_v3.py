@@ -8,18 +8,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.config.probe_models import SnmpProbe
-from bridge.config.secrets import Secret
-from bridge.config.snmp_models import (
+from bridge.core.probe_kinds.snmp import (
     AuthProtocol,
     PrivProtocol,
     SecurityLevel,
     SnmpAccess,
+    SnmpProbe,
     SnmpVersion,
 )
 from bridge.core.results import ProbeResult
+from bridge.core.secret import Secret
 from bridge.probes.registry import Probers, Target, run_probe
-from bridge.probes.snmp_discovery import EngineInfo, discover_engine
+from bridge.probes.snmp.discovery import EngineInfo, discover_engine
 from tests.kits.snmp_agents import Agent, start_snmpd
 
 TIME_WINDOW_S = 150  # RFC 3414 3.2.7

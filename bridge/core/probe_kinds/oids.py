@@ -1,0 +1,161 @@
+"""Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES and UCD objects.
+
+A small built-in table instead of MIB compilation: config and output use these
+names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from enum import StrEnum
+
+Oid = tuple[int, ...]
+
+
+class ObjectKind(StrEnum):
+    """How an object is read: a scalar's one instance (.0), or a table column's rows."""
+
+    SCALAR = "scalar"
+    COLUMN = "column"
+    TABLE = "table"
+
+
+def _scalars(base: str, names: dict[str, int]) -> dict[str, tuple[str, ObjectKind]]:
+    return {name: (f"{base}.{arc}", ObjectKind.SCALAR) for name, arc in names.items()}
+
+
+def _columns(entry: str, names: dict[str, int]) -> dict[str, tuple[str, ObjectKind]]:
+    return {name: (f"{entry}.{arc}", ObjectKind.COLUMN) for name, arc in names.items()}
+
+
+_MIB2 = "1.3.6.1.2.1"
+_IF_ENTRY = f"{_MIB2}.2.2.1"
+_IFX_ENTRY = f"{_MIB2}.31.1.1.1"
+_UCD = "1.3.6.1.4.1.2021"
+
+_TABLE: dict[str, tuple[str, ObjectKind]] = {
+    **_scalars(f"{_MIB2}.1", {"sysDescr": 1, "sysObjectID": 2, "sysUpTime": 3, "sysContact": 4,
+                              "sysName": 5, "sysLocation": 6, "sysServices": 7}),
+    "ifNumber": (f"{_MIB2}.2.1", ObjectKind.SCALAR),
+    "ifTable": (f"{_MIB2}.2.2", ObjectKind.TABLE),
+    **_columns(_IF_ENTRY, {
+        "ifIndex": 1, "ifDescr": 2, "ifType": 3, "ifMtu": 4, "ifSpeed": 5, "ifPhysAddress": 6,
+        "ifAdminStatus": 7, "ifOperStatus": 8, "ifLastChange": 9, "ifInOctets": 10,
+        "ifInUcastPkts": 11, "ifInNUcastPkts": 12, "ifInDiscards": 13, "ifInErrors": 14,
+        "ifInUnknownProtos": 15, "ifOutOctets": 16, "ifOutUcastPkts": 17,
+        "ifOutNUcastPkts": 18, "ifOutDiscards": 19, "ifOutErrors": 20, "ifOutQLen": 21}),
+    "ifXTable": (f"{_MIB2}.31.1.1", ObjectKind.TABLE),
+    **_columns(_IFX_ENTRY, {
+        "ifName": 1, "ifInMulticastPkts": 2, "ifInBroadcastPkts": 3, "ifOutMulticastPkts": 4,
+        "ifOutBroadcastPkts": 5, "ifHCInOctets": 6, "ifHCInUcastPkts": 7,
+        "ifHCInMulticastPkts": 8, "ifHCInBroadcastPkts": 9, "ifHCOutOctets": 10,
+        "ifHCOutUcastPkts": 11, "ifHCOutMulticastPkts": 12, "ifHCOutBroadcastPkts": 13,
+        "ifHighSpeed": 15, "ifAlias": 18}),
+    **_scalars(f"{_MIB2}.4", {"ipForwarding": 1, "ipInReceives": 3, "ipInDelivers": 9,
+                              "ipOutRequests": 10}),
+    **_scalars(f"{_MIB2}.6", {"tcpActiveOpens": 5, "tcpCurrEstab": 9, "tcpInSegs": 10,
+                              "tcpOutSegs": 11}),
+    **_scalars(f"{_MIB2}.7", {"udpInDatagrams": 1, "udpNoPorts": 2, "udpInErrors": 3,
+                              "udpOutDatagrams": 4}),
+    **_scalars(f"{_MIB2}.25.1", {"hrSystemUptime": 1, "hrSystemProcesses": 6}),
+    **_columns(f"{_MIB2}.25.2.3.1", {"hrStorageDescr": 3, "hrStorageAllocationUnits": 4,
+                                     "hrStorageSize": 5, "hrStorageUsed": 6}),
+    **_columns(f"{_MIB2}.25.3.3.1", {"hrProcessorLoad": 2}),
+    **_columns(f"{_UCD}.10.1", {"laNames": 2, "laLoad": 3, "laLoadInt": 5}),
+    **_scalars(f"{_UCD}.4", {"memTotalReal": 5, "memAvailReal": 6}),
+    **_scalars(f"{_UCD}.11", {"ssCpuUser": 9, "ssCpuSystem": 10, "ssCpuIdle": 11}),
+}
+
+
+# Objects that hold text or an OID, never a number: a threshold or a counter on one can
+# only fail (laLoad is a string too, but one that holds a number, and is read as one).
+TEXT_OBJECTS = frozenset({"sysDescr", "sysObjectID", "sysContact", "sysName", "sysLocation",
+                          "ifDescr", "ifPhysAddress", "ifName", "ifAlias", "hrStorageDescr",
+                          "laNames"})
+
+
+def _parse_numeric(text: str) -> Oid | None:
+    parts = text.removeprefix(".").split(".")
+    if len(parts) < 2 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    oid = tuple(int(p) for p in parts)
+    return oid if oid[0] <= 2 and all(arc < 2**32 for arc in oid) else None
+
+
+OBJECTS: dict[str, tuple[Oid, ObjectKind]] = {
+    name: (tuple(int(p) for p in dotted.split(".")), kind)
+    for name, (dotted, kind) in _TABLE.items()
+}
+# The longest named prefix first, for naming numeric OIDs in output.
+_BY_OID = sorted(((oid, name, kind) for name, (oid, kind) in OBJECTS.items()),
+                 key=lambda item: -len(item[0]))
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """An object a probe reads, as written in config: a name or a numeric OID.
+
+    `walk` is True for a column or table (every row is read with GETBULK); otherwise
+    `oid` is one instance read with GET.
+    """
+
+    oid: Oid
+    walk: bool
+    text: str
+    name: str = ""  # the built-in name it was written with, if any
+    scalar: bool = False  # a built-in scalar (one instance, .0)
+
+    @property
+    def holds_text(self) -> bool:
+        """Whether the object is known to hold text, not a number."""
+        return self.name in TEXT_OBJECTS
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class UnknownObjectError(ValueError):
+    """An OID written in config that is neither numeric nor a built-in name."""
+
+
+def parse_object(text: str) -> ObjectRef:
+    """`sysName` -> sysName.0, `ifOperStatus` -> the column, `ifOperStatus.3` -> one row,
+    `1.3.6.1.2.1.1.5.0` -> that instance."""
+    numeric = _parse_numeric(text)
+    if numeric is not None:
+        return ObjectRef(numeric, False, text)
+    name, _, index = text.partition(".")
+    known = OBJECTS.get(name)
+    if known is None:
+        raise UnknownObjectError(
+            f"unknown OID name {name!r}; write a numeric OID (such as 1.3.6.1.2.1.1.5.0) "
+            f"or a built-in name such as sysUpTime, ifOperStatus or ifHCInOctets "
+            f"(docs/configuration.md lists them)")
+    oid, kind = known
+    if not index:
+        if kind is ObjectKind.SCALAR:
+            return ObjectRef((*oid, 0), False, text, name, scalar=True)
+        return ObjectRef(oid, True, text, name)
+    suffix = _parse_numeric(f"0.{index}")
+    if suffix is None or kind is ObjectKind.TABLE:
+        raise UnknownObjectError(
+            f"expected {name} or {name}.INDEX with a numeric INDEX, got {text!r}")
+    return ObjectRef((*oid, *suffix[1:]), False, text, name)
+
+
+@functools.lru_cache(maxsize=65536)
+def name_oid(oid: Oid) -> str:
+    """A readable name: `sysName`, `ifOperStatus.3`, or the dotted number."""
+    for prefix, name, kind in _BY_OID:
+        if oid[: len(prefix)] == prefix:
+            rest = oid[len(prefix):]
+            if kind is ObjectKind.SCALAR and rest == (0,):
+                return name
+            return ".".join((name, *map(str, rest))) if rest else name
+    return format_oid(oid)
+
+
+def format_oid(oid: Oid) -> str:
+    """Dotted decimal."""
+    return ".".join(map(str, oid))

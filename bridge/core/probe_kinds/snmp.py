@@ -1,0 +1,171 @@
+"""An SNMP probe's config (GETs, walks, interfaces, thresholds, counters) and how a device's
+agent is reached (version, credentials resolved).
+
+Thresholds and OIDs are compiled when the config is loaded, so a probe never parses config text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from bridge.core.probe_kinds.base import ProbeBase, ProbeKind
+from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
+from bridge.core.probe_kinds.limits import Threshold
+from bridge.core.probe_kinds.oids import ObjectRef, parse_object
+from bridge.core.secret import Secret
+from bridge.core.strict import Array, Strict
+
+
+class SnmpVersion(StrEnum):
+    """SNMP protocol versions."""
+
+    V1 = "1"
+    V2C = "2c"
+    V3 = "3"
+
+
+class SecurityLevel(StrEnum):
+    """SNMPv3 USM security levels."""
+
+    NO_AUTH_NO_PRIV = "noAuthNoPriv"
+    AUTH_NO_PRIV = "authNoPriv"
+    AUTH_PRIV = "authPriv"
+
+
+class AuthProtocol(StrEnum):
+    """SNMPv3 authentication (HMAC) protocols."""
+
+    MD5 = "md5"
+    SHA = "sha"
+    SHA224 = "sha224"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+class PrivProtocol(StrEnum):
+    """SNMPv3 privacy (encryption) protocols."""
+
+    DES = "des"
+    AES128 = "aes128"
+    AES192 = "aes192"
+    AES256 = "aes256"
+
+
+@dataclass(frozen=True)
+class SnmpAccess:
+    """A device's SNMP agent with its credentials resolved. Secrets never print."""
+
+    version: SnmpVersion
+    port: int
+    community: Secret | None = None
+    user: str = ""
+    security_level: SecurityLevel = SecurityLevel.NO_AUTH_NO_PRIV
+    auth_protocol: AuthProtocol = AuthProtocol.SHA256
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol = PrivProtocol.AES128
+    priv_key: Secret | None = None
+    context: str = ""
+
+
+def _object(value: Any) -> Any:
+    if isinstance(value, ObjectRef):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an OID string such as \"sysUpTime\" or "
+                         f"\"1.3.6.1.2.1.1.3.0\", got {value!r}")
+    return parse_object(value)
+
+
+def _instance(ref: ObjectRef) -> ObjectRef:
+    if ref.walk:
+        raise ValueError(f"{ref} has rows; GET one of them ({ref}.1) or put it in walk")
+    return ref
+
+
+def _walkable(ref: ObjectRef) -> ObjectRef:
+    if ref.scalar:
+        raise ValueError(f"{ref} is a single value, not a column or table; list it under get")
+    return ref
+
+
+def _numeric(ref: ObjectRef) -> ObjectRef:
+    if ref.holds_text:
+        raise ValueError(f"{ref} holds text, not a number; thresholds and counters need a "
+                         "numeric object (such as laLoadInt, ifInErrors or hrStorageUsed)")
+    return ref
+
+
+InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_instance)]
+WalkName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_walkable)]
+NumericName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_numeric)]
+
+
+class ValueCheck(Strict):
+    """Thresholds on a numeric object; on a column, every row is checked."""
+
+    oid: NumericName
+    warning: Threshold | None = None
+    critical: Threshold | None = None  # crossing it fails the check
+
+
+# Without walk_timeout_s a walk may use this share of interval_s (less the GET's budget).
+_WALK_SHARE = 0.8
+
+
+class SnmpProbe(ProbeBase):
+    """SNMP GET and GETBULK walks: values, interface status, thresholds, counter rates.
+
+    timeout_s and retries apply to each request; a check sends one GET and, when it
+    reads columns, one walk (a series of GETBULK requests).
+    """
+
+    kind: Literal[ProbeKind.SNMP]
+    timeout_s: Annotated[float, Field(gt=0)] = 1.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 1
+    get: Array[InstanceName] = ()
+    walk: Array[WalkName] = ()
+    interfaces: Annotated[InterfaceSelection | None,
+                          BeforeValidator(interfaces_setting)] = None
+    thresholds: Array[ValueCheck] = ()
+    counters: Array[ValueCheck] = ()
+    max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
+    walk_timeout_s: Annotated[float, Field(gt=0)] | None = None
+
+    def walks(self) -> bool:
+        """Whether a check reads any column or table."""
+        return (self.interfaces is not None or bool(self.walk)
+                or any(c.oid.walk for c in (*self.thresholds, *self.counters)))
+
+    def request_budget_s(self) -> float:
+        """Longest time one request (with its retries) can take."""
+        return (self.retries + 1) * self.timeout_s
+
+    def diagnosis_budget_s(self) -> float:
+        """The engine ID probe that tells a dead agent from one ignoring our credentials."""
+        return min(self.timeout_s, 0.5)
+
+    def recovery_budget_s(self) -> float:
+        """After a failed request: the discovery probe, and (SNMPv3, when it shows the agent
+        restarted as another engine) one short retry."""
+        return 2 * self.diagnosis_budget_s()
+
+    def walk_budget_s(self) -> float:
+        """Longest time one walk can take. Each of its requests has its own budget (the
+        transport's timeout_s and retries), so a large table gets the requests it needs;
+        this caps them all: walk_timeout_s, else what interval_s leaves after the GET and
+        a recovery, with some slack (at least one request's budget)."""
+        if self.walk_timeout_s is not None:
+            return self.walk_timeout_s
+        left_s = _WALK_SHARE * self.interval_s - self.request_budget_s() - self.recovery_budget_s()
+        return max(self.request_budget_s(), left_s)
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check can take: the GET, the walk, and the diagnosis of a
+        silent agent or the recovery from a restarted one."""
+        walk_s = self.walk_budget_s() if self.walks() else 0.0
+        return self.request_budget_s() + walk_s + self.recovery_budget_s()

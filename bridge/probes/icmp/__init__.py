@@ -1,0 +1,1 @@
+"""ICMP echo probes: one raw socket shared by every check, check_ping's verdict."""

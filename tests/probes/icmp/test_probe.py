@@ -1,0 +1,146 @@
+"""ICMP checks against real peers: loopback, and dead or lossy hosts in a test namespace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
+from bridge.core.results import ProbeResult
+from bridge.probes.registry import ProbeFn, Probers, Target, run_probe
+from tests.kits.netns import Namespace
+
+PROBE = IcmpProbe(kind="icmp", count=3, packet_interval_s=0.01, timeout_s=0.5,
+                  interval_s=5)
+
+
+async def check_all(addresses: list[str], probe: IcmpProbe = PROBE) -> list[ProbeResult]:
+    probers = Probers()
+    try:
+        return list(await asyncio.gather(
+            *(run_probe(probers, a, probe, datetime.now(UTC)) for a in addresses)))
+    finally:
+        probers.close()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.9", "::1", "localhost"])
+async def test_loopback_answers_every_packet(address: str) -> None:
+    [result] = await check_all([address])
+    assert result.ok, result.output
+    assert result.loss_ratio == 0.0
+    assert result.rtt_min_s is not None
+    assert result.rtt_max_s is not None
+    assert result.rtt_avg_s is not None
+    assert 0 < result.rtt_min_s <= result.rtt_avg_s <= result.rtt_max_s
+    # jitter: the mean step between consecutive round trips, at most the spread
+    assert result.jitter_s is not None
+    assert 0 <= result.jitter_s <= result.rtt_max_s - result.rtt_min_s
+    assert result.output.startswith("3/3 replies")
+    assert f"jitter {result.jitter_s * 1e3:.3f} ms" in result.output
+
+
+async def test_thousands_of_concurrent_checks_lose_no_reply() -> None:
+    """One socket for all: no check's replies are dropped because of another's."""
+    targets = [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(2000)]
+    results = await check_all(targets)
+    assert [r.output for r in results if r.loss_ratio != 0.0] == []
+
+
+CHECK_IN_NAMESPACE = """
+import asyncio, json, sys
+from datetime import UTC, datetime
+from bridge.core.probe_kinds.icmp import IcmpProbe
+from bridge.probes.registry import Probers, run_probe
+probe = IcmpProbe(kind="icmp", count={count}, packet_interval_s=0.01, timeout_s=0.3, interval_s=5)
+async def main():
+    probers = Probers()
+    out = []
+    for address in {addresses!r}:
+        r = await run_probe(probers, address, probe, datetime.now(UTC))
+        out.append({{"ok": r.ok, "loss": r.loss_ratio, "output": r.output, "local": r.local}})
+    probers.close()
+    print(json.dumps({{"mode": probers.icmp.describe_mode(), "results": out}}))
+asyncio.run(main())
+"""
+
+
+def check_in(ns: Namespace, addresses: list[str], count: int = 3) -> dict[str, Any]:
+    done = ns.python(CHECK_IN_NAMESPACE.format(addresses=addresses, count=count))
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_dropped_and_unresolvable_hosts_fail_cleanly(netns: Namespace) -> None:
+    netns.drop_icmp_to("127.0.0.3")
+    out = check_in(netns, ["127.0.0.2", "127.0.0.3", "no-such-host.invalid"])
+    ok, dropped, unresolvable = out["results"]
+    assert ok["ok"] is True
+    assert dropped == {"ok": False, "loss": 1.0, "output": "no reply to 3 echo requests",
+                       "local": False}
+    assert unresolvable["ok"] is False
+    assert unresolvable["output"].startswith("cannot resolve 'no-such-host.invalid'")
+    # the namespace has no route to any resolver: that is the monitoring host's problem
+    assert unresolvable["local"] is True
+
+
+def test_a_local_firewall_is_the_monitoring_hosts_failure_not_the_devices(
+    netns: Namespace,
+) -> None:
+    netns.refuse_sending()
+    [refused] = check_in(netns, ["127.0.0.2"])["results"]
+    assert refused == {"ok": False, "loss": 1.0, "local": True,
+                       "output": "no reply to 3 echo requests: Operation not permitted"}
+
+
+def test_unprivileged_datagram_mode(netns: Namespace) -> None:
+    """With ping_group_range open the kernel rewrites identifiers; replies still match."""
+    netns.run("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647")
+    out = check_in(netns, ["127.0.0.2", "::1"])
+    assert out["mode"] == "unprivileged ICMP (datagram sockets via net.ipv4.ping_group_range)"
+    assert [r["loss"] for r in out["results"]] == [0.0, 0.0]
+
+
+def test_lossy_link_reports_partial_loss(netns: Namespace) -> None:
+    netns.lose_icmp_to("127.0.0.2", one_in=2)
+    [result] = check_in(netns, ["127.0.0.2"], count=40)["results"]
+    # half the requests are dropped; 0 % or 100 % loss of 40 has odds of 2e-12
+    assert result["ok"] is True
+    assert 0.0 < result["loss"] < 1.0
+
+
+class _Stuck(Probers):
+    """Probers whose ICMP check never returns, as when the loop is too busy to run it."""
+
+    def functions(self) -> dict[ProbeKind, ProbeFn]:
+        async def stuck(_target: Target, _probe: Probe, _started: datetime) -> ProbeResult:
+            await asyncio.Event().wait()
+            raise AssertionError("never set")
+
+        return {**super().functions(), ProbeKind.ICMP: stuck}
+
+
+async def test_a_probe_past_its_deadline_fails_on_the_monitoring_host_not_the_device() -> None:
+    """So an overloaded bridge counts no attempt against its devices (and retries nothing)."""
+    probers = _Stuck()
+    try:
+        result = await run_probe(probers, "127.0.0.1", IcmpProbe(
+            kind="icmp", count=1, timeout_s=0.05, interval_s=5), datetime.now(UTC))
+    finally:
+        probers.close()
+    assert (result.ok, result.local) == (False, True)
+    assert result.output == "probe did not finish within 1.05 s (the bridge is overloaded)"
+
+
+def test_every_probe_kind_the_config_accepts_has_code_that_runs_it() -> None:
+    probers = Probers()
+    try:
+        assert set(probers.functions()) == set(ProbeKind)
+    finally:
+        probers.close()
