@@ -143,9 +143,11 @@ class Rule(Strict):
         """The rule the engine evaluates."""
         priority = (MappingProxyType(dict(self.priority)) if isinstance(self.priority, dict)
                     else self.priority)
-        return TicketRule(self.probes, self.customers, self.tags, self.criticality,
-                          self.conditions, priority, self.open_ticket, self.max_attempts,
-                          self.recover_after, self.escalation)
+        return TicketRule(
+            probes=self.probes, customers=self.customers, tags=self.tags,
+            criticality=self.criticality, conditions=self.conditions, priority=priority,
+            open_ticket=self.open_ticket, max_attempts=self.max_attempts,
+            recover_after=self.recover_after, escalation=self.escalation)
 
 
 class RuleFile(Strict):
