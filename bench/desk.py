@@ -13,9 +13,9 @@ from pathlib import Path
 from bench.common import Report, Row
 from bridge.config import load_config
 from bridge.core.priority import Priority
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import NewTicket, create_ticket
 

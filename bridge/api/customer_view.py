@@ -18,7 +18,7 @@ from typing import Any
 from bridge.api.auth import Caller
 from bridge.config.main_file import Role
 from bridge.config.model import Config
-from bridge.core.desk import is_public
+from bridge.desk.telling import is_public
 from bridge.notify.problems import describe
 from bridge.notify.readers import problem_of
 

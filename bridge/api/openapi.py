@@ -21,9 +21,9 @@ from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
-from bridge.api.ticket_bodies import BODIES, UPDATES, CreateBody
 from bridge.api.tickets import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_SCHEMA
-from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action
+from bridge.desk.actions import Action
+from bridge.desk.bodies import CreateBody
 
 _ERROR = {"description": "an error, with its reason",
           "content": {"application/json": {"schema": {
@@ -102,32 +102,23 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
     return op
 
 
-_SUMMARIES = {
-    Action.ACK: "Acknowledge: someone is looking at it.",
-    Action.RESUME: "Work goes on after waiting: the resolution clock runs again.",
-    Action.RESOLVE: "Solved: the resolution clock stops; the customer is asked to confirm.",
-    Action.CONFIRM: "The customer agrees it is solved: the ticket closes.",
-    Action.CLOSE: "Close without confirmation, once the contract's silence period has passed.",
-    Action.REOPEN: "The problem is back: the ticket opens again.",
-}
-
-
 _ILLEGAL = {**_ERROR, "description": "not allowed in the ticket's state"}
 
 
 def _ticket_actions(paths: dict[str, Any], defs: dict[str, Any]) -> None:
-    for action, model in BODIES.items():
-        roles = ("operator, customer (own tickets)" if action in CUSTOMER_ACTIONS
-                 else "operator")
-        summary = _SUMMARIES.get(action) or (model.__doc__ or "").strip().splitlines()[0]
+    """One path per action of the desk's table (and one per record update)."""
+    for action in Action:
+        spec = action.spec
+        roles = "operator, customer (own tickets)" if spec.customer_may else "operator"
         path = f"/api/v1/incidents/{{id}}/{action.value}"
-        op = _operation(path, summary, False, _schema(model, defs), roles)
+        op = _operation(path, spec.summary, False, _schema(spec.body, defs), roles)
         op["responses"]["409"] = _ILLEGAL
         paths[path] = {"post": op}
-    for action, model in UPDATES.items():
+    for action in Action:
+        if (update := action.spec.update) is None:
+            continue
         path = f"/api/v1/incidents/{{id}}/{action.value}/{{record}}"
-        summary = (model.__doc__ or action.value).strip().splitlines()[0]
-        op = _operation(path, summary, False, _schema(model, defs), "operator")
+        op = _operation(path, update.summary, False, _schema(update.body, defs), "operator")
         op["responses"]["409"] = _ILLEGAL  # a record of a closed ticket is not updated
         paths[path] = {"post": op}
 

@@ -14,7 +14,7 @@ from bridge.api.service import service_of
 from bridge.config.main_file import Role
 from bridge.store import Engine
 from bridge.store.models import OutboxStatus
-from bridge.store.outbox_admin import list_outbox, retry_dead
+from bridge.store.outbox.admin import list_outbox, retry_dead
 from bridge.store.tickets import Desk
 
 

@@ -7,9 +7,7 @@ customer's ticket is a 404, never a hint that it exists. Illegal moves are 409s.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Any
 
 from aiohttp import web
 
@@ -18,21 +16,10 @@ from bridge.api.body import bad_request, read_body
 from bridge.api.customer_view import ticket_for
 from bridge.api.path import RECORD_ID, TICKET_REF, accepts_value
 from bridge.api.service import service_of
-from bridge.api.ticket_bodies import (
-    BODIES,
-    UPDATES,
-    AssignBody,
-    Body,
-    CommentBody,
-    CreateBody,
-    EscalateBody,
-    EtaBody,
-    WaitBody,
-    record_fields,
-)
 from bridge.api.ticket_sla import sla_fields
 from bridge.config.main_file import Role
-from bridge.core.lifecycle import CUSTOMER_ACTIONS, Action, WaitingOn
+from bridge.desk.actions import Action, action_named
+from bridge.desk.bodies import Body, CreateBody
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import get_incident, ref_of
 from bridge.store.records import Refused
@@ -115,50 +102,33 @@ async def create(request: web.Request) -> web.Response:
 
 
 def _request(action: Action, caller: Caller, body: Body, record_id: int | None) -> ActionRequest:
-    base: dict[str, Any] = {"action": action, "actor": _actor(caller), "author": caller.name,
-                            "message": getattr(body, "message", "") or ""}
-    if isinstance(body, AssignBody):
-        base["assignee"] = body.assignee
-    elif isinstance(body, CommentBody):
-        base["internal"] = body.internal
-    elif isinstance(body, EtaBody):
-        base["eta_at"] = body.eta.astimezone(UTC)
-    elif isinstance(body, WaitBody):
-        base["waiting_on"] = WaitingOn(body.on)
-    elif isinstance(body, EscalateBody):
-        base["tier"] = body.tier
-    if action in UPDATES:
-        fields = record_fields(body)
-        base["message"] = ""
-        base["fields"] = {k: v.astimezone(UTC) if isinstance(v, datetime) else v
-                          for k, v in fields.items()}
-        base["record_id"] = record_id
-    return ActionRequest(**base)
+    return ActionRequest(move=action.spec.move, actor=_actor(caller), author=caller.name,
+                         record_id=record_id, **body.request_fields())
 
 
 async def act(request: web.Request) -> web.Response:
     """POST /api/v1/incidents/{id}/{action}[/{record}]"""
     caller = caller_of(request)
     ref = request.match_info["id"]
-    try:
-        action = Action(request.match_info["action"])
-    except ValueError:
+    action = action_named(request.match_info["action"])
+    if action is None:
         return error(404, f"no action {request.match_info['action']!r}; one of: "
                           + ", ".join(a.value for a in Action))
+    spec = action.spec
     record = request.match_info.get("record")
-    if record is not None and (action not in UPDATES or not accepts_value(RECORD_ID, record)):
+    if record is not None and (spec.update is None or not accepts_value(RECORD_ID, record)):
         return error(404, f"no such path: {request.path}")
     if not accepts_value(TICKET_REF, ref):  # it names no ticket; PostgreSQL refuses some text
         return error(404, f"no incident {ref!r}")
-    if caller.role != Role.OPERATOR and action not in CUSTOMER_ACTIONS:
+    if caller.role != Role.OPERATOR and not spec.customer_may:
         scope = _scope(caller)
         if await service_of(request).read(lambda e: get_incident(e, ref, scope)) is None:
             return error(404, f"no incident {ref!r}")
-        allowed = ", ".join(sorted(a.value for a in CUSTOMER_ACTIONS))
+        allowed = ", ".join(sorted(a.value for a in Action if a.spec.customer_may))
         return error(403, f"{action.value} needs an operator token (customers may: {allowed})")
-    model = UPDATES[action] if record is not None else BODIES[action]
+    model = spec.update.body if spec.update is not None and record is not None else spec.body
     body = await read_body(request, model)
-    if isinstance(body, CommentBody) and body.internal and caller.role != Role.OPERATOR:
+    if getattr(body, "internal", False) and caller.role != Role.OPERATOR:
         return error(403, "internal comments need an operator token")
     req = _request(action, caller, body, int(record) if record is not None else None)
     scope = _scope(caller)

@@ -14,6 +14,7 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.errors import format_key
 from bridge.config.explain import explain
 from bridge.config.toml_lines import key_lines, line_of
+from bridge.notify.templates import TemplateCatalog
 
 
 def _load(path: Path) -> tuple[Timeline | None, list[str]]:
@@ -37,7 +38,8 @@ def check_timeline(path: Path, *, verbose: bool = False) -> list[str]:
         return errors
     config_path = (path.parent / timeline.config).resolve()
     try:
-        config = load_config(config_path, defer_secrets=True)  # a replay probes nothing
+        # a replay probes nothing
+        config = load_config(config_path, templates=TemplateCatalog(), defer_secrets=True)
     except ConfigErrors as exc:
         return [f"{path}: the deployment {config_path} is invalid:"] + [
             f"  {e}" for e in exc.errors]

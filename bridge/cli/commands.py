@@ -14,6 +14,7 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Config
 from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.results import ProbeResult
+from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, run_probe
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def check(config_path: Path) -> int:
     """Validate every file; print one line per error or warning. Exit 0 when there is no
     error (warnings are printed, but accepted), 1 otherwise."""
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, templates=TemplateCatalog())
     except ConfigErrors as exc:
         for err in sorted([*exc.errors, *exc.warnings]):
             print(err)
@@ -78,7 +79,7 @@ def probe_device(config_path: Path, device_id: str, *, as_json: bool,
     its SNMP checks learn their interfaces again."""
     try:
         # Other devices' secrets may live in the daemon's environment only, or be mid-edit.
-        config = load_config(config_path, defer_secrets=True)
+        config = load_config(config_path, templates=TemplateCatalog(), defer_secrets=True)
     except ConfigErrors as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)

@@ -1,4 +1,7 @@
-"""`bridge incidents ACTION …`: the ticket actions, as API requests."""
+"""`bridge incidents ACTION …`: the ticket actions, as API requests.
+
+Each action's verb and arguments come from the desk's action table; only `create` is
+this module's own."""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.cli.format import UTC_ZONE, entered
+from bridge.desk.actions import Action, action_named
 
 # The actions' time arguments: read in the user's zone when the request is made.
-TIME_FIELDS = ("eta", "due", "scheduled_at")
+TIME_FIELDS = tuple(dict.fromkeys(arg.dest for a in Action for arg in a.spec.cli.args
+                                  if arg.time))
 
 
 def when(value: str) -> str:
@@ -37,33 +42,12 @@ def add_action_verbs(actions: Any, common: argparse.ArgumentParser) -> None:
                         help="operators: the priority (default: the contract's); "
                              "customers: a proposal, the contract decides")
     create.add_argument("summary")
-    verb("ack", "acknowledge a ticket")
-    verb("assign", "assign a resolver (stops the reaction clock)").add_argument("assignee")
-    comment = verb("comment", "add a comment to the timeline", message=False)
-    comment.add_argument("message")
-    comment.add_argument("--internal", action="store_true", help="not sent to the customer")
-    verb("eta", "set the estimated resolution time").add_argument(
-        "eta", type=when, help="ISO 8601 (local to --tz or the customer's zone), or +90m / "
-                               "+4h / +2d from now")
-    verb("wait", "pause the resolution clock").add_argument(
-        "--on", choices=["customer", "supplier"], default="customer")
-    verb("resume", "work goes on after waiting")
-    verb("escalate", "escalate to a higher tier").add_argument("tier", type=int,
-                                                               choices=[2, 3, 4])
-    supplier = verb("supplier", "hand the ticket to an external supplier", message=False)
-    supplier.add_argument("supplier")
-    supplier.add_argument("--reference", default="")
-    supplier.add_argument("--due", type=when)
-    onsite = verb("onsite", "dispatch a technician on site", message=False)
-    onsite.add_argument("technician")
-    onsite.add_argument("scheduled_at", type=when)
-    loaner = verb("loaner", "lend a courtesy device", message=False)
-    loaner.add_argument("device")
-    loaner.add_argument("--serial", default="")
-    verb("resolve", "the problem is solved (the customer is asked to confirm)")
-    verb("confirm", "the customer agrees the problem is solved: close")
-    verb("close", "close after the contract's silence period")
-    verb("reopen", "the problem is back")
+    for action in Action:
+        cli = action.spec.cli
+        parser = verb(action.value, cli.help, message=cli.message)
+        for arg in cli.args:
+            options = {**arg.options, **({"type": when} if arg.time else {})}
+            parser.add_argument(arg.name, **options)
 
 
 def action_request(args: argparse.Namespace,
@@ -73,12 +57,11 @@ def action_request(args: argparse.Namespace,
         body = {k: v for k in ("customer", "device", "priority", "summary", "message")
                 if (v := getattr(args, k, None))}
         return "/api/v1/incidents", body
-    fields = {
-        "assign": ("assignee", "message"), "comment": ("message", "internal"),
-        "eta": ("eta", "message"), "wait": ("on", "message"), "escalate": ("tier", "message"),
-        "supplier": ("supplier", "reference", "due"), "onsite": ("technician", "scheduled_at"),
-        "loaner": ("device", "serial"),
-    }.get(args.action, ("message",))
-    body = {("due_at" if k == "due" else k): entered(v, in_zone) if k in TIME_FIELDS else v
-            for k in fields if (v := getattr(args, k, None)) not in (None, "", False)}
+    action = action_named(args.action)
+    assert action is not None, args.action  # argparse offers only the table's verbs
+    cli = action.spec.cli
+    body = {arg.target: entered(v, in_zone) if arg.time else v
+            for arg in cli.args if (v := getattr(args, arg.dest, None)) not in (None, "", False)}
+    if cli.message and (message := getattr(args, "message", None)):
+        body["message"] = message
     return f"/api/v1/incidents/{urllib.parse.quote(args.id)}/{args.action}", body

@@ -1,5 +1,5 @@
-"""Value types of the config's own tables: names, time zones, receivers (the strict model
-base, arrays and choices are bridge.core.strict)."""
+"""Value types of the config's own tables: names and time zones (receivers are in
+bridge.config.channels; the strict model base, arrays and choices in bridge.core.strict)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,3 @@ def _known_zone(value: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
-def _check_receiver(value: str) -> str:
-    scheme, _, target = value.partition(":")
-    if scheme == "mailto" and target.count("@") == 1 and all(target.split("@")) \
-            and not any(c.isspace() for c in target):
-        return value
-    if scheme == "webhook" and target and all(c.isalnum() or c in "_.-" for c in target):
-        return value
-    raise ValueError(f"expected 'mailto:ADDRESS' or 'webhook:NAME' (a webhook in bridge.toml "
-                     f"[notifications.webhooks]), got {value!r}")
-
-
-# Where a message goes: an email address or a named webhook from bridge.toml.
-Receiver = Annotated[str, AfterValidator(_check_receiver)]

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, field_validator
 
-from bridge.config.base import Name, Receiver, ZoneName
+from bridge.config.base import Name, ZoneName
+from bridge.config.channels import Receiver
 from bridge.core.calendar import Coverage, Span, parse_spans
 from bridge.core.priority import Priority
 from bridge.core.sla import SlaTargets

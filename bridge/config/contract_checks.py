@@ -3,10 +3,9 @@ targets, and receivers a channel can reach."""
 
 from __future__ import annotations
 
-from bridge.config.channels import check_receivers
+from bridge.config.channels import NotificationsSection, check_receivers
 from bridge.config.contract import Contract
 from bridge.config.errors import Errors
-from bridge.config.main_file import NotificationsSection
 from bridge.config.references import Merged, Unloaded, unknown_name
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
@@ -89,7 +88,7 @@ def _check_tiers_reach_someone(merged: Merged, name: str, notifications: Notific
     queue.
     """
     source = merged.customer_origin[name]
-    if notifications.operators or (notifications.smtp is None and not notifications.webhooks) \
+    if notifications.operators or notifications.sends_nothing \
             or not source.has(("customers", name, "contract")):
         return
     contract = merged.customers[name].contract

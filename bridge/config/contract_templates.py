@@ -1,21 +1,37 @@
 """Each contract's message templates: its own folder resolved and compiled now (not when a
-message is due), and its language covered by built-in or own templates."""
+message is due), and its language covered by built-in or own templates. The templates are
+bridge.notify's, handed in: config itself knows no message."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from bridge.config.errors import Errors
 from bridge.config.model import Customer
 from bridge.config.references import Merged
-from bridge.notify.templates import TemplateSet, builtin_languages
 
 
-def check_languages(merged: Merged, customers: dict[str, Customer], errors: Errors) -> None:
+class MessageTemplates(Protocol):
+    """The message templates contracts are checked against: bridge.notify's (config itself
+    knows no message)."""
+
+    def languages(self) -> Sequence[str]:
+        """The languages with built-in templates."""
+        ...
+
+    def problems(self, folder: Path) -> list[str]:
+        """What is wrong with a contract's own templates folder, one sentence each."""
+        ...
+
+
+def check_languages(merged: Merged, customers: dict[str, Customer], templates: MessageTemplates,
+                    errors: Errors) -> None:
     """Each contract's language has templates: built in, or in its own templates folder
     (`customers` has those folders made absolute). Otherwise every message to the
     customer would silently be English."""
-    builtin = builtin_languages()
+    builtin = templates.languages()
     for name, customer in customers.items():
         language = customer.contract.language
         folder = Path(customer.contract.templates) if customer.contract.templates else None
@@ -28,7 +44,8 @@ def check_languages(merged: Merged, customers: dict[str, Customer], errors: Erro
             f"{language}/"))
 
 
-def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[str, Customer]:
+def resolve_templates(merged: Merged, base_dir: Path, templates: MessageTemplates | None,
+                      errors: Errors) -> dict[str, Customer]:
     """The customers with each contract's templates folder made absolute (it is written
     relative to the file that holds the contract), or an error if it is not a folder or
     a template in it is broken (compiled and rendered with sample values now, not when
@@ -46,7 +63,7 @@ def resolve_templates(merged: Merged, base_dir: Path, errors: Errors) -> dict[st
                 f"folder {folder} does not exist (relative to {source.name}); create it or "
                 "remove templates to use the built-in ones"))
             continue
-        for problem in TemplateSet(path).check():
+        for problem in templates.problems(path) if templates is not None else ():
             errors.add(source.error(("customers", name, "contract", "templates"),
                                     f"{folder.rstrip('/')}/{problem}"))
         contract = customer.contract.model_copy(update={"templates": str(path)})

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from bridge.config.channels import build_channels
 from bridge.config.contract_checks import check_contract_receivers, check_contracts
-from bridge.config.contract_templates import check_languages, resolve_templates
+from bridge.config.contract_templates import MessageTemplates, check_languages, resolve_templates
 from bridge.config.errors import ConfigError, ConfigErrors, Errors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
 from bridge.config.main_file import MainFile, PathsSection
@@ -64,9 +64,12 @@ def _salvage_main(data: dict[str, Any]) -> tuple[MainFile, set[str]]:
     return MainFile.model_validate(kept), failed
 
 
-def load_config(path: Path | str, *, create_secrets: bool = False,
-                defer_secrets: bool = False) -> Config:
+def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
+                create_secrets: bool = False, defer_secrets: bool = False) -> Config:
     """Load and validate everything; raise ConfigErrors listing every problem found.
+
+    `templates` (bridge.notify's TemplateCatalog) checks each contract's language and
+    templates folder; without it they are not checked (tools and tests that send nothing).
 
     `create_secrets` lets `bridge run` create token files marked `create = true`;
     `bridge check` never writes anything. `defer_secrets` is for verbs that need only some
@@ -107,8 +110,9 @@ def load_config(path: Path | str, *, create_secrets: bool = False,
     )
     check_contracts(merged, folders.unloaded, paths.config, paths.rules, errors)
     snmp = build_snmp_access(merged, base_dir, errors, folders.unloaded)
-    customers = resolve_templates(merged, base_dir, errors)
-    check_languages(merged, customers, errors)
+    customers = resolve_templates(merged, base_dir, templates, errors)
+    if templates is not None:
+        check_languages(merged, customers, templates, errors)
     if "notifications" not in failed:
         check_contract_receivers(merged, main.notifications, Path(main_source.name).name,
                                  errors)

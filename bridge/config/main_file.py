@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from email.utils import parseaddr
 from enum import StrEnum
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from bridge.config.base import Name, Receiver
+from bridge.config.base import Name
+from bridge.config.channels import NotificationsSection
 from bridge.config.provider import ProviderSection
 from bridge.core.strict import Array, Choice, Strict
 
@@ -94,66 +93,6 @@ class MonitoringSection(Strict):
     gap_grace_s: Annotated[float, Field(ge=0)] = 30.0  # new tickets wait while a gap is suspected
 
 
-def _check_sender(value: str) -> str:
-    address = parseaddr(value)[1]
-    if address.count("@") != 1 or not all(address.split("@")):
-        raise ValueError(f"expected an email address such as 'bridge@msp.example.com' or "
-                         f"'Bridge <bridge@msp.example.com>', got {value!r}")
-    return value
-
-
-def _check_webhook_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-    return value
-
-
-class SmtpSection(Strict):
-    """The SMTP server email notifications are sent through."""
-
-    host: Annotated[str, Field(min_length=1)]
-    port: Annotated[int, Field(ge=1, le=65535)] = 25
-    starttls: bool = False  # upgrade the connection with STARTTLS (submission, port 587)
-    tls: bool = False  # TLS from the first byte (port 465)
-    ca_file: str = ""  # PEM certificates to trust instead of the system's (a private CA)
-    username: str = ""  # empty: no authentication
-    password: str = ""  # an env:NAME or file:PATH reference, with username
-    # A login without starttls or tls sends the password in clear text: refused unless
-    # the operator says so (a relay on loopback, say).
-    allow_plaintext_login: bool = False
-    sender: Annotated[str, AfterValidator(_check_sender)]
-    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
-
-
-class WebhookSection(Strict):
-    """A receiver of signed JSON notifications, named in receivers as `webhook:NAME`."""
-
-    url: Annotated[str, AfterValidator(_check_webhook_url)]
-    secret: str  # an env:NAME or file:PATH reference; the HMAC-SHA256 signing key
-    timeout_s: Annotated[float, Field(gt=0, le=300)] = 5.0
-
-
-class NotificationsSection(Strict):
-    """Email and webhook delivery: channels, retries, storm control, the desk's receivers."""
-
-    operators: Array[Receiver] = ()  # the desk's own receivers: dead letters, gaps, breaches
-    operator_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "en"
-    retry_deadline_h: Annotated[float, Field(gt=0, le=720)] = 24.0
-    backoff_initial_s: Annotated[float, Field(gt=0)] = 10.0  # doubled after every failure
-    backoff_max_s: Annotated[float, Field(gt=0)] = 900.0
-    # Storm control: messages to one receiver about one customer within this window go
-    # out as one digest; and no receiver gets more than max_per_receiver_per_hour.
-    group_window_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
-    digest_max_tickets: Annotated[int, Field(ge=1, le=1000)] = 20
-    max_per_receiver_per_hour: Annotated[int, Field(ge=1)] = 30
-    smtp: SmtpSection | None = None
-    webhooks: dict[Name, WebhookSection] = Field(default_factory=dict)
-
-    @property
-    def retry_deadline_s(self) -> float:
-        """How long a message is retried before it is a dead letter."""
-        return self.retry_deadline_h * 3600
 _MIN_KEEP_DAYS = 40
 
 

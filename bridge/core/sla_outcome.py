@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.core.calendar import Coverage
-from bridge.core.desk import TicketFacts
 from bridge.core.sla import SlaKind, SlaTargets, elapsed_s
+from bridge.core.ticket_clocks import TicketFacts
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
-from bridge.daemon.desk_runner import DeskRunner
+from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.http import serve
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
@@ -32,6 +32,7 @@ from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
+from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
@@ -92,7 +93,7 @@ class Daemon:
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
-        self._desk = DeskRunner(config, self._metrics.registry, self.clock.now)
+        self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -161,7 +162,8 @@ class Daemon:
         async with self._reload_lock:
             self._notifier.reloading()
             try:
-                new = await asyncio.to_thread(load_config, self.config.path, create_secrets=True)
+                new = await asyncio.to_thread(load_config, self.config.path,
+                                              templates=TemplateCatalog(), create_secrets=True)
             except ConfigErrors as exc:
                 self._metrics.reload_ok.set(0)
                 for err in exc.errors:

@@ -9,6 +9,7 @@ from pathlib import Path
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Listen
 from bridge.daemon.app import Daemon
+from bridge.notify.templates import TemplateCatalog
 from bridge.store.db import SchemaTooNew
 from bridge.store.instance_lock import AlreadyRunning, single_instance
 
@@ -20,7 +21,7 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
     """Load the config and run the daemon. Exit 78 on an invalid config or a schema newer
     than this bridge (restarting fixes neither), 1 if another daemon runs on the SQLite file."""
     try:
-        config = load_config(config_path, create_secrets=True)
+        config = load_config(config_path, templates=TemplateCatalog(), create_secrets=True)
     except ConfigErrors as exc:
         for err in exc.errors:
             log.error("%s", err)

@@ -1,5 +1,6 @@
-"""Notifications: what to tell whom (pure), the outbox worker, and the email and webhook senders.
+"""Notifications: what to tell whom (pure) apart from delivery (one sender per channel).
 
-Modules are imported one by one: the pure ones (notice, templates, compose, storm, retry)
-are used inside the store's ticket transactions, the worker and senders by the daemon.
+The pure modules (notice, templates, compose, readers, problems, storm, retry) are used
+inside the store's ticket transactions; the senders (senders.py: the protocol and the
+registry; email.py, webhook.py) by the daemon's outbox worker.
 """

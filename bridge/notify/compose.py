@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.config.channels import parse_receiver
 from bridge.core.wall_clock import local_text
-from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice, parse_receiver
+from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice
 from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
 
 

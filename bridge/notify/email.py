@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import aiosmtplib
 
+from bridge.notify.notice import Message
 from bridge.notify.retry import Attempt, Dead, Delivered, Retry
 from bridge.notify.subject import mail_policy
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bridge.config.channels import SmtpChannel
-    from bridge.store.outbox import OutboxItem
 
 
 MAIL_POLICY = mail_policy()
@@ -35,8 +35,8 @@ def message_id(idempotency_key: str, sender: str) -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def build_message(item: OutboxItem, sender: str, now: datetime) -> EmailMessage:
-    """The email for one outbox message: plain UTF-8 text, ticket and key in headers.
+def build_message(item: Message, sender: str, now: datetime) -> EmailMessage:
+    """The email for one message: plain UTF-8 text, ticket and key in headers.
 
     Its subject is folded by bridge (`subject.py`), so readers get every space back."""
     message = EmailMessage(policy=MAIL_POLICY)
@@ -59,15 +59,17 @@ def _refusal(code: int, text: str, what: str) -> Attempt:
 
 
 class EmailSender:
-    """Sends outbox messages through the configured SMTP server."""
+    """Sends `mailto:` messages through the configured SMTP server (if there is one)."""
 
-    def __init__(self, smtp: SmtpChannel) -> None:
+    def __init__(self, smtp: SmtpChannel | None) -> None:
         self._smtp = smtp
         self._local_hostname = socket.gethostname()  # not getfqdn(): no resolver per send
 
-    async def send(self, item: OutboxItem, now: datetime) -> Attempt:
+    async def send(self, item: Message, now: datetime) -> Attempt:
         """Deliver one message; never raises for a delivery problem."""
         smtp = self._smtp
+        if smtp is None:
+            return Retry("email is not configured ([notifications.smtp])")
         try:
             _, reply = await aiosmtplib.send(
                 build_message(item, smtp.sender, now), hostname=smtp.host, port=smtp.port,

@@ -6,7 +6,11 @@ from enum import StrEnum
 
 
 class NoticeKind(StrEnum):
-    """What a message is about; each kind has its own template."""
+    """What a message is about; each kind has its own template.
+
+    The ticket actions' kinds are named in the desk's action table (bridge/desk/actions.py);
+    tests/desk checks that every kind here is an action's or the desk's own, and that each
+    action's has a template in every language."""
 
     OPENED = "opened"
     ACKNOWLEDGED = "acknowledged"

@@ -1,38 +1,17 @@
-"""What happened to a ticket (a notice), and the outbox draft it becomes for one receiver."""
+"""What happened to a ticket (a notice), the outbox draft it becomes for one receiver, and
+the message a sender sends."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from bridge.config.channels import Channel, receiver_of
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
 from bridge.notify.kinds import DIGEST_KIND as DIGEST_KIND
 from bridge.notify.kinds import NoticeKind as NoticeKind
-
-
-class Channel(StrEnum):
-    """How a message travels; the `channel` label of the outbox metrics."""
-
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-
-
-_SCHEMES = {"mailto": Channel.EMAIL, "webhook": Channel.WEBHOOK}
-
-
-def parse_receiver(receiver: str) -> tuple[Channel, str]:
-    """`mailto:ADDR` -> (email, ADDR); `webhook:NAME` -> (webhook, NAME)."""
-    scheme, _, target = receiver.partition(":")
-    return _SCHEMES[scheme], target
-
-
-def receiver_of(channel: Channel | str, recipient: str) -> str:
-    """The receiver string a channel and recipient were parsed from."""
-    scheme = "mailto" if channel == Channel.EMAIL else "webhook"
-    return f"{scheme}:{recipient}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +55,23 @@ class OutboxDraft:
     idempotency_key: str
     payload: dict[str, Any] = field(default_factory=dict)
     incident_id: int | None = None
+
+    @property
+    def receiver(self) -> str:
+        """`mailto:ADDR` or `webhook:NAME`."""
+        return receiver_of(self.channel, self.recipient)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message as a sender sends it: to whom, what, and the key receivers drop copies by."""
+
+    channel: Channel
+    recipient: str  # an email address, or a webhook's name
+    subject: str
+    body: str
+    idempotency_key: str
+    payload: dict[str, Any] = field(default_factory=dict)  # the facts (a webhook's JSON)
 
     @property
     def receiver(self) -> str:

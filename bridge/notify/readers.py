@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bridge.config.model import Config
-from bridge.core.desk import Audience
+from bridge.core.audience import Audience
 from bridge.core.probe_kinds.base import ProbeKind
 from bridge.notify.notice import TicketNotice
 from bridge.notify.problems import Problem, ProblemKind, describe

@@ -112,6 +112,19 @@ class TemplateSet:
         return problems
 
 
+class TemplateCatalog:
+    """What config checks contracts against: the built-in languages, and the problems of a
+    contract's own templates folder."""
+
+    def languages(self) -> list[str]:
+        """The languages bridge ships templates for."""
+        return builtin_languages()
+
+    def problems(self, folder: Path) -> list[str]:
+        """Problems of the templates in `folder`, one sentence each."""
+        return TemplateSet(folder).check()
+
+
 class TemplateSets:
     """One TemplateSet per override directory, built once (Jinja re-reads edited files)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bridge import __version__
+from bridge.notify.notice import Message
 from bridge.notify.retry import Attempt, Dead, Delivered, Retry
 
 if TYPE_CHECKING:
     from bridge.config.channels import WebhookChannel
-    from bridge.store.outbox import OutboxItem
 
 _RETRYABLE_4XX = (408, 429)
 
@@ -33,7 +34,7 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def webhook_body(item: OutboxItem, now: datetime) -> bytes:
+def webhook_body(item: Message, now: datetime) -> bytes:
     """The JSON document for one message: its facts, subject, text and key."""
     document: dict[str, Any] = {**item.payload, "subject": item.subject, "text": item.body,
                                 "idempotency_key": item.idempotency_key,
@@ -66,13 +67,18 @@ def classify(status: int, reason: str, retry_after: float | None) -> Attempt:
 
 
 class WebhookSender:
-    """Posts outbox messages to the configured webhooks over one HTTP session."""
+    """Posts `webhook:NAME` messages to the configured webhooks over one HTTP session."""
 
-    def __init__(self, http: aiohttp.ClientSession) -> None:
+    def __init__(self, http: aiohttp.ClientSession,
+                 webhooks: Mapping[str, WebhookChannel]) -> None:
         self._http = http
+        self._webhooks = webhooks
 
-    async def send(self, hook: WebhookChannel, item: OutboxItem, now: datetime) -> Attempt:
+    async def send(self, item: Message, now: datetime) -> Attempt:
         """Deliver one message; never raises for a delivery problem."""
+        hook = self._webhooks.get(item.recipient)
+        if hook is None:
+            return Retry(f"webhook {item.recipient!r} is not configured")
         body = webhook_body(item, now)
         headers = {
             "Content-Type": "application/json; charset=utf-8",

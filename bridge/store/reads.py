@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from bridge.core.desk import TicketFacts
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
-from bridge.store.desk import facts_of
+from bridge.core.ticket_clocks import TicketFacts
 from bridge.store.models import (
     CheckStateRow,
     EscalationStepRow,
@@ -24,6 +23,7 @@ from bridge.store.models import (
     SlaMarkRow,
 )
 from bridge.store.records import records_of
+from bridge.store.ticket_plans import facts_of
 
 
 def load_states(engine: Engine) -> dict[CheckKey, CheckState]:

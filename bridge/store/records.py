@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from bridge.core.lifecycle import Action
+from bridge.core.lifecycle import Effect
 from bridge.core.wall_clock import local_text
 from bridge.store.models import Loaner, OnsiteDispatch, SupplierEscalation
 
@@ -23,8 +23,11 @@ class Refused(Exception):
 
 
 Record = SupplierEscalation | OnsiteDispatch | Loaner
-_TABLES: dict[Action, type[Record]] = {
-    Action.SUPPLIER: SupplierEscalation, Action.ONSITE: OnsiteDispatch, Action.LOANER: Loaner,
+# Each record effect's kind (as a ticket's `records` name it) and table.
+_TABLES: dict[Effect, tuple[str, type[Record]]] = {
+    Effect.SUPPLIER_RECORD: ("supplier", SupplierEscalation),
+    Effect.ONSITE_RECORD: ("onsite", OnsiteDispatch),
+    Effect.LOANER_RECORD: ("loaner", Loaner),
 }
 
 
@@ -49,10 +52,10 @@ def record_dict(record: Record) -> dict[str, Any]:
             "note": record.note, "created_by": record.created_by}
 
 
-def _add(incident_id: int, action: Action, fields: Mapping[str, Any], author: str,
+def _add(incident_id: int, effect: Effect, fields: Mapping[str, Any], author: str,
          now: datetime, zone: str) -> tuple[Record, str]:
     note = str(fields.get("note", ""))
-    if action is Action.SUPPLIER:
+    if effect is Effect.SUPPLIER_RECORD:
         supplier = SupplierEscalation(
             incident_id=incident_id, supplier=fields["supplier"],
             reference=fields.get("reference", ""), due_at=fields.get("due_at"), note=note,
@@ -60,7 +63,7 @@ def _add(incident_id: int, action: Action, fields: Mapping[str, Any], author: st
         due = f", due {local_text(supplier.due_at, zone)}" if supplier.due_at else ""
         ref = f" (their reference {supplier.reference})" if supplier.reference else ""
         return supplier, f"escalated to supplier {supplier.supplier}{ref}{due}"
-    if action is Action.ONSITE:
+    if effect is Effect.ONSITE_RECORD:
         dispatch = OnsiteDispatch(
             incident_id=incident_id, technician=fields["technician"],
             scheduled_at=fields["scheduled_at"], note=note, created_at=now, created_by=author)
@@ -94,21 +97,21 @@ def _update(record: Record, fields: Mapping[str, Any], now: datetime) -> str:
 
 
 def update_record(
-    session: Session, incident_id: int, action: Action, record_id: int | None,
+    session: Session, incident_id: int, effect: Effect, record_id: int | None,
     fields: Mapping[str, Any], author: str, now: datetime, zone: str = "UTC",
 ) -> dict[str, Any]:
     """Add a record (record_id None) or change one; what changed, for the timeline (its
     times in `zone`)."""
-    table = _TABLES[action]
+    name, table = _TABLES[effect]
     if record_id is None:
-        record, summary = _add(incident_id, action, fields, author, now, zone)
+        record, summary = _add(incident_id, effect, fields, author, now, zone)
         change = "added"
     else:
         found: Record | None = session.exec(  # type: ignore[assignment]
             select(table).where(col(table.id) == record_id,
                                 col(table.incident_id) == incident_id)).first()
         if found is None:
-            raise Refused(404, f"no {action.value} record {record_id} on this ticket")
+            raise Refused(404, f"no {name} record {record_id} on this ticket")
         record, change = found, "updated"
         summary = _update(record, fields, now)
     session.add(record)
@@ -119,9 +122,9 @@ def update_record(
 def records_of(session: Session, incident_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every record of a ticket, by kind, oldest first."""
     result: dict[str, list[dict[str, Any]]] = {}
-    for action, table in _TABLES.items():
+    for name, table in _TABLES.values():
         rows: list[SQLModel] = list(session.exec(
             select(table).where(col(table.incident_id) == incident_id)
             .order_by(col(table.id))).all())
-        result[action.value] = [record_dict(r) for r in rows]  # type: ignore[arg-type]
+        result[name] = [record_dict(r) for r in rows]  # type: ignore[arg-type]
     return result

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from bridge.core.desk import TicketFacts
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.sla import Pause
+from bridge.core.ticket_clocks import TicketFacts
 from bridge.store.models import Incident, IncidentPause, SlaMarkRow
 from bridge.store.tickets import RESOLVED_SPAN
 

@@ -1,26 +1,29 @@
 """People's actions on tickets: one transaction each, with its timeline entry and notices.
 
-The legal moves come from the pure lifecycle table; this module only loads the ticket,
-asks the table, writes the change and hands it to the desk (which plans escalation
-steps and writes the outbox rows in the same transaction).
+Each action arrives as a pure `Move` (declared in the desk's action table): this module
+loads the ticket, asks whether the move is allowed, carries out its effect, writes the
+timeline entry and hands the change to the desk (which plans escalation steps and writes
+the outbox rows in the same transaction).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bridge.core.audience import NOTE
 from bridge.core.lifecycle import (
-    Action,
+    Effect,
     Illegal,
     IncidentStatus,
+    Move,
     WaitingOn,
     may_close,
     target_status,
@@ -45,6 +48,7 @@ class TicketChange:
     # What a person wrote, if anything: the customer is told this, never the generated
     # `message` (English, UTC, probe output) the timeline keeps.
     remark: str = ""
+    move: Move | None = None  # the person's action that made it; None: monitoring, the desk
 
 
 class Desk(Protocol):
@@ -72,11 +76,20 @@ class QuietDesk:
         """Nothing to plan or send."""
 
 
+T = TypeVar("T")
+
+
+def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction: all it wrote, or nothing."""
+    with Session(engine) as session, session.begin():
+        return work(session)
+
+
 @dataclass(frozen=True)
 class ActionRequest:
     """One action on one ticket, as the API validated it."""
 
-    action: Action
+    move: Move
     actor: Actor
     author: str
     message: str = ""
@@ -151,7 +164,7 @@ def take_action(
             incident = find_ticket(session, ref, scope)
             if incident is None or incident.id is None:
                 raise Refused(404, f"no incident {ref!r}")
-            new = target_status(incident.status, req.action, req.waiting_on)
+            new = target_status(incident.status, req.move, req.waiting_on)
             if isinstance(new, Illegal):
                 raise Refused(409, f"{ref}: {new.reason}")
             problem = _check(incident, req, now, desk)
@@ -172,12 +185,13 @@ def take_action(
 
 
 def _check(incident: Incident, req: ActionRequest, now: datetime, desk: Desk) -> Illegal | None:
-    """Conditions beyond the state table: ETA in the future, escalation upwards, closing."""
-    if req.action is Action.ETA and req.eta_at is not None and req.eta_at <= now:
+    """Conditions beyond the allowed states: ETA in the future, escalation upwards, closing."""
+    effect = req.move.effect
+    if effect is Effect.SET_ETA and req.eta_at is not None and req.eta_at <= now:
         return Illegal(f"eta must be in the future (got {req.eta_at.isoformat()})")
-    if req.action is Action.ESCALATE and req.tier is not None and req.tier <= incident.tier:
+    if effect is Effect.ESCALATE and req.tier is not None and req.tier <= incident.tier:
         return Illegal(f"already at tier {incident.tier}; escalate to a higher tier (up to 4)")
-    if req.action is Action.CLOSE:
+    if effect is Effect.CLOSE:
         resolved = incident.resolved_at or now
         elapsed = (now - resolved).total_seconds()
         return may_close(elapsed >= desk.silence_period_s(incident.customer))
@@ -188,71 +202,62 @@ def _apply(
     session: Session, incident: Incident, req: ActionRequest, new: IncidentStatus,
     now: datetime, zone: str,
 ) -> TicketChange:
-    """Change the ticket's fields for one legal action; return the change to record
+    """Change the ticket's fields for one legal move; return the change to record
     (its text states times in `zone`, the customer's)."""
     assert incident.id is not None
     old, message, data = incident.status, req.message, dict[str, Any]()
     incident.status = new
     incident.updated_at = now
-    kind = _KIND[req.action]
-    if req.action is Action.ACK:
+    kind, effect = req.move.timeline_kind, req.move.effect
+    if effect is Effect.ACKNOWLEDGE:
         incident.acknowledged_at = now
-    elif req.action is Action.ASSIGN:
+    elif effect is Effect.ASSIGN:
         incident.assignee = req.assignee
         incident.assigned_at = incident.assigned_at or now  # the reaction clock stops once
         incident.acknowledged_at = incident.acknowledged_at or now
         message = message or f"assigned to {req.assignee}"
         data = {"assignee": req.assignee}
-    elif req.action is Action.ETA:
+    elif effect is Effect.SET_ETA:
         assert req.eta_at is not None
         incident.eta_at, incident.eta_noticed_at = req.eta_at, None
         data = {"eta": req.eta_at.isoformat()}
         message = message or f"ETA {local_text(req.eta_at, zone)}"
-    elif req.action is Action.WAIT:
+    elif effect is Effect.WAIT:
         waiting_on = req.waiting_on or WaitingOn.CUSTOMER
         session.add(IncidentPause(incident_id=incident.id, waiting_on=waiting_on.value,
                                   started_at=now))
         incident.paused_since = now
         data = {"waiting_on": waiting_on.value}
         message = message or f"waiting on the {waiting_on.value}"
-    elif req.action is Action.RESUME:
+    elif effect is Effect.RESUME:
         end_pause(session, incident, now)
-    elif req.action is Action.ESCALATE:
+    elif effect is Effect.ESCALATE:
         assert req.tier is not None
         data = {"tier": req.tier, "from_tier": incident.tier}
         incident.tier = req.tier
         message = message or f"escalated to tier {req.tier}"
-    elif req.action is Action.RESOLVE:
+    elif effect is Effect.RESOLVE:
         if incident.paused_since is not None:
             end_pause(session, incident, now)
         incident.resolved_at, incident.open_key = now, None
-    elif req.action in (Action.CONFIRM, Action.CLOSE):
+    elif effect in (Effect.CONFIRM, Effect.CLOSE):
         incident.closed_at = now
-        if req.action is Action.CONFIRM:
+        if effect is Effect.CONFIRM:
             incident.confirmed_at = now
-    elif req.action is Action.REOPEN:
+    elif effect is Effect.REOPEN:
         pause_while_resolved(session, incident, now)
         incident.resolved_at = incident.closed_at = incident.confirmed_at = None
         incident.open_key = incident.problem_key
         incident.eta_noticed_at = None
-    elif req.action in (Action.SUPPLIER, Action.ONSITE, Action.LOANER):
-        data = update_record(session, incident.id, req.action, req.record_id, req.fields,
+    elif req.move.is_record:
+        data = update_record(session, incident.id, effect, req.record_id, req.fields,
                              req.author, now, zone)
-        kind = f"{req.action.value}_{data['change']}"
+        kind = f"{kind}_{data['change']}"
         message = message or data["summary"]
-    elif req.action is Action.COMMENT and req.internal:
-        kind = "note"
+    if req.internal:  # an operator's comment the customer does not see
+        kind = NOTE
     data = {**data, "from": old.value, "to": new.value}
-    return TicketChange(kind, now, req.actor, req.author, message, data, req.message)
-
-
-_KIND = {
-    Action.ACK: "acknowledged", Action.ASSIGN: "assigned", Action.COMMENT: "comment",
-    Action.ETA: "eta_set", Action.WAIT: "waiting", Action.RESUME: "resumed",
-    Action.ESCALATE: "escalated", Action.SUPPLIER: "supplier", Action.ONSITE: "onsite",
-    Action.LOANER: "loaner", Action.RESOLVE: "resolved", Action.CONFIRM: "confirmed",
-    Action.CLOSE: "closed", Action.REOPEN: "reopened",
-}
+    return TicketChange(kind, now, req.actor, req.author, message, data, req.message, req.move)
 
 
 @dataclass(frozen=True)

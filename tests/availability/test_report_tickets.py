@@ -9,13 +9,13 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bridge.availability.tickets import ticket_section
-from bridge.core.lifecycle import Action
 from bridge.core.priority import Priority
+from bridge.desk.actions import Action
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
-from bridge.store.desk import ContractDesk
 from bridge.store.models import Actor, Incident, TicketSource
 from bridge.store.tickets import NewTicket, create_ticket
-from tests.store.test_desk_clock import T0, act, contract_config
+from tests.desk.test_clock import T0, act, contract_config
 
 
 def test_reaction_and_resolution_read_to_the_second(tmp_path: Path, db: Database) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from bridge.config import load_config
-from bridge.config.channels import check_receivers
+from bridge.config.channels import (
+    RECEIVERS,
+    Channel,
+    check_receivers,
+    parse_receiver,
+    receiver_of,
+)
 from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.files import Collector, read_toml
 from tests.kits.notify_peers import deployment
@@ -153,3 +159,12 @@ def test_a_login_in_clear_text_loads_only_when_allowed_explicitly(
     smtp = load_config(deployment(tmp_path / "allowed", allowed)).channels.smtp
     assert smtp is not None
     assert (smtp.port, smtp.starttls, smtp.tls, smtp.username) == (25, False, False, "bridge")
+
+
+def test_every_channel_has_one_receiver_scheme() -> None:
+    """Config accepts a receiver only by a channel's scheme (the senders cover every channel:
+    tests/notify/test_senders.py), so no receiver is ever sent some other channel's way."""
+    assert set(RECEIVERS) == set(Channel)
+    assert len({form.scheme for form in RECEIVERS.values()}) == len(Channel)
+    for channel in Channel:
+        assert parse_receiver(receiver_of(channel, "x")) == (channel, "x")

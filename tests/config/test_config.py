@@ -21,6 +21,7 @@ from bridge.config import ConfigErrors, load_config
 from bridge.core.priority import Priority
 from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.rules import Criticality
+from bridge.notify.templates import TemplateCatalog
 from tests.conftest import copy_example_deployment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -553,7 +554,7 @@ def bridge_check(config: str | Path, cwd: Path) -> subprocess.CompletedProcess[s
 def load_errors(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.chdir(root)
     with pytest.raises(ConfigErrors) as info:
-        load_config("bridge.toml")
+        load_config("bridge.toml", templates=TemplateCatalog())
     return [str(e) for e in info.value.errors]
 
 
@@ -765,6 +766,15 @@ def test_a_language_from_the_contracts_own_templates_is_accepted(tmp_path: Path)
     result = bridge_check("bridge.toml", cwd=root)
     assert (result.returncode, result.stdout.splitlines()[-1:]) == (
         0, ["bridge.toml: ok (5 files, 2 customers, 2 devices, 1 probe, 2 checks, 1 rule)"])
+
+
+def test_bridge_check_reports_a_contracts_broken_templates_and_language(
+        tmp_path: Path) -> None:
+    """`bridge check` gives config notify's templates to check contracts against."""
+    for case in ("notify-contract-template-broken", "language-without-templates"):
+        root = deploy(tmp_path / case, case)
+        result = bridge_check("bridge.toml", cwd=root)
+        assert (result.returncode, result.stdout.splitlines()) == (1, expected(case, root))
 
 
 def test_a_maintenance_tag_no_device_has_is_a_warning(tmp_path: Path) -> None:

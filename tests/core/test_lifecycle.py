@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from bridge.core.lifecycle import (
-    ALLOWED_FROM,
-    Action,
     Illegal,
     IncidentStatus,
     WaitingOn,
     target_status,
 )
+from bridge.desk.actions import Action
 from tests.kits.daemon import Bridge, http_request, write_deployment
 
 S = IncidentStatus
@@ -74,16 +73,16 @@ MOVES = [
 @pytest.mark.parametrize(("status", "action", "waiting_on", "expected"), MOVES)
 def test_legal_moves(status: IncidentStatus, action: Action, waiting_on: WaitingOn | None,
                      expected: IncidentStatus) -> None:
-    assert target_status(status, action, waiting_on) == expected
+    assert target_status(status, action.spec.move, waiting_on) == expected
 
 
-ILLEGAL = [(s, a) for a in Action for s in IncidentStatus if s not in ALLOWED_FROM[a]]
+ILLEGAL = [(s, a) for a in Action for s in IncidentStatus if s not in a.spec.allowed_from]
 
 
 @pytest.mark.parametrize(("status", "action"), ILLEGAL)
 def test_every_illegal_move_is_refused_with_its_reason(status: IncidentStatus,
                                                        action: Action) -> None:
-    refused = target_status(status, action)
+    refused = target_status(status, action.spec.move)
     assert isinstance(refused, Illegal)
     assert f"cannot {action.value} a ticket that is {status.value}" in refused.reason
 
@@ -91,8 +90,8 @@ def test_every_illegal_move_is_refused_with_its_reason(status: IncidentStatus,
 def test_the_table_covers_the_lifecycle() -> None:
     # every state is reachable from open, and closed is reachable from every active state
     assert len(ILLEGAL) > 40
-    assert S.OPEN not in ALLOWED_FROM[Action.CONFIRM]
-    assert S.CLOSED not in ALLOWED_FROM[Action.RESOLVE]
+    assert S.OPEN not in Action.CONFIRM.spec.allowed_from
+    assert S.CLOSED not in Action.RESOLVE.spec.allowed_from
 
 
 # ---- through the API ------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bridge.core.calendar import Coverage, parse_spans
-from bridge.core.desk import TicketFacts
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.sla import (
     Clock,
@@ -24,6 +23,7 @@ from bridge.core.sla import (
     resolution_clock,
     sla_marks_due,
 )
+from bridge.core.ticket_clocks import TicketFacts
 
 HEL = ZoneInfo("Europe/Helsinki")
 NYC = ZoneInfo("America/New_York")

@@ -10,10 +10,10 @@ import pytest
 
 from bridge.cli.format import sla_verdict
 from bridge.core.calendar import Coverage, parse_spans
-from bridge.core.desk import TicketFacts
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.sla import SlaTargets
 from bridge.core.sla_outcome import outcomes
+from bridge.core.ticket_clocks import TicketFacts
 
 HEL = ZoneInfo("Europe/Helsinki")
 OFFICE = Coverage(HEL, parse_spans("mon-fri 08:00-16:00"), frozenset())

@@ -23,8 +23,8 @@ from bridge.core.state import CheckKey, CheckState, StateType, Status
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DAEMON_VALUES, DaemonMetrics, Exposition
 from bridge.daemon.monitor import Snapshot
-from bridge.notify.metrics import OutboxCollector
-from bridge.store.desk import DeskCounters
+from bridge.daemon.outbox_metrics import OutboxCollector
+from bridge.desk.counters import DeskCounters
 from tests.conftest import REPO
 from tests.kits.engine import build_config, device
 

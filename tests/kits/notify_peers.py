@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine
 
 from bridge.config.model import Config
-from bridge.notify.worker import OutboxWorker
+from bridge.daemon.outbox_worker import OutboxWorker
 from bridge.store import Database
 
 T = TypeVar("T")

@@ -18,14 +18,14 @@ from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.priority import Priority
+from bridge.daemon.outbox_metrics import register_outbox_metrics
+from bridge.daemon.outbox_worker import OutboxWorker
 from bridge.notify.compose import compose
-from bridge.notify.metrics import register_outbox_metrics
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet
-from bridge.notify.worker import OutboxWorker
 from bridge.store import Database
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
-from bridge.store.outbox import add_drafts
+from bridge.store.outbox.queue import add_drafts
 from tests.kits.notify_peers import (
     HookReceiver,
     MailSink,

@@ -10,13 +10,13 @@ import pytest
 
 from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident
-from bridge.core.lifecycle import Action
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
@@ -48,7 +48,7 @@ class Clock:
 
 def act(db: Database, desk: ContractDesk, ref: str, at: datetime, action: Action,
         **fields: object) -> None:
-    req = ActionRequest(action=action, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
+    req = ActionRequest(move=action.spec.move, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
     assert take_action(db.writer, ref, None, req, at, desk).status == 200
 
 

@@ -11,17 +11,17 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bridge.config.model import Config
+from bridge.core.audience import NOTIFIED_STAFF
 from bridge.core.decisions import OpenIncident
-from bridge.core.desk import NOTIFIED_STAFF
-from bridge.core.lifecycle import Action
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.notify.problems import PHRASES, Problem, ProblemKind, describe
 from bridge.notify.templates import builtin_languages
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
@@ -59,7 +59,7 @@ def test_a_finnish_customer_reads_plain_finnish_and_the_staff_english(
     desk = ContractDesk(contract_config(tmp_path, "fi"))
     ref = open_monitoring_ticket(db, desk)
     run_clock(db.writer, desk, T0)  # step 1: the duty engineer
-    take_action(db.writer, ref, None, ActionRequest(Action.ETA, Actor.OPERATOR, "ops",
+    take_action(db.writer, ref, None, ActionRequest(Action.ETA.spec.move, Actor.OPERATOR, "ops",
                                                     eta_at=T0 + timedelta(hours=3)),
                 T0 + timedelta(minutes=1), desk)
     sent = mails(db)

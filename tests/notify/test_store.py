@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from bridge.config.channels import Channel
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.priority import Priority
 from bridge.notify.compose import compose
-from bridge.notify.notice import Channel, NoticeKind, OutboxDraft, TicketNotice
+from bridge.notify.notice import NoticeKind, OutboxDraft, TicketNotice
 from bridge.notify.retry import DeadLetter, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store import Database
 from bridge.store.models import Incident, IncidentEvent, OutboxMessage, OutboxStatus
-from bridge.store.outbox import (
+from bridge.store.outbox.queue import (
     OutboxItem,
     add_digest,
     add_drafts,
@@ -25,7 +26,7 @@ from bridge.store.outbox import (
     outbox_counts,
     purge_sent,
 )
-from bridge.store.outbox_settle import DeadLetterDesk, record_results
+from bridge.store.outbox.results import DeadLetterDesk, record_results
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 DAY_S = 24 * 3600.0

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bridge.config.channels import SmtpChannel
+from bridge.config.channels import Channel, SmtpChannel
 from bridge.notify.email import EmailSender
-from bridge.notify.notice import Channel
+from bridge.notify.notice import Message
 from bridge.notify.retry import Delivered
 from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
-from bridge.store.outbox import OutboxItem
 from tests.kits.notify_peers import MailSink, port_of, start_smtp
 
 T0 = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
@@ -44,12 +43,10 @@ def spaces_at_every_fold() -> list[str]:
     return [*found, "two  spaces  here " + "é" * 40, "=?utf-8?q?not_a_word?= but text"]
 
 
-def item(subject: str, number: int) -> OutboxItem:
-    return OutboxItem(
-        id=number, channel=Channel.EMAIL, recipient="noc@msp.example.com", customer="demo",
-        kind="opened", subject=subject, body="body\n", payload={}, attempts=0,
-        idempotency_key=f"INC-2026-000001:{number:024d}", created_at=T0, deadline_at=None,
-        incident_id=None)
+def item(subject: str, number: int) -> Message:
+    return Message(
+        channel=Channel.EMAIL, recipient="noc@msp.example.com", subject=subject,
+        body="body\n", idempotency_key=f"INC-2026-000001:{number:024d}")
 
 
 def header_lines(raw: bytes) -> list[str]:

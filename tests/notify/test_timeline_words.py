@@ -13,16 +13,16 @@ from sqlmodel import Session, col, select
 
 from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident, ResolveIncident
-from bridge.core.lifecycle import Action
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.notify.compose import compose, lead_of
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
@@ -49,7 +49,7 @@ def open_ticket(db: Database, desk: ContractDesk) -> str:
 
 def act(db: Database, desk: ContractDesk, ref: str, at: datetime, action: Action,
         **fields: object) -> None:
-    req = ActionRequest(action=action, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
+    req = ActionRequest(move=action.spec.move, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
     assert take_action(db.writer, ref, None, req, at, desk).status == 200
 
 

@@ -10,12 +10,12 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
 
 from bridge.core.priority import Priority
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
-from bridge.store.desk import ContractDesk
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import NewTicket, create_ticket
-from tests.store.test_desk_clock import contract_config
+from tests.desk.test_clock import contract_config
 
 
 def test_a_store_with_tickets_steps_down_past_the_idempotency_digest(tmp_path: Path,

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bridge.core.lifecycle import Action, WaitingOn
+from bridge.core.lifecycle import WaitingOn
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.report_tickets import ReportTicket, report_tickets
-from tests.store.test_desk_clock import T0, act, contract_config, new_ticket
+from tests.desk.test_clock import T0, act, contract_config, new_ticket
 
 MONTH = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
 

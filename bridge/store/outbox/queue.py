@@ -1,4 +1,4 @@
-"""The outbox: drafts written with the ticket change, claimed by delivery workers.
+"""The outbox queue: drafts written with the ticket change, claimed by delivery workers.
 
 A claim takes due rows and pushes their next attempt a lease into the future in one
 short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN
@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
+from bridge.config.channels import Channel, receiver_of
 from bridge.notify.compose import Digest
-from bridge.notify.notice import DIGEST_KIND, Channel, OutboxDraft, receiver_of
+from bridge.notify.notice import DIGEST_KIND, Message, OutboxDraft
 from bridge.notify.storm import HOUR, Recent
 from bridge.store.models import OutboxMessage, OutboxStatus
 from bridge.store.refs import insert_for
@@ -47,6 +48,12 @@ class OutboxItem:
     def receiver(self) -> str:
         """`mailto:ADDR` or `webhook:NAME`."""
         return receiver_of(self.channel, self.recipient)
+
+    @property
+    def message(self) -> Message:
+        """What its channel's sender sends."""
+        return Message(self.channel, self.recipient, self.subject, self.body,
+                       self.idempotency_key, self.payload)
 
 
 def _item(row: OutboxMessage) -> OutboxItem:

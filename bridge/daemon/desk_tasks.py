@@ -1,7 +1,7 @@
-"""The service-desk half of the daemon: the contract desk of the running config, its clock,
+"""The service desk's tasks in the daemon: the contract desk of the running config, its clock,
 the outbox worker that delivers what it writes, and their metrics.
 
-The daemon owns one DeskRunner; a reload hands it the new config, ticket writes tell it
+The daemon owns one DeskTasks; a reload hands it the new config, ticket writes tell it
 that something changed (so the worker looks at the outbox at once).
 """
 
@@ -18,11 +18,12 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
-from bridge.notify.metrics import register_outbox_metrics
+from bridge.daemon.outbox_metrics import register_outbox_metrics
+from bridge.daemon.outbox_worker import OutboxWorker, RunDb
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
+from bridge.desk.counters import DeskCounters
 from bridge.notify.templates import TemplateSets
-from bridge.notify.worker import OutboxWorker, RunDb
-from bridge.store.desk import ContractDesk, DeskCounters
-from bridge.store.desk_clock import run_clock
 from bridge.store.reads import sla_at_risk_counts
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 _TICK_S = 2.0
 
 
-class DeskRunner:
+class DeskTasks:
     """Owns the desk, its clock task and the outbox worker."""
 
     def __init__(self, config: Config, registry: CollectorRegistry,

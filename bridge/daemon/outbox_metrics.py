@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bridge.notify.notice import Channel
-from bridge.notify.worker import OutboxWorker
+from bridge.config.channels import Channel
+from bridge.daemon.outbox_worker import OutboxWorker
 
 
 class OutboxCollector(Collector):

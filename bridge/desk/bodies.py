@@ -1,13 +1,15 @@
-"""Request bodies of the ticket API: strict pydantic models, their JSON Schemas in OpenAPI."""
+"""Request bodies of the ticket actions: strict pydantic models, their JSON Schemas in OpenAPI.
+
+Each body says what of it goes into the store's ActionRequest (`request_fields`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bridge.core.lifecycle import Action
+from bridge.core.lifecycle import WaitingOn
 from bridge.core.priority import Priority
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -18,6 +20,19 @@ class Body(BaseModel):
     """Unknown fields are errors, so a typo is a 400, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def request_fields(self) -> dict[str, Any]:
+        """The ActionRequest fields this body sets: its message for the timeline."""
+        return {"message": getattr(self, "message", "") or ""}
+
+
+class RecordBody(Body):
+    """A record (supplier, on-site visit, loaner) added or updated: its set fields."""
+
+    def request_fields(self) -> dict[str, Any]:
+        """The record's fields, times in UTC; no timeline message (the record says it)."""
+        return {"message": "", "fields": {k: v.astimezone(UTC) if isinstance(v, datetime)
+                                          else v for k, v in record_fields(self).items()}}
 
 
 class MessageBody(Body):
@@ -44,12 +59,20 @@ class AssignBody(Body):
     assignee: Annotated[str, Field(min_length=1, max_length=64)]
     message: Text = ""
 
+    def request_fields(self) -> dict[str, Any]:
+        """The assignee."""
+        return {**super().request_fields(), "assignee": self.assignee}
+
 
 class CommentBody(Body):
     """A comment on the timeline; `internal` ones (operators only) are not sent to the customer."""
 
     message: Annotated[str, Field(min_length=1, max_length=2000)]
     internal: bool = False
+
+    def request_fields(self) -> dict[str, Any]:
+        """Whether it is internal."""
+        return {**super().request_fields(), "internal": self.internal}
 
 
 class EtaBody(Body):
@@ -58,12 +81,20 @@ class EtaBody(Body):
     eta: AwareDatetime
     message: Text = ""
 
+    def request_fields(self) -> dict[str, Any]:
+        """The ETA, in UTC."""
+        return {**super().request_fields(), "eta_at": self.eta.astimezone(UTC)}
+
 
 class WaitBody(Body):
     """Pause the resolution clock while waiting on the customer or a supplier."""
 
     on: Literal["customer", "supplier"] = "customer"
     message: Text = ""
+
+    def request_fields(self) -> dict[str, Any]:
+        """Whom it waits on."""
+        return {**super().request_fields(), "waiting_on": WaitingOn(self.on)}
 
 
 class EscalateBody(Body):
@@ -72,8 +103,12 @@ class EscalateBody(Body):
     tier: Annotated[int, Field(ge=2, le=4)]
     message: Text = ""
 
+    def request_fields(self) -> dict[str, Any]:
+        """The tier."""
+        return {**super().request_fields(), "tier": self.tier}
 
-class SupplierBody(Body):
+
+class SupplierBody(RecordBody):
     """Hand the ticket to an external supplier."""
 
     supplier: Short
@@ -82,7 +117,7 @@ class SupplierBody(Body):
     note: Text = ""
 
 
-class SupplierUpdate(Body):
+class SupplierUpdate(RecordBody):
     """The supplier's reference or due time changed, or they are done."""
 
     reference: Annotated[str, Field(max_length=200)] | None = None
@@ -91,7 +126,7 @@ class SupplierUpdate(Body):
     note: Text | None = None
 
 
-class OnsiteBody(Body):
+class OnsiteBody(RecordBody):
     """Dispatch a technician to the customer's site."""
 
     technician: Short
@@ -99,7 +134,7 @@ class OnsiteBody(Body):
     note: Text = ""
 
 
-class OnsiteUpdate(Body):
+class OnsiteUpdate(RecordBody):
     """The visit moved, or the technician arrived."""
 
     scheduled_at: AwareDatetime | None = None
@@ -107,7 +142,7 @@ class OnsiteUpdate(Body):
     note: Text | None = None
 
 
-class LoanerBody(Body):
+class LoanerBody(RecordBody):
     """Lend a courtesy device while the customer's own is repaired."""
 
     device: Short
@@ -115,23 +150,11 @@ class LoanerBody(Body):
     note: Text = ""
 
 
-class LoanerUpdate(Body):
+class LoanerUpdate(RecordBody):
     """The loaner came back."""
 
     returned: bool = False
     note: Text | None = None
-
-
-BODIES: dict[Action, type[Body]] = {
-    Action.ACK: MessageBody, Action.ASSIGN: AssignBody, Action.COMMENT: CommentBody,
-    Action.ETA: EtaBody, Action.WAIT: WaitBody, Action.RESUME: MessageBody,
-    Action.ESCALATE: EscalateBody, Action.RESOLVE: MessageBody, Action.CONFIRM: MessageBody,
-    Action.CLOSE: MessageBody, Action.REOPEN: MessageBody, Action.SUPPLIER: SupplierBody,
-    Action.ONSITE: OnsiteBody, Action.LOANER: LoanerBody,
-}
-UPDATES: dict[Action, type[Body]] = {
-    Action.SUPPLIER: SupplierUpdate, Action.ONSITE: OnsiteUpdate, Action.LOANER: LoanerUpdate,
-}
 
 
 def record_fields(body: Body) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from bridge.notify.retry import DeadLetter, Next, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
 from bridge.store.incidents import Outcome, open_incident
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
-from bridge.store.outbox import OutboxItem, add_drafts
+from bridge.store.outbox.queue import OutboxItem, add_drafts
 from bridge.store.tickets import QuietDesk
 
 

@@ -1,5 +1,5 @@
-"""The desk's clockwork, pure: a ticket's SLA due times, its escalation plan, what is due
-now (warnings, breaches, steps, ETA notices, closing after silence) and who is told what.
+"""A ticket's clockwork, pure: its SLA due times, its escalation plan and what is due now
+(warnings, breaches, steps, ETA notices, closing after silence).
 
 Everything takes the ticket's facts and `now`; the store carries the answers out in the
 same transaction as the change that made them due.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain, Step, skip_reason, step_due_at
@@ -129,65 +128,3 @@ def close_due(status: IncidentStatus, resolved_at: datetime | None, silence_s: f
     """A resolved ticket closes when the customer stayed silent for the contract's period."""
     return (status is IncidentStatus.RESOLVED and resolved_at is not None
             and now >= resolved_at + timedelta(seconds=silence_s))
-
-
-class Audience(StrEnum):
-    """Who hears about a change."""
-
-    CUSTOMER = "customer"  # the customer's receivers from the contract
-    TIER = "tier"  # the contacts of the ticket's current tier for that customer
-    OPERATORS = "operators"  # the desk's own receivers
-
-
-_AUDIENCES: dict[str, frozenset[Audience]] = {
-    "opened": frozenset({Audience.CUSTOMER}),
-    "acknowledged": frozenset({Audience.CUSTOMER}),
-    "assigned": frozenset({Audience.CUSTOMER}),
-    "eta_set": frozenset({Audience.CUSTOMER}),
-    "waiting": frozenset({Audience.CUSTOMER}),
-    "resumed": frozenset({Audience.CUSTOMER}),
-    "escalated": frozenset({Audience.TIER}),
-    "supplier": frozenset({Audience.CUSTOMER}),
-    "onsite": frozenset({Audience.CUSTOMER}),
-    "loaner": frozenset({Audience.CUSTOMER}),
-    "resolved": frozenset({Audience.CUSTOMER}),
-    "closed": frozenset({Audience.CUSTOMER}),
-    "reopened": frozenset({Audience.CUSTOMER, Audience.TIER}),
-    "sla_warning": frozenset({Audience.TIER, Audience.OPERATORS}),
-    "sla_breach": frozenset({Audience.TIER, Audience.OPERATORS}),
-    "eta_will_be_exceeded": frozenset({Audience.CUSTOMER, Audience.TIER}),
-}
-
-
-# The timeline entries a customer sees: what happened to its ticket and what it was told.
-# Anything else (internal notes, messages to the desk's people, escalation, SLA warnings,
-# other customers' devices attached behind a shared parent) is the desk's own; a kind not
-# listed here is internal, so a new kind is never shown by accident.
-PUBLIC_KINDS = frozenset({
-    "opened", "still_down", "reopened", "resolved", "flapping", "steady",
-    "proposed_priority", "acknowledged", "assigned", "comment", "eta_set", "waiting",
-    "resumed", "supplier_added", "supplier_updated", "onsite_added", "onsite_updated",
-    "loaner_added", "loaner_updated", "confirmed", "closed", "eta_will_be_exceeded",
-    "sla_breach", "notified",  # "notified": the customer's own receivers only
-})
-NOTIFIED_STAFF = "notified_staff"  # the timeline kind for messages to the desk's people
-
-
-def is_public(kind: str) -> bool:
-    """Whether a customer sees timeline entries of this kind."""
-    return kind in PUBLIC_KINDS
-
-
-def audience(kind: str, actor_is_customer: bool, internal_customer: bool) -> frozenset[Audience]:
-    """Who is told of a change of `kind`.
-
-    A comment goes to the other side: an operator's to the customer, a customer's to the
-    ticket's tier. The desk's own tickets (a monitoring gap, a dead letter) go to operators.
-    """
-    if internal_customer:
-        return frozenset({Audience.OPERATORS})
-    if kind == "comment":
-        return frozenset({Audience.TIER if actor_is_customer else Audience.CUSTOMER})
-    if kind in ("confirmed", "note") or kind.endswith("_updated"):
-        return frozenset()
-    return _AUDIENCES.get(kind.removesuffix("_added"), frozenset())

@@ -10,22 +10,27 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
-
-from bridge.core.desk import Audience, close_due, eta_notice_due, marks_due, next_mark_at
+from bridge.core.audience import Audience
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
-from bridge.core.sla import BREACH_PCT, SlaMark
+from bridge.core.sla import BREACH_PCT
+from bridge.core.ticket_clocks import close_due, eta_notice_due, marks_due, next_mark_at
 from bridge.core.wall_clock import local_text
+from bridge.desk.contract import ContractDesk
 from bridge.notify.notice import NoticeKind
-from bridge.store.desk import ContractDesk, active_tickets, facts_of, mark_fired
-from bridge.store.models import (
-    EscalationStepRow,
-    Incident,
-    SlaMarkRow,
+from bridge.store import Engine, Session
+from bridge.store.models import Incident
+from bridge.store.ticket_plans import (
+    active_tickets,
+    due_steps,
+    eta_tickets,
+    facts_of,
+    mark_fired,
+    record_mark,
+    recorded_marks,
+    resolved_tickets,
+    save,
 )
-from bridge.store.refs import insert_for
-from bridge.store.tickets import note
+from bridge.store.tickets import in_transaction, note
 
 
 def _id_of(incident: Incident) -> int:
@@ -36,15 +41,8 @@ def _id_of(incident: Incident) -> int:
 
 def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
     """Fire every escalation step that is due and still applies; each exactly once."""
-    due = session.exec(
-        select(EscalationStepRow, Incident).join(Incident)
-        .where(col(EscalationStepRow.fired_at).is_(None),
-               col(EscalationStepRow.skipped_at).is_(None),
-               col(EscalationStepRow.due_at) <= now,
-               col(Incident.status).in_(ACTIVE))
-        .order_by(col(EscalationStepRow.due_at))).all()
     fired = 0
-    for row, incident in due:
+    for row, incident in due_steps(session, now):
         assert row.id is not None
         assert row.due_at is not None
         if not mark_fired(session, row.id, now):
@@ -52,7 +50,7 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
         fired += 1
         if row.tier > incident.tier:
             incident.tier = row.tier
-            session.add(incident)
+            save(session, incident)
         # A step due before its ticket existed (clocks start at the first failed check)
         # is on time when it fires with the ticket; lateness counts from then.
         late = (now - max(row.due_at, incident.opened_at)).total_seconds()
@@ -65,13 +63,6 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
                     {Audience.TIER}, tier=row.tier, message=row.description)
     desk.counters.steps_fired += fired
     return fired
-
-
-def _record_mark(session: Session, incident: Incident, mark: SlaMark, now: datetime) -> bool:
-    stmt = insert_for(session.get_bind().dialect.name)(SlaMarkRow).values(
-        incident_id=incident.id, kind=mark.kind.value, pct=mark.pct, at=mark.at,
-        recorded_at=now).on_conflict_do_nothing(index_elements=["incident_id", "kind", "pct"])
-    return bool(session.execute(stmt.returning(col(SlaMarkRow.id))).first())
 
 
 def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
@@ -92,14 +83,13 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
                 continue
         coverage = desk.config.coverage_for(incident.customer)
         targets = desk.config.sla_for(incident.customer, incident.priority)
-        done = {(k, p) for k, p in session.exec(select(SlaMarkRow.kind, SlaMarkRow.pct).where(
-            SlaMarkRow.incident_id == incident.id)).all()}
+        done = recorded_marks(session, incident.id)
         facts = facts_of(session, incident)
         marks = marks_due(facts, coverage, targets, done, now)
         desk.next_mark[incident.id] = next_mark_at(
             facts, coverage, targets, done | {(m.kind.value, m.pct) for m in marks})
         for mark in marks:
-            if not _record_mark(session, incident, mark, now):
+            if not record_mark(session, incident.id, mark, now):
                 continue
             recorded += 1
             breach = mark.pct >= BREACH_PCT
@@ -126,9 +116,7 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
     # Only tickets whose ETA comes within the longest notice period of any contract.
     longest_s = max((c.contract.eta_notice_min * 60 for c in desk.config.customers.values()),
                     default=0.0)
-    soon = active_tickets(session, list(ACTIVE), col(Incident.eta_noticed_at).is_(None),
-                          col(Incident.eta_at) <= now + timedelta(seconds=longest_s))
-    for incident in soon:
+    for incident in eta_tickets(session, now + timedelta(seconds=longest_s)):
         customer = desk.config.customers.get(incident.customer)
         if customer is None:
             continue
@@ -138,7 +126,7 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
             continue
         assert incident.eta_at is not None
         incident.eta_noticed_at = now
-        session.add(incident)
+        save(session, incident)
         message = (f"the ETA {local_text(incident.eta_at, customer.timezone)} will be "
                    "exceeded; a new ETA is needed")
         note(session, _id_of(incident), now, "eta_will_be_exceeded", message)
@@ -154,14 +142,12 @@ def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
     closed = 0
     # "" stands for customers without a contract (the desk's own tickets).
     shortest_s = min(desk.silence_period_s(c) for c in (*desk.config.customers, ""))
-    silent = active_tickets(session, [IncidentStatus.RESOLVED],
-                            col(Incident.resolved_at) <= now - timedelta(seconds=shortest_s))
-    for incident in silent:
+    for incident in resolved_tickets(session, now - timedelta(seconds=shortest_s)):
         silence_s = desk.silence_period_s(incident.customer)
         if not close_due(incident.status, incident.resolved_at, silence_s, now):
             continue
         incident.status, incident.closed_at, incident.updated_at = IncidentStatus.CLOSED, now, now
-        session.add(incident)
+        save(session, incident)
         message = f"closed: no answer from the customer {silence_s / 3600:g} h after resolution"
         note(session, _id_of(incident), now, "closed", message)
         desk.notify(session, incident, NoticeKind.CLOSED, "closed-silence", now,
@@ -172,6 +158,6 @@ def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
 
 def run_clock(engine: Engine, desk: ContractDesk, now: datetime) -> int:
     """One tick of the desk's clock, in one transaction; how many things it did."""
-    with Session(engine) as session, session.begin():
-        return (fire_steps(session, desk, now) + record_marks(session, desk, now)
-                + eta_notices(session, desk, now) + close_silent(session, desk, now))
+    return in_transaction(engine, lambda session: (
+        fire_steps(session, desk, now) + record_marks(session, desk, now)
+        + eta_notices(session, desk, now) + close_silent(session, desk, now)))

@@ -1,8 +1,8 @@
-"""The contract desk: plans a ticket's escalation steps and SLA due times, and writes its
-notices to the outbox, in the transaction of the change that caused them.
+"""The contract desk: plans a ticket's escalation steps and SLA due times, and composes its
+notices into the outbox, in the transaction of the change that caused them.
 
 `ContractDesk.changed` runs inside every ticket write (monitoring's and people's);
-`run_clock` is the periodic tick: steps due, warnings and breaches, "ETA will be
+desk/clock.py's `run_clock` is the periodic tick: steps due, warnings and breaches, "ETA will be
 exceeded", and closing after the contract's silence. Each is written once: steps carry
 `fired_at`, marks are unique rows, ETA notices `eta_noticed_at`, so a restart at any
 moment neither loses nor repeats one.
@@ -11,86 +11,34 @@ moment neither loses nor repeats one.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, func, update
-from sqlmodel import Session, col, select
-
 from bridge.config.model import Config
-from bridge.core.desk import (
-    NOTIFIED_STAFF,
-    Audience,
-    TicketFacts,
-    audience,
-    default_eta,
-    plan,
-)
-from bridge.core.lifecycle import IncidentStatus
+from bridge.core.audience import NOTIFIED_STAFF, Audience
 from bridge.core.sla import elapsed_s
+from bridge.core.ticket_clocks import default_eta, plan
+from bridge.desk.counters import DeskCounters
+from bridge.desk.telling import notice_of
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
-from bridge.store.models import (
-    Actor,
-    EscalationStepRow,
-    Incident,
-    IncidentEvent,
-    IncidentPause,
-    TicketSource,
-)
-from bridge.store.outbox import add_drafts
-from bridge.store.tickets import RESOLVED_SPAN, TicketChange, note
+from bridge.store import Session
+from bridge.store.models import Incident, TicketSource
+from bridge.store.outbox.queue import add_drafts
+from bridge.store.ticket_plans import add_steps, facts_of, latest_event_id, save, store_plan
+from bridge.store.tickets import TicketChange, note
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class DeskCounters:
-    """What the desk did, for metrics: (customer, kind) -> count.
-
-    Written on the store's writer thread, read at scrape time; durations are handed over
-    under a lock so none is lost between the two.
-    """
-
-    sla_warnings: dict[tuple[str, str], int] = field(default_factory=dict)
-    sla_breaches: dict[tuple[str, str], int] = field(default_factory=dict)
-    steps_fired: int = 0
-    _durations: list[tuple[str, str, float]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add_duration(self, kind: str, priority: str, seconds: float) -> None:
-        """A reaction or resolution time, in coverage seconds."""
-        with self._lock:
-            self._durations.append((kind, priority, seconds))
-
-    def take_durations(self) -> list[tuple[str, str, float]]:
-        """The durations recorded since the last call: (kind, priority, seconds)."""
-        with self._lock:
-            taken, self._durations = self._durations, []
-        return taken
-
-
 def visit_of(change: TicketChange) -> datetime | None:
     """The scheduled visit of an on-site dispatch change, for the customer's notice."""
-    record = change.data.get("record") if change.kind.startswith("onsite") else None
+    record = change.data.get("record")  # only on-site dispatches have a scheduled time
     scheduled = record.get("scheduled_at") if isinstance(record, dict) else None
     return datetime.fromisoformat(scheduled) if scheduled else None
-
-
-def facts_of(session: Session, incident: Incident) -> TicketFacts:
-    """The clock facts of a ticket, with its waits and the times it sat resolved."""
-    rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
-                               IncidentPause.ended_at).where(
-        IncidentPause.incident_id == incident.id)).all()
-    waits = tuple((s, e) for kind, s, e in rows if kind != RESOLVED_SPAN)
-    resolved = tuple((s, e) for kind, s, e in rows if kind == RESOLVED_SPAN)
-    return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
-                       incident.assigned_at, incident.resolved_at, waits, resolved)
 
 
 class ContractDesk:
@@ -131,14 +79,12 @@ class ContractDesk:
         if change.kind in ("opened", "reopened"):
             self._start(session, incident, change)
         self.replan(session, incident, change.at)
-        kind = change.kind.removesuffix("_added")
-        if kind in NoticeKind.__members__.values():
-            session.flush()
-            event_id = session.exec(select(func.max(IncidentEvent.id)).where(
-                IncidentEvent.incident_id == incident.id)).one()
-            self.notify(session, incident, NoticeKind(kind), f"event-{event_id}", change.at,
-                        audience(change.kind, change.actor is Actor.CUSTOMER,
-                                 incident.customer not in self.config.customers),
+        told = notice_of(change, internal_customer=incident.customer not in
+                         self.config.customers)
+        if told is not None:
+            kind, who = told
+            event_id = latest_event_id(session, incident.id)
+            self.notify(session, incident, kind, f"event-{event_id}", change.at, who,
                         message=change.message, remark=change.remark,
                         visit_at=visit_of(change))
         if change.kind in ("assigned", "resolved"):
@@ -153,18 +99,12 @@ class ContractDesk:
             return  # the desk's own tickets run no contract
         chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
         incident.chain = chain.name
-        existing = set(session.exec(select(EscalationStepRow.step_index).where(
-            EscalationStepRow.incident_id == incident.id)).all())
-        for step in chain.steps:
-            if step.index not in existing:
-                session.add(EscalationStepRow(incident_id=incident.id, step_index=step.index,
-                                              tier=step.tier, description=step.describe()))
+        add_steps(session, incident.id, chain.steps)
         if incident.eta_at is None:
             coverage = self.config.coverage_for(incident.customer)
             targets = self.config.sla_for(incident.customer, incident.priority)
             incident.eta_at = default_eta(incident.started_at, coverage, targets)
-        session.add(incident)
-        session.flush()
+        save(session, incident)
 
     def replan(self, session: Session, incident: Incident, now: datetime) -> None:
         """Due times of the targets and of the steps not fired yet, as the facts now stand."""
@@ -173,22 +113,8 @@ class ContractDesk:
         coverage = self.config.coverage_for(incident.customer)
         targets = self.config.sla_for(incident.customer, incident.priority)
         chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
-        ticket = plan(facts_of(session, incident), coverage, targets, chain)
-        incident.reaction_due_at = ticket.reaction_due_at
-        incident.resolution_due_at = ticket.resolution_due_at
-        session.add(incident)
-        by_index = {p.step.index: p for p in ticket.steps}
-        rows = session.exec(select(EscalationStepRow).where(
-            EscalationStepRow.incident_id == incident.id,
-            col(EscalationStepRow.fired_at).is_(None))).all()
-        for row in rows:
-            step_plan = by_index.get(row.step_index)
-            if step_plan is None:  # the chain changed under a running ticket (reload)
-                row.due_at, row.skipped_at = None, row.skipped_at or now
-            else:
-                row.due_at = step_plan.due_at
-                row.skipped_at = now if step_plan.skip else None
-            session.add(row)
+        store_plan(session, incident, plan(facts_of(session, incident), coverage, targets, chain),
+                   now)
 
     def _record_duration(self, session: Session, incident: Incident,
                          change: TicketChange) -> None:
@@ -247,18 +173,3 @@ class ContractDesk:
                      f"{drafts[0].subject} -> {', '.join(group.receivers)}")
             told.extend(group.receivers)
         return told
-
-
-def active_tickets(session: Session, statuses: Sequence[IncidentStatus],
-                   *also: ColumnElement[bool]) -> list[Incident]:
-    """Tickets in these states (and meeting `also`), oldest first."""
-    return list(session.exec(select(Incident).where(col(Incident.status).in_(statuses), *also)
-                             .order_by(col(Incident.id))).all())
-
-
-def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
-    """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
-    done = session.execute(update(EscalationStepRow).where(
-        col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
-    ).values(fired_at=now))
-    return bool(done.rowcount)  # type: ignore[attr-defined]

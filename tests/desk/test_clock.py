@@ -11,11 +11,12 @@ from sqlmodel import Session, select
 
 from bridge.config import load_config
 from bridge.config.model import Config
-from bridge.core.lifecycle import Action, WaitingOn
+from bridge.core.lifecycle import WaitingOn
 from bridge.core.priority import Priority
+from bridge.desk.actions import Action
+from bridge.desk.clock import run_clock
+from bridge.desk.contract import ContractDesk
 from bridge.store import Database
-from bridge.store.desk import ContractDesk
-from bridge.store.desk_clock import run_clock
 from bridge.store.models import Actor, Incident, OutboxMessage, SlaMarkRow, TicketSource
 from bridge.store.reads import get_incident
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
@@ -80,7 +81,7 @@ def outbox(db: Database) -> list[tuple[str, str]]:
 
 def act(db: Database, desk: ContractDesk, ref: str, action: Action, at: datetime,
         **fields: object) -> None:
-    req = ActionRequest(action=action, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
+    req = ActionRequest(move=action.spec.move, actor=Actor.OPERATOR, author="ops", **fields)  # type: ignore[arg-type]
     result = take_action(db.writer, ref, None, req, at, desk)
     assert result.status == 200, result.reason
 

@@ -1,10 +1,10 @@
 """The outbox worker: claim due messages, apply storm control, deliver, record the results.
 
 The stages, top to bottom in `run_once`: claim (store) -> plan (storm control: hold or
-send, several messages as one digest) -> deliver (email or webhook; senders only say
-delivered, retry or dead) -> settle (retry policy) -> record (store: sent, due again,
-or a dead letter with its operator ticket). Database calls run through the injected
-`run_db`, off the event loop.
+send, several messages as one digest) -> deliver (each channel's sender from the registry
+in notify/senders.py; senders only say delivered, retry or dead) -> settle (retry
+policy) -> record (store: sent, due again, or a dead letter with its operator ticket).
+Database calls run through the injected `run_db`, off the event loop.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from typing import Protocol, TypeVar
 
 import aiohttp
 
+from bridge.config.channels import Channel
 from bridge.config.model import Config
 from bridge.notify.compose import DigestItem, compose_digest
-from bridge.notify.email import EmailSender
-from bridge.notify.notice import DIGEST_KIND, Channel
+from bridge.notify.notice import DIGEST_KIND
 from bridge.notify.retry import Attempt, Backoff, DeadLetter, Next, Retry, Sent, settle
+from bridge.notify.senders import Sender, build_senders, send
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
-from bridge.notify.webhook import WebhookSender
 from bridge.store import Engine
 from bridge.store.incidents import Outcome
-from bridge.store.outbox import (
+from bridge.store.outbox.queue import (
     OutboxCounts,
     OutboxItem,
     add_digest,
@@ -38,7 +38,7 @@ from bridge.store.outbox import (
     outbox_counts,
     purge_sent,
 )
-from bridge.store.outbox_settle import DeadLetterDesk, record_results
+from bridge.store.outbox.results import DeadLetterDesk, record_results
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -176,25 +176,15 @@ class OutboxWorker:
 
     async def _deliver_all(self, items: Sequence[OutboxItem], config: Config) -> list[Attempt]:
         async with aiohttp.ClientSession() as http:
-            webhooks = WebhookSender(http)
-            email = EmailSender(config.channels.smtp) if config.channels.smtp else None
-            return list(await asyncio.gather(
-                *(self._deliver(item, config, email, webhooks) for item in items)))
+            senders = build_senders(config.channels, http)
+            return list(await asyncio.gather(*(self._deliver(item, senders) for item in items)))
 
-    async def _deliver(self, item: OutboxItem, config: Config, email: EmailSender | None,
-                       webhooks: WebhookSender) -> Attempt:
+    async def _deliver(self, item: OutboxItem, senders: dict[Channel, Sender]) -> Attempt:
         budget_s = self._budget_s()
         async with self._slots:
             try:
                 async with asyncio.timeout(budget_s):
-                    if item.channel == Channel.EMAIL:
-                        if email is None:
-                            return Retry("email is not configured ([notifications.smtp])")
-                        return await email.send(item, self._clock())
-                    hook = config.channels.webhooks.get(item.recipient)
-                    if hook is None:
-                        return Retry(f"webhook {item.recipient!r} is not configured")
-                    return await webhooks.send(hook, item, self._clock())
+                    return await send(senders, item.message, self._clock())
             except TimeoutError:
                 return Retry(f"no delivery within {budget_s:g} s")
             except Exception as exc:  # a sender bug must not lose the message

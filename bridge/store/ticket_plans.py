@@ -1,0 +1,133 @@
+"""The SQL of the desk's planning and clock: a ticket's clock facts, its escalation step
+rows, SLA marks, and the tickets each periodic check looks at.
+
+The desk (bridge/desk/) decides; these functions read and write what it decided, inside
+the transaction it was handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, update
+from sqlmodel import Session, col, select
+
+from bridge.core.escalation import Step
+from bridge.core.lifecycle import ACTIVE, IncidentStatus
+from bridge.core.sla import SlaMark
+from bridge.core.ticket_clocks import TicketFacts, TicketPlan
+from bridge.store.models import (
+    EscalationStepRow,
+    Incident,
+    IncidentEvent,
+    IncidentPause,
+    SlaMarkRow,
+)
+from bridge.store.refs import insert_for
+from bridge.store.tickets import RESOLVED_SPAN
+
+
+def facts_of(session: Session, incident: Incident) -> TicketFacts:
+    """The clock facts of a ticket, with its waits and the times it sat resolved."""
+    rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
+                               IncidentPause.ended_at).where(
+        IncidentPause.incident_id == incident.id)).all()
+    waits = tuple((s, e) for kind, s, e in rows if kind != RESOLVED_SPAN)
+    resolved = tuple((s, e) for kind, s, e in rows if kind == RESOLVED_SPAN)
+    return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
+                       incident.assigned_at, incident.resolved_at, waits, resolved)
+
+
+def save(session: Session, incident: Incident) -> None:
+    """Write a ticket's changed fields now (later statements of the transaction see them)."""
+    session.add(incident)
+    session.flush()
+
+
+def latest_event_id(session: Session, incident_id: int) -> int:
+    """The id of a ticket's newest timeline entry (written, not just added)."""
+    session.flush()
+    return int(session.exec(select(func.max(IncidentEvent.id)).where(
+        IncidentEvent.incident_id == incident_id)).one() or 0)
+
+
+def add_steps(session: Session, incident_id: int, steps: Sequence[Step]) -> None:
+    """A row for each of a chain's steps that the ticket has no row for yet."""
+    existing = set(session.exec(select(EscalationStepRow.step_index).where(
+        EscalationStepRow.incident_id == incident_id)).all())
+    for step in steps:
+        if step.index not in existing:
+            session.add(EscalationStepRow(incident_id=incident_id, step_index=step.index,
+                                          tier=step.tier, description=step.describe()))
+
+
+def store_plan(session: Session, incident: Incident, ticket: TicketPlan, now: datetime) -> None:
+    """A ticket's target due times, and its unfired steps' due times (or skips)."""
+    incident.reaction_due_at = ticket.reaction_due_at
+    incident.resolution_due_at = ticket.resolution_due_at
+    session.add(incident)
+    by_index = {p.step.index: p for p in ticket.steps}
+    rows = session.exec(select(EscalationStepRow).where(
+        EscalationStepRow.incident_id == incident.id,
+        col(EscalationStepRow.fired_at).is_(None))).all()
+    for row in rows:
+        step_plan = by_index.get(row.step_index)
+        if step_plan is None:  # the chain changed under a running ticket (reload)
+            row.due_at, row.skipped_at = None, row.skipped_at or now
+        else:
+            row.due_at = step_plan.due_at
+            row.skipped_at = now if step_plan.skip else None
+        session.add(row)
+
+
+def active_tickets(session: Session, statuses: Sequence[IncidentStatus],
+                   *also: ColumnElement[bool]) -> list[Incident]:
+    """Tickets in these states (and meeting `also`), oldest first."""
+    return list(session.exec(select(Incident).where(col(Incident.status).in_(statuses), *also)
+                             .order_by(col(Incident.id))).all())
+
+
+def eta_tickets(session: Session, before: datetime) -> list[Incident]:
+    """Active tickets whose ETA, not noticed yet, comes before `before`."""
+    return active_tickets(session, list(ACTIVE), col(Incident.eta_noticed_at).is_(None),
+                          col(Incident.eta_at) <= before)
+
+
+def resolved_tickets(session: Session, before: datetime) -> list[Incident]:
+    """Tickets resolved before `before` and not closed."""
+    return active_tickets(session, [IncidentStatus.RESOLVED],
+                          col(Incident.resolved_at) <= before)
+
+
+def due_steps(session: Session, now: datetime) -> list[tuple[EscalationStepRow, Incident]]:
+    """Escalation steps due by `now`, neither fired nor skipped, of active tickets."""
+    return list(session.exec(
+        select(EscalationStepRow, Incident).join(Incident)
+        .where(col(EscalationStepRow.fired_at).is_(None),
+               col(EscalationStepRow.skipped_at).is_(None),
+               col(EscalationStepRow.due_at) <= now,
+               col(Incident.status).in_(ACTIVE))
+        .order_by(col(EscalationStepRow.due_at))).all())
+
+
+def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
+    """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
+    done = session.execute(update(EscalationStepRow).where(
+        col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
+    ).values(fired_at=now))
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def recorded_marks(session: Session, incident_id: int) -> set[tuple[str, int]]:
+    """A ticket's SLA marks recorded so far: (kind, percent)."""
+    return {(k, p) for k, p in session.exec(select(SlaMarkRow.kind, SlaMarkRow.pct).where(
+        SlaMarkRow.incident_id == incident_id)).all()}
+
+
+def record_mark(session: Session, incident_id: int, mark: SlaMark, now: datetime) -> bool:
+    """Record an SLA mark: True for exactly one caller, ever."""
+    stmt = insert_for(session.get_bind().dialect.name)(SlaMarkRow).values(
+        incident_id=incident_id, kind=mark.kind.value, pct=mark.pct, at=mark.at,
+        recorded_at=now).on_conflict_do_nothing(index_elements=["incident_id", "kind", "pct"])
+    return bool(session.execute(stmt.returning(col(SlaMarkRow.id))).first())
