@@ -63,10 +63,11 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
 def _tally(work: PingWork, results: list[ProbeResult], cpu_s: float, wall_s: float) -> PingTally:
     replies, rtt_sum_ms = 0, 0.0
     for result in results:
-        received = 0 if result.loss_ratio is None else round((1 - result.loss_ratio) * work.count)
+        loss, rtt_s = result.measurements.get("loss_ratio"), result.measurements.get("rtt_avg_s")
+        received = 0 if loss is None else round((1 - loss) * work.count)
         replies += received
-        if result.rtt_avg_s is not None:
-            rtt_sum_ms += result.rtt_avg_s * 1000 * received
+        if rtt_s is not None:
+            rtt_sum_ms += rtt_s * 1000 * received
     down = [f"{address}: {result.output}"
             for address, result in zip(work.targets, results, strict=True) if not result.ok]
     return PingTally(run_cpu_s=cpu_s, process_cpu_s=0.0, wall_s=wall_s,

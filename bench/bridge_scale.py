@@ -26,11 +26,13 @@ from bench.common import self_cpu_s
 from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.probe_kinds import Probe
+from bridge.core.probe_kinds.base import ProbeKind
 from bridge.core.results import ProbeResult
 from bridge.daemon.app import Daemon
 from bridge.daemon.systemd import Notifier
 from bridge.logs import setup_logging
-from bridge.probes.registry import ProbeFn, Probers, Target
+from bridge.probes.protocol import Prober, Target
+from bridge.probes.registry import Probers
 
 LAG_METRIC = "bridge_scheduler_lag_seconds"
 MAX_EXAMPLES = 3
@@ -46,33 +48,48 @@ class CountingProbers(Probers):
         self.runs: Counter[tuple[str, str]] = Counter()
         self.failed: Counter[tuple[str, str]] = Counter()
         self.examples: list[str] = []
-        self._counted = {kind: self._count(fn) for kind, fn in super().functions().items()}
+        self.built = {kind: _Counted(self, prober) for kind, prober in self.built.items()}
 
-    def functions(self) -> dict[Any, ProbeFn]:
-        """The registry, each function wrapped to count."""
-        return self._counted
+    def of(self, kind: ProbeKind) -> Prober[Any]:
+        """The kind's prober, wrapped to count."""
+        prober = self.built.get(kind)
+        if prober is None:
+            prober = self.built[kind] = _Counted(self, super().of(kind))
+        return prober
 
-    def _count(self, fn: ProbeFn) -> ProbeFn:
-        async def counted(target: Target, probe: Probe, started: datetime) -> ProbeResult:
-            key = (target.device, target.probe)
-            if not self.counting:
-                return await fn(target, probe, started)
-            self.runs[key] += 1
-            try:
-                result = await fn(target, probe, started)
-            except BaseException:
-                self._fail(key, "did not finish")
-                raise
-            if not result.ok:
-                self._fail(key, result.output)
-            return result
-
-        return counted
-
-    def _fail(self, key: tuple[str, str], why: str) -> None:
+    def fail(self, key: tuple[str, str], why: str) -> None:
+        """Tally one failed run of a check."""
         self.failed[key] += 1
         if len(self.examples) < MAX_EXAMPLES:
             self.examples.append(f"{key[0]}/{key[1]}: {why}")
+
+
+class _Counted:
+    """One kind's prober, its runs counted by `tally` while it is counting."""
+
+    def __init__(self, tally: CountingProbers, prober: Prober[Any]) -> None:
+        self._tally = tally
+        self._prober = prober
+
+    async def run(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
+        key = (target.device, target.probe)
+        if not self._tally.counting:
+            return await self._prober.run(target, probe, started)
+        self._tally.runs[key] += 1
+        try:
+            result = await self._prober.run(target, probe, started)
+        except BaseException:
+            self._tally.fail(key, "did not finish")
+            raise
+        if not result.ok:
+            self._tally.fail(key, result.output)
+        return result
+
+    def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
+        self._prober.forget_except(check_ids)
+
+    def close(self) -> None:
+        self._prober.close()
 
 
 def lag_buckets(registry: CollectorRegistry) -> dict[str, float]:

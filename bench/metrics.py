@@ -39,8 +39,8 @@ def live_state(config: Config, now: datetime) -> tuple[Snapshot, Latest]:
     states = {}
     for name, device in config.devices.items():
         for probe in device.probes:
-            last = ProbeResult(True, now, 0.001, "3/3 replies", rtt_avg_s=rng.random() / 100,
-                               loss_ratio=0.0)
+            last = ProbeResult(True, now, 0.001, "3/3 replies",
+                               {"rtt_avg_s": rng.random() / 100, "loss_ratio": 0.0})
             states[CheckKey(name, probe)] = CheckState(Status.UP, StateType.HARD, 0, now,
                                                        Status.UP, now, last)
     day = Tally(86400.0, rng.random() * 60)
@@ -64,8 +64,9 @@ def instruments(snapshot: Snapshot, latest: Latest) -> CollectorRegistry:
         assert state.last is not None
         gauges["bridge_probe_success"].labels(*labels).set(1)
         gauges["bridge_probe_warning"].labels(*labels).set(0)
-        gauges["bridge_probe_rtt_seconds"].labels(*labels).set(state.last.rtt_avg_s or 0)
-        gauges["bridge_probe_loss_ratio"].labels(*labels).set(state.last.loss_ratio or 0)
+        measured = state.last.measurements
+        gauges["bridge_probe_rtt_seconds"].labels(*labels).set(measured.get("rtt_avg_s", 0))
+        gauges["bridge_probe_loss_ratio"].labels(*labels).set(measured.get("loss_ratio", 0))
         gauges["bridge_check_down"].labels(*labels).set(0)
         gauges["bridge_check_attempts"].labels(*labels).set(0)
     for window, tallies in latest.windows.items():

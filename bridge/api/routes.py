@@ -95,7 +95,7 @@ def _measured(last: ProbeResult | None) -> dict[str, object]:
     their readable names (SNMP: counters as rates, interface states)."""
     if last is None:
         return {}
-    measured: dict[str, object] = dict(last.measurements())
+    measured: dict[str, object] = dict(last.measurements)
     if last.values:
         measured["values"] = dict(last.values)
     return measured

@@ -45,7 +45,7 @@ def _result_dict(probe: str, result: ProbeResult) -> dict[str, object]:
         "at": result.at.isoformat(),
         "duration_s": round(result.duration_s, 6),
         "output": result.output,
-        **result.measurements(),
+        **result.measurements,
         "events": list(result.events),
         "values": dict(result.values),
     }

@@ -31,7 +31,6 @@ from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.priority import Priority, shifted
 from bridge.core.probe_kinds import Probe
-from bridge.core.probe_kinds.base import ProbeKind
 from bridge.core.probe_kinds.snmp import SnmpAccess
 from bridge.core.rules import Condition, Criticality, TicketRule
 from bridge.core.secret import Secret
@@ -244,11 +243,12 @@ class Config:
         return max_attempts, recover
 
     def reachability(self, device_id: str) -> tuple[str, ...]:
-        """The probes that say whether a device can be reached: its ICMP probes, or all of
-        them if it has none. Its children are unreachable while these are down."""
+        """The probes that say whether a device can be reached: those of a kind that tells
+        (REACHABILITY: ICMP), or all of them if it has none. Its children are unreachable
+        while these are down."""
         probes = self.devices[device_id].probes
-        icmp = tuple(p for p in probes if self.probes[p].kind == ProbeKind.ICMP)
-        return icmp or probes
+        telling = tuple(p for p in probes if self.probes[p].REACHABILITY)
+        return telling or probes
 
     def ticket_priority(self, device_id: str, rule: TicketRule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""

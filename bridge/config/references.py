@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from bridge.config.contract import ALWAYS_CALENDAR
@@ -18,8 +19,6 @@ from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.probe_kinds import Probe
-from bridge.core.probe_kinds.icmp import IcmpProbe
-from bridge.core.probe_kinds.snmp import SnmpProbe
 from bridge.core.rules import TicketRule
 
 T = TypeVar("T")
@@ -87,19 +86,14 @@ def default_note(source: Source, path: tuple[str, ...], value: float) -> str:
     return "" if source.has(path) else f"; {path[-1]} is not set and defaults to {value:g}"
 
 
-# The keys a probe's timing checks read (`get` is one request whatever it holds).
-_TIMING_KEYS = ("interval_s", "timeout_s", "retry_interval_s", "retries", "count",
-                "packet_interval_s", "warning", "critical", "walk", "interfaces",
-                "thresholds", "counters")
-
-
 def _check_probe_timing(
     probes: dict[str, Probe], origin: dict[str, Source], partial: Partial, errors: Errors
 ) -> None:
     for name, probe in probes.items():
         source = origin[name]
-        if any(partial.lacks("probes", name, key) for key in _TIMING_KEYS):
+        if any(partial.lacks("probes", name, key) for key in probe.TIMING_KEYS):
             continue  # its timing is not what the operator wrote: checked once it loads
+        path: tuple[str, ...]
         if probe.timeout_s >= probe.interval_s:
             path = ("probes", name, "timeout_s")
             errors.add(source.error(
@@ -107,35 +101,14 @@ def _check_probe_timing(
                 f"must be < interval_s (got {probe.timeout_s:g} >= {probe.interval_s:g})"
                 + default_note(source, path, probe.timeout_s),
             ))
-        elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, IcmpProbe):
+        for key, message, quoted in probe.problems():  # the kind's own
+            path = ("probes", name, *key)
             errors.add(source.error(
-                ("probes", name, "count"),
-                f"{probe.count} packets {probe.packet_interval_s:g} s apart plus timeout_s take "
-                f"{probe.duration_budget_s():g} s, which must be < interval_s "
-                f"({probe.interval_s:g})",
-            ))
-        elif (isinstance(probe, SnmpProbe) and probe.walk_timeout_s is not None
-              and probe.duration_budget_s() >= probe.interval_s):
-            path = ("probes", name, "walk_timeout_s")
-            errors.add(source.error(
-                path,
-                f"a GET of (retries + 1) x timeout_s, a walk of up to walk_timeout_s and a "
-                f"discovery probe take up to {probe.duration_budget_s():g} s, which must be "
-                f"< interval_s ({probe.interval_s:g}); lower walk_timeout_s",
-            ))
-        elif probe.duration_budget_s() >= probe.interval_s and isinstance(probe, SnmpProbe):
-            requests = "a GET and a walk" if probe.walks() else "a GET"
-            path = ("probes", name, "retries")
-            errors.add(source.error(
-                path,
-                f"{requests} of (retries + 1) x timeout_s each, and a discovery probe with one "
-                f"short retry, take up to {probe.duration_budget_s():g} s, which must be "
-                f"< interval_s "
-                f"({probe.interval_s:g})" + default_note(source, path, probe.retries),
-            ))
-        if isinstance(probe, IcmpProbe):
-            for (level, key), message in probe.limit_problems():
-                errors.add(source.error(("probes", name, level, key), message))
+                path, message + ("" if quoted is None else default_note(source, path, quoted))))
+        for file_key in probe.FILE_KEYS:
+            named = getattr(probe, file_key)
+            if named is not None and Path(named).is_absolute() and not Path(named).is_file():
+                errors.add(source.error(("probes", name, file_key), f"no such file: {named}"))
         if probe.retry_interval_s > probe.interval_s:
             path = ("probes", name, "retry_interval_s")
             errors.add(source.error(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 
 
@@ -20,6 +21,19 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A number one kind of probe measures: its name in `ProbeResult.measurements` (and so
+    in the API, `bridge probe --json` and the store) and, if exported, its /metrics gauge.
+
+    The gauge carries the check's labels only, so its series are bounded by the checks.
+    """
+
+    name: str
+    metric: str | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """One check of one device by one probe."""
 
@@ -27,11 +41,9 @@ class ProbeResult:
     at: datetime
     duration_s: float
     output: str
-    rtt_avg_s: float | None = None
-    rtt_min_s: float | None = None
-    rtt_max_s: float | None = None
-    loss_ratio: float | None = None
-    jitter_s: float | None = None
+    # What the check measured, by Measure.name, leaving out what it could not measure (an
+    # unanswered ping has a loss but no round trips). Never mutated once built.
+    measurements: Mapping[str, float] = field(default_factory=dict, hash=False)
     local: bool = False  # the failure is on the monitoring host, not the device
     # Up, but past a warning limit (check_ping's WARNING): counts as up everywhere.
     warning: bool = False
@@ -42,28 +54,18 @@ class ProbeResult:
     # Numbers for /metrics beyond success and round trips (SNMP interfaces).
     series: tuple[Series, ...] = ()
 
-    def measurements(self) -> dict[str, float]:
-        """What the check measured, by name, leaving out what its probe does not measure
-        (an SNMP check has no round trips): for `bridge probe --json` and the API."""
-        measured = {"rtt_avg_s": self.rtt_avg_s, "rtt_min_s": self.rtt_min_s,
-                    "rtt_max_s": self.rtt_max_s, "jitter_s": self.jitter_s,
-                    "loss_ratio": self.loss_ratio}
-        return {name: value for name, value in measured.items() if value is not None}
-
     @classmethod
-    def measured(cls, ok: bool, at: datetime, output: str, *, rtt_avg_s: float,
-                 rtt_min_s: float, rtt_max_s: float, loss_ratio: float, jitter_s: float,
-                 warning: bool) -> ProbeResult:
-        """An answered ICMP check's result; the other fields keep their defaults.
+    def measured(cls, ok: bool, at: datetime, output: str, measurements: Mapping[str, float],
+                 *, warning: bool) -> ProbeResult:
+        """A result with measurements; the other fields keep their defaults.
 
-        Built once per check of the fleet: the frozen __init__ sets all 13 fields through
+        Built once per check of the fleet: the frozen __init__ sets every field through
         object.__setattr__ (~2 us); filling the instance dict at once is the same object
         for about half of that, as in `timed`.
         """
         result = object.__new__(cls)
-        vars(result).update(_DEFAULTS, ok=ok, at=at, output=output, rtt_avg_s=rtt_avg_s,
-                            rtt_min_s=rtt_min_s, rtt_max_s=rtt_max_s, loss_ratio=loss_ratio,
-                            jitter_s=jitter_s, warning=warning)
+        vars(result).update(_DEFAULTS, ok=ok, at=at, output=output, measurements=measurements,
+                            warning=warning)
         return result
 
     def timed(self, duration_s: float) -> ProbeResult:
@@ -78,5 +80,5 @@ class ProbeResult:
         return timed
 
 
-_DEFAULTS = {field.name: field.default for field in fields(ProbeResult)
-             if field.default is not MISSING} | {"duration_s": 0.0}
+_DEFAULTS = {each.name: each.default for each in fields(ProbeResult)
+             if each.default is not MISSING} | {"duration_s": 0.0}

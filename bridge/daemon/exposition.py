@@ -18,7 +18,8 @@ from prometheus_client.utils import floatToGoString
 
 from bridge.availability.windows import Latest
 from bridge.config.model import Config
-from bridge.core.results import ProbeResult
+from bridge.core.probe_kinds import probe_models
+from bridge.core.results import Measure, ProbeResult
 from bridge.core.state import CheckKey, Status
 from bridge.daemon.monitor import Snapshot
 
@@ -29,10 +30,6 @@ _HELP = {
     "bridge_probe_success": "Whether the last check succeeded (1) or failed (0).",
     "bridge_probe_warning": "Whether the last check was up but past a warning limit (1) or "
                             "not (0).",
-    "bridge_probe_rtt_seconds": "Average round-trip time of the last check.",
-    "bridge_probe_loss_ratio": "Share of packets lost in the last check.",
-    "bridge_probe_jitter_seconds": "Mean difference between consecutive round trips of the "
-                                   "last check.",
     "bridge_check_down": "Whether the check is hard down (1) or not (0).",
     "bridge_check_attempts": "Consecutive failed attempts of the check.",
     "bridge_availability_ratio": "Share of counted time the device was up, over a rolling "
@@ -58,6 +55,11 @@ _SERIES_HELP = {
     "bridge_probe_empty_column": "A column with thresholds that the agent returned no rows "
                                  "of (1): its thresholds judged nothing.",
 }
+
+
+# The measurements exported as gauges under the check's labels, as each kind declares them.
+_EXPORTED: tuple[Measure, ...] = tuple(
+    measure for model in probe_models() for measure in model.MEASURES if measure.metric)
 
 
 def _escape(value: str) -> str:
@@ -118,12 +120,11 @@ def live(snapshot: Snapshot, availability: str, labels: LabelSets,
             ((tag, 1.0 if r.ok else 0.0) for tag, r in last))
     _family(out, "bridge_probe_warning", "gauge",
             ((tag, 1.0 if r.warning else 0.0) for tag, r in last))
-    _family(out, "bridge_probe_rtt_seconds", "gauge",
-            ((tag, r.rtt_avg_s) for tag, r in last if r.rtt_avg_s is not None))
-    _family(out, "bridge_probe_loss_ratio", "gauge",
-            ((tag, r.loss_ratio) for tag, r in last if r.loss_ratio is not None))
-    _family(out, "bridge_probe_jitter_seconds", "gauge",
-            ((tag, r.jitter_s) for tag, r in last if r.jitter_s is not None))
+    for measure in _EXPORTED:
+        name = measure.name
+        _family(out, measure.metric or "", "gauge",
+                ((tag, r.measurements[name]) for tag, r in last if name in r.measurements),
+                measure.help)
     _series(out, last)
     _family(out, "bridge_check_down", "gauge",
             ((tag, 1.0 if s.hard_status == Status.DOWN else 0.0) for tag, s in rows))

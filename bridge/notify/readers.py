@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from bridge.config.model import Config
 from bridge.core.audience import Audience
-from bridge.core.probe_kinds.base import ProbeKind
 from bridge.notify.notice import TicketNotice
 from bridge.notify.problems import Problem, ProblemKind, describe
 
@@ -44,7 +43,7 @@ def problem_of(config: Config, device: str | None, probe: str | None,
     if flapping:
         return Problem(ProblemKind.FLAPPING, device, probe)
     definition = config.probes.get(probe)
-    reachability = definition is not None and definition.kind == ProbeKind.ICMP
+    reachability = definition is not None and definition.REACHABILITY
     return Problem(ProblemKind.NOT_RESPONDING if reachability else ProblemKind.CHECK_FAILING,
                    device, probe)
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from bridge.core.probe_kinds import Probe
 from bridge.core.probe_kinds.base import ProbeKind
-from bridge.core.probe_kinds.icmp import IcmpProbe
-from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadlines
 from bridge.probes.icmp.probe import IcmpProber
+from bridge.probes.protocol import Prober, Target
+from bridge.probes.tcp import TcpProber
 
 if TYPE_CHECKING:
     from bridge.probes.snmp.learned import LearnedPorts
@@ -28,72 +28,55 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Target:
-    """What a check runs against: the device's address and, for SNMP, its agent access.
-
-    `device` and `probe` name the check; probes that remember the last poll (SNMP
-    counters, sysUpTime) keep that memory per check.
-    """
-
-    address: str
-    device: str = ""
-    probe: str = ""
-    snmp: SnmpAccess | None = None
+__all__ = ["KINDS", "Probers", "Target", "deadline_s", "run_probe"]
 
 
-ProbeFn = Callable[[Target, Probe, datetime], Awaitable[ProbeResult]]
+def _snmp(learned: LearnedPorts | None) -> Prober[Any]:
+    # imported on first use: an ICMP-only deployment (and every `bridge probe` of a pinged
+    # device) need not load the SNMP engine
+    from bridge.probes.snmp.probe import SnmpProber
+
+    return SnmpProber(learned=learned)
+
+
+# The registry: each kind a config may name, and how to build its prober (once per daemon,
+# on first use; `learned` is where SNMP checks keep the interfaces they learn).
+KINDS: Mapping[ProbeKind, Callable[[LearnedPorts | None], Prober[Any]]] = MappingProxyType({
+    ProbeKind.ICMP: lambda learned: IcmpProber(),
+    ProbeKind.SNMP: _snmp,
+    ProbeKind.TCP: lambda learned: TcpProber(),
+})
 
 
 class Probers:
-    """Per-daemon probe instances (sockets, engines), keyed by kind."""
+    """Per-daemon probe instances (sockets, engines), one per kind, built on first use."""
 
     def __init__(self, icmp: IcmpProber | None = None, snmp: SnmpProber | None = None,
                  learned: LearnedPorts | None = None) -> None:
-        self.icmp = icmp or IcmpProber()
-        self._snmp = snmp
-        self._learned = learned  # where SNMP checks keep the interfaces they learn
+        self.icmp = icmp or IcmpProber()  # the daemon reports its socket mode at start
+        self._learned = learned
         self.deadlines = Deadlines()
-        self._functions: dict[ProbeKind, ProbeFn] = {
-            ProbeKind.ICMP: self._run_icmp, ProbeKind.SNMP: self._run_snmp}
+        self.built: dict[ProbeKind, Prober[Any]] = {ProbeKind.ICMP: self.icmp}
+        if snmp is not None:
+            self.built[ProbeKind.SNMP] = snmp
 
-    def functions(self) -> dict[ProbeKind, ProbeFn]:
-        """The registry: every ProbeKind has exactly one function."""
-        return self._functions
-
-    def _run_icmp(self, target: Target, probe: Probe, started: datetime) -> Awaitable[ProbeResult]:
-        # Hands over the check's own coroutine: a wrapping coroutine per check would be
-        # one more frame to create and to pass through on every resume.
-        assert isinstance(probe, IcmpProbe)
-        return self.icmp.check(target.address, probe, started)
-
-    async def _run_snmp(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
-        assert isinstance(probe, SnmpProbe)
-        return await self.snmp.check((target.device or target.address, target.probe),
-                                     target.address, target.snmp, probe, started)
+    def of(self, kind: ProbeKind) -> Prober[Any]:
+        """The prober of `kind`, built on first use."""
+        prober = self.built.get(kind)
+        if prober is None:
+            prober = self.built[kind] = KINDS[kind](self._learned)
+        return prober
 
     def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
         """Drop what probes remember of checks a reload removed."""
-        if self._snmp is not None:
-            self._snmp.retain(check_ids)
-
-    @property
-    def snmp(self) -> SnmpProber:
-        """The SNMP prober, made on first use: an ICMP-only deployment (and every `bridge
-        probe` of a pinged device) need not import it."""
-        if self._snmp is None:
-            from bridge.probes.snmp.probe import SnmpProber
-
-            self._snmp = SnmpProber(learned=self._learned)
-        return self._snmp
+        for prober in self.built.values():
+            prober.forget_except(check_ids)
 
     def close(self) -> None:
         """Release sockets, engines and the deadline timer."""
         self.deadlines.close()
-        self.icmp.close()
-        if self._snmp is not None:
-            self._snmp.close()
+        for prober in self.built.values():
+            prober.close()
 
 
 def deadline_s(probe: Probe) -> float:
@@ -106,17 +89,17 @@ async def run_probe(
 ) -> ProbeResult:
     """Run one probe with a hard deadline; never raises (except cancellation).
 
-    A bare address is a target without SNMP access (enough for ICMP). A probe that misses
+    A bare address is a target without credentials (enough for ICMP). A probe that misses
     the deadline fails on the monitoring host (`local`), not on the device.
     """
     if isinstance(target, str):
         target = Target(target)
-    fn = probers.functions()[probe.kind]
+    prober = probers.built.get(probe.kind) or probers.of(probe.kind)
     t0 = time.perf_counter()
     limit_s = deadline_s(probe)
     deadline = probers.deadlines.start(limit_s)  # unlike wait_for, no task per check
     try:
-        result = await fn(target, probe, started)
+        result = await prober.run(target, probe, started)
     except asyncio.CancelledError:
         if not deadline.expired():
             raise  # cancelled from outside: the daemon is stopping

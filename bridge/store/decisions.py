@@ -51,8 +51,7 @@ def _state_row(decision: SaveState) -> dict[str, Any]:
         "last_at": last.at if last else None,
         "last_output": (last.output if last else "")[:500],
         "last_warning": last.warning if last else False,
-        "last_rtt_s": last.rtt_avg_s if last else None,
-        "last_loss_ratio": last.loss_ratio if last else None,
+        "last_measurements": dict(last.measurements) if last else None,
         "ok_streak": state.ok_streak,
         "ok_since": state.ok_since,
     }

@@ -60,8 +60,9 @@ class CheckStateRow(SQLModel, table=True):
     last_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     last_output: str = Field(default="", max_length=500)
     last_warning: bool = False
-    last_rtt_s: float | None = None
-    last_loss_ratio: float | None = None
+    # ProbeResult.measurements of the last result, by name (e.g. rtt_avg_s, loss_ratio)
+    last_measurements: dict[str, float] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     ok_streak: int = 0
     ok_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 

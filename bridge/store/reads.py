@@ -34,7 +34,7 @@ def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
             last = None
             if row.last_at is not None and row.last_ok is not None:
                 last = ProbeResult(row.last_ok, row.last_at, 0.0, row.last_output,
-                                   rtt_avg_s=row.last_rtt_s, loss_ratio=row.last_loss_ratio,
+                                   measurements=row.last_measurements or {},
                                    warning=row.last_warning)
             states[CheckKey(row.device, row.probe)] = CheckState(
                 row.status, row.state_type, row.attempts, row.since, row.hard_status,

@@ -51,7 +51,7 @@ CASES: dict[str, list[str]] = {
         "probes/ping.toml:5: probes.ping.count: expected an integer, got a string '3'",
     ],
     "bad-probe-kind": [
-        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp' or 'snmp', got 'http'",
+        "probes/ping.toml:2: probes.ping.kind: expected one of 'icmp', 'snmp' or 'tcp', got 'http'",
     ],
     "availability-history-too-short": [
         "bridge.toml:16: availability.keep_history_days: must be >= 40 (the 30-day window and "

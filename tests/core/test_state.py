@@ -98,7 +98,9 @@ def _transitions(pattern: str, max_attempts: int) -> list[bool]:
 
 def test_a_timed_result_keeps_every_field_but_its_duration() -> None:
     """The probe wrapper stamps each result with its duration: nothing else may change."""
-    result = ProbeResult(False, T0, 0.0, "2/3 replies", 1e-3, 5e-4, 2e-3, 1 / 3, 1e-4,
+    result = ProbeResult(False, T0, 0.0, "2/3 replies",
+                         {"rtt_avg_s": 1e-3, "rtt_min_s": 5e-4, "rtt_max_s": 2e-3,
+                          "loss_ratio": 1 / 3, "jitter_s": 1e-4},
                          local=True, events=("rebooted",), values=(("sysName", "sw-1"),))
     timed = result.timed(0.25)
     assert timed == replace(result, duration_s=0.25)
@@ -109,11 +111,10 @@ def test_a_timed_result_keeps_every_field_but_its_duration() -> None:
 def test_a_measured_result_is_the_result_the_constructor_builds() -> None:
     """The ICMP check's shortcut past the frozen __init__ must leave no field unset or
     different: the store, the API and the metrics read every one of them."""
-    measured = ProbeResult.measured(False, T0, "PING WARNING - …", rtt_avg_s=1e-3,
-                                    rtt_min_s=5e-4, rtt_max_s=2e-3, loss_ratio=1 / 3,
-                                    jitter_s=1e-4, warning=True)
-    built = ProbeResult(False, T0, 0.0, "PING WARNING - …", 1e-3, 5e-4, 2e-3, 1 / 3, 1e-4,
-                        warning=True)
+    measurements = {"rtt_avg_s": 1e-3, "rtt_min_s": 5e-4, "rtt_max_s": 2e-3,
+                    "jitter_s": 1e-4, "loss_ratio": 1 / 3}
+    measured = ProbeResult.measured(False, T0, "PING WARNING - …", measurements, warning=True)
+    built = ProbeResult(False, T0, 0.0, "PING WARNING - …", dict(measurements), warning=True)
     assert measured == built
     assert repr(measured) == repr(built)
     assert hash(measured) == hash(built)

@@ -67,7 +67,8 @@ def exposed_names(tmp_path: Path) -> set[str]:
               *(Series(f"bridge_interface_{name}", traffic, 0.0) for name in (
                   "bits_per_second", "utilisation_ratio", "errors_per_second", "errors_ratio",
                   "discards_per_second", "discards_ratio")))
-    last = ProbeResult(True, NOW, 0.01, "", rtt_avg_s=0.001, loss_ratio=0.0, series=series)
+    last = ProbeResult(True, NOW, 0.01, "", {"rtt_avg_s": 0.001, "loss_ratio": 0.0},
+                       series=series)
     states = {CheckKey("web", "ping"): CheckState(Status.UP, StateType.HARD, 0, NOW, Status.UP,
                                                   NOW, last)}
     metrics = DaemonMetrics(CollectorRegistry())

@@ -40,7 +40,8 @@ def config(tmp_path: Path, *names: str) -> Config:
 
 
 def state(ok: bool, hard: Status, rtt_s: float | None) -> CheckState:
-    last = ProbeResult(ok, NOW, 0.01, "", rtt_avg_s=rtt_s, loss_ratio=0.0 if ok else 1.0)
+    measured = {"loss_ratio": 0.0 if ok else 1.0} | ({} if rtt_s is None else {"rtt_avg_s": rtt_s})
+    last = ProbeResult(ok, NOW, 0.01, "", measured)
     return CheckState(hard, StateType.HARD, 0 if ok else 3, NOW, hard, NOW, last)
 
 

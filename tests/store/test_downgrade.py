@@ -7,13 +7,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from bridge.core.decisions import SaveState
 from bridge.core.priority import Priority
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState, Status
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, TicketSource
+from bridge.store.reads import load_states
 from bridge.store.tickets import NewTicket, create_ticket
 from tests.desk.test_clock import contract_config
 
@@ -33,3 +38,36 @@ def test_a_store_with_tickets_steps_down_past_the_idempotency_digest(tmp_path: P
     assert "request_digest" not in columns
     db.migrate()  # and up again
     assert "request_digest" in {c["name"] for c in inspect(db.writer).get_columns("incident")}
+
+
+def _step(db: Database, revision: str, down: bool) -> None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.writer.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_the_last_round_trip_and_loss_step_down_into_their_columns_and_back(db: Database) -> None:
+    """0013 keeps the last result's measurements by name; stepping down keeps what the
+    ICMP columns held (and drops what only a newer kind measures)."""
+    at = datetime(2026, 12, 6, 9, tzinfo=UTC)
+    ping = ProbeResult(True, at, 0.0, "3/3 replies",
+                       {"rtt_avg_s": 0.002, "rtt_min_s": 0.001, "loss_ratio": 0.0})
+    tcp = ProbeResult(True, at, 0.0, "connected", {"connect_s": 0.003})
+    apply_batch(db.writer, [
+        SaveState(CheckKey("gw", "ping"), CheckState(Status.UP, last=ping)),
+        SaveState(CheckKey("gw", "https"), CheckState(Status.UP, last=tcp)),
+        SaveState(CheckKey("gw", "never"), CheckState())], "INC", at)
+    _step(db, "0012", down=True)
+    with db.writer.connect() as connection:
+        rows = {row.probe: (row.last_rtt_s, row.last_loss_ratio) for row in connection.execute(
+            text("SELECT probe, last_rtt_s, last_loss_ratio FROM check_state"))}
+    assert rows == {"ping": (0.002, 0.0), "https": (None, None), "never": (None, None)}
+    _step(db, "head", down=False)
+    states = load_states(db.reader)
+    assert states[CheckKey("gw", "ping")].last is not None
+    assert states[CheckKey("gw", "ping")].last.measurements == {"rtt_avg_s": 0.002,
+                                                                  "loss_ratio": 0.0}
+    assert states[CheckKey("gw", "https")].last.measurements == {}
+    assert states[CheckKey("gw", "never")].last is None

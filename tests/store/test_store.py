@@ -111,7 +111,7 @@ def test_ids_restart_each_year(db: Database) -> None:
 def test_check_state_survives_a_restart(store_url: str) -> None:
     db = Database(store_url)
     db.migrate()
-    last = ProbeResult(False, T0, 0.1, "no reply", loss_ratio=1.0)
+    last = ProbeResult(False, T0, 0.1, "no reply", {"loss_ratio": 1.0})
     state = CheckState(Status.DOWN, StateType.SOFT, 2, T0, Status.UP, T0 - timedelta(days=1), last)
     apply_batch(db.writer, [SaveState(KEY, CheckState()), SaveState(KEY, state)], "INC", T0)
     db.dispose()
@@ -124,6 +124,7 @@ def test_check_state_survives_a_restart(store_url: str) -> None:
     assert loaded.since == T0
     assert loaded.last is not None
     assert loaded.last.output == "no reply"
+    assert loaded.last.measurements == {"loss_ratio": 1.0}
     assert not loaded.last.warning
 
 
@@ -132,7 +133,7 @@ def test_a_warning_survives_a_restart(store_url: str) -> None:
     db = Database(store_url)
     db.migrate()
     last = ProbeResult(True, T0, 0.1, "PING WARNING - loss 33%, rtt avg 0.1 ms (loss >= 20%)",
-                       loss_ratio=1 / 3, warning=True)
+                       {"loss_ratio": 1 / 3}, warning=True)
     state = CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0, last)
     apply_batch(db.writer, [SaveState(KEY, state)], "INC", T0)
     db.dispose()

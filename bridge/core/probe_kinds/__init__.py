@@ -8,11 +8,21 @@ the probes read them and import nothing of config.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import Field
 
+from bridge.core.probe_kinds.base import ProbeBase
 from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.probe_kinds.snmp import SnmpProbe
+from bridge.core.probe_kinds.tcp import TcpProbe
 
-Probe = Annotated[IcmpProbe | SnmpProbe, Field(discriminator="kind")]
+# Every kind's model: the kinds a config may name (tests check bridge.probes has code for each).
+Probe = Annotated[IcmpProbe | SnmpProbe | TcpProbe, Field(discriminator="kind")]
+
+
+def probe_models() -> tuple[type[ProbeBase], ...]:
+    """The model of every kind in `Probe`, in its order."""
+    models: tuple[type[ProbeBase], ...] = get_args(get_args(Probe)[0])
+    return models
+

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from bridge.core.results import Measure
 from bridge.core.strict import Strict
+
+# A problem between a probe's own keys: (the key's path in the probe, the message, and the
+# value the message quotes when the operator may have left it to its default).
+KeyProblem = tuple[tuple[str, ...], str, float | None]
 
 
 class ProbeKind(StrEnum):
@@ -15,10 +20,22 @@ class ProbeKind(StrEnum):
 
     ICMP = "icmp"
     SNMP = "snmp"
+    TCP = "tcp"
 
 
 class ProbeBase(Strict):
     """What every probe kind shares: how often, and when a failing check becomes hard."""
+
+    # What the kind measures (ProbeResult.measurements), with the /metrics gauges they feed.
+    MEASURES: ClassVar[tuple[Measure, ...]] = ()
+    # Whether a down check of this kind says the device cannot be reached (its children are
+    # then unreachable); a device with no such probe is judged by all of its probes.
+    REACHABILITY: ClassVar[bool] = False
+    # The keys `problems()` and the timing checks read: a key that failed to load skips them.
+    TIMING_KEYS: ClassVar[tuple[str, ...]] = ("interval_s", "timeout_s", "retry_interval_s")
+
+    # Keys naming a file the kind reads (config checks that it exists; the model reads none).
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ()
 
     kind: ProbeKind
     interval_s: Annotated[float, Field(gt=0)] = 30.0
@@ -37,3 +54,11 @@ class ProbeBase(Strict):
             if isinstance(interval, int | float) and not isinstance(interval, bool):
                 return {**data, "retry_interval_s": min(default, interval)}
         return data
+
+    def duration_budget_s(self) -> float:
+        """Longest time one check of this probe can take."""
+        return self.timeout_s
+
+    def problems(self) -> list[KeyProblem]:
+        """What is wrong between this kind's own keys (beyond what every kind shares)."""
+        return []

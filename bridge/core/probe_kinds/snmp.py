@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from bridge.core.probe_kinds.base import ProbeBase, ProbeKind
+from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
 from bridge.core.probe_kinds.limits import Threshold
 from bridge.core.probe_kinds.oids import ObjectRef, parse_object
@@ -124,6 +124,9 @@ class SnmpProbe(ProbeBase):
     reads columns, one walk (a series of GETBULK requests).
     """
 
+    TIMING_KEYS: ClassVar[tuple[str, ...]] = (*ProbeBase.TIMING_KEYS, "retries", "walk",
+                                              "interfaces", "thresholds", "counters")
+
     kind: Literal[ProbeKind.SNMP]
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
     retries: Annotated[int, Field(ge=0, le=10)] = 1
@@ -169,3 +172,18 @@ class SnmpProbe(ProbeBase):
         silent agent or the recovery from a restarted one."""
         walk_s = self.walk_budget_s() if self.walks() else 0.0
         return self.request_budget_s() + walk_s + self.recovery_budget_s()
+
+    def problems(self) -> list[KeyProblem]:
+        """Requests that do not fit in interval_s."""
+        if self.timeout_s >= self.interval_s or self.duration_budget_s() < self.interval_s:
+            return []
+        if self.walk_timeout_s is not None:
+            return [(("walk_timeout_s",), (
+                f"a GET of (retries + 1) x timeout_s, a walk of up to walk_timeout_s and a "
+                f"discovery probe take up to {self.duration_budget_s():g} s, which must be "
+                f"< interval_s ({self.interval_s:g}); lower walk_timeout_s"), None)]
+        requests = "a GET and a walk" if self.walks() else "a GET"
+        return [(("retries",), (
+            f"{requests} of (retries + 1) x timeout_s each, and a discovery probe with one "
+            f"short retry, take up to {self.duration_budget_s():g} s, which must be "
+            f"< interval_s ({self.interval_s:g})"), self.retries)]

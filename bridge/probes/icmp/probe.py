@@ -5,12 +5,14 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+from collections.abc import Awaitable
 from datetime import datetime
 
 from bridge.core.ping_limits import Severity, judge_ping
 from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.icmp.pinger import Pinger
+from bridge.probes.protocol import Target
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,15 @@ class IcmpProber:
     def close(self) -> None:
         """Close the shared sockets."""
         self._pinger.close()
+
+    def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
+        """Nothing to forget: an echo check remembers nothing."""
+
+    def run(self, target: Target, probe: IcmpProbe, started: datetime
+            ) -> Awaitable[ProbeResult]:
+        """The Probe protocol's check. It hands over the check's own coroutine: a wrapping
+        coroutine per check would be one more frame to create and resume."""
+        return self.check(target.address, probe, started)
 
     async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
         """Ping `address` `probe.count` times; up when any echo is answered and no critical
@@ -104,14 +115,15 @@ class IcmpProber:
             output = (f"{verdict.headline(loss_pct, avg * 1e3)}; {received}/{sent} replies, "
                       f"{rtt_text}")
         return ProbeResult.measured(
-            severity != Severity.CRITICAL, started, output, rtt_avg_s=avg, rtt_min_s=low,
-            rtt_max_s=high, loss_ratio=loss, jitter_s=jitter,
-            warning=severity is Severity.WARNING)
+            severity != Severity.CRITICAL, started, output,
+            {"rtt_avg_s": avg, "rtt_min_s": low, "rtt_max_s": high, "jitter_s": jitter,
+             "loss_ratio": loss}, warning=severity is Severity.WARNING)
 
 
 def _failed(at: datetime, output: str, loss_ratio: float | None = 1.0, *,
             local: bool = False) -> ProbeResult:
-    return ProbeResult(ok=False, at=at, duration_s=0.0, output=output, loss_ratio=loss_ratio,
+    measured = {} if loss_ratio is None else {"loss_ratio": loss_ratio}
+    return ProbeResult(ok=False, at=at, duration_s=0.0, output=output, measurements=measured,
                        local=local)
 
 

@@ -17,6 +17,7 @@ from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
 from bridge.core.probe_kinds.oids import OBJECTS, Oid, name_oid
 from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.core.results import ProbeResult, Series
+from bridge.probes.protocol import Target
 from bridge.probes.snmp.client import SnmpClient
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.interfaces import Counters, judge_interfaces
@@ -80,10 +81,16 @@ class SnmpProber:
         """Close the SNMP engine."""
         self._client.close()
 
-    def retain(self, check_ids: set[tuple[str, str]]) -> None:
+    def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
         """Forget the last readings of checks that no longer exist (after a reload)."""
         for check_id in set(self._memory) - check_ids:
             del self._memory[check_id]
+
+    async def run(self, target: Target, probe: SnmpProbe, started: datetime) -> ProbeResult:
+        """The Probe protocol's check: the memory is the check's, the access the device's."""
+        assert target.access is None or isinstance(target.access, SnmpAccess)
+        return await self.check((target.device or target.address, target.probe),
+                                target.address, target.access, probe, started)
 
     async def check(self, check_id: tuple[str, str], address: str, access: SnmpAccess | None,
                     probe: SnmpProbe, started: datetime) -> ProbeResult:
