@@ -19,11 +19,12 @@ from bridge.config.intake_model import (
     PriorityChoice,
     Route,
 )
-from bridge.config.model import Criticality, Priority
+from bridge.config.references import Merged
 from bridge.config.secrets import SecretRefError, resolve_ref
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath
-from bridge.config.xref import Merged
+from bridge.core.priority import Priority
+from bridge.core.rules import Criticality
 from bridge.core.secret import Secret
 
 

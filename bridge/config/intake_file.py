@@ -9,7 +9,9 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from bridge.config.base import Name
 from bridge.config.intake_model import OnResolve, SourceKind
-from bridge.config.model import Criticality, Priority, _parse_priority
+from bridge.config.model import _parse_priority
+from bridge.core.priority import Priority
+from bridge.core.rules import Criticality
 from bridge.core.strict import Array, Choice, Strict
 
 # aiohttp refuses a larger body for the whole app (bridge.api.body.MAX_BODY_BYTES)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from bridge.config.contract import Priority
+from bridge.core.priority import Priority
 from bridge.core.secret import Secret
 
 # A priority, or one per device criticality (keyed by its name: "high", "medium", "low")

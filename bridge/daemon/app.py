@@ -16,12 +16,13 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
+from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
-from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.http import serve
@@ -36,6 +37,7 @@ from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import load_gap_suspicion, record_silence
+from bridge.store.incidents import Outcome
 from bridge.store.maintenance import (
     WindowEnd,
     add_window,
@@ -51,7 +53,6 @@ from bridge.store.reads import (
     open_incident_counts,
 )
 from bridge.store.tickets import Desk
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -344,9 +345,8 @@ class Daemon:
         if self._icmp_problem:
             log.error("%s", self._icmp_problem)
 
-        app = build_app(self)
-        add_intake_routes(app, self, self._metrics.registry)  # authenticated per source
-        runner = await serve(app, self._listen)
+        runner = await serve(add_intake_routes(build_app(self), self, self._metrics.registry),
+                             self._listen)
         if runner is None:
             self._writer.close()
             db.dispose()

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.config.contract import shifted
 from bridge.config.intake_model import IntakeSource, PriorityChoice, Route
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.maintenance import MaintenanceRule
+from bridge.core.priority import Priority, shifted
 
 
 @dataclass(frozen=True)

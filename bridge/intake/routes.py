@@ -209,8 +209,9 @@ def _shown(o: AlertOutcome) -> dict[str, Any]:
 
 
 def add_routes(app: web.Application, service: IntakeService,
-               registry: CollectorRegistry | None = None) -> None:
+               registry: CollectorRegistry | None = None) -> web.Application:
     """Register the intake's endpoints (they authenticate per source, not by API token)."""
     intake = _Intake(service, IntakeCounters(registry))
     app.router.add_post(PREFIX + "v2/enqueue", intake.enqueue)
     app.router.add_post(PREFIX + "{source}", intake.webhook)
+    return app

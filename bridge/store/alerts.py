@@ -3,7 +3,7 @@
 An alert opens its own ticket (problem "alert:<source>:<fingerprint>"), or joins the active
 ticket of its device or of the nearest failed parent; the same alert again changes nothing
 (senders resend); a resolve does what its source says. Tickets are opened, reopened and
-resolved by the same code as monitoring's (bridge.store.writes), so the unique active key,
+resolved by the same code as monitoring's (bridge.store.incidents), so the unique active key,
 the clocks, the desk's steps and notices are the same.
 """
 
@@ -18,13 +18,13 @@ from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from bridge.config.intake_model import OnResolve
-from bridge.config.model import Priority
 from bridge.core.decisions import OpenIncident, ResolveIncident
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
+from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident
 from bridge.store.tickets import Desk, note
-from bridge.store.writes import apply_in
 
 ALERT_PROBLEM = "alert:"
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
@@ -176,9 +176,9 @@ class _Batch:
     def _open(self, e: AlertEvent, row: IntakeAlert, problem_key: str,
               reopen: bool) -> AlertOutcome:
         # The reaction clock starts at the alert's own start, as a check's at its failure.
-        [outcome] = apply_in(self.session, self.dialect, [OpenIncident(
+        outcome = open_incident(self.session, self.dialect, OpenIncident(
             problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
-            reopen=reopen)], self.prefix, self.now, self.desk)
+            reopen=reopen), self.prefix, self.now, self.desk)
         row.problem_key = problem_key
         ticket = self.session.exec(select(Incident).where(
             Incident.open_key == problem_key)).first()
@@ -208,9 +208,9 @@ class _Batch:
         # monitoring ticket it joined resolves when its check recovers.
         if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
                 and row.problem_key.startswith(ALERT_PROBLEM)):
-            apply_in(self.session, self.dialect, [ResolveIncident(
-                row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved")],
-                self.prefix, self.now, self.desk)
+            resolve(self.session, ResolveIncident(
+                row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
+                self.now, self.desk)
             return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
         note(self.session, ticket.id, self.now, "alert_resolved",
              f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.state import Reason, StateType, Status
 from bridge.store.availability_models import AvailabilityDay as AvailabilityDay
 from bridge.store.availability_models import AvailabilityOutage as AvailabilityOutage

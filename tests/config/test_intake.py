@@ -8,7 +8,7 @@ import pytest
 
 from bridge.config import ConfigErrors, load_config
 from bridge.config.intake_model import OnResolve, SourceKind
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from tests.kits.daemon import write_deployment
 
 GOOD = '''

@@ -57,6 +57,7 @@ SECTIONS = {
     "InterfaceSelection": "SNMP `interfaces`",
     "InterfaceRule": "SNMP `interfaces.rules`",
     "Limits": "SNMP interface limits",
+    "TcpProbe": "`[probes.NAME]`, `kind = \"tcp\"`",
     "RuleFile": "rules/*.toml tables",
     "Rule": "`[rules.NAME]`",
     "Escalation": "`[escalations.NAME]`",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bridge.config import load_config
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
+from bridge.core.priority import Priority
 from bridge.intake.mapping import DeviceIndex, map_alert
 from tests.kits.daemon import write_deployment
 

@@ -10,7 +10,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
 
 from bridge.config.intake_model import OnResolve
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.desk.actions import Action
 from bridge.store import Database
 from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts

@@ -9,17 +9,17 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect, text
 
-from bridge.config.model import Priority
 from bridge.core.decisions import SaveState
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import load_states
 from bridge.store.tickets import NewTicket, create_ticket
-from bridge.store.writes import apply_batch
 from tests.desk.test_clock import contract_config
 
 
