@@ -5,6 +5,7 @@ and a resolve sent in another group would be lost)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -59,10 +60,22 @@ def _time(value: datetime | None) -> datetime | None:
     return value if value is not None and value.year >= _NO_TIME_BEFORE else None
 
 
+def unstorable(texts: Iterable[str]) -> str | None:
+    """Why texts cannot be stored (PostgreSQL's text holds neither NUL nor a lone surrogate,
+    which JSON's \\u escapes can spell), or None."""
+    for text in texts:
+        if "\x00" in text:
+            return "must not contain NUL (\\u0000)"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be Unicode text (it holds a lone surrogate \\ud800-\\udfff)"
+    return None
+
+
 def _no_nul(alert: _Alert) -> str | None:
-    texts = [alert.fingerprint, *alert.labels, *alert.labels.values(), *alert.annotations,
-             *alert.annotations.values()]
-    return "must not contain NUL (\\u0000)" if any("\x00" in t for t in texts) else None
+    return unstorable([alert.fingerprint, *alert.labels, *alert.labels.values(),
+                       *alert.annotations, *alert.annotations.values()])
 
 
 def _problem(exc: ValidationError) -> str:
@@ -93,12 +106,12 @@ def parse_webhook(body: bytes, kind: SourceKind) -> tuple[list[Alert], list[Reje
         except ValidationError as exc:
             rejected.append(Rejected(index, f"alerts[{index}].{_problem(exc)}"))
             continue
-        if (nul := _no_nul(alert)) is not None:
-            rejected.append(Rejected(index, f"alerts[{index}]: {nul}"))
+        raw = json.dumps(item, sort_keys=True, ensure_ascii=False)
+        if (problem := _no_nul(alert) or unstorable([raw])) is not None:
+            rejected.append(Rejected(index, f"alerts[{index}]: {problem}"))
             continue
         alerts.append(Alert(alert.fingerprint, alert.status == "firing", alert.startsAt,
-                            _time(alert.endsAt), alert.labels, alert.annotations,
-                            json.dumps(item, sort_keys=True, ensure_ascii=False)))
+                            _time(alert.endsAt), alert.labels, alert.annotations, raw))
     return alerts, rejected
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config.intake_model import KEY_FIELD, GenericFields
-from bridge.intake.alertmanager import Alert, BadBody, Rejected
+from bridge.intake.alertmanager import Alert, BadBody, Rejected, unstorable
 
 _MAX_DEPTH = 4  # nested objects flattened this deep into labels
 
@@ -53,8 +53,8 @@ def _alert(item: Any, fields: GenericFields, summary_key: str, now: datetime) ->
     if not isinstance(item, dict):
         raise ValueError("an alert must be a JSON object")
     labels = dict(_flatten(item))
-    if any("\x00" in k or "\x00" in v for k, v in labels.items()):
-        raise ValueError("must not contain NUL (\\u0000)")
+    if (problem := unstorable([*labels, *labels.values()])) is not None:
+        raise ValueError(problem)
     missing = [name for name in KEY_FIELD.findall(fields.key) if name not in labels]
     if missing:
         raise ValueError(f"{missing[0]}: required by the key {fields.key!r}")
@@ -67,9 +67,11 @@ def _alert(item: Any, fields: GenericFields, summary_key: str, now: datetime) ->
     firing = fields.status is None or status in fields.firing
     summary = labels.get(fields.summary, "") if fields.summary else ""
     starts_at = _start(labels.get(fields.starts_at) if fields.starts_at else None, now)
+    raw = json.dumps(item, sort_keys=True, ensure_ascii=False)
+    if (problem := unstorable([raw])) is not None:
+        raise ValueError(problem)
     return Alert(key, firing, starts_at, None if firing else now, labels,
-                 {summary_key: summary} if summary else {},
-                 json.dumps(item, sort_keys=True, ensure_ascii=False))
+                 {summary_key: summary} if summary else {}, raw)
 
 
 def parse_generic(body: bytes, fields: GenericFields, summary_key: str,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.intake.alertmanager import BadBody, as_labels
+from bridge.intake.alertmanager import BadBody, as_labels, unstorable
 
 
 class _Payload(BaseModel):
@@ -64,9 +64,13 @@ def parse_event(body: bytes) -> Event:
         raise BadBody("payload: required to trigger")
     if event.event_action != "trigger" and event.dedup_key is None:
         raise BadBody(f"dedup_key: required to {event.event_action}")
-    if "\x00" in json.dumps(data, ensure_ascii=False):
-        raise BadBody("must not contain NUL (\\u0000)")
     payload = event.payload
+    texts = [event.dedup_key or "", json.dumps(data, ensure_ascii=False)]
+    if payload is not None:
+        texts += [payload.summary, *as_labels(payload.model_dump(by_alias=True)).values(),
+                  *as_labels(payload.custom_details), *as_labels(payload.custom_details).values()]
+    if (problem := unstorable(texts)) is not None:
+        raise BadBody(problem)
     labels: dict[str, str] = {}
     if payload is not None:
         labels = {**as_labels(payload.custom_details), "source": payload.source,

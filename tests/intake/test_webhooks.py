@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -269,3 +270,62 @@ def test_a_generic_sender_opens_and_resolves_by_its_key(bridge: Bridge) -> None:
         "events[2]: trigger.status: 'maybe' is neither firing (problem) nor resolved (ok)"]
     assert ticket(bridge, ref)["status"] == "resolved"
     assert post(bridge, url, {"events": {}})[1] == {"error": "events: expected a list of alerts"}
+
+
+def _mutations(seed: int) -> Iterator[bytes]:
+    """Hostile bodies: valid payloads with fields swapped for other JSON types, deep nesting,
+    huge numbers, NUL, surrogates, and random bytes."""
+    rng = random.Random(seed)
+    odd: list[Any] = [None, True, 0, -1, 1e308, 10**40, "", "\u0000", "\ud800", [], {},
+                      [[[[[]]]]], "x" * 5000, {"a": {"b": {"c": {}}}}]
+    base = webhook(alert("fp-fuzz", "db-1"))
+    for _ in range(120):
+        body = json.loads(json.dumps(base))
+        target = rng.choice([body, body["alerts"][0], body["alerts"][0]["labels"]])
+        target[rng.choice([*target, "extra"])] = rng.choice(odd)
+        yield json.dumps(body).encode()
+    yield b"[" * 100_000 + b"]" * 100_000
+    yield b'{"version": "4", "alerts": [' + b"{}," * 20_000 + b"{}]}"
+    for _ in range(30):
+        yield bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+
+
+def test_hostile_bodies_are_4xx_never_5xx(bridge: Bridge) -> None:
+    statuses = set()
+    for body in _mutations(7):
+        for path, token in (("/api/v1/intake/prom", AM_TOKEN),
+                            ("/api/v1/intake/v2/enqueue", None)):
+            status, _ = post(bridge, path, body, token=token)
+            assert status < 500, (path, body[:200])
+            statuses.add(status)
+    assert 400 in statuses
+    assert "Traceback" not in bridge.log()
+
+
+def test_text_that_is_not_unicode_is_a_400(bridge: Bridge) -> None:
+    lone = alert("fp-surrogate", "db-1")
+    lone["labels"]["alertname"] = "\ud800"
+    status, answer = post(bridge, "/api/v1/intake/prom", webhook(lone))
+    assert status == 400, answer
+    assert "surrogate" in answer["error"] or "Unicode" in answer["error"]
+
+
+@pytest.mark.parametrize("where", ["labels", "annotations", "extra"])
+def test_unstorable_text_anywhere_is_a_400(bridge: Bridge, where: str) -> None:
+    for bad in ("\ud800", "a\u0000b"):
+        hostile = alert(f"fp-{where}", "db-1")
+        if where == "extra":  # kept only in the raw JSON, where a NUL is "\u0000"
+            hostile["generatorURL"] = bad
+        else:
+            hostile[where]["summary"] = bad
+        storable = where == "extra" and "\u0000" in bad
+        assert post(bridge, "/api/v1/intake/prom", webhook(hostile))[0] == (
+            200 if storable else 400)
+    for bad in ("\ud800", "a\u0000b"):
+        event = {"routing_key": PD_KEY, "event_action": "trigger",
+                 "payload": {"summary": "s", "source": "ups-1", "severity": "info",
+                             "custom_details": {"x": bad}}}
+        assert post(bridge, "/api/v1/intake/v2/enqueue", event, token=None)[0] == 400
+        assert post(bridge, "/api/v1/intake/zbx", {"events": [{
+            "host": "zbx-1", "trigger": {"id": 1, "status": "PROBLEM", "name": bad},
+            "tags": {"customer": "acme"}}]})[0] == 400
