@@ -60,9 +60,13 @@ class AlertOutcome:
     ref: str | None = None
 
 
+# "alert:<source>:<key>" fits a ticket's 200-character problem key with a 48-character source
+_KEY_MAX = 200 - len(ALERT_PROBLEM) - 48 - 1
+
+
 def alert_key(source: str, fingerprint: str) -> str:
-    """The fingerprint as stored: itself, or its SHA-256 when too long for the column."""
-    if len(fingerprint) <= 160 and fingerprint.isprintable():
+    """The fingerprint as stored: itself, or its SHA-256 when too long for the problem key."""
+    if len(fingerprint) <= _KEY_MAX and fingerprint.isprintable():
         return fingerprint
     return "sha256:" + sha256(fingerprint.encode()).hexdigest()
 

@@ -70,6 +70,9 @@ def test_a_resolve_of_an_unknown_alert_stores_nothing(db: Database) -> None:
 def test_an_overlong_fingerprint_is_kept_by_its_digest() -> None:
     assert alert_key("prom", "x" * 1000).startswith("sha256:")
     assert alert_key("prom", "3f2a") == "3f2a"
+    long_source = "s" * 48  # the longest a source's name may be
+    for fingerprint in ("x" * 145, "x" * 146, "y" * 255):
+        assert len(f"alert:{long_source}:{alert_key(long_source, fingerprint)}") <= 200
 
 
 def test_0016_steps_down_and_up(db: Database) -> None:
