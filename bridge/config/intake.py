@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from bridge.config.errors import ErrorSink
 from bridge.config.intake_file import FieldsEntry, IntakeFile, RouteEntry, SourceEntry
+from bridge.config.intake_mail import MailIntake, compile_mail
 from bridge.config.intake_model import (
     KEY_FIELD,
     GenericFields,
@@ -125,7 +126,14 @@ def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_di
     """Every source of every intake file; a name or routing key used twice is an error."""
     sources: dict[str, IntakeSource] = {}
     origin: dict[str, Source] = {}
+    mail: MailIntake | None = None
     for file, source in files:
+        if file.mail is not None:
+            if mail is not None:
+                errors.add(source.error(("mail",), "[mail] is already in another intake file"))
+            else:
+                mail = compile_mail(file.mail, source, {
+                    name: c.contract.notify for name, c in merged.customers.items()}, errors)
         for name, entry in file.sources.items():
             if name in origin:
                 first = origin[name]
@@ -141,4 +149,4 @@ def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_di
                 errors.add(source.error(("sources", name, "routing_key"),
                                         "another source has this routing key"))
             sources[name], origin[name] = compiled, source
-    return Intake(MappingProxyType(sources))
+    return Intake(MappingProxyType(sources), mail)

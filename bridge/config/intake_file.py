@@ -8,6 +8,7 @@ from typing import Annotated, Self
 from pydantic import BeforeValidator, Field, model_validator
 
 from bridge.config.base import Name
+from bridge.config.intake_mail import MailEntry
 from bridge.config.intake_model import OnResolve, SourceKind
 from bridge.config.model import _parse_priority
 from bridge.core.priority import Priority
@@ -92,4 +93,5 @@ class IntakeFile(Strict):
     """One file in intake/."""
 
     sources: dict[SourceName, SourceEntry] = Field(default_factory=dict)
+    mail: MailEntry | None = None  # [mail]: the receiver customers' mail is forwarded to
 

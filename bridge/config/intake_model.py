@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from bridge.config.intake_mail import MailIntake
 from bridge.core.priority import Priority
 from bridge.core.secret import Secret
 
@@ -111,6 +112,7 @@ class Intake:
     """Every configured source."""
 
     sources: Mapping[str, IntakeSource] = field(default_factory=lambda: MappingProxyType({}))
+    mail: MailIntake | None = None  # [mail] of one intake file; None: no mail receiver
 
     def by_routing_key(self, key: str) -> IntakeSource | None:
         """The PagerDuty source with this routing key (every one compared, in constant time)."""

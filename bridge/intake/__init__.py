@@ -1,6 +1,7 @@
-"""What comes in from other monitors (webhooks, PagerDuty-style events) becomes tickets."""
+"""What comes in from other monitors (webhooks, PagerDuty-style events) and customers' mail
+becomes tickets."""
 
 from bridge.intake.routes import add_routes as add_intake_routes
-from bridge.intake.silence import resolve_silent_alerts
+from bridge.intake.tasks import start_intake
 
-__all__ = ["add_intake_routes", "resolve_silent_alerts"]
+__all__ = ["add_intake_routes", "start_intake"]

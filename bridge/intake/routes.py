@@ -23,6 +23,7 @@ from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, 
 from bridge.intake.counters import IntakeCounters
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
+from bridge.intake.mail.routes import add_mail_routes
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
 from bridge.intake.service import IntakeService
@@ -213,5 +214,6 @@ def add_routes(app: web.Application, service: IntakeService,
     """Register the intake's endpoints (they authenticate per source, not by API token)."""
     intake = _Intake(service, IntakeCounters(registry))
     app.router.add_post(PREFIX + "v2/enqueue", intake.enqueue)
+    add_mail_routes(app, service)  # GET: the mail the receiver took, for operators
     app.router.add_post(PREFIX + "{source}", intake.webhook)
     return app

@@ -1,0 +1,1 @@
+"""Customer mail: an SMTP/LMTP receiver whose messages become comments and tickets."""

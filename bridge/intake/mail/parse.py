@@ -1,0 +1,88 @@
+"""A received message read with the stdlib's `email` (policy.default): its sender, subject
+(RFC 2047 decoded), Message-ID, text (text/plain preferred, else the HTML's text) and the
+list of its attachments. Reading never raises: what cannot be read says why."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+from html import unescape
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_BREAKS = re.compile(r"<(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
+_BLANKS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class ReadMail:
+    """What the receiver needs of a message."""
+
+    digest: str  # SHA-256 of the Message-ID, or of the bytes when it has none
+    message_id: str
+    sender_name: str
+    sender: str  # the From: address, lower case; "" if none could be read
+    subject: str
+    text: str  # the whole text part, not yet trimmed
+    attachments: tuple[str, ...]  # "name (type, N bytes)"
+    problem: str = ""  # why it could not be read; "" if it could
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML part: tags dropped, entities decoded, line breaks kept."""
+    text = _TAGS.sub("", _BREAKS.sub("\n", html))
+    lines = (line.strip() for line in unescape(text).replace("\xa0", " ").splitlines())
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _content(part: Message) -> str:
+    content = part.get_content() if isinstance(part, EmailMessage) else ""
+    return content if isinstance(content, str) else ""
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return ""
+    text = _content(body)
+    return html_text(text) if body.get_content_subtype() == "html" else text
+
+
+def _attachments(message: EmailMessage, listed: int) -> tuple[str, ...]:
+    shown: list[str] = []
+    count = 0
+    for part in message.iter_attachments():
+        count += 1
+        if count > listed:
+            continue
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        name = (part.get_filename() or "unnamed")[:200]
+        shown.append(f"{name} ({part.get_content_type()}, {size} bytes)")
+    if count > listed:
+        shown.append(f"… and {count - listed} more")
+    return tuple(shown)
+
+
+def read_mail(data: bytes, max_listed: int) -> ReadMail:
+    """Read a message's bytes as received (DATA)."""
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    message_id = str(message.get("Message-ID", "") or "").strip()
+    digest = hashlib.sha256(message_id.encode() if message_id else data).hexdigest()
+    try:
+        subject = " ".join(str(message.get("Subject", "") or "").split())
+        senders = getaddresses([str(message.get("From", "") or "")])
+        name, address = senders[0] if senders else ("", "")
+        text = _text(message)
+        attachments = _attachments(message, max_listed)
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        return ReadMail(digest, message_id, "", "", "", data.decode("utf-8", "replace"), (),
+                        f"undecodable: {type(exc).__name__}")
+    if "@" not in address:
+        return ReadMail(digest, message_id, name, "", subject, text, attachments,
+                        "no sender address in From:")
+    return ReadMail(digest, message_id, name, address.lower(), subject, text, attachments)

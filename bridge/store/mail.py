@@ -1,0 +1,80 @@
+"""Customer mail the intake took: kept first (so nothing is lost once the sender heard 250),
+then settled with what it became; a resend (the same Message-ID) finds its row and does
+nothing again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bridge.store.mail_models import InboundMail, MailStatus
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """A message as the receiver read it: who, about what, its text and attachments."""
+
+    digest: str
+    message_id: str
+    sender: str
+    recipient: str
+    subject: str
+    size_bytes: int
+    body: str
+    attachments: tuple[str, ...] = ()
+
+
+def keep_mail(engine: Engine, mail: ReceivedMail, now: datetime) -> tuple[int, MailStatus]:
+    """Store the message (pending) unless its digest is known; (its row, its status)."""
+    row = InboundMail(
+        digest=mail.digest, message_id=mail.message_id[:255], received_at=now,
+        sender=mail.sender[:255], recipient=mail.recipient[:255], subject=mail.subject[:500],
+        status=MailStatus.PENDING, size_bytes=mail.size_bytes, body=mail.body,
+        attachments="\n".join(mail.attachments)[:2000])
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return row.id, MailStatus.PENDING
+    except IntegrityError:  # a resend, or two deliveries at once: the stored one stands
+        with Session(engine) as session:
+            found = session.exec(select(InboundMail)
+                                 .where(InboundMail.digest == mail.digest)).one()
+            assert found.id is not None
+            return found.id, found.status
+
+
+def settle_mail(engine: Engine, mail_id: int, status: MailStatus, *, reason: str = "",
+                customer: str | None = None, ticket: str | None = None) -> None:
+    """Record what the message became."""
+    with Session(engine) as session, session.begin():
+        row = session.get(InboundMail, mail_id)
+        assert row is not None
+        row.status, row.reason, row.customer, row.ticket = status, reason[:200], customer, ticket
+        session.add(row)
+
+
+def list_mail(engine: Engine, status: MailStatus | None, limit: int) -> list[dict[str, Any]]:
+    """The latest messages (of one status), newest first, as the API shows them."""
+    query = select(InboundMail).order_by(col(InboundMail.id).desc()).limit(limit)
+    if status is not None:
+        query = query.where(InboundMail.status == status)
+    with Session(engine) as session:
+        return [{"id": m.id, "received_at": m.received_at.isoformat(), "status": m.status.value,
+                 "reason": m.reason, "sender": m.sender, "recipient": m.recipient,
+                 "subject": m.subject, "message_id": m.message_id, "customer": m.customer,
+                 "ticket": m.ticket, "size_bytes": m.size_bytes, "body": m.body,
+                 "attachments": [a for a in m.attachments.split("\n") if a]}
+                for m in session.exec(query)]
+
+
+def count_mail(engine: Engine, status: MailStatus) -> int:
+    """How many messages have this status."""
+    with Session(engine) as session:
+        return len(session.exec(select(InboundMail.id).where(InboundMail.status == status)).all())

@@ -1,0 +1,269 @@
+"""Customer mail sent with smtplib into a running bridge's receiver on loopback, on SQLite and
+PostgreSQL: a reply is the customer's comment (quoted history trimmed), a new message from a
+customer's address is a reported ticket, anything else is kept for operators; a resend does
+nothing twice; too large is 552; a store that is down is 4xx, then the retry is taken."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bridge.config import load_config
+from bridge.config.model import Config
+from bridge.intake.mail.receiver import receive_mail
+from bridge.store import Database, Engine
+from bridge.store.mail import list_mail
+from bridge.store.mail_models import MailStatus
+from bridge.store.models import MaintenanceWindowRow
+from bridge.store.tickets import Desk, QuietDesk
+from tests.kits.daemon import Bridge, free_port, running, wait_for, write_deployment
+
+T = TypeVar("T")
+MAIL = '''
+[mail]
+listen = "127.0.0.1:{port}"
+recipients = ["desk@msp.example", "@support.msp.example"]
+max_message_bytes = 65536
+max_attachments_listed = 2
+senders = {{ acme = ["jane@acme.example", "@ops.acme.example"], other = ["bob@other.example"] }}
+'''
+
+
+def mail_deployment(root: Path) -> tuple[Path, int]:
+    config = write_deployment(root, {"gw": "127.0.0.2", "other-srv": "127.0.0.4"},
+                              customer_token=True)
+    port = free_port()
+    (root / "intake").mkdir()
+    (root / "intake" / "mail.toml").write_text(MAIL.format(port=port))
+    return config, port
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def desk(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bridge, int]]:
+    config, port = mail_deployment(tmp_path_factory.mktemp("mail"))
+    pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
+    with running(config, pg) as daemon:
+        wait_for("the mail receiver", lambda: _listening(port))
+        yield daemon, port
+
+
+def _listening(port: int) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+            return client.noop()[0] == 250
+    except OSError:
+        return False
+
+
+def message(sender: str, subject: str, text: str, *, to: str = "desk@msp.example",
+            message_id: str | None = None, html: str | None = None) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["Message-ID"] = message_id or make_msgid(domain="acme.example")
+    mail.set_content(text)
+    if html is not None:
+        mail.add_alternative(html, subtype="html")
+    return mail
+
+
+def send(port: int, mail: EmailMessage, to: str | None = None) -> tuple[int, str]:
+    """Send as a mail server would; the answer to DATA."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        try:
+            client.send_message(mail, to_addrs=[to or str(mail["To"])])
+        except smtplib.SMTPResponseException as exc:
+            return exc.smtp_code, exc.smtp_error.decode()
+        except smtplib.SMTPRecipientsRefused as exc:
+            [(code, text)] = exc.recipients.values()
+            return code, text.decode() if isinstance(text, bytes) else text
+        return 250, "OK"
+
+
+def open_ticket(bridge: Bridge, customer: str, summary: str) -> str:
+    status, body = bridge.request("POST", "/api/v1/incidents",
+                                  body={"customer": customer, "summary": summary})
+    assert status == 201, body
+    return str(body["id"])
+
+
+def timeline(bridge: Bridge, ref: str) -> list[dict[str, Any]]:
+    return list(bridge.get(f"/api/v1/incidents/{ref}")["timeline"])
+
+
+def unmatched(bridge: Bridge) -> list[dict[str, Any]]:
+    return list(bridge.get("/api/v1/intake/mail?status=unmatched")["mail"])
+
+
+REPLY = """It is still down since this morning.
+
+On Mon, 7 Dec 2026 at 09:00, Bridge <bridge@msp.example> wrote:
+> Your ticket was opened.
+> We are looking at it.
+
+--\x20
+Jane Doe, Acme IT
+"""
+
+
+def test_a_reply_with_the_ticket_id_in_the_subject_is_the_customers_comment(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    ref = open_ticket(bridge, "acme", "the VPN is down")
+    code, _ = send(port, message("=?utf-8?q?J=C3=A4ne_Doe?= <Jane@Acme.example>",
+                                 f"Re: [{ref}] the VPN is down", REPLY))
+    assert code == 250
+    [comment] = [e for e in timeline(bridge, ref) if e["kind"] == "comment"]
+    assert comment["message"] == "It is still down since this morning."
+    assert comment["actor"] == "customer"
+    assert comment["author"] == "Jäne Doe <jane@acme.example>"
+
+
+def test_a_plus_address_reply_is_a_comment_and_html_only_mail_is_read_as_text(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    ref = open_ticket(bridge, "acme", "printer jam")
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "ops@ops.acme.example", "x", "Re: printer"
+    mail["Message-ID"] = make_msgid()
+    mail.set_content("<p>Fixed it &amp; thanks</p><blockquote>old</blockquote>",
+                     subtype="html")
+    code, _ = send(port, mail, to=f"desk+{ref}@msp.example")
+    assert code == 250
+    comments = [e["message"] for e in timeline(bridge, ref) if e["kind"] == "comment"]
+    assert comments == ["Fixed it & thanks\nold"]
+
+
+def test_a_new_mail_from_a_customers_address_opens_a_reported_ticket(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    mail = message("jane@acme.example", "Backup server unreachable",
+                   "Since 8:00 nobody reaches it.\n\n> earlier thread\n")
+    mail.add_attachment(b"\x89PNG" + b"0" * 2000, maintype="image", subtype="png",
+                        filename="screen.png")
+    code, _ = send(port, mail)
+    assert code == 250
+    [ticket] = [t for t in bridge.get("/api/v1/incidents?customer=acme")["incidents"]
+                if t["summary"] == "Backup server unreachable"]
+    shown = bridge.get(f"/api/v1/incidents/{ticket['id']}")
+    assert shown["source"] == "customer"
+    assert shown["priority"] == "P3"  # the contract's reported priority
+    [opened] = [e for e in shown["timeline"] if e["kind"] == "opened"]
+    assert opened["message"].startswith("Since 8:00 nobody reaches it.\n\nAttachments")
+    assert "screen.png (image/png, 2004 bytes)" in opened["message"]
+
+
+def test_an_unknown_sender_is_kept_and_listed_for_operators_only(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    code, _ = send(port, message("stranger@example.net", "Buy now", "cheap"))
+    assert code == 250
+    [kept] = [m for m in unmatched(bridge) if m["subject"] == "Buy now"]
+    assert kept["sender"] == "stranger@example.net"
+    assert kept["reason"] == "the sender is no known customer's address"
+    assert kept["body"].strip() == "cheap"
+    status, _ = bridge.request("GET", "/api/v1/intake/mail?status=unmatched",
+                               token="acme-secret-token")
+    assert status == 401
+    status, _ = bridge.request("GET", "/api/v1/intake/mail?status=unmatched", token=None)
+    assert status == 401
+    metrics = bridge.request("GET", "/metrics")[1]
+    assert 'bridge_intake_mail_total{outcome="unmatched"}' in metrics
+
+
+def test_another_customers_ticket_id_is_kept_and_not_commented(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    ref = open_ticket(bridge, "other", "other's outage")
+    code, answer = send(port, message("jane@acme.example", f"Re: [{ref}] hello", "peek"))
+    assert code == 250
+    assert [e for e in timeline(bridge, ref) if e["kind"] == "comment"] == []
+    [kept] = [m for m in unmatched(bridge) if m["subject"] == f"Re: [{ref}] hello"]
+    assert kept["reason"] == "names no ticket of the sender's customer"
+    code, same = send(port, message("jane@acme.example", "Re: [INC-2000-999999] hello",
+                                    "peek"))
+    assert (code, same) == (250, answer)  # the sender cannot tell the two apart
+
+
+def test_a_resend_with_the_same_message_id_comments_once(desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    ref = open_ticket(bridge, "acme", "slow wifi")
+    mail = message("jane@acme.example", f"RE: {ref} slow wifi", "Still slow.",
+                   message_id="<resend-1@acme.example>")
+    assert send(port, mail)[0] == 250
+    assert send(port, mail)[0] == 250
+    comments = [e for e in timeline(bridge, ref) if e["kind"] == "comment"]
+    assert [c["message"] for c in comments] == ["Still slow."]
+
+
+def test_a_message_over_the_size_limit_is_refused_with_552(desk: tuple[Bridge, int]) -> None:
+    _, port = desk
+    code, _ = send(port, message("jane@acme.example", "big", "x" * 70000))
+    assert code == 552
+
+
+def test_a_recipient_not_of_the_desk_is_refused(desk: tuple[Bridge, int]) -> None:
+    _, port = desk
+    code, _ = send(port, message("jane@acme.example", "hi", "x"), to="ceo@elsewhere.example")
+    assert code == 550
+
+
+class _Service:
+    """The intake's seam over a real store that can be made unavailable."""
+
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self.config, self.engine, self.desk = config, engine, QuietDesk()
+
+    def current_config(self) -> Config:
+        return self.config
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
+        return []
+
+    async def read(self, fn: Any) -> Any:
+        return await asyncio.to_thread(fn, self.engine)
+
+    async def write_tickets(self, fn: Any) -> Any:
+        desk: Desk = self.desk
+        return await asyncio.to_thread(fn, self.engine, desk, self.now(), "INC")
+
+
+def test_a_store_that_is_down_is_a_4xx_and_the_retry_is_taken(tmp_path: Path) -> None:
+    config_path, port = mail_deployment(tmp_path)
+    config = load_config(config_path)
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    down = Database(f"sqlite:///{tmp_path / 'no-such-dir' / 'bridge.db'}")
+    service = _Service(config, down.writer)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete,
+                              args=(receive_mail(service, stop, None),))
+    thread.start()
+    try:
+        wait_for("the mail receiver", lambda: _listening(port))
+        mail = message("jane@acme.example", "Router dead", "Please help.")
+        code, _ = send(port, mail)
+        assert 400 <= code < 500
+        service.engine = db.writer  # the store is back; the sending server retries
+        assert send(port, mail)[0] == 250
+        [kept] = list_mail(db.writer, None, 10)
+        assert (kept["status"], kept["subject"]) == (MailStatus.OPENED.value, "Router dead")
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+        db.dispose()
+        down.dispose()
