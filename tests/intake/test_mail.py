@@ -82,7 +82,8 @@ def send(port: int, mail: EmailMessage, to: str | None = None) -> tuple[int, str
         try:
             client.send_message(mail, to_addrs=[to or str(mail["To"])])
         except smtplib.SMTPResponseException as exc:
-            return exc.smtp_code, exc.smtp_error.decode()
+            error = exc.smtp_error
+            return exc.smtp_code, error.decode() if isinstance(error, bytes) else error
         except smtplib.SMTPRecipientsRefused as exc:
             [(code, text)] = exc.recipients.values()
             return code, text.decode() if isinstance(text, bytes) else text
