@@ -66,6 +66,7 @@ SECTIONS = {
     "SourceEntry": "`[sources.NAME]`",
     "RouteEntry": "`[[sources.NAME.routes]]`",
     "FieldsEntry": "`[sources.NAME.fields]`",
+    "MailEntry": "`[mail]`",
     "Timeline": "rules/tests/*.toml",
     "Results": "`[[results]]`",
     "Expect": "`[expect]`",
