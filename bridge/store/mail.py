@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -77,4 +77,5 @@ def list_mail(engine: Engine, status: MailStatus | None, limit: int) -> list[dic
 def count_mail(engine: Engine, status: MailStatus) -> int:
     """How many messages have this status."""
     with Session(engine) as session:
-        return len(session.exec(select(InboundMail.id).where(InboundMail.status == status)).all())
+        return session.exec(select(func.count()).select_from(InboundMail)
+                            .where(InboundMail.status == status)).one()
