@@ -31,6 +31,19 @@ class ReadMail:
     problem: str = ""  # why it could not be read; "" if it could
 
 
+def storable(text: str) -> str:
+    """Text every store keeps: no NUL (PostgreSQL refuses it), no lone surrogate (what
+    undecodable bytes become)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _read(digest: str, message_id: str, name: str, sender: str, subject: str, text: str,
+          attachments: tuple[str, ...], problem: str = "") -> ReadMail:
+    return ReadMail(digest, storable(message_id), storable(name), storable(sender),
+                    storable(subject), storable(text), tuple(storable(a) for a in attachments),
+                    problem)
+
+
 def html_text(html: str) -> str:
     """The text of an HTML part: tags dropped, entities decoded, line breaks kept."""
     text = _TAGS.sub("", _BREAKS.sub("\n", html))
@@ -69,20 +82,22 @@ def _attachments(message: EmailMessage, listed: int) -> tuple[str, ...]:
 
 def read_mail(data: bytes, max_listed: int) -> ReadMail:
     """Read a message's bytes as received (DATA)."""
-    message = message_from_bytes(data, policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    message_id = str(message.get("Message-ID", "") or "").strip()
-    digest = hashlib.sha256(message_id.encode() if message_id else data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     try:
+        message = message_from_bytes(data, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        message_id = str(message.get("Message-ID", "") or "").strip()[:255]
+        if message_id:
+            digest = hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
         subject = " ".join(str(message.get("Subject", "") or "").split())
         senders = getaddresses([str(message.get("From", "") or "")])
         name, address = senders[0] if senders else ("", "")
         text = _text(message)
         attachments = _attachments(message, max_listed)
-    except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        return ReadMail(digest, message_id, "", "", "", data.decode("utf-8", "replace"), (),
-                        f"undecodable: {type(exc).__name__}")
+    except Exception as exc:  # whatever a sender wrote: the message is kept, never lost
+        return _read(digest, "", "", "", "", data.decode("utf-8", "replace"), (),
+                     f"undecodable: {type(exc).__name__}")
     if "@" not in address:
-        return ReadMail(digest, message_id, name, "", subject, text, attachments,
-                        "no sender address in From:")
-    return ReadMail(digest, message_id, name, address.lower(), subject, text, attachments)
+        return _read(digest, message_id, name, "", subject, text, attachments,
+                     "no sender address in From:")
+    return _read(digest, message_id, name, address.lower(), subject, text, attachments)
