@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -59,8 +60,8 @@ def desk(request: pytest.FixtureRequest,
 
 def _listening(port: int) -> bool:
     try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
-            return client.noop()[0] == 250
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            return sock.makefile("rb").readline().startswith(b"220")
     except OSError:
         return False
 
@@ -193,6 +194,52 @@ def test_another_customers_ticket_id_is_kept_and_not_commented(
     code, same = send(port, message("jane@acme.example", "Re: [INC-2000-999999] hello",
                                     "peek"))
     assert (code, same) == (250, answer)  # the sender cannot tell the two apart
+
+
+def test_undecodable_bytes_are_kept_for_operators(desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    raw = (b"From: \xff\xfe\x00broken\r\nSubject: =?utf-8?b?\xff\xff?= junk\x00\r\n"
+           b"Message-ID: <junk-1@nowhere>\r\nContent-Type: text/plain; charset=x-none\r\n"
+           b"\r\n\x00\xc3\x28 not text\r\n")
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.sendmail("x@nowhere.example", ["desk@msp.example"], raw)  # 250, or it raises
+    [kept] = [m for m in unmatched(bridge) if m["message_id"] == "<junk-1@nowhere>"]
+    assert "not text" in kept["body"]
+
+
+def _lmtp(port: int, recipients: list[str], data: bytes) -> list[str]:
+    """An LMTP conversation (smtplib's LMTP reads one answer to DATA, not one per
+    recipient as RFC 2033 has it); the answers after the end of DATA."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+
+        def answer() -> str:
+            lines = [reader.readline().decode()]
+            while lines[-1][3:4] == "-":
+                lines.append(reader.readline().decode())
+            return lines[-1].strip()
+
+        assert answer().startswith("220")
+        for command in ("LHLO mx.msp.example", "MAIL FROM:<jane@acme.example>",
+                        *(f"RCPT TO:<{r}>" for r in recipients), "DATA"):
+            sock.sendall(command.encode() + b"\r\n")
+            assert answer()[:1] in "23", command
+        sock.sendall(data.replace(b"\n.", b"\n..") + b"\r\n.\r\n")
+        return [answer() for _ in recipients]
+
+
+def test_lmtp_answers_once_per_recipient(tmp_path: Path) -> None:
+    config, port = mail_deployment(tmp_path)
+    mail_toml = tmp_path / "intake" / "mail.toml"
+    mail_toml.write_text(mail_toml.read_text().replace("[mail]\n", "[mail]\nlmtp = true\n"))
+    with running(config) as bridge:
+        wait_for("the LMTP receiver", lambda: _listening(port))
+        ref = open_ticket(bridge, "acme", "lmtp ticket")
+        mail = message("jane@acme.example", f"Re: [{ref}]", "via lmtp")
+        answers = _lmtp(port, ["desk@msp.example", f"desk+{ref}@msp.example"], mail.as_bytes())
+        assert [a[:3] for a in answers] == ["250", "250"]
+        comments = [e["message"] for e in timeline(bridge, ref) if e["kind"] == "comment"]
+        assert comments == ["via lmtp"]
 
 
 def test_a_resend_with_the_same_message_id_comments_once(desk: tuple[Bridge, int]) -> None:

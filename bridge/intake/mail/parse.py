@@ -80,22 +80,28 @@ def _attachments(message: EmailMessage, listed: int) -> tuple[str, ...]:
     return tuple(shown)
 
 
+def _message_id(message: EmailMessage) -> str:
+    try:
+        return str(message.get("Message-ID", "") or "").strip()[:255]
+    except Exception:  # unreadable: the message is then known by its bytes
+        return ""
+
+
 def read_mail(data: bytes, max_listed: int) -> ReadMail:
     """Read a message's bytes as received (DATA)."""
-    digest = hashlib.sha256(data).hexdigest()
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    message_id = _message_id(message)
+    digest = hashlib.sha256(message_id.encode("utf-8", "replace") if message_id
+                            else data).hexdigest()
     try:
-        message = message_from_bytes(data, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        message_id = str(message.get("Message-ID", "") or "").strip()[:255]
-        if message_id:
-            digest = hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
         subject = " ".join(str(message.get("Subject", "") or "").split())
         senders = getaddresses([str(message.get("From", "") or "")])
         name, address = senders[0] if senders else ("", "")
         text = _text(message)
         attachments = _attachments(message, max_listed)
     except Exception as exc:  # whatever a sender wrote: the message is kept, never lost
-        return _read(digest, "", "", "", "", data.decode("utf-8", "replace"), (),
+        return _read(digest, message_id, "", "", "", data.decode("utf-8", "replace"), (),
                      f"undecodable: {type(exc).__name__}")
     if "@" not in address:
         return _read(digest, message_id, name, "", subject, text, attachments,
