@@ -99,6 +99,8 @@ async def receive_mail(service: IntakeService, stop: asyncio.Event,
     mail = service.current_config().intake.mail
     if mail is None:
         return
+    # aiosmtpd logs every command at INFO ("mail.log"); bridge logs one line per message
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = MailHandler(service, MailCounters(registry), mail.lmtp)
     protocol = LMTP if mail.lmtp else SMTP
 
