@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bridge.store.mail_models import InboundMail, MailStatus
+from bridge.store.models import Incident
+from bridge.store.tickets import Desk, TicketChange
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,31 @@ def settle_mail(engine: Engine, mail_id: int, status: MailStatus, *, reason: str
         row = session.get(InboundMail, mail_id)
         assert row is not None
         row.status, row.reason, row.customer, row.ticket = status, reason[:200], customer, ticket
+        session.add(row)
+
+
+class SettlingDesk:
+    """The desk, settling the message in the very transaction of the ticket write it made:
+    the comment (or new ticket) and "done" on the message's row commit together or not at
+    all, so a crash in between cannot make the sender's retry comment twice."""
+
+    def __init__(self, desk: Desk, mail_id: int, status: MailStatus, customer: str) -> None:
+        self.desk, self.mail_id, self.status, self.customer = desk, mail_id, status, customer
+
+    def silence_period_s(self, customer: str) -> float:
+        """The desk's."""
+        return self.desk.silence_period_s(customer)
+
+    def timezone(self, customer: str) -> str:
+        """The desk's."""
+        return self.desk.timezone(customer)
+
+    def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
+        """The desk plans and notifies; the message's row says what it became."""
+        self.desk.changed(session, incident, change)
+        row = session.get(InboundMail, self.mail_id)
+        assert row is not None
+        row.status, row.customer, row.ticket = self.status, self.customer, incident.ref
         session.add(row)
 
 

@@ -5,14 +5,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
+from sqlmodel import Session
 
+from bridge.core.priority import Priority
+from bridge.desk.actions import Action
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
-from bridge.store.mail import ReceivedMail, count_mail, keep_mail, list_mail, settle_mail
+from bridge.store.mail import (
+    ReceivedMail,
+    SettlingDesk,
+    count_mail,
+    keep_mail,
+    list_mail,
+    settle_mail,
+)
 from bridge.store.mail_models import MailStatus
+from bridge.store.models import Actor, Incident, TicketSource
+from bridge.store.reads import ref_of
+from bridge.store.tickets import (
+    ActionRequest,
+    NewTicket,
+    QuietDesk,
+    TicketChange,
+    create_ticket,
+    take_action,
+)
 
 AT = datetime(2026, 12, 6, 9, tzinfo=UTC)
 
@@ -48,3 +69,29 @@ def test_the_mail_table_steps_down_and_up_again(db: Database) -> None:
     assert "inbound_mail" in inspect(db.writer).get_table_names()
     keep_mail(db.writer, _mail("e" * 64), AT)
     assert [m["status"] for m in list_mail(db.reader, None, 10)] == ["pending"]
+
+
+class _FailingDesk(QuietDesk):
+    """A desk whose planning fails: the ticket write's transaction rolls back."""
+
+    def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
+        raise RuntimeError("the desk failed")
+
+
+def test_a_comment_and_its_message_commit_together_or_not_at_all(db: Database) -> None:
+    incident_id, _ = create_ticket(db.writer, NewTicket(
+        "acme", None, "down", Priority.P3, TicketSource.CUSTOMER, Actor.CUSTOMER, "jane"),
+        "INC", AT, QuietDesk())
+    ref = ref_of(db.reader, incident_id)
+    mail_id, _ = keep_mail(db.writer, _mail(), AT)
+    request = ActionRequest(move=Action.COMMENT.spec.move, actor=Actor.CUSTOMER,
+                            author="jane@acme.example", message="still down")
+    with pytest.raises(RuntimeError):
+        take_action(db.writer, ref, "acme", request, AT,
+                    SettlingDesk(_FailingDesk(), mail_id, MailStatus.COMMENTED, "acme"))
+    assert keep_mail(db.writer, _mail(), AT) == (mail_id, MailStatus.PENDING)  # to redo
+    result = take_action(db.writer, ref, "acme", request, AT,
+                         SettlingDesk(QuietDesk(), mail_id, MailStatus.COMMENTED, "acme"))
+    assert result.status == 200
+    [row] = list_mail(db.reader, None, 10)
+    assert (row["status"], row["ticket"], row["customer"]) == ("commented", ref, "acme")

@@ -20,7 +20,7 @@ from bridge.desk.actions import Action
 from bridge.intake.mail.parse import ReadMail
 from bridge.intake.mail.trim import trim_reply
 from bridge.store import Engine
-from bridge.store.mail import ReceivedMail, keep_mail, settle_mail
+from bridge.store.mail import ReceivedMail, SettlingDesk, keep_mail, settle_mail
 from bridge.store.mail_models import MailStatus
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import ref_of
@@ -109,20 +109,20 @@ def _settle(engine: Engine, desk: Desk, now: datetime, prefix: str, mail_id: int
     if plan.ref is not None:
         request = ActionRequest(move=Action.COMMENT.spec.move, actor=Actor.CUSTOMER,
                                 author=plan.author, message=plan.text)
-        result = take_action(engine, plan.ref, plan.customer, request, now, desk)
+        settling = SettlingDesk(desk, mail_id, MailStatus.COMMENTED, plan.customer)
+        result = take_action(engine, plan.ref, plan.customer, request, now, settling)
         if result.status != 200:
             settle_mail(engine, mail_id, MailStatus.UNMATCHED, reason=NO_TICKET,
                         customer=plan.customer)
             return MailStatus.UNMATCHED
-        settle_mail(engine, mail_id, MailStatus.COMMENTED, customer=plan.customer,
-                    ticket=plan.ref)
         return MailStatus.COMMENTED
-    # the message's digest as the idempotency key: a retry after a failure in between opens
-    # the ticket it opened, never a second one
+    # the message's digest as the idempotency key too: a retry never opens a second ticket
     new = NewTicket(customer=plan.customer, device=None, summary=plan.title,
                     priority=plan.priority, source=TicketSource.CUSTOMER, actor=Actor.CUSTOMER,
                     author=plan.author, message=plan.text, dedupe_key=f"mail-{kept.digest}")
-    incident_id, _ = create_ticket(engine, new, prefix, now, desk)
-    settle_mail(engine, mail_id, MailStatus.OPENED, customer=plan.customer,
-                ticket=ref_of(engine, incident_id))
+    settling = SettlingDesk(desk, mail_id, MailStatus.OPENED, plan.customer)
+    incident_id, created = create_ticket(engine, new, prefix, now, settling)
+    if not created:  # opened by an earlier attempt whose row was not settled with it
+        settle_mail(engine, mail_id, MailStatus.OPENED, customer=plan.customer,
+                    ticket=ref_of(engine, incident_id))
     return MailStatus.OPENED
