@@ -17,6 +17,8 @@ from bridge.store.availability_models import AvailabilityOutage as AvailabilityO
 from bridge.store.availability_models import AvailabilityRollup as AvailabilityRollup
 from bridge.store.columns import enum_column as _enum
 from bridge.store.columns import utc_column as _utc
+from bridge.store.lease_models import BridgeInstance as BridgeInstance
+from bridge.store.lease_models import ShardLease as ShardLease
 
 
 class TicketSource(StrEnum):
