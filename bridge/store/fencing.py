@@ -61,9 +61,9 @@ def device_of(decision: Decision) -> str | None:
         return decision.key.device
     if isinstance(decision, OpenIncident):
         return decision.key.device if decision.key is not None else None
-    if isinstance(decision, ResolveIncident | SetFlapping):
-        if decision.problem_key.startswith(_CHECK_PROBLEM):
-            return decision.problem_key[len(_CHECK_PROBLEM):].split("/", 1)[0]
+    if (isinstance(decision, ResolveIncident | SetFlapping)
+            and decision.problem_key.startswith(_CHECK_PROBLEM)):
+        return decision.problem_key[len(_CHECK_PROBLEM):].split("/", 1)[0]
     return None
 
 
