@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -18,7 +18,6 @@ from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
-from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
@@ -29,12 +28,14 @@ from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
+from bridge.daemon.restore import Handover, restore_engine
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
+from bridge.daemon.shards import ShardKeeper, while_leader
 from bridge.daemon.systemd import Notifier
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
-from bridge.store.heartbeat import load_gap_suspicion, record_silence
+from bridge.store.heartbeat import record_silence
 from bridge.store.maintenance import (
     WindowEnd,
     add_window,
@@ -43,12 +44,7 @@ from bridge.store.maintenance import (
     end_window,
 )
 from bridge.store.models import MaintenanceWindowRow
-from bridge.store.reads import (
-    load_open_problems,
-    load_recently_resolved,
-    load_states,
-    open_incident_counts,
-)
+from bridge.store.reads import open_incident_counts
 from bridge.store.tickets import Desk
 from bridge.store.writes import Outcome
 
@@ -93,6 +89,8 @@ class Daemon:
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
         self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
+        self._shards = ShardKeeper(config.main.cluster, None if self._db_url.startswith(
+            "sqlite") else self._db_url, self._metrics.registry)  # several instances: shards.py
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -134,7 +132,11 @@ class Daemon:
             problems.append(self._icmp_problem)
         if self._scheduler is not None and (stalled := self._scheduler.stalled()):
             problems.append(stalled)
-        return problems
+        return problems + self._shards.problems()
+
+    def readiness_notes(self) -> list[str]:
+        """What /readyz says while ready (cut off from the store, on valid leases)."""
+        return self._shards.notes()
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Run a read query in the reader pool."""
@@ -151,7 +153,7 @@ class Daemon:
         """Render the exposition off the loop, from a snapshot taken on it."""
         assert self._writer is not None
         assert self._scheduler is not None
-        snap, latest = self.snapshot(), self.availability.latest
+        snap, latest = self._shards.own_part(self.snapshot()), self.availability.latest
         extra = health_values(snap, self._scheduler, self._writer, self.availability,
                               self.clock)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
@@ -239,6 +241,7 @@ class Daemon:
             CheckKey(name, probe): Plan(self.config.probes[probe].interval_s,
                                         deadline_s(self.config.probes[probe]))
             for name, device in self.config.devices.items() for probe in device.probes
+            if self._shards.owns(name)
         }
 
     async def _run_check(self, key: CheckKey) -> Ran:
@@ -301,23 +304,17 @@ class Daemon:
             log.warning("monitoring gap recorded while no bridge was running: %s to %s",
                         silence.started_at.isoformat(), silence.ended_at.isoformat()
                         if silence.ended_at else "now")
-        states = await asyncio.to_thread(load_states, db.reader)
         self._db = db
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
                                    desk=lambda: self._desk.desk,
                                    on_history=self.availability.changed,
-                                   clock=self.clock.now)
-        problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
-        window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
-        resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
-                                           self.clock.now() - window)
-        suspect_since = await asyncio.to_thread(load_gap_suspicion, db.reader)
-        engine = RuleEngine(self.config, states, problems, attached, resolved,
-                            now=self.clock.now(), suspect_since=suspect_since)
-        monitor = Monitor(engine, self._writer.submit, self._recheck)
-        return db, monitor
+                                   clock=self.clock.now, fence=self._shards.fence)
+        engine = await asyncio.to_thread(restore_engine, db.reader, self.config,
+                                         self.clock.now())
+        await self._shards.start()
+        return db, Monitor(engine, self._writer.submit, self._recheck)
 
     def _recheck(self, keys: set[CheckKey]) -> None:
         if self._scheduler is not None:
@@ -364,8 +361,12 @@ class Daemon:
         tasks.append(asyncio.create_task(watch_loop_lag(self._metrics.loop_lag.observe,
                                                         self._stop), name="loop lag"))
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
-                                  self._tickets_changed)
-        tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
+                                  self._tickets_changed, leader=lambda: self._shards.leader)
+        tasks.append(asyncio.create_task(while_leader(self._shards, self._stop,
+                                                      self.availability.run), name="availability"))
+        handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
+                            self.clock.now, lambda: scheduler.set_plans(self._plans()))
+        tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))
@@ -386,6 +387,7 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         flushed = await self._writer.drain(deadline_s / 2)
+        await self._shards.leave()  # after the last write: others take over at once
         await runner.cleanup()
         self._probers.close()
         self._writer.close()

@@ -74,7 +74,12 @@ class BatchWriter:
         return len(self._pending)
 
     def submit(self, decisions: list[Decision]) -> None:
-        """Queue decisions; cheap, called from the event loop."""
+        """Queue decisions; cheap, called from the event loop. Those of shards not held
+        are dropped here already (their owner decides them)."""
+        fence = self._fence()
+        if fence is not None:
+            decisions = [d for d in decisions
+                         if (shard := fence.shard(d)) is None or shard in fence.held]
         self._pending.extend(decisions)
         if len(self._pending) >= self._max_items:
             self._wake.set()
