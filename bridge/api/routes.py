@@ -41,10 +41,12 @@ async def readyz(request: web.Request) -> web.Response:
     """Readiness: the store is reachable and writes succeed."""
     service = service_of(request)
     problems = service.readiness()
-    if problems:
-        return web.json_response({"status": "not ready", "problems": problems}, status=503)
     notes = service.readiness_notes()  # e.g. cut off from the store, on still-valid leases
-    return web.json_response({"status": "ready", **({"notes": notes} if notes else {})})
+    extra = {"notes": notes} if notes else {}
+    if problems:
+        return web.json_response({"status": "not ready", "problems": problems, **extra},
+                                 status=503)
+    return web.json_response({"status": "ready", **extra})
 
 
 @accepts(media_types=("text/plain",), strict=False)  # scrapers may add parameters

@@ -23,6 +23,7 @@ from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
+from bridge.daemon.fleet import FleetView
 from bridge.daemon.http import serve
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
@@ -89,15 +90,15 @@ class Daemon:
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
         self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
-        self._shards = ShardKeeper(config.main.cluster, None if self._db_url.startswith(
-            "sqlite") else self._db_url, self._metrics.registry)  # several instances: shards.py
+        self._shards = ShardKeeper(config.main.cluster, self._db_url, self._metrics.registry)
+        self._fleet = FleetView(self._shards, self.read, self.clock.now)
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
     def snapshot(self) -> Snapshot:
         """Live state for the API and metrics."""
         assert self._monitor is not None
-        return self._monitor.snapshot()
+        return self._fleet.merge(self._monitor.snapshot())  # other shards: from the store
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""
@@ -367,6 +368,7 @@ class Daemon:
         handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
                             self.clock.now, lambda: scheduler.set_plans(self._plans()))
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
+        tasks.append(asyncio.create_task(self._fleet.run(self._stop), name="fleet view"))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))

@@ -51,23 +51,24 @@ def instance_name() -> str:
 class ShardKeeper:
     """Owns the leases of one daemon and says what it may probe and write now."""
 
-    def __init__(self, cluster: ClusterSection, url: str | None,
+    def __init__(self, cluster: ClusterSection, url: str,
                  registry: CollectorRegistry | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        coordinated = not url.startswith("sqlite")  # SQLite: one instance (instance_lock.py)
         self.name = instance_name()
         self.shards = cluster.shards
         self._cluster = cluster
         self._clock = clock
         self._engine: Engine | None = (coordinator_engine(url, cluster.renew_s)
-                                       if url is not None else None)
+                                       if coordinated else None)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leases")
         self._held: dict[int, int] = {}
         self._renewed_at: float | None = None  # monotonic, before the last good round
         self._failure: str | None = None
         self._live = 1
-        self.owned: frozenset[int] = (frozenset(range(self.shards)) if url is None
-                                      else frozenset())
-        self.leader = url is None
+        self.owned: frozenset[int] = (frozenset() if coordinated
+                                      else frozenset(range(self.shards)))
+        self.leader = not coordinated
         self._shard_of: dict[str, int] = {}
         if registry is not None:
             registry.register(_ShardCollector(self))

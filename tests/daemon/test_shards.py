@@ -11,6 +11,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -20,6 +21,7 @@ from bridge.core.shards import shard_of
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.netns import Namespace
 from tests.kits.pg import scratch_database
+from tests.kits.sockproxy import CuttableProxy
 
 SHARDS = 8
 LEASE_S = 3.0
@@ -29,23 +31,36 @@ FAILING = ["sw-00", "sw-05", "sw-10", "sw-15", "sw-20"]
 SLACK_S = 10.0  # start-up of a check, the writer's batch, a loaded CI machine
 
 
+@dataclass(frozen=True)
+class Store:
+    """A scratch database as the daemons (Unix socket) and the test (psycopg) reach it."""
+
+    name: str
+    socket_dir: str
+    port: int
+    url: str  # for psycopg, from the test
+
+    def daemon_url(self, socket_dir: str | None = None) -> str:
+        return (f"postgresql+psycopg://postgres@/{self.name}"
+                f"?host={socket_dir or self.socket_dir}&port={self.port}")
+
+
 @pytest.fixture
-def store(pg_admin_url: str) -> Iterator[tuple[str, str]]:
-    """(URL for the daemons over the Unix socket, psycopg URL for the test)."""
+def store(pg_admin_url: str) -> Iterator[Store]:
     with psycopg.connect(pg_admin_url) as conn:
-        row = conn.execute("SHOW unix_socket_directories").fetchone()
-    assert row is not None
-    socket_dir = str(row[0]).split(",")[0].strip()
+        folders = conn.execute("SHOW unix_socket_directories").fetchone()
+        port = conn.execute("SHOW port").fetchone()
+    assert folders is not None
+    assert port is not None
     with scratch_database(pg_admin_url, f"bridge_shards_{uuid.uuid4().hex[:12]}") as url:
-        name = url.rsplit("/", 1)[1]
-        yield (f"postgresql+psycopg://postgres@/{name}?host={socket_dir}",
-               url.replace("postgresql+psycopg://", "postgresql://", 1))
+        yield Store(url.rsplit("/", 1)[1], str(folders[0]).split(",")[0].strip(),
+                    int(port[0]), url.replace("postgresql+psycopg://", "postgresql://", 1))
 
 
-def deployment(root: Path, daemon_url: str) -> Path:
+def deployment(root: Path, daemon_url: str, lease_s: float = LEASE_S) -> Path:
     config = write_deployment(root, DEVICES, interval_s=INTERVAL_S, max_attempts=2)
     text = config.read_text().replace('url = "sqlite:///var/bridge.db"', f'url = "{daemon_url}"')
-    config.write_text(text + f"\n[cluster]\nshards = {SHARDS}\nlease_s = {LEASE_S}\n")
+    config.write_text(text + f"\n[cluster]\nshards = {SHARDS}\nlease_s = {lease_s}\n")
     return config
 
 
@@ -75,6 +90,13 @@ def pid_of(owner: str) -> int:
     return int(owner.split(":")[1])
 
 
+def leader_pid(url: str) -> int | None:
+    """The process holding the leader's lease, if anyone holds it now."""
+    found = rows(url, "SELECT owner FROM shard_lease WHERE shard = -1 AND owner IS NOT NULL "
+                      "AND expires_at > now()")
+    return pid_of(str(found[0][0])) if found else None
+
+
 def open_tickets(url: str) -> list[str]:
     return sorted(str(d) for (d,) in rows(url, "SELECT device FROM incident "
                                                  "WHERE status = 'open'"))
@@ -93,6 +115,13 @@ def checked_since(url: str, devices: set[str], since: float) -> bool:
     return all(latest.get(d, 0.0) > since for d in devices)
 
 
+def api_down(bridge: Bridge) -> list[str]:
+    """The devices an instance's API says are hard down."""
+    devices = bridge.get("/api/v1/devices")["devices"]
+    return sorted(d["id"] for d in devices
+                  if any(c["hard_status"] == "down" for c in d["checks"]))
+
+
 def drop_only(netns: Namespace, names: list[str]) -> None:
     """Drop pings to exactly these devices from now on (one nft transaction: the others
     never see a moment without their faults)."""
@@ -106,9 +135,9 @@ def devices_of(shards: set[int]) -> set[str]:
 
 
 def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: Namespace,
-                                                         store: tuple[str, str]) -> None:
-    daemon_url, url = store
-    config = deployment(tmp_path, daemon_url)
+                                                         store: Store) -> None:
+    url = store.url
+    config = deployment(tmp_path, store.daemon_url())
     for name in FAILING:
         netns.drop_icmp_to(DEVICES[name])
     bridges = [Bridge(config, netns=netns.name) for _ in range(3)]
@@ -118,8 +147,9 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
                          lambda: split_between(url, set(by_pid), most=3), timeout_s=60)
         assert wait_for("a ticket per failing device",
                         lambda: open_tickets(url) == FAILING or None, timeout_s=30)
-        leader = rows(url, "SELECT owner FROM shard_lease WHERE shard = -1")[0][0]
-        assert pid_of(str(leader)) in by_pid
+        assert leader_pid(url) == bridges[0].proc.pid  # the first one up leads
+        wait_for("every device's live state from every instance (owned or not)",
+                 lambda: all(api_down(b) == FAILING for b in bridges), timeout_s=15)
 
         # SIGKILL one: the others check its devices within lease + one interval.
         victim = bridges[0]
@@ -131,6 +161,8 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
                  timeout_s=LEASE_S + INTERVAL_S + SLACK_S)
         survivors = {b.proc.pid for b in bridges[1:]}
         assert {pid_of(o) for o in owners(url).values()} <= survivors
+        assert wait_for("a survivor to lead (the desk clock, availability)",
+                        lambda: leader_pid(url) in survivors, timeout_s=LEASE_S + SLACK_S)
 
         # SIGSTOP one past its lease; a device of its recovers meanwhile; SIGCONT.
         held = owners(url)
@@ -156,11 +188,22 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
         wait_for("the thawed instance to notice it lost its leases",
                  lambda: "stopped probing and writing" in frozen.log(), timeout_s=20)
         time.sleep(LEASE_S + 2 * INTERVAL_S)  # give a stale write every chance to land
+        wait_for("the thawed instance's API to show the recoveries it did not see",
+                 lambda: api_down(frozen) == still_failing or None, timeout_s=15)
         assert open_tickets(url) == still_failing  # nothing reopened with a stale epoch
         assert_one_ticket_per_problem(url)
         wait_for("the thawed instance to take its share again", lambda: frozen.proc.pid in {
             pid_of(o) for o in owners(url).values()}, timeout_s=30)
         assert other.get("/readyz")["status"] == "ready"
+
+        # Once settled, a device failing in one instance's shard is down in both APIs:
+        # the other reads it from the store, with no handover to load it.
+        wait_for("the shards split two ways again", lambda: split_between(
+            url, {frozen.proc.pid, other.proc.pid}, most=4), timeout_s=30)
+        drop_only(netns, [*still_failing, "sw-01"])
+        wait_for("a new failure shown by both instances", lambda: all(
+            api_down(b) == sorted([*still_failing, "sw-01"]) for b in (frozen, other)),
+                 timeout_s=15)
     finally:
         for bridge in bridges:
             if bridge.proc.poll() is None:
@@ -168,3 +211,63 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
                 bridge.stop()
     assert_one_ticket_per_problem(url)
     assert rows(url, "SELECT count(*) FROM shard_lease WHERE owner IS NOT NULL") == [(0,)]
+
+
+def readyz(bridge: Bridge) -> tuple[int, dict[str, object]]:
+    status, body = bridge.request("GET", "/readyz", token=None)
+    assert isinstance(body, dict)
+    return status, body
+
+
+def readyz_notes(bridge: Bridge) -> str | None:
+    """What /readyz notes, if anything."""
+    notes = readyz(bridge)[1].get("notes")
+    return str(notes) if notes else None
+
+
+def leases_expired(bridge: Bridge) -> str | None:
+    """/readyz's problems once it is 503 because the leases ran out."""
+    status, body = readyz(bridge)
+    problems = str(body.get("problems"))
+    return problems if status == 503 and "leases expired" in problems else None
+
+
+def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, netns: Namespace,
+                                                               store: Store) -> None:
+    lease_s = 9.0  # its leases stay valid 7.2 s after the last renewal: time to read /readyz
+    (tmp_path / "pg").mkdir()
+    proxy = CuttableProxy(tmp_path / "pg", store.port,
+                          f"{store.socket_dir}/.s.PGSQL.{store.port}")
+    for name in FAILING:
+        netns.drop_icmp_to(DEVICES[name])
+    cut = Bridge(deployment(tmp_path / "a", store.daemon_url(str(tmp_path / "pg")), lease_s),
+                 netns=netns.name)
+    direct = Bridge(deployment(tmp_path / "b", store.daemon_url(), lease_s), netns=netns.name)
+    try:
+        split = wait_for("the shards split two ways", lambda: split_between(
+            store.url, {cut.proc.pid, direct.proc.pid}, most=4), timeout_s=60)
+        assert wait_for("a ticket per failing device",
+                        lambda: open_tickets(store.url) == FAILING or None, timeout_s=30)
+        orphaned = {s for s, o in split.items() if pid_of(o) == cut.proc.pid}
+        cut_at = time.time()
+        proxy.cut()
+        notes = wait_for("the cut-off instance to say it runs on valid leases",
+                         lambda: readyz_notes(cut), timeout_s=lease_s)
+        assert "cut off from the store" in notes
+        assert "on leases valid for" in notes
+        wait_for("its leases to run out (503)", lambda: leases_expired(cut),
+                 timeout_s=lease_s + SLACK_S)
+        assert "stopped probing and writing" in cut.log()
+        wait_for("its devices checked by the other instance",
+                 lambda: checked_since(store.url, devices_of(orphaned), cut_at + lease_s),
+                 timeout_s=2 * lease_s + INTERVAL_S + SLACK_S)
+        proxy.restore()
+        wait_for("it to take a share again and be ready", lambda: (
+            readyz(cut)[0] == 200 and cut.proc.pid in {
+                pid_of(o) for o in owners(store.url).values()}), timeout_s=60)
+        assert open_tickets(store.url) == FAILING
+        assert_one_ticket_per_problem(store.url)
+    finally:
+        for bridge in (cut, direct):
+            bridge.stop()
+        proxy.close()
