@@ -68,7 +68,7 @@ class ShardKeeper:
         self._live = 1
         self.owned: frozenset[int] = (frozenset() if coordinated
                                       else frozenset(range(self.shards)))
-        self.leader = not coordinated
+        self._leader = not coordinated
         self._shard_of: dict[str, int] = {}
         if registry is not None:
             registry.register(_ShardCollector(self))
@@ -77,6 +77,11 @@ class ShardKeeper:
     def coordinated(self) -> bool:
         """Whether leases decide ownership (PostgreSQL), not the single-instance rule."""
         return self._engine is not None
+
+    @property
+    def leader(self) -> bool:
+        """Whether this instance does the once-only work now (checked at once, like owns)."""
+        return self._leader and (not self.coordinated or self._valid())
 
     def owns(self, device: str) -> bool:
         """Whether this instance probes the device now."""
@@ -116,7 +121,7 @@ class ShardKeeper:
         if not self.coordinated or self._valid() or self._renewed_at is None:
             return []
         return [f"cut off from the store for {self.lease_age_s():.0f} s: leases expired, "
-                f"probing no device ({self._failure})"]
+                f"probing no device ({self._failure or 'not renewed in time'})"]
 
     def notes(self) -> list[str]:
         """What an operator should know while ready: cut off, running on valid leases."""
@@ -155,11 +160,11 @@ class ShardKeeper:
         valid = self._valid()
         owned = frozenset(s for s in self._held if s != LEADER) if valid else frozenset()
         gained, lost = set(owned - self.owned), set(self.owned - owned)
-        was_leader, self.leader = self.leader, valid and LEADER in self._held
+        was_leader, self._leader = self._leader, valid and LEADER in self._held
         self.owned = owned
-        if was_leader != self.leader:
+        if was_leader != self._leader:
             log.info("instance %s %s the leader's work", self.name,
-                     "takes" if self.leader else "gives up")
+                     "takes" if self._leader else "gives up")
         return gained, lost
 
     async def run(self, stop: asyncio.Event, on_change: OnChange) -> None:
@@ -196,7 +201,7 @@ class ShardKeeper:
 
     async def leave(self) -> None:
         """At a clean stop: hand every lease back so others take over at once."""
-        self.owned, self.leader = frozenset(), False
+        self.owned, self._leader = frozenset(), False
         if self._engine is None:
             return
         try:
