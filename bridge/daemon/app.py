@@ -25,13 +25,14 @@ from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
 from bridge.daemon.http import serve
+from bridge.daemon.leader_work import keep_availability
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.restore import Handover, restore_engine
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
-from bridge.daemon.shards import ShardKeeper, while_leader
+from bridge.daemon.shards import ShardKeeper
 from bridge.daemon.systemd import Notifier
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
@@ -92,6 +93,7 @@ class Daemon:
         self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
         self._shards = ShardKeeper(config.main.cluster, self._db_url, self._metrics.registry)
         self._fleet = FleetView(self._shards, self.read, self.clock.now)
+        self.readiness_notes = self._shards.notes  # /readyz: cut off, on valid leases
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
@@ -135,10 +137,6 @@ class Daemon:
             problems.append(stalled)
         return problems + self._shards.problems()
 
-    def readiness_notes(self) -> list[str]:
-        """What /readyz says while ready (cut off from the store, on valid leases)."""
-        return self._shards.notes()
-
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Run a read query in the reader pool."""
         assert self._db is not None
@@ -154,7 +152,7 @@ class Daemon:
         """Render the exposition off the loop, from a snapshot taken on it."""
         assert self._writer is not None
         assert self._scheduler is not None
-        snap, latest = self._shards.own_part(self.snapshot()), self.availability.latest
+        snap, latest = self._shards.exported(self.snapshot(), self.availability.latest)
         extra = health_values(snap, self._scheduler, self._writer, self.availability,
                               self.clock)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
@@ -363,8 +361,8 @@ class Daemon:
                                                         self._stop), name="loop lag"))
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
                                   self._tickets_changed, leader=lambda: self._shards.leader)
-        tasks.append(asyncio.create_task(while_leader(self._shards, self._stop,
-                                                      self.availability.run), name="availability"))
+        tasks.append(keep_availability(self._shards, self.availability, self._stop,
+                                       self.current_config))
         handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
                             self.clock.now, lambda: scheduler.set_plans(self._plans()))
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))

@@ -19,10 +19,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -31,6 +30,7 @@ from prometheus_client.registry import Collector
 from bridge.aio import wait_or_timeout
 from bridge.config.cluster import ClusterSection
 from bridge.core.shards import LEADER, shard_of
+from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
 from bridge.store import Engine
 from bridge.store.fencing import Fence
@@ -100,13 +100,13 @@ class ShardKeeper:
                 else {})
         return Fence(self.name, self.shards, held)
 
-    def own_part(self, snap: Snapshot) -> Snapshot:
-        """The part of a snapshot this instance exports as probe series: its own shards'
-        (the fleet sums each check once across instances)."""
+    def exported(self, snap: Snapshot, latest: Latest) -> tuple[Snapshot, Latest]:
+        """What this instance's /metrics exports: the probe series of its own shards and,
+        on the leader only, the availability windows; so a fleet's sum counts each once."""
         if not self.coordinated:
-            return snap
-        return replace(snap, states={k: v for k, v in snap.states.items()
-                                     if self.owns(k.device)})
+            return snap, latest
+        own = replace(snap, states={k: v for k, v in snap.states.items() if self.owns(k.device)})
+        return own, latest if self.leader else Latest()
 
     def lease_age_s(self) -> float | None:
         """Seconds since the last round that succeeded began; None before the first."""
@@ -235,19 +235,3 @@ class _ShardCollector(Collector):
         for shard, epoch in sorted((fence.held if fence else {}).items()):
             epochs.add_metric([str(shard)], epoch)
         yield epochs
-
-
-async def while_leader(keeper: ShardKeeper, stop: asyncio.Event,
-                       work: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
-    """Run `work(until)` whenever this instance is the leader; `until` is set when it
-    stops being the leader or the daemon stops."""
-    while not stop.is_set():
-        if not keeper.leader:
-            await wait_or_timeout(stop, _POLL_S)
-            continue
-        until = asyncio.Event()
-        task = asyncio.create_task(work(until))
-        while not stop.is_set() and keeper.leader and not task.done():
-            await wait_or_timeout(stop, _POLL_S)
-        until.set()
-        await task
