@@ -7,7 +7,10 @@ bounds: lease + one interval + slack, never a measured performance.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -58,10 +61,58 @@ def store(pg_admin_url: str) -> Iterator[Store]:
 
 
 def deployment(root: Path, daemon_url: str, lease_s: float = LEASE_S) -> Path:
+    """Acme's tickets notify a webhook at HOOK_PORT (in the daemons' namespace)."""
     config = write_deployment(root, DEVICES, interval_s=INTERVAL_S, max_attempts=2)
     text = config.read_text().replace('url = "sqlite:///var/bridge.db"', f'url = "{daemon_url}"')
-    config.write_text(text + f"\n[cluster]\nshards = {SHARDS}\nlease_s = {lease_s}\n")
+    (root / "secrets" / "hook.secret").write_text("hook-secret\n")
+    config.write_text(text + f"\n[cluster]\nshards = {SHARDS}\nlease_s = {lease_s}\n"
+                      '\n[notifications]\noperators = ["webhook:hook"]\ngroup_window_s = 0\n'
+                      'max_per_receiver_per_hour = 1000\n'
+                      "\n[notifications.webhooks.hook]\n"
+                      f'url = "http://127.0.0.1:{HOOK_PORT}/hook"\n'
+                      'secret = "file:secrets/hook.secret"\n')
+    inventory = root / "config" / "inventory.toml"
+    inventory.write_text(inventory.read_text().replace(
+        '[customers.acme]\nname = "Acme"\n',
+        '[customers.acme]\nname = "Acme"\n\n[customers.acme.contract]\n'
+        'notify = ["webhook:hook"]\n'))
     return config
+
+
+# A webhook receiver in the namespace: it writes each Idempotency-Key it accepts to a file.
+RECEIVER = """
+import http.server, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as keys:
+            keys.write(self.headers.get("Idempotency-Key", "") + "\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook)
+print("ready", flush=True)
+server.serve_forever()
+"""
+HOOK_PORT = 18080
+
+
+@contextlib.contextmanager
+def hook_receiver(netns: Namespace, keys: Path) -> Iterator[Path]:
+    """The receiver, running until the block ends; yields the file of accepted keys."""
+    keys.touch()
+    proc = subprocess.Popen(["ip", "netns", "exec", netns.name, sys.executable, "-c", RECEIVER,
+                             str(HOOK_PORT), str(keys)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        yield keys
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def rows(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -140,6 +191,8 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
     config = deployment(tmp_path, store.daemon_url())
     for name in FAILING:
         netns.drop_icmp_to(DEVICES[name])
+    hook = contextlib.ExitStack()
+    received = hook.enter_context(hook_receiver(netns, tmp_path / "received-keys"))
     bridges = [Bridge(config, netns=netns.name) for _ in range(3)]
     try:
         by_pid = {b.proc.pid: b for b in bridges}
@@ -204,12 +257,20 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
         wait_for("a new failure shown by both instances", lambda: all(
             api_down(b) == sorted([*still_failing, "sw-01"]) for b in (frozen, other)),
                  timeout_s=15)
+        wait_for("every notice delivered", lambda: rows(
+            url, "SELECT count(*) FROM outbox WHERE status != 'sent'") == [(0,)], timeout_s=30)
     finally:
         for bridge in bridges:
             if bridge.proc.poll() is None:
                 bridge.signal(signal.SIGCONT)
                 bridge.stop()
+        hook.close()
     assert_one_ticket_per_problem(url)
+    keys = received.read_text().split()
+    stored = {str(k) for (k,) in rows(url, "SELECT idempotency_key FROM outbox")}
+    assert len(keys) >= len(FAILING)  # an opened notice per ticket at least
+    assert sorted(keys) == sorted(set(keys))  # each notice once per key
+    assert set(keys) <= stored
     assert rows(url, "SELECT count(*) FROM shard_lease WHERE owner IS NOT NULL") == [(0,)]
 
 
