@@ -3,7 +3,10 @@
 An instance judges only its own shards; the API and the portal of any instance answer
 for every device. The state of the others' shards is what their owners wrote to
 `check_state`, read every few seconds: the rows with a result since the last read (with
-an overlap for the owners' batching and clocks), and all of them now and then.
+an overlap for the owners' batching and clocks), and all of them now and then. Every row
+changes once per check interval, so a read costs about `_EVERY_S + overlap` seconds' worth
+of the fleet's results: the overlap is kept small (owners' clocks further apart than that
+are caught up by the full read).
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from bridge.store.reads import load_states
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_EVERY_S = 2.0
-_OVERLAP = timedelta(seconds=60)  # batching and the owners' clocks: read a minute back
-_FULL_EVERY = 30  # reads; a full one also forgets nothing a partial one missed
+_EVERY_S = 3.0
+_OVERLAP = timedelta(seconds=5)  # the owners' batching and clocks
+_FULL_EVERY = 40  # reads (2 min): catches up on what an owner's clock skew hid
 
 
 class FleetView:

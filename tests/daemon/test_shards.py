@@ -326,6 +326,17 @@ def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, n
         wait_for("it to take a share again and be ready", lambda: (
             readyz(cut)[0] == 200 and cut.proc.pid in {
                 pid_of(o) for o in owners(store.url).values()}), timeout_s=60)
+        # Every connection of both terminated (a PostgreSQL restart, an administrator):
+        # they reconnect within a renewal round and keep their leases.
+        wait_for("the split to settle", lambda: split_between(
+            store.url, {cut.proc.pid, direct.proc.pid}, most=4), timeout_s=60)
+        losses = cut.log().count("stopped probing and writing")
+        rows(store.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND pid <> pg_backend_pid()")
+        time.sleep(lease_s)
+        assert split_between(store.url, {cut.proc.pid, direct.proc.pid}, most=4)
+        assert cut.log().count("stopped probing and writing") == losses
+        assert readyz(cut)[0] == 200
         assert open_tickets(store.url) == FAILING
         assert_one_ticket_per_problem(store.url)
     finally:
