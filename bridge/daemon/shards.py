@@ -70,6 +70,9 @@ class ShardKeeper:
                                       else frozenset(range(self.shards)))
         self._leader = not coordinated
         self._shard_of: dict[str, int] = {}
+        self._handovers: set[asyncio.Task[None]] = set()
+        self._retry: set[int] = set()  # gained shards whose taking up failed
+        self._handovers_lock = asyncio.Lock()
         if registry is not None:
             registry.register(_ShardCollector(self))
 
@@ -182,13 +185,30 @@ class ShardKeeper:
                 self._finish(job, started)
                 job = None
             gained, lost = self._settle()
+            gained |= self._retry & self.owned
+            self._retry = set()
             if lost and not self._valid():
                 log.error("instance %s: leases not renewed for %.1f s; stopped probing and "
                           "writing %d shards (%s)", self.name, self.lease_age_s() or 0,
                           len(lost), self._failure or "this process did not run")
             if gained or lost:
-                await on_change(gained, lost)
+                self._hand_over(on_change, gained, lost)
             await wait_or_timeout(stop, _POLL_S)
+
+    def _hand_over(self, on_change: OnChange, gained: set[int], lost: set[int]) -> None:
+        """Run `on_change` in a task of its own, in order with the earlier ones: taking up
+        shards reads the store (seconds at scale), and the rounds must go on meanwhile."""
+        async def in_turn() -> None:
+            async with self._handovers_lock:
+                try:
+                    await on_change(gained, lost)
+                except Exception:  # the store failed us: the loop takes them up again
+                    log.exception("taking up shards %s failed; retrying", sorted(gained))
+                    self._retry |= gained
+
+        task = asyncio.get_running_loop().create_task(in_turn(), name="shard handover")
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
 
     def _finish(self, job: Future[Round], started: float) -> None:
         try:
@@ -202,6 +222,9 @@ class ShardKeeper:
     async def leave(self) -> None:
         """At a clean stop: hand every lease back so others take over at once."""
         self.owned, self._leader = frozenset(), False
+        for task in list(self._handovers):
+            task.cancel()
+        await asyncio.gather(*self._handovers, return_exceptions=True)
         if self._engine is None:
             return
         try:
