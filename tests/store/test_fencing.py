@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from bridge.core.decisions import RecordChange, RecordGap, SaveState
 from bridge.core.shards import shard_of
 from bridge.core.state import CheckKey, CheckState, Reason, Status
-from bridge.store import Database
+from bridge.store import BatchWriter, Database
 from bridge.store.fencing import Fence, device_of, fenced
 from bridge.store.leases import prepare, run_round
 from bridge.store.reads import IncidentFilter, list_incidents, load_states
@@ -87,3 +88,15 @@ def test_a_takeover_waits_for_a_fenced_batch_to_commit(pg: Database) -> None:
     finally:
         release.set()
         writer.join(10)
+
+
+def test_the_writer_queues_only_held_shards_and_drops_lost_ones(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'queue.db'}")  # nothing is written here
+    fence = Fence("a", SHARDS, {0: 1})
+    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fence)
+    writer.submit([opening(OURS), opening(THEIRS), RecordGap(T0, None, "blind")])
+    assert writer.pending == 2  # shard 1 is not ours: its owner decides it
+    writer.discard({0})
+    assert writer.pending == 1  # the gap belongs to no shard
+    writer.close()
+    db.dispose()
