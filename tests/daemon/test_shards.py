@@ -185,6 +185,7 @@ def devices_of(shards: set[int]) -> set[str]:
     return {d for d in DEVICES if shard_of(d, SHARDS) in shards}
 
 
+@pytest.mark.timeout(300)  # bounds of waits, summed, on a loaded machine
 def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: Namespace,
                                                          store: Store) -> None:
     url = store.url
@@ -293,6 +294,7 @@ def leases_expired(bridge: Bridge) -> str | None:
     return problems if status == 503 and "leases expired" in problems else None
 
 
+@pytest.mark.timeout(300)
 def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, netns: Namespace,
                                                                store: Store) -> None:
     lease_s = 9.0  # its leases stay valid 7.2 s after the last renewal: time to read /readyz
