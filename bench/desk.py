@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.common import Report, Row
 from bridge.config import load_config
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database

@@ -16,13 +16,12 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from bench.availability_fleet import write_deployment
 from bench.common import Report, Row
-from bridge.availability.windows import WindowTallies
+from bridge.availability.windows import Latest, WindowTallies
 from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, StateType, Status
-from bridge.daemon.availability import Latest
 from bridge.daemon.metrics import DaemonMetrics, Exposition
 from bridge.daemon.monitor import Snapshot
 

@@ -13,6 +13,8 @@ from bridge.config.main_file import Role
 from bridge.config.model import ApiToken
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+# Other monitors' alerts (bridge.intake): each source checks its own token, HMAC or routing key.
+OWN_AUTH_PREFIX = "/api/v1/intake/"
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,7 +63,8 @@ def auth_middleware(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS or (request.path == "/metrics" and metrics_public()):
+        if request.path in PUBLIC_PATHS or request.path.startswith(OWN_AUTH_PREFIX) or (
+                request.path == "/metrics" and metrics_public()):
             return await handler(request)
         token = find_token(get_tokens(), request.headers.get("Authorization", ""))
         if token is None:

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bridge import __version__
-from bridge.api.auth import PUBLIC_PATHS
+from bridge.api.auth import OWN_AUTH_PREFIX, PUBLIC_PATHS
 from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
@@ -151,6 +151,8 @@ def describe(app: web.Application) -> dict[str, Any]:
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
+            continue
+        if path.startswith(OWN_AUTH_PREFIX):  # other monitors' formats (docs/api.md, Intake)
             continue
         method = route.method.lower()
         paths.setdefault(path, {})[method] = _route_operation(method, path, route.handler, defs)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from aiohttp import web
 
+from bridge.availability.windows import Latest
 from bridge.config.model import ApiToken, Config
-from bridge.daemon.availability import Latest
-from bridge.daemon.monitor import Snapshot
+from bridge.core.state import CheckKey, CheckState
 from bridge.store import Engine
 from bridge.store.maintenance import WindowEnd
 from bridge.store.models import MaintenanceWindowRow
@@ -28,10 +28,19 @@ class ReloadResult:
     errors: tuple[str, ...] = ()
 
 
+class LiveState(Protocol):
+    """Live state at one moment: the config the engine runs and every check's state."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def states(self) -> Mapping[CheckKey, CheckState]: ...
+
+
 class Service(Protocol):
     """What the HTTP layer needs from the daemon."""
 
-    def snapshot(self) -> Snapshot: ...
+    def snapshot(self) -> LiveState: ...
     def availability_latest(self) -> Latest: ...
     def current_config(self) -> Config: ...
     def tokens(self) -> tuple[ApiToken, ...]: ...

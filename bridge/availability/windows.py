@@ -49,6 +49,15 @@ class WindowTallies:
                    Tally())
 
 
+@dataclass(frozen=True)
+class Latest:
+    """The last computed rolling windows, by label."""
+
+    windows: dict[str, WindowTallies] = field(default_factory=dict)
+    computed_at: datetime | None = None
+    duration_s: float = 0.0
+
+
 def rolling_windows(engine: Engine, config: Config, now: datetime, checks: bool = False,
                     inventory: Inventory | None = None) -> dict[str, WindowTallies]:
     """Every device over each rolling window (1h, 1d, 7d, 30d) up to `now`."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.backtest.timeline import Timeline, events
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import (
     AttachToIncident,
     Decision,
@@ -16,6 +16,7 @@ from bridge.core.decisions import (
     Suppressed,
 )
 from bridge.core.engine import RuleEngine
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
 

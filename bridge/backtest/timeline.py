@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, model_validator
 
 from bridge.config.base import Name
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.core.strict import Array, Choice, Strict
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

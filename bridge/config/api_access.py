@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict
 
 from bridge.config.errors import ConfigError, ConfigErrors
 from bridge.config.files import Collector, read_toml, validate
-from bridge.config.load import check_listen, resolve_token
+from bridge.config.load import check_listen
 from bridge.config.main_file import ApiSection, HttpSection, Role
 from bridge.config.model import Listen
+from bridge.config.tokens import resolve_token
 from bridge.core.secret import Secret
 
 

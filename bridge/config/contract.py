@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from enum import StrEnum
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Annotated
@@ -19,26 +18,12 @@ from pydantic import AfterValidator, Field, field_validator
 from bridge.config.base import Name, ZoneName
 from bridge.config.channels import Receiver
 from bridge.core.calendar import Coverage, Span, parse_spans
+from bridge.core.priority import Priority
 from bridge.core.sla import SlaTargets
 from bridge.core.strict import Array, Choice, Strict
 
 ALWAYS_CALENDAR = "24x7"  # built in and reserved: every moment is covered
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-class Priority(StrEnum):
-    """Incident priority, P1 (most urgent) to P4."""
-
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
-def shifted(priority: Priority, steps: int) -> Priority:
-    """`priority` moved by `steps` (-1: one step more urgent), held within P1..P4."""
-    order = list(Priority)
-    return order[min(max(order.index(priority) + steps, 0), len(order) - 1)]
 
 
 def _check_spans(entry: str) -> str:

@@ -14,10 +14,10 @@ from pydantic_core import ErrorDetails
 from bridge.config.errors import ConfigError, as_warning, format_key
 from bridge.config.explain import explain, walk_loc
 from bridge.config.main_file import MainFile, PathsSection
+from bridge.config.references import Unloaded
 from bridge.config.salvage import salvage
 from bridge.config.source import Source
 from bridge.config.toml_lines import KeyPath, key_lines
-from bridge.config.xref import Unloaded
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from bridge.config.channels import build_channels
-from bridge.config.contract_xref import (
-    MessageTemplates,
-    check_contract_receivers,
-    check_contracts,
-    check_languages,
-    resolve_templates,
-)
-from bridge.config.errors import ConfigError, ConfigErrors, Errors, ErrorSink
+from bridge.config.contract_checks import check_contract_receivers, check_contracts
+from bridge.config.contract_templates import MessageTemplates, check_languages, resolve_templates
+from bridge.config.errors import ConfigError, ConfigErrors, Errors
 from bridge.config.files import Collector, Folders, homes_of, paths_of, read_toml, validate
-from bridge.config.main_file import MainFile, PathsSection, TokenSection
-from bridge.config.model import ApiToken, Config, InventoryFile, Listen, ProbeFile, RuleFile
+from bridge.config.intake import build_intake
+from bridge.config.intake_file import IntakeFile
+from bridge.config.main_file import MainFile, PathsSection
+from bridge.config.model import Config, InventoryFile, Listen, ProbeFile, RuleFile
 from bridge.config.provider import build_provider
-from bridge.config.secrets import SecretFileMissing, SecretRefError, create_secret_file, resolve_ref
+from bridge.config.references import check_references
 from bridge.config.snmp import build_snmp_access
 from bridge.config.source import Source
-from bridge.config.xref import check_references, check_tokens
-from bridge.core.secret import Secret
+from bridge.config.tokens import build_tokens, check_tokens, resolve_token
 
 
 def parse_listen(text: str) -> Listen | None:
@@ -46,21 +41,6 @@ def _sqlite_relative(url: str, base_dir: Path) -> str:
     return url
 
 
-def resolve_token(i: int, token: TokenSection, source: Source, base_dir: Path,
-                  errors: ErrorSink) -> Secret | None:
-    """api.tokens[i]'s secret; None if it cannot be resolved (recorded in `errors`), or for
-    a `create = true` file that does not exist yet."""
-    at = ("api", "tokens", i)
-    try:
-        return resolve_ref(token.secret, base_dir, create=token.create)
-    except SecretFileMissing as exc:  # only a token's file can be created by the daemon
-        errors.add_secret(at, source.error((*at, "secret"), (
-            f"secret file {exc.path} does not exist (create it, or set create = true)")))
-    except SecretRefError as exc:
-        errors.add_secret(at, source.error((*at, "secret"), str(exc)))
-    return None
-
-
 def check_listen(text: str, source: Source, errors: Errors) -> Listen | None:
     """http.listen as a Listen; None (with the error recorded) if it is not HOST:PORT."""
     listen = parse_listen(text)
@@ -68,32 +48,6 @@ def check_listen(text: str, source: Source, errors: Errors) -> Listen | None:
         errors.add(source.error(
             ("http", "listen"), f"expected HOST:PORT such as 127.0.0.1:9410, got {text!r}"))
     return listen
-
-
-def _build_tokens(
-    tokens: Sequence[TokenSection], secrets: list[Secret | None], create: bool,
-    source: Source, base_dir: Path, errors: Collector,
-) -> tuple[ApiToken, ...]:
-    """Pair tokens with secrets, creating missing `create = true` files if asked.
-
-    Called only once everything else is valid, so a rejected config writes nothing.
-    Without `create`, a token whose file does not exist yet is left out.
-    """
-    built = []
-    for i, (token, secret) in enumerate(zip(tokens, secrets, strict=True)):
-        if secret is None and create:
-            try:
-                create_secret_file(token.secret, base_dir)
-                secret = resolve_ref(token.secret, base_dir)
-            except OSError as exc:
-                errors.add(source.error(
-                    ("api", "tokens", i, "secret"),
-                    f"cannot create secret file {exc.filename}: {exc.strerror}",
-                ))
-                continue
-        if secret is not None:
-            built.append(ApiToken(token.name, token.role, secret, token.customer))
-    return tuple(built)
 
 
 def _salvage_main(data: dict[str, Any]) -> tuple[MainFile, set[str]]:
@@ -153,6 +107,9 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
     inventory = folders.load("config", paths.config, InventoryFile)
     probe_files = folders.load("probes", paths.probes, ProbeFile)
     rule_files = folders.load("rules", paths.rules, RuleFile)
+    # intake/ is optional: only a folder named in paths.intake must exist
+    intake_files = folders.load("intake", paths.intake, IntakeFile) \
+        if "intake" in paths.model_fields_set or (base_dir / paths.intake).is_dir() else []
     merged = check_references(
         inventory, probe_files, rule_files, folders.unloaded, paths, errors
     )
@@ -178,13 +135,15 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
     channels = build_channels(main.notifications, main_source, base_dir, errors) \
         if "notifications" not in failed else None
     provider = build_provider(main.provider, main_source, base_dir, errors)
+    intake = build_intake(intake_files, merged, base_dir, errors)
     if errors.errors or listen is None or channels is None:
         raise ConfigErrors(errors.errors, errors.warnings)
-    api_tokens = _build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
+    api_tokens = build_tokens(tokens, secrets, create_secrets, main_source, base_dir, errors)
     if errors.errors:
         raise ConfigErrors(errors.errors, errors.warnings)
 
-    files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files)))
+    files = (str(path), *(s.name for _, s in (*inventory, *probe_files, *rule_files,
+                                               *intake_files)))
     return Config(
         path=path,
         storage_url=_sqlite_relative(main.storage.url, base_dir),
@@ -205,4 +164,5 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
         unresolved_secrets={owner: tuple(sorted(found))
                             for owner, found in errors.unresolved.items()},
         warnings=tuple(sorted(errors.warnings)),
+        intake=intake,
     )

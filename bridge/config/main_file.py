@@ -49,6 +49,7 @@ class PathsSection(Strict):
     config: Annotated[str, Field(min_length=1)] = "config"
     probes: Annotated[str, Field(min_length=1)] = "probes"
     rules: Annotated[str, Field(min_length=1)] = "rules"
+    intake: Annotated[str, Field(min_length=1)] = "intake"  # optional unless set
 
 
 class DaemonSection(Strict):

@@ -10,7 +10,6 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal
@@ -19,10 +18,10 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from bridge.config.base import Name, ZoneName
 from bridge.config.channels import Channels
-from bridge.config.contract import Calendar, Contract, shifted
-from bridge.config.contract import Priority as Priority
+from bridge.config.contract import Calendar, Contract
 from bridge.config.errors import ConfigError
 from bridge.config.escalations import Escalation
+from bridge.config.intake_model import Intake
 from bridge.config.main_file import MainFile, Role
 from bridge.config.maintenance import Maintenance
 from bridge.config.provider import Provider
@@ -31,27 +30,13 @@ from bridge.config.toml_lines import KeyPath
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
+from bridge.core.priority import Priority, shifted
 from bridge.core.probe_kinds import Probe
 from bridge.core.probe_kinds.snmp import SnmpAccess
+from bridge.core.rules import Condition, Criticality, TicketRule
 from bridge.core.secret import Secret
 from bridge.core.sla import SlaTargets
 from bridge.core.strict import Array, Choice, Strict
-
-
-class Criticality(StrEnum):
-    """How much a device matters to its customer."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class Condition(StrEnum):
-    """What is wrong with a check, for rules to match on."""
-
-    DOWN = "down"  # hard failure
-    FLAPPING = "flapping"  # changing state too often to be believed either way
-
 
 # ---- config/*.toml -------------------------------------------------------------------------
 
@@ -154,11 +139,15 @@ class Rule(Strict):
     recover_after: Annotated[int, Field(ge=1, le=100)] | None = None  # overrides the probe's
     escalation: Name | None = None  # overrides the contract's chain for tickets it opens
 
-    def priority_for(self, criticality: Criticality) -> Priority:
-        """The rule's priority for a device of this criticality (P3 if the table omits it)."""
-        if isinstance(self.priority, dict):
-            return self.priority.get(criticality, Priority.P3)
-        return self.priority
+    def compile(self) -> TicketRule:
+        """The rule the engine evaluates."""
+        priority = (MappingProxyType(dict(self.priority)) if isinstance(self.priority, dict)
+                    else self.priority)
+        return TicketRule(
+            probes=self.probes, customers=self.customers, tags=self.tags,
+            criticality=self.criticality, conditions=self.conditions, priority=priority,
+            open_ticket=self.open_ticket, max_attempts=self.max_attempts,
+            recover_after=self.recover_after, escalation=self.escalation)
 
 
 class RuleFile(Strict):
@@ -204,7 +193,7 @@ class Config:
     customers: Mapping[str, Customer] = field(default_factory=lambda: MappingProxyType({}))
     devices: Mapping[str, Device] = field(default_factory=lambda: MappingProxyType({}))
     probes: Mapping[str, Probe] = field(default_factory=lambda: MappingProxyType({}))
-    rules: tuple[tuple[str, Rule], ...] = ()
+    rules: tuple[tuple[str, TicketRule], ...] = ()  # compiled, in order
     tokens: tuple[ApiToken, ...] = ()
     files: tuple[str, ...] = ()
     maintenance: tuple[MaintenanceRule, ...] = ()
@@ -220,6 +209,7 @@ class Config:
         default_factory=lambda: MappingProxyType({}))
     # Accepted, but likely not what was meant (a maintenance tag no device has).
     warnings: tuple[ConfigError, ...] = ()
+    intake: Intake = field(default_factory=Intake)  # intake/: other monitors' alerts
 
     def __post_init__(self) -> None:
         # Read-only views over private copies: nothing can change a loaded config in place.
@@ -228,22 +218,12 @@ class Config:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def match_rule(self, device_id: str, probe_id: str,
-                   condition: Condition = Condition.DOWN) -> tuple[str, Rule] | None:
+                   condition: Condition = Condition.DOWN) -> tuple[str, TicketRule] | None:
         """The first rule that matches a failing check, or None."""
         device = self.devices[device_id]
-        for name, rule in self.rules:
-            if rule.conditions and condition not in rule.conditions:
-                continue
-            if rule.probes and probe_id not in rule.probes:
-                continue
-            if rule.customers and device.customer not in rule.customers:
-                continue
-            if rule.tags and not set(rule.tags) & set(device.tags):
-                continue
-            if rule.criticality and device.criticality not in rule.criticality:
-                continue
-            return name, rule
-        return None
+        return next(((name, rule) for name, rule in self.rules
+                     if rule.matches(probe_id, device.customer, device.tags,
+                                     device.criticality, condition)), None)
 
     def summary(self) -> str:
         """How much is configured, for logs and `bridge check`."""
@@ -272,7 +252,7 @@ class Config:
         telling = tuple(p for p in probes if self.probes[p].REACHABILITY)
         return telling or probes
 
-    def ticket_priority(self, device_id: str, rule: Rule) -> Priority:
+    def ticket_priority(self, device_id: str, rule: TicketRule) -> Priority:
         """Rule priority for the device's criticality, shifted by the customer's contract."""
         device = self.devices[device_id]
         shift = self.customers[device.customer].contract.priority_shift
@@ -302,6 +282,9 @@ class Config:
         rule = dict(self.rules).get(rule_name) if rule_name is not None else None
         if rule is not None and rule.escalation is not None:
             return self.escalations[rule.escalation]
+        chain = self.intake.escalation_of(rule_name) if rule_name else None
+        if chain is not None and chain in self.escalations:
+            return self.escalations[chain]
         return self.escalations[self.customers[customer_id].contract.chain_name(priority)]
 
 

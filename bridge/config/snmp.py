@@ -14,8 +14,8 @@ from bridge.core.probe_kinds.snmp import SecurityLevel, SnmpAccess, SnmpVersion
 from bridge.core.secret import Secret
 
 if TYPE_CHECKING:
+    from bridge.config.references import Merged, Unloaded
     from bridge.config.source import Source
-    from bridge.config.xref import Merged, Unloaded
 
 _V3_KEYS = ("user", "auth_key", "priv_key")
 # RFC 3414 section 11.2: pass phrases shorter than 8 characters are not allowed.

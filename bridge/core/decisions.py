@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, CheckState, Reason, Status
 
 

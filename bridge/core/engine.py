@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Generic, TypeVar
 
-from bridge.config.model import Condition, Config, Rule
 from bridge.core import flap
 from bridge.core.decisions import (
     AttachToIncident,
@@ -29,12 +29,15 @@ from bridge.core.decisions import (
     problem_key,
 )
 from bridge.core.dependencies import OWN, Health, Verdict, device_health, judge
+from bridge.core.engine_config import EngineConfig
 from bridge.core.gap_watch import GapWatch
 from bridge.core.maintenance import MaintenanceRule, Window
 from bridge.core.results import ProbeResult
+from bridge.core.rules import Condition, TicketRule
 from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_delay_s
 
 _WAIT_MARGIN = timedelta(seconds=5)
+C = TypeVar("C", bound=EngineConfig)  # the loaded Config, or anything of its shape
 
 
 class HoldKind(StrEnum):
@@ -55,12 +58,12 @@ class Hold:
     until: datetime | None = None
 
 
-class RuleEngine:
+class RuleEngine(Generic[C]):
     """Owns the live state of every check and the knowledge of which problems have tickets."""
 
     def __init__(
         self,
-        config: Config,
+        config: C,
         states: dict[CheckKey, CheckState] | None = None,
         open_problems: dict[str, bool] | None = None,
         attached: dict[CheckKey, str] | None = None,
@@ -97,7 +100,7 @@ class RuleEngine:
         """Every configured check."""
         return [CheckKey(d, p) for d, device in self.config.devices.items() for p in device.probes]
 
-    def apply_config(self, config: Config, now: datetime | None = None) -> list[Decision]:
+    def apply_config(self, config: C, now: datetime | None = None) -> list[Decision]:
         """Swap in a new config; checks that still exist keep everything they had.
 
         A check that left the config takes its ticket with it: resolved, with the reason.
@@ -267,7 +270,7 @@ class RuleEngine:
             return out + self._hold(key, Hold(HoldKind.NO_RULE, "no rule opens a ticket"), now)
         return out + self._open_ticket(key, state, *match, flapping, now)
 
-    def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, rule: Rule,
+    def _open_ticket(self, key: CheckKey, state: CheckState, rule_name: str, rule: TicketRule,
                      flapping: bool, now: datetime) -> list[Decision]:
         device = self.config.devices[key.device]
         hold = self._holds.pop(key, None)

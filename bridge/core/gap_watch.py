@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from bridge.config.main_file import MonitoringSection
-from bridge.config.model import Priority
 from bridge.core.decisions import (
     GAP_PROBLEM,
     OPERATOR_CUSTOMER,
@@ -23,7 +21,9 @@ from bridge.core.decisions import (
     ResolveIncident,
     SuspectGap,
 )
+from bridge.core.engine_config import GapSettings
 from bridge.core.gap import GapPolicy, assess
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, CheckState
 
 
@@ -39,7 +39,7 @@ class GapWatch:
         self._held: set[CheckKey] = set()
         self._reported = 0  # held tickets last told of
 
-    def configure(self, monitoring: MonitoringSection) -> None:
+    def configure(self, monitoring: GapSettings) -> None:
         """Take the thresholds of bridge.toml [monitoring]."""
         self.policy = GapPolicy(frozenset(monitoring.canaries), monitoring.gap_failing_ratio,
                                 monitoring.gap_min_customers, monitoring.gap_min_checks)

@@ -16,16 +16,17 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
+from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
-from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
 from bridge.daemon.http import serve
-from bridge.daemon.leader_work import keep_availability
+from bridge.daemon.leader_work import leader_tasks
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
@@ -34,10 +35,12 @@ from bridge.daemon.restore import Handover, restore_engine
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.shards import ShardKeeper
 from bridge.daemon.systemd import Notifier
+from bridge.intake import add_intake_routes
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import record_silence
+from bridge.store.incidents import Outcome
 from bridge.store.maintenance import (
     WindowEnd,
     add_window,
@@ -48,7 +51,6 @@ from bridge.store.maintenance import (
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import open_incident_counts
 from bridge.store.tickets import Desk
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -339,7 +341,8 @@ class Daemon:
         if self._icmp_problem:
             log.error("%s", self._icmp_problem)
 
-        runner = await serve(build_app(self), self._listen)
+        runner = await serve(add_intake_routes(build_app(self), self, self._metrics.registry),
+                             self._listen)
         if runner is None:
             self._writer.close()
             db.dispose()
@@ -361,8 +364,7 @@ class Daemon:
                                                         self._stop), name="loop lag"))
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
                                   self._tickets_changed, leader=lambda: self._shards.leader)
-        tasks.append(keep_availability(self._shards, self.availability, self._stop,
-                                       self.current_config))
+        tasks += leader_tasks(self._shards, self._stop, self.availability, self)  # once only
         handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
                             self.clock.now, lambda: scheduler.set_plans(self._plans()))
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol, TypeVar
@@ -21,7 +20,7 @@ from bridge.aio import wait_or_timeout
 from bridge.availability.inputs import Inventory
 from bridge.availability.rollup_job import batches, expire, measure_days, plan, store_day
 from bridge.availability.sliding import SlidingWindows
-from bridge.availability.windows import WindowTallies
+from bridge.availability.windows import Latest
 from bridge.config.model import Config
 from bridge.store import Engine
 from bridge.store.heartbeat import BEAT_S, beat
@@ -39,15 +38,6 @@ class StoreAccess(Protocol):
 
     async def read(self, fn: Callable[[Engine], T]) -> T: ...
     async def write(self, fn: Callable[[Engine], T]) -> T: ...
-
-
-@dataclass(frozen=True)
-class Latest:
-    """The last computed rolling windows, by label."""
-
-    windows: dict[str, WindowTallies] = field(default_factory=dict)
-    computed_at: datetime | None = None
-    duration_s: float = 0.0
 
 
 class AvailabilityKeeper:

@@ -16,11 +16,11 @@ from typing import cast
 
 from prometheus_client.utils import floatToGoString
 
+from bridge.availability.windows import Latest
 from bridge.config.model import Config
 from bridge.core.probe_kinds import probe_models
 from bridge.core.results import Measure, ProbeResult
 from bridge.core.state import CheckKey, Status
-from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
 
 # prometheus-client's own number formatting (Go's), so values read as its exposition's do

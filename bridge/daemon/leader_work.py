@@ -2,7 +2,9 @@
 
 Availability's writes (roll-ups, retention, the heartbeat) are the leader's; every other
 instance only refreshes the rolling windows, reads that let its API answer like the
-leader's (its /metrics leaves them to the leader, so they are exported once).
+leader's (its /metrics leaves them to the leader, so they are exported once). The
+intake's sweep of silent alerts is the leader's too. (The desk clock asks the keeper
+itself: daemon/desk_tasks.py.)
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from bridge.aio import wait_or_timeout
-from bridge.config.model import Config
 from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.shards import ShardKeeper
+from bridge.intake import resolve_silent_alerts
+from bridge.intake.service import IntakeService
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +56,14 @@ async def _until_leader(keeper: ShardKeeper, stop: asyncio.Event, timeout_s: flo
         await wait_or_timeout(stop, min(_POLL_S, max(0.0, end - loop.time())))
 
 
-def keep_availability(keeper: ShardKeeper, availability: AvailabilityKeeper,
-                      stop: asyncio.Event, config: Callable[[], Config]) -> asyncio.Task[None]:
-    """Availability as the task of this instance: all of it on the leader, the rolling
-    windows only on the others."""
-    return asyncio.create_task(while_leader(
-        keeper, stop, availability.run, availability.refresh,
-        lambda: config().main.availability.refresh_s), name="availability")
+def leader_tasks(keeper: ShardKeeper, stop: asyncio.Event, availability: AvailabilityKeeper,
+                 intake: IntakeService) -> list[asyncio.Task[None]]:
+    """Availability (all of it on the leader, the rolling windows only on the others) and
+    the intake's sweep, as tasks the daemon owns."""
+    refresh_s = lambda: intake.current_config().main.availability.refresh_s  # noqa: E731
+    return [asyncio.create_task(while_leader(keeper, stop, availability.run,
+                                             availability.refresh, refresh_s),
+                                name="availability"),
+            asyncio.create_task(while_leader(keeper, stop,
+                                             partial(resolve_silent_alerts, intake)),
+                                name="intake")]

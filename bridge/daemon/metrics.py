@@ -13,13 +13,14 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bridge import __version__
-from bridge.daemon.availability import AvailabilityKeeper, Latest
+from bridge.availability.windows import Latest
+from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.exposition import LabelSets, availability_text, live
 from bridge.daemon.monitor import Snapshot
 from bridge.daemon.scheduler import CheckScheduler
+from bridge.store.incidents import Outcome
 from bridge.store.writer import BatchWriter
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ class Monitor:
 
     def __init__(
         self,
-        engine: RuleEngine,
+        engine: RuleEngine[Config],
         submit: Callable[[list[Decision]], None],
         recheck: Callable[[set[CheckKey]], None],
     ) -> None:

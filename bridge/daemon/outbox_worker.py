@@ -28,6 +28,7 @@ from bridge.notify.senders import Sender, build_senders, send
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
 from bridge.store import Engine
+from bridge.store.incidents import Outcome
 from bridge.store.outbox.queue import (
     OutboxCounts,
     OutboxItem,
@@ -38,7 +39,6 @@ from bridge.store.outbox.queue import (
     purge_sent,
 )
 from bridge.store.outbox.results import DeadLetterDesk, record_results
-from bridge.store.writes import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

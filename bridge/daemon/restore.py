@@ -23,7 +23,7 @@ from bridge.store.reads import load_open_problems, load_recently_resolved, load_
 log = logging.getLogger(__name__)
 
 
-def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine:
+def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[Config]:
     """A rule engine built from the store (blocking: run it in a thread)."""
     states = load_states(reader)
     problems, attached = load_open_problems(reader)

@@ -28,9 +28,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.aio import wait_or_timeout
+from bridge.availability.windows import Latest
 from bridge.config.cluster import ClusterSection
 from bridge.core.shards import LEADER, shard_of
-from bridge.daemon.availability import Latest
 from bridge.daemon.monitor import Snapshot
 from bridge.store import Engine
 from bridge.store.fencing import Fence

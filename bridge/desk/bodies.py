@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bridge.config.model import Priority
 from bridge.core.lifecycle import WaitingOn
+from bridge.core.priority import Priority
 
 Text = Annotated[str, Field(max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]

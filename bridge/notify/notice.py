@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bridge.config.channels import Channel, receiver_of
-from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.notify.kinds import DIGEST_KIND as DIGEST_KIND
 from bridge.notify.kinds import NoticeKind as NoticeKind
 

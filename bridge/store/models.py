@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.state import Reason, StateType, Status
 from bridge.store.availability_models import AvailabilityDay as AvailabilityDay
 from bridge.store.availability_models import AvailabilityOutage as AvailabilityOutage
 from bridge.store.availability_models import AvailabilityRollup as AvailabilityRollup
 from bridge.store.columns import enum_column as _enum
 from bridge.store.columns import utc_column as _utc
+from bridge.store.intake_models import IntakeAlert as IntakeAlert
 from bridge.store.lease_models import BridgeInstance as BridgeInstance
 from bridge.store.lease_models import ShardLease as ShardLease
 

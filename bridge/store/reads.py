@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
 from bridge.core.ticket_clocks import TicketFacts

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.sla import Pause
 from bridge.core.ticket_clocks import TicketFacts
 from bridge.store.models import Incident, IncidentPause, SlaMarkRow

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.audience import NOTE
 from bridge.core.lifecycle import (
     Effect,
@@ -29,6 +28,7 @@ from bridge.core.lifecycle import (
     may_close,
     target_status,
 )
+from bridge.core.priority import Priority
 from bridge.core.wall_clock import local_text
 from bridge.store.models import Actor, Incident, IncidentEvent, IncidentPause, TicketSource
 from bridge.store.records import Refused, update_record

@@ -15,9 +15,10 @@ from sqlalchemy import Engine
 from bridge.aio import wait_or_timeout
 from bridge.core.decisions import Decision, RecordChange, RecordGap
 from bridge.store.db import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.fencing import Fence
+from bridge.store.incidents import Outcome
 from bridge.store.tickets import Desk, QuietDesk
-from bridge.store.writes import Outcome, apply_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.store import Database
 from bridge.store.models import Actor, TicketSource
 from bridge.store.records import Refused

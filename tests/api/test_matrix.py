@@ -19,11 +19,11 @@ from aiosmtpd.controller import Controller
 
 from bridge.api.openapi import describe
 from bridge.api.routes import build_app
-from bridge.config.model import Priority
 from bridge.core.decisions import AttachToIncident, OpenIncident
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.store import Database
-from bridge.store.writes import apply_batch
+from bridge.store.decisions import apply_batch
 from tests.kits.daemon import Bridge, free_port, wait_for, write_deployment
 from tests.kits.notify_peers import MailSink
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.model import Priority
 from bridge.core.decisions import (
     GAP_PROBLEM,
     OPERATOR_CUSTOMER,
@@ -21,9 +20,10 @@ from bridge.core.decisions import (
     OpenIncident,
     ResolveIncident,
 )
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.store import Database
-from bridge.store.writes import apply_batch
+from bridge.store.decisions import apply_batch
 from tests.kits.daemon import Bridge, write_deployment
 
 # Recent, so the desk's clock does not close the resolved one for the contract's silence.

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bridge.availability.tickets import ticket_section
-from bridge.config.model import Priority
+from bridge.core.priority import Priority
 from bridge.desk.actions import Action
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database

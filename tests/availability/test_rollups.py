@@ -18,10 +18,10 @@ from bridge.core.availability import Tally
 from bridge.core.decisions import RecordGap
 from bridge.core.state import Status
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.heartbeat import beat, last_beat, record_silence
 from bridge.store.history import load_gaps
 from bridge.store.models import AvailabilityRollup, StateChange
-from bridge.store.writes import apply_batch
 from tests.kits.engine import build_config, device
 from tests.kits.history import record
 

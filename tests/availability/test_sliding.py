@@ -21,9 +21,9 @@ from bridge.core.decisions import RecordGap
 from bridge.core.periods import ROLLING_WINDOWS
 from bridge.core.state import Status
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.maintenance import add_window
 from bridge.store.models import MaintenanceWindowRow
-from bridge.store.writes import apply_batch
 from tests.kits.engine import build_config, device
 from tests.kits.history import record
 

@@ -50,3 +50,14 @@ def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
             "metrics.loop_stall"} <= set(rows)
     # both expositions hold the same series (sizes within a few percent)
     assert rows["metrics.bytes"]["ratio"] == pytest.approx(1, abs=0.05)
+
+
+def test_bench_intake_runs_both_sides(tmp_path: Path) -> None:
+    """Every post to bridge and to Alertmanager answered 2xx (the benchmark fails otherwise)."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "intake", "--quick", "--json",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert set(rows) == {"intake.s_per_1000_alerts", "intake.batch_p99"}
+    assert all(r["bridge"] > 0 and r["peer"] > 0 for r in rows.values())

@@ -18,8 +18,9 @@ import pytest
 from pydantic import ValidationError
 
 from bridge.config import ConfigErrors, load_config
-from bridge.config.model import Criticality, Priority
+from bridge.core.priority import Priority
 from bridge.core.probe_kinds.snmp import SnmpProbe
+from bridge.core.rules import Criticality
 from bridge.notify.templates import TemplateCatalog
 from tests.conftest import copy_example_deployment
 

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bridge.config import load_config
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.escalation import Step, Unless
+from bridge.core.priority import Priority
 from bridge.core.sla import SlaKind, SlaTargets
 from tests.config.test_config import REPO, deploy, write
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.model import Priority
 from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
 from bridge.core.maintenance import Window
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, Status
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
 from bridge.store.reads import load_states
-from bridge.store.writes import apply_batch
 from tests.kits.engine import T0, Run, build_config, device
 
 CHAIN = device("router") + device("switch", parents=["router"]) + device(

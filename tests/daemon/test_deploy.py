@@ -16,11 +16,10 @@ import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.availability.windows import WindowTallies
+from bridge.availability.windows import Latest, WindowTallies
 from bridge.core.availability import Tally
 from bridge.core.results import ProbeResult, Series
 from bridge.core.state import CheckKey, CheckState, StateType, Status
-from bridge.daemon.availability import Latest
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.metrics import DAEMON_VALUES, DaemonMetrics, Exposition
 from bridge.daemon.monitor import Snapshot

@@ -11,13 +11,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge.availability.windows import WindowTallies
+from bridge.availability.windows import Latest, WindowTallies
 from bridge.config.model import Config
 from bridge.core.availability import Tally
 from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, StateType, Status
-from bridge.daemon.availability import Latest
 from bridge.daemon.exposition import label_set
 from bridge.daemon.metrics import DaemonMetrics, Exposition
 from bridge.daemon.monitor import Monitor, Snapshot

@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bridge.config import load_config
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.lifecycle import WaitingOn
+from bridge.core.priority import Priority
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
@@ -186,7 +187,7 @@ def test_a_monitoring_ticket_follows_its_rules_chain_from_the_event_time(
         tmp_path: Path, db: Database) -> None:
     from bridge.core.decisions import OpenIncident
     from bridge.core.state import CheckKey
-    from bridge.store.writes import apply_batch
+    from bridge.store.decisions import apply_batch
 
     root = tmp_path
     contract_config(root)  # writes the deployment; the rule below names another chain
@@ -352,7 +353,7 @@ def test_a_recurrence_reopens_the_ticket_with_its_clocks_resuming_at_the_new_fai
     from bridge.availability.tickets import ticket_section
     from bridge.core.decisions import OpenIncident, ResolveIncident
     from bridge.core.state import CheckKey
-    from bridge.store.writes import apply_batch
+    from bridge.store.decisions import apply_batch
 
     config = contract_config(tmp_path, CONTRACT.replace("resolution_min = 60",
                                                         "resolution_min = 240"))

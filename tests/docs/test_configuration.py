@@ -15,11 +15,13 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from bridge.backtest.timeline import Timeline
+from bridge.config.intake_file import IntakeFile
 from bridge.config.main_file import MainFile
 from bridge.config.model import InventoryFile, ProbeFile, RuleFile
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-ROOTS: tuple[type[BaseModel], ...] = (MainFile, InventoryFile, ProbeFile, RuleFile, Timeline)
+ROOTS: tuple[type[BaseModel], ...] = (MainFile, InventoryFile, ProbeFile, RuleFile, IntakeFile,
+                                      Timeline)
 
 # Each model's heading under "## Every key" in docs/configuration.md.
 SECTIONS = {
@@ -56,10 +58,15 @@ SECTIONS = {
     "InterfaceSelection": "SNMP `interfaces`",
     "InterfaceRule": "SNMP `interfaces.rules`",
     "Limits": "SNMP interface limits",
+    "TcpProbe": "`[probes.NAME]`, `kind = \"tcp\"`",
     "RuleFile": "rules/*.toml tables",
     "Rule": "`[rules.NAME]`",
     "Escalation": "`[escalations.NAME]`",
     "StepTable": "Escalation steps",
+    "IntakeFile": "intake/*.toml tables",
+    "SourceEntry": "`[sources.NAME]`",
+    "RouteEntry": "`[[sources.NAME.routes]]`",
+    "FieldsEntry": "`[sources.NAME.fields]`",
     "Timeline": "rules/tests/*.toml",
     "Results": "`[[results]]`",
     "Expect": "`[expect]`",

@@ -7,7 +7,7 @@ from datetime import datetime
 from bridge.core.decisions import Decision, RecordChange, SaveState
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
-from bridge.store.writes import apply_batch
+from bridge.store.decisions import apply_batch
 
 
 def record(db: Database, customer: str, device_id: str,

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bridge.config import load_config
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.priority import Priority
 from bridge.daemon.outbox_metrics import register_outbox_metrics
 from bridge.daemon.outbox_worker import OutboxWorker
 from bridge.notify.compose import compose

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, TicketSource
 from bridge.store.tickets import ActionRequest, NewTicket, create_ticket, take_action
-from bridge.store.writes import apply_batch
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
 from tests.kits.notify_peers import MailSink, port_of, start_smtp
 from tests.kits.notify_peers import outbox_worker as worker_for

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bridge.config.channels import Channel
-from bridge.config.model import Priority
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.notify.compose import DigestItem, compose, compose_digest
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.retry import (

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.audience import NOTIFIED_STAFF
 from bridge.core.decisions import OpenIncident
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock
@@ -20,9 +21,9 @@ from bridge.desk.contract import ContractDesk
 from bridge.notify.problems import PHRASES, Problem, ProblemKind, describe
 from bridge.notify.templates import builtin_languages
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
-from bridge.store.writes import apply_batch
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bridge.config.channels import Channel
-from bridge.config.model import Priority
 from bridge.core.decisions import OPERATOR_CUSTOMER
+from bridge.core.priority import Priority
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, OutboxDraft, TicketNotice
 from bridge.notify.retry import DeadLetter, RetryAt, Sent

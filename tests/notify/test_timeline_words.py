@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Config, Priority
+from bridge.config.model import Config
 from bridge.core.decisions import OpenIncident, ResolveIncident
+from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock
@@ -21,9 +22,9 @@ from bridge.notify.compose import compose, lead_of
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, builtin_languages, sample_context
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, IncidentEvent, OutboxMessage
 from bridge.store.tickets import ActionRequest, take_action
-from bridge.store.writes import apply_batch
 from tests.kits.mail_contract import NOC, acme_contract, mail_deployment
 
 FAILED_AT = datetime(2026, 12, 6, 6, 40, 12, 641411, tzinfo=UTC)  # 08:40:12 in Helsinki

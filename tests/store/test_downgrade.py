@@ -9,17 +9,17 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect, text
 
-from bridge.config.model import Priority
 from bridge.core.decisions import SaveState
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
+from bridge.store.decisions import apply_batch
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import load_states
 from bridge.store.tickets import NewTicket, create_ticket
-from bridge.store.writes import apply_batch
 from tests.desk.test_clock import contract_config
 
 
@@ -75,7 +75,7 @@ def test_the_last_round_trip_and_loss_step_down_into_their_columns_and_back(db: 
 
 def test_the_lease_tables_step_down_and_back(db: Database) -> None:
     """0014 adds the tables of several instances; stepping down drops them."""
-    _step(db, "0013", down=True)
+    _step(db, "0016", down=True)
     assert not {"shard_lease", "bridge_instance"} & set(inspect(db.writer).get_table_names())
     _step(db, "head", down=False)
     assert {"shard_lease", "bridge_instance"} <= set(inspect(db.writer).get_table_names())

@@ -15,10 +15,10 @@ from bridge.core.decisions import RecordChange, RecordGap, SaveState
 from bridge.core.shards import shard_of
 from bridge.core.state import CheckKey, CheckState, Reason, Status
 from bridge.store import BatchWriter, Database
+from bridge.store.decisions import apply_batch
 from bridge.store.fencing import Fence, device_of, fenced
 from bridge.store.leases import prepare, run_round
 from bridge.store.reads import IncidentFilter, list_incidents, load_states
-from bridge.store.writes import apply_batch
 from tests.store.test_store import T0, opening, resolving
 
 SHARDS = 2

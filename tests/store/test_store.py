@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from bridge.config.model import Priority
 from bridge.core.decisions import (
     AttachToIncident,
     DetachFromIncident,
@@ -25,9 +24,11 @@ from bridge.core.decisions import (
     SetFlapping,
 )
 from bridge.core.lifecycle import IncidentStatus
+from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Reason, StateType, Status
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.history import load_history
 from bridge.store.reads import (
     IncidentFilter,
@@ -38,7 +39,6 @@ from bridge.store.reads import (
     load_states,
     open_incident_counts,
 )
-from bridge.store.writes import apply_batch
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 KEY = CheckKey("sw-1", "ping")

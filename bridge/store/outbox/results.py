@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bridge.config.model import Priority
 from bridge.core.decisions import OPERATOR_CUSTOMER, OpenIncident
+from bridge.core.priority import Priority
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.retry import DeadLetter, Next, RetryAt, Sent
 from bridge.notify.templates import TemplateSet
+from bridge.store.incidents import Outcome, open_incident
 from bridge.store.models import Incident, OutboxMessage, OutboxStatus
 from bridge.store.outbox.queue import OutboxItem, add_drafts
 from bridge.store.tickets import QuietDesk
-from bridge.store.writes import Outcome, _open
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _update(session: Session, item: OutboxItem, **values: Any) -> None:
 def _dead_letter(session: Session, item: OutboxItem, reason: str, desk: DeadLetterDesk,
                  now: datetime) -> Outcome:
     summary = f"notifications to {item.receiver} cannot be delivered: {reason}"[:500]
-    outcome = _open(session, session.get_bind().dialect.name, OpenIncident(
+    outcome = open_incident(session, session.get_bind().dialect.name, OpenIncident(
         problem_key=dead_letter_problem(item.receiver), key=None, customer=OPERATOR_CUSTOMER,
         priority=Priority.P2, rule="outbox", started_at=now, summary=summary,
     ), desk.id_prefix, now, QuietDesk())  # we tell the operators ourselves, below

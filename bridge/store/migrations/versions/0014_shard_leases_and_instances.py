@@ -1,7 +1,7 @@
 """shard leases and live instances: several bridges on one PostgreSQL
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-06
 
 Created on SQLite too (the schema is one), where a single instance owns every shard and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0016"  # after the intake's, merged first (the integrator renumbers)
 branch_labels = None
 depends_on = None
 

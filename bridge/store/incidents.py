@@ -1,53 +1,28 @@
-"""One transaction per batch: check states, history rows and ticket changes together."""
+"""The engine's ticket decisions carried out: open (or reopen), resolve, attach and detach
+checks, flapping. Each runs inside the batch's transaction (decisions.py)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bridge.core.decisions import (
     AttachToIncident,
-    Decision,
     DetachFromIncident,
     OpenIncident,
-    RecordChange,
-    RecordGap,
     ResolveIncident,
-    SaveState,
     SetFlapping,
-    SuspectGap,
 )
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.wall_clock import local_text
-from bridge.store.fencing import Fence, fenced
-from bridge.store.heartbeat import save_gap_suspicion
-from bridge.store.models import (
-    Actor,
-    CheckStateRow,
-    Incident,
-    IncidentMember,
-    MonitoringGap,
-    StateChange,
-)
-from bridge.store.refs import insert_for as _insert
+from bridge.store.models import Actor, Incident, IncidentMember
 from bridge.store.refs import next_ref
-from bridge.store.tickets import (
-    Desk,
-    QuietDesk,
-    TicketChange,
-    end_pause,
-    note,
-    pause_while_resolved,
-)
-
-log = logging.getLogger(__name__)
+from bridge.store.tickets import Desk, TicketChange, end_pause, note, pause_while_resolved
 
 
 @dataclass(frozen=True)
@@ -58,38 +33,6 @@ class Outcome:
     ref: str
     problem_key: str
     customer: str
-
-
-def _state_row(decision: SaveState) -> dict[str, Any]:
-    state, last = decision.state, decision.state.last
-    return {
-        "device": decision.key.device,
-        "probe": decision.key.probe,
-        "status": state.status,
-        "state_type": state.state_type,
-        "attempts": state.attempts,
-        "since": state.since,
-        "hard_status": state.hard_status,
-        "hard_since": state.hard_since,
-        "last_ok": last.ok if last else None,
-        "last_at": last.at if last else None,
-        "last_output": (last.output if last else "")[:500],
-        "last_warning": last.warning if last else False,
-        "last_measurements": dict(last.measurements) if last else None,
-        "ok_streak": state.ok_streak,
-        "ok_since": state.ok_since,
-    }
-
-
-def _save_states(session: Session, dialect: str, decisions: list[SaveState]) -> None:
-    latest = {d.key: d for d in decisions}  # several results per check in one batch: last wins
-    if not latest:
-        return
-    rows = [_state_row(d) for d in latest.values()]
-    stmt = _insert(dialect)(CheckStateRow)
-    columns = {c: stmt.excluded[c] for c in rows[0] if c not in ("device", "probe")}
-    session.execute(stmt.on_conflict_do_update(index_elements=["device", "probe"], set_=columns),
-                    rows)
 
 
 def _set(session: Session, incident_id: int, now: datetime, **values: Any) -> None:
@@ -107,9 +50,10 @@ def _system(desk: Desk, session: Session, incident: Incident, kind: str, at: dat
     desk.changed(session, incident, TicketChange(kind, at, Actor.SYSTEM, "", message))
 
 
-def _open(
+def open_incident(
     session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime, desk: Desk
 ) -> Outcome:
+    """Open a ticket for the problem (or reopen its last one), unless one is open."""
     existing = _active(session, d.problem_key)
     if existing is None and d.reopen:
         reopened = _reopen(session, d, now, desk)
@@ -167,7 +111,8 @@ def _reopen(session: Session, d: OpenIncident, now: datetime, desk: Desk) -> Out
     return Outcome("reopened", last.ref, d.problem_key, d.customer)
 
 
-def _resolve(session: Session, d: ResolveIncident, now: datetime, desk: Desk) -> Outcome | None:
+def resolve(session: Session, d: ResolveIncident, now: datetime, desk: Desk) -> Outcome | None:
+    """Resolve the problem's open ticket; None if it has none."""
     incident = _active(session, d.problem_key)
     if incident is None:
         return None
@@ -190,7 +135,8 @@ def _latest(session: Session, problem_key: str) -> Incident | None:
         .order_by(col(Incident.id).desc())).first()
 
 
-def _attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | None:
+def attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | None:
+    """Add a check behind a down parent to the parent's open ticket."""
     incident = _active(session, d.problem_key)
     if incident is None or incident.id is None:
         return None
@@ -200,7 +146,8 @@ def _attach(session: Session, d: AttachToIncident, now: datetime) -> Outcome | N
     return Outcome("attached", incident.ref, d.problem_key, incident.customer)
 
 
-def _detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
+def detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
+    """Take a check off the ticket it was attached to."""
     incident = _latest(session, d.problem_key)
     if incident is None or incident.id is None:
         return
@@ -213,59 +160,10 @@ def _detach(session: Session, d: DetachFromIncident, now: datetime) -> None:
     note(session, incident.id, now, "detached", d.summary)
 
 
-def _set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
+def set_flapping(session: Session, d: SetFlapping, now: datetime) -> None:
+    """Mark the open ticket flapping, or steady again."""
     incident = _active(session, d.problem_key)
     if incident is None or incident.id is None:
         return
     _set(session, incident.id, now, flapping=d.flapping)
     note(session, incident.id, now, "flapping" if d.flapping else "steady", d.summary)
-
-
-def _record_gap(session: Session, d: RecordGap) -> None:
-    if d.ended_at is None:
-        session.add(MonitoringGap(started_at=d.started_at, reason=d.reason[:500]))
-        return
-    session.execute(update(MonitoringGap).where(
-        col(MonitoringGap.started_at) == d.started_at, col(MonitoringGap.ended_at).is_(None),
-    ).values(ended_at=d.ended_at))
-
-
-def apply_batch(
-    engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime,
-    desk: Desk | None = None, fence: Fence | None = None,
-) -> list[Outcome]:
-    """Write a batch of decisions in one transaction; all or nothing. With a `fence`
-    (several instances), only the decisions of shards it still holds (store/fencing.py)."""
-    desk = desk or QuietDesk()
-    outcomes: list[Outcome] = []
-    dialect = engine.dialect.name
-    with Session(engine) as session, session.begin():
-        if fence is not None:
-            decisions = fenced(session, decisions, fence)
-        _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
-        for d in decisions:
-            if isinstance(d, RecordChange):
-                session.add(StateChange(
-                    customer=d.customer, device=d.key.device, probe=d.key.probe,
-                    old_status=d.old, new_status=d.new, at=d.at, reason=d.reason,
-                    output=d.output[:500],
-                ))
-            elif isinstance(d, OpenIncident):
-                outcomes.append(_open(session, dialect, d, id_prefix, now, desk))
-            elif isinstance(d, ResolveIncident):
-                outcome = _resolve(session, d, now, desk)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            elif isinstance(d, AttachToIncident):
-                outcome = _attach(session, d, now)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            elif isinstance(d, DetachFromIncident):
-                _detach(session, d, now)
-            elif isinstance(d, SetFlapping):
-                _set_flapping(session, d, now)
-            elif isinstance(d, RecordGap):
-                _record_gap(session, d)
-            elif isinstance(d, SuspectGap):
-                save_gap_suspicion(session, dialect, d.since)
-    return outcomes

@@ -1,9 +1,9 @@
-"""Merge drop-in files and check references between them: customers, probes, parents,
-calendars and escalation chains."""
+"""Merge the drop-in files and check the references between them: customers, probes,
+parents, rules, maintenance windows, calendars and escalation chains (and probe timing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -11,14 +11,15 @@ from typing import TypeVar
 from bridge.config.contract import ALWAYS_CALENDAR
 from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
-from bridge.config.main_file import PathsSection, Role, TokenSection
-from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, Rule, RuleFile
+from bridge.config.main_file import PathsSection
+from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, RuleFile
 from bridge.config.salvage import Partial
 from bridge.config.source import Source
 from bridge.core.calendar import Coverage
 from bridge.core.escalation import Chain
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.probe_kinds import Probe
+from bridge.core.rules import TicketRule
 
 T = TypeVar("T")
 
@@ -46,7 +47,7 @@ class Merged:
     customers: dict[str, Customer]
     devices: dict[str, Device]
     probes: dict[str, Probe]
-    rules: tuple[tuple[str, Rule], ...]
+    rules: tuple[tuple[str, TicketRule], ...]
     maintenance: tuple[MaintenanceRule, ...]
     device_origin: dict[str, Source] = field(default_factory=dict)
     customer_origin: dict[str, Source] = field(default_factory=dict)
@@ -150,46 +151,6 @@ def _check_parent_cycles(
             stack.append(enumerate(devices[parent].parents))
 
 
-def check_tokens(
-    tokens: Sequence[TokenSection], customers: dict[str, Customer], unloaded: Unloaded,
-    paths: PathsSection, source: Source, errors: Errors,
-) -> None:
-    """Check bridge.toml's API tokens against each other and against the customers."""
-    seen_names: dict[str, int] = {}
-    seen_secrets: dict[str, int] = {}
-    for i, token in enumerate(tokens):
-        at = ("api", "tokens", i)
-        if token.role == Role.CUSTOMER and token.customer is None:
-            errors.add(source.error(
-                at, 'a customer token must name its customer; add customer = "<name>"'
-            ))
-        if token.role == Role.OPERATOR and token.customer is not None:
-            errors.add(source.error(
-                (*at, "customer"),
-                'an operator token sees every customer; remove customer or set role = "customer"',
-            ))
-        elif (token.customer is not None and token.customer not in customers
-              and not unloaded.may_define("customers", token.customer)):
-            errors.add(source.error((*at, "customer"), unknown_name(
-                "customer", "customers", token.customer, paths.config)))
-        if token.create and token.secret.startswith("env:"):
-            errors.add(source.error(
-                (*at, "create"), "create = true only applies to a file: secret; remove it"
-            ))
-        if token.name in seen_names:
-            errors.add(source.error(
-                (*at, "name"), f"same name as api.tokens[{seen_names[token.name]}]; "
-                "token names must be unique"
-            ))
-        if token.secret in seen_secrets:
-            errors.add(source.error(
-                (*at, "secret"), f"same secret as api.tokens[{seen_secrets[token.secret]}]; "
-                "give each token its own"
-            ))
-        seen_names.setdefault(token.name, i)
-        seen_secrets.setdefault(token.secret, i)
-
-
 def check_references(
     inventory: list[tuple[InventoryFile, Source]],
     probe_files: list[tuple[ProbeFile, Source]],
@@ -265,7 +226,8 @@ def check_references(
     compiled = tuple(window.compile(name) for name, window in windows.items())
     coverages = {ALWAYS_CALENDAR: Coverage.always(),
                  **{name: c.coverage() for name, c in calendars.items() if name != ALWAYS_CALENDAR}}
-    return Merged(customers, devices, probes, tuple(rules.items()), compiled, dev_origin,
+    ticket_rules = tuple((name, rule.compile()) for name, rule in rules.items())
+    return Merged(customers, devices, probes, ticket_rules, compiled, dev_origin,
                   customer_origin, coverages,
                   {**BUILT_IN_CHAINS, **{name: c.compile(name) for name, c in chains.items()}})
 

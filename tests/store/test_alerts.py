@@ -1,0 +1,111 @@
+"""Intake alerts in the store: held in maintenance, a resolve that does nothing, the same
+alert twice in one batch, and migration 0016 stepping down."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import inspect
+
+from bridge.config.intake_model import OnResolve
+from bridge.core.priority import Priority
+from bridge.desk.actions import Action
+from bridge.store import Database
+from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
+from bridge.store.db import MIGRATIONS
+from bridge.store.models import Actor
+from bridge.store.reads import IncidentFilter, list_incidents
+from bridge.store.tickets import ActionRequest, QuietDesk, take_action
+
+T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
+
+
+def event(fingerprint: str, firing: bool = True, **changes: object) -> AlertEvent:
+    fields: dict[str, object] = dict(
+        source="prom", fingerprint=fingerprint, firing=firing, starts_at=T0,
+        ends_at=None if firing else T0 + timedelta(minutes=5), customer="acme",
+        device="db-1", near=("db-1",), priority=Priority.P2, rule="intake:prom:0",
+        summary="disk full", raw="{}", on_resolve=OnResolve.RESOLVE)
+    fields.update(changes)
+    return AlertEvent(**fields)  # type: ignore[arg-type]
+
+
+def take(db: Database, *events: AlertEvent, minute: int = 1) -> list[str]:
+    outcomes = take_alerts(db.writer, events, "INC", T0 + timedelta(minutes=minute),
+                           QuietDesk(), 3600.0)
+    return [o.action for o in outcomes]
+
+
+def count(db: Database) -> int:
+    return list_incidents(db.reader, IncidentFilter())[1]
+
+
+def test_maintenance_holds_an_alert_until_it_fires_outside_one(db: Database) -> None:
+    assert take(db, event("a", held=True)) == ["held"]
+    assert take(db, event("a", held=True)) == ["unchanged"]
+    assert count(db) == 0
+    assert take(db, event("a")) == ["opened"]  # resent after the window: a ticket now
+    assert count(db) == 1
+
+
+def test_the_same_alert_twice_in_one_batch_is_one_ticket(db: Database) -> None:
+    assert take(db, event("b"), event("b")) == ["opened", "unchanged"]
+    assert count(db) == 1
+
+
+def test_a_resolve_that_does_nothing_leaves_the_ticket(db: Database) -> None:
+    take(db, event("c", on_resolve=OnResolve.NOTHING))
+    assert take(db, event("c", firing=False, on_resolve=OnResolve.NOTHING)) == ["unchanged"]
+    [ticket], _ = list_incidents(db.reader, IncidentFilter())
+    assert ticket["status"] == "open"
+
+
+def test_a_resolve_of_an_unknown_alert_stores_nothing(db: Database) -> None:
+    assert take(db, event("d", firing=False)) == ["unchanged"]
+    assert take(db, event("d")) == ["opened"]
+
+
+def test_an_overlong_fingerprint_is_kept_by_its_digest() -> None:
+    assert alert_key("prom", "x" * 1000).startswith("sha256:")
+    assert alert_key("prom", "3f2a") == "3f2a"
+    long_source = "s" * 48  # the longest a source's name may be
+    for fingerprint in ("x" * 145, "x" * 146, "y" * 255):
+        assert len(f"alert:{long_source}:{alert_key(long_source, fingerprint)}") <= 200
+
+
+def test_0016_steps_down_and_up(db: Database) -> None:
+    take(db, event("e"))
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.writer.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    assert "intake_alert" not in inspect(db.writer).get_table_names()
+    db.migrate()
+    assert "intake_alert" in inspect(db.writer).get_table_names()
+
+
+def test_a_silent_sources_alerts_resolve_after_its_silence(db: Database) -> None:
+    take(db, event("s1"), event("s2", device="app-1", near=("app-1",)), minute=0)
+    take(db, event("s2", device="app-1", near=("app-1",)), minute=20)  # sent again: not silent
+    silences = {"prom": (30 * 60.0, OnResolve.RESOLVE)}
+    early = resolve_silent(db.writer, silences, "INC", T0 + timedelta(minutes=29), QuietDesk())
+    assert early == []
+    late = resolve_silent(db.writer, silences, "INC", T0 + timedelta(minutes=31), QuietDesk())
+    assert [(o.fingerprint, o.action) for o in late] == [("s1", "resolved")]
+    statuses = sorted((t["device"], t["status"])
+                      for t in list_incidents(db.reader, IncidentFilter())[0])
+    assert statuses == [("app-1", "open"), ("db-1", "resolved")]
+
+
+def test_a_person_resolving_the_ticket_outweighs_resends_of_the_same_alert(db: Database) -> None:
+    [outcome] = take_alerts(db.writer, [event("f")], "INC", T0, QuietDesk(), 3600.0)
+    assert outcome.ref is not None
+    request = ActionRequest(Action.RESOLVE.spec.move, Actor.OPERATOR, "ops")
+    assert take_action(db.writer, outcome.ref, None, request, T0 + timedelta(minutes=2),
+                       QuietDesk()).status == 200
+    assert take(db, event("f"), minute=5) == ["unchanged"]  # the same occurrence, resent
+    later = T0 + timedelta(minutes=30)
+    assert take(db, event("f", starts_at=later), minute=31) == ["reopened"]  # a new one
