@@ -39,10 +39,14 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: the store is reachable and writes succeed."""
-    problems = service_of(request).readiness()
+    service = service_of(request)
+    problems = service.readiness()
+    notes = service.readiness_notes()  # e.g. cut off from the store, on still-valid leases
+    extra = {"notes": notes} if notes else {}
     if problems:
-        return web.json_response({"status": "not ready", "problems": problems}, status=503)
-    return web.json_response({"status": "ready"})
+        return web.json_response({"status": "not ready", "problems": problems, **extra},
+                                 status=503)
+    return web.json_response({"status": "ready", **extra})
 
 
 @accepts(media_types=("text/plain",), strict=False)  # scrapers may add parameters

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 
 from bridge.config.base import Name
 from bridge.config.channels import NotificationsSection
+from bridge.config.cluster import ClusterSection
 from bridge.config.provider import ProviderSection
 from bridge.core.strict import Array, Choice, Strict
 
@@ -130,3 +131,4 @@ class MainFile(Strict):
     notifications: NotificationsSection = NotificationsSection()
     availability: AvailabilitySection = AvailabilitySection()
     provider: ProviderSection = ProviderSection()  # who the reports come from
+    cluster: ClusterSection = ClusterSection()  # several instances on one PostgreSQL

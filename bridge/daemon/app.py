@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -19,24 +19,27 @@ from bridge.api.service import ReloadResult
 from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
-from bridge.core.engine import RuleEngine
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
+from bridge.daemon.fleet import FleetView
 from bridge.daemon.http import serve
+from bridge.daemon.leader_work import leader_tasks
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
+from bridge.daemon.restore import Handover, restore_engine
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
+from bridge.daemon.shards import ShardKeeper
 from bridge.daemon.systemd import Notifier
 from bridge.intake import add_intake_routes, start_intake
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
-from bridge.store.heartbeat import load_gap_suspicion, record_silence
+from bridge.store.heartbeat import record_silence
 from bridge.store.incidents import Outcome
 from bridge.store.maintenance import (
     WindowEnd,
@@ -46,12 +49,7 @@ from bridge.store.maintenance import (
     end_window,
 )
 from bridge.store.models import MaintenanceWindowRow
-from bridge.store.reads import (
-    load_open_problems,
-    load_recently_resolved,
-    load_states,
-    open_incident_counts,
-)
+from bridge.store.reads import open_incident_counts
 from bridge.store.tickets import Desk
 
 log = logging.getLogger(__name__)
@@ -95,13 +93,16 @@ class Daemon:
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
         self._desk = DeskTasks(config, self._metrics.registry, self.clock.now)
+        self._shards = ShardKeeper(config.main.cluster, self._db_url, self._metrics.registry)
+        self._fleet = FleetView(self._shards, self.read, self.clock.now)
+        self.readiness_notes = self._shards.notes  # /readyz: cut off, on valid leases
 
     # ---- the Service protocol used by the HTTP layer ---------------------------------------
 
     def snapshot(self) -> Snapshot:
         """Live state for the API and metrics."""
         assert self._monitor is not None
-        return self._monitor.snapshot()
+        return self._fleet.merge(self._monitor.snapshot())  # other shards: from the store
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""
@@ -136,7 +137,7 @@ class Daemon:
             problems.append(self._icmp_problem)
         if self._scheduler is not None and (stalled := self._scheduler.stalled()):
             problems.append(stalled)
-        return problems
+        return problems + self._shards.problems()
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         """Run a read query in the reader pool."""
@@ -153,7 +154,7 @@ class Daemon:
         """Render the exposition off the loop, from a snapshot taken on it."""
         assert self._writer is not None
         assert self._scheduler is not None
-        snap, latest = self.snapshot(), self.availability.latest
+        snap, latest = self._shards.exported(self.snapshot(), self.availability.latest)
         extra = health_values(snap, self._scheduler, self._writer, self.availability,
                               self.clock)
         return await asyncio.to_thread(self._exposition.render, snap, latest, extra)
@@ -241,6 +242,7 @@ class Daemon:
             CheckKey(name, probe): Plan(self.config.probes[probe].interval_s,
                                         deadline_s(self.config.probes[probe]))
             for name, device in self.config.devices.items() for probe in device.probes
+            if self._shards.owns(name)
         }
 
     async def _run_check(self, key: CheckKey) -> Ran:
@@ -303,23 +305,17 @@ class Daemon:
             log.warning("monitoring gap recorded while no bridge was running: %s to %s",
                         silence.started_at.isoformat(), silence.ended_at.isoformat()
                         if silence.ended_at else "now")
-        states = await asyncio.to_thread(load_states, db.reader)
         self._db = db
         self._writer = BatchWriter(db, self.config.main.incidents.id_prefix,
                                    self.config.main.storage.batch_interval_s,
                                    self.config.main.storage.batch_max_items, self._on_outcomes,
                                    desk=lambda: self._desk.desk,
                                    on_history=self.availability.changed,
-                                   clock=self.clock.now)
-        problems, attached = await asyncio.to_thread(load_open_problems, db.reader)
-        window = timedelta(seconds=self.config.main.incidents.reopen_window_s)
-        resolved = await asyncio.to_thread(load_recently_resolved, db.reader,
-                                           self.clock.now() - window)
-        suspect_since = await asyncio.to_thread(load_gap_suspicion, db.reader)
-        engine = RuleEngine(self.config, states, problems, attached, resolved,
-                            now=self.clock.now(), suspect_since=suspect_since)
-        monitor = Monitor(engine, self._writer.submit, self._recheck)
-        return db, monitor
+                                   clock=self.clock.now, fence=self._shards.fence)
+        engine = await asyncio.to_thread(restore_engine, db.reader, self.config,
+                                         self.clock.now())
+        await self._shards.start()
+        return db, Monitor(engine, self._writer.submit, self._recheck)
 
     def _recheck(self, keys: set[CheckKey]) -> None:
         if self._scheduler is not None:
@@ -340,10 +336,7 @@ class Daemon:
         await self._refresh_windows()
         self._metrics.reload_ok.set(1)
         self._metrics.reload_ts.set(time.time())
-        log.info("probing with %s", self._probers.icmp.describe_mode())
-        self._icmp_problem = self._probers.icmp.problem()
-        if self._icmp_problem:
-            log.error("%s", self._icmp_problem)
+        self._icmp_problem = self._probers.startup_problem()
 
         runner = await serve(add_intake_routes(build_app(self), self, self._metrics.registry),
                              self._listen)
@@ -367,8 +360,12 @@ class Daemon:
         tasks.append(asyncio.create_task(watch_loop_lag(self._metrics.loop_lag.observe,
                                                         self._stop), name="loop lag"))
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
-                                  self._tickets_changed)
-        tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
+                                  self._tickets_changed, leader=lambda: self._shards.leader)
+        tasks += leader_tasks(self._shards, self._stop, self.availability, self)  # once only
+        handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
+                            self.clock.now, lambda: scheduler.set_plans(self._plans()))
+        tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
+        tasks.append(asyncio.create_task(self._fleet.run(self._stop), name="fleet view"))
         tasks += start_intake(self, self._stop, self._metrics.registry)
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
@@ -390,6 +387,7 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         flushed = await self._writer.drain(deadline_s / 2)
+        await self._shards.leave()  # after the last write: others take over at once
         await runner.cleanup()
         self._probers.close()
         self._writer.close()

@@ -62,19 +62,25 @@ class DeskTasks:
 
     def start(self, write: RunDb, stop: asyncio.Event,
               config: Callable[[], Config], on_change: Callable[[], None],
-              ) -> list[asyncio.Task[None]]:
-        """The clock and the outbox worker, as tasks the daemon owns."""
+              leader: Callable[[], bool] = lambda: True) -> list[asyncio.Task[None]]:
+        """The clock and the outbox worker, as tasks the daemon owns. The clock ticks only
+        while `leader()`: one instance of several fires each step (the outbox worker runs
+        on all, claiming rows with FOR UPDATE SKIP LOCKED)."""
         self._outbox = OutboxWorker(write, config, clock=self._now,
                                     templates_for=lambda c: self.desk.templates_for(c))
         register_outbox_metrics(self._registry, self._outbox, self._now)
-        return [asyncio.create_task(self._clock(write, stop, on_change), name="desk clock"),
+        return [asyncio.create_task(self._clock(write, stop, on_change, leader),
+                                    name="desk clock"),
                 asyncio.create_task(self._outbox.run(stop), name="outbox")]
 
     async def _clock(self, write: RunDb, stop: asyncio.Event,
-                     on_change: Callable[[], None]) -> None:
+                     on_change: Callable[[], None], leader: Callable[[], bool]) -> None:
         """Escalation steps, SLA marks, ETA notices and closing after silence, as they fall
         due; the first tick after a start catches up on whatever fell due while stopped."""
         while not stop.is_set():
+            if not leader():
+                await wait_or_timeout(stop, _TICK_S)
+                continue
             tick = partial(run_clock, desk=self.desk, now=self._now())
             try:
                 done = await write(tick)

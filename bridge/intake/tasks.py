@@ -1,4 +1,5 @@
-"""The intake's own tasks, for the daemon to own: silent alerts resolved, mail received."""
+"""The intake's own tasks that every instance runs, for the daemon to own: mail received.
+(The sweep of silent alerts runs on the leader only: bridge/daemon/leader_work.py.)"""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from prometheus_client import CollectorRegistry
 
 from bridge.intake.mail.receiver import receive_mail
 from bridge.intake.service import IntakeService
-from bridge.intake.silence import resolve_silent_alerts
 
 
 def start_intake(service: IntakeService, stop: asyncio.Event,
                  registry: CollectorRegistry | None) -> list[asyncio.Task[None]]:
     """Start them; each ends once `stop` is set."""
-    return [asyncio.create_task(resolve_silent_alerts(service, stop), name="intake"),
-            asyncio.create_task(receive_mail(service, stop, registry), name="intake mail")]
+    return [asyncio.create_task(receive_mail(service, stop, registry), name="intake mail")]

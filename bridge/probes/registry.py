@@ -60,6 +60,15 @@ class Probers:
         if snmp is not None:
             self.built[ProbeKind.SNMP] = snmp
 
+    def startup_problem(self) -> str | None:
+        """Log how ICMP is sent, and why it cannot be in this process, with the fix (None
+        when it can): for the startup log and /readyz."""
+        log.info("probing with %s", self.icmp.describe_mode())
+        problem = self.icmp.problem()
+        if problem:
+            log.error("%s", problem)
+        return problem
+
     def of(self, kind: ProbeKind) -> Prober[Any]:
         """The prober of `kind`, built on first use."""
         prober = self.built.get(kind)

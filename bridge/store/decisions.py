@@ -22,6 +22,7 @@ from bridge.core.decisions import (
     SetFlapping,
     SuspectGap,
 )
+from bridge.store.fencing import Fence, fenced
 from bridge.store.heartbeat import save_gap_suspicion
 from bridge.store.incidents import (
     Outcome,
@@ -79,13 +80,16 @@ def _record_gap(session: Session, d: RecordGap) -> None:
 
 def apply_batch(
     engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime,
-    desk: Desk | None = None,
+    desk: Desk | None = None, fence: Fence | None = None,
 ) -> list[Outcome]:
-    """Write a batch of decisions in one transaction; all or nothing."""
+    """Write a batch of decisions in one transaction; all or nothing. With a `fence`
+    (several instances), only the decisions of shards it still holds (store/fencing.py)."""
     desk = desk or QuietDesk()
     outcomes: list[Outcome] = []
     dialect = engine.dialect.name
     with Session(engine) as session, session.begin():
+        if fence is not None:
+            decisions = fenced(session, decisions, fence)
         _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
         for d in decisions:
             if isinstance(d, RecordChange):

@@ -18,6 +18,8 @@ from bridge.store.availability_models import AvailabilityRollup as AvailabilityR
 from bridge.store.columns import enum_column as _enum
 from bridge.store.columns import utc_column as _utc
 from bridge.store.intake_models import IntakeAlert as IntakeAlert
+from bridge.store.lease_models import BridgeInstance as BridgeInstance
+from bridge.store.lease_models import ShardLease as ShardLease
 from bridge.store.mail_models import InboundMail as InboundMail
 
 

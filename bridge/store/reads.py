@@ -26,11 +26,15 @@ from bridge.store.records import records_of
 from bridge.store.ticket_plans import facts_of
 
 
-def load_states(engine: Engine) -> dict[CheckKey, CheckState]:
-    """The saved state of every check, so a restart resumes attempts and open problems."""
+def load_states(engine: Engine, since: datetime | None = None) -> dict[CheckKey, CheckState]:
+    """The saved state of every check, so a restart resumes attempts and open problems;
+    with `since`, of the checks with a result from then on."""
     states = {}
+    query = select(CheckStateRow)
+    if since is not None:
+        query = query.where(col(CheckStateRow.last_at) >= since)
     with Session(engine) as session:
-        for row in session.exec(select(CheckStateRow)):
+        for row in session.exec(query):
             last = None
             if row.last_at is not None and row.last_ok is not None:
                 last = ProbeResult(row.last_ok, row.last_at, 0.0, row.last_output,

@@ -16,6 +16,7 @@ from bridge.aio import wait_or_timeout
 from bridge.core.decisions import Decision, RecordChange, RecordGap
 from bridge.store.db import Database
 from bridge.store.decisions import apply_batch
+from bridge.store.fencing import Fence
 from bridge.store.incidents import Outcome
 from bridge.store.tickets import Desk, QuietDesk
 
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _MAX_BACKOFF_S = 30.0
+
+
+def _still_held(batch: list[Decision], used: Fence | None, now: Fence | None) -> list[Decision]:
+    if used is None or now is None:
+        return batch
+    return [d for d in batch if used.shard(d) is None or now.epoch(d) == used.epoch(d)]
 
 
 class BatchWriter:
@@ -42,6 +49,7 @@ class BatchWriter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk: Callable[[], Desk] = QuietDesk,
         on_history: Callable[[], None] = lambda: None,
+        fence: Callable[[], Fence | None] = lambda: None,
     ) -> None:
         self._db = db
         self.id_prefix = id_prefix
@@ -51,6 +59,7 @@ class BatchWriter:
         self._on_history = on_history  # a batch with hard changes or gaps was committed
         self._clock = clock
         self._desk = desk
+        self._fence = fence  # several instances: the leases held now (store/fencing.py)
         self._pending: list[Decision] = []
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
@@ -66,10 +75,21 @@ class BatchWriter:
         return len(self._pending)
 
     def submit(self, decisions: list[Decision]) -> None:
-        """Queue decisions; cheap, called from the event loop."""
+        """Queue decisions; cheap, called from the event loop. Those of shards not held
+        are dropped here already (their owner decides them)."""
+        fence = self._fence()
+        if fence is not None:
+            decisions = [d for d in decisions
+                         if (shard := fence.shard(d)) is None or shard in fence.held]
         self._pending.extend(decisions)
         if len(self._pending) >= self._max_items:
             self._wake.set()
+
+    def discard(self, shards: set[int]) -> None:
+        """Shards were lost: their queued decisions are the new owner's to make."""
+        fence = self._fence()
+        if fence is not None and shards:
+            self._pending = [d for d in self._pending if fence.shard(d) not in shards]
 
     def wake(self) -> None:
         """Make `run` look at its stop event now."""
@@ -92,14 +112,17 @@ class BatchWriter:
             batch, self._pending = self._pending, []
             t0 = time.perf_counter()
             loop = asyncio.get_running_loop()
+            fence = self._fence()
             job = loop.run_in_executor(self._executor, apply_batch, self._db.writer, batch,
-                                       self.id_prefix, self._clock(), self._desk())
+                                       self.id_prefix, self._clock(), self._desk(), fence)
             try:
                 # Shielded: cancelling the caller must not cancel a batch that is queued
                 # for the writer thread; the thread writes it regardless.
                 outcomes = await asyncio.shield(job)
             except Exception as exc:
-                self._pending[:0] = batch  # keep order: the failed batch goes first
+                # Keep order: the failed batch goes first, but only what is still ours at
+                # the epoch it was decided under (a shard lost meanwhile is not).
+                self._pending[:0] = _still_held(batch, fence, self._fence())
                 self.failures_total += 1
                 self.healthy = False
                 log.error("store write failed, %d decisions kept for retry: %s",

@@ -38,6 +38,7 @@ SECTIONS = {
     "SmtpSection": "`[notifications.smtp]`",
     "WebhookSection": "`[notifications.webhooks.NAME]`",
     "AvailabilitySection": "`[availability]`",
+    "ClusterSection": "`[cluster]`",
     "ProviderSection": "`[provider]`",
     "InventoryFile": "config/*.toml tables",
     "Customer": "`[customers.ID]`",

@@ -1,0 +1,73 @@
+"""Every device's live state on every instance: other shards' state read from the store.
+
+An instance judges only its own shards; the API and the portal of any instance answer
+for every device. The state of the others' shards is what their owners wrote to
+`check_state`, read every few seconds: the rows with a result since the last read (with
+an overlap for the owners' batching and clocks), and all of them now and then. Every row
+changes once per check interval, so a read costs about `_EVERY_S + overlap` seconds' worth
+of the fleet's results: the overlap is kept small (owners' clocks further apart than that
+are caught up by the full read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from bridge.aio import wait_or_timeout
+from bridge.core.state import CheckKey, CheckState
+from bridge.daemon.monitor import Snapshot
+from bridge.daemon.shards import ShardKeeper
+from bridge.store import Engine
+from bridge.store.reads import load_states
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_EVERY_S = 3.0
+_OVERLAP = timedelta(seconds=5)  # the owners' batching and clocks
+_FULL_EVERY = 40  # reads (2 min): catches up on what an owner's clock skew hid
+
+
+class FleetView:
+    """The last known state of the checks this instance does not own."""
+
+    def __init__(self, keeper: ShardKeeper,
+                 read: Callable[[Callable[[Engine], dict[CheckKey, CheckState]]],
+                                Awaitable[dict[CheckKey, CheckState]]],
+                 clock: Callable[[], datetime]) -> None:
+        self._keeper = keeper
+        self._read = read
+        self._clock = clock
+        self._others: dict[CheckKey, CheckState] = {}
+
+    def merge(self, snap: Snapshot) -> Snapshot:
+        """The snapshot with the others' shards as their owners last wrote them."""
+        if not self._keeper.coordinated or not self._others:
+            return snap
+        states = {key: state if self._keeper.owns(key.device) else self._others.get(key, state)
+                  for key, state in snap.states.items()}
+        return replace(snap, states=states)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read the others' state until `stop` (nothing to do with one instance)."""
+        if not self._keeper.coordinated:
+            return
+        reads = 0
+        since: datetime | None = None
+        while not stop.is_set():
+            started = self._clock()
+            try:
+                found = await self._read(partial(load_states, since=since))
+            except Exception as exc:  # the store is down: the last known state stays
+                log.debug("cannot read the other instances' state: %s", exc)
+            else:
+                self._others.update(found)
+                reads += 1
+                since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
+            await wait_or_timeout(stop, _EVERY_S)

@@ -1,0 +1,347 @@
+"""Three `bridge run` on one PostgreSQL share the devices, and take over from each other.
+
+The daemons run in a network namespace (their failing devices are loopback addresses
+whose pings the namespace drops) and reach PostgreSQL over its Unix socket. Bounds are
+bounds: lease + one interval + slack, never a measured performance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bridge.core.shards import shard_of
+from tests.kits.daemon import Bridge, wait_for, write_deployment
+from tests.kits.netns import Namespace
+from tests.kits.pg import scratch_database
+from tests.kits.sockproxy import CuttableProxy
+
+SHARDS = 8
+LEASE_S = 3.0
+INTERVAL_S = 1.0
+DEVICES = {f"sw-{n:02d}": f"127.0.0.{10 + n}" for n in range(24)}
+FAILING = ["sw-00", "sw-05", "sw-10", "sw-15", "sw-20"]
+SLACK_S = 10.0  # start-up of a check, the writer's batch, a loaded CI machine
+
+
+@dataclass(frozen=True)
+class Store:
+    """A scratch database as the daemons (Unix socket) and the test (psycopg) reach it."""
+
+    name: str
+    socket_dir: str
+    port: int
+    url: str  # for psycopg, from the test
+
+    def daemon_url(self, socket_dir: str | None = None) -> str:
+        return (f"postgresql+psycopg://postgres@/{self.name}"
+                f"?host={socket_dir or self.socket_dir}&port={self.port}")
+
+
+@pytest.fixture
+def store(pg_admin_url: str) -> Iterator[Store]:
+    with psycopg.connect(pg_admin_url) as conn:
+        folders = conn.execute("SHOW unix_socket_directories").fetchone()
+        port = conn.execute("SHOW port").fetchone()
+    assert folders is not None
+    assert port is not None
+    with scratch_database(pg_admin_url, f"bridge_shards_{uuid.uuid4().hex[:12]}") as url:
+        yield Store(url.rsplit("/", 1)[1], str(folders[0]).split(",")[0].strip(),
+                    int(port[0]), url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+def deployment(root: Path, daemon_url: str, lease_s: float = LEASE_S) -> Path:
+    """Acme's tickets notify a webhook at HOOK_PORT (in the daemons' namespace)."""
+    config = write_deployment(root, DEVICES, interval_s=INTERVAL_S, max_attempts=2)
+    text = config.read_text().replace('url = "sqlite:///var/bridge.db"', f'url = "{daemon_url}"')
+    (root / "secrets" / "hook.secret").write_text("hook-secret\n")
+    config.write_text(text + f"\n[cluster]\nshards = {SHARDS}\nlease_s = {lease_s}\n"
+                      '\n[notifications]\noperators = ["webhook:hook"]\ngroup_window_s = 0\n'
+                      'max_per_receiver_per_hour = 1000\n'
+                      "\n[notifications.webhooks.hook]\n"
+                      f'url = "http://127.0.0.1:{HOOK_PORT}/hook"\n'
+                      'secret = "file:secrets/hook.secret"\n')
+    inventory = root / "config" / "inventory.toml"
+    inventory.write_text(inventory.read_text().replace(
+        '[customers.acme]\nname = "Acme"\n',
+        '[customers.acme]\nname = "Acme"\n\n[customers.acme.contract]\n'
+        'notify = ["webhook:hook"]\n'))
+    return config
+
+
+# A webhook receiver in the namespace: it writes each Idempotency-Key it accepts to a file.
+RECEIVER = """
+import http.server, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as keys:
+            keys.write(self.headers.get("Idempotency-Key", "") + "\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook)
+print("ready", flush=True)
+server.serve_forever()
+"""
+HOOK_PORT = 18080
+
+
+@contextlib.contextmanager
+def hook_receiver(netns: Namespace, keys: Path) -> Iterator[Path]:
+    """The receiver, running until the block ends; yields the file of accepted keys."""
+    keys.touch()
+    proc = subprocess.Popen(["ip", "netns", "exec", netns.name, sys.executable, "-c", RECEIVER,
+                             str(HOOK_PORT), str(keys)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        yield keys
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def owners(url: str) -> dict[int, str]:
+    """The unexpired leases of shards (not the leader's), by the database's clock."""
+    found = rows(url, "SELECT shard, owner FROM shard_lease WHERE shard >= 0 "
+                      "AND owner IS NOT NULL AND expires_at > now()")
+    return {int(str(s)): str(o) for s, o in found}
+
+
+def split_between(url: str, pids: set[int], most: int) -> dict[int, str] | None:
+    """The leases, once every shard is held, by exactly these instances, none above `most`."""
+    held = owners(url)
+    counts = [sum(1 for o in held.values() if pid_of(o) == p) for p in pids]
+    if len(held) == SHARDS and {pid_of(o) for o in held.values()} == pids \
+            and max(counts) <= most:
+        return held
+    return None
+
+
+def pid_of(owner: str) -> int:
+    return int(owner.split(":")[1])
+
+
+def leader_pid(url: str) -> int | None:
+    """The process holding the leader's lease, if anyone holds it now."""
+    found = rows(url, "SELECT owner FROM shard_lease WHERE shard = -1 AND owner IS NOT NULL "
+                      "AND expires_at > now()")
+    return pid_of(str(found[0][0])) if found else None
+
+
+def open_tickets(url: str) -> list[str]:
+    return sorted(str(d) for (d,) in rows(url, "SELECT device FROM incident "
+                                                 "WHERE status = 'open'"))
+
+
+def assert_one_ticket_per_problem(url: str) -> None:
+    assert rows(url, "SELECT problem_key, count(*) FROM incident GROUP BY problem_key "
+                     "HAVING count(*) > 1") == []
+    assert rows(url, "SELECT open_key, count(*) FROM incident WHERE open_key IS NOT NULL "
+                     "GROUP BY open_key HAVING count(*) > 1") == []
+
+
+def checked_since(url: str, devices: set[str], since: float) -> bool:
+    found = rows(url, "SELECT device, extract(epoch FROM last_at) FROM check_state")
+    latest = {str(d): float(str(at)) for d, at in found if at is not None}
+    return all(latest.get(d, 0.0) > since for d in devices)
+
+
+def api_down(bridge: Bridge) -> list[str]:
+    """The devices an instance's API says are hard down."""
+    devices = bridge.get("/api/v1/devices")["devices"]
+    return sorted(d["id"] for d in devices
+                  if any(c["hard_status"] == "down" for c in d["checks"]))
+
+
+def drop_only(netns: Namespace, names: list[str]) -> None:
+    """Drop pings to exactly these devices from now on (one nft transaction: the others
+    never see a moment without their faults)."""
+    rules = "".join(f"; add rule inet faults in ip daddr {DEVICES[n]} icmp type echo-request "
+                    "drop" for n in names)
+    netns.run("nft", f"flush chain inet faults in{rules}")
+
+
+def devices_of(shards: set[int]) -> set[str]:
+    return {d for d in DEVICES if shard_of(d, SHARDS) in shards}
+
+
+@pytest.mark.timeout(300)  # bounds of waits, summed, on a loaded machine
+def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: Namespace,
+                                                         store: Store) -> None:
+    url = store.url
+    config = deployment(tmp_path, store.daemon_url())
+    for name in FAILING:
+        netns.drop_icmp_to(DEVICES[name])
+    hook = contextlib.ExitStack()
+    received = hook.enter_context(hook_receiver(netns, tmp_path / "received-keys"))
+    bridges = [Bridge(config, netns=netns.name) for _ in range(3)]
+    try:
+        by_pid = {b.proc.pid: b for b in bridges}
+        split = wait_for("the shards split three ways",
+                         lambda: split_between(url, set(by_pid), most=3), timeout_s=60)
+        assert wait_for("a ticket per failing device",
+                        lambda: open_tickets(url) == FAILING or None, timeout_s=30)
+        assert leader_pid(url) == bridges[0].proc.pid  # the first one up leads
+        wait_for("every device's live state from every instance (owned or not)",
+                 lambda: all(api_down(b) == FAILING for b in bridges), timeout_s=15)
+
+        # SIGKILL one: the others check its devices within lease + one interval.
+        victim = bridges[0]
+        orphaned = {s for s, o in split.items() if pid_of(o) == victim.proc.pid}
+        killed_at = time.time()
+        victim.kill()
+        wait_for("the killed instance's devices checked by the others",
+                 lambda: checked_since(url, devices_of(orphaned), killed_at),
+                 timeout_s=LEASE_S + INTERVAL_S + SLACK_S)
+        survivors = {b.proc.pid for b in bridges[1:]}
+        assert {pid_of(o) for o in owners(url).values()} <= survivors
+        assert wait_for("a survivor to lead (the desk clock, availability)",
+                        lambda: leader_pid(url) in survivors, timeout_s=LEASE_S + SLACK_S)
+
+        # SIGSTOP one past its lease; a device of its recovers meanwhile; SIGCONT.
+        held = owners(url)
+
+        def failing_held_by(bridge: Bridge) -> int:
+            shards = {s for s, o in held.items() if pid_of(o) == bridge.proc.pid}
+            return len(devices_of(shards) & set(FAILING))
+
+        frozen, other = sorted(bridges[1:], key=failing_held_by, reverse=True)
+        theirs = {s for s, o in held.items() if pid_of(o) == frozen.proc.pid}
+        recovering = sorted(devices_of(theirs) & set(FAILING))
+        assert recovering  # 5 failing devices on 2 instances: one holds some
+        frozen.signal(signal.SIGSTOP)
+        drop_only(netns, [n for n in FAILING if n not in recovering])
+        stopped_at = time.time()
+        wait_for("the frozen instance's devices checked by the other",
+                 lambda: checked_since(url, devices_of(theirs), stopped_at + LEASE_S),
+                 timeout_s=2 * LEASE_S + INTERVAL_S + SLACK_S)
+        still_failing = sorted(set(FAILING) - set(recovering))
+        wait_for("the recovered devices' tickets resolved by the new owner",
+                 lambda: open_tickets(url) == still_failing or None, timeout_s=30)
+        frozen.signal(signal.SIGCONT)
+        wait_for("the thawed instance to notice it lost its leases",
+                 lambda: "stopped probing and writing" in frozen.log(), timeout_s=20)
+        time.sleep(LEASE_S + 2 * INTERVAL_S)  # give a stale write every chance to land
+        wait_for("the thawed instance's API to show the recoveries it did not see",
+                 lambda: api_down(frozen) == still_failing or None, timeout_s=15)
+        assert open_tickets(url) == still_failing  # nothing reopened with a stale epoch
+        assert_one_ticket_per_problem(url)
+        wait_for("the thawed instance to take its share again", lambda: frozen.proc.pid in {
+            pid_of(o) for o in owners(url).values()}, timeout_s=30)
+        assert other.get("/readyz")["status"] == "ready"
+
+        # Once settled, a device failing in one instance's shard is down in both APIs:
+        # the other reads it from the store, with no handover to load it.
+        wait_for("the shards split two ways again", lambda: split_between(
+            url, {frozen.proc.pid, other.proc.pid}, most=4), timeout_s=30)
+        drop_only(netns, [*still_failing, "sw-01"])
+        wait_for("a new failure shown by both instances", lambda: all(
+            api_down(b) == sorted([*still_failing, "sw-01"]) for b in (frozen, other)),
+                 timeout_s=15)
+        wait_for("every notice delivered", lambda: rows(
+            url, "SELECT count(*) FROM outbox WHERE status != 'sent'") == [(0,)], timeout_s=30)
+    finally:
+        for bridge in bridges:
+            if bridge.proc.poll() is None:
+                bridge.signal(signal.SIGCONT)
+                bridge.stop()
+        hook.close()
+    assert_one_ticket_per_problem(url)
+    keys = received.read_text().split()
+    stored = {str(k) for (k,) in rows(url, "SELECT idempotency_key FROM outbox")}
+    assert len(keys) >= len(FAILING)  # an opened notice per ticket at least
+    assert sorted(keys) == sorted(set(keys))  # each notice once per key
+    assert set(keys) <= stored
+    assert rows(url, "SELECT count(*) FROM shard_lease WHERE owner IS NOT NULL") == [(0,)]
+
+
+def readyz(bridge: Bridge) -> tuple[int, dict[str, object]]:
+    status, body = bridge.request("GET", "/readyz", token=None)
+    assert isinstance(body, dict)
+    return status, body
+
+
+def readyz_notes(bridge: Bridge) -> str | None:
+    """What /readyz notes, if anything."""
+    notes = readyz(bridge)[1].get("notes")
+    return str(notes) if notes else None
+
+
+def leases_expired(bridge: Bridge) -> str | None:
+    """/readyz's problems once it is 503 because the leases ran out."""
+    status, body = readyz(bridge)
+    problems = str(body.get("problems"))
+    return problems if status == 503 and "leases expired" in problems else None
+
+
+@pytest.mark.timeout(300)
+def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, netns: Namespace,
+                                                               store: Store) -> None:
+    lease_s = 9.0  # its leases stay valid 7.2 s after the last renewal: time to read /readyz
+    (tmp_path / "pg").mkdir()
+    proxy = CuttableProxy(tmp_path / "pg", store.port,
+                          f"{store.socket_dir}/.s.PGSQL.{store.port}")
+    for name in FAILING:
+        netns.drop_icmp_to(DEVICES[name])
+    cut = Bridge(deployment(tmp_path / "a", store.daemon_url(str(tmp_path / "pg")), lease_s),
+                 netns=netns.name)
+    direct = Bridge(deployment(tmp_path / "b", store.daemon_url(), lease_s), netns=netns.name)
+    try:
+        split = wait_for("the shards split two ways", lambda: split_between(
+            store.url, {cut.proc.pid, direct.proc.pid}, most=4), timeout_s=60)
+        assert wait_for("a ticket per failing device",
+                        lambda: open_tickets(store.url) == FAILING or None, timeout_s=30)
+        orphaned = {s for s, o in split.items() if pid_of(o) == cut.proc.pid}
+        cut_at = time.time()
+        proxy.cut()
+        notes = wait_for("the cut-off instance to say it runs on valid leases",
+                         lambda: readyz_notes(cut), timeout_s=lease_s)
+        assert "cut off from the store" in notes
+        assert "on leases valid for" in notes
+        wait_for("its leases to run out (503)", lambda: leases_expired(cut),
+                 timeout_s=lease_s + SLACK_S)
+        assert "stopped probing and writing" in cut.log()
+        wait_for("its devices checked by the other instance",
+                 lambda: checked_since(store.url, devices_of(orphaned), cut_at + lease_s),
+                 timeout_s=2 * lease_s + INTERVAL_S + SLACK_S)
+        proxy.restore()
+        wait_for("it to take a share again and be ready", lambda: (
+            readyz(cut)[0] == 200 and cut.proc.pid in {
+                pid_of(o) for o in owners(store.url).values()}), timeout_s=60)
+        # Every connection of both terminated (a PostgreSQL restart, an administrator):
+        # they reconnect within a renewal round and keep their leases.
+        wait_for("the split to settle", lambda: split_between(
+            store.url, {cut.proc.pid, direct.proc.pid}, most=4), timeout_s=60)
+        losses = cut.log().count("stopped probing and writing")
+        rows(store.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND pid <> pg_backend_pid()")
+        time.sleep(lease_s)
+        assert split_between(store.url, {cut.proc.pid, direct.proc.pid}, most=4)
+        assert cut.log().count("stopped probing and writing") == losses
+        assert readyz(cut)[0] == 200
+        assert open_tickets(store.url) == FAILING
+        assert_one_ticket_per_problem(store.url)
+    finally:
+        for bridge in (cut, direct):
+            bridge.stop()
+        proxy.close()

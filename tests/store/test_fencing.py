@@ -1,0 +1,102 @@
+"""Fencing on PostgreSQL: a batch writes a shard's decisions only at the epoch it holds."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bridge.core.decisions import RecordChange, RecordGap, SaveState
+from bridge.core.shards import shard_of
+from bridge.core.state import CheckKey, CheckState, Reason, Status
+from bridge.store import BatchWriter, Database
+from bridge.store.decisions import apply_batch
+from bridge.store.fencing import Fence, device_of, fenced
+from bridge.store.leases import prepare, run_round
+from bridge.store.reads import IncidentFilter, list_incidents, load_states
+from tests.store.test_store import T0, opening, resolving
+
+SHARDS = 2
+# one device in each shard
+DEVICES = {shard_of(name, SHARDS): name for name in ("sw-1", "sw-2", "sw-3", "sw-4")}
+OURS, THEIRS = CheckKey(DEVICES[0], "ping"), CheckKey(DEVICES[1], "ping")
+
+
+@pytest.fixture
+def pg(pg_url: str) -> Iterator[Database]:
+    db = Database(pg_url)
+    db.migrate()
+    prepare(db.writer, SHARDS)
+    yield db
+    db.dispose()
+
+
+def tickets(db: Database) -> list[str]:
+    rows, _ = list_incidents(db.reader, IncidentFilter())
+    return sorted(f"{row['device']} {row['status']}" for row in rows)
+
+
+def test_every_decision_about_a_device_has_its_shard() -> None:
+    assert device_of(opening(OURS)) == OURS.device
+    assert device_of(resolving(OURS)) == OURS.device
+    assert device_of(RecordGap(T0, None, "blind")) is None
+    assert Fence("a", SHARDS).shard(opening(THEIRS)) == 1
+
+
+def test_a_stale_epoch_writes_nothing_for_its_shard(pg: Database) -> None:
+    held = run_round(pg.writer, "a", {}, SHARDS, 3600.0, 1).held
+    fence = Fence("a", SHARDS, held)
+    apply_batch(pg.writer, [opening(OURS), opening(THEIRS)], "INC", T0, fence=fence)
+    assert tickets(pg) == [f"{OURS.device} open", f"{THEIRS.device} open"]
+    with pg.writer.begin() as conn:  # a froze; its lease on shard 1 expired; b took it
+        conn.execute(text("UPDATE shard_lease SET owner = 'b', epoch = epoch + 1 "
+                          "WHERE shard = 1"))
+    change = RecordChange(THEIRS, "acme", Status.DOWN, Status.UP, T0, Reason.SOFT_RECOVERY, "ok")
+    apply_batch(pg.writer, [resolving(OURS), resolving(THEIRS), change,
+                            SaveState(THEIRS, CheckState(Status.UP))], "INC", T0, fence=fence)
+    assert tickets(pg) == [f"{OURS.device} resolved", f"{THEIRS.device} open"]
+    assert THEIRS not in load_states(pg.reader)  # neither its state nor its history
+    apply_batch(pg.writer, [opening(CheckKey(DEVICES[1], "http"))], "INC", T0, fence=fence)
+    assert len(tickets(pg)) == 2  # and no new ticket either
+
+
+def test_a_takeover_waits_for_a_fenced_batch_to_commit(pg: Database) -> None:
+    held = run_round(pg.writer, "a", {}, SHARDS, 3600.0, 1).held
+    fence = Fence("a", SHARDS, held)
+    checked, release = threading.Event(), threading.Event()
+
+    def batch() -> None:
+        with Session(pg.writer) as session, session.begin():
+            assert fenced(session, [opening(THEIRS)], fence) == [opening(THEIRS)]
+            checked.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=batch)
+    writer.start()
+    assert checked.wait(10)
+    try:
+        with pg.reader.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                conn.execute(text("UPDATE shard_lease SET owner = 'b', epoch = epoch + 1 "
+                                  "WHERE shard = 1"))
+    finally:
+        release.set()
+        writer.join(10)
+
+
+def test_the_writer_queues_only_held_shards_and_drops_lost_ones(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'queue.db'}")  # nothing is written here
+    fence = Fence("a", SHARDS, {0: 1})
+    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fence)
+    writer.submit([opening(OURS), opening(THEIRS), RecordGap(T0, None, "blind")])
+    assert writer.pending == 2  # shard 1 is not ours: its owner decides it
+    writer.discard({0})
+    assert writer.pending == 1  # the gap belongs to no shard
+    writer.close()
+    db.dispose()
