@@ -2,6 +2,7 @@
 becomes tickets."""
 
 from bridge.intake.routes import add_routes as add_intake_routes
+from bridge.intake.silence import resolve_silent_alerts
 from bridge.intake.tasks import start_intake
 
-__all__ = ["add_intake_routes", "start_intake"]
+__all__ = ["add_intake_routes", "resolve_silent_alerts", "start_intake"]
