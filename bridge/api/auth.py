@@ -61,6 +61,8 @@ def auth_middleware(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _of_a_subapp(request):
+            return await handler(request)
         if request.path in PUBLIC_PATHS or (request.path == "/metrics" and metrics_public()):
             return await handler(request)
         token = find_token(get_tokens(), request.headers.get("Authorization", ""))
@@ -76,9 +78,17 @@ def auth_middleware(
     return middleware
 
 
+def _of_a_subapp(request: web.Request) -> bool:
+    """A page of an application mounted in the API's (the portal): it signs its own people
+    in and answers in its own way."""
+    return len(request.match_info.apps) > 1
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """aiohttp's own 404/405 pages as JSON, like every other error of the API."""
+    if _of_a_subapp(request):
+        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:

@@ -147,8 +147,11 @@ def describe(app: web.Application) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`."""
     paths: dict[str, Any] = {}
     defs: dict[str, Any] = {}
+    own = set(app.router.resources())  # not the pages of an app mounted in it (the portal)
     for route in app.router.routes():
-        info = route.resource.get_info() if route.resource else {}
+        if route.resource not in own:
+            continue
+        info = route.resource.get_info()
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
             continue

@@ -53,10 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bridge.cli.client import add_incident_verbs
     from bridge.cli.ops_verbs import add_ops_verbs
     from bridge.cli.report_client import add_report_verb
+    from bridge.cli.users import add_users_verb
 
     add_incident_verbs(verbs)
     add_report_verb(verbs)
     add_ops_verbs(verbs)
+    add_users_verb(verbs)
     return parser
 
 
@@ -90,6 +92,10 @@ def _run_verb(args: argparse.Namespace) -> int:
         from bridge.cli.report_client import run_report
 
         return run_report(args)
+    if args.verb == "users":
+        from bridge.cli.users import run_users
+
+        return run_users(args)
     if args.verb in ("devices", "maintenance", "availability", "outbox"):
         from bridge.cli.ops_verbs import run_ops
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 
 from bridge.config.base import Name
 from bridge.config.channels import NotificationsSection
+from bridge.config.portal import PortalSection
 from bridge.config.provider import ProviderSection
 from bridge.core.strict import Array, Choice, Strict
 
@@ -129,3 +130,4 @@ class MainFile(Strict):
     notifications: NotificationsSection = NotificationsSection()
     availability: AvailabilitySection = AvailabilitySection()
     provider: ProviderSection = ProviderSection()  # who the reports come from
+    portal: PortalSection = PortalSection()  # the browser pages

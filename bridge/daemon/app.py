@@ -14,7 +14,6 @@ from typing import TypeVar
 from prometheus_client import CollectorRegistry
 
 from bridge.aio import wait_or_timeout
-from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
@@ -24,13 +23,13 @@ from bridge.daemon import heap
 from bridge.daemon.availability import AvailabilityKeeper, Latest
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
-from bridge.daemon.http import serve
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
+from bridge.daemon.web import serve_web
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
@@ -343,12 +342,12 @@ class Daemon:
         if self._icmp_problem:
             log.error("%s", self._icmp_problem)
 
-        runner = await serve(build_app(self), self._listen)
-        if runner is None:
+        runners = await serve_web(self, self, self.config, self._listen)
+        if runners is None:
             self._writer.close()
             db.dispose()
             return 1
-        self.bound = [(str(a[0]), int(a[1])) for a in runner.addresses]
+        self.bound = [(str(a[0]), int(a[1])) for r in runners for a in r.addresses]
 
         tasks: list[asyncio.Task[None]] = []
         scheduler = CheckScheduler(self._run_check, self.config.main.daemon.max_concurrent_checks,
@@ -386,7 +385,8 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         flushed = await self._writer.drain(deadline_s / 2)
-        await runner.cleanup()
+        for runner in runners:
+            await runner.cleanup()
         self._probers.close()
         self._writer.close()
         self._readers.shutdown(wait=False)

@@ -37,6 +37,7 @@ SECTIONS = {
     "WebhookSection": "`[notifications.webhooks.NAME]`",
     "AvailabilitySection": "`[availability]`",
     "ProviderSection": "`[provider]`",
+    "PortalSection": "`[portal]`",
     "InventoryFile": "config/*.toml tables",
     "Customer": "`[customers.ID]`",
     "Contract": "`[customers.ID.contract]`",

@@ -1,0 +1,42 @@
+"""the portal's users: operators and customer users who sign in with a password
+
+Revision ID: 0015
+Revises: 0013
+Create Date: 2026-12-06
+
+Sessions are kept in an encrypted cookie, not here; `session_epoch` ends them all when a
+password changes or an account is disabled.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "portal_user",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=120), nullable=False),
+        sa.Column("role", sa.Enum("operator", "customer", name="user_role", native_enum=False,
+                                  length=32), nullable=False),
+        sa.Column("customer", sa.String(length=64), nullable=True),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("portal_user")
