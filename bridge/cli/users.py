@@ -28,13 +28,16 @@ def add_users_verb(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -
     users.add_argument("-c", "--config", type=Path, default=Path("bridge.toml"))
     users.add_argument("--db", help="store URL (overrides storage.url)")
     what = users.add_subparsers(dest="users_verb", required=True, metavar="ACTION")
-    add = what.add_parser("add", help="a new operator, or a user of one customer")
+    # no abbreviations: `--password X` must not be taken for --password-file
+    add = what.add_parser("add", help="a new operator, or a user of one customer",
+                          allow_abbrev=False)
     add.add_argument("name", help=NAME_HELP)
     add.add_argument("--role", choices=[r.value for r in Role], required=True)
     add.add_argument("--customer", help="with --role customer: the customer's id")
     add.add_argument("--display-name", help="the name on the timeline (default: NAME)")
     add.add_argument("--password-file", type=Path, help="read the password from here")
-    passwd = what.add_parser("passwd", help="a new password (ends the user's sessions)")
+    passwd = what.add_parser("passwd", help="a new password (ends the user's sessions)",
+                             allow_abbrev=False)
     passwd.add_argument("name")
     passwd.add_argument("--password-file", type=Path, help="read the password from here")
     for verb in ("disable", "enable"):
@@ -58,7 +61,10 @@ def _store_url(args: argparse.Namespace) -> str:
 
 def _password(file: Path | None) -> str:
     if file is not None:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        try:
+            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SystemExit(f"--password-file {file}: {exc.strerror}") from None
         password = text.splitlines()[0] if text else ""
     else:
         password = getpass.getpass("password: ")

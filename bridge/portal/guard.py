@@ -74,18 +74,21 @@ def sessions(settings: PortalSection, secret: str) -> Middleware:
     return session_middleware(storage)
 
 
+def _secure(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(HEADERS)
+    if not request.path.startswith(f"{PREFIX}/static/"):
+        response.headers["Cache-Control"] = "no-store"
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every answer: no framing, no inline script, no sniffing; pages are not cached."""
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
-    response.headers.update(HEADERS)
-    if not request.path.startswith(f"{PREFIX}/static/"):
-        response.headers["Cache-Control"] = "no-store"
-    if isinstance(response, web.HTTPException) and response.status >= 400:
-        raise response
+    except web.HTTPException as exc:  # redirects and refusals are answers too
+        _secure(request, exc)
+        raise
+    _secure(request, response)
     return response
 
 
