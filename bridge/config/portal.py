@@ -31,7 +31,7 @@ class PortalSection(Strict):
     # listener (customers from the internet, the API and metrics inside)
     listen: Annotated[str | None, AfterValidator(_host_port)] = None
     # The key that encrypts and signs session cookies; a missing `file:` is created (0600)
-    session_key: Annotated[str, AfterValidator(_secret_ref)] = "file:secrets/portal-session.key"
+    session_key: Annotated[str, AfterValidator(_secret_ref)] = "file:var/portal-session.key"
     # true: cookies only over HTTPS (set it behind a TLS-terminating proxy)
     cookie_secure: bool = False
     idle_timeout_s: Annotated[float, Field(ge=60, le=86400)] = 1800.0

@@ -48,6 +48,11 @@ class PageWords:
         action = action_named(name)
         return action.spec.label if action is not None else name
 
+    def kind(self, kind: str) -> str:
+        """A timeline entry's kind as the reader reads it (the desk's own kinds as stored)."""
+        named = self.own.get("kinds", {}).get(kind)
+        return named if isinstance(named, str) else kind
+
     def duration(self, seconds: float | None) -> str:
         """'2 h 5 min' in the reader's units."""
         return duration(seconds, self.report)
