@@ -75,7 +75,8 @@ def sessions(settings: PortalSection, secret: str) -> Middleware:
 
 
 def _secure(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers.update(HEADERS)
+    for name, value in HEADERS.items():  # a page may be stricter (a report: no script at all)
+        response.headers.setdefault(name, value)
     if not request.path.startswith(f"{PREFIX}/static/"):
         response.headers["Cache-Control"] = "no-store"
 

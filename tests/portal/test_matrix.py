@@ -4,6 +4,7 @@ as a missing one; the desk's pages are the desk's; nothing of acme's reaches oth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from aiohttp import web
@@ -32,6 +33,10 @@ ROUTES: list[tuple[str, str, dict[str, str], tuple[int, int, int, int]]] = [
     ("POST", "/portal/desk/tickets/{own}/supplier/{record}", {"closed": "on"},
      (403, 303, 403, 403)),
     ("GET", "/portal/desk/devices", {}, (303, 200, 403, 403)),
+    ("GET", "/portal/reports", {}, (303, 200, 200, 200)),  # a customer: its own months
+    ("GET", "/portal/reports/acme/{month}.html", {}, (303, 200, 200, 404)),
+    ("GET", "/portal/reports/acme/{month}.csv", {}, (303, 200, 200, 404)),
+    ("GET", "/portal/reports/acme/{month}.json", {}, (303, 200, 200, 404)),
     ("GET", "/portal/static/portal.css", {}, (200, 200, 200, 200)),
     ("POST", "/portal/sign-out", {}, (403, 303, 303, 303)),  # last: it ends the sessions
 ]
@@ -42,11 +47,11 @@ def test_the_matrix_names_every_route() -> None:
     app.add_subapp("/portal/", build_portal(None, PortalSection(), SECRET))  # type: ignore[arg-type]
     served = {(r.method, str(r.resource.canonical).replace("{filename}", "portal.css"))
               for r in app.router.routes() if r.method != "HEAD" and r.resource is not None}
-    served = {(m, p.replace("{ref}", "{own}")) for m, p in served}
+    served = {(m, p.replace("{ref}", "{own}").replace("{customer}", "acme")) for m, p in served}
     served = {(m, "/portal/static/portal.css" if p.startswith("/portal/static") else p)
               for m, p in served}
-    listed = {(m, p.replace("/comment", "/{action}").replace("/supplier", "/{action}"))
-              for m, p, _, _ in ROUTES}
+    listed = {(m, re.sub(r"\.(html|csv|json)$", ".{format}", p).replace(
+        "/comment", "/{action}").replace("/supplier", "/{action}")) for m, p, _, _ in ROUTES}
     assert served == listed, f"routes without a row: {served - listed}; " \
                              f"rows without a route: {listed - served}"
 
@@ -65,7 +70,8 @@ async def test_route_by_role_and_customer(people: Callable[[], Person],
     assert ticket is not None
     [record] = ticket["records"]["supplier"]
     for method, path, form, expected in ROUTES:
-        url = path.replace("{own}", own).replace("{record}", str(record["id"]))
+        url = path.replace("{own}", own).replace("{record}", str(record["id"])).replace(
+            "{month}", service.now().strftime("%Y-%m"))
         # the least privileged first, so a refused request cannot hide a state change
         for index, person in ((0, nobody), (3, omid), (2, ann), (1, olga)):
             if method == "GET":

@@ -1,0 +1,82 @@
+"""Monthly availability reports from the portal: the months to pick, and each month's
+report as the API and `bridge report` give it (HTML, CSV, JSON). A customer user gets its
+own customer's only: another customer's report is a 404, as a missing one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bridge.availability.html import as_html
+from bridge.availability.monthly import ReportError, month_report
+from bridge.availability.render import as_csv
+from bridge.config.main_file import Role
+from bridge.portal.guard import person_of
+from bridge.portal.pages import not_found, words_of_customer, words_of_desk
+from bridge.portal.service import service_of
+
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
+MONTHS_SHOWN = 13
+# The report page is the availability package's own, with its own inline stylesheet and
+# its logo as data: never a script.
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+              "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+
+
+def _months(now: datetime) -> list[str]:
+    year, month = now.year, now.month
+    shown = []
+    for _ in range(MONTHS_SHOWN):
+        shown.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return shown
+
+
+def _visible(request: web.Request, customer: str) -> bool:
+    person = person_of(request)
+    known = customer in service_of(request).current_config().customers
+    return known and (person.role is Role.OPERATOR or person.customer == customer)
+
+
+async def report_list(request: web.Request) -> web.Response:
+    """GET /portal/reports[?customer=]: the months of a customer's reports."""
+    person = person_of(request)
+    config = service_of(request).current_config()
+    customer = person.customer if person.role is Role.CUSTOMER else \
+        request.query.get("customer") or next(iter(sorted(config.customers)), "")
+    if customer is None or not _visible(request, customer):
+        return not_found(request, person.customer)
+    page = words_of_customer(request, customer) if person.role is Role.CUSTOMER \
+        else words_of_desk(request)
+    return aiohttp_jinja2.render_template("reports.html", request, {
+        **page, "customer": customer, "months": _months(service_of(request).now()),
+        "customers": sorted(config.customers) if person.role is Role.OPERATOR else [],
+        "formats": list(MEDIA_TYPES)})
+
+
+async def report_file(request: web.Request) -> web.Response:
+    """GET /portal/reports/{customer}/{month}.{format}"""
+    customer, month, fmt = (request.match_info[k] for k in ("customer", "month", "format"))
+    if not _visible(request, customer) or fmt not in MEDIA_TYPES:
+        return not_found(request, person_of(request).customer)
+    service = service_of(request)
+    config, now = service.current_config(), service.now()
+    try:
+        data = await service.read(lambda e: month_report(e, config, customer, month, now))
+    except ReportError as exc:
+        raise web.HTTPBadRequest(text=f"400: {exc}") from None
+    body = json.dumps(data, indent=1) if fmt == "json" else as_csv(data) if fmt == "csv" \
+        else as_html(data)
+    disposition = "inline" if fmt == "html" else "attachment"
+    return web.Response(text=body, content_type=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'{disposition}; filename="{customer}-{month}.{fmt}"',
+        "Content-Security-Policy": REPORT_CSP})
+
+
+def add_routes(app: web.Application) -> None:
+    """The report pages."""
+    app.router.add_get("/reports", report_list)
+    app.router.add_get(r"/reports/{customer}/{month:\d{4}-\d{2}}.{format:[a-z]+}", report_file)
