@@ -14,6 +14,7 @@ from typing import TypeVar
 from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
+from bridge.availability.windows import WindowTallies
 from bridge.config import load_config
 from bridge.config.main_file import Role
 from bridge.config.model import Config
@@ -38,6 +39,14 @@ OTHER = '\n[customers.other.contract]\nlanguage = "fa"\n'
 
 
 @dataclass
+class Windows:
+    """What the daemon's availability keeper last computed (set by a test)."""
+
+    windows: dict[str, WindowTallies] = field(default_factory=dict)
+    computed_at: datetime | None = None
+
+
+@dataclass
 class Live:
     """What the daemon's snapshot gives the portal."""
 
@@ -53,6 +62,7 @@ class StoreService:
         self.db = db
         self.desk: Desk = ContractDesk(config)
         self.clock = datetime.now(UTC)
+        self.latest = Windows()
 
     def current_config(self) -> Config:
         return self.config
@@ -62,6 +72,9 @@ class StoreService:
 
     def snapshot(self) -> Live:
         return Live()
+
+    def availability_latest(self) -> Windows:
+        return self.latest
 
     async def read(self, fn: Callable[[Engine], T]) -> T:
         return fn(self.db.reader)

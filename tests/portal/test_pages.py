@@ -220,3 +220,20 @@ async def test_a_persian_contracts_pages_read_right_to_left(
     _, text = await omid.page("/portal/tickets")
     assert '<html lang="fa" dir="rtl">' in text
     assert "تیکت‌ها" in text  # noqa: RUF001 ("tickets")
+
+
+async def test_what_people_type_is_shown_as_text_never_as_markup(
+        people: Callable[[], Person]) -> None:
+    ann, olga = people(), people()
+    await ann.sign_in("ann")
+    await olga.sign_in("olga")
+    ref = await _open(ann, '<script>alert("x")</script><img src=x onerror=alert(1)>')
+    await ann.post(f"/portal/tickets/{ref}/comment", {"message": '"><b>bold</b>'})
+    for person, path in ((ann, f"/portal/tickets/{ref}"), (olga, f"/portal/desk/tickets/{ref}"),
+                         (olga, "/portal/desk/queue"), (ann, "/portal/tickets")):
+        _, text = await person.page(path)
+        assert "<script>alert" not in text
+        assert "<img src=x" not in text
+        assert "&lt;script&gt;" in text
+    _, text = await ann.page(f"/portal/tickets/{ref}")
+    assert "<b>bold</b>" not in text

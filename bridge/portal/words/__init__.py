@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from bridge.availability.text import duration, local_time
+from bridge.availability.text import duration, local_time, pct
 from bridge.availability.words import Words, language_of, words_for
 from bridge.desk.actions import action_named
 
@@ -56,6 +56,10 @@ class PageWords:
     def duration(self, seconds: float | None) -> str:
         """'2 h 5 min' in the reader's units."""
         return duration(seconds, self.report)
+
+    def pct(self, value: float | None) -> str:
+        """A percentage the report's way ('99.832 %'); '-' for none."""
+        return pct(value, self.report)
 
     def time(self, text: str | None, zone: str) -> str:
         """An ISO instant as wall-clock time in `zone`, kept left to right in an rtl line."""

@@ -1,6 +1,6 @@
-"""Monthly availability reports from the portal: the months to pick, and each month's
-report as the API and `bridge report` give it (HTML, CSV, JSON). A customer user gets its
-own customer's only: another customer's report is a 404, as a missing one."""
+"""Availability in the portal: a customer's devices over the rolling windows, and its
+monthly reports as the API and `bridge report` give them (HTML, CSV, JSON). A customer user
+gets its own customer's only: another customer's report is a 404, as a missing one."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from bridge.availability.html import as_html
 from bridge.availability.monthly import ReportError, month_report
 from bridge.availability.render import as_csv
 from bridge.config.main_file import Role
+from bridge.core.availability import Tally
+from bridge.core.periods import ROLLING_WINDOWS
 from bridge.portal.guard import person_of
 from bridge.portal.pages import not_found, words_of_customer, words_of_desk
 from bridge.portal.service import service_of
@@ -76,7 +78,38 @@ async def report_file(request: web.Request) -> web.Response:
         "Content-Security-Policy": REPORT_CSP})
 
 
+def _pct(tally: Tally) -> float | None:
+    return None if tally.ratio is None else 100 * tally.ratio
+
+
+async def availability(request: web.Request) -> web.Response:
+    """GET /portal/availability[?customer=]: the customer's devices over the rolling windows
+    (the same tallies as the API and /metrics), against the contract's target."""
+    person = person_of(request)
+    service = service_of(request)
+    config = service.current_config()
+    customer = person.customer if person.role is Role.CUSTOMER else \
+        request.query.get("customer") or next(iter(sorted(config.customers)), "")
+    if customer is None or not _visible(request, customer):
+        return not_found(request, person.customer)
+    latest = service.availability_latest()
+    labels = [k for k in ROLLING_WINDOWS if k in latest.windows]
+    devices = sorted(d for d, entry in config.devices.items() if entry.customer == customer)
+    rows = [(d, [_pct(latest.windows[k].devices.get(d, Tally())) for k in labels])
+            for d in devices]
+    total = [_pct(latest.windows[k].customer(config, customer)) for k in labels]
+    page = words_of_customer(request, customer) if person.role is Role.CUSTOMER \
+        else words_of_desk(request)
+    return aiohttp_jinja2.render_template("availability.html", request, {
+        **page, "customer": customer, "labels": labels, "rows": rows, "total": total,
+        "target": config.customers[customer].contract.availability_target_pct,
+        "computed_at": latest.computed_at.isoformat() if latest.computed_at else None,
+        "month": service.now().strftime("%Y-%m"),
+        "customers": sorted(config.customers) if person.role is Role.OPERATOR else []})
+
+
 def add_routes(app: web.Application) -> None:
-    """The report pages."""
+    """The availability and report pages."""
+    app.router.add_get("/availability", availability)
     app.router.add_get("/reports", report_list)
     app.router.add_get(r"/reports/{customer}/{month:\d{4}-\d{2}}.{format:[a-z]+}", report_file)
