@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.config.portal import PortalSection
-from bridge.portal import availability, customer_pages, desk_pages, sign_in
+from bridge.portal import availability, customer_pages, desk_pages, sign_in, statistics
 from bridge.portal.guard import (
     TIMEOUTS,
     WALL,
@@ -47,5 +47,6 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     customer_pages.add_routes(app)
     desk_pages.add_routes(app)
     availability.add_routes(app)
+    statistics.add_routes(app)
     app.router.add_static("/static/", HERE / "static")
     return app

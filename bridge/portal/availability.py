@@ -28,7 +28,8 @@ REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
-def _months(now: datetime) -> list[str]:
+def months(now: datetime) -> list[str]:
+    """This month and the twelve before it, newest first."""
     year, month = now.year, now.month
     shown = []
     for _ in range(MONTHS_SHOWN):
@@ -37,7 +38,8 @@ def _months(now: datetime) -> list[str]:
     return shown
 
 
-def _visible(request: web.Request, customer: str) -> bool:
+def visible(request: web.Request, customer: str) -> bool:
+    """Whether the signed-in person may see `customer`'s figures."""
     person = person_of(request)
     known = customer in service_of(request).current_config().customers
     return known and (person.role is Role.OPERATOR or person.customer == customer)
@@ -49,12 +51,12 @@ async def report_list(request: web.Request) -> web.Response:
     config = service_of(request).current_config()
     customer = person.customer if person.role is Role.CUSTOMER else \
         request.query.get("customer") or next(iter(sorted(config.customers)), "")
-    if customer is None or not _visible(request, customer):
+    if customer is None or not visible(request, customer):
         return not_found(request, person.customer)
     page = words_of_customer(request, customer) if person.role is Role.CUSTOMER \
         else words_of_desk(request)
     return aiohttp_jinja2.render_template("reports.html", request, {
-        **page, "customer": customer, "months": _months(service_of(request).now()),
+        **page, "customer": customer, "months": months(service_of(request).now()),
         "customers": sorted(config.customers) if person.role is Role.OPERATOR else [],
         "formats": list(MEDIA_TYPES)})
 
@@ -62,7 +64,7 @@ async def report_list(request: web.Request) -> web.Response:
 async def report_file(request: web.Request) -> web.Response:
     """GET /portal/reports/{customer}/{month}.{format}"""
     customer, month, fmt = (request.match_info[k] for k in ("customer", "month", "format"))
-    if not _visible(request, customer) or fmt not in MEDIA_TYPES:
+    if not visible(request, customer) or fmt not in MEDIA_TYPES:
         return not_found(request, person_of(request).customer)
     service = service_of(request)
     config, now = service.current_config(), service.now()
@@ -90,7 +92,7 @@ async def availability(request: web.Request) -> web.Response:
     config = service.current_config()
     customer = person.customer if person.role is Role.CUSTOMER else \
         request.query.get("customer") or next(iter(sorted(config.customers)), "")
-    if customer is None or not _visible(request, customer):
+    if customer is None or not visible(request, customer):
         return not_found(request, person.customer)
     latest = service.availability_latest()
     labels = [k for k in ROLLING_WINDOWS if k in latest.windows]

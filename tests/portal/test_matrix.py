@@ -34,6 +34,7 @@ ROUTES: list[tuple[str, str, dict[str, str], tuple[int, int, int, int]]] = [
      (403, 303, 403, 403)),
     ("GET", "/portal/desk/devices", {}, (303, 200, 403, 403)),
     ("GET", "/portal/availability", {}, (303, 200, 200, 200)),  # a customer: its own devices
+    ("GET", "/portal/statistics", {}, (303, 200, 200, 200)),  # a customer: its own month
     ("GET", "/portal/reports", {}, (303, 200, 200, 200)),  # a customer: its own months
     ("GET", "/portal/reports/acme/{month}.html", {}, (303, 200, 200, 404)),
     ("GET", "/portal/reports/acme/{month}.csv", {}, (303, 200, 200, 404)),
