@@ -9,12 +9,12 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import availability, desk, metrics, ping, scale, snmp
+from bench import availability, desk, metrics, ping, portal, scale, snmp
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 
 BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run,
                                      "availability": availability.run, "metrics": metrics.run,
-                                     "desk": desk.run}
+                                     "desk": desk.run, "portal": portal.run}
 TIMED = {"scale"}  # the benchmarks that run for a time (--duration-s) rather than a workload
 
 

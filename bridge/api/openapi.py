@@ -18,12 +18,12 @@ from pydantic import BaseModel
 from bridge import __version__
 from bridge.api.auth import PUBLIC_PATHS
 from bridge.api.body import MAX_BODY_BYTES
-from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.tickets import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_SCHEMA
 from bridge.desk.actions import Action
 from bridge.desk.bodies import CreateBody
+from bridge.desk.maintenance import NewWindow
 
 _ERROR = {"description": "an error, with its reason",
           "content": {"application/json": {"schema": {

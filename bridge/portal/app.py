@@ -11,7 +11,14 @@ import jinja2
 from aiohttp import web
 
 from bridge.config.portal import PortalSection
-from bridge.portal import availability, customer_pages, desk_pages, sign_in, statistics
+from bridge.portal import (
+    availability,
+    customer_pages,
+    desk_pages,
+    maintenance,
+    sign_in,
+    statistics,
+)
 from bridge.portal.guard import (
     TIMEOUTS,
     WALL,
@@ -48,5 +55,6 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     desk_pages.add_routes(app)
     availability.add_routes(app)
     statistics.add_routes(app)
+    maintenance.add_routes(app)
     app.router.add_static("/static/", HERE / "static")
     return app

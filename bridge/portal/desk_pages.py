@@ -146,7 +146,8 @@ async def devices(request: web.Request) -> web.Response:
         rows.append({"id": device_id, "device": device, "checks": checks, "windows": mine,
                      "zone": config.customers[device.customer].timezone})
     return aiohttp_jinja2.render_template("devices.html", request, {
-        **words_of_desk(request), "devices": rows, "gap": snap.monitoring_gap})
+        **words_of_desk(request), "devices": rows, "gap": snap.monitoring_gap,
+        "windows": windows, "customers": sorted(config.customers)})
 
 
 def add_routes(app: web.Application) -> None:

@@ -12,6 +12,7 @@ from bridge.availability.windows import WindowTallies
 from bridge.config.model import Config
 from bridge.core.state import CheckKey, CheckState
 from bridge.store import Engine
+from bridge.store.maintenance import WindowEnd
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.tickets import Desk
 
@@ -47,6 +48,8 @@ class PortalService(Protocol):
     async def write(self, fn: Callable[[Engine], T]) -> T: ...
     async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T: ...
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]: ...
+    async def add_maintenance(self, row: MaintenanceWindowRow) -> int: ...
+    async def end_maintenance(self, window_id: int) -> WindowEnd | None: ...
 
 
 PORTAL_SERVICE = web.AppKey("portal_service", PortalService)

@@ -50,3 +50,13 @@ def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
             "metrics.loop_stall"} <= set(rows)
     # both expositions hold the same series (sizes within a few percent)
     assert rows["metrics.bytes"]["ratio"] == pytest.approx(1, abs=0.05)
+
+
+def test_bench_portal_times_both_pages_and_the_api(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "portal", "--quick", "--json",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert set(rows) == {"portal.queue_page", "portal.availability_page"}
+    assert all(r["bridge"] > 0 and r["peer"] > 0 for r in rows.values())

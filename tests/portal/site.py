@@ -24,6 +24,7 @@ from bridge.desk.contract import ContractDesk
 from bridge.portal.app import build_portal
 from bridge.portal.passwords import hash_password
 from bridge.store import Database, Engine
+from bridge.store.maintenance import WindowEnd, add_window, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.tickets import Desk
 from bridge.store.users import add_user
@@ -86,7 +87,13 @@ class StoreService:
         return fn(self.db.writer, self.desk, self.now(), "INC")
 
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
-        return []
+        return current_windows(self.db.reader, self.now())
+
+    async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
+        return add_window(self.db.writer, row)
+
+    async def end_maintenance(self, window_id: int) -> WindowEnd | None:
+        return end_window(self.db.writer, window_id, self.now())
 
 
 def deployment(root: Path) -> Config:

@@ -33,6 +33,8 @@ ROUTES: list[tuple[str, str, dict[str, str], tuple[int, int, int, int]]] = [
     ("POST", "/portal/desk/tickets/{own}/supplier/{record}", {"closed": "on"},
      (403, 303, 403, 403)),
     ("GET", "/portal/desk/devices", {}, (303, 200, 403, 403)),
+    ("POST", "/portal/desk/maintenance", {"devices": "gw"}, (403, 400, 403, 403)),  # no times
+    ("POST", "/portal/desk/maintenance/999/end", {}, (403, 404, 403, 403)),  # no such window
     ("GET", "/portal/availability", {}, (303, 200, 200, 200)),  # a customer: its own devices
     ("GET", "/portal/statistics", {}, (303, 200, 200, 200)),  # a customer: its own month
     ("GET", "/portal/reports", {}, (303, 200, 200, 200)),  # a customer: its own months
@@ -53,7 +55,8 @@ def test_the_matrix_names_every_route() -> None:
     served = {(m, "/portal/static/portal.css" if p.startswith("/portal/static") else p)
               for m, p in served}
     listed = {(m, re.sub(r"\.(html|csv|json)$", ".{format}", p).replace(
-        "/comment", "/{action}").replace("/supplier", "/{action}")) for m, p, _, _ in ROUTES}
+        "/comment", "/{action}").replace("/supplier", "/{action}").replace("/999/", "/{id}/"))
+        for m, p, _, _ in ROUTES}
     assert served == listed, f"routes without a row: {served - listed}; " \
                              f"rows without a route: {listed - served}"
 
