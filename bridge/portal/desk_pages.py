@@ -23,6 +23,9 @@ from bridge.portal.tickets import act, clocks, operator_actions, read_ticket
 from bridge.store.ticket_search import QueueFilter, open_queue
 
 FILTERS = ("customer", "priority", "tier", "status", "assignee", "device", "q")
+# The most urgent this many are shown; the filters narrow the rest down (the counts and
+# "shown N of M" say how many there are).
+QUEUE_ROWS = 200
 
 
 def _desk(request: web.Request) -> None:
@@ -66,7 +69,8 @@ async def _queue_context(request: web.Request) -> dict[str, Any]:
         ticket["left_s"] = _left_s(ticket, now)
     tickets.sort(key=lambda t: (t["priority"], t["left_s"] is None, t["left_s"] or 0.0))
     config = service.current_config()
-    return {**words_of_desk(request), "tickets": tickets, "counts": dict(sorted(counts.items())),
+    return {**words_of_desk(request), "tickets": tickets[:QUEUE_ROWS], "matching": len(tickets),
+            "counts": dict(sorted(counts.items())),
             "query": query, "customers": sorted(config.customers),
             "priorities": [p.value for p in Priority],
             "statuses": [s.value for s in IncidentStatus],
