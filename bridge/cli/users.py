@@ -45,7 +45,8 @@ def add_users_verb(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -
     what.add_parser("list", help="every account")
 
 
-def _store_url(args: argparse.Namespace) -> str:
+def store_url(args: argparse.Namespace) -> str:
+    """The store of --db, or of the bridge.toml given with -c."""
     if args.db:
         return str(args.db)
     path: Path = args.config
@@ -59,7 +60,9 @@ def _store_url(args: argparse.Namespace) -> str:
     return _sqlite_relative(storage.url, path.resolve().parent)
 
 
-def _password(file: Path | None) -> str:
+def password_from(file: Path | None, confirm: bool = True) -> str:
+    """A password from `file` (its first line; - is standard input) or a prompt; a new one
+    (`confirm`) is asked twice and must be long enough."""
     if file is not None:
         try:
             text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
@@ -68,9 +71,9 @@ def _password(file: Path | None) -> str:
         password = text.splitlines()[0] if text else ""
     else:
         password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
+        if confirm and getpass.getpass("again: ") != password:
             raise SystemExit("the passwords differ")
-    if problem := password_problem(password):
+    if confirm and (problem := password_problem(password)):
         raise SystemExit(problem)
     return password
 
@@ -90,7 +93,7 @@ def run_users(args: argparse.Namespace) -> int:
         print("user: --customer is needed with --role customer, and only with it",
               file=sys.stderr)
         return 1
-    db = Database(_store_url(args))
+    db = Database(store_url(args))
     try:
         db.migrate()
         return _carry_out(db, args)
@@ -108,7 +111,7 @@ def _carry_out(db: Database, args: argparse.Namespace) -> int:
                   f"{user.display_name}")
         return 0
     if verb == "add":
-        hashed = hash_password(_password(args.password_file))
+        hashed = hash_password(password_from(args.password_file))
         try:
             add_user(db.writer, args.name, args.display_name or args.name, Role(args.role),
                      args.customer, hashed, now)
@@ -118,7 +121,7 @@ def _carry_out(db: Database, args: argparse.Namespace) -> int:
         print(f"added {args.role} {args.name}")
         return 0
     if verb == "passwd":
-        done = set_password(db.writer, args.name, hash_password(_password(args.password_file)),
+        done = set_password(db.writer, args.name, hash_password(password_from(args.password_file)),
                             now)
     else:
         done = set_disabled(db.writer, args.name, verb == "disable", now)

@@ -17,6 +17,7 @@ from bridge.store.availability_models import AvailabilityOutage as AvailabilityO
 from bridge.store.availability_models import AvailabilityRollup as AvailabilityRollup
 from bridge.store.columns import enum_column as _enum
 from bridge.store.columns import utc_column as _utc
+from bridge.store.user_models import PersonalToken as PersonalToken
 from bridge.store.user_models import PortalUser as PortalUser
 
 

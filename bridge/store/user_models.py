@@ -28,3 +28,17 @@ class PortalUser(SQLModel, table=True):
     session_epoch: int = 0
     created_at: datetime = Field(sa_column=_utc())
     changed_at: datetime = Field(sa_column=_utc())
+
+
+class PersonalToken(SQLModel, table=True):
+    """A person's own API token (`bridge login`): what they do through the CLI is on the
+    timeline under their name. Only its SHA-256 is kept; it ends with the person's sessions
+    (a new password, a disabled account)."""
+
+    __tablename__ = "personal_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="portal_user.id", index=True)
+    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the secret, hex
+    session_epoch: int  # the account's when it was made
+    created_at: datetime = Field(sa_column=_utc())

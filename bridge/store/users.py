@@ -1,16 +1,18 @@
-"""The portal's accounts: add, change a password, disable, list, and find one to sign in."""
+"""The portal's accounts: add, change a password, disable, list, find one to sign in; and
+their personal API tokens."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha256
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bridge.config.main_file import Role
-from bridge.store.user_models import PortalUser
+from bridge.store.user_models import PersonalToken, PortalUser
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,30 @@ def rehash(engine: Engine, user_id: int, password_hash: str) -> None:
             row.password_hash = password_hash
             session.add(row)
             session.commit()
+
+
+def _digest(secret: str) -> str:
+    return sha256(secret.encode()).hexdigest()
+
+
+def add_personal_token(engine: Engine, user: User, secret: str, now: datetime) -> None:
+    """Keep a new personal token of `user` (its digest only)."""
+    with Session(engine) as session:
+        session.add(PersonalToken(user_id=user.id, digest=_digest(secret),
+                                  session_epoch=user.session_epoch, created_at=now))
+        session.commit()
+
+
+def person_of_token(engine: Engine, secret: str) -> User | None:
+    """The enabled account a personal token belongs to, while its sessions last."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(PersonalToken, PortalUser)
+            .join(PortalUser, col(PortalUser.id) == col(PersonalToken.user_id))
+            .where(col(PersonalToken.digest) == _digest(secret))).first()
+        if found is None:
+            return None
+        token, row = found
+        if row.disabled or row.session_epoch != token.session_epoch:
+            return None
+        return _user(row)
