@@ -1,15 +1,4 @@
-"""What a customer token sees of its own tickets: what happened and what it was told.
-
-Operators see a ticket whole. A customer does not see the desk's workings: internal notes,
-messages to the desk's people, the escalation plan, SLA warnings, the rule that opened the
-ticket, or devices of other customers attached behind a shared parent. Every route that
-answers with a ticket passes it through here.
-
-A monitoring ticket's summary and the entries monitoring writes (opened, still down,
-reopened, resolved, flapping) carry the probe's output and the rule, for the desk. The
-customer reads instead the problem in plain words in the contract's language, the same
-words as its mail (notify/problems.py), derived from the ticket's device and check.
-"""
+"""What a token sees of a ticket: operators all of it, a customer its view (desk's rules)."""
 
 from __future__ import annotations
 
@@ -18,52 +7,11 @@ from typing import Any
 from bridge.api.auth import Caller
 from bridge.config.main_file import Role
 from bridge.config.model import Config
-from bridge.desk.telling import is_public
-from bridge.notify.problems import describe
-from bridge.notify.readers import problem_of
-
-# The desk's own fields of a ticket, left out of a customer's view.
-STAFF_FIELDS = ("rule", "escalation")
-# The timeline entries monitoring writes, whose text is the probe's output.
-MONITORING_KINDS = frozenset({"opened", "still_down", "reopened", "resolved", "flapping",
-                              "steady"})
+from bridge.desk.customer_view import customer_view
 
 
 def ticket_for(caller: Caller, ticket: dict[str, Any], config: Config) -> dict[str, Any]:
     """A ticket (as the store reads it) the way `caller` may see it."""
     if caller.role == Role.OPERATOR:
         return ticket
-    seen = {k: v for k, v in ticket.items() if k not in STAFF_FIELDS}
-    plain = _plain_words(caller, ticket, config)
-    if plain is not None:
-        seen["summary"] = plain
-    if "timeline" in seen:
-        seen["timeline"] = [
-            {**e, "message": plain} if plain is not None and _by_monitoring(e) else e
-            for e in seen["timeline"] if is_public(e["kind"])]
-    if "sla" in seen:
-        seen["sla"] = [m for m in seen["sla"] if m["breach"]]
-    if "attached" in seen:
-        seen["attached"] = [a for a in seen["attached"] if _owns(config, caller, a["device"])]
-    return seen
-
-
-def _plain_words(caller: Caller, ticket: dict[str, Any], config: Config) -> str | None:
-    """A monitoring ticket's problem as the customer's mail states it; None for others."""
-    if ticket.get("source") != "monitoring":
-        return None
-    problem = problem_of(config, ticket.get("device"), ticket.get("probe"),
-                         bool(ticket.get("flapping")))
-    customer = config.customers.get(caller.customer or "")
-    if problem is None or customer is None:
-        return None
-    return describe(problem, customer.contract.language)
-
-
-def _by_monitoring(entry: dict[str, Any]) -> bool:
-    return entry["kind"] in MONITORING_KINDS and entry["actor"] == "system"
-
-
-def _owns(config: Config, caller: Caller, device_id: str) -> bool:
-    device = config.devices.get(device_id)
-    return device is not None and device.customer == caller.customer
+    return customer_view(caller.customer or "", ticket, config)

@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bridge.api.auth import caller_of, error
 from bridge.api.body import bad_request, read_body
 from bridge.api.path import WINDOW_ID
 from bridge.api.query import Query, accepts
 from bridge.api.service import service_of
-from bridge.config.base import Name
 from bridge.config.main_file import Role
 from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
+from bridge.desk.maintenance import NewWindow, window_problems
 from bridge.store.maintenance import as_rule
 from bridge.store.models import MaintenanceWindowRow
-
-# What one API window may name and span; longer or wider ones belong in config/ (reviewed,
-# versioned). As its end is still to come, it reaches at most MAX_DURATION back, so it
-# rewrites at most a month of availability.
-MAX_TARGETS = 100
-MAX_AHEAD = timedelta(days=365)
-MAX_DURATION = timedelta(days=31)
-Targets = Annotated[list[Name], Field(max_length=MAX_TARGETS)]
-
-
-class NewWindow(BaseModel):
-    """POST /api/v1/maintenance body."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    devices: Targets = []
-    tags: Targets = []
-    customers: Targets = []
-    start: AwareDatetime
-    end: AwareDatetime
-    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 def _for_customer(rule: MaintenanceRule, config: Config, customer: str,
@@ -96,25 +74,6 @@ async def list_windows(request: web.Request, _query: Query) -> web.Response:
     return web.json_response({"windows": windows})
 
 
-def _problems(body: NewWindow, config: Config, now: datetime) -> list[str]:
-    problems = []
-    if not (body.devices or body.tags or body.customers):
-        problems.append("name what the window covers: devices, tags or customers")
-    if body.end <= body.start:
-        problems.append("end must be after start")
-    if body.end <= now:
-        problems.append("end is in the past")
-    if body.start > now + MAX_AHEAD:
-        problems.append(f"start may be at most {MAX_AHEAD.days} days ahead")
-    if body.end - body.start > MAX_DURATION:
-        problems.append(f"end may be at most {MAX_DURATION.days} days after start")
-    tags = {tag for device in config.devices.values() for tag in device.tags}
-    problems += [f"unknown tag {t!r}: no device has it" for t in body.tags if t not in tags]
-    problems += [f"unknown device {d!r}" for d in body.devices if d not in config.devices]
-    problems += [f"unknown customer {c!r}" for c in body.customers if c not in config.customers]
-    return problems
-
-
 async def add_window(request: web.Request) -> web.Response:
     """POST /api/v1/maintenance (operators): a one-off window, effective at once."""
     caller = caller_of(request)
@@ -124,7 +83,7 @@ async def add_window(request: web.Request) -> web.Response:
     service = service_of(request)
     now = service.now()
     config = service.current_config()
-    problems = _problems(body, config, now)
+    problems = window_problems(body, config, now)
     if problems:
         raise bad_request(problems)
     row = MaintenanceWindowRow(devices=body.devices, tags=body.tags, customers=body.customers,

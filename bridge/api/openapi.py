@@ -18,12 +18,12 @@ from pydantic import BaseModel
 from bridge import __version__
 from bridge.api.auth import OWN_AUTH_PREFIX, PUBLIC_PATHS
 from bridge.api.body import MAX_BODY_BYTES
-from bridge.api.maintenance import NewWindow
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
 from bridge.api.tickets import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_SCHEMA
 from bridge.desk.actions import Action
 from bridge.desk.bodies import CreateBody
+from bridge.desk.maintenance import NewWindow
 
 _ERROR = {"description": "an error, with its reason",
           "content": {"application/json": {"schema": {
@@ -147,8 +147,11 @@ def describe(app: web.Application) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`."""
     paths: dict[str, Any] = {}
     defs: dict[str, Any] = {}
+    own = set(app.router.resources())  # not the pages of an app mounted in it (the portal)
     for route in app.router.routes():
-        info = route.resource.get_info() if route.resource else {}
+        if route.resource not in own:
+            continue
+        info = route.resource.get_info()
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
             continue

@@ -15,6 +15,7 @@ from bridge.api.auth import (
     caller_of,
     error,
     json_errors,
+    personal_tokens,
 )
 from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.customer_view import ticket_for
@@ -175,7 +176,8 @@ async def learn_interfaces(request: web.Request) -> web.Response:
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[
-        json_errors, auth_middleware(service.tokens, service.metrics_public)])
+        json_errors, auth_middleware(service.tokens, service.metrics_public,
+                                     personal_tokens(lambda fn: service.read(fn)))])
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.cli.format import UTC_ZONE, print_table, shown, sla_verdict, zone
+from bridge.cli.login import login_token
 from bridge.cli.ticket_verbs import TIME_FIELDS, action_request, add_action_verbs
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
@@ -60,7 +61,8 @@ class ClientError(Exception):
 
 
 def endpoint(args: argparse.Namespace) -> tuple[str, str]:
-    """The API's base URL and a token: from options, the environment, or bridge.toml."""
+    """The API's base URL and a token: from options, the environment, `bridge login`, or
+    bridge.toml."""
     url = args.url or os.environ.get("BRIDGE_URL")
     token = os.environ.get("BRIDGE_TOKEN")
     if args.token_file:
@@ -69,6 +71,8 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
         except OSError as exc:
             raise ClientError(f"cannot read the token file {args.token_file}: "
                               f"{exc.strerror}") from None
+    if token is None:
+        token = login_token()  # `bridge login`: acting under one's own name
     if url and token:
         return url.rstrip("/"), token
     try:

@@ -51,12 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
                             help="list the tickets of passing files too")
 
     from bridge.cli.client import add_incident_verbs
+    from bridge.cli.login import add_login_verb
     from bridge.cli.ops_verbs import add_ops_verbs
     from bridge.cli.report_client import add_report_verb
+    from bridge.cli.users import add_users_verb
 
     add_incident_verbs(verbs)
     add_report_verb(verbs)
     add_ops_verbs(verbs)
+    add_users_verb(verbs)
+    add_login_verb(verbs)
     return parser
 
 
@@ -90,6 +94,14 @@ def _run_verb(args: argparse.Namespace) -> int:
         from bridge.cli.report_client import run_report
 
         return run_report(args)
+    if args.verb == "login":
+        from bridge.cli.login import run_login
+
+        return run_login(args)
+    if args.verb == "users":
+        from bridge.cli.users import run_users
+
+        return run_users(args)
     if args.verb in ("devices", "maintenance", "availability", "outbox"):
         from bridge.cli.ops_verbs import run_ops
 

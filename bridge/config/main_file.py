@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 from bridge.config.base import Name
 from bridge.config.channels import NotificationsSection
 from bridge.config.cluster import ClusterSection
+from bridge.config.portal import PortalSection
 from bridge.config.provider import ProviderSection
 from bridge.core.strict import Array, Choice, Strict
 
@@ -132,3 +133,4 @@ class MainFile(Strict):
     availability: AvailabilitySection = AvailabilitySection()
     provider: ProviderSection = ProviderSection()  # who the reports come from
     cluster: ClusterSection = ClusterSection()  # several instances on one PostgreSQL
+    portal: PortalSection = PortalSection()  # the browser pages

@@ -14,7 +14,6 @@ from typing import TypeVar
 from prometheus_client import CollectorRegistry
 
 from bridge.aio import wait_or_timeout
-from bridge.api.routes import build_app
 from bridge.api.service import ReloadResult
 from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
@@ -25,7 +24,6 @@ from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
-from bridge.daemon.http import serve
 from bridge.daemon.leader_work import leader_tasks
 from bridge.daemon.learned_ports import StoredPorts
 from bridge.daemon.loop_lag import watch_loop_lag
@@ -35,7 +33,8 @@ from bridge.daemon.restore import Handover, restore_engine
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.shards import ShardKeeper
 from bridge.daemon.systemd import Notifier
-from bridge.intake import add_intake_routes, start_intake
+from bridge.daemon.web import serve_web
+from bridge.intake import start_intake
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
@@ -338,13 +337,13 @@ class Daemon:
         self._metrics.reload_ts.set(time.time())
         self._icmp_problem = self._probers.startup_problem()
 
-        runner = await serve(add_intake_routes(build_app(self), self, self._metrics.registry),
-                             self._listen)
-        if runner is None:
+        runners = await serve_web(self, self, self, self._metrics.registry, self.config,
+                                  self._listen)
+        if runners is None:
             self._writer.close()
             db.dispose()
             return 1
-        self.bound = [(str(a[0]), int(a[1])) for a in runner.addresses]
+        self.bound = [(str(a[0]), int(a[1])) for r in runners for a in r.addresses]
 
         tasks: list[asyncio.Task[None]] = []
         scheduler = CheckScheduler(self._run_check, self.config.main.daemon.max_concurrent_checks,
@@ -388,7 +387,8 @@ class Daemon:
         await asyncio.gather(*tasks, return_exceptions=True)
         flushed = await self._writer.drain(deadline_s / 2)
         await self._shards.leave()  # after the last write: others take over at once
-        await runner.cleanup()
+        for runner in runners:
+            await runner.cleanup()
         self._probers.close()
         self._writer.close()
         self._readers.shutdown(wait=False)

@@ -60,4 +60,13 @@ def test_bench_intake_runs_both_sides(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     assert set(rows) == {"intake.s_per_1000_alerts", "intake.batch_p99"}
+
+
+def test_bench_portal_times_both_pages_and_the_api(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "portal", "--quick", "--json",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert set(rows) == {"portal.queue_page", "portal.availability_page"}
     assert all(r["bridge"] > 0 and r["peer"] > 0 for r in rows.values())

@@ -393,7 +393,7 @@ CASES: dict[str, list[str]] = {
     "unknown-section": [
         "bridge.toml:1: htpp: unknown key; "
         "expected one of: storage, http, paths, daemon, api, incidents, monitoring, "
-        "notifications, availability, provider, cluster",
+        "notifications, availability, provider, cluster, portal",
     ],
     "bad-listen": [
         "bridge.toml:2: http.listen: expected HOST:PORT such as 127.0.0.1:9410, got 'localhost'",

@@ -40,6 +40,7 @@ SECTIONS = {
     "AvailabilitySection": "`[availability]`",
     "ClusterSection": "`[cluster]`",
     "ProviderSection": "`[provider]`",
+    "PortalSection": "`[portal]`",
     "InventoryFile": "config/*.toml tables",
     "Customer": "`[customers.ID]`",
     "Contract": "`[customers.ID.contract]`",

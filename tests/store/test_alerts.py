@@ -1,5 +1,5 @@
 """Intake alerts in the store: held in maintenance, a resolve that does nothing, the same
-alert twice in one batch, and migration 0016 stepping down."""
+alert twice in one batch, and migration 0014 stepping down."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_an_overlong_fingerprint_is_kept_by_its_digest() -> None:
         assert len(f"alert:{long_source}:{alert_key(long_source, fingerprint)}") <= 200
 
 
-def test_0016_steps_down_and_up(db: Database) -> None:
+def test_0014_steps_down_and_up(db: Database) -> None:
     take(db, event("e"))
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -74,8 +74,8 @@ def test_the_last_round_trip_and_loss_step_down_into_their_columns_and_back(db: 
 
 
 def test_the_lease_tables_step_down_and_back(db: Database) -> None:
-    """0014 adds the tables of several instances; stepping down drops them."""
-    _step(db, "0016", down=True)
+    """0016 adds the tables of several instances; stepping down drops them."""
+    _step(db, "0015", down=True)
     assert not {"shard_lease", "bridge_instance"} & set(inspect(db.writer).get_table_names())
     _step(db, "head", down=False)
     assert {"shard_lease", "bridge_instance"} <= set(inspect(db.writer).get_table_names())

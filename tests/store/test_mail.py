@@ -1,4 +1,4 @@
-"""The inbound_mail table (migration 0017): a message is kept once per Message-ID, and the
+"""The inbound_mail table (migration 0015): a message is kept once per Message-ID, and the
 migration steps down and up again on a store that holds mail."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_the_mail_table_steps_down_and_up_again(db: Database) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with db.writer.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0016")
+        command.downgrade(config, "0014")
     assert "inbound_mail" not in inspect(db.writer).get_table_names()
     db.migrate()
     assert "inbound_mail" in inspect(db.writer).get_table_names()

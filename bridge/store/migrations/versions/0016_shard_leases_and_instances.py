@@ -1,7 +1,7 @@
 """shard leases and live instances: several bridges on one PostgreSQL
 
-Revision ID: 0014
-Revises: 0016
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 
 Created on SQLite too (the schema is one), where a single instance owns every shard and
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0016"  # after the intake's, merged first (the integrator renumbers)
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """alerts other monitors posted (intake): one row per sender's alert, keyed by its own
 fingerprint, naming the problem whose ticket it is on
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,44 @@
+"""What every page has: the reader's words and zone, the person, the CSRF token; the 404
+page (one answer for what is missing and what is not the reader's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bridge.portal.guard import CSRF_FIELD, PERSON, PREFIX, csrf_token
+from bridge.portal.service import service_of
+from bridge.portal.words import page_words
+
+DESK_LANGUAGE = "en"
+
+
+def words_of_customer(request: web.Request, customer: str) -> dict[str, Any]:
+    """A customer's page: its contract's language and its time zone."""
+    found = service_of(request).current_config().customers.get(customer)
+    language = found.contract.language if found is not None else DESK_LANGUAGE
+    words = page_words(language)
+    return {"w": words, "lang": words.language, "dir": words.direction,
+            "zone": found.timezone if found is not None else "UTC"}
+
+
+def words_of_desk(_request: web.Request) -> dict[str, Any]:
+    """A desk page: the desk's language; times in each ticket's customer's zone."""
+    words = page_words(DESK_LANGUAGE)
+    return {"w": words, "lang": words.language, "dir": words.direction, "zone": "UTC"}
+
+
+def not_found(request: web.Request, customer: str | None) -> web.Response:
+    """404: no such thing, or not the reader's (the same page either way)."""
+    page = words_of_customer(request, customer) if customer else words_of_desk(request)
+    return aiohttp_jinja2.render_template("not_found.html", request, page, status=404)
+
+
+async def common(request: web.Request) -> dict[str, Any]:
+    """Jinja's context for every page: the person, the CSRF token and field, the prefix."""
+    session = await get_session(request)
+    return {"person": request.get(PERSON), "csrf": csrf_token(session),
+            "csrf_field": CSRF_FIELD, "prefix": PREFIX}

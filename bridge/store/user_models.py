@@ -1,0 +1,44 @@
+"""The portal's people: operators and customer users who sign in with a password."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from bridge.config.main_file import Role
+from bridge.store.columns import enum_column as _enum
+from bridge.store.columns import utc_column as _utc
+
+
+class PortalUser(SQLModel, table=True):
+    """One person's account. `session_epoch` grows when the password changes or the account
+    is disabled, which ends every session signed in before."""
+
+    __tablename__ = "portal_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)  # what the person signs in with
+    display_name: str = Field(max_length=120)  # what the timeline shows
+    role: Role = Field(sa_column=Column(_enum(Role, "user_role"), nullable=False))
+    customer: str | None = Field(default=None, max_length=64)  # customer users: theirs
+    password_hash: str = Field(max_length=255)  # argon2id, never the password
+    disabled: bool = False
+    session_epoch: int = 0
+    created_at: datetime = Field(sa_column=_utc())
+    changed_at: datetime = Field(sa_column=_utc())
+
+
+class PersonalToken(SQLModel, table=True):
+    """A person's own API token (`bridge login`): what they do through the CLI is on the
+    timeline under their name. Only its SHA-256 is kept; it ends with the person's sessions
+    (a new password, a disabled account)."""
+
+    __tablename__ = "personal_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="portal_user.id", index=True)
+    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the secret, hex
+    session_epoch: int  # the account's when it was made
+    created_at: datetime = Field(sa_column=_utc())

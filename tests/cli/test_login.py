@@ -1,0 +1,70 @@
+"""`bridge login`: a person's own API token, so that what they do through the CLI is on the
+timeline under their name; a new password or a disabled account ends it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.kits.daemon import Bridge, write_deployment
+
+PASSWORD = "olga's long password"
+
+
+def run(root: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`bridge …` from the deployment's folder, as a person whose config home is in it."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+           "XDG_CONFIG_HOME": str(root / "home-config")}
+    return subprocess.run([sys.executable, "-m", "bridge", *args], input=stdin, cwd=root,
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[tuple[Path, Bridge]]:
+    config = write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    assert run(tmp_path, "users", "add", "olga", "--role", "operator", "--display-name",
+               "Olga Operator", "--password-file", "-", stdin=PASSWORD).returncode == 0
+    bridge = Bridge(config)
+    yield tmp_path, bridge
+    bridge.stop()
+
+
+def test_a_person_acts_through_the_cli_under_their_own_name(
+        deployment: tuple[Path, Bridge]) -> None:
+    root, bridge = deployment
+    status, ticket = bridge.request("POST", "/api/v1/incidents", "ops",
+                                    {"summary": "printer", "customer": "acme"})
+    assert status == 201
+    done = run(root, "login", "olga", "--password-file", "-", stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "logged in as Olga Operator (operator)" in done.stdout
+    token_file = root / "home-config" / "bridge" / "token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert PASSWORD not in done.stdout + done.stderr
+    commented = run(root, "incidents", "comment", ticket["id"], "on my way", "--url", bridge.url)
+    assert commented.returncode == 0, commented.stderr
+    timeline = bridge.get(f"/api/v1/incidents/{ticket['id']}")["timeline"]
+    assert [(e["author"], e["message"]) for e in timeline if e["kind"] == "comment"] == [
+        ("Olga Operator", "on my way")]
+    # a new password ends the token, as it ends her portal sessions
+    assert run(root, "users", "passwd", "olga", "--password-file", "-",
+               stdin="another long password\n").returncode == 0
+    token = token_file.read_text().strip()
+    assert bridge.request("GET", "/api/v1/incidents", token)[0] == 401
+    refused = run(root, "incidents", "comment", ticket["id"], "again", "--url", bridge.url)
+    assert refused.returncode != 0
+
+
+def test_a_wrong_password_gets_no_token(deployment: tuple[Path, Bridge]) -> None:
+    root, _ = deployment
+    done = run(root, "login", "olga", "--password-file", "-", stdin="not it\n")
+    assert (done.returncode, done.stderr) == (1, "login: wrong user name or password\n")
+    assert not (root / "home-config" / "bridge" / "token").exists()
+    assert run(root, "login", "nobody", "--password-file", "-",
+               stdin=PASSWORD).returncode == 1
