@@ -32,7 +32,7 @@ from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
 from bridge.daemon.systemd import Notifier
-from bridge.intake import add_intake_routes, resolve_silent_alerts
+from bridge.intake import add_intake_routes, run_intake
 from bridge.notify.templates import TemplateCatalog
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
@@ -369,7 +369,7 @@ class Daemon:
         tasks += self._desk.start(self._writer.run_write, self._stop, self.current_config,
                                   self._tickets_changed)
         tasks.append(asyncio.create_task(self.availability.run(self._stop), name="availability"))
-        tasks.append(asyncio.create_task(resolve_silent_alerts(self, self._stop), name="intake"))
+        tasks.append(asyncio.create_task(run_intake(self, self._stop, self._metrics.registry)))
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
                 self._watchdog(self._notifier.watchdog_interval_s), name="watchdog"))
