@@ -30,6 +30,7 @@ from bridge.intake.counters import IntakeCounters
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.service import IntakeService
 from bridge.intake.trap_rules import TrapAlert, matching_rule, trap_alert
+from bridge.intake.trap_usm import TrapUsm
 from bridge.probes.snmp.ber import BerError
 from bridge.probes.snmp.notifications import INFORM, decode_notification, encode_response
 from bridge.store import Engine
@@ -80,6 +81,7 @@ class _Listener(asyncio.DatagramProtocol):
         self.bound = (traps.host, traps.port)
         self.hub = hub
         self.transport: asyncio.DatagramTransport | None = None
+        self.usm = TrapUsm()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)  # not a subclass of it
@@ -103,17 +105,27 @@ class _Listener(asyncio.DatagramProtocol):
         if source is None or source.traps is None:
             return
         traps, host = source.traps, str(addr[0])
-        try:
-            trap = decode_notification(data)
-        except BerError as exc:
-            self.hub.dropped(self.name, "malformed", host, str(exc))
-            return
-        if traps.community is None \
-                or not traps.community.matches(trap.community.decode("latin-1")):
-            self.hub.dropped(self.name, "unauthorized", host, "a wrong community")
-            return
-        reply = encode_response(trap.version, trap.community, trap.request_id,
-                                trap.varbind_list) if trap.pdu_type == INFORM else None
+        if data[:1] == b"\x30" and b"\x02\x01\x03" in data[2:7]:  # version 3 after the header
+            taken = self.usm.receive(data, traps, self.send, addr)
+            if isinstance(taken, str):
+                reason, _, why = taken.partition(":")
+                self.hub.dropped(self.name, reason, host, why)
+                return
+            if taken is None:  # a Report was the answer (discovery, a stale clock)
+                return
+            trap, reply = taken
+        else:
+            try:
+                trap = decode_notification(data)
+            except BerError as exc:
+                self.hub.dropped(self.name, "malformed", host, str(exc))
+                return
+            if traps.community is None \
+                    or not traps.community.matches(trap.community.decode("latin-1")):
+                self.hub.dropped(self.name, "unauthorized", host, "a wrong community")
+                return
+            reply = encode_response(trap.version, trap.community, trap.request_id,
+                                    trap.varbind_list) if trap.pdu_type == INFORM else None
         rule = matching_rule(traps, trap)
         if rule is None:
             self.hub.counters.refused(self.name, "unmatched")

@@ -18,6 +18,7 @@ import pytest
 from tests.kits.daemon import Bridge, metric, running, write_deployment
 
 COMMUNITY = "trap-community-9"
+V3_AUTH, V3_PRIV = "auth-pass-3141", "priv-pass-2718"
 LINK_DOWN, LINK_UP = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
 COLD_START = "1.3.6.1.6.3.1.1.5.1"
@@ -30,6 +31,13 @@ kind = "snmp_trap"
 [sources.snmp.traps]
 listen = "127.0.0.1:{port}"
 community = "file:secrets/trap.community"
+
+[[sources.snmp.traps.users]]
+name = "trapper"
+auth_protocol = "sha"
+auth_key = "file:secrets/v3.auth"
+priv_protocol = "aes128"
+priv_key = "file:secrets/v3.priv"
 
 [[sources.snmp.traps.rules]]
 trap = "linkDown"
@@ -73,8 +81,11 @@ def free_udp_port() -> int:
 
 def trap_deployment(root: Path, port: int) -> Path:
     config = write_deployment(root, {"sw-1": "127.0.0.21", "sw-2": "127.0.0.22",
-                                     "ups-1": "127.0.0.23", "sw-3": "127.0.0.24"})
+                                     "ups-1": "127.0.0.23", "sw-3": "127.0.0.24",
+                                     "sw-4": "127.0.0.25", "sw-5": "127.0.0.26"})
     (root / "secrets" / "trap.community").write_text(COMMUNITY + "\n")
+    (root / "secrets" / "v3.auth").write_text(V3_AUTH + "\n")
+    (root / "secrets" / "v3.priv").write_text(V3_PRIV + "\n")
     (root / "intake").mkdir()
     (root / "intake" / "traps.toml").write_text(SOURCES.format(port=port))
     return config
@@ -92,6 +103,15 @@ class Traps:
         """snmptrap/snmpinform from `sender` (a loopback address: the device it stands for)."""
         return subprocess.run(
             [tool, "-v", version, "-c", community, "-r", "2", "-t", "2",
+             f"--clientaddr={sender}", f"127.0.0.1:{self.port}", *args],
+            capture_output=True, text=True, timeout=30, env={**os.environ, "MIBS": ""})
+
+    def v3(self, tool: str, *args: str, sender: str, auth: str = V3_AUTH,
+           engine: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        """snmptrap/snmpinform -v 3 at authPriv as the configured user (SHA, AES)."""
+        return subprocess.run(
+            [tool, "-v", "3", "-l", "authPriv", "-u", "trapper", "-a", "SHA", "-A", auth,
+             "-x", "AES", "-X", V3_PRIV, *engine, "-r", "1", "-t", "2",
              f"--clientaddr={sender}", f"127.0.0.1:{self.port}", *args],
             capture_output=True, text=True, timeout=30, env={**os.environ, "MIBS": ""})
 
@@ -199,3 +219,35 @@ def test_a_wrong_community_malformed_bytes_and_unmatched_traps_are_counted_not_t
     assert traps.tickets("sw-3") == []
     # still listening
     assert traps.send("snmpinform", "", COLD_START).returncode == 0
+
+
+def test_a_v3_authpriv_inform_is_answered_and_a_wrong_key_refused(traps: Traps) -> None:
+    before = traps.metric("bridge_intake_refused_total", reason="unauthorized", source="snmp")
+    wrong = traps.v3("snmpinform", "", LINK_DOWN, f"{IF_INDEX}.2", "i", "2",
+                     sender="127.0.0.25", auth="not-the-key-1")
+    assert wrong.returncode != 0  # never answered
+    assert traps.tickets("sw-4") == []
+    traps.wait_for(lambda: traps.metric("bridge_intake_refused_total", reason="unauthorized",
+                                        source="snmp") > before, "the wrong key counted")
+    sent = traps.v3("snmpinform", "", LINK_DOWN, f"{IF_INDEX}.2", "i", "2",
+                    sender="127.0.0.25")
+    assert sent.returncode == 0, sent.stderr
+    [opened] = traps.tickets("sw-4")  # answered once taken
+    sent = traps.v3("snmpinform", "", LINK_UP, f"{IF_INDEX}.2", "i", "2", sender="127.0.0.25")
+    assert sent.returncode == 0, sent.stderr
+    assert traps.bridge.get(f"/api/v1/incidents/{opened['id']}")["status"] == "resolved"
+
+
+def test_a_v3_authpriv_trap_uses_the_senders_engine_id(traps: Traps) -> None:
+    engine = ("-e", "0x80001f8804736e6d70747261702d74657374")
+    sent = traps.v3("snmptrap", "", LINK_DOWN, f"{IF_INDEX}.5", "i", "5", sender="127.0.0.26",
+                    engine=engine)
+    assert sent.returncode == 0, sent.stderr
+    [opened] = traps.wait_for(lambda: traps.tickets("sw-5"), "a ticket for sw-5")
+    assert opened["status"] == "open"
+    before = traps.metric("bridge_intake_refused_total", reason="unauthorized", source="snmp")
+    traps.v3("snmptrap", "", LINK_UP, f"{IF_INDEX}.5", "i", "5", sender="127.0.0.26",
+             engine=engine, auth="not-the-key-1")
+    traps.wait_for(lambda: traps.metric("bridge_intake_refused_total", reason="unauthorized",
+                                        source="snmp") > before, "the wrong key counted")
+    assert traps.bridge.get(f"/api/v1/incidents/{opened['id']}")["status"] == "open"
