@@ -57,6 +57,9 @@ class _Quiet:
         if now - self._last.get(key, -QUIET_S) < QUIET_S:
             self._skipped[key] = self._skipped.get(key, 0) + 1
             return
+        if len(self._last) > 1000:  # keys by trap OID: a sender choosing them cannot grow this
+            self._last.clear()
+            self._skipped.clear()
         self._last[key] = now
         skipped = self._skipped.pop(key, 0)
         log.log(level, message + (f" (and {skipped} more since the last)" if skipped else ""),
