@@ -82,7 +82,8 @@ def free_udp_port() -> int:
 def trap_deployment(root: Path, port: int) -> Path:
     config = write_deployment(root, {"sw-1": "127.0.0.21", "sw-2": "127.0.0.22",
                                      "ups-1": "127.0.0.23", "sw-3": "127.0.0.24",
-                                     "sw-4": "127.0.0.25", "sw-5": "127.0.0.26"})
+                                     "sw-4": "127.0.0.25", "sw-5": "127.0.0.26",
+                                     "sw-6": "127.0.0.27"})
     (root / "secrets" / "trap.community").write_text(COMMUNITY + "\n")
     (root / "secrets" / "v3.auth").write_text(V3_AUTH + "\n")
     (root / "secrets" / "v3.priv").write_text(V3_PRIV + "\n")
@@ -251,3 +252,14 @@ def test_a_v3_authpriv_trap_uses_the_senders_engine_id(traps: Traps) -> None:
     traps.wait_for(lambda: traps.metric("bridge_intake_refused_total", reason="unauthorized",
                                         source="snmp") > before, "the wrong key counted")
     assert traps.bridge.get(f"/api/v1/incidents/{opened['id']}")["status"] == "open"
+
+
+def test_a_v3_sender_with_a_stale_idea_of_bridges_clock_is_told_and_resends(
+        traps: Traps) -> None:
+    """As after bridge restarts: the sender knows the engine ID but old boots and time."""
+    ours = (b"\x80\x00\x1f\x88\x04" + b"bridge-snmp").hex()
+    sent = traps.v3("snmpinform", "", LINK_DOWN, f"{IF_INDEX}.9", "i", "9", sender="127.0.0.27",
+                    engine=("-e", f"0x{ours}", "-Z", "1,0"))
+    assert sent.returncode == 0, sent.stderr  # the notInTimeWindows Report, then the answer
+    [opened] = traps.tickets("sw-6")
+    assert opened["status"] == "open"
