@@ -9,13 +9,13 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import availability, desk, intake, metrics, ping, portal, scale, snmp
+from bench import availability, desk, intake, metrics, ping, portal, scale, snmp, traps
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 
 BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run,
                                      "availability": availability.run, "metrics": metrics.run,
                                      "desk": desk.run, "intake": intake.run,
-                                     "portal": portal.run}
+                                     "portal": portal.run, "traps": traps.run}
 TIMED = {"scale"}  # the benchmarks that run for a time (--duration-s) rather than a workload
 
 

@@ -20,6 +20,7 @@ from bridge.config.intake_model import (
     PriorityChoice,
     Route,
 )
+from bridge.config.intake_traps import compile_traps
 from bridge.config.references import Merged
 from bridge.config.secrets import SecretRefError, resolve_ref
 from bridge.config.source import Source
@@ -118,7 +119,8 @@ def _compile(name: str, entry: SourceEntry, source: Source, merged: Merged, base
         severity_label=entry.severity_label, summary_annotation=entry.summary_annotation,
         max_body_bytes=entry.max_body_bytes, max_raw_bytes=entry.max_raw_bytes,
         routes=tuple(routes),
-        generic=_generic(entry.fields, (*at, "fields"), source, errors))
+        generic=_generic(entry.fields, (*at, "fields"), source, errors),
+        traps=compile_traps(entry.traps, name, (*at, "traps"), source, base_dir, errors))
 
 
 def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_dir: Path,

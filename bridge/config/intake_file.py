@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from bridge.config.base import Name
 from bridge.config.intake_mail import MailEntry
 from bridge.config.intake_model import OnResolve, SourceKind
+from bridge.config.intake_traps import TrapsEntry
 from bridge.config.model import _parse_priority
 from bridge.core.priority import Priority
 from bridge.core.rules import Criticality
@@ -69,13 +70,21 @@ class SourceEntry(Strict):
     max_raw_bytes: Annotated[int, Field(ge=256, le=2000)] = 2000
     routes: Array[RouteEntry] = ()
     fields: FieldsEntry | None = None  # kind = "generic" only
+    traps: TrapsEntry | None = None  # kind = "snmp_trap" only
 
     @model_validator(mode="after")
     def _one_credential(self) -> Self:
         if (self.kind is SourceKind.GENERIC) != (self.fields is not None):
             raise ValueError("a generic source needs [sources.NAME.fields] (where its JSON "
                              "keeps the alerts), and only a generic source has them")
-        if self.kind is SourceKind.PAGERDUTY:
+        if (self.kind is SourceKind.SNMP_TRAP) != (self.traps is not None):
+            raise ValueError("an snmp_trap source needs [sources.NAME.traps] (where it listens, "
+                             "its rules), and only an snmp_trap source has them")
+        if self.kind is SourceKind.SNMP_TRAP:
+            if self.token or self.hmac_secret or self.routing_key:
+                raise ValueError("an snmp_trap source is authenticated by its community or "
+                                 "SNMPv3 users, and has no token, hmac_secret or routing_key")
+        elif self.kind is SourceKind.PAGERDUTY:
             if self.routing_key is None or self.token or self.hmac_secret:
                 raise ValueError("a pagerduty source is named by its routing_key (a secret "
                                  "reference), and has no token or hmac_secret")

@@ -10,6 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from bridge.config.intake_mail import MailIntake
+from bridge.config.intake_traps import TrapSource
 from bridge.core.priority import Priority
 from bridge.core.secret import Secret
 
@@ -27,6 +28,7 @@ class SourceKind(StrEnum):
     GRAFANA = "grafana"  # Grafana alerting's webhook: version 4 plus extras
     PAGERDUTY = "pagerduty"  # PagerDuty Events API v2 (routing_key, dedup_key, event_action)
     GENERIC = "generic"  # any JSON: where the alerts, keys and statuses are, from `fields`
+    SNMP_TRAP = "snmp_trap"  # SNMP traps and INFORMs on a UDP port, from `traps`
 
 
 class OnResolve(StrEnum):
@@ -100,6 +102,7 @@ class IntakeSource:
     max_raw_bytes: int
     routes: tuple[Route, ...]
     generic: GenericFields | None = None
+    traps: TrapSource | None = None  # kind = "snmp_trap" only
 
     @property
     def rule(self) -> str:

@@ -1,5 +1,5 @@
-"""What comes in from other monitors (webhooks, PagerDuty-style events) and customers' mail
-becomes tickets."""
+"""What comes in from other monitors (webhooks, PagerDuty-style events, SNMP traps) and
+customers' mail becomes tickets."""
 
 from bridge.intake.routes import add_routes as add_intake_routes
 from bridge.intake.silence import resolve_silent_alerts

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from prometheus_client import CollectorRegistry, Counter
 
 # Why a request or an alert was refused: a closed set, so the series stay few.
 REASONS = ("unknown_source", "unauthorized", "too_large", "bad_body", "bad_alert",
-           "store_unavailable")
+           "store_unavailable",
+           # SNMP traps: not SNMP, a wrong community or v3 user/key, no rule matched, too many
+           "malformed", "unmatched", "overloaded")
 
 
 class IntakeCounters:
@@ -29,3 +33,15 @@ class IntakeCounters:
         """A request (or `count` alerts of a batch) refused for `reason`, one of REASONS."""
         assert reason in REASONS
         self._refused.labels(source, reason).inc(count)
+
+
+_OF: WeakKeyDictionary[CollectorRegistry, IntakeCounters] = WeakKeyDictionary()
+
+
+def counters_of(registry: CollectorRegistry | None) -> IntakeCounters:
+    """The counters on `registry`, made once (the webhooks and the trap listeners share them)."""
+    if registry is None:
+        return IntakeCounters(None)
+    if registry not in _OF:
+        _OF[registry] = IntakeCounters(registry)
+    return _OF[registry]

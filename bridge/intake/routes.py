@@ -20,7 +20,7 @@ from bridge.config.intake_model import IntakeSource, SourceKind
 from bridge.config.model import Config
 from bridge.core.maintenance import MaintenanceRule
 from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, raw_cut
-from bridge.intake.counters import IntakeCounters
+from bridge.intake.counters import IntakeCounters, counters_of
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
 from bridge.intake.mail.routes import add_mail_routes
@@ -55,7 +55,7 @@ class _Intake:
         config = self.service.current_config()
         name = request.match_info["source"]
         source = config.intake.sources.get(name)
-        if source is None or source.kind is SourceKind.PAGERDUTY:
+        if source is None or source.kind in (SourceKind.PAGERDUTY, SourceKind.SNMP_TRAP):
             self.counters.refused("", "unknown_source")
             return _error(404, f"no intake source {name[:64]!r}")
         if not bearer_ok(request, source):
@@ -212,7 +212,7 @@ def _shown(o: AlertOutcome) -> dict[str, Any]:
 def add_routes(app: web.Application, service: IntakeService,
                registry: CollectorRegistry | None = None) -> web.Application:
     """Register the intake's endpoints (they authenticate per source, not by API token)."""
-    intake = _Intake(service, IntakeCounters(registry))
+    intake = _Intake(service, counters_of(registry))
     app.router.add_post(PREFIX + "v2/enqueue", intake.enqueue)
     add_mail_routes(app, service)  # GET: the mail the receiver took, for operators
     app.router.add_post(PREFIX + "{source}", intake.webhook)

@@ -70,3 +70,15 @@ def test_bench_portal_times_both_pages_and_the_api(tmp_path: Path) -> None:
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     assert set(rows) == {"portal.queue_page", "portal.availability_page"}
     assert all(r["bridge"] > 0 and r["peer"] > 0 for r in rows.values())
+
+
+def test_bench_traps_runs_both_sides(tmp_path: Path) -> None:
+    """Every trap reached bridge's store and snmptrapd's log (the benchmark fails otherwise)."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "traps", "--quick", "--json",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(out.read_text())
+    assert row["name"] == "traps.cpu_ms_per_trap"
+    assert row["bridge"] > 0
+    assert row["peer"] > 0

@@ -1,0 +1,259 @@
+"""SNMP traps and INFORMs in: a UDP listener per snmp_trap source, started and stopped as the
+config names them (a reload that moves or drops a source moves or closes its socket).
+
+A datagram is decoded, authenticated (community, or an SNMPv3 user), matched against the
+source's rules and queued; a writer takes what is queued in one transaction through the same
+path as the webhooks' alerts (bridge.store.alerts), and only then answers the INFORMs among
+them, so an INFORM answered is an alert in the store (an unanswered one is sent again).
+Bad input never escapes the protocol: it is counted by reason and logged at most once a
+minute per source and reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, cast
+
+from bridge.aio import wait_or_timeout
+from bridge.config.intake_model import IntakeSource
+from bridge.config.intake_traps import TrapSource
+from bridge.config.model import Config
+from bridge.core.probe_kinds.trap_oids import notification_name
+from bridge.intake.alertmanager import raw_cut
+from bridge.intake.counters import IntakeCounters
+from bridge.intake.mapping import DeviceIndex, held, map_alert
+from bridge.intake.service import IntakeService
+from bridge.intake.trap_rules import TrapAlert, matching_rule, trap_alert
+from bridge.intake.trap_usm import TrapUsm
+from bridge.probes.snmp.ber import BerError
+from bridge.probes.snmp.notifications import INFORM, decode_notification, encode_response
+from bridge.store import Engine
+from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
+from bridge.store.maintenance import as_rule
+from bridge.store.tickets import Desk
+
+log = logging.getLogger(__name__)
+QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
+BATCH_MAX = 500
+RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
+QUIET_S = 60.0  # one log line per source and reason this often at most
+
+
+class _Quiet:
+    """Log lines about bad input, at most one per key per QUIET_S (with how many were not)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], float] = {}
+        self._skipped: dict[tuple[str, str], int] = {}
+
+    def log(self, level: int, key: tuple[str, str], message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -QUIET_S) < QUIET_S:
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return
+        if len(self._last) > 1000:  # keys by trap OID: a sender choosing them cannot grow this
+            self._last.clear()
+            self._skipped.clear()
+        self._last[key] = now
+        skipped = self._skipped.pop(key, 0)
+        log.log(level, message + (f" (and {skipped} more since the last)" if skipped else ""),
+                *args)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    source: str
+    alert: TrapAlert
+    at: datetime
+    reply: bytes | None
+    listener: _Listener
+    addr: Any
+
+
+class _Listener(asyncio.DatagramProtocol):
+    """One source's socket: every datagram handled without letting an exception out."""
+
+    def __init__(self, name: str, traps: TrapSource, hub: _Hub) -> None:
+        self.name = name
+        self.bound = (traps.host, traps.port)
+        self.hub = hub
+        self.transport: asyncio.DatagramTransport | None = None
+        self.usm = TrapUsm()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)  # not a subclass of it
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("traps %s: %s", self.name, exc)
+
+    def send(self, data: bytes, addr: Any) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(data, addr)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            self._received(data, addr)
+        except Exception as exc:  # a bug must cost one datagram, never the listener
+            self.hub.dropped(self.name, "malformed", str(addr[0]),
+                             f"{type(exc).__name__}: {exc}")
+
+    def _received(self, data: bytes, addr: Any) -> None:
+        source = self.hub.service.current_config().intake.sources.get(self.name)
+        if source is None or source.traps is None:
+            return
+        traps, host = source.traps, str(addr[0])
+        if data[:1] == b"\x30" and b"\x02\x01\x03" in data[2:7]:  # version 3 after the header
+            taken = self.usm.receive(data, traps, self.send, addr)
+            if isinstance(taken, str):
+                reason, _, why = taken.partition(":")
+                self.hub.dropped(self.name, reason, host, why)
+                return
+            if taken is None:  # a Report was the answer (discovery, a stale clock)
+                return
+            trap, reply = taken
+        else:
+            try:
+                trap = decode_notification(data)
+            except BerError as exc:
+                self.hub.dropped(self.name, "malformed", host, str(exc))
+                return
+            if traps.community is None \
+                    or not traps.community.matches(trap.community.decode("latin-1")):
+                self.hub.dropped(self.name, "unauthorized", host, "a wrong community")
+                return
+            reply = encode_response(trap.version, trap.community, trap.request_id,
+                                    trap.varbind_list) if trap.pdu_type == INFORM else None
+        rule = matching_rule(traps, trap)
+        if rule is None:
+            self.hub.counters.refused(self.name, "unmatched")
+            self.hub.quiet.log(logging.INFO, (self.name, notification_name(trap.trap_oid)),
+                               "traps %s: %s from %s matches no rule (kept out of tickets)",
+                               self.name, notification_name(trap.trap_oid), host)
+            if reply is not None:
+                self.send(reply, addr)
+            return
+        queued = _Queued(self.name, trap_alert(rule, trap, host), self.hub.service.now(),
+                         reply, self, addr)
+        try:
+            self.hub.queue.put_nowait(queued)
+        except asyncio.QueueFull:
+            self.hub.dropped(self.name, "overloaded", host, "the store is behind")
+
+
+class _Hub:
+    """The listeners' shared queue, counters and log limiter."""
+
+    def __init__(self, service: IntakeService, counters: IntakeCounters) -> None:
+        self.service = service
+        self.counters = counters
+        self.quiet = _Quiet()
+        self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
+        self._index: DeviceIndex | None = None
+
+    def dropped(self, source: str, reason: str, host: str, why: str) -> None:
+        self.counters.refused(source, reason)
+        self.quiet.log(logging.WARNING, (source, reason), "traps %s: dropped a datagram from "
+                       "%s (%s): %s", source, host, reason, why)
+
+    def index(self, config: Config) -> DeviceIndex:
+        if self._index is None or self._index.config is not config:
+            self._index = DeviceIndex(config)
+        return self._index
+
+    async def write(self) -> None:
+        """Take what is queued, batch by batch, then answer its INFORMs."""
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty() and len(batch) < BATCH_MAX:
+                batch.append(self.queue.get_nowait())
+            try:
+                taken = await self._take(batch)
+            except Exception as exc:  # the store: the INFORMs go unanswered, senders resend
+                for queued in batch:
+                    self.counters.refused(queued.source, "store_unavailable")
+                log.error("traps: cannot store %d traps: %s", len(batch), exc)
+                continue
+            for queued, outcome in taken:
+                self.counters.took(queued.source, outcome.action)
+                if queued.reply is not None:
+                    queued.listener.send(queued.reply, queued.addr)
+
+    async def _take(self, batch: list[_Queued]) -> list[tuple[_Queued, AlertOutcome]]:
+        config = self.service.current_config()
+        rows = await self.service.maintenance_windows()
+        windows = (*config.maintenance, *(as_rule(r) for r in rows))
+        kept, events = [], []
+        for queued in batch:
+            source = config.intake.sources.get(queued.source)
+            if source is not None:
+                kept.append(queued)
+                events.append(self._event(config, source, queued, windows))
+        outcomes = await self.service.write_tickets(
+            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s))
+        return list(zip(kept, outcomes, strict=True))
+
+    def _event(self, config: Config, source: IntakeSource, queued: _Queued,
+               windows: tuple[Any, ...]) -> AlertEvent:
+        alert = queued.alert
+        mapped = map_alert(source, alert.labels, {}, self.index(config), alert.summary)
+        return AlertEvent(
+            source.name, alert.fingerprint, alert.firing, queued.at,
+            None if alert.firing else queued.at, mapped.customer, mapped.device, mapped.near,
+            mapped.priority, mapped.rule, mapped.summary,
+            raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
+            held=alert.firing and held(windows, config, mapped, queued.at))
+
+
+def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
+          events: list[AlertEvent], reopen_s: float) -> list[AlertOutcome]:
+    return take_alerts(engine, events, prefix, now, desk, reopen_s)
+
+
+async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
+    loop = asyncio.get_running_loop()
+    try:
+        _transport, listener = await loop.create_datagram_endpoint(
+            lambda: _Listener(name, traps, hub), local_addr=(traps.host, traps.port))
+    except OSError as exc:
+        hub.quiet.log(logging.ERROR, (name, "bind"), "traps %s: cannot listen on %s:%d: %s%s",
+                      name, traps.host, traps.port, exc.strerror or exc,
+                      " (a port below 1024 needs CAP_NET_BIND_SERVICE)"
+                      if traps.port < 1024 else "")
+        return None
+    log.info("traps %s: listening on %s:%d (udp)", name, traps.host, traps.port)
+    return listener
+
+
+async def serve_traps(service: IntakeService, stop: asyncio.Event,
+                      counters: IntakeCounters) -> None:
+    """Until `stop`: a listener for each snmp_trap source of the running config."""
+    hub = _Hub(service, counters)
+    writer = asyncio.create_task(hub.write(), name="traps writer")
+    listeners: dict[str, _Listener] = {}
+    try:
+        while not stop.is_set():
+            wanted = {name: s.traps for name, s in
+                      service.current_config().intake.sources.items() if s.traps is not None}
+            for name, listener in list(listeners.items()):
+                traps = wanted.get(name)
+                if traps is None or (traps.host, traps.port) != listener.bound:
+                    if listener.transport is not None:
+                        listener.transport.close()
+                    del listeners[name]
+            for name, traps in wanted.items():
+                if name not in listeners and (opened := await _open(name, traps, hub)):
+                    listeners[name] = opened
+            await wait_or_timeout(stop, RECONCILE_S)
+    finally:
+        for listener in listeners.values():
+            if listener.transport is not None:
+                listener.transport.close()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer

@@ -1,0 +1,123 @@
+"""SNMP notifications in BER: v1 Trap-PDUs, v2c SNMPv2-Trap-PDUs and InformRequest-PDUs in,
+the Response-PDU that acknowledges an INFORM out (RFC 1157 4.1.6, RFC 3416 4.2.6-4.2.7).
+
+The same strict codec as ber.py (definite lengths, every length checked against the one
+enclosing it). A v1 trap is converted to the v2 form per RFC 3584 3.1: its snmpTrapOID is
+snmpTraps.<generic+1>, or <enterprise>.0.<specific> for an enterprise-specific trap, and its
+agent-addr and enterprise follow the varbinds as snmpTrapAddress.0 and snmpTrapEnterprise.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.core.probe_kinds.oids import Oid
+from bridge.probes.snmp.ber import (
+    _OCTETS,
+    _OID,
+    _SEQUENCE,
+    RESPONSE,
+    BerError,
+    _expect,
+    _header,
+    _int,
+    _integer,
+    _tlv,
+    decode_oid,
+    decode_pdu,
+)
+from bridge.probes.snmp.types import IpAddress, ObjectIdentifier, VarBind
+
+TRAP_V1, INFORM, TRAP_V2 = 0xA4, 0xA6, 0xA7  # PDU tags
+NOTIFICATIONS = (TRAP_V1, INFORM, TRAP_V2)
+SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+SNMP_TRAP_OID: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
+SNMP_TRAPS: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 5)  # coldStart.. egpNeighborLoss: .1 .. .6
+SNMP_TRAP_ADDRESS: Oid = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)
+SNMP_TRAP_ENTERPRISE: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0)
+_ENTERPRISE_SPECIFIC = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A trap or an INFORM, in the v2 form whatever version it came in."""
+
+    version: int  # 0 for SNMPv1, 1 for SNMPv2c, 3 for SNMPv3
+    community: bytes  # b"" for SNMPv3
+    pdu_type: int  # TRAP_V1, TRAP_V2 or INFORM
+    request_id: int  # 0 for a v1 trap
+    trap_oid: Oid
+    varbinds: list[VarBind]  # after sysUpTime.0 and snmpTrapOID.0
+    agent_addr: str | None = None  # a v1 trap's agent-addr
+    varbind_list: bytes = b""  # the variable-bindings as received: an INFORM's answer echoes it
+
+
+def decode_notification(data: bytes) -> Notification:
+    """One datagram as an SNMPv1/v2c notification; BerError if it is not one."""
+    start, end = _expect(data, 0, len(data), _SEQUENCE, "message")
+    if end != len(data):
+        raise BerError("trailing bytes after the message")
+    version, pos = _int(data, start, end, "version")
+    if version not in (0, 1):
+        raise BerError(f"not SNMPv1/v2c (version {version})")
+    start, pos = _expect(data, pos, end, _OCTETS, "community")
+    community = data[start:pos]
+    tag, start, stop = _header(data, pos, end)
+    if stop != end:
+        raise BerError("trailing bytes after the PDU")
+    if tag == TRAP_V1 and version == 0:
+        return _v1_trap(data, start, stop, community)
+    if tag in (TRAP_V2, INFORM) and version == 1:
+        return read_v2(data, start, stop, version, tag, community)
+    raise BerError(f"not a notification: PDU 0x{tag:02x} in SNMP version {version}")
+
+
+def read_v2(data: bytes, start: int, stop: int, version: int, tag: int,
+            community: bytes = b"") -> Notification:
+    """An SNMPv2-Trap or InformRequest PDU's contents (also inside an SNMPv3 scopedPDU)."""
+    request_id, _status, _index, varbinds = decode_pdu(data, start, stop, 1)
+    if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME or varbinds[1][0] != SNMP_TRAP_OID \
+            or not isinstance(varbinds[1][1], ObjectIdentifier):
+        raise BerError("a notification starts with sysUpTime.0 and snmpTrapOID.0", request_id)
+    pos = _int(data, start, stop, "request-id")[1]
+    pos = _int(data, pos, stop, "error-status")[1]
+    pos = _int(data, pos, stop, "error-index")[1]
+    return Notification(version, community, tag, request_id, tuple(varbinds[1][1]),
+                        varbinds[2:], varbind_list=data[pos:stop])
+
+
+def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:
+    at, pos = _expect(data, start, stop, _OID, "enterprise")
+    enterprise = decode_oid(data[at:pos])
+    at, pos = _expect(data, pos, stop, 0x40, "agent-addr")
+    if pos - at != 4:
+        raise BerError("agent-addr: not 4 bytes")
+    agent_addr = data[at:pos]
+    generic, pos = _int(data, pos, stop, "generic-trap")
+    specific, pos = _int(data, pos, stop, "specific-trap")
+    pos = _expect(data, pos, stop, 0x43, "time-stamp")[1]
+    if not 0 <= generic <= _ENTERPRISE_SPECIFIC or not 0 <= specific < 2**32:
+        raise BerError(f"generic-trap {generic}, specific-trap {specific}: out of range")
+    # the rest has a Response-PDU's shape once three INTEGERs stand before it
+    filler = _integer(0) * 3
+    tail = data[pos:stop]
+    _rid, _s, _i, varbinds = decode_pdu(filler + tail, 0, len(filler) + len(tail), 0)
+    trap_oid = (*SNMP_TRAPS, generic + 1) if generic != _ENTERPRISE_SPECIFIC \
+        else (*enterprise, 0, specific)
+    extra: list[VarBind] = [(SNMP_TRAP_ADDRESS, IpAddress(agent_addr)),
+                            (SNMP_TRAP_ENTERPRISE, ObjectIdentifier(enterprise))]
+    return Notification(0, community, TRAP_V1, 0, trap_oid, [*varbinds, *extra],
+                        agent_addr=".".join(str(b) for b in agent_addr))
+
+
+def encode_response_pdu(request_id: int, varbind_list: bytes) -> bytes:
+    """The Response-PDU acknowledging an INFORM: its request-id, no error, its varbinds."""
+    return _tlv(RESPONSE, _integer(request_id) + _integer(0) + _integer(0) + varbind_list)
+
+
+def encode_response(version: int, community: bytes, request_id: int,
+                    varbind_list: bytes) -> bytes:
+    """An SNMPv2c message answering an INFORM."""
+    return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTETS, community)
+                + encode_response_pdu(request_id, varbind_list))
+
