@@ -1,0 +1,71 @@
+"""The rolling windows computed in the availability process (a real child process reading
+the real store) are the windows computed here, exactly; a child that dies is replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bridge.availability.inputs import Inventory
+from bridge.availability.rollup_job import roll_up
+from bridge.availability.windows import rolling_windows
+from bridge.daemon.availability_worker import WindowsProcess
+from bridge.store import Database
+from tests.availability.test_sliding import (
+    EVENTS,
+    START,
+    STEP,
+    assert_same,
+    deployment,
+    happen,
+    seed,
+    utc,
+)
+
+
+@pytest.fixture
+def windows() -> Iterator[WindowsProcess]:
+    process = WindowsProcess()
+    yield process
+    process.close()
+
+
+def test_the_availability_process_gives_the_windows_computed_here(
+    db: Database, tmp_path: Path, windows: WindowsProcess
+) -> None:
+    config = replace(deployment(tmp_path), storage_url=db.url)
+    inventory = Inventory.of(config)
+    seed(db)
+    pending = list(EVENTS)
+    for step in range(0, 31):  # through the evening's first outages, a window and a gap
+        now = START + step * STEP
+        while pending and utc(pending[0][0]) <= now:
+            _, kind, what = pending.pop(0)
+            happen(db, kind, what, now)
+        roll_up(db.writer, config, now)
+        got = windows.refresh(config, now)
+        assert windows.pid not in (None, os.getpid())
+        assert_same(got, rolling_windows(db.reader, config, now, True, inventory))
+    assert windows.starts == 1  # one child kept the windows between refreshes
+    assert windows.computed_from_scratch < 10  # and moved their edges
+
+
+def test_a_killed_availability_process_is_replaced_and_starts_over(
+    db: Database, tmp_path: Path, windows: WindowsProcess
+) -> None:
+    config = replace(deployment(tmp_path), storage_url=db.url)
+    seed(db)
+    windows.refresh(config, START)
+    first = windows.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    now = START + STEP
+    got = windows.refresh(config, now)
+    assert windows.starts == 2
+    assert windows.pid not in (None, first)
+    assert_same(got, rolling_windows(db.reader, config, now, True))
