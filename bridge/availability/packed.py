@@ -94,6 +94,9 @@ class Unpacker:
                  values: array[float]) -> PackedTallies[Hashable]:
         if keys is not None:
             self._held[slot] = (keys, {key: i for i, key in enumerate(keys)})
+        elif slot not in self._held:
+            raise ValueError(f"availability window {slot[0]}: {slot[1]} sent without keys, "
+                             "and none received before")
         held, index = self._held[slot]
         if len(held) * _FIELDS != len(values):
             raise ValueError(f"availability window {slot[0]}: {len(values)} values for "

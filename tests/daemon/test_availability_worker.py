@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +28,8 @@ from tests.availability.test_sliding import (
     seed,
     utc,
 )
+from tests.conftest import REPO
+from tests.kits.daemon import wait_for
 
 
 @pytest.fixture
@@ -69,3 +73,40 @@ def test_a_killed_availability_process_is_replaced_and_starts_over(
     assert windows.starts == 2
     assert windows.pid not in (None, first)
     assert_same(got, rolling_windows(db.reader, config, now, True))
+
+
+_KILLED_DAEMON = """
+import os, signal, sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from bridge.daemon.availability_worker import WindowsProcess
+from tests.availability.test_sliding import deployment
+if __name__ == "__main__":
+    config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
+    windows = WindowsProcess()
+    windows.refresh(config, datetime(2026, 6, 19, 19, 0, tzinfo=UTC))
+    print(windows.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up: as kill -9 of the daemon
+"""
+
+
+def test_the_availability_process_exits_when_the_daemon_is_killed(
+    db: Database, tmp_path: Path
+) -> None:
+    script = tmp_path / "daemon.py"
+    script.write_text(_KILLED_DAEMON)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout.strip())
+    wait_for("the availability process to exit", lambda: not _alive(child), timeout_s=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
