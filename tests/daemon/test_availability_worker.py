@@ -4,6 +4,7 @@ the real store) are the windows computed here, exactly; a child that dies is rep
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from bridge.availability.inputs import Inventory
 from bridge.availability.rollup_job import roll_up
 from bridge.availability.windows import rolling_windows
-from bridge.daemon.availability_worker import WindowsProcess
+from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
 from bridge.store import Database
 from tests.availability.test_sliding import (
     EVENTS,
@@ -30,6 +31,7 @@ from tests.availability.test_sliding import (
 )
 from tests.conftest import REPO
 from tests.kits.daemon import wait_for
+from tests.kits.engine import build_config, device
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ import os, signal, sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from bridge.daemon.availability_worker import WindowsProcess
+from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
 from tests.availability.test_sliding import deployment
 if __name__ == "__main__":
     config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
@@ -110,3 +112,16 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_large_config_travels_in_pieces_and_arrives_whole(tmp_path: Path) -> None:
+    config = build_config(tmp_path, "".join(
+        device(f"d{i:03d}", address=f"127.0.{i // 250}.{1 + i % 250}") for i in range(600)))
+    parts = _pickled(config)
+    assert len(parts) == 1 + 3  # the rest, then 600 devices 250 at a time (no SNMP access)
+    assert max(len(part) for part in parts) < len(pickle.dumps(dict(config.devices)))
+    again = _unpickled(parts)
+    assert again == config
+    assert list(again.devices) == list(config.devices)  # in their order
+    with pytest.raises(TypeError):
+        again.devices["new"] = config.devices["d000"]  # type: ignore[index]  # read-only
