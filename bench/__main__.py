@@ -11,12 +11,14 @@ from pathlib import Path
 
 from bench import availability, desk, intake, metrics, ping, portal, scale, snmp, traps
 from bench.common import Benchmark, PeerMissingError, Row, format_table
+from bench.scale_work import QUICK, ScaleWork
 
 BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run,
                                      "availability": availability.run, "metrics": metrics.run,
                                      "desk": desk.run, "intake": intake.run,
                                      "portal": portal.run, "traps": traps.run}
 TIMED = {"scale"}  # the benchmarks that run for a time (--duration-s) rather than a workload
+SIZED = ("ping_devices", "snmp_devices", "instances")  # scale's size options
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,8 +30,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a smaller workload")
     parser.add_argument("--duration-s", type=float, metavar="S",
                         help=f"how long each side runs ({', '.join(sorted(TIMED))} only)")
+    parser.add_argument("--ping-devices", type=int, metavar="N",
+                        help="scale: devices pinged (default 10000)")
+    parser.add_argument("--snmp-devices", type=int, metavar="N",
+                        help="scale: of those, SNMP-polled too (default 2000)")
+    parser.add_argument("--instances", type=int, metavar="N",
+                        help="scale: bridge instances sharing the devices (default 1; more "
+                             "need PostgreSQL)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows here")
     args = parser.parse_args(argv)
+    sized = {name: getattr(args, name) for name in SIZED if getattr(args, name) is not None}
+    if sized and "scale" not in args.names:
+        parser.error("--ping-devices, --snmp-devices and --instances apply to scale; name it")
+    if any(n < 0 for n in sized.values()) or sized.get("instances", 1) < 1:
+        parser.error("--ping-devices and --snmp-devices take N >= 0, --instances N >= 1")
+    if "snmp_devices" in sized or "ping_devices" in sized:
+        work = QUICK if args.quick else ScaleWork()
+        ping = sized.get("ping_devices", work.ping_devices)
+        if sized.get("snmp_devices", work.snmp_devices) > ping:
+            parser.error(f"--snmp-devices: the SNMP devices are some of the {ping} pinged ones: "
+                         "at most --ping-devices")
+    if sized.get("instances", 1) > 1:
+        parser.error(scale.needs_sharding(sized["instances"]))
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -40,8 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _benchmark(name: str, args: argparse.Namespace) -> Benchmark:
-    if name in TIMED and args.duration_s is not None:
-        return partial(scale.run, duration_s=args.duration_s)
+    if name == "scale":
+        sized = {n: getattr(args, n) for n in SIZED if getattr(args, n) is not None}
+        return partial(scale.run, duration_s=args.duration_s, **sized)
     return BENCHMARKS[name]
 
 

@@ -35,6 +35,7 @@ from bridge.probes.protocol import Prober, Target
 from bridge.probes.registry import Probers
 
 LAG_METRIC = "bridge_scheduler_lag_seconds"
+LOOP_LAG_METRIC = "bridge_event_loop_lag_seconds"
 MAX_EXAMPLES = 3
 SEGMENT_S = 15.0
 
@@ -92,15 +93,56 @@ class _Counted:
         self._prober.close()
 
 
-def lag_buckets(registry: CollectorRegistry) -> dict[str, float]:
-    """The scheduler-lag histogram's cumulative buckets, by upper bound."""
+def lag_buckets(registry: CollectorRegistry, metric: str = LAG_METRIC) -> dict[str, float]:
+    """A lag histogram's cumulative buckets, by upper bound."""
     buckets: dict[str, float] = {}
     for family in registry.collect():
-        if family.name == LAG_METRIC:
+        if family.name == metric:
             for sample in family.samples:
-                if sample.name == f"{LAG_METRIC}_bucket":
+                if sample.name == f"{metric}_bucket":
                     buckets[sample.labels["le"]] = sample.value
     return buckets
+
+
+def _children() -> list[int]:
+    """This process's child processes (the daemon's availability process)."""
+    me = str(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me:
+                found.append(int(entry.name))
+    return found
+
+
+def children_cpu_s() -> float:
+    """User + system CPU seconds the running children have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _children():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def children_rss_peak_kib() -> float:
+    """The running children's peak resident memory, added up."""
+    total = 0.0
+    for pid in _children():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((float(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmHWM:")), 0.0)
+    return total
 
 
 class Window(Notifier):
@@ -117,8 +159,10 @@ class Window(Notifier):
         self.segments: list[dict[str, Any]] = []
 
     def _mark(self) -> dict[str, Any]:
-        return {"wall_s": time.perf_counter(), "cpu_s": self_cpu_s(),
-                "lag": lag_buckets(self._registry)}
+        return {"wall_s": time.perf_counter(), "cpu_s": self_cpu_s() + children_cpu_s(),
+                "lag": lag_buckets(self._registry),
+                "loop_lag": lag_buckets(self._registry, LOOP_LAG_METRIC),
+                "children_rss_peak_kib": children_rss_peak_kib()}
 
     def ready(self, status: str) -> None:
         """The daemon is up: start counting."""
@@ -134,13 +178,15 @@ class Window(Notifier):
             return
         now = self._mark()
         lag = {le: n - previous["lag"].get(le, 0.0) for le, n in now["lag"].items()}
+        loop_lag = {le: n - previous["loop_lag"].get(le, 0.0)
+                    for le, n in now["loop_lag"].items()}
         runs, failed = sum(self._probers.runs.values()), sum(self._probers.failed.values())
         self.segments.append({
             "end_s": round(now["wall_s"] - self.opened["wall_s"], 1),
             "cpu_percent": round((now["cpu_s"] - previous["cpu_s"])
                                  / (now["wall_s"] - previous["wall_s"]) * 100, 1),
             "runs": runs - previous.get("runs", 0), "failed": failed - previous.get("failed", 0),
-            "lag": lag})
+            "lag": lag, "loop_lag": loop_lag})
         now.update(runs=runs, failed=failed)
         asyncio.get_running_loop().call_later(SEGMENT_S, self._segment, now)
 
@@ -185,9 +231,12 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
         "start_cpu_s": opened["cpu_s"] - cpu0,
         "wall_s": wall_s,
         "cpu_s": closed["cpu_s"] - opened["cpu_s"],
-        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        + closed["children_rss_peak_kib"],
         "lag_buckets": {le: closed["lag"][le] - opened["lag"].get(le, 0.0)
                         for le in closed["lag"]},
+        "loop_lag_buckets": {le: closed["loop_lag"][le] - opened["loop_lag"].get(le, 0.0)
+                             for le in closed["loop_lag"]},
         "probes": _tally(probers, config, wall_s),
         "failure_examples": probers.examples,
         "segments": window.segments,

@@ -21,11 +21,18 @@ from bench.snmp_work import Snmpd, SnmpWork, free_udp_port
 ADDRESSES_PER_AGENT = 500  # one snmpd's sockets stay well below select()'s 1024
 
 
-def run(*, quick: bool, duration_s: float | None = None) -> Report:
+def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | None = None,
+        snmp_devices: int | None = None, instances: int = 1) -> Report:
     """Run bridge on the schedule, then the peers on the same load; compare."""
     work = QUICK if quick else ScaleWork()
-    if duration_s is not None:
-        work = replace(work, duration_s=duration_s)
+    work = replace(work, duration_s=work.duration_s if duration_s is None else duration_s,
+                   ping_devices=work.ping_devices if ping_devices is None else ping_devices,
+                   snmp_devices=work.snmp_devices if snmp_devices is None else snmp_devices)
+    if work.snmp_devices > work.ping_devices:
+        raise ValueError(f"--snmp-devices {work.snmp_devices} > --ping-devices "
+                         f"{work.ping_devices}: the SNMP devices are some of the pinged ones")
+    if instances > 1:
+        raise ValueError(needs_sharding(instances))
     fping = fping_path()
     port = free_udp_port()
     addresses = work.snmp_addresses()
@@ -46,6 +53,13 @@ def run(*, quick: bool, duration_s: float | None = None) -> Report:
     rows = compare(work, bridge, ping, snmp, fping_version(fping), exporter_name)
     notes += _notes(work, bridge, ping, snmp, fping, len(agents))
     return Report(rows, notes)
+
+
+def needs_sharding(instances: int) -> str:
+    """Why `--instances N` is refused: the benchmark does not start several instances yet."""
+    return (f"--instances {instances}: not measured yet: the benchmark does not start several "
+            "instances on a PostgreSQL store of its own (bridge shares devices between them: "
+            "docs/operations.md, Several instances), so it runs one instance only")
 
 
 def _run_peers(fping: str, work: ScaleWork, port: int, notes: list[str]
@@ -83,6 +97,14 @@ def lag_quantile(q: float, buckets: dict[str, float]) -> float:
     return lower
 
 
+def lag_max(buckets: dict[str, float]) -> float:
+    """The upper bound of the highest bucket holding an observation: the largest lag was at
+    most this (inf: above every bound)."""
+    bounds = sorted((float(le), count) for le, count in buckets.items())
+    total = bounds[-1][1] if bounds else 0.0
+    return next((bound for bound, count in bounds if count >= total), 0.0) if total else 0.0
+
+
 def _ratio(done: float, expected: float) -> float:
     return done / expected if expected else 0.0
 
@@ -115,10 +137,13 @@ def compare(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: Peer
                 _ratio(polled["runs"] - polled["failed"], polled["runs"]),
                 _ratio(snmp.answered, snmp.done) if snmp else None, exporter_name or "-"),
         ]
-    lag = bridge["lag_buckets"]
+    lag, loop_lag = bridge["lag_buckets"], bridge["loop_lag_buckets"]
     rows += [
         Row("scale.lag_p50", "ms", lag_quantile(0.5, lag) * 1000, None, "-"),
         Row("scale.lag_p99", "ms", lag_quantile(0.99, lag) * 1000, None, "-"),
+        Row("scale.loop_lag_p50", "ms", lag_quantile(0.5, loop_lag) * 1000, None, "-"),
+        Row("scale.loop_lag_p99", "ms", lag_quantile(0.99, loop_lag) * 1000, None, "-"),
+        Row("scale.loop_lag_max", "ms", lag_max(loop_lag) * 1000, None, "-"),
         Row("scale.drifted_checks", "checks", sum(p["drifted"] for p in probes.values()), None,
             "-"),
         Row("scale.start", "s", bridge["start_wall_s"], None, "-"),
@@ -149,11 +174,13 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
                      f"{probe['failed']} failed")
     start_s = 0.0
     for segment in bridge["segments"]:
-        lag = segment["lag"]
+        lag, loop_lag = segment["lag"], segment["loop_lag"]
         notes.append(f"bridge {start_s:.0f}-{segment['end_s']:.0f} s: "
-                     f"{segment['cpu_percent']:.0f} % CPU, lag p50 "
+                     f"{segment['cpu_percent']:.0f} % CPU, scheduler lag p50 "
                      f"{lag_quantile(0.5, lag) * 1000:.0f} ms, p99 "
-                     f"{lag_quantile(0.99, lag) * 1000:.0f} ms, {segment['runs']} checks, "
+                     f"{lag_quantile(0.99, lag) * 1000:.0f} ms, loop lag p99 "
+                     f"{lag_quantile(0.99, loop_lag) * 1000:.1f} ms, max <= "
+                     f"{lag_max(loop_lag) * 1000:g} ms, {segment['runs']} checks, "
                      f"{segment['failed']} failed")
         start_s = segment["end_s"]
     if bridge["failure_examples"]:

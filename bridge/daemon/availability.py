@@ -1,9 +1,11 @@
 """Keeps availability current in a running daemon: rolling windows, rolled-up days, retention.
 
-Every computation reads the store on the reader threads and every write goes through the
-one writer, so the event loop only schedules. The windows are recomputed every
-`availability.refresh_s`, and soon after a batch with hard changes or gaps is committed;
-metrics and the API read the latest result, never the store, at scrape time.
+The windows are computed in a process of their own (availability_worker.py: their CPU
+would hold the event loop through the GIL from a thread); the rollups read the store on
+the reader threads and every write goes through the one writer, so the event loop only
+schedules. The windows are recomputed every `availability.refresh_s`, and soon after a
+batch with hard changes or gaps is committed; metrics and the API read the latest result,
+never the store, at scrape time.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Protocol, TypeVar
 from bridge.aio import wait_or_timeout
 from bridge.availability.inputs import Inventory
 from bridge.availability.rollup_job import batches, expire, measure_days, plan, store_day
-from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import Latest
 from bridge.config.model import Config
+from bridge.daemon.availability_worker import WindowsProcess
 from bridge.store import Engine
 from bridge.store.heartbeat import BEAT_S, beat
 
@@ -52,7 +54,8 @@ class AvailabilityKeeper:
         self._name = name
         self._changed = asyncio.Event()
         self.latest = Latest()
-        self._windows: SlidingWindows | None = None  # of the config last seen
+        self.windows = WindowsProcess()
+        self._inventory: Inventory | None = None  # of the config last seen, for rollups
         self.days_rolled_total = 0
         self.failures_total = 0
 
@@ -69,6 +72,12 @@ class AvailabilityKeeper:
         which it does only when something moved that sliding cannot follow (a reload, a
         day rolled up, ...).
         """
+        try:
+            await self._run(stop)
+        finally:
+            await asyncio.to_thread(self.windows.close)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         next_rollup = next_expire = next_beat = 0.0
         while not stop.is_set():
             now_s = time.monotonic()
@@ -105,21 +114,17 @@ class AvailabilityKeeper:
             self.failures_total += 1
             log.warning("availability %s failed: %s", what, exc)
 
-    def _windows_of(self, config: Config) -> SlidingWindows:
-        """The windows of this config, with the config as availability reads it (its
-        Inventory), worked out once per config (in a reader: it takes a while at 10,000
-        devices)."""
-        if self._windows is None or self._windows.inventory.config is not config:
-            self._windows = SlidingWindows(Inventory.of(config))
-        return self._windows
-
     def _inventory_of(self, config: Config) -> Inventory:
-        return self._windows_of(config).inventory
+        """The config as availability reads it, worked out once per config (in a reader: it
+        takes a while at 10,000 devices)."""
+        if self._inventory is None or self._inventory.config is not config:
+            self._inventory = Inventory.of(config)
+        return self._inventory
 
     async def refresh(self) -> None:
         """Bring the rolling windows up to now."""
         config, now, began = self._config(), self._clock(), time.perf_counter()
-        windows = await self._store.read(lambda e: self._windows_of(config).refresh(e, now))
+        windows = await asyncio.to_thread(self.windows.refresh, config, now)
         self.latest = Latest(windows, now, time.perf_counter() - began)
 
     async def _roll_up(self) -> None:

@@ -16,6 +16,10 @@ from collections.abc import Callable
 from bridge.aio import wait_or_timeout
 
 LOOP_LAG_INTERVAL_S = 0.25
+# Healthy is a millisecond or two and the goal under full load is < 20 ms: the buckets
+# resolve that range finely enough for a p99; a stall is 0.1-5 s.
+LOOP_LAG_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25,
+                      0.5, 1.0, 2.5, 5.0)
 
 
 async def watch_loop_lag(observe: Callable[[float], None], stop: asyncio.Event,

@@ -17,6 +17,7 @@ from bridge.availability.windows import Latest
 from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.exposition import LabelSets, availability_text, live
+from bridge.daemon.loop_lag import LOOP_LAG_BUCKETS_S
 from bridge.daemon.monitor import Snapshot
 from bridge.daemon.scheduler import CheckScheduler
 from bridge.store.incidents import Outcome
@@ -40,12 +41,10 @@ class DaemonMetrics:
             "bridge_scheduler_lag_seconds", "Delay between a check's due time and its start.",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=registry)
-        # 1 ms to 5 s: healthy is a few ms, the goal under load is < 20 ms, a stall is 0.1-5 s.
         self.loop_lag = Histogram(
             "bridge_event_loop_lag_seconds",
             "How late the event loop woke a sleeper (blocking work on the loop shows here).",
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=registry)
+            buckets=LOOP_LAG_BUCKETS_S, registry=registry)
         self.probe_duration = Histogram(
             "bridge_probe_duration_seconds", "Time one probe run took, fleet-wide.", ["kind"],
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)

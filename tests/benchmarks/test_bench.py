@@ -82,3 +82,26 @@ def test_bench_traps_runs_both_sides(tmp_path: Path) -> None:
     assert row["name"] == "traps.cpu_ms_per_trap"
     assert row["bridge"] > 0
     assert row["peer"] > 0
+
+
+def test_bench_scale_takes_its_size_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--quick", "--ping-devices",
+                           "120", "--snmp-devices", "12", "--json", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "120 devices pinged every 2 s" in done.stdout
+    assert "12 of them also SNMP-polled" in done.stdout
+    assert "bridge ping: 120 checks" in done.stdout
+    assert "bridge system: 12 checks" in done.stdout
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert {"scale.loop_lag_p50", "scale.loop_lag_p99", "scale.lag_p99"} <= set(rows)
+
+
+def test_bench_scale_with_several_instances_says_it_is_not_measured_yet() -> None:
+    # The benchmark does not start several instances yet: no numbers are made up.
+    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--instances", "2"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--instances 2: not measured yet" in done.stderr
+    assert done.stdout == ""

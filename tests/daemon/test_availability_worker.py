@@ -1,0 +1,127 @@
+"""The rolling windows computed in the availability process (a real child process reading
+the real store) are the windows computed here, exactly; a child that dies is replaced."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bridge.availability.inputs import Inventory
+from bridge.availability.rollup_job import roll_up
+from bridge.availability.windows import rolling_windows
+from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
+from bridge.store import Database
+from tests.availability.test_sliding import (
+    EVENTS,
+    START,
+    STEP,
+    assert_same,
+    deployment,
+    happen,
+    seed,
+    utc,
+)
+from tests.conftest import REPO
+from tests.kits.daemon import wait_for
+from tests.kits.engine import build_config, device
+
+
+@pytest.fixture
+def windows() -> Iterator[WindowsProcess]:
+    process = WindowsProcess()
+    yield process
+    process.close()
+
+
+def test_the_availability_process_gives_the_windows_computed_here(
+    db: Database, tmp_path: Path, windows: WindowsProcess
+) -> None:
+    config = replace(deployment(tmp_path), storage_url=db.url)
+    inventory = Inventory.of(config)
+    seed(db)
+    pending = list(EVENTS)
+    for step in range(0, 31):  # through the evening's first outages, a window and a gap
+        now = START + step * STEP
+        while pending and utc(pending[0][0]) <= now:
+            _, kind, what = pending.pop(0)
+            happen(db, kind, what, now)
+        roll_up(db.writer, config, now)
+        got = windows.refresh(config, now)
+        assert windows.pid not in (None, os.getpid())
+        assert_same(got, rolling_windows(db.reader, config, now, True, inventory))
+    assert windows.starts == 1  # one child kept the windows between refreshes
+    assert windows.computed_from_scratch < 10  # and moved their edges
+
+
+def test_a_killed_availability_process_is_replaced_and_starts_over(
+    db: Database, tmp_path: Path, windows: WindowsProcess
+) -> None:
+    config = replace(deployment(tmp_path), storage_url=db.url)
+    seed(db)
+    windows.refresh(config, START)
+    first = windows.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    now = START + STEP
+    got = windows.refresh(config, now)
+    assert windows.starts == 2
+    assert windows.pid not in (None, first)
+    assert_same(got, rolling_windows(db.reader, config, now, True))
+
+
+_KILLED_DAEMON = """
+import os, signal, sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
+from tests.availability.test_sliding import deployment
+if __name__ == "__main__":
+    config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
+    windows = WindowsProcess()
+    windows.refresh(config, datetime(2026, 6, 19, 19, 0, tzinfo=UTC))
+    print(windows.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up: as kill -9 of the daemon
+"""
+
+
+def test_the_availability_process_exits_when_the_daemon_is_killed(
+    db: Database, tmp_path: Path
+) -> None:
+    script = tmp_path / "daemon.py"
+    script.write_text(_KILLED_DAEMON)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout.strip())
+    wait_for("the availability process to exit", lambda: not _alive(child), timeout_s=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_large_config_travels_in_pieces_and_arrives_whole(tmp_path: Path) -> None:
+    config = build_config(tmp_path, "".join(
+        device(f"d{i:03d}", address=f"127.0.{i // 250}.{1 + i % 250}") for i in range(600)))
+    parts = _pickled(config)
+    assert len(parts) == 1 + 3  # the rest, then 600 devices 250 at a time (no SNMP access)
+    assert max(len(part) for part in parts) < len(pickle.dumps(dict(config.devices)))
+    again = _unpickled(parts)
+    assert again == config
+    assert list(again.devices) == list(config.devices)  # in their order
+    with pytest.raises(TypeError):
+        again.devices["new"] = config.devices["d000"]  # type: ignore[index]  # read-only
