@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--snmp-devices: the SNMP devices are some of the {ping} pinged ones: "
                          "at most --ping-devices")
     if sized.get("instances", 1) > 1:
-        parser.error(scale.needs_sharding(sized["instances"]))
+        parser.error(scale.instances_not_measured(sized["instances"]))
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")

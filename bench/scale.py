@@ -32,7 +32,7 @@ def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | Non
         raise ValueError(f"--snmp-devices {work.snmp_devices} > --ping-devices "
                          f"{work.ping_devices}: the SNMP devices are some of the pinged ones")
     if instances > 1:
-        raise ValueError(needs_sharding(instances))
+        raise ValueError(instances_not_measured(instances))
     fping = fping_path()
     port = free_udp_port()
     addresses = work.snmp_addresses()
@@ -55,7 +55,7 @@ def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | Non
     return Report(rows, notes)
 
 
-def needs_sharding(instances: int) -> str:
+def instances_not_measured(instances: int) -> str:
     """Why `--instances N` is refused: the benchmark does not start several instances yet."""
     return (f"--instances {instances}: not measured yet: the benchmark does not start several "
             "instances on a PostgreSQL store of its own (bridge shares devices between them: "
