@@ -20,8 +20,8 @@ PriorityChoice = Priority | Mapping[str, Priority]
 KEY_FIELD = re.compile(r"\{([^{}\s]+)\}")
 RULE_PREFIX = "intake:"  # an intake ticket's rule: "intake:<source>[:<route index>]"
 # a source's rate limit: requests (HTTP, per client address) or traps a second, and the burst
-RATE_PER_S = 50.0
-BURST = 500
+RATE_PER_S = 100.0
+BURST = 1000
 
 
 class SourceKind(StrEnum):
