@@ -55,7 +55,8 @@ def _deployment(root: Path, token: str) -> Path:
         '[probes.idle]\nkind = "icmp"\ninterval_s = 3600\ntimeout_s = 1\n')
     (root / "secrets" / "am.token").write_text(token + "\n")
     (root / "intake" / "prom.toml").write_text(
-        '[sources.prom]\nkind = "alertmanager"\ntoken = "file:secrets/am.token"\n\n'
+        '[sources.prom]\nkind = "alertmanager"\ntoken = "file:secrets/am.token"\n'
+        'rate_per_s = 100000\nburst = 100000\n\n'  # throughput measured, not the limit
         '[[sources.prom.routes]]\ncustomer = "acme"\ndevice_label = "instance"\n')
     (root / "bridge.toml").write_text(
         '[storage]\nurl = "sqlite:///bridge.db"\n\n[http]\nlisten = "127.0.0.1:0"\n')

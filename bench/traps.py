@@ -104,7 +104,9 @@ def _bridge_side(root: Path, count: int) -> float:
     (root / "secrets" / "community").write_text(COMMUNITY.decode() + "\n")
     port = _free_port()
     (root / "intake" / "traps.toml").write_text(
-        f'[sources.snmp]\nkind = "snmp_trap"\n\n[sources.snmp.traps]\n'
+        f'[sources.snmp]\nkind = "snmp_trap"\n'
+        'rate_per_s = 100000\nburst = 100000\n\n'  # throughput measured, not the limit
+        '[sources.snmp.traps]\n'
         f'listen = "127.0.0.1:{port}"\ncommunity = "file:secrets/community"\n\n'
         '[[sources.snmp.traps.rules]]\ntrap = "linkDown"\nkey = "link {ifIndex}"\n\n'
         '[[sources.snmp.routes]]\ncustomer = "acme"\ndevice_label = "agent"\n')

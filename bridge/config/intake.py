@@ -120,7 +120,8 @@ def _compile(name: str, entry: SourceEntry, source: Source, merged: Merged, base
         max_body_bytes=entry.max_body_bytes, max_raw_bytes=entry.max_raw_bytes,
         routes=tuple(routes),
         generic=_generic(entry.fields, (*at, "fields"), source, errors),
-        traps=compile_traps(entry.traps, name, (*at, "traps"), source, base_dir, errors))
+        traps=compile_traps(entry.traps, name, (*at, "traps"), source, base_dir, errors),
+        rate_per_s=entry.rate_per_s, burst=entry.burst)
 
 
 def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_dir: Path,

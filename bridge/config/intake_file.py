@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from bridge.config.base import Name
 from bridge.config.intake_mail import MailEntry
-from bridge.config.intake_model import OnResolve, SourceKind
+from bridge.config.intake_model import BURST, RATE_PER_S, OnResolve, SourceKind
 from bridge.config.intake_traps import TrapsEntry
 from bridge.config.model import _parse_priority
 from bridge.core.priority import Priority
@@ -68,6 +68,9 @@ class SourceEntry(Strict):
     max_body_bytes: Annotated[int, Field(ge=1024, le=MAX_BODY_BYTES)] = MAX_BODY_BYTES
     # the raw alert kept on the ticket's timeline is cut to this size (a timeline entry's)
     max_raw_bytes: Annotated[int, Field(ge=256, le=2000)] = 2000
+    # the rate limit: requests a second per client address (traps: per source), and the burst
+    rate_per_s: Annotated[float, Field(gt=0, le=100_000)] = RATE_PER_S
+    burst: Annotated[int, Field(ge=1, le=100_000)] = BURST
     routes: Array[RouteEntry] = ()
     fields: FieldsEntry | None = None  # kind = "generic" only
     traps: TrapsEntry | None = None  # kind = "snmp_trap" only

@@ -19,6 +19,9 @@ PriorityChoice = Priority | Mapping[str, Priority]
 # A field of a generic alert in its key template: "{host}/{trigger.id}"
 KEY_FIELD = re.compile(r"\{([^{}\s]+)\}")
 RULE_PREFIX = "intake:"  # an intake ticket's rule: "intake:<source>[:<route index>]"
+# a source's rate limit: requests (HTTP, per client address) or traps a second, and the burst
+RATE_PER_S = 100.0
+BURST = 1000
 
 
 class SourceKind(StrEnum):
@@ -103,6 +106,8 @@ class IntakeSource:
     routes: tuple[Route, ...]
     generic: GenericFields | None = None
     traps: TrapSource | None = None  # kind = "snmp_trap" only
+    rate_per_s: float = RATE_PER_S
+    burst: int = BURST
 
     @property
     def rule(self) -> str:

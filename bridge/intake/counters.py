@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 # Why a request or an alert was refused: a closed set, so the series stay few.
 REASONS = ("unknown_source", "unauthorized", "too_large", "bad_body", "bad_alert",
-           "store_unavailable",
+           "store_unavailable", "rate_limited",
            # SNMP traps: not SNMP, a wrong community or v3 user/key, no rule matched, too many
            "malformed", "unmatched", "overloaded")
 

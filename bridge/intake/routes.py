@@ -23,6 +23,7 @@ from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, 
 from bridge.intake.counters import IntakeCounters, counters_of
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
+from bridge.intake.limits import RateLimiter, retry_after
 from bridge.intake.mail.routes import add_mail_routes
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
@@ -40,7 +41,23 @@ class _Intake:
     def __init__(self, service: IntakeService, counters: IntakeCounters) -> None:
         self.service = service
         self.counters = counters
+        self.limits = RateLimiter()
         self._index: DeviceIndex | None = None
+
+    def limited(self, request: web.Request, source: IntakeSource,
+                pagerduty: bool = False) -> web.Response | None:
+        """A 429 if this client is over the source's rate limit (and counted), else None."""
+        wait = self.limits.take((source.name, request.remote), source.rate_per_s, source.burst)
+        if wait is None:
+            return None
+        self.counters.refused(source.name, "rate_limited")
+        message = (f"over the rate limit of source {source.name!r} ({source.rate_per_s:g} "
+                   f"requests a second, burst {source.burst}); send again after "
+                   f"{retry_after(wait)} s")
+        headers = {"Retry-After": retry_after(wait)}
+        if pagerduty:
+            return _pd_error(429, message, headers)
+        return _error(429, message, headers=headers)
 
     def index(self, config: Config) -> DeviceIndex:
         if self._index is None or self._index.config is not config:
@@ -58,6 +75,8 @@ class _Intake:
         if source is None or source.kind in (SourceKind.PAGERDUTY, SourceKind.SNMP_TRAP):
             self.counters.refused("", "unknown_source")
             return _error(404, f"no intake source {name[:64]!r}")
+        if (refused := self.limited(request, source)) is not None:
+            return refused
         if not bearer_ok(request, source):
             self.counters.refused(name, "unauthorized")
             log.info("intake %s: 401 for %s (bad or no token)", name, request.remote)
@@ -136,6 +155,8 @@ class _Intake:
             self.counters.refused("", "unknown_source")
             log.info("intake: an event with an unknown routing key from %s", request.remote)
             return _pd_error(400, "routing_key: unknown to this bridge")
+        if (refused := self.limited(request, source, pagerduty=True)) is not None:
+            return refused
         if len(body) > source.max_body_bytes:
             self.counters.refused(source.name, "too_large")
             return _pd_error(413, f"the body is over {source.max_body_bytes} bytes")
@@ -195,10 +216,11 @@ def _error(status: int, message: str, *, rejected: list[dict[str, Any]] | None =
     return web.json_response(body, status=status, headers=headers)
 
 
-def _pd_error(status: int, message: str) -> web.Response:
+def _pd_error(status: int, message: str,
+              headers: dict[str, str] | None = None) -> web.Response:
     """An error as PagerDuty words it."""
     return web.json_response({"status": "invalid event", "message": "Event object is invalid",
-                              "errors": [message]}, status=status)
+                              "errors": [message]}, status=status, headers=headers)
 
 
 def _rejected(r: Rejected) -> dict[str, Any]:

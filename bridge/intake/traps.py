@@ -27,6 +27,7 @@ from bridge.config.model import Config
 from bridge.core.probe_kinds.trap_oids import notification_name
 from bridge.intake.alertmanager import raw_cut
 from bridge.intake.counters import IntakeCounters
+from bridge.intake.limits import RateLimiter
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.service import IntakeService
 from bridge.intake.trap_rules import TrapAlert, matching_rule, trap_alert
@@ -129,6 +130,10 @@ class _Listener(asyncio.DatagramProtocol):
                 return
             reply = encode_response(trap.version, trap.community, trap.request_id,
                                     trap.varbind_list) if trap.pdu_type == INFORM else None
+        # after authentication: a forged flood must not spend the sender's tokens
+        if self.hub.limits.take(self.name, source.rate_per_s, source.burst) is not None:
+            self.hub.dropped(self.name, "rate_limited", host, "over the source's rate limit")
+            return
         rule = matching_rule(traps, trap)
         if rule is None:
             self.hub.counters.refused(self.name, "unmatched")
@@ -153,6 +158,7 @@ class _Hub:
         self.service = service
         self.counters = counters
         self.quiet = _Quiet()
+        self.limits = RateLimiter()
         self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
         self._index: DeviceIndex | None = None
 

@@ -148,6 +148,22 @@ def test_grafana_signed_and_resolve_only_on_the_timeline(bridge: Bridge) -> None
     assert "alert_resolved" in [e["kind"] for e in shown["timeline"]]
 
 
+def test_a_grafana_batch_takes_its_valid_alerts_and_names_the_others(bridge: Bridge) -> None:
+    """A 4xx would lose the good alerts with the bad (senders resend on 5xx only): a 200
+    with the refused ones listed by index and reason."""
+    no_status = alert("fp-graf-bad", "x")
+    del no_status["status"]
+    body = json.dumps(webhook(alert("fp-graf-batch", "x"), no_status)
+                      | {"version": "1", "orgId": 1}).encode()
+    body = body.replace(b'"instance": "x"', b'"instance": "x", "host": "other-srv"')
+    signed = {"X-Grafana-Alerting-Signature":
+              hmac.new(GRAFANA_HMAC.encode(), body, hashlib.sha256).hexdigest()}
+    status, answer = post(bridge, "/api/v1/intake/graf", body, signed, token=None)
+    assert status == 200, answer
+    assert [a["fingerprint"] for a in answer["alerts"]] == ["fp-graf-batch"]
+    assert answer["rejected"] == [{"index": 1, "error": "alerts[1].status: Field required"}]
+
+
 def test_bad_input_is_a_4xx_with_a_reason(bridge: Bridge) -> None:
     url = "/api/v1/intake/prom"
     good = webhook(alert("fp-bad", "db-1"))
