@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
-from bridge.core.probe_kinds.oids import OBJECTS, Oid, name_oid
+from bridge.core.probe_kinds.limits import Check, Comparison, Pattern
+from bridge.core.probe_kinds.oids import OBJECTS, Oid, enum_label, name_oid
 from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.core.results import ProbeResult, Series
 from bridge.probes.protocol import Target
@@ -207,15 +208,45 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: Findings)
 
 def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: Findings) -> None:
     name = name_oid(oid)
-    measured = number(value)
     if (why := missing(value)) is not None:  # unreadable, not past a threshold: say which
         found.warnings.append(f"WARNING {name}: {why}; not judged")
         return
-    if measured is None:
+    measured = number(value)
+    limits = [c for c in (check.warning, check.critical) if c is not None]
+    if measured is None and any(isinstance(c, Comparison) for c in limits):
         found.failures.append(f"{name} is not a number ({type_name(value)} {text(value)!r})")
         return
-    found.value(name, text(value))
-    found.compare(name, measured, f"{measured:g}", check.warning, check.critical)
+    integer = int(value) if isinstance(value, int) else None
+    label = enum_label(check.oid.name, integer) if integer is not None else None
+    shown = f"{label} ({integer})" if label is not None else text(value)
+    found.value(name, shown)
+    if measured is not None and all(isinstance(c, Comparison) for c in limits):
+        found.compare(name, measured, f"{measured:g}", _comparison(check.warning),
+                      _comparison(check.critical))
+        return
+    for limit, level in ((check.critical, "critical"), (check.warning, "warning")):
+        if limit is not None and _fires(limit, value, measured):
+            said = f"{shown} {limit}" if isinstance(limit, Comparison) else \
+                f"{shown}, {limit.expectation()}"
+            if level == "critical":
+                found.failures.append(f"{name} = {said} (critical)")
+            else:
+                found.warnings.append(f"WARNING {name} = {said}")
+            return
+
+
+def _comparison(limit: Check | None) -> Comparison | None:
+    return limit if isinstance(limit, Comparison) else None
+
+
+def _fires(limit: Check, value: SnmpValue, measured: float | None) -> bool:
+    if isinstance(limit, Comparison):
+        return measured is not None and limit.exceeded(measured)
+    if isinstance(limit, Pattern):
+        return limit.fires(text(value))
+    if limit.number is None:
+        return limit.fires(text(value) == limit.expected)
+    return limit.fires(isinstance(value, int) and int(value) == limit.number)
 
 
 def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample | None,
@@ -237,5 +268,5 @@ def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample |
         return
     shown = f"{rate.per_s:.6g}/s" + (" (wrapped)" if rate.kind is RateKind.WRAPPED else "")
     found.value(f"{name} rate", shown)
-    found.compare(f"{name} rate", rate.per_s, f"{rate.per_s:.6g}/s", check.warning,
-                  check.critical)
+    found.compare(f"{name} rate", rate.per_s, f"{rate.per_s:.6g}/s",
+                  _comparison(check.warning), _comparison(check.critical))

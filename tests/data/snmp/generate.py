@@ -207,6 +207,15 @@ def main() -> None:
         write(f"hc-switch-t{t}", [*system("hc-1", "bridge test 10G switch",
                                           100_000 + t * 6000), *hc_switch(t),
                                   *after_interfaces()])
+    # A UPS on battery (UPS-MIB and APC PowerNet), a host's devices and an entity's sensors:
+    # enumerated values judged by name.
+    write("ups-on-battery", [
+        *system("ups-1", "bridge test UPS, RouterOS-free firmware 7.1", 8_640_000),
+        ("1.3.6.1.2.1.25.3.2.1.5.1", 2, 2), ("1.3.6.1.2.1.25.3.2.1.5.2", 2, 5),
+        ("1.3.6.1.2.1.33.1.2.1.0", 2, 2), ("1.3.6.1.2.1.33.1.2.3.0", 2, 12),
+        ("1.3.6.1.2.1.33.1.4.1.0", 2, 5),
+        ("1.3.6.1.2.1.99.1.1.1.5.1", 2, 1), ("1.3.6.1.2.1.99.1.1.1.5.2", 2, 3),
+        ("1.3.6.1.4.1.318.1.1.1.2.2.4.0", 2, 2), ("1.3.6.1.4.1.318.1.1.1.4.1.1.0", 2, 3)])
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
