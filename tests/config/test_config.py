@@ -32,7 +32,7 @@ PROBE_KEYS = (
     "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
-                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions, "
+                   "retries, get, walk, interfaces, use, thresholds, counters, max_repetitions, "
                    "walk_timeout_s")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.

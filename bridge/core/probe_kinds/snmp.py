@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
 from bridge.core.probe_kinds.limits import Comparison, Equality, ValueThreshold
 from bridge.core.probe_kinds.oids import ENUMS, ObjectRef, parse_object
+from bridge.core.probe_kinds.snmp_templates import known_template, with_templates
 from bridge.core.secret import Secret
 from bridge.core.strict import Array, Strict
 
@@ -151,7 +159,8 @@ class SnmpProbe(ProbeBase):
     """
 
     TIMING_KEYS: ClassVar[tuple[str, ...]] = (*ProbeBase.TIMING_KEYS, "retries", "walk",
-                                              "interfaces", "thresholds", "counters")
+                                              "interfaces", "use", "thresholds",
+                                              "counters")
 
     kind: Literal[ProbeKind.SNMP]
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
@@ -160,10 +169,17 @@ class SnmpProbe(ProbeBase):
     walk: Array[WalkName] = ()
     interfaces: Annotated[InterfaceSelection | None,
                           BeforeValidator(interfaces_setting)] = None
+    use: Array[Annotated[str, AfterValidator(known_template)]] = ()
     thresholds: Array[ValueCheck] = ()
     counters: Array[ValueCheck] = ()
     max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
     walk_timeout_s: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _templates(cls, data: Any) -> Any:
+        """The thresholds of the templates in `use`, after the probe's own."""
+        return with_templates(data) if isinstance(data, dict) else data
 
     @field_validator("counters")
     @classmethod

@@ -164,6 +164,18 @@ def busy_switch() -> str:
     return "\n".join(lines) + "\n"
 
 
+def ups(*, source: int, minutes: int, battery: int, apc_status: int, runtime_ticks: int,
+        replace: int) -> list[Record]:
+    """UPS-MIB's upsOutputSource, upsEstimatedMinutesRemaining and upsBatteryStatus; APC
+    PowerNet's upsBasicOutputStatus, upsAdvBatteryRunTimeRemaining and
+    upsAdvBatteryReplaceIndicator."""
+    return [("1.3.6.1.2.1.33.1.2.1.0", 2, battery), ("1.3.6.1.2.1.33.1.2.3.0", 2, minutes),
+            ("1.3.6.1.2.1.33.1.4.1.0", 2, source),
+            ("1.3.6.1.4.1.318.1.1.1.2.2.3.0", 67, runtime_ticks),
+            ("1.3.6.1.4.1.318.1.1.1.2.2.4.0", 2, replace),
+            ("1.3.6.1.4.1.318.1.1.1.4.1.1.0", 2, apc_status)]
+
+
 def write(name: str, records: list[Record]) -> None:
     records = sorted(records, key=lambda r: tuple(int(p) for p in r[0].split(".")))
     lines = [f"{oid}|{tag}|{value}" for oid, tag, value in records]
@@ -207,15 +219,19 @@ def main() -> None:
         write(f"hc-switch-t{t}", [*system("hc-1", "bridge test 10G switch",
                                           100_000 + t * 6000), *hc_switch(t),
                                   *after_interfaces()])
-    # A UPS on battery (UPS-MIB and APC PowerNet), a host's devices and an entity's sensors:
-    # enumerated values judged by name.
+    # UPSes (UPS-MIB and APC PowerNet), a host's devices and an entity's sensors: enumerated
+    # values judged by name, and the ups-mib and apc-powernet templates' verdicts.
     write("ups-on-battery", [
         *system("ups-1", "bridge test UPS, RouterOS-free firmware 7.1", 8_640_000),
         ("1.3.6.1.2.1.25.3.2.1.5.1", 2, 2), ("1.3.6.1.2.1.25.3.2.1.5.2", 2, 5),
-        ("1.3.6.1.2.1.33.1.2.1.0", 2, 2), ("1.3.6.1.2.1.33.1.2.3.0", 2, 12),
-        ("1.3.6.1.2.1.33.1.4.1.0", 2, 5),
         ("1.3.6.1.2.1.99.1.1.1.5.1", 2, 1), ("1.3.6.1.2.1.99.1.1.1.5.2", 2, 3),
-        ("1.3.6.1.4.1.318.1.1.1.2.2.4.0", 2, 2), ("1.3.6.1.4.1.318.1.1.1.4.1.1.0", 2, 3)])
+        *ups(source=5, minutes=12, battery=2, apc_status=3, runtime_ticks=72_000, replace=2)])
+    write("ups-online", [*system("ups-2", "bridge test UPS", 8_640_000),
+                         *ups(source=3, minutes=45, battery=2, apc_status=2,
+                              runtime_ticks=270_000, replace=1)])
+    write("ups-depleted", [*system("ups-3", "bridge test UPS", 8_640_000),
+                           *ups(source=5, minutes=3, battery=4, apc_status=3,
+                                runtime_ticks=18_000, replace=2)])
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
