@@ -130,6 +130,24 @@ class ValueCheck(Strict):
     oid: ObjectName
     warning: ValueThreshold | None = None
     critical: ValueThreshold | None = None  # crossing it fails the check
+    percent_of: ObjectName | None = None  # judge 100 * oid / percent_of, row by row
+    average: bool = False  # judge a column's rows (or their percentages) as their average
+
+    @model_validator(mode="after")
+    def _derived_needs_numbers(self) -> ValueCheck:
+        if not (self.average or self.percent_of):
+            return self
+        if any(c is not None and not isinstance(c, Comparison)
+               for c in (self.warning, self.critical)) or self.oid.holds_text:
+            raise ValueError("percent_of and average judge numbers: compare them with a "
+                             "number (\"> 90\") on a numeric object")
+        if self.percent_of is not None and (self.percent_of.walk != self.oid.walk
+                                            or self.percent_of.holds_text):
+            raise ValueError(f"percent_of {self.percent_of} must be a numeric "
+                             f"{'column' if self.oid.walk else 'value'}, as {self.oid} is")
+        if self.average and not self.oid.walk:
+            raise ValueError(f"average needs a column; {self.oid} is one value")
+        return self
 
     @field_validator("warning", "critical")
     @classmethod

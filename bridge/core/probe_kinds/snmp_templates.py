@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-TEMPLATES: dict[str, tuple[dict[str, str], ...]] = {
+TEMPLATES: dict[str, tuple[dict[str, str | bool], ...]] = {
+    # HOST-RESOURCES-MIB: the processors' load averaged, storage % used row by row (every
+    # hrStorageTable row: mounts, and memory as the agent lists it).
+    "host-resources": (
+        {"oid": "hrProcessorLoad", "average": True, "warning": "> 80", "critical": "> 95"},
+        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "warning": "> 85",
+         "critical": "> 95"},
+    ),
+    # UCD-SNMP-MIB (net-snmp): the 5-minute load average, real memory available.
+    "ucd-snmp": (
+        {"oid": "laLoad.2", "warning": "> 4", "critical": "> 8"},
+        {"oid": "memAvailReal", "percent_of": "memTotalReal", "warning": "< 10",
+         "critical": "< 5"},
+    ),
     # RFC 1628 UPS-MIB: on battery, runtime left, battery status.
     "ups-mib": (
         {"oid": "upsOutputSource", "warning": "!= normal"},

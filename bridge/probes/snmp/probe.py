@@ -20,6 +20,7 @@ from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.core.results import ProbeResult, Series
 from bridge.probes.protocol import Target
 from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.derived import judge_derived
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.interfaces import Counters, judge_interfaces
 from bridge.probes.snmp.learned import LearnedPorts, RememberedPorts
@@ -56,7 +57,9 @@ def instances(probe: SnmpProbe) -> list[Oid]:
     """What one GET reads: sysUpTime, then every instance the probe names."""
     checks = (*probe.thresholds, *probe.counters)
     return _unique([SYS_UPTIME, *(o.oid for o in probe.get),
-                    *(c.oid.oid for c in checks if not c.oid.walk)])
+                    *(c.oid.oid for c in checks if not c.oid.walk),
+                    *(c.percent_of.oid for c in probe.thresholds
+                      if c.percent_of and not c.percent_of.walk)])
 
 
 def columns(probe: SnmpProbe) -> list[Oid]:
@@ -64,7 +67,9 @@ def columns(probe: SnmpProbe) -> list[Oid]:
     status = interface_columns(probe.interfaces) if probe.interfaces else []
     checks = (*probe.thresholds, *probe.counters)
     return _unique([*status, *(o.oid for o in probe.walk),
-                    *(c.oid.oid for c in checks if c.oid.walk)])
+                    *(c.oid.oid for c in checks if c.oid.walk),
+                    *(c.percent_of.oid for c in probe.thresholds
+                      if c.percent_of and c.percent_of.walk)])
 
 
 class SnmpProber:
@@ -141,7 +146,11 @@ class SnmpProber:
             if learned is not None:
                 await self._keep_learned(check_id, learned)
         for value_check in probe.thresholds:
-            for oid, value in _rows(value_check, by_oid, tables, found):
+            rows = _rows(value_check, by_oid, tables, found)
+            if value_check.average or value_check.percent_of:
+                judge_derived(value_check, rows, by_oid, tables, found)
+                continue
+            for oid, value in rows:
                 _judge_threshold(value_check, oid, value, found)
         for value_check in probe.counters:
             for oid, value in _rows(value_check, by_oid, tables, found):
