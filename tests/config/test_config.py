@@ -32,7 +32,7 @@ PROBE_KEYS = (
     "packet_interval_s, warning, critical"
 )
 SNMP_PROBE_KEYS = ("kind, interval_s, timeout_s, retry_interval_s, max_attempts, recover_after, "
-                   "retries, get, walk, interfaces, thresholds, counters, max_repetitions, "
+                   "retries, get, walk, interfaces, use, thresholds, counters, max_repetitions, "
                    "walk_timeout_s")
 
 # Environment the test deployments refer to; BRIDGE_TEST_UNSET_TOKEN is never set.
@@ -122,9 +122,16 @@ CASES: dict[str, list[str]] = {
         "ifOperStatus has rows; GET one of them (ifOperStatus.1) or put it in walk",
     ],
     "snmp-threshold-on-text": [
-        "probes/snmp.toml:5: probes.names.thresholds[0].oid: sysName holds text, not a number; "
-        "thresholds and counters need a numeric object (such as laLoadInt, ifInErrors or "
-        "hrStorageUsed)",
+        "probes/snmp.toml:6: probes.names.thresholds[0].warning: sysName holds text, not a "
+        "number; compare it with a pattern (\"~ 'text'\") or use a numeric object (such as "
+        "laLoadInt, ifInErrors or hrStorageUsed)",
+    ],
+    "snmp-unknown-enum-label": [
+        "probes/snmp.toml:6: probes.ups.thresholds[0].critical: 'online' is not a value of "
+        "upsBasicOutputStatus; its values are unknown (1), onLine (2), onBattery (3), "
+        "onSmartBoost (4), timedSleeping (5), softwareBypass (6), off (7), rebooting (8), "
+        "switchedBypass (9), hardwareFailureBypass (10), sleepingUntilPowerReturn (11), "
+        "onSmartTrim (12), ecoMode (13), hotStandby (14), onBatteryTest (15)",
     ],
     "snmp-walk-a-scalar": [
         "probes/snmp.toml:3: probes.system.walk[1]: "
@@ -132,7 +139,8 @@ CASES: dict[str, list[str]] = {
     ],
     "snmp-bad-threshold": [
         "probes/snmp.toml:6: probes.load.thresholds[0].critical: "
-        "expected a comparison such as \"> 80\" or \"< 0.5\", got 'over 9000'",
+        "expected a comparison such as \"> 80\" or \"< 0.5\", a value such as \"!= onLine\" "
+        "or a pattern such as '!~ \"RouterOS\"', got 'over 9000'",
     ],
     "snmp-interfaces-unknown-key": [
         "probes/snmp.toml:6: probes.access.interfaces.exclude_type: unknown key; expected one "

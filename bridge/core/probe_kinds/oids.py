@@ -1,4 +1,5 @@
-"""Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES and UCD objects.
+"""Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES, UCD, ENTITY-SENSOR,
+UPS-MIB and APC PowerNet objects, and the names of their enumerated values.
 
 A small built-in table instead of MIB compilation: config and output use these
 names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
@@ -33,6 +34,8 @@ _MIB2 = "1.3.6.1.2.1"
 _IF_ENTRY = f"{_MIB2}.2.2.1"
 _IFX_ENTRY = f"{_MIB2}.31.1.1.1"
 _UCD = "1.3.6.1.4.1.2021"
+_UPS = f"{_MIB2}.33.1"
+_APC_UPS = "1.3.6.1.4.1.318.1.1.1"
 
 _TABLE: dict[str, tuple[str, ObjectKind]] = {
     **_scalars(f"{_MIB2}.1", {"sysDescr": 1, "sysObjectID": 2, "sysUpTime": 3, "sysContact": 4,
@@ -61,7 +64,20 @@ _TABLE: dict[str, tuple[str, ObjectKind]] = {
     **_scalars(f"{_MIB2}.25.1", {"hrSystemUptime": 1, "hrSystemProcesses": 6}),
     **_columns(f"{_MIB2}.25.2.3.1", {"hrStorageDescr": 3, "hrStorageAllocationUnits": 4,
                                      "hrStorageSize": 5, "hrStorageUsed": 6}),
+    **_columns(f"{_MIB2}.25.3.2.1", {"hrDeviceType": 2, "hrDeviceDescr": 3,
+                                     "hrDeviceStatus": 5}),
     **_columns(f"{_MIB2}.25.3.3.1", {"hrProcessorLoad": 2}),
+    **_columns(f"{_MIB2}.99.1.1.1", {"entSensorType": 1, "entSensorScale": 2,
+                                     "entSensorValue": 4, "entSensorStatus": 5}),
+    **_scalars(f"{_UPS}.2", {"upsBatteryStatus": 1, "upsSecondsOnBattery": 2,
+                             "upsEstimatedMinutesRemaining": 3,
+                             "upsEstimatedChargeRemaining": 4}),
+    **_scalars(f"{_UPS}.4", {"upsOutputSource": 1}),
+    **_scalars(f"{_APC_UPS}.2.1", {"upsBasicBatteryStatus": 1}),
+    **_scalars(f"{_APC_UPS}.2.2", {"upsAdvBatteryCapacity": 1,
+                                   "upsAdvBatteryRunTimeRemaining": 3,
+                                   "upsAdvBatteryReplaceIndicator": 4}),
+    **_scalars(f"{_APC_UPS}.4.1", {"upsBasicOutputStatus": 1}),
     **_columns(f"{_UCD}.10.1", {"laNames": 2, "laLoad": 3, "laLoadInt": 5}),
     **_scalars(f"{_UCD}.4", {"memTotalReal": 5, "memAvailReal": 6}),
     **_scalars(f"{_UCD}.11", {"ssCpuUser": 9, "ssCpuSystem": 10, "ssCpuIdle": 11}),
@@ -72,7 +88,48 @@ _TABLE: dict[str, tuple[str, ObjectKind]] = {
 # only fail (laLoad is a string too, but one that holds a number, and is read as one).
 TEXT_OBJECTS = frozenset({"sysDescr", "sysObjectID", "sysContact", "sysName", "sysLocation",
                           "ifDescr", "ifPhysAddress", "ifName", "ifAlias", "hrStorageDescr",
-                          "laNames"})
+                          "laNames", "hrDeviceDescr", "hrDeviceType"})
+
+
+def _named(*names: str, first: int = 1) -> dict[str, int]:
+    return {name: number for number, name in enumerate(names, start=first)}
+
+
+_IF_STATUS = _named("up", "down", "testing", "unknown", "dormant", "notPresent",
+                    "lowerLayerDown")
+_BATTERY_STATUS = _named("unknown", "batteryNormal", "batteryLow", "batteryDepleted")
+
+# The named values of enumerated INTEGER objects, as their MIBs define them: config
+# compares with a name (`!= onLine`), output shows the name of the value read.
+ENUMS: dict[str, dict[str, int]] = {
+    "ifAdminStatus": _named("up", "down", "testing"),
+    "ifOperStatus": _IF_STATUS,
+    "ipForwarding": _named("forwarding", "notForwarding"),
+    "hrDeviceStatus": _named("unknown", "running", "warning", "testing", "down"),
+    "entSensorType": _named("other", "unknown", "voltsAC", "voltsDC", "amperes", "watts",
+                            "hertz", "celsius", "percentRH", "rpm", "cmm", "truthvalue",
+                            "specialEnum"),
+    "entSensorStatus": _named("ok", "unavailable", "nonoperational"),
+    "upsBatteryStatus": _BATTERY_STATUS,
+    "upsOutputSource": _named("other", "none", "normal", "bypass", "battery", "booster",
+                              "reducer"),
+    "upsBasicBatteryStatus": _named("unknown", "batteryNormal", "batteryLow",
+                                    "batteryInFaultCondition"),
+    "upsAdvBatteryReplaceIndicator": _named("noBatteryNeedsReplacing",
+                                            "batteryNeedsReplacing"),
+    "upsBasicOutputStatus": _named(
+        "unknown", "onLine", "onBattery", "onSmartBoost", "timedSleeping", "softwareBypass",
+        "off", "rebooting", "switchedBypass", "hardwareFailureBypass",
+        "sleepingUntilPowerReturn", "onSmartTrim", "ecoMode", "hotStandby", "onBatteryTest"),
+}
+
+
+def enum_label(name: str, number: int) -> str | None:
+    """The MIB's name of an enumerated value (`onBattery`), None when it has none."""
+    for label, value in ENUMS.get(name, {}).items():
+        if value == number:
+            return label
+    return None
 
 
 def _parse_numeric(text: str) -> Oid | None:

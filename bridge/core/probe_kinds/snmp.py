@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
-from bridge.core.probe_kinds.limits import Threshold
-from bridge.core.probe_kinds.oids import ObjectRef, parse_object
+from bridge.core.probe_kinds.limits import Comparison, Equality, ValueThreshold
+from bridge.core.probe_kinds.oids import ENUMS, ObjectRef, parse_object
+from bridge.core.probe_kinds.snmp_templates import known_template, with_templates
 from bridge.core.secret import Secret
 from bridge.core.strict import Array, Strict
 
@@ -93,24 +101,68 @@ def _walkable(ref: ObjectRef) -> ObjectRef:
     return ref
 
 
-def _numeric(ref: ObjectRef) -> ObjectRef:
-    if ref.holds_text:
-        raise ValueError(f"{ref} holds text, not a number; thresholds and counters need a "
-                         "numeric object (such as laLoadInt, ifInErrors or hrStorageUsed)")
-    return ref
-
-
 InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_instance)]
 WalkName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_walkable)]
-NumericName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_numeric)]
+ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
+
+
+def _resolved(ref: ObjectRef, check: Equality) -> Equality:
+    """`!= onLine` against upsBasicOutputStatus: the enumeration's number for the name."""
+    named = ENUMS.get(ref.name)
+    if check.number is not None and named is not None:  # == 5 reads as == battery
+        label = next((k for k, n in named.items() if n == check.number), check.expected)
+        return Equality(check.op, label, check.number)
+    if check.number is not None or (named is None and (ref.holds_text or not ref.name)):
+        return check  # a number, or a text compared as text
+    if named is None:
+        raise ValueError(f"{ref.name} has no named values; compare it with a number "
+                         f"(\"{check.op} 2\") or a pattern (\"~ 'text'\")")
+    if check.expected not in named:
+        raise ValueError(f"{check.expected!r} is not a value of {ref.name}; its values are "
+                         + ", ".join(f"{label} ({n})" for label, n in named.items()))
+    return Equality(check.op, check.expected, named[check.expected])
 
 
 class ValueCheck(Strict):
-    """Thresholds on a numeric object; on a column, every row is checked."""
+    """Thresholds on an object; on a column, every row is checked. A comparison (`> 80`)
+    needs a number, a value (`!= onLine`) a named or numeric one, a pattern (`~ "x"`) any."""
 
-    oid: NumericName
-    warning: Threshold | None = None
-    critical: Threshold | None = None  # crossing it fails the check
+    oid: ObjectName
+    warning: ValueThreshold | None = None
+    critical: ValueThreshold | None = None  # crossing it fails the check
+    percent_of: ObjectName | None = None  # judge 100 * oid / percent_of, row by row
+    average: bool = False  # judge a column's rows (or their percentages) as their average
+
+    @model_validator(mode="after")
+    def _derived_needs_numbers(self) -> ValueCheck:
+        if not (self.average or self.percent_of):
+            return self
+        if any(c is not None and not isinstance(c, Comparison)
+               for c in (self.warning, self.critical)) or self.oid.holds_text:
+            raise ValueError("percent_of and average judge numbers: compare them with a "
+                             "number (\"> 90\") on a numeric object")
+        if self.percent_of is not None and (self.percent_of.walk != self.oid.walk
+                                            or self.percent_of.holds_text):
+            raise ValueError(f"percent_of {self.percent_of} must be a numeric "
+                             f"{'column' if self.oid.walk else 'value'}, as {self.oid} is")
+        if self.average and not self.oid.walk:
+            raise ValueError(f"average needs a column; {self.oid} is one value")
+        return self
+
+    @field_validator("warning", "critical")
+    @classmethod
+    def _fits_the_object(cls, check: ValueThreshold | None,
+                         info: ValidationInfo) -> ValueThreshold | None:
+        ref = info.data.get("oid")
+        if check is None or not isinstance(ref, ObjectRef):
+            return check
+        if isinstance(check, Comparison) and ref.holds_text:
+            raise ValueError(f"{ref} holds text, not a number; compare it with a pattern "
+                             "(\"~ 'text'\") or use a numeric object (such as laLoadInt, "
+                             "ifInErrors or hrStorageUsed)")
+        if isinstance(check, Equality):
+            return _resolved(ref, check)
+        return check
 
 
 # Without walk_timeout_s a walk may use this share of interval_s (less the GET's budget).
@@ -125,7 +177,8 @@ class SnmpProbe(ProbeBase):
     """
 
     TIMING_KEYS: ClassVar[tuple[str, ...]] = (*ProbeBase.TIMING_KEYS, "retries", "walk",
-                                              "interfaces", "thresholds", "counters")
+                                              "interfaces", "use", "thresholds",
+                                              "counters")
 
     kind: Literal[ProbeKind.SNMP]
     timeout_s: Annotated[float, Field(gt=0)] = 1.0
@@ -134,10 +187,30 @@ class SnmpProbe(ProbeBase):
     walk: Array[WalkName] = ()
     interfaces: Annotated[InterfaceSelection | None,
                           BeforeValidator(interfaces_setting)] = None
+    use: Array[Annotated[str, AfterValidator(known_template)]] = ()
     thresholds: Array[ValueCheck] = ()
     counters: Array[ValueCheck] = ()
     max_repetitions: Annotated[int, Field(ge=1, le=200)] = 25
     walk_timeout_s: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _templates(cls, data: Any) -> Any:
+        """The thresholds of the templates in `use`, after the probe's own."""
+        return with_templates(data) if isinstance(data, dict) else data
+
+    @field_validator("counters")
+    @classmethod
+    def _counts_numbers(cls, checks: tuple[ValueCheck, ...]) -> tuple[ValueCheck, ...]:
+        for check in checks:
+            if check.oid.holds_text:
+                raise ValueError(f"{check.oid} holds text, not a number; counters need a "
+                                 "numeric object (such as ifInErrors or ifHCInOctets)")
+            for limit in (check.warning, check.critical):
+                if limit is not None and not isinstance(limit, Comparison):
+                    raise ValueError(f"a counter's rate is compared with a number (\"> 100\"), "
+                                     f"not {str(limit)!r}")
+        return checks
 
     def walks(self) -> bool:
         """Whether a check reads any column or table."""

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
-from bridge.core.probe_kinds.oids import OBJECTS, Oid, name_oid
+from bridge.core.probe_kinds.limits import Check, Comparison, Pattern
+from bridge.core.probe_kinds.oids import OBJECTS, Oid, enum_label, name_oid
 from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
 from bridge.core.results import ProbeResult, Series
 from bridge.probes.protocol import Target
 from bridge.probes.snmp.client import SnmpClient
+from bridge.probes.snmp.derived import judge_derived
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.interfaces import Counters, judge_interfaces
 from bridge.probes.snmp.learned import LearnedPorts, RememberedPorts
@@ -55,7 +57,9 @@ def instances(probe: SnmpProbe) -> list[Oid]:
     """What one GET reads: sysUpTime, then every instance the probe names."""
     checks = (*probe.thresholds, *probe.counters)
     return _unique([SYS_UPTIME, *(o.oid for o in probe.get),
-                    *(c.oid.oid for c in checks if not c.oid.walk)])
+                    *(c.oid.oid for c in checks if not c.oid.walk),
+                    *(c.percent_of.oid for c in probe.thresholds
+                      if c.percent_of and not c.percent_of.walk)])
 
 
 def columns(probe: SnmpProbe) -> list[Oid]:
@@ -63,7 +67,9 @@ def columns(probe: SnmpProbe) -> list[Oid]:
     status = interface_columns(probe.interfaces) if probe.interfaces else []
     checks = (*probe.thresholds, *probe.counters)
     return _unique([*status, *(o.oid for o in probe.walk),
-                    *(c.oid.oid for c in checks if c.oid.walk)])
+                    *(c.oid.oid for c in checks if c.oid.walk),
+                    *(c.percent_of.oid for c in probe.thresholds
+                      if c.percent_of and c.percent_of.walk)])
 
 
 class SnmpProber:
@@ -140,7 +146,11 @@ class SnmpProber:
             if learned is not None:
                 await self._keep_learned(check_id, learned)
         for value_check in probe.thresholds:
-            for oid, value in _rows(value_check, by_oid, tables, found):
+            rows = _rows(value_check, by_oid, tables, found)
+            if value_check.average or value_check.percent_of:
+                judge_derived(value_check, rows, by_oid, tables, found)
+                continue
+            for oid, value in rows:
                 _judge_threshold(value_check, oid, value, found)
         for value_check in probe.counters:
             for oid, value in _rows(value_check, by_oid, tables, found):
@@ -207,15 +217,45 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: Findings)
 
 def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: Findings) -> None:
     name = name_oid(oid)
-    measured = number(value)
     if (why := missing(value)) is not None:  # unreadable, not past a threshold: say which
         found.warnings.append(f"WARNING {name}: {why}; not judged")
         return
-    if measured is None:
+    measured = number(value)
+    limits = [c for c in (check.warning, check.critical) if c is not None]
+    if measured is None and any(isinstance(c, Comparison) for c in limits):
         found.failures.append(f"{name} is not a number ({type_name(value)} {text(value)!r})")
         return
-    found.value(name, text(value))
-    found.compare(name, measured, f"{measured:g}", check.warning, check.critical)
+    integer = int(value) if isinstance(value, int) else None
+    label = enum_label(check.oid.name, integer) if integer is not None else None
+    shown = f"{label} ({integer})" if label is not None else text(value)
+    found.value(name, shown)
+    if measured is not None and all(isinstance(c, Comparison) for c in limits):
+        found.compare(name, measured, f"{measured:g}", _comparison(check.warning),
+                      _comparison(check.critical))
+        return
+    for limit, level in ((check.critical, "critical"), (check.warning, "warning")):
+        if limit is not None and _fires(limit, value, measured):
+            said = f"{shown} {limit}" if isinstance(limit, Comparison) else \
+                f"{shown}, {limit.expectation()}"
+            if level == "critical":
+                found.failures.append(f"{name} = {said} (critical)")
+            else:
+                found.warnings.append(f"WARNING {name} = {said}")
+            return
+
+
+def _comparison(limit: Check | None) -> Comparison | None:
+    return limit if isinstance(limit, Comparison) else None
+
+
+def _fires(limit: Check, value: SnmpValue, measured: float | None) -> bool:
+    if isinstance(limit, Comparison):
+        return measured is not None and limit.exceeded(measured)
+    if isinstance(limit, Pattern):
+        return limit.fires(text(value))
+    if limit.number is None:
+        return limit.fires(text(value) == limit.expected)
+    return limit.fires(isinstance(value, int) and int(value) == limit.number)
 
 
 def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample | None,
@@ -237,5 +277,5 @@ def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample |
         return
     shown = f"{rate.per_s:.6g}/s" + (" (wrapped)" if rate.kind is RateKind.WRAPPED else "")
     found.value(f"{name} rate", shown)
-    found.compare(f"{name} rate", rate.per_s, f"{rate.per_s:.6g}/s", check.warning,
-                  check.critical)
+    found.compare(f"{name} rate", rate.per_s, f"{rate.per_s:.6g}/s",
+                  _comparison(check.warning), _comparison(check.critical))

@@ -164,6 +164,36 @@ def busy_switch() -> str:
     return "\n".join(lines) + "\n"
 
 
+def ups(*, source: int, minutes: int, battery: int, apc_status: int, runtime_ticks: int,
+        replace: int) -> list[Record]:
+    """UPS-MIB's upsOutputSource, upsEstimatedMinutesRemaining and upsBatteryStatus; APC
+    PowerNet's upsBasicOutputStatus, upsAdvBatteryRunTimeRemaining and
+    upsAdvBatteryReplaceIndicator."""
+    return [("1.3.6.1.2.1.33.1.2.1.0", 2, battery), ("1.3.6.1.2.1.33.1.2.3.0", 2, minutes),
+            ("1.3.6.1.2.1.33.1.4.1.0", 2, source),
+            ("1.3.6.1.4.1.318.1.1.1.2.2.3.0", 67, runtime_ticks),
+            ("1.3.6.1.4.1.318.1.1.1.2.2.4.0", 2, replace),
+            ("1.3.6.1.4.1.318.1.1.1.4.1.1.0", 2, apc_status)]
+
+
+def host(*, cpu: tuple[int, int], var_used: int, load5: str, mem_avail: int) -> list[Record]:
+    """hrProcessorLoad for two processors; hrStorageTable: memory (31 % used), / (50 %) and
+    /var (var_used of 1000 blocks); laLoad; memTotalReal 8 GB and memAvailReal in kB."""
+    storage = "1.3.6.1.2.1.25.2.3.1"
+    rows = [(1, "Physical memory", 1024, 8_000_000, 2_500_000), (31, "/", 4096, 1000, 500),
+            (36, "/var", 4096, 1000, var_used)]
+    records: list[Record] = [*system("host-1", "Linux host-1 6.1.0", 8_640_000)]
+    for index, descr, unit, size, used in rows:
+        records += [(f"{storage}.3.{index}", 4, descr), (f"{storage}.4.{index}", 2, unit),
+                    (f"{storage}.5.{index}", 2, size), (f"{storage}.6.{index}", 2, used)]
+    records += [("1.3.6.1.2.1.25.3.3.1.2.196608", 2, cpu[0]),
+                ("1.3.6.1.2.1.25.3.3.1.2.196609", 2, cpu[1]),
+                (f"{LA_ENTRY}.2.1", 4, "Load-1"), (f"{LA_ENTRY}.2.2", 4, "Load-5"),
+                (f"{LA_ENTRY}.3.1", 4, "0.50"), (f"{LA_ENTRY}.3.2", 4, load5),
+                ("1.3.6.1.4.1.2021.4.5.0", 2, 8_000_000), ("1.3.6.1.4.1.2021.4.6.0", 2, mem_avail)]
+    return records
+
+
 def write(name: str, records: list[Record]) -> None:
     records = sorted(records, key=lambda r: tuple(int(p) for p in r[0].split(".")))
     lines = [f"{oid}|{tag}|{value}" for oid, tag, value in records]
@@ -207,6 +237,24 @@ def main() -> None:
         write(f"hc-switch-t{t}", [*system("hc-1", "bridge test 10G switch",
                                           100_000 + t * 6000), *hc_switch(t),
                                   *after_interfaces()])
+    # UPSes (UPS-MIB and APC PowerNet), a host's devices and an entity's sensors: enumerated
+    # values judged by name, and the ups-mib and apc-powernet templates' verdicts.
+    write("ups-on-battery", [
+        *system("ups-1", "bridge test UPS, RouterOS-free firmware 7.1", 8_640_000),
+        ("1.3.6.1.2.1.25.3.2.1.5.1", 2, 2), ("1.3.6.1.2.1.25.3.2.1.5.2", 2, 5),
+        ("1.3.6.1.2.1.99.1.1.1.5.1", 2, 1), ("1.3.6.1.2.1.99.1.1.1.5.2", 2, 3),
+        *ups(source=5, minutes=12, battery=2, apc_status=3, runtime_ticks=72_000, replace=2)])
+    write("ups-online", [*system("ups-2", "bridge test UPS", 8_640_000),
+                         *ups(source=3, minutes=45, battery=2, apc_status=2,
+                              runtime_ticks=270_000, replace=1)])
+    write("ups-depleted", [*system("ups-3", "bridge test UPS", 8_640_000),
+                           *ups(source=5, minutes=3, battery=4, apc_status=3,
+                                runtime_ticks=18_000, replace=2)])
+    # Linux hosts (HOST-RESOURCES and UCD): the host-resources and ucd-snmp templates'
+    # verdicts, ok, warning and failing.
+    write("host-ok", host(cpu=(20, 40), var_used=600, load5="0.80", mem_avail=4_000_000))
+    write("host-busy", host(cpu=(80, 90), var_used=900, load5="6.00", mem_avail=600_000))
+    write("host-full", host(cpu=(99, 97), var_used=970, load5="12.00", mem_avail=200_000))
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
