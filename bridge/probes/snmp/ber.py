@@ -227,8 +227,9 @@ def _value(tag: int, body: bytes, version: int) -> SnmpValue:
     raise BerError(f"unexpected value: tag 0x{tag:02x}, {len(body)} bytes")
 
 
-def decode_response(data: bytes) -> Response:
-    """Decode one datagram as an SNMPv1/v2c Response; BerError if it is not one."""
+def decode_envelope(data: bytes) -> tuple[int, bytes, int, int]:
+    """An SNMPv1/v2c message's version and community, and where its PDU lies (from, to);
+    BerError if the datagram is not one such message."""
     start, end = _expect(data, 0, len(data), _SEQUENCE, "message")
     if end != len(data):
         raise BerError("trailing bytes after the message")
@@ -236,7 +237,12 @@ def decode_response(data: bytes) -> Response:
     if version not in (0, 1):
         raise BerError(f"not SNMPv1/v2c (version {version})")
     start, pos = _expect(data, pos, end, _OCTETS, "community")
-    community = data[start:pos]
+    return version, data[start:pos], pos, end
+
+
+def decode_response(data: bytes) -> Response:
+    """Decode one datagram as an SNMPv1/v2c Response; BerError if it is not one."""
+    version, community, pos, end = decode_envelope(data)
     start, stop = _expect(data, pos, end, RESPONSE, "PDU")
     if stop != end:
         raise BerError("trailing bytes after the PDU")

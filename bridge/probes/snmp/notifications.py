@@ -23,6 +23,7 @@ from bridge.probes.snmp.ber import (
     _int,
     _integer,
     _tlv,
+    decode_envelope,
     decode_oid,
     decode_pdu,
 )
@@ -54,14 +55,7 @@ class Notification:
 
 def decode_notification(data: bytes) -> Notification:
     """One datagram as an SNMPv1/v2c notification; BerError if it is not one."""
-    start, end = _expect(data, 0, len(data), _SEQUENCE, "message")
-    if end != len(data):
-        raise BerError("trailing bytes after the message")
-    version, pos = _int(data, start, end, "version")
-    if version not in (0, 1):
-        raise BerError(f"not SNMPv1/v2c (version {version})")
-    start, pos = _expect(data, pos, end, _OCTETS, "community")
-    community = data[start:pos]
+    version, community, pos, end = decode_envelope(data)
     tag, start, stop = _header(data, pos, end)
     if stop != end:
         raise BerError("trailing bytes after the PDU")
