@@ -258,9 +258,12 @@ def running(config: Path, pg_admin_url: str | None = None) -> Iterator[Bridge]:
 def customer_daemon(request: pytest.FixtureRequest,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     """For a fixture with params ["sqlite", "postgresql"]: the daemon on that store,
-    watching gw and other-srv, with an operator token and acme's."""
+    watching gw and other-srv, with an operator token and acme's, once its first
+    availability windows are computed (until then /api/v1/availability is a 503 by design)."""
     config = write_deployment(tmp_path_factory.mktemp("daemon"),
                               {"gw": "127.0.0.2", "other-srv": "127.0.0.4"}, customer_token=True)
     pg = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
     with running(config, pg) as daemon:
+        wait_for("the first availability windows", lambda: daemon.request(
+            "GET", "/api/v1/availability")[0] == 200 or None, timeout_s=60.0)
         yield daemon
