@@ -22,6 +22,7 @@ from bridge.core.ticket_clocks import default_eta, plan
 from bridge.desk.counters import DeskCounters
 from bridge.desk.telling import notice_of
 from bridge.notify.compose import compose
+from bridge.notify.links import ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
@@ -53,6 +54,8 @@ class ContractDesk:
         # the clock does not recompute every open ticket's calendar on every tick.
         # Touched only on the store's writer thread.
         self.next_mark: dict[int, datetime | None] = {}
+        portal = config.main.portal  # notices link to its pages when it has a public address
+        self.public_url = portal.public_url if portal.enabled else None
 
     def templates_for(self, customer_id: str) -> TemplateSet:
         """The customer's templates: the contract's folder over the built-in ones."""
@@ -165,7 +168,8 @@ class ContractDesk:
         for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
                              self.templates_for(incident.customer),
-                             customer.timezone if customer else "UTC", staff=group.staff)
+                             customer.timezone if customer else "UTC", staff=group.staff,
+                             link=ticket_link(self.public_url, incident.ref, staff=group.staff))
             if add_drafts(session, drafts, at, deadline_s):
                 # The customer's view of the timeline names only its own receivers,
                 # never the desk's people (tiers, operators).

@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.config.channels import parse_receiver
 from bridge.core.wall_clock import local_text
+from bridge.notify.links import with_link
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice
 from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
 
@@ -72,13 +73,15 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
-    timezone: str = "UTC", *, staff: bool = False,
+    timezone: str = "UTC", *, staff: bool = False, link: str | None = None,
 ) -> list[OutboxDraft]:
     """One draft per distinct receiver, rendered in `language` (times in `timezone`):
-    the kind's own template for the customer, the staff one for the provider's people."""
+    the kind's own template for the customer, the staff one for the provider's people;
+    `link` (the reader's ticket page) ends the body."""
     subject, body = with_ticket_id(notice.ref, *templates.render(
         STAFF_TEMPLATE if staff else notice.kind.value, language,
         notice_context(notice, language, timezone)))
+    body = with_link(body, link)
     payload = notice_payload(notice, language)
     drafts = []
     for receiver in dict.fromkeys(receivers):
