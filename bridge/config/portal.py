@@ -46,6 +46,10 @@ class PortalSection(Strict):
     public_url: Annotated[str | None, AfterValidator(_public_url)] = None
     # The key that encrypts and signs session cookies; a missing `file:` is created (0600)
     session_key: Annotated[str, AfterValidator(_secret_ref)] = "file:var/portal-session.key"
+    # The key that signs the links in customers' mails (confirm without a password)
+    link_key: Annotated[str, AfterValidator(_secret_ref)] = "file:var/portal-link.key"
+    # how long such a link works
+    link_days: Annotated[float, Field(gt=0, le=90)] = 7.0
     # true: cookies only over HTTPS (set it behind a TLS-terminating proxy)
     cookie_secure: bool = False
     idle_timeout_s: Annotated[float, Field(ge=60, le=86400)] = 1800.0

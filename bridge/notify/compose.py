@@ -46,8 +46,10 @@ def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
     }
 
 
-def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[str, Any]:
-    """What a notice template sees; every name is always defined (None when unknown).
+def notice_context(notice: TicketNotice, language: str, timezone: str,
+                   confirm_link: str | None = None) -> dict[str, Any]:
+    """What a notice template sees; every name is always defined (None when unknown);
+    `confirm_link` confirms a resolution without a password.
 
     The summary is made one line: subjects show it, and a subject is the first line.
     """
@@ -59,6 +61,7 @@ def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[s
         "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
         "visit_at": local_time(notice.visit_at, timezone),
         "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
+        "confirm_link": confirm_link,
     }
 
 
@@ -74,13 +77,14 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
     timezone: str = "UTC", *, staff: bool = False, link: str | None = None,
+    confirm_link: str | None = None,
 ) -> list[OutboxDraft]:
     """One draft per distinct receiver, rendered in `language` (times in `timezone`):
     the kind's own template for the customer, the staff one for the provider's people;
-    `link` (the reader's ticket page) ends the body."""
+    `link` (the reader's ticket page) ends the body; `confirm_link` is the template's."""
     subject, body = with_ticket_id(notice.ref, *templates.render(
         STAFF_TEMPLATE if staff else notice.kind.value, language,
-        notice_context(notice, language, timezone)))
+        notice_context(notice, language, timezone, confirm_link)))
     body = with_link(body, link)
     payload = notice_payload(notice, language)
     drafts = []

@@ -3,7 +3,7 @@ provider's people, at [portal] public_url; no link when the portal has no public
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,12 +11,13 @@ from pydantic import ValidationError
 
 from bridge.config.portal import PortalSection
 from bridge.core.decisions import OpenIncident
+from bridge.core.mail_links import CONFIRM, MailLink, verify
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
 from bridge.notify.compose import compose
-from bridge.notify.links import ticket_link
+from bridge.notify.links import ConfirmLinks, ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, builtin_languages
 from bridge.store import Database
@@ -92,3 +93,43 @@ async def test_no_public_url_no_link(tmp_path: Path, db: Database) -> None:
     told = await notices(tmp_path, db, "")
     assert len(told) == 2
     assert all("/portal/" not in body for body in told.values())
+
+
+def test_only_the_resolution_carries_a_confirm_link() -> None:
+    links = ConfirmLinks(PUBLIC, b"k" * 32, 7)
+    for kind in NoticeKind:
+        notice = TicketNotice(kind=kind, ref=REF, customer="acme", discriminator="1", at=T0,
+                              summary="gw down")
+        link = links.of(notice)
+        if kind is NoticeKind.RESOLVED:
+            assert link is not None
+            assert link.startswith(f"{PUBLIC}/portal/m/")
+            assert verify(b"k" * 32, link.rsplit("/", 1)[1], T0) == MailLink(
+                REF, CONFIRM, T0 + timedelta(days=7), link_id(link))
+            assert links.of(notice) == link  # the same notice, the same link
+        else:
+            assert link is None
+    resolved = TicketNotice(kind=NoticeKind.RESOLVED, ref=REF, customer="acme",
+                            discriminator="1", at=T0, summary="gw down")
+    assert ConfirmLinks(None, b"k" * 32, 7).of(resolved) is None
+    assert ConfirmLinks(PUBLIC, None, 7).of(resolved) is None
+
+
+def link_id(link: str) -> str:
+    found = verify(b"k" * 32, link.rsplit("/", 1)[1], T0)
+    assert found is not None
+    return found.id
+
+
+@pytest.mark.parametrize("language", builtin_languages())
+def test_the_resolution_says_where_to_confirm_in_every_language(language: str) -> None:
+    notice = TicketNotice(kind=NoticeKind.RESOLVED, ref=REF, customer="acme",
+                          discriminator="1", at=T0, summary="gw down")
+    confirm = f"{PUBLIC}/portal/m/abc.def"
+    [draft] = compose(notice, ["mailto:it@acme.example.com"], language, TemplateSet(),
+                      confirm_link=confirm)
+    line = next(line for line in draft.body.splitlines() if confirm in line)
+    assert line.endswith(confirm)
+    assert len(line) > len(confirm) + 5  # words before it, in the reader's language
+    [plain] = compose(notice, ["mailto:it@acme.example.com"], language, TemplateSet())
+    assert "/portal/m/" not in plain.body

@@ -4,13 +4,18 @@ other page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlmodel import Session, select
 
 from bridge.core.mail_links import COMMENT, CONFIRM, MailLink, sign
+from bridge.desk.contract import ContractDesk
+from bridge.notify.links import ConfirmLinks
+from bridge.store.models import OutboxMessage
 from tests.portal.site import Clocks, Person, StoreService, portal_app
 from tests.portal.test_pages import _desk_act, _open
 
@@ -80,3 +85,22 @@ async def test_expired_tampered_foreign_and_wrong_action_links_are_refused(
     for path in (f"/portal/tickets/{a}", "/portal/tickets", "/portal/desk/queue"):
         assert (await mail.page(path))[0] == 303  # to the sign-in
     assert (await mail.post(f"/portal/tickets/{a}/confirm", {}))[0] == 403
+
+
+async def test_the_resolution_mail_carries_a_link_that_confirms(
+        service: StoreService, people: Callable[[], Person]) -> None:
+    assert isinstance(service.desk, ContractDesk)
+    service.desk.confirm_links = ConfirmLinks("https://desk.msp.example", KEY, 7)
+    ref = await resolved(people, "the printer is on fire")
+    with Session(service.db.reader) as session:
+        bodies = {row.kind: row.body for row in session.exec(
+            select(OutboxMessage).where(OutboxMessage.customer == "acme"))}
+    assert "/portal/m/" not in bodies["opened"]
+    found = re.search(r"https://desk\.msp\.example(/portal/m/\S+)", bodies["resolved"])
+    assert found is not None
+    mail = people()
+    await mail.page(found.group(1))
+    assert (await mail.post(found.group(1), {}))[0] == 303
+    _, text = await mail.page(found.group(1))
+    assert ref in text
+    assert '<dd class="status">closed</dd>' in text
