@@ -87,6 +87,7 @@ def compose(
         notice_context(notice, language, timezone, confirm_link)))
     body = with_link(body, link)
     payload = notice_payload(notice, language)
+    payload.update({k: v for k, v in (("link", link), ("confirm_link", confirm_link)) if v})
     drafts = []
     for receiver in dict.fromkeys(receivers):
         channel, recipient = parse_receiver(receiver)
@@ -130,6 +131,7 @@ def digest_entry(item: DigestItem) -> dict[str, Any]:
     wrote (a comment's text), so nothing the message said is lost by grouping."""
     return {"subject": item.subject, "ref": item.payload.get("ticket", ""),
             "lead": lead_of(item.body), "message": str(item.payload.get("message") or ""),
+            "link": item.payload.get("link"), "confirm_link": item.payload.get("confirm_link"),
             **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
 
 

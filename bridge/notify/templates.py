@@ -156,4 +156,6 @@ def sample_context() -> dict[str, Any]:
             "count": 3, "more": 1, "refs": ["INC-2026-000001"], "tickets": [
                 {"ref": "INC-2026-000001", "kind": "opened", "subject": "s", "summary": "x",
                  "lead": "We opened ticket INC-2026-000001.", "message": "a comment",
-                 "at": at, "device": "demo-router", "priority": "P1"}]}
+                 "at": at, "device": "demo-router", "priority": "P1",
+                 "link": "https://desk.msp.example/portal/tickets/INC-2026-000001",
+                 "confirm_link": None}]}

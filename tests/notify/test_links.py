@@ -16,7 +16,7 @@ from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
-from bridge.notify.compose import compose
+from bridge.notify.compose import DigestItem, compose, compose_digest
 from bridge.notify.links import ConfirmLinks, ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.templates import TemplateSet, builtin_languages
@@ -133,3 +133,22 @@ def test_the_resolution_says_where_to_confirm_in_every_language(language: str) -
     assert len(line) > len(confirm) + 5  # words before it, in the reader's language
     [plain] = compose(notice, ["mailto:it@acme.example.com"], language, TemplateSet())
     assert "/portal/m/" not in plain.body
+
+
+@pytest.mark.parametrize("language", builtin_languages())
+def test_a_digest_keeps_each_messages_links(language: str) -> None:
+    resolved = TicketNotice(kind=NoticeKind.RESOLVED, ref=REF, customer="acme",
+                            discriminator="1", at=T0, summary="gw down")
+    page, confirm = f"{PUBLIC}/portal/tickets/{REF}", f"{PUBLIC}/portal/m/abc.def"
+    [draft] = compose(resolved, ["mailto:it@acme.example.com"], language, TemplateSet(),
+                      link=page, confirm_link=confirm)
+    [plain] = compose(TicketNotice(kind=NoticeKind.COMMENT, ref=REF, customer="acme",
+                                   discriminator="2", at=T0, summary="gw down"),
+                      ["mailto:it@acme.example.com"], language, TemplateSet())
+    items = [DigestItem(d.idempotency_key, d.subject, d.body, d.payload) for d in (draft, plain)]
+    digest = compose_digest(items, "mailto:it@acme.example.com", "acme", language,
+                            TemplateSet(), 20)
+    assert digest.body.count(page) == 1
+    assert digest.body.count(confirm) == 1
+    assert digest.payload["messages"][0]["confirm_link"] == confirm
+    assert "link" not in digest.payload["messages"][1]
