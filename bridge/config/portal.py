@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -12,6 +13,16 @@ from bridge.core.strict import Strict
 
 def _secret_ref(value: str) -> str:
     parse_ref(value)  # raises SecretRefError (a ValueError) naming the two forms
+    return value
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+                or parts.fragment:
+            raise ValueError(f"expected http(s)://HOST[/PATH], got {value!r}")
+        return value.rstrip("/")
     return value
 
 
@@ -30,8 +41,15 @@ class PortalSection(Strict):
     # None: the pages are served under /portal/ on [http] listen; HOST:PORT: on their own
     # listener (customers from the internet, the API and metrics inside)
     listen: Annotated[str | None, AfterValidator(_host_port)] = None
+    # How customers reach the portal, e.g. "https://desk.msp.example": notices link to
+    # their ticket's page there (None: no links)
+    public_url: Annotated[str | None, AfterValidator(_public_url)] = None
     # The key that encrypts and signs session cookies; a missing `file:` is created (0600)
     session_key: Annotated[str, AfterValidator(_secret_ref)] = "file:var/portal-session.key"
+    # The key that signs the links in customers' mails (confirm without a password)
+    link_key: Annotated[str, AfterValidator(_secret_ref)] = "file:var/portal-link.key"
+    # how long such a link works
+    link_days: Annotated[float, Field(gt=0, le=90)] = 7.0
     # true: cookies only over HTTPS (set it behind a TLS-terminating proxy)
     cookie_secure: bool = False
     idle_timeout_s: Annotated[float, Field(ge=60, le=86400)] = 1800.0

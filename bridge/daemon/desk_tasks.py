@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from bridge.aio import wait_or_timeout
 from bridge.config.model import Config
 from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
+from bridge.daemon.mail_links import link_key
 from bridge.daemon.outbox_metrics import register_outbox_metrics
 from bridge.daemon.outbox_worker import OutboxWorker, RunDb
 from bridge.desk.clock import run_clock
@@ -39,7 +40,8 @@ class DeskTasks:
         self._now = clock  # desk time: a wall-clock step neither ages nor stops SLA clocks
         self._counters = DeskCounters()
         self._templates = TemplateSets()
-        self.desk = ContractDesk(config, self._counters, self._templates)
+        self.desk = ContractDesk(config, self._counters, self._templates,
+                                 link_key(config))
         self._at_risk: dict[str, int] = {}
         self._registry = registry
         registry.register(DeskCollector(self._counters, lambda: self._at_risk))
@@ -48,7 +50,8 @@ class DeskTasks:
 
     def apply_config(self, config: Config) -> None:
         """A reload: the next ticket write and tick run under the new contracts."""
-        self.desk = ContractDesk(config, self._counters, self._templates)
+        self.desk = ContractDesk(config, self._counters, self._templates,
+                                 link_key(config))
 
     def changed(self) -> None:
         """Ticket rows changed: observe the recorded durations, wake the outbox worker."""

@@ -15,6 +15,7 @@ from bridge.config.load import parse_listen
 from bridge.config.model import Config, Listen
 from bridge.config.secrets import create_secret_file, resolve_ref
 from bridge.daemon.http import serve
+from bridge.daemon.mail_links import link_key
 from bridge.intake import add_intake_routes
 from bridge.intake.service import IntakeService
 from bridge.portal.app import build_portal
@@ -52,7 +53,8 @@ async def serve_web(service: Service, pages: PortalService, intake: IntakeServic
     """Start the listeners; None (logged, cleaned up) if one cannot listen."""
     api = add_intake_routes(build_app(service), intake, registry)
     settings = config.main.portal
-    portal = build_portal(pages, settings, session_secret(config)) if settings.enabled else None
+    portal = build_portal(pages, settings, session_secret(config),
+                          link_key=link_key(config)) if settings.enabled else None
     own = parse_listen(settings.listen) if settings.listen else None
     if portal is not None and own is None:
         api.add_subapp(PORTAL, portal)

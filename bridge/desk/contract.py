@@ -22,6 +22,7 @@ from bridge.core.ticket_clocks import default_eta, plan
 from bridge.desk.counters import DeskCounters
 from bridge.desk.telling import notice_of
 from bridge.notify.compose import compose
+from bridge.notify.links import ConfirmLinks, ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
@@ -45,7 +46,7 @@ class ContractDesk:
     """The Desk of a running config (a reload builds a new one)."""
 
     def __init__(self, config: Config, counters: DeskCounters | None = None,
-                 templates: TemplateSets | None = None) -> None:
+                 templates: TemplateSets | None = None, link_key: bytes | None = None) -> None:
         self.config = config
         self.counters = counters or DeskCounters()
         self.templates = templates or TemplateSets()
@@ -53,6 +54,9 @@ class ContractDesk:
         # the clock does not recompute every open ticket's calendar on every tick.
         # Touched only on the store's writer thread.
         self.next_mark: dict[int, datetime | None] = {}
+        portal = config.main.portal  # notices link to its pages when it has a public address
+        self.public_url = portal.public_url if portal.enabled else None
+        self.confirm_links = ConfirmLinks(self.public_url, link_key, portal.link_days)
 
     def templates_for(self, customer_id: str) -> TemplateSet:
         """The customer's templates: the contract's folder over the built-in ones."""
@@ -165,7 +169,9 @@ class ContractDesk:
         for group in groups:
             drafts = compose(group.notice, group.receivers, group.language,
                              self.templates_for(incident.customer),
-                             customer.timezone if customer else "UTC", staff=group.staff)
+                             customer.timezone if customer else "UTC", staff=group.staff,
+                             link=ticket_link(self.public_url, incident.ref, staff=group.staff),
+                             confirm_link=None if group.staff else self.confirm_links.of(notice))
             if add_drafts(session, drafts, at, deadline_s):
                 # The customer's view of the timeline names only its own receivers,
                 # never the desk's people (tiers, operators).

@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.config.channels import parse_receiver
 from bridge.core.wall_clock import local_text
+from bridge.notify.links import with_link
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice
 from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
 
@@ -45,8 +46,10 @@ def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
     }
 
 
-def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[str, Any]:
-    """What a notice template sees; every name is always defined (None when unknown).
+def notice_context(notice: TicketNotice, language: str, timezone: str,
+                   confirm_link: str | None = None) -> dict[str, Any]:
+    """What a notice template sees; every name is always defined (None when unknown);
+    `confirm_link` confirms a resolution without a password.
 
     The summary is made one line: subjects show it, and a subject is the first line.
     """
@@ -58,6 +61,7 @@ def notice_context(notice: TicketNotice, language: str, timezone: str) -> dict[s
         "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
         "visit_at": local_time(notice.visit_at, timezone),
         "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
+        "confirm_link": confirm_link,
     }
 
 
@@ -72,14 +76,18 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
-    timezone: str = "UTC", *, staff: bool = False,
+    timezone: str = "UTC", *, staff: bool = False, link: str | None = None,
+    confirm_link: str | None = None,
 ) -> list[OutboxDraft]:
     """One draft per distinct receiver, rendered in `language` (times in `timezone`):
-    the kind's own template for the customer, the staff one for the provider's people."""
+    the kind's own template for the customer, the staff one for the provider's people;
+    `link` (the reader's ticket page) ends the body; `confirm_link` is the template's."""
     subject, body = with_ticket_id(notice.ref, *templates.render(
         STAFF_TEMPLATE if staff else notice.kind.value, language,
-        notice_context(notice, language, timezone)))
+        notice_context(notice, language, timezone, confirm_link)))
+    body = with_link(body, link)
     payload = notice_payload(notice, language)
+    payload.update({k: v for k, v in (("link", link), ("confirm_link", confirm_link)) if v})
     drafts = []
     for receiver in dict.fromkeys(receivers):
         channel, recipient = parse_receiver(receiver)
@@ -123,6 +131,7 @@ def digest_entry(item: DigestItem) -> dict[str, Any]:
     wrote (a comment's text), so nothing the message said is lost by grouping."""
     return {"subject": item.subject, "ref": item.payload.get("ticket", ""),
             "lead": lead_of(item.body), "message": str(item.payload.get("message") or ""),
+            "link": item.payload.get("link"), "confirm_link": item.payload.get("confirm_link"),
             **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
 
 

@@ -15,6 +15,7 @@ from bridge.portal import (
     availability,
     customer_pages,
     desk_pages,
+    mail_links,
     maintenance,
     sign_in,
     statistics,
@@ -38,8 +39,10 @@ MAX_FORM_BYTES = 64 * 1024
 
 def build_portal(service: PortalService, settings: PortalSection, session_secret: str, *,
                  wall: Callable[[], float] = wall_clock,
-                 monotonic: Callable[[], float] = time.monotonic) -> web.Application:
-    """The portal, to be mounted at /portal/ (see daemon/web.py)."""
+                 monotonic: Callable[[], float] = time.monotonic,
+                 link_key: bytes | None = None) -> web.Application:
+    """The portal, to be mounted at /portal/ (see daemon/web.py); with `link_key`, the
+    signed links of customers' mails open their page."""
     app = web.Application(client_max_size=MAX_FORM_BYTES, middlewares=[
         security_headers, sessions(settings, session_secret), people])
     app[PORTAL_SERVICE] = service
@@ -56,5 +59,8 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     availability.add_routes(app)
     statistics.add_routes(app)
     maintenance.add_routes(app)
+    if link_key is not None:
+        app[mail_links.LINK_KEY] = link_key
+        mail_links.add_routes(app)
     app.router.add_static("/static/", HERE / "static")
     return app

@@ -31,7 +31,7 @@ COOKIE = "bridge_portal"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 PERSON = web.RequestKey("person", User)
-OPEN_PATHS = (f"{PREFIX}/sign-in", f"{PREFIX}/static/")
+OPEN_PATHS = (f"{PREFIX}/sign-in", f"{PREFIX}/static/", f"{PREFIX}/m/")  # m/: signed mail links
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")

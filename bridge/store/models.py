@@ -23,6 +23,7 @@ from bridge.store.lease_models import ShardLease as ShardLease
 from bridge.store.mail_models import InboundMail as InboundMail
 from bridge.store.user_models import PersonalToken as PersonalToken
 from bridge.store.user_models import PortalUser as PortalUser
+from bridge.store.user_models import UsedMailLink as UsedMailLink
 
 
 class TicketSource(StrEnum):

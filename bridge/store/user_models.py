@@ -42,3 +42,13 @@ class PersonalToken(SQLModel, table=True):
     digest: str = Field(max_length=64, unique=True)  # SHA-256 of the secret, hex
     session_epoch: int  # the account's when it was made
     created_at: datetime = Field(sa_column=_utc())
+
+
+class UsedMailLink(SQLModel, table=True):
+    """A signed mail link that did its one-time action (a confirmation): never again."""
+
+    __tablename__ = "used_mail_link"
+
+    id: str = Field(primary_key=True, max_length=64)  # the token's id
+    ref: str = Field(max_length=64)
+    used_at: datetime = Field(sa_column=_utc())

@@ -129,12 +129,14 @@ def add_people(db: Database) -> None:
 
 
 def portal_app(service: StoreService, clocks: Clocks,
-               settings: PortalSection | None = None) -> web.Application:
+               settings: PortalSection | None = None,
+               link_key: bytes | None = None) -> web.Application:
     """The portal mounted at /portal/, as the daemon mounts it."""
     root = web.Application()
     root.add_subapp("/portal/", build_portal(service, settings or PortalSection(), SECRET,
                                              wall=lambda: clocks.wall,
-                                             monotonic=lambda: clocks.mono))
+                                             monotonic=lambda: clocks.mono,
+                                             link_key=link_key))
     return root
 
 
