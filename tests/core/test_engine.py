@@ -511,17 +511,22 @@ def test_a_device_removed_while_the_daemon_was_stopped_has_its_ticket_resolved_a
     assert restarted.tickets() == [("host", "resolve")]
     assert "removed from the configuration" in restarted.decisions[0].summary  # type: ignore[union-attr]
 
-
-@pytest.mark.parametrize("first", ["router", "switch"])
-def test_a_chain_recovering_in_any_order_opens_no_ticket_from_stale_results(
-    tmp_path: Path, first: str
-) -> None:
+def _chain_down(tmp_path: Path) -> Run:
+    """The router-switch-host chain up at 0 s, then all three failing at 10 and 12 s."""
     run = Run(build_config(tmp_path, CHAIN))
     for name in ("router", "switch", "host"):
         run.result(0, name, True)
     for second in (10, 12):
         for name in ("router", "switch", "host"):
             run.result(second, name, False)
+    return run
+
+
+@pytest.mark.parametrize("first", ["router", "switch"])
+def test_a_chain_recovering_in_any_order_opens_no_ticket_from_stale_results(
+    tmp_path: Path, first: str
+) -> None:
+    run = _chain_down(tmp_path)
     order = [first, "router" if first == "switch" else "switch"]
     for name in order:  # both answer again in the same instant; the host has not been checked
         run.result(20, name, True)
@@ -535,12 +540,7 @@ def test_a_chain_recovering_in_any_order_opens_no_ticket_from_stale_results(
 def test_a_child_still_down_after_its_chain_recovers_dates_its_ticket_from_then(
     tmp_path: Path,
 ) -> None:
-    run = Run(build_config(tmp_path, CHAIN))
-    for name in ("router", "switch", "host"):
-        run.result(0, name, True)
-    for second in (10, 12):
-        for name in ("router", "switch", "host"):
-            run.result(second, name, False)
+    run = _chain_down(tmp_path)
     run.result(20, "switch", True)
     run.result(20, "router", True)
     run.results(21, "host", "--")
@@ -552,12 +552,7 @@ def test_a_child_still_down_after_its_chain_recovers_dates_its_ticket_from_then(
 def test_when_the_root_recovers_but_the_middle_stays_down_the_child_follows_the_middle(
     tmp_path: Path,
 ) -> None:
-    run = Run(build_config(tmp_path, CHAIN))
-    for name in ("router", "switch", "host"):
-        run.result(0, name, True)
-    for second in (10, 12):
-        for name in ("router", "switch", "host"):
-            run.result(second, name, False)
+    run = _chain_down(tmp_path)
     run.result(20, "router", True)
     run.results(21, "switch", "--")  # the switch is broken itself
     run.results(21, "host", "--")
