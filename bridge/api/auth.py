@@ -14,7 +14,8 @@ from bridge.config.model import ApiToken
 from bridge.store import Engine
 from bridge.store.users import User, person_of_token
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+# /favicon.ico: browsers ask for it on their own; a 404, not a 401 and a log line
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/favicon.ico"})
 # Other monitors' alerts (bridge.intake): each source checks its own token, HMAC or routing key.
 OWN_AUTH_PREFIX = "/api/v1/intake/"
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from bridge.portal.guard import (
     wall_clock,
 )
 from bridge.portal.limits import SignInLimiter
-from bridge.portal.pages import common
+from bridge.portal.pages import common, measured
 from bridge.portal.service import PORTAL_SERVICE, PortalService
 
 HERE = Path(__file__).parent
@@ -52,7 +52,7 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
                                          monotonic)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=True, undefined=jinja2.StrictUndefined,
-                         context_processors=[common])
+                         context_processors=[common], filters={"measured": measured})
     sign_in.add_routes(app)
     customer_pages.add_routes(app)
     desk_pages.add_routes(app)

@@ -42,3 +42,22 @@ async def common(request: web.Request) -> dict[str, Any]:
     session = await get_session(request)
     return {"person": request.get(PERSON), "csrf": csrf_token(session),
             "csrf_field": CSRF_FIELD, "prefix": PREFIX}
+
+
+_UNITS = (("_ratio", 100.0, "%"), ("_pct", 1.0, "%"), ("_bytes", 1.0, "B"),
+          ("_days_left", 1.0, "days left"), ("_days", 1.0, "days"))
+
+
+def measured(name: str, value: float) -> str:
+    """A probe's measurement as a person reads it: "rtt_avg_s" 7.06e-05 -> "rtt avg 0.0706 ms",
+    "loss_ratio" 0.25 -> "loss 25 %" (the unit is the name's suffix, see core/results.py)."""
+    if name.endswith("_s"):
+        what = name[:-2]
+        shown = f"{value * 1000:.3g} ms" if abs(value) < 1 else f"{value:.3g} s"
+    else:
+        what, shown = name, f"{value:.4g}"
+        for suffix, scale, unit in _UNITS:
+            if name.endswith(suffix):
+                what, shown = name[:-len(suffix)], f"{value * scale:.3g} {unit}"
+                break
+    return f"{what.replace('_', ' ')} {shown}"

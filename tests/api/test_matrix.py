@@ -179,6 +179,14 @@ def test_the_matrix_names_every_route() -> None:
                              f"rows without a route: {listed - served}"
 
 
+def test_a_browsers_own_favicon_request_is_a_404_not_a_401(
+        world: tuple[Bridge, str, str]) -> None:
+    # browsers ask for /favicon.ico by themselves: no icon there, and no "401" log line
+    bridge, _, _ = world
+    for caller in (None, "ops", ACME):
+        assert bridge.request("GET", "/favicon.ico", caller)[0] == 404
+
+
 def _record_id(bridge: Bridge, ref: str, kind: str) -> int:
     records = bridge.get(f"/api/v1/incidents/{ref}")["records"][kind]
     return int(records[-1]["id"]) if records else 999

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import FormData
 
+from bridge.portal.pages import measured
 from tests.portal.site import Person, StoreService
 
 
@@ -58,3 +59,11 @@ async def test_a_window_the_api_would_refuse_is_refused_here_too(
     assert await _post_window(ann, ["gw"], f"{year + 1}-01-02T00:00",
                               f"{year + 1}-01-02T01:00", "mine") == 403
     assert (await ann.page("/portal/desk/devices"))[0] == 403
+
+
+def test_a_measurement_reads_in_its_unit() -> None:
+    assert measured("rtt_avg_s", 7.06e-05) == "rtt avg 0.0706 ms"
+    assert measured("connect_s", 1.5) == "connect 1.5 s"
+    assert measured("loss_ratio", 0.25) == "loss 25 %"
+    assert measured("cert_days_left", 12.0) == "cert 12 days left"
+    assert measured("hrProcessorLoad", 37.0) == "hrProcessorLoad 37"

@@ -237,3 +237,22 @@ async def test_what_people_type_is_shown_as_text_never_as_markup(
         assert "&lt;script&gt;" in text
     _, text = await ann.page(f"/portal/tickets/{ref}")
     assert "<b>bold</b>" not in text
+
+
+async def test_the_desks_forms_read_as_words_and_offer_the_allowed_values(
+        people: Callable[[], Person]) -> None:
+    ann, olga = people(), people()
+    await ann.sign_in("ann")
+    await olga.sign_in("olga")
+    ref = await _open(ann, "labels")
+    _, text = await olga.page(f"/portal/desk/tickets/{ref}")
+    # a label says the field in words, never the body's key
+    assert '<label for="onsite-scheduled_at">Scheduled at (' in text
+    assert ">scheduled_at<" not in text
+    # escalating offers the tiers it may go to, not a free number
+    escalate = re.search(r'<select id="escalate-tier" name="tier">(.*?)</select>', text, re.S)
+    assert escalate is not None
+    assert re.findall(r"<option[^>]*>(\d)</option>", escalate.group(1)) == ["2", "3", "4"]
+    # the browser stops text the body would refuse as too long
+    assert re.search(r'id="assign-assignee" name="assignee" type="text" value="" '
+                     r'maxlength="64"', text)
