@@ -20,6 +20,7 @@ from bridge.portal.guard import PREFIX, person_of
 from bridge.portal.pages import not_found, words_of_desk
 from bridge.portal.service import service_of
 from bridge.portal.tickets import act, clocks, operator_actions, read_ticket
+from bridge.store.device_tickets import open_tickets_by_device
 from bridge.store.ticket_search import QueueFilter, open_queue
 
 FILTERS = ("customer", "priority", "tier", "status", "assignee", "device", "q")
@@ -135,12 +136,14 @@ async def desk_act(request: web.Request) -> web.StreamResponse:
 
 
 async def devices(request: web.Request) -> web.Response:
-    """GET /portal/desk/devices: every device, its checks' live state, its windows."""
+    """GET /portal/desk/devices: every device, its checks' live state, its open tickets
+    (its own and those it is attached to behind a parent), its windows."""
     _desk(request)
     service = service_of(request)
     config = service.current_config()
     snap = service.snapshot()
     windows = await service.maintenance_windows()
+    tickets = await service.read(open_tickets_by_device)
     rows = []
     for device_id, device in sorted(config.devices.items()):
         checks = [(probe, snap.states.get(CheckKey(device_id, probe)))
@@ -148,6 +151,7 @@ async def devices(request: web.Request) -> web.Response:
         mine = [w for w in windows if device_id in (w.devices or [])
                 or device.customer in (w.customers or [])]
         rows.append({"id": device_id, "device": device, "checks": checks, "windows": mine,
+                     "tickets": tickets.get(device_id, []),
                      "zone": config.customers[device.customer].timezone})
     return aiohttp_jinja2.render_template("devices.html", request, {
         **words_of_desk(request), "devices": rows, "gap": snap.monitoring_gap,

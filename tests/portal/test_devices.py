@@ -67,3 +67,25 @@ def test_a_measurement_reads_in_its_unit() -> None:
     assert measured("loss_ratio", 0.25) == "loss 25 %"
     assert measured("cert_days_left", 12.0) == "cert 12 days left"
     assert measured("hrProcessorLoad", 37.0) == "hrProcessorLoad 37"
+
+
+async def test_a_devices_row_links_its_open_ticket_until_it_closes(
+        people: Callable[[], Person]) -> None:
+    ann, olga = people(), people()
+    await ann.sign_in("ann")
+    await olga.sign_in("olga")
+    await ann.page("/portal/tickets/new")
+    status, _, location = await ann.post("/portal/tickets",
+                                         {"summary": "gw reboots", "device": "gw"})
+    assert status == 303
+    ref = location.rsplit("/", 1)[1]
+    _, text = await olga.page("/portal/desk/devices")
+    gw_row = text.split('<th scope="row">gw</th>', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/portal/desk/tickets/{ref}"' in gw_row
+    other_row = text.split('<th scope="row">other-srv</th>', 1)[1].split("</tr>", 1)[0]
+    assert ref not in other_row
+    for action in ("resolve", "confirm"):
+        await olga.page(f"/portal/desk/tickets/{ref}")
+        assert (await olga.post(f"/portal/desk/tickets/{ref}/{action}", {}))[0] == 303
+    _, text = await olga.page("/portal/desk/devices")
+    assert ref not in text
