@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from bridge.config.model import Config
@@ -22,7 +23,7 @@ from bridge.core.ticket_clocks import default_eta, plan
 from bridge.desk.counters import DeskCounters
 from bridge.desk.telling import notice_of
 from bridge.notify.compose import compose
-from bridge.notify.links import ConfirmLinks, ticket_link
+from bridge.notify.links import MailLinks, no_links, ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
 from bridge.notify.readers import problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
@@ -56,7 +57,7 @@ class ContractDesk:
         self.next_mark: dict[int, datetime | None] = {}
         portal = config.main.portal  # notices link to its pages when it has a public address
         self.public_url = portal.public_url if portal.enabled else None
-        self.confirm_links = ConfirmLinks(self.public_url, link_key, portal.link_days)
+        self.mail_links = MailLinks(self.public_url, link_key, portal.link_days)
 
     def templates_for(self, customer_id: str) -> TemplateSet:
         """The customer's templates: the contract's folder over the built-in ones."""
@@ -171,7 +172,8 @@ class ContractDesk:
                              self.templates_for(incident.customer),
                              customer.timezone if customer else "UTC", staff=group.staff,
                              link=ticket_link(self.public_url, incident.ref, staff=group.staff),
-                             confirm_link=None if group.staff else self.confirm_links.of(notice))
+                             mail_links=no_links if group.staff
+                             else partial(self.mail_links.of, notice))
             if add_drafts(session, drafts, at, deadline_s):
                 # The customer's view of the timeline names only its own receivers,
                 # never the desk's people (tiers, operators).

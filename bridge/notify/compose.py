@@ -6,16 +6,18 @@ Pure: rendering only, no I/O beyond the templates the TemplateSet already loaded
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.config.channels import parse_receiver
+from bridge.config.channels import Channel, parse_receiver
 from bridge.core.wall_clock import local_text
-from bridge.notify.links import with_link
+from bridge.notify.links import ReplyLinks, no_links, with_link
 from bridge.notify.notice import DIGEST_KIND, OutboxDraft, TicketNotice
 from bridge.notify.templates import STAFF_TEMPLATE, TemplateSet
+
+NO_LINKS = ReplyLinks()
 
 
 def idempotency_key(ref: str, kind: str, discriminator: str, receiver: str) -> str:
@@ -47,9 +49,9 @@ def notice_payload(notice: TicketNotice, language: str) -> dict[str, Any]:
 
 
 def notice_context(notice: TicketNotice, language: str, timezone: str,
-                   confirm_link: str | None = None) -> dict[str, Any]:
+                   links: ReplyLinks = NO_LINKS) -> dict[str, Any]:
     """What a notice template sees; every name is always defined (None when unknown);
-    `confirm_link` confirms a resolution without a password.
+    `confirm_link` confirms a resolution without a password, `comment_link` comments.
 
     The summary is made one line: subjects show it, and a subject is the first line.
     """
@@ -61,7 +63,7 @@ def notice_context(notice: TicketNotice, language: str, timezone: str,
         "at": local_time(notice.at, timezone), "eta": local_time(notice.eta, timezone),
         "visit_at": local_time(notice.visit_at, timezone),
         "sla_kind": notice.sla_kind, "sla_pct": notice.sla_pct, "language": language,
-        "confirm_link": confirm_link,
+        "confirm_link": links.confirm, "comment_link": links.comment,
     }
 
 
@@ -77,23 +79,25 @@ def with_ticket_id(ref: str, subject: str, body: str) -> tuple[str, str]:
 def compose(
     notice: TicketNotice, receivers: Iterable[str], language: str, templates: TemplateSet,
     timezone: str = "UTC", *, staff: bool = False, link: str | None = None,
-    confirm_link: str | None = None,
+    mail_links: Callable[[str], ReplyLinks] = no_links,
 ) -> list[OutboxDraft]:
     """One draft per distinct receiver, rendered in `language` (times in `timezone`):
     the kind's own template for the customer, the staff one for the provider's people;
-    `link` (the reader's ticket page) ends the body; `confirm_link` is the template's."""
-    subject, body = with_ticket_id(notice.ref, *templates.render(
-        STAFF_TEMPLATE if staff else notice.kind.value, language,
-        notice_context(notice, language, timezone, confirm_link)))
-    body = with_link(body, link)
-    payload = notice_payload(notice, language)
-    payload.update({k: v for k, v in (("link", link), ("confirm_link", confirm_link)) if v})
+    `link` (the reader's ticket page) ends the body; the signed links `mail_links` gives
+    for a mail's address (empty for a webhook) are the template's."""
     drafts = []
     for receiver in dict.fromkeys(receivers):
         channel, recipient = parse_receiver(receiver)
+        links = mail_links(recipient if channel is Channel.EMAIL else "")
+        subject, body = with_ticket_id(notice.ref, *templates.render(
+            STAFF_TEMPLATE if staff else notice.kind.value, language,
+            notice_context(notice, language, timezone, links)))
+        payload = notice_payload(notice, language)
+        payload.update({k: v for k, v in (("link", link), ("confirm_link", links.confirm),
+                                          ("comment_link", links.comment)) if v})
         drafts.append(OutboxDraft(
             channel=channel, recipient=recipient, customer=notice.customer,
-            kind=notice.kind.value, subject=subject, body=body,
+            kind=notice.kind.value, subject=subject, body=with_link(body, link),
             idempotency_key=idempotency_key(notice.ref, notice.kind.value,
                                             notice.discriminator, receiver),
             payload=payload, incident_id=notice.incident_id))
@@ -131,8 +135,8 @@ def digest_entry(item: DigestItem) -> dict[str, Any]:
     wrote (a comment's text), so nothing the message said is lost by grouping."""
     return {"subject": item.subject, "ref": item.payload.get("ticket", ""),
             "lead": lead_of(item.body), "message": str(item.payload.get("message") or ""),
-            "link": item.payload.get("link"), "confirm_link": item.payload.get("confirm_link"),
-            **{k: item.payload.get(k) for k in ("kind", "summary", "device", "priority")}}
+            **{k: item.payload.get(k) for k in ("link", "confirm_link", "comment_link", "kind",
+                                                "summary", "device", "priority")}}
 
 
 def compose_digest(

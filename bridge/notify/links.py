@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from bridge.core.mail_links import CONFIRM, MailLink, sign
+from bridge.core.mail_links import COMMENT, CONFIRM, MailLink, sign, signable
 from bridge.notify.kinds import NoticeKind
 from bridge.notify.notice import TicketNotice
 
 CUSTOMER_TICKET = "/portal/tickets/{ref}"
 DESK_TICKET = "/portal/desk/tickets/{ref}"
-MAIL_LINK = "/portal/m/{token}"
+MAIL_LINK = "/portal/m/{ref}/{token}"  # the ref: a reader sees which ticket
 
 
 def ticket_link(public_url: str | None, ref: str, *, staff: bool) -> str | None:
@@ -34,19 +34,48 @@ def with_link(body: str, link: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class ConfirmLinks:
-    """The signed link that confirms a resolution (the resolution notice's alone): none
-    without a public address or a key. The link's id is the notice's own, so the same
-    notice always carries the same link."""
+class ReplyLinks:
+    """The signed links one reader's mail carries: confirm the resolution, comment."""
+
+    confirm: str | None = None
+    comment: str | None = None
+
+
+def no_links(_reader: str) -> ReplyLinks:
+    """A mail without signed links (the provider's people sign in)."""
+    return ReplyLinks()
+
+
+@dataclass(frozen=True)
+class MailLinks:
+    """The signed links of a customer's notice, none without a public address or a key:
+    every notice a comment link in its reader's name; the resolution also a confirm link,
+    whose id is the notice's own (one confirmation for all its readers, and the same
+    notice always carries the same link)."""
 
     public_url: str | None
     key: bytes | None
     days: float
 
-    def of(self, notice: TicketNotice) -> str | None:
-        if notice.kind is not NoticeKind.RESOLVED or not self.public_url or not self.key:
-            return None
-        id_ = hashlib.sha256(f"{notice.ref}|{notice.discriminator}".encode()).hexdigest()[:24]
-        token = sign(self.key, MailLink(notice.ref, CONFIRM,
-                                        notice.at + timedelta(days=self.days), id_))
-        return self.public_url.rstrip("/") + MAIL_LINK.format(token=token)
+    def of(self, notice: TicketNotice, reader: str = "") -> ReplyLinks:
+        """The links of `notice` as mailed to `reader` (empty: not a person's address)."""
+        if not self.public_url or not self.key:
+            return ReplyLinks()
+        base, key = self.public_url.rstrip("/"), self.key
+        reader = reader if signable(reader) else ""
+        expires = notice.at + timedelta(days=self.days)
+        comment_id = _id(notice.ref, notice.discriminator, COMMENT, reader)
+        comment = _url(base, key, MailLink(notice.ref, COMMENT, expires, comment_id, reader))
+        if notice.kind is not NoticeKind.RESOLVED:
+            return ReplyLinks(comment=comment)
+        confirm_id = _id(notice.ref, notice.discriminator)
+        confirm = _url(base, key, MailLink(notice.ref, CONFIRM, expires, confirm_id, reader))
+        return ReplyLinks(confirm=confirm, comment=comment)
+
+
+def _url(base: str, key: bytes, link: MailLink) -> str:
+    return base + MAIL_LINK.format(ref=quote(link.ref, safe=""), token=sign(key, link))
+
+
+def _id(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]

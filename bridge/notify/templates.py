@@ -152,10 +152,11 @@ def sample_context() -> dict[str, Any]:
             "device": "demo-router", "priority": "P1", "status": "open",
             "summary": "demo-router is down", "eta": at, "tier": 2, "message": "a message",
             "at": at, "sla_kind": "reaction", "sla_pct": 75, "language": "en", "visit_at": at,
-            "confirm_link": "https://desk.msp.example/portal/m/token",
+            "confirm_link": "https://desk.msp.example/portal/m/INC-2026-000001/token",
+            "comment_link": "https://desk.msp.example/portal/m/INC-2026-000001/token2",
             "count": 3, "more": 1, "refs": ["INC-2026-000001"], "tickets": [
                 {"ref": "INC-2026-000001", "kind": "opened", "subject": "s", "summary": "x",
                  "lead": "We opened ticket INC-2026-000001.", "message": "a comment",
                  "at": at, "device": "demo-router", "priority": "P1",
                  "link": "https://desk.msp.example/portal/tickets/INC-2026-000001",
-                 "confirm_link": None}]}
+                 "confirm_link": None, "comment_link": None}]}
