@@ -16,7 +16,12 @@ from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
 from bridge.core.probe_kinds.limits import Comparison
 from bridge.core.probe_kinds.snmp_templates import known_template, with_templates
-from bridge.core.probe_kinds.value_checks import InstanceName, ValueCheck, WalkName
+from bridge.core.probe_kinds.value_checks import (
+    THRESHOLD_ONLY_KEYS,
+    InstanceName,
+    ValueCheck,
+    WalkName,
+)
 from bridge.core.secret import Secret
 from bridge.core.strict import Array
 
@@ -111,8 +116,7 @@ class SnmpProbe(ProbeBase):
     @classmethod
     def _counts_numbers(cls, checks: tuple[ValueCheck, ...]) -> tuple[ValueCheck, ...]:
         for check in checks:
-            derived = [key for key in ("percent_of", "average", "where", "named_by", "scale_by",
-                                       "precision_by", "ticks_as") if key in check.model_fields_set]
+            derived = [key for key in THRESHOLD_ONLY_KEYS if key in check.model_fields_set]
             if derived:
                 raise ValueError(f"counters take no {', '.join(derived)}; put it under "
                                  "thresholds")

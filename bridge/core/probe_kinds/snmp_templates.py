@@ -11,6 +11,7 @@ from typing import Any
 
 _PERCENT = {"warning": "> 80", "critical": "> 95"}  # CPU % busy
 _MEMORY = {"warning": "> 85", "critical": "> 95"}  # memory % used
+_CISCO_NAMES = {"named_by": "entPhysicalName", "named_via": "cpmCPUTotalPhysicalIndex"}
 _HR_RAM = "hrStorageType == 1.3.6.1.2.1.25.2.1.2"  # HOST-RESOURCES-TYPES hrStorageRam
 
 TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
@@ -62,11 +63,12 @@ TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
         {"oid": "prtMarkerSuppliesLevel", "percent_of": "prtMarkerSuppliesMaxCapacity",
          "named_by": "prtMarkerSuppliesDescription", "warning": "< 15", "critical": "< 5"},
     ),
-    # CISCO-PROCESS-MIB: each CPU's 5-minute busy %, its memory used of used + free.
+    # CISCO-PROCESS-MIB: each CPU's 5-minute busy %, its memory used of used + free; named
+    # by the entity each CPU row points at (a stack member), else by index.
     "cisco-cpu-memory": (
-        {"oid": "cpmCPUTotal5minRev", **_PERCENT},
+        {"oid": "cpmCPUTotal5minRev", **_CISCO_NAMES, **_PERCENT},
         {"oid": "cpmCPUMemoryUsed", "percent_of": ["cpmCPUMemoryUsed", "cpmCPUMemoryFree"],
-         **_MEMORY},
+         **_CISCO_NAMES, **_MEMORY},
     ),
     # JUNIPER-MIB jnxOperatingTable: the routing engines' CPU and memory (buffer) %.
     "juniper-cpu-memory": (

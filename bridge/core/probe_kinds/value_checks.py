@@ -114,6 +114,11 @@ InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_in
 WalkName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_walkable)]
 
 
+# Keys that derive a value or choose and name rows: thresholds take them, counters do not.
+THRESHOLD_ONLY_KEYS = ("percent_of", "average", "where", "named_by", "named_via", "scale_by",
+                       "precision_by", "ticks_as")
+
+
 class ValueCheck(Strict):
     """Thresholds on an object; on a column, every row is checked. A comparison (`> 80`)
     needs a number, a value (`!= onLine`) a named or numeric one, a pattern (`~ "x"`) any."""
@@ -125,6 +130,7 @@ class ValueCheck(Strict):
     average: bool = False  # judge a column's rows (or their percentages) as their average
     where: Annotated[RowFilter | None, BeforeValidator(_row_filter)] = None
     named_by: WalkName | None = None  # rows named by this column's cell, else by index
+    named_via: WalkName | None = None  # named_by's row: this column's cell (an entity index)
     scale_by: WalkName | None = None  # an ENTITY-SENSOR SensorDataScale column (kilo, milli)
     precision_by: WalkName | None = None  # a column of decimal places
     ticks_as: Choice[TicksUnit] | None = None
@@ -137,16 +143,19 @@ class ValueCheck(Strict):
     def row_columns(self) -> list[ObjectRef]:
         """The other columns walked for each row: wholes, filter, name, scale."""
         refs = [*(p for p in self.percent_of if p.walk),
-                self.where.column if self.where else None, self.named_by, self.scale_by,
-                self.precision_by]
+                self.where.column if self.where else None, self.named_by, self.named_via,
+                self.scale_by, self.precision_by]
         return [ref for ref in refs if ref is not None]
 
     @model_validator(mode="after")
     def _derived_needs_numbers(self) -> ValueCheck:
-        by_row = [key for key in ("where", "named_by", "scale_by", "precision_by")
+        by_row = [key for key in ("where", "named_by", "named_via", "scale_by", "precision_by")
                   if getattr(self, key) is not None]
         if by_row and not self.oid.walk:
             raise ValueError(f"{', '.join(by_row)} needs a column; {self.oid} is one value")
+        if self.named_via is not None and self.named_by is None:
+            raise ValueError(f"named_via {self.named_via} points at the row of named_by; "
+                             "give named_by too (such as entPhysicalName)")
         if not self.derives():
             return self
         if any(c is not None and not isinstance(c, Comparison)

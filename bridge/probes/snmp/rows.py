@@ -62,9 +62,14 @@ def selected(check: ValueCheck, rows: list[VarBind], cells: Cells,
 
 
 def row_name(check: ValueCheck, oid: Oid, cells: Cells) -> str:
-    """`hrStorageUsed[/var]` by the `named_by` column's cell; else `hrStorageUsed.36`."""
+    """`hrStorageUsed[/var]` by the `named_by` column's cell (on the row `named_via` points
+    at, if given: cpmCPUTotalPhysicalIndex to entPhysicalName); else `hrStorageUsed.36`."""
     if check.named_by is not None:
-        label = cells.cell(check.named_by, row_index(check, oid))
+        index = row_index(check, oid)
+        if check.named_via is not None:
+            pointer = cells.cell(check.named_via, index)
+            index = (int(pointer),) if isinstance(pointer, int) and pointer > 0 else ()
+        label = cells.cell(check.named_by, index) if index else None
         shown = text(label).strip() if label is not None else ""
         if shown:
             return f"{name_oid(check.oid.oid)}[{shown}]"

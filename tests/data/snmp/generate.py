@@ -241,11 +241,13 @@ def printer_supplies(*, black: int, cyan: int) -> list[Record]:
 
 
 def cisco(*, cpu_pct: int, used_kb: int, free_kb: int) -> list[Record]:
-    """CISCO-PROCESS-MIB cpmCPUTotalTable: a two-member stack, member 2 always idle."""
+    """CISCO-PROCESS-MIB cpmCPUTotalTable: CPU 1 is entity 1000 ("Switch 1"), CPU 2 (always
+    idle) points at no entity (cpmCPUTotalPhysicalIndex 0), as routers' CPUs often do."""
     entry = "1.3.6.1.4.1.9.9.109.1.1.1.1"
-    records: list[Record] = []
+    records: list[Record] = [(f"{ENT_PHYSICAL_NAME}.1", 4, "Chassis"),
+                             (f"{ENT_PHYSICAL_NAME}.1000", 4, "Switch 1")]
     for index, physical, pct, used, free in ((1, 1000, cpu_pct, used_kb, free_kb),
-                                             (2, 2000, 4, 100_000, 300_000)):
+                                             (2, 0, 4, 100_000, 300_000)):
         records += [(f"{entry}.2.{index}", 2, physical), (f"{entry}.5.{index}", 66, pct),
                     (f"{entry}.8.{index}", 66, pct), (f"{entry}.12.{index}", 66, used),
                     (f"{entry}.13.{index}", 66, free)]

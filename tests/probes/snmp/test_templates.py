@@ -79,10 +79,10 @@ def snmpsim() -> Iterator[Agent]:
      f"{UP}; {PRINTER_NOTES}"),
     ("cisco-cpu-memory", "cisco-ok", True, False, UP),
     ("cisco-cpu-memory", "cisco-warning", True, True,
-     "WARNING cpmCPUTotal5minRev.1 = 85 > 80; WARNING cpmCPUMemoryUsed.1 % of "
-     f"cpmCPUMemoryUsed + cpmCPUMemoryFree = 87.5 > 85; {UP}"),
+     "WARNING cpmCPUTotal5minRev[Switch 1] = 85 > 80; WARNING cpmCPUMemoryUsed[Switch 1] % "
+     f"of cpmCPUMemoryUsed + cpmCPUMemoryFree = 87.5 > 85; {UP}"),
     ("cisco-cpu-memory", "cisco-failing", False, False,
-     "cpmCPUTotal5minRev.1 = 97 > 95 (critical); cpmCPUMemoryUsed.1 % of "
+     "cpmCPUTotal5minRev[Switch 1] = 97 > 95 (critical); cpmCPUMemoryUsed[Switch 1] % of "
      f"cpmCPUMemoryUsed + cpmCPUMemoryFree = 97.5 > 95 (critical); {UP}"),
     ("juniper-cpu-memory", "juniper-ok", True, False, UP),
     ("juniper-cpu-memory", "juniper-warning", True, True,
@@ -205,6 +205,16 @@ async def test_juniper_judges_its_routing_engines_only(snmpsim: Agent) -> None:
         "jnxOperatingCPU[Routing Engine 0]", "jnxOperatingCPU[Routing Engine 1]", "sysUpTime"]
 
 
+async def test_cisco_cpus_are_named_by_the_entity_they_point_at(snmpsim: Agent) -> None:
+    """CPU 1 points at entity 1000, "Switch 1"; CPU 2 at none (0), so its index names it."""
+    result = await poll(v2c(snmpsim, "cisco-ok"), probe(use=["cisco-cpu-memory"]))
+    assert dict(result.values) == {
+        "sysUpTime": "1d 0:00:00", "cpmCPUTotal5minRev[Switch 1]": "12",
+        "cpmCPUTotal5minRev.2": "4",
+        "cpmCPUMemoryUsed[Switch 1] % of cpmCPUMemoryUsed + cpmCPUMemoryFree": "25",
+        "cpmCPUMemoryUsed.2 % of cpmCPUMemoryUsed + cpmCPUMemoryFree": "25"}
+
+
 async def test_a_where_that_keeps_no_row_says_so(snmpsim: Agent) -> None:
     result = await poll(v2c(snmpsim, "juniper-ok"), probe(thresholds=[
         {"oid": "jnxOperatingCPU", "where": 'jnxOperatingDescr ~ "Routing Engine 7"',
@@ -231,6 +241,9 @@ async def test_the_apc_runtime_shows_in_minutes(snmpsim: Agent) -> None:
      "sysName is a single value, not a column or table"),
     ({"oid": "entPhySensorValue", "named_by": "sysName", "critical": "> 5"},
      "sysName is a single value, not a column or table"),
+    ({"oid": "cpmCPUTotal5minRev", "named_via": "cpmCPUTotalPhysicalIndex",
+      "critical": "> 5"},
+     "named_via cpmCPUTotalPhysicalIndex points at the row of named_by; give named_by too"),
     ({"oid": "upsAdvBatteryRunTimeRemaining", "ticks_as": "hours", "critical": "< 5"},
      "Input should be 'seconds' or 'minutes'"),
 ])
