@@ -13,14 +13,17 @@ _PERCENT = {"warning": "> 80", "critical": "> 95"}  # CPU % busy
 _MEMORY = {"warning": "> 85", "critical": "> 95"}  # memory % used
 _CISCO_NAMES = {"named_by": "entPhysicalName", "named_via": "cpmCPUTotalPhysicalIndex"}
 _HR_RAM = "hrStorageType == 1.3.6.1.2.1.25.2.1.2"  # HOST-RESOURCES-TYPES hrStorageRam
+_HR_DISK = "hrStorageType == 1.3.6.1.2.1.25.2.1.4"  # hrStorageFixedDisk
 
 TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
-    # HOST-RESOURCES-MIB: the processors' load averaged, storage % used row by row (every
-    # hrStorageTable row: mounts, and memory as the agent lists it), named by hrStorageDescr.
+    # HOST-RESOURCES-MIB: the processors' load averaged, each mounted file system's % used
+    # (hrStorageFixedDisk rows), named by hrStorageDescr. Not memory: net-snmp counts the
+    # page cache as used RAM (its "Cached memory" row is always full), so a healthy Linux
+    # host would warn forever; ucd-snmp judges Linux memory.
     "host-resources": (
         {"oid": "hrProcessorLoad", "average": True, **_PERCENT},
-        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "named_by": "hrStorageDescr",
-         "warning": "> 85", "critical": "> 95"},
+        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "where": _HR_DISK,
+         "named_by": "hrStorageDescr", "warning": "> 85", "critical": "> 95"},
     ),
     # UCD-SNMP-MIB (net-snmp): the 5-minute load average, real memory available.
     "ucd-snmp": (

@@ -89,9 +89,12 @@ def judge_derived(check: ValueCheck, rows: list[VarBind], by_oid: dict[Oid, Snmp
                 found.value(name, f"{measured:.4g}")
                 found.summary.append(f"{name}: {whole_name} = {whole}; no percentage")
                 continue
-            if not whole:
+            if whole is None:
                 found.warnings.append(f"WARNING {name}: no {whole_name} to divide by; "
                                       "not judged")
+                continue
+            if whole == 0:  # an empty or pseudo file system (/sys/fs/cgroup): no share of it
+                found.value(f"{name} % of {whole_name}", f"none ({whole_name} is 0)")
                 continue
             name, measured = f"{name} % of {whole_name}", 100 * measured / whole
         judged.append((name, measured))

@@ -14,6 +14,9 @@ SYSTEM = "1.3.6.1.2.1.1"
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"
 IFX_ENTRY = "1.3.6.1.2.1.31.1.1.1"
 LA_ENTRY = "1.3.6.1.4.1.2021.10.1"
+HR_STORAGE_TYPES = "1.3.6.1.2.1.25.2.1"  # hrStorageOther .1, Ram .2, VirtualMemory .3, FixedDisk .4
+HR_STORAGE_OTHER, HR_STORAGE_RAM = f"{HR_STORAGE_TYPES}.1", f"{HR_STORAGE_TYPES}.2"
+HR_STORAGE_VIRTUAL, HR_STORAGE_DISK = f"{HR_STORAGE_TYPES}.3", f"{HR_STORAGE_TYPES}.4"
 
 Record = tuple[str, int, object]
 
@@ -177,14 +180,19 @@ def ups(*, source: int, minutes: int, battery: int, apc_status: int, runtime_tic
 
 
 def host(*, cpu: tuple[int, int], var_used: int, load5: str, mem_avail: int) -> list[Record]:
-    """hrProcessorLoad for two processors; hrStorageTable: memory (31 % used), / (50 %) and
-    /var (var_used of 1000 blocks); laLoad; memTotalReal 8 GB and memAvailReal in kB."""
+    """hrProcessorLoad for two processors; hrStorageTable as net-snmp lists it on Linux:
+    physical memory 96 % "used" (the page cache counted), virtual memory, the cache itself
+    (always full), a pseudo file system of size 0, / (50 %) and /var (var_used of 1000
+    blocks); laLoad; memTotalReal 8 GB and memAvailReal in kB."""
     storage = "1.3.6.1.2.1.25.2.3.1"
-    rows = [(1, "Physical memory", 1024, 8_000_000, 2_500_000), (31, "/", 4096, 1000, 500),
-            (36, "/var", 4096, 1000, var_used)]
+    rows = [(1, HR_STORAGE_RAM, "Physical memory", 1024, 8_000_000, 7_680_000),
+            (3, HR_STORAGE_VIRTUAL, "Virtual memory", 1024, 10_000_000, 7_700_000),
+            (7, HR_STORAGE_OTHER, "Cached memory", 1024, 5_000_000, 5_000_000),
+            (30, HR_STORAGE_DISK, "/sys/fs/cgroup", 4096, 0, 0),
+            (31, HR_STORAGE_DISK, "/", 4096, 1000, 500),
+            (36, HR_STORAGE_DISK, "/var", 4096, 1000, var_used)]
     records: list[Record] = [*system("host-1", "Linux host-1 6.1.0", 8_640_000)]
-    for index, descr, unit, size, used in rows:
-        kind = HR_STORAGE_RAM if index == 1 else HR_STORAGE_DISK
+    for index, kind, descr, unit, size, used in rows:
         records += [(f"{storage}.2.{index}", 6, kind), (f"{storage}.3.{index}", 4, descr),
                     (f"{storage}.4.{index}", 2, unit),
                     (f"{storage}.5.{index}", 2, size), (f"{storage}.6.{index}", 2, used)]
@@ -196,7 +204,6 @@ def host(*, cpu: tuple[int, int], var_used: int, load5: str, mem_avail: int) -> 
     return records
 
 
-HR_STORAGE_RAM, HR_STORAGE_DISK = "1.3.6.1.2.1.25.2.1.2", "1.3.6.1.2.1.25.2.1.4"
 ENT_PHYSICAL_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
 SENSOR_ENTRY = "1.3.6.1.2.1.99.1.1.1"
 
