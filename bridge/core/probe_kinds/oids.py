@@ -136,6 +136,15 @@ ENUMS: dict[str, dict[str, int]] = {
 }
 
 
+# Objects whose value is an OID with a name (HOST-RESOURCES-TYPES): config compares with
+# the name (`hrStorageType == hrStorageFixedDisk`), the probe with the OID's text.
+OID_VALUES: dict[str, dict[str, str]] = {
+    "hrStorageType": {name: f"1.3.6.1.2.1.25.2.1.{n}" for name, n in _named(
+        "hrStorageOther", "hrStorageRam", "hrStorageVirtualMemory", "hrStorageFixedDisk",
+        "hrStorageRemovableDisk", "hrStorageFloppyDisk", "hrStorageCompactDisc",
+        "hrStorageRamDisk", "hrStorageFlashMemory", "hrStorageNetworkDisk").items()},
+}
+
 # The power of ten of each ENTITY-SENSOR-MIB SensorDataScale value.
 SENSOR_SCALE_EXPONENTS = {
     number: {"exa": 18, "peta": 15}.get(label, 3 * (number - 9))

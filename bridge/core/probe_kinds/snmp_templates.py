@@ -12,8 +12,8 @@ from typing import Any
 _PERCENT = {"warning": "> 80", "critical": "> 95"}  # CPU % busy
 _MEMORY = {"warning": "> 85", "critical": "> 95"}  # memory % used
 _CISCO_NAMES = {"named_by": "entPhysicalName", "named_via": "cpmCPUTotalPhysicalIndex"}
-_HR_RAM = "hrStorageType == 1.3.6.1.2.1.25.2.1.2"  # HOST-RESOURCES-TYPES hrStorageRam
-_HR_DISK = "hrStorageType == 1.3.6.1.2.1.25.2.1.4"  # hrStorageFixedDisk
+_HR_RAM = "hrStorageType == hrStorageRam"
+_HR_DISK = "hrStorageType == hrStorageFixedDisk"
 
 TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
     # HOST-RESOURCES-MIB: the processors' load averaged, each mounted file system's % used

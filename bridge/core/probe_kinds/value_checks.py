@@ -23,7 +23,7 @@ from bridge.core.probe_kinds.limits import (
     ValueThreshold,
     parse_check,
 )
-from bridge.core.probe_kinds.oids import ENUMS, ObjectRef, parse_object
+from bridge.core.probe_kinds.oids import ENUMS, OID_VALUES, ObjectRef, parse_object
 from bridge.core.strict import Array, Choice, Strict
 
 
@@ -64,6 +64,12 @@ def _checked(ref: ObjectRef, check: ValueThreshold) -> ValueThreshold:
 def _resolved(ref: ObjectRef, check: Equality) -> Equality:
     """`!= onLine` against upsBasicOutputStatus: the enumeration's number for the name."""
     named = ENUMS.get(ref.name)
+    if (oids := OID_VALUES.get(ref.name)) is not None:
+        dotted = oids.get(check.expected, check.expected)
+        if dotted not in oids.values():
+            raise ValueError(f"{check.expected!r} is not a value of {ref.name}; its values "
+                             "are " + ", ".join(oids))
+        return Equality(check.op, dotted)
     if check.number is not None and named is not None:  # == 5 reads as == battery
         label = next((k for k, n in named.items() if n == check.number), check.expected)
         return Equality(check.op, label, check.number)

@@ -219,6 +219,16 @@ async def test_cisco_cpus_are_named_by_the_entity_they_point_at(snmpsim: Agent) 
         "cpmCPUMemoryUsed.2 % of cpmCPUMemoryUsed + cpmCPUMemoryFree": "25"}
 
 
+async def test_storage_types_are_compared_by_name_or_oid(snmpsim: Agent) -> None:
+    """Physical memory is 96 % "used" on the net-snmp host: by name and by OID alike."""
+    for ram in ("hrStorageRam", "1.3.6.1.2.1.25.2.1.2"):
+        result = await poll(v2c(snmpsim, "host-ok"), probe(thresholds=[
+            {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "named_by": "hrStorageDescr",
+             "where": f"hrStorageType == {ram}", "warning": "> 90"}]))
+        assert result.output == ("WARNING hrStorageUsed[Physical memory] % of hrStorageSize = "
+                                 f"96 > 90; {UP}")
+
+
 async def test_a_where_that_keeps_no_row_says_so(snmpsim: Agent) -> None:
     result = await poll(v2c(snmpsim, "juniper-ok"), probe(thresholds=[
         {"oid": "jnxOperatingCPU", "where": 'jnxOperatingDescr ~ "Routing Engine 7"',
@@ -245,6 +255,9 @@ async def test_the_apc_runtime_shows_in_minutes(snmpsim: Agent) -> None:
      "sysName is a single value, not a column or table"),
     ({"oid": "entPhySensorValue", "named_by": "sysName", "critical": "> 5"},
      "sysName is a single value, not a column or table"),
+    ({"oid": "hrStorageUsed", "where": "hrStorageType == hrStorageRAM", "critical": "> 5"},
+     "'hrStorageRAM' is not a value of hrStorageType; its values are hrStorageOther, "
+     "hrStorageRam, hrStorageVirtualMemory, hrStorageFixedDisk"),
     ({"oid": "cpmCPUTotal5minRev", "named_via": "cpmCPUTotalPhysicalIndex",
       "critical": "> 5"},
      "named_via cpmCPUTotalPhysicalIndex points at the row of named_by; give named_by too"),
