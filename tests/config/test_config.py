@@ -117,6 +117,16 @@ CASES: dict[str, list[str]] = {
         "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
         "ifHCInOctets (docs/configuration.md lists them)",
     ],
+    "snmp-unknown-template": [
+        "probes/snmp.toml:3: probes.power.use[1]: unknown template 'apc'; the templates are "
+        "apc-powernet, cisco-cpu-memory, entity-sensor, fortinet-cpu-memory, host-resources, "
+        "huawei-cpu-memory, juniper-cpu-memory, mikrotik-cpu-memory, printer-supplies, "
+        "ucd-snmp, ups-mib",
+        "probes/snmp.toml:7: probes.power.thresholds[0].where: 'celcius' is not a value of "
+        "entPhySensorType; its values are other (1), unknown (2), voltsAC (3), voltsDC (4), "
+        "amperes (5), watts (6), hertz (7), celsius (8), percentRH (9), rpm (10), cmm (11), "
+        "truthvalue (12), specialEnum (13)",
+    ],
     "snmp-get-a-column": [
         "probes/snmp.toml:3: probes.system.get[1]: "
         "ifOperStatus has rows; GET one of them (ifOperStatus.1) or put it in walk",
@@ -585,7 +595,7 @@ def test_invalid_case_reports_exact_message(
 
 @pytest.mark.parametrize(
     "case", ["unknown-probe", "parent-cycle", "invalid-toml", "secret-file-missing", "bad-listen",
-             "snmp-community-file-missing"]
+             "snmp-community-file-missing", "snmp-unknown-template"]
 )
 def test_bridge_check_prints_the_error_and_exits_1(case: str, tmp_path: Path) -> None:
     root = deploy(tmp_path, case)

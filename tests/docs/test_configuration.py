@@ -18,6 +18,7 @@ from bridge.backtest.timeline import Timeline
 from bridge.config.intake_file import IntakeFile
 from bridge.config.main_file import MainFile
 from bridge.config.model import InventoryFile, ProbeFile, RuleFile
+from bridge.core.probe_kinds.snmp_templates import TEMPLATES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 ROOTS: tuple[type[BaseModel], ...] = (MainFile, InventoryFile, ProbeFile, RuleFile, IntakeFile,
@@ -147,3 +148,13 @@ def test_the_walk_reaches_the_tables_of_every_file() -> None:
     for name in ("SmtpSection", "TokenSection", "SlaTable", "SnmpSettings", "PingLimits",
                  "InterfaceRule", "Limits", "StepTable", "ExpectedTicket"):
         assert name in found
+
+
+def test_every_snmp_template_is_in_the_templates_table() -> None:
+    """An operator finds each name `use` accepts, with what it judges."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("#### Ready-made SNMP templates"):]
+    table = table[:table.index("\n### ")]
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \(", table, flags=re.M)
+    assert rows == sorted(rows, key=list(TEMPLATES).index)
+    assert set(rows) == set(TEMPLATES)

@@ -102,7 +102,8 @@ def _comparison(value: Any) -> Any:
     raise ValueError(f"expected a comparison such as \"> 80\" or \"< 0.5\", got {value!r}")
 
 
-def _check(value: Any) -> Any:
+def parse_check(value: Any) -> Any:
+    """A threshold as config writes it, compiled: a comparison, a value or a pattern."""
     if isinstance(value, (Comparison, Equality, Pattern)):
         return value
     if isinstance(value, str) and (m := _EQUALITY.match(value)) and m.group(2):
@@ -122,4 +123,4 @@ def _check(value: Any) -> Any:
 
 Threshold = Annotated[Comparison, BeforeValidator(_comparison)]
 # SNMP thresholds: a comparison, an (enumerated) value, or a regular expression.
-ValueThreshold = Annotated[Check, BeforeValidator(_check)]
+ValueThreshold = Annotated[Check, BeforeValidator(parse_check)]

@@ -1,5 +1,6 @@
-"""Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES, UCD, ENTITY-SENSOR,
-UPS-MIB and APC PowerNet objects, and the names of their enumerated values.
+"""Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES, UCD, ENTITY-MIB,
+ENTITY-SENSOR, Printer-MIB, UPS-MIB and APC PowerNet objects (and the vendors' CPU and
+memory objects), and the names of their enumerated values.
 
 A small built-in table instead of MIB compilation: config and output use these
 names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
@@ -9,26 +10,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from enum import StrEnum
+
+from bridge.core.probe_kinds.oid_kinds import ObjectKind, columns, scalars
+from bridge.core.probe_kinds.vendor_oids import VENDOR_OBJECTS, VENDOR_TEXT_OBJECTS
 
 Oid = tuple[int, ...]
-
-
-class ObjectKind(StrEnum):
-    """How an object is read: a scalar's one instance (.0), or a table column's rows."""
-
-    SCALAR = "scalar"
-    COLUMN = "column"
-    TABLE = "table"
-
-
-def _scalars(base: str, names: dict[str, int]) -> dict[str, tuple[str, ObjectKind]]:
-    return {name: (f"{base}.{arc}", ObjectKind.SCALAR) for name, arc in names.items()}
-
-
-def _columns(entry: str, names: dict[str, int]) -> dict[str, tuple[str, ObjectKind]]:
-    return {name: (f"{entry}.{arc}", ObjectKind.COLUMN) for name, arc in names.items()}
-
 
 _MIB2 = "1.3.6.1.2.1"
 _IF_ENTRY = f"{_MIB2}.2.2.1"
@@ -38,57 +24,71 @@ _UPS = f"{_MIB2}.33.1"
 _APC_UPS = "1.3.6.1.4.1.318.1.1.1"
 
 _TABLE: dict[str, tuple[str, ObjectKind]] = {
-    **_scalars(f"{_MIB2}.1", {"sysDescr": 1, "sysObjectID": 2, "sysUpTime": 3, "sysContact": 4,
+    **scalars(f"{_MIB2}.1", {"sysDescr": 1, "sysObjectID": 2, "sysUpTime": 3, "sysContact": 4,
                               "sysName": 5, "sysLocation": 6, "sysServices": 7}),
     "ifNumber": (f"{_MIB2}.2.1", ObjectKind.SCALAR),
     "ifTable": (f"{_MIB2}.2.2", ObjectKind.TABLE),
-    **_columns(_IF_ENTRY, {
+    **columns(_IF_ENTRY, {
         "ifIndex": 1, "ifDescr": 2, "ifType": 3, "ifMtu": 4, "ifSpeed": 5, "ifPhysAddress": 6,
         "ifAdminStatus": 7, "ifOperStatus": 8, "ifLastChange": 9, "ifInOctets": 10,
         "ifInUcastPkts": 11, "ifInNUcastPkts": 12, "ifInDiscards": 13, "ifInErrors": 14,
         "ifInUnknownProtos": 15, "ifOutOctets": 16, "ifOutUcastPkts": 17,
         "ifOutNUcastPkts": 18, "ifOutDiscards": 19, "ifOutErrors": 20, "ifOutQLen": 21}),
     "ifXTable": (f"{_MIB2}.31.1.1", ObjectKind.TABLE),
-    **_columns(_IFX_ENTRY, {
+    **columns(_IFX_ENTRY, {
         "ifName": 1, "ifInMulticastPkts": 2, "ifInBroadcastPkts": 3, "ifOutMulticastPkts": 4,
         "ifOutBroadcastPkts": 5, "ifHCInOctets": 6, "ifHCInUcastPkts": 7,
         "ifHCInMulticastPkts": 8, "ifHCInBroadcastPkts": 9, "ifHCOutOctets": 10,
         "ifHCOutUcastPkts": 11, "ifHCOutMulticastPkts": 12, "ifHCOutBroadcastPkts": 13,
         "ifHighSpeed": 15, "ifAlias": 18}),
-    **_scalars(f"{_MIB2}.4", {"ipForwarding": 1, "ipInReceives": 3, "ipInDelivers": 9,
+    **scalars(f"{_MIB2}.4", {"ipForwarding": 1, "ipInReceives": 3, "ipInDelivers": 9,
                               "ipOutRequests": 10}),
-    **_scalars(f"{_MIB2}.6", {"tcpActiveOpens": 5, "tcpCurrEstab": 9, "tcpInSegs": 10,
+    **scalars(f"{_MIB2}.6", {"tcpActiveOpens": 5, "tcpCurrEstab": 9, "tcpInSegs": 10,
                               "tcpOutSegs": 11}),
-    **_scalars(f"{_MIB2}.7", {"udpInDatagrams": 1, "udpNoPorts": 2, "udpInErrors": 3,
+    **scalars(f"{_MIB2}.7", {"udpInDatagrams": 1, "udpNoPorts": 2, "udpInErrors": 3,
                               "udpOutDatagrams": 4}),
-    **_scalars(f"{_MIB2}.25.1", {"hrSystemUptime": 1, "hrSystemProcesses": 6}),
-    **_columns(f"{_MIB2}.25.2.3.1", {"hrStorageDescr": 3, "hrStorageAllocationUnits": 4,
-                                     "hrStorageSize": 5, "hrStorageUsed": 6}),
-    **_columns(f"{_MIB2}.25.3.2.1", {"hrDeviceType": 2, "hrDeviceDescr": 3,
+    **scalars(f"{_MIB2}.25.1", {"hrSystemUptime": 1, "hrSystemProcesses": 6}),
+    **columns(f"{_MIB2}.25.2.3.1", {"hrStorageType": 2, "hrStorageDescr": 3,
+                                    "hrStorageAllocationUnits": 4, "hrStorageSize": 5,
+                                    "hrStorageUsed": 6}),
+    **columns(f"{_MIB2}.25.3.2.1", {"hrDeviceType": 2, "hrDeviceDescr": 3,
                                      "hrDeviceStatus": 5}),
-    **_columns(f"{_MIB2}.25.3.3.1", {"hrProcessorLoad": 2}),
-    **_columns(f"{_MIB2}.99.1.1.1", {"entSensorType": 1, "entSensorScale": 2,
-                                     "entSensorValue": 4, "entSensorStatus": 5}),
-    **_scalars(f"{_UPS}.2", {"upsBatteryStatus": 1, "upsSecondsOnBattery": 2,
+    **columns(f"{_MIB2}.25.3.3.1", {"hrProcessorLoad": 2}),
+    **columns(f"{_MIB2}.47.1.1.1.1", {"entPhysicalDescr": 2, "entPhysicalClass": 5,
+                                      "entPhysicalName": 7}),
+    **columns(f"{_MIB2}.99.1.1.1", {
+        "entPhySensorType": 1, "entPhySensorScale": 2, "entPhySensorPrecision": 3,
+        "entPhySensorValue": 4, "entPhySensorOperStatus": 5, "entPhySensorUnitsDisplay": 6}),
+    **columns(f"{_MIB2}.43.11.1.1", {
+        "prtMarkerSuppliesClass": 4, "prtMarkerSuppliesType": 5,
+        "prtMarkerSuppliesDescription": 6, "prtMarkerSuppliesMaxCapacity": 8,
+        "prtMarkerSuppliesLevel": 9}),
+    **scalars(f"{_UPS}.2", {"upsBatteryStatus": 1, "upsSecondsOnBattery": 2,
                              "upsEstimatedMinutesRemaining": 3,
                              "upsEstimatedChargeRemaining": 4}),
-    **_scalars(f"{_UPS}.4", {"upsOutputSource": 1}),
-    **_scalars(f"{_APC_UPS}.2.1", {"upsBasicBatteryStatus": 1}),
-    **_scalars(f"{_APC_UPS}.2.2", {"upsAdvBatteryCapacity": 1,
+    **scalars(f"{_UPS}.4", {"upsOutputSource": 1}),
+    **scalars(f"{_APC_UPS}.2.1", {"upsBasicBatteryStatus": 1}),
+    **scalars(f"{_APC_UPS}.2.2", {"upsAdvBatteryCapacity": 1,
                                    "upsAdvBatteryRunTimeRemaining": 3,
                                    "upsAdvBatteryReplaceIndicator": 4}),
-    **_scalars(f"{_APC_UPS}.4.1", {"upsBasicOutputStatus": 1}),
-    **_columns(f"{_UCD}.10.1", {"laNames": 2, "laLoad": 3, "laLoadInt": 5}),
-    **_scalars(f"{_UCD}.4", {"memTotalReal": 5, "memAvailReal": 6}),
-    **_scalars(f"{_UCD}.11", {"ssCpuUser": 9, "ssCpuSystem": 10, "ssCpuIdle": 11}),
+    **scalars(f"{_APC_UPS}.4.1", {"upsBasicOutputStatus": 1}),
+    **columns(f"{_UCD}.10.1", {"laNames": 2, "laLoad": 3, "laLoadInt": 5}),
+    **scalars(f"{_UCD}.4", {"memTotalReal": 5, "memAvailReal": 6}),
+    **scalars(f"{_UCD}.11", {"ssCpuUser": 9, "ssCpuSystem": 10, "ssCpuIdle": 11}),
+    **VENDOR_OBJECTS,
 }
+# Names config written before the RFC 3433 names were used still accepts.
+_ALIASES = {"entSensorType": "entPhySensorType", "entSensorScale": "entPhySensorScale",
+            "entSensorValue": "entPhySensorValue", "entSensorStatus": "entPhySensorOperStatus"}
 
 
 # Objects that hold text or an OID, never a number: a threshold or a counter on one can
 # only fail (laLoad is a string too, but one that holds a number, and is read as one).
 TEXT_OBJECTS = frozenset({"sysDescr", "sysObjectID", "sysContact", "sysName", "sysLocation",
                           "ifDescr", "ifPhysAddress", "ifName", "ifAlias", "hrStorageDescr",
-                          "laNames", "hrDeviceDescr", "hrDeviceType"})
+                          "laNames", "hrDeviceDescr", "hrDeviceType", "hrStorageType",
+                          "entPhysicalDescr", "entPhysicalName", "entPhySensorUnitsDisplay",
+                          "prtMarkerSuppliesDescription", *VENDOR_TEXT_OBJECTS})
 
 
 def _named(*names: str, first: int = 1) -> dict[str, int]:
@@ -106,10 +106,22 @@ ENUMS: dict[str, dict[str, int]] = {
     "ifOperStatus": _IF_STATUS,
     "ipForwarding": _named("forwarding", "notForwarding"),
     "hrDeviceStatus": _named("unknown", "running", "warning", "testing", "down"),
-    "entSensorType": _named("other", "unknown", "voltsAC", "voltsDC", "amperes", "watts",
-                            "hertz", "celsius", "percentRH", "rpm", "cmm", "truthvalue",
-                            "specialEnum"),
-    "entSensorStatus": _named("ok", "unavailable", "nonoperational"),
+    "entPhysicalClass": _named("other", "unknown", "chassis", "backplane", "container",
+                               "powerSupply", "fan", "sensor", "module", "port", "stack",
+                               "cpu"),
+    "entPhySensorType": _named("other", "unknown", "voltsAC", "voltsDC", "amperes", "watts",
+                               "hertz", "celsius", "percentRH", "rpm", "cmm", "truthvalue",
+                               "specialEnum"),
+    # RFC 3433 numbers exa before peta; SENSOR_SCALE_EXPONENTS gives their powers of ten
+    "entPhySensorScale": _named("yocto", "zepto", "atto", "femto", "pico", "nano", "micro",
+                                "milli", "units", "kilo", "mega", "giga", "tera", "exa",
+                                "peta", "zetta", "yotta"),
+    "entPhySensorOperStatus": _named("ok", "unavailable", "nonoperational"),
+    "prtMarkerSuppliesClass": {"other": 1, "supplyThatIsConsumed": 3,
+                               "receptacleThatIsFilled": 4},
+    # Printer-MIB's levels are numbers but for these: not a quantity, never judged as one
+    "prtMarkerSuppliesLevel": {"other": -1, "unknown": -2, "someRemaining": -3},
+    "prtMarkerSuppliesMaxCapacity": {"other": -1, "unknown": -2},
     "upsBatteryStatus": _BATTERY_STATUS,
     "upsOutputSource": _named("other", "none", "normal", "bypass", "battery", "booster",
                               "reducer"),
@@ -122,6 +134,23 @@ ENUMS: dict[str, dict[str, int]] = {
         "off", "rebooting", "switchedBypass", "hardwareFailureBypass",
         "sleepingUntilPowerReturn", "onSmartTrim", "ecoMode", "hotStandby", "onBatteryTest"),
 }
+
+
+# Objects whose value is an OID with a name (HOST-RESOURCES-TYPES): config compares with
+# the name (`hrStorageType == hrStorageFixedDisk`), the probe with the OID's text.
+OID_VALUES: dict[str, dict[str, str]] = {
+    "hrStorageType": {name: f"1.3.6.1.2.1.25.2.1.{n}" for name, n in _named(
+        "hrStorageOther", "hrStorageRam", "hrStorageVirtualMemory", "hrStorageFixedDisk",
+        "hrStorageRemovableDisk", "hrStorageFloppyDisk", "hrStorageCompactDisc",
+        "hrStorageRamDisk", "hrStorageFlashMemory", "hrStorageNetworkDisk").items()},
+}
+
+# The power of ten of each ENTITY-SENSOR-MIB SensorDataScale value.
+SENSOR_SCALE_EXPONENTS = {
+    number: {"exa": 18, "peta": 15}.get(label, 3 * (number - 9))
+    for label, number in ENUMS["entPhySensorScale"].items()}
+# Numeric objects whose named values mark a special reading, not a quantity.
+SPECIAL_NUMBERS = frozenset({"prtMarkerSuppliesLevel", "prtMarkerSuppliesMaxCapacity"})
 
 
 def enum_label(name: str, number: int) -> str | None:
@@ -183,6 +212,7 @@ def parse_object(text: str) -> ObjectRef:
     if numeric is not None:
         return ObjectRef(numeric, False, text)
     name, _, index = text.partition(".")
+    name = _ALIASES.get(name, name)
     known = OBJECTS.get(name)
     if known is None:
         raise UnknownObjectError(

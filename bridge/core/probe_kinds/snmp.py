@@ -10,22 +10,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
-from bridge.core.probe_kinds.limits import Comparison, Equality, ValueThreshold
-from bridge.core.probe_kinds.oids import ENUMS, ObjectRef, parse_object
+from bridge.core.probe_kinds.limits import Comparison
 from bridge.core.probe_kinds.snmp_templates import known_template, with_templates
+from bridge.core.probe_kinds.value_checks import (
+    THRESHOLD_ONLY_KEYS,
+    InstanceName,
+    ValueCheck,
+    WalkName,
+)
 from bridge.core.secret import Secret
-from bridge.core.strict import Array, Strict
+from bridge.core.strict import Array
 
 
 class SnmpVersion(StrEnum):
@@ -80,91 +78,6 @@ class SnmpAccess:
     context: str = ""
 
 
-def _object(value: Any) -> Any:
-    if isinstance(value, ObjectRef):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected an OID string such as \"sysUpTime\" or "
-                         f"\"1.3.6.1.2.1.1.3.0\", got {value!r}")
-    return parse_object(value)
-
-
-def _instance(ref: ObjectRef) -> ObjectRef:
-    if ref.walk:
-        raise ValueError(f"{ref} has rows; GET one of them ({ref}.1) or put it in walk")
-    return ref
-
-
-def _walkable(ref: ObjectRef) -> ObjectRef:
-    if ref.scalar:
-        raise ValueError(f"{ref} is a single value, not a column or table; list it under get")
-    return ref
-
-
-InstanceName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_instance)]
-WalkName = Annotated[ObjectRef, BeforeValidator(_object), AfterValidator(_walkable)]
-ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
-
-
-def _resolved(ref: ObjectRef, check: Equality) -> Equality:
-    """`!= onLine` against upsBasicOutputStatus: the enumeration's number for the name."""
-    named = ENUMS.get(ref.name)
-    if check.number is not None and named is not None:  # == 5 reads as == battery
-        label = next((k for k, n in named.items() if n == check.number), check.expected)
-        return Equality(check.op, label, check.number)
-    if check.number is not None or (named is None and (ref.holds_text or not ref.name)):
-        return check  # a number, or a text compared as text
-    if named is None:
-        raise ValueError(f"{ref.name} has no named values; compare it with a number "
-                         f"(\"{check.op} 2\") or a pattern (\"~ 'text'\")")
-    if check.expected not in named:
-        raise ValueError(f"{check.expected!r} is not a value of {ref.name}; its values are "
-                         + ", ".join(f"{label} ({n})" for label, n in named.items()))
-    return Equality(check.op, check.expected, named[check.expected])
-
-
-class ValueCheck(Strict):
-    """Thresholds on an object; on a column, every row is checked. A comparison (`> 80`)
-    needs a number, a value (`!= onLine`) a named or numeric one, a pattern (`~ "x"`) any."""
-
-    oid: ObjectName
-    warning: ValueThreshold | None = None
-    critical: ValueThreshold | None = None  # crossing it fails the check
-    percent_of: ObjectName | None = None  # judge 100 * oid / percent_of, row by row
-    average: bool = False  # judge a column's rows (or their percentages) as their average
-
-    @model_validator(mode="after")
-    def _derived_needs_numbers(self) -> ValueCheck:
-        if not (self.average or self.percent_of):
-            return self
-        if any(c is not None and not isinstance(c, Comparison)
-               for c in (self.warning, self.critical)) or self.oid.holds_text:
-            raise ValueError("percent_of and average judge numbers: compare them with a "
-                             "number (\"> 90\") on a numeric object")
-        if self.percent_of is not None and (self.percent_of.walk != self.oid.walk
-                                            or self.percent_of.holds_text):
-            raise ValueError(f"percent_of {self.percent_of} must be a numeric "
-                             f"{'column' if self.oid.walk else 'value'}, as {self.oid} is")
-        if self.average and not self.oid.walk:
-            raise ValueError(f"average needs a column; {self.oid} is one value")
-        return self
-
-    @field_validator("warning", "critical")
-    @classmethod
-    def _fits_the_object(cls, check: ValueThreshold | None,
-                         info: ValidationInfo) -> ValueThreshold | None:
-        ref = info.data.get("oid")
-        if check is None or not isinstance(ref, ObjectRef):
-            return check
-        if isinstance(check, Comparison) and ref.holds_text:
-            raise ValueError(f"{ref} holds text, not a number; compare it with a pattern "
-                             "(\"~ 'text'\") or use a numeric object (such as laLoadInt, "
-                             "ifInErrors or hrStorageUsed)")
-        if isinstance(check, Equality):
-            return _resolved(ref, check)
-        return check
-
-
 # Without walk_timeout_s a walk may use this share of interval_s (less the GET's budget).
 _WALK_SHARE = 0.8
 
@@ -203,6 +116,10 @@ class SnmpProbe(ProbeBase):
     @classmethod
     def _counts_numbers(cls, checks: tuple[ValueCheck, ...]) -> tuple[ValueCheck, ...]:
         for check in checks:
+            derived = [key for key in THRESHOLD_ONLY_KEYS if key in check.model_fields_set]
+            if derived:
+                raise ValueError(f"counters take no {', '.join(derived)}; put it under "
+                                 "thresholds")
             if check.oid.holds_text:
                 raise ValueError(f"{check.oid} holds text, not a number; counters need a "
                                  "numeric object (such as ifInErrors or ifHCInOctets)")

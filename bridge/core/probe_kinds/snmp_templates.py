@@ -1,21 +1,29 @@
 """Ready-made SNMP checks an operator names in one line (`use = ["ups-mib"]`).
 
 Each template is data: the thresholds it adds, written as config writes them. A probe's
-own threshold on the same `oid` replaces the template's (that is how a threshold is
-overridden); the template's come after the probe's own.
+own threshold on the same `oid` (and the same `where`, if any) replaces the template's
+(that is how a threshold is overridden); the template's come after the probe's own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-TEMPLATES: dict[str, tuple[dict[str, str | bool], ...]] = {
-    # HOST-RESOURCES-MIB: the processors' load averaged, storage % used row by row (every
-    # hrStorageTable row: mounts, and memory as the agent lists it).
+_PERCENT = {"warning": "> 80", "critical": "> 95"}  # CPU % busy
+_MEMORY = {"warning": "> 85", "critical": "> 95"}  # memory % used
+_CISCO_NAMES = {"named_by": "entPhysicalName", "named_via": "cpmCPUTotalPhysicalIndex"}
+_HR_RAM = "hrStorageType == hrStorageRam"
+_HR_DISK = "hrStorageType == hrStorageFixedDisk"
+
+TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
+    # HOST-RESOURCES-MIB: the processors' load averaged, each mounted file system's % used
+    # (hrStorageFixedDisk rows), named by hrStorageDescr. Not memory: net-snmp counts the
+    # page cache as used RAM (its "Cached memory" row is always full), so a healthy Linux
+    # host would warn forever; ucd-snmp judges Linux memory.
     "host-resources": (
-        {"oid": "hrProcessorLoad", "average": True, "warning": "> 80", "critical": "> 95"},
-        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "warning": "> 85",
-         "critical": "> 95"},
+        {"oid": "hrProcessorLoad", "average": True, **_PERCENT},
+        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "where": _HR_DISK,
+         "named_by": "hrStorageDescr", "warning": "> 85", "critical": "> 95"},
     ),
     # UCD-SNMP-MIB (net-snmp): the 5-minute load average, real memory available.
     "ucd-snmp": (
@@ -30,11 +38,63 @@ TEMPLATES: dict[str, tuple[dict[str, str | bool], ...]] = {
         {"oid": "upsBatteryStatus", "warning": "!= batteryNormal",
          "critical": "== batteryDepleted"},
     ),
-    # APC PowerNet-MIB: output status, runtime left (TimeTicks, 1/100 s), battery replace.
+    # APC PowerNet-MIB: output status, runtime left (TimeTicks, judged in minutes), battery
+    # replace.
     "apc-powernet": (
         {"oid": "upsBasicOutputStatus", "warning": "!= onLine"},
-        {"oid": "upsAdvBatteryRunTimeRemaining", "warning": "< 90000", "critical": "< 30000"},
+        {"oid": "upsAdvBatteryRunTimeRemaining", "ticks_as": "minutes", "warning": "< 15",
+         "critical": "< 5"},
         {"oid": "upsAdvBatteryReplaceIndicator", "warning": "== batteryNeedsReplacing"},
+    ),
+    # ENTITY-SENSOR-MIB (RFC 3433) with ENTITY-MIB's names: every sensor's own status;
+    # temperatures, fans and power supplies' input voltage at their scale and precision.
+    "entity-sensor": (
+        {"oid": "entPhySensorOperStatus", "named_by": "entPhysicalName", "critical": "!= ok"},
+        {"oid": "entPhySensorValue", "where": "entPhySensorType == celsius",
+         "named_by": "entPhysicalName", "scale_by": "entPhySensorScale",
+         "precision_by": "entPhySensorPrecision", "warning": "> 65", "critical": "> 80"},
+        {"oid": "entPhySensorValue", "where": "entPhySensorType == rpm",
+         "named_by": "entPhysicalName", "scale_by": "entPhySensorScale",
+         "precision_by": "entPhySensorPrecision", "warning": "< 1"},
+        {"oid": "entPhySensorValue", "where": "entPhySensorType == voltsAC",
+         "named_by": "entPhysicalName", "scale_by": "entPhySensorScale",
+         "precision_by": "entPhySensorPrecision", "warning": "< 90"},
+    ),
+    # Printer-MIB (RFC 3805): each marker supply's level as % of its capacity, named by its
+    # description; "some remaining" (-3) and "unknown" (-2) are shown, never judged.
+    "printer-supplies": (
+        {"oid": "prtMarkerSuppliesLevel", "percent_of": "prtMarkerSuppliesMaxCapacity",
+         "named_by": "prtMarkerSuppliesDescription", "warning": "< 15", "critical": "< 5"},
+    ),
+    # CISCO-PROCESS-MIB: each CPU's 5-minute busy %, its memory used of used + free; named
+    # by the entity each CPU row points at (a stack member), else by index.
+    "cisco-cpu-memory": (
+        {"oid": "cpmCPUTotal5minRev", **_CISCO_NAMES, **_PERCENT},
+        {"oid": "cpmCPUMemoryUsed", "percent_of": ["cpmCPUMemoryUsed", "cpmCPUMemoryFree"],
+         **_CISCO_NAMES, **_MEMORY},
+    ),
+    # JUNIPER-MIB jnxOperatingTable: the routing engines' CPU and memory (buffer) %.
+    "juniper-cpu-memory": (
+        {"oid": "jnxOperatingCPU", "where": 'jnxOperatingDescr ~ "Routing Engine"',
+         "named_by": "jnxOperatingDescr", **_PERCENT},
+        {"oid": "jnxOperatingBuffer", "where": 'jnxOperatingDescr ~ "Routing Engine"',
+         "named_by": "jnxOperatingDescr", **_MEMORY},
+    ),
+    # FORTINET-FORTIGATE-MIB: the system's CPU and memory %.
+    "fortinet-cpu-memory": (
+        {"oid": "fgSysCpuUsage", **_PERCENT},
+        {"oid": "fgSysMemUsage", **_MEMORY},
+    ),
+    # RouterOS reports through HOST-RESOURCES-MIB: the CPUs' load averaged, RAM % used.
+    "mikrotik-cpu-memory": (
+        {"oid": "hrProcessorLoad", "average": True, **_PERCENT},
+        {"oid": "hrStorageUsed", "percent_of": "hrStorageSize", "where": _HR_RAM,
+         "named_by": "hrStorageDescr", **_MEMORY},
+    ),
+    # HUAWEI-ENTITY-EXTENT-MIB: each board's CPU and memory %, named by entPhysicalName.
+    "huawei-cpu-memory": (
+        {"oid": "hwEntityCpuUsage", "named_by": "entPhysicalName", **_PERCENT},
+        {"oid": "hwEntityMemUsage", "named_by": "entPhysicalName", **_MEMORY},
     ),
 }
 
@@ -49,9 +109,9 @@ def with_templates(data: dict[str, Any]) -> dict[str, Any]:
     own = data.get("thresholds", [])
     if not isinstance(own, list | tuple):
         return data
-    judged = {t.get("oid") for t in own if isinstance(t, dict)}
+    judged = {(t.get("oid"), t.get("where")) for t in own if isinstance(t, dict)}
     added = [dict(t) for name in use if isinstance(name, str)
-             for t in TEMPLATES.get(name, ()) if t["oid"] not in judged]
+             for t in TEMPLATES.get(name, ()) if (t["oid"], t.get("where")) not in judged]
     return {**data, "thresholds": [*own, *added]}
 
 

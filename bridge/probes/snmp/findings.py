@@ -30,12 +30,12 @@ class Findings:
         self.values[unique] = shown
 
     def compare(self, name: str, measured: float, shown: str, warning: Comparison | None,
-                critical: Comparison | None) -> None:
-        """Fail past `critical`, warn past `warning`."""
+                critical: Comparison | None, unit: str = "") -> None:
+        """Fail past `critical`, warn past `warning` (both in `unit`, as `measured` is)."""
         if critical is not None and critical.exceeded(measured):
-            self.failures.append(f"{name} = {shown} {critical} (critical)")
+            self.failures.append(f"{name} = {shown} {critical}{unit} (critical)")
         elif warning is not None and warning.exceeded(measured):
-            self.warnings.append(f"WARNING {name} = {shown} {warning}")
+            self.warnings.append(f"WARNING {name} = {shown} {warning}{unit}")
 
     def result(self, started: datetime) -> ProbeResult:
         """The check's result: failed if anything failed, a warning if anything warned."""

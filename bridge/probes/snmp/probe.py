@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
-from bridge.core.probe_kinds.limits import Check, Comparison, Pattern
+from bridge.core.probe_kinds.limits import Check, Comparison
 from bridge.core.probe_kinds.oids import OBJECTS, Oid, enum_label, name_oid
-from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe, ValueCheck
+from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe
+from bridge.core.probe_kinds.value_checks import ValueCheck
 from bridge.core.results import ProbeResult, Series
 from bridge.probes.protocol import Target
 from bridge.probes.snmp.client import SnmpClient
-from bridge.probes.snmp.derived import judge_derived
+from bridge.probes.snmp.derived import judge_derived, special_reading
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.interfaces import Counters, judge_interfaces
 from bridge.probes.snmp.learned import LearnedPorts, RememberedPorts
 from bridge.probes.snmp.ports import interface_columns
+from bridge.probes.snmp.rows import Cells, holds, row_name, selected
 from bridge.probes.snmp.types import InvalidValue, Request, SnmpError, SnmpValue, VarBind
 from bridge.probes.snmp.values import (
     counter_bits,
@@ -58,8 +60,7 @@ def instances(probe: SnmpProbe) -> list[Oid]:
     checks = (*probe.thresholds, *probe.counters)
     return _unique([SYS_UPTIME, *(o.oid for o in probe.get),
                     *(c.oid.oid for c in checks if not c.oid.walk),
-                    *(c.percent_of.oid for c in probe.thresholds
-                      if c.percent_of and not c.percent_of.walk)])
+                    *(p.oid for c in probe.thresholds for p in c.percent_of if not p.walk)])
 
 
 def columns(probe: SnmpProbe) -> list[Oid]:
@@ -68,8 +69,7 @@ def columns(probe: SnmpProbe) -> list[Oid]:
     checks = (*probe.thresholds, *probe.counters)
     return _unique([*status, *(o.oid for o in probe.walk),
                     *(c.oid.oid for c in checks if c.oid.walk),
-                    *(c.percent_of.oid for c in probe.thresholds
-                      if c.percent_of and c.percent_of.walk)])
+                    *(r.oid for c in probe.thresholds for r in c.row_columns())])
 
 
 class SnmpProber:
@@ -145,13 +145,14 @@ class SnmpProber:
                                        found)
             if learned is not None:
                 await self._keep_learned(check_id, learned)
+        cells = Cells(tables)
         for value_check in probe.thresholds:
-            rows = _rows(value_check, by_oid, tables, found)
-            if value_check.average or value_check.percent_of:
-                judge_derived(value_check, rows, by_oid, tables, found)
+            rows = selected(value_check, _rows(value_check, by_oid, tables, found), cells, found)
+            if value_check.derives():
+                judge_derived(value_check, rows, by_oid, cells, found)
                 continue
             for oid, value in rows:
-                _judge_threshold(value_check, oid, value, found)
+                _judge_threshold(value_check, row_name(value_check, oid, cells), value, found)
         for value_check in probe.counters:
             for oid, value in _rows(value_check, by_oid, tables, found):
                 _judge_counter(value_check, oid, value, memory.counters.get(oid),
@@ -215,8 +216,7 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: Findings)
             found.summary.append(f"{name_oid(ref.oid)}={text(value)[:40]!r}")
 
 
-def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: Findings) -> None:
-    name = name_oid(oid)
+def _judge_threshold(check: ValueCheck, name: str, value: SnmpValue, found: Findings) -> None:
     if (why := missing(value)) is not None:  # unreadable, not past a threshold: say which
         found.warnings.append(f"WARNING {name}: {why}; not judged")
         return
@@ -229,12 +229,15 @@ def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: Findi
     label = enum_label(check.oid.name, integer) if integer is not None else None
     shown = f"{label} ({integer})" if label is not None else text(value)
     found.value(name, shown)
+    if special_reading(check.oid, value) is not None \
+            and any(isinstance(c, Comparison) for c in limits):
+        return  # Printer-MIB's someRemaining (-3) is not 3 below zero
     if measured is not None and all(isinstance(c, Comparison) for c in limits):
         found.compare(name, measured, f"{measured:g}", _comparison(check.warning),
                       _comparison(check.critical))
         return
     for limit, level in ((check.critical, "critical"), (check.warning, "warning")):
-        if limit is not None and _fires(limit, value, measured):
+        if limit is not None and holds(limit, value):
             said = f"{shown} {limit}" if isinstance(limit, Comparison) else \
                 f"{shown}, {limit.expectation()}"
             if level == "critical":
@@ -246,16 +249,6 @@ def _judge_threshold(check: ValueCheck, oid: Oid, value: SnmpValue, found: Findi
 
 def _comparison(limit: Check | None) -> Comparison | None:
     return limit if isinstance(limit, Comparison) else None
-
-
-def _fires(limit: Check, value: SnmpValue, measured: float | None) -> bool:
-    if isinstance(limit, Comparison):
-        return measured is not None and limit.exceeded(measured)
-    if isinstance(limit, Pattern):
-        return limit.fires(text(value))
-    if limit.number is None:
-        return limit.fires(text(value) == limit.expected)
-    return limit.fires(isinstance(value, int) and int(value) == limit.number)
 
 
 def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample | None,

@@ -14,6 +14,9 @@ SYSTEM = "1.3.6.1.2.1.1"
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"
 IFX_ENTRY = "1.3.6.1.2.1.31.1.1.1"
 LA_ENTRY = "1.3.6.1.4.1.2021.10.1"
+HR_STORAGE_TYPES = "1.3.6.1.2.1.25.2.1"  # hrStorageOther .1, Ram .2, VirtualMemory .3, FixedDisk .4
+HR_STORAGE_OTHER, HR_STORAGE_RAM = f"{HR_STORAGE_TYPES}.1", f"{HR_STORAGE_TYPES}.2"
+HR_STORAGE_VIRTUAL, HR_STORAGE_DISK = f"{HR_STORAGE_TYPES}.3", f"{HR_STORAGE_TYPES}.4"
 
 Record = tuple[str, int, object]
 
@@ -177,20 +180,135 @@ def ups(*, source: int, minutes: int, battery: int, apc_status: int, runtime_tic
 
 
 def host(*, cpu: tuple[int, int], var_used: int, load5: str, mem_avail: int) -> list[Record]:
-    """hrProcessorLoad for two processors; hrStorageTable: memory (31 % used), / (50 %) and
-    /var (var_used of 1000 blocks); laLoad; memTotalReal 8 GB and memAvailReal in kB."""
+    """hrProcessorLoad for two processors; hrStorageTable as net-snmp lists it on Linux:
+    physical memory 96 % "used" (the page cache counted), virtual memory, the cache itself
+    (always full), a pseudo file system of size 0, / (50 %) and /var (var_used of 1000
+    blocks); laLoad; memTotalReal 8 GB and memAvailReal in kB."""
     storage = "1.3.6.1.2.1.25.2.3.1"
-    rows = [(1, "Physical memory", 1024, 8_000_000, 2_500_000), (31, "/", 4096, 1000, 500),
-            (36, "/var", 4096, 1000, var_used)]
+    rows = [(1, HR_STORAGE_RAM, "Physical memory", 1024, 8_000_000, 7_680_000),
+            (3, HR_STORAGE_VIRTUAL, "Virtual memory", 1024, 10_000_000, 7_700_000),
+            (7, HR_STORAGE_OTHER, "Cached memory", 1024, 5_000_000, 5_000_000),
+            (30, HR_STORAGE_DISK, "/sys/fs/cgroup", 4096, 0, 0),
+            (31, HR_STORAGE_DISK, "/", 4096, 1000, 500),
+            (36, HR_STORAGE_DISK, "/var", 4096, 1000, var_used)]
     records: list[Record] = [*system("host-1", "Linux host-1 6.1.0", 8_640_000)]
-    for index, descr, unit, size, used in rows:
-        records += [(f"{storage}.3.{index}", 4, descr), (f"{storage}.4.{index}", 2, unit),
+    for index, kind, descr, unit, size, used in rows:
+        records += [(f"{storage}.2.{index}", 6, kind), (f"{storage}.3.{index}", 4, descr),
+                    (f"{storage}.4.{index}", 2, unit),
                     (f"{storage}.5.{index}", 2, size), (f"{storage}.6.{index}", 2, used)]
     records += [("1.3.6.1.2.1.25.3.3.1.2.196608", 2, cpu[0]),
                 ("1.3.6.1.2.1.25.3.3.1.2.196609", 2, cpu[1]),
                 (f"{LA_ENTRY}.2.1", 4, "Load-1"), (f"{LA_ENTRY}.2.2", 4, "Load-5"),
                 (f"{LA_ENTRY}.3.1", 4, "0.50"), (f"{LA_ENTRY}.3.2", 4, load5),
                 ("1.3.6.1.4.1.2021.4.5.0", 2, 8_000_000), ("1.3.6.1.4.1.2021.4.6.0", 2, mem_avail)]
+    return records
+
+
+ENT_PHYSICAL_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
+SENSOR_ENTRY = "1.3.6.1.2.1.99.1.1.1"
+
+
+def entity_sensors(*, inlet_tenths: int, cpu_milli: int, fan_rpm: int, psu2_volts: int,
+                   psu2_output_status: int) -> list[Record]:
+    """ENTITY-MIB's names and ENTITY-SENSOR-MIB's sensors of a switch: entPhySensorType,
+    Scale, Precision, Value, OperStatus by entPhysicalIndex. The inlet reads in tenths
+    (precision 1), the CPU in milli-degrees (scale milli); sensor 1006 has no name."""
+    sensors = [  # index, name, type, scale, precision, value, status
+        (1001, "Inlet temperature", 8, 9, 1, inlet_tenths, 1),
+        (1002, "CPU temperature", 8, 8, 0, cpu_milli, 1),
+        (1003, "Fan 1", 10, 9, 0, fan_rpm, 1),
+        (1004, "PSU 1 input", 3, 9, 0, 230, 1),
+        (1005, "PSU 2 input", 3, 9, 0, psu2_volts, 1),
+        (1006, "", 12, 9, 0, 1, psu2_output_status),
+        (1007, "PSU 1 output", 4, 8, 0, 12_050, 1)]
+    records: list[Record] = [(f"{ENT_PHYSICAL_NAME}.1", 4, "Chassis")]
+    for index, name, kind, scale, precision, value, status in sensors:
+        records += [(f"{ENT_PHYSICAL_NAME}.{index}", 4, name),
+                    (f"{SENSOR_ENTRY}.1.{index}", 2, kind),
+                    (f"{SENSOR_ENTRY}.2.{index}", 2, scale),
+                    (f"{SENSOR_ENTRY}.3.{index}", 2, precision),
+                    (f"{SENSOR_ENTRY}.4.{index}", 2, value),
+                    (f"{SENSOR_ENTRY}.5.{index}", 2, status)]
+    return records
+
+
+def printer_supplies(*, black: int, cyan: int) -> list[Record]:
+    """Printer-MIB prtMarkerSuppliesTable of hrDevice 1: class, description, max capacity,
+    level. Black counts in % (max 100), cyan in pages; magenta says only "some remaining"
+    (-3), yellow's capacity is unknown (-2), the waste toner box's level is unknown."""
+    entry = "1.3.6.1.2.1.43.11.1.1"
+    supplies = [(1, 3, "Black Toner", 100, black), (2, 3, "Cyan Toner", 12_000, cyan),
+                (3, 3, "Magenta Toner", 12_000, -3), (4, 3, "Yellow Toner", -2, 5_000),
+                (5, 4, "Waste Toner Box", 100, -2)]
+    records: list[Record] = [("1.3.6.1.2.1.25.3.2.1.3.1", 4, "bridge test colour laser")]
+    for index, kind, descr, capacity, level in supplies:
+        records += [(f"{entry}.4.1.{index}", 2, kind), (f"{entry}.6.1.{index}", 4, descr),
+                    (f"{entry}.8.1.{index}", 2, capacity), (f"{entry}.9.1.{index}", 2, level)]
+    return records
+
+
+def cisco(*, cpu_pct: int, used_kb: int, free_kb: int) -> list[Record]:
+    """CISCO-PROCESS-MIB cpmCPUTotalTable: CPU 1 is entity 1000 ("Switch 1"), CPU 2 (always
+    idle) points at no entity (cpmCPUTotalPhysicalIndex 0), as routers' CPUs often do."""
+    entry = "1.3.6.1.4.1.9.9.109.1.1.1.1"
+    records: list[Record] = [(f"{ENT_PHYSICAL_NAME}.1", 4, "Chassis"),
+                             (f"{ENT_PHYSICAL_NAME}.1000", 4, "Switch 1")]
+    for index, physical, pct, used, free in ((1, 1000, cpu_pct, used_kb, free_kb),
+                                             (2, 0, 4, 100_000, 300_000)):
+        records += [(f"{entry}.2.{index}", 2, physical), (f"{entry}.5.{index}", 66, pct),
+                    (f"{entry}.8.{index}", 66, pct), (f"{entry}.12.{index}", 66, used),
+                    (f"{entry}.13.{index}", 66, free)]
+    return records
+
+
+def juniper(*, re0_cpu: int, re0_buffer: int) -> list[Record]:
+    """JUNIPER-MIB jnxOperatingTable (index: contents, L1, L2, L3): the midplane, a busy
+    FPC (not a routing engine, never judged) and two routing engines."""
+    entry = "1.3.6.1.4.1.2636.3.1.13.1"
+    rows = [("1.1.0.0", "midplane", 0, 0), ("7.1.0.0", "FPC: EX4300-48T @ 0/*/*", 99, 97),
+            ("9.1.0.0", "Routing Engine 0", re0_cpu, re0_buffer),
+            ("9.2.0.0", "Routing Engine 1", 3, 25)]
+    records: list[Record] = []
+    for index, descr, cpu, buffer in rows:
+        records += [(f"{entry}.5.{index}", 4, descr), (f"{entry}.8.{index}", 66, cpu),
+                    (f"{entry}.11.{index}", 66, buffer)]
+    return records
+
+
+def fortigate_system(*, cpu_pct: int, memory_pct: int) -> list[Record]:
+    """FORTINET-FORTIGATE-MIB fgSystemInfo: version, CPU %, memory % and capacity (kB)."""
+    base = "1.3.6.1.4.1.12356.101.4.1"
+    return [(f"{base}.1.0", 4, "v7.2.5,build1517,230606 (GA.F)"), (f"{base}.3.0", 66, cpu_pct),
+            (f"{base}.4.0", 66, memory_pct), (f"{base}.5.0", 66, 4_000_000)]
+
+
+def mikrotik(*, cpu: tuple[int, int], ram_used: int) -> list[Record]:
+    """RouterOS's HOST-RESOURCES-MIB: two CPUs, "main memory" (hrStorageRam, 1 kB units,
+    256 MB) and a nearly full "system disk" (not RAM: the template leaves it alone)."""
+    storage = "1.3.6.1.2.1.25.2.3.1"
+    records: list[Record] = [("1.3.6.1.2.1.25.3.3.1.2.1", 2, cpu[0]),
+                             ("1.3.6.1.2.1.25.3.3.1.2.2", 2, cpu[1])]
+    for index, kind, descr, size, used in ((65536, HR_STORAGE_RAM, "main memory", 262_144,
+                                            ram_used),
+                                           (131072, HR_STORAGE_DISK, "system disk", 131_072,
+                                            125_000)):
+        records += [(f"{storage}.2.{index}", 6, kind), (f"{storage}.3.{index}", 4, descr),
+                    (f"{storage}.4.{index}", 2, 1024), (f"{storage}.5.{index}", 2, size),
+                    (f"{storage}.6.{index}", 2, used)]
+    return records
+
+
+def huawei(*, mpu_cpu: int, mpu_memory: int) -> list[Record]:
+    """HUAWEI-ENTITY-EXTENT-MIB hwEntityStateTable by entPhysicalIndex, with ENTITY-MIB's
+    names: the main board, a line card, and a fan that has neither CPU nor memory (0)."""
+    entry = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
+    records: list[Record] = []
+    for index, name, cpu, memory, size in ((67108867, "MPU Board 1", mpu_cpu, mpu_memory,
+                                            2_147_483_647),
+                                           (67108873, "LPU Board 2", 10, 30, 1_073_741_824),
+                                           (67109000, "FAN 1", 0, 0, 0)):
+        records += [(f"{ENT_PHYSICAL_NAME}.{index}", 4, name), (f"{entry}.5.{index}", 2, cpu),
+                    (f"{entry}.7.{index}", 2, memory), (f"{entry}.9.{index}", 2, size)]
     return records
 
 
@@ -255,6 +373,38 @@ def main() -> None:
     write("host-ok", host(cpu=(20, 40), var_used=600, load5="0.80", mem_avail=4_000_000))
     write("host-busy", host(cpu=(80, 90), var_used=900, load5="6.00", mem_avail=600_000))
     write("host-full", host(cpu=(99, 97), var_used=970, load5="12.00", mem_avail=200_000))
+    # The other templates' devices, each ok, warning and failing.
+    states = ("ok", "warning", "failing")
+    for state, sensors in zip(states, (
+            {"inlet_tenths": 245, "cpu_milli": 52_000, "fan_rpm": 5400, "psu2_volts": 231,
+             "psu2_output_status": 1},
+            {"inlet_tenths": 695, "cpu_milli": 61_000, "fan_rpm": 0, "psu2_volts": 0,
+             "psu2_output_status": 1},
+            {"inlet_tenths": 300, "cpu_milli": 85_000, "fan_rpm": 5200, "psu2_volts": 229,
+             "psu2_output_status": 3}), strict=True):
+        write(f"sensors-{state}", [*system("sw-s", "bridge test switch with sensors",
+                                           8_640_000), *entity_sensors(**sensors)])
+    for state, (black, cyan) in zip(states, ((80, 9000), (12, 9000), (3, 1200)), strict=True):
+        write(f"printer-{state}", [*system("prn-1", "bridge test printer", 8_640_000),
+                                   *printer_supplies(black=black, cyan=cyan)])
+    for state, (cpu, used, free) in zip(states, ((12, 200_000, 600_000),
+                                                 (85, 700_000, 100_000),
+                                                 (97, 780_000, 20_000)), strict=True):
+        write(f"cisco-{state}", [*system("c-1", "Cisco IOS Software, bridge test", 8_640_000),
+                                 *cisco(cpu_pct=cpu, used_kb=used, free_kb=free)])
+    for state, (cpu, buffer) in zip(states, ((8, 30), (85, 90), (98, 96)), strict=True):
+        write(f"juniper-{state}", [*system("j-1", "Juniper Networks, bridge test", 8_640_000),
+                                   *juniper(re0_cpu=cpu, re0_buffer=buffer)])
+    for state, (cpu, memory) in zip(states, ((7, 40), (88, 86), (99, 97)), strict=True):
+        write(f"fortinet-{state}", [*system("f-1", "bridge test FortiGate", 8_640_000),
+                                    *fortigate_system(cpu_pct=cpu, memory_pct=memory)])
+    for state, (cpus, ram) in zip(states, (((5, 15), 60_000), ((85, 90), 230_000),
+                                           ((97, 99), 255_000)), strict=True):
+        write(f"mikrotik-{state}", [*system("mt-1", "RouterOS bridge test", 8_640_000),
+                                    *mikrotik(cpu=cpus, ram_used=ram)])
+    for state, (cpu, memory) in zip(states, ((12, 40), (85, 88), (97, 96)), strict=True):
+        write(f"huawei-{state}", [*system("hw-1", "Huawei VRP, bridge test", 8_640_000),
+                                  *huawei(mpu_cpu=cpu, mpu_memory=memory)])
     # An agent that answers sysUpTime only after 3 s.
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")

@@ -58,10 +58,10 @@ async def test_every_row_of_an_enumerated_column_is_judged(snmpsim: Agent) -> No
     assert not result.ok
     assert result.output == (
         "hrDeviceStatus.2 = down (5), expected not down (critical); "
-        "WARNING entSensorStatus.2 = nonoperational (3), expected ok; up 1d 0:00:00")
+        "WARNING entPhySensorOperStatus.2 = nonoperational (3), expected ok; up 1d 0:00:00")
     values = dict(result.values)
     assert values["hrDeviceStatus.1"] == "running (2)"
-    assert values["entSensorStatus.1"] == "ok (1)"
+    assert values["entPhySensorOperStatus.1"] == "ok (1)"
 
 
 async def test_a_text_pattern_is_a_regular_expression_searched_in_the_text(
@@ -101,7 +101,7 @@ def test_thresholds_compile_when_the_config_loads() -> None:
 
 @pytest.mark.parametrize(("check", "message"), [
     ({"oid": "entSensorStatus", "critical": "!= fine"},
-     "'fine' is not a value of entSensorStatus; its values are ok (1), unavailable (2), "
+     "'fine' is not a value of entPhySensorOperStatus; its values are ok (1), unavailable (2), "
      "nonoperational (3)"),
     ({"oid": "laLoadInt", "critical": "!= high"},
      "laLoadInt has no named values; compare it with a number"),
