@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, case, func, or_
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
 
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
@@ -32,13 +31,12 @@ class QueueFilter:
 
 def customer_tickets(engine: Engine, customer: str, limit: int = 500) -> list[dict[str, Any]]:
     """A customer's tickets: the open ones first, then by when they opened, newest first."""
-    still_open = case((col(Incident.status).in_(tuple(ACTIVE)), 0), else_=1)
-    with Session(engine) as session:
-        rows = session.exec(
-            select(Incident).where(Incident.customer == customer)
-            .order_by(still_open, col(Incident.opened_at).desc(), col(Incident.id).desc())
-            .limit(limit)).all()
-        return [incident_dict(r) for r in rows]
+    t = Incident.__table__.c  # type: ignore[attr-defined]
+    still_open = case((t.status.in_(tuple(ACTIVE)), 0), else_=1)
+    query = (core_select(t.id.table).where(t.customer == customer)
+             .order_by(still_open, t.opened_at.desc(), t.id.desc()).limit(limit))
+    with engine.connect() as connection:
+        return [incident_dict(r) for r in connection.execute(query)]
 
 
 def _like(text: str) -> str:
