@@ -128,3 +128,15 @@ def close_due(status: IncidentStatus, resolved_at: datetime | None, silence_s: f
     """A resolved ticket closes when the customer stayed silent for the contract's period."""
     return (status is IncidentStatus.RESOLVED and resolved_at is not None
             and now >= resolved_at + timedelta(seconds=silence_s))
+
+
+def next_due_at(assigned_at: datetime | None, reaction_due_at: datetime | None,
+                resolution_due_at: datetime | None) -> datetime | None:
+    """The SLA deadline a ticket runs against now: reaction until it is assigned, then
+    resolution."""
+    return reaction_due_at if assigned_at is None else resolution_due_at
+
+
+def time_left_s(due_at: datetime | None, now: datetime) -> float | None:
+    """Seconds from `now` to `due_at` (negative: over by that much); None without one."""
+    return None if due_at is None else (due_at - now).total_seconds()

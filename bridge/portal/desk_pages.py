@@ -4,7 +4,6 @@ action's body), and devices with their live state and maintenance windows."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -14,6 +13,7 @@ from bridge.config.main_file import Role
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
+from bridge.core.ticket_clocks import next_due_at, time_left_s
 from bridge.desk.actions import Action, action_named
 from bridge.portal.forms import FormError, inputs_of, read_form
 from bridge.portal.guard import PREFIX, person_of
@@ -49,33 +49,20 @@ def _filter(query: dict[str, str]) -> QueueFilter:
                        text=query.get("q", "")[:200])
 
 
-def _due(ticket: dict[str, Any]) -> str | None:
-    """The next SLA deadline: reaction until assigned, then resolution."""
-    due: str | None = ticket["reaction_due_at"] if ticket["assigned_at"] is None \
-        else ticket["resolution_due_at"]
-    return due
-
-
-def _left_s(ticket: dict[str, Any], now: datetime) -> float | None:
-    due = _due(ticket)
-    return None if due is None else (datetime.fromisoformat(due) - now).total_seconds()
-
-
 async def _queue_context(request: web.Request) -> dict[str, Any]:
     service = service_of(request)
     query = {k: request.query.get(k, "") for k in FILTERS}
-    tickets, counts = await service.read(lambda e: open_queue(e, _filter(query)))
+    flt = _filter(query)
+    queue_ = await service.read(lambda e: open_queue(e, flt, QUEUE_ROWS))
     now = service.now()
-    for ticket in tickets:
-        ticket["left_s"] = _left_s(ticket, now)
-    tickets.sort(key=lambda t: (t["priority"], t["left_s"] is None, t["left_s"] or 0.0))
+    rows = [(t, time_left_s(next_due_at(t.assigned_at, t.reaction_due_at, t.resolution_due_at),
+                            now)) for t in queue_.tickets]
     config = service.current_config()
-    return {**words_of_desk(request), "tickets": tickets[:QUEUE_ROWS], "matching": len(tickets),
-            "counts": dict(sorted(counts.items())),
+    return {**words_of_desk(request), "rows": rows, "matching": queue_.matching,
+            "counts": dict(sorted(queue_.counts.items())),
             "query": query, "customers": sorted(config.customers),
             "priorities": [p.value for p in Priority],
             "statuses": [s.value for s in IncidentStatus],
-            "zones": {c: config.customers[c].timezone for c in config.customers},
             "gap": service.snapshot().monitoring_gap}
 
 

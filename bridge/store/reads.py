@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, Row, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
@@ -57,8 +58,9 @@ class IncidentFilter:
     offset: int = 0
 
 
-def incident_dict(incident: Incident) -> dict[str, Any]:
-    """The public JSON shape of a ticket (without its timeline)."""
+def incident_dict(incident: Incident | Row[Any]) -> dict[str, Any]:
+    """The public JSON shape of a ticket (without its timeline), from its object or from a
+    row of its table's columns (lists read rows: no ORM objects for a thousand tickets)."""
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
@@ -100,14 +102,13 @@ def list_incidents(engine: Engine, flt: IncidentFilter) -> tuple[list[dict[str, 
         conditions.append(col(Incident.status) == flt.status)
     if flt.device is not None:
         conditions.append(col(Incident.device) == flt.device)
-    with Session(engine) as session:
-        total = session.exec(select(func.count()).select_from(Incident).where(*conditions)).one()
-        rows = session.exec(
-            select(Incident).where(*conditions)
-            .order_by(col(Incident.opened_at).desc(), col(Incident.id).desc())
-            .limit(flt.limit).offset(flt.offset)
-        ).all()
-        return [incident_dict(r) for r in rows], total
+    t = Incident.__table__.c  # type: ignore[attr-defined]
+    page = (core_select(t.id.table).where(*conditions)
+            .order_by(t.opened_at.desc(), t.id.desc()).limit(flt.limit).offset(flt.offset))
+    with engine.connect() as connection:
+        total = int(connection.execute(
+            core_select(func.count()).select_from(t.id.table).where(*conditions)).scalar_one())
+        return [incident_dict(r) for r in connection.execute(page)], total
 
 
 def ref_of(engine: Engine, incident_id: int) -> str:

@@ -3,12 +3,12 @@ the desk's queue of open tickets with its filters and counts."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, Engine, case, func, or_
+from sqlalchemy import select as core_select
 
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
@@ -31,13 +31,12 @@ class QueueFilter:
 
 def customer_tickets(engine: Engine, customer: str, limit: int = 500) -> list[dict[str, Any]]:
     """A customer's tickets: the open ones first, then by when they opened, newest first."""
-    still_open = case((col(Incident.status).in_(tuple(ACTIVE)), 0), else_=1)
-    with Session(engine) as session:
-        rows = session.exec(
-            select(Incident).where(Incident.customer == customer)
-            .order_by(still_open, col(Incident.opened_at).desc(), col(Incident.id).desc())
-            .limit(limit)).all()
-        return [incident_dict(r) for r in rows]
+    t = Incident.__table__.c  # type: ignore[attr-defined]
+    still_open = case((t.status.in_(tuple(ACTIVE)), 0), else_=1)
+    query = (core_select(t.id.table).where(t.customer == customer)
+             .order_by(still_open, t.opened_at.desc(), t.id.desc()).limit(limit))
+    with engine.connect() as connection:
+        return [incident_dict(r) for r in connection.execute(query)]
 
 
 def _like(text: str) -> str:
@@ -45,24 +44,67 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def open_queue(engine: Engine, flt: QueueFilter,
-               limit: int = 5000) -> tuple[list[dict[str, Any]], Counter[str]]:
-    """The open tickets the filter lets through (unsorted: the portal orders them by the
-    SLA time left) and the counts of every open ticket by priority."""
-    conditions: list[Any] = [col(Incident.status).in_(
+@dataclass(frozen=True)
+class QueueTicket:
+    """One row of the desk's queue: what the page shows, and the SLA deadlines it orders by."""
+
+    ref: str
+    customer: str
+    priority: Priority
+    tier: int
+    status: IncidentStatus
+    assignee: str
+    device: str | None
+    summary: str
+    assigned_at: datetime | None
+    reaction_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The most urgent open tickets the filter lets through, how many it lets through in
+    all, and every open ticket counted by priority (whatever the filter)."""
+
+    tickets: list[QueueTicket]
+    matching: int
+    counts: dict[Priority, int]
+
+
+def _queue_conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
+    t = Incident.__table__.c  # type: ignore[attr-defined]
+    conditions: list[ColumnElement[bool]] = [t.status.in_(
         (flt.status,) if flt.status is not None else tuple(ACTIVE))]
-    for column, value in ((Incident.customer, flt.customer), (Incident.priority, flt.priority),
-                          (Incident.tier, flt.tier), (Incident.assignee, flt.assignee),
-                          (Incident.device, flt.device)):
+    for column, value in ((t.customer, flt.customer), (t.priority, flt.priority),
+                          (t.tier, flt.tier), (t.assignee, flt.assignee),
+                          (t.device, flt.device)):
         if value is not None and value != "":
-            conditions.append(col(column) == value)
+            conditions.append(column == value)
     if flt.text:
         pattern = _like(flt.text)
-        conditions.append(or_(col(Incident.ref).ilike(pattern, escape="\\"),
-                              col(Incident.device).ilike(pattern, escape="\\"),
-                              col(Incident.summary).ilike(pattern, escape="\\")))
-    with Session(engine) as session:
-        rows = session.exec(select(Incident).where(*conditions).limit(limit)).all()
-        every = session.exec(select(Incident.priority).where(
-            col(Incident.status).in_(tuple(ACTIVE)))).all()
-        return [incident_dict(r) for r in rows], Counter(str(p) for p in every)
+        conditions.append(or_(t.ref.ilike(pattern, escape="\\"),
+                              t.device.ilike(pattern, escape="\\"),
+                              t.summary.ilike(pattern, escape="\\")))
+    return conditions
+
+
+def open_queue(engine: Engine, flt: QueueFilter, rows: int) -> Queue:
+    """The `rows` most urgent open tickets the filter lets through: by priority, then by the
+    next SLA deadline (none last). Only the shown columns are read, without ORM objects: the
+    queue is read every few seconds by every operator's page."""
+    t = Incident.__table__.c  # type: ignore[attr-defined]
+    conditions = _queue_conditions(flt)
+    # The deadline the ticket runs against now, as core.ticket_clocks.next_due_at picks it:
+    # the database orders by it so that only the shown rows leave it.
+    due = case((t.assigned_at.is_(None), t.reaction_due_at), else_=t.resolution_due_at)
+    shown = (core_select(t.ref, t.customer, t.priority, t.tier, t.status, t.assignee, t.device,
+                         t.summary, t.assigned_at, t.reaction_due_at, t.resolution_due_at)
+             .where(*conditions).order_by(t.priority, due.is_(None), due, t.id).limit(rows))
+    matching = core_select(func.count()).select_from(t.id.table).where(*conditions)
+    by_priority = (core_select(t.priority, func.count()).where(t.status.in_(tuple(ACTIVE)))
+                   .group_by(t.priority))
+    with engine.connect() as connection:
+        tickets = [QueueTicket(*row) for row in connection.execute(shown)]
+        total = int(connection.execute(matching).scalar_one())
+        counts = {Priority(p): int(n) for p, n in connection.execute(by_priority)}
+    return Queue(tickets, total, counts)

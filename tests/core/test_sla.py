@@ -23,7 +23,7 @@ from bridge.core.sla import (
     resolution_clock,
     sla_marks_due,
 )
-from bridge.core.ticket_clocks import TicketFacts
+from bridge.core.ticket_clocks import TicketFacts, next_due_at, time_left_s
 
 HEL = ZoneInfo("Europe/Helsinki")
 NYC = ZoneInfo("America/New_York")
@@ -262,3 +262,20 @@ def test_a_reopened_ticket_is_due_as_if_the_resolved_time_never_passed() -> None
                         resolved_spans=((at_min(5), at_min(125)),))
     assert due_at(ALWAYS, facts.reaction(), P1.reaction_s) == at_min(135)
     assert due_at(ALWAYS, facts.resolution(), P1.resolution_s) == at_min(360)
+
+
+_NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+_REACT, _RESOLVE = _NOON + timedelta(minutes=10), _NOON + timedelta(hours=4)
+
+
+@pytest.mark.parametrize(("assigned_at", "reaction", "resolution", "left_s"), [
+    (None, _REACT, _RESOLVE, 600.0),  # unassigned: the reaction clock
+    (_NOON, _REACT, _RESOLVE, 4 * 3600.0),  # assigned: the resolution clock
+    (None, _NOON - timedelta(minutes=3), _RESOLVE, -180.0),  # over by 3 min
+    (_NOON, _REACT, None, None),  # no resolution target in the contract
+    (None, None, _RESOLVE, None),  # no reaction target
+])
+def test_the_queue_counts_down_reaction_until_assigned_then_resolution(
+        assigned_at: datetime | None, reaction: datetime | None,
+        resolution: datetime | None, left_s: float | None) -> None:
+    assert time_left_s(next_due_at(assigned_at, reaction, resolution), _NOON) == left_s

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
+from bridge.core.priority import Priority
 from bridge.desk.actions import Action
+from bridge.store.models import Actor, TicketSource
+from bridge.store.reads import ref_of
+from bridge.store.tickets import NewTicket, create_ticket
 from tests.portal.site import Person, StoreService
 
 INTERNAL = "INTERNAL: customer is on credit hold"
@@ -256,3 +261,35 @@ async def test_the_desks_forms_read_as_words_and_offer_the_allowed_values(
     # the browser stops text the body would refuse as too long
     assert re.search(r'id="assign-assignee" name="assignee" type="text" value="" '
                      r'maxlength="64"', text)
+
+
+def _opened(service: StoreService, summary: str, priority: Priority, ago_s: float) -> str:
+    new = NewTicket("acme", "gw", summary, priority, TicketSource.CUSTOMER, Actor.CUSTOMER,
+                    "Ann Acme")
+    at = service.now() - timedelta(seconds=ago_s)
+    incident_id, _ = create_ticket(service.db.writer, new, "INC", at, service.desk)
+    return ref_of(service.db.reader, incident_id)
+
+
+async def test_the_queue_shows_the_most_urgent_by_priority_then_sla_left_and_counts_all(
+        people: Callable[[], Person], service: StoreService) -> None:
+    olga = people()
+    await olga.sign_in("olga")
+    # acme's P2: reaction 10 min, resolution 60 min; routine i's reaction is due in 9 min + i s
+    routine = [_opened(service, f"routine {i}", Priority.P2, 60 - i) for i in range(201)]
+    overdue = _opened(service, "nobody reacted", Priority.P2, 20 * 60)
+    # assigned: the resolution clock counts now (due in 1 min), not the passed reaction one
+    assigned = _opened(service, "being worked on", Priority.P2, 59 * 60)
+    await _desk_act(olga, assigned, "assign", {"assignee": "Olga Operator"})
+    urgent = _opened(service, "the core switch is down", Priority.P1, 0)
+    _, text = await olga.page("/portal/desk/queue")
+    assert '<span class="count">P1 1</span> <span class="count">P2 203</span>' in text
+    assert "shown 200 of 204 (the most urgent; filter for the rest)" in text
+    shown = re.findall(r'<a href="/portal/desk/tickets/([^"]+)">', text)
+    assert shown[:4] == [urgent, overdue, assigned, routine[0]]
+    assert shown[4:] == routine[1:197]  # the four due last wait behind the filters
+    assert re.search(rf'<tr class="late">\s*<td><a href="[^"]+">{overdue}</a>', text)
+    assert "over by 10 min" in text
+    _, found = await olga.page("/portal/desk/queue/rows?q=routine+20&priority=P2")
+    assert "shown 2 of 2" in found
+    assert re.findall(r'/portal/desk/tickets/([^"]+)"', found) == [routine[20], routine[200]]
