@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from markupsafe import Markup
 
 from bridge.availability.render import (
     DEVICE_COLUMNS,
@@ -127,20 +129,41 @@ def target_line(report: dict[str, Any], words: Words) -> str:
     return f"{words('target_short')} {pct(target, words, 2)}: {met}"
 
 
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("bridge.availability", "templates"),
+                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+@cache
+def _chart_template() -> Template:
+    return _environment().get_template("chart_svg.html")
+
+
+def chart_svg(drawn: Chart, words: Words) -> Markup:
+    """The report's daily chart as SVG markup, for a page of its own (the portal's): the
+    same drawing as the report's, coloured by the page's stylesheet (classes `bar`, `low`,
+    `none`, `grid`)."""
+    return Markup(_chart_template().render(chart=drawn, w=words))
+
+
+def axis_floor(drawn: Chart, words: Words) -> str:
+    """The lowest value of the chart's axis, as its caption says it."""
+    return drawn.gridlines[0].label if drawn.gridlines else pct(0, words, 0)
+
+
 def as_html(report: dict[str, Any]) -> str:
     """The report as a page, in the report's language, under the provider's name."""
     words = words_of(report)
     zone = report["timezone"]
-    environment = Environment(loader=PackageLoader("bridge.availability", "templates"),
-                              autoescape=select_autoescape(["html"]), trim_blocks=True,
-                              lstrip_blocks=True)
+    environment = _environment()
     environment.filters.update(
         local=lambda text: words.ltr(local_time(text, zone)), ltr=words.ltr,
         minutes=lambda v: minutes(v, words),
         pct=lambda v, decimals=3: pct(v, words, decimals),
         hours=lambda coverage: hours_text(coverage, words))
     drawn = chart(report["days"], report["availability_target_pct"], words)
-    floor = drawn.gridlines[0].label if drawn.gridlines else pct(0, words, 0)
+    floor = axis_floor(drawn, words)
     page = environment.get_template("report.html")
     return page.render(
         r=report, w=words, chart=drawn, axis_floor=floor,

@@ -35,6 +35,8 @@ class MonthData:
     devices: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     checks: dict[tuple[str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     days: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # local date
+    device_days: dict[str, dict[str, Tally]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))  # device, local date
     outages: dict[tuple[str, datetime], OutageView] = field(default_factory=dict)
 
     def add(self, day: LocalDay, device: str, probe: str, tally: Tally) -> None:
@@ -42,6 +44,7 @@ class MonthData:
         if probe == DEVICE:
             self.devices[device] += tally
             self.days[day.day.isoformat()] += tally
+            self.device_days[device][day.day.isoformat()] += tally
         else:
             self.checks[(device, probe)] += tally
 

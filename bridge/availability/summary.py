@@ -8,7 +8,7 @@ parent's failure, and is counted there (core/outages.py says whose an outage is)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +53,13 @@ def figures(tally: Tally, outages: Iterable[OutageView], target_pct: float | Non
     }
 
 
+def daily(days: Mapping[str, Tally]) -> list[dict[str, Any]]:
+    """The chart's days (a device's, or the customer's devices together) in date order."""
+    return [{"date": day, "availability_pct": _pct(tally),
+             "downtime_minutes": _minutes(tally.down_s)}
+            for day, tally in sorted(days.items())]
+
+
 def iso_utc(at: datetime | None) -> str | None:
     """An instant as the report's JSON gives every time: ISO 8601 in UTC, to the second."""
     return at.astimezone(UTC).replace(microsecond=0).isoformat() if at is not None else None
@@ -83,7 +90,8 @@ def summarize(config: Config, customer: str, month: str,
         devices.append({"device": name, "description": config.devices[name].description,
                         **figures(data.devices[name], by_device.get(name, []), target),
                         **why(data.devices[name]),
-                        "checks": checks})
+                        "checks": checks,
+                        "days": daily(data.device_days.get(name, {}))})
     total = sum((data.devices[name] for name in names), Tally())
     outages = [{
         "device": o.device, "cause": o.cause.value, "root": o.root,
@@ -113,9 +121,7 @@ def summarize(config: Config, customer: str, month: str,
                                       if o.device in config.devices], target), **why(total)},
         "devices": devices,
         "outages": outages,
-        "days": [{"date": day, "availability_pct": _pct(tally),
-                  "downtime_minutes": _minutes(tally.down_s)}
-                 for day, tally in sorted(data.days.items())],
+        "days": daily(data.days),
         "tickets": tickets,
         "definitions": words.definitions,
     }

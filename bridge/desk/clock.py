@@ -14,6 +14,7 @@ from bridge.core.audience import Audience
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.sla import BREACH_PCT
 from bridge.core.ticket_clocks import close_due, eta_notice_due, marks_due, next_mark_at
+from bridge.core.timeline_texts import CLOSED_IN_SILENCE, ETA_WILL_BE_EXCEEDED, SLA_BREACHED
 from bridge.core.wall_clock import local_text
 from bridge.desk.contract import ContractDesk
 from bridge.notify.notice import NoticeKind
@@ -96,10 +97,10 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
             key = (incident.customer, mark.kind.value)
             tally = desk.counters.sla_breaches if breach else desk.counters.sla_warnings
             tally[key] = tally.get(key, 0) + 1
-            what = (f"{mark.kind.value} target breached" if breach
-                    else f"{mark.pct} % of the {mark.kind.value} target elapsed")
-            note(session, _id_of(incident), now, "sla_breach" if breach else "sla_warning",
-                   f"{what} at {local_text(mark.at, desk.timezone(incident.customer))}")
+            at = local_text(mark.at, desk.timezone(incident.customer))
+            what = SLA_BREACHED.write(clock=mark.kind.value, at=at) if breach \
+                else f"{mark.pct} % of the {mark.kind.value} target elapsed at {at}"
+            note(session, _id_of(incident), now, "sla_breach" if breach else "sla_warning", what)
             superseded = any(m.kind is mark.kind and m.pct > mark.pct for m in marks)
             if not superseded:  # after an outage of the bridge, only the newest is news
                 desk.notify(session, incident,
@@ -127,8 +128,7 @@ def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:
         assert incident.eta_at is not None
         incident.eta_noticed_at = now
         save(session, incident)
-        message = (f"the ETA {local_text(incident.eta_at, customer.timezone)} will be "
-                   "exceeded; a new ETA is needed")
+        message = ETA_WILL_BE_EXCEEDED.write(eta=local_text(incident.eta_at, customer.timezone))
         note(session, _id_of(incident), now, "eta_will_be_exceeded", message)
         desk.notify(session, incident, NoticeKind.ETA_WILL_BE_EXCEEDED,
                     f"eta-{incident.eta_at.isoformat()}", now,
@@ -148,7 +148,7 @@ def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
             continue
         incident.status, incident.closed_at, incident.updated_at = IncidentStatus.CLOSED, now, now
         save(session, incident)
-        message = f"closed: no answer from the customer {silence_s / 3600:g} h after resolution"
+        message = CLOSED_IN_SILENCE.write(hours=f"{silence_s / 3600:g}")
         note(session, _id_of(incident), now, "closed", message)
         desk.notify(session, incident, NoticeKind.CLOSED, "closed-silence", now,
                     {Audience.CUSTOMER}, message=message)

@@ -12,11 +12,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bridge.availability.monthly import ReportError, month_report
 from bridge.availability.text import hours_text
 from bridge.config.main_file import Role
-from bridge.portal.availability import months, visible
+from bridge.portal.availability import visible
 from bridge.portal.guard import person_of
+from bridge.portal.month_view import customer_months, read_month
 from bridge.portal.pages import not_found, words_of_customer, words_of_desk
 from bridge.portal.service import service_of
 
@@ -52,22 +52,19 @@ def clock_figures(tickets: list[dict[str, Any]], clock: str) -> ClockFigures:
 async def month_figures(request: web.Request) -> web.Response:
     """GET /portal/statistics[?customer=&month=]"""
     person = person_of(request)
-    service = service_of(request)
-    config, now = service.current_config(), service.now()
+    config = service_of(request).current_config()
     customer = person.customer if person.role is Role.CUSTOMER else \
         request.query.get("customer") or next(iter(sorted(config.customers)), "")
-    month = request.query.get("month") or now.strftime("%Y-%m")
     if customer is None or not visible(request, customer):
         return not_found(request, person.customer)
-    try:
-        report = await service.read(lambda e: month_report(e, config, customer, month, now))
-    except ReportError as exc:
-        raise web.HTTPBadRequest(text=f"400: {exc}") from None
+    shown = customer_months(request, customer)
+    month = request.query.get("month") or shown[0]
+    report = await read_month(request, customer, month)
     tickets = report["tickets"]
     page = words_of_customer(request, customer) if person.role is Role.CUSTOMER \
         else words_of_desk(request)
     return aiohttp_jinja2.render_template("statistics.html", request, {
-        **page, "customer": customer, "month": month, "months": months(now),
+        **page, "customer": customer, "month": month, "months": shown,
         "tickets": len(tickets), "breached": sum(1 for t in tickets if t.get("breached")),
         "clocks": [(c, clock_figures(tickets, c)) for c in ("reaction", "resolution")],
         "summary": report["summary"], "target": report["availability_target_pct"],

@@ -9,6 +9,13 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from bridge.core.lifecycle import Effect
+from bridge.core.timeline_texts import (
+    LOANER_LENT,
+    LOANER_RETURNED,
+    ONSITE_ARRIVED,
+    ONSITE_DISPATCHED,
+    SUPPLIER_DONE,
+)
 from bridge.core.wall_clock import local_text
 from bridge.store.models import Loaner, OnsiteDispatch, SupplierEscalation
 
@@ -67,11 +74,11 @@ def _add(incident_id: int, effect: Effect, fields: Mapping[str, Any], author: st
         dispatch = OnsiteDispatch(
             incident_id=incident_id, technician=fields["technician"],
             scheduled_at=fields["scheduled_at"], note=note, created_at=now, created_by=author)
-        return dispatch, (f"on-site technician {dispatch.technician} dispatched for "
-                          f"{local_text(dispatch.scheduled_at, zone)}")
+        return dispatch, ONSITE_DISPATCHED.write(technician=dispatch.technician,
+                                                 at=local_text(dispatch.scheduled_at, zone))
     loaner = Loaner(incident_id=incident_id, device=fields["device"],
                     serial=fields.get("serial", ""), lent_at=now, note=note, created_by=author)
-    return loaner, f"loaner device {loaner.device} lent"
+    return loaner, LOANER_LENT.write(device=loaner.device)
 
 
 def _update(record: Record, fields: Mapping[str, Any], now: datetime) -> str:
@@ -82,17 +89,17 @@ def _update(record: Record, fields: Mapping[str, Any], now: datetime) -> str:
         record.due_at = fields.get("due_at", record.due_at)
         if fields.get("closed") and record.closed_at is None:
             record.closed_at = now
-            return f"supplier {record.supplier} is done"
+            return SUPPLIER_DONE.write(supplier=record.supplier)
         return f"supplier {record.supplier} record updated"
     if isinstance(record, OnsiteDispatch):
         record.scheduled_at = fields.get("scheduled_at", record.scheduled_at)
         if fields.get("arrived") and record.arrived_at is None:
             record.arrived_at = now
-            return f"technician {record.technician} arrived on site"
+            return ONSITE_ARRIVED.write(technician=record.technician)
         return f"on-site dispatch of {record.technician} updated"
     if fields.get("returned") and record.returned_at is None:
         record.returned_at = now
-        return f"loaner device {record.device} returned"
+        return LOANER_RETURNED.write(device=record.device)
     return f"loaner device {record.device} record updated"
 
 

@@ -29,6 +29,13 @@ from bridge.core.lifecycle import (
     target_status,
 )
 from bridge.core.priority import Priority
+from bridge.core.timeline_texts import (
+    ASSIGNED,
+    ETA_SET,
+    PROPOSED_PRIORITY,
+    WAITING_ON_CUSTOMER,
+    WAITING_ON_SUPPLIER,
+)
 from bridge.core.wall_clock import local_text
 from bridge.store.models import Actor, Incident, IncidentEvent, IncidentPause, TicketSource
 from bridge.store.records import Refused, update_record
@@ -215,20 +222,21 @@ def _apply(
         incident.assignee = req.assignee
         incident.assigned_at = incident.assigned_at or now  # the reaction clock stops once
         incident.acknowledged_at = incident.acknowledged_at or now
-        message = message or f"assigned to {req.assignee}"
+        message = message or ASSIGNED.write(assignee=req.assignee)
         data = {"assignee": req.assignee}
     elif effect is Effect.SET_ETA:
         assert req.eta_at is not None
         incident.eta_at, incident.eta_noticed_at = req.eta_at, None
         data = {"eta": req.eta_at.isoformat()}
-        message = message or f"ETA {local_text(req.eta_at, zone)}"
+        message = message or ETA_SET.write(eta=local_text(req.eta_at, zone))
     elif effect is Effect.WAIT:
         waiting_on = req.waiting_on or WaitingOn.CUSTOMER
         session.add(IncidentPause(incident_id=incident.id, waiting_on=waiting_on.value,
                                   started_at=now))
         incident.paused_since = now
         data = {"waiting_on": waiting_on.value}
-        message = message or f"waiting on the {waiting_on.value}"
+        message = message or (WAITING_ON_CUSTOMER if waiting_on is WaitingOn.CUSTOMER
+                                         else WAITING_ON_SUPPLIER).write()
     elif effect is Effect.RESUME:
         end_pause(session, incident, now)
     elif effect is Effect.ESCALATE:
@@ -310,6 +318,7 @@ def create_ticket(
         if new.proposed_priority is not None:
             event(session, incident.id, TicketChange(
                 "proposed_priority", now, new.actor, new.author,
-                f"proposed {new.proposed_priority}; the contract sets {new.priority}"))
+                PROPOSED_PRIORITY.write(proposed=new.proposed_priority,
+                                        priority=new.priority)))
         desk.changed(session, incident, change)
         return incident.id, True

@@ -91,6 +91,10 @@ def test_a_month_with_own_parent_and_maintenance_outages(db: Database, tmp_path:
     assert len(report["days"]) == 31
     assert report["days"][29] == {"date": "2026-03-30", "availability_pct": 100.0,
                                   "downtime_minutes": 0}
+    # each device's own days (the portal's chart of one device) add up to its month
+    assert [(d["date"], d["downtime_minutes"]) for d in router["days"]
+            if d["downtime_minutes"]] == [("2026-03-10", 15), ("2026-03-31", 60)]
+    assert sum(d["downtime_minutes"] for d in switch["days"]) == 80
     assert report["period"]["complete"] is True
     assert report["tickets"] == []
 

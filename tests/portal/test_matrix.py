@@ -36,6 +36,7 @@ ROUTES: list[tuple[str, str, dict[str, str], tuple[int, int, int, int]]] = [
     ("POST", "/portal/desk/maintenance", {"devices": "gw"}, (403, 400, 403, 403)),  # no times
     ("POST", "/portal/desk/maintenance/999/end", {}, (403, 404, 403, 403)),  # no such window
     ("GET", "/portal/availability", {}, (303, 200, 200, 200)),  # a customer: its own devices
+    ("GET", "/portal/availability/devices/gw", {}, (303, 200, 200, 404)),
     ("GET", "/portal/statistics", {}, (303, 200, 200, 200)),  # a customer: its own month
     ("GET", "/portal/reports", {}, (303, 200, 200, 200)),  # a customer: its own months
     ("GET", "/portal/reports/acme/{month}.html", {}, (303, 200, 200, 404)),
@@ -55,7 +56,8 @@ def test_the_matrix_names_every_route() -> None:
     served = {(m, "/portal/static/portal.css" if p.startswith("/portal/static") else p)
               for m, p in served}
     listed = {(m, re.sub(r"\.(html|csv|json)$", ".{format}", p).replace(
-        "/comment", "/{action}").replace("/supplier", "/{action}").replace("/999/", "/{id}/"))
+        "/comment", "/{action}").replace("/supplier", "/{action}").replace("/999/", "/{id}/")
+        .replace("/devices/gw", "/devices/{device}"))
         for m, p, _, _ in ROUTES}
     assert served == listed, f"routes without a row: {served - listed}; " \
                              f"rows without a route: {listed - served}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.availability.text import duration, local_time, pct
 from bridge.availability.words import Words, language_of, words_for
+from bridge.core.timeline_texts import read_entry
 from bridge.desk.actions import action_named
 
 
@@ -52,6 +53,19 @@ class PageWords:
         """A timeline entry's kind as the reader reads it (the desk's own kinds as stored)."""
         named = self.own.get("kinds", {}).get(kind)
         return named if isinstance(named, str) else kind
+
+    def entry(self, kind: str, message: str) -> str:
+        """A timeline entry's text: the desk's own sentence (core/timeline_texts.py) in the
+        reader's language, its names and times as written; a person's words as written."""
+        found = read_entry(kind, message)
+        phrase = self.own.get("timeline_texts", {}).get(found[0].key) if found else None
+        if found is None or not isinstance(phrase, str):
+            return message
+        parts = {name: self.report.ltr(value) if name in ("eta", "at") else value
+                 for name, value in found[1].items()}
+        if "clock" in parts:
+            parts["clock"] = self.report(parts["clock"])
+        return phrase.format(**parts)
 
     def duration(self, seconds: float | None) -> str:
         """'2 h 5 min' in the reader's units."""
