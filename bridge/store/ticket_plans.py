@@ -113,9 +113,11 @@ def due_steps(session: Session, now: datetime) -> list[tuple[EscalationStepRow, 
 
 def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
     """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
+    # Not matched against every object the session holds (the ORM's default, quadratic in
+    # a tick that fires hundreds of steps): the caller's row is not read for fired_at again.
     done = session.execute(update(EscalationStepRow).where(
         col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
-    ).values(fired_at=now))
+    ).values(fired_at=now).execution_options(synchronize_session=False))
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
