@@ -27,6 +27,8 @@ from bridge.store.models import (
 from bridge.store.refs import insert_for
 from bridge.store.tickets import RESOLVED_SPAN
 
+_CLAIM_CHUNK = 500  # ids per UPDATE: well under SQLite's bound-variable limit
+
 
 def facts_of(session: Session, incident: Incident) -> TicketFacts:
     """The clock facts of a ticket, with its waits and the times it sat resolved."""
@@ -111,14 +113,20 @@ def due_steps(session: Session, now: datetime) -> list[tuple[EscalationStepRow, 
         .order_by(col(EscalationStepRow.due_at))).all())
 
 
-def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
-    """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
-    # Not matched against every object the session holds (the ORM's default, quadratic in
-    # a tick that fires hundreds of steps): the caller's row is not read for fired_at again.
-    done = session.execute(update(EscalationStepRow).where(
-        col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
-    ).values(fired_at=now).execution_options(synchronize_session=False))
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+def claim_steps(session: Session, row_ids: Sequence[int], now: datetime) -> set[int]:
+    """Claim steps in one statement: the ids whose fired_at was empty, now set; each id is
+    claimed by exactly one caller, ever."""
+    claimed: set[int] = set()
+    for start in range(0, len(row_ids), _CLAIM_CHUNK):
+        # Not matched against every object the session holds (the ORM's default): the
+        # callers do not read the rows' fired_at again.
+        done = session.execute(update(EscalationStepRow).where(
+            col(EscalationStepRow.id).in_(row_ids[start:start + _CLAIM_CHUNK]),
+            col(EscalationStepRow.fired_at).is_(None),
+        ).values(fired_at=now).returning(col(EscalationStepRow.id))
+            .execution_options(synchronize_session=False))
+        claimed.update(done.scalars())
+    return claimed
 
 
 def recorded_marks(session: Session, incident_id: int) -> set[tuple[str, int]]:
