@@ -112,6 +112,21 @@ class _Row:
         return {name: getattr(self, name) for name in _COLUMNS}
 
 
+@dataclass
+class _Ticket:
+    """What a batch needs of an active ticket (its columns read, not an ORM object)."""
+
+    id: int
+    ref: str
+    problem_key: str
+    open_key: str | None
+    device: str | None
+
+
+_TICKETS = Incident.__table__  # type: ignore[attr-defined]
+_TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")
+
+
 class _Batch:
     """One transaction's alerts: their rows and the active tickets they may touch are read
     once, up front, and kept current in memory as the batch changes them; the rows and the
@@ -123,8 +138,8 @@ class _Batch:
         self.now, self.desk = now, desk
         self.reopen_since = now - timedelta(seconds=reopen_window_s)
         self.rows: dict[tuple[str, str], _Row] = {}
-        self.tickets: dict[str, Incident] = {}  # active ones, by problem key
-        self.by_device: dict[str, list[Incident]] = {}  # the same, by device
+        self.tickets: dict[str, _Ticket] = {}  # active ones, by problem key
+        self.by_device: dict[str, list[_Ticket]] = {}  # the same, by device
         self.notes: list[tuple[int, str, str]] = []  # timeline entries not written yet
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
@@ -142,11 +157,12 @@ class _Batch:
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {d for e in events for d in e.near}
         if problems or devices:
-            for ticket in self.session.exec(select(Incident).where(
-                    col(Incident.open_key).is_not(None),
-                    or_(col(Incident.open_key).in_(sorted(problems)),
-                        col(Incident.device).in_(sorted(devices))))):
-                self._known(ticket)
+            for found in self.session.execute(
+                    core_select(*(_TICKETS.c[name] for name in _TICKET_COLUMNS)).where(
+                        _TICKETS.c.open_key.is_not(None),
+                        or_(_TICKETS.c.open_key.in_(sorted(problems)),
+                            _TICKETS.c.device.in_(sorted(devices))))):
+                self._known(_Ticket(*found))
 
     def write(self) -> None:
         """Write the timeline entries and the rows as they stand now (before anything that
@@ -165,29 +181,28 @@ class _Batch:
         for row in self.rows.values():
             row.stored, row.changed = True, False
 
-    def _note(self, ticket: Incident, kind: str, message: str) -> None:
-        assert ticket.id is not None
+    def _note(self, ticket: _Ticket, kind: str, message: str) -> None:
         self.notes.append((ticket.id, kind, message))
 
-    def _known(self, ticket: Incident | None) -> None:
-        if ticket is not None and ticket.open_key is not None:
+    def _known(self, ticket: _Ticket) -> None:
+        if ticket.open_key is not None:
             self.tickets[ticket.open_key] = ticket
             if ticket.device is not None:
                 known = self.by_device.setdefault(ticket.device, [])
                 if ticket not in known:
                     known.append(ticket)
 
-    def _active(self, problem_key: str | None) -> Incident | None:
+    def _active(self, problem_key: str | None) -> _Ticket | None:
         ticket = self.tickets.get(problem_key) if problem_key else None
         return ticket if ticket is not None and ticket.open_key == problem_key else None
 
-    def _near_ticket(self, near: Sequence[str]) -> Incident | None:
+    def _near_ticket(self, near: Sequence[str]) -> _Ticket | None:
         """The active ticket of the device, else of its nearest parent with one."""
         for device in near:
             found = [t for t in self.by_device.get(device, ())
                      if t.device == device and t.open_key is not None]
             if found:
-                return min(found, key=lambda t: t.id or 0)
+                return min(found, key=lambda t: t.id)
         return None
 
     def take(self, e: AlertEvent) -> AlertOutcome:
@@ -227,7 +242,7 @@ class _Batch:
                 self.session, row.problem_key, self.reopen_since):
             return self._open(e, row, row.problem_key, reopen=True)  # flapping: the same one
         ticket = ticket or self._near_ticket(e.near)
-        if ticket is not None and ticket.id is not None:
+        if ticket is not None:
             row.problem_key = ticket.problem_key
             self._note(ticket, "alert_attached",
                        f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
@@ -243,14 +258,16 @@ class _Batch:
             problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
             reopen=reopen), self.prefix, self.now, self.desk)
         row.problem_key = problem_key
-        ticket = self.session.exec(select(Incident).where(
+        opened = self.session.exec(select(Incident).where(
             Incident.open_key == problem_key)).first()
-        if ticket is not None:
-            if ticket.device is None and e.device is not None:
-                ticket.device = e.device
-                self.session.add(ticket)
+        if opened is not None and opened.id is not None:
+            if opened.device is None and e.device is not None:
+                opened.device = e.device
+                self.session.add(opened)
+            ticket = _Ticket(opened.id, opened.ref, opened.problem_key, opened.open_key,
+                             opened.device)
             self._note(ticket, PAYLOAD_KIND, e.raw)
-        self._known(ticket)
+            self._known(ticket)
         return AlertOutcome(e.fingerprint, outcome.action, outcome.ref)
 
     def _resolved(self, e: AlertEvent, row: _Row) -> AlertOutcome:
@@ -259,7 +276,7 @@ class _Batch:
             return AlertOutcome(e.fingerprint, "unchanged")
         row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
         ticket = self._active(row.problem_key)
-        if ticket is None or ticket.id is None or e.on_resolve is OnResolve.NOTHING:
+        if ticket is None or e.on_resolve is OnResolve.NOTHING:
             return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
         self._note(ticket, PAYLOAD_KIND, e.raw)
         row.changed = True
@@ -273,9 +290,10 @@ class _Batch:
         # monitoring ticket it joined resolves when its check recovers.
         if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
                 and row.problem_key.startswith(ALERT_PROBLEM)):
-            resolve(self.session, ResolveIncident(
-                row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
-                self.now, self.desk)
+            if resolve(self.session, ResolveIncident(
+                    row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
+                    self.now, self.desk) is not None:
+                ticket.open_key = None
             return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
         self._note(ticket, "alert_resolved",
                    f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
@@ -283,7 +301,7 @@ class _Batch:
 
     def _acknowledged(self, e: AlertEvent, row: _Row) -> AlertOutcome:
         ticket = self._active(row.problem_key)
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return AlertOutcome(e.fingerprint, "unchanged")
         self._note(ticket, "alert_acknowledged",
                    f"{e.source}: {row.summary} acknowledged at the source")
