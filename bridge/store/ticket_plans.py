@@ -35,6 +35,17 @@ def facts_of(session: Session, incident: Incident) -> TicketFacts:
     rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
                                IncidentPause.ended_at).where(
         IncidentPause.incident_id == incident.id)).all()
+    return _facts(incident, rows)
+
+
+def new_ticket_facts(incident: Incident) -> TicketFacts:
+    """The clock facts of a ticket opened in this transaction: it has waited on nobody and
+    never sat resolved (no query needed)."""
+    return _facts(incident, ())
+
+
+def _facts(incident: Incident,
+           rows: Sequence[tuple[str, datetime, datetime | None]]) -> TicketFacts:
     waits = tuple((s, e) for kind, s, e in rows if kind != RESOLVED_SPAN)
     resolved = tuple((s, e) for kind, s, e in rows if kind == RESOLVED_SPAN)
     return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
@@ -54,10 +65,12 @@ def latest_event_id(session: Session, incident_id: int) -> int:
         IncidentEvent.incident_id == incident_id)).one() or 0)
 
 
-def add_steps(session: Session, incident_id: int, steps: Sequence[Step]) -> None:
-    """A row for each of a chain's steps that the ticket has no row for yet."""
-    existing = set(session.exec(select(EscalationStepRow.step_index).where(
-        EscalationStepRow.incident_id == incident_id)).all())
+def add_steps(session: Session, incident_id: int, steps: Sequence[Step],
+              new_ticket: bool = False) -> None:
+    """A row for each of a chain's steps that the ticket has no row for yet (a ticket
+    opened in this transaction has none: no query)."""
+    existing = set() if new_ticket else set(session.exec(select(
+        EscalationStepRow.step_index).where(EscalationStepRow.incident_id == incident_id)).all())
     for step in steps:
         if step.index not in existing:
             session.add(EscalationStepRow(incident_id=incident_id, step_index=step.index,
