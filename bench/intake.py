@@ -4,12 +4,15 @@ alerts through its own API (it only keeps them: the established tool's ingest, n
 
 Both sides get the same alerts on loopback, in batches of BATCH from CLIENTS concurrent
 clients; a batch's answer comes once its alerts are stored (bridge: and their tickets
-opened or joined), so its latency is the decision latency of its alerts.
+opened or joined), so its latency is the decision latency of its alerts. bridge runs on
+SQLite, and again on PostgreSQL when a server answers at PG_ADMIN_URL (a scratch database
+of its own, dropped afterwards).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -18,14 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+import psycopg
 
-from bench.common import PeerMissingError, Report, Row
+from bench.common import PeerMissingError, Report, Row, process_cpu_s
 
 ALERTS, QUICK_ALERTS = 20_000, 2_000
 DEVICES = 500
@@ -33,6 +39,23 @@ BATCH = 50
 CLIENTS = 4
 PEER = "prometheus-alertmanager /api/v2/alerts"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+GOAL_PER_S = 2000  # alerts a second to ticket decisions, on the 2 cores of the machine
+PG_ADMIN_URL = os.environ.get("BRIDGE_BENCH_PG_URL",
+                              "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DATABASE = "bridge_bench_intake"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's run: wall time, each batch's answer time, the server's CPU."""
+
+    wall_s: float
+    latencies_s: list[float]  # sorted
+    cpu_s: float
+
+    def quantile_s(self, q: float) -> float:
+        """The q-quantile of the batches' answer times (nearest rank)."""
+        return self.latencies_s[min(len(self.latencies_s) - 1, int(len(self.latencies_s) * q))]
 
 
 def _free_port() -> int:
@@ -88,13 +111,13 @@ async def _post_all(url: str, headers: dict[str, str], bodies: list[bytes]) -> l
     return latencies
 
 
-def _timed(url: str, headers: dict[str, str], bodies: list[bytes]) -> tuple[float, float]:
-    """(wall seconds, p99 latency seconds) of posting every body."""
+def _timed(url: str, headers: dict[str, str], bodies: list[bytes], pid: int) -> Side:
+    """Post every body; the wall time, the sorted answer times and process `pid`'s CPU."""
+    cpu_before_s = process_cpu_s(pid)
     t0 = time.perf_counter()
     latencies = asyncio.run(_post_all(url, headers, bodies))
     wall = time.perf_counter() - t0
-    latencies.sort()
-    return wall, latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Side(wall, sorted(latencies), process_cpu_s(pid) - cpu_before_s)
 
 
 def _wait(what: str, ready: Callable[[], bool], proc: subprocess.Popen[Any]) -> None:
@@ -118,12 +141,32 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _bridge_side(root: Path, alerts: list[dict[str, Any]]) -> tuple[float, float]:
+@contextlib.contextmanager
+def _pg_store() -> Iterator[str | None]:
+    """A fresh database on the PostgreSQL server at PG_ADMIN_URL (its SQLAlchemy URL), or
+    None when no server answers there."""
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+        try:
+            base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            yield f"{base}/{PG_DATABASE}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+
+
+def _bridge_side(root: Path, alerts: list[dict[str, Any]], store_url: str | None) -> Side:
     token = secrets.token_urlsafe(24)
     config = _deployment(root, token)
     port = _free_port()
+    store = ["--db", store_url] if store_url else []
     proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "-c", str(config),
-                             "--listen", f"127.0.0.1:{port}"], cwd=REPO_ROOT,
+                             "--listen", f"127.0.0.1:{port}", *store], cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait("bridge", lambda: _answers(f"http://127.0.0.1:{port}/healthz"), proc)
@@ -132,13 +175,13 @@ def _bridge_side(root: Path, alerts: list[dict[str, Any]]) -> tuple[float, float
                   for i in range(0, len(alerts), BATCH)]
         return _timed(f"http://127.0.0.1:{port}/api/v1/intake/prom",
                       {"Authorization": f"Bearer {token}",
-                       "Content-Type": "application/json"}, bodies)
+                       "Content-Type": "application/json"}, bodies, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def _peer_side(binary: str, root: Path, alerts: list[dict[str, Any]]) -> tuple[float, float]:
+def _peer_side(binary: str, root: Path, alerts: list[dict[str, Any]]) -> Side:
     (root / "am.yml").write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
     port = _free_port()
     proc = subprocess.Popen([binary, f"--config.file={root / 'am.yml'}",
@@ -151,31 +194,60 @@ def _peer_side(binary: str, root: Path, alerts: list[dict[str, Any]]) -> tuple[f
         plain = [{k: a[k] for k in ("labels", "annotations", "startsAt")} for a in alerts]
         bodies = [json.dumps(plain[i:i + BATCH]).encode() for i in range(0, len(plain), BATCH)]
         return _timed(f"http://127.0.0.1:{port}/api/v2/alerts",
-                      {"Content-Type": "application/json"}, bodies)
+                      {"Content-Type": "application/json"}, bodies, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
+def _rows(prefix: str, side: Side, peer: Side, count: int) -> list[Row]:
+    per_k = 1000 / count
+    return [Row(f"{prefix}.s_per_1000_alerts", "s", side.wall_s * per_k, peer.wall_s * per_k,
+                PEER),
+            Row(f"{prefix}.cpu_s_per_1000_alerts", "s", side.cpu_s * per_k, peer.cpu_s * per_k,
+                PEER),
+            Row(f"{prefix}.batch_p50", "s", side.quantile_s(0.5), peer.quantile_s(0.5), PEER),
+            Row(f"{prefix}.batch_p99", "s", side.quantile_s(0.99), peer.quantile_s(0.99), PEER)]
+
+
+def _verdict(store: str, side: Side, count: int) -> list[str]:
+    rate = count / side.wall_s
+    met = "met" if rate >= GOAL_PER_S else "NOT met"
+    notes = [f"bridge on {store}: {rate:.0f} alerts/s to ticket decisions, decision p50 "
+             f"{side.quantile_s(0.5) * 1000:.0f} ms, p99 {side.quantile_s(0.99) * 1000:.0f} ms, "
+             f"{side.cpu_s:.1f} CPU s in all; goal {GOAL_PER_S:,}/s on 2 cores: {met}"]
+    if rate < GOAL_PER_S:
+        notes.append(f"WARNING: {rate:.0f} alerts/s on {store} is under the goal of "
+                     f"{GOAL_PER_S:,}/s")
+    return notes
+
+
 def run(*, quick: bool) -> Report:
-    """Post the same alerts to bridge and to Alertmanager; compare time and p99 latency."""
+    """Post the same alerts to bridge (SQLite, then PostgreSQL if one answers) and to
+    Alertmanager; compare time, CPU and answer times."""
     binary = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
     if not os.path.exists(binary):
         raise PeerMissingError("prometheus-alertmanager is not installed "
                                "(apt-get install prometheus-alertmanager)")
     alerts = _alerts(QUICK_ALERTS if quick else ALERTS)
+    load_1m = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "bridge").mkdir()
-        (Path(tmp) / "peer").mkdir()
-        wall, p99 = _bridge_side(Path(tmp) / "bridge", alerts)
-        peer_wall, peer_p99 = _peer_side(binary, Path(tmp) / "peer", alerts)
-    per_k = 1000 / len(alerts)
-    rows = [Row("intake.s_per_1000_alerts", "s", wall * per_k, peer_wall * per_k, PEER),
-            Row("intake.batch_p99", "s", p99, peer_p99, PEER)]
-    rate = len(alerts) / wall
+        for folder in ("bridge", "bridge-pg", "peer"):
+            (Path(tmp) / folder).mkdir()
+        sqlite = _bridge_side(Path(tmp) / "bridge", alerts, None)
+        with _pg_store() as pg_url:
+            pg = _bridge_side(Path(tmp) / "bridge-pg", alerts, pg_url) if pg_url else None
+        peer = _peer_side(binary, Path(tmp) / "peer", alerts)
+    rows = _rows("intake", sqlite, peer, len(alerts))
     notes = [f"{len(alerts)} distinct firing alerts over {DEVICES} devices, {BATCH} per post, "
-             f"{CLIENTS} clients; bridge took {rate:.0f} alerts/s to ticket decisions on "
-             "SQLite (goal: 2,000/s on 2 cores); Alertmanager only stores them"]
-    if rate < 2000:
-        notes.append(f"WARNING: {rate:.0f} alerts/s is under the goal of 2,000/s")
+             f"{CLIENTS} clients (a batch's answer time is its alerts' decision latency); "
+             f"Alertmanager only stores them; load average {load_1m:.1f} on "
+             f"{os.cpu_count()} cores at the start", *_verdict("SQLite", sqlite, len(alerts))]
+    if pg is not None:
+        rows += _rows("intake.postgresql", pg, peer, len(alerts))
+        notes += _verdict("PostgreSQL", pg, len(alerts))
+    else:
+        where = urlsplit(PG_ADMIN_URL)._replace(netloc=urlsplit(PG_ADMIN_URL).hostname or "")
+        notes.append(f"PostgreSQL: not measured (no server answers at {where.geturl()}; "
+                     "BRIDGE_BENCH_PG_URL names another)")
     return Report(rows, notes)

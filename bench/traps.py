@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import PeerMissingError, Report, Row
+from bench.common import PeerMissingError, Report, Row, process_cpu_s
 from bridge.probes.snmp.ber import _integer, _tlv, encode_oid
 
 TRAPS, QUICK_TRAPS = 20_000, 2_000
@@ -50,11 +50,6 @@ def _trap(request_id: int, if_index: int) -> bytes:
     return _tlv(0x30, _integer(1) + _tlv(0x04, COMMUNITY) + pdu)
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _send(port: int, count: int, done: Callable[[], int], proc: subprocess.Popen[bytes]
           ) -> float:
     """Send `count` traps paced at RATE_PER_S; the receiver's CPU seconds until all are done."""
@@ -63,7 +58,7 @@ def _send(port: int, count: int, done: Callable[[], int], proc: subprocess.Popen
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind((f"127.11.0.{i + 1}", 0))
         senders.append(sock)
-    start_cpu = _cpu_s(proc.pid)
+    start_cpu = process_cpu_s(proc.pid)
     t0 = time.monotonic()
     try:
         for n in range(count):
@@ -78,7 +73,7 @@ def _send(port: int, count: int, done: Callable[[], int], proc: subprocess.Popen
     finally:
         for sock in senders:
             sock.close()
-    return _cpu_s(proc.pid) - start_cpu
+    return process_cpu_s(proc.pid) - start_cpu
 
 
 def _metric_sum(url: str, name: str) -> int:

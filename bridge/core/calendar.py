@@ -82,12 +82,16 @@ class Coverage:
     spans: tuple[Span, ...]
     holidays: frozenset[date] = frozenset()
     _by_weekday: tuple[tuple[Span, ...], ...] = field(init=False, repr=False, compare=False)
+    # Asked on every SLA sum and due time (a storm's tickets ask thousands of times).
+    _full: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.spans:
             raise ValueError("a calendar needs at least one covered span")
         by_day = tuple(_joined(sorted(s for s in self.spans if s.weekday == d)) for d in range(7))
         object.__setattr__(self, "_by_weekday", by_day)
+        object.__setattr__(self, "_full", all(spans == (Span(day, 0, _MINUTES_PER_DAY),)
+                                              for day, spans in enumerate(by_day)))
 
     @classmethod
     def always(cls) -> Coverage:
@@ -113,8 +117,7 @@ class Coverage:
         return not self.holidays and self._full_week()
 
     def _full_week(self) -> bool:
-        return all(spans == (Span(day, 0, _MINUTES_PER_DAY),)
-                   for day, spans in enumerate(self._by_weekday))
+        return self._full
 
     def intervals(self, start: datetime, end: datetime) -> list[Interval]:
         """The covered intervals within [start, end), in time order."""

@@ -88,6 +88,7 @@ class Daemon:
         self._scheduler: CheckScheduler | None = None
         self.availability = AvailabilityKeeper(self.current_config, self, clock=self.clock.now)
         self._counts_seq = 0
+        self._recounting = self._recount_wanted = False  # _tickets_changed's one recount
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
@@ -208,7 +209,20 @@ class Daemon:
     def _tickets_changed(self) -> None:
         """Ticket rows changed: counts are stale and new messages may be waiting."""
         self._desk.changed()
-        asyncio.get_running_loop().create_task(self._refresh_counts())
+        self._recount_wanted = True
+        if not self._recounting:
+            self._recounting = True
+            asyncio.get_running_loop().create_task(self._recount())
+
+    async def _recount(self) -> None:
+        """Count until no write came meanwhile: a burst of ticket writes (an alert storm's
+        batches) costs a count or two, not one each."""
+        try:
+            while self._recount_wanted:
+                self._recount_wanted = False
+                await self._refresh_counts()
+        finally:
+            self._recounting = False
 
     async def _refresh_windows(self) -> None:
         rows = await self.maintenance_windows()

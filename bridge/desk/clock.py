@@ -19,13 +19,13 @@ from bridge.core.wall_clock import local_text
 from bridge.desk.contract import ContractDesk
 from bridge.notify.notice import NoticeKind
 from bridge.store import Engine, Session
-from bridge.store.models import Incident
+from bridge.store.models import EscalationStepRow, Incident
 from bridge.store.ticket_plans import (
     active_tickets,
+    claim_steps,
     due_steps,
     eta_tickets,
     facts_of,
-    mark_fired,
     record_mark,
     recorded_marks,
     resolved_tickets,
@@ -40,13 +40,20 @@ def _id_of(incident: Incident) -> int:
     return incident.id
 
 
+def _step_id(row: EscalationStepRow) -> int:
+    """A stored step's row id."""
+    assert row.id is not None
+    return row.id
+
+
 def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
     """Fire every escalation step that is due and still applies; each exactly once."""
     fired = 0
-    for row, incident in due_steps(session, now):
-        assert row.id is not None
+    due = due_steps(session, now)
+    claimed = claim_steps(session, [_step_id(row) for row, _ in due], now)
+    for row, incident in due:
         assert row.due_at is not None
-        if not mark_fired(session, row.id, now):
+        if row.id not in claimed:
             continue  # another instance fired it first
         fired += 1
         if row.tier > incident.tier:

@@ -21,7 +21,7 @@ from bridge.core.audience import NOTIFIED_STAFF, Audience
 from bridge.core.sla import elapsed_s
 from bridge.core.ticket_clocks import default_eta, plan
 from bridge.desk.counters import DeskCounters
-from bridge.desk.telling import notice_of
+from bridge.desk.telling import OPENED, notice_of
 from bridge.notify.compose import compose
 from bridge.notify.links import MailLinks, no_links, ticket_link
 from bridge.notify.notice import NoticeKind, TicketNotice
@@ -30,7 +30,14 @@ from bridge.notify.templates import TemplateSet, TemplateSets
 from bridge.store import Session
 from bridge.store.models import Incident, TicketSource
 from bridge.store.outbox.queue import add_drafts
-from bridge.store.ticket_plans import add_steps, facts_of, latest_event_id, save, store_plan
+from bridge.store.ticket_plans import (
+    add_steps,
+    facts_of,
+    latest_event_id,
+    new_ticket_facts,
+    save,
+    store_plan,
+)
 from bridge.store.tickets import TicketChange, note
 
 log = logging.getLogger(__name__)
@@ -81,9 +88,10 @@ class ContractDesk:
         """Plan the ticket's clocks and steps after a change; tell whom it concerns."""
         assert incident.id is not None
         self.next_mark.pop(incident.id, None)  # its clocks may have moved
-        if change.kind in ("opened", "reopened"):
-            self._start(session, incident, change)
-        self.replan(session, incident, change.at)
+        new = change.kind == OPENED  # inserted in this transaction: no steps nor waits yet
+        if change.kind in (OPENED, "reopened"):
+            self._start(session, incident, new)
+        self.replan(session, incident, change.at, new_ticket=new)
         told = notice_of(change, internal_customer=incident.customer not in
                          self.config.customers)
         if told is not None:
@@ -97,29 +105,30 @@ class ContractDesk:
 
     # ---- planning ---------------------------------------------------------------------------
 
-    def _start(self, session: Session, incident: Incident, change: TicketChange) -> None:
+    def _start(self, session: Session, incident: Incident, new: bool) -> None:
         """A new (or reopened) ticket: its chain's steps as rows, its default ETA."""
         assert incident.id is not None
         if incident.customer not in self.config.customers:
             return  # the desk's own tickets run no contract
         chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
         incident.chain = chain.name
-        add_steps(session, incident.id, chain.steps)
+        add_steps(session, incident.id, chain.steps, new_ticket=new)
         if incident.eta_at is None:
             coverage = self.config.coverage_for(incident.customer)
             targets = self.config.sla_for(incident.customer, incident.priority)
             incident.eta_at = default_eta(incident.started_at, coverage, targets)
         save(session, incident)
 
-    def replan(self, session: Session, incident: Incident, now: datetime) -> None:
+    def replan(self, session: Session, incident: Incident, now: datetime,
+               new_ticket: bool = False) -> None:
         """Due times of the targets and of the steps not fired yet, as the facts now stand."""
         if incident.customer not in self.config.customers:
             return
         coverage = self.config.coverage_for(incident.customer)
         targets = self.config.sla_for(incident.customer, incident.priority)
         chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
-        store_plan(session, incident, plan(facts_of(session, incident), coverage, targets, chain),
-                   now)
+        facts = new_ticket_facts(incident) if new_ticket else facts_of(session, incident)
+        store_plan(session, incident, plan(facts, coverage, targets, chain), now)
 
     def _record_duration(self, session: Session, incident: Incident,
                          change: TicketChange) -> None:

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
+from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, bindparam, insert, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.config.intake_model import OnResolve
@@ -24,7 +26,7 @@ from bridge.core.priority import Priority
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident
-from bridge.store.tickets import Desk, note
+from bridge.store.tickets import Desk, notes
 
 ALERT_PROBLEM = "alert:"
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
@@ -82,17 +84,63 @@ def _recently_resolved(session: Session, problem_key: str, since: datetime) -> b
             and last.resolved_at is not None and last.resolved_at >= since)
 
 
+_ALERTS = IntakeAlert.__table__  # type: ignore[attr-defined]
+_COLUMNS = ("source", "fingerprint", "status", "customer", "device", "problem_key", "summary",
+            "starts_at", "ends_at", "last_seen_at")
+
+
+@dataclass
+class _Row:
+    """An intake_alert row as the batch has it: plain values, written back in one statement
+    per kind (hydrating an ORM object for each of hundreds of alerts costs more than the
+    SQL)."""
+
+    source: str
+    fingerprint: str  # the stored key (alert_key)
+    status: AlertStatus
+    customer: str
+    device: str | None
+    problem_key: str | None
+    summary: str
+    starts_at: datetime
+    ends_at: datetime | None
+    last_seen_at: datetime
+    stored: bool = True  # in the table (else inserted when the batch writes)
+    changed: bool = False
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+@dataclass
+class _Ticket:
+    """What a batch needs of an active ticket (its columns read, not an ORM object)."""
+
+    id: int
+    ref: str
+    problem_key: str
+    open_key: str | None
+    device: str | None
+
+
+_TICKETS = Incident.__table__  # type: ignore[attr-defined]
+_TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")
+
+
 class _Batch:
     """One transaction's alerts: their rows and the active tickets they may touch are read
-    once, up front, and kept current in memory as the batch changes them."""
+    once, up front, and kept current in memory as the batch changes them; the rows and the
+    alerts' timeline entries are written in bulk (`write`)."""
 
     def __init__(self, session: Session, dialect: str, prefix: str, now: datetime, desk: Desk,
                  reopen_window_s: float) -> None:
         self.session, self.dialect, self.prefix = session, dialect, prefix
         self.now, self.desk = now, desk
         self.reopen_since = now - timedelta(seconds=reopen_window_s)
-        self.rows: dict[tuple[str, str], IntakeAlert] = {}
-        self.tickets: dict[str, Incident] = {}  # active ones, by problem key
+        self.rows: dict[tuple[str, str], _Row] = {}
+        self.tickets: dict[str, _Ticket] = {}  # active ones, by problem key
+        self.by_device: dict[str, list[_Ticket]] = {}  # the same, by device
+        self.notes: list[tuple[int, str, str]] = []  # timeline entries not written yet
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
         """Read the batch's alert rows (locked) and the active tickets they may join."""
@@ -100,34 +148,61 @@ class _Batch:
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
         for source, fingerprints in keys.items():
-            for row in self.session.exec(select(IntakeAlert).where(
-                    IntakeAlert.source == source,
-                    col(IntakeAlert.fingerprint).in_(sorted(fingerprints))).with_for_update()):
+            for found in self.session.execute(
+                    core_select(*(_ALERTS.c[name] for name in _COLUMNS)).where(
+                        _ALERTS.c.source == source,
+                        _ALERTS.c.fingerprint.in_(sorted(fingerprints))).with_for_update()):
+                row = _Row(**found._mapping)
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {d for e in events for d in e.near}
         if problems or devices:
-            for ticket in self.session.exec(select(Incident).where(
-                    col(Incident.open_key).is_not(None),
-                    or_(col(Incident.open_key).in_(sorted(problems)),
-                        col(Incident.device).in_(sorted(devices))))):
-                self._known(ticket)
+            for found in self.session.execute(
+                    core_select(*(_TICKETS.c[name] for name in _TICKET_COLUMNS)).where(
+                        _TICKETS.c.open_key.is_not(None),
+                        or_(_TICKETS.c.open_key.in_(sorted(problems)),
+                            _TICKETS.c.device.in_(sorted(devices))))):
+                self._known(_Ticket(*found))
 
-    def _known(self, ticket: Incident | None) -> None:
-        if ticket is not None and ticket.open_key is not None:
+    def write(self) -> None:
+        """Write the timeline entries and the rows as they stand now (before anything that
+        reads them in SQL, or writes entries of its own)."""
+        notes(self.session, self.now, self.notes)
+        self.notes = []
+        new = [r.values() for r in self.rows.values() if not r.stored]
+        changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
+                   for r in self.rows.values() if r.stored and r.changed]
+        if new:
+            self.session.execute(insert(_ALERTS), new)
+        if changed:
+            self.session.execute(update(_ALERTS).where(
+                _ALERTS.c.source == bindparam("key_source"),
+                _ALERTS.c.fingerprint == bindparam("key_fingerprint")), changed)
+        for row in self.rows.values():
+            row.stored, row.changed = True, False
+
+    def _note(self, ticket: _Ticket, kind: str, message: str) -> None:
+        self.notes.append((ticket.id, kind, message))
+
+    def _known(self, ticket: _Ticket) -> None:
+        if ticket.open_key is not None:
             self.tickets[ticket.open_key] = ticket
+            if ticket.device is not None:
+                known = self.by_device.setdefault(ticket.device, [])
+                if ticket not in known:
+                    known.append(ticket)
 
-    def _active(self, problem_key: str | None) -> Incident | None:
+    def _active(self, problem_key: str | None) -> _Ticket | None:
         ticket = self.tickets.get(problem_key) if problem_key else None
         return ticket if ticket is not None and ticket.open_key == problem_key else None
 
-    def _near_ticket(self, near: Sequence[str]) -> Incident | None:
+    def _near_ticket(self, near: Sequence[str]) -> _Ticket | None:
         """The active ticket of the device, else of its nearest parent with one."""
         for device in near:
-            found = [t for t in self.tickets.values()
+            found = [t for t in self.by_device.get(device, ())
                      if t.device == device and t.open_key is not None]
             if found:
-                return min(found, key=lambda t: t.id or 0)
+                return min(found, key=lambda t: t.id)
         return None
 
     def take(self, e: AlertEvent) -> AlertOutcome:
@@ -136,9 +211,8 @@ class _Batch:
         if row is None and not (e.firing and not e.acknowledged):
             return AlertOutcome(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
         if row is None:
-            row = IntakeAlert(source=e.source, fingerprint=key, status=AlertStatus.RESOLVED,
-                              customer=e.customer, device=e.device, summary=e.summary[:500],
-                              starts_at=e.starts_at, last_seen_at=self.now)
+            row = _Row(e.source, key, AlertStatus.RESOLVED, e.customer, e.device, None,
+                       e.summary[:500], e.starts_at, None, self.now, stored=False)
             self.rows[(e.source, key)] = row
         if e.acknowledged:
             outcome = self._acknowledged(e, row)
@@ -146,11 +220,10 @@ class _Batch:
             outcome = self._firing(e, row, key)
         else:
             outcome = self._resolved(e, row)
-        row.last_seen_at = self.now
-        self.session.add(row)
+        row.last_seen_at, row.changed = self.now, True
         return outcome
 
-    def _firing(self, e: AlertEvent, row: IntakeAlert, key: str) -> AlertOutcome:
+    def _firing(self, e: AlertEvent, row: _Row, key: str) -> AlertOutcome:
         ticket = self._active(row.problem_key)
         # A resend; or the same occurrence after a person resolved its ticket, whose word
         # stands until the alert resolves or fires anew (as a check that stays down).
@@ -169,68 +242,70 @@ class _Batch:
                 self.session, row.problem_key, self.reopen_since):
             return self._open(e, row, row.problem_key, reopen=True)  # flapping: the same one
         ticket = ticket or self._near_ticket(e.near)
-        if ticket is not None and ticket.id is not None:
+        if ticket is not None:
             row.problem_key = ticket.problem_key
-            note(self.session, ticket.id, self.now, "alert_attached",
-                 f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
-            self._payload(ticket, e)
+            self._note(ticket, "alert_attached",
+                       f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
+            self._note(ticket, PAYLOAD_KIND, e.raw)
             return AlertOutcome(e.fingerprint, "attached", ticket.ref)
         return self._open(e, row, own, reopen=False)
 
-    def _open(self, e: AlertEvent, row: IntakeAlert, problem_key: str,
-              reopen: bool) -> AlertOutcome:
+    def _open(self, e: AlertEvent, row: _Row, problem_key: str, reopen: bool) -> AlertOutcome:
+        # Entries still to write are other tickets' (a resolve writes its own first): the
+        # new ticket's "opened" may go before them.
         # The reaction clock starts at the alert's own start, as a check's at its failure.
         outcome = open_incident(self.session, self.dialect, OpenIncident(
             problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
             reopen=reopen), self.prefix, self.now, self.desk)
         row.problem_key = problem_key
-        ticket = self.session.exec(select(Incident).where(
+        opened = self.session.exec(select(Incident).where(
             Incident.open_key == problem_key)).first()
-        self._known(ticket)
-        if ticket is not None:
-            if ticket.device is None and e.device is not None:
-                ticket.device = e.device
-                self.session.add(ticket)
-            self._payload(ticket, e)
+        if opened is not None and opened.id is not None:
+            if opened.device is None and e.device is not None:
+                opened.device = e.device
+                self.session.add(opened)
+            ticket = _Ticket(opened.id, opened.ref, opened.problem_key, opened.open_key,
+                             opened.device)
+            self._note(ticket, PAYLOAD_KIND, e.raw)
+            self._known(ticket)
         return AlertOutcome(e.fingerprint, outcome.action, outcome.ref)
 
-    def _resolved(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
+    def _resolved(self, e: AlertEvent, row: _Row) -> AlertOutcome:
         if row.status is not AlertStatus.FIRING:
             row.status, row.ends_at = AlertStatus.RESOLVED, row.ends_at or e.ends_at
             return AlertOutcome(e.fingerprint, "unchanged")
         row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
         ticket = self._active(row.problem_key)
-        if ticket is None or ticket.id is None or e.on_resolve is OnResolve.NOTHING:
+        if ticket is None or e.on_resolve is OnResolve.NOTHING:
             return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
-        self._payload(ticket, e)
-        self.session.add(row)
-        self.session.flush()  # the batch's other alerts of this ticket, as they stand now
-        others = self.session.exec(select(IntakeAlert.id).where(
-            IntakeAlert.problem_key == row.problem_key, IntakeAlert.status == AlertStatus.FIRING,
-            IntakeAlert.id != row.id)).first() if row.id is not None else None
+        self._note(ticket, PAYLOAD_KIND, e.raw)
+        row.changed = True
+        self.write()  # the batch's other alerts of this ticket, as they stand now
+        others = self.session.execute(core_select(_ALERTS.c.id).where(
+            _ALERTS.c.problem_key == row.problem_key,
+            _ALERTS.c.status == AlertStatus.FIRING,
+            or_(_ALERTS.c.source != row.source, _ALERTS.c.fingerprint != row.fingerprint),
+        )).first()
         # Only an alert's own ticket is resolved by alerts, once none of them fires: a
         # monitoring ticket it joined resolves when its check recovers.
         if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
                 and row.problem_key.startswith(ALERT_PROBLEM)):
-            resolve(self.session, ResolveIncident(
-                row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
-                self.now, self.desk)
+            if resolve(self.session, ResolveIncident(
+                    row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
+                    self.now, self.desk) is not None:
+                ticket.open_key = None
             return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
-        note(self.session, ticket.id, self.now, "alert_resolved",
-             f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
+        self._note(ticket, "alert_resolved",
+                   f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
         return AlertOutcome(e.fingerprint, "noted", ticket.ref)
 
-    def _acknowledged(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
+    def _acknowledged(self, e: AlertEvent, row: _Row) -> AlertOutcome:
         ticket = self._active(row.problem_key)
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return AlertOutcome(e.fingerprint, "unchanged")
-        note(self.session, ticket.id, self.now, "alert_acknowledged",
-             f"{e.source}: {row.summary} acknowledged at the source")
+        self._note(ticket, "alert_acknowledged",
+                   f"{e.source}: {row.summary} acknowledged at the source")
         return AlertOutcome(e.fingerprint, "noted", ticket.ref)
-
-    def _payload(self, ticket: Incident, e: AlertEvent) -> None:
-        assert ticket.id is not None
-        note(self.session, ticket.id, self.now, PAYLOAD_KIND, e.raw)
 
 
 def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
@@ -239,7 +314,9 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
     with Session(engine) as session, session.begin(), session.no_autoflush:
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
         batch.prefetch(events)
-        return [batch.take(e) for e in events]
+        outcomes = [batch.take(e) for e in events]
+        batch.write()
+        return outcomes
 
 
 def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve]], prefix: str,
@@ -249,13 +326,17 @@ def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve
     with Session(engine) as session, session.begin(), session.no_autoflush:
         events = []
         for source, (silence_s, on_resolve) in sorted(silences.items()):
-            rows = session.exec(select(IntakeAlert).where(
-                IntakeAlert.source == source, IntakeAlert.status == AlertStatus.FIRING,
-                col(IntakeAlert.last_seen_at) < now - timedelta(seconds=silence_s))).all()
+            rows = session.execute(core_select(
+                _ALERTS.c.fingerprint, _ALERTS.c.starts_at, _ALERTS.c.customer,
+                _ALERTS.c.device, _ALERTS.c.summary).where(
+                _ALERTS.c.source == source, _ALERTS.c.status == AlertStatus.FIRING,
+                _ALERTS.c.last_seen_at < now - timedelta(seconds=silence_s))).all()
             said = f"no word from {source} for {silence_s / 60:.0f} minutes: taken as resolved"
             events += [AlertEvent(source, row.fingerprint, False, row.starts_at, now,
                                   row.customer, row.device, (), Priority.P3, "", row.summary,
                                   said, on_resolve) for row in rows]
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
         batch.prefetch(events)
-        return [batch.take(e) for e in events]
+        outcomes = [batch.take(e) for e in events]
+        batch.write()
+        return outcomes

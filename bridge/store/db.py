@@ -22,7 +22,6 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +53,9 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000},
-                           poolclass=NullPool if ":memory:" not in url else None)
+    # Pooled (SQLAlchemy's default for a file): a connection per transaction would run the
+    # pragmas below each time, and closing the last one checkpoints the WAL into the file.
+    engine = create_engine(url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

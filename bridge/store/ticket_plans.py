@@ -27,12 +27,25 @@ from bridge.store.models import (
 from bridge.store.refs import insert_for
 from bridge.store.tickets import RESOLVED_SPAN
 
+_CLAIM_CHUNK = 500  # ids per UPDATE: well under SQLite's bound-variable limit
+
 
 def facts_of(session: Session, incident: Incident) -> TicketFacts:
     """The clock facts of a ticket, with its waits and the times it sat resolved."""
     rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
                                IncidentPause.ended_at).where(
         IncidentPause.incident_id == incident.id)).all()
+    return _facts(incident, rows)
+
+
+def new_ticket_facts(incident: Incident) -> TicketFacts:
+    """The clock facts of a ticket opened in this transaction: it has waited on nobody and
+    never sat resolved (no query needed)."""
+    return _facts(incident, ())
+
+
+def _facts(incident: Incident,
+           rows: Sequence[tuple[str, datetime, datetime | None]]) -> TicketFacts:
     waits = tuple((s, e) for kind, s, e in rows if kind != RESOLVED_SPAN)
     resolved = tuple((s, e) for kind, s, e in rows if kind == RESOLVED_SPAN)
     return TicketFacts(incident.status, incident.started_at, incident.acknowledged_at,
@@ -52,10 +65,12 @@ def latest_event_id(session: Session, incident_id: int) -> int:
         IncidentEvent.incident_id == incident_id)).one() or 0)
 
 
-def add_steps(session: Session, incident_id: int, steps: Sequence[Step]) -> None:
-    """A row for each of a chain's steps that the ticket has no row for yet."""
-    existing = set(session.exec(select(EscalationStepRow.step_index).where(
-        EscalationStepRow.incident_id == incident_id)).all())
+def add_steps(session: Session, incident_id: int, steps: Sequence[Step],
+              new_ticket: bool = False) -> None:
+    """A row for each of a chain's steps that the ticket has no row for yet (a ticket
+    opened in this transaction has none: no query)."""
+    existing = set() if new_ticket else set(session.exec(select(
+        EscalationStepRow.step_index).where(EscalationStepRow.incident_id == incident_id)).all())
     for step in steps:
         if step.index not in existing:
             session.add(EscalationStepRow(incident_id=incident_id, step_index=step.index,
@@ -111,12 +126,20 @@ def due_steps(session: Session, now: datetime) -> list[tuple[EscalationStepRow, 
         .order_by(col(EscalationStepRow.due_at))).all())
 
 
-def mark_fired(session: Session, row_id: int, now: datetime) -> bool:
-    """Claim a step: True for exactly one caller, ever (the row's fired_at was empty)."""
-    done = session.execute(update(EscalationStepRow).where(
-        col(EscalationStepRow.id) == row_id, col(EscalationStepRow.fired_at).is_(None),
-    ).values(fired_at=now))
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+def claim_steps(session: Session, row_ids: Sequence[int], now: datetime) -> set[int]:
+    """Claim steps in one statement: the ids whose fired_at was empty, now set; each id is
+    claimed by exactly one caller, ever."""
+    claimed: set[int] = set()
+    for start in range(0, len(row_ids), _CLAIM_CHUNK):
+        # Not matched against every object the session holds (the ORM's default): the
+        # callers do not read the rows' fired_at again.
+        done = session.execute(update(EscalationStepRow).where(
+            col(EscalationStepRow.id).in_(row_ids[start:start + _CLAIM_CHUNK]),
+            col(EscalationStepRow.fired_at).is_(None),
+        ).values(fired_at=now).returning(col(EscalationStepRow.id))
+            .execution_options(synchronize_session=False))
+        claimed.update(done.scalars())
+    return claimed
 
 
 def recorded_marks(session: Session, incident_id: int) -> set[tuple[str, int]]:

@@ -1,5 +1,6 @@
 """Intake alerts in the store: held in maintenance, a resolve that does nothing, the same
-alert twice in one batch, and migration 0014 stepping down."""
+alert twice in one batch, a ticket's timeline in order when one batch does several things
+to it, and migration 0014 stepping down."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bridge.store import Database
 from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
 from bridge.store.db import MIGRATIONS
 from bridge.store.models import Actor
-from bridge.store.reads import IncidentFilter, list_incidents
+from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 from bridge.store.tickets import ActionRequest, QuietDesk, take_action
 
 T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
@@ -109,3 +110,35 @@ def test_a_person_resolving_the_ticket_outweighs_resends_of_the_same_alert(db: D
     assert take(db, event("f"), minute=5) == ["unchanged"]  # the same occurrence, resent
     later = T0 + timedelta(minutes=30)
     assert take(db, event("f", starts_at=later), minute=31) == ["reopened"]  # a new one
+
+
+def timeline(db: Database, ref: str | None) -> list[tuple[str, str]]:
+    assert ref is not None
+    ticket = get_incident(db.reader, ref)
+    assert ticket is not None
+    return [(e["kind"], e["message"] if e["kind"] == "alert_payload" else "")
+            for e in ticket["timeline"]]
+
+
+def test_one_batch_keeps_the_tickets_timeline_in_order(db: Database) -> None:
+    outcomes = take_alerts(db.writer, [event("g", raw="g fires"), event("h", raw="h fires"),
+                                       event("g", firing=False, raw="g resolves")],
+                           "INC", T0 + timedelta(minutes=1), QuietDesk(), 3600.0)
+    assert [o.action for o in outcomes] == ["opened", "attached", "noted"]  # h still fires
+    assert timeline(db, outcomes[0].ref) == [
+        ("opened", ""), ("alert_payload", "g fires"), ("alert_attached", ""),
+        ("alert_payload", "h fires"), ("alert_payload", "g resolves"), ("alert_resolved", "")]
+
+
+def test_an_alert_that_fires_resolves_and_fires_in_one_batch_reopens_its_ticket(
+        db: Database) -> None:
+    again = T0 + timedelta(minutes=10)
+    outcomes = take_alerts(db.writer, [event("k", raw="1"), event("k", firing=False, raw="2"),
+                                       event("k", starts_at=again, raw="3")],
+                           "INC", again, QuietDesk(), 3600.0)
+    assert [o.action for o in outcomes] == ["opened", "resolved", "reopened"]
+    assert len({o.ref for o in outcomes}) == 1
+    assert count(db) == 1
+    assert timeline(db, outcomes[0].ref) == [
+        ("opened", ""), ("alert_payload", "1"), ("alert_payload", "2"), ("resolved", ""),
+        ("reopened", ""), ("alert_payload", "3")]
