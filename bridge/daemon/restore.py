@@ -14,23 +14,36 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bridge.config.model import Config
-from bridge.core.engine import RuleEngine
+from bridge.core.engine import RuleEngine, Stored
 from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion
-from bridge.store.reads import load_open_problems, load_recently_resolved, load_states
+from bridge.store.reads import (
+    load_flaps,
+    load_open_problems,
+    load_recently_resolved,
+    load_states,
+)
 
 log = logging.getLogger(__name__)
+
+_ADOPT_STEP = 2000  # checks taken up between two turns of the event loop
+
+
+def load_stored(reader: Engine, config: Config, now: datetime) -> Stored:
+    """What the store keeps of every check's judgement (blocking: run it in a thread)."""
+    problems, attached = load_open_problems(reader)
+    window = timedelta(seconds=config.main.incidents.reopen_window_s)
+    return Stored(load_states(reader), load_flaps(reader), problems, attached,
+                  load_recently_resolved(reader, now - window))
 
 
 def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[Config]:
     """A rule engine built from the store (blocking: run it in a thread)."""
-    states = load_states(reader)
-    problems, attached = load_open_problems(reader)
-    window = timedelta(seconds=config.main.incidents.reopen_window_s)
-    resolved = load_recently_resolved(reader, now - window)
-    return RuleEngine(config, states, problems, attached, resolved, now=now,
-                      suspect_since=load_gap_suspicion(reader))
+    stored = load_stored(reader, config, now)
+    return RuleEngine(config, stored.states, stored.open_problems, stored.attached,
+                      stored.resolved, now=now, suspect_since=load_gap_suspicion(reader),
+                      flaps=stored.flaps)
 
 
 class Handover:
@@ -38,20 +51,26 @@ class Handover:
 
     def __init__(self, writer: BatchWriter, monitor: Monitor, reader: Engine,
                  config: Callable[[], Config], now: Callable[[], datetime],
-                 replan: Callable[[], None]) -> None:
+                 replan: Callable[[], None], shard: Callable[[str], int]) -> None:
         self._writer, self._monitor, self._reader = writer, monitor, reader
         self._config, self._now, self._replan = config, now, replan
+        self._shard = shard
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
         """Drop lost shards' queued decisions and checks; take gained ones up where the
-        store says their last owner left them."""
+        store says their last owner left them. The checks kept keep their memory (flap
+        history, holds, waits): the engine is not rebuilt."""
         self._writer.discard(lost)
         if gained:
             await self._writer.flush()  # what we decided is in the store we read back
-            engine = await asyncio.to_thread(restore_engine, self._reader, self._config(),
-                                             self._now())
-            engine.extra_windows = self._monitor.engine.extra_windows
-            self._monitor.engine = engine
+            config = self._config()
+            stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
+            engine = self._monitor.engine
+            checks = engine.keys()
+            keys = [k for k in checks if self._shard(k.device) in gained]
+            for at in range(0, len(keys), _ADOPT_STEP):
+                engine.adopt(keys[at:at + _ADOPT_STEP], stored)
+                await asyncio.sleep(0)  # the loop goes on between steps
         self._replan()
         log.info("shards: gained %s, lost %s", sorted(gained) or "none",
                  sorted(lost) or "none")

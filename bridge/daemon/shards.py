@@ -86,14 +86,19 @@ class ShardKeeper:
         """Whether this instance does the once-only work now (checked at once, like owns)."""
         return self._leader and (not self.coordinated or self._valid())
 
+    def shard(self, device: str) -> int:
+        """The shard of a device (remembered: asked for every check)."""
+        shard = self._shard_of.get(device)
+        if shard is None:
+            shard = self._shard_of[device] = shard_of(device, self.shards)
+        return shard
+
     def owns(self, device: str) -> bool:
         """Whether this instance probes the device now."""
         if not self.coordinated:
             return True
-        shard = self._shard_of.get(device)
-        if shard is None:
-            shard = self._shard_of[device] = shard_of(device, self.shards)
-        return shard in self.owned and self._valid()  # at once, whatever the loop does
+        # checked at once, whatever the loop does
+        return self.shard(device) in self.owned and self._valid()
 
     def fence(self) -> Fence | None:
         """What the writer may write now; None on SQLite (everything)."""
