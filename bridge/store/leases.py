@@ -8,7 +8,8 @@ network's delay.
 
 One round, one transaction: the instance says it is alive, renews what it holds, gives
 back a few shards above its fair share or claims free and expired ones up to it, and
-claims the leader's lease if nobody holds it. A claim increments the shard's epoch.
+claims the leader's lease if nobody holds it. A claim increments the shard's epoch. The
+leader ends the monitoring gaps of instances that are gone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, col, select
 
 from bridge.core.shards import LEADER, fair_share
+from bridge.store.heartbeat import LIVE_INSTANCES
 from bridge.store.lease_models import ShardLease
 
 _LEASE = "clock_timestamp() + make_interval(secs => :lease_s)"
@@ -108,7 +110,17 @@ def run_round(engine: Engine, me: str, held: Mapping[int, int], shards: int, lea
         kept |= _claim(session, me, lease_s, range(0, shards), share - len(owned))
         if LEADER not in kept:
             kept |= _claim(session, me, lease_s, range(LEADER, 0), 1)
+        if LEADER in kept:
+            end_gaps_of_the_gone(session)
     return Round(kept, live, tuple(surplus))
+
+
+def end_gaps_of_the_gone(session: Session) -> None:
+    """End the open monitoring gaps of instances no longer running: the others have taken
+    their shards over (a gap is the fleet being blind, not one instance that stopped)."""
+    session.execute(text(
+        "UPDATE monitoring_gap SET ended_at = greatest(started_at, clock_timestamp()) "
+        f"WHERE ended_at IS NULL AND instance IS NOT NULL AND instance NOT IN ({LIVE_INSTANCES})"))
 
 
 def leave(engine: Engine, me: str) -> None:

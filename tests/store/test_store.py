@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from bridge.core import flap
 from bridge.core.decisions import (
     AttachToIncident,
     DetachFromIncident,
@@ -23,7 +24,6 @@ from bridge.core.decisions import (
     SaveState,
     SetFlapping,
 )
-from bridge.core import flap
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
