@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from bridge.core.shards import LEADER, fair_share, shard_of
 from bridge.core.decisions import RecordGap
+from bridge.core.shards import LEADER, fair_share, shard_of
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
 from bridge.store.fencing import Fence
