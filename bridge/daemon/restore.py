@@ -57,12 +57,14 @@ class Handover:
         self._shard = shard
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
-        """Drop lost shards' queued decisions and checks; take gained ones up where the
-        store says their last owner left them. The checks kept keep their memory (flap
-        history, holds, waits): the engine is not rebuilt."""
+        """Drop the queued decisions of shards lost, write those of shards being given
+        back; take gained ones up where the store says their last owner left them. The
+        checks kept keep their memory (flap history, holds, waits): no engine is rebuilt."""
         self._writer.discard(lost)
+        # What we decided is in the store: for shards being given back, before they go;
+        # for gained ones, before we read the store back.
+        await self._writer.flush()
         if gained:
-            await self._writer.flush()  # what we decided is in the store we read back
             config = self._config()
             stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
             engine = self._monitor.engine

@@ -59,15 +59,24 @@ def test_a_second_instance_gets_shards_a_few_at_a_time(coordinator: Engine) -> N
     assert b.held == {}  # all taken: nothing free to claim yet
     a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2)
     assert a.live_instances == 2
+    # a names two shards above its share: it stops probing them and writes what it decided
+    assert len(a.surplus) == 2
+    assert set(a.surplus) <= set(a.held)
+    assert a.released == ()
+    b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
+    assert b.held == {}  # not yet given back
+    a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2, releasing=a.surplus)
     assert len(a.released) == 2
+    assert not set(a.released) & set(a.held)
     b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
     assert len(b.held) == 2
     assert LEADER not in b.held
     for _ in range(3):
-        a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2)
+        a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2, releasing=a.surplus)
         b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
     assert len(a.held) == 4 + 1
     assert len(b.held) == 4
+    assert a.surplus == ()
     assert not set(a.held) & set(b.held)
     assert all(epoch == 2 for epoch in b.held.values())  # a claim after a: a new epoch
 
