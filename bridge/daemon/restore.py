@@ -51,15 +51,17 @@ class Handover:
 
     def __init__(self, writer: BatchWriter, monitor: Monitor, reader: Engine,
                  config: Callable[[], Config], now: Callable[[], datetime],
-                 replan: Callable[[], None], shard: Callable[[str], int]) -> None:
+                 replan: Callable[[], None], shard: Callable[[str], int],
+                 owns: Callable[[str], bool]) -> None:
         self._writer, self._monitor, self._reader = writer, monitor, reader
         self._config, self._now, self._replan = config, now, replan
-        self._shard = shard
+        self._shard, self._owns = shard, owns
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
         """Drop the queued decisions of shards lost, write those of shards being given
-        back; take gained ones up where the store says their last owner left them. The
-        checks kept keep their memory (flap history, holds, waits): no engine is rebuilt."""
+        back; take gained ones up where the store says their last owner left them (and
+        learn the others' checks anew: parents and gap evidence). The checks kept keep
+        their memory (flap history, holds, waits): no engine is rebuilt."""
         self._writer.discard(lost)
         # What we decided is in the store: for shards being given back, before they go;
         # for gained ones, before we read the store back.
@@ -69,7 +71,8 @@ class Handover:
             stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
             engine = self._monitor.engine
             checks = engine.keys()
-            keys = [k for k in checks if self._shard(k.device) in gained]
+            keys = [k for k in checks
+                    if self._shard(k.device) in gained or not self._owns(k.device)]
             for at in range(0, len(keys), _ADOPT_STEP):
                 engine.adopt(keys[at:at + _ADOPT_STEP], stored)
                 await asyncio.sleep(0)  # the loop goes on between steps

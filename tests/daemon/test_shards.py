@@ -21,11 +21,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bridge.core.decisions import Decision, OpenIncident, ResolveIncident, SetFlapping
+from bridge.core.decisions import (
+    Decision,
+    OpenIncident,
+    ResolveIncident,
+    SaveState,
+    SetFlapping,
+)
 from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.shards import shard_of
-from bridge.core.state import CheckKey
+from bridge.core.state import CheckKey, CheckState, StateType, Status
 from bridge.daemon.monitor import Monitor
 from bridge.daemon.restore import Handover, restore_engine
 from bridge.store import BatchWriter, Database
@@ -362,6 +368,7 @@ def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, n
 
 HANDOVER_SHARDS = 4
 KEPT, GAINED = ("core-a", "sw-a"), ("core-b", "sw-b")  # shards 2 and 0 of 4
+OTHERS = "edge-b"  # shard 1: another instance's
 
 
 def _ping(device: str, second: float, ok: bool) -> tuple[CheckKey, ProbeResult]:
@@ -392,10 +399,11 @@ def _ticket_actions(decisions: list[Decision], device: str) -> list[str]:
 
 async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_keep_theirs(
         tmp_path: Path, db: Database) -> None:
-    devices = "".join(engine_kit.device(name) for name in (*KEPT, *GAINED))
+    devices = "".join(engine_kit.device(name) for name in (*KEPT, *GAINED, OTHERS))
     config = engine_kit.build_config(tmp_path, devices)  # max_attempts 2
     assert {shard_of(d, HANDOVER_SHARDS) for d in KEPT} == {2}
     assert {shard_of(d, HANDOVER_SHARDS) for d in GAINED} == {0}
+    assert shard_of(OTHERS, HANDOVER_SHARDS) == 1
     # The old owner of shard 0: core-b flaps (one ticket, flapping), sw-b failed once (soft).
     old = RuleEngine(config)
     written: list[Decision] = []
@@ -412,15 +420,20 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     _flap(monitor.record, "core-a", 0, "+-" * 10)
     monitor.record(*_ping("sw-a", 40, False))
     assert _ticket_actions(decided, "core-a") == ["open-flapping"]
+    # Meanwhile the owner of shard 1 saw edge-b go down: learned at the handover.
+    down = CheckState(Status.DOWN, StateType.HARD, 2, T0, Status.DOWN, T0)
+    apply_batch(db.writer, [SaveState(CheckKey(OTHERS, "ping"), down)], "INC", T0)
     replanned: list[bool] = []
     handover = Handover(writer, monitor, db.reader, lambda: config,
                         lambda: T0 + timedelta(seconds=41), lambda: replanned.append(True),
-                        lambda device: shard_of(device, HANDOVER_SHARDS))
+                        lambda device: shard_of(device, HANDOVER_SHARDS),
+                        lambda device: shard_of(device, HANDOVER_SHARDS) in {0, 2})
     try:
         await handover({0}, set())
     finally:
         writer.close()
     assert replanned == [True]
+    assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
 
     # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
     decided.clear()
