@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from bridge.config.model import Config
 from bridge.core.engine import RuleEngine, Stored
+from bridge.core.state import CheckKey, CheckState, StateType, Status
 from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion
@@ -48,16 +49,21 @@ def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[
                       flaps=stored.flaps)
 
 
+def _between_attempts(state: CheckState) -> bool:
+    return state.status == Status.DOWN and state.state_type == StateType.SOFT
+
+
 class Handover:
     """Follows shards changing hands in a running daemon."""
 
     def __init__(self, writer: BatchWriter, monitor: Monitor, reader: Engine,
                  config: Callable[[], Config], now: Callable[[], datetime],
                  replan: Callable[[], None], shard: Callable[[str], int],
-                 owns: Callable[[str], bool]) -> None:
+                 owns: Callable[[str], bool],
+                 recheck: Callable[[set[CheckKey]], None]) -> None:
         self._writer, self._monitor, self._reader = writer, monitor, reader
         self._config, self._now, self._replan = config, now, replan
-        self._shard, self._owns = shard, owns
+        self._shard, self._owns, self._recheck = shard, owns, recheck
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
         """Drop the queued decisions of shards lost, write those of shards being given
@@ -68,6 +74,7 @@ class Handover:
         # What we decided is in the store: for shards being given back, before they go;
         # for gained ones, before we read the store back.
         await self._writer.flush()
+        retry: set[CheckKey] = set()
         if gained:
             config = self._config()
             stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
@@ -78,6 +85,12 @@ class Handover:
             for at in range(0, len(keys), _ADOPT_STEP):
                 engine.adopt(keys[at:at + _ADOPT_STEP], stored)
                 await asyncio.sleep(0)  # the loop goes on between steps
+            # A failure between its attempts was due for a retry on its last owner (the
+            # retry interval has passed by now): retried at once, not at its first turn.
+            retry = {k for k in keys if self._shard(k.device) in gained
+                     and _between_attempts(engine.states[k])}
         self._replan()
+        if retry:
+            self._recheck(retry)
         log.info("shards: gained %s, lost %s", sorted(gained) or "none",
                  sorted(lost) or "none")
