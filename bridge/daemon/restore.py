@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bridge.config.model import Config
 from bridge.core.engine import RuleEngine, Stored
-from bridge.core.state import CheckKey, CheckState, StateType, Status
+from bridge.core.state import CheckKey, between_attempts
 from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion
@@ -47,10 +47,6 @@ def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[
     return RuleEngine(config, stored.states, stored.open_problems, stored.attached,
                       stored.resolved, now=now, suspect_since=load_gap_suspicion(reader),
                       flaps=stored.flaps)
-
-
-def _between_attempts(state: CheckState) -> bool:
-    return state.status == Status.DOWN and state.state_type == StateType.SOFT
 
 
 class Handover:
@@ -88,7 +84,7 @@ class Handover:
             # A failure between its attempts was due for a retry on its last owner (the
             # retry interval has passed by now): retried at once, not at its first turn.
             retry = {k for k in keys if self._shard(k.device) in gained
-                     and _between_attempts(engine.states[k])}
+                     and between_attempts(engine.states[k])}
         self._replan()
         if retry:
             self._recheck(retry)

@@ -8,9 +8,8 @@ network's delay.
 
 One round, one transaction: the instance says it is alive, renews what it holds, gives
 back a few shards above its fair share (in two steps, see run_round) or claims free and
-expired ones up to it, and
-claims the leader's lease if nobody holds it. A claim increments the shard's epoch. The
-leader ends the monitoring gaps of instances that are gone.
+expired ones up to it, and claims the leader's lease if nobody holds it. A claim
+increments the shard's epoch. The leader ends the monitoring gaps of instances gone.
 """
 
 from __future__ import annotations
