@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.core.flap import FlapState
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, CheckState, Reason, Status
 
@@ -24,10 +25,12 @@ class RecordChange:
 
 @dataclass(frozen=True)
 class SaveState:
-    """The latest state of a check, so a restart resumes where it stopped."""
+    """The latest state of a check and its flap history, so a restart (or the next owner
+    of its shard) resumes where it stopped."""
 
     key: CheckKey
     state: CheckState
+    flap: FlapState = field(default_factory=FlapState)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ evaluation sees the new situation and decides once, because the open problems ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -58,6 +58,17 @@ class Hold:
     until: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the store keeps of checks' judgement: what a new owner of a shard takes up."""
+
+    states: dict[CheckKey, CheckState]
+    flaps: dict[CheckKey, flap.FlapState]
+    open_problems: dict[str, bool]  # problem -> flapping
+    attached: dict[CheckKey, str]  # child -> root problem
+    resolved: dict[str, datetime]  # problem -> resolved at, within the reopen window
+
+
 class RuleEngine(Generic[C]):
     """Owns the live state of every check and the knowledge of which problems have tickets."""
 
@@ -70,10 +81,12 @@ class RuleEngine(Generic[C]):
         resolved: dict[str, datetime] | None = None,
         now: datetime | None = None,
         suspect_since: datetime | None = None,
+        flaps: dict[CheckKey, flap.FlapState] | None = None,
     ) -> None:
         """`now`, when given, lets start-up resolve tickets of checks the config dropped
         while the daemon was stopped (they would otherwise stay open for ever).
-        `suspect_since` is when the gap suspicion the last run was in began."""
+        `suspect_since` is when the gap suspicion the last run was in began; `flaps` the
+        checks' flap histories as they were saved."""
         self.states: dict[CheckKey, CheckState] = dict(states or {})
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
         # Open problems whose check was seen failing or flapping: only their recovery
@@ -82,7 +95,7 @@ class RuleEngine(Generic[C]):
         self._armed: set[str] = set()
         self._attached: dict[CheckKey, str] = dict(attached or {})  # child -> root problem
         self._resolved: dict[str, datetime] = dict(resolved or {})  # problem -> resolved at
-        self._flaps: dict[CheckKey, flap.FlapState] = {}
+        self._flaps: dict[CheckKey, flap.FlapState] = dict(flaps or {})
         self._holds: dict[CheckKey, Hold] = {}
         self._waiting: dict[CheckKey, datetime] = {}
         self._released: dict[CheckKey, datetime] = {}
@@ -122,12 +135,7 @@ class RuleEngine(Generic[C]):
         self._children = children
         self._customer_of = {name: d.customer for name, d in config.devices.items()}
         for key in keys:
-            state = self.states.setdefault(key, CheckState())
-            problem = problem_key(key)
-            if problem in self._open and (state.hard_status != Status.UP or self._open[problem]):
-                self._armed.add(problem)
-            elif state.hard_status == Status.DOWN and problem not in self._open:
-                self._pending.add(key)
+            self._arm(key, self.states.setdefault(key, CheckState()))
         decisions: list[Decision] = []
         for key in gone:
             problem = problem_key(key)
@@ -137,6 +145,41 @@ class RuleEngine(Generic[C]):
                 decisions.append(ResolveIncident(problem, now, f"{key.device}/{key.probe} was "
                                                  "removed from the configuration"))
         return decisions
+
+    def _arm(self, key: CheckKey, state: CheckState) -> None:
+        """Learn from a check's known state what its open problem waits for."""
+        problem = problem_key(key)
+        if problem in self._open and (state.hard_status != Status.UP or self._open[problem]):
+            self._armed.add(problem)
+        elif state.hard_status == Status.DOWN and problem not in self._open:
+            self._pending.add(key)
+
+    def adopt(self, keys: Iterable[CheckKey], stored: Stored) -> None:
+        """Take up checks another instance judged until now, where the store says it left
+        them (state, flap history, ticket, attachment); every other check keeps all it has."""
+        configured = self.config.devices
+        taken = [k for k in keys if k.device in configured
+                 and k.probe in configured[k.device].probes]
+        self._watch.forget(taken)
+        for key in taken:
+            problem = problem_key(key)
+            for table in (self._flaps, self._holds, self._waiting, self._released,
+                          self._attached, self._blind):
+                table.pop(key, None)
+            for known in (self._open, self._resolved):
+                known.pop(problem, None)
+            self._armed.discard(problem)
+            self._pending.discard(key)
+            self.states[key] = state = stored.states.get(key, CheckState())
+            if key in stored.flaps:
+                self._flaps[key] = stored.flaps[key]
+            if key in stored.attached:
+                self._attached[key] = stored.attached[key]
+            if problem in stored.open_problems:
+                self._open[problem] = stored.open_problems[problem]
+            if problem in stored.resolved:
+                self._resolved[problem] = stored.resolved[problem]
+            self._arm(key, state)
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -157,12 +200,13 @@ class RuleEngine(Generic[C]):
         transition = apply_result(old, result, max_attempts, recover_after)
         new = transition.new
         self.states[key] = new
-        out: list[Decision] = [SaveState(key, new)]
+        flaps = self._flaps[key] = flap.record(self._flaps.get(key, flap.FlapState()),
+                                               result.ok)
+        out: list[Decision] = [SaveState(key, new, flaps)]
         if transition.hard_changed and new.hard_since is not None:
             device = self.config.devices[key.device]
             out.append(RecordChange(key, device.customer, old.hard_status, new.hard_status,
                                     new.hard_since, transition.reason, result.output))
-        self._flaps[key] = flap.record(self._flaps.get(key, flap.FlapState()), result.ok)
         now = result.at
         out += self._reconcile(key, now)
         for child in self._pending_below(key.device):

@@ -124,8 +124,11 @@ def apply_result(
     return Transition(state, new, Reason.SOFT_FAILURE)
 
 
+def between_attempts(state: CheckState) -> bool:
+    """Whether a failure is still being retried (soft): its next check is a retry."""
+    return state.status == Status.DOWN and state.state_type == StateType.SOFT
+
+
 def next_delay_s(state: CheckState, interval_s: float, retry_interval_s: float) -> float:
     """How long until the next check: the retry interval while a failure is soft."""
-    if state.status == Status.DOWN and state.state_type == StateType.SOFT:
-        return retry_interval_s
-    return interval_s
+    return retry_interval_s if between_attempts(state) else interval_s

@@ -1,9 +1,11 @@
 """The rule engine as the store left it: at start, and when shards change hands.
 
 Every decision the engine makes rests on what it knows (states, open problems, attached
-checks, recent resolutions, a suspected gap); an instance that gains shards learns their
-state from the store, where their last owner left it, so it neither recovers nor fails
-anything falsely.
+checks, recent resolutions, flap histories, a suspected gap); an instance that gains
+shards takes their checks up from the store, where their last owner left them, so it
+neither recovers nor fails anything falsely, and a flapping check stays one flapping
+ticket. Its own checks are not touched: what it keeps only in memory for them (timers of
+held tickets, waits on parents) goes on.
 """
 
 from __future__ import annotations
@@ -14,23 +16,37 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bridge.config.model import Config
-from bridge.core.engine import RuleEngine
+from bridge.core.engine import RuleEngine, Stored
+from bridge.core.state import CheckKey, between_attempts
 from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion
-from bridge.store.reads import load_open_problems, load_recently_resolved, load_states
+from bridge.store.reads import (
+    load_flaps,
+    load_open_problems,
+    load_recently_resolved,
+    load_states,
+)
 
 log = logging.getLogger(__name__)
+
+_ADOPT_STEP = 1000  # checks taken up per turn of the event loop (~10 ms at most)
+
+
+def load_stored(reader: Engine, config: Config, now: datetime) -> Stored:
+    """What the store keeps of every check's judgement (blocking: run it in a thread)."""
+    problems, attached = load_open_problems(reader)
+    window = timedelta(seconds=config.main.incidents.reopen_window_s)
+    return Stored(load_states(reader), load_flaps(reader), problems, attached,
+                  load_recently_resolved(reader, now - window))
 
 
 def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[Config]:
     """A rule engine built from the store (blocking: run it in a thread)."""
-    states = load_states(reader)
-    problems, attached = load_open_problems(reader)
-    window = timedelta(seconds=config.main.incidents.reopen_window_s)
-    resolved = load_recently_resolved(reader, now - window)
-    return RuleEngine(config, states, problems, attached, resolved, now=now,
-                      suspect_since=load_gap_suspicion(reader))
+    stored = load_stored(reader, config, now)
+    return RuleEngine(config, stored.states, stored.open_problems, stored.attached,
+                      stored.resolved, now=now, suspect_since=load_gap_suspicion(reader),
+                      flaps=stored.flaps)
 
 
 class Handover:
@@ -38,20 +54,39 @@ class Handover:
 
     def __init__(self, writer: BatchWriter, monitor: Monitor, reader: Engine,
                  config: Callable[[], Config], now: Callable[[], datetime],
-                 replan: Callable[[], None]) -> None:
+                 replan: Callable[[], None], shard: Callable[[str], int],
+                 owns: Callable[[str], bool],
+                 recheck: Callable[[set[CheckKey]], None]) -> None:
         self._writer, self._monitor, self._reader = writer, monitor, reader
         self._config, self._now, self._replan = config, now, replan
+        self._shard, self._owns, self._recheck = shard, owns, recheck
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
-        """Drop lost shards' queued decisions and checks; take gained ones up where the
-        store says their last owner left them."""
+        """Drop the queued decisions of shards lost, write those of shards being given
+        back; take gained ones up where the store says their last owner left them (and
+        learn the others' checks anew: parents and gap evidence). The checks kept keep
+        their memory (flap history, holds, waits): no engine is rebuilt."""
         self._writer.discard(lost)
+        # What we decided is in the store: for shards being given back, before they go;
+        # for gained ones, before we read the store back.
+        await self._writer.flush()
+        retry: set[CheckKey] = set()
         if gained:
-            await self._writer.flush()  # what we decided is in the store we read back
-            engine = await asyncio.to_thread(restore_engine, self._reader, self._config(),
-                                             self._now())
-            engine.extra_windows = self._monitor.engine.extra_windows
-            self._monitor.engine = engine
+            config = self._config()
+            stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
+            engine = self._monitor.engine
+            checks = engine.keys()
+            keys = [k for k in checks
+                    if self._shard(k.device) in gained or not self._owns(k.device)]
+            for at in range(0, len(keys), _ADOPT_STEP):
+                engine.adopt(keys[at:at + _ADOPT_STEP], stored)
+                await asyncio.sleep(0)  # the loop goes on between steps
+            # A failure between its attempts was due for a retry on its last owner (the
+            # retry interval has passed by now): retried at once, not at its first turn.
+            retry = {k for k in keys if self._shard(k.device) in gained
+                     and between_attempts(engine.states[k])}
         self._replan()
+        if retry:
+            self._recheck(retry)
         log.info("shards: gained %s, lost %s", sorted(gained) or "none",
                  sorted(lost) or "none")

@@ -5,7 +5,9 @@ rebalance, leader. The leases' deadlines are the database's; this instance keeps
 on its monotonic clock, counted from before it sent the last round that succeeded: when
 `lease_s - margin_s` has passed since then (the database is unreachable, the process was
 frozen), it owns nothing any more, by itself, before the database's deadline can pass.
-Every batch re-checks the epochs in its transaction anyway (store/fencing.py).
+Every batch re-checks the epochs in its transaction anyway (store/fencing.py). Shards
+above the fair share are given back in two steps: no longer probed at once, still held
+(and written) until their hand-over wrote this instance's last decisions for them.
 
 On SQLite there is one instance (store/instance_lock.py): it owns every shard and the
 leader's work, and no lease is read or written.
@@ -72,6 +74,10 @@ class ShardKeeper:
         self._shard_of: dict[str, int] = {}
         self._handovers: set[asyncio.Task[None]] = set()
         self._retry: set[int] = set()  # gained shards whose taking up failed
+        # Above the fair share: held still, no longer probed; given back by the round
+        # after their hand-over wrote what this instance had decided for them.
+        self._leaving: frozenset[int] = frozenset()
+        self._handed_back: set[int] = set()
         self._handovers_lock = asyncio.Lock()
         if registry is not None:
             registry.register(_ShardCollector(self))
@@ -86,21 +92,26 @@ class ShardKeeper:
         """Whether this instance does the once-only work now (checked at once, like owns)."""
         return self._leader and (not self.coordinated or self._valid())
 
+    def shard(self, device: str) -> int:
+        """The shard of a device (remembered: asked for every check)."""
+        shard = self._shard_of.get(device)
+        if shard is None:
+            shard = self._shard_of[device] = shard_of(device, self.shards)
+        return shard
+
     def owns(self, device: str) -> bool:
         """Whether this instance probes the device now."""
         if not self.coordinated:
             return True
-        shard = self._shard_of.get(device)
-        if shard is None:
-            shard = self._shard_of[device] = shard_of(device, self.shards)
-        return shard in self.owned and self._valid()  # at once, whatever the loop does
+        # checked at once, whatever the loop does
+        return self.shard(device) in self.owned and self._valid()
 
     def fence(self) -> Fence | None:
         """What the writer may write now; None on SQLite (everything)."""
         if not self.coordinated:
             return None
-        held = ({s: e for s, e in self._held.items() if s in self.owned} if self._valid()
-                else {})
+        held = ({s: e for s, e in self._held.items() if s in self.owned or s in self._leaving}
+                if self._valid() else {})
         return Fence(self.name, self.shards, held)
 
     def exported(self, snap: Snapshot, latest: Latest) -> tuple[Snapshot, Latest]:
@@ -140,16 +151,16 @@ class ShardKeeper:
             return
         engine = self._engine
         await asyncio.to_thread(prepare, engine, self.shards)
-        self._take(await asyncio.to_thread(self._round), self._clock())
+        self._take(await asyncio.to_thread(self._round, frozenset()), self._clock())
         self._settle()
         log.info("instance %s: %d of %d shards%s, %d instances live", self.name,
                  len(self.owned), self.shards, " and the leader's work" if self.leader else "",
                  self._live)
 
-    def _round(self) -> Round:
+    def _round(self, releasing: frozenset[int]) -> Round:
         assert self._engine is not None
         return run_round(self._engine, self.name, self._held, self.shards,
-                         self._cluster.lease_s, _RELEASE_STEP)
+                         self._cluster.lease_s, _RELEASE_STEP, releasing)
 
     def _take(self, done: Round, started: float) -> None:
         if self._failure is not None:
@@ -157,11 +168,14 @@ class ShardKeeper:
         self._held, self._live, self._renewed_at, self._failure = (dict(done.held),
                                                                   done.live_instances, started,
                                                                   None)
+        self._leaving = frozenset(done.surplus)
+        self._handed_back &= self._leaving
 
     def _settle(self) -> tuple[set[int], set[int]]:
         """Recompute what is owned now; (gained, lost)."""
         valid = self._valid()
-        owned = frozenset(s for s in self._held if s != LEADER) if valid else frozenset()
+        owned = (frozenset(s for s in self._held if s != LEADER and s not in self._leaving)
+                 if valid else frozenset())
         gained, lost = set(owned - self.owned), set(self.owned - owned)
         was_leader, self._leader = self._leader, valid and LEADER in self._held
         self.owned = owned
@@ -180,7 +194,8 @@ class ShardKeeper:
             now = self._clock()
             if job is None and now >= next_round:
                 started, next_round = now, now + self._cluster.renew_s
-                job = self._executor.submit(self._round)
+                job = self._executor.submit(self._round,
+                                            self._leaving & frozenset(self._handed_back))
             if job is not None and job.done():
                 self._finish(job, started)
                 job = None
@@ -205,6 +220,8 @@ class ShardKeeper:
                 except Exception:  # the store failed us: the loop takes them up again
                     log.exception("taking up shards %s failed; retrying", sorted(gained))
                     self._retry |= gained
+                finally:  # what we decided for the lost is written (or the store is down)
+                    self._handed_back |= lost
 
         task = asyncio.get_running_loop().create_task(in_turn(), name="shard handover")
         self._handovers.add(task)

@@ -55,6 +55,8 @@ def _state_row(decision: SaveState) -> dict[str, Any]:
         "last_measurements": dict(last.measurements) if last else None,
         "ok_streak": state.ok_streak,
         "ok_since": state.ok_since,
+        "flap_results": "".join("1" if ok else "0" for ok in decision.flap.results),
+        "flapping": decision.flap.flapping,
     }
 
 
@@ -69,13 +71,18 @@ def _save_states(session: Session, dialect: str, decisions: list[SaveState]) -> 
                     rows)
 
 
-def _record_gap(session: Session, d: RecordGap) -> None:
+def _record_gap(session: Session, d: RecordGap, instance: str | None) -> None:
+    """A gap of `instance` (None: the only one) starts or ends; an instance ends only its
+    own (heartbeat.py ends those of instances that stopped)."""
     if d.ended_at is None:
-        session.add(MonitoringGap(started_at=d.started_at, reason=d.reason[:500]))
+        session.add(MonitoringGap(started_at=d.started_at, reason=d.reason[:500],
+                                  instance=instance))
         return
+    owner = (col(MonitoringGap.instance).is_(None) if instance is None
+             else col(MonitoringGap.instance) == instance)
     session.execute(update(MonitoringGap).where(
         col(MonitoringGap.started_at) == d.started_at, col(MonitoringGap.ended_at).is_(None),
-    ).values(ended_at=d.ended_at))
+        owner).values(ended_at=d.ended_at))
 
 
 def apply_batch(
@@ -113,7 +120,7 @@ def apply_batch(
             elif isinstance(d, SetFlapping):
                 set_flapping(session, d, now)
             elif isinstance(d, RecordGap):
-                _record_gap(session, d)
+                _record_gap(session, d, fence.owner if fence is not None else None)
             elif isinstance(d, SuspectGap):
                 save_gap_suspicion(session, dialect, d.since)
     return outcomes

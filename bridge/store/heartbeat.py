@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Engine, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -58,15 +58,38 @@ def load_gap_suspicion(engine: Engine) -> datetime | None:
         return session.exec(select(Heartbeat.at).where(col(Heartbeat.name) == SUSPICION)).first()
 
 
+# Instances running now by the database's clock (several on PostgreSQL: store/leases.py).
+LIVE_INSTANCES = ("SELECT name FROM bridge_instance WHERE expires_at > clock_timestamp() "
+                  "UNION SELECT owner FROM shard_lease WHERE owner IS NOT NULL "
+                  "AND expires_at > clock_timestamp()")
+
+
+def live_instances(session: Session, dialect: str) -> set[str]:
+    """The instances running now; none on SQLite (one instance: store/instance_lock.py)."""
+    if dialect != "postgresql":
+        return set()
+    return {str(name) for (name,) in session.execute(text(LIVE_INSTANCES))}
+
+
 def record_silence(engine: Engine, name: str, now: datetime) -> MonitoringGap | None:
     """At start: end gaps left open by a stop, record the silence since the last beat as
-    a gap, and beat. Returns the silence recorded, if any."""
+    a gap, and beat. Returns the silence recorded, if any.
+
+    With several instances a gap is the fleet being blind: while others run, they kept
+    monitoring (no silence), and their open gaps are theirs to end; only the gaps of
+    instances no longer running are ended here."""
     last = last_beat(engine)
     silence = None
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        session.execute(update(MonitoringGap).where(col(MonitoringGap.ended_at).is_(None))
-                        .values(ended_at=last or now))
-        if last is not None and now - last > timedelta(seconds=SILENCE_S):
+        live = live_instances(session, engine.dialect.name)
+        ended = update(MonitoringGap).where(col(MonitoringGap.ended_at).is_(None))
+        if live:  # the others took the shards of those gone over by now at the latest
+            session.execute(ended.where(col(MonitoringGap.instance).is_(None)
+                                        | col(MonitoringGap.instance).not_in(live))
+                            .values(ended_at=now))
+        else:
+            session.execute(ended.values(ended_at=last or now))
+        if not live and last is not None and now - last > timedelta(seconds=SILENCE_S):
             silence = MonitoringGap(started_at=last, ended_at=now,
                                     reason=f"no bridge was running from {last.isoformat()}")
             session.add(silence)

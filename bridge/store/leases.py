@@ -7,19 +7,21 @@ renewal (daemon/shards.py): the database's deadline is later than that, whatever
 network's delay.
 
 One round, one transaction: the instance says it is alive, renews what it holds, gives
-back a few shards above its fair share or claims free and expired ones up to it, and
-claims the leader's lease if nobody holds it. A claim increments the shard's epoch.
+back a few shards above its fair share (in two steps, see run_round) or claims free and
+expired ones up to it, and claims the leader's lease if nobody holds it. A claim
+increments the shard's epoch. The leader ends the monitoring gaps of instances gone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, col, select
 
 from bridge.core.shards import LEADER, fair_share
+from bridge.store.heartbeat import LIVE_INSTANCES
 from bridge.store.lease_models import ShardLease
 
 _LEASE = "clock_timestamp() + make_interval(secs => :lease_s)"
@@ -31,7 +33,8 @@ class Round:
 
     held: dict[int, int]  # shard -> epoch, the leader's lease (-1) included
     live_instances: int
-    released: tuple[int, ...] = ()  # given back above the fair share
+    released: tuple[int, ...] = ()  # given back (named as surplus by an earlier round)
+    surplus: tuple[int, ...] = ()  # held above the fair share: to stop probing, give back
 
 
 def coordinator_engine(url: str, timeout_s: float) -> Engine:
@@ -93,22 +96,38 @@ def release(session: Session, me: str, shards: list[int]) -> None:
 
 
 def run_round(engine: Engine, me: str, held: Mapping[int, int], shards: int, lease_s: float,
-              release_step: int) -> Round:
-    """Renew, rebalance towards the fair share, and take the leader's lease if it is free."""
+              release_step: int, releasing: Collection[int] = ()) -> Round:
+    """Renew, rebalance towards the fair share, and take the leader's lease if it is free.
+
+    Giving back takes two rounds: a round names the shards above the fair share
+    (`Round.surplus`), which the instance stops probing and whose last decisions it
+    writes; a later round gives back those it then passes as `releasing`. So the next
+    owner reads their state as it was, not as it was a batch ago."""
     with Session(engine) as session, session.begin():
         live = _alive(session, me, lease_s)
         kept = _renew(session, me, held, lease_s)
+        given = sorted(s for s in releasing if s in kept and s != LEADER)
+        if given:
+            release(session, me, given)
+            for shard in given:
+                del kept[shard]
         owned = sorted(s for s in kept if s != LEADER)
         share = fair_share(shards, live)
         surplus = owned[share:][:release_step] if len(owned) > share else []
-        if surplus:
-            release(session, me, surplus)
-            for shard in surplus:
-                del kept[shard]
         kept |= _claim(session, me, lease_s, range(0, shards), share - len(owned))
         if LEADER not in kept:
             kept |= _claim(session, me, lease_s, range(LEADER, 0), 1)
-    return Round(kept, live, tuple(surplus))
+        if LEADER in kept:
+            end_gaps_of_the_gone(session)
+    return Round(kept, live, tuple(given), tuple(surplus))
+
+
+def end_gaps_of_the_gone(session: Session) -> None:
+    """End the open monitoring gaps of instances no longer running: the others have taken
+    their shards over (a gap is the fleet being blind, not one instance that stopped)."""
+    session.execute(text(
+        "UPDATE monitoring_gap SET ended_at = greatest(started_at, clock_timestamp()) "
+        f"WHERE ended_at IS NULL AND instance IS NOT NULL AND instance NOT IN ({LIVE_INSTANCES})"))
 
 
 def leave(engine: Engine, me: str) -> None:

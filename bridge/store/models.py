@@ -72,6 +72,9 @@ class CheckStateRow(SQLModel, table=True):
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     ok_streak: int = 0
     ok_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # flap detection's recent results, "1" up and "0" failed, oldest first, and its flag
+    flap_results: str = Field(default="", max_length=32)
+    flapping: bool = False
 
 
 class StateChange(SQLModel, table=True):
@@ -183,6 +186,8 @@ class MonitoringGap(SQLModel, table=True):
     started_at: datetime = Field(sa_column=_utc(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     reason: str = Field(default="", max_length=500)
+    # the blind instance (several on PostgreSQL); None: the only one, or the whole fleet
+    instance: str | None = Field(default=None, max_length=128)
 
 
 class Heartbeat(SQLModel, table=True):

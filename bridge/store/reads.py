@@ -10,6 +10,7 @@ from sqlalchemy import Engine, Row, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from bridge.core.flap import FlapState, change_percent
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
@@ -45,6 +46,19 @@ def load_states(engine: Engine, since: datetime | None = None) -> dict[CheckKey,
                 row.status, row.state_type, row.attempts, row.since, row.hard_status,
                 row.hard_since, last, row.ok_streak, row.ok_since)
     return states
+
+
+def load_flaps(engine: Engine) -> dict[CheckKey, FlapState]:
+    """The saved flap history of every check that has one."""
+    flaps = {}
+    query = select(CheckStateRow.device, CheckStateRow.probe, CheckStateRow.flap_results,
+                   CheckStateRow.flapping).where(col(CheckStateRow.flap_results) != "")
+    with Session(engine) as session:
+        for device, probe, results, flapping in session.exec(query):
+            history = tuple(ch == "1" for ch in results)
+            flaps[CheckKey(device, probe)] = FlapState(history, flapping,
+                                                       change_percent(history))
+    return flaps
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,12 @@ class BatchWriter:
             self._wake.set()
 
     def discard(self, shards: set[int]) -> None:
-        """Shards were lost: their queued decisions are the new owner's to make."""
+        """Shards were lost: their queued decisions are the new owner's to make (those of
+        shards still held, being given back, are written first)."""
         fence = self._fence()
-        if fence is not None and shards:
-            self._pending = [d for d in self._pending if fence.shard(d) not in shards]
+        gone = shards - set(fence.held) if fence is not None else set()
+        if fence is not None and gone:
+            self._pending = [d for d in self._pending if fence.shard(d) not in gone]
 
     def wake(self) -> None:
         """Make `run` look at its stop event now."""

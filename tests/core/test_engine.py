@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
+from bridge.core.engine import Stored
 from bridge.core.maintenance import Window
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey, Status
@@ -666,3 +667,26 @@ def test_failing_canaries_confirm_a_mass_outage_as_a_gap(tmp_path: Path) -> None
         run.tick(second + 1)
     assert run.tickets() == [("gap:monitoring", "open")]
     assert run.opened()[0].summary.endswith("and every canary fails")
+
+
+def test_checks_taken_up_from_another_engine_go_on_and_the_others_keep_their_memory(
+        tmp_path: Path) -> None:
+    """A shard changing hands: the new owner adopts its checks as the old owner left them
+    (state, flap history, ticket); its own checks keep what only it knew."""
+    config = build_config(tmp_path, device("mine") + device("theirs"))  # max_attempts 2
+    old, new = Run(config), Run(config)
+    old.results(0, "theirs", "+-" * 10)
+    new.results(0, "mine", "+-" * 10)
+    assert old.tickets() == [("theirs", "open-flapping")]
+    assert new.tickets() == [("mine", "open-flapping")]
+    theirs = CheckKey("theirs", "ping")
+    saved = [d for d in old.decisions if isinstance(d, SaveState)][-1]  # what the store has
+    new.engine.adopt([theirs], Stored({theirs: saved.state}, {theirs: saved.flap},
+                                      {"check:theirs/ping": True}, {}, {}))
+    new.results(40, "mine", "+-+-")
+    new.results(40, "theirs", "+-+-")
+    assert new.tickets() == [("mine", "open-flapping")]  # nothing steadied, nothing resolved
+    new.results(60, "mine", "+" * 20)
+    new.results(60, "theirs", "+" * 20)
+    assert new.tickets()[1:] == [("mine", "steady"), ("mine", "resolve"),
+                                 ("theirs", "steady"), ("theirs", "resolve")]

@@ -108,3 +108,46 @@ async def test_on_sqlite_it_owns_every_shard_without_leases() -> None:
     assert keeper.fence() is None
     assert keeper.problems() == []
     assert keeper.owned == frozenset(range(4))
+
+
+async def test_shards_above_the_share_are_given_back_after_their_hand_over(
+        migrated: str) -> None:
+    """The instance stops probing them first and writes what it decided (its hand-over);
+    only then are they free, so their next owner reads their last state."""
+    clock = FakeMonotonic()
+    a = ShardKeeper(CLUSTER, migrated, clock=clock)
+    await a.start()
+    b = ShardKeeper(CLUSTER, migrated, clock=clock)
+    await b.start()  # a holds all four: b waits for a to give two back
+    assert (len(a.owned), len(b.owned)) == (4, 0)
+    owners_at_hand_over: list[dict[int, str | None]] = []
+
+    async def on_change(gained: set[int], lost: set[int]) -> None:
+        rows = await asyncio.to_thread(leases_of, migrated)
+        owners_at_hand_over.append({r.shard: r.owner for r in rows if r.shard in lost})
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(a.run(stop, on_change))
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if owners_at_hand_over:
+            break
+    [given] = owners_at_hand_over
+    assert len(given) == 2
+    assert set(given.values()) == {a.name}  # still a's while it writes their last results
+    assert len(a.owned) == 2  # but no longer probed
+    assert not any(a.owns(d) for d in ("sw-1", "sw-2", "sw-3", "sw-4")
+                   if a.shard(d) in given)
+    fence = a.fence()
+    assert fence is not None
+    assert set(given) <= set(fence.held)  # a may still write them
+    clock.now_s += CLUSTER.renew_s  # the next round gives them back
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        if all(r.owner is None for r in leases_of(migrated) if r.shard in given):
+            break
+    assert all(r.owner is None for r in leases_of(migrated) if r.shard in given)
+    stop.set()
+    await task
+    await a.leave()
+    await b.leave()

@@ -13,15 +13,32 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from bridge.core.decisions import (
+    Decision,
+    OpenIncident,
+    ResolveIncident,
+    SaveState,
+    SetFlapping,
+)
+from bridge.core.engine import RuleEngine
+from bridge.core.results import ProbeResult
 from bridge.core.shards import shard_of
+from bridge.core.state import CheckKey, CheckState, StateType, Status
+from bridge.daemon.monitor import Monitor
+from bridge.daemon.restore import Handover, restore_engine
+from bridge.store import BatchWriter, Database
+from bridge.store.decisions import apply_batch
+from tests.kits import engine as engine_kit
 from tests.kits.daemon import Bridge, wait_for, write_deployment
+from tests.kits.engine import T0
 from tests.kits.netns import Namespace
 from tests.kits.pg import scratch_database
 from tests.kits.sockproxy import CuttableProxy
@@ -345,3 +362,95 @@ def test_an_instance_cut_off_from_the_database_stops_by_itself(tmp_path: Path, n
         for bridge in (cut, direct):
             bridge.stop()
         proxy.close()
+
+
+# ---- a handover in one process: the gained checks continue, the kept ones keep their memory
+
+HANDOVER_SHARDS = 4
+KEPT, GAINED = ("core-a", "sw-a"), ("core-b", "sw-b")  # shards 2 and 0 of 4
+OTHERS = "edge-b"  # shard 1: another instance's
+
+
+def _ping(device: str, second: float, ok: bool) -> tuple[CheckKey, ProbeResult]:
+    return CheckKey(device, "ping"), ProbeResult(ok, T0 + timedelta(seconds=second), 0.0,
+                                                 "ok" if ok else "no reply")
+
+
+def _flap(record: Callable[[CheckKey, ProbeResult], object], device: str, start_s: float,
+          pattern: str) -> float:
+    """Feed '+'/'-' results 2 s apart; the second after the last."""
+    for i, ch in enumerate(pattern):
+        record(*_ping(device, start_s + 2 * i, ch == "+"))
+    return start_s + 2 * len(pattern)
+
+
+def _ticket_actions(decisions: list[Decision], device: str) -> list[str]:
+    problem = f"check:{device}/ping"
+    actions = []
+    for d in decisions:
+        if isinstance(d, OpenIncident) and d.problem_key == problem:
+            actions.append("open-flapping" if d.flapping else "open")
+        elif isinstance(d, ResolveIncident) and d.problem_key == problem:
+            actions.append("resolve")
+        elif isinstance(d, SetFlapping) and d.problem_key == problem:
+            actions.append("flapping" if d.flapping else "steady")
+    return actions
+
+
+async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_keep_theirs(
+        tmp_path: Path, db: Database) -> None:
+    devices = "".join(engine_kit.device(name) for name in (*KEPT, *GAINED, OTHERS))
+    config = engine_kit.build_config(tmp_path, devices)  # max_attempts 2
+    assert {shard_of(d, HANDOVER_SHARDS) for d in KEPT} == {2}
+    assert {shard_of(d, HANDOVER_SHARDS) for d in GAINED} == {0}
+    assert shard_of(OTHERS, HANDOVER_SHARDS) == 1
+    # The old owner of shard 0: core-b flaps (one ticket, flapping), sw-b failed once (soft).
+    old = RuleEngine(config)
+    written: list[Decision] = []
+    _flap(lambda k, r: written.extend(old.on_result(k, r)[0]), "core-b", 0, "+-" * 10)
+    written += old.on_result(*_ping("sw-b", 40, False))[0]
+    assert _ticket_actions(written, "core-b") == ["open-flapping"]
+    apply_batch(db.writer, written, "INC", T0 + timedelta(seconds=40))
+
+    # This instance owns shard 2: core-a flaps too, sw-a failed once; then it gains shard 0.
+    decided: list[Decision] = []
+    writer = BatchWriter(db, "INC", 0.1, 1000, lambda outcomes: None)
+    monitor = Monitor(restore_engine(db.reader, config, T0), lambda d: (
+        decided.extend(d), writer.submit(d)), lambda keys: None)
+    _flap(monitor.record, "core-a", 0, "+-" * 10)
+    monitor.record(*_ping("sw-a", 40, False))
+    assert _ticket_actions(decided, "core-a") == ["open-flapping"]
+    # Meanwhile the owner of shard 1 saw edge-b go down: learned at the handover.
+    down = CheckState(Status.DOWN, StateType.HARD, 2, T0, Status.DOWN, T0)
+    apply_batch(db.writer, [SaveState(CheckKey(OTHERS, "ping"), down)], "INC", T0)
+    replanned: list[bool] = []
+    rechecked: set[CheckKey] = set()
+    handover = Handover(writer, monitor, db.reader, lambda: config,
+                        lambda: T0 + timedelta(seconds=41), lambda: replanned.append(True),
+                        lambda device: shard_of(device, HANDOVER_SHARDS),
+                        lambda device: shard_of(device, HANDOVER_SHARDS) in {0, 2},
+                        rechecked.update)
+    try:
+        await handover({0}, set())
+    finally:
+        writer.close()
+    assert replanned == [True]
+    # failures between attempts (the last of core-b's flapping, sw-b's first) retried now
+    assert rechecked == {CheckKey("core-b", "ping"), CheckKey("sw-b", "ping")}
+    assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
+
+    # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
+    decided.clear()
+    for device in ("core-a", "core-b"):
+        _flap(monitor.record, device, 42, "+-+-")
+    assert _ticket_actions(decided, "core-a") == []
+    assert _ticket_actions(decided, "core-b") == []
+    # Both failed once before; the second failure makes them hard down, with a ticket each.
+    for device in ("sw-a", "sw-b"):
+        monitor.record(*_ping(device, 50, False))
+    assert _ticket_actions(decided, "sw-a") == ["open"]
+    assert _ticket_actions(decided, "sw-b") == ["open"]
+    opened = {d.key.device: d.started_at for d in decided
+              if isinstance(d, OpenIncident) and d.key is not None}
+    # dated from the first failure, on the old owner for sw-b
+    assert opened == {"sw-a": T0 + timedelta(seconds=40), "sw-b": T0 + timedelta(seconds=40)}

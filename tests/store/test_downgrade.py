@@ -9,7 +9,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect, text
 
-from bridge.core.decisions import SaveState
+from bridge.core.decisions import RecordGap, SaveState
+from bridge.core.flap import FlapState, change_percent
 from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status
@@ -17,8 +18,9 @@ from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
 from bridge.store.decisions import apply_batch
+from bridge.store.fencing import Fence
 from bridge.store.models import Actor, TicketSource
-from bridge.store.reads import load_states
+from bridge.store.reads import load_flaps, load_states
 from bridge.store.tickets import NewTicket, create_ticket
 from tests.desk.test_clock import contract_config
 
@@ -79,3 +81,19 @@ def test_the_lease_tables_step_down_and_back(db: Database) -> None:
     assert not {"shard_lease", "bridge_instance"} & set(inspect(db.writer).get_table_names())
     _step(db, "head", down=False)
     assert {"shard_lease", "bridge_instance"} <= set(inspect(db.writer).get_table_names())
+
+
+def test_the_flap_history_and_the_gaps_instance_step_down_and_back(db: Database) -> None:
+    """0019 keeps a check's flap history and names a gap's instance; stepping down drops
+    them and keeps the states and gaps."""
+    at = datetime(2026, 12, 6, 9, tzinfo=UTC)
+    history = FlapState((True, False, True), False, change_percent((True, False, True)))
+    apply_batch(db.writer, [SaveState(CheckKey("gw", "ping"), CheckState(Status.UP), history)],
+                "INC", at)
+    apply_batch(db.writer, [RecordGap(at, None, "blind")], "INC", at, fence=Fence("a", 4))
+    _step(db, "0018", down=True)
+    assert "flap_results" not in {c["name"] for c in inspect(db.writer).get_columns("check_state")}
+    assert "instance" not in {c["name"] for c in inspect(db.writer).get_columns("monitoring_gap")}
+    _step(db, "head", down=False)
+    assert CheckKey("gw", "ping") in load_states(db.reader)
+    assert load_flaps(db.reader) == {}  # the history starts afresh; the state stays

@@ -92,10 +92,13 @@ def test_a_takeover_waits_for_a_fenced_batch_to_commit(pg: Database) -> None:
 
 def test_the_writer_queues_only_held_shards_and_drops_lost_ones(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'queue.db'}")  # nothing is written here
-    fence = Fence("a", SHARDS, {0: 1})
-    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fence)
+    fences = [Fence("a", SHARDS, {0: 1})]
+    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fences[-1])
     writer.submit([opening(OURS), opening(THEIRS), RecordGap(T0, None, "blind")])
     assert writer.pending == 2  # shard 1 is not ours: its owner decides it
+    writer.discard({0})  # no longer probed, but held still (being given back): written first
+    assert writer.pending == 2
+    fences.append(Fence("a", SHARDS, {}))  # its lease ran out
     writer.discard({0})
     assert writer.pending == 1  # the gap belongs to no shard
     writer.close()

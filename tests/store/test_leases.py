@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
 
+from bridge.core.decisions import RecordGap
 from bridge.core.shards import LEADER, fair_share, shard_of
 from bridge.store import Database
+from bridge.store.decisions import apply_batch
+from bridge.store.fencing import Fence
+from bridge.store.heartbeat import beat, record_silence
 from bridge.store.leases import coordinator_engine, leases, leave, prepare, run_round
+from bridge.store.models import MonitoringGap
 
 LEASE_S = 1.0
 
@@ -52,15 +59,24 @@ def test_a_second_instance_gets_shards_a_few_at_a_time(coordinator: Engine) -> N
     assert b.held == {}  # all taken: nothing free to claim yet
     a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2)
     assert a.live_instances == 2
+    # a names two shards above its share: it stops probing them and writes what it decided
+    assert len(a.surplus) == 2
+    assert set(a.surplus) <= set(a.held)
+    assert a.released == ()
+    b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
+    assert b.held == {}  # not yet given back
+    a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2, releasing=a.surplus)
     assert len(a.released) == 2
+    assert not set(a.released) & set(a.held)
     b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
     assert len(b.held) == 2
     assert LEADER not in b.held
     for _ in range(3):
-        a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2)
+        a = run_round(coordinator, "a", a.held, 8, LEASE_S * 10, 2, releasing=a.surplus)
         b = run_round(coordinator, "b", b.held, 8, LEASE_S * 10, 2)
     assert len(a.held) == 4 + 1
     assert len(b.held) == 4
+    assert a.surplus == ()
     assert not set(a.held) & set(b.held)
     assert all(epoch == 2 for epoch in b.held.values())  # a claim after a: a new epoch
 
@@ -96,3 +112,69 @@ def test_leaving_hands_every_lease_back_at_once(coordinator: Engine) -> None:
     b = run_round(coordinator, "b", {}, 8, 3600.0, 2)
     assert b.live_instances == 1
     assert b.held == {s: a.held[s] + 1 for s in a.held}
+
+
+# ---- monitoring gaps with several instances: the fleet's blindness, not one instance's
+
+def _gap(db: Database, instance: str, started_at: datetime) -> None:
+    """`instance`'s engine found itself blind (its writer writes under its fence)."""
+    apply_batch(db.writer, [RecordGap(started_at, None, f"{instance} is blind")], "INC",
+                started_at, fence=Fence(instance, 8))
+
+
+def _open_gaps(db: Database) -> dict[str | None, datetime | None]:
+    with Session(db.reader) as session:
+        return {g.instance: g.ended_at for g in session.exec(select(MonitoringGap))
+                if g.ended_at is None}
+
+
+def _gaps(db: Database) -> list[tuple[str | None, bool]]:
+    """(instance, ended) of every gap, oldest first."""
+    with Session(db.reader) as session:
+        rows = session.exec(select(MonitoringGap).order_by(col(MonitoringGap.started_at)))
+        return [(g.instance, g.ended_at is not None) for g in rows]
+
+
+@pytest.fixture
+def gap_store(pg_url: str, coordinator: Engine) -> Iterator[Database]:
+    db = Database(pg_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+def test_a_start_while_others_run_records_no_silence_and_leaves_their_gaps_open(
+        gap_store: Database, coordinator: Engine) -> None:
+    now = datetime.now(UTC)
+    beat(gap_store.writer, "bridge", now - timedelta(hours=1))  # the last beat is old
+    run_round(coordinator, "a", {}, 8, LEASE_S * 30, 2)  # a runs, holding every shard
+    _gap(gap_store, "a", now - timedelta(minutes=5))  # a is blind now
+    _gap(gap_store, "gone", now - timedelta(minutes=30))  # of an instance that stopped
+    assert record_silence(gap_store.writer, "bridge", now) is None  # a kept monitoring
+    assert _gaps(gap_store) == [("gone", True), ("a", False)]  # a's stays a's to end
+
+
+def test_a_start_with_no_other_instance_running_ends_open_gaps_and_records_the_silence(
+        gap_store: Database) -> None:
+    now = datetime.now(UTC)
+    beat(gap_store.writer, "bridge", now - timedelta(hours=1))
+    _gap(gap_store, "a", now - timedelta(hours=2))
+    silence = record_silence(gap_store.writer, "bridge", now)
+    assert silence is not None
+    assert silence.instance is None  # the fleet's
+    assert _gaps(gap_store) == [("a", True), (None, True)]
+
+
+def test_the_leader_ends_the_gaps_of_instances_gone_and_only_theirs(
+        gap_store: Database, coordinator: Engine) -> None:
+    a = run_round(coordinator, "a", {}, 8, LEASE_S * 30, 2)
+    b = run_round(coordinator, "b", {}, 8, LEASE_S * 30, 2)
+    assert LEADER in a.held
+    now = datetime.now(UTC)
+    _gap(gap_store, "b", now)
+    a = run_round(coordinator, "a", a.held, 8, LEASE_S * 30, 2)
+    assert list(_open_gaps(gap_store)) == ["b"]  # b runs: its gap is its own
+    run_round(coordinator, "b", b.held, 8, LEASE_S * 30, 2)
+    leave(coordinator, "b")  # b stops while blind; a takes its shards over
+    run_round(coordinator, "a", a.held, 8, LEASE_S * 30, 2)
+    assert _open_gaps(gap_store) == {}

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from bridge.core import flap
 from bridge.core.decisions import (
     AttachToIncident,
     DetachFromIncident,
@@ -34,6 +35,7 @@ from bridge.store.reads import (
     IncidentFilter,
     get_incident,
     list_incidents,
+    load_flaps,
     load_open_problems,
     load_recently_resolved,
     load_states,
@@ -143,6 +145,20 @@ def test_a_warning_survives_a_restart(store_url: str) -> None:
     reopened.dispose()
     assert loaded.last is not None
     assert (loaded.last.ok, loaded.last.warning) == (True, True)
+
+
+def test_a_flapping_checks_history_survives_a_restart(db: Database) -> None:
+    """A restart, or the next owner of the shard, goes on with the same flap detection:
+    the results and the flag (between the thresholds, only the flag tells)."""
+    history = flap.FlapState()
+    for ok in [True, False] * 4 + [True] * 15:  # flapping, then settling
+        history = flap.record(history, ok)
+    assert history.flapping
+    assert 25 <= history.percent <= 30
+    state = CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0)
+    apply_batch(db.writer, [SaveState(KEY, state, history),
+                            SaveState(CheckKey("sw-2", "ping"), state)], "INC", T0)
+    assert load_flaps(db.reader) == {KEY: history}
 
 
 def test_history_includes_the_status_at_the_window_start(db: Database) -> None:
