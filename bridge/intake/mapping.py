@@ -12,6 +12,7 @@ from bridge.config.model import Config
 from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.maintenance import MaintenanceRule
 from bridge.core.priority import Priority, shifted
+from bridge.core.state import CheckKey
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class Mapped:
 
     customer: str
     device: str | None
-    near: tuple[str, ...]  # the device, then its parents outwards
+    # its parents' reachability checks, nearest first: a ticket for one of them (or one they
+    # are attached to) takes the alert, as a failed parent's ticket takes what is behind it
+    parent_checks: tuple[CheckKey, ...]
     priority: Priority
     rule: str
     summary: str
@@ -53,15 +56,18 @@ def _host(value: str) -> str:
     return host if sep and port.isdigit() and ":" not in host else value
 
 
-def _ancestors(config: Config, device: str) -> tuple[str, ...]:
-    """The device, then its parents breadth first (a failed parent's ticket takes it)."""
+def _parent_checks(config: Config, device: str) -> tuple[CheckKey, ...]:
+    """The reachability checks of the device's parents, breadth first. A parent has failed
+    when these are down (as Icinga's host dependencies read it): any other problem of the
+    parent (a full disk, one port's linkDown) says nothing of what is behind it."""
     order, todo = [device], [device]
     while todo:
         for parent in config.devices[todo.pop(0)].parents:
             if parent not in order and parent in config.devices:
                 order.append(parent)
                 todo.append(parent)
-    return tuple(order)
+    return tuple(CheckKey(parent, probe) for parent in order[1:]
+                 for probe in config.reachability(parent))
 
 
 def _priority(choice: PriorityChoice, criticality: str) -> Priority:
@@ -102,7 +108,7 @@ def map_alert(source: IntakeSource, labels: Mapping[str, str], annotations: Mapp
         criticality = config.devices[device].criticality.value if device else "medium"
         choice = route.severities.get(labels.get(source.severity_label, ""), route.priority)
         shift = config.customers[customer].contract.priority_shift
-        return Mapped(customer, device, _ancestors(config, device) if device else (),
+        return Mapped(customer, device, _parent_checks(config, device) if device else (),
                       shifted(_priority(choice, criticality), shift),
                       f"{source.rule}:{i}", text)
     return Mapped(OPERATOR_CUSTOMER, None, (), Priority.P3, source.rule,

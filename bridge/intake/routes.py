@@ -123,7 +123,7 @@ class _Intake:
         mapped = map_alert(source, alert.labels, alert.annotations, self.index(config))
         return AlertEvent(
             source.name, alert.fingerprint, alert.firing, min(alert.starts_at, now),
-            alert.ends_at, mapped.customer, mapped.device, mapped.near, mapped.priority,
+            alert.ends_at, mapped.customer, mapped.device, mapped.parent_checks, mapped.priority,
             mapped.rule, mapped.summary, raw_cut(alert.raw, source.max_raw_bytes),
             source.on_resolve, held=alert.firing and held(windows, config, mapped, now))
 
@@ -177,7 +177,7 @@ class _Intake:
         trigger = event.action == "trigger"
         return AlertEvent(
             source.name, event.dedup_key, trigger, starts_at,
-            None if trigger else now, mapped.customer, mapped.device, mapped.near,
+            None if trigger else now, mapped.customer, mapped.device, mapped.parent_checks,
             mapped.priority, mapped.rule, mapped.summary, raw_cut(event.raw, source.max_raw_bytes),
             source.on_resolve, held=trigger and held(windows, config, mapped, now),
             acknowledged=event.action == "acknowledge")

@@ -210,8 +210,8 @@ class _Hub:
         mapped = map_alert(source, alert.labels, {}, self.index(config), alert.summary)
         return AlertEvent(
             source.name, alert.fingerprint, alert.firing, queued.at,
-            None if alert.firing else queued.at, mapped.customer, mapped.device, mapped.near,
-            mapped.priority, mapped.rule, mapped.summary,
+            None if alert.firing else queued.at, mapped.customer, mapped.device,
+            mapped.parent_checks, mapped.priority, mapped.rule, mapped.summary,
             raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
             held=alert.firing and held(windows, config, mapped, queued.at))
 

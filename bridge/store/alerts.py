@@ -1,10 +1,10 @@
 """Alerts other monitors posted, carried out in one transaction with their tickets.
 
 An alert opens its own ticket (problem "alert:<source>:<fingerprint>"), or joins the active
-ticket of its device or of the nearest failed parent; the same alert again changes nothing
-(senders resend); a resolve does what its source says. Tickets are opened, reopened and
-resolved by the same code as monitoring's (bridge.store.incidents), so the unique active key,
-the clocks, the desk's steps and notices are the same.
+ticket of its device or of the nearest failed parent (its reachability checks down); the same
+alert again changes nothing (senders resend); a resolve does what its source says. Tickets
+are opened, reopened and resolved by the same code as monitoring's (bridge.store.incidents),
+so the unique active key, the clocks, the desk's steps and notices are the same.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.config.intake_model import OnResolve
-from bridge.core.decisions import OpenIncident, ResolveIncident
+from bridge.core.decisions import OpenIncident, ResolveIncident, problem_key
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
+from bridge.core.state import CheckKey
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus, IntakeAlert
-from bridge.store.models import Incident
+from bridge.store.models import Incident, IncidentMember
 from bridge.store.tickets import Desk, notes
 
 ALERT_PROBLEM = "alert:"
@@ -43,7 +44,9 @@ class AlertEvent:
     ends_at: datetime | None
     customer: str
     device: str | None
-    near: tuple[str, ...]  # the device, then its parents outwards: whose ticket it joins
+    # its parents' reachability checks, nearest first (intake/mapping.py): the ticket of one
+    # that is down, or the ticket it is attached to, takes the alert
+    parent_checks: tuple[CheckKey, ...]
     priority: Priority
     rule: str
     summary: str
@@ -140,6 +143,7 @@ class _Batch:
         self.rows: dict[tuple[str, str], _Row] = {}
         self.tickets: dict[str, _Ticket] = {}  # active ones, by problem key
         self.by_device: dict[str, list[_Ticket]] = {}  # the same, by device
+        self.behind: dict[CheckKey, _Ticket] = {}  # a check attached to another's ticket
         self.notes: list[tuple[int, str, str]] = []  # timeline entries not written yet
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
@@ -155,7 +159,11 @@ class _Batch:
                 row = _Row(**found._mapping)
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
-        devices = {d for e in events for d in e.near}
+        devices = {e.device for e in events if e.device is not None}
+        parents = {c for e in events for c in e.parent_checks}
+        problems |= {problem_key(c) for c in parents}
+        if parents:
+            self._prefetch_members(parents)
         if problems or devices:
             for found in self.session.execute(
                     core_select(*(_TICKETS.c[name] for name in _TICKET_COLUMNS)).where(
@@ -163,6 +171,21 @@ class _Batch:
                         or_(_TICKETS.c.open_key.in_(sorted(problems)),
                             _TICKETS.c.device.in_(sorted(devices))))):
                 self._known(_Ticket(*found))
+
+    def _prefetch_members(self, checks: set[CheckKey]) -> None:
+        """The active tickets that parents' down checks are attached to (behind their own
+        failed parent): those take what is behind them too."""
+        members = IncidentMember.__table__  # type: ignore[attr-defined]
+        found = self.session.execute(
+            core_select(members.c.device, members.c.probe,
+                        *(_TICKETS.c[name] for name in _TICKET_COLUMNS))
+            .join(_TICKETS, _TICKETS.c.id == members.c.incident_id)
+            .where(members.c.detached_at.is_(None), _TICKETS.c.open_key.is_not(None),
+                   members.c.device.in_(sorted({c.device for c in checks}))))
+        for device, probe, *columns in found:
+            ticket = _Ticket(*columns)
+            self._known(ticket)
+            self.behind.setdefault(CheckKey(device, probe), ticket)
 
     def write(self) -> None:
         """Write the timeline entries and the rows as they stand now (before anything that
@@ -196,13 +219,21 @@ class _Batch:
         ticket = self.tickets.get(problem_key) if problem_key else None
         return ticket if ticket is not None and ticket.open_key == problem_key else None
 
-    def _near_ticket(self, near: Sequence[str]) -> _Ticket | None:
-        """The active ticket of the device, else of its nearest parent with one."""
-        for device in near:
-            found = [t for t in self.by_device.get(device, ())
-                     if t.device == device and t.open_key is not None]
+    def _near_ticket(self, e: AlertEvent) -> _Ticket | None:
+        """The device's own active ticket, else the ticket of its nearest failed parent
+        (a reachability check down, or attached behind a parent of its own)."""
+        if e.device is not None:
+            found = [t for t in self.by_device.get(e.device, ())
+                     if t.device == e.device and t.open_key is not None]
             if found:
                 return min(found, key=lambda t: t.id)
+        for check in e.parent_checks:
+            ticket = self._active(problem_key(check))
+            behind = self.behind.get(check)
+            if ticket is None and behind is not None and behind.open_key is not None:
+                ticket = behind
+            if ticket is not None:
+                return ticket
         return None
 
     def take(self, e: AlertEvent) -> AlertOutcome:
@@ -241,7 +272,7 @@ class _Batch:
         if ticket is None and row.problem_key is not None and _recently_resolved(
                 self.session, row.problem_key, self.reopen_since):
             return self._open(e, row, row.problem_key, reopen=True)  # flapping: the same one
-        ticket = ticket or self._near_ticket(e.near)
+        ticket = ticket or self._near_ticket(e)
         if ticket is not None:
             row.problem_key = ticket.problem_key
             self._note(ticket, "alert_attached",

@@ -48,21 +48,21 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.mark.parametrize(("labels", "expected"), [
     # device by id, by address with a port, by an IPv6 address in brackets
-    ({"team": "acme", "instance": "web-1"}, ("acme", "web-1", ("web-1", "gw"), "P3", ":0")),
+    ({"team": "acme", "instance": "web-1"}, ("acme", "web-1", ("gw/ping",), "P3", ":0")),
     ({"team": "acme", "instance": "127.0.0.3:9100"},
-     ("acme", "web-1", ("web-1", "gw"), "P3", ":0")),
-    ({"team": "acme", "instance": "[::1]:9100"}, ("acme", "v6", ("v6",), "P3", ":0")),
+     ("acme", "web-1", ("gw/ping",), "P3", ":0")),
+    ({"team": "acme", "instance": "[::1]:9100"}, ("acme", "v6", (), "P3", ":0")),
     # severity by the device's criticality (gw is high), a plain one, an unlisted one
-    ({"team": "acme", "instance": "gw", "severity": "critical"}, ("acme", "gw", ("gw",), "P1",
+    ({"team": "acme", "instance": "gw", "severity": "critical"}, ("acme", "gw", (), "P1",
                                                                   ":0")),
     ({"team": "acme", "instance": "web-1", "severity": "critical"},
-     ("acme", "web-1", ("web-1", "gw"), "P2", ":0")),
+     ("acme", "web-1", ("gw/ping",), "P2", ":0")),
     ({"team": "acme", "instance": "web-1", "severity": "info"},
-     ("acme", "web-1", ("web-1", "gw"), "P4", ":0")),
+     ("acme", "web-1", ("gw/ping",), "P4", ":0")),
     # an unknown device: the customer's ticket without a device
     ({"team": "acme", "instance": "db-9"}, ("acme", None, (), "P3", ":0")),
     # the customer from the device (second route, a regular expression)
-    ({"team": "others", "instance": "other-srv"}, ("other", "other-srv", ("other-srv",), "P3",
+    ({"team": "others", "instance": "other-srv"}, ("other", "other-srv", (), "P3",
                                                    ":1")),
     # no customer at all, or no route: the desk's own
     ({"team": "other", "instance": "nowhere"}, ("bridge", None, (), "P3", "")),
@@ -72,9 +72,10 @@ def test_labels_to_a_ticket(config: Config, labels: dict[str, str],
                             expected: tuple[str, str | None, tuple[str, ...], str, str]) -> None:
     mapped = map_alert(config.intake.sources["prom"], labels, {"summary": "s"},
                        DeviceIndex(config))
-    customer, device, near, priority, rule = expected
-    assert (mapped.customer, mapped.device, mapped.near, mapped.priority, mapped.rule) == (
-        customer, device, near, Priority(priority), f"intake:prom{rule}")
+    customer, device, parent_checks, priority, rule = expected
+    assert (mapped.customer, mapped.device, tuple(str(c) for c in mapped.parent_checks),
+            mapped.priority, mapped.rule) == (
+        customer, device, parent_checks, Priority(priority), f"intake:prom{rule}")
 
 
 def test_the_summary_names_the_alert(config: Config) -> None:

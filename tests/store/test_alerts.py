@@ -9,13 +9,17 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect
+from sqlmodel import Session
 
 from bridge.config.intake_model import OnResolve
+from bridge.core.decisions import AttachToIncident, OpenIncident, problem_key
 from bridge.core.priority import Priority
+from bridge.core.state import CheckKey
 from bridge.desk.actions import Action
 from bridge.store import Database
 from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
 from bridge.store.db import MIGRATIONS
+from bridge.store.incidents import attach, open_incident
 from bridge.store.models import Actor
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 from bridge.store.tickets import ActionRequest, QuietDesk, take_action
@@ -27,7 +31,7 @@ def event(fingerprint: str, firing: bool = True, **changes: object) -> AlertEven
     fields: dict[str, object] = dict(
         source="prom", fingerprint=fingerprint, firing=firing, starts_at=T0,
         ends_at=None if firing else T0 + timedelta(minutes=5), customer="acme",
-        device="db-1", near=("db-1",), priority=Priority.P2, rule="intake:prom:0",
+        device="db-1", parent_checks=(), priority=Priority.P2, rule="intake:prom:0",
         summary="disk full", raw="{}", on_resolve=OnResolve.RESOLVE)
     fields.update(changes)
     return AlertEvent(**fields)  # type: ignore[arg-type]
@@ -89,8 +93,8 @@ def test_0014_steps_down_and_up(db: Database) -> None:
 
 
 def test_a_silent_sources_alerts_resolve_after_its_silence(db: Database) -> None:
-    take(db, event("s1"), event("s2", device="app-1", near=("app-1",)), minute=0)
-    take(db, event("s2", device="app-1", near=("app-1",)), minute=20)  # sent again: not silent
+    take(db, event("s1"), event("s2", device="app-1"), minute=0)
+    take(db, event("s2", device="app-1"), minute=20)  # sent again: not silent
     silences = {"prom": (30 * 60.0, OnResolve.RESOLVE)}
     early = resolve_silent(db.writer, silences, "INC", T0 + timedelta(minutes=29), QuietDesk())
     assert early == []
@@ -142,3 +146,49 @@ def test_an_alert_that_fires_resolves_and_fires_in_one_batch_reopens_its_ticket(
     assert timeline(db, outcomes[0].ref) == [
         ("opened", ""), ("alert_payload", "1"), ("alert_payload", "2"), ("resolved", ""),
         ("reopened", ""), ("alert_payload", "3")]
+
+
+def _monitoring_down(db: Database, device: str, behind: str | None = None) -> str:
+    """The device's ping check down as monitoring records it: its own ticket, or (behind a
+    failed parent) attached to the parent's; the ticket's ID."""
+    parent_problem = problem_key(CheckKey(behind, "ping")) if behind else None
+    with Session(db.writer) as session:
+        if parent_problem is None:
+            outcome = open_incident(session, db.writer.dialect.name, OpenIncident(
+                problem_key(CheckKey(device, "ping")), CheckKey(device, "ping"), "acme",
+                Priority.P1, "device-down", T0, f"{device} is down"), "INC", T0, QuietDesk())
+        else:
+            attached = attach(session, AttachToIncident(
+                parent_problem, CheckKey(device, "ping"), T0, f"{device} unreachable"), T0)
+            assert attached is not None
+            outcome = attached
+        session.commit()
+    assert outcome.ref is not None
+    return outcome.ref
+
+
+def test_an_alert_behind_a_parent_that_is_down_joins_the_parents_ticket(db: Database) -> None:
+    # web-1 sits behind sw-1 behind gw; gw is down (its ping), sw-1 is attached to its ticket
+    gw = _monitoring_down(db, "gw")
+    _monitoring_down(db, "sw-1", behind="gw")
+    behind = (CheckKey("sw-1", "ping"), CheckKey("gw", "ping"))
+    outcomes = take_alerts(db.writer, [event("web", device="web-1", parent_checks=behind)],
+                           "INC", T0 + timedelta(minutes=1), QuietDesk(), 3600.0)
+    assert [(o.action, o.ref) for o in outcomes] == [("attached", gw)]
+
+
+def test_another_problem_of_a_parent_does_not_take_what_is_behind_it(db: Database) -> None:
+    # a full disk on the router (an alert ticket of its own) says nothing of the server
+    # behind it: the server's alert opens its own ticket
+    [router] = take_alerts(db.writer, [event("disk-gw", device="gw")], "INC",
+                           T0 + timedelta(minutes=1), QuietDesk(), 3600.0)
+    assert router.action == "opened"
+    [server] = take_alerts(db.writer, [event("disk-web", device="web-1",
+                                             parent_checks=(CheckKey("gw", "ping"),))],
+                           "INC", T0 + timedelta(minutes=2), QuietDesk(), 3600.0)
+    assert server.action == "opened"
+    assert server.ref != router.ref
+    # and the device's own ticket still takes another alert about the device itself
+    [again] = take_alerts(db.writer, [event("cpu-gw", device="gw")], "INC",
+                          T0 + timedelta(minutes=3), QuietDesk(), 3600.0)
+    assert (again.action, again.ref) == ("attached", router.ref)
