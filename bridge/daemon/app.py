@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -71,8 +72,9 @@ class Daemon:
         registry: CollectorRegistry | None = None,
         probers: Probers | None = None,
     ) -> None:
-        self.config = config
-        self._db_url = db_url or config.storage_url
+        self._db_override = db_url  # --db: every part (the availability process too) reads it
+        self.config = replace(config, storage_url=db_url) if db_url else config
+        self._db_url = self.config.storage_url
         self._listen = listen or config.listen
         self._notifier = notifier or Notifier()
         self._metrics = DaemonMetrics(registry or CollectorRegistry())
@@ -235,6 +237,8 @@ class Daemon:
         return self.config.summary()
 
     def _swap(self, new: Config) -> None:
+        if self._db_override:
+            new = replace(new, storage_url=self._db_override)
         if new.storage_url != self.config.storage_url:
             log.warning("storage.url changed; the new URL takes effect at the next restart")
         if new.listen != self.config.listen:

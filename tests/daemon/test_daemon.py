@@ -7,10 +7,11 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.kits.daemon import Bridge, wait_for, write_deployment
+from tests.kits.daemon import Bridge, http_request, wait_for, write_deployment
 
 DEVICES = {"gw": "127.0.0.2", "sw": "127.0.0.3", "other-srv": "127.0.0.4"}
 
@@ -318,11 +319,19 @@ def test_db_on_the_command_line_overrides_the_config(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", "-c", str(config),
                              "--db", f"sqlite:///{other}", "--listen", "127.0.0.1:0"],
                             stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
             if "listening on" in line:
+                url = "http://" + line.rsplit("listening on ", 1)[1].strip()
                 break
+        threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True).start()
+        token = (tmp_path / "secrets" / "ops.token").read_text().strip()
+        # the availability windows (computed in a process of their own) read the same store
+        wait_for("the availability windows from the --db store", lambda: http_request(
+            "GET", url + "/api/v1/availability", {"Authorization": f"Bearer {token}"},
+            None)[0] == 200, timeout_s=60)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -330,3 +339,4 @@ def test_db_on_the_command_line_overrides_the_config(tmp_path: Path) -> None:
             proc.stderr.close()
     assert other.exists()
     assert not (tmp_path / "var" / "bridge.db").exists()
+    assert not [line for line in lines if "availability refresh failed" in line]
