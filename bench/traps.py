@@ -27,7 +27,7 @@ from bench.common import PeerMissingError, Report, Row
 from bench.trap_work import COMMUNITY, DEVICES, V3_AUTH, V3_PRIV, V3_USER
 
 TRAPS, QUICK_TRAPS = 20_000, 2_000
-RATE_PER_S = 2_000
+RATE_PER_S = 1_000
 PEER = "net-snmp snmptrapd"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("v2c", "v3")

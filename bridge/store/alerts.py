@@ -164,15 +164,12 @@ class _Batch:
         if ticket is None or ticket.id is None or e.on_resolve is OnResolve.NOTHING:
             return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
         self._payload(ticket, e)
-        self.session.add(row)
-        self.session.flush()  # the batch's other alerts of this ticket, as they stand now
-        others = self.session.exec(select(IntakeAlert.id).where(
-            IntakeAlert.problem_key == row.problem_key, IntakeAlert.status == AlertStatus.FIRING,
-            IntakeAlert.id != row.id)).first() if row.id is not None else None
         # Only an alert's own ticket is resolved by alerts, once none of them fires: a
         # monitoring ticket it joined resolves when its check recovers.
-        if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
-                and row.problem_key.startswith(ALERT_PROBLEM)):
+        if (e.on_resolve is OnResolve.RESOLVE and row.problem_key
+                and row.problem_key.startswith(ALERT_PROBLEM) and not self._others_firing(row)):
+            self.session.add(row)
+            self.session.flush()  # the resolve reads the ticket as the batch left it
             resolve(self.session, ResolveIncident(
                 row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
                 self.now, self.desk)
@@ -180,6 +177,18 @@ class _Batch:
         note(self.session, ticket.id, self.now, "alert_resolved",
              f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
         return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+
+    def _others_firing(self, row: IntakeAlert) -> bool:
+        """Whether another alert fires on the row's ticket: the batch's rows as they stand in
+        memory (no flush per resolve), the others as stored."""
+        if any(other is not row and other.problem_key == row.problem_key
+               and other.status is AlertStatus.FIRING for other in self.rows.values()):
+            return True
+        in_batch = {other.id for other in self.rows.values() if other.id is not None}
+        stored = self.session.exec(select(IntakeAlert.id).where(
+            IntakeAlert.problem_key == row.problem_key,
+            IntakeAlert.status == AlertStatus.FIRING)).all()
+        return any(found not in in_batch for found in stored)
 
     def _acknowledged(self, e: AlertEvent, row: IntakeAlert) -> AlertOutcome:
         ticket = self._active(row.problem_key)
