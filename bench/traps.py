@@ -27,7 +27,7 @@ from bench.common import PeerMissingError, Report, Row
 from bench.trap_work import COMMUNITY, DEVICES, V3_AUTH, V3_PRIV, V3_USER
 
 TRAPS, QUICK_TRAPS = 20_000, 2_000
-RATE_PER_S = 1_000
+RATE_PER_S = 500  # a storm; a 2-core machine shared with other work keeps up with it
 PEER = "net-snmp snmptrapd"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ("v2c", "v3")
@@ -146,7 +146,8 @@ def _bridge_side(root: Path, datagrams: list[tuple[int, bytes]], *, maintenance:
         refused = _metric_sum(metrics, "bridge_intake_refused_total") - refused
         if taken < len(datagrams) + 1 or refused:  # + the INFORM, perhaps sent again
             raise RuntimeError(f"bridge took {taken} of {len(datagrams) + 1} traps "
-                               f"({refused} refused)")
+                               f"({refused} refused: its store fell behind at {RATE_PER_S}/s "
+                               "if the reason is overloaded)")
         return cpu
     finally:
         proc.terminate()

@@ -43,6 +43,7 @@ from bridge.store.tickets import Desk
 log = logging.getLogger(__name__)
 QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
 BATCH_MAX = 500
+BATCH_LINGER_S = 0.05  # an INFORM's answer waits this much longer; senders wait seconds
 RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
@@ -179,6 +180,9 @@ class _Hub:
         """Take what is queued, batch by batch, then answer its INFORMs."""
         while True:
             batch = [await self.queue.get()]
+            # A transaction, a maintenance-window read and a wake-up of the desk cost the
+            # same for one trap as for hundreds: gather what arrives shortly after the first.
+            await asyncio.sleep(BATCH_LINGER_S)
             while not self.queue.empty() and len(batch) < BATCH_MAX:
                 batch.append(self.queue.get_nowait())
             try:
@@ -204,7 +208,8 @@ class _Hub:
                 kept.append(queued)
                 events.append(self._event(config, source, queued, windows))
         outcomes = await self.service.write_tickets(
-            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s))
+            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s),
+            changed=_any_ticket_changed)
         return list(zip(kept, outcomes, strict=True))
 
     def _event(self, config: Config, source: IntakeSource, queued: _Queued,
@@ -217,6 +222,10 @@ class _Hub:
             mapped.priority, mapped.rule, mapped.summary,
             raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
             held=alert.firing and held(windows, config, mapped, queued.at))
+
+
+def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:
+    return any(o.action not in ("unchanged", "held") for o in outcomes)
 
 
 def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
