@@ -3,6 +3,7 @@ SNMPv3 users it accepts, and the rules that make a trap a firing or resolving al
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,6 +115,15 @@ class TrapSource:
     users: tuple[TrapUser, ...]
     engine_id: bytes
     rules: tuple[TrapRule, ...]
+    by_trap: dict[Oid, tuple[TrapRule, ...]] = dataclasses.field(init=False, repr=False,
+                                                                 compare=False)
+
+    def __post_init__(self) -> None:
+        # compiled once: a trap finds its few candidate rules by OID, in the file's order
+        by_trap: dict[Oid, list[TrapRule]] = {}
+        for rule in self.rules:
+            by_trap.setdefault(rule.trap, []).append(rule)
+        object.__setattr__(self, "by_trap", {oid: tuple(r) for oid, r in by_trap.items()})
 
 
 def _listen(text: str) -> tuple[str, int] | None:

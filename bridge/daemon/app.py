@@ -201,11 +201,14 @@ class Daemon:
         await self._refresh_windows()
         return ended
 
-    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T]) -> T:
-        """Run a ticket write on the writer thread, with the desk of the running config."""
+    async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T], *,
+                            changed: Callable[[T], bool] | None = None) -> T:
+        """Run a ticket write on the writer thread, with the desk of the running config;
+        counts and the outbox are woken unless `changed` says the result touched no ticket."""
         desk, prefix = self._desk.desk, self.config.main.incidents.id_prefix
         result = await self.write(lambda e: fn(e, desk, self.clock.now(), prefix))
-        self._tickets_changed()
+        if changed is None or changed(result):
+            self._tickets_changed()
         return result
 
     def _tickets_changed(self) -> None:

@@ -62,8 +62,8 @@ def _matches(match: VarbindMatch, varbinds: Sequence[tuple[Oid, SnmpValue]]) -> 
 
 def matching_rule(source: TrapSource, trap: Notification) -> TrapRule | None:
     """The first rule for the trap's OID whose varbind conditions all hold."""
-    for rule in source.rules:
-        if rule.trap == trap.trap_oid and all(_matches(m, trap.varbinds) for m in rule.varbinds):
+    for rule in source.by_trap.get(trap.trap_oid, ()):
+        if all(_matches(m, trap.varbinds) for m in rule.varbinds):
             return rule
     return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,9 @@ from bridge.store.tickets import Desk
 log = logging.getLogger(__name__)
 QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
 BATCH_MAX = 500
+BATCH_LINGER_S = 0.05  # an INFORM's answer waits this much longer; senders wait seconds
+RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
 QUIET_S = 60.0  # one log line per source and reason this often at most
 
@@ -176,6 +180,9 @@ class _Hub:
         """Take what is queued, batch by batch, then answer its INFORMs."""
         while True:
             batch = [await self.queue.get()]
+            # A transaction, a maintenance-window read and a wake-up of the desk cost the
+            # same for one trap as for hundreds: gather what arrives shortly after the first.
+            await asyncio.sleep(BATCH_LINGER_S)
             while not self.queue.empty() and len(batch) < BATCH_MAX:
                 batch.append(self.queue.get_nowait())
             try:
@@ -201,7 +208,8 @@ class _Hub:
                 kept.append(queued)
                 events.append(self._event(config, source, queued, windows))
         outcomes = await self.service.write_tickets(
-            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s))
+            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s),
+            changed=_any_ticket_changed)
         return list(zip(kept, outcomes, strict=True))
 
     def _event(self, config: Config, source: IntakeSource, queued: _Queued,
@@ -216,6 +224,10 @@ class _Hub:
             held=alert.firing and held(windows, config, mapped, queued.at))
 
 
+def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:
+    return any(o.action not in ("unchanged", "held") for o in outcomes)
+
+
 def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
           events: list[AlertEvent], reopen_s: float) -> list[AlertOutcome]:
     return take_alerts(engine, events, prefix, now, desk, reopen_s)
@@ -224,7 +236,7 @@ def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
 async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
     loop = asyncio.get_running_loop()
     try:
-        _transport, listener = await loop.create_datagram_endpoint(
+        transport, listener = await loop.create_datagram_endpoint(
             lambda: _Listener(name, traps, hub), local_addr=(traps.host, traps.port))
     except OSError as exc:
         hub.quiet.log(logging.ERROR, (name, "bind"), "traps %s: cannot listen on %s:%d: %s%s",
@@ -232,7 +244,15 @@ async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
                       " (a port below 1024 needs CAP_NET_BIND_SERVICE)"
                       if traps.port < 1024 else "")
         return None
-    log.info("traps %s: listening on %s:%d (udp)", name, traps.host, traps.port)
+    sock = transport.get_extra_info("socket")
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
+    except OSError:  # without CAP_NET_ADMIN: capped at net.core.rmem_max
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # the kernel doubles it
+    log.info("traps %s: listening on %s:%d (udp, receive buffer %d KiB%s)", name, traps.host,
+             traps.port, granted // 1024, "" if granted >= RCVBUF_BYTES else
+             "; raise net.core.rmem_max for trap bursts, see deploy/sysctl-bridge.conf")
     return listener
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, or_, update
@@ -24,56 +23,17 @@ from bridge.core.decisions import OpenIncident, ResolveIncident, problem_key
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
+from bridge.store.alert_events import ALERT_PROBLEM, AlertEvent, AlertOutcome, alert_key
+from bridge.store.alert_repeats import take_repeats
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident, IncidentMember
 from bridge.store.tickets import Desk, notes
 
-ALERT_PROBLEM = "alert:"
+__all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "alert_key",
+           "resolve_silent", "take_alerts"]
+
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
-
-
-@dataclass(frozen=True)
-class AlertEvent:
-    """One alert as a sender states it now, mapped to a customer, device and priority."""
-
-    source: str
-    fingerprint: str
-    firing: bool
-    starts_at: datetime
-    ends_at: datetime | None
-    customer: str
-    device: str | None
-    # its parents' reachability checks, nearest first (intake/mapping.py): the ticket of one
-    # that is down, or the ticket it is attached to, takes the alert
-    parent_checks: tuple[CheckKey, ...]
-    priority: Priority
-    rule: str
-    summary: str
-    raw: str  # the alert as received, cut to the source's cap
-    on_resolve: OnResolve
-    held: bool = False  # in a maintenance window
-    acknowledged: bool = False  # the sender says someone acknowledged it: a timeline entry
-
-
-@dataclass(frozen=True)
-class AlertOutcome:
-    """What an alert did: opened, reopened, attached, resolved, noted, held, unchanged."""
-
-    fingerprint: str
-    action: str
-    ref: str | None = None
-
-
-# "alert:<source>:<key>" fits a ticket's 200-character problem key with a 48-character source
-_KEY_MAX = 200 - len(ALERT_PROBLEM) - 48 - 1
-
-
-def alert_key(source: str, fingerprint: str) -> str:
-    """The fingerprint as stored: itself, or its SHA-256 when too long for the problem key."""
-    if len(fingerprint) <= _KEY_MAX and fingerprint.isprintable():
-        return fingerprint
-    return "sha256:" + sha256(fingerprint.encode()).hexdigest()
 
 
 def _problem(source: str, key: str) -> str:
@@ -343,9 +303,10 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
     with Session(engine) as session, session.begin(), session.no_autoflush:
+        repeats = take_repeats(session, events, now)
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
-        batch.prefetch(events)
-        outcomes = [batch.take(e) for e in events]
+        batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
+        outcomes = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
         batch.write()
         return outcomes
 

@@ -283,7 +283,7 @@ class _Service:
     async def read(self, fn: Any) -> Any:
         return await asyncio.to_thread(fn, self.engine)
 
-    async def write_tickets(self, fn: Any) -> Any:
+    async def write_tickets(self, fn: Any, *, changed: Any = None) -> Any:
         desk: Desk = self.desk
         return await asyncio.to_thread(fn, self.engine, desk, self.now(), "INC")
 

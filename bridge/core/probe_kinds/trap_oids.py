@@ -24,8 +24,14 @@ _TABLE: dict[str, str] = {
 NOTIFICATION_OIDS: dict[str, Oid] = {
     name: tuple(int(p) for p in dotted.split(".")) for name, dotted in _TABLE.items()}
 _NAMES = {**{name: oid for name, (oid, _kind) in OBJECTS.items()}, **NOTIFICATION_OIDS}
-# the longest named prefix first
-_BY_OID = sorted(((oid, name) for name, oid in _NAMES.items()), key=lambda item: -len(item[0]))
+# per trap and varbind: a dict lookup per known prefix length, the longest first
+_BY_OID: dict[Oid, str] = {}
+for _name, _oid in sorted(_NAMES.items(), key=lambda item: -len(item[1])):
+    _BY_OID.setdefault(_oid, _name)
+_LENGTHS = sorted({len(oid) for oid in _BY_OID}, reverse=True)
+_NOTIFICATIONS: dict[Oid, str] = {}
+for _name, _oid in NOTIFICATION_OIDS.items():
+    _NOTIFICATIONS.setdefault(_oid, _name)
 
 
 def trap_oid(text: str) -> Oid | None:
@@ -37,15 +43,12 @@ def trap_oid(text: str) -> Oid | None:
 
 def object_name(oid: Oid) -> str:
     """The name of the longest known prefix (`ifIndex` for ifIndex.3), or the dotted number."""
-    for prefix, name in _BY_OID:
-        if oid[:len(prefix)] == prefix:
+    for length in _LENGTHS:
+        if length <= len(oid) and (name := _BY_OID.get(oid[:length])) is not None:
             return name
     return format_oid(oid)
 
 
 def notification_name(oid: Oid) -> str:
     """`linkDown`, or the dotted number of a notification bridge has no name for."""
-    for name, known in NOTIFICATION_OIDS.items():
-        if known == oid:
-            return name
-    return format_oid(oid)
+    return _NOTIFICATIONS.get(oid) or format_oid(oid)

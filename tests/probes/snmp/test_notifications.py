@@ -19,7 +19,9 @@ from bridge.probes.snmp.notifications import (
     SNMP_TRAP_ENTERPRISE,
     TRAP_V1,
     TRAP_V2,
+    _fast_v2c,
     decode_notification,
+    decode_strictly,
     encode_response,
 )
 from bridge.probes.snmp.types import Integer32, IpAddress, ObjectIdentifier
@@ -96,6 +98,29 @@ def test_mutated_and_random_datagrams_raise_only_ber_errors() -> None:
                           rng.randbytes(rng.randrange(200))):
             with contextlib.suppress(BerError):
                 decode_notification(candidate)
+
+
+def test_the_one_pass_reader_takes_only_what_the_strict_reader_takes_and_reads_it_alike(
+) -> None:
+    rng = random.Random(16)
+    long_form = _tlv(0x30, _integer(1) + _tlv(0x04, b"public") + _tlv(TRAP_V2, _integer(9)
+                     + _integer(0) + _integer(0) + _tlv(0x30, (
+                         _varbind((1, 3, 6, 1, 2, 1, 1, 3, 0), _tlv(0x43, b"\x10"))
+                         + _varbind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), encode_oid(LINK_DOWN))
+                         + _varbind(IF_INDEX_3, _tlv(0x04, b"x" * 300))))))
+    valid = [v2_notification(), v2_notification(INFORM, 2**31 - 1), long_form,
+             v1_trap((1, 3, 6, 1, 4, 1, 318), 6, 5)]
+    taken = 0
+    for _ in range(4000):
+        data = bytearray(rng.choice(valid))
+        for _ in range(rng.randint(0, 2)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        for candidate in (bytes(data), bytes(data[:rng.randrange(len(data))])):
+            fast = _fast_v2c(candidate)
+            if fast is not None:
+                assert fast == decode_strictly(candidate)
+                taken += 1
+    assert taken > 1000  # the common shape does go the fast way
 
 
 def test_hostile_v3_datagrams_are_refusals_never_exceptions() -> None:
