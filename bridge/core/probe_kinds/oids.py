@@ -1,8 +1,9 @@
 """Readable names for the common MIB-2, IF-MIB, HOST-RESOURCES, UCD, ENTITY-SENSOR,
 UPS-MIB and APC PowerNet objects, and the names of their enumerated values.
 
-A small built-in table instead of MIB compilation: config and output use these
-names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
+These are bridge's own names (APC PowerNet's among them); any other object of the MIBs
+bridge ships compiled is found by name in mib_index.py (`IF-MIB::ifHCInOctets`,
+`hrStorageType`). Config and output use names, the probe sends numeric OIDs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bridge.core.probe_kinds.mib_index import MibKind, MibNameError, MibObject, mib_index
 
 Oid = tuple[int, ...]
 
@@ -160,45 +163,112 @@ class ObjectRef:
     oid: Oid
     walk: bool
     text: str
-    name: str = ""  # the built-in name it was written with, if any
-    scalar: bool = False  # a built-in scalar (one instance, .0)
+    name: str = ""  # the object's name when it was written with one
+    scalar: bool = False  # a scalar named without its instance (read as .0)
+    holds_text: bool = False  # known to hold text, not a number
+    values: tuple[tuple[str, int], ...] = ()  # the named values of an enumerated INTEGER
 
-    @property
-    def holds_text(self) -> bool:
-        """Whether the object is known to hold text, not a number."""
-        return self.name in TEXT_OBJECTS
+    def named_values(self) -> dict[str, int] | None:
+        """The enumeration's numbers by name, None when the object has none."""
+        return dict(self.values) if self.values else None
+
+    def label(self, number: int) -> str | None:
+        """The MIB's name of an enumerated value (`onBattery`), None when it has none."""
+        return next((label for label, value in self.values if value == number), None)
+
+    def row_name(self, oid: Oid) -> str:
+        """How output names `oid` read for this object: as written (`IF-MIB::ifHCInOctets.3`
+        for a row of `IF-MIB::ifHCInOctets`), else by bridge's own names or the number."""
+        if self.name and oid == self.oid:
+            return self.text
+        if self.name and self.walk and oid[:len(self.oid)] == self.oid:
+            return ".".join((self.text, *map(str, oid[len(self.oid):])))
+        return name_oid(oid)
 
     def __str__(self) -> str:
         return self.text
 
 
 class UnknownObjectError(ValueError):
-    """An OID written in config that is neither numeric nor a built-in name."""
+    """An OID written in config that is neither numeric nor a name bridge knows."""
+
+
+# A subtree's root reads like a column: alone it is walked, with a suffix
+# (`SNMPv2-SMI::enterprises.9.9.109.1.1.1.1.8.1`) it is one instance below it.
+_KINDS = {MibKind.SCALAR: ObjectKind.SCALAR, MibKind.COLUMN: ObjectKind.COLUMN,
+          MibKind.NODE: ObjectKind.COLUMN}
+
+
+def _own(name: str) -> tuple[Oid, ObjectKind, bool, tuple[tuple[str, int], ...]] | None:
+    known = OBJECTS.get(name)
+    if known is None:
+        return None
+    holds_text = name in TEXT_OBJECTS
+    values = tuple(ENUMS.get(name, {}).items())
+    if not values and not holds_text:  # the MIB may name its values (ifType's IANAifType)
+        values = next((o.values for o in mib_index().defined(name) if o.oid == known[0]), ())
+    return (*known, holds_text, values)
+
+
+# bridge's own names by OID: what they say (text, named values) holds for the MIB's name too
+# (UCD's laLoad is a DisplayString that holds a number)
+_OWN_BY_OID = {oid: name for name, (oid, _kind) in OBJECTS.items()}
+
+
+def _from_mib(found: MibObject) -> tuple[Oid, ObjectKind, bool, tuple[tuple[str, int], ...]]:
+    if found.kind is MibKind.NOTIFICATION:
+        raise UnknownObjectError(f"{found.qualified} is a notification (a trap's OID), not an "
+                                 "object an agent answers for")
+    own = _own(_OWN_BY_OID.get(found.oid, ""))
+    if own is not None:
+        return own
+    return found.oid, _KINDS.get(found.kind, ObjectKind.TABLE), found.holds_text, found.values
+
+
+# The modules of bridge's own names that it ships no MIB for
+_OWN_MODULES = {"PowerNet-MIB": frozenset(
+    name for name, (oid, _kind) in OBJECTS.items() if oid[:7] == (1, 3, 6, 1, 4, 1, 318))}
+
+
+def _lookup(name: str) -> tuple[Oid, ObjectKind, bool, tuple[tuple[str, int], ...]]:
+    """`ifOperStatus`, `IF-MIB::ifOperStatus`: bridge's own names first, then the MIBs'."""
+    module, qualified, bare = name.rpartition("::")
+    if not qualified:
+        own = _own(bare)
+        if own is not None:
+            return own
+    elif module in _OWN_MODULES:
+        own = _own(bare) if bare in _OWN_MODULES[module] else None
+        if own is None:
+            raise UnknownObjectError(f"{module} has no object {bare!r} bridge knows; its "
+                                     f"objects are {', '.join(sorted(_OWN_MODULES[module]))}, "
+                                     "or write a numeric OID")
+        return own
+    try:
+        return _from_mib(mib_index().find(bare, module if qualified else None, OBJECTS))
+    except MibNameError as exc:
+        raise UnknownObjectError(str(exc)) from None
 
 
 def parse_object(text: str) -> ObjectRef:
     """`sysName` -> sysName.0, `ifOperStatus` -> the column, `ifOperStatus.3` -> one row,
-    `1.3.6.1.2.1.1.5.0` -> that instance."""
+    `IF-MIB::ifHCInOctets` -> that column, `1.3.6.1.2.1.1.5.0` -> that instance."""
     numeric = _parse_numeric(text)
     if numeric is not None:
         return ObjectRef(numeric, False, text)
-    name, _, index = text.partition(".")
-    known = OBJECTS.get(name)
-    if known is None:
-        raise UnknownObjectError(
-            f"unknown OID name {name!r}; write a numeric OID (such as 1.3.6.1.2.1.1.5.0) "
-            f"or a built-in name such as sysUpTime, ifOperStatus or ifHCInOctets "
-            f"(docs/configuration.md lists them)")
-    oid, kind = known
+    module, qualified, rest = text.rpartition("::")
+    bare, _, index = rest.partition(".")
+    name = f"{module}{qualified}{bare}"
+    oid, kind, holds_text, values = _lookup(name)
     if not index:
         if kind is ObjectKind.SCALAR:
-            return ObjectRef((*oid, 0), False, text, name, scalar=True)
-        return ObjectRef(oid, True, text, name)
+            return ObjectRef((*oid, 0), False, text, bare, True, holds_text, values)
+        return ObjectRef(oid, True, text, bare, False, holds_text, values)
     suffix = _parse_numeric(f"0.{index}")
     if suffix is None or kind is ObjectKind.TABLE:
         raise UnknownObjectError(
             f"expected {name} or {name}.INDEX with a numeric INDEX, got {text!r}")
-    return ObjectRef((*oid, *suffix[1:]), False, text, name)
+    return ObjectRef((*oid, *suffix[1:]), False, text, bare, False, holds_text, values)
 
 
 @functools.lru_cache(maxsize=65536)

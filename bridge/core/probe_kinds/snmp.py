@@ -22,7 +22,7 @@ from pydantic import (
 from bridge.core.probe_kinds.base import KeyProblem, ProbeBase, ProbeKind
 from bridge.core.probe_kinds.interfaces import InterfaceSelection, interfaces_setting
 from bridge.core.probe_kinds.limits import Comparison, Equality, ValueThreshold
-from bridge.core.probe_kinds.oids import ENUMS, ObjectRef, parse_object
+from bridge.core.probe_kinds.oids import ObjectRef, parse_object
 from bridge.core.probe_kinds.snmp_templates import known_template, with_templates
 from bridge.core.secret import Secret
 from bridge.core.strict import Array, Strict
@@ -108,7 +108,7 @@ ObjectName = Annotated[ObjectRef, BeforeValidator(_object)]
 
 def _resolved(ref: ObjectRef, check: Equality) -> Equality:
     """`!= onLine` against upsBasicOutputStatus: the enumeration's number for the name."""
-    named = ENUMS.get(ref.name)
+    named = ref.named_values()
     if check.number is not None and named is not None:  # == 5 reads as == battery
         label = next((k for k, n in named.items() if n == check.number), check.expected)
         return Equality(check.op, label, check.number)

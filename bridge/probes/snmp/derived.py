@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bridge.core.probe_kinds.limits import Comparison
-from bridge.core.probe_kinds.oids import Oid, name_oid
+from bridge.core.probe_kinds.oids import Oid
 from bridge.core.probe_kinds.snmp import ValueCheck
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.types import SnmpValue, VarBind
@@ -24,19 +24,20 @@ def judge_derived(check: ValueCheck, rows: list[VarBind], by_oid: dict[Oid, Snmp
         wholes = dict(tables.get(check.percent_of.oid, []))
     judged: list[tuple[str, float]] = []
     for oid, value in rows:
-        name, measured = name_oid(oid), number(value)
+        name, measured = check.oid.row_name(oid), number(value)
         if (why := missing(value)) is not None or measured is None:
             found.warnings.append(f"WARNING {name}: {why or 'not a number'}; not judged")
             continue
         if check.percent_of is not None:
+            whole_of = check.percent_of.row_name
             whole_oid = (*check.percent_of.oid, *oid[len(check.oid.oid):]) \
                 if check.oid.walk else check.percent_of.oid
             whole = number(wholes.get(whole_oid)) if whole_oid in wholes else None
             if not whole:
-                found.warnings.append(f"WARNING {name}: no {name_oid(whole_oid)} to divide "
+                found.warnings.append(f"WARNING {name}: no {whole_of(whole_oid)} to divide "
                                       "by; not judged")
                 continue
-            name, measured = f"{name} % of {name_oid(whole_oid)}", 100 * measured / whole
+            name, measured = f"{name} % of {whole_of(whole_oid)}", 100 * measured / whole
         judged.append((name, measured))
     if check.average and judged:
         name = f"{check.oid}{' %' if check.percent_of else ''} average of {len(judged)}"
