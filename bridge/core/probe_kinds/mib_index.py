@@ -7,8 +7,10 @@ read once, the first time a name is not one of oids.py's own, like a module's im
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,37 +54,42 @@ class MibNameError(ValueError):
 
 
 class MibIndex:
-    """Objects by module and by bare name. Each line of the index is made an object only
-    when a name is looked up: reading the whole file stays a few milliseconds."""
+    """Objects by module and by bare name. The index's lines are sorted, so a name is found
+    by bisection and made an object only when looked up: reading it stays a few ms."""
 
     def __init__(self, text: str) -> None:
-        self._value_sets: dict[str, str] = {}
-        self._by_name: dict[str, list[tuple[str, str]]] = {}  # name -> (module, line's rest)
-        self.modules: set[str] = set()
-        module = ""
-        for line in text.splitlines():
-            head = line[:1]
-            if head == "%":
-                number, _, pairs = line[1:].partition(" ")
-                self._value_sets[number] = pairs
-            elif head == "@":
-                module = line[1:]
-                self.modules.add(module)
-            elif head != "#" and line:
-                name, _, rest = line.partition(" ")
-                self._by_name.setdefault(name, []).append((module, rest))
+        lines = text.split("\n")
+        first = next(i for i, line in enumerate(lines) if line[:1] not in ("#", "%"))
+        self._value_sets = [line for line in lines[:first] if line[:1] == "%"]
+        self._lines = [line for line in lines[first:] if line]
 
-    def _object(self, module: str, name: str, rest: str) -> MibObject:
-        dotted, kind, value, *value_set = rest.split(" ")
+    @functools.cached_property
+    def modules(self) -> set[str]:
+        """Every module's name."""
+        return {line.split(" ", 2)[1] for line in self._lines}
+
+    @functools.cached_property
+    def _names(self) -> dict[str, None]:
+        return dict.fromkeys(line.partition(" ")[0] for line in self._lines)
+
+    def _object(self, line: str) -> MibObject:
+        name, module, dotted, kind, value, *value_set = line.split(" ")
         values = () if not value_set else tuple(
             (label, int(number)) for label, _, number in
-            (pair.partition("=") for pair in self._value_sets[value_set[0]].split(" ")))
+            (pair.partition("=") for pair in
+             self._value_sets[int(value_set[0]) - 1].split(" ")[1:]))
         return MibObject(module, name, tuple(int(arc) for arc in dotted.split(".")),
                          MibKind(kind), value == "t", values)
 
     def defined(self, name: str) -> list[MibObject]:
         """Every object called `name`, in any module."""
-        return [self._object(module, name, rest) for module, rest in self._by_name.get(name, ())]
+        prefix = f"{name} "
+        found = []
+        for line in itertools.islice(self._lines, bisect.bisect_left(self._lines, prefix), None):
+            if not line.startswith(prefix):
+                break
+            found.append(self._object(line))
+        return found
 
     def find(self, name: str, module: str | None = None,
              other_names: Iterable[str] = ()) -> MibObject:
@@ -101,7 +108,7 @@ class MibIndex:
             raise MibNameError(f"{module} has no object {name!r}{hint}")
         if not found_all:
             raise MibNameError(f"unknown OID name {name!r}" + (did_you_mean(
-                name, {**dict.fromkeys(other_names), **self._by_name}) or _NEITHER))
+                name, {**dict.fromkeys(other_names), **self._names}) or _NEITHER))
         if len({o.oid for o in found_all}) > 1:
             raise MibNameError(f"{name} means different objects in "
                                + ", ".join(o.module for o in found_all)
@@ -110,8 +117,8 @@ class MibIndex:
 
     def module_names(self, module: str) -> list[str]:
         """The names `module` defines."""
-        return [name for name, where in self._by_name.items()
-                if any(m == module for m, _ in where)]
+        return [line.partition(" ")[0] for line in self._lines
+                if line.split(" ", 2)[1] == module]
 
 
 def did_you_mean(name: str, known: Iterable[str], module: str = "") -> str:
