@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.probe_kinds.oids import UnknownObjectError, parse_object
+
 TEMPLATES: dict[str, tuple[dict[str, str | bool], ...]] = {
     # HOST-RESOURCES-MIB: the processors' load averaged, storage % used row by row (every
     # hrStorageTable row: mounts, and memory as the agent lists it).
@@ -39,6 +41,15 @@ TEMPLATES: dict[str, tuple[dict[str, str | bool], ...]] = {
 }
 
 
+def _object(written: object) -> object:
+    """What an `oid` reads, however written (`UPS-MIB::upsEstimatedMinutesRemaining` is
+    the template's `upsEstimatedMinutesRemaining`); as written when it is not a name."""
+    try:
+        return parse_object(written).oid if isinstance(written, str) else written
+    except UnknownObjectError:  # reported by the threshold's own validation
+        return written
+
+
 def with_templates(data: dict[str, Any]) -> dict[str, Any]:
     """A probe's raw config with the thresholds of the templates it uses added after its
     own, except those on an object its own thresholds already judge. Unknown names are
@@ -49,9 +60,9 @@ def with_templates(data: dict[str, Any]) -> dict[str, Any]:
     own = data.get("thresholds", [])
     if not isinstance(own, list | tuple):
         return data
-    judged = {t.get("oid") for t in own if isinstance(t, dict)}
+    judged = {_object(t.get("oid")) for t in own if isinstance(t, dict)}
     added = [dict(t) for name in use if isinstance(name, str)
-             for t in TEMPLATES.get(name, ()) if t["oid"] not in judged]
+             for t in TEMPLATES.get(name, ()) if _object(t["oid"]) not in judged]
     return {**data, "thresholds": [*own, *added]}
 
 

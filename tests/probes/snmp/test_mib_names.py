@@ -147,3 +147,13 @@ async def test_enumerated_values_judged_by_the_mibs_names(snmpsim: Agent) -> Non
         "UPS-MIB::upsOutputSource = battery (5), expected not battery (critical); "
         "WARNING ENTITY-SENSOR-MIB::entPhySensorOperStatus.2 = nonoperational (3), "
         "expected ok; up 1d 0:00:00")
+
+
+def test_a_threshold_by_mib_name_overrides_the_templates_own() -> None:
+    """The probe's `UPS-MIB::upsEstimatedMinutesRemaining` is ups-mib's object: it replaces
+    the template's threshold on it, as a bare name does."""
+    thresholds = probe(use=["ups-mib"], thresholds=[
+        {"oid": "UPS-MIB::upsEstimatedMinutesRemaining", "critical": "< 20"}]).thresholds
+    minutes = [t for t in thresholds if t.oid.name == "upsEstimatedMinutesRemaining"]
+    assert [str(t.critical) for t in minutes] == ["< 20"]
+    assert len(thresholds) == 3
