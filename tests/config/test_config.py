@@ -113,9 +113,24 @@ CASES: dict[str, list[str]] = {
         f"probes/snmp.toml:4: probes.system.count: unknown key; expected one of: {SNMP_PROBE_KEYS}",
     ],
     "snmp-unknown-oid": [
-        "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a numeric OID "
-        "(such as 1.3.6.1.2.1.1.5.0) or a built-in name such as sysUpTime, ifOperStatus or "
-        "ifHCInOctets (docs/configuration.md lists them)",
+        "probes/snmp.toml:3: probes.system.get[1]: unknown OID name 'ifFoo'; write a name from "
+        "the MIBs bridge ships (docs/configuration.md) or a numeric OID such as "
+        "1.3.6.1.2.1.1.5.0",
+    ],
+    "snmp-unknown-mib-name": [  # every unknown name in one run, each with the closest
+        "probes/snmp.toml:4: probes.host.walk[0]: HOST-RESOURCES-MIB has no object "
+        "'hrProcesorLoad'; did you mean HOST-RESOURCES-MIB::hrProcessorLoad, "
+        "HOST-RESOURCES-MIB::hrProcessorTable or HOST-RESOURCES-MIB::hrProcessorFrwID?",
+        "probes/snmp.toml:7: probes.host.thresholds[0].oid: IF-MIB has no object "
+        "'ifHCInOctet'; did you mean IF-MIB::ifHCInOctets, IF-MIB::ifInOctets or "
+        "IF-MIB::ifHCOutOctets?",
+        "probes/snmp.toml:12: probes.host.thresholds[1].percent_of[0]: HOST-RESOURCES-MIB has no "
+        "object 'hrStorageSiz'; did you mean HOST-RESOURCES-MIB::hrStorageSize, "
+        "HOST-RESOURCES-MIB::hrStorage or HOST-RESOURCES-MIB::hrStorageUsed?",
+        "probes/snmp.toml:16: probes.host.counters[0].oid: unknown OID name 'ifInErors'; did "
+        "you mean ifInErrors, zipInErrors or icmpInErrors?",
+        "probes/snmp.toml:20: probes.host.counters[1].oid: unknown MIB module 'FOO-MIB'; did "
+        "you mean IF-MIB, SFLOW-MIB or PTOPO-MIB?",
     ],
     "snmp-unknown-template": [
         "probes/snmp.toml:3: probes.power.use[1]: unknown template 'apc'; the templates are "
@@ -161,9 +176,8 @@ CASES: dict[str, list[str]] = {
         "probes/snmp.toml:5: probes.access.interfaces.exclude[0]: 're:(printer' is not a "
         "regular expression: missing ), unterminated subpattern at position 0",
         "probes/snmp.toml:6: probes.access.interfaces.types[0]: expected an ifType number or "
-        "one of bridge, ethernetCsmacd, fibreChannel, gigabitEthernet, ieee80211, "
-        "ieee8023adLag, iso88023Csmacd, l2vlan, l3ipvlan, mpls, other, ppp, propVirtual, "
-        "softwareLoopback, tunnel, got 'ethernet'",
+        "an IANAifType name (such as ethernetCsmacd, softwareLoopback or l2vlan), got "
+        "'ethernet'; did you mean ethernet3Mbit, ethernetCsmacd or other?",
         "probes/snmp.toml:10: probes.access.interfaces.rules[0].down: expected one of "
         "'critical', 'warning' or 'ignore', got 'fatal'",
     ],
@@ -595,7 +609,7 @@ def test_invalid_case_reports_exact_message(
 
 @pytest.mark.parametrize(
     "case", ["unknown-probe", "parent-cycle", "invalid-toml", "secret-file-missing", "bad-listen",
-             "snmp-community-file-missing", "snmp-unknown-template"]
+             "snmp-community-file-missing", "snmp-unknown-template", "snmp-unknown-mib-name"]
 )
 def test_bridge_check_prints_the_error_and_exits_1(case: str, tmp_path: Path) -> None:
     root = deploy(tmp_path, case)

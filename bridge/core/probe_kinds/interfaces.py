@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from bridge.core.probe_kinds.limits import Threshold
+from bridge.core.probe_kinds.mib_index import did_you_mean
+from bridge.core.probe_kinds.oids import parse_object
 from bridge.core.strict import Array, Choice, Strict
 
 # IANAifType names a NOC writes most (the MIB has ~280; any number is accepted too)
@@ -57,8 +59,17 @@ def _if_type(value: Any) -> Any:
         return value
     if isinstance(value, str) and value in IF_TYPES:
         return IF_TYPES[value]
-    raise ValueError(f"expected an ifType number or one of {', '.join(sorted(IF_TYPES))}, "
-                     f"got {value!r}")
+    named = _iana_if_types()
+    if isinstance(value, str) and value in named:
+        return named[value]
+    raise ValueError(f"expected an ifType number or an IANAifType name (such as "
+                     f"ethernetCsmacd, softwareLoopback or l2vlan), got {value!r}"
+                     + (did_you_mean(value, named) if isinstance(value, str) else ""))
+
+
+def _iana_if_types() -> dict[str, int]:
+    """Every IANAifType name, as the MIBs bridge ships define ifType's values."""
+    return parse_object("IF-MIB::ifType").named_values() or {}
 
 
 Pattern = Annotated[NamePattern, BeforeValidator(_pattern)]

@@ -2,8 +2,9 @@
 ENTITY-SENSOR, Printer-MIB, UPS-MIB and APC PowerNet objects (and the vendors' CPU and
 memory objects), and the names of their enumerated values.
 
-A small built-in table instead of MIB compilation: config and output use these
-names, the probe sends numeric OIDs. Anything else is written as a numeric OID.
+These are bridge's own names (APC PowerNet's and the vendors' among them); any other object
+of the MIBs bridge ships compiled is found by name in mib_index.py (`IF-MIB::ifHCInOctets`,
+`hrStorageType`). Config and output use names, the probe sends numeric OIDs.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from bridge.core.probe_kinds.mib_index import MibKind, MibNameError, MibObject, mib_index
 from bridge.core.probe_kinds.oid_kinds import ObjectKind, columns, scalars
-from bridge.core.probe_kinds.vendor_oids import VENDOR_OBJECTS, VENDOR_TEXT_OBJECTS
+from bridge.core.probe_kinds.vendor_oids import (
+    VENDOR_MODULES,
+    VENDOR_OBJECTS,
+    VENDOR_TEXT_OBJECTS,
+)
 
 Oid = tuple[int, ...]
 
@@ -153,14 +159,6 @@ SENSOR_SCALE_EXPONENTS = {
 SPECIAL_NUMBERS = frozenset({"prtMarkerSuppliesLevel", "prtMarkerSuppliesMaxCapacity"})
 
 
-def enum_label(name: str, number: int) -> str | None:
-    """The MIB's name of an enumerated value (`onBattery`), None when it has none."""
-    for label, value in ENUMS.get(name, {}).items():
-        if value == number:
-            return label
-    return None
-
-
 def _parse_numeric(text: str) -> Oid | None:
     parts = text.removeprefix(".").split(".")
     if len(parts) < 2 or not all(p.isascii() and p.isdigit() for p in parts):
@@ -189,46 +187,122 @@ class ObjectRef:
     oid: Oid
     walk: bool
     text: str
-    name: str = ""  # the built-in name it was written with, if any
-    scalar: bool = False  # a built-in scalar (one instance, .0)
+    name: str = ""  # the object's name when it was written with one
+    scalar: bool = False  # a scalar named without its instance (read as .0)
+    holds_text: bool = False  # known to hold text, not a number
+    values: tuple[tuple[str, int], ...] = ()  # the named values of an enumerated INTEGER
 
-    @property
-    def holds_text(self) -> bool:
-        """Whether the object is known to hold text, not a number."""
-        return self.name in TEXT_OBJECTS
+    def named_values(self) -> dict[str, int] | None:
+        """The enumeration's numbers by name, None when the object has none."""
+        return dict(self.values) if self.values else None
+
+    def label(self, number: int) -> str | None:
+        """The MIB's name of an enumerated value (`onBattery`), None when it has none."""
+        return next((label for label, value in self.values if value == number), None)
+
+    def row_name(self, oid: Oid) -> str:
+        """How output names `oid` read for this object: as written (`IF-MIB::ifHCInOctets.3`
+        for a row of `IF-MIB::ifHCInOctets`), else by bridge's own names or the number."""
+        if self.name and oid == self.oid:
+            return self.text
+        if self.name and self.walk and oid[:len(self.oid)] == self.oid:
+            return ".".join((self.text, *map(str, oid[len(self.oid):])))
+        return name_oid(oid)
 
     def __str__(self) -> str:
         return self.text
 
 
 class UnknownObjectError(ValueError):
-    """An OID written in config that is neither numeric nor a built-in name."""
+    """An OID written in config that is neither numeric nor a name bridge knows."""
+
+
+# A subtree's root reads like a column: alone it is walked, with a suffix
+# (`SNMPv2-SMI::enterprises.9.9.109.1.1.1.1.8.1`) it is one instance below it.
+_KINDS = {MibKind.SCALAR: ObjectKind.SCALAR, MibKind.COLUMN: ObjectKind.COLUMN,
+          MibKind.NODE: ObjectKind.COLUMN}
+
+
+# What a name resolves to: bridge's own name for the object (else the MIB's), its OID, how
+# it is read, whether it holds text, its named values.
+_Found = tuple[str, Oid, ObjectKind, bool, tuple[tuple[str, int], ...]]
+
+
+def _own(name: str) -> _Found | None:
+    known = OBJECTS.get(name)
+    if known is None:
+        return None
+    holds_text = name in TEXT_OBJECTS
+    values = tuple(ENUMS.get(name, {}).items())
+    if not values and not holds_text:  # the MIB may name its values (ifType's IANAifType)
+        values = next((o.values for o in mib_index().defined(name) if o.oid == known[0]), ())
+    return (name, *known, holds_text, values)
+
+
+# bridge's own names by OID: what they say (text, named values) holds for the MIB's name too
+# (UCD's laLoad is a DisplayString that holds a number)
+_OWN_BY_OID = {oid: name for name, (oid, _kind) in OBJECTS.items()}
+
+
+def _from_mib(found: MibObject) -> _Found:
+    if found.kind is MibKind.NOTIFICATION:
+        raise UnknownObjectError(f"{found.qualified} is a notification (a trap's OID), not an "
+                                 "object an agent answers for")
+    own = _own(_OWN_BY_OID.get(found.oid, ""))
+    if own is not None:
+        return own
+    return (found.name, found.oid, _KINDS.get(found.kind, ObjectKind.TABLE), found.holds_text,
+            found.values)
+
+
+# The modules of bridge's own names that it ships no MIB for
+_OWN_MODULES = {"PowerNet-MIB": frozenset(
+    name for name, (oid, _kind) in OBJECTS.items() if oid[:7] == (1, 3, 6, 1, 4, 1, 318)),
+    **VENDOR_MODULES}
+
+
+def _lookup(name: str) -> _Found:
+    """`ifOperStatus`, `IF-MIB::ifOperStatus`: bridge's own names first (and the names they
+    had before, `entSensorValue`), then the MIBs'."""
+    module, qualified, bare = name.rpartition("::")
+    if not qualified:
+        own = _own(_ALIASES.get(bare, bare))
+        if own is not None:
+            return own
+    elif module in _OWN_MODULES:
+        own = _own(bare) if bare in _OWN_MODULES[module] else None
+        if own is None:
+            raise UnknownObjectError(f"{module} has no object {bare!r} bridge knows; its "
+                                     f"objects are {', '.join(sorted(_OWN_MODULES[module]))}, "
+                                     "or write a numeric OID")
+        return own
+    try:
+        return _from_mib(mib_index().find(bare, module if qualified else None, OBJECTS))
+    except MibNameError as exc:
+        raise UnknownObjectError(str(exc)) from None
 
 
 def parse_object(text: str) -> ObjectRef:
     """`sysName` -> sysName.0, `ifOperStatus` -> the column, `ifOperStatus.3` -> one row,
-    `1.3.6.1.2.1.1.5.0` -> that instance."""
+    `IF-MIB::ifHCInOctets` -> that column, `1.3.6.1.2.1.1.5.0` -> that instance."""
     numeric = _parse_numeric(text)
     if numeric is not None:
         return ObjectRef(numeric, False, text)
-    name, _, index = text.partition(".")
-    name = _ALIASES.get(name, name)
-    known = OBJECTS.get(name)
-    if known is None:
-        raise UnknownObjectError(
-            f"unknown OID name {name!r}; write a numeric OID (such as 1.3.6.1.2.1.1.5.0) "
-            f"or a built-in name such as sysUpTime, ifOperStatus or ifHCInOctets "
-            f"(docs/configuration.md lists them)")
-    oid, kind = known
+    module, qualified, rest = text.rpartition("::")
+    bare, _, index = rest.partition(".")
+    written = f"{module}{qualified}{bare}"
+    name, oid, kind, holds_text, values = _lookup(written)
+    if not qualified and bare in _ALIASES:  # shown by the name bridge uses now
+        text = f"{name}{text[len(bare):]}"
     if not index:
         if kind is ObjectKind.SCALAR:
-            return ObjectRef((*oid, 0), False, text, name, scalar=True)
-        return ObjectRef(oid, True, text, name)
+            return ObjectRef((*oid, 0), False, text, name, True, holds_text, values)
+        return ObjectRef(oid, True, text, name, False, holds_text, values)
     suffix = _parse_numeric(f"0.{index}")
     if suffix is None or kind is ObjectKind.TABLE:
         raise UnknownObjectError(
-            f"expected {name} or {name}.INDEX with a numeric INDEX, got {text!r}")
-    return ObjectRef((*oid, *suffix[1:]), False, text, name)
+            f"expected {written} or {written}.INDEX with a numeric INDEX, got {text!r}")
+    return ObjectRef((*oid, *suffix[1:]), False, text, name, False, holds_text, values)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.probe_kinds.oids import UnknownObjectError, parse_object
+
 _PERCENT = {"warning": "> 80", "critical": "> 95"}  # CPU % busy
 _MEMORY = {"warning": "> 85", "critical": "> 95"}  # memory % used
 _CISCO_NAMES = {"named_by": "entPhysicalName", "named_via": "cpmCPUTotalPhysicalIndex"}
@@ -99,6 +101,15 @@ TEMPLATES: dict[str, tuple[dict[str, str | bool | list[str]], ...]] = {
 }
 
 
+def _object(written: object) -> object:
+    """What an `oid` reads, however written (`UPS-MIB::upsEstimatedMinutesRemaining` is
+    the template's `upsEstimatedMinutesRemaining`); as written when it is not a name."""
+    try:
+        return parse_object(written).oid if isinstance(written, str) else written
+    except UnknownObjectError:  # reported by the threshold's own validation
+        return written
+
+
 def with_templates(data: dict[str, Any]) -> dict[str, Any]:
     """A probe's raw config with the thresholds of the templates it uses added after its
     own, except those on an object its own thresholds already judge. Unknown names are
@@ -109,9 +120,9 @@ def with_templates(data: dict[str, Any]) -> dict[str, Any]:
     own = data.get("thresholds", [])
     if not isinstance(own, list | tuple):
         return data
-    judged = {(t.get("oid"), t.get("where")) for t in own if isinstance(t, dict)}
-    added = [dict(t) for name in use if isinstance(name, str)
-             for t in TEMPLATES.get(name, ()) if (t["oid"], t.get("where")) not in judged]
+    judged = {(_object(t.get("oid")), t.get("where")) for t in own if isinstance(t, dict)}
+    added = [dict(t) for name in use if isinstance(name, str) for t in TEMPLATES.get(name, ())
+             if (_object(t["oid"]), t.get("where")) not in judged]
     return {**data, "thresholds": [*own, *added]}
 
 

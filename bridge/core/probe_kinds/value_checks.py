@@ -23,7 +23,7 @@ from bridge.core.probe_kinds.limits import (
     ValueThreshold,
     parse_check,
 )
-from bridge.core.probe_kinds.oids import ENUMS, OID_VALUES, ObjectRef, parse_object
+from bridge.core.probe_kinds.oids import OID_VALUES, ObjectRef, parse_object
 from bridge.core.strict import Array, Choice, Strict
 
 
@@ -63,7 +63,7 @@ def _checked(ref: ObjectRef, check: ValueThreshold) -> ValueThreshold:
 
 def _resolved(ref: ObjectRef, check: Equality) -> Equality:
     """`!= onLine` against upsBasicOutputStatus: the enumeration's number for the name."""
-    named = ENUMS.get(ref.name)
+    named = ref.named_values()
     if (oids := OID_VALUES.get(ref.name)) is not None:
         dotted = oids.get(check.expected, check.expected)
         if dotted not in oids.values():

@@ -5,14 +5,7 @@ sensor's value at its scale and precision (ENTITY-SENSOR-MIB), TimeTicks in minu
 from __future__ import annotations
 
 from bridge.core.probe_kinds.limits import Comparison
-from bridge.core.probe_kinds.oids import (
-    SENSOR_SCALE_EXPONENTS,
-    SPECIAL_NUMBERS,
-    ObjectRef,
-    Oid,
-    enum_label,
-    name_oid,
-)
+from bridge.core.probe_kinds.oids import SENSOR_SCALE_EXPONENTS, SPECIAL_NUMBERS, ObjectRef, Oid
 from bridge.core.probe_kinds.value_checks import TicksUnit, ValueCheck
 from bridge.probes.snmp.findings import Findings
 from bridge.probes.snmp.rows import Cells, row_index, row_name
@@ -30,7 +23,7 @@ def special_reading(ref: ObjectRef, value: SnmpValue | None) -> str | None:
     """The name of a reading that is not a quantity (Printer-MIB's -3, someRemaining)."""
     if ref.name not in SPECIAL_NUMBERS or not isinstance(value, int):
         return None
-    return enum_label(ref.name, int(value))
+    return ref.label(int(value))
 
 
 def _scaled(check: ValueCheck, index: Oid, measured: float, cells: Cells) -> float:
@@ -53,7 +46,7 @@ def _whole(check: ValueCheck, oid: Oid, by_oid: dict[Oid, SnmpValue],
     index = row_index(check, oid)
     total, names = 0.0, []
     for ref in check.percent_of:
-        names.append(name_oid(ref.oid))
+        names.append(ref.row_name(ref.oid))
         value = cells.cell(ref, index) if ref.walk else by_oid.get(ref.oid)
         if (special := special_reading(ref, value)) is not None:
             return " + ".join(names), special

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bridge.core.counters import RateKind, Sample, agent_restarted, counter_rate
 from bridge.core.probe_kinds.limits import Check, Comparison
-from bridge.core.probe_kinds.oids import OBJECTS, Oid, enum_label, name_oid
+from bridge.core.probe_kinds.oids import OBJECTS, Oid
 from bridge.core.probe_kinds.snmp import SnmpAccess, SnmpProbe
 from bridge.core.probe_kinds.value_checks import ValueCheck
 from bridge.core.results import ProbeResult, Series
@@ -131,7 +131,7 @@ class SnmpProber:
         for ref in probe.walk:
             rows = tables.get(ref.oid, [])
             for oid, value in rows:
-                found.value(name_oid(oid), text(value))
+                found.value(ref.row_name(oid), text(value))
             found.summary.append(f"{ref}: {len(rows)} row{'' if len(rows) == 1 else 's'}")
         seen: dict[Oid, Sample] = {}
         if probe.interfaces:
@@ -212,8 +212,8 @@ def _judge_gets(probe: SnmpProbe, by_oid: dict[Oid, SnmpValue], found: Findings)
         elif (why := missing(value)) is not None:
             found.failures.append(f"{ref}: {why}")
         elif ref.oid != SYS_UPTIME:
-            found.value(name_oid(ref.oid), text(value))
-            found.summary.append(f"{name_oid(ref.oid)}={text(value)[:40]!r}")
+            found.value(ref.row_name(ref.oid), text(value))
+            found.summary.append(f"{ref.row_name(ref.oid)}={text(value)[:40]!r}")
 
 
 def _judge_threshold(check: ValueCheck, name: str, value: SnmpValue, found: Findings) -> None:
@@ -226,7 +226,7 @@ def _judge_threshold(check: ValueCheck, name: str, value: SnmpValue, found: Find
         found.failures.append(f"{name} is not a number ({type_name(value)} {text(value)!r})")
         return
     integer = int(value) if isinstance(value, int) else None
-    label = enum_label(check.oid.name, integer) if integer is not None else None
+    label = check.oid.label(integer) if integer is not None else None
     shown = f"{label} ({integer})" if label is not None else text(value)
     found.value(name, shown)
     if special_reading(check.oid, value) is not None \
@@ -253,7 +253,7 @@ def _comparison(limit: Check | None) -> Comparison | None:
 
 def _judge_counter(check: ValueCheck, oid: Oid, value: SnmpValue, prev: Sample | None,
                    template: Sample, seen: dict[Oid, Sample], found: Findings) -> None:
-    name = name_oid(oid)
+    name = check.oid.row_name(oid)
     if (why := missing(value)) is not None:
         found.warnings.append(f"WARNING {name}: {why}; no rate")
         return

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bridge.core.probe_kinds.limits import Check, Comparison, Pattern
-from bridge.core.probe_kinds.oids import ObjectRef, Oid, name_oid
+from bridge.core.probe_kinds.oids import ObjectRef, Oid
 from bridge.core.probe_kinds.value_checks import ValueCheck
 from bridge.core.results import Series
 from bridge.probes.snmp.findings import Findings
@@ -63,7 +63,8 @@ def selected(check: ValueCheck, rows: list[VarBind], cells: Cells,
 
 def row_name(check: ValueCheck, oid: Oid, cells: Cells) -> str:
     """`hrStorageUsed[/var]` by the `named_by` column's cell (on the row `named_via` points
-    at, if given: cpmCPUTotalPhysicalIndex to entPhysicalName); else `hrStorageUsed.36`."""
+    at, if given: cpmCPUTotalPhysicalIndex to entPhysicalName); else `hrStorageUsed.36`
+    (the object as written: `HOST-RESOURCES-MIB::hrStorageUsed.36`)."""
     if check.named_by is not None:
         index = row_index(check, oid)
         if check.named_via is not None:
@@ -72,5 +73,5 @@ def row_name(check: ValueCheck, oid: Oid, cells: Cells) -> str:
         label = cells.cell(check.named_by, index) if index else None
         shown = text(label).strip() if label is not None else ""
         if shown:
-            return f"{name_oid(check.oid.oid)}[{shown}]"
-    return name_oid(oid)
+            return f"{check.oid.row_name(check.oid.oid)}[{shown}]"
+    return check.oid.row_name(oid)

@@ -1,0 +1,1 @@
+"""Maintainers' scripts that regenerate data bridge ships (not installed with bridge)."""
