@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
+from playwright.sync_api import Browser
 
 from bridge.store import Database
+from tests.kits.browser import chromium
 from tests.portal.site import Clocks, Person, StoreService, add_people, deployment, portal_app
 
 
@@ -46,3 +48,10 @@ async def people(server: TestServer) -> AsyncIterator[Callable[[], Person]]:
     yield make
     for person in made:
         await person.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for a module's browser tests."""
+    with chromium() as launched:
+        yield launched

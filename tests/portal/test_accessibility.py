@@ -5,37 +5,16 @@ no mouse signs in and opens a ticket with the keyboard alone."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.kits.browser import PASSWORD, add_user
 from tests.kits.daemon import Bridge, write_deployment
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-PASSWORD = "a long enough password"
 AXE = Axe()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)
-        yield launched
-        launched.close()
-
-
-def _add_user(config: Path, name: str, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "bridge", "users", "-c", str(config), "add", name,
-                    *args, "--password-file", "-"], input=PASSWORD + "\n", text=True,
-                   check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +23,9 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     config = write_deployment(root, {"gw": "127.0.0.2", "other-srv": "127.0.0.4"})
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.other.contract]\nlanguage = "fa"\n')
-    _add_user(config, "olga", "--role", "operator", "--display-name", "Olga Operator")
-    _add_user(config, "ann", "--role", "customer", "--customer", "acme")
-    _add_user(config, "omid", "--role", "customer", "--customer", "other")
+    add_user(config, "olga", "--role", "operator", "--display-name", "Olga Operator")
+    add_user(config, "ann", "--role", "customer", "--customer", "acme")
+    add_user(config, "omid", "--role", "customer", "--customer", "other")
     running = Bridge(config)
     yield running
     running.stop()

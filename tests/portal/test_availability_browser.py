@@ -7,27 +7,18 @@ $BRIDGE_TEST_ARTIFACTS/portal (default tests/output/)."""
 from __future__ import annotations
 
 import calendar
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from bridge.core.state import Status
 from bridge.store import Database
+from tests.kits.browser import PASSWORD, add_user, shot
 from tests.kits.daemon import Bridge, write_deployment
 from tests.kits.history import record
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(os.environ.get("BRIDGE_TEST_ARTIFACTS")
-                 or Path(__file__).parents[1] / "output") / "portal"
-PASSWORD = "a long enough password"
 BAR_BLUE = "rgb(58, 123, 213)"  # portal.css: svg.chart .bar
 
 
@@ -35,22 +26,6 @@ def _last_month() -> datetime:
     """The first instant of last month (UTC, as both customers' zones are)."""
     first = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (first - timedelta(days=1)).replace(day=1)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # launch() gives Chromium a new, empty user-data dir of its own (and removes it after)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)
-        yield launched
-        launched.close()
-
-
-def _add_user(config: Path, name: str, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "bridge", "users", "-c", str(config), "add", name,
-                    *args, "--password-file", "-"], input=PASSWORD + "\n", text=True,
-                   check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +44,9 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
             (month.replace(day=day, hour=9), Status.DOWN),
             (month.replace(day=day, hour=15), Status.UP)])
     db.dispose()
-    _add_user(config, "ann", "--role", "customer", "--customer", "acme",
+    add_user(config, "ann", "--role", "customer", "--customer", "acme",
               "--display-name", "Ann Acme")
-    _add_user(config, "omid", "--role", "customer", "--customer", "other",
+    add_user(config, "omid", "--role", "customer", "--customer", "other",
               "--display-name", "Omid")
     running = Bridge(config)
     yield running
@@ -96,7 +71,7 @@ def _sign_in(browser: Browser, bridge: Bridge, name: str, errors: list[str]) -> 
     return page
 
 
-def _month_chart(page: Page, bridge: Bridge, path: str, shot: str) -> None:
+def _month_chart(page: Page, bridge: Bridge, path: str, name: str) -> None:
     month = _last_month()
     page.goto(f"{bridge.url}{path}?month={month:%Y-%m}")
     svg = page.locator("svg.chart")
@@ -110,8 +85,7 @@ def _month_chart(page: Page, bridge: Bridge, path: str, shot: str) -> None:
     fill = bars.first.evaluate("bar => getComputedStyle(bar).fill")
     assert fill == BAR_BLUE  # the stylesheet reached the SVG: not the default black
     expect(page.locator("table.outages tbody tr")).to_have_count(1)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+    shot(page, name)
 
 
 def test_the_months_chart_is_drawn_under_the_portals_csp(browser: Browser,

@@ -13,44 +13,18 @@ each page go to $BRIDGE_TEST_ARTIFACTS/portal (default tests/output/)."""
 
 from __future__ import annotations
 
-import os
 import socketserver
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.kits.browser import PASSWORD, add_user, shot
 from tests.kits.daemon import Bridge, free_port, metric, wait_for, write_deployment
 from tests.kits.mail_contract import acme_contract
 from tests.kits.notify_peers import MailSink
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(os.environ.get("BRIDGE_TEST_ARTIFACTS")
-                 or Path(__file__).parents[1] / "output") / "portal"
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # launch() gives Chromium a new, empty user-data dir of its own (and removes it after)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)
-        yield launched
-        launched.close()
-
-
-def _add_user(config: Path, name: str, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "bridge", "users", "-c", str(config), "add", name,
-                    *args, "--password-file", "-"], input=PASSWORD + "\n", text=True,
-                   check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +33,10 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     config = write_deployment(root, {"gw": "127.0.0.2", "other-srv": "127.0.0.4"})
     with (root / "config" / "inventory.toml").open("a") as f:
         f.write('\n[customers.other.contract]\nlanguage = "fa"\n')
-    _add_user(config, "olga", "--role", "operator", "--display-name", "Olga Operator")
-    _add_user(config, "ann", "--role", "customer", "--customer", "acme",
+    add_user(config, "olga", "--role", "operator", "--display-name", "Olga Operator")
+    add_user(config, "ann", "--role", "customer", "--customer", "acme",
               "--display-name", "Ann Acme")
-    _add_user(config, "omid", "--role", "customer", "--customer", "other",
+    add_user(config, "omid", "--role", "customer", "--customer", "other",
               "--display-name", "Omid")
     running = Bridge(config)
     yield running
@@ -72,16 +46,11 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
 def _sign_in(browser: Browser, bridge: Bridge, name: str) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(f"{bridge.url}/portal/")
-    _shot(page, "sign-in")
+    shot(page, "sign-in")
     page.get_by_label("User name").or_(page.locator("#name")).fill(name)
     page.locator("#password").fill(PASSWORD)
     page.locator("form.stack button[type=submit]").click()
     return page
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_ticket_from_opening_to_the_customers_confirmation(browser: Browser,
@@ -89,41 +58,41 @@ def test_a_ticket_from_opening_to_the_customers_confirmation(browser: Browser,
     omid = _sign_in(browser, bridge, "omid")
     omid.goto(f"{bridge.url}/portal/tickets/new")
     omid.locator("#summary").fill("سرور پاسخ نمی‌دهد")
-    _shot(omid, "customer-new-ticket-fa")
+    shot(omid, "customer-new-ticket-fa")
     omid.locator("form.stack button[type=submit]").click()
     theirs = omid.url.rsplit("/", 1)[1]
     assert omid.locator("html").get_attribute("dir") == "rtl"
     assert omid.evaluate("getComputedStyle(document.body).direction") == "rtl"
-    _shot(omid, "customer-ticket-fa")
+    shot(omid, "customer-ticket-fa")
 
     olga = _sign_in(browser, bridge, "olga")
     expect(olga.locator("h1")).to_have_text("Queue")
-    _shot(olga, "operator-queue-before")
+    shot(olga, "operator-queue-before")
 
     ann = _sign_in(browser, bridge, "ann")
     expect(ann.locator("h1")).to_have_text("Tickets")
     assert theirs not in ann.content()
-    _shot(ann, "customer-tickets")
+    shot(ann, "customer-tickets")
     ann.get_by_role("link", name="Open a ticket").first.click()
     ann.locator("#device").select_option("gw")
     ann.locator("#summary").fill("gw drops packets")
     ann.locator("#message").fill("since this morning")
-    _shot(ann, "customer-new-ticket")
+    shot(ann, "customer-new-ticket")
     ann.get_by_role("button", name="Open the ticket").click()
     ref = ann.url.rsplit("/", 1)[1]
     expect(ann.locator("h1")).to_contain_text(ref)
-    _shot(ann, "customer-ticket-opened")
+    shot(ann, "customer-ticket-opened")
 
     # the queue shows it without a reload (htmx refreshes the table)
     expect(olga.locator("#queue")).to_contain_text(ref, timeout=15_000)
-    _shot(olga, "operator-queue-refreshed")
+    shot(olga, "operator-queue-refreshed")
     olga.get_by_role("link", name=ref).click()
     olga.locator("#assign-assignee").fill("Olga Operator")
     olga.locator("#act-assign button[type=submit]").click()
     olga.locator("#eta-eta").fill("2030-01-02T15:30")
     olga.locator("#act-eta button[type=submit]").click()
     expect(olga.locator("dd.eta")).to_have_text("2030-01-02 15:30")
-    _shot(olga, "operator-ticket")
+    shot(olga, "operator-ticket")
 
     ann.reload()
     expect(ann.locator("dd.assignee")).to_have_text("Olga Operator")
@@ -135,18 +104,18 @@ def test_a_ticket_from_opening_to_the_customers_confirmation(browser: Browser,
 
     ann.reload()
     expect(ann.locator(".timeline")).to_contain_text("replaced the uplink cable")
-    _shot(ann, "customer-asked-to-confirm")
+    shot(ann, "customer-asked-to-confirm")
     ann.get_by_role("button", name="Confirm").click()
     expect(ann.locator("dd.status")).to_have_text("closed")
     expect(ann.locator(".timeline")).to_contain_text("Ann Acme")
-    _shot(ann, "customer-confirmed")
+    shot(ann, "customer-confirmed")
 
     # another customer typing the URL: the page a missing ticket gets
     answer = omid.goto(f"{bridge.url}/portal/tickets/{ref}")
     assert answer is not None
     assert answer.status == 404
     assert "gw drops packets" not in omid.content()
-    _shot(omid, "other-customer-404")
+    shot(omid, "other-customer-404")
     # a form without its CSRF token
     refused = ann.request.post(f"{bridge.url}/portal/tickets/{ref}/comment",
                                form={"message": "no token"}, max_redirects=0)
@@ -272,13 +241,13 @@ def test_a_recovery_the_mailed_link_confirms_and_the_ticket_closes(
     reader.goto(comment)  # the customer's mail, opened anywhere: no sign-in
     expect(reader.locator("h1")).to_contain_text(ref)
     expect(reader.locator("dd.status")).to_have_text("open")
-    _shot(reader, "mail-link-comment")
+    shot(reader, "mail-link-comment")
     reader.locator("#comment").fill("the till in the shop is offline too")
     reader.get_by_role("button", name="Comment").click()
     entry = reader.locator(".timeline li.kind-comment")
     expect(entry).to_contain_text("the till in the shop is offline too")
     expect(entry.locator(".who")).to_have_text(READER)  # the mail's reader, not an operator
-    _shot(reader, "mail-link-commented")
+    shot(reader, "mail-link-commented")
     answer = reader.goto(f"{linked.url}/portal/tickets/{ref}")  # the link is no sign-in
     assert answer is not None
     assert "/portal/sign-in" in reader.url
@@ -295,9 +264,9 @@ def test_a_recovery_the_mailed_link_confirms_and_the_ticket_closes(
     assert confirm.startswith(f"{linked.url}/portal/m/{ref}/")
     reader.goto(confirm)
     expect(reader.locator("dd.status")).to_have_text("resolved")
-    _shot(reader, "mail-link-confirm")
+    shot(reader, "mail-link-confirm")
     reader.get_by_role("button", name="Confirm").click()
     expect(reader.locator("dd.status")).to_have_text("closed")
-    _shot(reader, "mail-link-confirmed")
+    shot(reader, "mail-link-confirmed")
     assert linked.get(f"/api/v1/incidents/{ref}")["status"] == "closed"
     assert reader.get_by_role("button", name="Confirm").count() == 0  # nothing left to do
