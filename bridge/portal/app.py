@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,7 +38,6 @@ MAX_FORM_BYTES = 64 * 1024
 
 def build_portal(service: PortalService, settings: PortalSection, session_secret: str, *,
                  wall: Callable[[], float] = wall_clock,
-                 monotonic: Callable[[], float] = time.monotonic,
                  link_key: bytes | None = None) -> web.Application:
     """The portal, to be mounted at /portal/ (see daemon/web.py); with `link_key`, the
     signed links of customers' mails open their page."""
@@ -49,7 +47,7 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     app[TIMEOUTS] = Timeouts(settings.idle_timeout_s, settings.absolute_timeout_s)
     app[WALL] = wall
     app[sign_in.LIMITER] = SignInLimiter(settings.sign_in_attempts, settings.sign_in_window_s,
-                                         monotonic)
+                                         wall)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=True, undefined=jinja2.StrictUndefined,
                          context_processors=[common], filters={"measured": measured})

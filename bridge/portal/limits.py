@@ -1,53 +1,46 @@
-"""Sign-in attempts: a few failures per user name and per client address, then a wait."""
+"""Sign-in attempts: a few failures per user name and per client address, then a wait.
+
+The failures are kept in the store (store/sign_in_failures.py) with their wall-clock time,
+so every instance of the portal on one database counts them together."""
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-_MAX_KEYS = 100_000  # a flood of names or addresses costs bounded memory
+from bridge.portal.service import PortalService
+from bridge.store.sign_in_failures import add_failure, forget_failures, recent_failures
+
+
+def _keys(name: str, address: str) -> tuple[str, str]:
+    return f"name:{name.lower()}"[:200], f"addr:{address}"[:200]
 
 
 class SignInLimiter:
     """Counts failed sign-ins in a sliding window, by name and by address."""
 
-    def __init__(self, attempts: int, window_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, attempts: int, window_s: float, wall: Callable[[], float]) -> None:
         self._attempts = attempts
-        self._window_s = window_s
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._window = timedelta(seconds=window_s)
+        self._wall = wall
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        found = self._failures.get(key)
-        if found is None:
-            return deque()
-        while found and found[0] <= now - self._window_s:
-            found.popleft()
-        if not found:
-            del self._failures[key]
-        return found
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._wall(), UTC)
 
-    def wait_s(self, name: str, address: str) -> float:
+    async def wait_s(self, service: PortalService, name: str, address: str) -> float:
         """How long these must wait before trying again; 0 when they may try now."""
-        now = self._clock()
-        wait = 0.0
-        for key in (f"name:{name.lower()}", f"addr:{address}"):
-            recent = self._recent(key, now)
-            if len(recent) >= self._attempts:
-                wait = max(wait, recent[0] + self._window_s - now)
-        return wait
+        now, keys = self._now(), _keys(name, address)
+        found = await service.read(lambda e: recent_failures(e, keys, now - self._window))
+        waits = [(oldest + self._window - now).total_seconds()
+                 for count, oldest in found.values() if count >= self._attempts]
+        return max([0.0, *waits])
 
-    def failed(self, name: str, address: str) -> None:
+    async def failed(self, service: PortalService, name: str, address: str) -> None:
         """Count a failed sign-in against the name and the address."""
-        now = self._clock()
-        if len(self._failures) >= _MAX_KEYS:
-            for key in list(self._failures):
-                self._recent(key, now)
-        for key in (f"name:{name.lower()}", f"addr:{address}"):
-            self._failures.setdefault(key, deque()).append(now)
+        now, keys = self._now(), _keys(name, address)
+        await service.write(lambda e: add_failure(e, keys, now, now - self._window))
 
-    def succeeded(self, name: str) -> None:
+    async def succeeded(self, service: PortalService, name: str) -> None:
         """The person got in: their name's failures are forgotten (the address's stay)."""
-        self._failures.pop(f"name:{name.lower()}", None)
+        key = _keys(name, "")[0]
+        await service.write(lambda e: forget_failures(e, key))

@@ -50,17 +50,17 @@ async def sign_in(request: web.Request) -> web.Response:
     address = request.remote or "?"
     limiter = request.config_dict[LIMITER]
     words = words_of_desk(request)["w"]
-    wait_s = limiter.wait_s(name, address)
+    wait_s = await limiter.wait_s(service_of(request), name, address)
     if wait_s > 0:
         log.info("portal: sign-in of %r from %s refused: too many failures", name, address)
         return _page(request, words("too_many", minutes=math.ceil(wait_s / 60)), 429)
     user = await service_of(request).read(lambda e: find_user(e, name))
     ok = await asyncio.to_thread(verify, user.password_hash if user else None, password)
     if user is None or not ok or user.disabled:
-        limiter.failed(name, address)
+        await limiter.failed(service_of(request), name, address)
         log.info("portal: failed sign-in of %r from %s", name, address)
         return _page(request, words("sign_in_failed"), 401)
-    limiter.succeeded(name)
+    await limiter.succeeded(service_of(request), name)
     if needs_rehash(user.password_hash):
         stronger = await asyncio.to_thread(hash_password, password)
         await service_of(request).write(lambda e: rehash(e, user.id, stronger))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from bridge.config.main_file import Role
@@ -52,3 +52,15 @@ class UsedMailLink(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)  # the token's id
     ref: str = Field(max_length=64)
     used_at: datetime = Field(sa_column=_utc())
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, against a user name ("name:…") or a client address ("addr:…"):
+    kept in the store so that every instance of the portal counts them alike."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_failed_at", "key", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    failed_at: datetime = Field(sa_column=_utc(index=True))

@@ -108,15 +108,13 @@ def deployment(root: Path) -> Config:
 
 
 class Clocks:
-    """The wall clock of sessions and the monotonic one of sign-in limits, moved by tests."""
+    """The wall clock of sessions and sign-in limits, moved by tests."""
 
     def __init__(self) -> None:
         self.wall = 1_800_000_000.0
-        self.mono = 1000.0
 
     def advance(self, seconds: float) -> None:
         self.wall += seconds
-        self.mono += seconds
 
 
 def add_people(db: Database) -> None:
@@ -135,7 +133,6 @@ def portal_app(service: StoreService, clocks: Clocks,
     root = web.Application()
     root.add_subapp("/portal/", build_portal(service, settings or PortalSection(), SECRET,
                                              wall=lambda: clocks.wall,
-                                             monotonic=lambda: clocks.mono,
                                              link_key=link_key))
     return root
 

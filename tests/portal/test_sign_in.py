@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from aiohttp.test_utils import TestServer
+
 from bridge.portal.passwords import hash_password
 from bridge.store.users import set_disabled, set_password
-from tests.portal.site import PASSWORD, Clocks, Person, StoreService
+from tests.portal.site import PASSWORD, Clocks, Person, StoreService, portal_app
 
 
 async def test_a_person_signs_in_to_their_own_start_page(
@@ -152,3 +154,22 @@ async def test_every_answer_has_the_security_headers(people: Callable[[], Person
     assert "<script>" not in text
     assert "onclick" not in text
     assert "style=" not in text
+
+
+async def test_instances_on_one_store_count_the_failures_together(
+        people: Callable[[], Person], service: StoreService, clocks: Clocks) -> None:
+    """Three failures on one instance, two on another: the fifth is the limit on both (a
+    guesser gains nothing by spreading tries over the instances behind a balancer)."""
+    second = TestServer(portal_app(service, clocks))  # another instance, the same store
+    await second.start_server()
+    try:
+        here, there = people(), Person(second)
+        for _ in range(3):
+            assert (await here.sign_in("ann", "guess"))[0] == 401
+        for _ in range(2):
+            assert (await there.sign_in("ann", "guess"))[0] == 401
+        assert (await here.sign_in("ann"))[0] == 429
+        assert (await there.sign_in("ann"))[0] == 429
+        await there.close()
+    finally:
+        await second.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from bridge.config.main_file import Role
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
+from bridge.store.sign_in_failures import add_failure, forget_failures, recent_failures
 from bridge.store.users import (
     UserExists,
     add_user,
@@ -57,3 +58,20 @@ def test_the_accounts_table_steps_down_and_up_again(db: Database) -> None:
     assert "portal_user" not in inspect(db.writer).get_table_names()
     db.migrate()
     assert list_users(db.reader) == []
+
+
+def test_sign_in_failures_are_counted_in_the_window_and_forgotten(db: Database) -> None:
+    at = datetime(2026, 12, 6, 9, tzinfo=UTC)
+    for minute in (0, 1, 2):
+        add_failure(db.writer, ("name:ann", "addr:10.0.0.9"), at + timedelta(minutes=minute),
+                    at - timedelta(minutes=5))
+    found = recent_failures(db.reader, ["name:ann", "addr:10.0.0.9", "name:olga"], at)
+    assert found == {"name:ann": (2, at + timedelta(minutes=1)),
+                     "addr:10.0.0.9": (2, at + timedelta(minutes=1))}
+    forget_failures(db.writer, "name:ann")
+    assert set(recent_failures(db.reader, ["name:ann", "addr:10.0.0.9"],
+                               at - timedelta(hours=1))) == {"addr:10.0.0.9"}
+    # a failure an hour later drops those older than its window: the table stays small
+    add_failure(db.writer, ("name:bob",), at + timedelta(hours=1), at + timedelta(minutes=55))
+    assert set(recent_failures(db.reader, ["name:ann", "addr:10.0.0.9", "name:bob"],
+                               at - timedelta(days=1))) == {"name:bob"}
