@@ -97,3 +97,13 @@ def test_the_flap_history_and_the_gaps_instance_step_down_and_back(db: Database)
     _step(db, "head", down=False)
     assert CheckKey("gw", "ping") in load_states(db.reader)
     assert load_flaps(db.reader) == {}  # the history starts afresh; the state stays
+
+
+def test_the_sign_in_failures_step_down_and_back(db: Database) -> None:
+    """0020 keeps failed sign-ins in the store; stepping down drops them, the users stay."""
+    _step(db, "0019", down=True)
+    tables = set(inspect(db.writer).get_table_names())
+    assert "sign_in_failure" not in tables
+    assert "portal_user" in tables
+    _step(db, "head", down=False)
+    assert "sign_in_failure" in set(inspect(db.writer).get_table_names())
