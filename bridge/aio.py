@@ -81,3 +81,27 @@ class Admission:
             log.error("%s crashed", task.get_name(), exc_info=error)
         if self._queue and len(self._running) < self.limit:
             self._start(*self._queue.popleft())
+
+
+class Coalesced:
+    """Runs one job when asked, one run at a time: asks that come during a run make one
+    more run after it, not one each (a burst of ticket writes costs a count or two)."""
+
+    def __init__(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._job = job
+        self._wanted = False
+        self._task: asyncio.Task[None] | None = None
+
+    def ask(self) -> None:
+        """Run the job soon (on the running loop), or once more after the run under way."""
+        self._wanted = True
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while self._wanted:
+                self._wanted = False
+                await self._job()
+        finally:
+            self._task = None

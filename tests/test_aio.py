@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bridge.aio import Admission
+from bridge.aio import Admission, Coalesced
 
 
 async def test_no_more_than_the_limit_run_and_the_rest_start_in_order() -> None:
@@ -88,3 +88,26 @@ async def test_a_crashing_job_is_logged_and_frees_its_slot(
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Admission(0)
+
+
+async def test_asks_during_a_run_make_one_more_run_not_one_each() -> None:
+    runs: list[int] = []
+    release = asyncio.Event()
+
+    async def job() -> None:
+        runs.append(len(runs))
+        await release.wait()
+
+    coalesced = Coalesced(job)
+    coalesced.ask()
+    await asyncio.sleep(0)
+    for _ in range(5):  # a burst while the first run is under way
+        coalesced.ask()
+    release.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert runs == [0, 1]
+    coalesced.ask()  # a later ask runs again
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert runs == [0, 1, 2]

@@ -8,11 +8,12 @@ This closes the race Zabbix and Icinga have, where the child alerts before the p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bridge.core.engine_config import EngineConfig
 from bridge.core.state import CheckKey, CheckState, StateType, Status
 
 
@@ -82,3 +83,29 @@ def judge(
     if suspect:
         return Verdict("wait", recheck=recheck)
     return OWN
+
+
+_WAIT_MARGIN = timedelta(seconds=5)
+
+
+def max_wait(config: EngineConfig, checks: Iterable[CheckKey]) -> timedelta:
+    """How long a child waits for its parents' checks to decide: their longest run of
+    attempts, and a margin; after that the child is judged on its own."""
+    longest = 0.0
+    for check in checks:
+        probe = config.probes[check.probe]
+        attempts, _ = config.attempts_policy(check.device, check.probe)
+        longest = max(longest, attempts * (probe.retry_interval_s + probe.duration_budget_s()))
+    return timedelta(seconds=longest) + _WAIT_MARGIN
+
+
+def devices_below(children: Mapping[str, Iterable[str]], device_id: str) -> set[str]:
+    """Every device behind this one, through any number of levels."""
+    below: set[str] = set()
+    stack = list(children.get(device_id, ()))
+    while stack:
+        child = stack.pop()
+        if child not in below:
+            below.add(child)
+            stack.extend(children.get(child, ()))
+    return below

@@ -10,9 +10,7 @@ evaluation sees the new situation and decides once, because the open problems ar
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from bridge.core import flap
@@ -28,45 +26,24 @@ from bridge.core.decisions import (
     Suppressed,
     problem_key,
 )
-from bridge.core.dependencies import OWN, Health, Verdict, device_health, judge
+from bridge.core.dependencies import (
+    OWN,
+    Health,
+    Verdict,
+    device_health,
+    devices_below,
+    judge,
+    max_wait,
+)
 from bridge.core.engine_config import EngineConfig
 from bridge.core.gap_watch import GapWatch
-from bridge.core.maintenance import MaintenanceRule, Window
+from bridge.core.holds import Hold, HoldKind
+from bridge.core.maintenance import MaintenanceRule, window_covering
 from bridge.core.results import ProbeResult
 from bridge.core.rules import Condition, TicketRule
-from bridge.core.state import CheckKey, CheckState, Status, apply_result, next_delay_s
+from bridge.core.state import CheckKey, CheckState, Status, Stored, apply_result, next_delay_s
 
-_WAIT_MARGIN = timedelta(seconds=5)
 C = TypeVar("C", bound=EngineConfig)  # the loaded Config, or anything of its shape
-
-
-class HoldKind(StrEnum):
-    """What keeps a failing check from having a ticket of its own."""
-
-    PARENT = "parent"
-    GAP = "gap"
-    MAINTENANCE = "maintenance"
-    NO_RULE = "no_rule"
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Why a failing check has no ticket yet, and until when, if known."""
-
-    kind: HoldKind
-    reason: str
-    until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What the store keeps of checks' judgement: what a new owner of a shard takes up."""
-
-    states: dict[CheckKey, CheckState]
-    flaps: dict[CheckKey, flap.FlapState]
-    open_problems: dict[str, bool]  # problem -> flapping
-    attached: dict[CheckKey, str]  # child -> root problem
-    resolved: dict[str, datetime]  # problem -> resolved at, within the reopen window
 
 
 class RuleEngine(Generic[C]):
@@ -304,7 +281,9 @@ class RuleEngine(Generic[C]):
             return out + self._hold(key, Hold(HoldKind.GAP, "monitoring gap"), now)
         if self._watch.hold(key, now):
             return out  # maybe the bridge is going blind: wait for the verdict
-        window = self._window(key, now)
+        device = self.config.devices[key.device]
+        window = window_covering((*self.config.maintenance, *self.extra_windows), key.device,
+                                 device.tags, device.customer, now)
         if window is not None:
             return out + self._hold(key, Hold(HoldKind.MAINTENANCE, f"maintenance {window.name}",
                                                   window.end), now)
@@ -397,18 +376,10 @@ class RuleEngine(Generic[C]):
             self._waiting.pop(key, None)
             return verdict
         first = self._waiting.setdefault(key, now)
-        if now - first > self._max_wait(verdict.recheck):
+        if now - first > max_wait(self.config, verdict.recheck):
             return OWN  # the parents did not answer in time: judge the child on its own
         self._rechecks.update(verdict.recheck)
         return verdict
-
-    def _max_wait(self, checks: tuple[CheckKey, ...]) -> timedelta:
-        longest = 0.0
-        for check in checks:
-            probe = self.config.probes[check.probe]
-            attempts, _ = self.config.attempts_policy(check.device, check.probe)
-            longest = max(longest, attempts * (probe.retry_interval_s + probe.duration_budget_s()))
-        return timedelta(seconds=longest) + _WAIT_MARGIN
 
     def _health(self, device_id: str, failing_since: datetime
                 ) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
@@ -423,20 +394,5 @@ class RuleEngine(Generic[C]):
     def _pending_below(self, device_id: str) -> list[CheckKey]:
         if device_id not in self._children or not self._pending:
             return []  # the common case, on every result: a leaf, or nothing waiting
-        below: set[str] = set()
-        stack = list(self._children.get(device_id, ()))
-        while stack:
-            child = stack.pop()
-            if child not in below:
-                below.add(child)
-                stack.extend(self._children.get(child, ()))
+        below = devices_below(self._children, device_id)
         return sorted((k for k in self._pending if k.device in below), key=str)
-
-    def _window(self, key: CheckKey, now: datetime) -> Window | None:
-        device = self.config.devices[key.device]
-        for rule in (*self.config.maintenance, *self.extra_windows):
-            if rule.covers(key.device, device.tags, device.customer):
-                window = rule.window_at(now)
-                if window is not None:
-                    return window
-        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
@@ -181,3 +181,14 @@ class MaintenanceRule:
     def windows(self, start: datetime, end: datetime) -> list[Window]:
         """Every occurrence overlapping [start, end)."""
         return [Window(self.name, *o) for o in self.schedule.occurrences(start, end)]
+
+
+def window_covering(rules: Iterable[MaintenanceRule], device: str, tags: tuple[str, ...],
+                    customer: str, now: datetime) -> Window | None:
+    """The first of these windows that covers the device and is open now."""
+    for rule in rules:
+        if rule.covers(device, tags, customer):
+            window = rule.window_at(now)
+            if window is not None:
+                return window
+    return None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bridge.core.flap import FlapState
 from bridge.core.results import ProbeResult
 
 
@@ -132,3 +133,14 @@ def between_attempts(state: CheckState) -> bool:
 def next_delay_s(state: CheckState, interval_s: float, retry_interval_s: float) -> float:
     """How long until the next check: the retry interval while a failure is soft."""
     return retry_interval_s if between_attempts(state) else interval_s
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store keeps of checks' judgement: what a new owner of a shard takes up."""
+
+    states: dict[CheckKey, CheckState]
+    flaps: dict[CheckKey, FlapState]
+    open_problems: dict[str, bool]  # problem -> flapping
+    attached: dict[CheckKey, str]  # child -> root problem
+    resolved: dict[str, datetime]  # problem -> resolved at, within the reopen window

@@ -14,13 +14,15 @@ from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
 
-from bridge.aio import wait_or_timeout
+from bridge.aio import Coalesced, wait_or_timeout
 from bridge.api.service import ReloadResult
 from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
+from bridge.core.maintenance import MaintenanceRule
 from bridge.core.state import CheckKey
 from bridge.daemon import heap
+from bridge.daemon.api_windows import ApiWindows
 from bridge.daemon.availability import AvailabilityKeeper
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
@@ -41,13 +43,7 @@ from bridge.probes.registry import Probers, Target, deadline_s, run_probe
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import record_silence
 from bridge.store.incidents import Outcome
-from bridge.store.maintenance import (
-    WindowEnd,
-    add_window,
-    as_rule,
-    current_windows,
-    end_window,
-)
+from bridge.store.maintenance import WindowEnd
 from bridge.store.models import MaintenanceWindowRow
 from bridge.store.reads import open_incident_counts
 from bridge.store.tickets import Desk
@@ -90,7 +86,8 @@ class Daemon:
         self._scheduler: CheckScheduler | None = None
         self.availability = AvailabilityKeeper(self.current_config, self, clock=self.clock.now)
         self._counts_seq = 0
-        self._recounting = self._recount_wanted = False  # _tickets_changed's one recount
+        self._recounts = Coalesced(self._refresh_counts)  # one recount per burst of writes
+        self._windows = ApiWindows(self.read, self.write, self.clock.now, self._put_in_force)
         self._exposition = Exposition(self._metrics.registry)
         self.bound: list[tuple[str, int]] = []
         self._icmp_problem: str | None = None
@@ -185,21 +182,15 @@ class Daemon:
 
     async def maintenance_windows(self) -> list[MaintenanceWindowRow]:
         """API windows that have not ended."""
-        return await self.read(lambda e: current_windows(e, self.clock.now()))
+        return await self._windows.current()
 
     async def add_maintenance(self, row: MaintenanceWindowRow) -> int:
         """Store a window and put it in force at once."""
-        window_id = await self.write(lambda e: add_window(e, row))
-        await self._refresh_windows()
-        log.info("maintenance window api-%d added by %s: %s to %s", window_id, row.created_by,
-                 row.starts_at.isoformat(), row.ends_at.isoformat())
-        return window_id
+        return await self._windows.add(row)
 
     async def end_maintenance(self, window_id: int) -> WindowEnd | None:
         """Drop a window, or end it now if it is running; None if there is none to end."""
-        ended = await self.write(lambda e: end_window(e, window_id, self.clock.now()))
-        await self._refresh_windows()
-        return ended
+        return await self._windows.end(window_id)
 
     async def write_tickets(self, fn: Callable[[Engine, Desk, datetime, str], T], *,
                             changed: Callable[[T], bool] | None = None) -> T:
@@ -214,25 +205,11 @@ class Daemon:
     def _tickets_changed(self) -> None:
         """Ticket rows changed: counts are stale and new messages may be waiting."""
         self._desk.changed()
-        self._recount_wanted = True
-        if not self._recounting:
-            self._recounting = True
-            asyncio.get_running_loop().create_task(self._recount())
+        self._recounts.ask()
 
-    async def _recount(self) -> None:
-        """Count until no write came meanwhile: a burst of ticket writes (an alert storm's
-        batches) costs a count or two, not one each."""
-        try:
-            while self._recount_wanted:
-                self._recount_wanted = False
-                await self._refresh_counts()
-        finally:
-            self._recounting = False
-
-    async def _refresh_windows(self) -> None:
-        rows = await self.maintenance_windows()
+    def _put_in_force(self, rules: tuple[MaintenanceRule, ...]) -> None:
         if self._monitor is not None:
-            self._monitor.engine.extra_windows = tuple(as_rule(r) for r in rows)
+            self._monitor.engine.extra_windows = rules
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -353,7 +330,7 @@ class Daemon:
         self._install_signals()
         db, self._monitor = await self._open_store()
         assert self._writer is not None
-        await self._refresh_windows()
+        await self._windows.refresh()
         self._metrics.reload_ok.set(1)
         self._metrics.reload_ts.set(time.time())
         self._icmp_problem = self._probers.startup_problem()

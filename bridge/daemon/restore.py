@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bridge.config.model import Config
-from bridge.core.engine import RuleEngine, Stored
-from bridge.core.state import CheckKey, between_attempts
+from bridge.core.engine import RuleEngine
+from bridge.core.state import CheckKey, Stored, between_attempts
 from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion

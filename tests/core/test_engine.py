@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
-from bridge.core.engine import Stored
 from bridge.core.maintenance import Window
 from bridge.core.priority import Priority
-from bridge.core.state import CheckKey, Status
+from bridge.core.state import CheckKey, Status, Stored
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
 from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
