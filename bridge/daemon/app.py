@@ -294,7 +294,8 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._reload_requested.set)
 
     async def _open_store(self) -> tuple[Database, Monitor]:
-        db = Database(self._db_url)
+        cluster = self.config.main.cluster
+        db = Database(self._db_url, idle_in_transaction_s=cluster.lease_s - cluster.margin_s)
         log.info("store %s: applying migrations", db.describe())
         await asyncio.to_thread(db.migrate)
         silence = await asyncio.to_thread(record_silence, db.writer, "bridge", self.clock.now())

@@ -78,7 +78,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 class Database:
     """Owns the engines of one store URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, idle_in_transaction_s: float | None = None) -> None:
+        """`idle_in_transaction_s`: on PostgreSQL, how long the server lets a transaction of
+        this process sit idle before it ends the session. A daemon in a cluster sets it
+        below its lease: a frozen process (SIGSTOP, a stalled VM) would otherwise keep the
+        row locks of its open batch (the lease rows' FOR SHARE, store/fencing.py) and the
+        instance taking its shards over would skip them as locked for as long as it
+        stays frozen."""
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -89,8 +95,13 @@ class Database:
             self.writer = _sqlite_engine(url, immediate=True)
             self.reader = _sqlite_engine(url, immediate=False)
         else:
-            self.writer = create_engine(url, pool_pre_ping=True, pool_size=2)
-            self.reader = create_engine(url, pool_pre_ping=True, pool_size=4)
+            connect_args = ({} if idle_in_transaction_s is None else {"options": (
+                "-c idle_in_transaction_session_timeout="
+                f"{max(1, int(idle_in_transaction_s * 1000))}")})
+            self.writer = create_engine(url, pool_pre_ping=True, pool_size=2,
+                                        connect_args=connect_args)
+            self.reader = create_engine(url, pool_pre_ping=True, pool_size=4,
+                                        connect_args=connect_args)
 
     def describe(self) -> str:
         """The URL without its password, for logs."""

@@ -39,10 +39,15 @@ class Round:
 
 def coordinator_engine(url: str, timeout_s: float) -> Engine:
     """A small engine of its own for the lease rounds, so they never queue behind the
-    writer, and give up within `timeout_s` when the database does not answer."""
+    writer, and give up within `timeout_s` when the database does not answer. A round
+    frozen halfway (SIGSTOP) loses its session after `timeout_s` idle, so its locks (its
+    instance row, the leases it was renewing) never hold up the others' rounds."""
+    timeout_ms = max(1, int(timeout_s * 1000))
     return create_engine(url, pool_size=1, max_overflow=1, pool_pre_ping=True,
                          connect_args={"connect_timeout": max(1, int(timeout_s)),
-                                       "options": f"-c statement_timeout={int(timeout_s * 1000)}"})
+                                       "options": f"-c statement_timeout={timeout_ms} "
+                                                  "-c idle_in_transaction_session_timeout="
+                                                  f"{timeout_ms}"})
 
 
 def prepare(engine: Engine, shards: int) -> None:

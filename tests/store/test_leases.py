@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from bridge.core.decisions import RecordGap
@@ -17,7 +18,14 @@ from bridge.store import Database
 from bridge.store.decisions import apply_batch
 from bridge.store.fencing import Fence
 from bridge.store.heartbeat import beat, record_silence
-from bridge.store.leases import coordinator_engine, leases, leave, prepare, run_round
+from bridge.store.leases import (
+    coordinator_engine,
+    leases,
+    leave,
+    prepare,
+    run_round,
+    stale_shards,
+)
 from bridge.store.models import MonitoringGap
 
 LEASE_S = 1.0
@@ -90,6 +98,32 @@ def test_an_expired_lease_is_taken_over_with_a_higher_epoch(coordinator: Engine)
     assert b.held == {s: 2 for s in range(-1, 8)}
     late = run_round(coordinator, "a", a.held, 8, LEASE_S, 2)  # a wakes up: it lost all
     assert late.held == {}
+
+
+@pytest.mark.parametrize("idle_s", [None, LEASE_S])
+def test_a_batch_frozen_halfway_keeps_no_shard_from_the_next_owner(
+        pg_url: str, coordinator: Engine, idle_s: float | None) -> None:
+    """A writes a batch and freezes inside it (SIGSTOP): its transaction holds the lease
+    rows' FOR SHARE locks (store/fencing.py). The daemon's store ends such a session after
+    `idle_in_transaction_s`, so B takes the shards over once A's leases expire; without it,
+    B skips the locked rows for as long as A stays frozen."""
+    a = run_round(coordinator, "a", {}, 8, LEASE_S, 2)
+    db = Database(pg_url, idle_in_transaction_s=idle_s)
+    try:
+        frozen = db.writer.connect()
+        frozen.begin()
+        assert stale_shards(Session(bind=frozen), "a", a.held, set(range(8))) == set()
+        time.sleep(LEASE_S + 1.5)  # A's leases expire; A stays frozen in its batch
+        b = run_round(coordinator, "b", {}, 8, LEASE_S, 2)
+        if idle_s is None:  # what a frozen instance did before: its shards stay locked
+            assert set(b.held) == {LEADER}
+        else:
+            assert set(b.held) == {LEADER, *range(8)}
+            with pytest.raises(DBAPIError):  # A thaws: its batch is gone, not written
+                frozen.execute(text("SELECT 1"))
+        frozen.close()
+    finally:
+        db.dispose()
 
 
 def test_expiry_is_judged_by_the_databases_clock(coordinator: Engine) -> None:
