@@ -6,6 +6,11 @@ words), one struct call reads a reply, and the socket is drained until it would 
 each time the event loop reports it readable. Replies are matched to requests by
 sequence number and a payload token, never by identifier alone: the kernel rewrites the
 identifier on unprivileged datagram sockets.
+
+A raw socket is handed every echo reply the host receives, other programs' too (other
+bridge instances on the host, a Smokeping or Zabbix next to it): a socket filter (classic
+BPF, as tcpdump's) lets the kernel drop those whose identifier is not ours before they
+cost a system call and a Python loop turn each.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from ctypes import addressof, create_string_buffer
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,7 @@ _SOL_RAW = 255
 _SOL_SOCKET = socket.SOL_SOCKET
 _ICMP_FILTER = 1
 _ICMP6_FILTER = 1
+_SO_ATTACH_FILTER = 26  # Linux
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 _RCVBUF_BYTES = 4 * 1024 * 1024
@@ -180,6 +187,7 @@ def _open(family: int, privileged: bool) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
     if privileged:
         _only_echo_replies(sock, family)
+        _only_our_identifier(sock, family, os.getpid() & 0xFFFF)
     return sock
 
 
@@ -193,3 +201,24 @@ def _only_echo_replies(sock: socket.socket, family: int) -> None:
         reply = _ECHO_REPLY[family]
         words[reply >> 5] &= ~(1 << (reply & 31)) & 0xFFFFFFFF
         sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER, struct.pack("8I", *words))
+
+
+# Classic BPF (linux/filter.h): opcodes and one instruction's layout.
+_BPF_INSTRUCTION = struct.Struct("=HBBI")
+_LDX_B_MSH = 0xB1  # X = 4 * (packet[k] & 0x0F): the IPv4 header's length
+_LD_H_IND = 0x48  # A = the 16-bit word at X + k
+_LD_H_ABS = 0x28  # A = the 16-bit word at k
+_JEQ_K = 0x15  # if A == k: skip jt, else skip jf
+_RET_K = 0x06  # keep k bytes (0: drop)
+
+
+def _only_our_identifier(sock: socket.socket, family: int, ident: int) -> None:
+    """Let the kernel drop echo replies to other processes' identifiers. A raw IPv4 socket's
+    filter sees the IP header first (its length in its first byte), ICMPv6 the ICMP header."""
+    load_ident = ([(_LDX_B_MSH, 0, 0, 0), (_LD_H_IND, 0, 0, 4)] if family == socket.AF_INET
+                  else [(_LD_H_ABS, 0, 0, 4)])
+    program = [*load_ident, (_JEQ_K, 0, 1, ident), (_RET_K, 0, 0, 0xFFFFFFFF), (_RET_K, 0, 0, 0)]
+    code = create_string_buffer(b"".join(_BPF_INSTRUCTION.pack(*op) for op in program))
+    # struct sock_fprog: the instruction count, then a pointer (native alignment pads it)
+    sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER,
+                    struct.pack("@HP", len(program), addressof(code)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+import subprocess
 
 import pytest
 
@@ -78,3 +79,40 @@ def test_a_reply_counts_once_and_only_with_its_own_token() -> None:
     finally:
         echo.close()
     assert answers == ["c", "last"]
+
+
+@pytest.mark.parametrize(("family", "target"), [(socket.AF_INET, "127.0.0.1"),
+                                                (socket.AF_INET6, "::1")])
+def test_another_programs_pings_never_reach_the_socket_and_ours_do(
+        family: int, target: str) -> None:
+    """A raw socket gets every echo reply on the host: fping's (another bridge instance's,
+    a Smokeping's) must be dropped by the kernel, not read and discarded one by one."""
+    answers: list[str] = []
+    echo = EchoSocket(family, True, lambda owner, _rtt_ns: answers.append(owner))
+    plain = socket.socket(family, socket.SOCK_RAW, echo.sock.proto)  # what it used to get
+    plain.setblocking(False)
+    try:
+        subprocess.run(["fping", "-q", "-c", "5", "-p", "20", target], check=False,
+                       capture_output=True, timeout=30)
+        assert select.select([plain], [], [], 5)[0], "fping's replies never came"
+        assert drained(plain) >= 5
+        assert drained(echo.sock) == 0
+        echo.send("ours", (target, 0))
+        while not answers:
+            assert select.select([echo.sock], [], [], 10)[0], "our own reply never came"
+            echo.drain()
+    finally:
+        echo.close()
+        plain.close()
+    assert answers == ["ours"]
+
+
+def drained(sock: socket.socket) -> int:
+    """How many datagrams were queued on a non-blocking socket (read and thrown away)."""
+    count = 0
+    while True:
+        try:
+            sock.recv(2048)
+        except BlockingIOError:
+            return count
+        count += 1
