@@ -317,6 +317,7 @@ def name_oid(oid: Oid) -> str:
     return format_oid(oid)
 
 
+@functools.lru_cache(maxsize=65536)
 def format_oid(oid: Oid) -> str:
-    """Dotted decimal."""
+    """Dotted decimal (remembered: a trap's varbinds name the same objects again and again)."""
     return ".".join(map(str, oid))
