@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from bridge.aio import wait_or_timeout
 from bridge.config.intake_model import IntakeSource
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
 BATCH_MAX = 500
 BATCH_LINGER_S = 0.05  # an INFORM's answer waits this much longer; senders wait seconds
+DRAIN_MAX = 256  # datagrams read per wake-up of the loop, at most
+MAX_DATAGRAM_BYTES = 65_535
 RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
@@ -81,25 +83,46 @@ class _Queued:
     addr: Any
 
 
-class _Listener(asyncio.DatagramProtocol):
-    """One source's socket: every datagram handled without letting an exception out."""
+class _Listener:
+    """One source's socket, read until it would block each time the loop finds it readable:
+    a burst of traps costs one wake-up of the loop, not one per datagram (asyncio's datagram
+    transport reads one per wake-up). Every datagram is handled without letting an
+    exception out."""
 
-    def __init__(self, name: str, traps: TrapSource, hub: _Hub) -> None:
+    def __init__(self, name: str, traps: TrapSource, hub: _Hub, sock: socket.socket) -> None:
         self.name = name
         self.bound = (traps.host, traps.port)
         self.hub = hub
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock = sock
         self.usm = TrapUsm()
+        self._open = True
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)  # not a subclass of it
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("traps %s: %s", self.name, exc)
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.sock.close()
 
     def send(self, data: bytes, addr: Any) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.sendto(data, addr)
+        if not self._open:
+            return
+        try:
+            self.sock.sendto(data, addr)
+        except OSError as exc:  # a full buffer: the INFORM's sender asks again
+            log.debug("traps %s: cannot answer %s: %s", self.name, addr, exc)
+
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        for _ in range(DRAIN_MAX):  # then let the loop's other work run
+            try:
+                data, addr = recvfrom(MAX_DATAGRAM_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. an ICMP error for an earlier answer
+                log.debug("traps %s: %s", self.name, exc)
+                continue
+            self.datagram_received(data, addr)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
@@ -234,26 +257,37 @@ def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
 
 
 async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
-    loop = asyncio.get_running_loop()
     try:
-        transport, listener = await loop.create_datagram_endpoint(
-            lambda: _Listener(name, traps, hub), local_addr=(traps.host, traps.port))
+        sock = await asyncio.to_thread(_bound_socket, traps.host, traps.port)
     except OSError as exc:
         hub.quiet.log(logging.ERROR, (name, "bind"), "traps %s: cannot listen on %s:%d: %s%s",
                       name, traps.host, traps.port, exc.strerror or exc,
                       " (a port below 1024 needs CAP_NET_BIND_SERVICE)"
                       if traps.port < 1024 else "")
         return None
-    sock = transport.get_extra_info("socket")
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
-    except OSError:  # without CAP_NET_ADMIN: capped at net.core.rmem_max
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
     granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # the kernel doubles it
     log.info("traps %s: listening on %s:%d (udp, receive buffer %d KiB%s)", name, traps.host,
              traps.port, granted // 1024, "" if granted >= RCVBUF_BYTES else
              "; raise net.core.rmem_max for trap bursts, see deploy/sysctl-bridge.conf")
-    return listener
+    return _Listener(name, traps, hub, sock)
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket bound to host:port (a name is resolved; IPv6 too)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
+        except OSError:  # without CAP_NET_ADMIN: capped at net.core.rmem_max
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF_BYTES)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def serve_traps(service: IntakeService, stop: asyncio.Event,
@@ -269,8 +303,7 @@ async def serve_traps(service: IntakeService, stop: asyncio.Event,
             for name, listener in list(listeners.items()):
                 traps = wanted.get(name)
                 if traps is None or (traps.host, traps.port) != listener.bound:
-                    if listener.transport is not None:
-                        listener.transport.close()
+                    listener.close()
                     del listeners[name]
             for name, traps in wanted.items():
                 if name not in listeners and (opened := await _open(name, traps, hub)):
@@ -278,8 +311,7 @@ async def serve_traps(service: IntakeService, stop: asyncio.Event,
             await wait_or_timeout(stop, RECONCILE_S)
     finally:
         for listener in listeners.values():
-            if listener.transport is not None:
-                listener.transport.close()
+            listener.close()
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
