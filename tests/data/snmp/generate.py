@@ -446,9 +446,11 @@ def main() -> None:
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
     (HERE / "busy-switch.snmprec").write_text(busy_switch(), encoding="utf-8")
-    # A new user's first switch: 48 ports, most unused; later, in-use port Gi1/0/3 went down.
+    # A new user's first switch: 48 ports, most unused; later, in-use access port Gi1/0/3
+    # and uplink Te1/1/1 went down.
     (HERE / "access48.snmprec").write_text(access48(), encoding="utf-8")
-    (HERE / "access48-later.snmprec").write_text(access48(frozenset({3})), encoding="utf-8")
+    (HERE / "access48-later.snmprec").write_text(access48(frozenset({3, 49})),
+                                                 encoding="utf-8")
 
 
 if __name__ == "__main__":
