@@ -22,7 +22,7 @@ from tests.kits.seeded import seeded_deployment
 from tests.kits.snmp_agents import Agent, start_snmpsim
 
 # a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down,
-# and it has no UCD-SNMP load table to hold the threshold
+# it has no UCD-SNMP load table to hold the threshold, and 3 interfaces (ifNumber)
 SWITCH_PROBE = """
 [probes.ports]
 kind = "snmp"
@@ -38,6 +38,10 @@ rates = true
 [[probes.ports.thresholds]]
 oid = "laLoadInt"
 critical = "> 400"
+
+[[probes.ports.thresholds]]
+oid = "ifNumber"
+warning = "< 1"
 """
 
 
@@ -175,6 +179,8 @@ def test_every_dashboard_query_runs_on_prometheus_and_every_panel_has_data(
     [port] = [row["metric"] for row in answered["Judged interfaces down now"]]
     assert (port["device"], port["interface"]) == ("bsw", "Gi1/0/3")
     [empty] = [row["metric"] for row in answered["Thresholds that judged nothing (empty columns)"]]
+    [judged] = answered["Values SNMP thresholds judge (UPS minutes left, disks %, CPU …)"]
+    assert (judged["metric"]["object"], judged["values"][-1][1]) == ("ifNumber", "3")
     assert (empty["device"], empty["probe"], empty["column"]) == ("bsw", "ports", "laLoadInt")
     # Gi1/0/1 carries 100 Mbit/s in (10 % of its 1G) and 500 out; 10 errors/s in 10,000 packets
     picked = run(prometheus, ONE)
