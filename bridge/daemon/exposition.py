@@ -52,6 +52,8 @@ _SERIES_HELP = {
     "bridge_interface_errors_ratio": "Errors as a share of a judged interface's packets.",
     "bridge_interface_discards_per_second": "Discards of a judged interface, by direction.",
     "bridge_interface_discards_ratio": "Discards as a share of a judged interface's packets.",
+    "bridge_probe_value": "A number an SNMP threshold judged, by the name the check's output "
+                          "shows (in its unit there: minutes, %, the MIB's units).",
     "bridge_probe_empty_column": "A column with thresholds that the agent returned no rows "
                                  "of (1): its thresholds judged nothing.",
 }

@@ -23,7 +23,7 @@ GRAFANA_DEFAULT_THRESHOLDS = {"mode": "absolute", "steps": [{"color": "green", "
                                                             {"color": "red", "value": 80}]}
 # the series with a device label (the metrics table in docs/operations.md)
 PER_DEVICE = re.compile(r"\b(bridge_(?:probe_(?:success|warning|rtt_seconds|loss_ratio|"
-                        r"jitter_seconds|empty_column)|check_down|check_attempts|"
+                        r"jitter_seconds|empty_column|value)|check_down|check_attempts|"
                         r"availability_ratio|interface_[a-z_]+))\{([^}]*)\}")
 
 
@@ -85,7 +85,7 @@ def test_every_panel_over_device_series_follows_the_pickers() -> None:
                 if name.startswith("bridge_interface_"):
                     assert 'interface=~"$interface"' in selector, (p["title"], name)
                 followed += 1
-    assert followed >= 15
+    assert followed >= 16
 
 
 def shown(title: str, value: float) -> tuple[str | None, str]:

@@ -61,9 +61,10 @@ def exposed_names(tmp_path: Path) -> set[str]:
     config = build_config(tmp_path, device("web"),
                           extra="\n[customers.acme.contract]\navailability_target_pct = 99\n")
     port, traffic = (("interface", "Gi1/0/1"),), (("interface", "Gi1/0/1"), ("direction", "in"))
-    # the series an interface check exports (names the exposition does not know are dropped)
+    # the series SNMP checks export (names the exposition does not know are dropped)
     series = (Series("bridge_interface_up", port, 1.0),
               Series("bridge_probe_empty_column", (("column", "ifInErrors"),), 1.0),
+              Series("bridge_probe_value", (("object", "upsEstimatedMinutesRemaining"),), 45.0),
               *(Series(f"bridge_interface_{name}", traffic, 0.0) for name in (
                   "bits_per_second", "utilisation_ratio", "errors_per_second", "errors_ratio",
                   "discards_per_second", "discards_ratio")))

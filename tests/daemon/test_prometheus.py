@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -17,76 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.conftest import REPO
-from tests.kits.daemon import Bridge, free_port, http_request, wait_for
+from tests.kits.daemon import Bridge, wait_for
+from tests.kits.prometheus import Prometheus
 from tests.kits.seeded import seeded_deployment
 from tests.kits.snmp_agents import Agent, start_snmpsim
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-class Prometheus:
-    """A Prometheus server scraping one target, with its own config and data folder."""
-
-    def __init__(self, root: Path, target: str) -> None:
-        shipped = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())
-        [job] = shipped["scrape_configs"]
-        job.update(scrape_interval="1s", scrape_timeout="1s",
-                   static_configs=[{"targets": [target]}])
-        config = {"global": {"evaluation_interval": "1s"}, "scrape_configs": [job],
-                  "rule_files": [str(REPO / "deploy" / "alerts.yml")]}
-        (root / "prometheus.yml").write_text(yaml.safe_dump(config))
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.log = (root / "prometheus.log").open("w")
-        self.proc = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={root / 'prometheus.yml'}",
-             f"--storage.tsdb.path={root / 'data'}",
-             f"--web.listen-address={self.url.removeprefix('http://')}"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for("Prometheus to be ready", lambda: self._ready(), timeout_s=60)
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError("prometheus exited: " + Path(self.log.name).read_text())
-        try:
-            return http_request("GET", self.url + "/-/ready", {}, None)[0] == 200
-        except OSError:
-            return False
-
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        """An instant query through the HTTP API."""
-        url = self.url + "/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-        with urllib.request.urlopen(url, timeout=10) as response:
-            body = json.load(response)
-        assert body["status"] == "success", body
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
-
-    def query_range(self, promql: str, span_s: float = 300, step_s: float = 15) -> list[Any]:
-        """A range query over the last `span_s`, as a Grafana time series panel sends it."""
-        now = time.time()
-        url = self.url + "/api/v1/query_range?" + urllib.parse.urlencode(
-            {"query": promql, "start": now - span_s, "end": now, "step": step_s})
-        with urllib.request.urlopen(url, timeout=10) as response:
-            body = json.load(response)
-        assert (body["status"], body["data"]["resultType"]) == ("success", "matrix"), body
-        result: list[Any] = body["data"]["result"]
-        return result
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:
-            return json.load(response)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.log.close()
-
-
 # a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down,
-# and it has no UCD-SNMP load table to hold the threshold
+# it has no UCD-SNMP load table to hold the threshold, and 3 interfaces (ifNumber)
 SWITCH_PROBE = """
 [probes.ports]
 kind = "snmp"
@@ -102,6 +38,10 @@ rates = true
 [[probes.ports.thresholds]]
 oid = "laLoadInt"
 critical = "> 400"
+
+[[probes.ports.thresholds]]
+oid = "ifNumber"
+warning = "< 1"
 """
 
 
@@ -239,6 +179,8 @@ def test_every_dashboard_query_runs_on_prometheus_and_every_panel_has_data(
     [port] = [row["metric"] for row in answered["Judged interfaces down now"]]
     assert (port["device"], port["interface"]) == ("bsw", "Gi1/0/3")
     [empty] = [row["metric"] for row in answered["Thresholds that judged nothing (empty columns)"]]
+    [judged] = answered["Values SNMP thresholds judge (UPS minutes left, disks %, CPU …)"]
+    assert (judged["metric"]["object"], judged["values"][-1][1]) == ("ifNumber", "3")
     assert (empty["device"], empty["probe"], empty["column"]) == ("bsw", "ports", "laLoadInt")
     # Gi1/0/1 carries 100 Mbit/s in (10 % of its 1G) and 500 out; 10 errors/s in 10,000 packets
     picked = run(prometheus, ONE)

@@ -96,5 +96,6 @@ def judge_derived(check: ValueCheck, rows: list[VarBind], by_oid: dict[Oid, Snmp
         judged = [(name, sum(m for _, m in judged) / len(judged))]
     for name, measured in judged:
         found.value(name, f"{measured:.4g}{unit}")
+        found.measured(name, measured)
         found.compare(name, measured, f"{measured:.4g}{unit}", _limit(check.warning),
                       _limit(check.critical), unit)

@@ -19,6 +19,7 @@ class Findings:
     values: dict[str, str] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
+    _measured: set[str] = field(default_factory=set)
 
     def value(self, key: str, shown: str) -> None:
         """Show a value under `key`; a key already taken gets a number, never overwritten
@@ -28,6 +29,13 @@ class Findings:
             n += 1
             unique = f"{key} #{n}"
         self.values[unique] = shown
+
+    def measured(self, name: str, value: float) -> None:
+        """Export a number a threshold judged (`upsEstimatedMinutesRemaining`, a disk's %)
+        under the name the output shows it by, so Prometheus graphs what tickets cite."""
+        if name not in self._measured:  # two thresholds on one object: one series
+            self._measured.add(name)
+            self.series.append(Series("bridge_probe_value", (("object", name),), value))
 
     def compare(self, name: str, measured: float, shown: str, warning: Comparison | None,
                 critical: Comparison | None, unit: str = "") -> None:

@@ -232,6 +232,8 @@ def _judge_threshold(check: ValueCheck, name: str, value: SnmpValue, found: Find
     if special_reading(check.oid, value) is not None \
             and any(isinstance(c, Comparison) for c in limits):
         return  # Printer-MIB's someRemaining (-3) is not 3 below zero
+    if measured is not None:
+        found.measured(name, measured)
     if measured is not None and all(isinstance(c, Comparison) for c in limits):
         found.compare(name, measured, f"{measured:g}", _comparison(check.warning),
                       _comparison(check.critical))

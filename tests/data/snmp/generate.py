@@ -155,16 +155,53 @@ def busy_switch() -> str:
                         oper=2 if index == 3 else 1,
                         hc=dict.fromkeys((6, 7, 8, 9, 10, 11, 12, 13), 0),
                         counters32=dict.fromkeys((13, 14, 19, 20), 0))
+    return growing_recording([*system("bsw-1", "bridge test busy switch", 8_640_000),
+                              *records, *after_interfaces()], growing, growing32)
+
+
+def growing_recording(records: list[Record], growing: dict[int, dict[int, int]],
+                      growing32: dict[int, dict[int, int]]) -> str:
+    """snmprec text in which the counters `growing` (ifXTable) and `growing32` (ifTable)
+    name, {ifIndex: {column: rate per second}}, grow while snmpsim runs."""
     lines = []
-    for oid, tag, value in sorted([*system("bsw-1", "bridge test busy switch", 8_640_000),
-                                   *records, *after_interfaces()],
-                                  key=lambda r: tuple(int(p) for p in r[0].split("."))):
+    for oid, tag, value in sorted(records, key=lambda r: tuple(int(p) for p in r[0].split("."))):
         *column, index = oid.split(".")
         table = growing if oid.startswith(f"{IFX_ENTRY}.") else \
             growing32 if oid.startswith(f"{IF_ENTRY}.") else {}
         rate = table.get(int(index), {}).get(int(column[-1]))
         lines.append(f"{oid}|{tag}:numeric|rate={rate}" if rate else f"{oid}|{tag}|{value}")
     return "\n".join(lines) + "\n"
+
+
+def access48(down: frozenset[int] = frozenset()) -> str:
+    """A 48-port access switch as one stands in a wiring closet, most ports unused: ports
+    1-9 in use, 10-46 unused (admin up, never connected, as switches ship), 47-48 shut down;
+    uplink Te1/1/1 in use, Te1/1/2 down, Te1/1/3-4 without a transceiver (notPresent); a
+    VLAN interface and Null0. Gi1/0/1 carries 200 Mbit/s in (20 %) and 50 out, the uplink
+    2 Gbit/s in (20 % of 10G) with 5 input errors a second. The ifIndexes in `down` are
+    down."""
+    hc_columns = dict.fromkeys((6, 7, 8, 9, 10, 11, 12, 13), 0)
+    counters32 = dict.fromkeys((13, 14, 19, 20), 0)
+    records: list[Record] = [("1.3.6.1.2.1.2.1.0", 2, 54)]
+    aliases = {1: "ap-lobby", 2: "printer-2f", 3: "reception-pc"}
+    for i in range(1, 49):
+        records += port(i, descr=f"GigabitEthernet1/0/{i}", name=f"Gi1/0/{i}",
+                        alias=aliases.get(i, ""), admin=2 if i > 46 else 1,
+                        oper=1 if i <= 9 and i not in down else 2,
+                        hc=hc_columns, counters32=counters32)
+    for i in range(49, 53):
+        records += port(i, descr=f"TenGigabitEthernet1/1/{i - 48}", name=f"Te1/1/{i - 48}",
+                        alias="uplink to core" if i == 49 else "", speed_mbps=10_000,
+                        oper=(1 if i not in down else 2) if i == 49 else 2 if i == 50 else 6,
+                        hc=hc_columns, counters32=counters32)
+    records += port(53, descr="Vlan1", name="Vl1", if_type=53, hc=hc_columns,
+                    counters32=counters32)
+    records += port(54, descr="Null0", name="Nu0", if_type=1, speed_mbps=None)
+    growing = {1: {6: 25_000_000, 7: 20_000, 10: 6_250_000, 11: 10_000},
+               49: {6: 250_000_000, 7: 200_000, 10: 31_250_000, 11: 50_000}}
+    return growing_recording([*system("acc-48", "bridge test access switch, 48 x 1G + 4 x 10G",
+                                      8_640_000), *records, *after_interfaces()],
+                             growing, {49: {14: 5}})
 
 
 def ups(*, source: int, minutes: int, battery: int, apc_status: int, runtime_ticks: int,
@@ -409,6 +446,11 @@ def main() -> None:
     (HERE / "slow.snmprec").write_text(
         f"{SYSTEM}.3.0|67:delay|value=100,wait=3000\n{SYSTEM}.5.0|4|slow\n", encoding="utf-8")
     (HERE / "busy-switch.snmprec").write_text(busy_switch(), encoding="utf-8")
+    # A new user's first switch: 48 ports, most unused; later, in-use access port Gi1/0/3
+    # and uplink Te1/1/1 went down.
+    (HERE / "access48.snmprec").write_text(access48(), encoding="utf-8")
+    (HERE / "access48-later.snmprec").write_text(access48(frozenset({3, 49})),
+                                                 encoding="utf-8")
 
 
 if __name__ == "__main__":

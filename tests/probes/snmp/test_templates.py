@@ -143,6 +143,27 @@ def test_an_unknown_template_is_named_with_the_known_ones() -> None:
             ) in str(caught.value)
 
 
+async def test_the_numbers_thresholds_judge_are_exported_once_each(snmpsim: Agent) -> None:
+    """On battery: minutes left and the output source's number (battery, 5) for Prometheus,
+    one series per object even when two thresholds read it (Prometheus refuses a scrape
+    with a series twice); text and Printer-MIB's specials have no number."""
+    result = await poll(v2c(snmpsim, "ups-on-battery"), probe(
+        use=["ups-mib", "apc-powernet"],
+        thresholds=[{"oid": "sysName", "warning": '~ "^x"'},
+                    {"oid": "upsEstimatedMinutesRemaining", "warning": "< 15"},
+                    {"oid": "upsEstimatedMinutesRemaining", "critical": "< 5"}]))
+    exported = [(dict(s.labels)["object"], s.value) for s in result.series
+                if s.name == "bridge_probe_value"]
+    assert sorted(exported) == [
+        ("upsAdvBatteryReplaceIndicator", 2), ("upsAdvBatteryRunTimeRemaining", 12),
+        ("upsBasicOutputStatus", 3), ("upsBatteryStatus", 2),
+        ("upsEstimatedMinutesRemaining", 12), ("upsOutputSource", 5)]
+    printer = await poll(v2c(snmpsim, "printer-ok"), probe(use=["printer-supplies"]))
+    toner = {dict(s.labels)["object"]: s.value for s in printer.series}
+    assert toner["prtMarkerSuppliesLevel[Black Toner] % of prtMarkerSuppliesMaxCapacity"] == 80
+    assert not [name for name in toner if "Magenta" in name]  # someRemaining: no number
+
+
 async def test_percentages_and_averages_show_their_values(snmpsim: Agent) -> None:
     result = await poll(v2c(snmpsim, "host-ok"), probe(use=["host-resources"]))
     values = dict(result.values)
