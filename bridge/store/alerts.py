@@ -28,6 +28,7 @@ from bridge.store.alert_repeats import take_repeats
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident, IncidentMember
+from bridge.store.opening import NewIncident, open_together
 from bridge.store.tickets import Desk, notes
 
 __all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "alert_key",
@@ -77,13 +78,27 @@ class _Row:
 
 @dataclass
 class _Ticket:
-    """What a batch needs of an active ticket (its columns read, not an ORM object)."""
+    """What a batch needs of an active ticket (its columns read, not an ORM object); one
+    the batch opens has id 0 and no ref until the batch writes it (_Batch.open_pending)."""
 
     id: int
     ref: str
     problem_key: str
     open_key: str | None
     device: str | None
+
+
+@dataclass
+class _Said:
+    """What an alert did, its ticket's ref read once the batch is written."""
+
+    fingerprint: str
+    action: str
+    ticket: _Ticket | None = None
+
+    def outcome(self) -> AlertOutcome:
+        return AlertOutcome(self.fingerprint, self.action,
+                            self.ticket.ref if self.ticket is not None else None)
 
 
 _TICKETS = Incident.__table__  # type: ignore[attr-defined]
@@ -104,7 +119,10 @@ class _Batch:
         self.tickets: dict[str, _Ticket] = {}  # active ones, by problem key
         self.by_device: dict[str, list[_Ticket]] = {}  # the same, by device
         self.behind: dict[CheckKey, _Ticket] = {}  # a check attached to another's ticket
-        self.notes: list[tuple[int, str, str]] = []  # timeline entries not written yet
+        self.notes: list[tuple[_Ticket, str, str]] = []  # timeline entries not written yet
+        # Tickets to open, opened together when the batch writes (or before a resolve
+        # reads the store): one set of statements for all of them.
+        self.opening: list[tuple[AlertEvent, _Ticket, _Said]] = []
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
         """Read the batch's alert rows (locked) and the active tickets they may join."""
@@ -148,9 +166,10 @@ class _Batch:
             self.behind.setdefault(CheckKey(device, probe), ticket)
 
     def write(self) -> None:
-        """Write the timeline entries and the rows as they stand now (before anything that
-        reads them in SQL, or writes entries of its own)."""
-        notes(self.session, self.now, self.notes)
+        """Open the tickets to open, write the timeline entries and the rows as they stand
+        now (before anything that reads them in SQL, or writes entries of its own)."""
+        self.open_pending()
+        notes(self.session, self.now, [(t.id, kind, text) for t, kind, text in self.notes])
         self.notes = []
         new = [r.values() for r in self.rows.values() if not r.stored]
         changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
@@ -164,8 +183,31 @@ class _Batch:
         for row in self.rows.values():
             row.stored, row.changed = True, False
 
+    def open_pending(self) -> None:
+        """Open the tickets the batch has decided to open so far, together."""
+        if not self.opening:
+            return
+        opening, self.opening = self.opening, []
+        new = [NewIncident(OpenIncident(
+            t.problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary),
+            e.device) for e, t, _said in opening]
+        # The reaction clock starts at the alert's own start, as a check's at its failure.
+        opened = open_together(self.session, self.dialect, new, self.prefix, self.now,
+                               self.desk)
+        if opened is not None:
+            for (_e, ticket, _said), row in zip(opening, opened, strict=True):
+                assert row.id is not None
+                ticket.id, ticket.ref = row.id, row.ref
+            return
+        for (e, ticket, said), n in zip(opening, new, strict=True):  # another instance's
+            outcome = open_incident(self.session, self.dialect, n.decision, self.prefix,
+                                    self.now, self.desk, device=e.device)
+            found = self.session.execute(core_select(_TICKETS.c.id, _TICKETS.c.ref).where(
+                _TICKETS.c.open_key == ticket.problem_key)).one()
+            ticket.id, ticket.ref, said.action = found.id, found.ref, outcome.action
+
     def _note(self, ticket: _Ticket, kind: str, message: str) -> None:
-        self.notes.append((ticket.id, kind, message))
+        self.notes.append((ticket, kind, message))
 
     def _known(self, ticket: _Ticket) -> None:
         if ticket.open_key is not None:
@@ -185,8 +227,8 @@ class _Batch:
         if e.device is not None:
             found = [t for t in self.by_device.get(e.device, ())
                      if t.device == e.device and t.open_key is not None]
-            if found:
-                return min(found, key=lambda t: t.id)
+            if found:  # the oldest: one the batch opens is the newest
+                return min(found, key=lambda t: (t.id == 0, t.id))
         for check in e.parent_checks:
             ticket = self._active(problem_key(check))
             behind = self.behind.get(check)
@@ -196,11 +238,11 @@ class _Batch:
                 return ticket
         return None
 
-    def take(self, e: AlertEvent) -> AlertOutcome:
+    def take(self, e: AlertEvent) -> _Said:
         key = alert_key(e.source, e.fingerprint)
         row = self.rows.get((e.source, key))
         if row is None and not (e.firing and not e.acknowledged):
-            return AlertOutcome(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
+            return _Said(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
         if row is None:
             row = _Row(e.source, key, AlertStatus.RESOLVED, e.customer, e.device, None,
                        e.summary[:500], e.starts_at, None, self.now, stored=False)
@@ -214,18 +256,18 @@ class _Batch:
         row.last_seen_at, row.changed = self.now, True
         return outcome
 
-    def _firing(self, e: AlertEvent, row: _Row, key: str) -> AlertOutcome:
+    def _firing(self, e: AlertEvent, row: _Row, key: str) -> _Said:
         ticket = self._active(row.problem_key)
         # A resend; or the same occurrence after a person resolved its ticket, whose word
         # stands until the alert resolves or fires anew (as a check that stays down).
         if row.status is AlertStatus.FIRING and (ticket is not None
                                                  or row.starts_at == e.starts_at):
-            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
+            return _Said(e.fingerprint, "unchanged", ticket)
         if e.held:
             if row.status is AlertStatus.HELD:
-                return AlertOutcome(e.fingerprint, "unchanged")
+                return _Said(e.fingerprint, "unchanged")
             row.status, row.problem_key, row.starts_at = AlertStatus.HELD, None, e.starts_at
-            return AlertOutcome(e.fingerprint, "held")
+            return _Said(e.fingerprint, "held")
         row.status, row.ends_at, row.summary = AlertStatus.FIRING, None, e.summary[:500]
         row.customer, row.device, row.starts_at = e.customer, e.device, e.starts_at
         own = _problem(e.source, key)
@@ -238,37 +280,41 @@ class _Batch:
             self._note(ticket, "alert_attached",
                        f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
             self._note(ticket, PAYLOAD_KIND, e.raw)
-            return AlertOutcome(e.fingerprint, "attached", ticket.ref)
+            return _Said(e.fingerprint, "attached", ticket)
         return self._open(e, row, own, reopen=False)
 
-    def _open(self, e: AlertEvent, row: _Row, problem_key: str, reopen: bool) -> AlertOutcome:
+    def _open(self, e: AlertEvent, row: _Row, problem_key: str, reopen: bool) -> _Said:
         # Entries still to write are other tickets' (a resolve writes its own first): the
         # new ticket's "opened" may go before them.
-        # The reaction clock starts at the alert's own start, as a check's at its failure.
-        outcome = open_incident(self.session, self.dialect, OpenIncident(
-            problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
-            reopen=reopen), self.prefix, self.now, self.desk)
         row.problem_key = problem_key
-        opened = self.session.exec(select(Incident).where(
-            Incident.open_key == problem_key)).first()
-        if opened is not None and opened.id is not None:
-            if opened.device is None and e.device is not None:
-                opened.device = e.device
-                self.session.add(opened)
-            ticket = _Ticket(opened.id, opened.ref, opened.problem_key, opened.open_key,
-                             opened.device)
+        if not reopen:
+            ticket = _Ticket(0, "", problem_key, problem_key, e.device)
+            said = _Said(e.fingerprint, "opened", ticket)
+            self.opening.append((e, ticket, said))
             self._note(ticket, PAYLOAD_KIND, e.raw)
             self._known(ticket)
-        return AlertOutcome(e.fingerprint, outcome.action, outcome.ref)
+            return said
+        outcome = open_incident(self.session, self.dialect, OpenIncident(
+            problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
+            reopen=True), self.prefix, self.now, self.desk, device=e.device)
+        opened = self.session.exec(select(Incident).where(
+            Incident.open_key == problem_key)).first()
+        if opened is None or opened.id is None:
+            return _Said(e.fingerprint, outcome.action)
+        ticket = _Ticket(opened.id, opened.ref, opened.problem_key, opened.open_key,
+                         opened.device)
+        self._note(ticket, PAYLOAD_KIND, e.raw)
+        self._known(ticket)
+        return _Said(e.fingerprint, outcome.action, ticket)
 
-    def _resolved(self, e: AlertEvent, row: _Row) -> AlertOutcome:
+    def _resolved(self, e: AlertEvent, row: _Row) -> _Said:
         if row.status is not AlertStatus.FIRING:
             row.status, row.ends_at = AlertStatus.RESOLVED, row.ends_at or e.ends_at
-            return AlertOutcome(e.fingerprint, "unchanged")
+            return _Said(e.fingerprint, "unchanged")
         row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
         ticket = self._active(row.problem_key)
         if ticket is None or e.on_resolve is OnResolve.NOTHING:
-            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
+            return _Said(e.fingerprint, "unchanged", ticket)
         self._note(ticket, PAYLOAD_KIND, e.raw)
         row.changed = True
         self.write()  # the batch's other alerts of this ticket, as they stand now
@@ -285,18 +331,18 @@ class _Batch:
                     row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
                     self.now, self.desk) is not None:
                 ticket.open_key = None
-            return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
+            return _Said(e.fingerprint, "resolved", ticket)
         self._note(ticket, "alert_resolved",
                    f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
-        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+        return _Said(e.fingerprint, "noted", ticket)
 
-    def _acknowledged(self, e: AlertEvent, row: _Row) -> AlertOutcome:
+    def _acknowledged(self, e: AlertEvent, row: _Row) -> _Said:
         ticket = self._active(row.problem_key)
         if ticket is None:
-            return AlertOutcome(e.fingerprint, "unchanged")
+            return _Said(e.fingerprint, "unchanged")
         self._note(ticket, "alert_acknowledged",
                    f"{e.source}: {row.summary} acknowledged at the source")
-        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+        return _Said(e.fingerprint, "noted", ticket)
 
 
 def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
@@ -306,9 +352,9 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
         repeats = take_repeats(session, events, now)
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
         batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
-        outcomes = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
+        said = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
         batch.write()
-        return outcomes
+        return [s if isinstance(s, AlertOutcome) else s.outcome() for s in said]
 
 
 def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve]], prefix: str,
@@ -329,6 +375,6 @@ def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve
                                   said, on_resolve) for row in rows]
         batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
         batch.prefetch(events)
-        outcomes = [batch.take(e) for e in events]
+        taken = [batch.take(e) for e in events]
         batch.write()
-        return outcomes
+        return [t.outcome() for t in taken]
