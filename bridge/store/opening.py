@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from bridge.core.decisions import OpenIncident
-from bridge.store.incidents import opened_row, opened_text
+from bridge.store.incidents import Outcome, open_incident, opened_row, opened_text
 from bridge.store.models import Actor, Incident, IncidentEvent
 from bridge.store.refs import next_refs
-from bridge.store.tickets import Desk, OpenedTicket, TicketChange
+from bridge.store.tickets import Desk, OpenedTicket, TicketChange, notes
 
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
 _EVENT = IncidentEvent.__table__  # type: ignore[attr-defined]
@@ -83,3 +83,47 @@ def open_together(session: Session, dialect: str, new: Sequence[NewIncident], pr
                      event_id)
         for n, row, event_id in zip(new, rows, event_ids, strict=True)])
     return rows
+
+
+class OpeningRun:
+    """The engine's OpenIncident decisions in a row (a mass outage's), opened together once
+    the run ends: before the batch's next ticket decision, which may read them in SQL, and
+    at its end. Their outcomes keep their places in `outcomes`."""
+
+    def __init__(self, session: Session, dialect: str, prefix: str, now: datetime,
+                 desk: Desk, outcomes: list[Outcome | None]) -> None:
+        self.session, self.dialect, self.prefix, self.now = session, dialect, prefix, now
+        self.desk, self.outcomes = desk, outcomes
+        self.pending: dict[str, tuple[int, OpenIncident]] = {}  # by problem key
+
+    def add(self, d: OpenIncident) -> None:
+        """A decision to open (not reopen) a ticket; its outcome is written by `flush`."""
+        if d.problem_key in self.pending:  # the same problem twice: the second finds it open
+            self.flush()
+        self.pending[d.problem_key] = (len(self.outcomes), d)
+        self.outcomes.append(None)
+
+    def flush(self) -> None:
+        """Open the run's tickets: those of problems with an active ticket only note it."""
+        if not self.pending:
+            return
+        pending, self.pending = list(self.pending.values()), {}
+        active = {key: (row_id, ref) for key, row_id, ref in self.session.execute(
+            select(_INCIDENT.c.open_key, _INCIDENT.c.id, _INCIDENT.c.ref).where(
+                _INCIDENT.c.open_key.in_(sorted(d.problem_key for _i, d in pending))))}
+        new = [(i, d) for i, d in pending if d.problem_key not in active]
+        opened = open_together(self.session, self.dialect, [NewIncident(d) for _i, d in new],
+                               self.prefix, self.now, self.desk)
+        if opened is None:  # another instance opened one meanwhile: one by one
+            for i, d in new:
+                self.outcomes[i] = open_incident(self.session, self.dialect, d, self.prefix,
+                                                 self.now, self.desk)
+        else:
+            for (i, d), row in zip(new, opened, strict=True):
+                self.outcomes[i] = Outcome("opened", row.ref, d.problem_key, d.customer)
+        still = [(i, d) for i, d in pending if d.problem_key in active]
+        notes(self.session, self.now, [(active[d.problem_key][0], "still_down", d.summary)
+                                       for _i, d in still])
+        for i, d in still:
+            self.outcomes[i] = Outcome("already_open", active[d.problem_key][1],
+                                       d.problem_key, d.customer)
