@@ -4,12 +4,14 @@ lost and none applied twice, across a restart too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bridge.config.intake_model import OnResolve
+from bridge.core.lifecycle import IncidentStatus
 from bridge.store import Database
 from bridge.store.alert_sweeps import resolve_deferred
-from bridge.store.alerts import AlertEvent, take_alerts
+from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
 from bridge.store.tickets import QuietDesk
 from tests.store.test_alerts import T0, event
@@ -25,8 +27,8 @@ def alert(i: int, firing: bool = True) -> AlertEvent:
                  ends_at=None if firing else T0 + timedelta(minutes=5, seconds=i))
 
 
-def actions(outcomes: list[object]) -> list[str]:
-    return [o.action for o in outcomes]  # type: ignore[attr-defined]
+def actions(outcomes: Sequence[AlertOutcome]) -> list[str]:
+    return [o.action for o in outcomes]
 
 
 def sweep(db: Database, at: timedelta) -> list[str]:
@@ -43,15 +45,17 @@ def timeline_kinds(db: Database, device: str) -> list[str]:
 def test_a_resolve_storm_resolves_the_cap_a_minute_and_the_rest_later(store_url: str) -> None:
     db = Database(store_url)
     db.migrate()
-    take = lambda events, at: actions(take_alerts(  # noqa: E731
-        db.writer, events, "INC", T0 + at, QuietDesk(), 3600.0))
+
+    def take(events: list[AlertEvent], at: timedelta) -> list[str]:
+        return actions(take_alerts(db.writer, events, "INC", T0 + at, QuietDesk(), 3600.0))
+
     assert take([alert(i) for i in range(STORM)], timedelta(minutes=1)) == ["opened"] * STORM
     storm = [alert(i, firing=False) for i in range(STORM)]
     assert take(storm, timedelta(minutes=10)) == ["resolved"] * CAP + ["deferred"] * (STORM - CAP)
     # the sender resends its resolves: they wait where they are
     assert take(storm, timedelta(minutes=10, seconds=20)) == ["unchanged"] * STORM
     assert sweep(db, timedelta(minutes=10, seconds=30)) == ["deferred"] * (STORM - CAP)
-    _, still_open = list_incidents(db.reader, IncidentFilter(status="open"))
+    _, still_open = list_incidents(db.reader, IncidentFilter(status=IncidentStatus.OPEN))
     assert still_open == STORM - CAP
     db.dispose()  # a restart: what waits is in the store, not in memory
 
@@ -62,7 +66,7 @@ def test_a_resolve_storm_resolves_the_cap_a_minute_and_the_rest_later(store_url:
         assert sweep(db, timedelta(minutes=11, seconds=30)) == ["deferred"] * 2
         assert sweep(db, timedelta(minutes=12, seconds=2)) == ["resolved"] * 2
         assert sweep(db, timedelta(minutes=13)) == []
-        _, still_open = list_incidents(db.reader, IncidentFilter(status="open"))
+        _, still_open = list_incidents(db.reader, IncidentFilter(status=IncidentStatus.OPEN))
         assert still_open == 0
         for i in range(STORM):  # each resolved once; the waiting ones say why they waited
             kinds = timeline_kinds(db, f"dev-{i}")
