@@ -121,7 +121,8 @@ def _compile(name: str, entry: SourceEntry, source: Source, merged: Merged, base
         routes=tuple(routes),
         generic=_generic(entry.fields, (*at, "fields"), source, errors),
         traps=compile_traps(entry.traps, name, (*at, "traps"), source, base_dir, errors),
-        rate_per_s=entry.rate_per_s, burst=entry.burst)
+        rate_per_s=entry.rate_per_s, burst=entry.burst,
+        max_resolves_per_min=entry.max_resolves_per_min)
 
 
 def build_intake(files: list[tuple[IntakeFile, Source]], merged: Merged, base_dir: Path,

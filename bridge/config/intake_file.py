@@ -63,6 +63,8 @@ class SourceEntry(Strict):
     on_resolve: Choice[OnResolve] = OnResolve.RESOLVE
     # for senders that never resolve: a firing alert unseen this long counts as resolved
     resolve_after_silence_min: Annotated[int, Field(ge=1, le=10080)] | None = None
+    # the tickets its resolves may resolve a minute; those above wait (none: no cap)
+    max_resolves_per_min: Annotated[int, Field(ge=1, le=100_000)] | None = None
     severity_label: Label = "severity"
     summary_annotation: Label = "summary"
     max_body_bytes: Annotated[int, Field(ge=1024, le=MAX_BODY_BYTES)] = MAX_BODY_BYTES

@@ -108,6 +108,7 @@ class IntakeSource:
     traps: TrapSource | None = None  # kind = "snmp_trap" only
     rate_per_s: float = RATE_PER_S
     burst: int = BURST
+    max_resolves_per_min: int | None = None  # tickets its resolves resolve a minute
 
     @property
     def rule(self) -> str:

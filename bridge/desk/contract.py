@@ -11,26 +11,28 @@ moment neither loses nor repeats one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from bridge.config.model import Config
 from bridge.core.audience import NOTIFIED_STAFF, Audience
+from bridge.core.escalation import Step
 from bridge.core.sla import elapsed_s
-from bridge.core.ticket_clocks import default_eta, plan
+from bridge.core.ticket_clocks import TicketPlan, default_eta, plan
 from bridge.desk.counters import DeskCounters
 from bridge.desk.telling import OPENED, notice_of
 from bridge.notify.compose import compose
 from bridge.notify.links import MailLinks, no_links, ticket_link
-from bridge.notify.notice import NoticeKind, TicketNotice
-from bridge.notify.readers import problem_of, readers
+from bridge.notify.notice import NoticeKind, OutboxDraft, TicketNotice
+from bridge.notify.readers import Readers, problem_of, readers
 from bridge.notify.templates import TemplateSet, TemplateSets
 from bridge.store import Session
 from bridge.store.models import Incident, TicketSource
-from bridge.store.outbox.queue import add_drafts
+from bridge.store.outbox.queue import add_drafts, add_drafts_keyed
 from bridge.store.ticket_plans import (
+    add_planned_steps,
     add_steps,
     facts_of,
     latest_event_id,
@@ -38,7 +40,7 @@ from bridge.store.ticket_plans import (
     save,
     store_plan,
 )
-from bridge.store.tickets import TicketChange, note
+from bridge.store.tickets import OpenedTicket, TicketChange, note, notes
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,53 @@ class ContractDesk:
         if change.kind in ("assigned", "resolved"):
             self._record_duration(session, incident, change)
 
+    def opened(self, session: Session, tickets: Sequence[OpenedTicket]) -> None:
+        """`changed` for tickets opened together, in a few statements for all of them:
+        their plans in one UPDATE, their steps in one INSERT, their notices in another and
+        who was told in a third."""
+        if not tickets:
+            return
+        add_planned_steps(session, [planned for ticket in tickets
+                                    if (planned := self._plan_new(ticket)) is not None],
+                          tickets[0].change.at)
+        composed: dict[datetime, list[tuple[int, Readers, list[OutboxDraft]]]] = {}
+        for ticket in tickets:
+            incident, change = ticket.incident, ticket.change
+            assert incident.id is not None
+            told = notice_of(change, internal_customer=incident.customer not in
+                             self.config.customers)
+            if told is not None:
+                composed.setdefault(change.at, []).extend(
+                    (incident.id, group, drafts) for group, drafts in self._compose(
+                        session, incident, told[0], f"event-{ticket.event_id}", change.at,
+                        told[1], message=change.message, remark=change.remark))
+        deadline_s = self.config.main.notifications.retry_deadline_h * 3600
+        for at, groups in composed.items():
+            added = add_drafts_keyed(session, [d for _i, _g, drafts in groups for d in drafts],
+                                     at, deadline_s)
+            notes(session, at, [(incident_id, *_told_note(group, drafts))
+                                for incident_id, group, drafts in groups
+                                if any(d.idempotency_key in added for d in drafts)])
+
+    def _plan_new(self, ticket: OpenedTicket) -> tuple[int, Sequence[Step], TicketPlan] | None:
+        """A new ticket's chain, default ETA and due times (set on it), and its steps to
+        write; None for the desk's own tickets (no contract)."""
+        incident = ticket.incident
+        assert incident.id is not None
+        self.next_mark.pop(incident.id, None)
+        if incident.customer not in self.config.customers:
+            return None
+        chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
+        coverage = self.config.coverage_for(incident.customer)
+        targets = self.config.sla_for(incident.customer, incident.priority)
+        incident.chain = chain.name
+        if incident.eta_at is None:
+            incident.eta_at = default_eta(incident.started_at, coverage, targets)
+        planned = plan(new_ticket_facts(incident), coverage, targets, chain)
+        incident.reaction_due_at = planned.reaction_due_at
+        incident.resolution_due_at = planned.resolution_due_at
+        return incident.id, chain.steps, planned
+
     # ---- planning ---------------------------------------------------------------------------
 
     def _start(self, session: Session, incident: Incident, new: bool) -> None:
@@ -155,6 +204,23 @@ class ContractDesk:
         `message` is the timeline's text, for the provider's people; `remark` what a
         person wrote, the only text besides the template's that the customer reads."""
         assert incident.id is not None
+        deadline_s = self.config.main.notifications.retry_deadline_h * 3600
+        told: list[str] = []
+        for group, drafts in self._compose(session, incident, kind, discriminator, at, who,
+                                           message=message, remark=remark, tier=tier,
+                                           sla=sla, visit_at=visit_at):
+            if add_drafts(session, drafts, at, deadline_s):
+                note(session, incident.id, at, *_told_note(group, drafts))
+            told.extend(group.receivers)
+        return told
+
+    def _compose(self, session: Session, incident: Incident, kind: NoticeKind,
+                 discriminator: str, at: datetime, who: Iterable[Audience], *,
+                 message: str = "", remark: str = "", tier: int | None = None,
+                 sla: tuple[str, int] | None = None, visit_at: datetime | None = None,
+                 ) -> list[tuple[Readers, list[OutboxDraft]]]:
+        """One notice's messages, per group of readers (not written yet)."""
+        assert incident.id is not None
         customer = self.config.customers.get(incident.customer)
         notice = TicketNotice(
             kind=kind, ref=incident.ref, customer=incident.customer, discriminator=discriminator,
@@ -164,7 +230,6 @@ class ContractDesk:
             incident_id=incident.id, visit_at=visit_at)
         problem = problem_of(self.config, incident.device, incident.probe, incident.flapping) \
             if incident.source is TicketSource.MONITORING else None
-        deadline_s = self.config.main.notifications.retry_deadline_h * 3600
         who = set(who)
         groups = readers(self.config, notice, who, notice.tier or 1, problem=problem,
                          remark=remark)
@@ -175,18 +240,18 @@ class ContractDesk:
                       "receivers and [notifications] operators is empty")
             log.warning("%s: %s", incident.ref, nobody)
             note(session, incident.id, at, NOTIFIED_STAFF, nobody)
-        told: list[str] = []
-        for group in groups:
-            drafts = compose(group.notice, group.receivers, group.language,
-                             self.templates_for(incident.customer),
-                             customer.timezone if customer else "UTC", staff=group.staff,
-                             link=ticket_link(self.public_url, incident.ref, staff=group.staff),
-                             mail_links=no_links if group.staff
-                             else partial(self.mail_links.of, notice))
-            if add_drafts(session, drafts, at, deadline_s):
-                # The customer's view of the timeline names only its own receivers,
-                # never the desk's people (tiers, operators).
-                note(session, incident.id, at, NOTIFIED_STAFF if group.staff else "notified",
-                     f"{drafts[0].subject} -> {', '.join(group.receivers)}")
-            told.extend(group.receivers)
-        return told
+        return [(group, compose(group.notice, group.receivers, group.language,
+                                self.templates_for(incident.customer),
+                                customer.timezone if customer else "UTC", staff=group.staff,
+                                link=ticket_link(self.public_url, incident.ref,
+                                                 staff=group.staff),
+                                mail_links=no_links if group.staff
+                                else partial(self.mail_links.of, notice)))
+                for group in groups]
+
+
+def _told_note(group: Readers, drafts: Sequence[OutboxDraft]) -> tuple[str, str]:
+    """The timeline entry saying who was told: the customer's view names only its own
+    receivers, never the desk's people (tiers, operators)."""
+    return (NOTIFIED_STAFF if group.staff else "notified",
+            f"{drafts[0].subject} -> {', '.join(group.receivers)}")

@@ -125,7 +125,8 @@ class _Intake:
             source.name, alert.fingerprint, alert.firing, min(alert.starts_at, now),
             alert.ends_at, mapped.customer, mapped.device, mapped.parent_checks, mapped.priority,
             mapped.rule, mapped.summary, raw_cut(alert.raw, source.max_raw_bytes),
-            source.on_resolve, held=alert.firing and held(windows, config, mapped, now))
+            source.on_resolve, held=alert.firing and held(windows, config, mapped, now),
+            max_resolves_per_min=source.max_resolves_per_min)
 
     async def _take(self, config: Config, events: list[AlertEvent]) -> list[AlertOutcome] | None:
         reopen_s = config.main.incidents.reopen_window_s
@@ -180,7 +181,8 @@ class _Intake:
             None if trigger else now, mapped.customer, mapped.device, mapped.parent_checks,
             mapped.priority, mapped.rule, mapped.summary, raw_cut(event.raw, source.max_raw_bytes),
             source.on_resolve, held=trigger and held(windows, config, mapped, now),
-            acknowledged=event.action == "acknowledge")
+            acknowledged=event.action == "acknowledge",
+            max_resolves_per_min=source.max_resolves_per_min)
 
 
 async def _read(request: web.Request, limit: int) -> bytes:

@@ -244,7 +244,8 @@ class _Hub:
             None if alert.firing else queued.at, mapped.customer, mapped.device,
             mapped.parent_checks, mapped.priority, mapped.rule, mapped.summary,
             raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
-            held=alert.firing and held(windows, config, mapped, queued.at))
+            held=alert.firing and held(windows, config, mapped, queued.at),
+            max_resolves_per_min=source.max_resolves_per_min)
 
 
 def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:

@@ -35,6 +35,7 @@ class AlertEvent:
     on_resolve: OnResolve
     held: bool = False  # in a maintenance window
     acknowledged: bool = False  # the sender says someone acknowledged it: a timeline entry
+    max_resolves_per_min: int | None = None  # its source's cap on the tickets it resolves
 
 
 @dataclass(frozen=True)

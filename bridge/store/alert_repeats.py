@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from bridge.store.alert_events import AlertEvent, AlertOutcome, alert_key
+from bridge.store.alert_rows import ALERT_COLUMNS, AlertRow
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident
 
@@ -30,19 +31,24 @@ def _repeat(e: AlertEvent, status: AlertStatus, active: bool) -> bool:
 
 
 def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
-                 ) -> dict[int, AlertOutcome]:
+                 ) -> tuple[dict[int, AlertOutcome], dict[tuple[str, str], AlertRow]]:
     """The outcomes of the events (by index) that only repeat their stored row, those rows
-    marked seen `now`; every other event is left for the ticket decisions."""
+    marked seen `now`; every other event is left for the ticket decisions. And the rows
+    read (locked), by (source, stored fingerprint): the decisions need not read them
+    again."""
     by_source: dict[str, set[str]] = {}
     for e in events:
         by_source.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
     rows: dict[tuple[str, str], tuple[int, AlertStatus, str | None]] = {}
+    read: dict[tuple[str, str], AlertRow] = {}
     for source, keys in by_source.items():
-        for row_id, fingerprint, status, problem in session.execute(
-                select(_ROW.c.id, _ROW.c.fingerprint, _ROW.c.status, _ROW.c.problem_key)
+        for row_id, *values in session.execute(
+                select(_ROW.c.id, *(_ROW.c[name] for name in ALERT_COLUMNS))
                 .where(_ROW.c.source == source, _ROW.c.fingerprint.in_(sorted(keys)))
                 .with_for_update()):
-            rows[(source, fingerprint)] = (row_id, AlertStatus(status), problem)
+            row = AlertRow(**dict(zip(ALERT_COLUMNS, values, strict=True)))
+            read[(source, row.fingerprint)] = row
+            rows[(source, row.fingerprint)] = (row_id, AlertStatus(row.status), row.problem_key)
     problems = sorted({p for _i, _s, p in rows.values() if p})
     refs: dict[str, str] = {key: ref for key, ref in session.execute(
         select(_TICKET.c.open_key, _TICKET.c.ref).where(_TICKET.c.open_key.in_(problems)))
@@ -70,4 +76,4 @@ def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
     if seen:
         session.execute(update(_ROW).where(col(IntakeAlert.id).in_(seen))
                         .values(last_seen_at=now))
-    return repeats
+    return repeats, read

@@ -10,9 +10,7 @@ so the unique active key, the clocks, the desk's steps and notices are the same.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, or_, update
 from sqlalchemy import select as core_select
@@ -21,17 +19,27 @@ from sqlmodel import Session, col, select
 from bridge.config.intake_model import OnResolve
 from bridge.core.decisions import OpenIncident, ResolveIncident, problem_key
 from bridge.core.lifecycle import IncidentStatus
-from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.store.alert_events import ALERT_PROBLEM, AlertEvent, AlertOutcome, alert_key
 from bridge.store.alert_repeats import take_repeats
+from bridge.store.alert_rows import (
+    ALERT_COLUMNS,
+    ALERTS,
+    TICKET_COLUMNS,
+    TICKETS,
+    AlertRow,
+    BatchTicket,
+    Said,
+)
 from bridge.store.incidents import open_incident, resolve
-from bridge.store.intake_models import AlertStatus, IntakeAlert
+from bridge.store.intake_models import AlertStatus
 from bridge.store.models import Incident, IncidentMember
+from bridge.store.opening import NewIncident, open_together
+from bridge.store.resolve_budget import RESOLVE_DEFERRED, ResolveBudget
 from bridge.store.tickets import Desk, notes
 
-__all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "alert_key",
-           "resolve_silent", "take_alerts"]
+__all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "Batch", "alert_key",
+           "take_alerts"]
 
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
 
@@ -47,50 +55,7 @@ def _recently_resolved(session: Session, problem_key: str, since: datetime) -> b
             and last.resolved_at is not None and last.resolved_at >= since)
 
 
-_ALERTS = IntakeAlert.__table__  # type: ignore[attr-defined]
-_COLUMNS = ("source", "fingerprint", "status", "customer", "device", "problem_key", "summary",
-            "starts_at", "ends_at", "last_seen_at")
-
-
-@dataclass
-class _Row:
-    """An intake_alert row as the batch has it: plain values, written back in one statement
-    per kind (hydrating an ORM object for each of hundreds of alerts costs more than the
-    SQL)."""
-
-    source: str
-    fingerprint: str  # the stored key (alert_key)
-    status: AlertStatus
-    customer: str
-    device: str | None
-    problem_key: str | None
-    summary: str
-    starts_at: datetime
-    ends_at: datetime | None
-    last_seen_at: datetime
-    stored: bool = True  # in the table (else inserted when the batch writes)
-    changed: bool = False
-
-    def values(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _COLUMNS}
-
-
-@dataclass
-class _Ticket:
-    """What a batch needs of an active ticket (its columns read, not an ORM object)."""
-
-    id: int
-    ref: str
-    problem_key: str
-    open_key: str | None
-    device: str | None
-
-
-_TICKETS = Incident.__table__  # type: ignore[attr-defined]
-_TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")
-
-
-class _Batch:
+class Batch:
     """One transaction's alerts: their rows and the active tickets they may touch are read
     once, up front, and kept current in memory as the batch changes them; the rows and the
     alerts' timeline entries are written in bulk (`write`)."""
@@ -100,23 +65,32 @@ class _Batch:
         self.session, self.dialect, self.prefix = session, dialect, prefix
         self.now, self.desk = now, desk
         self.reopen_since = now - timedelta(seconds=reopen_window_s)
-        self.rows: dict[tuple[str, str], _Row] = {}
-        self.tickets: dict[str, _Ticket] = {}  # active ones, by problem key
-        self.by_device: dict[str, list[_Ticket]] = {}  # the same, by device
-        self.behind: dict[CheckKey, _Ticket] = {}  # a check attached to another's ticket
-        self.notes: list[tuple[int, str, str]] = []  # timeline entries not written yet
+        self.budget = ResolveBudget(session, now)
+        self.rows: dict[tuple[str, str], AlertRow] = {}
+        self.tickets: dict[str, BatchTicket] = {}  # active ones, by problem key
+        self.by_device: dict[str, list[BatchTicket]] = {}  # the same, by device
+        self.behind: dict[CheckKey, BatchTicket] = {}  # a check attached to another's ticket
+        self.notes: list[tuple[BatchTicket, str, str]] = []  # timeline entries not written yet
+        # Tickets to open, opened together when the batch writes (or before a resolve
+        # reads the store): one set of statements for all of them.
+        self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
 
-    def prefetch(self, events: Sequence[AlertEvent]) -> None:
-        """Read the batch's alert rows (locked) and the active tickets they may join."""
+    def prefetch(self, events: Sequence[AlertEvent],
+                 read: Mapping[tuple[str, str], AlertRow] | None = None) -> None:
+        """Read the batch's alert rows (locked; or take them from `read`, rows the
+        transaction has read and locked already) and the active tickets they may join."""
         keys: dict[str, set[str]] = {}
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
-        for source, fingerprints in keys.items():
+        if read is not None:
+            self.rows.update({key: row for key, row in read.items()
+                              if key[1] in keys.get(key[0], ())})
+        for source, fingerprints in keys.items() if read is None else ():
             for found in self.session.execute(
-                    core_select(*(_ALERTS.c[name] for name in _COLUMNS)).where(
-                        _ALERTS.c.source == source,
-                        _ALERTS.c.fingerprint.in_(sorted(fingerprints))).with_for_update()):
-                row = _Row(**found._mapping)
+                    core_select(*(ALERTS.c[name] for name in ALERT_COLUMNS)).where(
+                        ALERTS.c.source == source,
+                        ALERTS.c.fingerprint.in_(sorted(fingerprints))).with_for_update()):
+                row = AlertRow(**found._mapping)
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {e.device for e in events if e.device is not None}
@@ -126,11 +100,11 @@ class _Batch:
             self._prefetch_members(parents)
         if problems or devices:
             for found in self.session.execute(
-                    core_select(*(_TICKETS.c[name] for name in _TICKET_COLUMNS)).where(
-                        _TICKETS.c.open_key.is_not(None),
-                        or_(_TICKETS.c.open_key.in_(sorted(problems)),
-                            _TICKETS.c.device.in_(sorted(devices))))):
-                self._known(_Ticket(*found))
+                    core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
+                        TICKETS.c.open_key.is_not(None),
+                        or_(TICKETS.c.open_key.in_(sorted(problems)),
+                            TICKETS.c.device.in_(sorted(devices))))):
+                self._known(BatchTicket(*found))
 
     def _prefetch_members(self, checks: set[CheckKey]) -> None:
         """The active tickets that parents' down checks are attached to (behind their own
@@ -138,36 +112,60 @@ class _Batch:
         members = IncidentMember.__table__  # type: ignore[attr-defined]
         found = self.session.execute(
             core_select(members.c.device, members.c.probe,
-                        *(_TICKETS.c[name] for name in _TICKET_COLUMNS))
-            .join(_TICKETS, _TICKETS.c.id == members.c.incident_id)
-            .where(members.c.detached_at.is_(None), _TICKETS.c.open_key.is_not(None),
+                        *(TICKETS.c[name] for name in TICKET_COLUMNS))
+            .join(TICKETS, TICKETS.c.id == members.c.incident_id)
+            .where(members.c.detached_at.is_(None), TICKETS.c.open_key.is_not(None),
                    members.c.device.in_(sorted({c.device for c in checks}))))
         for device, probe, *columns in found:
-            ticket = _Ticket(*columns)
+            ticket = BatchTicket(*columns)
             self._known(ticket)
             self.behind.setdefault(CheckKey(device, probe), ticket)
 
     def write(self) -> None:
-        """Write the timeline entries and the rows as they stand now (before anything that
-        reads them in SQL, or writes entries of its own)."""
-        notes(self.session, self.now, self.notes)
+        """Open the tickets to open, write the timeline entries and the rows as they stand
+        now (before anything that reads them in SQL, or writes entries of its own)."""
+        self.open_pending()
+        notes(self.session, self.now, [(t.id, kind, text) for t, kind, text in self.notes])
         self.notes = []
         new = [r.values() for r in self.rows.values() if not r.stored]
         changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
                    for r in self.rows.values() if r.stored and r.changed]
         if new:
-            self.session.execute(insert(_ALERTS), new)
+            self.session.execute(insert(ALERTS), new)
         if changed:
-            self.session.execute(update(_ALERTS).where(
-                _ALERTS.c.source == bindparam("key_source"),
-                _ALERTS.c.fingerprint == bindparam("key_fingerprint")), changed)
+            self.session.execute(update(ALERTS).where(
+                ALERTS.c.source == bindparam("key_source"),
+                ALERTS.c.fingerprint == bindparam("key_fingerprint")), changed)
         for row in self.rows.values():
             row.stored, row.changed = True, False
 
-    def _note(self, ticket: _Ticket, kind: str, message: str) -> None:
-        self.notes.append((ticket.id, kind, message))
+    def open_pending(self) -> None:
+        """Open the tickets the batch has decided to open so far, together."""
+        if not self.opening:
+            return
+        opening, self.opening = self.opening, []
+        new = [NewIncident(OpenIncident(
+            t.problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary),
+            e.device) for e, t, _said in opening]
+        # The reaction clock starts at the alert's own start, as a check's at its failure.
+        opened = open_together(self.session, self.dialect, new, self.prefix, self.now,
+                               self.desk)
+        if opened is not None:
+            for (_e, ticket, _said), row in zip(opening, opened, strict=True):
+                assert row.id is not None
+                ticket.id, ticket.ref = row.id, row.ref
+            return
+        for (e, ticket, said), n in zip(opening, new, strict=True):  # another instance's
+            outcome = open_incident(self.session, self.dialect, n.decision, self.prefix,
+                                    self.now, self.desk, device=e.device)
+            found = self.session.execute(core_select(TICKETS.c.id, TICKETS.c.ref).where(
+                TICKETS.c.open_key == ticket.problem_key)).one()
+            ticket.id, ticket.ref, said.action = found.id, found.ref, outcome.action
 
-    def _known(self, ticket: _Ticket) -> None:
+    def _note(self, ticket: BatchTicket, kind: str, message: str) -> None:
+        self.notes.append((ticket, kind, message))
+
+    def _known(self, ticket: BatchTicket) -> None:
         if ticket.open_key is not None:
             self.tickets[ticket.open_key] = ticket
             if ticket.device is not None:
@@ -175,18 +173,18 @@ class _Batch:
                 if ticket not in known:
                     known.append(ticket)
 
-    def _active(self, problem_key: str | None) -> _Ticket | None:
+    def _active(self, problem_key: str | None) -> BatchTicket | None:
         ticket = self.tickets.get(problem_key) if problem_key else None
         return ticket if ticket is not None and ticket.open_key == problem_key else None
 
-    def _near_ticket(self, e: AlertEvent) -> _Ticket | None:
+    def _near_ticket(self, e: AlertEvent) -> BatchTicket | None:
         """The device's own active ticket, else the ticket of its nearest failed parent
         (a reachability check down, or attached behind a parent of its own)."""
         if e.device is not None:
             found = [t for t in self.by_device.get(e.device, ())
                      if t.device == e.device and t.open_key is not None]
-            if found:
-                return min(found, key=lambda t: t.id)
+            if found:  # the oldest: one the batch opens is the newest
+                return min(found, key=lambda t: (t.id == 0, t.id))
         for check in e.parent_checks:
             ticket = self._active(problem_key(check))
             behind = self.behind.get(check)
@@ -196,13 +194,13 @@ class _Batch:
                 return ticket
         return None
 
-    def take(self, e: AlertEvent) -> AlertOutcome:
+    def take(self, e: AlertEvent) -> Said:
         key = alert_key(e.source, e.fingerprint)
         row = self.rows.get((e.source, key))
         if row is None and not (e.firing and not e.acknowledged):
-            return AlertOutcome(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
+            return Said(e.fingerprint, "unchanged")  # nothing known of it: nothing to do
         if row is None:
-            row = _Row(e.source, key, AlertStatus.RESOLVED, e.customer, e.device, None,
+            row = AlertRow(e.source, key, AlertStatus.RESOLVED, e.customer, e.device, None,
                        e.summary[:500], e.starts_at, None, self.now, stored=False)
             self.rows[(e.source, key)] = row
         if e.acknowledged:
@@ -214,18 +212,18 @@ class _Batch:
         row.last_seen_at, row.changed = self.now, True
         return outcome
 
-    def _firing(self, e: AlertEvent, row: _Row, key: str) -> AlertOutcome:
+    def _firing(self, e: AlertEvent, row: AlertRow, key: str) -> Said:
         ticket = self._active(row.problem_key)
         # A resend; or the same occurrence after a person resolved its ticket, whose word
         # stands until the alert resolves or fires anew (as a check that stays down).
         if row.status is AlertStatus.FIRING and (ticket is not None
                                                  or row.starts_at == e.starts_at):
-            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
-        if e.held:
+            return Said(e.fingerprint, "unchanged", ticket)
+        if e.held and row.status is not AlertStatus.RESOLVING:  # else: on its ticket again
             if row.status is AlertStatus.HELD:
-                return AlertOutcome(e.fingerprint, "unchanged")
+                return Said(e.fingerprint, "unchanged")
             row.status, row.problem_key, row.starts_at = AlertStatus.HELD, None, e.starts_at
-            return AlertOutcome(e.fingerprint, "held")
+            return Said(e.fingerprint, "held")
         row.status, row.ends_at, row.summary = AlertStatus.FIRING, None, e.summary[:500]
         row.customer, row.device, row.starts_at = e.customer, e.device, e.starts_at
         own = _problem(e.source, key)
@@ -238,97 +236,103 @@ class _Batch:
             self._note(ticket, "alert_attached",
                        f"{e.source}: {e.summary} (firing since {e.starts_at.isoformat()})")
             self._note(ticket, PAYLOAD_KIND, e.raw)
-            return AlertOutcome(e.fingerprint, "attached", ticket.ref)
+            return Said(e.fingerprint, "attached", ticket)
         return self._open(e, row, own, reopen=False)
 
-    def _open(self, e: AlertEvent, row: _Row, problem_key: str, reopen: bool) -> AlertOutcome:
+    def _open(self, e: AlertEvent, row: AlertRow, problem_key: str, reopen: bool) -> Said:
         # Entries still to write are other tickets' (a resolve writes its own first): the
         # new ticket's "opened" may go before them.
-        # The reaction clock starts at the alert's own start, as a check's at its failure.
-        outcome = open_incident(self.session, self.dialect, OpenIncident(
-            problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
-            reopen=reopen), self.prefix, self.now, self.desk)
         row.problem_key = problem_key
-        opened = self.session.exec(select(Incident).where(
-            Incident.open_key == problem_key)).first()
-        if opened is not None and opened.id is not None:
-            if opened.device is None and e.device is not None:
-                opened.device = e.device
-                self.session.add(opened)
-            ticket = _Ticket(opened.id, opened.ref, opened.problem_key, opened.open_key,
-                             opened.device)
+        if not reopen:
+            ticket = BatchTicket(0, "", problem_key, problem_key, e.device)
+            said = Said(e.fingerprint, "opened", ticket)
+            self.opening.append((e, ticket, said))
             self._note(ticket, PAYLOAD_KIND, e.raw)
             self._known(ticket)
-        return AlertOutcome(e.fingerprint, outcome.action, outcome.ref)
+            return said
+        outcome = open_incident(self.session, self.dialect, OpenIncident(
+            problem_key, None, e.customer, e.priority, e.rule, e.starts_at, e.summary,
+            reopen=True), self.prefix, self.now, self.desk, device=e.device)
+        opened = self.session.exec(select(Incident).where(
+            Incident.open_key == problem_key)).first()
+        if opened is None or opened.id is None:
+            return Said(e.fingerprint, outcome.action)
+        ticket = BatchTicket(opened.id, opened.ref, opened.problem_key, opened.open_key,
+                         opened.device)
+        self._note(ticket, PAYLOAD_KIND, e.raw)
+        self._known(ticket)
+        return Said(e.fingerprint, outcome.action, ticket)
 
-    def _resolved(self, e: AlertEvent, row: _Row) -> AlertOutcome:
+    def _resolved(self, e: AlertEvent, row: AlertRow) -> Said:
+        if row.status is AlertStatus.RESOLVING:  # said before: it waits for the cap
+            return Said(e.fingerprint, "unchanged", self._active(row.problem_key))
         if row.status is not AlertStatus.FIRING:
             row.status, row.ends_at = AlertStatus.RESOLVED, row.ends_at or e.ends_at
-            return AlertOutcome(e.fingerprint, "unchanged")
+            return Said(e.fingerprint, "unchanged")
         row.status, row.ends_at = AlertStatus.RESOLVED, e.ends_at or self.now
+        return self._resolve_ticket(e, row, deferred=False)
+
+    def resume(self, e: AlertEvent) -> Said:
+        """Apply a resolve deferred earlier (alert_sweeps.resolve_deferred), if the cap
+        allows now; else it keeps waiting."""
+        row = self.rows.get((e.source, alert_key(e.source, e.fingerprint)))
+        if row is None or row.status is not AlertStatus.RESOLVING:
+            return Said(e.fingerprint, "unchanged")
+        row.status, row.changed = AlertStatus.RESOLVED, True
+        return self._resolve_ticket(e, row, deferred=True)
+
+    def _resolve_ticket(self, e: AlertEvent, row: AlertRow, deferred: bool) -> Said:
         ticket = self._active(row.problem_key)
         if ticket is None or e.on_resolve is OnResolve.NOTHING:
-            return AlertOutcome(e.fingerprint, "unchanged", ticket.ref if ticket else None)
-        self._note(ticket, PAYLOAD_KIND, e.raw)
+            return Said(e.fingerprint, "unchanged", ticket)
+        if not deferred:
+            self._note(ticket, PAYLOAD_KIND, e.raw)
         row.changed = True
+        ended = row.ends_at = row.ends_at or self.now
         self.write()  # the batch's other alerts of this ticket, as they stand now
-        others = self.session.execute(core_select(_ALERTS.c.id).where(
-            _ALERTS.c.problem_key == row.problem_key,
-            _ALERTS.c.status == AlertStatus.FIRING,
-            or_(_ALERTS.c.source != row.source, _ALERTS.c.fingerprint != row.fingerprint),
+        others = self.session.execute(core_select(ALERTS.c.id).where(
+            ALERTS.c.problem_key == row.problem_key,
+            ALERTS.c.status == AlertStatus.FIRING,
+            or_(ALERTS.c.source != row.source, ALERTS.c.fingerprint != row.fingerprint),
         )).first()
         # Only an alert's own ticket is resolved by alerts, once none of them fires: a
         # monitoring ticket it joined resolves when its check recovers.
         if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
                 and row.problem_key.startswith(ALERT_PROBLEM)):
+            if not self.budget.take(e.source, e.max_resolves_per_min,
+                                    behind_queue=not deferred):
+                row.status, row.changed = AlertStatus.RESOLVING, True  # written at the end
+                if not deferred:
+                    self._note(ticket, RESOLVE_DEFERRED, (
+                        f"{e.source}: {e.summary} resolved at the source; the ticket resolves "
+                        f"once the source's cap of {e.max_resolves_per_min} resolves a "
+                        "minute allows"))
+                return Said(e.fingerprint, "deferred", ticket)
             if resolve(self.session, ResolveIncident(
-                    row.problem_key, row.ends_at, f"{e.source}: {e.summary} resolved"),
+                    row.problem_key, ended, f"{e.source}: {e.summary} resolved"),
                     self.now, self.desk) is not None:
                 ticket.open_key = None
-            return AlertOutcome(e.fingerprint, "resolved", ticket.ref)
+            return Said(e.fingerprint, "resolved", ticket)
         self._note(ticket, "alert_resolved",
-                   f"{e.source}: {e.summary} (resolved at {row.ends_at.isoformat()})")
-        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+                   f"{e.source}: {e.summary} (resolved at {ended.isoformat()})")
+        return Said(e.fingerprint, "noted", ticket)
 
-    def _acknowledged(self, e: AlertEvent, row: _Row) -> AlertOutcome:
+    def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
         ticket = self._active(row.problem_key)
         if ticket is None:
-            return AlertOutcome(e.fingerprint, "unchanged")
+            return Said(e.fingerprint, "unchanged")
         self._note(ticket, "alert_acknowledged",
                    f"{e.source}: {row.summary} acknowledged at the source")
-        return AlertOutcome(e.fingerprint, "noted", ticket.ref)
+        return Said(e.fingerprint, "noted", ticket)
 
 
 def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
     with Session(engine) as session, session.begin(), session.no_autoflush:
-        repeats = take_repeats(session, events, now)
-        batch = _Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
-        batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
-        outcomes = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
+        repeats, read = take_repeats(session, events, now)
+        batch = Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
+        batch.prefetch([e for i, e in enumerate(events) if i not in repeats], read)
+        said = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
         batch.write()
-        return outcomes
-
-
-def resolve_silent(engine: Engine, silences: Mapping[str, tuple[float, OnResolve]], prefix: str,
-                   now: datetime, desk: Desk) -> list[AlertOutcome]:
-    """Firing alerts of sources that never resolve, unseen for their source's silence: each
-    resolved as if its source had said so."""
-    with Session(engine) as session, session.begin(), session.no_autoflush:
-        events = []
-        for source, (silence_s, on_resolve) in sorted(silences.items()):
-            rows = session.execute(core_select(
-                _ALERTS.c.fingerprint, _ALERTS.c.starts_at, _ALERTS.c.customer,
-                _ALERTS.c.device, _ALERTS.c.summary).where(
-                _ALERTS.c.source == source, _ALERTS.c.status == AlertStatus.FIRING,
-                _ALERTS.c.last_seen_at < now - timedelta(seconds=silence_s))).all()
-            said = f"no word from {source} for {silence_s / 60:.0f} minutes: taken as resolved"
-            events += [AlertEvent(source, row.fingerprint, False, row.starts_at, now,
-                                  row.customer, row.device, (), Priority.P3, "", row.summary,
-                                  said, on_resolve) for row in rows]
-        batch = _Batch(session, engine.dialect.name, prefix, now, desk, 0.0)
-        batch.prefetch(events)
-        outcomes = [batch.take(e) for e in events]
-        batch.write()
-        return outcomes
+        return [s if isinstance(s, AlertOutcome) else s.outcome() for s in said]

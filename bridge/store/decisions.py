@@ -33,6 +33,7 @@ from bridge.store.incidents import (
     set_flapping,
 )
 from bridge.store.models import CheckStateRow, MonitoringGap, StateChange
+from bridge.store.opening import OpeningRun
 from bridge.store.refs import insert_for as _insert
 from bridge.store.tickets import Desk, QuietDesk
 
@@ -85,6 +86,11 @@ def _record_gap(session: Session, d: RecordGap, instance: str | None) -> None:
         owner).values(ended_at=d.ended_at))
 
 
+# Decisions that read or change tickets (opening one anew goes in an OpeningRun)
+_TICKET_DECISIONS = (OpenIncident, ResolveIncident, AttachToIncident, DetachFromIncident,
+                     SetFlapping)
+
+
 def apply_batch(
     engine: Engine, decisions: Sequence[Decision], id_prefix: str, now: datetime,
     desk: Desk | None = None, fence: Fence | None = None,
@@ -92,13 +98,19 @@ def apply_batch(
     """Write a batch of decisions in one transaction; all or nothing. With a `fence`
     (several instances), only the decisions of shards it still holds (store/fencing.py)."""
     desk = desk or QuietDesk()
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome | None] = []
     dialect = engine.dialect.name
     with Session(engine) as session, session.begin():
         if fence is not None:
             decisions = fenced(session, decisions, fence)
         _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
+        opening = OpeningRun(session, dialect, id_prefix, now, desk, outcomes)
         for d in decisions:
+            if isinstance(d, OpenIncident) and not d.reopen:
+                opening.add(d)
+                continue
+            if isinstance(d, _TICKET_DECISIONS):
+                opening.flush()  # they read tickets in SQL: the run's first
             if isinstance(d, RecordChange):
                 session.add(StateChange(
                     customer=d.customer, device=d.key.device, probe=d.key.probe,
@@ -123,4 +135,5 @@ def apply_batch(
                 _record_gap(session, d, fence.owner if fence is not None else None)
             elif isinstance(d, SuspectGap):
                 save_gap_suspicion(session, dialect, d.since)
-    return outcomes
+        opening.flush()
+    return [o for o in outcomes if o is not None]

@@ -50,8 +50,24 @@ def _system(desk: Desk, session: Session, incident: Incident, kind: str, at: dat
     desk.changed(session, incident, TicketChange(kind, at, Actor.SYSTEM, "", message))
 
 
+def opened_text(d: OpenIncident, zone: str) -> str:
+    """The "opened" timeline entry of a new ticket (times in the customer's `zone`)."""
+    since = local_text(d.started_at, zone, seconds=True)
+    return f"{d.summary} (failing since {since}, rule {d.rule}, priority {d.priority})"
+
+
+def opened_row(d: OpenIncident, ref: str, device: str | None, now: datetime) -> Incident:
+    """A new ticket's row; `device` the one it is about when it is no check's (an alert's)."""
+    return Incident(
+        ref=ref, problem_key=d.problem_key, open_key=d.problem_key, customer=d.customer,
+        device=d.key.device if d.key else device, probe=d.key.probe if d.key else None,
+        status=IncidentStatus.OPEN, priority=d.priority, rule=d.rule, flapping=d.flapping,
+        summary=d.summary[:500], started_at=d.started_at, opened_at=now, updated_at=now)
+
+
 def open_incident(
-    session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime, desk: Desk
+    session: Session, dialect: str, d: OpenIncident, prefix: str, now: datetime, desk: Desk,
+    device: str | None = None,
 ) -> Outcome:
     """Open a ticket for the problem (or reopen its last one), unless one is open."""
     existing = _active(session, d.problem_key)
@@ -63,21 +79,12 @@ def open_incident(
         try:
             with session.begin_nested():
                 ref = next_ref(session, dialect, prefix, now)
-                incident = Incident(
-                    ref=ref, problem_key=d.problem_key, open_key=d.problem_key,
-                    customer=d.customer, device=d.key.device if d.key else None,
-                    probe=d.key.probe if d.key else None, status=IncidentStatus.OPEN,
-                    priority=d.priority, rule=d.rule, flapping=d.flapping,
-                    summary=d.summary[:500], started_at=d.started_at, opened_at=now,
-                    updated_at=now,
-                )
+                incident = opened_row(d, ref, device, now)
                 session.add(incident)
                 session.flush()
                 assert incident.id is not None
-                since = local_text(d.started_at, desk.timezone(d.customer), seconds=True)
                 note(session, incident.id, now, "opened",
-                     f"{d.summary} (failing since {since}, rule {d.rule}, "
-                     f"priority {d.priority})")
+                     opened_text(d, desk.timezone(d.customer)))
                 _system(desk, session, incident, "opened", now, d.summary)
             return Outcome("opened", ref, d.problem_key, d.customer)
         except IntegrityError:

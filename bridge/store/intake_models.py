@@ -18,6 +18,9 @@ class AlertStatus(StrEnum):
     FIRING = "firing"
     HELD = "held"  # firing inside a maintenance window: no ticket
     RESOLVED = "resolved"
+    # resolved by its sender, its ticket's resolution deferred: over the source's
+    # max_resolves_per_min (bridge.store.alert_sweeps applies it once the cap allows)
+    RESOLVING = "resolving"
 
 
 class IntakeAlert(SQLModel, table=True):

@@ -4,6 +4,7 @@ nothing again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bridge.store.mail_models import InboundMail, MailStatus
 from bridge.store.models import Incident
-from bridge.store.tickets import Desk, TicketChange
+from bridge.store.tickets import Desk, OpenedTicket, TicketChange
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,11 @@ class SettlingDesk:
         assert row is not None
         row.status, row.customer, row.ticket = self.status, self.customer, incident.ref
         session.add(row)
+
+    def opened(self, session: Session, tickets: Sequence[OpenedTicket]) -> None:
+        """`changed` for each (a message opens one ticket at most)."""
+        for ticket in tickets:
+            self.changed(session, ticket.incident, ticket.change)
 
 
 def list_mail(engine: Engine, status: MailStatus | None, limit: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import ColumnElement, func, insert, update
 from sqlmodel import Session, col, select
 
 from bridge.core.escalation import Step
@@ -75,6 +75,25 @@ def add_steps(session: Session, incident_id: int, steps: Sequence[Step],
         if step.index not in existing:
             session.add(EscalationStepRow(incident_id=incident_id, step_index=step.index,
                                           tier=step.tier, description=step.describe()))
+
+
+def add_planned_steps(session: Session,
+                      planned: Sequence[tuple[int, Sequence[Step], TicketPlan]],
+                      now: datetime) -> None:
+    """The step rows of tickets opened in this transaction (ticket id, its chain's steps, its
+    plan), due or skipped as planned, in one INSERT: what add_steps and store_plan write for
+    one ticket."""
+    rows = []
+    for incident_id, steps, ticket in planned:
+        by_index = {p.step.index: p for p in ticket.steps}
+        for step in steps:
+            step_plan = by_index.get(step.index)
+            rows.append({"incident_id": incident_id, "step_index": step.index,
+                         "tier": step.tier, "description": step.describe(),
+                         "due_at": step_plan.due_at if step_plan else None, "fired_at": None,
+                         "skipped_at": now if step_plan is None or step_plan.skip else None})
+    if rows:
+        session.execute(insert(EscalationStepRow.__table__), rows)  # type: ignore[attr-defined]
 
 
 def store_plan(session: Session, incident: Incident, ticket: TicketPlan, now: datetime) -> None:

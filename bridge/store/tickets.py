@@ -58,6 +58,16 @@ class TicketChange:
     move: Move | None = None  # the person's action that made it; None: monitoring, the desk
 
 
+@dataclass(frozen=True)
+class OpenedTicket:
+    """A ticket inserted in this transaction (persistent in the session), the change that
+    opened it, and the id of its "opened" timeline entry."""
+
+    incident: Incident
+    change: TicketChange
+    event_id: int
+
+
 class Desk(Protocol):
     """What ticket writes need from the contract side (the daemon provides it)."""
 
@@ -66,6 +76,9 @@ class Desk(Protocol):
         """The customer's zone, in which timeline text states times."""
         ...
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None: ...
+    def opened(self, session: Session, tickets: Sequence[OpenedTicket]) -> None:
+        """What `changed` does for each, for a batch of tickets opened together."""
+        ...
 
 
 class QuietDesk:
@@ -81,6 +94,11 @@ class QuietDesk:
 
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
         """Nothing to plan or send."""
+
+    def opened(self, session: Session, tickets: Sequence[OpenedTicket]) -> None:
+        """`changed` for each (nothing, unless a subclass says otherwise)."""
+        for ticket in tickets:
+            self.changed(session, ticket.incident, ticket.change)
 
 
 T = TypeVar("T")

@@ -17,6 +17,7 @@ kind = "alertmanager"
 token = "file:secrets/am.token"
 on_resolve = "timeline"
 resolve_after_silence_min = 30
+max_resolves_per_min = 120
 
 [[sources.prom.routes]]
 labels = { team = "acme", instance = "~web-.*" }
@@ -60,6 +61,8 @@ def test_sources_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert prom.token.matches("am-secret")
     assert "am-secret" not in repr(prom)  # secrets never printed
     assert prom.silence_s == 1800.0
+    assert prom.max_resolves_per_min == 120
+    assert config.intake.sources["pd"].max_resolves_per_min is None  # no cap
     route = prom.routes[0]
     assert route.matches({"team": "acme", "instance": "web-1:9100"})
     assert not route.matches({"team": "acme", "instance": "db-1"})
@@ -107,6 +110,11 @@ token = "file:secrets/am.token"
 [sources.odd]
 kind = "zabbix"
 token = "file:secrets/am.token"
+
+[sources.storm]
+kind = "alertmanager"
+token = "file:secrets/am.token"
+max_resolves_per_min = 0
 '''
     errors = _errors(_deployment(tmp_path, bad))
     where = "intake/sources.toml"
@@ -120,6 +128,7 @@ token = "file:secrets/am.token"
         f"{where}:14: sources.graf.routes[0].escalation: unknown escalation chain 'nochain'",
         f"{where}:16: sources.pd: a pagerduty source is named by its routing_key",
         f"{where}:21: sources.odd.kind:",
+        f"{where}:27: sources.storm.max_resolves_per_min:",
     ]
     for text in expected:
         assert any(e.startswith(text) for e in errors), (text, errors)

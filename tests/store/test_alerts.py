@@ -17,7 +17,8 @@ from bridge.core.priority import Priority
 from bridge.core.state import CheckKey
 from bridge.desk.actions import Action
 from bridge.store import Database
-from bridge.store.alerts import AlertEvent, alert_key, resolve_silent, take_alerts
+from bridge.store.alert_sweeps import resolve_silent
+from bridge.store.alerts import AlertEvent, alert_key, take_alerts
 from bridge.store.db import MIGRATIONS
 from bridge.store.incidents import attach, open_incident
 from bridge.store.models import Actor

@@ -69,6 +69,12 @@ def add_drafts(session: Session, drafts: Sequence[OutboxDraft], now: datetime,
 
     Returns how many rows were new.
     """
+    return len(add_drafts_keyed(session, drafts, now, deadline_s))
+
+
+def add_drafts_keyed(session: Session, drafts: Sequence[OutboxDraft], now: datetime,
+                     deadline_s: float) -> set[str]:
+    """add_drafts, saying which drafts were new: their idempotency keys."""
     rows = [{
         "incident_id": d.incident_id, "channel": d.channel.value, "recipient": d.recipient,
         "customer": d.customer, "kind": d.kind, "idempotency_key": d.idempotency_key,
@@ -77,11 +83,12 @@ def add_drafts(session: Session, drafts: Sequence[OutboxDraft], now: datetime,
         "attempts": 0, "created_at": now, "next_attempt_at": now, "last_error": "",
     } for d in drafts]
     insert = insert_for(session.get_bind().dialect.name)
-    added = 0
+    added: set[str] = set()
     for start in range(0, len(rows), _CHUNK):
         stmt = insert(OutboxMessage).values(rows[start:start + _CHUNK])
         stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        added += len(session.execute(stmt.returning(col(OutboxMessage.id))).all())
+        added.update(session.execute(
+            stmt.returning(col(OutboxMessage.idempotency_key))).scalars())
     return added
 
 

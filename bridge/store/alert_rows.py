@@ -1,0 +1,69 @@
+"""What a batch of alerts holds while it decides: its alert rows and the tickets they touch
+as plain values (hydrating an ORM object for each of hundreds of alerts costs more than the
+SQL), and what each alert did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.store.alert_events import AlertOutcome
+from bridge.store.intake_models import AlertStatus, IntakeAlert
+from bridge.store.models import Incident
+
+ALERTS = IntakeAlert.__table__  # type: ignore[attr-defined]
+ALERT_COLUMNS = ("source", "fingerprint", "status", "customer", "device", "problem_key",
+                 "summary", "starts_at", "ends_at", "last_seen_at")
+
+
+@dataclass
+class AlertRow:
+    """An intake_alert row as the batch has it: plain values, written back in one statement
+    per kind (hydrating an ORM object for each of hundreds of alerts costs more than the
+    SQL)."""
+
+    source: str
+    fingerprint: str  # the stored key (alert_key)
+    status: AlertStatus
+    customer: str
+    device: str | None
+    problem_key: str | None
+    summary: str
+    starts_at: datetime
+    ends_at: datetime | None
+    last_seen_at: datetime
+    stored: bool = True  # in the table (else inserted when the batch writes)
+    changed: bool = False
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ALERT_COLUMNS}
+
+
+@dataclass
+class BatchTicket:
+    """What a batch needs of an active ticket (its columns read, not an ORM object); one
+    the batch opens has id 0 and no ref until the batch writes it (_Batch.open_pending)."""
+
+    id: int
+    ref: str
+    problem_key: str
+    open_key: str | None
+    device: str | None
+
+
+@dataclass
+class Said:
+    """What an alert did, its ticket's ref read once the batch is written."""
+
+    fingerprint: str
+    action: str
+    ticket: BatchTicket | None = None
+
+    def outcome(self) -> AlertOutcome:
+        return AlertOutcome(self.fingerprint, self.action,
+                            self.ticket.ref if self.ticket is not None else None)
+
+
+TICKETS = Incident.__table__  # type: ignore[attr-defined]
+TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")
