@@ -69,18 +69,24 @@ class Admission:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self._running -= pending  # a task cancelled before it ran never reached its finally
 
     def _start(self, job: Callable[[], Coroutine[Any, Any, None]], label: str) -> None:
-        task = asyncio.create_task(job(), name=f"{self._name} {label}".rstrip())
-        self._running.add(task)
-        task.add_done_callback(self._finished)
+        self._running.add(asyncio.create_task(self._run(job),
+                                              name=f"{self._name} {label}".rstrip()))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("%s crashed", task.get_name(), exc_info=error)
-        if self._queue and len(self._running) < self.limit:
-            self._start(*self._queue.popleft())
+    async def _run(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """The job, then its slot to the next in line. Done here rather than in a done
+        callback: that would be one more event-loop callback for every check."""
+        try:
+            await job()
+        except Exception:
+            task = asyncio.current_task()
+            log.error("%s crashed", task.get_name() if task else "job", exc_info=True)
+        finally:
+            self._running.discard(asyncio.current_task())
+            if self._queue and len(self._running) < self.limit:
+                self._start(*self._queue.popleft())
 
 
 class Coalesced:

@@ -114,8 +114,11 @@ class Pinger:
                         del pending[seq]
         return check
 
-    def _step(self, check: Echoes, now: float) -> None:
-        """Send the check's next packet, or end it: every packet sent and waited for."""
+    def _step(self, check: Echoes, now: float, last: list[Echoes] | None = None) -> None:
+        """Send the check's next packet, or end it: every packet sent and waited for.
+
+        With `last`, a check whose final packet went out is put there instead of waiting:
+        the caller reads the replies already queued before it starts the timeout."""
         done = check.done
         if done.done():
             return  # answered in full, or cancelled
@@ -124,18 +127,23 @@ class Pinger:
             done.set_result(None)  # the timeout after the last packet
             return
         check.sent = sent = sent + 1
+        seqs = check.seqs
         try:
-            check.seqs.append(check.echo_socket.send(check, check.sockaddr))
+            seqs.append(check.echo_socket.send(check, check.sockaddr))
         except OSError as exc:
             check.error = exc.strerror or str(exc)
             check.errno = exc.errno
         if sent < count:
-            delay = check.interval_s
-        elif len(check.rtts_s) < len(check.seqs):
-            delay = check.timeout_s
-        else:
+            self._wait(check, check.interval_s, now)
+        elif len(check.rtts_s) == len(seqs):
             done.set_result(None)  # every request that went out is answered
-            return
+        elif last is not None:
+            last.append(check)
+        else:
+            self._wait(check, check.timeout_s, now)
+
+    def _wait(self, check: Echoes, delay: float, now: float) -> None:
+        """Step `check` again `delay` from `now`."""
         queue = self._timeline.get(delay)
         if queue is None:
             queue = self._timeline[delay] = deque()
@@ -154,11 +162,23 @@ class Pinger:
         self._timer = None
         assert self._loop is not None
         now = self._loop.time()
+        step = self._step
+        # Checks whose last packet this batch sent. A near peer (loopback, a LAN) has
+        # answered most of them by the end of the batch: reading the socket then ends
+        # those checks without a timeout entry each (which would keep the check alive
+        # for timeout_s and cost a step when it falls due).
+        last: list[Echoes] = []
         try:
             for queue in list(self._timeline.values()):
                 while queue and queue[0][0] <= now:
-                    self._step(queue.popleft()[1], now)
+                    step(queue.popleft()[1], now, last)
+            if last:
+                for echo_socket in self._sockets.values():
+                    echo_socket.drain()
         finally:
+            for check in last:
+                if not check.done.done():
+                    self._wait(check, check.timeout_s, now)
             heads = [queue[0][0] for queue in self._timeline.values() if queue]
             if heads and (self._timer is None or min(heads) + _BATCH_S < self._timer_due):
                 self._arm(min(heads) + _BATCH_S)
