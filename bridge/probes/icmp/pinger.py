@@ -97,22 +97,35 @@ class Pinger:
                    timeout_s: float) -> Echoes:
         """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
         family, sockaddr = ip_literal(address) or await resolve(address)
+        check = self.start(family, sockaddr, count, interval_s, timeout_s)
+        try:
+            await check.done
+        finally:
+            self.forget(check)
+        return check
+
+    def start(self, family: int, sockaddr: tuple[object, ...], count: int, interval_s: float,
+              timeout_s: float) -> Echoes:
+        """`ping` for a resolved address, without a coroutine of its own: send the first
+        request; the caller awaits `done`, then calls `forget`."""
         echo_socket = self._socket(family)
         loop = self._loop
         assert loop is not None  # set with the first socket
         check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket,
                        loop.create_future(), 0, [], None, None, [])
-        try:
-            self._step(check, loop.time())
-            await check.done
-        finally:
-            if len(check.rtts_s) < len(check.seqs):  # timed out (or cancelled): forget
-                pending = echo_socket.pending        # what is unanswered
-                for seq in check.seqs:
-                    request = pending.get(seq)
-                    if request is not None and request[0] is check:
-                        del pending[seq]
+        self._step(check, loop.time())
         return check
+
+    @staticmethod
+    def forget(check: Echoes) -> None:
+        """The check is over: its unanswered requests (timed out, or cancelled) are no
+        longer waited for."""
+        if len(check.rtts_s) < len(check.seqs):
+            pending = check.echo_socket.pending
+            for seq in check.seqs:
+                request = pending.get(seq)
+                if request is not None and request[0] is check:
+                    del pending[seq]
 
     def _step(self, check: Echoes, now: float, last: list[Echoes] | None = None) -> None:
         """Send the check's next packet, or end it: every packet sent and waited for.
