@@ -69,18 +69,26 @@ class Admission:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self._running -= pending  # a task cancelled before it ran never reached its finally
 
     def _start(self, job: Callable[[], Coroutine[Any, Any, None]], label: str) -> None:
-        task = asyncio.create_task(job(), name=f"{self._name} {label}".rstrip())
+        own: list[asyncio.Task[None]] = []  # the task, for the job's finally to hand back
+        task = asyncio.create_task(self._run(job, own), name=f"{self._name} {label}".rstrip())
+        own.append(task)
         self._running.add(task)
-        task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("%s crashed", task.get_name(), exc_info=error)
-        if self._queue and len(self._running) < self.limit:
-            self._start(*self._queue.popleft())
+    async def _run(self, job: Callable[[], Coroutine[Any, Any, None]],
+                   own: list[asyncio.Task[None]]) -> None:
+        """The job, then its slot to the next in line. Done here rather than in a done
+        callback: that would be one more event-loop callback for every check."""
+        try:
+            await job()
+        except Exception:
+            log.error("%s crashed", own[0].get_name(), exc_info=True)
+        finally:
+            self._running.discard(own[0])
+            if self._queue and len(self._running) < self.limit:
+                self._start(*self._queue.popleft())
 
 
 class Coalesced:

@@ -1,4 +1,4 @@
-"""Hard deadlines for running probes: one heap and one event-loop timer for all of them.
+"""Hard deadlines for running probes: one queue per limit and one event-loop timer for all.
 
 `asyncio.timeout()` around every check put a TimerHandle per check into the event
 loop's own heap (kept in order by Python-level comparisons) and cost ~9 % of an ICMP
@@ -12,8 +12,7 @@ anywhere else still propagates).
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+from collections import deque
 
 # Deadlines this close together share one wake-up: a check may overrun by this much.
 _SLACK_S = 0.05
@@ -52,11 +51,16 @@ class Deadline:
 
 
 class Deadlines:
-    """The deadlines of every running check of one event loop."""
+    """The deadlines of every running check of one event loop.
+
+    One FIFO queue per limit, as the ICMP engine's timeline: deadlines of one limit are
+    started in time order, so they fall due in the order they were appended, and taking
+    one out is a popleft, not a heap's O(log n) of tuple comparisons. There are only as
+    many queues as distinct probe budgets in the config.
+    """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Deadline]] = []  # (when, order, deadline)
-        self._order = itertools.count()
+        self._queues: dict[float, deque[tuple[float, Deadline]]] = {}  # limit: (when, deadline)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,7 +74,10 @@ class Deadlines:
             self.close()  # what is left belongs to a loop that ran before this one
         deadline = Deadline(task)
         when = loop.time() + seconds
-        heapq.heappush(self._heap, (when, next(self._order), deadline))
+        queue = self._queues.get(seconds)
+        if queue is None:
+            queue = self._queues[seconds] = deque()
+        queue.append((when, deadline))
         if self._timer is None or when + _SLACK_S < self._timer_due:
             self._arm(loop, when + _SLACK_S)
         return deadline
@@ -80,7 +87,7 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._heap.clear()
+        self._queues.clear()
 
     def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:
@@ -93,8 +100,11 @@ class Deadlines:
         self._timer = None
         assert self._loop is not None
         now = self._loop.time()
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            heapq.heappop(heap)[2].fire()
-        if heap:
-            self._arm(self._loop, heap[0][0] + _SLACK_S)
+        heads = []
+        for queue in self._queues.values():
+            while queue and queue[0][0] <= now:
+                queue.popleft()[1].fire()
+            if queue:
+                heads.append(queue[0][0])
+        if heads:
+            self._arm(self._loop, min(heads) + _SLACK_S)

@@ -44,12 +44,13 @@ _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Pyt
 _RCVBUF_BYTES = 4 * 1024 * 1024
 # type, code, checksum, identifier, sequence; payload: token, send time (ns)
 _REQUEST = struct.Struct("!BBHHHQQ")
-_REPLY = struct.Struct("!BBHHHQ")  # a reply up to its token
+_REPLY = struct.Struct("!B3xHHQ")  # a reply up to its token: type, identifier, seq, token
 _TIMESPEC = struct.Struct("@qq")
 _MASK64 = (1 << 64) - 1
 # What a reply is read for: an IPv4 header of up to 60 bytes and the ICMP header up to
 # the token. Longer datagrams (other programs' pings) are cut; only their start matters.
 _READ_BYTES = 128
+_time_ns, _monotonic_ns = time.time_ns, time.monotonic_ns
 
 
 def request_checksum(first_words: int, seq: int, token: int, sent_ns: int) -> int:
@@ -101,13 +102,15 @@ class EchoSocket(Generic[Owner]):
         if seq in pending:
             seq = self._free_seq()
         token = next(self._tokens) & _MASK64
-        sent_ns = time.time_ns()
-        checksum = request_checksum(self._first_words, seq, token, sent_ns) \
-            if self._with_checksum else 0
-        pending[seq] = (owner, token, sent_ns, time.monotonic_ns())
+        sent_ns = _time_ns()
+        pending[seq] = (owner, token, sent_ns, _monotonic_ns())
         try:
-            self._sendto(self._pack(self._kind, 0, checksum, self._ident, seq, token, sent_ns),
-                         sockaddr)
+            # request_checksum, written out: a call per packet costs more than the sum
+            self._sendto(self._pack(
+                self._kind, 0,
+                0xFFFF - ((self._first_words + seq + token + sent_ns) % 0xFFFF or 0xFFFF)
+                if self._with_checksum else 0,
+                self._ident, seq, token, sent_ns), sockaddr)
         except OSError:
             del pending[seq]
             raise
@@ -127,7 +130,7 @@ class EchoSocket(Generic[Owner]):
             self.pending, self._on_reply
         reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
         ip_header, least, timespec = self._ip_header, _REPLY.size, _TIMESPEC.unpack
-        monotonic_ns = time.monotonic_ns
+        monotonic_ns = _monotonic_ns
         while True:
             try:
                 data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
@@ -138,13 +141,17 @@ class EchoSocket(Generic[Owner]):
             start = (data[0] & 0x0F) * 4 if ip_header and data else 0
             if len(data) < start + least:
                 continue
-            kind, _code, _sum, reply_ident, seq, token = unpack(data, start)
+            kind, reply_ident, seq, token = unpack(data, start)
             if kind != reply_kind or (ident_is_ours and reply_ident != ident):
                 continue
-            request = pending.get(seq)
-            if request is None or request[1] != token:
+            # Taken out at once, so a duplicate reply is not counted twice; put back if the
+            # token is not its own (a stale or foreign reply that reused the sequence)
+            request = pending.pop(seq, None)
+            if request is None:
                 continue
-            del pending[seq]  # a duplicate reply is not counted twice
+            if request[1] != token:
+                pending[seq] = request
+                continue
             # The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not RTT;
             # the one control message asked for, read here without a call per reply.
             if len(ancdata) == 1 and (stamp := ancdata[0])[1] == _SO_TIMESTAMPNS \

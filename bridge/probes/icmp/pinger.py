@@ -97,25 +97,41 @@ class Pinger:
                    timeout_s: float) -> Echoes:
         """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
         family, sockaddr = ip_literal(address) or await resolve(address)
+        check = self.start(family, sockaddr, count, interval_s, timeout_s)
+        try:
+            await check.done
+        finally:
+            self.forget(check)
+        return check
+
+    def start(self, family: int, sockaddr: tuple[object, ...], count: int, interval_s: float,
+              timeout_s: float) -> Echoes:
+        """`ping` for a resolved address, without a coroutine of its own: send the first
+        request; the caller awaits `done`, then calls `forget`."""
         echo_socket = self._socket(family)
         loop = self._loop
         assert loop is not None  # set with the first socket
         check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket,
                        loop.create_future(), 0, [], None, None, [])
-        try:
-            self._step(check, loop.time())
-            await check.done
-        finally:
-            if len(check.rtts_s) < len(check.seqs):  # timed out (or cancelled): forget
-                pending = echo_socket.pending        # what is unanswered
-                for seq in check.seqs:
-                    request = pending.get(seq)
-                    if request is not None and request[0] is check:
-                        del pending[seq]
+        self._step(check, loop.time())
         return check
 
-    def _step(self, check: Echoes, now: float) -> None:
-        """Send the check's next packet, or end it: every packet sent and waited for."""
+    @staticmethod
+    def forget(check: Echoes) -> None:
+        """The check is over: its unanswered requests (timed out, or cancelled) are no
+        longer waited for."""
+        if len(check.rtts_s) < len(check.seqs):
+            pending = check.echo_socket.pending
+            for seq in check.seqs:
+                request = pending.get(seq)
+                if request is not None and request[0] is check:
+                    del pending[seq]
+
+    def _step(self, check: Echoes, now: float, last: list[Echoes] | None = None) -> None:
+        """Send the check's next packet, or end it: every packet sent and waited for.
+
+        With `last`, a check whose final packet went out is put there instead of waiting:
+        the caller reads the replies already queued before it starts the timeout."""
         done = check.done
         if done.done():
             return  # answered in full, or cancelled
@@ -124,18 +140,23 @@ class Pinger:
             done.set_result(None)  # the timeout after the last packet
             return
         check.sent = sent = sent + 1
+        seqs = check.seqs
         try:
-            check.seqs.append(check.echo_socket.send(check, check.sockaddr))
+            seqs.append(check.echo_socket.send(check, check.sockaddr))
         except OSError as exc:
             check.error = exc.strerror or str(exc)
             check.errno = exc.errno
         if sent < count:
-            delay = check.interval_s
-        elif len(check.rtts_s) < len(check.seqs):
-            delay = check.timeout_s
-        else:
+            self._wait(check, check.interval_s, now)
+        elif len(check.rtts_s) == len(seqs):
             done.set_result(None)  # every request that went out is answered
-            return
+        elif last is not None:
+            last.append(check)
+        else:
+            self._wait(check, check.timeout_s, now)
+
+    def _wait(self, check: Echoes, delay: float, now: float) -> None:
+        """Step `check` again `delay` from `now`."""
         queue = self._timeline.get(delay)
         if queue is None:
             queue = self._timeline[delay] = deque()
@@ -154,11 +175,23 @@ class Pinger:
         self._timer = None
         assert self._loop is not None
         now = self._loop.time()
+        step = self._step
+        # Checks whose last packet this batch sent. A near peer (loopback, a LAN) has
+        # answered most of them by the end of the batch: reading the socket then ends
+        # those checks without a timeout entry each (which would keep the check alive
+        # for timeout_s and cost a step when it falls due).
+        last: list[Echoes] = []
         try:
             for queue in list(self._timeline.values()):
                 while queue and queue[0][0] <= now:
-                    self._step(queue.popleft()[1], now)
+                    step(queue.popleft()[1], now, last)
+            if last:
+                for echo_socket in self._sockets.values():
+                    echo_socket.drain()
         finally:
+            for check in last:
+                if not check.done.done():
+                    self._wait(check, check.timeout_s, now)
             heads = [queue[0][0] for queue in self._timeline.values() if queue]
             if heads and (self._timer is None or min(heads) + _BATCH_S < self._timer_due):
                 self._arm(min(heads) + _BATCH_S)

@@ -11,6 +11,7 @@ from datetime import datetime
 from bridge.core.ping_limits import Severity, judge_ping
 from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
+from bridge.probes.addresses import ip_literal, resolve
 from bridge.probes.icmp.pinger import Pinger
 from bridge.probes.protocol import Target
 
@@ -68,9 +69,11 @@ class IcmpProber:
     async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
         """Ping `address` `probe.count` times; up when any echo is answered and no critical
         limit is reached (check_ping's rules, bridge.core.ping_limits)."""
+        pinger = self._pinger
         try:
-            echoes = await self._pinger.ping(address, probe.count, probe.packet_interval_s,
-                                             probe.timeout_s)
+            family, sockaddr = ip_literal(address) or await resolve(address)
+            echoes = pinger.start(family, sockaddr, probe.count, probe.packet_interval_s,
+                                  probe.timeout_s)
         except socket.gaierror as exc:
             # "no such name" is the device's (or its config's) problem; a resolver that
             # cannot be reached is the monitoring host's.
@@ -82,9 +85,13 @@ class IcmpProber:
         except OSError as exc:
             return _failed(started, f"ICMP error: {exc.strerror or exc}",
                            local=exc.errno in _LOCAL_ERRNOS)
+        try:
+            await echoes.done
+        finally:
+            pinger.forget(echoes)
         # From the counts, not 1 - received / sent: 1 lost of 5 is exactly 20 %, which a
         # 20 % limit must catch.
-        loss = (echoes.sent - echoes.received) / echoes.sent if echoes.sent else 1.0
+        loss = (echoes.sent - len(echoes.rtts_s)) / echoes.sent if echoes.sent else 1.0
         if not echoes.rtts_s:
             why = f": {echoes.error}" if echoes.error else ""
             return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
