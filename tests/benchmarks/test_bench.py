@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conftest import REPO
@@ -109,10 +111,24 @@ def test_bench_scale_takes_its_size_from_the_command_line(tmp_path: Path) -> Non
     assert {"scale.loop_lag_p50", "scale.loop_lag_p99", "scale.lag_p99"} <= set(rows)
 
 
-def test_bench_scale_with_several_instances_says_it_is_not_measured_yet() -> None:
-    # The benchmark does not start several instances yet: no numbers are made up.
-    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--instances", "2"],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "--instances 2: not measured yet" in done.stderr
-    assert done.stdout == ""
+def test_bench_scale_runs_several_instances_on_postgresql(tmp_path: Path,
+                                                          pg_admin_url: str) -> None:
+    # Two daemons share the devices on a scratch database: each check is probed by one of
+    # them (both probing it would double the runs), and the fleet's rows are there.
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--quick", "--instances", "2",
+                           "--duration-s", "8", "--json", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
+    assert done.returncode == 0, done.stderr
+    assert "2 instances on a scratch PostgreSQL database" in done.stdout
+    assert "bridge #0 " in done.stdout
+    assert "bridge #1 " in done.stdout
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert rows["scale.instances"]["bridge"] == 2
+    assert rows["scale.ping_done_ratio"]["bridge"] < 1.5
+    assert rows["scale.ping_success_ratio"]["bridge"] == 1
+    assert {"scale.postgres_cpu_percent", "scale.cpu_percent", "scale.rss_peak"} <= set(rows)
+    with psycopg.connect(pg_admin_url) as conn:  # the scratch database is gone
+        names = [n for (n,) in conn.execute("SELECT datname FROM pg_database")]
+    assert not [n for n in names if n.startswith("bridge_bench_")]
