@@ -122,8 +122,8 @@ def test_bench_scale_runs_several_instances_on_postgresql(tmp_path: Path,
                           env={**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
     assert done.returncode == 0, done.stderr
     assert "2 instances on a scratch PostgreSQL database" in done.stdout
-    assert "bridge #0 " in done.stdout
-    assert "bridge #1 " in done.stdout
+    assert "CPU and RSS added up (#0 " in done.stdout
+    assert ", #1 " in done.stdout
     rows = {r["name"]: r for r in json.loads(out.read_text())}
     assert rows["scale.instances"]["bridge"] == 2
     assert rows["scale.ping_done_ratio"]["bridge"] < 1.5
