@@ -35,10 +35,11 @@ class Loaded:
 
 @contextlib.contextmanager
 def loaded_fleet(work: ScaleWork, instances: int, prefix: Sequence[str] = (),
-                 daemon_url: Callable[[str], str] = sqlalchemy_url) -> Iterator[Loaded]:
+                 daemon_url: Callable[[str], str] = sqlalchemy_url,
+                 window_s: float = FOREVER_S) -> Iterator[Loaded]:
     """`instances` daemons on `work`, shards split; stopped and dropped afterwards. `prefix`
     runs the agents and the daemons in a network namespace (`ip netns exec NS`), which reach
-    the store at `daemon_url(url)`."""
+    the store at `daemon_url(url)`. Their windows, once opened, last `window_s`."""
     port = free_udp_port()
     addresses = work.snmp_addresses()
     root = Path(tempfile.mkdtemp(prefix="bridge-bench-fleet-"))
@@ -48,7 +49,7 @@ def loaded_fleet(work: ScaleWork, instances: int, prefix: Sequence[str] = (),
                   for i in range(0, len(addresses), ADDRESSES_PER_AGENT)]
         with scratch_store() as (_, url):
             config = write_deployment(root, work, port, daemon_url(url))
-            fleet = Fleet(root, config, instances, FOREVER_S, prefix)
+            fleet = Fleet(root, config, instances, window_s, prefix)
             try:
                 split_s = fleet.wait_split(url)
                 yield Loaded(fleet, url, work, split_s)

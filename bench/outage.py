@@ -48,7 +48,8 @@ def run(*, quick: bool, ping_devices: int | None = None, snmp_devices: int | Non
         relay = StoreRelay(ADMIN_URL)
         # the instances' windows: the outage, and as long again to see it settle
         work = replace(work, duration_s=goal_s * 2)
-        with loaded_fleet(work, instances, namespace.prefix, relay.daemon_url) as loaded:
+        with loaded_fleet(work, instances, namespace.prefix, relay.daemon_url,
+                          work.duration_s) as loaded:
             return _silence(loaded, namespace, silenced, goal_s)
     finally:
         if relay is not None:
