@@ -8,27 +8,31 @@ open no tickets (their rows' peer is empty).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench.common import Report, Row
-from bench.fleet import ADMIN_URL, BackendCpu, backend_cpu_s
+from bench.common import Report, Row, run_child
+from bench.fleet import ADMIN_URL, BackendCpu, backend_cpu_s, scratch_store, sqlalchemy_url
 from bench.fleet_load import Loaded, loaded_fleet, warm_up
 from bench.lag import lag_quantile
 from bench.netns import Namespace, StoreRelay, require_root
 from bench.ping_work import loopback_targets
 from bench.scale_fleet import STOP_GRACE_S, merge
-from bench.scale_work import QUICK, ScaleWork, device_name
+from bench.scale_work import QUICK, ScaleWork, device_name, write_deployment
 
 SILENCED = 10_000  # devices that stop answering at once (at most the ping-only ones)
 QUICK_SILENCED = 100
 MAX_ATTEMPTS = 3  # the probes' default max_attempts
 SLACK_S = 10.0  # the issue's goal: interval x attempts + 10 s
 POLL_S = 0.5
+PIPELINE_GOAL_PER_S = 20_000
 
 
 def run(*, quick: bool, ping_devices: int | None = None, snmp_devices: int | None = None,
@@ -50,11 +54,44 @@ def run(*, quick: bool, ping_devices: int | None = None, snmp_devices: int | Non
         work = replace(work, duration_s=goal_s * 2)
         with loaded_fleet(work, instances, namespace.prefix, relay.daemon_url,
                           work.duration_s) as loaded:
-            return _silence(loaded, namespace, silenced, goal_s)
+            report = _silence(loaded, namespace, silenced, goal_s)
+        return _with_pipeline(report, work, silenced)
     finally:
         if relay is not None:
             relay.close()
         namespace.delete()
+
+
+def _with_pipeline(report: Report, work: ScaleWork, silenced: int) -> Report:
+    """The same outage's results through state, rules and store as fast as they go."""
+    root = Path(tempfile.mkdtemp(prefix="bridge-bench-pipeline-"))
+    try:
+        with scratch_store() as (_, url):
+            config = write_deployment(root, work, 161, sqlalchemy_url(url))
+            answer, _ = run_child("bench.pipeline_work", {
+                "config": str(config), "silenced": silenced, "attempts": MAX_ATTEMPTS,
+                "interval_s": work.ping_interval_s})
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    rate = answer["results"] / answer["wall_s"]
+    rows = [*report.rows,
+            Row("outage.pipeline_results_per_s", "1/s", rate, None, "-"),
+            Row("outage.pipeline_cpu_per_result", "us",
+                answer["cpu_s"] / answer["results"] * 1e6, None, "-")]
+    notes = [*report.notes,
+             f"outage.pipeline_results_per_s: {answer['results']} results (one round all up, "
+             f"then {MAX_ATTEMPTS} rounds with the {silenced} silenced devices failing) through "
+             f"the daemon's engine, Monitor and BatchWriter on a PostgreSQL database of its "
+             f"own, in one process, no probing: {answer['wall_s']:.2f} s to the last commit, "
+             f"{answer['batches']} batches, {answer['tickets']} tickets open "
+             f"(goal: >= {PIPELINE_GOAL_PER_S:,}/s)"]
+    if rate < PIPELINE_GOAL_PER_S:
+        notes.append(f"WARNING: the pipeline took {rate:,.0f} results/s, under the goal of "
+                     f"{PIPELINE_GOAL_PER_S:,}/s")
+    if answer["tickets"] != silenced:
+        notes.append(f"WARNING: the pipeline opened {answer['tickets']} tickets for "
+                     f"{silenced} silenced devices")
+    return Report(rows, notes)
 
 
 def _tickets(url: str, devices: list[str]) -> tuple[int, int]:
