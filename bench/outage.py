@@ -82,7 +82,8 @@ def _with_pipeline(report: Report, work: ScaleWork, silenced: int) -> Report:
              f"outage.pipeline_results_per_s: {answer['results']} results (one round all up, "
              f"then {MAX_ATTEMPTS} rounds with the {silenced} silenced devices failing) through "
              f"the daemon's engine, Monitor and BatchWriter on a PostgreSQL database of its "
-             f"own, in one process, no probing: {answer['wall_s']:.2f} s to the last commit, "
+             f"own, in one process, no probing: all fed to the engine in "
+             f"{answer['fed_s']:.2f} s, the last commit at {answer['wall_s']:.2f} s, "
              f"{answer['batches']} batches, {answer['tickets']} tickets open "
              f"(goal: >= {PIPELINE_GOAL_PER_S:,}/s)"]
     if rate < PIPELINE_GOAL_PER_S:
