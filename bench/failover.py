@@ -30,7 +30,7 @@ def run(*, quick: bool, ping_devices: int | None = None, snmp_devices: int | Non
     work = replace(work, ping_devices=work.ping_devices if ping_devices is None else ping_devices,
                    snmp_devices=work.snmp_devices if snmp_devices is None else snmp_devices)
     with loaded_fleet(work, 2) as loaded:
-        warm_s = warm_up(loaded)
+        warm_s = warm_up(loaded.url, loaded.work)
         return _kill_and_watch(loaded, warm_s)
 
 

@@ -79,12 +79,15 @@ def all_checks(work: ScaleWork) -> list[str]:
     return [key for keys in checks(work).values() for key in keys]
 
 
-def warm_up(loaded: Loaded) -> float:
-    """Wait until every check has a result in the store; seconds waited."""
-    keys, started = all_checks(loaded.work), time.monotonic()
-    since = datetime.fromtimestamp(0, UTC)
-    limit_s = 3 * max(loaded.work.ping_interval_s, loaded.work.snmp_interval_s) + 30
-    while checked_since(loaded.url, keys, since) < len(keys):
+def warm_up(url: str, work: ScaleWork) -> float:
+    """Wait until every check has a result in the store dated from now on: each has been
+    taken up and run by the instance that owns it now (a shard handed over runs its checks
+    again within an interval of the hand-over, not at the old owner's slot). Seconds waited.
+    """
+    keys, started = all_checks(work), time.monotonic()
+    since = datetime.now(UTC)
+    limit_s = 3 * max(work.ping_interval_s, work.snmp_interval_s) + 30
+    while checked_since(url, keys, since) < len(keys):
         if time.monotonic() - started > limit_s:
             raise RuntimeError(f"not every check ran within {limit_s:g} s of the split")
         time.sleep(1.0)

@@ -106,7 +106,7 @@ def _tickets(url: str, devices: list[str]) -> tuple[int, int]:
 
 
 def _silence(loaded: Loaded, namespace: Namespace, silenced: int, goal_s: float) -> Report:
-    warm_s = warm_up(loaded)
+    warm_s = warm_up(loaded.url, loaded.work)
     addresses = loopback_targets(silenced)
     devices = [device_name(i) for i in range(silenced)]
     database = loaded.url.rsplit("/", 1)[1]

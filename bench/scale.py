@@ -132,7 +132,8 @@ def _fleet_notes(bridge: dict[str, Any]) -> list[str]:
                                                         bridge["rss_peak_kib_by_instance"],
                                                         strict=True)))
     return [f"bridge: {bridge['instances']} instances on a scratch PostgreSQL database, "
-            f"the shards split {bridge['start_wall_s']:.1f} s after they were started; "
+            f"the shards split and every check run by its owner {bridge['start_wall_s']:.1f} s "
+            f"after they were started; "
             f"CPU and RSS added up ({each}); lag rows: the instance with the worst p99; "
             f"scale.postgres_cpu_percent: the database's backends (from /proc, apart)"]
 
@@ -157,7 +158,9 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
         notes.append(f"bridge {name}: {probe['checks']} checks, {probe['runs']} runs (each "
                      f"{probe['min_runs']}..{probe['max_runs']}, expected "
                      f"{probe['expected_per_check']:.2f} ± 1), {probe['drifted']} drifted, "
-                     f"{probe['failed']} failed")
+                     f"{probe['failed']} failed"
+                     + (f"; the drifted in shards {probe['drifted_shards']}"
+                        if probe.get("drifted_shards") else ""))
     if "instances" in bridge:
         notes += _fleet_notes(bridge)
     start_s: dict[int, float] = {}

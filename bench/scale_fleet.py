@@ -9,9 +9,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.fleet import BackendCpu, Fleet, backend_cpu_s, scratch_store, sqlalchemy_url
+from bench.fleet import SHARDS, BackendCpu, Fleet, backend_cpu_s, scratch_store, sqlalchemy_url
+from bench.fleet_load import warm_up
 from bench.lag import lag_quantile
 from bench.scale_work import ScaleWork, checks, write_deployment
+from bridge.core.shards import shard_of
 
 STOP_GRACE_S = 120.0  # after its window: stop, hand the leases back, answer
 
@@ -32,6 +34,9 @@ def tally(work: ScaleWork, wall_s: float, runs: Counter[str], failed: Counter[st
             "min_runs": min(counts), "max_runs": max(counts),
             "drifted": sum(1 for n in counts if abs(n - expected) > 1),
             "failed": sum(failed[key] for key in keys),
+            "drifted_shards": sorted({shard_of(key.split("/", 1)[0], SHARDS)
+                                      for key, n in zip(keys, counts, strict=True)
+                                      if abs(n - expected) > 1}),
         }
     return per_probe
 
@@ -78,6 +83,7 @@ def run_fleet(root: Path, work: ScaleWork, snmp_port: int, instances: int) -> di
         fleet = Fleet(root, config, instances, work.duration_s)
         try:
             split_s = fleet.wait_split(url)
+            split_s += warm_up(url, work)
             backends = BackendCpu(url, database)
             before = backends.sample()
             fleet.open_windows()
