@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,7 @@ def test_bench_scale_runs_several_instances_on_postgresql(tmp_path: Path,
                                                           pg_admin_url: str) -> None:
     # Two daemons share the devices on a scratch database: each check is probed by one of
     # them (both probing it would double the runs), and the fleet's rows are there.
+    before = _scratch_databases(pg_admin_url)
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "bench", "scale", "--quick", "--instances", "2",
                            "--duration-s", "8", "--json", str(out)], cwd=REPO,
@@ -131,9 +133,14 @@ def test_bench_scale_runs_several_instances_on_postgresql(tmp_path: Path,
     assert rows["scale.ping_done_ratio"]["bridge"] < 1.5
     assert rows["scale.ping_success_ratio"]["bridge"] == 1
     assert {"scale.postgres_cpu_percent", "scale.cpu_percent", "scale.rss_peak"} <= set(rows)
-    with psycopg.connect(pg_admin_url) as conn:  # the scratch database is gone
+    assert _scratch_databases(pg_admin_url) <= before  # its scratch database is gone
+
+
+def _scratch_databases(admin_url: str) -> set[str]:
+    """The databases named as bench/fleet.py names its scratch ones."""
+    with psycopg.connect(admin_url) as conn:
         names = [n for (n,) in conn.execute("SELECT datname FROM pg_database")]
-    assert not [n for n in names if n.startswith("bridge_bench_")]
+    return {n for n in names if re.fullmatch(r"bridge_bench_[0-9a-f]{10}", n)}
 
 
 def test_bench_failover_kills_one_of_two_instances_and_the_other_takes_over(
