@@ -113,6 +113,7 @@ class Fleet:
         self.root = root
         self.ready_files = [root / f"ready-{n}" for n in range(instances)]
         self._outs: list[IO[str]] = []
+        self._errs: list[IO[str]] = []
         self.children: list[subprocess.Popen[str]] = []
         for n, ready in enumerate(self.ready_files):
             payload = {"config": str(config), "duration_s": duration_s,
@@ -126,6 +127,7 @@ class Fleet:
             child.stdin.write(json.dumps(payload))
             child.stdin.close()
             self._outs.append(out)
+            self._errs.append(err)
             self.children.append(child)
 
     def pids(self) -> list[int]:
@@ -182,5 +184,5 @@ class Fleet:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        for out in self._outs:
+        for out in [*self._outs, *self._errs]:
             out.close()
