@@ -9,16 +9,30 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from bench import availability, desk, intake, metrics, ping, portal, scale, snmp, traps
+from bench import (
+    availability,
+    desk,
+    failover,
+    intake,
+    metrics,
+    outage,
+    ping,
+    portal,
+    scale,
+    snmp,
+    traps,
+)
 from bench.common import Benchmark, PeerMissingError, Row, format_table
 from bench.scale_work import QUICK, ScaleWork
 
 BENCHMARKS: dict[str, Benchmark] = {"ping": ping.run, "snmp": snmp.run, "scale": scale.run,
                                      "availability": availability.run, "metrics": metrics.run,
                                      "desk": desk.run, "intake": intake.run,
-                                     "portal": portal.run, "traps": traps.run}
+                                     "portal": portal.run, "traps": traps.run,
+                                     "failover": failover.run, "outage": outage.run}
 TIMED = {"scale"}  # the benchmarks that run for a time (--duration-s) rather than a workload
 SIZED = ("ping_devices", "snmp_devices", "instances")  # scale's size options
+AT_LOAD = {"scale", "failover", "outage"}  # the benchmarks --ping/--snmp-devices size
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,12 +50,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="scale: of those, SNMP-polled too (default 2000)")
     parser.add_argument("--instances", type=int, metavar="N",
                         help="scale: bridge instances sharing the devices (default 1; more "
-                             "need PostgreSQL)")
+                             "run on a scratch PostgreSQL database)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows here")
     args = parser.parse_args(argv)
     sized = {name: getattr(args, name) for name in SIZED if getattr(args, name) is not None}
-    if sized and "scale" not in args.names:
-        parser.error("--ping-devices, --snmp-devices and --instances apply to scale; name it")
+    if "instances" in sized and not {"scale", "outage"} & set(args.names):
+        parser.error("--instances applies to scale and outage; name one")
+    if sized and not AT_LOAD & set(args.names):
+        parser.error("--ping-devices and --snmp-devices apply to scale, failover and outage; "
+                     "name one")
     if any(n < 0 for n in sized.values()) or sized.get("instances", 1) < 1:
         parser.error("--ping-devices and --snmp-devices take N >= 0, --instances N >= 1")
     if "snmp_devices" in sized or "ping_devices" in sized:
@@ -50,8 +67,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if sized.get("snmp_devices", work.snmp_devices) > ping:
             parser.error(f"--snmp-devices: the SNMP devices are some of the {ping} pinged ones: "
                          "at most --ping-devices")
-    if sized.get("instances", 1) > 1:
-        parser.error(scale.instances_not_measured(sized["instances"]))
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -65,6 +80,12 @@ def _benchmark(name: str, args: argparse.Namespace) -> Benchmark:
     if name == "scale":
         sized = {n: getattr(args, n) for n in SIZED if getattr(args, n) is not None}
         return partial(scale.run, duration_s=args.duration_s, **sized)
+    if name == "outage" and args.instances is not None:
+        return partial(outage.run, ping_devices=args.ping_devices,
+                       snmp_devices=args.snmp_devices, instances=args.instances)
+    if name in AT_LOAD:
+        run = failover.run if name == "failover" else outage.run
+        return partial(run, ping_devices=args.ping_devices, snmp_devices=args.snmp_devices)
     return BENCHMARKS[name]
 
 

@@ -4,6 +4,10 @@ The child builds `Daemon` from the generated deployment exactly as `bridge run` 
 scheduler, probers, engine, HTTP) and injects only what it measures through: the metrics
 registry (scheduler lag), a Notifier (READY opens the measured window) and Probers that
 count each check's runs. After `duration_s` it sends itself SIGTERM, as systemd would.
+
+One of several instances (`bench.fleet`) is told `ready_file`: at READY it writes that file
+and opens its window only at SIGUSR1, when the parent has seen the shards split, so that
+every instance measures the same seconds; it then also answers each check's runs.
 """
 
 from __future__ import annotations
@@ -149,11 +153,12 @@ class Window(Notifier):
     """READY opens the measured window; `duration_s` later it closes and SIGTERM follows."""
 
     def __init__(self, probers: CountingProbers, registry: CollectorRegistry,
-                 duration_s: float) -> None:
+                 duration_s: float, ready_file: str | None = None) -> None:
         super().__init__(environ={})
         self._probers = probers
         self._registry = registry
         self._duration_s = duration_s
+        self._ready_file = ready_file
         self.opened: dict[str, Any] = {}
         self.closed: dict[str, Any] = {}
         self.segments: list[dict[str, Any]] = []
@@ -165,7 +170,17 @@ class Window(Notifier):
                 "children_rss_peak_kib": children_rss_peak_kib()}
 
     def ready(self, status: str) -> None:
-        """The daemon is up: start counting."""
+        """The daemon is up: start counting (one of several: when the parent says so)."""
+        if self._ready_file is not None:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGUSR1, self._open)
+            Path(self._ready_file).write_text(str(os.getpid()))
+            return
+        self._open()
+
+    def _open(self) -> None:
+        if self.opened:
+            return
         self.opened = self._mark()
         self._probers.counting = True
         loop = asyncio.get_running_loop()
@@ -220,7 +235,7 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
     config = load_config(Path(payload["config"]), create_secrets=True)
     probers = CountingProbers()
     registry = CollectorRegistry()
-    window = Window(probers, registry, payload["duration_s"])
+    window = Window(probers, registry, payload["duration_s"], payload.get("ready_file"))
     daemon = Daemon(config, notifier=window, registry=registry, probers=probers)
     code = await daemon.run()
     opened, closed = window.opened, window.closed
@@ -240,7 +255,14 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
         "probes": _tally(probers, config, wall_s),
         "failure_examples": probers.examples,
         "segments": window.segments,
+        **({"runs_by_check": _by_check(probers.runs), "failed_by_check": _by_check(probers.failed)}
+           if payload.get("ready_file") else {}),
     }
+
+
+def _by_check(counts: Counter[tuple[str, str]]) -> dict[str, int]:
+    """Counts by "device/probe", for the parent to add up over instances."""
+    return {f"{device}/{probe}": n for (device, probe), n in counts.items()}
 
 
 def main() -> None:

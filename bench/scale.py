@@ -13,6 +13,8 @@ from typing import Any
 
 from bench.common import PeerMissingError, Report, Row, run_child
 from bench.fping import fping_path, fping_version
+from bench.lag import lag_max, lag_quantile
+from bench.scale_fleet import run_fleet
 from bench.scale_peers import FpingLoop, PeerTally, fping_args, scrape_spread
 from bench.scale_work import QUICK, ScaleWork, write_deployment
 from bench.snmp_peers import EXPORTER_HINT, SnmpExporter
@@ -31,8 +33,6 @@ def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | Non
     if work.snmp_devices > work.ping_devices:
         raise ValueError(f"--snmp-devices {work.snmp_devices} > --ping-devices "
                          f"{work.ping_devices}: the SNMP devices are some of the pinged ones")
-    if instances > 1:
-        raise ValueError(instances_not_measured(instances))
     fping = fping_path()
     port = free_udp_port()
     addresses = work.snmp_addresses()
@@ -42,9 +42,12 @@ def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | Non
     try:
         agents = [Snmpd(addresses[i:i + ADDRESSES_PER_AGENT], port)
                   for i in range(0, len(addresses), ADDRESSES_PER_AGENT)]
-        config = write_deployment(root, work, port)
-        bridge, _ = run_child("bench.bridge_scale", {"config": str(config),
-                                                     "duration_s": work.duration_s})
+        if instances > 1:
+            bridge = run_fleet(root, work, port, instances)
+        else:
+            config = write_deployment(root, work, port)
+            bridge, _ = run_child("bench.bridge_scale", {"config": str(config),
+                                                         "duration_s": work.duration_s})
         ping, snmp, exporter_name = _run_peers(fping, work, port, notes)
     finally:
         for agent in agents:
@@ -53,13 +56,6 @@ def run(*, quick: bool, duration_s: float | None = None, ping_devices: int | Non
     rows = compare(work, bridge, ping, snmp, fping_version(fping), exporter_name)
     notes += _notes(work, bridge, ping, snmp, fping, len(agents))
     return Report(rows, notes)
-
-
-def instances_not_measured(instances: int) -> str:
-    """Why `--instances N` is refused: the benchmark does not start several instances yet."""
-    return (f"--instances {instances}: not measured yet: the benchmark does not start several "
-            "instances on a PostgreSQL store of its own (bridge shares devices between them: "
-            "docs/operations.md, Several instances), so it runs one instance only")
 
 
 def _run_peers(fping: str, work: ScaleWork, port: int, notes: list[str]
@@ -78,31 +74,6 @@ def _run_peers(fping: str, work: ScaleWork, port: int, notes: list[str]
         return loop.finish(), snmp, exporter.name
     finally:
         exporter.close()
-
-
-def lag_quantile(q: float, buckets: dict[str, float]) -> float:
-    """Prometheus' histogram_quantile over cumulative buckets (the +Inf bucket answers
-    with the highest finite bound)."""
-    bounds = sorted((float(le), count) for le, count in buckets.items())
-    total = bounds[-1][1] if bounds else 0.0
-    if not total:
-        return 0.0
-    rank, lower, below = q * total, 0.0, 0.0
-    for bound, count in bounds:
-        if count >= rank:
-            if bound == float("inf"):
-                return lower
-            return lower + (bound - lower) * (rank - below) / (count - below)
-        lower, below = bound, count
-    return lower
-
-
-def lag_max(buckets: dict[str, float]) -> float:
-    """The upper bound of the highest bucket holding an observation: the largest lag was at
-    most this (inf: above every bound)."""
-    bounds = sorted((float(le), count) for le, count in buckets.items())
-    total = bounds[-1][1] if bounds else 0.0
-    return next((bound for bound, count in bounds if count >= total), 0.0) if total else 0.0
 
 
 def _ratio(done: float, expected: float) -> float:
@@ -148,7 +119,23 @@ def compare(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: Peer
             "-"),
         Row("scale.start", "s", bridge["start_wall_s"], None, "-"),
     ]
+    if "instances" in bridge:
+        rows += [Row("scale.instances", "instances", bridge["instances"], None, "-"),
+                 Row("scale.postgres_cpu_percent", "%",
+                     bridge["postgres_cpu_s"] / bridge["wall_s"] * 100, None, "-")]
     return rows
+
+
+def _fleet_notes(bridge: dict[str, Any]) -> list[str]:
+    each = ", ".join(f"#{n} {cpu / bridge['wall_s'] * 100:.1f} % CPU, {rss / 1024:.0f} MiB"
+                     for n, (cpu, rss) in enumerate(zip(bridge["cpu_s_by_instance"],
+                                                        bridge["rss_peak_kib_by_instance"],
+                                                        strict=True)))
+    return [f"bridge: {bridge['instances']} instances on a scratch PostgreSQL database, "
+            f"the shards split and every check run by its owner {bridge['start_wall_s']:.1f} s "
+            f"after they were started; "
+            f"CPU and RSS added up ({each}); lag rows: the instance with the worst p99; "
+            f"scale.postgres_cpu_percent: the database's backends (from /proc, apart)"]
 
 
 def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerTally | None,
@@ -171,18 +158,24 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
         notes.append(f"bridge {name}: {probe['checks']} checks, {probe['runs']} runs (each "
                      f"{probe['min_runs']}..{probe['max_runs']}, expected "
                      f"{probe['expected_per_check']:.2f} ± 1), {probe['drifted']} drifted, "
-                     f"{probe['failed']} failed")
-    start_s = 0.0
+                     f"{probe['failed']} failed"
+                     + (f"; the drifted in shards {probe['drifted_shards']}"
+                        if probe.get("drifted_shards") else ""))
+    if "instances" in bridge:
+        notes += _fleet_notes(bridge)
+    start_s: dict[int, float] = {}
     for segment in bridge["segments"]:
         lag, loop_lag = segment["lag"], segment["loop_lag"]
-        notes.append(f"bridge {start_s:.0f}-{segment['end_s']:.0f} s: "
+        n = segment.get("instance", 0)
+        who = f"bridge #{n}" if "instances" in bridge else "bridge"
+        notes.append(f"{who} {start_s.get(n, 0.0):.0f}-{segment['end_s']:.0f} s: "
                      f"{segment['cpu_percent']:.0f} % CPU, scheduler lag p50 "
                      f"{lag_quantile(0.5, lag) * 1000:.0f} ms, p99 "
                      f"{lag_quantile(0.99, lag) * 1000:.0f} ms, loop lag p99 "
                      f"{lag_quantile(0.99, loop_lag) * 1000:.1f} ms, max <= "
                      f"{lag_max(loop_lag) * 1000:g} ms, {segment['runs']} checks, "
                      f"{segment['failed']} failed")
-        start_s = segment["end_s"]
+        start_s[n] = segment["end_s"]
     if bridge["failure_examples"]:
         notes.append(f"WARNING: bridge failures, e.g. {'; '.join(bridge['failure_examples'])}")
     if ping.answered < ping.done or (snmp and snmp.answered < snmp.done):

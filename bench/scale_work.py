@@ -6,6 +6,7 @@ Every address is in 127.0.0.0/8: ping-only devices at 127.0.x.y, SNMP devices at
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,17 +49,36 @@ class ScaleWork:
         return self.duration_s / interval_s
 
 
+def device_name(index: int) -> str:
+    """The name of the `index`th device of `ping_addresses()`."""
+    return f"d{index:05d}"
+
+
+def checks(work: ScaleWork) -> dict[str, list[str]]:
+    """Every check as "device/probe", by probe: all devices pinged, the last
+    `snmp_devices` (those of `snmp_addresses()`) also polled."""
+    first_snmp = work.ping_devices - work.snmp_devices
+    names = [device_name(i) for i in range(work.ping_devices)]
+    return {"ping": [f"{name}/ping" for name in names],
+            "system": [f"{name}/system" for name in names[first_snmp:]]}
+
+
 QUICK = ScaleWork(ping_devices=300, snmp_devices=30, ping_interval_s=2.0, snmp_interval_s=4.0,
                   duration_s=6.0)
 
 
-def write_deployment(root: Path, work: ScaleWork, snmp_port: int) -> Path:
-    """A deployment in `root` (SQLite store, no HTTP port taken) for `work`; its bridge.toml."""
+def write_deployment(root: Path, work: ScaleWork, snmp_port: int,
+                     storage_url: str = "sqlite:///var/bridge.db") -> Path:
+    """A deployment in `root` (SQLite store unless told, no HTTP port taken) for `work`; its
+    bridge.toml. The API token exists already: several instances start at once."""
     for folder in ("config", "probes", "rules", "secrets", "var"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "secrets" / "community").write_text(COMMUNITY + "\n")
+    token = root / "secrets" / "operator.token"
+    token.write_text(secrets.token_urlsafe(32) + "\n")
+    token.chmod(0o600)
     (root / "bridge.toml").write_text(
-        '[storage]\nurl = "sqlite:///var/bridge.db"\n\n[http]\nlisten = "127.0.0.1:0"\n\n'
+        f'[storage]\nurl = "{storage_url}"\n\n[http]\nlisten = "127.0.0.1:0"\n\n'
         f"[daemon]\nmax_concurrent_checks = {work.max_concurrent}\n\n"
         '[[api.tokens]]\nname = "operator"\nrole = "operator"\n'
         'secret = "file:secrets/operator.token"\ncreate = true\n')
@@ -74,10 +94,10 @@ def write_deployment(root: Path, work: ScaleWork, snmp_port: int) -> Path:
     snmp = set(work.snmp_addresses())
     for i, address in enumerate(work.ping_addresses()):
         probes = '["ping", "system"]' if address in snmp else '["ping"]'
-        lines.append(f'[devices.d{i:05d}]\ncustomer = "c{i % CUSTOMERS:02d}"\n'
+        lines.append(f'[devices.{device_name(i)}]\ncustomer = "c{i % CUSTOMERS:02d}"\n'
                      f'address = "{address}"\nprobes = {probes}\n')
         if address in snmp:
-            lines.append(f'[devices.d{i:05d}.snmp]\nport = {snmp_port}\n'
+            lines.append(f'[devices.{device_name(i)}.snmp]\nport = {snmp_port}\n'
                          'community = "file:../secrets/community"\n')
     (root / "config" / "devices.toml").write_text("\n".join(lines))
     return root / "bridge.toml"

@@ -64,8 +64,8 @@ class Snmpd:
     """Debian's net-snmp snmpd with a read-only v2c community, on 127.0.0.1 or on several
     loopback addresses (one port, the same on each)."""
 
-    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",), port: int | None = None
-                 ) -> None:
+    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",), port: int | None = None,
+                 prefix: Sequence[str] = ()) -> None:
         for address in addresses:
             require_loopback(address)
         path = shutil.which("snmpd") or ("/usr/sbin/snmpd" if Path("/usr/sbin/snmpd").exists()
@@ -87,10 +87,11 @@ class Snmpd:
         conf.chmod(0o644)
         self.port = port or free_udp_port()
         self.addresses = tuple(addresses)
+        self._prefix = list(prefix)  # e.g. ip netns exec NS: the agent in a namespace
         drop = ["-u", "nobody", "-g", "nogroup"] if os.geteuid() == 0 else []
         listen = ",".join(f"udp:{address}:{self.port}" for address in self.addresses)
         self.proc = subprocess.Popen(
-            [path, "-f", "-Lo", "-C", "-c", str(conf), "-m", "", *drop, listen],
+            [*self._prefix, path, "-f", "-Lo", "-C", "-c", str(conf), "-m", "", *drop, listen],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MIBS": ""})
         self._wait()
 
@@ -101,8 +102,8 @@ class Snmpd:
             raise PeerMissingError("snmpget is not installed; "
                                    "install it with: apt-get install snmp")
         for _ in range(100):
-            done = subprocess.run([snmpget, "-v2c", "-c", COMMUNITY, "-t", "0.2", "-r", "0",
-                                   f"{self.addresses[-1]}:{self.port}", OIDS[0]],
+            done = subprocess.run([*self._prefix, snmpget, "-v2c", "-c", COMMUNITY, "-t", "0.2",
+                                   "-r", "0", f"{self.addresses[-1]}:{self.port}", OIDS[0]],
                                   capture_output=True, check=False, env={**os.environ, "MIBS": ""})
             if done.returncode == 0:
                 return
