@@ -362,7 +362,8 @@ class Daemon:
         tasks += leader_tasks(self._shards, self._stop, self.availability, self)  # once only
         handover = Handover(self._writer, self._monitor, db.reader, self.current_config,
                             self.clock.now, lambda: scheduler.set_plans(self._plans()),
-                            self._shards.shard, self._shards.owns, self._recheck)
+                            self._shards.shard, self._shards.owns, self._recheck,
+                            scheduler.resume)
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
         tasks.append(asyncio.create_task(self._fleet.run(self._stop), name="fleet view"))
         tasks += start_intake(self, self._stop, self._metrics.registry)

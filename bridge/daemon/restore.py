@@ -56,10 +56,12 @@ class Handover:
                  config: Callable[[], Config], now: Callable[[], datetime],
                  replan: Callable[[], None], shard: Callable[[str], int],
                  owns: Callable[[str], bool],
-                 recheck: Callable[[set[CheckKey]], None]) -> None:
+                 recheck: Callable[[set[CheckKey]], None],
+                 resume: Callable[[dict[CheckKey, float]], None]) -> None:
         self._writer, self._monitor, self._reader = writer, monitor, reader
         self._config, self._now, self._replan = config, now, replan
         self._shard, self._owns, self._recheck = shard, owns, recheck
+        self._resume = resume
 
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
         """Drop the queued decisions of shards lost, write those of shards being given
@@ -71,6 +73,7 @@ class Handover:
         # for gained ones, before we read the store back.
         await self._writer.flush()
         retry: set[CheckKey] = set()
+        checked_ago_s: dict[CheckKey, float] = {}
         if gained:
             config = self._config()
             stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
@@ -85,7 +88,16 @@ class Handover:
             # retry interval has passed by now): retried at once, not at its first turn.
             retry = {k for k in keys if self._shard(k.device) in gained
                      and between_attempts(engine.states[k])}
+            # The others run when their interval since their last owner's check has
+            # passed: at once if it died a while ago, not a whole interval from now.
+            now = self._now()
+            for key in keys:
+                last = engine.states[key].last
+                if key not in retry and last is not None and self._shard(key.device) in gained:
+                    checked_ago_s[key] = (now - last.at).total_seconds()
         self._replan()
+        if checked_ago_s:
+            self._resume(checked_ago_s)
         if retry:
             self._recheck(retry)
         log.info("shards: gained %s, lost %s", sorted(gained) or "none",

@@ -33,6 +33,7 @@ from bridge.aio import Admission
 from bridge.core.state import CheckKey
 
 log = logging.getLogger(__name__)
+RESUME_SPREAD_S = 2.0  # overdue checks taken over from a dead instance start within this
 
 @dataclass(frozen=True)
 class Ran:
@@ -142,6 +143,23 @@ class CheckScheduler:
             if key not in self._plans and key not in self._current:
                 self._push(now + phase_s(key, plan.interval_s), key)
         self._plans = dict(plans)  # a removed key is skipped when it comes due
+
+    def resume(self, checked_ago_s: dict[CheckKey, float]) -> None:
+        """Checks taken over from another instance, by how long ago their last owner checked
+        them: each runs when its interval since then has passed, not a whole interval
+        from now; those already overdue (the last owner died) within RESUME_SPREAD_S, spread
+        by their phase. The ages come from the store's wall-clock times: each is kept
+        within [0, interval], so a stepped clock at worst runs a check early or on its
+        ordinary slot."""
+        now = self._clock()
+        for key, ago_s in checked_ago_s.items():
+            plan = self._plans.get(key)
+            if plan is None or key not in self._current:
+                continue  # not ours, or running now (it schedules itself when done)
+            left_s = min(max(plan.interval_s - ago_s, 0.0), plan.interval_s)
+            if left_s <= 0.0:
+                left_s = phase_s(key, min(plan.interval_s, RESUME_SPREAD_S))
+            self._push(now + left_s, key)
 
     def run_now(self, keys: set[CheckKey]) -> None:
         """Run these checks as soon as possible (a running check is left to finish)."""

@@ -425,11 +425,12 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     apply_batch(db.writer, [SaveState(CheckKey(OTHERS, "ping"), down)], "INC", T0)
     replanned: list[bool] = []
     rechecked: set[CheckKey] = set()
+    resumed: dict[CheckKey, float] = {}
     handover = Handover(writer, monitor, db.reader, lambda: config,
                         lambda: T0 + timedelta(seconds=41), lambda: replanned.append(True),
                         lambda device: shard_of(device, HANDOVER_SHARDS),
                         lambda device: shard_of(device, HANDOVER_SHARDS) in {0, 2},
-                        rechecked.update)
+                        rechecked.update, resumed.update)
     try:
         await handover({0}, set())
     finally:
@@ -437,6 +438,7 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     assert replanned == [True]
     # failures between attempts (the last of core-b's flapping, sw-b's first) retried now
     assert rechecked == {CheckKey("core-b", "ping"), CheckKey("sw-b", "ping")}
+    assert not set(resumed) & rechecked  # those are retried, not resumed at their slot
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
 
     # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
