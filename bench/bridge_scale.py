@@ -97,15 +97,29 @@ class _Counted:
         self._prober.close()
 
 
-def lag_buckets(registry: CollectorRegistry, metric: str = LAG_METRIC) -> dict[str, float]:
-    """A lag histogram's cumulative buckets, by upper bound."""
-    buckets: dict[str, float] = {}
+def histograms(registry: CollectorRegistry, metrics: tuple[str, ...]
+               ) -> dict[str, dict[str, float]]:
+    """Histograms' cumulative buckets, by name and upper bound, in one pass over the
+    registry (the pass runs on the daemon's loop, whose lag it measures)."""
+    found: dict[str, dict[str, float]] = {metric: {} for metric in metrics}
     for family in registry.collect():
-        if family.name == metric:
+        buckets = found.get(family.name)
+        if buckets is not None:
             for sample in family.samples:
-                if sample.name == f"{metric}_bucket":
+                if sample.name == f"{family.name}_bucket":
                     buckets[sample.labels["le"]] = sample.value
-    return buckets
+    return found
+
+
+def loop_thread_s() -> tuple[float, float]:
+    """The calling thread's (the event loop's) CPU seconds so far, and how long it has
+    waited runnable for a CPU (schedstat's run delay; 0 where the kernel has none): lag
+    the loop did not cause."""
+    try:
+        fields = Path("/proc/thread-self/schedstat").read_text().split()
+    except OSError:
+        return time.thread_time(), 0.0
+    return int(fields[0]) / 1e9, int(fields[1]) / 1e9
 
 
 def _children() -> list[int]:
@@ -123,11 +137,11 @@ def _children() -> list[int]:
     return found
 
 
-def children_cpu_s() -> float:
+def children_cpu_s(children: list[int] | None = None) -> float:
     """User + system CPU seconds the running children have used so far."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in _children():
+    for pid in _children() if children is None else children:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -136,10 +150,10 @@ def children_cpu_s() -> float:
     return total
 
 
-def children_rss_peak_kib() -> float:
+def children_rss_peak_kib(children: list[int] | None = None) -> float:
     """The running children's peak resident memory, added up."""
     total = 0.0
-    for pid in _children():
+    for pid in _children() if children is None else children:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
@@ -164,10 +178,13 @@ class Window(Notifier):
         self.segments: list[dict[str, Any]] = []
 
     def _mark(self) -> dict[str, Any]:
-        return {"wall_s": time.perf_counter(), "cpu_s": self_cpu_s() + children_cpu_s(),
-                "lag": lag_buckets(self._registry),
-                "loop_lag": lag_buckets(self._registry, LOOP_LAG_METRIC),
-                "children_rss_peak_kib": children_rss_peak_kib()}
+        children = _children()
+        lags = histograms(self._registry, (LAG_METRIC, LOOP_LAG_METRIC))
+        loop_cpu_s, loop_waited_s = loop_thread_s()
+        return {"wall_s": time.perf_counter(), "cpu_s": self_cpu_s() + children_cpu_s(children),
+                "loop_cpu_s": loop_cpu_s, "loop_waited_s": loop_waited_s,
+                "lag": lags[LAG_METRIC], "loop_lag": lags[LOOP_LAG_METRIC],
+                "children_rss_peak_kib": children_rss_peak_kib(children)}
 
     def ready(self, status: str) -> None:
         """The daemon is up: start counting (one of several: when the parent says so)."""
@@ -246,6 +263,8 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
         "start_cpu_s": opened["cpu_s"] - cpu0,
         "wall_s": wall_s,
         "cpu_s": closed["cpu_s"] - opened["cpu_s"],
+        "loop_cpu_s": closed["loop_cpu_s"] - opened["loop_cpu_s"],
+        "loop_waited_s": closed["loop_waited_s"] - opened["loop_waited_s"],
         "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         + closed["children_rss_peak_kib"],
         "lag_buckets": {le: closed["lag"][le] - opened["lag"].get(le, 0.0)

@@ -147,6 +147,10 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
         f"from {agents} snmpd on 127.1.x.y; {work.duration_s:g} s each side",
         f"bridge: the daemon (store, scheduler, probers, engine, HTTP) in a child process; "
         f"CPU and lag over the window after READY; start-up {bridge['start_cpu_s']:.2f} s CPU",
+        f"bridge's event-loop thread: {bridge['loop_cpu_s']:.1f} s CPU in "
+        f"{bridge['wall_s']:.0f} s, and {bridge['loop_waited_s']:.1f} s runnable but waiting "
+        "for a CPU (schedstat run delay): loop lag from the machine's load, not the loop's "
+        "own work",
         f"fping: {' '.join(fping_args('fping', work))} <{work.ping_devices} targets>: "
         f"{ping.cpu_s / work.duration_s * 100:.2f} % CPU, {ping.rss_peak_kib / 1024:.1f} MiB",
     ]
