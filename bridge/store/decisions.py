@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col
 
 from bridge.core.decisions import (
@@ -114,18 +114,17 @@ def apply_batch(
             decisions = fenced(session, decisions, fence)
         _save_states(session, dialect, [d for d in decisions if isinstance(d, SaveState)])
         opening = OpeningRun(session, dialect, id_prefix, now, desk, outcomes)
+        changes: list[dict[str, Any]] = []
         for d in decisions:
             if isinstance(d, OpenIncident) and not d.reopen:
                 opening.add(d)
                 continue
             if isinstance(d, _TICKET_DECISIONS):
                 opening.flush()  # they read tickets in SQL: the run's first
-            if isinstance(d, RecordChange):
-                session.add(StateChange(
-                    customer=d.customer, device=d.key.device, probe=d.key.probe,
-                    old_status=d.old, new_status=d.new, at=d.at, reason=d.reason,
-                    output=d.output[:500],
-                ))
+            if isinstance(d, RecordChange):  # written together at the end: nothing here reads them
+                changes.append({"customer": d.customer, "device": d.key.device,
+                                "probe": d.key.probe, "old_status": d.old, "new_status": d.new,
+                                "at": d.at, "reason": d.reason, "output": d.output[:500]})
             elif isinstance(d, OpenIncident):
                 outcomes.append(open_incident(session, dialect, d, id_prefix, now, desk))
             elif isinstance(d, ResolveIncident):
@@ -145,4 +144,6 @@ def apply_batch(
             elif isinstance(d, SuspectGap):
                 save_gap_suspicion(session, dialect, d.since)
         opening.flush()
+        if changes:  # the history, in one statement (the ORM's unit of work: one per row)
+            session.execute(insert(StateChange.__table__), changes)  # type: ignore[attr-defined]
     return [o for o in outcomes if o is not None]
