@@ -140,6 +140,8 @@ def _fleet_notes(bridge: dict[str, Any]) -> list[str]:
 
 def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerTally | None,
            fping: str, agents: int) -> list[str]:
+    instances = int(bridge.get("instances", 1))
+    loops = f"threads of the {instances} instances, added up" if instances > 1 else "thread"
     notes = [
         f"{work.ping_devices} devices pinged every {work.ping_interval_s:g} s ({work.count} "
         f"packets, {work.packet_interval_s:g} s apart), {work.snmp_devices} of them also "
@@ -147,7 +149,7 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
         f"from {agents} snmpd on 127.1.x.y; {work.duration_s:g} s each side",
         f"bridge: the daemon (store, scheduler, probers, engine, HTTP) in a child process; "
         f"CPU and lag over the window after READY; start-up {bridge['start_cpu_s']:.2f} s CPU",
-        f"bridge's event-loop thread: {bridge['loop_cpu_s']:.1f} s CPU in "
+        f"bridge's event-loop {loops}: {bridge['loop_cpu_s']:.1f} s CPU in "
         f"{bridge['wall_s']:.0f} s, and {bridge['loop_waited_s']:.1f} s runnable but waiting "
         "for a CPU (schedstat run delay): loop lag from the machine's load, not the loop's "
         "own work",
