@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,6 +16,26 @@ import pytest
 from bench import outage
 from bench.common import PeerMissingError
 from tests.conftest import REPO
+
+
+class Ran:
+    """What `python -m bench … --json FILE` printed and wrote."""
+
+    def __init__(self, stdout: str, rows: list[dict[str, Any]]) -> None:
+        self.stdout, self.rows = stdout, rows
+
+
+def run_bench(tmp_path: Path, *args: str, timeout_s: float,
+              pg_admin_url: str | None = None) -> Ran:
+    """Run `python -m bench ARGS --json FILE` (on this PostgreSQL server if given); it must
+    exit 0 (the test fails with its stderr otherwise)."""
+    out = tmp_path / "bench.json"
+    env = (None if pg_admin_url is None
+           else {**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
+    done = subprocess.run([sys.executable, "-m", "bench", *args, "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=timeout_s, env=env)
+    assert done.returncode == 0, done.stderr
+    return Ran(done.stdout, json.loads(out.read_text()))
 
 
 @pytest.mark.parametrize(("name", "answer_rows"), [
@@ -26,11 +47,8 @@ from tests.conftest import REPO
 def test_a_quick_benchmark_runs_and_every_side_answers(
     tmp_path: Path, name: str, answer_rows: list[str]
 ) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", name, "--quick", "--json", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(out.read_text())
+    done = run_bench(tmp_path, name, "--quick", timeout_s=300)
+    rows = done.rows
     assert {"name", "unit", "bridge", "peer", "peer_name", "ratio"} <= set(rows[0])
     for answer_row in answer_rows:
         ratios = [(r["bridge"], r["peer"]) for r in rows if r["name"] == answer_row]
@@ -39,13 +57,9 @@ def test_a_quick_benchmark_runs_and_every_side_answers(
 
 
 def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "availability", "metrics", "desk",
-                           "--quick",
-                           "--json", str(out)], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    done = run_bench(tmp_path, "availability", "metrics", "desk", "--quick",
+                     timeout_s=600)
+    rows = {r["name"]: r for r in done.rows}
     # the rolled-up path and raw history give the same seconds for every device
     assert rows["availability.largest_difference"]["bridge"] == pytest.approx(0, abs=1e-3)
     # and the daemon's windows, moved minute by minute, those computed from scratch
@@ -59,11 +73,8 @@ def test_bench_availability_and_metrics_run_and_agree(tmp_path: Path) -> None:
 
 def test_bench_intake_runs_both_sides(tmp_path: Path) -> None:
     """Every post to bridge and to Alertmanager answered 2xx (the benchmark fails otherwise)."""
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "intake", "--quick", "--json",
-                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    done = run_bench(tmp_path, "intake", "--quick", timeout_s=300)
+    rows = {r["name"]: r for r in done.rows}
     # the same rows for the embedded SQLite and for PostgreSQL (at 127.0.0.1:5432)
     for store in ("intake", "intake.postgresql"):
         for row in ("s_per_1000_alerts", "cpu_s_per_1000_alerts", "batch_p50", "batch_p99"):
@@ -72,11 +83,8 @@ def test_bench_intake_runs_both_sides(tmp_path: Path) -> None:
 
 
 def test_bench_portal_times_both_pages_and_the_api(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "portal", "--quick", "--json",
-                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    done = run_bench(tmp_path, "portal", "--quick", timeout_s=300)
+    rows = {r["name"]: r for r in done.rows}
     assert set(rows) == {"portal.queue_page", "portal.queue_page_p95",
                          "portal.availability_page", "portal.availability_page_p95"}
     assert all(r["unit"] == "ms" and r["bridge"] > 0 and r["peer"] > 0 for r in rows.values())
@@ -88,11 +96,8 @@ def test_bench_portal_times_both_pages_and_the_api(tmp_path: Path) -> None:
 
 def test_bench_traps_runs_both_sides(tmp_path: Path) -> None:
     """Every trap reached bridge's store and snmptrapd's log (the benchmark fails otherwise)."""
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "traps", "--quick", "--json",
-                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    done = run_bench(tmp_path, "traps", "--quick", timeout_s=300)
+    rows = {r["name"]: r for r in done.rows}
     # v2c and v3 authPriv, bridge's receive path and with ticket decisions, each against
     # snmptrapd receiving the same traps
     assert set(rows) == {f"traps.{version}.{what}.cpu_ms_per_trap"
@@ -101,16 +106,13 @@ def test_bench_traps_runs_both_sides(tmp_path: Path) -> None:
 
 
 def test_bench_scale_takes_its_size_from_the_command_line(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--quick", "--ping-devices",
-                           "120", "--snmp-devices", "12", "--json", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_bench(tmp_path, "scale", "--quick", "--ping-devices", "120", "--snmp-devices",
+                     "12", timeout_s=300)
     assert "120 devices pinged every 2 s" in done.stdout
     assert "12 of them also SNMP-polled" in done.stdout
     assert "bridge ping: 120 checks" in done.stdout
     assert "bridge system: 12 checks" in done.stdout
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    rows = {r["name"]: r for r in done.rows}
     assert {"scale.loop_lag_p50", "scale.loop_lag_p99", "scale.lag_p99"} <= set(rows)
 
 
@@ -119,16 +121,12 @@ def test_bench_scale_runs_several_instances_on_postgresql(tmp_path: Path,
     # Two daemons share the devices on a scratch database: each check is probed by one of
     # them (both probing it would double the runs), and the fleet's rows are there.
     before = _scratch_databases(pg_admin_url)
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "scale", "--quick", "--instances", "2",
-                           "--duration-s", "8", "--json", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
-    assert done.returncode == 0, done.stderr
+    done = run_bench(tmp_path, "scale", "--quick", "--instances", "2", "--duration-s", "8",
+                     timeout_s=600, pg_admin_url=pg_admin_url)
     assert "2 instances on a scratch PostgreSQL database" in done.stdout
     assert "CPU and RSS added up (#0 " in done.stdout
     assert ", #1 " in done.stdout
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    rows = {r["name"]: r for r in done.rows}
     assert rows["scale.instances"]["bridge"] == 2
     assert rows["scale.ping_done_ratio"]["bridge"] < 1.5
     assert rows["scale.ping_success_ratio"]["bridge"] == 1
@@ -146,13 +144,9 @@ def _scratch_databases(admin_url: str) -> set[str]:
 def test_bench_failover_kills_one_of_two_instances_and_the_other_takes_over(
     tmp_path: Path, pg_admin_url: str
 ) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "failover", "--quick", "--json",
-                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
-    assert done.returncode == 0, done.stderr
+    done = run_bench(tmp_path, "failover", "--quick", timeout_s=600, pg_admin_url=pg_admin_url)
     assert "then SIGKILL to one holding" in done.stdout
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    rows = {r["name"]: r for r in done.rows}
     # the survivor took every lease and checked every orphaned device again (-1: it did not)
     for name in ("failover.leases_taken", "failover.ping_checked_again",
                  "failover.system_checked_again"):
@@ -165,13 +159,9 @@ def test_bench_outage_silences_devices_and_each_gets_its_ticket(
 ) -> None:
     if os.geteuid() != 0:
         pytest.fail("the outage benchmark needs root for its network namespace (CI runs as root)")
-    out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "outage", "--quick", "--json",
-                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "BRIDGE_BENCH_PG_ADMIN_URL": pg_admin_url})
-    assert done.returncode == 0, done.stderr
+    done = run_bench(tmp_path, "outage", "--quick", timeout_s=900, pg_admin_url=pg_admin_url)
     assert "dropped every packet to 100 of them" in done.stdout
-    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    rows = {r["name"]: r for r in done.rows}
     assert rows["outage.tickets_ratio"]["bridge"] == 1  # every silenced device has its ticket
     assert rows["outage.other_tickets"]["bridge"] == 0  # and no device that still answers
     assert rows["outage.decided"]["bridge"] > 0
