@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 def copy_rows(connection: Connection, table: str, columns: Sequence[str],
@@ -21,6 +23,21 @@ def copy_rows(connection: Connection, table: str, columns: Sequence[str],
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:  # as SQLAlchemy raises it (IntegrityError for a key taken)
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def copy_with_ids(connection: Connection, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> list[int]:
+    """`copy_rows` into a table with a serial `id`, the rows' ids taken from its sequence
+    first, ascending in the rows' order: the ids."""
+    ids = sorted(connection.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (table, len(rows))).scalars())
+    copy_rows(connection, table, ("id", *columns),
+              ((row_id, *row) for row_id, row in zip(ids, rows, strict=True)))
+    return ids
