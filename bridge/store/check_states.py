@@ -9,7 +9,7 @@ from there. SQLite, in process, keeps the executemany.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -32,7 +32,7 @@ _COLUMNS = ("device", "probe", "status", "state_type", "attempts", "since", "har
 _KEY = ("device", "probe")
 _INSTANTS = tuple(i for i, name in enumerate(_COLUMNS)
                   if name in ("since", "hard_since", "last_at", "ok_since"))
-_MEASUREMENTS = _COLUMNS.index("last_measurements")
+_FLAP_TEXT = bytes.maketrans(b"\x00\x01", b"01")  # flap results (bools) as "0"/"1"
 
 # Emptied at every commit, so a batch that failed leaves nothing for the next one.
 _BATCH_TABLE = "check_state_batch"
@@ -44,8 +44,10 @@ _MERGE = (f"INSERT INTO check_state ({', '.join(_COLUMNS)}) "
           + ", ".join(f"{name} = EXCLUDED.{name}" for name in _COLUMNS if name not in _KEY))
 
 
-def _values(decision: SaveState) -> tuple[Any, ...]:
-    """A state row's values, in `_COLUMNS` order."""
+def _values(decision: SaveState,
+            measurements: Callable[[Mapping[str, float]], Any]) -> tuple[Any, ...]:
+    """A state row's values, in `_COLUMNS` order; `measurements` gives the JSON column's
+    (a dict for SQLAlchemy, its text for COPY)."""
     state, last = decision.state, decision.state.last
     return (
         decision.key.device, decision.key.probe, state.status.value,
@@ -53,9 +55,9 @@ def _values(decision: SaveState) -> tuple[Any, ...]:
         state.hard_since,
         last.ok if last else None, last.at if last else None,
         (last.output if last else "")[:500], last.warning if last else False,
-        dict(last.measurements) if last else None,
+        measurements(last.measurements) if last else None,
         state.ok_streak, state.ok_since,
-        "".join("1" if ok else "0" for ok in decision.flap.results), decision.flap.flapping,
+        bytes(decision.flap.results).translate(_FLAP_TEXT).decode(), decision.flap.flapping,
     )
 
 
@@ -75,19 +77,17 @@ def _aware(value: datetime | None) -> None:
         raise ValueError("naive datetime given to a UTC column")
 
 
-def _copied(row: tuple[Any, ...]) -> tuple[Any, ...]:
+def _copied(decision: SaveState) -> tuple[Any, ...]:
     """A row as COPY takes it: instants aware (as UTCDateTime insists), JSON as text."""
+    row = _values(decision, json.dumps)
     for i in _INSTANTS:
         _aware(row[i])
-    measurements = row[_MEASUREMENTS]
-    if measurements is None:
-        return row
-    return (*row[:_MEASUREMENTS], json.dumps(measurements), *row[_MEASUREMENTS + 1:])
+    return row
 
 
-def _merge(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+def _merge(connection: Connection, decisions: Iterable[SaveState]) -> None:
     connection.exec_driver_sql(_CREATE_BATCH_TABLE)
-    copy_rows(connection, _BATCH_TABLE, _COLUMNS, map(_copied, rows))
+    copy_rows(connection, _BATCH_TABLE, _COLUMNS, map(_copied, decisions))
     connection.exec_driver_sql(_MERGE)
 
 
@@ -96,12 +96,11 @@ def save_states(session: Session, dialect: str, decisions: Sequence[SaveState]) 
     latest = {d.key: d for d in decisions}
     if not latest:
         return
-    rows = [_values(d) for d in latest.values()]
     if dialect == "postgresql":
-        _merge(session.connection(), rows)
+        _merge(session.connection(), latest.values())
     else:
-        session.execute(_executemany_upsert(dialect),
-                        [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+        session.execute(_executemany_upsert(dialect), [
+            dict(zip(_COLUMNS, _values(d, dict), strict=True)) for d in latest.values()])
 
 
 def save_changes(session: Session, dialect: str, changes: Sequence[RecordChange]) -> None:
