@@ -77,7 +77,9 @@ def _with_pipeline(report: Report, work: ScaleWork, silenced: int) -> Report:
     rows = [*report.rows,
             Row("outage.pipeline_results_per_s", "1/s", rate, None, "-"),
             Row("outage.pipeline_cpu_per_result", "us",
-                answer["cpu_s"] / answer["results"] * 1e6, None, "-")]
+                answer["cpu_s"] / answer["results"] * 1e6, None, "-"),
+            Row("outage.pipeline_postgres_cpu_per_result", "us",
+                answer["postgres_cpu_s"] / answer["results"] * 1e6, None, "-")]
     notes = [*report.notes,
              f"outage.pipeline_results_per_s: {answer['results']} results (one round all up, "
              f"then {MAX_ATTEMPTS} rounds with the {silenced} silenced devices failing) through "

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.common import self_cpu_s
+from bench.fleet import BackendCpu, backend_cpu_s
 from bridge.config import load_config
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
@@ -48,6 +49,9 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
             for probe in device.probes]
     silenced = {f"d{i:05d}" for i in range(payload["silenced"])}
     up = {key: ProbeResult(True, start, 0.001, "up") for key in keys}
+    url = config.main.storage.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    backends = BackendCpu(url, url.rsplit("/", 1)[1])
+    backends_before = backends.sample()
     settle()
     stop = asyncio.Event()
     writing = asyncio.create_task(writer.run(stop))
@@ -69,11 +73,13 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
     await writing
     await writer.flush()
     wall_s, cpu_s = time.perf_counter() - t0, self_cpu_s() - cpu0
+    postgres_cpu_s = backend_cpu_s(backends_before, backends.sample())
     with db.reader.connect() as conn:
         tickets = conn.execute(text("SELECT count(DISTINCT device) FROM incident "
                                     "WHERE open_key IS NOT NULL")).scalar_one()
     db.dispose()
     return {"results": fed, "wall_s": wall_s, "cpu_s": cpu_s, "tickets": tickets,
+            "postgres_cpu_s": postgres_cpu_s,
             "batches": writer.batches_total, "fed_s": fed_s}
 
 

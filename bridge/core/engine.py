@@ -44,6 +44,7 @@ from bridge.core.rules import Condition, TicketRule
 from bridge.core.state import CheckKey, CheckState, Status, Stored, apply_result, next_delay_s
 
 C = TypeVar("C", bound=EngineConfig)  # the loaded Config, or anything of its shape
+_NO_FLAPS = flap.FlapState()
 
 
 class RuleEngine(Generic[C]):
@@ -96,6 +97,7 @@ class RuleEngine(Generic[C]):
         A check that left the config takes its ticket with it: resolved, with the reason.
         """
         self.config = config
+        self._policies: dict[CheckKey, tuple[int, int]] = {}  # the config's, asked per result
         keys = set(self.keys())
         gone = [k for k in self.states if k not in keys]
         self._watch.forget(gone)
@@ -173,11 +175,14 @@ class RuleEngine(Generic[C]):
             note = Suppressed(key, f"failed on the monitoring host: {result.output}", result.at)
             return ([note] if first else []), probe.interval_s
         self._blind.pop(key, None)
-        max_attempts, recover_after = self.config.attempts_policy(key.device, key.probe)
+        policy = self._policies.get(key)
+        if policy is None:  # the first matching rule's, a walk over the rules: once per config
+            policy = self._policies[key] = self.config.attempts_policy(key.device, key.probe)
+        max_attempts, recover_after = policy
         transition = apply_result(old, result, max_attempts, recover_after)
         new = transition.new
         self.states[key] = new
-        flaps = self._flaps[key] = flap.record(self._flaps.get(key, flap.FlapState()),
+        flaps = self._flaps[key] = flap.record(self._flaps.get(key, _NO_FLAPS),
                                                result.ok)
         out: list[Decision] = [SaveState(key, new, flaps)]
         if transition.hard_changed and new.hard_since is not None:
@@ -221,7 +226,7 @@ class RuleEngine(Generic[C]):
 
     def flapping(self, key: CheckKey) -> bool:
         """Whether a check is flapping now."""
-        return self._flaps.get(key, flap.FlapState()).flapping
+        return self._flaps.get(key, _NO_FLAPS).flapping
 
     # ---- the decision ------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ def change_percent(results: tuple[bool, ...]) -> float:
 
 def record(state: FlapState, ok: bool, high_pct: float = 30.0, low_pct: float = 25.0) -> FlapState:
     """Add one result and update the flapping flag with hysteresis."""
+    if (not state.flapping and state.percent == 0.0 and len(state.results) == HISTORY
+            and state.results[-1] == ok):
+        return state  # a full window of the same result, and one more: nothing changes
     results = (*state.results, ok)[-HISTORY:]
     percent = change_percent(results)
     flapping = percent >= low_pct if state.flapping else percent > high_pct

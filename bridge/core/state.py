@@ -84,6 +84,14 @@ class Transition:
         return self.old.hard_status != self.new.hard_status
 
 
+def _with_last(state: CheckState, result: ProbeResult) -> CheckState:
+    """`replace(state, last=result)` for the most common result of all, one more success:
+    the instance dict copied, without `replace`'s field walk and frozen __init__ (~3 us)."""
+    new = object.__new__(CheckState)
+    vars(new).update(vars(state), last=result)
+    return new
+
+
 def apply_result(
     state: CheckState, result: ProbeResult, max_attempts: int, recover_after: int = 1
 ) -> Transition:
@@ -109,7 +117,7 @@ def apply_result(
         if state.hard_status == Status.UNKNOWN:
             new = CheckState(Status.UP, StateType.HARD, 0, at, Status.UP, at, result)
             return Transition(state, new, Reason.FIRST_UP)
-        return Transition(state, replace(state, last=result), Reason.STILL_UP)
+        return Transition(state, _with_last(state, result), Reason.STILL_UP)
 
     if state.hard_status == Status.DOWN:
         new = replace(state, attempts=state.attempts + 1, last=result, ok_streak=0,

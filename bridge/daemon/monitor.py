@@ -20,6 +20,7 @@ from bridge.core.decisions import (
 from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState
+from bridge.daemon.change_log import ChangeLog
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Monitor:
         self._submit = submit
         self._recheck = recheck
         self.open_incidents: IncidentCounts = {}
+        self._changes = ChangeLog()
 
     def set_open_incidents(self, counts: IncidentCounts) -> None:
         """New counts of open tickets. A label set whose last ticket closed reads 0 (a
@@ -83,10 +85,8 @@ class Monitor:
 
     def _hand_on(self, decisions: list[Decision]) -> None:
         for d in decisions:
-            if isinstance(d, RecordChange):
-                log.info("check %s: %s -> %s (%s): %s", d.key, d.old, d.new, d.reason, d.output)
-            elif isinstance(d, Suppressed):
-                log.info("check %s: no ticket: %s", d.key, d.reason)
+            if isinstance(d, RecordChange | Suppressed):
+                self._changes.add(d)
             elif isinstance(d, AttachToIncident | SetFlapping):
                 log.info("%s", d.summary)
             elif isinstance(d, SuspectGap) and d.note:

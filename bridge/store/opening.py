@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from bridge.core.decisions import OpenIncident
+from bridge.store.bulk import copy_with_ids
 from bridge.store.incidents import Outcome, open_incident, opened_row, opened_text
 from bridge.store.models import Actor, Incident, IncidentEvent
 from bridge.store.refs import next_refs
@@ -43,6 +44,23 @@ def _values(row: Incident) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in _INCIDENT.columns if c.name != "id"}
 
 
+def _inserted(session: Session, dialect: str, table: Table,
+              rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows (all with the same keys); their IDs, in order. On PostgreSQL COPYed
+    (store/bulk.py): the multi-row VALUES of a mass outage's 4,000 tickets had psycopg
+    parse ~100,000 placeholders in Python, ~0.3 ms of the writer thread a ticket."""
+    if dialect != "postgresql":
+        return list(session.execute(insert(table).returning(
+            table.c.id, sort_by_parameter_order=True), rows).scalars())
+    columns = tuple(rows[0])
+    for row in rows:
+        for value in row.values():
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+    return copy_with_ids(session.connection(), table.name, columns,
+                         [tuple(row.values()) for row in rows])
+
+
 def _insert(session: Session, dialect: str, new: Sequence[NewIncident], prefix: str,
             now: datetime) -> list[Incident] | None:
     """The rows, inserted with their IDs; None (nothing written) if one is refused."""
@@ -51,9 +69,7 @@ def _insert(session: Session, dialect: str, new: Sequence[NewIncident], prefix: 
             refs = next_refs(session, dialect, prefix, now, len(new))
             rows = [opened_row(n.decision, ref, n.device, now) for n, ref in zip(new, refs,
                                                                                 strict=True)]
-            ids = session.execute(insert(_INCIDENT).returning(
-                _INCIDENT.c.id, sort_by_parameter_order=True), [_values(r) for r in rows]
-            ).scalars().all()
+            ids = _inserted(session, dialect, _INCIDENT, [_values(r) for r in rows])
     except IntegrityError:
         return None
     for row, row_id in zip(rows, ids, strict=True):
@@ -73,11 +89,10 @@ def open_together(session: Session, dialect: str, new: Sequence[NewIncident], pr
     rows = _insert(session, dialect, new, prefix, now)
     if rows is None:
         return None
-    event_ids = session.execute(insert(_EVENT).returning(
-        _EVENT.c.id, sort_by_parameter_order=True), [
+    event_ids = _inserted(session, dialect, _EVENT, [
         {"incident_id": row.id, "at": now, "actor": Actor.SYSTEM, "kind": "opened",
          "message": opened_text(n.decision, desk.timezone(row.customer))[:2000], "author": ""}
-        for n, row in zip(new, rows, strict=True)]).scalars().all()
+        for n, row in zip(new, rows, strict=True)])
     desk.opened(session, [
         OpenedTicket(row, TicketChange("opened", now, Actor.SYSTEM, "", n.decision.summary),
                      event_id)

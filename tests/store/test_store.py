@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -11,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import SQLModel
 
 from bridge.core import flap
@@ -128,6 +129,25 @@ def test_check_state_survives_a_restart(store_url: str) -> None:
     assert loaded.last.output == "no reply"
     assert loaded.last.measurements == {"loss_ratio": 1.0}
     assert not loaded.last.warning
+
+
+def test_a_later_batch_replaces_a_checks_whole_state(db: Database) -> None:
+    """What a later batch says of a check is what a restart finds, fields it empties too,
+    and a batch whose write failed leaves nothing behind for the next one."""
+    recovering = ProbeResult(True, T0, 0.1, "1/3 replies", {"loss_ratio": 2 / 3})
+    down = CheckState(Status.DOWN, StateType.HARD, 3, T0, Status.DOWN, T0, recovering, 1, T0)
+    apply_batch(db.writer, [SaveState(KEY, down)], "INC", T0)
+    with pytest.raises((ValueError, StatementError), match="naive"):
+        apply_batch(db.writer, [SaveState(CheckKey("sw-2", "ping"), CheckState(
+            Status.UP, since=datetime(2026, 4, 1)))], "INC", T0)
+    later = T0 + timedelta(minutes=1)
+    up = CheckState(Status.UP, StateType.HARD, 0, later, Status.UP, later,
+                    ProbeResult(True, later, 0.1, "3/3 replies"))
+    apply_batch(db.writer, [SaveState(KEY, up), SaveState(CheckKey("sw-3", "ping"),
+                                                           CheckState())], "INC", later)
+    states = load_states(db.reader)
+    assert states == {KEY: replace(up, last=replace(up.last, duration_s=0.0)),
+                      CheckKey("sw-3", "ping"): CheckState()}
 
 
 def test_a_warning_survives_a_restart(store_url: str) -> None:
