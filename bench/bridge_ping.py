@@ -48,8 +48,8 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
     # As the daemon's scheduler starts a check (CheckScheduler._start, _ended): the slot
     # is released when the result is in.
     def start(index: int, address: str, slot: Slot) -> None:
-        slot.job = start_probe(probers, address, probe, datetime.now(UTC),
-                               functools.partial(checked, index, slot))
+        slot.hold(start_probe(probers, address, probe, datetime.now(UTC),
+                              functools.partial(checked, index, slot)))
 
     def checked(index: int, slot: Slot, result: ProbeResult) -> None:
         nonlocal remaining

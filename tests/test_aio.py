@@ -160,7 +160,7 @@ async def test_stopping_cancels_call_jobs_that_overrun_the_grace() -> None:
     slots: list[Slot] = []
 
     def start(name: str, slot: Slot) -> None:
-        slot.job = Job(name)
+        slot.hold(Job(name))
         slots.append(slot)
 
     admission.submit_call(functools.partial(start, "quick"))

@@ -244,7 +244,7 @@ class CheckScheduler:
         self._on_lag(max(0.0, self._clock() - due))  # a queued check's wait counts as lag
         assert self._start_check is not None
         try:
-            slot.job = self._start_check(key, functools.partial(self._ended, key, due, slot))
+            slot.hold(self._start_check(key, functools.partial(self._ended, key, due, slot)))
         except Exception:  # start_check reports failures as results; this is a bug
             log.exception("check %s crashed; it stays scheduled", key)
             slot.release()
