@@ -47,7 +47,7 @@ class Slot:
 
         The job is forgotten here: it usually holds its own callback, which holds this slot,
         and that cycle would otherwise keep every finished check alive until a garbage
-        collection (at 10,000 ICMP checks: 16 young collections a round instead of 3)."""
+        collection (at 10,000 ICMP checks: 16 young collections a round instead of 6)."""
         admission = self._admission
         if admission is not None:
             self._admission = None
