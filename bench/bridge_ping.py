@@ -1,7 +1,8 @@
 """bridge's side of the ping benchmark, run in a child process so it is measured like fping.
 
 The parent sends the workload as JSON on stdin; the child pings through the daemon's own
-path (`run_probe` under a semaphore, all targets gathered) and prints one JSON tally.
+path (`start_probe` under the daemon's admission bound, as its scheduler starts checks) and
+prints one JSON tally.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import UTC, datetime
 
 from bench.common import run_child, self_cpu_s
 from bench.ping_work import PingTally, PingWork, require_loopback
-from bridge.aio import Admission
+from bridge.aio import Admission, Slot
 from bridge.core.probe_kinds.base import ProbeKind
 from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.daemon import heap
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import Probers, start_probe
 
 MAX_DOWN_EXAMPLES = 3
 
@@ -44,9 +45,16 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
     finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     remaining = len(work.targets)
 
-    async def check(index: int, address: str) -> None:
+    # As the daemon's scheduler starts a check (CheckScheduler._start, _ended): the slot
+    # is released when the result is in.
+    def start(index: int, address: str, slot: Slot) -> None:
+        slot.hold(start_probe(probers, address, probe, datetime.now(UTC),
+                              functools.partial(checked, index, slot)))
+
+    def checked(index: int, slot: Slot, result: ProbeResult) -> None:
         nonlocal remaining
-        results[index] = await run_probe(probers, address, probe, datetime.now(UTC))
+        slot.release()
+        results[index] = result
         remaining -= 1
         if not remaining:
             finished.set_result(None)
@@ -54,7 +62,7 @@ async def _run_round(work: PingWork) -> tuple[list[ProbeResult], float, float]:
     heap.settle()  # as the daemon does once it has built its long-lived state
     cpu_before_s, t0 = self_cpu_s(), time.perf_counter()
     for index, address in enumerate(work.targets):
-        admission.submit(functools.partial(check, index, address))
+        admission.submit_call(functools.partial(start, index, address))
     await finished
     done = [result for result in results if result is not None]
     return done, self_cpu_s() - cpu_before_s, time.perf_counter() - t0

@@ -41,7 +41,7 @@ def run(*, quick: bool) -> Report:
     work = PingWork(targets=[])
     command = shlex.join([*fping_args("fping", work), "<targets>"])
     notes += [
-        f"bridge: run_probe for every target under the daemon's admission bound of "
+        f"bridge: start_probe for every target under the daemon's admission bound of "
         f"{work.max_concurrent} running checks, {work.packet_interval_s:g} s between packets, "
         f"timeout {work.timeout_s:g} s",
         f"peer: {command}",

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bridge.aio import Admission, Coalesced
+from bridge.aio import Admission, Coalesced, Slot
 
 
 async def test_no_more_than_the_limit_run_and_the_rest_start_in_order() -> None:
@@ -83,6 +83,92 @@ async def test_a_crashing_job_is_logged_and_frees_its_slot(
     await asyncio.wait_for(done.wait(), 1)
     assert any(r.levelno == logging.ERROR and "check sw-1/ping crashed" in r.getMessage()
                for r in caplog.records)
+
+
+async def test_call_jobs_share_the_bound_and_the_order_with_task_jobs() -> None:
+    """A job that ends in a callback (no task of its own) holds its slot until released."""
+    admission = Admission(2)
+    started: list[str] = []
+    slots: dict[str, Slot] = {}
+
+    def call(name: str, slot: Slot) -> None:
+        started.append(name)
+        slots[name] = slot
+
+    async def task_job() -> None:
+        started.append("task")
+
+    admission.submit_call(functools.partial(call, "a"))
+    admission.submit_call(functools.partial(call, "b"))
+    admission.submit(task_job)
+    admission.submit_call(functools.partial(call, "c"))
+    assert started == ["a", "b"]
+    assert (admission.running, admission.queued) == (2, 2)
+    slots["b"].release()
+    slots["b"].release()  # a second release frees nothing more
+    await asyncio.sleep(0.01)
+    assert started == ["a", "b", "task", "c"]  # the task ended and handed its slot on
+    assert (admission.running, admission.queued) == (2, 0)
+    slots["a"].release()
+    slots["c"].release()
+    assert (admission.running, admission.queued) == (0, 0)
+
+
+def test_call_jobs_that_end_inside_their_start_do_not_recurse() -> None:
+    """A send refused at once ends its check inside its own start: 10,000 such checks
+    behind the bound start one after another, not each inside the one before."""
+    admission = Admission(1)
+    ended: list[int] = []
+
+    def refused(n: int, slot: Slot) -> None:
+        ended.append(n)
+        slot.release()
+
+    for n in range(10_000):
+        admission.submit_call(functools.partial(refused, n))
+    assert ended == list(range(10_000))
+    assert (admission.running, admission.queued) == (0, 0)
+
+
+async def test_a_crashing_start_is_logged_and_frees_its_slot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admission = Admission(1, "check")
+    after: list[Slot] = []
+
+    def crash(slot: Slot) -> None:
+        raise RuntimeError("probe bug")
+
+    admission.submit_call(crash, "sw-1/ping")
+    admission.submit_call(after.append)
+    assert len(after) == 1
+    assert any(r.levelno == logging.ERROR and "check sw-1/ping crashed" in r.getMessage()
+               for r in caplog.records)
+
+
+async def test_stopping_cancels_call_jobs_that_overrun_the_grace() -> None:
+    admission = Admission(2)
+    cancelled: list[str] = []
+
+    class Job:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def cancel(self) -> None:
+            cancelled.append(self.name)
+
+    slots: list[Slot] = []
+
+    def start(name: str, slot: Slot) -> None:
+        slot.hold(Job(name))
+        slots.append(slot)
+
+    admission.submit_call(functools.partial(start, "quick"))
+    admission.submit_call(functools.partial(start, "stuck"))
+    asyncio.get_running_loop().call_later(0.01, slots[0].release)
+    await admission.wait_running(0.2)
+    assert cancelled == ["stuck"]
+    assert admission.running == 0
 
 
 def test_a_limit_below_one_is_refused() -> None:

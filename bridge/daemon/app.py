@@ -24,6 +24,7 @@ from bridge.core.state import CheckKey
 from bridge.daemon import heap
 from bridge.daemon.api_windows import ApiWindows
 from bridge.daemon.availability import AvailabilityKeeper
+from bridge.daemon.checks import CheckRunner
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
@@ -33,13 +34,13 @@ from bridge.daemon.loop_lag import watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.restore import Handover, restore_engine
-from bridge.daemon.scheduler import CheckScheduler, Plan, Ran
+from bridge.daemon.scheduler import CheckScheduler, Plan
 from bridge.daemon.shards import ShardKeeper
 from bridge.daemon.systemd import Notifier
 from bridge.daemon.web import serve_web
 from bridge.intake import start_intake
 from bridge.notify.templates import TemplateCatalog
-from bridge.probes.registry import Probers, Target, deadline_s, run_probe
+from bridge.probes.registry import Probers, deadline_s
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import record_silence
 from bridge.store.incidents import Outcome
@@ -242,18 +243,6 @@ class Daemon:
             if self._shards.owns(name)
         }
 
-    async def _run_check(self, key: CheckKey) -> Ran:
-        assert self._monitor is not None
-        device = self.config.devices[key.device]
-        probe = self.config.probes[key.probe]
-        target = Target(device.address, key.device, key.probe, self.config.snmp.get(key.device))
-        result = await run_probe(self._probers, target, probe, self.clock.now())
-        self._metrics.probe_duration.labels(probe.kind.value).observe(result.duration_s)
-        for event in result.events:
-            log.warning("device %s (check %s): %s", key.device, key.probe, event)
-        delay_s = self._monitor.record(key, result)
-        return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local)
-
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self._metrics.count_outcomes(outcomes)
         if outcomes:
@@ -345,9 +334,12 @@ class Daemon:
         self.bound = [(str(a[0]), int(a[1])) for r in runners for a in r.addresses]
 
         tasks: list[asyncio.Task[None]] = []
-        scheduler = CheckScheduler(self._run_check, self.config.main.daemon.max_concurrent_checks,
+        checks = CheckRunner(self.current_config, self._probers, self._monitor,
+                             self._metrics.probe_duration, self.clock.now)
+        scheduler = CheckScheduler(checks.run, self.config.main.daemon.max_concurrent_checks,
                                    self.config.main.daemon.tick_s,
-                                   self._metrics.scheduler_lag.observe)
+                                   self._metrics.scheduler_lag.observe,
+                                   start_check=checks.start)
         self._scheduler = scheduler
         scheduler.set_plans(self._plans())
         writer_stop = asyncio.Event()

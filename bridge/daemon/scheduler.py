@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bridge.aio import Admission
+from bridge.aio import Admission, Cancellable, Slot
 from bridge.core.state import CheckKey
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,10 @@ class Ran:
 
 RunCheck = Callable[[CheckKey], Awaitable[Ran]]
 """Runs one check; never raises for a failed probe (a failure is a result)."""
+
+StartCheck = Callable[[CheckKey, Callable[[Ran], None]], Cancellable]
+"""Starts one check that reports how it ran to the callback (RunCheck without a task of
+the scheduler's own); returns what to cancel if it overruns the shutdown's grace."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,10 @@ class CheckScheduler:
         tick_s: float,
         on_lag: Callable[[float], None],
         clock: Callable[[], float] = time.monotonic,
+        start_check: StartCheck | None = None,
     ) -> None:
         self._run_check = run_check
+        self._start_check = start_check  # when given, used instead of run_check
         self._admission = Admission(max_concurrent, "check")
         self._tick_s = tick_s
         self._on_lag = on_lag
@@ -220,7 +226,10 @@ class CheckScheduler:
     def _launch(self, key: CheckKey, due: float) -> None:
         if not self._accepting or key not in self._plans:
             return
-        self._admission.submit(functools.partial(self._run, key, due), str(key))
+        if self._start_check is None:
+            self._admission.submit(functools.partial(self._run, key, due), str(key))
+        else:
+            self._admission.submit_call(functools.partial(self._start, key, due), str(key))
 
     async def _run(self, key: CheckKey, due: float) -> None:
         self._on_lag(max(0.0, self._clock() - due))  # a queued check's wait counts as lag
@@ -228,8 +237,28 @@ class CheckScheduler:
             ran = await self._run_check(key)
         except Exception:  # run_check reports failures as results; this is a bug
             log.exception("check %s crashed; it stays scheduled", key)
-            plan = self._plans.get(key)
-            ran = Ran(plan.interval_s if plan else 0.0, judged=False)
+            ran = self._crashed(key)
+        self._ran(key, due, ran)
+
+    def _start(self, key: CheckKey, due: float, slot: Slot) -> None:
+        self._on_lag(max(0.0, self._clock() - due))  # a queued check's wait counts as lag
+        assert self._start_check is not None
+        try:
+            slot.hold(self._start_check(key, functools.partial(self._ended, key, due, slot)))
+        except Exception:  # start_check reports failures as results; this is a bug
+            log.exception("check %s crashed; it stays scheduled", key)
+            slot.release()
+            self._ran(key, due, self._crashed(key))
+
+    def _ended(self, key: CheckKey, due: float, slot: Slot, ran: Ran) -> None:
+        slot.release()
+        self._ran(key, due, ran)
+
+    def _crashed(self, key: CheckKey) -> Ran:
+        plan = self._plans.get(key)
+        return Ran(plan.interval_s if plan else 0.0, judged=False)
+
+    def _ran(self, key: CheckKey, due: float, ran: Ran) -> None:
         if ran.judged:
             self._last_finished = self._clock()
         delay_s = ran.delay_s

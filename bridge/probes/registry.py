@@ -1,7 +1,10 @@
 """The one map from probe kind to the code that runs it, and the shared wrapper.
 
 The wrapper owns what every probe shares: the overall deadline, timing, and turning
-any unexpected exception into a failed result so no loop ever dies of a probe.
+any unexpected exception into a failed result so no loop ever dies of a probe. It comes
+in two shapes: `run_probe`, a coroutine, and `start_probe`, which hands the result to a
+callback; the daemon's scheduler uses the second, so a kind that can run without a task
+of its own (ICMP to an IP address: a few packets on the shared socket) does.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from bridge.aio import Cancellable
 from bridge.core.probe_kinds import Probe
 from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadlines
 from bridge.probes.icmp.probe import IcmpProber
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "Probers", "Target", "deadline_s", "run_probe"]
+__all__ = ["KINDS", "Probers", "Target", "deadline_s", "run_probe", "start_probe"]
 
 
 def _snmp(learned: LearnedPorts | None) -> Prober[Any]:
@@ -116,11 +122,52 @@ async def run_probe(
         # the deadline a second later means the bridge could not run it in time (an
         # overloaded loop), which says nothing about the device. Counting it against the
         # device would put it on the shorter retry interval: more load, more misses.
-        result = ProbeResult(False, started, 0.0, f"probe did not finish within {limit_s:g} s "
-                             "(the bridge is overloaded)", local=True)
+        result = _overloaded(started, limit_s)
     except Exception as exc:  # a probe failure is a result, never a crash
         log.exception("probe %s raised for %s", probe.kind, target.address)
         result = ProbeResult(False, started, 0.0, f"probe error: {type(exc).__name__}: {exc}")
     finally:
         deadline.stop()
     return result.timed(time.perf_counter() - t0)
+
+
+def start_probe(
+    probers: Probers, target: Target | str, probe: Probe, started: datetime,
+    on_result: Callable[[ProbeResult], object],
+) -> Cancellable:
+    """`run_probe`, with the result handed to `on_result` (once, unless the returned job is
+    cancelled first). An ICMP check of an IP address runs on the engine's callbacks, with no
+    task: its own timeline ends it, so the deadline is judged when it ends (one that ends
+    past it fails on the monitoring host, as in `run_probe`). Every other check runs
+    `run_probe` in a task."""
+    if isinstance(target, str):
+        target = Target(target)
+    if isinstance(probe, IcmpProbe):
+        started_check = probers.icmp.start(target, probe, started, partial(
+            _in_time, deadline_s(probe), time.perf_counter(), started, on_result))
+        if started_check is not None:
+            return started_check
+    return asyncio.get_running_loop().create_task(
+        _deliver(run_probe(probers, target, probe, started), on_result))
+
+
+def _in_time(limit_s: float, t0: float, started: datetime,
+             on_result: Callable[[ProbeResult], object], result: ProbeResult) -> None:
+    duration_s = time.perf_counter() - t0
+    if duration_s > limit_s:
+        result = _overloaded(started, limit_s)
+    on_result(result.timed(duration_s))
+
+
+async def _deliver(check: Awaitable[ProbeResult],
+                   on_result: Callable[[ProbeResult], object]) -> None:
+    result = await check
+    try:
+        on_result(result)
+    except Exception:
+        log.exception("a probe's result could not be handed over")
+
+
+def _overloaded(started: datetime, limit_s: float) -> ProbeResult:
+    return ProbeResult(False, started, 0.0, f"probe did not finish within {limit_s:g} s "
+                       "(the bridge is overloaded)", local=True)

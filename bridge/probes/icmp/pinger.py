@@ -8,23 +8,28 @@ socket (bridge/probes/icmp/echo_socket.py) and matches each reply to its request
 sequence number and payload token. Receive times come from the kernel
 (SO_TIMESTAMPNS), so a busy event loop does not inflate RTTs.
 
-A check's coroutine sends its first packet and then sleeps on one future: the later
-packets and the final timeout are entries on the engine's own timeline, which one
-event-loop timer works off in batches (due times within `_BATCH_S` share a wake-up),
-so a packet costs no task switch and no timer of its own. The timeline is one FIFO
+A check sends its first packet and is then only a record: the later packets and the
+final timeout are entries on the engine's own timeline, which one event-loop timer works
+off in batches (due times within `_BATCH_S` share a wake-up), so a packet costs no task
+switch and no timer of its own. The timeline is one FIFO
 queue per delay (a packet interval or a timeout): entries of one delay are appended
 in the order they fall due, so no heap is needed, and there are only as many queues
-as distinct delays in the probe config.
+as distinct delays in the probe config. When the last reply is read (or the timeout
+passes) the engine calls the check's `on_done` there and then: no future, no task and no
+event-loop turn per check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bridge.probes.addresses import ip_literal, resolve
 from bridge.probes.icmp.echo_socket import EchoSocket
+
+log = logging.getLogger(__name__)
 
 # Due times this close together are worked off in one wake-up. Packets go out at most
 # this much later than their spacing asks (never earlier), and a check may wait this
@@ -41,7 +46,9 @@ class Echoes:
     timeout_s: float
     sockaddr: tuple[object, ...]
     echo_socket: EchoSocket[Echoes]
-    done: asyncio.Future[None]
+    on_done: Callable[[Echoes], object]  # called once, when the check is over
+    on_close: Callable[[], object] | None = None  # instead, if the engine closes first
+    finished: bool = False
     sent: int = 0
     rtts_s: list[float] = field(default_factory=list)
     error: str | None = None
@@ -52,6 +59,17 @@ class Echoes:
     def received(self) -> int:
         """Replies that came back in time."""
         return len(self.rtts_s)
+
+    def cancel(self) -> None:
+        """End the check now, without calling `on_done`: its unanswered requests are no
+        longer waited for (timed out, or the caller gave up)."""
+        self.finished = True
+        if len(self.rtts_s) < len(self.seqs):
+            pending = self.echo_socket.pending
+            for seq in self.seqs:
+                request = pending.get(seq)
+                if request is not None and request[0] is self:
+                    del pending[seq]
 
 
 class Pinger:
@@ -75,69 +93,46 @@ class Pinger:
         return echo_socket
 
     def close(self) -> None:
-        """Close the sockets and fail every outstanding check."""
+        """Close the sockets and end every outstanding check: with its `on_close` where it
+        has one (an awaiting caller is cancelled), silently otherwise."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         for queue in self._timeline.values():
             for _due, check in queue:
-                if not check.done.done():
-                    check.done.cancel()
+                _close(check)
         self._timeline.clear()
         for echo_socket in self._sockets.values():
-            for check, _token, _sent, _sent_monotonic in echo_socket.pending.values():
-                if not check.done.done():
-                    check.done.cancel()
+            for check, _token, _sent, _sent_monotonic in list(echo_socket.pending.values()):
+                _close(check)
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.remove_reader(echo_socket.fileno())
             echo_socket.close()
         self._sockets.clear()
 
-    async def ping(self, address: str, count: int, interval_s: float,
-                   timeout_s: float) -> Echoes:
-        """Send `count` echo requests `interval_s` apart; wait `timeout_s` after the last."""
-        family, sockaddr = ip_literal(address) or await resolve(address)
-        check = self.start(family, sockaddr, count, interval_s, timeout_s)
-        try:
-            await check.done
-        finally:
-            self.forget(check)
-        return check
-
     def start(self, family: int, sockaddr: tuple[object, ...], count: int, interval_s: float,
-              timeout_s: float) -> Echoes:
-        """`ping` for a resolved address, without a coroutine of its own: send the first
-        request; the caller awaits `done`, then calls `forget`."""
+              timeout_s: float, on_done: Callable[[Echoes], object],
+              on_close: Callable[[], object] | None = None) -> Echoes:
+        """Send the first of `count` echo requests `interval_s` apart, wait `timeout_s` after
+        the last, then call `on_done(check)` (at once if the check ends inside this call)."""
         echo_socket = self._socket(family)
         loop = self._loop
         assert loop is not None  # set with the first socket
-        check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket,
-                       loop.create_future(), 0, [], None, None, [])
+        check = Echoes(count, interval_s, timeout_s, sockaddr, echo_socket, on_done, on_close,
+                       False, 0, [], None, None, [])
         self._step(check, loop.time())
         return check
-
-    @staticmethod
-    def forget(check: Echoes) -> None:
-        """The check is over: its unanswered requests (timed out, or cancelled) are no
-        longer waited for."""
-        if len(check.rtts_s) < len(check.seqs):
-            pending = check.echo_socket.pending
-            for seq in check.seqs:
-                request = pending.get(seq)
-                if request is not None and request[0] is check:
-                    del pending[seq]
 
     def _step(self, check: Echoes, now: float, last: list[Echoes] | None = None) -> None:
         """Send the check's next packet, or end it: every packet sent and waited for.
 
         With `last`, a check whose final packet went out is put there instead of waiting:
         the caller reads the replies already queued before it starts the timeout."""
-        done = check.done
-        if done.done():
+        if check.finished:
             return  # answered in full, or cancelled
         sent, count = check.sent, check.count
         if sent == count:
-            done.set_result(None)  # the timeout after the last packet
+            _finish(check)  # the timeout after the last packet
             return
         check.sent = sent = sent + 1
         seqs = check.seqs
@@ -149,7 +144,7 @@ class Pinger:
         if sent < count:
             self._wait(check, check.interval_s, now)
         elif len(check.rtts_s) == len(seqs):
-            done.set_result(None)  # every request that went out is answered
+            _finish(check)  # every request that went out is answered
         elif last is not None:
             last.append(check)
         else:
@@ -190,7 +185,7 @@ class Pinger:
                     echo_socket.drain()
         finally:
             for check in last:
-                if not check.done.done():
+                if not check.finished:
                     self._wait(check, check.timeout_s, now)
             heads = [queue[0][0] for queue in self._timeline.values() if queue]
             if heads and (self._timer is None or min(heads) + _BATCH_S < self._timer_due):
@@ -198,8 +193,26 @@ class Pinger:
 
 
 def _on_reply(check: Echoes, rtt_ns: int) -> None:
-    """Record one reply; wake the check when every packet is sent and answered."""
+    """Record one reply; end the check when every packet is sent and answered."""
     rtts = check.rtts_s
     rtts.append(rtt_ns / 1e9)
-    if check.sent == check.count and len(rtts) == len(check.seqs) and not check.done.done():
-        check.done.set_result(None)
+    if check.sent == check.count and len(rtts) == len(check.seqs) and not check.finished:
+        _finish(check)
+
+
+def _finish(check: Echoes) -> None:
+    """The check is over: forget what it still waits for, then tell its owner. This runs
+    inside the engine's socket reads and timer: an owner's error is logged, never let out
+    into them."""
+    check.cancel()
+    try:
+        check.on_done(check)
+    except Exception:
+        log.exception("ICMP check of %s: its result could not be handed over", check.sockaddr[0])
+
+
+def _close(check: Echoes) -> None:
+    if not check.finished:
+        check.finished = True
+        if check.on_close is not None:
+            check.on_close()

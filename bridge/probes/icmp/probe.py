@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 
 from bridge.core.ping_limits import Severity, judge_ping
 from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.addresses import ip_literal, resolve
-from bridge.probes.icmp.pinger import Pinger
+from bridge.probes.icmp.pinger import Echoes, Pinger
 from bridge.probes.protocol import Target
 
 log = logging.getLogger(__name__)
@@ -66,14 +68,31 @@ class IcmpProber:
         coroutine per check would be one more frame to create and resume."""
         return self.check(target.address, probe, started)
 
+    def start(self, target: Target, probe: IcmpProbe, started: datetime,
+              on_result: Callable[[ProbeResult], object]) -> Echoes | None:
+        """The check without a coroutine: send the first request now and hand the result to
+        `on_result` when the engine is done with it. None when the check needs `run`
+        instead: a name to resolve, or no ICMP socket (`run` says why)."""
+        literal = ip_literal(target.address)
+        if literal is None:
+            return None
+        family, sockaddr = literal
+        try:
+            return self._pinger.start(family, sockaddr, probe.count, probe.packet_interval_s,
+                                      probe.timeout_s, partial(_judged, probe, started,
+                                                               on_result))
+        except OSError:
+            return None  # raised before anything was sent; `run` turns it into the result
+
     async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
         """Ping `address` `probe.count` times; up when any echo is answered and no critical
         limit is reached (check_ping's rules, bridge.core.ping_limits)."""
-        pinger = self._pinger
         try:
             family, sockaddr = ip_literal(address) or await resolve(address)
-            echoes = pinger.start(family, sockaddr, probe.count, probe.packet_interval_s,
-                                  probe.timeout_s)
+            answered: asyncio.Future[Echoes] = asyncio.get_running_loop().create_future()
+            echoes = self._pinger.start(
+                family, sockaddr, probe.count, probe.packet_interval_s, probe.timeout_s,
+                partial(_answer, answered), answered.cancel)
         except socket.gaierror as exc:
             # "no such name" is the device's (or its config's) problem; a resolver that
             # cannot be reached is the monitoring host's.
@@ -86,45 +105,60 @@ class IcmpProber:
             return _failed(started, f"ICMP error: {exc.strerror or exc}",
                            local=exc.errno in _LOCAL_ERRNOS)
         try:
-            await echoes.done
+            await answered
         finally:
-            pinger.forget(echoes)
-        # From the counts, not 1 - received / sent: 1 lost of 5 is exactly 20 %, which a
-        # 20 % limit must catch.
-        loss = (echoes.sent - len(echoes.rtts_s)) / echoes.sent if echoes.sent else 1.0
-        if not echoes.rtts_s:
-            why = f": {echoes.error}" if echoes.error else ""
-            return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
-                           local=echoes.errno in _LOCAL_ERRNOS)
-        rtts = echoes.rtts_s
-        received, sent = len(rtts), echoes.sent
-        # Plain arithmetic and one f-string per output, not statistics or a pass per
-        # figure: this runs for every check of the fleet.
-        avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
-        loss_pct = (sent - received) * 100 / sent
-        if received > 1:
-            # Jitter: the mean difference between consecutive round trips.
-            steps, before = 0.0, rtts[0]
-            for rtt in rtts:
-                steps += abs(rtt - before)
-                before = rtt
-            jitter = steps / (received - 1)
-            rtt_text = (f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms, "
-                        f"jitter {jitter * 1e3:.3f} ms")
-        else:
-            jitter = 0.0
-            rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
-        verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
-        severity = verdict.severity
-        if severity is Severity.OK:
-            output = f"{received}/{sent} replies, loss {loss:.0%}, {rtt_text}"
-        else:
-            output = (f"{verdict.headline(loss_pct, avg * 1e3)}; {received}/{sent} replies, "
-                      f"{rtt_text}")
-        return ProbeResult.measured(
-            severity != Severity.CRITICAL, started, output,
-            {"rtt_avg_s": avg, "rtt_min_s": low, "rtt_max_s": high, "jitter_s": jitter,
-             "loss_ratio": loss}, warning=severity is Severity.WARNING)
+            echoes.cancel()  # if it was cancelled: its requests are no longer waited for
+        return judge(echoes, probe, started)
+
+
+def _answer(answered: asyncio.Future[Echoes], echoes: Echoes) -> None:
+    if not answered.done():  # else cancelled, and the check with it
+        answered.set_result(echoes)
+
+
+def _judged(probe: IcmpProbe, started: datetime, on_result: Callable[[ProbeResult], object],
+            echoes: Echoes) -> None:
+    on_result(judge(echoes, probe, started))
+
+
+def judge(echoes: Echoes, probe: IcmpProbe, started: datetime) -> ProbeResult:
+    """The result of a finished ping: loss, round trips and the verdict on them."""
+    # From the counts, not 1 - received / sent: 1 lost of 5 is exactly 20 %, which a
+    # 20 % limit must catch.
+    loss = (echoes.sent - len(echoes.rtts_s)) / echoes.sent if echoes.sent else 1.0
+    if not echoes.rtts_s:
+        why = f": {echoes.error}" if echoes.error else ""
+        return _failed(started, f"no reply to {echoes.sent} echo requests{why}", loss,
+                       local=echoes.errno in _LOCAL_ERRNOS)
+    rtts = echoes.rtts_s
+    received, sent = len(rtts), echoes.sent
+    # Plain arithmetic and one f-string per output, not statistics or a pass per
+    # figure: this runs for every check of the fleet.
+    avg, low, high = sum(rtts) / received, min(rtts), max(rtts)
+    loss_pct = (sent - received) * 100 / sent
+    if received > 1:
+        # Jitter: the mean difference between consecutive round trips.
+        steps, before = 0.0, rtts[0]
+        for rtt in rtts:
+            steps += abs(rtt - before)
+            before = rtt
+        jitter = steps / (received - 1)
+        rtt_text = (f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms, "
+                    f"jitter {jitter * 1e3:.3f} ms")
+    else:
+        jitter = 0.0
+        rtt_text = f"rtt min/avg/max {low * 1e3:.3f}/{avg * 1e3:.3f}/{high * 1e3:.3f} ms"
+    verdict = judge_ping(loss_pct, avg * 1e3, probe.warning, probe.critical)
+    severity = verdict.severity
+    if severity is Severity.OK:
+        output = f"{received}/{sent} replies, loss {loss:.0%}, {rtt_text}"
+    else:
+        output = (f"{verdict.headline(loss_pct, avg * 1e3)}; {received}/{sent} replies, "
+                  f"{rtt_text}")
+    return ProbeResult.measured(
+        severity != Severity.CRITICAL, started, output,
+        {"rtt_avg_s": avg, "rtt_min_s": low, "rtt_max_s": high, "jitter_s": jitter,
+         "loss_ratio": loss}, warning=severity is Severity.WARNING)
 
 
 def _failed(at: datetime, output: str, loss_ratio: float | None = 1.0, *,
