@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,13 @@ from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.probe_kinds import Probe
 from bridge.core.probe_kinds.base import ProbeKind
+from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.daemon.app import Daemon
 from bridge.daemon.systemd import Notifier
 from bridge.logs import setup_logging
+from bridge.probes.icmp.pinger import Echoes
+from bridge.probes.icmp.probe import IcmpProber
 from bridge.probes.protocol import Prober, Target
 from bridge.probes.registry import Probers
 
@@ -48,7 +52,7 @@ class CountingProbers(Probers):
     """The daemon's own probers; while `counting`, each check's runs and failures are tallied."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(icmp=_CountedIcmp(self))
         self.counting = False
         self.runs: Counter[tuple[str, str]] = Counter()
         self.failed: Counter[tuple[str, str]] = Counter()
@@ -67,6 +71,32 @@ class CountingProbers(Probers):
         self.failed[key] += 1
         if len(self.examples) < MAX_EXAMPLES:
             self.examples.append(f"{key[0]}/{key[1]}: {why}")
+
+
+class _CountedIcmp(IcmpProber):
+    """The ICMP prober, its checks started without a task (the daemon's way in,
+    `start_probe`) counted as `_Counted` counts the others'."""
+
+    def __init__(self, tally: CountingProbers) -> None:
+        super().__init__()
+        self._tally = tally
+
+    def start(self, target: Target, probe: IcmpProbe, started: datetime,
+              on_result: Callable[[ProbeResult], object]) -> Echoes | None:
+        tally = self._tally
+        if not tally.counting:
+            return super().start(target, probe, started, on_result)
+        key = (target.device, target.probe)
+
+        def counted(result: ProbeResult) -> None:
+            if not result.ok:
+                tally.fail(key, result.output)
+            on_result(result)
+
+        check = super().start(target, probe, started, counted)
+        if check is not None:  # else run_probe runs it, through `_Counted`
+            tally.runs[key] += 1
+        return check
 
 
 class _Counted:
