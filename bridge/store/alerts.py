@@ -23,13 +23,13 @@ from bridge.core.state import CheckKey
 from bridge.store.alert_events import ALERT_PROBLEM, AlertEvent, AlertOutcome, alert_key
 from bridge.store.alert_repeats import take_repeats
 from bridge.store.alert_rows import (
-    ALERT_COLUMNS,
     ALERTS,
     TICKET_COLUMNS,
     TICKETS,
     AlertRow,
     BatchTicket,
     Said,
+    locked_alerts,
 )
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus
@@ -86,11 +86,7 @@ class Batch:
             self.rows.update({key: row for key, row in read.items()
                               if key[1] in keys.get(key[0], ())})
         for source, fingerprints in keys.items() if read is None else ():
-            for found in self.session.execute(
-                    core_select(*(ALERTS.c[name] for name in ALERT_COLUMNS)).where(
-                        ALERTS.c.source == source,
-                        ALERTS.c.fingerprint.in_(sorted(fingerprints))).with_for_update()):
-                row = AlertRow(**found._mapping)
+            for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {e.device for e in events if e.device is not None}
