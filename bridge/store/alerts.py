@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, insert, or_, update
+from sqlalchemy import Engine, bindparam, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,7 @@ from bridge.store.alert_rows import (
     Said,
     locked_alerts,
 )
+from bridge.store.bulk import insert_rows
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus
 from bridge.store.models import Incident, IncidentMember
@@ -127,7 +128,7 @@ class Batch:
         changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
                    for r in self.rows.values() if r.stored and r.changed]
         if new:
-            self.session.execute(insert(ALERTS), new)
+            insert_rows(self.session, ALERTS, new)
         if changed:
             self.session.execute(update(ALERTS).where(
                 ALERTS.c.source == bindparam("key_source"),
