@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,12 +24,13 @@ from bridge.intake.alertmanager import Alert, BadBody, Rejected, parse_webhook, 
 from bridge.intake.counters import IntakeCounters, counters_of
 from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
+from bridge.intake.group_commit import GroupCommit, Windows
 from bridge.intake.limits import RateLimiter, retry_after
 from bridge.intake.mail.routes import add_mail_routes
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
 from bridge.intake.service import IntakeService
-from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
+from bridge.store.alerts import AlertEvent, AlertOutcome
 from bridge.store.maintenance import as_rule
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class _Intake:
         self.service = service
         self.counters = counters
         self.limits = RateLimiter()
+        self.group = GroupCommit(service, self.windows)
         self._index: DeviceIndex | None = None
 
     def limited(self, request: web.Request, source: IntakeSource,
@@ -64,7 +67,7 @@ class _Intake:
             self._index = DeviceIndex(config)  # rebuilt once per reload
         return self._index
 
-    async def windows(self, config: Config) -> tuple[MaintenanceRule, ...]:
+    async def windows(self, config: Config) -> Windows:
         rows = await self.service.maintenance_windows()
         return (*config.maintenance, *(as_rule(r) for r in rows))
 
@@ -102,9 +105,8 @@ class _Intake:
         if rejected and not alerts:
             return _error(400, "; ".join(r.error for r in rejected[:10]),
                           rejected=[_rejected(r) for r in rejected])
-        windows = await self.windows(config)
-        events = [self._event(config, source, a, now, windows) for a in alerts]
-        outcomes = await self._take(config, events)
+        outcomes = await self._take(config, source.name, len(alerts), lambda windows: [
+            self._event(config, source, a, now, windows) for a in alerts])
         if outcomes is None:
             self.counters.refused(name, "store_unavailable")
             return _error(503, "the store is unavailable; send again")
@@ -128,17 +130,13 @@ class _Intake:
             source.on_resolve, held=alert.firing and held(windows, config, mapped, now),
             max_resolves_per_min=source.max_resolves_per_min)
 
-    async def _take(self, config: Config, events: list[AlertEvent]) -> list[AlertOutcome] | None:
-        reopen_s = config.main.incidents.reopen_window_s
-        try:
-            outcomes = await self.service.write_tickets(
-                lambda engine, desk, now, prefix: take_alerts(engine, events, prefix, now, desk,
-                                                              reopen_s))
-        except Exception as exc:  # the store, not the sender: it should send again
-            log.error("intake: cannot store %d alerts: %s", len(events), exc)
-            return None
-        for event, outcome in zip(events, outcomes, strict=True):
-            self.counters.took(event.source, outcome.action)
+    async def _take(self, config: Config, source: str, size: int,
+                    build: Callable[[Windows], list[AlertEvent]]) -> list[AlertOutcome] | None:
+        """A post's alerts decided (with other posts' that arrive meanwhile: group_commit.py);
+        None if the store failed."""
+        outcomes = await self.group.take(config, size, build)
+        for outcome in outcomes or ():
+            self.counters.took(source, outcome.action)
         return outcomes
 
     async def enqueue(self, request: web.Request) -> web.Response:
@@ -162,9 +160,8 @@ class _Intake:
             self.counters.refused(source.name, "too_large")
             return _pd_error(413, f"the body is over {source.max_body_bytes} bytes")
         now = self.service.now()
-        windows = await self.windows(config)
-        outcomes = await self._take(config, [self._pd_event(config, source, event, now,
-                                                            windows)])
+        outcomes = await self._take(config, source.name, 1, lambda windows: [
+            self._pd_event(config, source, event, now, windows)])
         if outcomes is None:
             self.counters.refused(source.name, "store_unavailable")
             return _pd_error(503, "the store is unavailable; send again")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from bridge.store.alert_events import AlertEvent, AlertOutcome, alert_key
-from bridge.store.alert_rows import ALERT_COLUMNS, AlertRow
+from bridge.store.alert_rows import AlertRow, locked_alerts
 from bridge.store.intake_models import AlertStatus, IntakeAlert
 from bridge.store.models import Incident
 
@@ -42,11 +42,7 @@ def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
     rows: dict[tuple[str, str], tuple[int, AlertStatus, str | None]] = {}
     read: dict[tuple[str, str], AlertRow] = {}
     for source, keys in by_source.items():
-        for row_id, *values in session.execute(
-                select(_ROW.c.id, *(_ROW.c[name] for name in ALERT_COLUMNS))
-                .where(_ROW.c.source == source, _ROW.c.fingerprint.in_(sorted(keys)))
-                .with_for_update()):
-            row = AlertRow(**dict(zip(ALERT_COLUMNS, values, strict=True)))
+        for row_id, row in locked_alerts(session, source, keys):
             read[(source, row.fingerprint)] = row
             rows[(source, row.fingerprint)] = (row_id, AlertStatus(row.status), row.problem_key)
     problems = sorted({p for _i, _s, p in rows.values() if p})

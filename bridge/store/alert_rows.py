@@ -4,9 +4,14 @@ SQL), and what each alert did."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Row, Select, String, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session
 
 from bridge.store.alert_events import AlertOutcome
 from bridge.store.intake_models import AlertStatus, IntakeAlert
@@ -63,6 +68,38 @@ class Said:
     def outcome(self) -> AlertOutcome:
         return AlertOutcome(self.fingerprint, self.action,
                             self.ticket.ref if self.ticket is not None else None)
+
+
+def locked_alerts(session: Session, source: str,
+                  keys: Collection[str]) -> list[tuple[int, AlertRow]]:
+    """The stored rows of a source's alerts by their stored keys, with their IDs, locked
+    (FOR UPDATE).
+
+    On PostgreSQL each key is its own lookup in the unique index (a lateral join over the
+    keys, in sorted order). `fingerprint IN (...)` there is planned by the source alone
+    while the table has no statistics (a new store; autovacuum analyses it a minute
+    later at the soonest), and then every row of the source is read and compared with
+    every key: each batch of an alert storm into a new store read the whole table."""
+    columns = (ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS))
+    found: Sequence[Row[Any]]
+    if session.get_bind().dialect.name != "postgresql":
+        found = session.execute(select(*columns).where(
+            ALERTS.c.source == source, ALERTS.c.fingerprint.in_(sorted(keys)))
+            .with_for_update()).all()
+    else:
+        found = session.execute(_locked_pg(columns),
+                                {"keys": sorted(keys), "source": source}).all()
+    return [(row[0], AlertRow(**dict(zip(ALERT_COLUMNS, row[1:], strict=True))))
+            for row in found]
+
+
+def _locked_pg(columns: tuple[Any, ...]) -> Select[Any]:
+    wanted = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued(
+        "fingerprint").render_derived(name="wanted")
+    found = select(*columns).where(
+        ALERTS.c.source == bindparam("source"),
+        ALERTS.c.fingerprint == wanted.c.fingerprint).with_for_update().lateral("found")
+    return select(*found.c).select_from(wanted).join(found, true())
 
 
 TICKETS = Incident.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, insert, or_, update
+from sqlalchemy import Engine, bindparam, or_, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -23,14 +23,15 @@ from bridge.core.state import CheckKey
 from bridge.store.alert_events import ALERT_PROBLEM, AlertEvent, AlertOutcome, alert_key
 from bridge.store.alert_repeats import take_repeats
 from bridge.store.alert_rows import (
-    ALERT_COLUMNS,
     ALERTS,
     TICKET_COLUMNS,
     TICKETS,
     AlertRow,
     BatchTicket,
     Said,
+    locked_alerts,
 )
+from bridge.store.bulk import insert_rows
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus
 from bridge.store.models import Incident, IncidentMember
@@ -86,11 +87,7 @@ class Batch:
             self.rows.update({key: row for key, row in read.items()
                               if key[1] in keys.get(key[0], ())})
         for source, fingerprints in keys.items() if read is None else ():
-            for found in self.session.execute(
-                    core_select(*(ALERTS.c[name] for name in ALERT_COLUMNS)).where(
-                        ALERTS.c.source == source,
-                        ALERTS.c.fingerprint.in_(sorted(fingerprints))).with_for_update()):
-                row = AlertRow(**found._mapping)
+            for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {e.device for e in events if e.device is not None}
@@ -131,7 +128,7 @@ class Batch:
         changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
                    for r in self.rows.values() if r.stored and r.changed]
         if new:
-            self.session.execute(insert(ALERTS), new)
+            insert_rows(self.session, ALERTS, new)
         if changed:
             self.session.execute(update(ALERTS).where(
                 ALERTS.c.source == bindparam("key_source"),

@@ -1,19 +1,23 @@
 """Many rows in one go on PostgreSQL: COPY, whose rows psycopg formats in C.
 
-A batch of a mass outage writes tens of thousands of rows. As an executemany (one
-statement per row) or a multi-row VALUES (its thousands of placeholders parsed in Python
-by psycopg) they cost the writer thread 20-40 us a row and a round trip each page, every
-one of which waits for the GIL behind the event loop (bench/README.md, outage pipeline).
+A batch of a mass outage or an alert storm writes thousands of rows. As an executemany
+(psycopg runs one INSERT per row in a pipeline: a statement for the server to bind and
+execute and for psycopg to convert and queue in Python) or a multi-row VALUES (its
+thousands of placeholders parsed in Python by psycopg) they cost the writer thread
+20-40 us a row, every one of which waits for the GIL behind the event loop
+(bench/README.md, outage pipeline and intake). COPY streams the rows into one statement.
+Elsewhere (SQLite, in process) `insert_rows` keeps the executemany.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 
 def copy_rows(connection: Connection, table: str, columns: Sequence[str],
@@ -41,3 +45,21 @@ def copy_with_ids(connection: Connection, table: str, columns: Sequence[str],
     copy_rows(connection, table, ("id", *columns),
               ((row_id, *row) for row_id, row in zip(ids, rows, strict=True)))
     return ids
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows (each with the same keys), in this transaction: COPY on PostgreSQL,
+    the values through the columns' own types first (UTCDateTime, enums), as an INSERT's
+    would; one executemany elsewhere."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    copy_rows(connection, table.name, names, (
+        [row[name] if process is None else process(row[name])
+         for name, process in zip(names, processors, strict=True)] for row in rows))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -37,6 +37,7 @@ from bridge.core.timeline_texts import (
     WAITING_ON_SUPPLIER,
 )
 from bridge.core.wall_clock import local_text
+from bridge.store.bulk import insert_rows
 from bridge.store.models import Actor, Incident, IncidentEvent, IncidentPause, TicketSource
 from bridge.store.records import Refused, update_record
 from bridge.store.refs import next_ref
@@ -155,7 +156,7 @@ def notes(session: Session, at: datetime, entries: Sequence[tuple[int, str, str]
     if not entries:
         return
     session.flush()
-    session.execute(insert(IncidentEvent.__table__), [  # type: ignore[attr-defined]
+    insert_rows(session, IncidentEvent.__table__, [  # type: ignore[attr-defined]
         {"incident_id": incident_id, "at": at, "actor": Actor.SYSTEM, "kind": kind,
          "message": message[:2000], "author": ""} for incident_id, kind, message in entries])
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,6 +86,28 @@ def test_a_firing_alert_opens_one_ticket_and_a_resend_changes_nothing(bridge: Br
     assert json.loads(payload["message"])["fingerprint"] == "fp-db-1"
     seen = ticket(bridge, ref, token="acme-secret-token")  # the customer's view
     assert "alert_payload" not in [e["kind"] for e in seen["timeline"]]
+
+
+def test_posts_at_once_are_each_answered_for_their_own_alerts(bridge: Bridge) -> None:
+    # Posts that arrive together are decided in one transaction (intake/group_commit.py):
+    # each answer still names its own alerts, in order, and one alert in all of them is
+    # one ticket. (No device: each alert of its own is a ticket of its own.)
+    def send(i: int) -> tuple[int, Any]:
+        return post(bridge, "/api/v1/intake/prom", webhook(
+            alert("fp-crowd", "crowd-0"), alert(f"fp-crowd-{i}", f"crowd-{i}")))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, range(1, 17)))
+    assert [status for status, _ in answers] == [200] * 16
+    shared = [answer["alerts"][0] for _, answer in answers]
+    assert sorted(o["action"] for o in shared) == ["opened", *["unchanged"] * 15]
+    [ref] = {o["ticket"] for o in shared}
+    own = [answer["alerts"][1] for _, answer in answers]
+    assert [o["fingerprint"] for o in own] == [f"fp-crowd-{i}" for i in range(1, 17)]
+    assert {o["action"] for o in own} == {"opened"}
+    assert len({o["ticket"] for o in own} | {ref}) == 17
+    kinds = [e["kind"] for e in ticket(bridge, ref)["timeline"]]
+    assert kinds.count("alert_payload") == 1  # the shared alert, taken once
 
 
 def test_two_alerts_for_one_device_are_one_ticket_resolved_when_both_are(bridge: Bridge) -> None:
