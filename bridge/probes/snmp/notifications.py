@@ -52,6 +52,9 @@ class Notification:
     varbinds: list[VarBind]  # after sysUpTime.0 and snmpTrapOID.0
     agent_addr: str | None = None  # a v1 trap's agent-addr
     varbind_list: bytes = b""  # the variable-bindings as received: an INFORM's answer echoes it
+    # The encoded varbinds after sysUpTime.0 (snmpTrapOID.0 and the rest): two traps with the
+    # same tail decode to the same trap OID and varbinds. b"" for a v1 trap.
+    tail: bytes = b""
 
 
 def decode_notification(data: bytes) -> Notification:
@@ -82,8 +85,11 @@ def read_v2(data: bytes, start: int, stop: int, version: int, tag: int,
     pos = _int(data, start, stop, "request-id")[1]
     pos = _int(data, pos, stop, "error-status")[1]
     pos = _int(data, pos, stop, "error-index")[1]
+    at, end = _header(data, pos, stop)[1:]
+    after_uptime = _header(data, at, end)[2]
     return Notification(version, community, tag, request_id, tuple(varbinds[1][1]),
-                        varbinds[2:], varbind_list=data[pos:stop])
+                        varbinds[2:], varbind_list=data[pos:stop],
+                        tail=data[after_uptime:end])
 
 
 class _Unusual(Exception):
@@ -131,7 +137,10 @@ def _fast_v2c(data: bytes) -> Notification | None:
         if tag != _SEQUENCE or end != stop:
             raise _Unusual
         varbinds: list[VarBind] = []
+        after_uptime = end
         while pos < end:
+            if len(varbinds) == 1:
+                after_uptime = pos
             tag, at, pos = _tl(data, pos, end)
             oid_tag, oid_at, oid_stop = _tl(data, at, pos)
             tag_value, value_at, value_stop = _tl(data, oid_stop, pos)
@@ -145,7 +154,7 @@ def _fast_v2c(data: bytes) -> Notification | None:
             or not isinstance(varbinds[1][1], ObjectIdentifier):
         return None
     return Notification(1, community, pdu, numbers[0], tuple(varbinds[1][1]), varbinds[2:],
-                        varbind_list=data[start:stop])
+                        varbind_list=data[start:stop], tail=data[after_uptime:end])
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:
