@@ -38,7 +38,7 @@ from bridge.probes.snmp.ber import BerError
 from bridge.probes.snmp.notifications import INFORM, decode_notification, encode_response
 from bridge.store import Engine
 from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
-from bridge.store.maintenance import as_rule
+from bridge.store.maintenance import as_rule, current_windows
 from bridge.store.tickets import Desk
 
 log = logging.getLogger(__name__)
@@ -231,19 +231,22 @@ class _Hub:
 
     async def _take(self, batch: list[_Queued]) -> list[tuple[_Queued, AlertOutcome]]:
         config = self.service.current_config()
-        rows = await self.service.maintenance_windows()
-        windows = (*config.maintenance, *(as_rule(r) for r in rows))
-        kept, events = [], []
-        holds: dict[tuple[str, str | None, datetime], bool] = {}
-        for queued in batch:
-            source = config.intake.sources.get(queued.source)
-            if source is not None:
-                kept.append(queued)
-                events.append(self._event(config, source, queued, windows, holds))
+        kept = [(q, s) for q in batch if (s := config.intake.sources.get(q.source)) is not None]
         outcomes = await self.service.write_tickets(
-            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s),
-            changed=_any_ticket_changed)
-        return list(zip(kept, outcomes, strict=True))
+            partial(self._decide, config, kept), changed=_any_ticket_changed)
+        return [(queued, outcome) for (queued, _), outcome in zip(kept, outcomes, strict=True)]
+
+    def _decide(self, config: Config, kept: list[tuple[_Queued, IntakeSource]],
+                engine: Engine, desk: Desk, now: datetime, prefix: str) -> list[AlertOutcome]:
+        """On the writer thread: the batch's alerts mapped, held by the maintenance windows
+        in force (the API's read here, on the writer's connection: no trip to the readers
+        per batch) and taken."""
+        windows = (*config.maintenance, *(as_rule(r) for r in current_windows(engine, now)))
+        holds: dict[tuple[str, str | None, datetime], bool] = {}
+        events = [self._event(config, source, queued, windows, holds)
+                  for queued, source in kept]
+        return take_alerts(engine, events, prefix, now, desk,
+                           config.main.incidents.reopen_window_s)
 
     def _map(self, config: Config, source: IntakeSource, alert: TrapAlert) -> Mapped:
         if self._mapped_by is not config or len(self._mapped) >= MAPPED_MAX:
@@ -276,11 +279,6 @@ class _Hub:
 
 def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:
     return any(o.action not in ("unchanged", "held") for o in outcomes)
-
-
-def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
-          events: list[AlertEvent], reopen_s: float) -> list[AlertOutcome]:
-    return take_alerts(engine, events, prefix, now, desk, reopen_s)
 
 
 async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
