@@ -125,8 +125,20 @@ def _fast_v2c(data: bytes) -> Notification | None:
         tag, start, pos = _tl(data, pos + 3, end)
         community = data[start:pos]
         pdu, start, stop = _tl(data, pos, end)
-        if tag != _OCTETS or stop != end or pdu not in (TRAP_V2, INFORM):
+        if tag != _OCTETS or stop != end:
             raise _Unusual
+    except (_Unusual, IndexError):
+        return None
+    return read_v2_quickly(data, pdu, start, stop, 1, community)
+
+
+def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
+                    community: bytes = b"") -> Notification | None:
+    """read_v2 in one pass for the common shape (also inside an SNMPv3 scopedPDU); None for
+    anything else, which read_v2 then takes."""
+    if pdu not in (TRAP_V2, INFORM):
+        return None
+    try:
         numbers = []
         for _ in range(3):
             tag, at, start = _tl(data, start, stop)
@@ -153,8 +165,9 @@ def _fast_v2c(data: bytes) -> Notification | None:
     if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME or varbinds[1][0] != SNMP_TRAP_OID \
             or not isinstance(varbinds[1][1], ObjectIdentifier):
         return None
-    return Notification(1, community, pdu, numbers[0], tuple(varbinds[1][1]), varbinds[2:],
-                        varbind_list=data[start:stop], tail=data[after_uptime:end])
+    return Notification(version, community, pdu, numbers[0], tuple(varbinds[1][1]),
+                        varbinds[2:], varbind_list=data[start:stop],
+                        tail=data[after_uptime:end])
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:
