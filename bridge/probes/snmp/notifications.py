@@ -18,6 +18,7 @@ from bridge.probes.snmp.ber import (
     _SEQUENCE,
     RESPONSE,
     BerError,
+    Unusual,
     _expect,
     _header,
     _int,
@@ -27,6 +28,7 @@ from bridge.probes.snmp.ber import (
     decode_envelope,
     decode_oid,
     decode_pdu,
+    quick_header,
 )
 from bridge.probes.snmp.types import IpAddress, ObjectIdentifier, VarBind
 
@@ -92,26 +94,6 @@ def read_v2(data: bytes, start: int, stop: int, version: int, tag: int,
                         tail=data[after_uptime:end])
 
 
-class _Unusual(Exception):
-    """Not the common shape: the strict reader takes it (and says what is wrong, if
-    anything)."""
-
-
-def _tl(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """The tag at `pos` and where its contents start and stop, within `end`."""
-    tag, length = data[pos], data[pos + 1]
-    pos += 2
-    if length > 0x7F:
-        size = length - 0x80
-        if not 0 < size <= 4:
-            raise _Unusual
-        length = int.from_bytes(data[pos:pos + size], "big")
-        pos += size
-    if pos + length > end:
-        raise _Unusual
-    return tag, pos, pos + length
-
-
 def _fast_v2c(data: bytes) -> Notification | None:
     """A v2c trap or INFORM read in one pass with no more checks than it needs (the shape
     nearly every trap has: a one-byte version, INTEGERs, varbinds); None for anything else,
@@ -119,15 +101,15 @@ def _fast_v2c(data: bytes) -> Notification | None:
     reads it the same (tests/probes/snmp/test_notifications.py holds them side by side)."""
     try:
         end = len(data)
-        tag, pos, stop = _tl(data, 0, end)
+        tag, pos, stop = quick_header(data, 0, end)
         if tag != _SEQUENCE or stop != end or data[pos:pos + 3] != b"\x02\x01\x01":
-            raise _Unusual
-        tag, start, pos = _tl(data, pos + 3, end)
+            raise Unusual
+        tag, start, pos = quick_header(data, pos + 3, end)
         community = data[start:pos]
-        pdu, start, stop = _tl(data, pos, end)
+        pdu, start, stop = quick_header(data, pos, end)
         if tag != _OCTETS or stop != end:
-            raise _Unusual
-    except (_Unusual, IndexError):
+            raise Unusual
+    except (Unusual, IndexError):
         return None
     return read_v2_quickly(data, pdu, start, stop, 1, community)
 
@@ -141,26 +123,26 @@ def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
     try:
         numbers = []
         for _ in range(3):
-            tag, at, start = _tl(data, start, stop)
+            tag, at, start = quick_header(data, start, stop)
             if tag != 0x02 or at == start:
-                raise _Unusual
+                raise Unusual
             numbers.append(int.from_bytes(data[at:start], "big", signed=True))
-        tag, pos, end = _tl(data, start, stop)
+        tag, pos, end = quick_header(data, start, stop)
         if tag != _SEQUENCE or end != stop:
-            raise _Unusual
+            raise Unusual
         varbinds: list[VarBind] = []
         after_uptime = end
         while pos < end:
             if len(varbinds) == 1:
                 after_uptime = pos
-            tag, at, pos = _tl(data, pos, end)
-            oid_tag, oid_at, oid_stop = _tl(data, at, pos)
-            tag_value, value_at, value_stop = _tl(data, oid_stop, pos)
+            tag, at, pos = quick_header(data, pos, end)
+            oid_tag, oid_at, oid_stop = quick_header(data, at, pos)
+            tag_value, value_at, value_stop = quick_header(data, oid_stop, pos)
             if tag != _SEQUENCE or oid_tag != _OID or value_stop != pos:
-                raise _Unusual
+                raise Unusual
             varbinds.append((decode_oid(data[oid_at:oid_stop]),
                              _value(tag_value, data[value_at:value_stop], 1)))
-    except (_Unusual, IndexError, BerError):
+    except (Unusual, IndexError, BerError):
         return None
     if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME or varbinds[1][0] != SNMP_TRAP_OID \
             or not isinstance(varbinds[1][1], ObjectIdentifier):
