@@ -25,9 +25,9 @@ class IntakeCounters:
                                 "Intake requests or alerts refused, by source ('' when unknown) "
                                 "and reason.", ["source", "reason"], registry=registry)
 
-    def took(self, source: str, action: str) -> None:
-        """One alert did `action` (opened, attached, unchanged …)."""
-        self._alerts.labels(source, action).inc()
+    def took(self, source: str, action: str, count: int = 1) -> None:
+        """One alert (or `count` alerts) did `action` (opened, attached, unchanged …)."""
+        self._alerts.labels(source, action).inc(count)
 
     def refused(self, source: str, reason: str, count: int = 1) -> None:
         """A request (or `count` alerts of a batch) refused for `reason`, one of REASONS."""

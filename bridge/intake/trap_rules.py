@@ -96,3 +96,34 @@ def trap_alert(rule: TrapRule, trap: Notification, agent: str) -> TrapAlert:
                       "varbinds": [[format_oid(oid), value_text(value)]
                                    for oid, value in trap.varbinds]}, ensure_ascii=False)
     return TrapAlert(f"{agent}/{key}", rule.firing, labels, summary[:500], raw)
+
+
+MEMO_MAX = 4096  # distinct traps remembered per listener; then forgotten all at once
+
+
+class AlertMemo:
+    """The rule and alert of each distinct trap, remembered: a trap repeated (an agent
+    resending, a flapping port) is matched and rendered once, not each time. A trap is
+    known by its sender, SNMP version and the encoded varbinds after sysUpTime.0, which is
+    all its alert depends on; the memo is forgotten when the source's rules change."""
+
+    def __init__(self) -> None:
+        self._source: TrapSource | None = None
+        self._known: dict[tuple[str, int, bytes], tuple[TrapRule, TrapAlert] | None] = {}
+
+    def alert(self, source: TrapSource, trap: Notification, agent: str
+              ) -> tuple[TrapRule, TrapAlert] | None:
+        """The matching rule and the alert it makes; None if no rule matches."""
+        if source is not self._source:
+            self._source = source
+            self._known.clear()
+        key = (agent, trap.version, trap.tail)
+        if trap.tail and key in self._known:
+            return self._known[key]
+        rule = matching_rule(source, trap)
+        found = None if rule is None else (rule, trap_alert(rule, trap, agent))
+        if trap.tail:
+            if len(self._known) >= MEMO_MAX:  # a sender varying its traps cannot grow this
+                self._known.clear()
+            self._known[key] = found
+        return found

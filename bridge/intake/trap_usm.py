@@ -36,6 +36,7 @@ from bridge.probes.snmp.notifications import (
     Notification,
     encode_response_pdu,
     read_v2,
+    read_v2_quickly,
 )
 from bridge.probes.snmp.usm_keys import LocalKeys, UsmKeys
 from bridge.probes.snmp.usm_message import (
@@ -154,7 +155,8 @@ class TrapUsm:
         tag, at, stop = _header(plain, pos, end)
         if stop != end or tag not in (INFORM, TRAP_V2):
             raise BerError(f"not a notification: PDU 0x{tag:02x}")
-        return read_v2(plain, at, stop, 3, tag), context
+        return read_v2_quickly(plain, tag, at, stop, 3) or read_v2(plain, at, stop, 3, tag), \
+            context
 
     def _secure(self, msg_id: int, ours: bytes, user: bytes, keys: LocalKeys, scoped: bytes,
                 priv: PrivProtocol | None) -> bytes:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -29,21 +30,22 @@ from bridge.core.probe_kinds.trap_oids import notification_name
 from bridge.intake.alertmanager import raw_cut
 from bridge.intake.counters import IntakeCounters
 from bridge.intake.limits import RateLimiter
-from bridge.intake.mapping import DeviceIndex, held, map_alert
+from bridge.intake.mapping import DeviceIndex, Mapped, held, map_alert
 from bridge.intake.service import IntakeService
-from bridge.intake.trap_rules import TrapAlert, matching_rule, trap_alert
+from bridge.intake.trap_rules import AlertMemo, TrapAlert
 from bridge.intake.trap_usm import TrapUsm
 from bridge.probes.snmp.ber import BerError
 from bridge.probes.snmp.notifications import INFORM, decode_notification, encode_response
 from bridge.store import Engine
 from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
-from bridge.store.maintenance import as_rule
+from bridge.store.maintenance import as_rule, current_windows
 from bridge.store.tickets import Desk
 
 log = logging.getLogger(__name__)
 QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
 BATCH_MAX = 500
-BATCH_LINGER_S = 0.05  # an INFORM's answer waits this much longer; senders wait seconds
+BATCH_LINGER_S = 0.2  # an INFORM's answer waits this much longer; senders wait seconds
+MAPPED_MAX = 4096  # alerts whose mapping is remembered; then forgotten all at once
 DRAIN_MAX = 256  # datagrams read per wake-up of the loop, at most
 MAX_DATAGRAM_BYTES = 65_535
 RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
@@ -95,6 +97,7 @@ class _Listener:
         self.hub = hub
         self.sock = sock
         self.usm = TrapUsm()
+        self.memo = AlertMemo()
         self._open = True
         asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
 
@@ -114,6 +117,7 @@ class _Listener:
 
     def _readable(self) -> None:
         recvfrom = self.sock.recvfrom
+        at = self.hub.service.now()  # the burst's: read within a millisecond or so
         for _ in range(DRAIN_MAX):  # then let the loop's other work run
             try:
                 data, addr = recvfrom(MAX_DATAGRAM_BYTES)
@@ -122,16 +126,16 @@ class _Listener:
             except OSError as exc:  # e.g. an ICMP error for an earlier answer
                 log.debug("traps %s: %s", self.name, exc)
                 continue
-            self.datagram_received(data, addr)
+            self.datagram_received(data, addr, at)
 
-    def datagram_received(self, data: bytes, addr: Any) -> None:
+    def datagram_received(self, data: bytes, addr: Any, at: datetime) -> None:
         try:
-            self._received(data, addr)
+            self._received(data, addr, at)
         except Exception as exc:  # a bug must cost one datagram, never the listener
             self.hub.dropped(self.name, "malformed", str(addr[0]),
                              f"{type(exc).__name__}: {exc}")
 
-    def _received(self, data: bytes, addr: Any) -> None:
+    def _received(self, data: bytes, addr: Any, at: datetime) -> None:
         source = self.hub.service.current_config().intake.sources.get(self.name)
         if source is None or source.traps is None:
             return
@@ -161,8 +165,8 @@ class _Listener:
         if self.hub.limits.take(self.name, source.rate_per_s, source.burst) is not None:
             self.hub.dropped(self.name, "rate_limited", host, "over the source's rate limit")
             return
-        rule = matching_rule(traps, trap)
-        if rule is None:
+        found = self.memo.alert(traps, trap, host)
+        if found is None:
             self.hub.counters.refused(self.name, "unmatched")
             self.hub.quiet.log(logging.INFO, (self.name, notification_name(trap.trap_oid)),
                                "traps %s: %s from %s matches no rule (kept out of tickets)",
@@ -170,8 +174,7 @@ class _Listener:
             if reply is not None:
                 self.send(reply, addr)
             return
-        queued = _Queued(self.name, trap_alert(rule, trap, host), self.hub.service.now(),
-                         reply, self, addr)
+        queued = _Queued(self.name, found[1], at, reply, self, addr)
         try:
             self.hub.queue.put_nowait(queued)
         except asyncio.QueueFull:
@@ -188,6 +191,10 @@ class _Hub:
         self.limits = RateLimiter()
         self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
         self._index: DeviceIndex | None = None
+        # Each alert's mapping under the config it was mapped by: the memo's alerts repeat,
+        # and so would their mappings. Keyed by the alert object (kept alive here).
+        self._mapped: dict[int, tuple[TrapAlert, Mapped]] = {}
+        self._mapped_by: Config | None = None
 
     def dropped(self, source: str, reason: str, host: str, why: str) -> None:
         self.counters.refused(source, reason)
@@ -215,46 +222,63 @@ class _Hub:
                     self.counters.refused(queued.source, "store_unavailable")
                 log.error("traps: cannot store %d traps: %s", len(batch), exc)
                 continue
-            for queued, outcome in taken:
-                self.counters.took(queued.source, outcome.action)
+            actions = Counter((queued.source, outcome.action) for queued, outcome in taken)
+            for (source, action), count in actions.items():
+                self.counters.took(source, action, count)
+            for queued, _outcome in taken:
                 if queued.reply is not None:
                     queued.listener.send(queued.reply, queued.addr)
 
     async def _take(self, batch: list[_Queued]) -> list[tuple[_Queued, AlertOutcome]]:
         config = self.service.current_config()
-        rows = await self.service.maintenance_windows()
-        windows = (*config.maintenance, *(as_rule(r) for r in rows))
-        kept, events = [], []
-        for queued in batch:
-            source = config.intake.sources.get(queued.source)
-            if source is not None:
-                kept.append(queued)
-                events.append(self._event(config, source, queued, windows))
+        kept = [(q, s) for q in batch if (s := config.intake.sources.get(q.source)) is not None]
         outcomes = await self.service.write_tickets(
-            partial(_take, events=events, reopen_s=config.main.incidents.reopen_window_s),
-            changed=_any_ticket_changed)
-        return list(zip(kept, outcomes, strict=True))
+            partial(self._decide, config, kept), changed=_any_ticket_changed)
+        return [(queued, outcome) for (queued, _), outcome in zip(kept, outcomes, strict=True)]
+
+    def _decide(self, config: Config, kept: list[tuple[_Queued, IntakeSource]],
+                engine: Engine, desk: Desk, now: datetime, prefix: str) -> list[AlertOutcome]:
+        """On the writer thread: the batch's alerts mapped, held by the maintenance windows
+        in force (the API's read here, on the writer's connection: no trip to the readers
+        per batch) and taken."""
+        windows = (*config.maintenance, *(as_rule(r) for r in current_windows(engine, now)))
+        holds: dict[tuple[str, str | None, datetime], bool] = {}
+        events = [self._event(config, source, queued, windows, holds)
+                  for queued, source in kept]
+        return take_alerts(engine, events, prefix, now, desk,
+                           config.main.incidents.reopen_window_s)
+
+    def _map(self, config: Config, source: IntakeSource, alert: TrapAlert) -> Mapped:
+        if self._mapped_by is not config or len(self._mapped) >= MAPPED_MAX:
+            self._mapped_by = config
+            self._mapped.clear()
+        found = self._mapped.get(id(alert))
+        if found is None or found[0] is not alert:
+            found = (alert, map_alert(source, alert.labels, {}, self.index(config),
+                                      alert.summary))
+            self._mapped[id(alert)] = found
+        return found[1]
 
     def _event(self, config: Config, source: IntakeSource, queued: _Queued,
-               windows: tuple[Any, ...]) -> AlertEvent:
+               windows: tuple[Any, ...], holds: dict[tuple[str, str | None, datetime], bool]
+               ) -> AlertEvent:
         alert = queued.alert
-        mapped = map_alert(source, alert.labels, {}, self.index(config), alert.summary)
+        mapped = self._map(config, source, alert)
+        if alert.firing:  # a window covers a device (or customer) at a time
+            key = (mapped.customer, mapped.device, queued.at)
+            if key not in holds:
+                holds[key] = held(windows, config, mapped, queued.at)
         return AlertEvent(
             source.name, alert.fingerprint, alert.firing, queued.at,
             None if alert.firing else queued.at, mapped.customer, mapped.device,
             mapped.parent_checks, mapped.priority, mapped.rule, mapped.summary,
             raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
-            held=alert.firing and held(windows, config, mapped, queued.at),
+            held=alert.firing and holds[(mapped.customer, mapped.device, queued.at)],
             max_resolves_per_min=source.max_resolves_per_min)
 
 
 def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:
     return any(o.action not in ("unchanged", "held") for o in outcomes)
-
-
-def _take(engine: Engine, desk: Desk, now: datetime, prefix: str, *,
-          events: list[AlertEvent], reopen_s: float) -> list[AlertOutcome]:
-    return take_alerts(engine, events, prefix, now, desk, reopen_s)
 
 
 async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:

@@ -286,16 +286,12 @@ class Batch:
             self._note(ticket, PAYLOAD_KIND, e.raw)
         row.changed = True
         ended = row.ends_at = row.ends_at or self.now
-        self.write()  # the batch's other alerts of this ticket, as they stand now
-        others = self.session.execute(core_select(ALERTS.c.id).where(
-            ALERTS.c.problem_key == row.problem_key,
-            ALERTS.c.status == AlertStatus.FIRING,
-            or_(ALERTS.c.source != row.source, ALERTS.c.fingerprint != row.fingerprint),
-        )).first()
         # Only an alert's own ticket is resolved by alerts, once none of them fires: a
         # monitoring ticket it joined resolves when its check recovers.
-        if (e.on_resolve is OnResolve.RESOLVE and others is None and row.problem_key
-                and row.problem_key.startswith(ALERT_PROBLEM)):
+        if (e.on_resolve is OnResolve.RESOLVE and row.problem_key
+                and row.problem_key.startswith(ALERT_PROBLEM)
+                and not self._others_fire(row, row.problem_key)):
+            self.write()  # before what reads the store or writes entries of its own
             if not self.budget.take(e.source, e.max_resolves_per_min,
                                     behind_queue=not deferred):
                 row.status, row.changed = AlertStatus.RESOLVING, True  # written at the end
@@ -313,6 +309,16 @@ class Batch:
         self._note(ticket, "alert_resolved",
                    f"{e.source}: {e.summary} (resolved at {ended.isoformat()})")
         return Said(e.fingerprint, "noted", ticket)
+
+    def _others_fire(self, row: AlertRow, problem_key: str) -> bool:
+        """Whether another alert fires on the ticket: the batch's rows as they stand in
+        memory, the rest as stored (no flush of the batch for a clear that only notes)."""
+        if any(other.status is AlertStatus.FIRING and other.problem_key == problem_key
+               and other is not row for other in self.rows.values()):
+            return True
+        stored = self.session.execute(core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
+            ALERTS.c.problem_key == problem_key, ALERTS.c.status == AlertStatus.FIRING))
+        return any((source, fingerprint) not in self.rows for source, fingerprint in stored)
 
     def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
         ticket = self._active(row.problem_key)

@@ -161,6 +161,26 @@ def _header(data: bytes, pos: int, end: int, request_id: int | None = None
     return tag, pos, pos + length
 
 
+class Unusual(Exception):
+    """Not the common shape: a one-pass reader leaves it to the strict one (which says
+    what is wrong, if anything)."""
+
+
+def quick_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """_header for one-pass readers: IndexError or Unusual where _header says why."""
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length > 0x7F:
+        size = length - 0x80
+        if not 0 < size <= 4:
+            raise Unusual
+        length = int.from_bytes(data[pos:pos + size], "big")
+        pos += size
+    if pos + length > end:
+        raise Unusual
+    return tag, pos, pos + length
+
+
 def _expect(data: bytes, pos: int, end: int, tag: int, what: str,
             request_id: int | None = None) -> tuple[int, int]:
     found, start, stop = _header(data, pos, end, request_id)

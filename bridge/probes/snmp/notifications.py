@@ -18,6 +18,7 @@ from bridge.probes.snmp.ber import (
     _SEQUENCE,
     RESPONSE,
     BerError,
+    Unusual,
     _expect,
     _header,
     _int,
@@ -27,6 +28,7 @@ from bridge.probes.snmp.ber import (
     decode_envelope,
     decode_oid,
     decode_pdu,
+    quick_header,
 )
 from bridge.probes.snmp.types import IpAddress, ObjectIdentifier, VarBind
 
@@ -52,6 +54,9 @@ class Notification:
     varbinds: list[VarBind]  # after sysUpTime.0 and snmpTrapOID.0
     agent_addr: str | None = None  # a v1 trap's agent-addr
     varbind_list: bytes = b""  # the variable-bindings as received: an INFORM's answer echoes it
+    # The encoded varbinds after sysUpTime.0 (snmpTrapOID.0 and the rest): two traps with the
+    # same tail decode to the same trap OID and varbinds. b"" for a v1 trap.
+    tail: bytes = b""
 
 
 def decode_notification(data: bytes) -> Notification:
@@ -82,28 +87,11 @@ def read_v2(data: bytes, start: int, stop: int, version: int, tag: int,
     pos = _int(data, start, stop, "request-id")[1]
     pos = _int(data, pos, stop, "error-status")[1]
     pos = _int(data, pos, stop, "error-index")[1]
+    at, end = _header(data, pos, stop)[1:]
+    after_uptime = _header(data, at, end)[2]
     return Notification(version, community, tag, request_id, tuple(varbinds[1][1]),
-                        varbinds[2:], varbind_list=data[pos:stop])
-
-
-class _Unusual(Exception):
-    """Not the common shape: the strict reader takes it (and says what is wrong, if
-    anything)."""
-
-
-def _tl(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """The tag at `pos` and where its contents start and stop, within `end`."""
-    tag, length = data[pos], data[pos + 1]
-    pos += 2
-    if length > 0x7F:
-        size = length - 0x80
-        if not 0 < size <= 4:
-            raise _Unusual
-        length = int.from_bytes(data[pos:pos + size], "big")
-        pos += size
-    if pos + length > end:
-        raise _Unusual
-    return tag, pos, pos + length
+                        varbinds[2:], varbind_list=data[pos:stop],
+                        tail=data[after_uptime:end])
 
 
 def _fast_v2c(data: bytes) -> Notification | None:
@@ -113,39 +101,55 @@ def _fast_v2c(data: bytes) -> Notification | None:
     reads it the same (tests/probes/snmp/test_notifications.py holds them side by side)."""
     try:
         end = len(data)
-        tag, pos, stop = _tl(data, 0, end)
+        tag, pos, stop = quick_header(data, 0, end)
         if tag != _SEQUENCE or stop != end or data[pos:pos + 3] != b"\x02\x01\x01":
-            raise _Unusual
-        tag, start, pos = _tl(data, pos + 3, end)
+            raise Unusual
+        tag, start, pos = quick_header(data, pos + 3, end)
         community = data[start:pos]
-        pdu, start, stop = _tl(data, pos, end)
-        if tag != _OCTETS or stop != end or pdu not in (TRAP_V2, INFORM):
-            raise _Unusual
+        pdu, start, stop = quick_header(data, pos, end)
+        if tag != _OCTETS or stop != end:
+            raise Unusual
+    except (Unusual, IndexError):
+        return None
+    return read_v2_quickly(data, pdu, start, stop, 1, community)
+
+
+def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
+                    community: bytes = b"") -> Notification | None:
+    """read_v2 in one pass for the common shape (also inside an SNMPv3 scopedPDU); None for
+    anything else, which read_v2 then takes."""
+    if pdu not in (TRAP_V2, INFORM):
+        return None
+    try:
         numbers = []
         for _ in range(3):
-            tag, at, start = _tl(data, start, stop)
+            tag, at, start = quick_header(data, start, stop)
             if tag != 0x02 or at == start:
-                raise _Unusual
+                raise Unusual
             numbers.append(int.from_bytes(data[at:start], "big", signed=True))
-        tag, pos, end = _tl(data, start, stop)
+        tag, pos, end = quick_header(data, start, stop)
         if tag != _SEQUENCE or end != stop:
-            raise _Unusual
+            raise Unusual
         varbinds: list[VarBind] = []
+        after_uptime = end
         while pos < end:
-            tag, at, pos = _tl(data, pos, end)
-            oid_tag, oid_at, oid_stop = _tl(data, at, pos)
-            tag_value, value_at, value_stop = _tl(data, oid_stop, pos)
+            if len(varbinds) == 1:
+                after_uptime = pos
+            tag, at, pos = quick_header(data, pos, end)
+            oid_tag, oid_at, oid_stop = quick_header(data, at, pos)
+            tag_value, value_at, value_stop = quick_header(data, oid_stop, pos)
             if tag != _SEQUENCE or oid_tag != _OID or value_stop != pos:
-                raise _Unusual
+                raise Unusual
             varbinds.append((decode_oid(data[oid_at:oid_stop]),
                              _value(tag_value, data[value_at:value_stop], 1)))
-    except (_Unusual, IndexError, BerError):
+    except (Unusual, IndexError, BerError):
         return None
     if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME or varbinds[1][0] != SNMP_TRAP_OID \
             or not isinstance(varbinds[1][1], ObjectIdentifier):
         return None
-    return Notification(1, community, pdu, numbers[0], tuple(varbinds[1][1]), varbinds[2:],
-                        varbind_list=data[start:stop])
+    return Notification(version, community, pdu, numbers[0], tuple(varbinds[1][1]),
+                        varbinds[2:], varbind_list=data[start:stop],
+                        tail=data[after_uptime:end])
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:

@@ -22,12 +22,14 @@ from bridge.probes.snmp.ber import (
     _OCTETS,
     _SEQUENCE,
     BerError,
+    Unusual,
     _expect,
     _header,
     _int,
     _integer,
     _tlv,
     decode_pdu,
+    quick_header,
 )
 from bridge.probes.snmp.types import VarBind
 
@@ -104,6 +106,60 @@ def encrypted_data(ciphertext: bytes) -> bytes:
 
 def read_message(data: bytes) -> Incoming:
     """The header and security parameters of an SNMPv3 message; BerError if it is not one."""
+    return _read_quickly(data) or read_strictly(data)
+
+
+def _read_quickly(data: bytes) -> Incoming | None:
+    """read_message in one pass for the common shape, None for anything else (the strict
+    reader takes it). It accepts only what that one accepts and reads it alike
+    (tests/probes/snmp/test_usm_message.py holds them side by side)."""
+    try:
+        end = len(data)
+        tag, pos, stop = quick_header(data, 0, end)
+        if tag != _SEQUENCE or stop != end or data[pos:pos + 3] != b"\x02\x01\x03":
+            raise Unusual
+        tag, start, pos = quick_header(data, pos + 3, end)
+        if tag != _SEQUENCE:
+            raise Unusual
+        header: list[int] = []
+        for want in (_INTEGER, _INTEGER, _OCTETS, _INTEGER):
+            found, at, start = quick_header(data, start, pos)
+            if found != want or at == start:
+                raise Unusual
+            header.append(data[at] if want == _OCTETS
+                          else int.from_bytes(data[at:start], "big", signed=True))
+        msg_id, _max_size, flags, model = header
+        tag, start, pos = quick_header(data, pos, end)
+        found, start, stop = quick_header(data, start, pos)
+        if model != 3 or tag != _OCTETS or found != _SEQUENCE or stop != pos:
+            raise Unusual
+        fields: list[bytes] = []
+        numbers: list[int] = []
+        mac_at = 0
+        for want in (_OCTETS, _INTEGER, _INTEGER, _OCTETS, _OCTETS, _OCTETS):
+            found, at, start = quick_header(data, start, stop)
+            if found != want:
+                raise Unusual
+            if want == _INTEGER:
+                number = int.from_bytes(data[at:start], "big", signed=True)
+                if at == start or not 0 <= number < 2**31:
+                    raise Unusual
+                numbers.append(number)
+            else:
+                if len(fields) == 2:
+                    mac_at = at
+                fields.append(data[at:start])
+        if start != stop:
+            raise Unusual
+    except (Unusual, IndexError):
+        return None
+    engine_id, user, mac, salt = fields
+    return Incoming(msg_id, flags, Security(engine_id, numbers[0], numbers[1], user), mac,
+                    mac_at, salt, pos)
+
+
+def read_strictly(data: bytes) -> Incoming:
+    """read_message without the one-pass reader."""
     start, end = _expect(data, 0, len(data), _SEQUENCE, "message")
     if end != len(data):
         raise BerError("trailing bytes after the message")

@@ -13,7 +13,7 @@ import itertools
 import os
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 try:  # cryptography moved CFB among the "decrepit" modes in 47; SNMP still needs it
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
@@ -34,6 +34,7 @@ class Privacy:
         # RFC 3826 3.1.2.1: a 64-bit integer, started at random, incremented per message
         self._aes_salts = itertools.count(int.from_bytes(os.urandom(8), "big"))
         self._des_salts = itertools.count(int.from_bytes(os.urandom(4), "big"))
+        self._aes_blocks: dict[bytes, CipherContext] = {}  # AES-ECB encryptors by key
 
     def encrypt(self, protocol: PrivProtocol, key: bytes, boots: int, time_s: int,
                 plaintext: bytes) -> tuple[bytes, bytes]:
@@ -47,8 +48,7 @@ class Privacy:
         encryptor = _aes(key, boots, time_s, salt).encryptor()
         return encryptor.update(plaintext) + encryptor.finalize(), salt
 
-    @staticmethod
-    def decrypt(protocol: PrivProtocol, key: bytes, boots: int, time_s: int, salt: bytes,
+    def decrypt(self, protocol: PrivProtocol, key: bytes, boots: int, time_s: int, salt: bytes,
                 ciphertext: bytes) -> bytes:
         """The plaintext (DES: with its padding); DecryptionError if it cannot be."""
         if len(salt) != 8:
@@ -57,9 +57,27 @@ class Privacy:
             if len(ciphertext) % 8:
                 raise DecryptionError("DES ciphertext not a multiple of 8 bytes")
             decryptor = _des(key, salt).decryptor()
-        else:
-            decryptor = _aes(key, boots, time_s, salt).decryptor()
-        return decryptor.update(ciphertext) + decryptor.finalize()
+            return decryptor.update(ciphertext) + decryptor.finalize()
+        return self._cfb_decrypt(key, boots.to_bytes(4, "big") + time_s.to_bytes(4, "big")
+                                 + salt, ciphertext)
+
+    def _cfb_decrypt(self, key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
+        """AES-CFB-128 decryption from one AES-ECB encryptor per key, kept: each plaintext
+        block is its ciphertext XOR the encryption of the block before (the IV first), so
+        the keystream is one ECB pass over IV + ciphertext; no cipher made per message
+        (making one costs more than decrypting a trap)."""
+        if not ciphertext:
+            return b""
+        block = self._aes_blocks.get(key)
+        if block is None:
+            if len(self._aes_blocks) >= 64:  # keys are per user and engine: a few
+                self._aes_blocks.clear()
+            block = self._aes_blocks[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+        size = len(ciphertext)
+        feed = iv + ciphertext[:(size - 1) // 16 * 16]
+        stream = block.update(feed)
+        return (int.from_bytes(ciphertext, "big")
+                ^ int.from_bytes(stream[:size], "big")).to_bytes(size, "big")
 
 
 def _aes(key: bytes, boots: int, time_s: int, salt: bytes) -> Cipher[CFB]:

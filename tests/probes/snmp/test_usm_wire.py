@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 
 import pytest
 from pyasn1.codec.ber import decoder, encoder
@@ -20,11 +21,13 @@ from bridge.probes.snmp.usm_message import (
     PRIV,
     REPORTABLE,
     Security,
+    _read_quickly,
     encode_message,
     encode_scoped,
     encrypted_data,
     read_message,
     read_scoped,
+    read_strictly,
     without_mac,
 )
 from bridge.probes.snmp.v3_memory import EngineClocks
@@ -109,6 +112,30 @@ def test_pysnmps_reply_reads_back() -> None:
 def test_what_is_not_a_v3_message_is_refused(garbage: bytes) -> None:
     with pytest.raises(BerError):
         read_message(garbage)
+
+
+def test_the_one_pass_reader_takes_only_what_the_strict_reader_takes_and_reads_it_alike(
+) -> None:
+    rng = random.Random(15)
+    valid = [pysnmp_reply(b"\x03", rng.randbytes(40), mac=bytes(12), salt=bytes(8)),
+             pysnmp_reply(b"\x04", b"x"), encode_message(
+                 2**31 - 1, AUTH | PRIV | REPORTABLE, Security(ENGINE, 2**31 - 1, 0, b"u" * 200),
+                 48, rng.randbytes(8), encrypted_data(rng.randbytes(300)))[0]]
+    taken = 0
+    for _ in range(4000):
+        data = bytearray(rng.choice(valid))
+        for _ in range(rng.randint(0, 2)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        for candidate in (bytes(data), bytes(data[:rng.randrange(len(data))])):
+            try:
+                strict = read_strictly(candidate)
+            except BerError:
+                strict = None
+            quick = _read_quickly(candidate)
+            if quick is not None:
+                assert quick == strict
+                taken += 1
+    assert taken > 1000
 
 
 class Clock:
