@@ -105,7 +105,7 @@ class Daemon:
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""
-        return self.availability.latest
+        return self.availability.asked()
 
     def current_config(self) -> Config:
         """The running config (cheap: no copy of live state)."""
@@ -386,6 +386,7 @@ class Daemon:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self.availability.windows.close)
         flushed = await self._writer.drain(deadline_s / 2)
         await self._shards.leave()  # after the last write: others take over at once
         for runner in runners:

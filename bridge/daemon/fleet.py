@@ -54,6 +54,11 @@ class FleetView:
                   for key, state in snap.states.items()}
         return replace(snap, states=states)
 
+    def _theirs(self, device: str) -> bool:
+        """Whether another instance probes the device (asked on a reader thread, of every
+        row read: only those rows' states are kept)."""
+        return not self._keeper.owns(device)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Read the others' state until `stop` (nothing to do with one instance)."""
         if not self._keeper.coordinated:
@@ -63,11 +68,14 @@ class FleetView:
         while not stop.is_set():
             started = self._clock()
             try:
-                found = await self._read(partial(load_states, since=since))
+                found = await self._read(partial(load_states, since=since, devices=self._theirs))
             except Exception as exc:  # the store is down: the last known state stays
                 log.debug("cannot read the other instances' state: %s", exc)
             else:
-                self._others.update(found)
+                if since is None:  # a full read: shards gained since the last are left out
+                    self._others = found
+                else:
+                    self._others.update(found)
                 reads += 1
                 since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
             await wait_or_timeout(stop, _EVERY_S)

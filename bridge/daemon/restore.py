@@ -33,12 +33,14 @@ log = logging.getLogger(__name__)
 _ADOPT_STEP = 1000  # checks taken up per turn of the event loop (~10 ms at most)
 
 
-def load_stored(reader: Engine, config: Config, now: datetime) -> Stored:
-    """What the store keeps of every check's judgement (blocking: run it in a thread)."""
+def load_stored(reader: Engine, config: Config, now: datetime,
+                devices: Callable[[str], bool] | None = None) -> Stored:
+    """What the store keeps of every check's judgement (blocking: run it in a thread);
+    states and flap histories only of the devices `devices` says yes to, if given."""
     problems, attached = load_open_problems(reader)
     window = timedelta(seconds=config.main.incidents.reopen_window_s)
-    return Stored(load_states(reader), load_flaps(reader), problems, attached,
-                  load_recently_resolved(reader, now - window))
+    return Stored(load_states(reader, devices=devices), load_flaps(reader, devices=devices),
+                  problems, attached, load_recently_resolved(reader, now - window))
 
 
 def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[Config]:
@@ -76,7 +78,9 @@ class Handover:
         checked_ago_s: dict[CheckKey, float] = {}
         if gained:
             config = self._config()
-            stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
+            taken = lambda device: self._shard(device) in gained or not self._owns(device)  # noqa: E731
+            stored = await asyncio.to_thread(load_stored, self._reader, config, self._now(),
+                                             taken)
             engine = self._monitor.engine
             checks = engine.keys()
             keys = [k for k in checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,34 +28,58 @@ from bridge.store.models import (
 from bridge.store.records import records_of
 from bridge.store.ticket_plans import facts_of
 
+_CHUNK = 2000  # rows fetched at a time when reading every check
 
-def load_states(engine: Engine, since: datetime | None = None) -> dict[CheckKey, CheckState]:
+
+def load_states(engine: Engine, since: datetime | None = None,
+                devices: Callable[[str], bool] | None = None) -> dict[CheckKey, CheckState]:
     """The saved state of every check, so a restart resumes attempts and open problems;
-    with `since`, of the checks with a result from then on."""
-    states = {}
-    query = select(CheckStateRow)
+    with `since`, of the checks with a result from then on; with `devices`, of the checks
+    of the devices it says yes to.
+
+    Read as plain rows, streamed: tens of thousands of ORM objects held at once by one
+    session cost ~7 KB of peak memory per check (a process's resident memory does not
+    shrink back after such a peak) and 0.1 ms of CPU each.
+    """
+    t = CheckStateRow.__table__  # type: ignore[attr-defined]
+    query = core_select(t.c.device, t.c.probe, t.c.status, t.c.state_type, t.c.attempts,
+                        t.c.since, t.c.hard_status, t.c.hard_since, t.c.last_ok, t.c.last_at,
+                        t.c.last_output, t.c.last_measurements, t.c.last_warning,
+                        t.c.ok_streak, t.c.ok_since)
     if since is not None:
-        query = query.where(col(CheckStateRow.last_at) >= since)
-    with Session(engine) as session:
-        for row in session.exec(query):
+        query = query.where(t.c.last_at >= since)
+    states = {}
+    with engine.connect() as connection:
+        for (device, probe, status, state_type, attempts, since_at, hard_status, hard_since,
+             last_ok, last_at, output, measurements, warning, ok_streak, ok_since
+             ) in connection.execution_options(yield_per=_CHUNK).execute(query):
+            if devices is not None and not devices(device):
+                continue
             last = None
-            if row.last_at is not None and row.last_ok is not None:
-                last = ProbeResult(row.last_ok, row.last_at, 0.0, row.last_output,
-                                   measurements=row.last_measurements or {},
-                                   warning=row.last_warning)
-            states[CheckKey(row.device, row.probe)] = CheckState(
-                row.status, row.state_type, row.attempts, row.since, row.hard_status,
-                row.hard_since, last, row.ok_streak, row.ok_since)
+            if last_at is not None and last_ok is not None:
+                last = ProbeResult.measured(last_ok, last_at, output, measurements or {},
+                                            warning=warning)
+            if hard_since == since_at:  # one object for one instant (most checks)
+                hard_since = since_at
+            states[CheckKey(device, probe)] = CheckState(
+                status, state_type, attempts, since_at, hard_status, hard_since, last,
+                ok_streak, ok_since)
     return states
 
 
-def load_flaps(engine: Engine) -> dict[CheckKey, FlapState]:
-    """The saved flap history of every check that has one."""
+def load_flaps(engine: Engine, devices: Callable[[str], bool] | None = None
+               ) -> dict[CheckKey, FlapState]:
+    """The saved flap history of every check that has one (of the devices `devices` says
+    yes to)."""
+    t = CheckStateRow.__table__  # type: ignore[attr-defined]
+    query = (core_select(t.c.device, t.c.probe, t.c.flap_results, t.c.flapping)
+             .where(t.c.flap_results != ""))
     flaps = {}
-    query = select(CheckStateRow.device, CheckStateRow.probe, CheckStateRow.flap_results,
-                   CheckStateRow.flapping).where(col(CheckStateRow.flap_results) != "")
-    with Session(engine) as session:
-        for device, probe, results, flapping in session.exec(query):
+    with engine.connect() as connection:
+        for device, probe, results, flapping in connection.execution_options(
+                yield_per=_CHUNK).execute(query):
+            if devices is not None and not devices(device):
+                continue
             history = tuple(ch == "1" for ch in results)
             flaps[CheckKey(device, probe)] = FlapState(history, flapping,
                                                        change_percent(history))
