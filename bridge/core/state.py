@@ -38,7 +38,7 @@ class Reason(StrEnum):
     RECOVERED = "recovered"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckKey:
     """One probe run against one device."""
 
@@ -49,7 +49,7 @@ class CheckKey:
         return f"{self.device}/{self.probe}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckState:
     """The current state of one check.
 

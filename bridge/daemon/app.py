@@ -102,11 +102,11 @@ class Daemon:
     def snapshot(self) -> Snapshot:
         """Live state for the API and metrics."""
         assert self._monitor is not None
-        return self._fleet.merge(self._monitor.snapshot())  # other shards: from the store
+        return self._monitor.snapshot()  # other shards' states: from the store (fleet.py)
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""
-        return self.availability.latest
+        return self.availability.asked()
 
     def current_config(self) -> Config:
         """The running config (cheap: no copy of live state)."""
@@ -357,7 +357,8 @@ class Daemon:
                             self._shards.shard, self._shards.owns, self._recheck,
                             scheduler.resume)
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
-        tasks.append(asyncio.create_task(self._fleet.run(self._stop), name="fleet view"))
+        tasks.append(asyncio.create_task(self._fleet.run(self._stop, self._monitor.observe),
+                                         name="fleet view"))
         tasks += start_intake(self, self._stop, self._metrics.registry)
         if self._notifier.watchdog_interval_s:
             tasks.append(asyncio.create_task(
@@ -378,6 +379,7 @@ class Daemon:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self.availability.windows.close)
         flushed = await self._writer.drain(deadline_s / 2)
         await self._shards.leave()  # after the last write: others take over at once
         for runner in runners:

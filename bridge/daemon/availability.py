@@ -6,6 +6,11 @@ the reader threads and every write goes through the one writer, so the event loo
 schedules. The windows are recomputed every `availability.refresh_s`, and soon after a
 batch with hard changes or gaps is committed; metrics and the API read the latest result,
 never the store, at scrape time.
+
+With several instances only the leader keeps its windows current all the time (its
+/metrics exports them for the fleet); another instance computes them only while its API or
+portal asks for them, and stops its availability process when they have not been asked
+for a while: that process holds every device's windows, as much memory as the daemon.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ T = TypeVar("T")
 _SETTLE_S = 5.0  # after a committed change, wait this long for more before recomputing
 _ROLLUP_EVERY_S = 300.0
 _EXPIRE_EVERY_S = 86400.0
+_ASKED_FOR_S = 900.0  # a non-leader keeps its windows current this long after an ask
 
 
 class StoreAccess(Protocol):
@@ -58,6 +64,8 @@ class AvailabilityKeeper:
         self._inventory: Inventory | None = None  # of the config last seen, for rollups
         self.days_rolled_total = 0
         self.failures_total = 0
+        self._asked_at: float | None = None  # monotonic: the API or portal read the windows
+        self._refreshed_at: float | None = None  # monotonic, when following
 
     def changed(self) -> None:
         """History was committed: recompute soon."""
@@ -74,8 +82,32 @@ class AvailabilityKeeper:
         """
         try:
             await self._run(stop)
-        finally:
-            await asyncio.to_thread(self.windows.close)
+        finally:  # the daemon stops, or another instance leads: it may lead again later
+            self._refreshed_at = None
+            await asyncio.to_thread(self.windows.stop)
+
+    def asked(self) -> Latest:
+        """The latest windows, for the API and the portal (which keeps a non-leader's
+        windows current for a while)."""
+        self._asked_at = time.monotonic()
+        return self.latest
+
+    async def follow(self) -> None:
+        """Not the leader: refresh the windows each `refresh_s` while they are asked for;
+        when they have not been for a while, drop them and stop the availability process.
+        Call it often: the first ask is answered "being computed" until it has run."""
+        now_s = time.monotonic()
+        if self._asked_at is None or now_s - self._asked_at > _ASKED_FOR_S:
+            if self.latest.computed_at is not None or self.windows.pid is not None:
+                log.info("availability: windows not asked for in %.0f s; availability "
+                         "process stopped (the leader's keeps them)", _ASKED_FOR_S)
+                self.latest, self._refreshed_at = Latest(), None
+                await asyncio.to_thread(self.windows.stop)
+            return
+        refresh_s = self._config().main.availability.refresh_s
+        if self._refreshed_at is None or now_s - self._refreshed_at >= refresh_s:
+            self._refreshed_at = now_s
+            await self.refresh()
 
     async def _run(self, stop: asyncio.Event) -> None:
         next_rollup = next_expire = next_beat = 0.0

@@ -213,6 +213,12 @@ class WindowsProcess:
                 process.kill()
                 process.join()
 
+    def stop(self) -> None:
+        """Stop the child until the next refresh (which starts a new one); waits for a
+        refresh under way."""
+        with self._lock:
+            self._stop()
+
     def close(self) -> None:
         """Stop the child for good (it exits on its own when the daemon dies). A refresh
         under way is not waited for: the child is killed, and the refresh fails."""

@@ -1,9 +1,11 @@
 """Every device's live state on every instance: other shards' state read from the store.
 
 An instance judges only its own shards; the API and the portal of any instance answer
-for every device. The state of the others' shards is what their owners wrote to
-`check_state`, read every few seconds: the rows with a result since the last read (with
-an overlap for the owners' batching and clocks), and all of them now and then. Every row
+for every device, and a device behind a parent in another shard is judged on that
+parent's state. The state of the others' shards is what their owners wrote to
+`check_state`, read every few seconds into the engine: the rows with a result since the
+last read (with an overlap for the owners' batching and clocks), and all of them now and
+then. Every row
 changes once per check interval, so a read costs about `_EVERY_S + overlap` seconds' worth
 of the fleet's results: the overlap is kept small (owners' clocks further apart than that
 are caught up by the full read).
@@ -14,14 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 from bridge.aio import wait_or_timeout
 from bridge.core.state import CheckKey, CheckState
-from bridge.daemon.monitor import Snapshot
 from bridge.daemon.shards import ShardKeeper
 from bridge.store import Engine
 from bridge.store.reads import load_states
@@ -35,7 +35,9 @@ _FULL_EVERY = 40  # reads (2 min): catches up on what an owner's clock skew hid
 
 
 class FleetView:
-    """The last known state of the checks this instance does not own."""
+    """Keeps the last known state of the checks this instance does not own in its engine:
+    one copy per check, read by the API and by the engine itself (a parent in another
+    shard, the fleet's share of failing checks for a monitoring gap), never judged here."""
 
     def __init__(self, keeper: ShardKeeper,
                  read: Callable[[Callable[[Engine], dict[CheckKey, CheckState]]],
@@ -44,18 +46,16 @@ class FleetView:
         self._keeper = keeper
         self._read = read
         self._clock = clock
-        self._others: dict[CheckKey, CheckState] = {}
 
-    def merge(self, snap: Snapshot) -> Snapshot:
-        """The snapshot with the others' shards as their owners last wrote them."""
-        if not self._keeper.coordinated or not self._others:
-            return snap
-        states = {key: state if self._keeper.owns(key.device) else self._others.get(key, state)
-                  for key, state in snap.states.items()}
-        return replace(snap, states=states)
+    def _theirs(self, device: str) -> bool:
+        """Whether another instance judges the device (asked on a reader thread, of every
+        row read: only those rows' states are kept)."""
+        return not self._keeper.holds(device)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Read the others' state until `stop` (nothing to do with one instance)."""
+    async def run(self, stop: asyncio.Event,
+                  observe: Callable[[dict[CheckKey, CheckState]], None]) -> None:
+        """Read the others' state until `stop` and hand it to `observe` (nothing to do
+        with one instance)."""
         if not self._keeper.coordinated:
             return
         reads = 0
@@ -63,11 +63,12 @@ class FleetView:
         while not stop.is_set():
             started = self._clock()
             try:
-                found = await self._read(partial(load_states, since=since))
+                found = await self._read(partial(load_states, since=since, devices=self._theirs))
             except Exception as exc:  # the store is down: the last known state stays
                 log.debug("cannot read the other instances' state: %s", exc)
             else:
-                self._others.update(found)
+                # A shard gained while the read ran is this instance's to judge now.
+                observe({k: v for k, v in found.items() if self._theirs(k.device)})
                 reads += 1
                 since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
             await wait_or_timeout(stop, _EVERY_S)

@@ -1,9 +1,9 @@
 """The once-only work, on the instance holding the leader's lease (daemon/shards.py).
 
 Availability's writes (roll-ups, retention, the heartbeat) are the leader's; every other
-instance only refreshes the rolling windows, reads that let its API answer like the
-leader's (its /metrics leaves them to the leader, so they are exported once). The
-intake's sweep of silent alerts is the leader's too. (The desk clock asks the keeper
+instance refreshes the rolling windows only while its API or portal asks for them
+(daemon/availability.py; its /metrics leaves them to the leader, so they are exported
+once). The intake's sweep of silent alerts is the leader's too. (The desk clock asks the keeper
 itself: daemon/desk_tasks.py.)
 """
 
@@ -24,6 +24,7 @@ from bridge.intake.service import IntakeService
 log = logging.getLogger(__name__)
 
 _POLL_S = 0.25
+_FOLLOW_S = 1.0  # a non-leader's first ask for the windows starts computing them this soon
 
 
 async def while_leader(keeper: ShardKeeper, stop: asyncio.Event,
@@ -58,11 +59,10 @@ async def _until_leader(keeper: ShardKeeper, stop: asyncio.Event, timeout_s: flo
 
 def leader_tasks(keeper: ShardKeeper, stop: asyncio.Event, availability: AvailabilityKeeper,
                  intake: IntakeService) -> list[asyncio.Task[None]]:
-    """Availability (all of it on the leader, the rolling windows only on the others) and
-    the intake's sweep, as tasks the daemon owns."""
-    refresh_s = lambda: intake.current_config().main.availability.refresh_s  # noqa: E731
+    """Availability (all of it on the leader; on the others the rolling windows, while
+    they are asked for) and the intake's sweep, as tasks the daemon owns."""
     return [asyncio.create_task(while_leader(keeper, stop, availability.run,
-                                             availability.refresh, refresh_s),
+                                             availability.follow, lambda: _FOLLOW_S),
                                 name="availability"),
             asyncio.create_task(while_leader(keeper, stop,
                                              partial(resolve_silent_alerts, intake)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,6 +78,14 @@ class Monitor:
         decisions, delay_s = self.engine.on_result(key, result)
         self._hand_on(decisions)
         return delay_s
+
+    def observe(self, states: Mapping[CheckKey, CheckState]) -> None:
+        """Other instances' checks as their owners last stored them: known (for the API,
+        parents, gap evidence), never judged here. Checks the config lacks are left out."""
+        known = self.engine.states
+        for key, state in states.items():
+            if key in known:
+                known[key] = state
 
     def tick(self, now: datetime) -> None:
         """Let the engine re-judge held and waiting checks."""

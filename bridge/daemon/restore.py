@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bridge.config.model import Config
@@ -22,6 +23,7 @@ from bridge.daemon.monitor import Monitor
 from bridge.store import BatchWriter, Engine
 from bridge.store.heartbeat import load_gap_suspicion
 from bridge.store.reads import (
+    Devices,
     load_flaps,
     load_open_problems,
     load_recently_resolved,
@@ -33,12 +35,14 @@ log = logging.getLogger(__name__)
 _ADOPT_STEP = 1000  # checks taken up per turn of the event loop (~10 ms at most)
 
 
-def load_stored(reader: Engine, config: Config, now: datetime) -> Stored:
-    """What the store keeps of every check's judgement (blocking: run it in a thread)."""
+def load_stored(reader: Engine, config: Config, now: datetime,
+                devices: Devices = None) -> Stored:
+    """What the store keeps of every check's judgement (blocking: run it in a thread);
+    states and flap histories only of the devices `devices` says yes to, if given."""
     problems, attached = load_open_problems(reader)
     window = timedelta(seconds=config.main.incidents.reopen_window_s)
-    return Stored(load_states(reader), load_flaps(reader), problems, attached,
-                  load_recently_resolved(reader, now - window))
+    return Stored(load_states(reader, devices=devices), load_flaps(reader, devices=devices),
+                  problems, attached, load_recently_resolved(reader, now - window))
 
 
 def restore_engine(reader: Engine, config: Config, now: datetime) -> RuleEngine[Config]:
@@ -66,7 +70,7 @@ class Handover:
     async def __call__(self, gained: set[int], lost: set[int]) -> None:
         """Drop the queued decisions of shards lost, write those of shards being given
         back; take gained ones up where the store says their last owner left them (and
-        learn the others' checks anew: parents and gap evidence). The checks kept keep
+        learn the others' tickets anew: a child attaches to its parent's). The checks kept keep
         their memory (flap history, holds, waits): no engine is rebuilt."""
         self._writer.discard(lost)
         # What we decided is in the store: for shards being given back, before they go;
@@ -75,12 +79,17 @@ class Handover:
         retry: set[CheckKey] = set()
         checked_ago_s: dict[CheckKey, float] = {}
         if gained:
-            config = self._config()
-            stored = await asyncio.to_thread(load_stored, self._reader, config, self._now())
             engine = self._monitor.engine
             checks = engine.keys()
             keys = [k for k in checks
                     if self._shard(k.device) in gained or not self._owns(k.device)]
+            taken = {k.device for k in keys if self._shard(k.device) in gained}
+            stored = await asyncio.to_thread(load_stored, self._reader, self._config(),
+                                             self._now(), taken)
+            # The others' states are as the fleet view last read them (fleet.py); their
+            # tickets and attachments are read anew.
+            stored = replace(stored, states={
+                **{k: engine.states[k] for k in keys if k.device not in taken}, **stored.states})
             for at in range(0, len(keys), _ADOPT_STEP):
                 engine.adopt(keys[at:at + _ADOPT_STEP], stored)
                 await asyncio.sleep(0)  # the loop goes on between steps

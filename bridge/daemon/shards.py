@@ -106,6 +106,11 @@ class ShardKeeper:
         # checked at once, whatever the loop does
         return self.shard(device) in self.owned and self._valid()
 
+    def holds(self, device: str) -> bool:
+        """Whether this instance judges the device now: it probes it, or it gives its shard
+        back and still writes its last decisions."""
+        return self.owns(device) or (self.shard(device) in self._leaving and self._valid())
+
     def fence(self) -> Fence | None:
         """What the writer may write now; None on SQLite (everything)."""
         if not self.coordinated:

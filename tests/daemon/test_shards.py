@@ -36,6 +36,7 @@ from bridge.daemon.monitor import Monitor
 from bridge.daemon.restore import Handover, restore_engine
 from bridge.store import BatchWriter, Database
 from bridge.store.decisions import apply_batch
+from bridge.store.reads import load_states
 from tests.kits import engine as engine_kit
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.engine import T0
@@ -422,7 +423,7 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     _flap(monitor.record, "core-a", 0, "+-" * 10)
     monitor.record(*_ping("sw-a", 40, False))
     assert _ticket_actions(decided, "core-a") == ["open-flapping"]
-    # Meanwhile the owner of shard 1 saw edge-b go down: learned at the handover.
+    # Meanwhile the owner of shard 1 saw edge-b go down.
     down = CheckState(Status.DOWN, StateType.HARD, 2, T0, Status.DOWN, T0)
     apply_batch(db.writer, [SaveState(CheckKey(OTHERS, "ping"), down)], "INC", T0)
     replanned: list[bool] = []
@@ -441,6 +442,10 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     # failures between attempts (the last of core-b's flapping, sw-b's first) retried now
     assert rechecked == {CheckKey("core-b", "ping"), CheckKey("sw-b", "ping")}
     assert not set(resumed) & rechecked  # those are retried, not resumed at their slot
+    # The others' checks are not read at a handover: the fleet view (daemon/fleet.py)
+    # keeps them, from the store, every few seconds.
+    assert monitor.engine.states[CheckKey(OTHERS, "ping")] == CheckState()
+    monitor.observe(load_states(db.reader, devices={OTHERS}))
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
 
     # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
