@@ -86,10 +86,10 @@ class Transition:
 
 def _with_last(state: CheckState, result: ProbeResult) -> CheckState:
     """`replace(state, last=result)` for the most common result of all, one more success:
-    the instance dict copied, without `replace`'s field walk and frozen __init__ (~3 us)."""
-    new = object.__new__(CheckState)
-    vars(new).update(vars(state), last=result)
-    return new
+    the fields passed by position, without `replace`'s field walk and keywords."""
+    return CheckState(state.status, state.state_type, state.attempts, state.since,
+                      state.hard_status, state.hard_since, result, state.ok_streak,
+                      state.ok_since)
 
 
 def apply_result(

@@ -120,3 +120,12 @@ def test_a_measured_result_is_the_result_the_constructor_builds() -> None:
     assert hash(measured) == hash(built)
     assert (measured.local, measured.events, measured.values) == (False, (), ())
     assert measured.timed(0.25) == replace(built, duration_s=0.25)
+
+
+def test_one_more_success_keeps_every_other_field_of_the_state() -> None:
+    up = CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0 + timedelta(seconds=1),
+                    ProbeResult(True, T0, 0.0, "first"), 3, T0 + timedelta(seconds=2))
+    result = ProbeResult(True, T0 + timedelta(seconds=10), 0.0, "again")
+    transition = apply_result(up, result, 3)
+    assert transition.reason is Reason.STILL_UP
+    assert transition.new == replace(up, last=result)
