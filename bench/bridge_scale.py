@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,9 @@ class CountingProbers(Probers):
         self.runs: Counter[tuple[str, str]] = Counter()
         self.failed: Counter[tuple[str, str]] = Counter()
         self.examples: list[str] = []
-        self.built = {kind: _Counted(self, prober) for kind, prober in self.built.items()}
+        # the ICMP prober counts itself: the daemon starts its checks without a task
+        self.built = {kind: prober if kind is ProbeKind.ICMP else _Counted(self, prober)
+                      for kind, prober in self.built.items()}
 
     def of(self, kind: ProbeKind) -> Prober[Any]:
         """The kind's prober, wrapped to count."""
@@ -73,6 +75,23 @@ class CountingProbers(Probers):
             self.examples.append(f"{key[0]}/{key[1]}: {why}")
 
 
+async def _count(tally: CountingProbers, target: Target,
+                 check: Awaitable[ProbeResult]) -> ProbeResult:
+    """A check's run, tallied while counting."""
+    key = (target.device, target.probe)
+    if not tally.counting:
+        return await check
+    tally.runs[key] += 1
+    try:
+        result = await check
+    except BaseException:
+        tally.fail(key, "did not finish")
+        raise
+    if not result.ok:
+        tally.fail(key, result.output)
+    return result
+
+
 class _CountedIcmp(IcmpProber):
     """The ICMP prober, its checks started without a task (the daemon's way in,
     `start_probe`) counted as `_Counted` counts the others'."""
@@ -80,6 +99,13 @@ class _CountedIcmp(IcmpProber):
     def __init__(self, tally: CountingProbers) -> None:
         super().__init__()
         self._tally = tally
+
+    def starts_checks(self) -> bool:
+        return True  # its checks are the engine's own, counted either way
+
+    def run(self, target: Target, probe: IcmpProbe, started: datetime
+            ) -> Awaitable[ProbeResult]:
+        return _count(self._tally, target, super().run(target, probe, started))
 
     def start(self, target: Target, probe: IcmpProbe, started: datetime,
               on_result: Callable[[ProbeResult], object]) -> Echoes | None:
@@ -106,19 +132,8 @@ class _Counted:
         self._tally = tally
         self._prober = prober
 
-    async def run(self, target: Target, probe: Probe, started: datetime) -> ProbeResult:
-        key = (target.device, target.probe)
-        if not self._tally.counting:
-            return await self._prober.run(target, probe, started)
-        self._tally.runs[key] += 1
-        try:
-            result = await self._prober.run(target, probe, started)
-        except BaseException:
-            self._tally.fail(key, "did not finish")
-            raise
-        if not result.ok:
-            self._tally.fail(key, result.output)
-        return result
+    def run(self, target: Target, probe: Probe, started: datetime) -> Awaitable[ProbeResult]:
+        return _count(self._tally, target, self._prober.run(target, probe, started))
 
     def forget_except(self, check_ids: set[tuple[str, str]]) -> None:
         self._prober.forget_except(check_ids)

@@ -142,8 +142,11 @@ def start_probe(
     `run_probe` in a task."""
     if isinstance(target, str):
         target = Target(target)
-    if isinstance(probe, IcmpProbe):
-        started_check = probers.icmp.start(target, probe, started, partial(
+    # The ICMP engine's own checks only: a prober put in its place (`built`) is run as
+    # run_probe would run it.
+    icmp = probers.built.get(ProbeKind.ICMP)
+    if isinstance(probe, IcmpProbe) and isinstance(icmp, IcmpProber):
+        started_check = icmp.start(target, probe, started, partial(
             _in_time, deadline_s(probe), time.perf_counter(), started, on_result))
         if started_check is not None:
             return started_check

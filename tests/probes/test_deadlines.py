@@ -12,7 +12,7 @@ from bridge.core.probe_kinds.icmp import IcmpProbe
 from bridge.core.results import ProbeResult
 from bridge.probes.deadlines import Deadline
 from bridge.probes.icmp.probe import IcmpProber
-from bridge.probes.registry import Probers, run_probe
+from bridge.probes.registry import Probers, run_probe, start_probe
 
 # budget 0.01 s, so the wrapper's deadline is 1.01 s
 PROBE = IcmpProbe(kind="icmp", count=1, timeout_s=0.01, interval_s=5)
@@ -25,8 +25,8 @@ LATE = "probe did not finish within 1.01 s (the bridge is overloaded)"
 class _HangsOnOneAddress(IcmpProber):
     """A probe with a bug: for one address it never returns; it can swallow a cancel."""
 
-    def __init__(self, swallow_cancel: bool = False) -> None:
-        super().__init__(privileged=False)
+    def __init__(self, swallow_cancel: bool = False, privileged: bool | None = False) -> None:
+        super().__init__(privileged=privileged)
         self.swallow_cancel = swallow_cancel
 
     async def check(self, address: str, probe: IcmpProbe, started: datetime) -> ProbeResult:
@@ -108,3 +108,19 @@ async def test_whose_cancellation_it_was(outside_cancels: int, expired: bool,
         raise AssertionError("not cancelled")
 
     assert await asyncio.create_task(check()) == (expired, left_cancelling)
+
+
+async def test_the_daemons_way_in_runs_a_prober_put_in_the_engines_place() -> None:
+    """start_probe (the scheduler's) goes around the coroutine only for the ICMP engine's
+    own checks: a prober whose check differs (here hung for one address) is run as
+    run_probe runs it, deadline included. (Its sockets work, as the daemon's would.)"""
+    probers = Probers(icmp=_HangsOnOneAddress(privileged=None))
+    loop = asyncio.get_running_loop()
+    try:
+        answers = [loop.create_future() for _ in range(2)]
+        for answer, address in zip(answers, ["127.0.0.1", HUNG], strict=True):
+            start_probe(probers, address, PROBE, STARTED, answer.set_result)
+        results: list[ProbeResult] = await asyncio.gather(*answers)
+    finally:
+        probers.close()
+    assert [(r.ok, r.output) for r in results] == [(True, "1/1 replies"), (False, LATE)]

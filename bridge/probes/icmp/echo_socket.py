@@ -50,6 +50,7 @@ _MASK64 = (1 << 64) - 1
 # What a reply is read for: an IPv4 header of up to 60 bytes and the ICMP header up to
 # the token. Longer datagrams (other programs' pings) are cut; only their start matters.
 _READ_BYTES = 128
+DRAIN_MAX = 512  # datagrams read per wake-up (a few ms), then the loop runs its other work
 _time_ns, _monotonic_ns = time.time_ns, time.monotonic_ns
 
 
@@ -125,13 +126,16 @@ class EchoSocket(Generic[Owner]):
                                      "lower max_concurrent_checks")
 
     def drain(self) -> None:
-        """Read every queued datagram; hand each matching reply to its owner once."""
+        """Read the queued datagrams, at most `DRAIN_MAX` (the rest at the loop's next turn:
+        a reply may end a check whose slot starts the next, so on a near network one
+        read could otherwise run a whole queue of checks without yielding); hand each
+        matching reply to its owner once."""
         recvmsg, unpack, pending, on_reply = self.sock.recvmsg, _REPLY.unpack_from, \
             self.pending, self._on_reply
         reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
         ip_header, least, timespec = self._ip_header, _REPLY.size, _TIMESPEC.unpack
         monotonic_ns = _monotonic_ns
-        while True:
+        for _ in range(DRAIN_MAX):
             try:
                 data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
             except (BlockingIOError, InterruptedError):

@@ -68,13 +68,20 @@ class IcmpProber:
         coroutine per check would be one more frame to create and resume."""
         return self.check(target.address, probe, started)
 
+    def starts_checks(self) -> bool:
+        """Whether `start` runs this prober's checks: not when a subclass (a test's fake)
+        changed how a check runs (`run` or `check`), which `start` would go around."""
+        kind = type(self)
+        return kind.run is IcmpProber.run and kind.check is IcmpProber.check
+
     def start(self, target: Target, probe: IcmpProbe, started: datetime,
               on_result: Callable[[ProbeResult], object]) -> Echoes | None:
         """The check without a coroutine: send the first request now and hand the result to
         `on_result` when the engine is done with it. None when the check needs `run`
-        instead: a name to resolve, or no ICMP socket (`run` says why)."""
+        instead: a name to resolve, no ICMP socket (`run` says why), or a prober whose
+        checks `start` does not run (`starts_checks`)."""
         literal = ip_literal(target.address)
-        if literal is None:
+        if literal is None or not self.starts_checks():
             return None
         family, sockaddr = literal
         try:
@@ -118,7 +125,12 @@ def _answer(answered: asyncio.Future[Echoes], echoes: Echoes) -> None:
 
 def _judged(probe: IcmpProbe, started: datetime, on_result: Callable[[ProbeResult], object],
             echoes: Echoes) -> None:
-    on_result(judge(echoes, probe, started))
+    try:
+        result = judge(echoes, probe, started)
+    except Exception as exc:  # as run_probe: a result, so the check's owner always hears
+        log.exception("ICMP check of %s could not be judged", echoes.sockaddr[0])
+        result = _failed(started, f"probe error: {type(exc).__name__}: {exc}", None)
+    on_result(result)
 
 
 def judge(echoes: Echoes, probe: IcmpProbe, started: datetime) -> ProbeResult:
