@@ -121,9 +121,10 @@ Decision = (RecordGap | RecordChange | SaveState | OpenIncident | ResolveInciden
 
 
 GAP_PROBLEM = "gap:monitoring"
+CHECK_PROBLEM = "check:"  # the prefix of a check's problem key
 OPERATOR_CUSTOMER = "bridge"  # the customer of the operator's own tickets
 
 
 def problem_key(key: CheckKey) -> str:
     """The identity of a check's problem: one open ticket per problem, ever."""
-    return f"check:{key}"
+    return f"{CHECK_PROBLEM}{key}"

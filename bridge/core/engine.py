@@ -9,7 +9,7 @@ evaluation sees the new situation and decides once, because the open problems ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -42,6 +42,7 @@ from bridge.core.maintenance import MaintenanceRule, window_covering
 from bridge.core.results import ProbeResult
 from bridge.core.rules import Condition, TicketRule
 from bridge.core.state import CheckKey, CheckState, Status, Stored, apply_result, next_delay_s
+from bridge.core.their_tickets import follow_their_tickets
 
 C = TypeVar("C", bound=EngineConfig)  # the loaded Config, or anything of its shape
 _NO_FLAPS = flap.FlapState()
@@ -159,6 +160,13 @@ class RuleEngine(Generic[C]):
             if problem in stored.resolved:
                 self._resolved[problem] = stored.resolved[problem]
             self._arm(key, state)
+
+    def observe_tickets(self, stored_open: Mapping[str, bool],
+                        stored_attached: Mapping[CheckKey, str],
+                        theirs: Callable[[str], bool]) -> None:
+        """Other instances' checks' tickets as the store has them (core/their_tickets.py)."""
+        follow_their_tickets(self._open, self._armed, self._attached, stored_open,
+                             stored_attached, theirs)
 
     # ---- inputs --------------------------------------------------------------------------
 

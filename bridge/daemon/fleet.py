@@ -3,7 +3,8 @@
 An instance judges only its own shards; the API and the portal of any instance answer
 for every device, and a device behind a parent in another shard is judged on that
 parent's state. The state of the others' shards is what their owners wrote to
-`check_state`, read every few seconds into the engine: the rows with a result since the
+`check_state`, read every few seconds into the engine with their open tickets (so a child
+here attaches to a parent's ticket there): the rows with a result since the
 last read (with an overlap for the owners' batching and clocks), and all of them now and
 then. Every row
 changes once per check interval, so a read costs about `_EVERY_S + overlap` seconds' worth
@@ -18,20 +19,29 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bridge.aio import wait_or_timeout
 from bridge.core.state import CheckKey, CheckState
 from bridge.daemon.shards import ShardKeeper
 from bridge.store import Engine
-from bridge.store.reads import load_states
+from bridge.store.reads import load_check_tickets, load_states
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# the others' states; their checks' open problems (flapping) and attachments; whose devices
+Observe = Callable[[dict[CheckKey, CheckState], dict[str, bool], dict[CheckKey, str],
+                    Callable[[str], bool]], None]
 
 _EVERY_S = 3.0
 _OVERLAP = timedelta(seconds=5)  # the owners' batching and clocks
 _FULL_EVERY = 40  # reads (2 min): catches up on what an owner's clock skew hid
+
+
+class Reader(Protocol):
+    """The daemon's reads: a blocking function of the store run on a reader thread."""
+
+    def __call__(self, fn: Callable[[Engine], T]) -> Awaitable[T]: ...
 
 
 class FleetView:
@@ -39,9 +49,7 @@ class FleetView:
     one copy per check, read by the API and by the engine itself (a parent in another
     shard, the fleet's share of failing checks for a monitoring gap), never judged here."""
 
-    def __init__(self, keeper: ShardKeeper,
-                 read: Callable[[Callable[[Engine], dict[CheckKey, CheckState]]],
-                                Awaitable[dict[CheckKey, CheckState]]],
+    def __init__(self, keeper: ShardKeeper, read: Reader,
                  clock: Callable[[], datetime]) -> None:
         self._keeper = keeper
         self._read = read
@@ -52,10 +60,9 @@ class FleetView:
         row read: only those rows' states are kept)."""
         return not self._keeper.holds(device)
 
-    async def run(self, stop: asyncio.Event,
-                  observe: Callable[[dict[CheckKey, CheckState]], None]) -> None:
-        """Read the others' state until `stop` and hand it to `observe` (nothing to do
-        with one instance)."""
+    async def run(self, stop: asyncio.Event, observe: Observe) -> None:
+        """Read the others' state and tickets until `stop` and hand them to `observe`
+        (nothing to do with one instance)."""
         if not self._keeper.coordinated:
             return
         reads = 0
@@ -64,11 +71,13 @@ class FleetView:
             started = self._clock()
             try:
                 found = await self._read(partial(load_states, since=since, devices=self._theirs))
+                problems, attached = await self._read(load_check_tickets)
             except Exception as exc:  # the store is down: the last known state stays
                 log.debug("cannot read the other instances' state: %s", exc)
             else:
                 # A shard gained while the read ran is this instance's to judge now.
-                observe({k: v for k, v in found.items() if self._theirs(k.device)})
+                observe({k: v for k, v in found.items() if self._theirs(k.device)},
+                        problems, attached, self._theirs)
                 reads += 1
                 since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
             await wait_or_timeout(stop, _EVERY_S)

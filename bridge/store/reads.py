@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Row, Select, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from bridge.core.decisions import CHECK_PROBLEM
 from bridge.core.flap import FlapState, change_percent
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
@@ -274,3 +275,18 @@ def ticket_facts(engine: Engine, ref: str) -> tuple[str, Priority, TicketFacts] 
         if incident is None:
             return None
         return incident.customer, incident.priority, facts_of(session, incident)
+
+
+def load_check_tickets(engine: Engine) -> tuple[dict[str, bool], dict[CheckKey, str]]:
+    """`load_open_problems` for checks' problems only, read as plain rows (the fleet view
+    reads them every few seconds)."""
+    is_open = (col(Incident.open_key).is_not(None),
+               col(Incident.problem_key).startswith(CHECK_PROBLEM))
+    with Session(engine) as session:
+        problems = {problem: flapping for problem, flapping in session.execute(
+            select(Incident.problem_key, Incident.flapping).where(*is_open))}
+        members = session.execute(
+            select(IncidentMember.device, IncidentMember.probe, Incident.problem_key)
+            .join(Incident, col(Incident.id) == col(IncidentMember.incident_id))
+            .where(col(IncidentMember.detached_at).is_(None), *is_open)).all()
+    return problems, {CheckKey(device, probe): problem for device, probe, problem in members}

@@ -10,7 +10,8 @@ import pytest
 from bridge.core.decisions import OpenIncident, RecordChange, SaveState, SuspectGap
 from bridge.core.maintenance import Window
 from bridge.core.priority import Priority
-from bridge.core.state import CheckKey, Status, Stored
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState, StateType, Status, Stored
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
 from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
@@ -97,6 +98,33 @@ def test_a_chain_attaches_every_level_to_the_root(tmp_path: Path) -> None:
     run.tick(13)
     assert sorted(run.tickets()) == [("host", "attach:router"), ("router", "open"),
                                      ("switch", "attach:router")]
+
+
+def test_a_child_attaches_to_the_ticket_of_a_parent_another_instance_judges(
+        tmp_path: Path) -> None:
+    """Several instances: the router's check is another's (its state and ticket come from
+    the store, as daemon/fleet.py reads them); the switch behind it is this one's."""
+    run = Run(build_config(tmp_path, device("router") + device("switch", parents=["router"])))
+    engine = run.engine
+
+    def theirs(name: str) -> bool:
+        return name == "router"
+
+    run.result(0, "switch", True)
+    failed = ProbeResult(False, T0 + timedelta(seconds=9), 0.0, "no reply")
+    engine.states[CheckKey("router", "ping")] = CheckState(
+        Status.DOWN, StateType.HARD, 3, T0, Status.DOWN, T0, failed)
+    run.results(10, "switch", "--")
+    run.tick(13)
+    assert run.tickets() == []  # the router's ticket is not known here yet: it waits
+    engine.observe_tickets({"check:router/ping": False, "check:switch/ping": False}, {},
+                           theirs)
+    run.result(14, "switch", False)
+    assert run.tickets() == [("switch", "attach:router")]
+    # the router's owner resolved it: this instance forgets it; its own are its own
+    engine.observe_tickets({}, {}, theirs)
+    assert "check:router/ping" not in engine._open
+    assert engine._attached == {CheckKey("switch", "ping"): "check:router/ping"}
 
 
 def test_when_the_parent_recovers_a_child_still_down_gets_its_own_ticket(tmp_path: Path) -> None:
