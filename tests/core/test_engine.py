@@ -15,7 +15,7 @@ from bridge.core.state import CheckKey, CheckState, StateType, Status, Stored
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
 from bridge.store.heartbeat import beat, load_gap_suspicion, record_silence
-from bridge.store.reads import load_states
+from bridge.store.reads import load_check_tickets, load_states
 from tests.kits.engine import T0, Run, build_config, device
 
 CHAIN = device("router") + device("switch", parents=["router"]) + device(
@@ -717,3 +717,25 @@ def test_checks_taken_up_from_another_engine_go_on_and_the_others_keep_their_mem
     new.results(60, "theirs", "+" * 20)
     assert new.tickets()[1:] == [("mine", "steady"), ("mine", "resolve"),
                                  ("theirs", "steady"), ("theirs", "resolve")]
+
+
+def test_the_fleet_view_reads_checks_tickets_as_the_engine_keeps_them(tmp_path: Path) -> None:
+    """What another instance reads of a chain's tickets (store/reads.py load_check_tickets)
+    is what the engine that decided them keeps."""
+    run = Run(build_config(tmp_path, CHAIN))
+    for name in ("router", "switch", "host"):
+        run.result(0, name, True)
+    for second in (10, 12):
+        for name in ("host", "switch", "router"):
+            run.result(second, name, False)
+    run.tick(13)
+    db = Database(f"sqlite:///{tmp_path / 'fleet.db'}")
+    db.migrate()
+    try:
+        apply_batch(db.writer, run.decisions, "INC", T0 + timedelta(seconds=13))
+        problems, attached = load_check_tickets(db.reader)
+    finally:
+        db.dispose()
+    assert problems == {"check:router/ping": False}
+    assert attached == {CheckKey("switch", "ping"): "check:router/ping",
+                        CheckKey("host", "ping"): "check:router/ping"}

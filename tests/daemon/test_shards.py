@@ -36,7 +36,7 @@ from bridge.daemon.monitor import Monitor
 from bridge.daemon.restore import Handover, restore_engine
 from bridge.store import BatchWriter, Database
 from bridge.store.decisions import apply_batch
-from bridge.store.reads import load_states
+from bridge.store.reads import load_check_tickets, load_states
 from tests.kits import engine as engine_kit
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.engine import T0
@@ -445,7 +445,8 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     # The others' checks are not read at a handover: the fleet view (daemon/fleet.py)
     # keeps them, from the store, every few seconds.
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == CheckState()
-    monitor.observe(load_states(db.reader, devices={OTHERS}))
+    monitor.observe(load_states(db.reader, devices={OTHERS}), *load_check_tickets(db.reader),
+                    lambda device: device == OTHERS)
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
 
     # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
