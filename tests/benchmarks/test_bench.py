@@ -160,13 +160,13 @@ def test_bench_outage_silences_devices_and_each_gets_its_ticket(
     if os.geteuid() != 0:
         pytest.fail("the outage benchmark needs root for its network namespace (CI runs as root)")
     done = run_bench(tmp_path, "outage", "--quick", timeout_s=900, pg_admin_url=pg_admin_url)
-    assert "dropped every packet to 100 of them" in done.stdout
+    assert "dropped every packet to 50 of them" in done.stdout
     rows = {r["name"]: r for r in done.rows}
     assert rows["outage.tickets_ratio"]["bridge"] == 1  # every silenced device has its ticket
     assert rows["outage.other_tickets"]["bridge"] == 0  # and no device that still answers
     assert rows["outage.decided"]["bridge"] > 0
     assert rows["outage.pipeline_results_per_s"]["bridge"] > 0
-    assert "100 tickets open" in done.stdout  # the pipeline's run opened them too
+    assert "50 tickets open" in done.stdout  # the pipeline's run opened them too
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
     assert "bridge-bench-" not in netns.stdout  # the namespace is gone
 
