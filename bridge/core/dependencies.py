@@ -8,7 +8,7 @@ This closes the race Zabbix and Icinga have, where the child alerts before the p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -109,3 +109,21 @@ def devices_below(children: Mapping[str, Iterable[str]], device_id: str) -> set[
             below.add(child)
             stack.extend(children.get(child, ()))
     return below
+
+
+def reachability(config: EngineConfig, states: Mapping[CheckKey, CheckState],
+                 device_id: str) -> Iterator[tuple[CheckKey, CheckState]]:
+    """A device's reachability checks and their states: its ICMP checks, or all checks if
+    it has none."""
+    for probe in config.reachability(device_id):
+        key = CheckKey(device_id, probe)
+        yield key, states.get(key, CheckState())
+
+
+def pending_below(children: Mapping[str, Iterable[str]], pending: Collection[CheckKey],
+                  device_id: str) -> list[CheckKey]:
+    """The checks failing without a ticket of their own on devices below `device_id`."""
+    if device_id not in children or not pending:
+        return []  # the common case, on every result: a leaf, or nothing waiting
+    below = devices_below(children, device_id)
+    return sorted((k for k in pending if k.device in below), key=str)

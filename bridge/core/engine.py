@@ -9,7 +9,7 @@ evaluation sees the new situation and decides once, because the open problems ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -31,9 +31,10 @@ from bridge.core.dependencies import (
     Health,
     Verdict,
     device_health,
-    devices_below,
     judge,
     max_wait,
+    pending_below,
+    reachability,
 )
 from bridge.core.engine_config import EngineConfig
 from bridge.core.gap_watch import GapWatch
@@ -199,7 +200,7 @@ class RuleEngine(Generic[C]):
                                     new.hard_since, transition.reason, result.output))
         now = result.at
         out += self._reconcile(key, now)
-        for child in self._pending_below(key.device):
+        for child in pending_below(self._children, self._pending, key.device):
             out += self._reconcile(child, now)
         return out, next_delay_s(new, probe.interval_s, probe.retry_interval_s)
 
@@ -332,7 +333,7 @@ class RuleEngine(Generic[C]):
         decisions: list[Decision] = [OpenIncident(
             problem, key, device.customer, self.config.ticket_priority(key.device, rule),
             rule_name, started, summary, flapping, reopen)]
-        for child in self._pending_below(key.device):
+        for child in pending_below(self._children, self._pending, key.device):
             decisions += self._reconcile(child, now)
         return decisions
 
@@ -396,16 +397,4 @@ class RuleEngine(Generic[C]):
 
     def _health(self, device_id: str, failing_since: datetime
                 ) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
-        return device_health(self._reachability(device_id), failing_since)
-
-    def _reachability(self, device_id: str) -> Iterator[tuple[CheckKey, CheckState]]:
-        """A device's reachability checks: its ICMP checks, or all checks if it has none."""
-        for probe in self.config.reachability(device_id):
-            key = CheckKey(device_id, probe)
-            yield key, self.states.get(key, CheckState())
-
-    def _pending_below(self, device_id: str) -> list[CheckKey]:
-        if device_id not in self._children or not self._pending:
-            return []  # the common case, on every result: a leaf, or nothing waiting
-        below = devices_below(self._children, device_id)
-        return sorted((k for k in self._pending if k.device in below), key=str)
+        return device_health(reachability(self.config, self.states, device_id), failing_since)
