@@ -88,7 +88,8 @@ def test_a_child_does_not_wait_forever_for_a_silent_parent(tmp_path: Path) -> No
     assert run.tickets() == [("switch", "open")]
 
 
-def test_a_chain_attaches_every_level_to_the_root(tmp_path: Path) -> None:
+def chain_down(tmp_path: Path) -> Run:
+    """CHAIN up, then every level failing twice (the child first) until second 13."""
     run = Run(build_config(tmp_path, CHAIN))
     for name in ("router", "switch", "host"):
         run.result(0, name, True)
@@ -96,6 +97,11 @@ def test_a_chain_attaches_every_level_to_the_root(tmp_path: Path) -> None:
         for name in ("host", "switch", "router"):
             run.result(second, name, False)
     run.tick(13)
+    return run
+
+
+def test_a_chain_attaches_every_level_to_the_root(tmp_path: Path) -> None:
+    run = chain_down(tmp_path)
     assert sorted(run.tickets()) == [("host", "attach:router"), ("router", "open"),
                                      ("switch", "attach:router")]
 
@@ -722,13 +728,7 @@ def test_checks_taken_up_from_another_engine_go_on_and_the_others_keep_their_mem
 def test_the_fleet_view_reads_checks_tickets_as_the_engine_keeps_them(tmp_path: Path) -> None:
     """What another instance reads of a chain's tickets (store/reads.py load_check_tickets)
     is what the engine that decided them keeps."""
-    run = Run(build_config(tmp_path, CHAIN))
-    for name in ("router", "switch", "host"):
-        run.result(0, name, True)
-    for second in (10, 12):
-        for name in ("host", "switch", "router"):
-            run.result(second, name, False)
-    run.tick(13)
+    run = chain_down(tmp_path)
     db = Database(f"sqlite:///{tmp_path / 'fleet.db'}")
     db.migrate()
     try:
