@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
 
 from bridge.store.alert_events import AlertEvent, AlertOutcome, alert_key
 from bridge.store.alert_rows import AlertRow, locked_alerts
@@ -22,6 +22,12 @@ from bridge.store.models import Incident
 
 _ROW = IntakeAlert.__table__  # type: ignore[attr-defined]
 _TICKET = Incident.__table__  # type: ignore[attr-defined]
+# Built once, the IN lists expanded at execution: a statement built per batch coerces
+# each of its hundreds of values in Python.
+_REFS = select(_TICKET.c.open_key, _TICKET.c.ref).where(
+    _TICKET.c.open_key.in_(bindparam("keys", expanding=True)))
+_SEEN = update(_ROW).where(_ROW.c.id.in_(bindparam("ids", expanding=True))).values(
+    last_seen_at=bindparam("now", type_=_ROW.c.last_seen_at.type))
 
 
 def _repeat(e: AlertEvent, status: AlertStatus, active: bool) -> bool:
@@ -47,8 +53,7 @@ def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
             rows[(source, row.fingerprint)] = (row_id, AlertStatus(row.status), row.problem_key)
     problems = sorted({p for _i, _s, p in rows.values() if p})
     refs: dict[str, str] = {key: ref for key, ref in session.execute(
-        select(_TICKET.c.open_key, _TICKET.c.ref).where(_TICKET.c.open_key.in_(problems)))
-    } if problems else {}
+        _REFS, {"keys": problems})} if problems else {}
     # A row is skipped only if every one of its events in the batch repeats it: a resolve
     # or an acknowledgement among them keeps the order of its decisions intact. Other
     # alerts' decisions cannot end a ticket a repeated row fires on: an alert's own ticket
@@ -70,6 +75,5 @@ def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
                                                       events[i].fingerprint))][0]
                    for i in repeats})
     if seen:
-        session.execute(update(_ROW).where(col(IntakeAlert.id).in_(seen))
-                        .values(last_seen_at=now))
+        session.execute(_SEEN, {"ids": seen, "now": now})
     return repeats, read

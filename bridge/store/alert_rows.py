@@ -4,12 +4,12 @@ SQL), and what each alert did."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, bindparam, func, select, true
+from sqlalchemy import Select, String, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -80,27 +80,26 @@ def locked_alerts(session: Session, source: str,
     while the table has no statistics (a new store; autovacuum analyses it a minute
     later at the soonest), and then every row of the source is read and compared with
     every key: each batch of an alert storm into a new store read the whole table."""
-    columns = (ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS))
-    found: Sequence[Row[Any]]
-    if session.get_bind().dialect.name != "postgresql":
-        found = session.execute(select(*columns).where(
-            ALERTS.c.source == source, ALERTS.c.fingerprint.in_(sorted(keys)))
-            .with_for_update()).all()
-    else:
-        found = session.execute(_locked_pg(columns),
-                                {"keys": sorted(keys), "source": source}).all()
-    return [(row[0], AlertRow(**dict(zip(ALERT_COLUMNS, row[1:], strict=True))))
-            for row in found]
+    locked = _LOCKED_PG if session.get_bind().dialect.name == "postgresql" else _LOCKED
+    found = session.execute(locked, {"keys": sorted(keys), "source": source})
+    return [(row[0], AlertRow(*row[1:])) for row in found]
 
 
-def _locked_pg(columns: tuple[Any, ...]) -> Select[Any]:
+def _locked_pg() -> Select[Any]:
     wanted = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued(
         "fingerprint").render_derived(name="wanted")
-    found = select(*columns).where(
+    found = select(*_ROW_COLUMNS).where(
         ALERTS.c.source == bindparam("source"),
         ALERTS.c.fingerprint == wanted.c.fingerprint).with_for_update().lateral("found")
     return select(*found.c).select_from(wanted).join(found, true())
 
+
+# Built once: a statement built per call costs more in Python than the lookup in SQL.
+_ROW_COLUMNS = (ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS))
+_LOCKED = select(*_ROW_COLUMNS).where(
+    ALERTS.c.source == bindparam("source"),
+    ALERTS.c.fingerprint.in_(bindparam("keys", expanding=True))).with_for_update()
+_LOCKED_PG = _locked_pg()
 
 TICKETS = Incident.__table__  # type: ignore[attr-defined]
 TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")
