@@ -44,6 +44,17 @@ __all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "Batch
 
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
 
+# Built once, the IN lists expanded at execution: a statement built per batch or per alert
+# costs more in Python than its work in SQL.
+_ACTIVE_TICKETS = core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
+    TICKETS.c.open_key.is_not(None),
+    or_(TICKETS.c.open_key.in_(bindparam("problems", expanding=True)),
+        TICKETS.c.device.in_(bindparam("devices", expanding=True))))
+_UPDATE_ROWS = update(ALERTS).where(ALERTS.c.source == bindparam("key_source"),
+                                    ALERTS.c.fingerprint == bindparam("key_fingerprint"))
+_FIRING_ON = core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
+    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING)
+
 
 def _problem(source: str, key: str) -> str:
     return f"{ALERT_PROBLEM}{source}:{key}"
@@ -96,11 +107,8 @@ class Batch:
         if parents:
             self._prefetch_members(parents)
         if problems or devices:
-            for found in self.session.execute(
-                    core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
-                        TICKETS.c.open_key.is_not(None),
-                        or_(TICKETS.c.open_key.in_(sorted(problems)),
-                            TICKETS.c.device.in_(sorted(devices))))):
+            for found in self.session.execute(_ACTIVE_TICKETS, {
+                    "problems": sorted(problems), "devices": sorted(devices)}):
                 self._known(BatchTicket(*found))
 
     def _prefetch_members(self, checks: set[CheckKey]) -> None:
@@ -130,9 +138,7 @@ class Batch:
         if new:
             insert_rows(self.session, ALERTS, new)
         if changed:
-            self.session.execute(update(ALERTS).where(
-                ALERTS.c.source == bindparam("key_source"),
-                ALERTS.c.fingerprint == bindparam("key_fingerprint")), changed)
+            self.session.execute(_UPDATE_ROWS, changed)
         for row in self.rows.values():
             row.stored, row.changed = True, False
 
@@ -316,8 +322,7 @@ class Batch:
         if any(other.status is AlertStatus.FIRING and other.problem_key == problem_key
                and other is not row for other in self.rows.values()):
             return True
-        stored = self.session.execute(core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
-            ALERTS.c.problem_key == problem_key, ALERTS.c.status == AlertStatus.FIRING))
+        stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key})
         return any((source, fingerprint) not in self.rows for source, fingerprint in stored)
 
     def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
