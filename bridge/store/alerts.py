@@ -9,7 +9,7 @@ so the unique active key, the clocks, the desk's steps and notices are the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, or_, update
@@ -87,17 +87,12 @@ class Batch:
         # reads the store): one set of statements for all of them.
         self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
 
-    def prefetch(self, events: Sequence[AlertEvent],
-                 read: Mapping[tuple[str, str], AlertRow] | None = None) -> None:
-        """Read the batch's alert rows (locked; or take them from `read`, rows the
-        transaction has read and locked already) and the active tickets they may join."""
+    def prefetch(self, events: Sequence[AlertEvent]) -> None:
+        """Read the batch's alert rows (locked) and the active tickets they may join."""
         keys: dict[str, set[str]] = {}
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
-        if read is not None:
-            self.rows.update({key: row for key, row in read.items()
-                              if key[1] in keys.get(key[0], ())})
-        for source, fingerprints in keys.items() if read is None else ():
+        for source, fingerprints in keys.items():
             for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
@@ -338,9 +333,9 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
     with Session(engine) as session, session.begin(), session.no_autoflush:
-        repeats, read = take_repeats(session, events, now)
+        repeats = take_repeats(session, events, now)
         batch = Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
-        batch.prefetch([e for i, e in enumerate(events) if i not in repeats], read)
+        batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
         said = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
         batch.write()
         return [s if isinstance(s, AlertOutcome) else s.outcome() for s in said]
