@@ -29,6 +29,7 @@ from bridge.config.model import Config
 from bridge.core.probe_kinds.trap_oids import notification_name
 from bridge.intake.alertmanager import raw_cut
 from bridge.intake.counters import IntakeCounters
+from bridge.intake.group_commit import changed_a_ticket
 from bridge.intake.limits import RateLimiter
 from bridge.intake.mapping import DeviceIndex, Mapped, held, map_alert
 from bridge.intake.service import IntakeService
@@ -233,7 +234,7 @@ class _Hub:
         config = self.service.current_config()
         kept = [(q, s) for q in batch if (s := config.intake.sources.get(q.source)) is not None]
         outcomes = await self.service.write_tickets(
-            partial(self._decide, config, kept), changed=_any_ticket_changed)
+            partial(self._decide, config, kept), changed=changed_a_ticket)
         return [(queued, outcome) for (queued, _), outcome in zip(kept, outcomes, strict=True)]
 
     def _decide(self, config: Config, kept: list[tuple[_Queued, IntakeSource]],
@@ -275,10 +276,6 @@ class _Hub:
             raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
             held=alert.firing and holds[(mapped.customer, mapped.device, queued.at)],
             max_resolves_per_min=source.max_resolves_per_min)
-
-
-def _any_ticket_changed(outcomes: list[AlertOutcome]) -> bool:
-    return any(o.action not in ("unchanged", "held") for o in outcomes)
 
 
 async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:

@@ -4,12 +4,12 @@ SQL), and what each alert did."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, bindparam, func, select, true
+from sqlalchemy import Select, String, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -80,27 +80,41 @@ def locked_alerts(session: Session, source: str,
     while the table has no statistics (a new store; autovacuum analyses it a minute
     later at the soonest), and then every row of the source is read and compared with
     every key: each batch of an alert storm into a new store read the whole table."""
-    columns = (ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS))
-    found: Sequence[Row[Any]]
-    if session.get_bind().dialect.name != "postgresql":
-        found = session.execute(select(*columns).where(
-            ALERTS.c.source == source, ALERTS.c.fingerprint.in_(sorted(keys)))
-            .with_for_update()).all()
-    else:
-        found = session.execute(_locked_pg(columns),
-                                {"keys": sorted(keys), "source": source}).all()
-    return [(row[0], AlertRow(**dict(zip(ALERT_COLUMNS, row[1:], strict=True))))
-            for row in found]
+    return [(row[0], AlertRow(*row[1:]))
+            for row in _locked(session, _ROWS, source, keys)]
 
 
-def _locked_pg(columns: tuple[Any, ...]) -> Select[Any]:
+def locked_states(session: Session, source: str, keys: Collection[str]
+                  ) -> list[tuple[int, str, AlertStatus, str | None]]:
+    """locked_alerts' (ID, stored key, status, problem key) alone: what tells whether an
+    alert repeats its row, without reading (and converting) the rest of it."""
+    return [(row_id, key, AlertStatus(status), problem_key)
+            for row_id, key, status, problem_key in _locked(session, _STATES, source, keys)]
+
+
+def _locked(session: Session, statements: tuple[Select[Any], Select[Any]], source: str,
+            keys: Collection[str]) -> list[Any]:
+    statement = statements[session.get_bind().dialect.name == "postgresql"]
+    return list(session.execute(statement, {"keys": sorted(keys), "source": source}).all())
+
+
+def _statements(columns: tuple[Any, ...]) -> tuple[Select[Any], Select[Any]]:
+    """The lookup by keys elsewhere and on PostgreSQL, built once: a statement built per
+    call costs more in Python than the lookup in SQL."""
     wanted = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued(
         "fingerprint").render_derived(name="wanted")
     found = select(*columns).where(
         ALERTS.c.source == bindparam("source"),
         ALERTS.c.fingerprint == wanted.c.fingerprint).with_for_update().lateral("found")
-    return select(*found.c).select_from(wanted).join(found, true())
+    return (select(*columns).where(
+        ALERTS.c.source == bindparam("source"),
+        ALERTS.c.fingerprint.in_(bindparam("keys", expanding=True))).with_for_update(),
+        select(*found.c).select_from(wanted).join(found, true()))
 
+
+_ROWS = _statements((ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS)))
+_STATES = _statements((ALERTS.c.id, ALERTS.c.fingerprint, ALERTS.c.status,
+                       ALERTS.c.problem_key))
 
 TICKETS = Incident.__table__  # type: ignore[attr-defined]
 TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")

@@ -9,7 +9,7 @@ so the unique active key, the clocks, the desk's steps and notices are the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, or_, update
@@ -44,6 +44,17 @@ __all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "Batch
 
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
 
+# Built once, the IN lists expanded at execution: a statement built per batch or per alert
+# costs more in Python than its work in SQL.
+_ACTIVE_TICKETS = core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
+    TICKETS.c.open_key.is_not(None),
+    or_(TICKETS.c.open_key.in_(bindparam("problems", expanding=True)),
+        TICKETS.c.device.in_(bindparam("devices", expanding=True))))
+_UPDATE_ROWS = update(ALERTS).where(ALERTS.c.source == bindparam("key_source"),
+                                    ALERTS.c.fingerprint == bindparam("key_fingerprint"))
+_FIRING_ON = core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
+    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING)
+
 
 def _problem(source: str, key: str) -> str:
     return f"{ALERT_PROBLEM}{source}:{key}"
@@ -76,17 +87,12 @@ class Batch:
         # reads the store): one set of statements for all of them.
         self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
 
-    def prefetch(self, events: Sequence[AlertEvent],
-                 read: Mapping[tuple[str, str], AlertRow] | None = None) -> None:
-        """Read the batch's alert rows (locked; or take them from `read`, rows the
-        transaction has read and locked already) and the active tickets they may join."""
+    def prefetch(self, events: Sequence[AlertEvent]) -> None:
+        """Read the batch's alert rows (locked) and the active tickets they may join."""
         keys: dict[str, set[str]] = {}
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
-        if read is not None:
-            self.rows.update({key: row for key, row in read.items()
-                              if key[1] in keys.get(key[0], ())})
-        for source, fingerprints in keys.items() if read is None else ():
+        for source, fingerprints in keys.items():
             for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
@@ -96,11 +102,8 @@ class Batch:
         if parents:
             self._prefetch_members(parents)
         if problems or devices:
-            for found in self.session.execute(
-                    core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
-                        TICKETS.c.open_key.is_not(None),
-                        or_(TICKETS.c.open_key.in_(sorted(problems)),
-                            TICKETS.c.device.in_(sorted(devices))))):
+            for found in self.session.execute(_ACTIVE_TICKETS, {
+                    "problems": sorted(problems), "devices": sorted(devices)}):
                 self._known(BatchTicket(*found))
 
     def _prefetch_members(self, checks: set[CheckKey]) -> None:
@@ -130,9 +133,7 @@ class Batch:
         if new:
             insert_rows(self.session, ALERTS, new)
         if changed:
-            self.session.execute(update(ALERTS).where(
-                ALERTS.c.source == bindparam("key_source"),
-                ALERTS.c.fingerprint == bindparam("key_fingerprint")), changed)
+            self.session.execute(_UPDATE_ROWS, changed)
         for row in self.rows.values():
             row.stored, row.changed = True, False
 
@@ -316,8 +317,7 @@ class Batch:
         if any(other.status is AlertStatus.FIRING and other.problem_key == problem_key
                and other is not row for other in self.rows.values()):
             return True
-        stored = self.session.execute(core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
-            ALERTS.c.problem_key == problem_key, ALERTS.c.status == AlertStatus.FIRING))
+        stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key})
         return any((source, fingerprint) not in self.rows for source, fingerprint in stored)
 
     def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
@@ -333,9 +333,9 @@ def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: 
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
     with Session(engine) as session, session.begin(), session.no_autoflush:
-        repeats, read = take_repeats(session, events, now)
+        repeats = take_repeats(session, events, now)
         batch = Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
-        batch.prefetch([e for i, e in enumerate(events) if i not in repeats], read)
+        batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
         said = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
         batch.write()
         return [s if isinstance(s, AlertOutcome) else s.outcome() for s in said]

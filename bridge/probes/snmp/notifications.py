@@ -9,6 +9,7 @@ agent-addr and enterprise follow the varbinds as snmpTrapAddress.0 and snmpTrapE
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bridge.core.probe_kinds.oids import Oid
@@ -130,11 +131,28 @@ def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
         tag, pos, end = quick_header(data, start, stop)
         if tag != _SEQUENCE or end != stop:
             raise Unusual
-        varbinds: list[VarBind] = []
-        after_uptime = end
-        while pos < end:
-            if len(varbinds) == 1:
-                after_uptime = pos
+        first = _read_varbinds(data[pos:end], 1)  # sysUpTime.0: new in every trap
+        if first is None or not first[1]:
+            return None
+        tail = data[pos + first[0]:end]
+        rest = _tail_varbinds(tail)
+    except (Unusual, IndexError, BerError):
+        return None
+    if rest is None or len(rest) < 1 or first[1][0][0] != SYS_UPTIME \
+            or rest[0][0] != SNMP_TRAP_OID or not isinstance(rest[0][1], ObjectIdentifier):
+        return None
+    return Notification(version, community, pdu, numbers[0], tuple(rest[0][1]),
+                        list(rest[1:]), varbind_list=data[start:stop], tail=tail)
+
+
+def _read_varbinds(data: bytes, count: int | None = None
+                   ) -> tuple[int, tuple[VarBind, ...]] | None:
+    """The first `count` varbinds encoded in `data` (all if None, or if fewer) and where
+    they end; None if not the common shape."""
+    varbinds: list[VarBind] = []
+    pos, end = 0, len(data)
+    try:
+        while pos < end and (count is None or len(varbinds) < count):
             tag, at, pos = quick_header(data, pos, end)
             oid_tag, oid_at, oid_stop = quick_header(data, at, pos)
             tag_value, value_at, value_stop = quick_header(data, oid_stop, pos)
@@ -144,12 +162,16 @@ def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
                              _value(tag_value, data[value_at:value_stop], 1)))
     except (Unusual, IndexError, BerError):
         return None
-    if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME or varbinds[1][0] != SNMP_TRAP_OID \
-            or not isinstance(varbinds[1][1], ObjectIdentifier):
-        return None
-    return Notification(version, community, pdu, numbers[0], tuple(varbinds[1][1]),
-                        varbinds[2:], varbind_list=data[start:stop],
-                        tail=data[after_uptime:end])
+    return pos, tuple(varbinds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tail_varbinds(tail: bytes) -> tuple[VarBind, ...] | None:
+    """The varbinds after sysUpTime.0, remembered by their bytes: a storm's traps repeat a
+    few kinds from a few agents and differ in request-id and sysUpTime.0 alone (the values
+    are immutable, so the tuples are shared)."""
+    found = _read_varbinds(tail)
+    return None if found is None else found[1]
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:

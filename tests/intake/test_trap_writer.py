@@ -1,0 +1,72 @@
+"""The trap writer (bridge/intake/traps.py) on a real store: a batch wakes the desk's counts
+and outbox only when a ticket opened, reopened or resolved, as the webhooks' batches do; a
+trap that only joins an open ticket adds to its timeline and wakes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.trap_work import Trap, v2c
+from bridge.config import load_config
+from bridge.config.model import Config
+from bridge.intake.counters import IntakeCounters
+from bridge.intake.trap_rules import AlertMemo
+from bridge.intake.traps import _Hub, _Queued
+from bridge.probes.snmp.notifications import decode_notification
+from bridge.store import Database
+from bridge.store.tickets import QuietDesk
+from tests.intake.test_traps import trap_deployment
+
+T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
+AGENT = "127.0.0.21"  # sw-1
+
+
+class _Service:
+    """The daemon's side of the seam: its config, its clock and its ticket writes, on a
+    real store; what each write's `changed` said."""
+
+    def __init__(self, config: Config, db: Database) -> None:
+        self.config, self.db = config, db
+        self.woke: list[bool] = []
+
+    def current_config(self) -> Config:
+        return self.config
+
+    def now(self) -> datetime:
+        return T0
+
+    async def write_tickets(self, fn: Callable[..., Any], *,
+                            changed: Callable[[Any], bool] | None = None) -> Any:
+        outcomes = await asyncio.to_thread(fn, self.db.writer, QuietDesk(), T0, "INC")
+        self.woke.append(changed is None or changed(outcomes))
+        return outcomes
+
+
+def _queued(hub: _Hub, config: Config, memo: AlertMemo, if_index: int) -> _Queued:
+    source = config.intake.sources["snmp"].traps
+    assert source is not None
+    trap = decode_notification(v2c(if_index, Trap(0, if_index, True)))
+    found = memo.alert(source, trap, AGENT)
+    assert found is not None
+    return _Queued("snmp", found[1], T0, None, None, None)  # type: ignore[arg-type]
+
+
+def test_a_trap_that_joins_an_open_ticket_wakes_no_counts(db: Database, tmp_path: Path
+                                                          ) -> None:
+    config = load_config(trap_deployment(tmp_path, 1162))
+    service = _Service(config, db)
+    hub = _Hub(service, IntakeCounters(None))  # type: ignore[arg-type]
+    memo = AlertMemo()
+
+    async def take(if_index: int) -> list[str]:
+        taken = await hub._take([_queued(hub, config, memo, if_index)])
+        return [outcome.action for _queued_trap, outcome in taken]
+
+    assert asyncio.run(take(1)) == ["opened"]
+    assert asyncio.run(take(2)) == ["attached"]  # the switch's ticket takes its second link
+    assert asyncio.run(take(2)) == ["unchanged"]
+    assert service.woke == [True, False, False]
