@@ -41,6 +41,8 @@ SNMP_TRAPS: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 5)  # coldStart.. egpNeighborLoss: .1
 SNMP_TRAP_ADDRESS: Oid = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)
 SNMP_TRAP_ENTERPRISE: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0)
 _ENTERPRISE_SPECIFIC = 6
+TAIL_MEMO_ENTRIES = 4096
+TAIL_MEMO_MAX_BYTES = 512  # a trap with more after sysUpTime.0 is decoded afresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
         if first is None or not first[1]:
             return None
         tail = data[pos + first[0]:end]
-        rest = _tail_varbinds(tail)
+        rest = _tail_varbinds(tail) if len(tail) <= TAIL_MEMO_MAX_BYTES else _read_tail(tail)
     except (Unusual, IndexError, BerError):
         return None
     if rest is None or len(rest) < 1 or first[1][0][0] != SYS_UPTIME \
@@ -165,13 +167,17 @@ def _read_varbinds(data: bytes, count: int | None = None
     return pos, tuple(varbinds)
 
 
-@functools.lru_cache(maxsize=4096)
-def _tail_varbinds(tail: bytes) -> tuple[VarBind, ...] | None:
-    """The varbinds after sysUpTime.0, remembered by their bytes: a storm's traps repeat a
-    few kinds from a few agents and differ in request-id and sysUpTime.0 alone (the values
-    are immutable, so the tuples are shared)."""
+def _read_tail(tail: bytes) -> tuple[VarBind, ...] | None:
     found = _read_varbinds(tail)
     return None if found is None else found[1]
+
+
+# The memo is filled before a trap is authenticated: each entry's size is bounded, so
+# datagrams from anyone cannot pin more than ~TAIL_MEMO_ENTRIES x 3 x TAIL_MEMO_MAX_BYTES.
+_tail_varbinds = functools.lru_cache(maxsize=TAIL_MEMO_ENTRIES)(_read_tail)
+_tail_varbinds.__doc__ = """The varbinds after sysUpTime.0 of a small trap, remembered by
+their bytes: a storm's traps repeat a few kinds from a few agents and differ in request-id
+and sysUpTime.0 alone (the values are immutable, so the tuples are shared)."""
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:

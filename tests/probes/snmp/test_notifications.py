@@ -4,7 +4,9 @@ an INFORM's Response encoded, and hostile bytes: BerError, never another excepti
 from __future__ import annotations
 
 import contextlib
+import gc
 import random
+import tracemalloc
 
 import pytest
 
@@ -138,3 +140,27 @@ def test_hostile_v3_datagrams_are_refusals_never_exceptions() -> None:
         for candidate in (bytes(data), bytes(data[:rng.randrange(len(data))])):
             found = usm.receive(candidate, source, lambda _d, _a: None, None)
             assert found is None or isinstance(found, str)
+
+
+def test_large_traps_from_anyone_do_not_stay_in_memory_after_decoding() -> None:
+    """The decoded-varbinds memo is filled before a trap is authenticated: big distinct
+    datagrams (a forged flood, or traps carrying changing text) must not pin their bytes."""
+    def big(n: int) -> bytes:
+        text = n.to_bytes(4, "big") * 4096  # 16 KiB, distinct per trap
+        varbinds = (_varbind((1, 3, 6, 1, 2, 1, 1, 3, 0), _tlv(0x43, b"\x10"))
+                    + _varbind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), encode_oid(LINK_DOWN))
+                    + _varbind(IF_INDEX_3, _tlv(0x04, text)))
+        pdu = _tlv(TRAP_V2, _integer(n) + _integer(0) + _integer(0) + _tlv(0x30, varbinds))
+        return _tlv(0x30, _integer(1) + _tlv(0x04, b"not-the-community") + pdu)
+
+    datagrams = [big(n) for n in range(200)]  # 3.2 MiB in all
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for data in datagrams:
+            assert decode_notification(data).varbinds[0][0] == IF_INDEX_3
+        gc.collect()
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 256 * 1024
