@@ -5,7 +5,7 @@ SQL), and what each alert did."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,10 @@ class AlertRow:
 
     def values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ALERT_COLUMNS}
+
+
+# locked_alerts makes its rows positionally, in the order of ALERT_COLUMNS
+assert tuple(f.name for f in fields(AlertRow))[:len(ALERT_COLUMNS)] == ALERT_COLUMNS
 
 
 @dataclass
