@@ -83,13 +83,14 @@ def _floats(tallies: Mapping[K, Tally]) -> array[float]:
     return values
 
 
-def packed(tallies: Mapping[K, Tally],
-           like: PackedTallies[K] | None = None) -> PackedTallies[K]:
+def packed(tallies: Mapping[K, Tally], like: Mapping[K, Tally] | None = None,
+           keys_held: Mapping[K, K] | None = None) -> PackedTallies[K]:
     """The tallies as floats of their own, in their order; with the keys (and index) of
     `like` when they are the same keys in the same order (the windows of one inventory
-    share them)."""
-    keys, floats = tuple(tallies), array("d", _floats(tallies))
-    if like is not None and tuple(like.order) == keys:
+    share them), else the keys in `keys_held` (equal ones held elsewhere already)."""
+    floats = array("d", _floats(tallies))
+    keys = tuple(tallies if keys_held is None else (keys_held.get(k, k) for k in tallies))
+    if isinstance(like, PackedTallies) and tuple(like.order) == keys:
         return PackedTallies(like.order, like.index, floats)
     return PackedTallies(keys, {key: i for i, key in enumerate(keys)}, floats)
 

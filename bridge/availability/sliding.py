@@ -144,8 +144,9 @@ class SlidingWindows:
         t, settled_end = epoch(now), epoch(now) - self._margin_s
         watched = Watched.read(connection, epoch(since), settled_end + self._lead_s, now)
         days = days_rolled_for(connection, periods)
-        result = measure_periods(connection, self.inventory.config, periods, now, checks=True,
-                                 inventory=self.inventory, days=days)
+        result = self._packed(measure_periods(connection, self.inventory.config, periods, now,
+                                              checks=True, inventory=self.inventory,
+                                              days=days))
         if not self._slides or any(end > settled_end for customer in self.inventory.config
                                    .customers for _, end in days.get(customer, ())):
             return None, result  # some rolled-up day ends in what would be fresh
@@ -161,9 +162,21 @@ class SlidingWindows:
             window = windows[label] = _Window(
                 t - epoch(start), Edge.read(connection, self.inventory, start), first_days,
                 {c: Tally() - covered for c, covered in fresh.covered.items()},
-                *_packed_like(result[label], next(iter(windows.values()), None)))
+                _copied(result[label].devices), _copied(result[label].checks))
             window.add(self.inventory, fresh, -1, only_measured=True)
         return _State(t, settled_end, edge, windows, watched), result
+
+    def _packed(self, windows: dict[str, WindowTallies]) -> dict[str, WindowTallies]:
+        """The windows' tallies as floats, the keys of windows alike shared, each check's
+        key the inventory's (one tuple per check, however often it is held)."""
+        result: dict[str, WindowTallies] = {}
+        for label, window in windows.items():
+            like = next(iter(result.values()), None)
+            result[label] = WindowTallies(
+                window.start, window.end,
+                packed(window.devices, like.devices if like else None),
+                packed(window.checks, like.checks if like else None, self.inventory.checks))
+        return result
 
     def _may_slide(self, connection: Connection, state: _State, now: datetime) -> bool:
         """Whether nothing that decides the settled time has changed, and no window's start
@@ -236,12 +249,10 @@ class SlidingWindows:
         return result
 
 
-def _packed_like(tallies: WindowTallies, like: _Window | None
-                 ) -> tuple[PackedTallies[str], PackedTallies[Check]]:
-    """A window's device and check tallies as floats, sharing the keys of the window `like`
-    where they are the same."""
-    return (packed(tallies.devices, like.own if like else None),
-            packed(tallies.checks, like.own_checks if like else None))
+def _copied(tallies: Mapping[K, Tally]) -> PackedTallies[K]:
+    """Packed tallies with floats of their own (the window's to change), the keys shared."""
+    assert isinstance(tallies, PackedTallies)
+    return PackedTallies(tallies.order, tallies.index, array("d", tallies.floats))
 
 
 def _sums(own: PackedTallies[K], base: Mapping[str, Tally],
