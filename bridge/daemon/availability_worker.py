@@ -37,6 +37,7 @@ from bridge.availability.packed import Packer, Unpacker
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import WindowTallies
 from bridge.config.model import Config
+from bridge.daemon import heap
 from bridge.store import Database
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def serve(connection: Connection) -> None:
     """The child's loop: ("config", pickled config) builds the windows of that config,
     ("refresh", now) answers ("windows", packed, computed from scratch so far); None or a
     closed pipe ends it. A failure answers ("error", message) and keeps serving."""
+    heap.limit_malloc()
     windows: SlidingWindows | None = None
     database: Database | None = None
     packer = Packer()
