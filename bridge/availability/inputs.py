@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from bridge.config.model import Config
 from bridge.core.availability import DeviceHistory
@@ -89,6 +90,20 @@ class Inventory:
                     for calendar in [config.availability_coverage_for(customer)]}
         return cls(config, places, {c: tuple(d) for c, d in owned.items()}, order, foreign,
                    coverage, max((p.recheck_s for p in places.values()), default=0.0))
+
+    @cached_property
+    def checks(self) -> Mapping[tuple[str, str], tuple[str, str]]:
+        """Every check (device, probe), in the places' order, each mapped to itself: held
+        as these keys, the availability process keeps one tuple per check however many
+        windows and edges hold it."""
+        return {check: check for check in ((name, probe) for name, place in self.places.items()
+                                           for probe in place.probes)}
+
+    def without_devices(self) -> Inventory:
+        """This inventory, its config without the devices and their SNMP access (what
+        availability reads of a device is in `places`): what the availability process
+        keeps between refreshes (a device of the config is ~1 KB, 50 MB at 50,000)."""
+        return replace(self, config=replace(self.config, devices={}, snmp={}))
 
     def coverage_spans(self, customers: Iterable[str], start: datetime,
                        end: datetime) -> dict[str, Spans]:

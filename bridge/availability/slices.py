@@ -33,42 +33,44 @@ Check = tuple[str, str]  # device, probe
 class Edge:
     """Every check's last hard change before `at`, an instant that only moves forward;
     `unsure` holds the checks of the inventory not up then (down, unknown, never seen);
-    `before` the status before the last change, for changes in the recheck before `at`."""
+    `before` the status before the last change, for changes in the recheck before `at`.
+    Checks are held as the inventory's keys (`Inventory.checks`), if it has them."""
 
     at: float
     last: dict[Check, StatusChange]
     unsure: set[Check]
     before: dict[Check, Status] = field(default_factory=dict)
+    keys: Mapping[Check, Check] = field(default_factory=dict)
 
     @classmethod
     def read(cls, connection: Connection, inventory: Inventory, at: datetime) -> Edge:
         """Where every check stood at `at`, as a computation from scratch reads it."""
-        start = epoch(at)
-        last: dict[Check, StatusChange] = dict.fromkeys(up_since(connection, at),
-                                                        (start, Status.UP))
+        start, keys = epoch(at), inventory.checks
+        last: dict[Check, StatusChange] = dict.fromkeys(
+            (keys.get(check, check) for check in up_since(connection, at)), (start, Status.UP))
         before: dict[Check, Status] = {}
         for device, checks in load_history(connection, at - timedelta(
                 seconds=inventory.recheck_s), at, changed_only=True).items():
             for probe, changes in checks.items():
-                last[(device, probe)] = changes[-1]
+                key = keys.get((device, probe), (device, probe))
+                last[key] = changes[-1]
                 if len(changes) > 1:
-                    before[(device, probe)] = changes[-2][1]
-        unsure = {(name, probe) for name, place in inventory.places.items()
-                  for probe in place.probes
-                  if last.get((name, probe), _NEVER)[1] != Status.UP}
-        return cls(start, last, unsure, before)
+                    before[key] = changes[-2][1]
+        unsure = {check for check in keys if last.get(check, _NEVER)[1] != Status.UP}
+        return cls(start, last, unsure, before, keys)
 
     def advance(self, to: float, changes: Iterable[Change]) -> None:
         """Move on to `to`, given (at least) the changes in between, oldest first."""
         for device, probe, at, status in changes:
             if self.at <= at < to:
-                if (device, probe) in self.last:
-                    self.before[(device, probe)] = self.last[(device, probe)][1]
-                self.last[(device, probe)] = (at, status)
+                check = self.keys.get((device, probe), (device, probe))
+                if check in self.last:
+                    self.before[check] = self.last[check][1]
+                self.last[check] = (at, status)
                 if status == Status.UP:
-                    self.unsure.discard((device, probe))
+                    self.unsure.discard(check)
                 else:
-                    self.unsure.add((device, probe))
+                    self.unsure.add(check)
         self.at = to
 
 

@@ -22,11 +22,14 @@ every refresh). Each refresh reads one consistent snapshot of the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from array import array
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bridge.availability.inputs import Inventory
+from bridge.availability.packed import PackedTallies, packed
 from bridge.availability.settled import Watched
 from bridge.availability.slices import Check, Edge, Slice, measure_slice
 from bridge.availability.windows import (
@@ -42,20 +45,22 @@ from bridge.store import Connection, Engine
 from bridge.store.db import snapshot
 from bridge.store.history import changes_between
 
+K = TypeVar("K", bound=Hashable)
 MARGIN_S = 900.0  # recent time measured afresh on every refresh (twice this at most)
 
 
 @dataclass
 class _Window:
     """One rolling window between refreshes: its seconds up to `settled_end`, kept as what
-    every device of a customer has in common plus what each device (and check) has beyond."""
+    every device of a customer has in common plus what each device (and check) has beyond
+    (as floats: packed.py)."""
 
     span_s: float
     edge: Edge  # where every check stood at the window's start
     first_days: dict[str, float]  # per customer: its first rolled-up day in the window
     common: dict[str, Tally]
-    own: dict[str, Tally]
-    own_checks: dict[Check, Tally]
+    own: PackedTallies[str]
+    own_checks: PackedTallies[Check]
 
     def add(self, inventory: Inventory, part: Slice, sign: float,
             only_measured: bool = False) -> None:
@@ -63,16 +68,34 @@ class _Window:
         devices have beyond their customer's covered time."""
         for customer, covered in part.covered.items() if not only_measured else ():
             self.common[customer] = self.common[customer] + _scaled(covered, sign)
+        own, own_index = self.own.floats, self.own.index
+        checks, check_index = self.own_checks.floats, self.own_checks.index
         for name, measured in part.measured.items():
             covered = part.covered[inventory.places[name].customer]
-            self.own[name] = self.own[name] + _scaled(measured.tally - covered, sign)
+            _shift(own, own_index[name], measured.tally, covered, sign)
             for probe, tally in measured.checks.items():
-                key = (name, probe)
-                self.own_checks[key] = self.own_checks[key] + _scaled(tally - covered, sign)
+                _shift(checks, check_index[(name, probe)], tally, covered, sign)
 
 
 def _scaled(tally: Tally, sign: float) -> Tally:
     return tally if sign > 0 else Tally() - tally
+
+
+def _shift(floats: array[float], position: int, tally: Tally, covered: Tally,
+           sign: float) -> None:
+    """The packed tally at `position` plus (sign 1) or less (-1) what `tally` has beyond
+    `covered`: `held + _scaled(tally - covered, sign)`, to the same floats."""
+    at = position * 4
+    counted_s, down_s = tally.counted_s - covered.counted_s, tally.down_s - covered.down_s
+    parent_s = tally.parent_s - covered.parent_s
+    maintenance_s = tally.maintenance_s - covered.maintenance_s
+    if sign < 0:
+        counted_s, down_s, parent_s, maintenance_s = (
+            0.0 - counted_s, 0.0 - down_s, 0.0 - parent_s, 0.0 - maintenance_s)
+    floats[at] += counted_s
+    floats[at + 1] += down_s
+    floats[at + 2] += parent_s
+    floats[at + 3] += maintenance_s
 
 
 @dataclass
@@ -121,14 +144,15 @@ class SlidingWindows:
         t, settled_end = epoch(now), epoch(now) - self._margin_s
         watched = Watched.read(connection, epoch(since), settled_end + self._lead_s, now)
         days = days_rolled_for(connection, periods)
-        result = measure_periods(connection, self.inventory.config, periods, now, checks=True,
-                                 inventory=self.inventory, days=days)
+        result = self._packed(measure_periods(connection, self.inventory.config, periods, now,
+                                              checks=True, inventory=self.inventory,
+                                              days=days))
         if not self._slides or any(end > settled_end for customer in self.inventory.config
                                    .customers for _, end in days.get(customer, ())):
             return None, result  # some rolled-up day ends in what would be fresh
         edge = Edge.read(connection, self.inventory, moment(settled_end))
         fresh = self._fresh(connection, edge, now)
-        windows = {}
+        windows: dict[str, _Window] = {}
         for label, (start, _) in periods.items():
             first_days = {}  # the rolled-up days in the window all end before settled_end
             for customer in self.inventory.config.customers:
@@ -138,9 +162,21 @@ class SlidingWindows:
             window = windows[label] = _Window(
                 t - epoch(start), Edge.read(connection, self.inventory, start), first_days,
                 {c: Tally() - covered for c, covered in fresh.covered.items()},
-                dict(result[label].devices), dict(result[label].checks))
+                _copied(result[label].devices), _copied(result[label].checks))
             window.add(self.inventory, fresh, -1, only_measured=True)
         return _State(t, settled_end, edge, windows, watched), result
+
+    def _packed(self, windows: dict[str, WindowTallies]) -> dict[str, WindowTallies]:
+        """The windows' tallies as floats, the keys of windows alike shared, each check's
+        key the inventory's (one tuple per check, however often it is held)."""
+        result: dict[str, WindowTallies] = {}
+        for label, window in windows.items():
+            like = next(iter(result.values()), None)
+            result[label] = WindowTallies(
+                window.start, window.end,
+                packed(window.devices, like.devices if like else None),
+                packed(window.checks, like.checks if like else None, self.inventory.checks))
+        return result
 
     def _may_slide(self, connection: Connection, state: _State, now: datetime) -> bool:
         """Whether nothing that decides the settled time has changed, and no window's start
@@ -189,42 +225,51 @@ class SlidingWindows:
 
     def _assemble(self, state: _State, fresh: Slice,
                   now: datetime) -> dict[str, WindowTallies]:
-        """Each window: its settled seconds plus the fresh ones. Every device's are added up
-        now (metrics read them all); every check's only when read (the API reads a few)."""
+        """Each window: its settled seconds plus the fresh ones, every device's and check's
+        (they are all sent to the daemon)."""
         customer_of = self._customer_of
         result = {}
         for label, window in state.windows.items():
             common = window.common
             base = {c: tally + fresh.covered[c] for c, tally in common.items()}
-            devices = {name: own + base[customer_of[name]] for name, own in window.own.items()}
+            devices = _sums(window.own, base, customer_of.__getitem__)
+            checks = _sums(window.own_checks, base, lambda check: customer_of[check[0]])
             for name, found in fresh.measured.items():  # the few with something happening
-                devices[name] = window.own[name] + common[customer_of[name]] + found.tally
-            checks = _CheckTallies(dict(window.own_checks), base, dict(common), fresh,
-                                   customer_of)
+                at, shared = window.own.index[name], common[customer_of[name]]
+                _put(devices, at, window.own[name] + shared + found.tally)
+                for probe, tally in found.checks.items():
+                    check = (name, probe)
+                    _put(checks, window.own_checks.index[check],
+                         window.own_checks[check] + shared + tally)
             result[label] = WindowTallies(now - timedelta(seconds=window.span_s), now,
-                                          devices, checks)
+                                          PackedTallies(window.own.order, window.own.index,
+                                                        devices),
+                                          PackedTallies(window.own_checks.order,
+                                                        window.own_checks.index, checks))
         return result
 
 
-class _CheckTallies(Mapping[Check, Tally]):
-    """A window's checks: settled seconds plus fresh ones, added up when read."""
+def _copied(tallies: Mapping[K, Tally]) -> PackedTallies[K]:
+    """Packed tallies with floats of their own (the window's to change), the keys shared."""
+    assert isinstance(tallies, PackedTallies)
+    return PackedTallies(tallies.order, tallies.index, array("d", tallies.floats))
 
-    def __init__(self, own: dict[Check, Tally], base: Mapping[str, Tally],
-                 common: Mapping[str, Tally], fresh: Slice,
-                 customer_of: Mapping[str, str]) -> None:
-        self._own, self._base, self._common = own, base, common
-        self._fresh, self._customer_of = fresh, customer_of
 
-    def __getitem__(self, key: Check) -> Tally:
-        own = self._own[key]
-        customer = self._customer_of[key[0]]
-        found = self._fresh.measured.get(key[0])
-        if found is None:
-            return own + self._base[customer]
-        return own + self._common[customer] + found.checks[key[1]]
+def _sums(own: PackedTallies[K], base: Mapping[str, Tally],
+          customer: Callable[[K], str]) -> array[float]:
+    """Each held tally plus its customer's base, as floats in the same order."""
+    held, floats, at = own.floats, array("d", bytes(len(own.floats) * 8)), 0
+    for key in own.order:
+        add = base[customer(key)]
+        floats[at] = held[at] + add.counted_s
+        floats[at + 1] = held[at + 1] + add.down_s
+        floats[at + 2] = held[at + 2] + add.parent_s
+        floats[at + 3] = held[at + 3] + add.maintenance_s
+        at += 4
+    return floats
 
-    def __iter__(self) -> Iterator[Check]:
-        return iter(self._own)
 
-    def __len__(self) -> int:
-        return len(self._own)
+def _put(floats: array[float], position: int, tally: Tally) -> None:
+    at = position * 4
+    floats[at:at + 4] = array("d", (tally.counted_s, tally.down_s, tally.parent_s,
+                                    tally.maintenance_s))

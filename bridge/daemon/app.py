@@ -317,6 +317,7 @@ class Daemon:
 
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT; return the exit code."""
+        heap.limit_malloc()  # before the store's threads and the availability process
         self._install_signals()
         db, self._monitor = await self._open_store()
         assert self._writer is not None

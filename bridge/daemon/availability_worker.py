@@ -37,6 +37,7 @@ from bridge.availability.packed import Packer, Unpacker
 from bridge.availability.sliding import SlidingWindows
 from bridge.availability.windows import WindowTallies
 from bridge.config.model import Config
+from bridge.daemon import heap
 from bridge.store import Database
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def serve(connection: Connection) -> None:
     """The child's loop: ("config", pickled config) builds the windows of that config,
     ("refresh", now) answers ("windows", packed, computed from scratch so far); None or a
     closed pipe ends it. A failure answers ("error", message) and keeps serving."""
+    heap.limit_malloc()
     windows: SlidingWindows | None = None
     database: Database | None = None
     packer = Packer()
@@ -110,24 +112,36 @@ def serve(connection: Connection) -> None:
             break
         try:
             if message[0] == "config":
-                config = _unpickled(message[1])
-                if database is None or database.url != config.storage_url:
-                    if database is not None:
-                        database.dispose()
-                    database = Database(config.storage_url)
-                windows, packer = SlidingWindows(Inventory.of(config)), Packer()
+                windows = None  # the old windows go before the new ones are built
+                windows, database = _windows_of(message[1], database)
+                packer = Packer()
                 gc.collect()
-                gc.freeze()  # the config and its inventory stay: keep them out of collections
+                gc.freeze()  # the inventory stays: keep it out of collections
                 connection.send(("ok",))
             else:
                 assert windows is not None, "a config comes first"
                 assert database is not None
-                result = windows.refresh(database.reader, message[1])
-                connection.send(("windows", packer.pack(result), windows.computed_from_scratch))
+                # the windows are sent and let go before the next refresh computes new ones
+                connection.send(("windows", packer.pack(
+                    windows.refresh(database.reader, message[1])),
+                    windows.computed_from_scratch))
         except Exception as exc:  # the store may be down: the daemon logs it and retries
             connection.send(("error", f"{type(exc).__name__}: {exc}"))
+        del message  # a config's pieces
     if database is not None:
         database.dispose()
+
+
+def _windows_of(parts: list[bytes], database: Database | None
+                ) -> tuple[SlidingWindows, Database]:
+    """The windows of a pickled config, and the store to read (the one given, if the
+    config's store is the same). They keep the config less its devices (inputs.py)."""
+    config = _unpickled(parts)
+    if database is None or database.url != config.storage_url:
+        if database is not None:
+            database.dispose()
+        database = Database(config.storage_url)
+    return SlidingWindows(Inventory.of(config).without_devices()), database
 
 
 class WindowsProcess:

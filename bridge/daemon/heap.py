@@ -9,10 +9,17 @@ the engine's state and the libraries live as long as the config does, so they mo
 the permanent generation, which collections skip; and a young generation of 10,000
 allocations instead of 700 makes every generation's passes rarer. Measured with
 `python -m bench scale` (bench/README.md): 5.6 s of collections in 90 s, 7 of them full.
+
+And keep C allocations from piling up: glibc's malloc gives every thread that allocates an
+arena of its own (the readers, the writer, `to_thread`), and after a large block is freed it
+raises the size from which blocks are mapped apart, so the availability windows' messages
+(megabytes every refresh) end up in arenas that seldom shrink. Two arenas and a fixed
+threshold keep large blocks mapped and returned when freed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import time
@@ -20,6 +27,19 @@ import time
 log = logging.getLogger(__name__)
 
 YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
+MMAP_THRESHOLD_BYTES = 256 * 1024
+ARENA_MAX = 2
+
+
+def limit_malloc() -> None:
+    """Two malloc arenas, blocks from 256 KiB mapped apart (glibc; elsewhere nothing).
+    Call early: arenas made before stay."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library linked in
+    if mallopt is None:
+        return
+    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    mallopt(_M_ARENA_MAX, ARENA_MAX)
 
 
 def settle() -> None:

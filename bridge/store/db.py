@@ -13,15 +13,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +36,9 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
     """Refuse a schema this bridge has no migration for: a newer bridge wrote it, and this
     one would misread or damage its tables (Alembic's own error, "Can't locate revision",
     tells an operator nothing)."""
+    from alembic.migration import MigrationContext
+    from alembic.util import CommandError
+
     unknown = []
     for revision in MigrationContext.configure(connection).get_current_heads():
         try:
@@ -112,6 +113,12 @@ class Database:
 
         On PostgreSQL one instance migrates while the others wait for the advisory lock,
         then find the schema at head (each statement after the wait sees the commit)."""
+        # Imported here: the availability process never migrates, and Alembic with its
+        # templates is ~9 MB of a process.
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.writer.begin() as connection:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.availability.packed import Packer, Unpacker
+from bridge.availability.packed import PackedTallies, Packer, Unpacker
 from bridge.availability.windows import WindowTallies
 from bridge.core.availability import Tally
 
@@ -60,3 +60,16 @@ def test_numbers_without_their_keys_are_refused() -> None:
     resent = packer.pack(window(1.0))  # keys left out: a fresh receiver cannot read them
     with pytest.raises(ValueError, match="sent without keys"):
         Unpacker().unpack(resent)
+
+
+def test_windows_with_the_same_keys_hold_them_once_on_both_sides() -> None:
+    one = window(1.0)["1h"]
+    sent = {"1h": one, "1d": WindowTallies(NOW - timedelta(days=1), NOW, dict(one.devices),
+                                             dict(one.checks))}
+    packed = Packer().pack(sent)
+    got = Unpacker().unpack(pickle.loads(pickle.dumps(packed)))
+    assert list(got["1d"].devices.items()) == list(sent["1d"].devices.items())
+    held = [w.devices for w in got.values()] + [w.checks for w in got.values()]
+    assert all(isinstance(tallies, PackedTallies) for tallies in held)
+    assert got["1h"].devices.index is got["1d"].devices.index  # type: ignore[attr-defined]
+    assert got["1h"].checks.index is got["1d"].checks.index  # type: ignore[attr-defined]
