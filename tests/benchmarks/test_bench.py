@@ -159,6 +159,7 @@ def test_bench_outage_silences_devices_and_each_gets_its_ticket(
 ) -> None:
     if os.geteuid() != 0:
         pytest.fail("the outage benchmark needs root for its network namespace (CI runs as root)")
+    before = _namespaces()  # another run's (one killed mid-way) is not this run's to clean
     done = run_bench(tmp_path, "outage", "--quick", timeout_s=900, pg_admin_url=pg_admin_url)
     assert "dropped every packet to 50 of them" in done.stdout
     rows = {r["name"]: r for r in done.rows}
@@ -167,8 +168,12 @@ def test_bench_outage_silences_devices_and_each_gets_its_ticket(
     assert rows["outage.decided"]["bridge"] > 0
     assert rows["outage.pipeline_results_per_s"]["bridge"] > 0
     assert "50 tickets open" in done.stdout  # the pipeline's run opened them too
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
-    assert "bridge-bench-" not in netns.stdout  # the namespace is gone
+    assert not {n for n in _namespaces() - before if n.startswith("bridge-bench-")}  # gone
+
+
+def _namespaces() -> set[str]:
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
+    return {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
 
 
 def test_bench_outage_without_root_says_it_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
