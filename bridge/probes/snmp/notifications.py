@@ -172,12 +172,14 @@ def _read_tail(tail: bytes) -> tuple[VarBind, ...] | None:
     return None if found is None else found[1]
 
 
-# The memo is filled before a trap is authenticated: each entry's size is bounded, so
-# datagrams from anyone cannot pin more than ~TAIL_MEMO_ENTRIES x 3 x TAIL_MEMO_MAX_BYTES.
-_tail_varbinds = functools.lru_cache(maxsize=TAIL_MEMO_ENTRIES)(_read_tail)
-_tail_varbinds.__doc__ = """The varbinds after sysUpTime.0 of a small trap, remembered by
-their bytes: a storm's traps repeat a few kinds from a few agents and differ in request-id
-and sysUpTime.0 alone (the values are immutable, so the tuples are shared)."""
+@functools.lru_cache(maxsize=TAIL_MEMO_ENTRIES)
+def _tail_varbinds(tail: bytes) -> tuple[VarBind, ...] | None:
+    """`_read_tail` of a small trap, remembered by its bytes: a storm's traps repeat a few
+    kinds from a few agents and differ in request-id and sysUpTime.0 alone (the values are
+    immutable, so the tuples are shared). The memo is filled before a trap is
+    authenticated: each entry's size is bounded (TAIL_MEMO_MAX_BYTES), so datagrams from
+    anyone cannot pin more than a few MiB."""
+    return _read_tail(tail)
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:
