@@ -13,9 +13,17 @@ log = logging.getLogger(__name__)
 
 
 async def wait_or_timeout(event: asyncio.Event, timeout_s: float) -> bool:
-    """Wait until `event` is set or `timeout_s` passes; True if the event was set."""
+    """Wait until `event` is set or `timeout_s` passes; True if the event was set.
+
+    With `asyncio.timeout`, not `asyncio.wait_for`: in Python 3.11 wait_for wraps the wait
+    in a task of its own and, at the timeout, cancels it and waits for it, three or four
+    turns of the loop where this takes one. The daemon's periodic loops wait here tens of
+    times a second, so that was most of an idle daemon's CPU."""
+    if event.is_set():
+        return True
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
     return event.is_set()
 
 

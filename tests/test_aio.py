@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bridge.aio import Admission, Coalesced, Slot
+from bridge.aio import Admission, Coalesced, Slot, wait_or_timeout
 
 
 async def test_no_more_than_the_limit_run_and_the_rest_start_in_order() -> None:
@@ -197,3 +197,24 @@ async def test_asks_during_a_run_make_one_more_run_not_one_each() -> None:
     for _ in range(10):
         await asyncio.sleep(0)
     assert runs == [0, 1, 2]
+
+
+async def test_a_wait_ends_when_its_event_is_set_or_its_time_is_up() -> None:
+    """The daemon's periodic loops wait here: a stop ends the wait at once, a timeout
+    says the event was not set, and stopping the waiting task is not swallowed."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.05, event.set)
+    started = loop.time()
+    assert await wait_or_timeout(event, 30.0)
+    assert loop.time() - started < 10.0  # woken by the event, not the 30 s timeout
+    assert await wait_or_timeout(event, 0.0)  # already set: no wait at all
+
+    assert not await wait_or_timeout(asyncio.Event(), 0.01)
+
+    waiting = asyncio.create_task(wait_or_timeout(asyncio.Event(), 30.0))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert waiting.cancelled()

@@ -43,6 +43,7 @@ from bridge.store import Database
 log = logging.getLogger(__name__)
 
 _STOP_S = 5.0
+CHILD_NICENESS = 10  # added to the daemon's nice value (lower priority)
 _PIECEWISE = ("devices", "snmp")  # the config's mappings that grow with the fleet
 _PIECE = 250
 ANSWER_S = 600.0  # a refresh from scratch at 50,000 devices takes a while; a hung child longer
@@ -100,6 +101,9 @@ def serve(connection: Connection) -> None:
     ("refresh", now) answers ("windows", packed, computed from scratch so far); None or a
     closed pipe ends it. A failure answers ("error", message) and keeps serving."""
     heap.limit_malloc()
+    # Background work: when both want a CPU, the daemon's event loop (its checks' timing,
+    # the API) goes first; the windows wait a little (a refresh is seconds of CPU).
+    os.nice(CHILD_NICENESS)
     windows: SlidingWindows | None = None
     database: Database | None = None
     packer = Packer()

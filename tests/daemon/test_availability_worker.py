@@ -17,7 +17,12 @@ import pytest
 from bridge.availability.inputs import Inventory
 from bridge.availability.rollup_job import roll_up
 from bridge.availability.windows import rolling_windows
-from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
+from bridge.daemon.availability_worker import (
+    CHILD_NICENESS,
+    WindowsProcess,
+    _pickled,
+    _unpickled,
+)
 from bridge.store import Database
 from tests.availability.test_sliding import (
     EVENTS,
@@ -59,6 +64,10 @@ def test_the_availability_process_gives_the_windows_computed_here(
         assert_same(got, rolling_windows(db.reader, config, now, True, inventory))
     assert windows.starts == 1  # one child kept the windows between refreshes
     assert windows.computed_from_scratch < 10  # and moved their edges
+    # background work: the daemon's loop has the CPU first when both want it
+    assert windows.pid is not None
+    assert os.getpriority(os.PRIO_PROCESS, windows.pid) == min(
+        19, os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS)
 
 
 def test_a_killed_availability_process_is_replaced_and_starts_over(
@@ -82,7 +91,12 @@ import os, signal, sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from bridge.daemon.availability_worker import WindowsProcess, _pickled, _unpickled
+from bridge.daemon.availability_worker import (
+    CHILD_NICENESS,
+    WindowsProcess,
+    _pickled,
+    _unpickled,
+)
 from tests.availability.test_sliding import deployment
 if __name__ == "__main__":
     config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
