@@ -42,7 +42,8 @@ def test_a_loaded_device_holds_little_beyond_its_address(tmp_path: Path) -> None
         device(f"d{i:04d}", address=f"10.0.{i // 250}.{1 + i % 250}", tags=["edge"])
         for i in range(DEVICES)))
     devices = list(config.devices.values())
-    assert devices[7].address == "10.0.0.8" and devices[7].tags == ("edge",)
+    assert devices[7].address == "10.0.0.8"
+    assert devices[7].tags == ("edge",)
     # customer, probes and tags are one object for every device that has them
     assert len({id(d.customer) for d in devices}) == 1
     assert len({id(d.probes) for d in devices}) == 1
