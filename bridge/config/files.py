@@ -17,7 +17,7 @@ from bridge.config.main_file import MainFile, PathsSection
 from bridge.config.references import Unloaded
 from bridge.config.salvage import salvage
 from bridge.config.source import Source
-from bridge.config.toml_lines import KeyPath, key_lines
+from bridge.config.toml_lines import KeyPath
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -75,7 +75,7 @@ def _syntax_error(name: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigE
 
 
 def read_toml(path: Path, name: str, errors: Collector) -> tuple[dict[str, Any], Source] | None:
-    """Parse one file and index its key lines; None (with the error recorded) if impossible."""
+    """Parse one file; None (with the error recorded) if impossible."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -83,7 +83,7 @@ def read_toml(path: Path, name: str, errors: Collector) -> tuple[dict[str, Any],
         errors.add(ConfigError(name, 1, "", f"cannot read file: {reason}"))
         return None
     try:
-        return tomllib.loads(text), Source(name, key_lines(text))
+        return tomllib.loads(text), Source(name, text)
     except tomllib.TOMLDecodeError as exc:
         errors.add(_syntax_error(name, text, exc))
         return None

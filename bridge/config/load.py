@@ -15,7 +15,7 @@ from bridge.config.files import Collector, Folders, homes_of, paths_of, read_tom
 from bridge.config.intake import build_intake
 from bridge.config.intake_file import IntakeFile
 from bridge.config.main_file import MainFile, PathsSection
-from bridge.config.model import Config, InventoryFile, Listen, ProbeFile, RuleFile
+from bridge.config.model import Config, InventoryFile, Listen, ProbeFile, RuleFile, devices_of
 from bridge.config.provider import build_provider
 from bridge.config.references import check_references
 from bridge.config.snmp import build_snmp_access
@@ -150,7 +150,7 @@ def load_config(path: Path | str, *, templates: MessageTemplates | None = None,
         listen=listen,
         main=main,
         customers=customers,
-        devices=merged.devices,
+        devices=devices_of(merged.devices),
         probes=merged.probes,
         rules=merged.rules,
         maintenance=merged.maintenance,

@@ -12,7 +12,7 @@ from bridge.config.contract import ALWAYS_CALENDAR
 from bridge.config.errors import Errors, format_key
 from bridge.config.escalations import BUILT_IN_CHAINS
 from bridge.config.main_file import PathsSection
-from bridge.config.model import Customer, Device, InventoryFile, ProbeFile, RuleFile
+from bridge.config.model import Customer, DeviceTable, InventoryFile, ProbeFile, RuleFile
 from bridge.config.salvage import Partial
 from bridge.config.source import Source
 from bridge.core.calendar import Coverage
@@ -45,7 +45,7 @@ class Merged:
     """The union of all drop-in files."""
 
     customers: dict[str, Customer]
-    devices: dict[str, Device]
+    devices: dict[str, DeviceTable]
     probes: dict[str, Probe]
     rules: tuple[tuple[str, TicketRule], ...]
     maintenance: tuple[MaintenanceRule, ...]
@@ -119,7 +119,7 @@ def _check_probe_timing(
 
 
 def _check_parent_cycles(
-    devices: dict[str, Device], origin: dict[str, Source], errors: Errors
+    devices: dict[str, DeviceTable], origin: dict[str, Source], errors: Errors
 ) -> None:
     """Report each cycle once, at the parent entry that closes it.
 

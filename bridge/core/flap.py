@@ -13,7 +13,7 @@ from dataclasses import dataclass
 HISTORY = 21
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlapState:
     """The recent results of one check and whether it is flapping."""
 

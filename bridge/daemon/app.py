@@ -236,12 +236,12 @@ class Daemon:
         heap.settle()  # the new config is long-lived; the old one is garbage now
 
     def _plans(self) -> dict[CheckKey, Plan]:
-        return {
-            CheckKey(name, probe): Plan(self.config.probes[probe].interval_s,
-                                        deadline_s(self.config.probes[probe]))
-            for name, device in self.config.devices.items() for probe in device.probes
-            if self._shards.owns(name)
-        }
+        """Every owned check's plan: one Plan a probe, shared by its checks."""
+        plans = {name: Plan(probe.interval_s, deadline_s(probe))
+                 for name, probe in self.config.probes.items()}
+        return {CheckKey(name, probe): plans[probe]
+                for name, device in self.config.devices.items() for probe in device.probes
+                if self._shards.owns(name)}
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self._metrics.count_outcomes(outcomes)

@@ -10,8 +10,10 @@ engine of its own (each refresh one snapshot, as before) and keeps the windows b
 refreshes (availability/sliding.py); plain data crosses: the config pickled once per
 config, `now` in, the windows packed as floats out (availability/packed.py).
 
-The child is started with "spawn": the daemon has threads, and a forked copy of a
-threaded process may inherit a lock some thread held.
+The child is a new interpreter (not a fork: the daemon has threads, and a forked copy of a
+threaded process may inherit a lock some thread held), started as a plain subprocess with
+one end of a socket pair: multiprocessing's "spawn" would also start its resource tracker,
+a third process (12 MiB) for semaphores and shared memory this child never makes.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import copyreg
 import gc
 import io
 import logging
-import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import datetime
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import Connection, Pipe
 from types import MappingProxyType
 from typing import Any
 
@@ -47,6 +49,10 @@ CHILD_NICENESS = 10  # added to the daemon's nice value (lower priority)
 _PIECEWISE = ("devices", "snmp")  # the config's mappings that grow with the fleet
 _PIECE = 250
 ANSWER_S = 600.0  # a refresh from scratch at 50,000 devices takes a while; a hung child longer
+# The child's command after the interpreter: the pipe's descriptor, then the daemon's import
+# path (the daemon may run from a checkout, a virtualenv or `python -m`).
+_CHILD = ("import sys; sys.path[:] = sys.argv[2:]; "
+          "from bridge.daemon.availability_worker import main; main(int(sys.argv[1]))")
 
 
 def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -86,6 +92,11 @@ def _unpickled(parts: list[bytes]) -> Config:
         field_name, piece = pickle.loads(part)
         entries[field_name].update(piece)
     return replace(config, devices=entries["devices"], snmp=entries["snmp"])
+
+
+def main(descriptor: int) -> None:
+    """The child process: serve the daemon on the socket it handed down."""
+    serve(Connection(descriptor))
 
 
 class WorkerError(RuntimeError):
@@ -153,8 +164,7 @@ class WindowsProcess:
     the windows. `refresh` blocks: call it on a thread. One request at a time."""
 
     def __init__(self) -> None:
-        self._context = multiprocessing.get_context("spawn")
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
         self._config: Config | None = None  # the config the child holds
         self._unpacker = Unpacker()
@@ -168,7 +178,7 @@ class WindowsProcess:
     def pid(self) -> int | None:
         """The child's process id, while it runs."""
         process = self._process
-        return process.pid if process is not None and process.is_alive() else None
+        return process.pid if process is not None and process.poll() is None else None
 
     def refresh(self, config: Config, now: datetime) -> dict[str, WindowTallies]:
         """Every rolling window of `config` up to `now`."""
@@ -184,7 +194,7 @@ class WindowsProcess:
 
     def _refresh(self, config: Config, now: datetime) -> dict[str, WindowTallies]:
         connection = self._connection
-        if connection is None or self._process is None or not self._process.is_alive():
+        if connection is None or self._process is None or self._process.poll() is not None:
             self._stop()
             connection = self._start()
         if config is not self._config:
@@ -208,11 +218,16 @@ class WindowsProcess:
         with self._handle:
             if self._closed:
                 raise WorkerError("the availability process is stopped: the daemon is stopping")
-            ours, theirs = self._context.Pipe()
-            process = self._context.Process(target=serve, args=(theirs,), daemon=True,
-                                            name="bridge-availability")
-            process.start()
-            theirs.close()
+            ours, theirs = Pipe()
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-c", _CHILD, str(theirs.fileno()), *sys.path],
+                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            except OSError:
+                ours.close()
+                raise
+            finally:
+                theirs.close()
             self._process, self._connection = process, ours
             self.starts += 1
             log.info("availability process started (pid %s)", process.pid)
@@ -226,10 +241,11 @@ class WindowsProcess:
                 connection.send(None)
             connection.close()
         if process is not None:
-            process.join(_STOP_S)
-            if process.is_alive():
+            try:
+                process.wait(_STOP_S)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                process.join()
+                process.wait()
 
     def stop(self) -> None:
         """Stop the child until the next refresh (which starts a new one); waits for a

@@ -35,7 +35,7 @@ from bridge.core.state import CheckKey
 log = logging.getLogger(__name__)
 RESUME_SPREAD_S = 2.0  # overdue checks taken over from a dead instance start within this
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ran:
     """What running one check told the scheduler."""
 
@@ -51,7 +51,7 @@ StartCheck = Callable[[CheckKey, Callable[[Ran], None]], Cancellable]
 the scheduler's own); returns what to cancel if it overruns the shutdown's grace."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """How often a check runs, and the longest one run may take (its probe's deadline)."""
 

@@ -16,6 +16,7 @@ def ip_literal(address: str) -> tuple[int, tuple[object, ...]] | None:
             host = socket.inet_ntop(family, socket.inet_pton(family, address))
         except OSError:
             continue
+        host = address if host == address else host  # one string for the cache and both
         return (family, (host, 0)) if family == socket.AF_INET else (family, (host, 0, 0, 0))
     return None
 

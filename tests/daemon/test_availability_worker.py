@@ -120,6 +120,36 @@ def test_the_availability_process_exits_when_the_daemon_is_killed(
     wait_for("the availability process to exit", lambda: not _alive(child), timeout_s=30)
 
 
+_ONE_CHILD = """
+import os, sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from bridge.daemon.availability_worker import WindowsProcess
+from tests.availability.test_sliding import deployment
+if __name__ == "__main__":
+    config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
+    windows = WindowsProcess()
+    windows.refresh(config, datetime(2026, 6, 19, 19, 0, tzinfo=UTC))
+    children = sorted(int(pid) for task in os.listdir("/proc/self/task")
+                      for pid in Path(f"/proc/self/task/{task}/children").read_text().split())
+    print(windows.pid, *children, flush=True)
+    windows.close()
+"""
+
+
+def test_the_availability_process_is_the_daemons_only_extra_process(
+    db: Database, tmp_path: Path
+) -> None:
+    script = tmp_path / "daemon.py"
+    script.write_text(_ONE_CHILD)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
+                          capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    child, *children = (int(pid) for pid in done.stdout.split())
+    assert children == [child]  # no resource tracker or other helper process beside it
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
