@@ -37,7 +37,7 @@ from bridge.store.alert_rows import (
     Said,
     locked_alerts,
 )
-from bridge.store.bulk import insert_rows
+from bridge.store.bulk import insert_rows, update_rows
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus
 from bridge.store.key_lists import ByDialect, in_list
@@ -97,13 +97,18 @@ class Batch:
         self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
-        """Read the batch's alert rows (locked) and the active tickets they may join."""
+        """Read the batch's alert rows (locked) and the active tickets they may join or
+        name (tickets only an alert that is acknowledged, fires and is not held, or whose
+        row names a ticket, can touch: the batch's other alerts change no ticket)."""
         keys: dict[str, set[str]] = {}
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
         for source, fingerprints in keys.items():
             for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
+        if not any(e.acknowledged or (e.firing and not e.held) for e in events) and not any(
+                r.problem_key or r.status is AlertStatus.RESOLVING for r in self.rows.values()):
+            return  # held alerts and resolves of rows on no ticket: no ticket to read
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {e.device for e in events if e.device is not None}
         parents = {c for e in events for c in e.parent_checks}
@@ -137,12 +142,15 @@ class Batch:
         notes(self.session, self.now, [(t.id, kind, text) for t, kind, text in self.notes])
         self.notes = []
         new = [r.values() for r in self.rows.values() if not r.stored]
-        changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
-                   for r in self.rows.values() if r.stored and r.changed]
+        changed = [r.values() for r in self.rows.values() if r.stored and r.changed]
         if new:
             insert_rows(self.session, ALERTS, new)
-        if changed:
-            self.session.execute(_UPDATE_ROWS, changed)
+        if changed and self.dialect == "postgresql":
+            self.session.execute(_UPDATE_ROWS, [
+                {**values, "key_source": values["source"],
+                 "key_fingerprint": values["fingerprint"]} for values in changed])
+        elif changed:
+            update_rows(self.session, ALERTS, ("source", "fingerprint"), changed)
         for row in self.rows.values():
             row.written()
 

@@ -69,6 +69,25 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         f"VALUES ({', '.join('?' for _ in names)})", list(values))
 
 
+def update_rows(session: Session, table: Table, keys: Sequence[str],
+                rows: Sequence[Mapping[str, Any]]) -> None:
+    """Set each row (found by its values of the columns `keys`; each with the same columns)
+    to its values, in this transaction, converted as `insert_rows` converts them: one
+    executemany of the driver. SQLite (PostgreSQL's executemany is psycopg's pipeline)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    assert dialect.name == "sqlite", "update_rows is for SQLite"
+    quote = dialect.identifier_preparer.quote
+    names = [name for name in rows[0] if name not in keys] + list(keys)
+    connection.exec_driver_sql(
+        f"UPDATE {quote(table.name)} SET "
+        f"{', '.join(f'{quote(name)} = ?' for name in names[:-len(keys)])} "
+        f"WHERE {' AND '.join(f'{quote(key)} = ?' for key in keys)}",
+        list(_converted(table, dialect, names, rows)))
+
+
 def _converted(table: Table, dialect: Dialect, names: list[str],
                rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
     """Each row's values in `names` order as the driver takes them: a value the same
