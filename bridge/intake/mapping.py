@@ -118,8 +118,19 @@ def map_alert(source: IntakeSource, labels: Mapping[str, str], annotations: Mapp
 def held(windows: Sequence[MaintenanceRule], config: Config, mapped: Mapped,
          at: datetime) -> bool:
     """Whether a maintenance window covers the alert's device (or customer) now."""
+    return open_at(covering(windows, config, mapped), at)
+
+
+def covering(windows: Sequence[MaintenanceRule], config: Config,
+             mapped: Mapped) -> tuple[MaintenanceRule, ...]:
+    """The windows that cover the alert's device (or customer), open or not: what `held`
+    asks of each alert of a device, asked once for them all."""
     if mapped.customer == OPERATOR_CUSTOMER:
-        return False
+        return ()
     tags = config.devices[mapped.device].tags if mapped.device else ()
-    return any(w.covers(mapped.device or "", tags, mapped.customer) and w.window_at(at)
-               for w in windows)
+    return tuple(w for w in windows if w.covers(mapped.device or "", tags, mapped.customer))
+
+
+def open_at(windows: Sequence[MaintenanceRule], at: datetime) -> bool:
+    """Whether one of these windows is open at `at`."""
+    return any(w.schedule.occurrence_at(at) is not None for w in windows)

@@ -17,6 +17,7 @@ import logging
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,20 +27,21 @@ from bridge.aio import wait_or_timeout
 from bridge.config.intake_model import IntakeSource
 from bridge.config.intake_traps import TrapSource
 from bridge.config.model import Config
+from bridge.core.maintenance import MaintenanceRule
 from bridge.core.probe_kinds.trap_oids import notification_name
 from bridge.intake.alertmanager import raw_cut
 from bridge.intake.counters import IntakeCounters
 from bridge.intake.group_commit import changed_a_ticket
 from bridge.intake.limits import RateLimiter
-from bridge.intake.mapping import DeviceIndex, Mapped, held, map_alert
+from bridge.intake.mapping import DeviceIndex, Mapped, covering, map_alert, open_at
 from bridge.intake.service import IntakeService
 from bridge.intake.trap_rules import AlertMemo, TrapAlert
 from bridge.intake.trap_usm import TrapUsm
 from bridge.probes.snmp.ber import BerError
 from bridge.probes.snmp.notifications import INFORM, decode_notification, encode_response
-from bridge.store import Engine
-from bridge.store.alerts import AlertEvent, AlertOutcome, take_alerts
-from bridge.store.maintenance import as_rule, current_windows
+from bridge.store import Engine, Session
+from bridge.store.alerts import AlertEvent, AlertOutcome, take_lazily
+from bridge.store.maintenance import current_rules
 from bridge.store.tickets import Desk
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,18 @@ class _Quiet:
         skipped = self._skipped.pop(key, 0)
         log.log(level, message + (f" (and {skipped} more since the last)" if skipped else ""),
                 *args)
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What tells a trap's alert that only repeats its row from the rest
+    (store.alert_events.AlertHead), one value for its every trap with the same hold."""
+
+    source: str
+    fingerprint: str
+    firing: bool
+    held: bool
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,7 +208,7 @@ class _Hub:
         self._index: DeviceIndex | None = None
         # Each alert's mapping under the config it was mapped by: the memo's alerts repeat,
         # and so would their mappings. Keyed by the alert object (kept alive here).
-        self._mapped: dict[int, tuple[TrapAlert, Mapped]] = {}
+        self._mapped: dict[int, tuple[TrapAlert, Mapped, _Head, _Head]] = {}
         self._mapped_by: Config | None = None
 
     def dropped(self, source: str, reason: str, host: str, why: str) -> None:
@@ -240,41 +254,58 @@ class _Hub:
     def _decide(self, config: Config, kept: list[tuple[_Queued, IntakeSource]],
                 engine: Engine, desk: Desk, now: datetime, prefix: str) -> list[AlertOutcome]:
         """On the writer thread: the batch's alerts mapped, held by the maintenance windows
-        in force (the API's read here, on the writer's connection: no trip to the readers
-        per batch) and taken."""
-        windows = (*config.maintenance, *(as_rule(r) for r in current_windows(engine, now)))
-        holds: dict[tuple[str, str | None, datetime], bool] = {}
-        events = [self._event(config, source, queued, windows, holds)
-                  for queued, source in kept]
-        return take_alerts(engine, events, prefix, now, desk,
+        in force (the API's read in the batch's transaction: no trip to the readers per
+        batch) and taken; an alert's full event is built only if it does more than repeat
+        its row."""
+        return take_lazily(engine, partial(self._read, config, kept, now), prefix, now, desk,
                            config.main.incidents.reopen_window_s)
 
-    def _map(self, config: Config, source: IntakeSource, alert: TrapAlert) -> Mapped:
+    def _read(self, config: Config, kept: list[tuple[_Queued, IntakeSource]], now: datetime,
+              session: Session) -> tuple[list[_Head], Callable[[int], AlertEvent]]:
+        windows = (*config.maintenance, *current_rules(session, now))
+        # A window covers a device (or customer); whether it is open, at each trap's time.
+        covers: dict[tuple[str, str | None], tuple[MaintenanceRule, ...]] = {}
+        heads: list[_Head] = []
+        for queued, source in kept:
+            alert = queued.alert
+            mapped, unheld, held = self._map(config, source, alert)
+            if alert.firing:
+                place = (mapped.customer, mapped.device)
+                rules = covers.get(place)
+                if rules is None:
+                    rules = covers[place] = covering(windows, config, mapped)
+                heads.append(held if rules and open_at(rules, queued.at) else unheld)
+            else:
+                heads.append(unheld)
+
+        def event(i: int) -> AlertEvent:
+            queued, source = kept[i]
+            return self._event(config, source, queued, heads[i].held)
+        return heads, event
+
+    def _map(self, config: Config, source: IntakeSource, alert: TrapAlert
+             ) -> tuple[Mapped, _Head, _Head]:
+        """The alert's mapping and its heads (not held, held), kept per alert object."""
         if self._mapped_by is not config or len(self._mapped) >= MAPPED_MAX:
             self._mapped_by = config
             self._mapped.clear()
         found = self._mapped.get(id(alert))
         if found is None or found[0] is not alert:
-            found = (alert, map_alert(source, alert.labels, {}, self.index(config),
-                                      alert.summary))
+            mapped = map_alert(source, alert.labels, {}, self.index(config), alert.summary)
+            found = (alert, mapped, _Head(source.name, alert.fingerprint, alert.firing, False),
+                     _Head(source.name, alert.fingerprint, alert.firing, True))
             self._mapped[id(alert)] = found
-        return found[1]
+        return found[1:]
 
-    def _event(self, config: Config, source: IntakeSource, queued: _Queued,
-               windows: tuple[Any, ...], holds: dict[tuple[str, str | None, datetime], bool]
+    def _event(self, config: Config, source: IntakeSource, queued: _Queued, held: bool
                ) -> AlertEvent:
         alert = queued.alert
-        mapped = self._map(config, source, alert)
-        if alert.firing:  # a window covers a device (or customer) at a time
-            key = (mapped.customer, mapped.device, queued.at)
-            if key not in holds:
-                holds[key] = held(windows, config, mapped, queued.at)
+        mapped = self._map(config, source, alert)[0]
         return AlertEvent(
             source.name, alert.fingerprint, alert.firing, queued.at,
             None if alert.firing else queued.at, mapped.customer, mapped.device,
             mapped.parent_checks, mapped.priority, mapped.rule, mapped.summary,
-            raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve,
-            held=alert.firing and holds[(mapped.customer, mapped.device, queued.at)],
+            raw_cut(alert.raw, source.max_raw_bytes), source.on_resolve, held=held,
             max_resolves_per_min=source.max_resolves_per_min)
 
 

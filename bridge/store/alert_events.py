@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
+from typing import Protocol
 
 from bridge.config.intake_model import OnResolve
 from bridge.core.priority import Priority
@@ -36,6 +37,26 @@ class AlertEvent:
     held: bool = False  # in a maintenance window
     acknowledged: bool = False  # the sender says someone acknowledged it: a timeline entry
     max_resolves_per_min: int | None = None  # its source's cap on the tickets it resolves
+
+
+class AlertHead(Protocol):
+    """What tells an alert that only repeats its stored row from the rest
+    (alert_repeats.py): an AlertEvent, or a lighter value a batch's many repeats share."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def firing(self) -> bool: ...
+
+    @property
+    def held(self) -> bool: ...
+
+    @property
+    def acknowledged(self) -> bool: ...
 
 
 @dataclass(frozen=True)

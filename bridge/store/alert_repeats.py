@@ -15,28 +15,30 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from bridge.store.alert_events import AlertEvent, AlertOutcome, alert_key
-from bridge.store.alert_rows import locked_states
+from bridge.store.alert_events import AlertHead, AlertOutcome, alert_key
+from bridge.store.alert_rows import locked_states, seen_states
 from bridge.store.intake_models import AlertStatus, IntakeAlert
+from bridge.store.key_lists import ByDialect, in_list
 from bridge.store.models import Incident
 
 _ROW = IntakeAlert.__table__  # type: ignore[attr-defined]
 _TICKET = Incident.__table__  # type: ignore[attr-defined]
-# Built once, the IN lists expanded at execution: a statement built per batch coerces
-# each of its hundreds of values in Python.
-_REFS = select(_TICKET.c.open_key, _TICKET.c.ref).where(
-    _TICKET.c.open_key.in_(bindparam("keys", expanding=True)))
-_SEEN = update(_ROW).where(_ROW.c.id.in_(bindparam("ids", expanding=True))).values(
-    last_seen_at=bindparam("now", type_=_ROW.c.last_seen_at.type))
+# Built once, each list bound as one value (store/key_lists.py): a statement built per
+# batch, or an IN list expanded per execution, coerces each of its hundreds of values in
+# Python.
+_REFS = ByDialect(lambda dialect: select(_TICKET.c.open_key, _TICKET.c.ref).where(
+    in_list(_TICKET.c.open_key, "keys", dialect)))
+_SEEN = ByDialect(lambda dialect: update(_ROW).where(in_list(_ROW.c.id, "ids", dialect))
+                  .values(last_seen_at=bindparam("now", type_=_ROW.c.last_seen_at.type)))
 
 
-def _repeat(e: AlertEvent, status: AlertStatus, active: bool) -> bool:
+def _repeat(e: AlertHead, status: AlertStatus, active: bool) -> bool:
     if not e.firing or e.acknowledged:
         return False
     return (status is AlertStatus.FIRING and active) or (status is AlertStatus.HELD and e.held)
 
 
-def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
+def take_repeats(session: Session, events: Sequence[AlertHead], now: datetime
                  ) -> dict[int, AlertOutcome]:
     """The outcomes of the events (by index) that only repeat their stored row, those rows
     marked seen `now`; every other event is left for the ticket decisions (which read the
@@ -46,27 +48,37 @@ def take_repeats(session: Session, events: Sequence[AlertEvent], now: datetime
     for source, stored in keys:
         by_source.setdefault(source, set()).add(stored)
     rows: dict[tuple[str, str], tuple[int, AlertStatus, str | None]] = {}
+    all_seen = True  # every row marked seen as it was read (SQLite): no UPDATE at the end
     for source, wanted in by_source.items():
-        for row_id, stored, status, problem_key in locked_states(session, source, wanted):
+        states = seen_states(session, source, wanted, now)
+        if states is None:
+            all_seen, states = False, locked_states(session, source, wanted)
+        for row_id, stored, status, problem_key in states:
             rows[(source, stored)] = (row_id, status, problem_key)
     problems = sorted({p for _i, _s, p in rows.values() if p})
     refs: dict[str, str] = {key: ref for key, ref in session.execute(
-        _REFS, {"keys": problems})} if problems else {}
+        _REFS(session), {"keys": problems})} if problems else {}
     # A row is skipped only if every one of its events in the batch repeats it: a resolve
     # or an acknowledgement among them keeps the order of its decisions intact. Other
     # alerts' decisions cannot end a ticket a repeated row fires on: an alert's own ticket
     # resolves only once none of its alerts fires.
     repeats: dict[int, AlertOutcome] = {}
     spoilt: set[tuple[str, str]] = set()
+    said: dict[tuple[str, str | None], AlertOutcome] = {}  # equal outcomes, one value
     for i, (e, key) in enumerate(zip(events, keys, strict=True)):
         found = rows.get(key)
         if found is None or not _repeat(e, found[1], found[2] in refs):
             spoilt.add(key)
             continue
         ref = refs.get(found[2] or "") if found[1] is AlertStatus.FIRING else None
-        repeats[i] = AlertOutcome(e.fingerprint, "unchanged", ref)
+        outcome = said.get((e.fingerprint, ref))
+        if outcome is None:
+            outcome = said[(e.fingerprint, ref)] = AlertOutcome(e.fingerprint, "unchanged", ref)
+        repeats[i] = outcome
     repeats = {i: o for i, o in repeats.items() if keys[i] not in spoilt}
+    if all_seen:  # the others' rows are seen `now` as well: their decisions say so too
+        return repeats
     seen = sorted({rows[keys[i]][0] for i in repeats})
     if seen:
-        session.execute(_SEEN, {"ids": seen, "now": now})
+        session.execute(_SEEN(session), {"ids": seen, "now": now})
     return repeats

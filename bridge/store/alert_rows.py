@@ -9,12 +9,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, select, true
+from sqlalchemy import Select, String, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from bridge.store.alert_events import AlertOutcome
 from bridge.store.intake_models import AlertStatus, IntakeAlert
+from bridge.store.key_lists import in_list
 from bridge.store.models import Incident
 
 ALERTS = IntakeAlert.__table__  # type: ignore[attr-defined]
@@ -40,9 +41,21 @@ class AlertRow:
     last_seen_at: datetime
     stored: bool = True  # in the table (else inserted when the batch writes)
     changed: bool = False
+    # the ticket's problem key its stored row fires on, as last read or written (None: not
+    # stored, or not firing): what a query of the table finds of it
+    stored_firing_on: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.stored:
+            self.written()
 
     def values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ALERT_COLUMNS}
+
+    def written(self) -> None:
+        """The row as it stands is the stored one."""
+        self.stored, self.changed = True, False
+        self.stored_firing_on = self.problem_key if self.status is AlertStatus.FIRING else None
 
 
 # locked_alerts makes its rows positionally, in the order of ALERT_COLUMNS
@@ -96,6 +109,19 @@ def locked_states(session: Session, source: str, keys: Collection[str]
             for row_id, key, status, problem_key in _locked(session, _STATES, source, keys)]
 
 
+def seen_states(session: Session, source: str, keys: Collection[str], now: datetime
+                ) -> list[tuple[int, str, AlertStatus, str | None]] | None:
+    """locked_states, every one of those rows marked seen `now` by the same statement (an
+    UPDATE returning them): on SQLite, whose batch holds the whole store from its first
+    statement. None on PostgreSQL, where rows are locked in the keys' order (locked_alerts)
+    and then only the repeats' marked seen (an UPDATE locks in the order it finds them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return None
+    return [(row_id, key, AlertStatus(status), problem_key) for row_id, key, status, problem_key
+            in session.execute(_SEEN_STATES, {"keys": sorted(keys),
+                                              "of_source": source, "now": now})]
+
+
 def _locked(session: Session, statements: tuple[Select[Any], Select[Any]], source: str,
             keys: Collection[str]) -> list[Any]:
     statement = statements[session.get_bind().dialect.name == "postgresql"]
@@ -112,13 +138,18 @@ def _statements(columns: tuple[Any, ...]) -> tuple[Select[Any], Select[Any]]:
         ALERTS.c.fingerprint == wanted.c.fingerprint).with_for_update().lateral("found")
     return (select(*columns).where(
         ALERTS.c.source == bindparam("source"),
-        ALERTS.c.fingerprint.in_(bindparam("keys", expanding=True))).with_for_update(),
+        in_list(ALERTS.c.fingerprint, "keys", "sqlite")).with_for_update(),
         select(*found.c).select_from(wanted).join(found, true()))
 
 
 _ROWS = _statements((ALERTS.c.id, *(ALERTS.c[name] for name in ALERT_COLUMNS)))
 _STATES = _statements((ALERTS.c.id, ALERTS.c.fingerprint, ALERTS.c.status,
                        ALERTS.c.problem_key))
+
+_SEEN_STATES = update(ALERTS).where(
+    ALERTS.c.source == bindparam("of_source"), in_list(ALERTS.c.fingerprint, "keys", "sqlite")
+).values(last_seen_at=bindparam("now", type_=ALERTS.c.last_seen_at.type)).returning(
+    ALERTS.c.id, ALERTS.c.fingerprint, ALERTS.c.status, ALERTS.c.problem_key)
 
 TICKETS = Incident.__table__  # type: ignore[attr-defined]
 TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")

@@ -9,7 +9,7 @@ so the unique active key, the clocks, the desk's steps and notices are the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, or_, update
@@ -20,7 +20,13 @@ from bridge.config.intake_model import OnResolve
 from bridge.core.decisions import OpenIncident, ResolveIncident, problem_key
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
-from bridge.store.alert_events import ALERT_PROBLEM, AlertEvent, AlertOutcome, alert_key
+from bridge.store.alert_events import (
+    ALERT_PROBLEM,
+    AlertEvent,
+    AlertHead,
+    AlertOutcome,
+    alert_key,
+)
 from bridge.store.alert_repeats import take_repeats
 from bridge.store.alert_rows import (
     ALERTS,
@@ -31,29 +37,32 @@ from bridge.store.alert_rows import (
     Said,
     locked_alerts,
 )
-from bridge.store.bulk import insert_rows
+from bridge.store.bulk import insert_rows, update_rows
 from bridge.store.incidents import open_incident, resolve
 from bridge.store.intake_models import AlertStatus
+from bridge.store.key_lists import ByDialect, in_list
 from bridge.store.models import Incident, IncidentMember
 from bridge.store.opening import NewIncident, open_together
 from bridge.store.resolve_budget import RESOLVE_DEFERRED, ResolveBudget
 from bridge.store.tickets import Desk, notes
 
 __all__ = ["ALERT_PROBLEM", "PAYLOAD_KIND", "AlertEvent", "AlertOutcome", "Batch", "alert_key",
-           "take_alerts"]
+           "take_alerts", "take_lazily"]
 
 PAYLOAD_KIND = "alert_payload"  # internal: not a kind customers see (core.audience)
 
-# Built once, the IN lists expanded at execution: a statement built per batch or per alert
-# costs more in Python than its work in SQL.
-_ACTIVE_TICKETS = core_select(*(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
+# Built once, each list bound as one value (store/key_lists.py): a statement built per
+# batch or per alert costs more in Python than its work in SQL.
+_ACTIVE_TICKETS = ByDialect(lambda dialect: core_select(
+    *(TICKETS.c[name] for name in TICKET_COLUMNS)).where(
     TICKETS.c.open_key.is_not(None),
-    or_(TICKETS.c.open_key.in_(bindparam("problems", expanding=True)),
-        TICKETS.c.device.in_(bindparam("devices", expanding=True))))
+    or_(in_list(TICKETS.c.open_key, "problems", dialect),
+        in_list(TICKETS.c.device, "devices", dialect))))
 _UPDATE_ROWS = update(ALERTS).where(ALERTS.c.source == bindparam("key_source"),
                                     ALERTS.c.fingerprint == bindparam("key_fingerprint"))
-_FIRING_ON = core_select(ALERTS.c.source, ALERTS.c.fingerprint).where(
-    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING)
+_FIRING_ON = core_select(ALERTS.c.id).where(
+    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING
+).limit(bindparam("most"))
 
 
 def _problem(source: str, key: str) -> str:
@@ -88,13 +97,18 @@ class Batch:
         self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
-        """Read the batch's alert rows (locked) and the active tickets they may join."""
+        """Read the batch's alert rows (locked) and the active tickets they may join or
+        name (tickets only an alert that is acknowledged, fires and is not held, or whose
+        row names a ticket, can touch: the batch's other alerts change no ticket)."""
         keys: dict[str, set[str]] = {}
         for e in events:
             keys.setdefault(e.source, set()).add(alert_key(e.source, e.fingerprint))
         for source, fingerprints in keys.items():
             for _id, row in locked_alerts(self.session, source, fingerprints):
                 self.rows[(row.source, row.fingerprint)] = row
+        if not any(e.acknowledged or (e.firing and not e.held) for e in events) and not any(
+                r.problem_key or r.status is AlertStatus.RESOLVING for r in self.rows.values()):
+            return  # held alerts and resolves of rows on no ticket: no ticket to read
         problems = {r.problem_key for r in self.rows.values() if r.problem_key}
         devices = {e.device for e in events if e.device is not None}
         parents = {c for e in events for c in e.parent_checks}
@@ -102,7 +116,7 @@ class Batch:
         if parents:
             self._prefetch_members(parents)
         if problems or devices:
-            for found in self.session.execute(_ACTIVE_TICKETS, {
+            for found in self.session.execute(_ACTIVE_TICKETS(self.session), {
                     "problems": sorted(problems), "devices": sorted(devices)}):
                 self._known(BatchTicket(*found))
 
@@ -128,14 +142,17 @@ class Batch:
         notes(self.session, self.now, [(t.id, kind, text) for t, kind, text in self.notes])
         self.notes = []
         new = [r.values() for r in self.rows.values() if not r.stored]
-        changed = [{**r.values(), "key_source": r.source, "key_fingerprint": r.fingerprint}
-                   for r in self.rows.values() if r.stored and r.changed]
+        changed = [r.values() for r in self.rows.values() if r.stored and r.changed]
         if new:
             insert_rows(self.session, ALERTS, new)
-        if changed:
-            self.session.execute(_UPDATE_ROWS, changed)
+        if changed and self.dialect == "postgresql":
+            self.session.execute(_UPDATE_ROWS, [
+                {**values, "key_source": values["source"],
+                 "key_fingerprint": values["fingerprint"]} for values in changed])
+        elif changed:
+            update_rows(self.session, ALERTS, ("source", "fingerprint"), changed)
         for row in self.rows.values():
-            row.stored, row.changed = True, False
+            row.written()
 
     def open_pending(self) -> None:
         """Open the tickets the batch has decided to open so far, together."""
@@ -313,12 +330,16 @@ class Batch:
 
     def _others_fire(self, row: AlertRow, problem_key: str) -> bool:
         """Whether another alert fires on the ticket: the batch's rows as they stand in
-        memory, the rest as stored (no flush of the batch for a clear that only notes)."""
+        memory, the rest as stored (no flush of the batch for a clear that only notes).
+        Of the stored rows firing on it, the batch knows which are its own (locked, as it
+        last read or wrote them): one more than those is one of the rest."""
         if any(other.status is AlertStatus.FIRING and other.problem_key == problem_key
                and other is not row for other in self.rows.values()):
             return True
-        stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key})
-        return any((source, fingerprint) not in self.rows for source, fingerprint in stored)
+        own = sum(other.stored_firing_on == problem_key for other in self.rows.values())
+        stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key,
+                                                   "most": own + 1}).all()
+        return len(stored) > own
 
     def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
         ticket = self._active(row.problem_key)
@@ -332,10 +353,25 @@ class Batch:
 def take_alerts(engine: Engine, events: Sequence[AlertEvent], prefix: str, now: datetime,
                 desk: Desk, reopen_window_s: float) -> list[AlertOutcome]:
     """Store the alerts and carry out what they do to tickets, all in one transaction."""
+    return take_lazily(engine, lambda _session: (events, events.__getitem__), prefix, now,
+                       desk, reopen_window_s)
+
+
+# In the batch's transaction: the alerts' heads, and each one's full event by index
+ReadBatch = Callable[[Session], tuple[Sequence[AlertHead], Callable[[int], AlertEvent]]]
+
+
+def take_lazily(engine: Engine, read: ReadBatch, prefix: str, now: datetime, desk: Desk,
+                reopen_window_s: float) -> list[AlertOutcome]:
+    """take_alerts for a batch `read` in its transaction, the full event built only for an
+    alert that does not just repeat its row: a trap batch's hundreds of repeats need no
+    more than their heads."""
     with Session(engine) as session, session.begin(), session.no_autoflush:
-        repeats = take_repeats(session, events, now)
+        heads, event = read(session)
+        repeats = take_repeats(session, heads, now)
         batch = Batch(session, engine.dialect.name, prefix, now, desk, reopen_window_s)
-        batch.prefetch([e for i, e in enumerate(events) if i not in repeats])
-        said = [repeats.get(i) or batch.take(e) for i, e in enumerate(events)]
+        rest = {i: event(i) for i in range(len(heads)) if i not in repeats}
+        batch.prefetch(list(rest.values()))
+        said = [repeats.get(i) or batch.take(rest[i]) for i in range(len(heads))]
         batch.write()
         return [s if isinstance(s, AlertOutcome) else s.outcome() for s in said]

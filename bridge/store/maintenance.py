@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, bindparam, delete, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.core.maintenance import MaintenanceRule, OneOff
@@ -50,6 +51,24 @@ def current_windows(engine: Engine, now: datetime) -> list[MaintenanceWindowRow]
                             .where(col(MaintenanceWindowRow.ends_at) > now)
                             .order_by(col(MaintenanceWindowRow.starts_at))).all()
         return list(rows)
+
+
+_WINDOWS = MaintenanceWindowRow.__table__  # type: ignore[attr-defined]
+# Built once: a writer batch reads the windows in force each time.
+_IN_FORCE = core_select(_WINDOWS.c.id, _WINDOWS.c.starts_at, _WINDOWS.c.ends_at,
+                        _WINDOWS.c.devices, _WINDOWS.c.tags, _WINDOWS.c.customers,
+                        _WINDOWS.c.reason).where(
+    _WINDOWS.c.ends_at > bindparam("now", type_=_WINDOWS.c.ends_at.type)).order_by(
+    _WINDOWS.c.starts_at)
+
+
+def current_rules(session: Session, now: datetime) -> list[MaintenanceRule]:
+    """current_windows as rules, read in the session's transaction: a batch's read of its
+    columns alone (no ORM objects, no session of its own)."""
+    return [MaintenanceRule(f"api-{row_id}", OneOff(starts_at, ends_at), frozenset(devices),
+                            frozenset(tags), frozenset(customers), reason)
+            for row_id, starts_at, ends_at, devices, tags, customers, reason
+            in session.execute(_IN_FORCE, {"now": now})]
 
 
 def as_rule(row: MaintenanceWindowRow) -> MaintenanceRule:

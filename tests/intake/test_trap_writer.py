@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from bridge.intake.trap_rules import AlertMemo
 from bridge.intake.traps import _Hub, _Queued
 from bridge.probes.snmp.notifications import decode_notification
 from bridge.store import Database
+from bridge.store.maintenance import add_window
+from bridge.store.models import MaintenanceWindowRow
 from bridge.store.tickets import QuietDesk
 from tests.intake.test_traps import trap_deployment
 
@@ -46,13 +48,14 @@ class _Service:
         return outcomes
 
 
-def _queued(hub: _Hub, config: Config, memo: AlertMemo, if_index: int) -> _Queued:
+def _queued(hub: _Hub, config: Config, memo: AlertMemo, if_index: int,
+            at: datetime = T0) -> _Queued:
     source = config.intake.sources["snmp"].traps
     assert source is not None
     trap = decode_notification(v2c(if_index, Trap(0, if_index, True)))
     found = memo.alert(source, trap, AGENT)
     assert found is not None
-    return _Queued("snmp", found[1], T0, None, None, None)  # type: ignore[arg-type]
+    return _Queued("snmp", found[1], at, None, None, None)  # type: ignore[arg-type]
 
 
 def test_a_trap_that_joins_an_open_ticket_wakes_no_counts(db: Database, tmp_path: Path
@@ -70,3 +73,24 @@ def test_a_trap_that_joins_an_open_ticket_wakes_no_counts(db: Database, tmp_path
     assert asyncio.run(take(2)) == ["attached"]  # the switch's ticket takes its second link
     assert asyncio.run(take(2)) == ["unchanged"]
     assert service.woke == [True, False, False]
+
+
+def test_a_window_that_ends_within_a_batch_holds_only_the_traps_before_its_end(
+        db: Database, tmp_path: Path) -> None:
+    config = load_config(trap_deployment(tmp_path, 1162))
+    add_window(db.writer, MaintenanceWindowRow(
+        devices=["sw-1"], starts_at=T0 - timedelta(hours=1), ends_at=T0 + timedelta(seconds=1),
+        reason="a swap", created_by="ops", created_at=T0 - timedelta(hours=1)))
+    hub = _Hub(_Service(config, db), IntakeCounters(None))  # type: ignore[arg-type]
+    memo = AlertMemo()
+
+    async def take(*traps: tuple[int, float]) -> list[str]:
+        taken = await hub._take([_queued(hub, config, memo, if_index, T0 + timedelta(seconds=s))
+                                 for if_index, s in traps])
+        return [outcome.action for _queued_trap, outcome in taken]
+
+    # port 1 down twice while the window is open, port 2 after its end: one batch
+    assert asyncio.run(take((1, 0), (1, 0.5), (2, 2))) == ["held", "unchanged", "opened"]
+    # port 1 again after the end: no longer held, it joins the switch's ticket
+    assert asyncio.run(take((1, 3))) == ["attached"]
+    assert asyncio.run(take((1, 4))) == ["unchanged"]

@@ -193,3 +193,22 @@ def test_another_problem_of_a_parent_does_not_take_what_is_behind_it(db: Databas
     [again] = take_alerts(db.writer, [event("cpu-gw", device="gw")], "INC",
                           T0 + timedelta(minutes=3), QuietDesk(), 3600.0)
     assert (again.action, again.ref) == ("attached", router.ref)
+
+
+def test_alerts_keyed_by_any_printable_text_are_found_again(db: Database) -> None:
+    # the batch looks its rows and tickets up by lists bound as one value (JSON on SQLite)
+    keys = ['link "2"', "C:\\temp\\disk", "Ölpumpe ausgefallen", "🔥 rack 4", "it's", "[1]"]
+    assert take(db, *(event(k) for k in keys)) == ["opened"] + ["attached"] * 5
+    assert take(db, *(event(k) for k in keys), minute=2) == ["unchanged"] * 6
+    assert take(db, *(event(k, firing=False) for k in keys[1:]), minute=3) == ["noted"] * 5
+    assert take(db, event(keys[0], firing=False), minute=4) == ["resolved"]
+    assert count(db) == 1
+
+
+def test_a_clear_resolves_the_ticket_only_once_no_stored_alert_fires_on_it(
+        db: Database) -> None:
+    assert take(db, event("x"), event("y"), event("z")) == ["opened", "attached", "attached"]
+    # x and y clear in one batch: z still fires on the ticket, stored only
+    assert take(db, event("x", firing=False), event("y", firing=False), minute=2) == [
+        "noted", "noted"]
+    assert take(db, event("z", firing=False), minute=3) == ["resolved"]
