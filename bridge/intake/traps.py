@@ -134,9 +134,8 @@ class _Listener:
 
     def _read(self) -> None:
         """The thread: a blocking read per datagram until closed."""
-        recvfrom, clock = self.sock.recvfrom, time.monotonic
-        at: datetime | None = None
-        stamped_s = clock()
+        recvfrom, now, clock = self.sock.recvfrom, self.hub.service.now, time.monotonic
+        at, stamped_s = now(), clock()
         while self._open:
             try:
                 data, addr = recvfrom(MAX_DATAGRAM_BYTES)
@@ -146,19 +145,15 @@ class _Listener:
             if not self._open:  # the shutdown's empty read
                 return
             if (read_s := clock()) - stamped_s >= STAMP_S:  # a burst's traps share one
-                at, stamped_s = None, read_s
-            at = self.datagram_received(data, addr, at)
+                at, stamped_s = now(), read_s
+            self.datagram_received(data, addr, at)
 
-    def datagram_received(self, data: bytes, addr: Any, at: datetime | None
-                          ) -> datetime | None:
-        """Handle one datagram received at `at` (now if None); the time it used."""
+    def datagram_received(self, data: bytes, addr: Any, at: datetime) -> None:
         try:
-            at = at or self.hub.service.now()
             self._received(data, addr, at)
         except Exception as exc:  # a bug must cost one datagram, never the listener
             self.hub.dropped(self.name, "malformed", str(addr[0]),
                              f"{type(exc).__name__}: {exc}")
-        return at
 
     def _received(self, data: bytes, addr: Any, at: datetime) -> None:
         source = self.hub.service.current_config().intake.sources.get(self.name)
