@@ -1,10 +1,8 @@
 """SNMP traps and INFORMs in: a UDP listener per snmp_trap source, started and stopped as the
 config names them (a reload that moves or drops a source moves or closes its socket).
 
-Each listener reads its socket on a thread of its own (blocking reads: a datagram costs a
-wake-up of that thread, not a turn of the event loop). There a datagram is decoded,
-authenticated (community, or an SNMPv3 user), matched against the source's rules and queued;
-a writer on the event loop takes what is queued in one transaction through the same
+A datagram is decoded, authenticated (community, or an SNMPv3 user), matched against the
+source's rules and queued; a writer takes what is queued in one transaction through the same
 path as the webhooks' alerts (bridge.store.alerts), and only then answers the INFORMs among
 them, so an INFORM answered is an alert in the store (an unanswered one is sent again).
 Bad input never escapes the protocol: it is counted by reason and logged at most once a
@@ -17,12 +15,12 @@ import asyncio
 import contextlib
 import logging
 import socket
-import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from bridge.aio import wait_or_timeout
 from bridge.config.intake_model import IntakeSource
@@ -35,7 +33,6 @@ from bridge.intake.group_commit import changed_a_ticket
 from bridge.intake.limits import RateLimiter
 from bridge.intake.mapping import DeviceIndex, Mapped, held, map_alert
 from bridge.intake.service import IntakeService
-from bridge.intake.trap_inbox import Inbox
 from bridge.intake.trap_rules import AlertMemo, TrapAlert
 from bridge.intake.trap_usm import TrapUsm
 from bridge.probes.snmp.ber import BerError
@@ -50,13 +47,12 @@ QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("o
 BATCH_MAX = 500
 BATCH_LINGER_S = 0.2  # an INFORM's answer waits this much longer; senders wait seconds
 MAPPED_MAX = 4096  # alerts whose mapping is remembered; then forgotten all at once
+DRAIN_MAX = 256  # datagrams read per wake-up of the loop, at most
 MAX_DATAGRAM_BYTES = 65_535
-RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the reader waits: kept, not dropped
+RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
 QUIET_S = 60.0  # one log line per source and reason this often at most
-STAMP_S = 0.001  # a trap's time is read again when this much passed since the last read
-STOP_WAIT_S = 5.0  # a listener's thread ends this soon once its socket is shut down
 
 
 class _Quiet:
@@ -65,26 +61,23 @@ class _Quiet:
     def __init__(self) -> None:
         self._last: dict[tuple[str, str], float] = {}
         self._skipped: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()  # the listeners' threads log too
 
     def log(self, level: int, key: tuple[str, str], message: str, *args: object) -> None:
         now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(key, -QUIET_S) < QUIET_S:
-                self._skipped[key] = self._skipped.get(key, 0) + 1
-                return
-            if len(self._last) > 1000:  # keys by trap OID: a sender choosing them cannot grow it
-                self._last.clear()
-                self._skipped.clear()
-            self._last[key] = now
-            skipped = self._skipped.pop(key, 0)
+        if now - self._last.get(key, -QUIET_S) < QUIET_S:
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return
+        if len(self._last) > 1000:  # keys by trap OID: a sender choosing them cannot grow this
+            self._last.clear()
+            self._skipped.clear()
+        self._last[key] = now
+        skipped = self._skipped.pop(key, 0)
         log.log(level, message + (f" (and {skipped} more since the last)" if skipped else ""),
                 *args)
 
 
-class _Queued(NamedTuple):
-    """A trap for the writer (a tuple: made on the listener's thread for every trap)."""
-
+@dataclass(frozen=True)
+class _Queued:
     source: str
     alert: TrapAlert
     at: datetime
@@ -94,10 +87,10 @@ class _Queued(NamedTuple):
 
 
 class _Listener:
-    """One source's socket, read by a thread of its own until `close`; the traps it takes go
-    to the hub's inbox. Every datagram is handled without letting an exception out. The
-    thread alone uses the listener's SNMPv3 state and memo; answers are sent from it and
-    from the loop (an INFORM's, after the commit)."""
+    """One source's socket, read until it would block each time the loop finds it readable:
+    a burst of traps costs one wake-up of the loop, not one per datagram (asyncio's datagram
+    transport reads one per wake-up). Every datagram is handled without letting an
+    exception out."""
 
     def __init__(self, name: str, traps: TrapSource, hub: _Hub, sock: socket.socket) -> None:
         self.name = name
@@ -107,22 +100,13 @@ class _Listener:
         self.usm = TrapUsm()
         self.memo = AlertMemo()
         self._open = True
-        self._thread = threading.Thread(target=self._read, name=f"traps {name}", daemon=True)
-        self._thread.start()
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
 
-    async def close(self) -> None:
-        """Stop reading: the thread ends (its blocking read woken by a shutdown of the
-        socket) and the socket is closed once it has, so it never reads a reused fd."""
-        if not self._open:
-            return
-        self._open = False
-        with contextlib.suppress(OSError):  # ENOTCONN for UDP, but the reader wakes
-            self.sock.shutdown(socket.SHUT_RD)
-        await asyncio.to_thread(self._thread.join, STOP_WAIT_S)
-        if self._thread.is_alive():
-            log.error("traps %s: the listener's thread did not stop", self.name)
-            return  # its socket left open rather than closed under it
-        self.sock.close()
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.sock.close()
 
     def send(self, data: bytes, addr: Any) -> None:
         if not self._open:
@@ -132,20 +116,17 @@ class _Listener:
         except OSError as exc:  # a full buffer: the INFORM's sender asks again
             log.debug("traps %s: cannot answer %s: %s", self.name, addr, exc)
 
-    def _read(self) -> None:
-        """The thread: a blocking read per datagram until closed."""
-        recvfrom, now, clock = self.sock.recvfrom, self.hub.service.now, time.monotonic
-        at, stamped_s = now(), clock()
-        while self._open:
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        at = self.hub.service.now()  # the burst's: read within a millisecond or so
+        for _ in range(DRAIN_MAX):  # then let the loop's other work run
             try:
                 data, addr = recvfrom(MAX_DATAGRAM_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return
             except OSError as exc:  # e.g. an ICMP error for an earlier answer
                 log.debug("traps %s: %s", self.name, exc)
                 continue
-            if not self._open:  # the shutdown's empty read
-                return
-            if (read_s := clock()) - stamped_s >= STAMP_S:  # a burst's traps share one
-                at, stamped_s = now(), read_s
             self.datagram_received(data, addr, at)
 
     def datagram_received(self, data: bytes, addr: Any, at: datetime) -> None:
@@ -182,7 +163,7 @@ class _Listener:
             reply = encode_response(trap.version, trap.community, trap.request_id,
                                     trap.varbind_list) if trap.pdu_type == INFORM else None
         # after authentication: a forged flood must not spend the sender's tokens
-        if self.hub.rate_limited(self.name, source.rate_per_s, source.burst):
+        if self.hub.limits.take(self.name, source.rate_per_s, source.burst) is not None:
             self.hub.dropped(self.name, "rate_limited", host, "over the source's rate limit")
             return
         found = self.memo.alert(traps, trap, host)
@@ -194,20 +175,22 @@ class _Listener:
             if reply is not None:
                 self.send(reply, addr)
             return
-        if not self.hub.inbox.put(_Queued(self.name, found[1], at, reply, self, addr)):
+        queued = _Queued(self.name, found[1], at, reply, self, addr)
+        try:
+            self.hub.queue.put_nowait(queued)
+        except asyncio.QueueFull:
             self.hub.dropped(self.name, "overloaded", host, "the store is behind")
 
 
 class _Hub:
-    """The listeners' shared inbox, counters, rate limits and log limiter."""
+    """The listeners' shared queue, counters and log limiter."""
 
     def __init__(self, service: IntakeService, counters: IntakeCounters) -> None:
         self.service = service
         self.counters = counters
         self.quiet = _Quiet()
         self.limits = RateLimiter()
-        self._limits_lock = threading.Lock()  # taken from the listeners' threads
-        self.inbox: Inbox[_Queued] = Inbox(QUEUE_MAX)
+        self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
         self._index: DeviceIndex | None = None
         # Each alert's mapping under the config it was mapped by: the memo's alerts repeat,
         # and so would their mappings. Keyed by the alert object (kept alive here).
@@ -219,11 +202,6 @@ class _Hub:
         self.quiet.log(logging.WARNING, (source, reason), "traps %s: dropped a datagram from "
                        "%s (%s): %s", source, host, reason, why)
 
-    def rate_limited(self, source: str, rate_per_s: float, burst: int) -> bool:
-        """Whether `source` is over its rate limit (else a token is taken)."""
-        with self._limits_lock:
-            return self.limits.take(source, rate_per_s, burst) is not None
-
     def index(self, config: Config) -> DeviceIndex:
         if self._index is None or self._index.config is not config:
             self._index = DeviceIndex(config)
@@ -232,11 +210,12 @@ class _Hub:
     async def write(self) -> None:
         """Take what is queued, batch by batch, then answer its INFORMs."""
         while True:
-            await self.inbox.filled()
+            batch = [await self.queue.get()]
             # A transaction, a maintenance-window read and a wake-up of the desk cost the
             # same for one trap as for hundreds: gather what arrives shortly after the first.
             await asyncio.sleep(BATCH_LINGER_S)
-            batch = self.inbox.take(BATCH_MAX)
+            while not self.queue.empty() and len(batch) < BATCH_MAX:
+                batch.append(self.queue.get_nowait())
             try:
                 taken = await self._take(batch)
             except Exception as exc:  # the store: the INFORMs go unanswered, senders resend
@@ -316,11 +295,12 @@ async def _open(name: str, traps: TrapSource, hub: _Hub) -> _Listener | None:
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
-    """A blocking UDP socket bound to host:port (a name is resolved; IPv6 too)."""
+    """A non-blocking UDP socket bound to host:port (a name is resolved; IPv6 too)."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     try:
+        sock.setblocking(False)
         try:
             sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF_BYTES)
         except OSError:  # without CAP_NET_ADMIN: capped at net.core.rmem_max
@@ -345,14 +325,15 @@ async def serve_traps(service: IntakeService, stop: asyncio.Event,
             for name, listener in list(listeners.items()):
                 traps = wanted.get(name)
                 if traps is None or (traps.host, traps.port) != listener.bound:
-                    await listener.close()
+                    listener.close()
                     del listeners[name]
             for name, traps in wanted.items():
                 if name not in listeners and (opened := await _open(name, traps, hub)):
                     listeners[name] = opened
             await wait_or_timeout(stop, RECONCILE_S)
     finally:
-        await asyncio.gather(*(listener.close() for listener in listeners.values()))
+        for listener in listeners.values():
+            listener.close()
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
