@@ -10,7 +10,7 @@ agent-addr and enterprise follow the varbinds as snmpTrapAddress.0 and snmpTrapE
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bridge.core.probe_kinds.oids import Oid
 from bridge.probes.snmp.ber import (
@@ -29,6 +29,7 @@ from bridge.probes.snmp.ber import (
     decode_envelope,
     decode_oid,
     decode_pdu,
+    encode_oid,
     quick_header,
 )
 from bridge.probes.snmp.types import IpAddress, ObjectIdentifier, VarBind
@@ -41,13 +42,14 @@ SNMP_TRAPS: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 5)  # coldStart.. egpNeighborLoss: .1
 SNMP_TRAP_ADDRESS: Oid = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)
 SNMP_TRAP_ENTERPRISE: Oid = (1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0)
 _ENTERPRISE_SPECIFIC = 6
+_SYS_UPTIME_TLV = encode_oid(SYS_UPTIME)
 TAIL_MEMO_ENTRIES = 4096
 TAIL_MEMO_MAX_BYTES = 512  # a trap with more after sysUpTime.0 is decoded afresh
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A trap or an INFORM, in the v2 form whatever version it came in."""
+class Notification(NamedTuple):
+    """A trap or an INFORM, in the v2 form whatever version it came in (a tuple: one is made
+    for every datagram, and a frozen dataclass takes several times as long to make)."""
 
     version: int  # 0 for SNMPv1, 1 for SNMPv2c, 3 for SNMPv3
     community: bytes  # b"" for SNMPv3
@@ -119,32 +121,46 @@ def _fast_v2c(data: bytes) -> Notification | None:
 
 def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
                     community: bytes = b"") -> Notification | None:
-    """read_v2 in one pass for the common shape (also inside an SNMPv3 scopedPDU); None for
-    anything else, which read_v2 then takes."""
+    """read_v2 in one pass for the common shape (also inside an SNMPv3 scopedPDU): short
+    INTEGERs, sysUpTime.0 first as the usual TLV; None for anything else, which read_v2
+    then takes."""
     if pdu not in (TRAP_V2, INFORM):
         return None
     try:
-        numbers = []
-        for _ in range(3):
-            tag, at, start = quick_header(data, start, stop)
-            if tag != 0x02 or at == start:
-                raise Unusual
-            numbers.append(int.from_bytes(data[at:start], "big", signed=True))
-        tag, pos, end = quick_header(data, start, stop)
-        if tag != _SEQUENCE or end != stop:
-            raise Unusual
-        first = _read_varbinds(data[pos:end], 1)  # sysUpTime.0: new in every trap
-        if first is None or not first[1]:
+        # request-id, error-status, error-index: INTEGERs of 1..127 bytes (the last two
+        # are read by read_v2 and not kept either)
+        size = data[start + 1]
+        if data[start] != 0x02 or not 0 < size < 0x80:
             return None
-        tail = data[pos + first[0]:end]
+        pos = start + 2 + size
+        request_id = int.from_bytes(data[start + 2:pos], "big", signed=True)
+        for _ in range(2):
+            size = data[pos + 1]
+            if data[pos] != 0x02 or not 0 < size < 0x80:
+                return None
+            pos += 2 + size
+        if pos > stop:
+            return None
+        varbind_list = data[pos:stop]
+        tag, pos, end = quick_header(data, pos, stop)
+        if tag != _SEQUENCE or end != stop:
+            return None
+        # sysUpTime.0 (new in every trap): its OID as the usual TLV, then its value
+        tag, at, first_end = quick_header(data, pos, end)
+        if tag != _SEQUENCE or not data.startswith(_SYS_UPTIME_TLV, at):
+            return None
+        tag, at, value_stop = quick_header(data, at + len(_SYS_UPTIME_TLV), first_end)
+        if value_stop != first_end:
+            return None
+        _value(tag, data[at:value_stop], 1)  # BerError as _read_varbinds
+        tail = data[first_end:end]
         rest = _tail_varbinds(tail) if len(tail) <= TAIL_MEMO_MAX_BYTES else _read_tail(tail)
     except (Unusual, IndexError, BerError):
         return None
-    if rest is None or len(rest) < 1 or first[1][0][0] != SYS_UPTIME \
-            or rest[0][0] != SNMP_TRAP_OID or not isinstance(rest[0][1], ObjectIdentifier):
+    if not rest or rest[0][0] != SNMP_TRAP_OID or not isinstance(rest[0][1], ObjectIdentifier):
         return None
-    return Notification(version, community, pdu, numbers[0], tuple(rest[0][1]),
-                        list(rest[1:]), varbind_list=data[start:stop], tail=tail)
+    return Notification(version, community, pdu, request_id, tuple(rest[0][1]),
+                        list(rest[1:]), varbind_list=varbind_list, tail=tail)
 
 
 def _read_varbinds(data: bytes, count: int | None = None

@@ -16,6 +16,7 @@ that a decrypted scopedPDU may be followed by padding (DES pads to 8 bytes).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bridge.probes.snmp.ber import (
     _INTEGER,
@@ -37,11 +38,11 @@ AUTH, PRIV, REPORTABLE = 0x01, 0x02, 0x04  # msgFlags bits
 REPORT = 0xA8  # the Report-PDU's tag (RFC 3416)
 _VERSION = _integer(3)
 _USM = _integer(3)  # msgSecurityModel: the User-based Security Model
+_SECURITY_TAGS = (_OCTETS, _INTEGER, _INTEGER, _OCTETS, _OCTETS, _OCTETS)
 MAX_SIZE_BYTES = 65507  # the largest reply we take (UDP over IPv4)
 
 
-@dataclass(frozen=True, slots=True)
-class Security:
+class Security(NamedTuple):
     """UsmSecurityParameters: whose engine, its boots and time, which user."""
 
     engine_id: bytes
@@ -50,9 +51,9 @@ class Security:
     user: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A v3 message read as far as it can be without keys."""
+class Incoming(NamedTuple):
+    """A v3 message read as far as it can be without keys (tuples, as Security: made for
+    every datagram, and a frozen dataclass takes several times as long to make)."""
 
     msg_id: int
     flags: int
@@ -121,36 +122,41 @@ def _read_quickly(data: bytes) -> Incoming | None:
         tag, start, pos = quick_header(data, pos + 3, end)
         if tag != _SEQUENCE:
             raise Unusual
+        # msgGlobalData: msgID, msgMaxSize, msgFlags, msgSecurityModel, each 1..127 bytes
         header: list[int] = []
         for want in (_INTEGER, _INTEGER, _OCTETS, _INTEGER):
-            found, at, start = quick_header(data, start, pos)
-            if found != want or at == start:
+            size = data[start + 1]
+            if data[start] != want or not 0 < size < 0x80:
                 raise Unusual
+            at, start = start + 2, start + 2 + size
             header.append(data[at] if want == _OCTETS
                           else int.from_bytes(data[at:start], "big", signed=True))
+        if start > pos:
+            raise Unusual
         msg_id, _max_size, flags, model = header
         tag, start, pos = quick_header(data, pos, end)
         found, start, stop = quick_header(data, start, pos)
         if model != 3 or tag != _OCTETS or found != _SEQUENCE or stop != pos:
             raise Unusual
+        # UsmSecurityParameters: engine ID, boots, time, user, HMAC, salt; each below 128
+        # bytes, the numbers not empty
         fields: list[bytes] = []
         numbers: list[int] = []
-        mac_at = 0
-        for want in (_OCTETS, _INTEGER, _INTEGER, _OCTETS, _OCTETS, _OCTETS):
-            found, at, start = quick_header(data, start, stop)
-            if found != want:
+        for want in _SECURITY_TAGS:
+            size = data[start + 1]
+            if data[start] != want or size >= 0x80:
                 raise Unusual
+            at, start = start + 2, start + 2 + size
             if want == _INTEGER:
                 number = int.from_bytes(data[at:start], "big", signed=True)
-                if at == start or not 0 <= number < 2**31:
+                if not size or not 0 <= number < 2**31:
                     raise Unusual
                 numbers.append(number)
             else:
-                if len(fields) == 2:
-                    mac_at = at
                 fields.append(data[at:start])
         if start != stop:
             raise Unusual
+        mac_at = stop - len(fields[3]) - 2 - len(fields[2])
     except (Unusual, IndexError):
         return None
     engine_id, user, mac, salt = fields
