@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 4096  # traps waiting for the store; beyond: dropped and counted ("overloaded")
 BATCH_MAX = 500
 BATCH_LINGER_S = 0.2  # an INFORM's answer waits this much longer; senders wait seconds
+# Traps alone have no sender waiting: a batch of them gathers up to this long (or BATCH_MAX),
+# so a storm's statements and commit are shared by more traps. An INFORM arriving meanwhile
+# ends the gathering within BATCH_LINGER_S. The alerts keep their arrival times.
+TRAPS_LINGER_S = 1.0
 MAPPED_MAX = 4096  # alerts whose mapping is remembered; then forgotten all at once
 DRAIN_MAX = 256  # datagrams read per wake-up of the loop, at most
 MAX_DATAGRAM_BYTES = 65_535
@@ -224,12 +228,7 @@ class _Hub:
     async def write(self) -> None:
         """Take what is queued, batch by batch, then answer its INFORMs."""
         while True:
-            batch = [await self.queue.get()]
-            # A transaction, a maintenance-window read and a wake-up of the desk cost the
-            # same for one trap as for hundreds: gather what arrives shortly after the first.
-            await asyncio.sleep(BATCH_LINGER_S)
-            while not self.queue.empty() and len(batch) < BATCH_MAX:
-                batch.append(self.queue.get_nowait())
+            batch = await self._gather()
             try:
                 taken = await self._take(batch)
             except Exception as exc:  # the store: the INFORMs go unanswered, senders resend
@@ -243,6 +242,24 @@ class _Hub:
             for queued, _outcome in taken:
                 if queued.reply is not None:
                     queued.listener.send(queued.reply, queued.addr)
+
+    async def _gather(self) -> list[_Queued]:
+        """The next batch. A transaction, a maintenance-window read and a wake-up of the
+        desk cost the same for one trap as for hundreds: what arrives shortly after the
+        first is taken with it, BATCH_LINGER_S after an INFORM (its sender waits for the
+        answer), up to TRAPS_LINGER_S for traps alone, BATCH_MAX at most."""
+        batch = [await self.queue.get()]
+        loop = asyncio.get_running_loop()
+        end = loop.time() + TRAPS_LINGER_S
+        informs = batch[0].reply is not None
+        while True:
+            await asyncio.sleep(BATCH_LINGER_S)
+            while not self.queue.empty() and len(batch) < BATCH_MAX:
+                queued = self.queue.get_nowait()
+                informs = informs or queued.reply is not None
+                batch.append(queued)
+            if informs or len(batch) >= BATCH_MAX or loop.time() >= end - BATCH_LINGER_S / 2:
+                return batch
 
     async def _take(self, batch: list[_Queued]) -> list[tuple[_Queued, AlertOutcome]]:
         config = self.service.current_config()
