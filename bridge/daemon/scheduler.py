@@ -160,6 +160,7 @@ class CheckScheduler:
         within [0, interval], so a stepped clock at worst runs a check early or on its
         ordinary slot."""
         now = self._clock()
+        overdue = 0
         for key, ago_s in checked_ago_s.items():
             plan = self._plans.get(key)
             if plan is None or key not in self._current:
@@ -167,7 +168,10 @@ class CheckScheduler:
             left_s = min(max(plan.interval_s - ago_s, 0.0), plan.interval_s)
             if left_s <= 0.0:
                 left_s = phase_s(key, min(plan.interval_s, RESUME_SPREAD_S))
+                overdue += 1
             self._push(now + left_s, key)
+        log.info("%d checks taken over, %d of them overdue (spread over %g s)",
+                 len(checked_ago_s), overdue, RESUME_SPREAD_S)
 
     def run_now(self, keys: set[CheckKey]) -> None:
         """Run these checks as soon as possible (a running check is left to finish)."""
