@@ -237,11 +237,14 @@ class Daemon:
 
     def _plans(self) -> dict[CheckKey, Plan]:
         """Every owned check's plan: one Plan a probe, shared by its checks."""
-        plans = {name: Plan(probe.interval_s, deadline_s(probe))
-                 for name, probe in self.config.probes.items()}
-        return {CheckKey(name, probe): plans[probe]
-                for name, device in self.config.devices.items() for probe in device.probes
-                if self._shards.owns(name)}
+        # Asked again at every hand-over, on the loop: one plan per probe, shared by its
+        # checks, and one ownership question per device (60,000 checks took 1.7 s).
+        per_probe = {name: Plan(probe.interval_s, deadline_s(probe))
+                     for name, probe in self.config.probes.items()}
+        owns = self._shards.owns
+        return {CheckKey(name, probe): per_probe[probe]
+                for name, device in self.config.devices.items() if owns(name)
+                for probe in device.probes}
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self._metrics.count_outcomes(outcomes)

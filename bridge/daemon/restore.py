@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -72,10 +73,13 @@ class Handover:
         back; take gained ones up where the store says their last owner left them (and
         learn the others' tickets anew: a child attaches to its parent's). The checks kept keep
         their memory (flap history, holds, waits): no engine is rebuilt."""
+        started = time.monotonic()
+        phases_s: dict[str, float] = {}
         self._writer.discard(lost)
         # What we decided is in the store: for shards being given back, before they go;
         # for gained ones, before we read the store back.
         await self._writer.flush()
+        phases_s["flush"] = time.monotonic() - started
         retry: set[CheckKey] = set()
         checked_ago_s: dict[CheckKey, float] = {}
         if gained:
@@ -86,6 +90,7 @@ class Handover:
             taken = {k.device for k in keys if self._shard(k.device) in gained}
             stored = await asyncio.to_thread(load_stored, self._reader, self._config(),
                                              self._now(), taken)
+            phases_s["read"] = time.monotonic() - started - sum(phases_s.values())
             # The others' states are as the fleet view last read them (fleet.py); their
             # tickets and attachments are read anew.
             stored = replace(stored, states={
@@ -93,6 +98,7 @@ class Handover:
             for at in range(0, len(keys), _ADOPT_STEP):
                 engine.adopt(keys[at:at + _ADOPT_STEP], stored)
                 await asyncio.sleep(0)  # the loop goes on between steps
+            phases_s["adopt"] = time.monotonic() - started - sum(phases_s.values())
             # A failure between its attempts was due for a retry on its last owner (the
             # retry interval has passed by now): retried at once, not at its first turn.
             retry = {k for k in keys if self._shard(k.device) in gained
@@ -109,5 +115,8 @@ class Handover:
             self._resume(checked_ago_s)
         if retry:
             self._recheck(retry)
-        log.info("shards: gained %s, lost %s", sorted(gained) or "none",
-                 sorted(lost) or "none")
+        phases_s["plan"] = time.monotonic() - started - sum(phases_s.values())
+        log.info("shards: gained %s, lost %s; %d checks resumed, %d retried; "
+                 "took %.2f s (%s)", sorted(gained) or "none", sorted(lost) or "none",
+                 len(checked_ago_s), len(retry), sum(phases_s.values()),
+                 ", ".join(f"{name} {s:.2f} s" for name, s in phases_s.items()))

@@ -33,7 +33,12 @@ from bridge.aio import Admission, Cancellable, Slot
 from bridge.core.state import CheckKey
 
 log = logging.getLogger(__name__)
-RESUME_SPREAD_S = 2.0  # overdue checks taken over from a dead instance start within this
+# Overdue checks taken over from a dead instance start within this share of their interval,
+# spread by phase. The goal (lease + one interval after the death) leaves the new owner
+# about an interval less the hand-over; all at once (it was 2 s) is a burst the loop cannot
+# carry at scale: at 50,000 + 10,000, 26,707 overdue checks at once, and some 3,300 probes
+# overran their deadlines (failed on the monitoring host, so run again an interval later).
+RESUME_SPREAD_SHARE = 0.25
 
 @dataclass(frozen=True, slots=True)
 class Ran:
@@ -155,19 +160,23 @@ class CheckScheduler:
     def resume(self, checked_ago_s: dict[CheckKey, float]) -> None:
         """Checks taken over from another instance, by how long ago their last owner checked
         them: each runs when its interval since then has passed, not a whole interval
-        from now; those already overdue (the last owner died) within RESUME_SPREAD_S, spread
-        by their phase. The ages come from the store's wall-clock times: each is kept
-        within [0, interval], so a stepped clock at worst runs a check early or on its
-        ordinary slot."""
+        from now; those already overdue (the last owner died) within RESUME_SPREAD_SHARE of
+        their interval, spread by their phase. The ages come from the store's wall-clock
+        times: each is kept within [0, interval], so a stepped clock at worst runs a check
+        early or on its ordinary slot."""
         now = self._clock()
+        overdue = 0
         for key, ago_s in checked_ago_s.items():
             plan = self._plans.get(key)
             if plan is None or key not in self._current:
                 continue  # not ours, or running now (it schedules itself when done)
             left_s = min(max(plan.interval_s - ago_s, 0.0), plan.interval_s)
             if left_s <= 0.0:
-                left_s = phase_s(key, min(plan.interval_s, RESUME_SPREAD_S))
+                left_s = phase_s(key, plan.interval_s * RESUME_SPREAD_SHARE)
+                overdue += 1
             self._push(now + left_s, key)
+        log.info("%d checks taken over, %d of them overdue (spread over %g of their interval)",
+                 len(checked_ago_s), overdue, RESUME_SPREAD_SHARE)
 
     def run_now(self, keys: set[CheckKey]) -> None:
         """Run these checks as soon as possible (a running check is left to finish)."""
