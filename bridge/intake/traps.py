@@ -279,7 +279,10 @@ class _Hub:
 
     def _read(self, config: Config, kept: list[tuple[_Queued, IntakeSource]], now: datetime,
               session: Session) -> tuple[list[_Head], Callable[[int], AlertEvent]]:
-        windows = (*config.maintenance, *current_rules(session, now))
+        # The windows not ended by the batch's first trap: a trap is held by the windows
+        # open when it arrived, and the batch gathered for up to TRAPS_LINGER_S since.
+        first = min((queued.at for queued, _source in kept), default=now)
+        windows = (*config.maintenance, *current_rules(session, min(first, now)))
         # A window covers a device (or customer); whether it is open, at each trap's time.
         covers: dict[tuple[str, str | None], tuple[MaintenanceRule, ...]] = {}
         heads: list[_Head] = []
