@@ -115,3 +115,21 @@ def test_a_trap_that_arrived_in_a_window_is_held_though_the_window_ended_before_
 
     # written at T0: port 1 went down 0.9 s before (in the window), port 2 0.1 s before
     assert asyncio.run(take((1, -0.9), (2, -0.1))) == ["held", "opened"]
+
+
+def test_a_trap_gathered_when_the_traps_stop_is_written_not_dropped(
+        db: Database, tmp_path: Path) -> None:
+    config = load_config(trap_deployment(tmp_path, 1162))
+    service = _Service(config, db)
+    hub = _Hub(service, IntakeCounters(None))  # type: ignore[arg-type]
+
+    async def stop_while_gathering() -> None:
+        writer = asyncio.create_task(hub.write())
+        hub.queue.put_nowait(_queued(hub, config, AlertMemo(), 1))
+        await asyncio.sleep(0)  # the writer runs: it takes the trap and gathers more
+        assert hub.busy
+        hub.stopping.set()  # as serve_traps does at a stop
+        await asyncio.wait_for(writer, timeout=30)
+
+    asyncio.run(stop_while_gathering())
+    assert service.woke == [True]  # its ticket opened
