@@ -113,8 +113,13 @@ def serve(connection: Connection) -> None:
     closed pipe ends it. A failure answers ("error", message) and keeps serving."""
     heap.limit_malloc()
     # Background work: when both want a CPU, the daemon's event loop (its checks' timing,
-    # the API) goes first; the windows wait a little (a refresh is seconds of CPU).
-    os.nice(CHILD_NICENESS)
+    # the API) goes first; the windows wait a little (a refresh is seconds of CPU). Only a
+    # preference: the shipped unit refuses setpriority (SystemCallFilter=~@resources, EPERM),
+    # and then the child serves at the daemon's priority.
+    try:
+        os.nice(CHILD_NICENESS)
+    except OSError as exc:
+        log.warning("availability process: priority not lowered (%s)", exc)
     windows: SlidingWindows | None = None
     database: Database | None = None
     packer = Packer()

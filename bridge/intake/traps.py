@@ -52,6 +52,7 @@ BATCH_LINGER_S = 0.2  # an INFORM's answer waits this much longer; senders wait 
 # so a storm's statements and commit are shared by more traps. An INFORM arriving meanwhile
 # ends the gathering within BATCH_LINGER_S. The alerts keep their arrival times.
 TRAPS_LINGER_S = 1.0
+STOP_WRITE_S = 5.0  # at a stop, what was received is written within this (else dropped)
 MAPPED_MAX = 4096  # alerts whose mapping is remembered; then forgotten all at once
 DRAIN_MAX = 256  # datagrams read per wake-up of the loop, at most
 MAX_DATAGRAM_BYTES = 65_535
@@ -214,6 +215,9 @@ class _Hub:
         # and so would their mappings. Keyed by the alert object (kept alive here).
         self._mapped: dict[int, tuple[TrapAlert, Mapped, _Head, _Head]] = {}
         self._mapped_by: Config | None = None
+        # Set when the traps stop: what is gathered or queued is written without lingering
+        self.stopping = asyncio.Event()
+        self.busy = False  # a batch taken from the queue and not yet written
 
     def dropped(self, source: str, reason: str, host: str, why: str) -> None:
         self.counters.refused(source, reason)
@@ -227,7 +231,7 @@ class _Hub:
 
     async def write(self) -> None:
         """Take what is queued, batch by batch, then answer its INFORMs."""
-        while True:
+        while not (self.stopping.is_set() and self.queue.empty()):
             batch = await self._gather()
             try:
                 taken = await self._take(batch)
@@ -236,6 +240,8 @@ class _Hub:
                     self.counters.refused(queued.source, "store_unavailable")
                 log.error("traps: cannot store %d traps: %s", len(batch), exc)
                 continue
+            finally:
+                self.busy = False
             actions = Counter((queued.source, outcome.action) for queued, outcome in taken)
             for (source, action), count in actions.items():
                 self.counters.took(source, action, count)
@@ -249,16 +255,19 @@ class _Hub:
         first is taken with it, BATCH_LINGER_S after an INFORM (its sender waits for the
         answer), up to TRAPS_LINGER_S for traps alone, BATCH_MAX at most."""
         batch = [await self.queue.get()]
+        self.busy = True
         loop = asyncio.get_running_loop()
         end = loop.time() + TRAPS_LINGER_S
         informs = batch[0].reply is not None
         while True:
-            await asyncio.sleep(BATCH_LINGER_S)
+            if not self.stopping.is_set():
+                await wait_or_timeout(self.stopping, BATCH_LINGER_S)
             while not self.queue.empty() and len(batch) < BATCH_MAX:
                 queued = self.queue.get_nowait()
                 informs = informs or queued.reply is not None
                 batch.append(queued)
-            if informs or len(batch) >= BATCH_MAX or loop.time() >= end - BATCH_LINGER_S / 2:
+            if informs or len(batch) >= BATCH_MAX or loop.time() >= end - BATCH_LINGER_S / 2 \
+                    or self.stopping.is_set():
                 return batch
 
     async def _take(self, batch: list[_Queued]) -> list[tuple[_Queued, AlertOutcome]]:
@@ -279,7 +288,10 @@ class _Hub:
 
     def _read(self, config: Config, kept: list[tuple[_Queued, IntakeSource]], now: datetime,
               session: Session) -> tuple[list[_Head], Callable[[int], AlertEvent]]:
-        windows = (*config.maintenance, *current_rules(session, now))
+        # The windows not ended by the batch's first trap: a trap is held by the windows
+        # open when it arrived, and the batch gathered for up to TRAPS_LINGER_S since.
+        first = min((queued.at for queued, _source in kept), default=now)
+        windows = (*config.maintenance, *current_rules(session, min(first, now)))
         # A window covers a device (or customer); whether it is open, at each trap's time.
         covers: dict[tuple[str, str | None], tuple[MaintenanceRule, ...]] = {}
         heads: list[_Head] = []
@@ -382,6 +394,11 @@ async def serve_traps(service: IntakeService, stop: asyncio.Event,
     finally:
         for listener in listeners.values():
             listener.close()
+        # What was received is written first (a batch gathers for up to TRAPS_LINGER_S):
+        # an idle writer is cancelled at once, a busy one within STOP_WRITE_S.
+        hub.stopping.set()
+        if hub.busy or not hub.queue.empty():
+            await asyncio.wait({writer}, timeout=STOP_WRITE_S)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer

@@ -150,6 +150,50 @@ def test_the_availability_process_is_the_daemons_only_extra_process(
     assert children == [child]  # no resource tracker or other helper process beside it
 
 
+# The daemon under deploy/bridge.service's SystemCallFilter=~@resources with
+# SystemCallErrorNumber=EPERM (applied here by libseccomp): setpriority fails with EPERM.
+_FILTERED = """
+import ctypes, errno, sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from bridge.daemon.availability_worker import WindowsProcess
+from tests.availability.test_sliding import deployment
+if __name__ == "__main__":
+    seccomp = ctypes.CDLL("libseccomp.so.2")
+    seccomp.seccomp_init.restype = ctypes.c_void_p
+    seccomp.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    context = ctypes.c_void_p(seccomp.seccomp_init(ctypes.c_uint32(0x7FFF0000)))  # allow
+    for name in (b"setpriority", b"nice"):
+        number = seccomp.seccomp_syscall_resolve_name(name)
+        if number >= 0:  # SCMP_ACT_ERRNO(EPERM)
+            seccomp.seccomp_rule_add(context, ctypes.c_uint32(0x00050000 | errno.EPERM),
+                                     number, 0)
+    assert seccomp.seccomp_load(context) == 0
+    config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
+    windows = WindowsProcess()
+    windows.refresh(config, datetime(2026, 6, 19, 19, 0, tzinfo=UTC))
+    print(windows.starts, flush=True)
+    windows.close()
+"""
+
+
+def test_the_availability_process_serves_where_lowering_its_priority_is_refused(
+    db: Database, tmp_path: Path
+) -> None:
+    try:
+        import ctypes
+        ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        pytest.skip("libseccomp is not installed")
+    script = tmp_path / "daemon.py"
+    script.write_text(_FILTERED)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1"]  # one child, which served
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

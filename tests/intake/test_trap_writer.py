@@ -94,3 +94,42 @@ def test_a_window_that_ends_within_a_batch_holds_only_the_traps_before_its_end(
     # port 1 again after the end: no longer held, it joins the switch's ticket
     assert asyncio.run(take((1, 3))) == ["attached"]
     assert asyncio.run(take((1, 4))) == ["unchanged"]
+
+
+def test_a_trap_that_arrived_in_a_window_is_held_though_the_window_ended_before_its_batch(
+        db: Database, tmp_path: Path) -> None:
+    # A batch gathers traps for up to a second: the window ends while it does, and its
+    # traps from before the end were still sent during the maintenance.
+    config = load_config(trap_deployment(tmp_path, 1162))
+    add_window(db.writer, MaintenanceWindowRow(
+        devices=["sw-1"], starts_at=T0 - timedelta(hours=1),
+        ends_at=T0 - timedelta(seconds=0.5), reason="a swap", created_by="ops",
+        created_at=T0 - timedelta(hours=1)))
+    hub = _Hub(_Service(config, db), IntakeCounters(None))  # type: ignore[arg-type]
+    memo = AlertMemo()
+
+    async def take(*traps: tuple[int, float]) -> list[str]:
+        taken = await hub._take([_queued(hub, config, memo, if_index, T0 + timedelta(seconds=s))
+                                 for if_index, s in traps])
+        return [outcome.action for _queued_trap, outcome in taken]
+
+    # written at T0: port 1 went down 0.9 s before (in the window), port 2 0.1 s before
+    assert asyncio.run(take((1, -0.9), (2, -0.1))) == ["held", "opened"]
+
+
+def test_a_trap_gathered_when_the_traps_stop_is_written_not_dropped(
+        db: Database, tmp_path: Path) -> None:
+    config = load_config(trap_deployment(tmp_path, 1162))
+    service = _Service(config, db)
+    hub = _Hub(service, IntakeCounters(None))  # type: ignore[arg-type]
+
+    async def stop_while_gathering() -> None:
+        writer = asyncio.create_task(hub.write())
+        hub.queue.put_nowait(_queued(hub, config, AlertMemo(), 1))
+        await asyncio.sleep(0)  # the writer runs: it takes the trap and gathers more
+        assert hub.busy
+        hub.stopping.set()  # as serve_traps does at a stop
+        await asyncio.wait_for(writer, timeout=30)
+
+    asyncio.run(stop_while_gathering())
+    assert service.woke == [True]  # its ticket opened
