@@ -48,7 +48,7 @@ SECTIONS = {
     "SlaTable": "`[customers.ID.contract.sla.PN]`",
     "Tiers": "`[customers.ID.contract.tiers]`",
     "Calendar": "`[calendars.NAME]`",
-    "Device": "`[devices.NAME]`",
+    "DeviceTable": "`[devices.NAME]`",
     "SnmpSettings": "`[devices.NAME.snmp]`",
     "Maintenance": "`[maintenance.NAME]`",
     "ProbeFile": "probes/*.toml tables",
