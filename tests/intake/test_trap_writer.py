@@ -5,7 +5,7 @@ trap that only joins an open ticket adds to its timeline and wakes nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,11 +75,13 @@ def test_a_trap_that_joins_an_open_ticket_wakes_no_counts(db: Database, tmp_path
     assert service.woke == [True, False, False]
 
 
-def test_a_window_that_ends_within_a_batch_holds_only_the_traps_before_its_end(
-        db: Database, tmp_path: Path) -> None:
+def _window_until(db: Database, tmp_path: Path, ends_at: datetime
+                  ) -> Callable[..., Coroutine[Any, Any, list[str]]]:
+    """sw-1 in an API maintenance window from an hour before T0 until `ends_at`; a batch
+    taker: linkDowns (ifIndex, seconds after T0) in, their outcomes out."""
     config = load_config(trap_deployment(tmp_path, 1162))
     add_window(db.writer, MaintenanceWindowRow(
-        devices=["sw-1"], starts_at=T0 - timedelta(hours=1), ends_at=T0 + timedelta(seconds=1),
+        devices=["sw-1"], starts_at=T0 - timedelta(hours=1), ends_at=ends_at,
         reason="a swap", created_by="ops", created_at=T0 - timedelta(hours=1)))
     hub = _Hub(_Service(config, db), IntakeCounters(None))  # type: ignore[arg-type]
     memo = AlertMemo()
@@ -89,6 +91,12 @@ def test_a_window_that_ends_within_a_batch_holds_only_the_traps_before_its_end(
                                  for if_index, s in traps])
         return [outcome.action for _queued_trap, outcome in taken]
 
+    return take
+
+
+def test_a_window_that_ends_within_a_batch_holds_only_the_traps_before_its_end(
+        db: Database, tmp_path: Path) -> None:
+    take = _window_until(db, tmp_path, T0 + timedelta(seconds=1))
     # port 1 down twice while the window is open, port 2 after its end: one batch
     assert asyncio.run(take((1, 0), (1, 0.5), (2, 2))) == ["held", "unchanged", "opened"]
     # port 1 again after the end: no longer held, it joins the switch's ticket
@@ -100,19 +108,7 @@ def test_a_trap_that_arrived_in_a_window_is_held_though_the_window_ended_before_
         db: Database, tmp_path: Path) -> None:
     # A batch gathers traps for up to a second: the window ends while it does, and its
     # traps from before the end were still sent during the maintenance.
-    config = load_config(trap_deployment(tmp_path, 1162))
-    add_window(db.writer, MaintenanceWindowRow(
-        devices=["sw-1"], starts_at=T0 - timedelta(hours=1),
-        ends_at=T0 - timedelta(seconds=0.5), reason="a swap", created_by="ops",
-        created_at=T0 - timedelta(hours=1)))
-    hub = _Hub(_Service(config, db), IntakeCounters(None))  # type: ignore[arg-type]
-    memo = AlertMemo()
-
-    async def take(*traps: tuple[int, float]) -> list[str]:
-        taken = await hub._take([_queued(hub, config, memo, if_index, T0 + timedelta(seconds=s))
-                                 for if_index, s in traps])
-        return [outcome.action for _queued_trap, outcome in taken]
-
+    take = _window_until(db, tmp_path, T0 - timedelta(seconds=0.5))
     # written at T0: port 1 went down 0.9 s before (in the window), port 2 0.1 s before
     assert asyncio.run(take((1, -0.9), (2, -0.1))) == ["held", "opened"]
 
