@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bridge.intake.counters import IntakeCounters
 from bridge.intake.group_commit import changed_a_ticket
 from bridge.intake.limits import RateLimiter
 from bridge.intake.mapping import DeviceIndex, Mapped, covering, map_alert, open_at
+from bridge.intake.quiet_log import QuietLog
 from bridge.intake.service import IntakeService
 from bridge.intake.trap_rules import AlertMemo, TrapAlert
 from bridge.intake.trap_usm import TrapUsm
@@ -59,28 +59,6 @@ MAX_DATAGRAM_BYTES = 65_535
 RCVBUF_BYTES = 4 * 1024 * 1024  # a burst of traps while the loop is busy: kept, not dropped
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; missing in Python 3.11
 RECONCILE_S = 2.0  # how soon a reload's new or moved listener binds
-QUIET_S = 60.0  # one log line per source and reason this often at most
-
-
-class _Quiet:
-    """Log lines about bad input, at most one per key per QUIET_S (with how many were not)."""
-
-    def __init__(self) -> None:
-        self._last: dict[tuple[str, str], float] = {}
-        self._skipped: dict[tuple[str, str], int] = {}
-
-    def log(self, level: int, key: tuple[str, str], message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -QUIET_S) < QUIET_S:
-            self._skipped[key] = self._skipped.get(key, 0) + 1
-            return
-        if len(self._last) > 1000:  # keys by trap OID: a sender choosing them cannot grow this
-            self._last.clear()
-            self._skipped.clear()
-        self._last[key] = now
-        skipped = self._skipped.pop(key, 0)
-        log.log(level, message + (f" (and {skipped} more since the last)" if skipped else ""),
-                *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +185,7 @@ class _Hub:
     def __init__(self, service: IntakeService, counters: IntakeCounters) -> None:
         self.service = service
         self.counters = counters
-        self.quiet = _Quiet()
+        self.quiet = QuietLog(log)
         self.limits = RateLimiter()
         self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
         self._index: DeviceIndex | None = None
