@@ -172,7 +172,8 @@ def test_a_forward_step_sends_no_storm_for_an_open_ticket(
         assert abs(refreshed_at_s - (time.time() + 3 * 86400)) < 60
         assert "the system clock stepped by +259200 s" in bridge.log()
     finally:
-        assert bridge.stop() == 0
+        code = bridge.stop()
+        assert code == 0, bridge.log()[-4000:]  # why it did not stop cleanly
 
 
 SLOW_PING = """
