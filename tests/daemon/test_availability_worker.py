@@ -107,14 +107,19 @@ if __name__ == "__main__":
 """
 
 
+def _daemon_script(source: str, tmp_path: Path, db: Database) -> subprocess.CompletedProcess[str]:
+    """Run `source` as a daemon of its own (argv: the deployment folder, the store's URL)."""
+    script = tmp_path / "daemon.py"
+    script.write_text(source)
+    return subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
 def test_the_availability_process_exits_when_the_daemon_is_killed(
     db: Database, tmp_path: Path
 ) -> None:
-    script = tmp_path / "daemon.py"
-    script.write_text(_KILLED_DAEMON)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
-                          capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = _daemon_script(_KILLED_DAEMON, tmp_path, db)
     assert done.returncode == -signal.SIGKILL, done.stderr
     child = int(done.stdout.strip())
     wait_for("the availability process to exit", lambda: not _alive(child), timeout_s=30)
@@ -141,11 +146,8 @@ if __name__ == "__main__":
 def test_the_availability_process_is_the_daemons_only_extra_process(
     db: Database, tmp_path: Path
 ) -> None:
-    script = tmp_path / "daemon.py"
-    script.write_text(_ONE_CHILD)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
-                          capture_output=True, text=True, timeout=120, check=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = _daemon_script(_ONE_CHILD, tmp_path, db)
+    assert done.returncode == 0, done.stderr
     child, *children = (int(pid) for pid in done.stdout.split())
     assert children == [child]  # no resource tracker or other helper process beside it
 
