@@ -25,6 +25,7 @@ import io
 import logging
 import os
 import pickle
+import select
 import subprocess
 import sys
 import threading
@@ -164,6 +165,30 @@ def _windows_of(parts: list[bytes], database: Database | None
     return SlidingWindows(Inventory.of(config).without_devices()), database
 
 
+def _exits_within(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    """Whether `process` has ended within `timeout_s` (not reaped: `wait` does that).
+
+    Waits in poll(2) on a pidfd, not in subprocess's own loop of sleeps: under libfaketime
+    every sleep fails with EINVAL once the wall clock stepped forward, and a daemon should
+    stop the same whatever its wall clock did."""
+    if process.returncode is not None:
+        return True
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except OSError:  # no pidfd (old kernel, a seccomp filter): subprocess's loop it is
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        waiting = select.poll()
+        waiting.register(pidfd, select.POLLIN)
+        return bool(waiting.poll(timeout_s * 1000))
+    finally:
+        os.close(pidfd)
+
+
 class WindowsProcess:
     """The daemon's side: starts the child when needed (again if it died) and asks it for
     the windows. `refresh` blocks: call it on a thread. One request at a time."""
@@ -246,11 +271,9 @@ class WindowsProcess:
                 connection.send(None)
             connection.close()
         if process is not None:
-            try:
-                process.wait(_STOP_S)
-            except subprocess.TimeoutExpired:
+            if not _exits_within(process, _STOP_S):
                 process.kill()
-                process.wait()
+            process.wait()
 
     def stop(self) -> None:
         """Stop the child until the next refresh (which starts a new one); waits for a

@@ -35,6 +35,8 @@ from tests.availability.test_sliding import (
     utc,
 )
 from tests.conftest import REPO
+from tests.daemon.test_clock_steps import faketime_env
+from tests.daemon.test_clock_steps import step as step_clock
 from tests.kits.daemon import wait_for
 from tests.kits.engine import build_config, device
 
@@ -107,13 +109,15 @@ if __name__ == "__main__":
 """
 
 
-def _daemon_script(source: str, tmp_path: Path, db: Database) -> subprocess.CompletedProcess[str]:
-    """Run `source` as a daemon of its own (argv: the deployment folder, the store's URL)."""
+def _daemon_script(source: str, tmp_path: Path, db: Database,
+                   env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `source` as a daemon of its own (argv: the deployment folder, the store's URL),
+    with `env` added to this process's environment."""
     script = tmp_path / "daemon.py"
     script.write_text(source)
     return subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
                           capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, **(env or {}), "PYTHONPATH": str(REPO)})
 
 
 def test_the_availability_process_exits_when_the_daemon_is_killed(
@@ -150,6 +154,36 @@ def test_the_availability_process_is_the_daemons_only_extra_process(
     assert done.returncode == 0, done.stderr
     child, *children = (int(pid) for pid in done.stdout.split())
     assert children == [child]  # no resource tracker or other helper process beside it
+
+
+_STOPPED_AFTER_A_STEP = """
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from bridge.daemon.availability_worker import WindowsProcess
+from tests.availability.test_sliding import deployment
+if __name__ == "__main__":
+    config = replace(deployment(Path(sys.argv[1])), storage_url=sys.argv[2])
+    windows = WindowsProcess()
+    windows.refresh(config, datetime(2026, 6, 19, 19, 0, tzinfo=UTC))
+    windows.close()
+    print("closed", flush=True)
+"""
+
+
+def test_the_availability_process_stops_cleanly_after_the_wall_clock_stepped(
+    db: Database, tmp_path: Path
+) -> None:
+    """A daemon whose wall clock stepped forward (libfaketime, +3 d) still stops its child
+    and exits 0: under libfaketime a sleep fails with EINVAL after such a step, and the
+    child was waited for in subprocess's sleeping loop."""
+    offset = tmp_path / "faketime"
+    env = faketime_env(offset)
+    step_clock(offset, "+3d")
+    done = _daemon_script(_STOPPED_AFTER_A_STEP, tmp_path, db, env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["closed"]
 
 
 # The daemon under deploy/bridge.service's SystemCallFilter=~@resources with

@@ -2,9 +2,12 @@
 checking: probing goes on across steps both ways, a step of +3 d with an open ticket sends
 no storm of breaches, ETA notices and escalations, and /readyz says when no check finished.
 
-The daemon runs with libfaketime preloaded and reads its offset from a file on every call
-(FAKETIME_NO_CACHE); the monotonic clock stays real (FAKETIME_DONT_FAKE_MONOTONIC), as it
-does when an operator or NTP steps the system clock.
+The daemon runs with libfaketime preloaded and reads its offset from a file at most once a
+second (FAKETIME_CACHE_DURATION); the monotonic clock stays real
+(FAKETIME_DONT_FAKE_MONOTONIC), as it does when an operator or NTP steps the system clock.
+Not FAKETIME_NO_CACHE: libfaketime then opens and reads the file, under a lock, at every
+clock reading of every thread, and the daemon, which reads its clocks thousands of times a
+second, answered its first requests seconds late and fired escalations late.
 """
 
 from __future__ import annotations
@@ -35,13 +38,13 @@ def faketime_env(offset_file: Path) -> dict[str, str]:
         pytest.fail("libfaketime is missing: apt-get install faketime (in .ci/run)")
     offset_file.write_text("+0\n")
     return {"LD_PRELOAD": LIBFAKETIME[0], "FAKETIME_TIMESTAMP_FILE": str(offset_file),
-            "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+            "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
 def step(offset_file: Path, offset: str) -> None:
     """Step the daemon's wall clock to `offset` from the real time ("-2h", "+3d", "+0").
 
-    Written aside and renamed into place: libfaketime rereads the file at every clock read,
+    Written aside and renamed into place: libfaketime rereads the file once a second,
     and a half-written file would be a step of its own."""
     aside = offset_file.with_suffix(".new")
     aside.write_text(offset + "\n")
