@@ -222,11 +222,7 @@ def test_the_availability_process_serves_where_lowering_its_priority_is_refused(
         ctypes.CDLL("libseccomp.so.2")
     except OSError:
         pytest.skip("libseccomp is not installed")
-    script = tmp_path / "daemon.py"
-    script.write_text(_FILTERED)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path), db.url],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = _daemon_script(_FILTERED, tmp_path, db)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["1"]  # one child, which served
 
