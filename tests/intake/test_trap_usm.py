@@ -1,6 +1,7 @@
 """SNMPv3 traps for a source's users: each datagram finds its user and the user's keys for
 the sender's engine by one lookup, and that lookup follows the running config (a reload's
-new password applies to the next trap) and stays small whatever engine IDs senders send."""
+new password applies to the next trap) and stays small whatever engine IDs senders send
+(the UsmKeys beneath it still keeps every engine's keys: not bounded here)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_a_reload_s_new_password_applies_to_the_next_trap() -> None:
     assert isinstance(_receive(usm, V3Sender().trap(4, LINK_DOWN), _source()), tuple)
 
 
-def test_engine_ids_chosen_by_senders_do_not_grow_the_key_lookup() -> None:
+def test_engine_ids_chosen_by_senders_do_not_grow_the_per_source_lookup() -> None:
     usm, source = TrapUsm(), _source()
     for n in range(trap_usm.KEYED_MAX * 2):
         forged = encode_message(n, 3, Security(n.to_bytes(8, "big"), 1, 100, V3_USER), 12,
