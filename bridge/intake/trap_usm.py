@@ -61,6 +61,10 @@ NOT_IN_TIME_WINDOWS: Oid = (*_USM_STATS, 2, 0)
 UNKNOWN_ENGINE_IDS: Oid = (*_USM_STATS, 4, 0)
 # bridge's engineBoots: seconds since 2025 at start, so each start counts higher (RFC 3414 2.2)
 _EPOCH_S = 1_735_689_600
+# (user, engine ID) pairs whose keys are found by one lookup; then forgotten all at once
+# (looked up before the datagram is authenticated: a sender choosing engine IDs at will
+# must not grow it)
+KEYED_MAX = 1024
 
 Taken = tuple[Notification, bytes | None]  # the notification and an INFORM's answer
 Send = Callable[[bytes, Any], None]
@@ -81,14 +85,33 @@ class TrapUsm:
         self._privacy = Privacy()
         self._senders = EngineClocks()
         self._reports = 0
+        # Per source (a reload's new one starts afresh): its users by name, and each user's
+        # keys localised to an engine, found by one lookup per datagram
+        self._source: TrapSource | None = None
+        self._users: dict[bytes, TrapUser] = {}
+        self._keyed: dict[tuple[bytes, bytes], LocalKeys] = {}
 
     def time_s(self) -> int:
         """engineTime: seconds since this listener started."""
         return int(time.monotonic() - self._started)
 
     def _local(self, user: TrapUser, engine_id: bytes) -> LocalKeys:
-        return self._keys.local(user.auth_protocol, user.auth_key.reveal().encode(),
-                                user.priv_protocol, user.priv_key.reveal().encode(), engine_id)
+        keys = self._keyed.get((user.name, engine_id))
+        if keys is None:
+            if len(self._keyed) >= KEYED_MAX:
+                self._keyed.clear()
+            keys = self._keyed[(user.name, engine_id)] = self._keys.local(
+                user.auth_protocol, user.auth_key.reveal().encode(), user.priv_protocol,
+                user.priv_key.reveal().encode(), engine_id)
+        return keys
+
+    def _user(self, traps: TrapSource, name: bytes) -> TrapUser | None:
+        if traps is not self._source:
+            self._source, self._keyed = traps, {}
+            self._users = {}
+            for user in traps.users:  # the first of a name, as the config lists them
+                self._users.setdefault(user.name, user)
+        return self._users.get(name)
 
     def receive(self, data: bytes, traps: TrapSource, send: Send, addr: Any) -> Taken | str | None:
         """The notification with its answer; None when a Report was all there was to send; or
@@ -104,7 +127,7 @@ class TrapUsm:
             self._report(send, addr, incoming, ours, UNKNOWN_ENGINE_IDS,
                          _request_id(data, incoming), None)
             return None
-        user = next((u for u in traps.users if u.name == security.user), None)
+        user = self._user(traps, security.user)
         if user is None:
             return f"unauthorized:unknown SNMPv3 user {security.user[:32]!r}"
         if incoming.flags & (AUTH | PRIV) != AUTH | PRIV:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from bridge.aio import wait_or_timeout
 from bridge.config.intake_model import IntakeSource
@@ -73,8 +73,9 @@ class _Head:
     acknowledged: bool = False
 
 
-@dataclass(frozen=True)
-class _Queued:
+class _Queued(NamedTuple):
+    """A trap waiting for the store (a tuple: one is made for every datagram)."""
+
     source: str
     alert: TrapAlert
     at: datetime

@@ -1,0 +1,47 @@
+"""SNMPv3 traps for a source's users: each datagram finds its user and the user's keys for
+the sender's engine by one lookup, and that lookup follows the running config (a reload's
+new password applies to the next trap) and stays small whatever engine IDs senders send
+(the UsmKeys beneath it still keeps every engine's keys: not bounded here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.trap_work import V3_AUTH, V3_PRIV, V3_USER, Trap, V3Sender
+from bridge.config.intake_traps import TrapSource, TrapUser
+from bridge.core.probe_kinds.snmp import AuthProtocol, PrivProtocol
+from bridge.core.secret import Secret
+from bridge.intake import trap_usm
+from bridge.intake.trap_usm import TrapUsm
+from bridge.probes.snmp.usm_message import Security, encode_message
+
+LINK_DOWN = Trap(0, 3, True)
+
+
+def _source(auth: bytes = V3_AUTH, priv: bytes = V3_PRIV) -> TrapSource:
+    user = TrapUser(V3_USER, AuthProtocol.SHA, Secret(auth.decode()), PrivProtocol.AES128,
+                    Secret(priv.decode()))
+    return TrapSource("127.0.0.1", 1, None, (user,), b"\x80\x00\x1f\x88\x04bridge", ())
+
+
+def _receive(usm: TrapUsm, data: bytes, source: TrapSource) -> Any:
+    return usm.receive(data, source, lambda _data, _addr: None, None)
+
+
+def test_a_reload_s_new_password_applies_to_the_next_trap() -> None:
+    usm, trap = TrapUsm(), V3Sender().trap(1, LINK_DOWN)
+    assert isinstance(_receive(usm, trap, _source()), tuple)
+    assert isinstance(_receive(usm, V3Sender().trap(2, LINK_DOWN), _source()), tuple)
+    found = _receive(usm, V3Sender().trap(3, LINK_DOWN), _source(auth=b"another-password"))
+    assert found == f"unauthorized:a wrong authentication key for {V3_USER.decode()!r}"
+    assert isinstance(_receive(usm, V3Sender().trap(4, LINK_DOWN), _source()), tuple)
+
+
+def test_engine_ids_chosen_by_senders_do_not_grow_the_per_source_lookup() -> None:
+    usm, source = TrapUsm(), _source()
+    for n in range(trap_usm.KEYED_MAX * 2):
+        forged = encode_message(n, 3, Security(n.to_bytes(8, "big"), 1, 100, V3_USER), 12,
+                                bytes(8), b"\x04\x00")[0]
+        assert isinstance(_receive(usm, forged, source), str)  # a wrong key: refused
+    assert len(usm._keyed) <= trap_usm.KEYED_MAX
+    assert isinstance(_receive(usm, V3Sender().trap(1, LINK_DOWN), source), tuple)
