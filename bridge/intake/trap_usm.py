@@ -81,7 +81,7 @@ class TrapUsm:
     def __init__(self) -> None:
         self.boots = max(1, int(time.time()) - _EPOCH_S)
         self._started = time.monotonic()
-        self._keys = UsmKeys()
+        self._keys = UsmKeys(local_max=KEYED_MAX)
         self._privacy = Privacy()
         self._senders = EngineClocks()
         self._reports = 0

@@ -1,7 +1,7 @@
 """SNMPv3 traps for a source's users: each datagram finds its user and the user's keys for
 the sender's engine by one lookup, and that lookup follows the running config (a reload's
-new password applies to the next trap) and stays small whatever engine IDs senders send
-(the UsmKeys beneath it still keeps every engine's keys: not bounded here)."""
+new password applies to the next trap) and stays small whatever engine IDs senders send,
+as do the localised keys beneath it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bridge.core.probe_kinds.snmp import AuthProtocol, PrivProtocol
 from bridge.core.secret import Secret
 from bridge.intake import trap_usm
 from bridge.intake.trap_usm import TrapUsm
+from bridge.probes.snmp.usm_keys import UsmKeys
 from bridge.probes.snmp.usm_message import Security, encode_message
 
 LINK_DOWN = Trap(0, 3, True)
@@ -37,11 +38,23 @@ def test_a_reload_s_new_password_applies_to_the_next_trap() -> None:
     assert isinstance(_receive(usm, V3Sender().trap(4, LINK_DOWN), _source()), tuple)
 
 
-def test_engine_ids_chosen_by_senders_do_not_grow_the_per_source_lookup() -> None:
+def test_engine_ids_chosen_by_senders_grow_neither_the_lookup_nor_the_keys() -> None:
     usm, source = TrapUsm(), _source()
     for n in range(trap_usm.KEYED_MAX * 2):
         forged = encode_message(n, 3, Security(n.to_bytes(8, "big"), 1, 100, V3_USER), 12,
                                 bytes(8), b"\x04\x00")[0]
         assert isinstance(_receive(usm, forged, source), str)  # a wrong key: refused
     assert len(usm._keyed) <= trap_usm.KEYED_MAX
+    assert len(usm._keys) <= trap_usm.KEYED_MAX  # each forged engine was localised for
     assert isinstance(_receive(usm, V3Sender().trap(1, LINK_DOWN), source), tuple)
+
+
+def test_the_oldest_localised_keys_go_first_and_come_back_the_same() -> None:
+    keys = UsmKeys(local_max=2)
+    first = keys.local(AuthProtocol.SHA, V3_AUTH, PrivProtocol.AES128, V3_PRIV, b"engine-1")
+    keys.local(AuthProtocol.SHA, V3_AUTH, PrivProtocol.AES128, V3_PRIV, b"engine-2")
+    keys.local(AuthProtocol.SHA, V3_AUTH, PrivProtocol.AES128, V3_PRIV, b"engine-3")
+    assert len(keys) == 2
+    again = keys.local(AuthProtocol.SHA, V3_AUTH, PrivProtocol.AES128, V3_PRIV, b"engine-1")
+    assert again == first
+    assert again is not first  # made again

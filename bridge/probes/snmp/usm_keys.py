@@ -77,11 +77,17 @@ class LocalKeys:
 
 
 class UsmKeys:
-    """Keys made from passwords and localised, kept for the life of the client."""
+    """Keys made from passwords and localised, kept for the life of the client.
 
-    def __init__(self) -> None:
+    At most `local_max` localised keys are kept (the oldest made goes first): a receiver
+    localises for whatever engine ID a datagram names before it can authenticate it, and
+    a sender choosing engine IDs at will must not grow this. Localising again costs one
+    short hash (the password's key, the megabyte, is kept: there is one per password)."""
+
+    def __init__(self, local_max: int = 1 << 20) -> None:
         self._made: dict[tuple[str, bytes], bytes] = {}
         self._local: dict[tuple[object, ...], LocalKeys] = {}
+        self._local_max = local_max
 
     def _key(self, hash_name: str, password: bytes) -> bytes:
         key = self._made.get((hash_name, password))
@@ -101,9 +107,15 @@ class UsmKeys:
         if priv_password is not None:
             priv_key = extend(spec.name, localize(spec.name, self._key(spec.name, priv_password),
                                                   engine_id), PRIV_KEY_BYTES[priv])
+        if len(self._local) >= self._local_max:
+            del self._local[next(iter(self._local))]
         keys = self._local[(auth, auth_password, priv, priv_password, engine_id)] = \
             LocalKeys(spec, auth_key, priv_key)
         return keys
+
+    def __len__(self) -> int:
+        """How many localised keys are kept."""
+        return len(self._local)
 
     def forget(self, engine_id: bytes) -> None:
         """Drop the keys localised to an engine that is gone."""
