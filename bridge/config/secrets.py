@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from bridge.core.secret import Secret
@@ -54,12 +57,43 @@ def resolve_ref(ref: str, base_dir: Path, *, create: bool = False) -> Secret | N
     return Secret(value)
 
 
-def create_secret_file(ref: str, base_dir: Path) -> Path:
-    """Write a new random token to the file a `file:` reference names, mode 0600."""
+def create_secret_file(ref: str, base_dir: Path) -> tuple[Path, bool]:
+    """Write a new random token to the file a `file:` reference names, mode 0600; True if
+    this call wrote it.
+
+    Instances started together on one host race here: the token is written whole to a file
+    of its own and hard-linked into place, so the first link wins, the others keep the
+    winner's token (False), and no one reads a half-written file. Where the filesystem has
+    no hard links, the file is created exclusively and written."""
     _, target = parse_ref(ref)
     path = Path(target) if Path(target).is_absolute() else base_dir / target
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    token = secrets.token_urlsafe(32) + "\n"
+    fd, aside = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            return path, False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            return path, _write_exclusively(path, token)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(aside)
+    return path, True
+
+
+def _write_exclusively(path: Path, token: str) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(32) + "\n")
-    return path
+        handle.write(token)
+    return True

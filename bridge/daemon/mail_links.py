@@ -20,7 +20,9 @@ def link_key(config: Config) -> bytes | None:
     ref, base_dir = portal.link_key, Path(config.path).resolve().parent
     secret = resolve_ref(ref, base_dir, create=True)
     if secret is None:
-        log.info("portal: created the mail link key %s", create_secret_file(ref, base_dir))
+        path, created = create_secret_file(ref, base_dir)
+        by = "created" if created else "another instance created"
+        log.info("portal: %s the mail link key %s", by, path)
         secret = resolve_ref(ref, base_dir)
     assert secret is not None
     return secret.reveal().encode()

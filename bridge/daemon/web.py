@@ -30,7 +30,9 @@ def session_secret(config: Config) -> str:
     ref, base_dir = config.main.portal.session_key, Path(config.path).resolve().parent
     secret = resolve_ref(ref, base_dir, create=True)
     if secret is None:
-        log.info("portal: created the session key %s", create_secret_file(ref, base_dir))
+        path, created = create_secret_file(ref, base_dir)
+        by = "created" if created else "another instance created"
+        log.info("portal: %s the session key %s", by, path)
         secret = resolve_ref(ref, base_dir)
     assert secret is not None
     return secret.reveal()
