@@ -361,7 +361,7 @@ class Daemon:
                             self._shards.shard, self._shards.owns, self._recheck,
                             scheduler.resume)
         tasks.append(asyncio.create_task(self._shards.run(self._stop, handover), name="leases"))
-        tasks.append(asyncio.create_task(self._fleet.run(self._stop, self._monitor.observe),
+        tasks.append(asyncio.create_task(self._fleet.run(self._stop, self._monitor),
                                          name="fleet view"))
         tasks += start_intake(self, self._stop, self._metrics.registry)
         if self._notifier.watchdog_interval_s:

@@ -79,15 +79,17 @@ class Monitor:
         self._hand_on(decisions)
         return delay_s
 
-    def observe(self, states: Mapping[CheckKey, CheckState], open_problems: Mapping[str, bool],
-                attached: Mapping[CheckKey, str], theirs: Callable[[str], bool]) -> None:
-        """Other instances' checks as their owners last stored them, with their tickets:
-        known (for the API, parents, gap evidence, a parent's ticket to attach to), never
-        judged here. Checks the config lacks are left out."""
+    def observe_states(self, states: Mapping[CheckKey, CheckState]) -> None:
+        """Other instances' checks as their owners last stored them: known (for the API,
+        parents, gap evidence), never judged here. Checks the config lacks are left out."""
         known = self.engine.states
         for key, state in states.items():
             if key in known:
                 known[key] = state
+
+    def observe_tickets(self, open_problems: Mapping[str, bool],
+                        attached: Mapping[CheckKey, str], theirs: Callable[[str], bool]) -> None:
+        """Their checks' tickets (a parent's ticket for a child here to attach to)."""
         self.engine.observe_tickets(open_problems, attached, theirs)
 
     def tick(self, now: datetime) -> None:

@@ -445,8 +445,8 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
     # The others' checks are not read at a handover: the fleet view (daemon/fleet.py)
     # keeps them, from the store, every few seconds.
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == CheckState()
-    monitor.observe(load_states(db.reader, devices={OTHERS}), *load_check_tickets(db.reader),
-                    lambda device: device == OTHERS)
+    monitor.observe_states(load_states(db.reader, devices={OTHERS}))
+    monitor.observe_tickets(*load_check_tickets(db.reader), lambda device: device == OTHERS)
     assert monitor.engine.states[CheckKey(OTHERS, "ping")] == down
 
     # Both go on flapping: still one flapping ticket each, never "steady", never resolved.
