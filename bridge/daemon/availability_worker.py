@@ -175,7 +175,7 @@ def _exits_within(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
         return True
     try:
         pidfd = os.pidfd_open(process.pid)
-    except OSError:  # no pidfd (old kernel, a seccomp filter): subprocess's loop it is
+    except (OSError, AttributeError):  # no pidfd (old kernel or Python, a seccomp filter)
         try:
             process.wait(timeout_s)
         except subprocess.TimeoutExpired:

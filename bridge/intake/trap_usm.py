@@ -64,7 +64,8 @@ _EPOCH_S = 1_735_689_600
 # (user, engine ID) pairs whose keys are found by one lookup; then forgotten all at once
 # (looked up before the datagram is authenticated: a sender choosing engine IDs at will
 # must not grow it)
-KEYED_MAX = 1024
+KEYED_MAX = 16_384
+ENGINE_ID_MIN, ENGINE_ID_MAX = 5, 32  # SnmpEngineID's size (RFC 3411 5)
 
 Taken = tuple[Notification, bytes | None]  # the notification and an INFORM's answer
 Send = Callable[[bytes, Any], None]
@@ -135,6 +136,9 @@ class TrapUsm:
         engine_id = ours if reportable else security.engine_id
         if not engine_id:
             return "unauthorized:a trap without its sender's engine ID"
+        if not ENGINE_ID_MIN <= len(engine_id) <= ENGINE_ID_MAX:  # kept below, unauthenticated
+            return (f"malformed:an engine ID of {len(engine_id)} bytes (SnmpEngineID is "
+                    f"{ENGINE_ID_MIN} to {ENGINE_ID_MAX})")
         keys = self._local(user, engine_id)
         digest = hmac.digest(keys.auth_key, without_mac(data, incoming),
                              keys.auth.name)[:keys.auth.mac_bytes]

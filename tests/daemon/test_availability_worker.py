@@ -35,10 +35,10 @@ from tests.availability.test_sliding import (
     utc,
 )
 from tests.conftest import REPO
-from tests.daemon.test_clock_steps import faketime_env
-from tests.daemon.test_clock_steps import step as step_clock
 from tests.kits.daemon import wait_for
 from tests.kits.engine import build_config, device
+from tests.kits.faketime import faketime_env
+from tests.kits.faketime import step as step_clock
 
 
 @pytest.fixture

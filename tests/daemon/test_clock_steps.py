@@ -2,17 +2,12 @@
 checking: probing goes on across steps both ways, a step of +3 d with an open ticket sends
 no storm of breaches, ETA notices and escalations, and /readyz says when no check finished.
 
-The daemon runs with libfaketime preloaded and reads its offset from a file at most once a
-second (FAKETIME_CACHE_DURATION); the monotonic clock stays real
-(FAKETIME_DONT_FAKE_MONOTONIC), as it does when an operator or NTP steps the system clock.
-Not FAKETIME_NO_CACHE: libfaketime then opens and reads the file, under a lock, at every
-clock reading of every thread, and the daemon, which reads its clocks thousands of times a
-second, answered its first requests seconds late and fired escalations late.
+The daemon runs with libfaketime preloaded (tests/kits/faketime.py), its monotonic clock
+real, as it is when an operator or NTP steps the system clock.
 """
 
 from __future__ import annotations
 
-import glob
 import signal
 import time
 from collections import Counter
@@ -26,29 +21,10 @@ from sqlmodel import Session, select
 from bridge.store import Database
 from bridge.store.models import OutboxMessage
 from tests.kits.daemon import Bridge, free_port, metric, wait_for, write_deployment
+from tests.kits.faketime import faketime_env, step
 from tests.kits.notify_peers import MailSink
 
 ACME = "acme-secret-token"
-LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
-
-
-def faketime_env(offset_file: Path) -> dict[str, str]:
-    """Run a process with its wall clock offset by whatever `offset_file` says."""
-    if not LIBFAKETIME:
-        pytest.fail("libfaketime is missing: apt-get install faketime (in .ci/run)")
-    offset_file.write_text("+0\n")
-    return {"LD_PRELOAD": LIBFAKETIME[0], "FAKETIME_TIMESTAMP_FILE": str(offset_file),
-            "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
-
-
-def step(offset_file: Path, offset: str) -> None:
-    """Step the daemon's wall clock to `offset` from the real time ("-2h", "+3d", "+0").
-
-    Written aside and renamed into place: libfaketime rereads the file once a second,
-    and a half-written file would be a step of its own."""
-    aside = offset_file.with_suffix(".new")
-    aside.write_text(offset + "\n")
-    aside.replace(offset_file)
 
 
 def checks_done(bridge: Bridge) -> float:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.trap_work import V3_AUTH, V3_PRIV, V3_USER, Trap, V3Sender
 from bridge.config.intake_traps import TrapSource, TrapUser
 from bridge.core.probe_kinds.snmp import AuthProtocol, PrivProtocol
@@ -38,7 +40,9 @@ def test_a_reload_s_new_password_applies_to_the_next_trap() -> None:
     assert isinstance(_receive(usm, V3Sender().trap(4, LINK_DOWN), _source()), tuple)
 
 
-def test_engine_ids_chosen_by_senders_grow_neither_the_lookup_nor_the_keys() -> None:
+def test_engine_ids_chosen_by_senders_grow_neither_the_lookup_nor_the_keys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trap_usm, "KEYED_MAX", 64)
     usm, source = TrapUsm(), _source()
     for n in range(trap_usm.KEYED_MAX * 2):
         forged = encode_message(n, 3, Security(n.to_bytes(8, "big"), 1, 100, V3_USER), 12,
@@ -58,3 +62,13 @@ def test_the_oldest_localised_keys_go_first_and_come_back_the_same() -> None:
     again = keys.local(AuthProtocol.SHA, V3_AUTH, PrivProtocol.AES128, V3_PRIV, b"engine-1")
     assert again == first
     assert again is not first  # made again
+
+
+@pytest.mark.parametrize("size", [4, 33, 60_000])
+def test_an_engine_id_of_a_size_snmp_does_not_allow_is_refused_unkept(size: int) -> None:
+    usm, source = TrapUsm(), _source()
+    forged = encode_message(1, 3, Security(b"e" * size, 1, 100, V3_USER), 12, bytes(8),
+                            b"\x04\x00")[0]
+    found = _receive(usm, forged, source)
+    assert found == f"malformed:an engine ID of {size} bytes (SnmpEngineID is 5 to 32)"
+    assert len(usm._keys) == 0

@@ -85,6 +85,8 @@ class UsmKeys:
     short hash (the password's key, the megabyte, is kept: there is one per password)."""
 
     def __init__(self, local_max: int = 1 << 20) -> None:
+        if local_max < 1:
+            raise ValueError(f"local_max must be at least 1, not {local_max}")
         self._made: dict[tuple[str, bytes], bytes] = {}
         self._local: dict[tuple[object, ...], LocalKeys] = {}
         self._local_max = local_max
