@@ -64,9 +64,11 @@ def create_secret_file(ref: str, base_dir: Path) -> tuple[Path, bool]:
     Instances started together on one host race here: the token is written whole to a file
     of its own and hard-linked into place, so the first link wins, the others keep the
     winner's token (False), and no one reads a half-written file. Where the filesystem has
-    no hard links, the file is created exclusively and written."""
+    no hard links, the file is created exclusively and written (a racing instance may then
+    find it empty and refuse to start: started again, it reads the token)."""
     _, target = parse_ref(ref)
-    path = Path(target) if Path(target).is_absolute() else base_dir / target
+    path = Path(target) if Path(target).is_absolute() \
+        else Path(os.path.normpath(base_dir / target))  # where resolve_ref reads it
     path.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(32) + "\n"
     fd, aside = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
@@ -80,7 +82,7 @@ def create_secret_file(ref: str, base_dir: Path) -> tuple[Path, bool]:
         except FileExistsError:
             return path, False
         except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
                 raise
             return path, _write_exclusively(path, token)
     finally:

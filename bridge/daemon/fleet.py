@@ -80,17 +80,29 @@ class FleetView:
         since: datetime | None = None
         while not stop.is_set():
             started = self._clock()
-            try:
-                found = await self._read(partial(load_states, since=since, devices=self._theirs))
-                problems, attached = await self._read(load_check_tickets)
-            except Exception as exc:  # the store is down: the last known state stays
-                log.debug("cannot read the other instances' state: %s", exc)
-            else:
-                await self._observe(observer, found)
-                observer.observe_tickets(problems, attached, self._theirs)
+            if await self._round(observer, since):
                 reads += 1
                 since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
             await wait_or_timeout(stop, _EVERY_S)
+
+    async def _round(self, observer: Observer, since: datetime | None) -> bool:
+        """One read of the others' states and then their tickets; False if the store was
+        down (the last known state stays). The tickets are read once the states are in,
+        which takes several turns of the loop: read first, they would be older than what
+        a hand-over meanwhile learned anew, and put back over it."""
+        try:
+            found = await self._read(partial(load_states, since=since, devices=self._theirs))
+        except Exception as exc:
+            log.debug("cannot read the other instances' state: %s", exc)
+            return False
+        await self._observe(observer, found)
+        try:
+            problems, attached = await self._read(load_check_tickets)
+        except Exception as exc:
+            log.debug("cannot read the other instances' tickets: %s", exc)
+            return False
+        observer.observe_tickets(problems, attached, self._theirs)
+        return True
 
     async def _observe(self, observer: Observer, found: dict[CheckKey, CheckState]) -> None:
         """Hand `found` on in pieces of `OBSERVE_STEP`, the loop running between them."""

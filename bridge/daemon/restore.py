@@ -91,12 +91,16 @@ class Handover:
             stored = await asyncio.to_thread(load_stored, self._reader, self._config(),
                                              self._now(), taken)
             phases_s["read"] = time.monotonic() - started - sum(phases_s.values())
-            # The others' states are as the fleet view last read them (fleet.py); their
-            # tickets and attachments are read anew.
-            stored = replace(stored, states={
-                **{k: engine.states[k] for k in keys if k.device not in taken}, **stored.states})
+            # The others' states are as the fleet view has them (fleet.py), taken at each
+            # step: it may take newer ones in while an earlier step let the loop run, and
+            # an older copy must not be put back over them. Their tickets and attachments
+            # are read anew.
+            states = dict(stored.states)
+            stored = replace(stored, states=states)
             for at in range(0, len(keys), _ADOPT_STEP):
-                engine.adopt(keys[at:at + _ADOPT_STEP], stored)
+                step = keys[at:at + _ADOPT_STEP]
+                states.update((k, engine.states[k]) for k in step if k.device not in taken)
+                engine.adopt(step, stored)
                 await asyncio.sleep(0)  # the loop goes on between steps
             phases_s["adopt"] = time.monotonic() - started - sum(phases_s.values())
             # A failure between its attempts was due for a retry on its last owner (the

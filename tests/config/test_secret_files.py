@@ -4,9 +4,13 @@ instances started together on one host all find it missing."""
 
 from __future__ import annotations
 
+import errno
+import os
 import stat
 import threading
 from pathlib import Path
+
+import pytest
 
 from bridge.config.secrets import create_secret_file, resolve_ref
 
@@ -48,3 +52,19 @@ def test_an_existing_secret_is_never_replaced(tmp_path: Path) -> None:
     path, wrote = create_secret_file("file:token", tmp_path)
     assert not wrote
     assert path.read_text() == "the operator's own\n"
+
+
+def test_without_hard_links_the_secret_is_still_created_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(_source: object, _target: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path, wrote = create_secret_file("file:var/key", tmp_path)
+    assert wrote
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = resolve_ref("file:var/key", tmp_path)
+    assert secret is not None
+    assert len(secret.reveal()) >= 40
+    assert create_secret_file("file:var/key", tmp_path) == (path, False)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["key"]

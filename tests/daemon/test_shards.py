@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -32,6 +33,7 @@ from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.shards import shard_of
 from bridge.core.state import CheckKey, CheckState, StateType, Status
+from bridge.daemon import restore as restore_module
 from bridge.daemon.monitor import Monitor
 from bridge.daemon.restore import Handover, restore_engine
 from bridge.store import BatchWriter, Database
@@ -464,3 +466,39 @@ async def test_a_gained_shard_continues_where_its_owner_left_it_and_the_kept_kee
               if isinstance(d, OpenIncident) and d.key is not None}
     # dated from the first failure, on the old owner for sw-b
     assert opened == {"sw-a": T0 + timedelta(seconds=40), "sw-b": T0 + timedelta(seconds=40)}
+
+
+async def test_a_state_the_fleet_view_takes_in_during_a_hand_over_is_not_put_back_older(
+        tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand-over takes its checks up in steps, the loop running between them; a piece of
+    the fleet view landing between two steps keeps its newer states."""
+    others = [f"edge-{n}" for n in range(restore_module._ADOPT_STEP + 200)]
+    config = engine_kit.build_config(tmp_path, "".join(
+        engine_kit.device(name) for name in ("sw-b", *others)))
+    gained = shard_of("sw-b", HANDOVER_SHARDS)
+    theirs = [d for d in others if shard_of(d, HANDOVER_SHARDS) != gained]
+    writer = BatchWriter(db, "INC", 0.1, 1000, lambda outcomes: None)
+    monitor = Monitor(restore_engine(db.reader, config, T0), writer.submit, lambda keys: None)
+    engine = monitor.engine
+    checks = engine.keys()
+    late = [k for k in checks if k.device in theirs][-1]  # taken up in a later step
+    newer = CheckState(Status.DOWN, StateType.HARD, 2, T0, Status.DOWN, T0)
+    adopt, steps = engine.adopt, []
+
+    def adopt_then_a_fleet_piece(keys: list[CheckKey], stored: Any) -> None:
+        adopt(keys, stored)
+        steps.append(len(keys))
+        if len(steps) == 1:  # between the first step and the next: the others' newer state
+            monitor.observe_states({late: newer})
+
+    monkeypatch.setattr(engine, "adopt", adopt_then_a_fleet_piece)
+    handover = Handover(writer, monitor, db.reader, lambda: config, lambda: T0,
+                        lambda: None, lambda device: shard_of(device, HANDOVER_SHARDS),
+                        lambda device: shard_of(device, HANDOVER_SHARDS) == gained,
+                        lambda keys: None, lambda checked_ago_s: None)
+    try:
+        await handover({gained}, set())
+    finally:
+        writer.close()
+    assert len(steps) >= 2
+    assert engine.states[late] == newer
