@@ -21,7 +21,6 @@ from bridge.notify.notice import NoticeKind
 from bridge.store import Engine, Session
 from bridge.store.models import EscalationStepRow, Incident
 from bridge.store.ticket_plans import (
-    active_tickets,
     claim_steps,
     due_steps,
     eta_tickets,
@@ -30,6 +29,8 @@ from bridge.store.ticket_plans import (
     recorded_marks,
     resolved_tickets,
     save,
+    ticket_heads,
+    tickets_by_id,
 )
 from bridge.store.tickets import in_transaction, note
 
@@ -79,16 +80,15 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
     # A resolved ticket's marks all fall before its resolution; only a ticket resolved
     # since the last ticks can still have one unrecorded.
     recent = now - timedelta(hours=1)
-    tickets = [t for t in active_tickets(session, [*ACTIVE, IncidentStatus.RESOLVED])
-               if t.status in ACTIVE or (t.resolved_at is not None and t.resolved_at >= recent)]
-    for incident in tickets:
+    # Only the tickets whose next mark is unknown or due are loaded whole: at thousands of
+    # open tickets, loading them all every tick was most of the tick.
+    wanted = [ticket_id for ticket_id, status, resolved_at, customer
+              in ticket_heads(session, [*ACTIVE, IncidentStatus.RESOLVED])
+              if (status in ACTIVE or (resolved_at is not None and resolved_at >= recent))
+              and customer in desk.config.customers
+              and _may_be_due(desk.next_mark, ticket_id, now)]
+    for incident in tickets_by_id(session, wanted):
         assert incident.id is not None
-        if incident.customer not in desk.config.customers:
-            continue
-        if incident.id in desk.next_mark:  # known: skip until it falls due
-            next_at = desk.next_mark[incident.id]
-            if next_at is None or next_at > now:
-                continue
         coverage = desk.config.coverage_for(incident.customer)
         targets = desk.config.sla_for(incident.customer, incident.priority)
         done = recorded_marks(session, incident.id)
@@ -116,6 +116,14 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
                             {Audience.TIER, Audience.OPERATORS}, message=what,
                             sla=(mark.kind.value, mark.pct))
     return recorded
+
+
+def _may_be_due(next_mark: dict[int, datetime | None], ticket_id: int, now: datetime) -> bool:
+    """Whether a ticket's next mark may have fallen due (not known yet, or known and due)."""
+    if ticket_id not in next_mark:
+        return True
+    next_at = next_mark[ticket_id]
+    return next_at is not None and next_at <= now
 
 
 def eta_notices(session: Session, desk: ContractDesk, now: datetime) -> int:

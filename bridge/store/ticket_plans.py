@@ -122,6 +122,27 @@ def active_tickets(session: Session, statuses: Sequence[IncidentStatus],
                              .order_by(col(Incident.id))).all())
 
 
+def ticket_heads(session: Session, statuses: Sequence[IncidentStatus]
+                 ) -> list[tuple[int, str, datetime | None, str]]:
+    """(id, status, resolved_at, customer) of the tickets in these states, oldest first: what
+    the clock looks at before it loads a ticket whole (most wait for a mark far ahead)."""
+    rows = session.exec(select(Incident.id, Incident.status, Incident.resolved_at,
+                               Incident.customer)
+                        .where(col(Incident.status).in_(statuses)).order_by(col(Incident.id)))
+    return [(ticket_id, status, resolved_at, customer)
+            for ticket_id, status, resolved_at, customer in rows if ticket_id is not None]
+
+
+def tickets_by_id(session: Session, ids: Sequence[int]) -> list[Incident]:
+    """These tickets whole, in the order of `ids` (one gone meanwhile is left out)."""
+    found: dict[int | None, Incident] = {}
+    for at in range(0, len(ids), _CLAIM_CHUNK):
+        chunk = ids[at:at + _CLAIM_CHUNK]
+        found.update((t.id, t) for t in session.exec(
+            select(Incident).where(col(Incident.id).in_(chunk))))
+    return [found[i] for i in ids if i in found]
+
+
 def eta_tickets(session: Session, before: datetime) -> list[Incident]:
     """Active tickets whose ETA, not noticed yet, comes before `before`."""
     return active_tickets(session, list(ACTIVE), col(Incident.eta_noticed_at).is_(None),
