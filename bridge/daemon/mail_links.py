@@ -3,13 +3,10 @@ mints them and the portal that opens them; None while the portal has no public a
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from bridge.config.model import Config
-from bridge.config.secrets import create_secret_file, resolve_ref
-
-log = logging.getLogger(__name__)
+from bridge.config.secrets import resolve_or_create
 
 
 def link_key(config: Config) -> bytes | None:
@@ -17,12 +14,5 @@ def link_key(config: Config) -> bytes | None:
     portal = config.main.portal
     if not portal.enabled or not portal.public_url:
         return None
-    ref, base_dir = portal.link_key, Path(config.path).resolve().parent
-    secret = resolve_ref(ref, base_dir, create=True)
-    if secret is None:
-        path, created = create_secret_file(ref, base_dir)
-        by = "created" if created else "another instance created"
-        log.info("portal: %s the mail link key %s", by, path)
-        secret = resolve_ref(ref, base_dir)
-    assert secret is not None
-    return secret.reveal().encode()
+    return resolve_or_create(portal.link_key, Path(config.path).resolve().parent,
+                             "portal mail link key").reveal().encode()
