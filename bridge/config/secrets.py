@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
 from bridge.core.secret import Secret
-
-log = logging.getLogger(__name__)
 
 
 class SecretRefError(ValueError):
@@ -92,19 +89,6 @@ def create_secret_file(ref: str, base_dir: Path) -> tuple[Path, bool]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(aside)
     return path, True
-
-
-def resolve_or_create(ref: str, base_dir: Path, what: str) -> Secret:
-    """The secret `ref` names; a missing `file:` is created first (random, mode 0600), or
-    taken as another instance just created it, and logged as `what`."""
-    secret = resolve_ref(ref, base_dir, create=True)
-    if secret is None:
-        path, created = create_secret_file(ref, base_dir)
-        log.info("%s the %s %s", "created" if created else "another instance created",
-                 what, path)
-        secret = resolve_ref(ref, base_dir)
-    assert secret is not None  # a file: reference, there now
-    return secret
 
 
 def _write_exclusively(path: Path, token: str) -> bool:

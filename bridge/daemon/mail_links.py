@@ -3,10 +3,13 @@ mints them and the portal that opens them; None while the portal has no public a
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from bridge.config.model import Config
-from bridge.config.secrets import resolve_or_create
+from bridge.config.secrets import create_secret_file, resolve_ref
+
+log = logging.getLogger(__name__)
 
 
 def link_key(config: Config) -> bytes | None:
@@ -14,5 +17,12 @@ def link_key(config: Config) -> bytes | None:
     portal = config.main.portal
     if not portal.enabled or not portal.public_url:
         return None
-    return resolve_or_create(portal.link_key, Path(config.path).resolve().parent,
-                             "portal mail link key").reveal().encode()
+    ref, base_dir = portal.link_key, Path(config.path).resolve().parent
+    secret = resolve_ref(ref, base_dir, create=True)
+    if secret is None:
+        path, created = create_secret_file(ref, base_dir)
+        by = "created" if created else "another instance created"
+        log.info("portal: %s the mail link key %s", by, path)
+        secret = resolve_ref(ref, base_dir)
+    assert secret is not None
+    return secret.reveal().encode()

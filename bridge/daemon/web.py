@@ -3,6 +3,7 @@ and the portal under /portal/ there or on its own [portal] listen."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from bridge.api.routes import build_app
 from bridge.api.service import Service
 from bridge.config.load import parse_listen
 from bridge.config.model import Config, Listen
-from bridge.config.secrets import resolve_or_create
+from bridge.config.secrets import create_secret_file, resolve_ref
 from bridge.daemon.http import serve
 from bridge.daemon.mail_links import link_key
 from bridge.intake import add_intake_routes
@@ -20,13 +21,21 @@ from bridge.intake.service import IntakeService
 from bridge.portal.app import build_portal
 from bridge.portal.service import PortalService
 
+log = logging.getLogger(__name__)
 PORTAL = "/portal/"
 
 
 def session_secret(config: Config) -> str:
     """[portal] session_key's secret; a missing `file:` is created (random, mode 0600)."""
-    return resolve_or_create(config.main.portal.session_key,
-                             Path(config.path).resolve().parent, "portal session key").reveal()
+    ref, base_dir = config.main.portal.session_key, Path(config.path).resolve().parent
+    secret = resolve_ref(ref, base_dir, create=True)
+    if secret is None:
+        path, created = create_secret_file(ref, base_dir)
+        by = "created" if created else "another instance created"
+        log.info("portal: %s the session key %s", by, path)
+        secret = resolve_ref(ref, base_dir)
+    assert secret is not None
+    return secret.reveal()
 
 
 async def _to_portal(_request: web.Request) -> web.Response:

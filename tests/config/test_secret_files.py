@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.secrets import create_secret_file, resolve_or_create, resolve_ref
+from bridge.config.secrets import create_secret_file, resolve_ref
 
 
 def test_instances_racing_to_create_a_secret_all_get_the_same_whole_one(tmp_path: Path) -> None:
@@ -68,13 +68,3 @@ def test_without_hard_links_the_secret_is_still_created_once(
     assert len(secret.reveal()) >= 40
     assert create_secret_file("file:var/key", tmp_path) == (path, False)
     assert sorted(p.name for p in path.parent.iterdir()) == ["key"]
-
-
-def test_a_secret_bridge_may_create_is_created_once_and_said_so(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO")
-    first = resolve_or_create("file:var/portal-session.key", tmp_path, "portal session key")
-    again = resolve_or_create("file:var/portal-session.key", tmp_path, "portal session key")
-    assert first.reveal() == again.reveal()
-    created = [r.getMessage() for r in caplog.records if "portal session key" in r.getMessage()]
-    assert created == [f"created the portal session key {tmp_path}/var/portal-session.key"]
