@@ -66,6 +66,9 @@ class _Service:
     def snapshot(self) -> Snapshot:
         return Snapshot(self.config, {}, {})
 
+    async def live_snapshot(self) -> Snapshot:
+        return self.snapshot()
+
     def availability_latest(self) -> Latest:
         return self.latest
 

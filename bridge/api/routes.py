@@ -110,7 +110,7 @@ def _measured(last: ProbeResult | None) -> dict[str, object]:
 async def devices_list(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/devices: every device the caller may see, with its checks' state."""
     caller = caller_of(request)
-    snap = service_of(request).snapshot()
+    snap = await service_of(request).live_snapshot()
     devices: list[dict[str, Any]] = []
     for device_id, device in snap.config.devices.items():
         if not caller.sees(device.customer):

@@ -162,6 +162,10 @@ class RuleEngine(Generic[C]):
                 self._resolved[problem] = stored.resolved[problem]
             self._arm(key, state)
 
+    def is_parent(self, device: str) -> bool:
+        """Whether some device of the config has `device` among its parents."""
+        return device in self._children
+
     def observe_tickets(self, stored_open: Mapping[str, bool],
                         stored_attached: Mapping[CheckKey, str],
                         theirs: Callable[[str], bool]) -> None:

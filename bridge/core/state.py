@@ -133,6 +133,18 @@ def apply_result(
     return Transition(state, new, Reason.SOFT_FAILURE)
 
 
+Judged = tuple[Status, StateType, int, datetime | None, Status, datetime | None, int,
+               datetime | None]
+"""A check's state but its last result: what only a judgement changes, not each check."""
+
+
+def judged_part(state: CheckState) -> Judged:
+    """`state` without its last result: (status, state_type, attempts, since, hard_status,
+    hard_since, ok_streak, ok_since), in the order of the store's columns."""
+    return (state.status, state.state_type, state.attempts, state.since, state.hard_status,
+            state.hard_since, state.ok_streak, state.ok_since)
+
+
 def between_attempts(state: CheckState) -> bool:
     """Whether a failure is still being retried (soft): its next check is a retry."""
     return state.status == Status.DOWN and state.state_type == StateType.SOFT

@@ -104,6 +104,10 @@ class Daemon:
         assert self._monitor is not None
         return self._monitor.snapshot()  # other shards' states: from the store (fleet.py)
 
+    async def live_snapshot(self) -> Snapshot:
+        """`snapshot` with the other instances' last results as the store has them now."""
+        return await self._fleet.with_their_results(self.snapshot())
+
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""
         return self.availability.asked()

@@ -19,7 +19,7 @@ from bridge.core.decisions import (
 )
 from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
-from bridge.core.state import CheckKey, CheckState
+from bridge.core.state import CheckKey, CheckState, Judged, judged_part
 from bridge.daemon.change_log import ChangeLog
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,17 @@ class Monitor:
         for key, state in states.items():
             if key in known:
                 known[key] = state
+
+    def settled(self, key: CheckKey, judged: Judged) -> bool:
+        """Whether the engine knows another instance's check with that state already, and
+        wants no newer result of it: a parent's results are wanted, as a child failing here
+        is judged on a parent's result newer than its failure (core/dependencies.py). The
+        fleet view builds nothing of such a row, so its reads leave no objects for the
+        garbage collector to walk (each one a pause of the event loop; the API reads the
+        others' last results from the store). Asked on a reader thread."""
+        state = self.engine.states.get(key)
+        return (state is not None and state.last is not None
+                and not self.engine.is_parent(key.device) and judged_part(state) == judged)
 
     def observe_tickets(self, open_problems: Mapping[str, bool],
                         attached: Mapping[CheckKey, str], theirs: Callable[[str], bool]) -> None:

@@ -128,7 +128,7 @@ async def devices(request: web.Request) -> web.Response:
     _desk(request)
     service = service_of(request)
     config = service.current_config()
-    snap = service.snapshot()
+    snap = await service.live_snapshot()
     windows = await service.maintenance_windows()
     tickets = await service.read(open_tickets_by_device)
     rows = []

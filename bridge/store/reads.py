@@ -16,7 +16,7 @@ from bridge.core.flap import FlapState, change_percent
 from bridge.core.lifecycle import ACTIVE, IncidentStatus
 from bridge.core.priority import Priority
 from bridge.core.results import ProbeResult
-from bridge.core.state import CheckKey, CheckState
+from bridge.core.state import CheckKey, CheckState, Judged
 from bridge.core.ticket_clocks import TicketFacts
 from bridge.store.models import (
     CheckStateRow,
@@ -32,6 +32,10 @@ from bridge.store.ticket_plans import facts_of
 _CHUNK = 2000  # rows fetched at a time when reading every check
 _NAMES_PER_QUERY = 500  # devices named in one query (SQLite allows 999 parameters)
 
+
+Settled = Callable[[CheckKey, Judged], bool]
+"""Whether a check's stored state but its last result (`judged_part`) is known as it is,
+and its last result not wanted: a read leaves such rows out, building nothing of them."""
 
 Devices = Callable[[str], bool] | Collection[str] | None
 """Which devices' checks to read: all (None), those a predicate says yes to (checked on
@@ -58,12 +62,13 @@ def _rows(engine: Engine, query: Select[Any], devices: Devices, column: Any
                     yield row
 
 
-def load_states(engine: Engine, since: datetime | None = None,
-                devices: Devices = None) -> dict[CheckKey, CheckState]:
+def load_states(engine: Engine, since: datetime | None = None, devices: Devices = None,
+                settled: Settled | None = None) -> dict[CheckKey, CheckState]:
     """The saved state of every check, so a restart resumes attempts and open problems;
     with `since`, of the checks with a result from then on; with `devices`, of those
-    devices' checks. Plain rows, not ORM objects (~7 KB of peak memory each, held by the
-    session all at once, and 0.1 ms of CPU)."""
+    devices' checks; with `settled`, without the checks it says are known as they are.
+    Plain rows, not ORM objects (~7 KB of peak memory each, held by the session all at
+    once, and 0.1 ms of CPU)."""
     t = CheckStateRow.__table__  # type: ignore[attr-defined]
     query = core_select(t.c.device, t.c.probe, t.c.status, t.c.state_type, t.c.attempts,
                         t.c.since, t.c.hard_status, t.c.hard_since, t.c.last_ok, t.c.last_at,
@@ -76,6 +81,10 @@ def load_states(engine: Engine, since: datetime | None = None,
     for (device, probe, status, state_type, attempts, since_at, hard_status, hard_since,
          last_ok, last_at, output, measurements, warning, ok_streak, ok_since
          ) in _rows(engine, query, devices, t.c.device):
+        if settled is not None and settled(CheckKey(device, probe), (
+                status, state_type, attempts, since_at, hard_status, hard_since, ok_streak,
+                ok_since)):
+            continue  # nothing is built: no object outlives the row
         last = None
         if last_at is not None and last_ok is not None:
             measured = ({names.setdefault(k, k): v for k, v in measurements.items()}
@@ -87,6 +96,18 @@ def load_states(engine: Engine, since: datetime | None = None,
             status, state_type, attempts, since_at, hard_status, hard_since, last,
             ok_streak, ok_since)
     return states
+
+
+def load_last_results(engine: Engine, devices: Devices = None) -> dict[CheckKey, ProbeResult]:
+    """The last stored result of every check (of `devices`' checks)."""
+    t = CheckStateRow.__table__  # type: ignore[attr-defined]
+    query = (core_select(t.c.device, t.c.probe, t.c.last_ok, t.c.last_at, t.c.last_output,
+                         t.c.last_measurements, t.c.last_warning)
+             .where(t.c.last_at.is_not(None), t.c.last_ok.is_not(None)))
+    return {CheckKey(device, probe): ProbeResult.measured(ok, at, output, dict(measured or {}),
+                                                          warning=warning)
+            for device, probe, ok, at, output, measured, warning
+            in _rows(engine, query, devices, t.c.device)}
 
 
 def load_flaps(engine: Engine, devices: Devices = None) -> dict[CheckKey, FlapState]:

@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bridge.config.cluster import ClusterSection
-from bridge.core.state import CheckKey, CheckState, Status
+from bridge.core.decisions import SaveState
+from bridge.core.engine import RuleEngine
+from bridge.core.results import ProbeResult
+from bridge.core.state import CheckKey, CheckState, Judged, StateType, Status
 from bridge.daemon.fleet import OBSERVE_STEP, FleetView
+from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.shards import ShardKeeper
+from bridge.store import Database
+from bridge.store.decisions import apply_batch
 from bridge.store.reads import load_states
+from tests.kits import engine as engine_kit
+from tests.kits.engine import T0
 
 NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
 CHECKS = OBSERVE_STEP * 3 + 1
@@ -36,6 +45,9 @@ class Recorder:
                         theirs: Callable[[str], bool]) -> None:
         self.tickets += 1
         self._stop.set()
+
+    def settled(self, key: CheckKey, judged: Judged) -> bool:
+        return False
 
 
 async def test_a_large_read_is_taken_in_pieces_that_yield_to_the_loop(pg_url: str) -> None:
@@ -73,3 +85,71 @@ async def test_a_large_read_is_taken_in_pieces_that_yield_to_the_loop(pg_url: st
     assert {k: v for _, piece in recorder.pieces for k, v in piece.items()} == found
     assert recorder.tickets == 1
     assert tickets_read_after == [len(recorder.pieces)]
+
+
+def _up(at_s: int) -> CheckState:
+    """Up since T0, last checked `at_s` seconds after it."""
+    result = ProbeResult.measured(True, T0 + timedelta(seconds=at_s), "ok", {"rtt_ms": 0.2},
+                                  warning=False)
+    return CheckState(Status.UP, StateType.HARD, 0, T0, Status.UP, T0, result)
+
+
+def _save(db: Database, states: dict[CheckKey, CheckState]) -> None:
+    apply_batch(db.writer, [SaveState(k, s) for k, s in states.items()], "INC",
+                T0 + timedelta(minutes=5))
+
+
+async def test_a_read_builds_only_the_checks_whose_state_changed_or_whose_results_matter(
+        tmp_path: Path, db: Database) -> None:
+    """Every row of the others' changes once per check interval, its judged state seldom: a
+    read builds no state for a row the engine knows as it is (each one was an object for the
+    garbage collector to walk, a pause of the event loop), but always for a parent's check,
+    as a child here is judged on the parent's result newer than its own failure."""
+    config = engine_kit.build_config(tmp_path, "".join(
+        engine_kit.device(name) for name in ("sw-1", "sw-2", "core"))
+        + engine_kit.device("edge", parents=["core"]))
+    monitor = Monitor(RuleEngine(config), lambda decisions: None, lambda keys: None)
+    sw1, sw2, core = (CheckKey(d, "ping") for d in ("sw-1", "sw-2", "core"))
+    _save(db, {sw1: _up(30), sw2: _up(30), core: _up(30)})
+    first = load_states(db.reader, settled=monitor.settled)
+    assert set(first) == {sw1, sw2, core}  # none known yet
+    monitor.observe_states(first)
+    assert load_states(db.reader, settled=monitor.settled).keys() == {core}
+
+    # A round later: every check again, sw-2 failed once (soft).
+    failed = ProbeResult.measured(False, T0 + timedelta(seconds=60), "timeout", {},
+                                  warning=False)
+    soft = CheckState(Status.DOWN, StateType.SOFT, 1, T0 + timedelta(seconds=60), Status.UP,
+                      T0, failed)
+    _save(db, {sw1: _up(60), sw2: soft, core: _up(60)})
+    found = load_states(db.reader, settled=monitor.settled)
+    assert found == {sw2: soft, core: _up(60)}
+    monitor.observe_states(found)
+    assert monitor.engine.states[sw1] == _up(30)  # its judged state as it was
+    assert load_states(db.reader, settled=monitor.settled).keys() == {core}
+
+
+async def test_the_api_shows_the_others_last_results_as_the_store_has_them(
+        tmp_path: Path, pg_url: str) -> None:
+    """The engine keeps another instance's check as of its last change of state; what the
+    API and the portal show of it is its last result in the store, unless the engine's is
+    newer."""
+    db = Database(pg_url)
+    db.migrate()
+    keeper = ShardKeeper(ClusterSection(shards=4, lease_s=10.0), pg_url)  # holds no shard
+    try:
+        stale, fresh, unknown = (CheckKey(d, "ping") for d in ("sw-1", "sw-2", "sw-3"))
+        _save(db, {stale: _up(90), fresh: _up(30)})
+
+        async def read(fn: Callable[[Any], Any]) -> Any:
+            return await asyncio.to_thread(fn, db.reader)
+
+        view = FleetView(keeper, read, lambda: NOW)
+        snap = Snapshot(engine_kit.build_config(tmp_path, engine_kit.device("sw-1")), {
+            stale: _up(30), fresh: _up(60), unknown: CheckState()}, {})
+        live = await view.with_their_results(snap)
+        assert live.states == {stale: _up(90), fresh: _up(60), unknown: CheckState()}
+        assert snap.states[stale] == _up(30)  # the snapshot itself is left as it was
+    finally:
+        await keeper.leave()
+        db.dispose()

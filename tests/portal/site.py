@@ -74,6 +74,9 @@ class StoreService:
     def snapshot(self) -> Live:
         return Live()
 
+    async def live_snapshot(self) -> Live:
+        return Live()
+
     def availability_latest(self) -> Windows:
         return self.latest
 
