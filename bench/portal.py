@@ -13,7 +13,7 @@ import re
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from bridge.config.portal import PortalSection
 from bridge.core.availability import Tally
 from bridge.core.priority import Priority
 from bridge.core.secret import Secret
+from bridge.core.state import CheckKey, CheckState
 from bridge.daemon.monitor import Snapshot
 from bridge.desk.contract import ContractDesk
 from bridge.portal.app import build_portal
@@ -66,8 +67,8 @@ class _Service:
     def snapshot(self) -> Snapshot:
         return Snapshot(self.config, {}, {})
 
-    async def live_snapshot(self) -> Snapshot:
-        return self.snapshot()
+    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
+        return {}
 
     def availability_latest(self) -> Latest:
         return self.latest

@@ -110,14 +110,17 @@ def _measured(last: ProbeResult | None) -> dict[str, object]:
 async def devices_list(request: web.Request, _query: Query) -> web.Response:
     """GET /api/v1/devices: every device the caller may see, with its checks' state."""
     caller = caller_of(request)
-    snap = await service_of(request).live_snapshot()
+    service = service_of(request)
+    config = service.current_config()
+    seen = [(device_id, device) for device_id, device in config.devices.items()
+            if caller.sees(device.customer)]
+    states = await service.live_states([CheckKey(device_id, probe) for device_id, device in seen
+                                        for probe in device.probes])
     devices: list[dict[str, Any]] = []
-    for device_id, device in snap.config.devices.items():
-        if not caller.sees(device.customer):
-            continue
+    for device_id, device in seen:
         checks = []
         for probe in device.probes:
-            state = snap.states.get(CheckKey(device_id, probe))
+            state = states.get(CheckKey(device_id, probe))
             if state is None:
                 continue
             checks.append({
@@ -133,7 +136,7 @@ async def devices_list(request: web.Request, _query: Query) -> web.Response:
                 **_measured(state.last),
             })
         devices.append({"id": device_id, "customer": device.customer,
-                        "timezone": snap.config.customers[device.customer].timezone,
+                        "timezone": config.customers[device.customer].timezone,
                         "address": device.address,
                         "criticality": device.criticality.value,
                         "description": device.description, "tags": device.tags,

@@ -237,6 +237,10 @@ class RuleEngine(Generic[C]):
         rechecks, self._rechecks = self._rechecks, set()
         return rechecks
 
+    def flap_state(self, key: CheckKey) -> flap.FlapState | None:
+        """A check's recent results for flap detection, if it has any."""
+        return self._flaps.get(key)
+
     def flapping(self, key: CheckKey) -> bool:
         """Whether a check is flapping now."""
         return self._flaps.get(key, _NO_FLAPS).flapping

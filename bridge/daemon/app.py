@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -20,7 +20,7 @@ from bridge.availability.windows import Latest
 from bridge.config import ConfigErrors, load_config
 from bridge.config.model import ApiToken, Config, Listen
 from bridge.core.maintenance import MaintenanceRule
-from bridge.core.state import CheckKey
+from bridge.core.state import CheckKey, CheckState
 from bridge.daemon import heap
 from bridge.daemon.api_windows import ApiWindows
 from bridge.daemon.availability import AvailabilityKeeper
@@ -104,9 +104,10 @@ class Daemon:
         assert self._monitor is not None
         return self._monitor.snapshot()  # other shards' states: from the store (fleet.py)
 
-    async def live_snapshot(self) -> Snapshot:
-        """`snapshot` with the other instances' last results as the store has them now."""
-        return await self._fleet.with_their_results(self.snapshot())
+    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
+        """The states of `keys`, other instances' checks with their last results."""
+        assert self._monitor is not None
+        return await self._fleet.live_states(self._monitor.engine.states, keys)
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""

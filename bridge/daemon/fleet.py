@@ -11,7 +11,7 @@ Every row changes once per check interval, but its judged state (status, attempt
 status and their times) seldom does: a read builds a state only for a row whose judged
 state differs from the engine's copy, or whose last result matters here (a parent's).
 The others' last results are read from the store when the API or the portal shows them
-(`Daemon.live_snapshot`). At 50,000 + 10,000 checks on two instances, building every
+(`FleetView.live_states`). At 50,000 + 10,000 checks on two instances, building every
 row's state anew (~10,000 every 3 s) left that many objects to the garbage collector,
 whose passes over them stopped the event loop for 10-110 ms several times a read.
 """
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
@@ -29,10 +28,9 @@ from typing import Protocol, TypeVar
 
 from bridge.aio import wait_or_timeout
 from bridge.core.state import CheckKey, CheckState, Judged
-from bridge.daemon.monitor import Snapshot
 from bridge.daemon.shards import ShardKeeper
 from bridge.store import Engine
-from bridge.store.reads import load_check_tickets, load_last_results, load_states
+from bridge.store.reads import Devices, load_check_tickets, load_states
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +40,7 @@ _FULL_EVERY = 40  # reads (2 min): catches up on what an owner's clock skew hid
 # States taken into the engine per turn of the event loop: a full read at 50,000 + 10,000
 # on two instances is ~30,000 rows, one piece of which held the loop for ~75 ms.
 OBSERVE_STEP = 2000
+_NAMED_MAX = 5000  # devices read by name (500 a query); more: one pass over every row
 
 
 class Reader(Protocol):
@@ -95,18 +94,30 @@ class FleetView:
                 since = None if reads % _FULL_EVERY == 0 else started - _OVERLAP
             await wait_or_timeout(stop, _EVERY_S)
 
-    async def with_their_results(self, snap: Snapshot) -> Snapshot:
-        """`snap` with the others' checks' last results as the store has them now (the
-        engine's copies keep the last result of their last change of state)."""
+    async def live_states(self, states: Mapping[CheckKey, CheckState],
+                          keys: Iterable[CheckKey]) -> dict[CheckKey, CheckState]:
+        """The states of `keys` as the API and the portal show them: the engine's (from
+        `states`), or for another instance's check the store's when its last result is
+        newer, as the engine keeps the others' checks as of their last change of state.
+        The store out of reach, the engine's alone. Only the devices asked for are read."""
+        wanted = list(keys)
+        out = {k: state for k in wanted if (state := states.get(k)) is not None}
         if not self._keeper.coordinated:
-            return snap
-        results = await self._read(partial(load_last_results, devices=self._theirs))
-        states = dict(snap.states)
-        for key, result in results.items():
-            state = states.get(key)
-            if state is not None and (state.last is None or state.last.at < result.at):
-                states[key] = replace(state, last=result)
-        return replace(snap, states=states)
+            return out
+        theirs = {k.device for k in wanted if self._theirs(k.device)}
+        if not theirs:
+            return out
+        devices: Devices = theirs if len(theirs) <= _NAMED_MAX else theirs.__contains__
+        try:
+            stored = await self._read(partial(load_states, devices=devices))
+        except Exception as exc:
+            log.debug("cannot read the other instances' states: %s", exc)
+            return out
+        for key in wanted:
+            fresh = stored.get(key)
+            if fresh is not None and fresh.last is not None and _older(out.get(key), fresh):
+                out[key] = fresh
+        return out
 
     async def _round(self, observer: Observer, since: datetime | None) -> bool:
         """One read of the others' states and then their tickets; False if the store was
@@ -135,3 +146,9 @@ class FleetView:
             # A shard gained meanwhile is this instance's to judge now: asked per piece.
             observer.observe_states({k: v for k, v in piece if self._theirs(k.device)})
             await asyncio.sleep(0)
+
+
+def _older(known: CheckState | None, stored: CheckState) -> bool:
+    """Whether the store's state of a check has a newer result than the engine's copy."""
+    return known is None or known.last is None or (
+        stored.last is not None and known.last.at < stored.last.at)

@@ -22,7 +22,10 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import sys
 import time
+from collections.abc import Callable
+from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,37 @@ YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's def
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
 MMAP_THRESHOLD_BYTES = 256 * 1024
 ARENA_MAX = 2
+
+
+def _gc_untrack() -> Callable[[object], None] | None:
+    """CPython's `PyObject_GC_UnTrack`, called with the GIL held; None elsewhere."""
+    api = getattr(ctypes, "pythonapi", None)
+    if api is None or sys.implementation.name != "cpython":
+        return None
+    untrack = api.PyObject_GC_UnTrack
+    untrack.argtypes, untrack.restype = [ctypes.py_object], None
+    return cast(Callable[[object], None], untrack)
+
+
+_UNTRACK = _gc_untrack()
+
+
+def untrack(*values: object) -> None:
+    """Take immutable values that can never be part of a reference cycle (a check's state,
+    its last result, its flap history: frozen, slotted, holding only such values and
+    atoms) out of the garbage collector's lists, as CPython itself does with tuples and
+    dicts of atoms. Freed by their reference count as before, they are simply never walked.
+
+    Each check's result replaces its state every interval, so its new state and result
+    outlive several young collections and are walked again in every older one: at 50,000 +
+    10,000 checks on two instances, young collections of 50-150 ms and full ones of
+    250-670 ms, each holding the GIL and so the event loop. And as each new state frees the
+    one it replaces (an old object), CPython's count of young allocations hardly grows, so
+    the young generation grew to 160,000 objects before a collection came."""
+    if _UNTRACK is not None:
+        for value in values:
+            if value is not None and gc.is_tracked(value):
+                _UNTRACK(value)
 
 
 def limit_malloc() -> None:

@@ -21,6 +21,7 @@ from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Judged, judged_part
 from bridge.daemon.change_log import ChangeLog
+from bridge.daemon.heap import untrack
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,12 @@ class Monitor:
     def record(self, key: CheckKey, result: ProbeResult) -> float | None:
         """Apply one result; the delay until the check runs again (None: check removed)."""
         decisions, delay_s = self.engine.on_result(key, result)
+        state = self.engine.states.get(key)
+        if state is not None:  # kept until the check's next result: out of collections
+            last, flaps = state.last, self.engine.flap_state(key)
+            untrack(state, flaps, flaps and flaps.results)
+            if last is not None:
+                untrack(last, last.values, last.series, last.events)
         self._hand_on(decisions)
         return delay_s
 
@@ -86,6 +93,7 @@ class Monitor:
         for key, state in states.items():
             if key in known:
                 known[key] = state
+                untrack(state, state.last)
 
     def settled(self, key: CheckKey, judged: Judged) -> bool:
         """Whether the engine knows another instance's check with that state already, and

@@ -128,12 +128,15 @@ async def devices(request: web.Request) -> web.Response:
     _desk(request)
     service = service_of(request)
     config = service.current_config()
-    snap = await service.live_snapshot()
+    snap = service.snapshot()
+    states = await service.live_states([CheckKey(device_id, probe)
+                                        for device_id, device in config.devices.items()
+                                        for probe in device.probes])
     windows = await service.maintenance_windows()
     tickets = await service.read(open_tickets_by_device)
     rows = []
     for device_id, device in sorted(config.devices.items()):
-        checks = [(probe, snap.states.get(CheckKey(device_id, probe)))
+        checks = [(probe, states.get(CheckKey(device_id, probe)))
                   for probe in device.probes]
         mine = [w for w in windows if device_id in (w.devices or [])
                 or device.customer in (w.customers or [])]

@@ -98,18 +98,6 @@ def load_states(engine: Engine, since: datetime | None = None, devices: Devices 
     return states
 
 
-def load_last_results(engine: Engine, devices: Devices = None) -> dict[CheckKey, ProbeResult]:
-    """The last stored result of every check (of `devices`' checks)."""
-    t = CheckStateRow.__table__  # type: ignore[attr-defined]
-    query = (core_select(t.c.device, t.c.probe, t.c.last_ok, t.c.last_at, t.c.last_output,
-                         t.c.last_measurements, t.c.last_warning)
-             .where(t.c.last_at.is_not(None), t.c.last_ok.is_not(None)))
-    return {CheckKey(device, probe): ProbeResult.measured(ok, at, output, dict(measured or {}),
-                                                          warning=warning)
-            for device, probe, ok, at, output, measured, warning
-            in _rows(engine, query, devices, t.c.device)}
-
-
 def load_flaps(engine: Engine, devices: Devices = None) -> dict[CheckKey, FlapState]:
     """The saved flap history of every check that has one (of `devices`' checks)."""
     t = CheckStateRow.__table__  # type: ignore[attr-defined]

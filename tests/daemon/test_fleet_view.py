@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,7 @@ from bridge.core.engine import RuleEngine
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Judged, StateType, Status
 from bridge.daemon.fleet import OBSERVE_STEP, FleetView
-from bridge.daemon.monitor import Monitor, Snapshot
+from bridge.daemon.monitor import Monitor
 from bridge.daemon.shards import ShardKeeper
 from bridge.store import Database
 from bridge.store.decisions import apply_batch
@@ -129,27 +130,86 @@ async def test_a_read_builds_only_the_checks_whose_state_changed_or_whose_result
     assert load_states(db.reader, settled=monitor.settled).keys() == {core}
 
 
-async def test_the_api_shows_the_others_last_results_as_the_store_has_them(
+class OneRound:
+    """The daemon's Monitor as the fleet view's observer, stopping the view after a round."""
+
+    def __init__(self, monitor: Monitor, stop: asyncio.Event) -> None:
+        self.monitor, self._stop = monitor, stop
+
+    def observe_states(self, states: dict[CheckKey, CheckState]) -> None:
+        self.monitor.observe_states(states)
+
+    def settled(self, key: CheckKey, judged: Judged) -> bool:
+        return self.monitor.settled(key, judged)
+
+    def observe_tickets(self, open_problems: dict[str, bool], attached: dict[CheckKey, str],
+                        theirs: Callable[[str], bool]) -> None:
+        self.monitor.observe_tickets(open_problems, attached, theirs)
+        self._stop.set()
+
+
+async def test_the_view_keeps_what_it_knows_and_the_api_shows_the_stores_newer_results(
         tmp_path: Path, pg_url: str) -> None:
-    """The engine keeps another instance's check as of its last change of state; what the
-    API and the portal show of it is its last result in the store, unless the engine's is
-    newer."""
+    """A round of the fleet view leaves a check it knows as it is (the same object: nothing
+    was built for the garbage collector to walk) and takes a changed one in; what the API
+    and the portal show of another instance's check is the store's state when its last
+    result is newer than the engine's copy, status and all."""
     db = Database(pg_url)
     db.migrate()
     keeper = ShardKeeper(ClusterSection(shards=4, lease_s=10.0), pg_url)  # holds no shard
+    config = engine_kit.build_config(tmp_path, "".join(
+        engine_kit.device(name) for name in ("sw-1", "sw-2", "sw-3")))
+    monitor = Monitor(RuleEngine(config), lambda decisions: None, lambda keys: None)
+    sw1, sw2, sw3 = (CheckKey(d, "ping") for d in ("sw-1", "sw-2", "sw-3"))
+
+    async def read(fn: Callable[[Any], Any]) -> Any:
+        return await asyncio.to_thread(fn, db.reader)
+
+    view = FleetView(keeper, read, lambda: NOW)
+
+    async def one_round() -> None:
+        stop = asyncio.Event()
+        await view.run(stop, OneRound(monitor, stop))
+
     try:
-        stale, fresh, unknown = (CheckKey(d, "ping") for d in ("sw-1", "sw-2", "sw-3"))
-        _save(db, {stale: _up(90), fresh: _up(30)})
+        _save(db, {sw1: _up(30), sw2: _up(30)})
+        await one_round()
+        known = monitor.engine.states[sw1]
+        assert known == _up(30)
+        assert monitor.engine.states[sw2] == _up(30)
 
-        async def read(fn: Callable[[Any], Any]) -> Any:
-            return await asyncio.to_thread(fn, db.reader)
+        failed = ProbeResult.measured(False, T0 + timedelta(seconds=60), "timeout", {},
+                                      warning=False)
+        soft = CheckState(Status.DOWN, StateType.SOFT, 1, T0 + timedelta(seconds=60),
+                          Status.UP, T0, failed)
+        _save(db, {sw1: _up(60), sw2: soft})
+        await one_round()
+        assert monitor.engine.states[sw1] is known  # as it was: not built again
+        assert monitor.engine.states[sw2] == soft
 
-        view = FleetView(keeper, read, lambda: NOW)
-        snap = Snapshot(engine_kit.build_config(tmp_path, engine_kit.device("sw-1")), {
-            stale: _up(30), fresh: _up(60), unknown: CheckState()}, {})
-        live = await view.with_their_results(snap)
-        assert live.states == {stale: _up(90), fresh: _up(60), unknown: CheckState()}
-        assert snap.states[stale] == _up(30)  # the snapshot itself is left as it was
+        _save(db, {sw2: replace(soft, attempts=2, last=replace(failed, at=failed.at
+                                                                + timedelta(seconds=10)))})
+        shown = await view.live_states(monitor.engine.states, [sw1, sw2, sw3])
+        assert shown[sw1] == _up(60)  # the store's newer result
+        assert shown[sw2].attempts == 2  # all of the state, not its result alone
+        assert shown[sw2].status == Status.DOWN
+        assert shown[sw3] == CheckState()  # never checked: the engine's
+        assert monitor.engine.states[sw1] is known  # the engine is left as it was
     finally:
         await keeper.leave()
         db.dispose()
+
+
+async def test_the_api_shows_the_engines_states_while_the_store_is_out_of_reach(
+        tmp_path: Path, pg_url: str) -> None:
+    keeper = ShardKeeper(ClusterSection(shards=4, lease_s=10.0), pg_url)  # holds no shard
+    sw1 = CheckKey("sw-1", "ping")
+
+    async def read(fn: Callable[[Any], Any]) -> Any:
+        raise ConnectionRefusedError("the store is restarting")
+
+    try:
+        shown = await FleetView(keeper, read, lambda: NOW).live_states({sw1: _up(30)}, [sw1])
+        assert shown == {sw1: _up(30)}
+    finally:
+        await keeper.leave()

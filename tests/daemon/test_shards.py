@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,14 @@ def api_down(bridge: Bridge) -> list[str]:
                   if any(c["hard_status"] == "down" for c in d["checks"]))
 
 
+def api_checked_since(bridge: Bridge, since: float) -> bool:
+    """Whether an instance's API shows every check of every device checked after `since`."""
+    checks = [c for d in bridge.get("/api/v1/devices")["devices"] for c in d["checks"]]
+    return bool(checks) and all(
+        c["last_check_at"] is not None
+        and datetime.fromisoformat(c["last_check_at"]).timestamp() > since for c in checks)
+
+
 def drop_only(netns: Namespace, names: list[str]) -> None:
     """Drop pings to exactly these devices from now on (one nft transaction: the others
     never see a moment without their faults)."""
@@ -224,6 +232,10 @@ def test_three_instances_share_the_devices_and_take_over(tmp_path: Path, netns: 
         assert leader_pid(url) == bridges[0].proc.pid  # the first one up leads
         wait_for("every device's live state from every instance (owned or not)",
                  lambda: all(api_down(b) == FAILING for b in bridges), timeout_s=15)
+        shown_from = time.time()  # and each one's last check, as its owner stored it
+        wait_for("every device's last check since then, from every instance",
+                 lambda: all(api_checked_since(b, shown_from) for b in bridges),
+                 timeout_s=INTERVAL_S + SLACK_S)
 
         # SIGKILL one: the others check its devices within lease + one interval.
         victim = bridges[0]

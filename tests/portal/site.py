@@ -5,7 +5,7 @@ keeps its cookie and sends each form with the CSRF token its page gave it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,8 +74,8 @@ class StoreService:
     def snapshot(self) -> Live:
         return Live()
 
-    async def live_snapshot(self) -> Live:
-        return Live()
+    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
+        return {}
 
     def availability_latest(self) -> Windows:
         return self.latest
