@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from bridge.core import flap
+from bridge.core.check_states import CheckStates
 from bridge.core.decisions import (
     AttachToIncident,
     Decision,
@@ -67,7 +68,7 @@ class RuleEngine(Generic[C]):
         while the daemon was stopped (they would otherwise stay open for ever).
         `suspect_since` is when the gap suspicion the last run was in began; `flaps` the
         checks' flap histories as they were saved."""
-        self.states: dict[CheckKey, CheckState] = dict(states or {})
+        self.states = CheckStates(states)
         self._open: dict[str, bool] = dict(open_problems or {})  # problem -> flapping
         # Open problems whose check was seen failing or flapping: only their recovery
         # resolves them. A ticket open on an up check was reopened by a person; it stays
@@ -108,6 +109,8 @@ class RuleEngine(Generic[C]):
             for key in [k for k in table if k not in keys]:
                 del table[key]
         self._watch.configure(config.main.monitoring)
+        canaries = set(config.main.monitoring.canaries)
+        self._canary_keys = [k for k in keys if k.device in canaries]
         self._pending &= keys
         children: dict[str, list[str]] = {}
         for name, device in config.devices.items():
@@ -218,7 +221,9 @@ class RuleEngine(Generic[C]):
         return out + self._watch.report(now)
 
     def _assess_gap(self, now: datetime) -> list[Decision]:
-        out, ended = self._watch.judge(now, self.states, self._blind, self._customer_of)
+        canaries = [self.states[k] for k in self._canary_keys if k in self.states]
+        out, ended = self._watch.judge(now, self.states, self.states.failing, canaries,
+                                       self._blind, self._customer_of)
         if ended:
             for key in self._pending:
                 hold = self._holds.get(key)

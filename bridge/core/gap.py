@@ -15,7 +15,7 @@ failing), new customer tickets wait briefly.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bridge.core.state import CheckKey, CheckState, Status
@@ -54,12 +54,16 @@ def _customers_failing(failing: list[CheckKey], states: Iterable[CheckKey],
 
 def assess(
     states: Mapping[CheckKey, CheckState],
+    failing_now: Collection[CheckKey],
+    canary_states: Sequence[CheckState],
     blind: Iterable[CheckKey],
     customer_of: Mapping[str, str],
     policy: GapPolicy,
     active: bool,
 ) -> Assessment:
-    """Whether the bridge is blind now; `active` lowers the bar to end it (hysteresis)."""
+    """Whether the bridge is blind now; `active` lowers the bar to end it (hysteresis).
+    `failing_now`: the keys of `states` whose status is down (the engine keeps them);
+    `canary_states`: the states of the canaries' checks (`policy.canaries`)."""
     total = len(states)
     if total == 0:
         return Assessment(None, False)
@@ -68,13 +72,10 @@ def assess(
     if len(blind_keys) / total >= threshold:
         return Assessment(f"{len(blind_keys)} of {total} checks fail on the monitoring host "
                           "itself (permissions, firewall or routing)", True)
-    # Runs every second over every check (12,000 at scale): one plain pass, no call per
-    # check, and the canaries looked at only when there are some.
+    # Runs every second: no pass over every check (60,000 at scale) unless enough fail.
     down = Status.DOWN
-    failing = [k for k, s in states.items() if s.status == down]
+    failing = list(failing_now)
     failing += [k for k in blind_keys if k in states and states[k].status != down]
-    canary_states = [s for k, s in states.items()
-                     if k.device in policy.canaries] if policy.canaries else []
     canaries_failing = all(_failing(s) for s in canary_states) if canary_states else None
     ratio = len(failing) / total
     half = policy.failing_ratio / 2

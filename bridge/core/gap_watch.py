@@ -9,7 +9,7 @@ that waits is never a mystery in the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from bridge.core.decisions import (
@@ -46,10 +46,13 @@ class GapWatch:
         self.grace_s = monitoring.gap_grace_s
 
     def judge(self, now: datetime, states: Mapping[CheckKey, CheckState],
+              failing: Collection[CheckKey], canaries: Sequence[CheckState],
               blind: Iterable[CheckKey], customer_of: Mapping[str, str]
               ) -> tuple[list[Decision], bool]:
-        """Weigh the evidence now; the decisions, and whether a gap just ended."""
-        found = assess(states, blind, customer_of, self.policy, self.gap is not None)
+        """Weigh the evidence now (`failing`: the keys of `states` whose status is down;
+        `canaries`: the canaries' states); the decisions, and whether a gap just ended."""
+        found = assess(states, failing, canaries, blind, customer_of, self.policy,
+                       self.gap is not None)
         self._evidence = found.evidence or found.gap or ""
         out: list[Decision] = []
         if found.suspect and self.suspect_since is None:
