@@ -15,12 +15,23 @@ from bridge.core.state import CheckKey, CheckState, Status
 
 class CheckStates(dict[CheckKey, CheckState]):
     """A dict of states that keeps `failing`, the keys of those whose status is down,
-    through setting, deleting, `setdefault`, `pop`, `popitem`, `update` and `clear` (the
-    ways the engine and the daemon change it)."""
+    through setting, deleting, `setdefault`, `pop`, `popitem`, `update`, `|=` and `clear`;
+    a copy or a pickle has its own."""
 
     def __init__(self, states: Mapping[CheckKey, CheckState] | None = None) -> None:
         super().__init__(states or {})
         self.failing: set[CheckKey] = {k for k, s in self.items() if s.status == Status.DOWN}
+
+    def __reduce__(self) -> tuple[type[CheckStates], tuple[dict[CheckKey, CheckState]]]:
+        """Copies and pickles are built anew, with their own `failing`."""
+        return CheckStates, (dict(self),)
+
+    def __copy__(self) -> CheckStates:
+        return CheckStates(self)
+
+    def __ior__(self, other: Mapping[CheckKey, CheckState]) -> CheckStates:  # type: ignore[override,misc]
+        self.update(other)
+        return self
 
     def __setitem__(self, key: CheckKey, state: CheckState) -> None:
         super().__setitem__(key, state)

@@ -40,7 +40,9 @@ def _gc_untrack() -> Callable[[object], None] | None:
     api = getattr(ctypes, "pythonapi", None)
     if api is None or sys.implementation.name != "cpython":
         return None
-    untrack = api.PyObject_GC_UnTrack
+    untrack = getattr(api, "PyObject_GC_UnTrack", None)
+    if untrack is None:
+        return None
     untrack.argtypes, untrack.restype = [ctypes.py_object], None
     return cast(Callable[[object], None], untrack)
 

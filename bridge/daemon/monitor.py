@@ -79,10 +79,9 @@ class Monitor:
         decisions, delay_s = self.engine.on_result(key, result)
         state = self.engine.states.get(key)
         if state is not None:  # kept until the check's next result: out of collections
-            last, flaps = state.last, self.engine.flap_state(key)
-            untrack(state, flaps, flaps and flaps.results)
-            if last is not None:
-                untrack(last, last.values, last.series, last.events)
+            flaps = self.engine.flap_state(key)
+            _untrack(state)
+            untrack(flaps, flaps and flaps.results)
         self._hand_on(decisions)
         return delay_s
 
@@ -93,7 +92,7 @@ class Monitor:
         for key, state in states.items():
             if key in known:
                 known[key] = state
-                untrack(state, state.last)
+                _untrack(state)
 
     def settled(self, key: CheckKey, judged: Judged) -> bool:
         """Whether the engine knows another instance's check with that state already, and
@@ -133,3 +132,14 @@ class Monitor:
         """Copy references to the current state; the values are immutable."""
         return Snapshot(self.config, dict(self.engine.states), dict(self.open_incidents),
                         self.engine.in_gap)
+
+
+def _untrack(state: CheckState) -> None:
+    """Take a check's state and its last result, with everything in it, out of the garbage
+    collector's lists (heap.untrack): immutable, and holding only atoms and such values."""
+    untrack(state)
+    last = state.last
+    if last is not None:
+        untrack(last, last.values, last.series, last.events, *last.series)
+        if type(last.measurements) is dict:  # CPython tracks it again if a container goes in
+            untrack(last.measurements)
