@@ -21,7 +21,7 @@ from bridge.daemon.desk_metrics import DeskCollector, DeskDurations
 from bridge.daemon.mail_links import link_key
 from bridge.daemon.outbox_metrics import register_outbox_metrics
 from bridge.daemon.outbox_worker import OutboxWorker, RunDb
-from bridge.desk.clock import run_clock
+from bridge.desk.clock import run_clock, tick_wanted
 from bridge.desk.contract import ContractDesk
 from bridge.desk.counters import DeskCounters
 from bridge.notify.templates import TemplateSets
@@ -47,6 +47,7 @@ class DeskTasks:
         registry.register(DeskCollector(self._counters, lambda: self._at_risk))
         self._durations = DeskDurations(registry)
         self._outbox: OutboxWorker | None = None
+        self._stirred = True  # tickets changed since the clock's last tick (perhaps)
 
     def apply_config(self, config: Config) -> None:
         """A reload: the next ticket write and tick run under the new contracts."""
@@ -54,7 +55,9 @@ class DeskTasks:
                                  link_key(config))
 
     def changed(self) -> None:
-        """Ticket rows changed: observe the recorded durations, wake the outbox worker."""
+        """Ticket rows changed: observe the recorded durations, wake the outbox worker, and
+        have the clock tick."""
+        self._stirred = True
         self._durations.drain(self._counters)
         if self._outbox is not None:
             self._outbox.wake()
@@ -84,12 +87,16 @@ class DeskTasks:
             if not leader():
                 await wait_or_timeout(stop, _TICK_S)
                 continue
-            tick = partial(run_clock, desk=self.desk, now=self._now())
-            try:
-                done = await write(tick)
-            except Exception as exc:  # the store is down: try again at the next tick
-                log.warning("desk clock: store unavailable, will retry: %s", exc)
-                done = 0
-            if done:
-                on_change()
+            desk, now = self.desk, self._now()
+            # A tick is skipped while the last one was quiet and nothing changed since:
+            # idle, the writer's thread ran a transaction every 2 s to find nothing due.
+            if self._stirred or tick_wanted(desk, now):
+                self._stirred = False
+                try:
+                    done = await write(partial(run_clock, desk=desk, now=now))
+                except Exception as exc:  # the store is down: try again at the next tick
+                    log.warning("desk clock: store unavailable, will retry: %s", exc)
+                    done = 0
+                if done:
+                    on_change()
             await wait_or_timeout(stop, _TICK_S)

@@ -34,6 +34,9 @@ async def while_leader(keeper: ShardKeeper, stop: asyncio.Event,
     """Run `work(until)` whenever this instance is the leader (`until` is set when it stops
     being the leader or the daemon stops); else `otherwise()` every `every_s()`."""
     while not stop.is_set():
+        if not keeper.coordinated:  # the one instance leads until it stops: nothing to poll
+            await work(stop)
+            continue
         if not keeper.leader:
             if otherwise is not None:
                 try:

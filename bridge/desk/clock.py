@@ -25,6 +25,9 @@ from bridge.store.ticket_plans import (
     due_steps,
     eta_tickets,
     facts_of,
+    first_due_step,
+    first_etas,
+    first_resolved,
     record_mark,
     recorded_marks,
     resolved_tickets,
@@ -33,6 +36,10 @@ from bridge.store.ticket_plans import (
     tickets_by_id,
 )
 from bridge.store.tickets import in_transaction, note
+
+# What a quiet tick found: the desk's change count then, and when the next tick can first
+# find anything (ContractDesk.quiet).
+_Quiet = tuple[int, datetime | None] | None
 
 
 def _id_of(incident: Incident) -> int:
@@ -77,16 +84,10 @@ def fire_steps(session: Session, desk: ContractDesk, now: datetime) -> int:
 def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
     """SLA warnings and breaches reached since the last tick; notices for the newest."""
     recorded = 0
-    # A resolved ticket's marks all fall before its resolution; only a ticket resolved
-    # since the last ticks can still have one unrecorded.
-    recent = now - timedelta(hours=1)
     # Only the tickets whose next mark is unknown or due are loaded whole: at thousands of
     # open tickets, loading them all every tick was most of the tick.
-    wanted = [ticket_id for ticket_id, status, resolved_at, customer
-              in ticket_heads(session, [*ACTIVE, IncidentStatus.RESOLVED])
-              if (status in ACTIVE or (resolved_at is not None and resolved_at >= recent))
-              and customer in desk.config.customers
-              and _may_be_due(desk.next_mark, ticket_id, now)]
+    wanted = [ticket_id for ticket_id in _watched(session, desk, now)
+              if _may_be_due(desk.next_mark, ticket_id, now)]
     for incident in tickets_by_id(session, wanted):
         assert incident.id is not None
         coverage = desk.config.coverage_for(incident.customer)
@@ -116,6 +117,17 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
                             {Audience.TIER, Audience.OPERATORS}, message=what,
                             sla=(mark.kind.value, mark.pct))
     return recorded
+
+
+def _watched(session: Session, desk: ContractDesk, now: datetime) -> list[int]:
+    """The tickets whose SLA marks the clock watches: the active ones under a contract, and
+    those resolved within the hour (a resolved ticket's marks all fall before its
+    resolution; only one resolved since the last ticks can still have one unrecorded)."""
+    recent = now - timedelta(hours=1)
+    return [ticket_id for ticket_id, status, resolved_at, customer
+            in ticket_heads(session, [*ACTIVE, IncidentStatus.RESOLVED])
+            if (status in ACTIVE or (resolved_at is not None and resolved_at >= recent))
+            and customer in desk.config.customers]
 
 
 def _may_be_due(next_mark: dict[int, datetime | None], ticket_id: int, now: datetime) -> bool:
@@ -172,7 +184,51 @@ def close_silent(session: Session, desk: ContractDesk, now: datetime) -> int:
 
 
 def run_clock(engine: Engine, desk: ContractDesk, now: datetime) -> int:
-    """One tick of the desk's clock, in one transaction; how many things it did."""
-    return in_transaction(engine, lambda session: (
-        fire_steps(session, desk, now) + record_marks(session, desk, now)
-        + eta_notices(session, desk, now) + close_silent(session, desk, now)))
+    """One tick of the desk's clock, in one transaction; how many things it did.
+
+    A tick that did nothing, with no ticket change planned since the tick before, notes in
+    `desk.quiet` when the next can first find anything (`tick_wanted`). Only on SQLite,
+    where this daemon is the one writing tickets; with several instances another's change
+    passes no desk of ours, so every tick runs."""
+    changes, desk.quiet = desk.changes, None
+
+    def tick(session: Session) -> tuple[int, _Quiet]:
+        done = (fire_steps(session, desk, now) + record_marks(session, desk, now)
+                + eta_notices(session, desk, now) + close_silent(session, desk, now))
+        if done or changes != desk.ticked_at or engine.dialect.name != "sqlite":
+            return done, None
+        return done, (changes, _next_due(session, desk, now))
+
+    done, desk.quiet = in_transaction(engine, tick)
+    desk.ticked_at = changes
+    return done
+
+
+def tick_wanted(desk: ContractDesk, now: datetime) -> bool:
+    """Whether a tick at `now` may find anything to do: unless the last tick was quiet, no
+    ticket change was planned since, and the first thing it found ahead is not due yet."""
+    quiet = desk.quiet
+    if quiet is None or quiet[0] != desk.changes:
+        return True
+    return quiet[1] is not None and now >= quiet[1]
+
+
+def _next_due(session: Session, desk: ContractDesk, now: datetime) -> datetime | None:
+    """The first moment a tick can find anything to do as the store stands (None: only a
+    change can bring any): a step's due time, a watched ticket's next SLA mark, an ETA
+    less its notice period, a resolution plus the silence."""
+    ahead: list[datetime] = []
+    for ticket_id in _watched(session, desk, now):  # each has a next mark after the tick
+        mark = desk.next_mark.get(ticket_id, now)
+        if mark is not None:
+            ahead.append(mark)
+    step = first_due_step(session)
+    if step is not None:
+        ahead.append(step)
+    for customer, eta_at in first_etas(session):
+        known = desk.config.customers.get(customer)
+        if known is not None:  # eta_notices passes the others by
+            ahead.append(eta_at - timedelta(seconds=known.contract.eta_notice_min * 60))
+    ahead.extend(resolved_at + timedelta(seconds=desk.silence_period_s(customer))
+                 for customer, resolved_at in first_resolved(session))
+    return min(ahead, default=None)

@@ -64,6 +64,12 @@ class ContractDesk:
         # the clock does not recompute every open ticket's calendar on every tick.
         # Touched only on the store's writer thread.
         self.next_mark: dict[int, datetime | None] = {}
+        # Ticket changes planned here (monitoring's, people's, the intake's), and what the
+        # clock's last quiet tick found: the count then and the earliest moment anything it
+        # does can fall due (desk/clock.py `tick_wanted`). A new desk (a reload) knows none.
+        self.changes = 0
+        self.ticked_at: int | None = None  # the count when the last tick started
+        self.quiet: tuple[int, datetime | None] | None = None
         portal = config.main.portal  # notices link to its pages when it has a public address
         self.public_url = portal.public_url if portal.enabled else None
         self.mail_links = MailLinks(self.public_url, link_key, portal.link_days)
@@ -89,6 +95,7 @@ class ContractDesk:
     def changed(self, session: Session, incident: Incident, change: TicketChange) -> None:
         """Plan the ticket's clocks and steps after a change; tell whom it concerns."""
         assert incident.id is not None
+        self.changes += 1
         self.next_mark.pop(incident.id, None)  # its clocks may have moved
         new = change.kind == OPENED  # inserted in this transaction: no steps nor waits yet
         if change.kind in (OPENED, "reopened"):
@@ -111,6 +118,7 @@ class ContractDesk:
         who was told in a third."""
         if not tickets:
             return
+        self.changes += 1
         add_planned_steps(session, [planned for ticket in tickets
                                     if (planned := self._plan_new(ticket)) is not None],
                           tickets[0].change.at)

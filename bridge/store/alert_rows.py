@@ -4,12 +4,13 @@ SQL), and what each alert did."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, select, true, update
+from sqlalchemy import Select, String, bindparam, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -122,6 +123,15 @@ def seen_states(session: Session, source: str, keys: Collection[str], now: datet
                                               "of_source": source, "now": now})]
 
 
+def firing_counts(session: Session, problem_keys: Collection[str], most: int
+                  ) -> dict[str, int]:
+    """Per ticket (problem key), how many stored alerts fire on it, counted up to `most`: one
+    statement for all of them (SQLite only)."""
+    return {key: count for key, count in session.execute(_FIRING_COUNTS, {
+        "problems": json.dumps(sorted(problem_keys)), "most": most,
+        "firing": AlertStatus.FIRING.value})}
+
+
 def _locked(session: Session, statements: tuple[Select[Any], Select[Any]], source: str,
             keys: Collection[str]) -> list[Any]:
     statement = statements[session.get_bind().dialect.name == "postgresql"]
@@ -150,6 +160,13 @@ _SEEN_STATES = update(ALERTS).where(
     ALERTS.c.source == bindparam("of_source"), in_list(ALERTS.c.fingerprint, "keys", "sqlite")
 ).values(last_seen_at=bindparam("now", type_=ALERTS.c.last_seen_at.type)).returning(
     ALERTS.c.id, ALERTS.c.fingerprint, ALERTS.c.status, ALERTS.c.problem_key)
+
+# Each key of the JSON list counted by a lookup of its own in ix_intake_alert_problem_key
+# that stops at `most` rows (a ticket may have thousands of alerts firing on it)
+_FIRING_COUNTS = text(
+    "SELECT problems.value, (SELECT count(*) FROM (SELECT 1 FROM intake_alert"
+    " WHERE intake_alert.problem_key = problems.value AND intake_alert.status = :firing"
+    " LIMIT :most)) FROM json_each(:problems) AS problems")
 
 TICKETS = Incident.__table__  # type: ignore[attr-defined]
 TICKET_COLUMNS = ("id", "ref", "problem_key", "open_key", "device")

@@ -194,3 +194,31 @@ def record_mark(session: Session, incident_id: int, mark: SlaMark, now: datetime
         incident_id=incident_id, kind=mark.kind.value, pct=mark.pct, at=mark.at,
         recorded_at=now).on_conflict_do_nothing(index_elements=["incident_id", "kind", "pct"])
     return bool(session.execute(stmt.returning(col(SlaMarkRow.id))).first())
+
+
+def first_due_step(session: Session) -> datetime | None:
+    """When the earliest step `due_steps` will return falls due (None: none will)."""
+    return session.exec(
+        select(func.min(EscalationStepRow.due_at)).join(Incident)
+        .where(col(EscalationStepRow.fired_at).is_(None),
+               col(EscalationStepRow.skipped_at).is_(None),
+               col(Incident.status).in_(ACTIVE))).one()
+
+
+def first_etas(session: Session) -> list[tuple[str, datetime]]:
+    """Per customer, the earliest ETA `eta_tickets` will return, not noticed yet."""
+    rows = session.exec(select(Incident.customer, func.min(Incident.eta_at))
+                        .where(col(Incident.status).in_(ACTIVE),
+                               col(Incident.eta_noticed_at).is_(None),
+                               col(Incident.eta_at).is_not(None))
+                        .group_by(col(Incident.customer))).all()
+    return [(customer, eta_at) for customer, eta_at in rows if eta_at is not None]
+
+
+def first_resolved(session: Session) -> list[tuple[str, datetime]]:
+    """Per customer, the earliest resolution of a ticket `resolved_tickets` may return."""
+    rows = session.exec(select(Incident.customer, func.min(Incident.resolved_at))
+                        .where(col(Incident.status) == IncidentStatus.RESOLVED)
+                        .group_by(col(Incident.customer))).all()
+    return [(customer, resolved_at) for customer, resolved_at in rows
+            if resolved_at is not None]

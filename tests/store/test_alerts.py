@@ -212,3 +212,17 @@ def test_a_clear_resolves_the_ticket_only_once_no_stored_alert_fires_on_it(
     assert take(db, event("x", firing=False), event("y", firing=False), minute=2) == [
         "noted", "noted"]
     assert take(db, event("z", firing=False), minute=3) == ["resolved"]
+
+
+def test_one_batch_of_clears_resolves_only_the_tickets_no_other_alert_fires_on(
+        db: Database) -> None:
+    """On several tickets at once: one with another alert firing outside the batch (noted),
+    one with none (resolved), and one the batch itself opens and clears (resolved)."""
+    assert take(db, event("a1"), event("a2"), event("b1", device="db-2")) == [
+        "opened", "attached", "opened"]
+    assert take(db, event("a1", firing=False), event("b1", firing=False, device="db-2"),
+                event("c1", device="db-3"), event("c1", firing=False, device="db-3"),
+                minute=2) == ["noted", "resolved", "opened", "resolved"]
+    statuses = {t["device"]: t["status"] for t in list_incidents(db.reader, IncidentFilter())[0]}
+    assert statuses == {"db-1": "open", "db-2": "resolved", "db-3": "resolved"}
+    assert take(db, event("a2", firing=False), minute=3) == ["resolved"]
