@@ -199,7 +199,13 @@ def run_clock(engine: Engine, desk: ContractDesk, now: datetime) -> int:
             return done, None
         return done, (changes, _next_due(session, desk, now))
 
-    done, desk.quiet = in_transaction(engine, tick)
+    try:
+        done, desk.quiet = in_transaction(engine, tick)
+    except BaseException:
+        # The next marks this tick learned are of marks it did not write after all: the
+        # next tick looks at every watched ticket again.
+        desk.next_mark.clear()
+        raise
     desk.ticked_at = changes
     return done
 

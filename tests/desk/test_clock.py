@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.lifecycle import WaitingOn
 from bridge.core.priority import Priority
+from bridge.desk import clock
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock
 from bridge.desk.contract import ContractDesk
@@ -420,3 +423,25 @@ def test_a_tick_loads_only_the_tickets_whose_next_mark_has_come(tmp_path: Path,
         warned = session.exec(select(SlaMarkRow.incident_id)).all()
     assert len(set(warned)) == 200
     assert late not in warned
+
+
+def test_a_mark_of_a_tick_that_failed_is_recorded_by_the_next(
+        tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tick is one transaction: when it fails after working out a ticket's marks (the
+    store went away), the warning it did not write is written by the next tick, not
+    skipped because the desk remembered the ticket's next mark as further ahead."""
+    desk = ContractDesk(contract_config(tmp_path))
+    ref = new_ticket(db, desk, T0)
+    assert run_clock(db.writer, desk, T0) == 1  # tier 1 at opening
+    warned_at = T0 + timedelta(minutes=7, seconds=31)  # 75 % of the 10-minute reaction
+
+    def store_gone(*_args: object) -> int:
+        raise OperationalError("UPDATE", {}, Exception("the store went away"))
+
+    monkeypatch.setattr(clock, "eta_notices", store_gone)  # runs after the marks
+    with pytest.raises(OperationalError):
+        run_clock(db.writer, desk, warned_at)
+    assert reaction_marks(db, ref) == {}
+    monkeypatch.undo()
+    assert run_clock(db.writer, desk, warned_at + timedelta(seconds=2)) == 1
+    assert reaction_marks(db, ref) == {75: "2026-11-23T09:07:30+00:00"}
