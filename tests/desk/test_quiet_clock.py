@@ -5,7 +5,7 @@ the same moments."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -13,22 +13,18 @@ from sqlmodel import Session, select
 from bridge.config import load_config
 from bridge.config.model import Config
 from bridge.core.lifecycle import WaitingOn
-from bridge.core.priority import Priority
 from bridge.desk.actions import Action
 from bridge.desk.clock import run_clock, tick_wanted
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
 from bridge.store.models import (
-    Actor,
     EscalationStepRow,
     Incident,
     IncidentEvent,
     OutboxMessage,
     SlaMarkRow,
-    TicketSource,
 )
-from bridge.store.tickets import NewTicket, create_ticket
-from tests.desk.test_clock import T0, act, contract_config
+from tests.desk.test_clock import T0, act, contract_config, new_ticket
 
 # A step of its own (4 minutes after opening) apart from every SLA mark
 CHAIN = """
@@ -47,20 +43,10 @@ def _config(root: Path) -> Config:
     return load_config(root / "bridge.toml")
 
 
-def _ticket(db: Database, desk: ContractDesk, at: datetime) -> str:
-    incident_id, _ = create_ticket(db.writer, NewTicket(
-        "acme", "gw", "gw is down", Priority.P2, TicketSource.CUSTOMER, Actor.CUSTOMER,
-        "acme-portal"), "INC", at, desk)
-    with Session(db.reader) as session:
-        ticket = session.get(Incident, incident_id)
-        assert ticket is not None
-        return ticket.ref
-
-
 def test_a_quiet_clock_waits_for_the_next_mark_or_a_change(tmp_path: Path,
                                                          db: Database) -> None:
     desk = ContractDesk(_config(tmp_path))
-    ref = _ticket(db, desk, T0)
+    ref = new_ticket(db, desk, T0)
     sqlite = db.writer.dialect.name == "sqlite"
     assert tick_wanted(desk, T0)
     assert run_clock(db.writer, desk, T0) == 1  # step 1, tier 1 at opening
@@ -93,7 +79,7 @@ def test_a_quiet_clock_waits_for_a_step_an_eta_notice_and_the_close(tmp_path: Pa
     if db.writer.dialect.name != "sqlite":
         return  # every tick runs there (above)
     desk = ContractDesk(_config(tmp_path))
-    ref = _ticket(db, desk, T0)
+    ref = new_ticket(db, desk, T0)
     act(db, desk, ref, Action.ASSIGN, T0 + timedelta(minutes=1), assignee="alice")
     act(db, desk, ref, Action.WAIT, T0 + timedelta(minutes=2), waiting_on=WaitingOn.CUSTOMER)
     assert run_clock(db.writer, desk, T0 + timedelta(minutes=3)) == 1  # step 1
@@ -154,7 +140,7 @@ def test_skipping_quiet_ticks_does_what_ticking_every_time_does(tmp_path: Path) 
         refs = []
         for db, desk in zip(stores, desks, strict=True):
             db.migrate()
-            refs.append(_ticket(db, desk, T0))
+            refs.append(new_ticket(db, desk, T0))
         ticks = skipped = 0
         offset = timedelta()
         while offset <= timedelta(hours=76):
