@@ -127,3 +127,26 @@ def pending_below(children: Mapping[str, Iterable[str]], pending: Collection[Che
         return []  # the common case, on every result: a leaf, or nothing waiting
     below = devices_below(children, device_id)
     return sorted((k for k in pending if k.device in below), key=str)
+
+
+def parents_verdict(config: EngineConfig, states: Mapping[CheckKey, CheckState],
+                    waiting: dict[CheckKey, datetime], key: CheckKey, state: CheckState,
+                    now: datetime) -> Verdict:
+    """A hard-down check's verdict on its parents: its own problem, unreachable behind a
+    down parent, or a wait for the parents' checks (`recheck`). `waiting` keeps when each
+    check began to wait: past `max_wait` it is judged on its own, and with no recheck."""
+    device = config.devices[key.device]
+    failing_since = state.hard_since or now
+
+    def health(device_id: str, since: datetime
+               ) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
+        return device_health(reachability(config, states, device_id), since)
+
+    verdict = judge(device.parents, device.redundant_parents, failing_since, health)
+    if verdict.kind != "wait":
+        waiting.pop(key, None)
+        return verdict
+    first = waiting.setdefault(key, now)
+    if now - first > max_wait(config, verdict.recheck):
+        return OWN  # the parents did not answer in time: judge the child on its own
+    return verdict

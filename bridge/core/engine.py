@@ -27,16 +27,7 @@ from bridge.core.decisions import (
     Suppressed,
     problem_key,
 )
-from bridge.core.dependencies import (
-    OWN,
-    Health,
-    Verdict,
-    device_health,
-    judge,
-    max_wait,
-    pending_below,
-    reachability,
-)
+from bridge.core.dependencies import OWN, parents_verdict, pending_below
 from bridge.core.engine_config import EngineConfig
 from bridge.core.gap_watch import GapWatch
 from bridge.core.holds import Hold, HoldKind
@@ -108,9 +99,7 @@ class RuleEngine(Generic[C]):
                       self._attached, self._blind):
             for key in [k for k in table if k not in keys]:
                 del table[key]
-        self._watch.configure(config.main.monitoring)
-        canaries = set(config.main.monitoring.canaries)
-        self._canary_keys = [k for k in keys if k.device in canaries]
+        self._watch.configure(config.main.monitoring, keys)
         self._pending &= keys
         children: dict[str, list[str]] = {}
         for name, device in config.devices.items():
@@ -221,9 +210,7 @@ class RuleEngine(Generic[C]):
         return out + self._watch.report(now)
 
     def _assess_gap(self, now: datetime) -> list[Decision]:
-        canaries = [self.states[k] for k in self._canary_keys if k in self.states]
-        out, ended = self._watch.judge(now, self.states, self.states.failing, canaries,
-                                       self._blind, self._customer_of)
+        out, ended = self._watch.judge(now, self.states, self._blind, self._customer_of)
         if ended:
             for key in self._pending:
                 hold = self._holds.get(key)
@@ -270,7 +257,8 @@ class RuleEngine(Generic[C]):
         out: list[Decision] = []
         verdict = OWN
         if state.hard_status == Status.DOWN:
-            verdict = self._dependency(key, state, now)
+            verdict = parents_verdict(self.config, self.states, self._waiting, key, state, now)
+            self._rechecks.update(verdict.recheck)  # a wait's: the parents' checks
         if verdict.kind == "wait":
             return out
         if verdict.kind == "unreachable":
@@ -393,21 +381,3 @@ class RuleEngine(Generic[C]):
             return []
         return [Suppressed(key, hold.reason, now)]
 
-    # ---- helpers -----------------------------------------------------------------------
-
-    def _dependency(self, key: CheckKey, state: CheckState, now: datetime) -> Verdict:
-        device = self.config.devices[key.device]
-        failing_since = state.hard_since or now
-        verdict = judge(device.parents, device.redundant_parents, failing_since, self._health)
-        if verdict.kind != "wait":
-            self._waiting.pop(key, None)
-            return verdict
-        first = self._waiting.setdefault(key, now)
-        if now - first > max_wait(self.config, verdict.recheck):
-            return OWN  # the parents did not answer in time: judge the child on its own
-        self._rechecks.update(verdict.recheck)
-        return verdict
-
-    def _health(self, device_id: str, failing_since: datetime
-                ) -> tuple[Health, CheckKey | None, tuple[CheckKey, ...]]:
-        return device_health(reachability(self.config, self.states, device_id), failing_since)

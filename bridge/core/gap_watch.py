@@ -9,9 +9,10 @@ that waits is never a mystery in the log.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from bridge.core.check_states import CheckStates
 from bridge.core.decisions import (
     GAP_PROBLEM,
     OPERATOR_CUSTOMER,
@@ -24,7 +25,7 @@ from bridge.core.decisions import (
 from bridge.core.engine_config import GapSettings
 from bridge.core.gap import GapPolicy, assess
 from bridge.core.priority import Priority
-from bridge.core.state import CheckKey, CheckState
+from bridge.core.state import CheckKey
 
 
 class GapWatch:
@@ -38,20 +39,22 @@ class GapWatch:
         self._evidence = ""
         self._held: set[CheckKey] = set()
         self._reported = 0  # held tickets last told of
+        self._canary_keys: list[CheckKey] = []
 
-    def configure(self, monitoring: GapSettings) -> None:
-        """Take the thresholds of bridge.toml [monitoring]."""
+    def configure(self, monitoring: GapSettings, keys: Iterable[CheckKey]) -> None:
+        """Take the thresholds of bridge.toml [monitoring]; `keys`: every configured check
+        (the canaries' are looked at on their own)."""
+        canaries = set(monitoring.canaries)
+        self._canary_keys = [k for k in keys if k.device in canaries]
         self.policy = GapPolicy(frozenset(monitoring.canaries), monitoring.gap_failing_ratio,
                                 monitoring.gap_min_customers, monitoring.gap_min_checks)
         self.grace_s = monitoring.gap_grace_s
 
-    def judge(self, now: datetime, states: Mapping[CheckKey, CheckState],
-              failing: Collection[CheckKey], canaries: Sequence[CheckState],
-              blind: Iterable[CheckKey], customer_of: Mapping[str, str]
-              ) -> tuple[list[Decision], bool]:
-        """Weigh the evidence now (`failing`: the keys of `states` whose status is down;
-        `canaries`: the canaries' states); the decisions, and whether a gap just ended."""
-        found = assess(states, failing, canaries, blind, customer_of, self.policy,
+    def judge(self, now: datetime, states: CheckStates, blind: Iterable[CheckKey],
+              customer_of: Mapping[str, str]) -> tuple[list[Decision], bool]:
+        """Weigh the evidence now; the decisions, and whether a gap just ended."""
+        canaries = [states[k] for k in self._canary_keys if k in states]
+        found = assess(states, states.failing, canaries, blind, customer_of, self.policy,
                        self.gap is not None)
         self._evidence = found.evidence or found.gap or ""
         out: list[Decision] = []
