@@ -24,7 +24,7 @@ from bridge.core.state import CheckKey, CheckState
 from bridge.daemon import heap
 from bridge.daemon.api_windows import ApiWindows
 from bridge.daemon.availability import AvailabilityKeeper
-from bridge.daemon.checks import CheckRunner
+from bridge.daemon.checks import CheckRunner, owned_plans
 from bridge.daemon.clock import DeskTime
 from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
@@ -40,7 +40,7 @@ from bridge.daemon.systemd import Notifier
 from bridge.daemon.web import serve_web
 from bridge.intake import start_intake
 from bridge.notify.templates import TemplateCatalog
-from bridge.probes.registry import Probers, deadline_s
+from bridge.probes.registry import Probers
 from bridge.store import BatchWriter, Database, Engine
 from bridge.store.heartbeat import record_silence
 from bridge.store.incidents import Outcome
@@ -241,15 +241,7 @@ class Daemon:
         heap.settle()  # the new config is long-lived; the old one is garbage now
 
     def _plans(self) -> dict[CheckKey, Plan]:
-        """Every owned check's plan: one Plan a probe, shared by its checks."""
-        # Asked again at every hand-over, on the loop: one plan per probe, shared by its
-        # checks, and one ownership question per device (60,000 checks took 1.7 s).
-        per_probe = {name: Plan(probe.interval_s, deadline_s(probe))
-                     for name, probe in self.config.probes.items()}
-        owns = self._shards.owns
-        return {CheckKey(name, probe): per_probe[probe]
-                for name, device in self.config.devices.items() if owns(name)
-                for probe in device.probes}
+        return owned_plans(self.config, self._shards.owns)  # this instance's checks
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self._metrics.count_outcomes(outcomes)

@@ -21,8 +21,8 @@ from bridge.core.probe_kinds import Probe
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
 from bridge.daemon.monitor import Monitor
-from bridge.daemon.scheduler import Ran
-from bridge.probes.registry import Probers, Target, run_probe, start_probe
+from bridge.daemon.scheduler import Plan, Ran
+from bridge.probes.registry import Probers, Target, deadline_s, run_probe, start_probe
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +70,14 @@ class CheckRunner:
             log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
         return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local)
+
+
+def owned_plans(config: Config, owns: Callable[[str], bool]) -> dict[CheckKey, Plan]:
+    """The plan of every check of the devices `owns` says are this instance's: one Plan a
+    probe, shared by its checks. Asked again at every hand-over, on the loop: one
+    ownership question per device (60,000 checks, a plan each, took 1.7 s)."""
+    per_probe = {name: Plan(probe.interval_s, deadline_s(probe))
+                 for name, probe in config.probes.items()}
+    return {CheckKey(name, probe): per_probe[probe]
+            for name, device in config.devices.items() if owns(name)
+            for probe in device.probes}
