@@ -5,7 +5,8 @@ SQL), and what each alert did."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -132,6 +133,36 @@ def firing_counts(session: Session, problem_keys: Collection[str], most: int
         "firing": AlertStatus.FIRING.value})}
 
 
+class FiringElsewhere:
+    """Whether a stored alert outside a batch fires on a ticket (problem key). The rows
+    outside the batch are written by none of its statements: on SQLite, where no other
+    transaction writes meanwhile, an answer holds for the whole batch, and is read at the
+    batch's first clear for every ticket its clears may resolve (`clearing`; one statement,
+    not one per clear: a batch's clears are mostly on distinct tickets). On PostgreSQL, a
+    statement per question."""
+
+    def __init__(self, session: Session, dialect: str) -> None:
+        self.session, self.dialect = session, dialect
+        self.clearing: set[str] = set()
+        self._known: dict[str, bool] = {}
+
+    def fires(self, problem_key: str, rows: Iterable[AlertRow]) -> bool:
+        """Of the stored rows firing on the ticket, the batch knows which are its own
+        (`rows`, locked, as it last read or wrote them): one more is one of the rest."""
+        known = self._known.get(problem_key)
+        if known is not None:
+            return known
+        own = Counter(row.stored_firing_on for row in rows)
+        if self.dialect != "sqlite":
+            stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key,
+                                                       "most": own[problem_key] + 1}).all()
+            return len(stored) > own[problem_key]
+        keys = {problem_key, *self.clearing} - self._known.keys()
+        counts = firing_counts(self.session, keys, max(own[key] for key in keys) + 1)
+        self._known.update({key: counts.get(key, 0) > own[key] for key in keys})
+        return self._known[problem_key]
+
+
 def _locked(session: Session, statements: tuple[Select[Any], Select[Any]], source: str,
             keys: Collection[str]) -> list[Any]:
     statement = statements[session.get_bind().dialect.name == "postgresql"]
@@ -163,6 +194,9 @@ _SEEN_STATES = update(ALERTS).where(
 
 # Each key of the JSON list counted by a lookup of its own in ix_intake_alert_problem_key
 # that stops at `most` rows (a ticket may have thousands of alerts firing on it)
+_FIRING_ON = select(ALERTS.c.id).where(
+    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING
+).limit(bindparam("most"))
 _FIRING_COUNTS = text(
     "SELECT problems.value, (SELECT count(*) FROM (SELECT 1 FROM intake_alert"
     " WHERE intake_alert.problem_key = problems.value AND intake_alert.status = :firing"

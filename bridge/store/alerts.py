@@ -9,7 +9,6 @@ so the unique active key, the clocks, the desk's steps and notices are the same.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -35,8 +34,8 @@ from bridge.store.alert_rows import (
     TICKETS,
     AlertRow,
     BatchTicket,
+    FiringElsewhere,
     Said,
-    firing_counts,
     locked_alerts,
 )
 from bridge.store.bulk import insert_rows, update_rows
@@ -62,9 +61,6 @@ _ACTIVE_TICKETS = ByDialect(lambda dialect: core_select(
         in_list(TICKETS.c.device, "devices", dialect))))
 _UPDATE_ROWS = update(ALERTS).where(ALERTS.c.source == bindparam("key_source"),
                                     ALERTS.c.fingerprint == bindparam("key_fingerprint"))
-_FIRING_ON = core_select(ALERTS.c.id).where(
-    ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING
-).limit(bindparam("most"))
 
 
 def _problem(source: str, key: str) -> str:
@@ -97,10 +93,7 @@ class Batch:
         # Tickets to open, opened together when the batch writes (or before a resolve
         # reads the store): one set of statements for all of them.
         self.opening: list[tuple[AlertEvent, BatchTicket, Said]] = []
-        # Per ticket (problem key), whether a stored alert outside the batch fires on it;
-        # on SQLite read once, for every ticket the batch's clears may resolve (`clearing`)
-        self.fire_elsewhere: dict[str, bool] = {}
-        self.clearing: set[str] = set()
+        self.elsewhere = FiringElsewhere(session, dialect)
 
     def prefetch(self, events: Sequence[AlertEvent]) -> None:
         """Read the batch's alert rows (locked) and the active tickets they may join or
@@ -115,7 +108,8 @@ class Batch:
         if self.dialect == "sqlite":
             cleared = (self.rows.get((e.source, alert_key(e.source, e.fingerprint)))
                        for e in events if not (e.firing or e.acknowledged))
-            self.clearing = {r.problem_key for r in cleared if r is not None and r.problem_key}
+            self.elsewhere.clearing = {r.problem_key for r in cleared
+                                       if r is not None and r.problem_key}
         if not any(e.acknowledged or (e.firing and not e.held) for e in events) and not any(
                 r.problem_key or r.status is AlertStatus.RESOLVING for r in self.rows.values()):
             return  # held alerts and resolves of rows on no ticket: no ticket to read
@@ -346,24 +340,7 @@ class Batch:
         if any(other.status is AlertStatus.FIRING and other.problem_key == problem_key
                and other is not row for other in self.rows.values()):
             return True
-        elsewhere = self.fire_elsewhere.get(problem_key)
-        return self._read_elsewhere(problem_key) if elsewhere is None else elsewhere
-
-    def _read_elsewhere(self, problem_key: str) -> bool:
-        """Whether a stored alert outside the batch fires on the ticket. The rows outside
-        the batch are written by none of its statements: on SQLite, where no other
-        transaction writes meanwhile, the answer holds for the whole batch, and is read
-        at its first clear for every ticket its clears may resolve (one statement, not
-        one per clear: a batch's clears are mostly on distinct tickets)."""
-        own = Counter(other.stored_firing_on for other in self.rows.values())
-        if self.dialect != "sqlite":
-            stored = self.session.execute(_FIRING_ON, {"problem_key": problem_key,
-                                                       "most": own[problem_key] + 1}).all()
-            return len(stored) > own[problem_key]
-        keys = {problem_key, *self.clearing} - self.fire_elsewhere.keys()
-        counts = firing_counts(self.session, keys, max(own[key] for key in keys) + 1)
-        self.fire_elsewhere.update({key: counts.get(key, 0) > own[key] for key in keys})
-        return self.fire_elsewhere[problem_key]
+        return self.elsewhere.fires(problem_key, self.rows.values())
 
     def _acknowledged(self, e: AlertEvent, row: AlertRow) -> Said:
         ticket = self._active(row.problem_key)
