@@ -17,6 +17,7 @@ from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.snmp_agents import Agent, start_snmpsim
 
 SHARDS = 2
+WAIT_S = 40.0  # a lease hand-over, a poll, the writer's batch, a fleet read; a loaded machine
 COMMUNITY = "switch48"  # snmpsim's recording of a 48-port switch, Gi1/0/5 down
 PROBES = """
 [probes.ifaces]
@@ -80,12 +81,12 @@ def test_an_instance_shows_the_values_of_a_device_another_instance_polls(
     second: Bridge | None = None
     try:
         wait_for("the first instance to poll the switch",
-                 lambda: (switch_check(first) or {}).get("values"))
+                 lambda: (switch_check(first) or {}).get("values"), timeout_s=WAIT_S)
         second = Bridge(config)
         instances = {first.proc.pid: first, second.proc.pid: second}
         held = wait_for("the shards split between the two", lambda: (
             found if len(found := owners(pg_url)) == SHARDS
-            and set(found.values()) == set(instances) else None))
+            and set(found.values()) == set(instances) else None), timeout_s=WAIT_S)
         split_at = time.time()
         poller = instances[held[shard_of("sw48", SHARDS)]]
         [other] = [b for b in instances.values() if b is not poller]
@@ -97,7 +98,8 @@ def test_an_instance_shows_the_values_of_a_device_another_instance_polls(
                 return None  # a result the poller had before the split
             return check if "values" in check else None
 
-        check = wait_for("the other instance to show the poller's values", shown)
+        check = wait_for("the other instance to show the poller's values", shown,
+                         timeout_s=WAIT_S)
         assert check["values"]["interface Gi1/0/5"] == "down"
         assert "sysName" in check["values"]
         assert COMMUNITY not in str(other.get("/api/v1/devices"))

@@ -42,8 +42,9 @@ def test_a_checks_last_values_are_stored_with_its_state_and_a_pings_are_null(
                 "INC", T0)
     assert _null(db) == {"ping": True, "ifaces": False}  # SQL NULL: not a JSON null, not []
     shown = load_states(db.reader, values=True)
-    assert shown[SWITCH].last is not None
-    assert shown[SWITCH].last.values == READ  # in the order read
+    polled = shown[SWITCH].last
+    assert polled is not None
+    assert polled.values == READ  # in the order read
     assert shown[PING] == ping
     # the engine's reads leave them out: it judges without them
     engine_read = load_states(db.reader)[SWITCH].last
