@@ -45,31 +45,15 @@ class Findings:
         elif warning is not None and warning.exceeded(measured):
             self.warnings.append(f"WARNING {name} = {shown} {warning}{unit}")
 
-    def result(self, started: datetime, hidden: tuple[str, ...] = ()) -> ProbeResult:
-        """The check's result: failed if anything failed, a warning if anything warned.
-
-        `hidden` are the device's credentials: its answers can hold them (an agent that
-        lets its snmpCommunityTable be read), and the output and the values are shown by
-        the API and kept in the store, so they are masked wherever they appear."""
-        output = "; ".join([*self.failures, *self.warnings, *self.summary])
-        events, values = tuple(self.events), tuple(self.values.items())
-        if hidden:
-            output = _masked(output, hidden)
-            events = tuple(_masked(event, hidden) for event in events)
-            values = tuple((_masked(name, hidden), _masked(shown, hidden))
-                           for name, shown in values)
+    def result(self, started: datetime) -> ProbeResult:
+        """The check's result: failed if anything failed, a warning if anything warned."""
         return ProbeResult(
-            ok=not self.failures, at=started, duration_s=0.0, output=output,
+            ok=not self.failures, at=started, duration_s=0.0,
+            output="; ".join([*self.failures, *self.warnings, *self.summary]),
             warning=bool(self.warnings) and not self.failures,
-            events=events, values=values, series=tuple(self.series),
+            events=tuple(self.events), values=tuple(self.values.items()),
+            series=tuple(self.series),
         )
-
-
-def _masked(text: str, hidden: tuple[str, ...]) -> str:
-    for secret in hidden:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
 
 
 def listed(items: list[str], most: int) -> str:

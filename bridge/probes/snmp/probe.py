@@ -159,7 +159,7 @@ class SnmpProber:
                                Sample(0, uptime, now_s), seen, found)
         memory.counters = seen
         memory.uptime_ticks, memory.at_s = uptime, now_s
-        return found.result(started, _credentials(access))
+        return found.result(started)
 
 
     async def _keep_learned(self, check_id: tuple[str, str], names: frozenset[str]) -> None:
@@ -167,13 +167,6 @@ class SnmpProber:
             await self.learned.save(check_id, names)
         except Exception:  # judged all the same; the next poll learns again
             log.warning("cannot store the interfaces check %s learned", check_id, exc_info=True)
-
-
-def _credentials(access: SnmpAccess) -> tuple[str, ...]:
-    """The device's secrets, none of which a result may show."""
-    return tuple(secret.reveal() for secret in (access.community, access.auth_key,
-                                                access.priv_key)
-                 if secret is not None and secret.reveal())
 
 
 def _failed(at: datetime, output: str) -> ProbeResult:

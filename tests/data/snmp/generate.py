@@ -451,10 +451,6 @@ def main() -> None:
     (HERE / "access48.snmprec").write_text(access48(), encoding="utf-8")
     (HERE / "access48-later.snmprec").write_text(access48(frozenset({3, 49})),
                                                  encoding="utf-8")
-    # An agent whose answers hold its own community (as a readable snmpCommunityTable does):
-    # bridge never shows or stores it.
-    write("leaky-agent", [*system("leaky-1", "agent reading back leaky-agent", 8_640_000),
-                          ("1.3.6.1.6.3.18.1.1.1.2.6.112.117.98.108.105.99", 4, "leaky-agent")])
 
 
 if __name__ == "__main__":
