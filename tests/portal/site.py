@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,7 +26,6 @@ from bridge.portal.passwords import hash_password
 from bridge.store import Database, Engine
 from bridge.store.maintenance import WindowEnd, add_window, current_windows, end_window
 from bridge.store.models import MaintenanceWindowRow
-from bridge.store.reads import load_states
 from bridge.store.tickets import Desk
 from bridge.store.users import add_user
 from tests.desk.test_clock import CHAIN, CONTRACT, NOTIFICATIONS
@@ -77,11 +75,7 @@ class StoreService:
         return Live()
 
     async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
-        """The store's states, as an instance shows the checks another one polls."""
-        wanted = set(keys)
-        stored = await self.read(partial(load_states, devices={k.device for k in wanted},
-                                         values=True))
-        return {k: state for k, state in stored.items() if k in wanted}
+        return {}
 
     def availability_latest(self) -> Windows:
         return self.latest

@@ -7,11 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import FormData
 
-from bridge.core.decisions import SaveState
-from bridge.core.results import ProbeResult
-from bridge.core.state import CheckKey, CheckState, Status
 from bridge.portal.pages import measured
-from bridge.store.decisions import apply_batch
 from tests.portal.site import Person, StoreService
 
 
@@ -93,23 +89,3 @@ async def test_a_devices_row_links_its_open_ticket_until_it_closes(
         assert (await olga.post(f"/portal/desk/tickets/{ref}/{action}", {}))[0] == 303
     _, text = await olga.page("/portal/desk/devices")
     assert ref not in text
-
-
-async def test_a_check_shows_the_values_its_last_result_read(
-        people: Callable[[], Person], service: StoreService) -> None:
-    """As the API does, whichever instance polled the device (the store's values here),
-    a device's text escaped as any other."""
-    at = service.now()
-    read = (("interface Gi1/0/5", "down"), ("sysName", "<script>alert(1)</script>"))
-    polled = ProbeResult(False, at, 0.0, "1 interface down while admin up", values=read)
-    apply_batch(service.db.writer, [SaveState(CheckKey("gw", "ping"), CheckState(
-        Status.DOWN, since=at, last=polled))], "INC", at)
-    olga = people()
-    await olga.sign_in("olga")
-    _, text = await olga.page("/portal/desk/devices")
-    gw_row = text.split('<th scope="row">gw</th>', 1)[1].split("</tr>", 1)[0]
-    assert "<summary>2 values read</summary>" in gw_row
-    assert "<dt>interface Gi1/0/5</dt><dd>down</dd>" in gw_row
-    assert "<dd>&lt;script&gt;alert(1)&lt;/script&gt;</dd>" in gw_row
-    other_row = text.split('<th scope="row">other-srv</th>', 1)[1].split("</tr>", 1)[0]
-    assert "values read" not in other_row
