@@ -56,9 +56,9 @@ class ProbeResult:
 
     @classmethod
     def measured(cls, ok: bool, at: datetime, output: str, measurements: Mapping[str, float],
-                 *, warning: bool) -> ProbeResult:
-        """A result with measurements; the other fields keep their defaults."""
-        return cls(ok, at, 0.0, output, measurements, False, warning)
+                 *, warning: bool, values: tuple[tuple[str, str], ...] = ()) -> ProbeResult:
+        """A result with measurements (and values); the other fields keep their defaults."""
+        return cls(ok, at, 0.0, output, measurements, False, warning, (), values)
 
     def timed(self, duration_s: float) -> ProbeResult:
         """This result with `duration_s` set: every other field copied as it is.

@@ -10,10 +10,11 @@ here attaches to a parent's ticket there): the rows with a result since the last
 Every row changes once per check interval, but its judged state (status, attempts, hard
 status and their times) seldom does: a read builds a state only for a row whose judged
 state differs from the engine's copy, or whose last result matters here (a parent's).
-The others' last results are read from the store when the API or the portal shows them
-(`FleetView.live_states`). At 50,000 + 10,000 checks on two instances, building every
-row's state anew (~10,000 every 3 s) left that many objects to the garbage collector,
-whose passes over them stopped the event loop for 10-110 ms several times a read.
+The others' last results, with the values they read, are read from the store when the
+API or the portal shows them (`FleetView.live_states`). At 50,000 + 10,000 checks on two
+instances, building every row's state anew (~10,000 every 3 s) left that many objects to
+the garbage collector, whose passes over them stopped the event loop for 10-110 ms several
+times a read.
 """
 
 from __future__ import annotations
@@ -97,9 +98,10 @@ class FleetView:
     async def live_states(self, states: Mapping[CheckKey, CheckState],
                           keys: Iterable[CheckKey]) -> dict[CheckKey, CheckState]:
         """The states of `keys` as the API and the portal show them: the engine's (from
-        `states`), or for another instance's check the store's when its last result is
-        newer, as the engine keeps the others' checks as of their last change of state.
-        The store out of reach, the engine's alone. Only the devices asked for are read."""
+        `states`), or for another instance's check the store's unless its last result is
+        older, as the engine keeps the others' checks as of their last change of state and
+        without the values their results read (the store has them). The store out of
+        reach, the engine's alone. Only the devices asked for are read."""
         wanted = list(keys)
         out = {k: state for k in wanted if (state := states.get(k)) is not None}
         if not self._keeper.coordinated:
@@ -109,7 +111,7 @@ class FleetView:
             return out
         devices: Devices = theirs if len(theirs) <= _NAMED_MAX else theirs.__contains__
         try:
-            stored = await self._read(partial(load_states, devices=devices))
+            stored = await self._read(partial(load_states, devices=devices, values=True))
         except Exception as exc:
             log.debug("cannot read the other instances' states: %s", exc)
             return out
@@ -149,6 +151,7 @@ class FleetView:
 
 
 def _older(known: CheckState | None, stored: CheckState) -> bool:
-    """Whether the store's state of a check has a newer result than the engine's copy."""
+    """Whether the engine's copy of a check has no result newer than the store's (the
+    same result: the store's has its values)."""
     return known is None or known.last is None or (
-        stored.last is not None and known.last.at < stored.last.at)
+        stored.last is not None and known.last.at <= stored.last.at)

@@ -21,6 +21,7 @@ from bridge.core.decisions import RecordChange, SaveState
 from bridge.store.bulk import copy_rows
 from bridge.store.models import CheckStateRow, StateChange
 from bridge.store.refs import insert_for
+from bridge.store.values import stored_values
 
 _TABLE = CheckStateRow.__table__  # type: ignore[attr-defined]
 _HISTORY = StateChange.__table__  # type: ignore[attr-defined]
@@ -28,7 +29,8 @@ _CHANGE_COLUMNS = ("customer", "device", "probe", "old_status", "new_status", "a
                    "output")
 _COLUMNS = ("device", "probe", "status", "state_type", "attempts", "since", "hard_status",
             "hard_since", "last_ok", "last_at", "last_output", "last_warning",
-            "last_measurements", "ok_streak", "ok_since", "flap_results", "flapping")
+            "last_measurements", "last_values", "ok_streak", "ok_since", "flap_results",
+            "flapping")
 _KEY = ("device", "probe")
 _INSTANTS = tuple(i for i, name in enumerate(_COLUMNS)
                   if name in ("since", "hard_since", "last_at", "ok_since"))
@@ -44,18 +46,25 @@ _MERGE = (f"INSERT INTO check_state ({', '.join(_COLUMNS)}) "
           + ", ".join(f"{name} = EXCLUDED.{name}" for name in _COLUMNS if name not in _KEY))
 
 
-def _values(decision: SaveState,
-            measurements: Callable[[Mapping[str, float]], Any]) -> tuple[Any, ...]:
-    """A state row's values, in `_COLUMNS` order; `measurements` gives the JSON column's
-    (a dict for SQLAlchemy, its text for COPY)."""
+def _plain(value: Any) -> Any:
+    """A JSON column's value as SQLAlchemy takes it (a mapping as a dict)."""
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _values(decision: SaveState, as_json: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """A state row's values, in `_COLUMNS` order; `as_json` gives a JSON column's (as it
+    is for SQLAlchemy, its text for COPY). A check that read no values (a ping) stores
+    NULL: no JSON to build or write."""
     state, last = decision.state, decision.state.last
+    kept = stored_values(last.values) if last else None
     return (
         decision.key.device, decision.key.probe, state.status.value,
         state.state_type.value, state.attempts, state.since, state.hard_status.value,
         state.hard_since,
         last.ok if last else None, last.at if last else None,
         (last.output if last else "")[:500], last.warning if last else False,
-        measurements(last.measurements) if last else None,
+        as_json(last.measurements) if last else None,
+        as_json(kept) if kept is not None else None,
         state.ok_streak, state.ok_since,
         bytes(decision.flap.results).translate(_FLAP_TEXT).decode(), decision.flap.flapping,
     )
@@ -100,7 +109,7 @@ def save_states(session: Session, dialect: str, decisions: Sequence[SaveState]) 
         _merge(session.connection(), latest.values())
     else:
         session.execute(_executemany_upsert(dialect), [
-            dict(zip(_COLUMNS, _values(d, dict), strict=True)) for d in latest.values()])
+            dict(zip(_COLUMNS, _values(d, _plain), strict=True)) for d in latest.values()])
 
 
 def save_changes(session: Session, dialect: str, changes: Sequence[RecordChange]) -> None:

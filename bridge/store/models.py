@@ -70,6 +70,10 @@ class CheckStateRow(SQLModel, table=True):
     # ProbeResult.measurements of the last result, by name (e.g. rtt_avg_s, loss_ratio)
     last_measurements: dict[str, float] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    # ProbeResult.values of the last result as [name, text] pairs, capped (store/values.py);
+    # None when it read none (a ping)
+    last_values: list[list[str]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     ok_streak: int = 0
     ok_since: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # flap detection's recent results, "1" up and "0" failed, oldest first, and its flag

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, func
+from sqlalchemy import Engine, Row, Select, func, null
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,7 @@ from bridge.store.models import (
 )
 from bridge.store.records import records_of
 from bridge.store.ticket_plans import facts_of
+from bridge.store.values import values_of
 
 _CHUNK = 2000  # rows fetched at a time when reading every check
 _NAMES_PER_QUERY = 500  # devices named in one query (SQLite allows 999 parameters)
@@ -63,23 +64,27 @@ def _rows(engine: Engine, query: Select[Any], devices: Devices, column: Any
 
 
 def load_states(engine: Engine, since: datetime | None = None, devices: Devices = None,
-                settled: Settled | None = None) -> dict[CheckKey, CheckState]:
+                settled: Settled | None = None, values: bool = False
+                ) -> dict[CheckKey, CheckState]:
     """The saved state of every check, so a restart resumes attempts and open problems;
     with `since`, of the checks with a result from then on; with `devices`, of those
-    devices' checks; with `settled`, without the checks it says are known as they are.
-    Plain rows, not ORM objects (~7 KB of peak memory each, held by the session all at
-    once, and 0.1 ms of CPU)."""
+    devices' checks; with `settled`, without the checks it says are known as they are;
+    with `values`, each last result with the values it read (for the API and the portal:
+    the engine needs none, and a read of every row would fetch kilobytes of SNMP values a
+    row). Plain rows, not ORM objects (~7 KB of peak memory each, held by the session all
+    at once, and 0.1 ms of CPU)."""
     t = CheckStateRow.__table__  # type: ignore[attr-defined]
     query = core_select(t.c.device, t.c.probe, t.c.status, t.c.state_type, t.c.attempts,
                         t.c.since, t.c.hard_status, t.c.hard_since, t.c.last_ok, t.c.last_at,
                         t.c.last_output, t.c.last_measurements, t.c.last_warning,
-                        t.c.ok_streak, t.c.ok_since)
+                        t.c.ok_streak, t.c.ok_since,
+                        t.c.last_values if values else null())
     if since is not None:
         query = query.where(t.c.last_at >= since)
     states = {}
     names: dict[str, str] = {}  # one string per probe and measurement name, not per row
     for (device, probe, status, state_type, attempts, since_at, hard_status, hard_since,
-         last_ok, last_at, output, measurements, warning, ok_streak, ok_since
+         last_ok, last_at, output, measurements, warning, ok_streak, ok_since, read
          ) in _rows(engine, query, devices, t.c.device):
         if settled is not None and settled(CheckKey(device, probe), (
                 status, state_type, attempts, since_at, hard_status, hard_since, ok_streak,
@@ -89,7 +94,8 @@ def load_states(engine: Engine, since: datetime | None = None, devices: Devices 
         if last_at is not None and last_ok is not None:
             measured = ({names.setdefault(k, k): v for k, v in measurements.items()}
                         if measurements else {})
-            last = ProbeResult.measured(last_ok, last_at, output, measured, warning=warning)
+            last = ProbeResult.measured(last_ok, last_at, output, measured, warning=warning,
+                                        values=values_of(read))
         if hard_since == since_at:  # one object for one instant (most checks)
             hard_since = since_at
         states[CheckKey(device, names.setdefault(probe, probe))] = CheckState(

@@ -213,3 +213,28 @@ async def test_the_api_shows_the_engines_states_while_the_store_is_out_of_reach(
         assert shown == {sw1: _up(30)}
     finally:
         await keeper.leave()
+
+
+async def test_the_api_shows_the_values_of_the_result_the_engine_knows_too(
+        pg_url: str) -> None:
+    """The engine's copy of another instance's check (a parent's, with its last result)
+    has no values: for the same result the API and the portal show the store's, which has."""
+    db = Database(pg_url)
+    db.migrate()
+    keeper = ShardKeeper(ClusterSection(shards=4, lease_s=10.0), pg_url)  # holds no shard
+    core = CheckKey("core", "ifaces")
+    read = (("interface Gi1/0/5", "down"),)
+    polled = replace(_up(30), last=ProbeResult.measured(
+        True, T0 + timedelta(seconds=30), "ok", {"rtt_ms": 0.2}, warning=False, values=read))
+
+    async def read_store(fn: Callable[[Any], Any]) -> Any:
+        return await asyncio.to_thread(fn, db.reader)
+
+    try:
+        _save(db, {core: polled})
+        shown = await FleetView(keeper, read_store, lambda: NOW).live_states(
+            {core: _up(30)}, [core])
+        assert shown == {core: polled}
+    finally:
+        await keeper.leave()
+        db.dispose()

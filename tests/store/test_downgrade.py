@@ -107,3 +107,21 @@ def test_the_sign_in_failures_step_down_and_back(db: Database) -> None:
     assert "portal_user" in tables
     _step(db, "head", down=False)
     assert "sign_in_failure" in set(inspect(db.writer).get_table_names())
+
+
+def test_the_last_values_step_down_and_a_store_of_the_previous_head_upgrades(
+        db: Database) -> None:
+    """0021 keeps each check's last values; a store at 0020 with states upgrades (their
+    values NULL until the next result), and stepping down drops them, the states stay."""
+    at = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    polled = ProbeResult(True, at, 0.0, "48 interfaces", values=(("sysName", "sw48"),))
+    key = CheckKey("sw48", "ifaces")
+    apply_batch(db.writer, [SaveState(key, CheckState(Status.UP, since=at, last=polled))],
+                "INC", at)
+    _step(db, "0020", down=True)
+    assert "last_values" not in {c["name"] for c in inspect(db.writer).get_columns("check_state")}
+    db.migrate()  # as a newer bridge starts on it
+    assert "last_values" in {c["name"] for c in inspect(db.writer).get_columns("check_state")}
+    last = load_states(db.reader, values=True)[key].last
+    assert last is not None
+    assert (last.output, last.values) == ("48 interfaces", ())
