@@ -26,6 +26,7 @@ from bridge.config import load_config
 from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey
 from bridge.daemon.heap import settle
+from bridge.daemon.loop_lag import hand_the_loop_the_gil_quickly
 from bridge.daemon.monitor import Monitor
 from bridge.daemon.restore import restore_engine
 from bridge.logs import setup_logging
@@ -53,6 +54,7 @@ async def _run(payload: dict[str, Any]) -> dict[str, Any]:
     backends = BackendCpu(url, url.rsplit("/", 1)[1])
     backends_before = backends.sample()
     settle()
+    hand_the_loop_the_gil_quickly()  # as the daemon runs
     stop = asyncio.Event()
     writing = asyncio.create_task(writer.run(stop))
     t0, cpu0 = time.perf_counter(), self_cpu_s()

@@ -30,7 +30,7 @@ from bridge.daemon.desk_tasks import DeskTasks
 from bridge.daemon.fleet import FleetView
 from bridge.daemon.leader_work import leader_tasks
 from bridge.daemon.learned_ports import StoredPorts
-from bridge.daemon.loop_lag import watch_loop_lag
+from bridge.daemon.loop_lag import hand_the_loop_the_gil_quickly, watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics, Exposition, health_values
 from bridge.daemon.monitor import Monitor, Snapshot
 from bridge.daemon.restore import Handover, restore_engine
@@ -318,6 +318,7 @@ class Daemon:
     async def run(self) -> int:
         """Run until SIGTERM/SIGINT; return the exit code."""
         heap.limit_malloc()  # before the store's threads and the availability process
+        hand_the_loop_the_gil_quickly()
         self._install_signals()
         db, self._monitor = await self._open_store()
         assert self._writer is not None

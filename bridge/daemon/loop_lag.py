@@ -10,6 +10,7 @@ of the system clock is not lag.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 
@@ -20,6 +21,18 @@ LOOP_LAG_INTERVAL_S = 0.25
 # resolve that range finely enough for a p99; a stall is 0.1-5 s.
 LOOP_LAG_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25,
                       0.5, 1.0, 2.5, 5.0)
+# The loop lets go of the GIL at every system call (each echo request sent, each datagram
+# read, each wait in epoll) and then waits to take it back from the thread that has it
+# meanwhile: the store's writer or readers running Python give it up only when asked, after
+# the switch interval (CPython's default: 5 ms). A loop turn of a few calls while the writer
+# works waited that long for each; the loop's own work is a fraction of a millisecond.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def hand_the_loop_the_gil_quickly() -> None:
+    """Make a thread holding the GIL give it up within `GIL_SWITCH_INTERVAL_S` of the loop
+    asking for it (process-wide; never lengthens a shorter interval already set)."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
 
 
 async def watch_loop_lag(observe: Callable[[float], None], stop: asyncio.Event,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 import time
 
 from prometheus_client import CollectorRegistry
 
-from bridge.daemon.loop_lag import watch_loop_lag
+from bridge.daemon.loop_lag import hand_the_loop_the_gil_quickly, watch_loop_lag
 from bridge.daemon.metrics import DaemonMetrics
 
 
@@ -50,3 +51,16 @@ def test_the_lag_histogram_resolves_the_milliseconds_up_to_the_20_ms_goal() -> N
     # no gap in 1-20 ms wider than 5 ms: a p99 near the goal is read to within that
     fine = sorted(b for b in bounds if b <= 0.02)
     assert max(b - a for a, b in itertools.pairwise(fine)) <= 0.005 + 1e-9
+
+
+def test_a_thread_holding_the_gil_hands_it_to_the_loop_within_half_a_millisecond() -> None:
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # CPython's default
+        hand_the_loop_the_gil_quickly()
+        assert sys.getswitchinterval() <= 0.0005 + 1e-9
+        sys.setswitchinterval(0.0001)  # an operator's shorter one stays
+        hand_the_loop_the_gil_quickly()
+        assert sys.getswitchinterval() <= 0.0001 + 1e-9
+    finally:
+        sys.setswitchinterval(before)
