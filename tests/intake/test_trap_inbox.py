@@ -11,7 +11,8 @@ from bridge.intake.trap_inbox import Inbox
 def test_items_come_out_in_order_and_beyond_the_bound_are_refused() -> None:
     async def scenario() -> None:
         inbox: Inbox[int] = Inbox(3)
-        assert inbox.empty() and inbox.take(10) == []
+        assert inbox.empty()
+        assert inbox.take(10) == []
         assert [inbox.put(n) for n in range(5)] == [True, True, True, False, False]
         assert len(inbox) == 3
         assert await inbox.first() == 0
