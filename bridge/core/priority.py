@@ -14,7 +14,10 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+_ORDER = tuple(Priority)  # listing an enum's members costs more than the rest of `shifted`
+_RANK = {priority: rank for rank, priority in enumerate(_ORDER)}
+
+
 def shifted(priority: Priority, steps: int) -> Priority:
     """`priority` moved by `steps` (-1: one step more urgent), held within P1..P4."""
-    order = list(Priority)
-    return order[min(max(order.index(priority) + steps, 0), len(order) - 1)]
+    return _ORDER[min(max(_RANK[priority] + steps, 0), len(_ORDER) - 1)]

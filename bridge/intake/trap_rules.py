@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.config.intake_traps import AGENT, TrapRule, TrapSource, VarbindMatch
 from bridge.core.probe_kinds.oids import Oid, format_oid
@@ -99,6 +100,8 @@ def trap_alert(rule: TrapRule, trap: Notification, agent: str) -> TrapAlert:
 
 
 MEMO_MAX = 4096  # distinct traps remembered per listener; then forgotten all at once
+_UNKNOWN: Any = object()  # not in the memo (None there: no rule matches)
+_Found = tuple[TrapRule, TrapAlert] | None
 
 
 class AlertMemo:
@@ -118,8 +121,10 @@ class AlertMemo:
             self._source = source
             self._known.clear()
         key = (agent, trap.version, trap.tail)
-        if trap.tail and key in self._known:
-            return self._known[key]
+        if trap.tail:
+            known: _Found = self._known.get(key, _UNKNOWN)
+            if known is not _UNKNOWN:
+                return known
         rule = matching_rule(source, trap)
         found = None if rule is None else (rule, trap_alert(rule, trap, agent))
         if trap.tail:

@@ -23,12 +23,14 @@ from bridge.probes.snmp.ber import (
     _OCTETS,
     _SEQUENCE,
     BerError,
+    Unusual,
     _expect,
     _header,
     _int,
     _integer,
     _tlv,
     encode_oid,
+    quick_header,
 )
 from bridge.probes.snmp.notifications import (
     INFORM,
@@ -38,6 +40,7 @@ from bridge.probes.snmp.notifications import (
     read_v2,
     read_v2_quickly,
 )
+from bridge.probes.snmp.usm_hmac import KeyedHmac
 from bridge.probes.snmp.usm_keys import LocalKeys, UsmKeys
 from bridge.probes.snmp.usm_message import (
     AUTH,
@@ -90,21 +93,24 @@ class TrapUsm:
         # keys localised to an engine, found by one lookup per datagram
         self._source: TrapSource | None = None
         self._users: dict[bytes, TrapUser] = {}
-        self._keyed: dict[tuple[bytes, bytes], LocalKeys] = {}
+        self._keyed: dict[tuple[bytes, bytes], tuple[LocalKeys, KeyedHmac]] = {}
 
     def time_s(self) -> int:
         """engineTime: seconds since this listener started."""
         return int(time.monotonic() - self._started)
 
-    def _local(self, user: TrapUser, engine_id: bytes) -> LocalKeys:
-        keys = self._keyed.get((user.name, engine_id))
-        if keys is None:
+    def _local(self, user: TrapUser, engine_id: bytes) -> tuple[LocalKeys, KeyedHmac]:
+        """The user's keys for the engine, and its HMAC under the authentication key."""
+        found = self._keyed.get((user.name, engine_id))
+        if found is None:
             if len(self._keyed) >= KEYED_MAX:
                 self._keyed.clear()
-            keys = self._keyed[(user.name, engine_id)] = self._keys.local(
-                user.auth_protocol, user.auth_key.reveal().encode(), user.priv_protocol,
-                user.priv_key.reveal().encode(), engine_id)
-        return keys
+            keys = self._keys.local(user.auth_protocol, user.auth_key.reveal().encode(),
+                                    user.priv_protocol, user.priv_key.reveal().encode(),
+                                    engine_id)
+            found = self._keyed[(user.name, engine_id)] = (
+                keys, KeyedHmac(keys.auth.name, keys.auth_key))
+        return found
 
     def _user(self, traps: TrapSource, name: bytes) -> TrapUser | None:
         if traps is not self._source:
@@ -139,9 +145,8 @@ class TrapUsm:
         if not ENGINE_ID_MIN <= len(engine_id) <= ENGINE_ID_MAX:  # kept below, unauthenticated
             return (f"malformed:an engine ID of {len(engine_id)} bytes (SnmpEngineID is "
                     f"{ENGINE_ID_MIN} to {ENGINE_ID_MAX})")
-        keys = self._local(user, engine_id)
-        digest = hmac.digest(keys.auth_key, without_mac(data, incoming),
-                             keys.auth.name)[:keys.auth.mac_bytes]
+        keys, mac = self._local(user, engine_id)
+        digest = mac.digest(without_mac(data, incoming))[:keys.auth.mac_bytes]
         if len(incoming.mac) != keys.auth.mac_bytes or not hmac.compare_digest(digest,
                                                                                incoming.mac):
             return f"unauthorized:a wrong authentication key for {user.name.decode()!r}"
@@ -174,6 +179,18 @@ class TrapUsm:
         security = incoming.security
         plain = self._privacy.decrypt(user.priv_protocol, keys.priv_key, security.boots,
                                       security.time_s, incoming.salt, ciphertext(data, incoming))
+        try:  # the common shape in one pass; anything else (and what is wrong) below
+            tag, start, end = quick_header(plain, 0, len(plain))
+            engine_tag, at, pos = quick_header(plain, start, end)
+            name_tag, name_at, name_end = quick_header(plain, pos, end)
+            pdu, pdu_at, stop = quick_header(plain, name_end, end)
+            if tag == _SEQUENCE and engine_tag == _OCTETS and name_tag == _OCTETS \
+                    and stop == end and pdu in (INFORM, TRAP_V2):
+                trap = read_v2_quickly(plain, pdu, pdu_at, stop, 3)
+                if trap is not None:
+                    return trap, (plain[at:pos], plain[name_at:name_end])
+        except (Unusual, IndexError):
+            pass
         start, end = _expect(plain, 0, len(plain), _SEQUENCE, "scopedPDU")
         at, pos = _expect(plain, start, end, _OCTETS, "contextEngineID")
         context_engine_id = plain[at:pos]

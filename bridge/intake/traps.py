@@ -35,6 +35,7 @@ from bridge.intake.limits import RateLimiter
 from bridge.intake.mapping import DeviceIndex, Mapped, covering, map_alert, open_at
 from bridge.intake.quiet_log import QuietLog
 from bridge.intake.service import IntakeService
+from bridge.intake.trap_inbox import Inbox
 from bridge.intake.trap_rules import AlertMemo, TrapAlert
 from bridge.intake.trap_usm import TrapUsm
 from bridge.probes.snmp.ber import BerError
@@ -173,10 +174,7 @@ class _Listener:
             if reply is not None:
                 self.send(reply, addr)
             return
-        queued = _Queued(self.name, found[1], at, reply, self, addr)
-        try:
-            self.hub.queue.put_nowait(queued)
-        except asyncio.QueueFull:
+        if not self.hub.queue.put(_Queued(self.name, found[1], at, reply, self, addr)):
             self.hub.dropped(self.name, "overloaded", host, "the store is behind")
 
 
@@ -188,7 +186,7 @@ class _Hub:
         self.counters = counters
         self.quiet = QuietLog(log)
         self.limits = RateLimiter()
-        self.queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_MAX)
+        self.queue: Inbox[_Queued] = Inbox(QUEUE_MAX)
         self._index: DeviceIndex | None = None
         # Each alert's mapping under the config it was mapped by: the memo's alerts repeat,
         # and so would their mappings. Keyed by the alert object (kept alive here).
@@ -233,7 +231,7 @@ class _Hub:
         desk cost the same for one trap as for hundreds: what arrives shortly after the
         first is taken with it, BATCH_LINGER_S after an INFORM (its sender waits for the
         answer), up to TRAPS_LINGER_S for traps alone, BATCH_MAX at most."""
-        batch = [await self.queue.get()]
+        batch = [await self.queue.first()]
         self.busy = True
         loop = asyncio.get_running_loop()
         end = loop.time() + TRAPS_LINGER_S
@@ -241,10 +239,9 @@ class _Hub:
         while True:
             if not self.stopping.is_set():
                 await wait_or_timeout(self.stopping, BATCH_LINGER_S)
-            while not self.queue.empty() and len(batch) < BATCH_MAX:
-                queued = self.queue.get_nowait()
-                informs = informs or queued.reply is not None
-                batch.append(queued)
+            more = self.queue.take(BATCH_MAX - len(batch))
+            informs = informs or any(queued.reply is not None for queued in more)
+            batch += more
             if informs or len(batch) >= BATCH_MAX or loop.time() >= end - BATCH_LINGER_S / 2 \
                     or self.stopping.is_set():
                 return batch
@@ -271,18 +268,31 @@ class _Hub:
         # open when it arrived, and the batch gathered for up to TRAPS_LINGER_S since.
         first = min((queued.at for queued, _source in kept), default=now)
         windows = (*config.maintenance, *current_rules(session, min(first, now)))
-        # A window covers a device (or customer); whether it is open, at each trap's time.
+        # A window covers a device (or customer); whether it is open, at each trap's time
+        # (the traps of one burst share theirs).
         covers: dict[tuple[str, str | None], tuple[MaintenanceRule, ...]] = {}
+        opened: dict[tuple[int, datetime], bool] = {}  # by id(rules): kept in `covers`
         heads: list[_Head] = []
+        self._map_under(config)
+        known = self._mapped
         for queued, source in kept:
             alert = queued.alert
-            mapped, unheld, held = self._map(config, source, alert)
+            found = known.get(id(alert))
+            if found is None or found[0] is not alert:
+                found = self._map(config, source, alert)
+            mapped, unheld, held = found[1:]
             if alert.firing:
                 place = (mapped.customer, mapped.device)
                 rules = covers.get(place)
                 if rules is None:
                     rules = covers[place] = covering(windows, config, mapped)
-                heads.append(held if rules and open_at(rules, queued.at) else unheld)
+                if rules:
+                    is_open = opened.get((id(rules), queued.at))
+                    if is_open is None:
+                        is_open = opened[(id(rules), queued.at)] = open_at(rules, queued.at)
+                    heads.append(held if is_open else unheld)
+                else:
+                    heads.append(unheld)
             else:
                 heads.append(unheld)
 
@@ -291,24 +301,28 @@ class _Hub:
             return self._event(config, source, queued, heads[i].held)
         return heads, event
 
-    def _map(self, config: Config, source: IntakeSource, alert: TrapAlert
-             ) -> tuple[Mapped, _Head, _Head]:
-        """The alert's mapping and its heads (not held, held), kept per alert object."""
+    def _map_under(self, config: Config) -> None:
+        """The mappings kept are those under `config` (and at most MAPPED_MAX of them)."""
         if self._mapped_by is not config or len(self._mapped) >= MAPPED_MAX:
             self._mapped_by = config
             self._mapped.clear()
+
+    def _map(self, config: Config, source: IntakeSource, alert: TrapAlert
+             ) -> tuple[TrapAlert, Mapped, _Head, _Head]:
+        """The alert with its mapping and its heads (not held, held), kept per alert
+        object (under the config of the last `_map_under`)."""
         found = self._mapped.get(id(alert))
         if found is None or found[0] is not alert:
             mapped = map_alert(source, alert.labels, {}, self.index(config), alert.summary)
             found = (alert, mapped, _Head(source.name, alert.fingerprint, alert.firing, False),
                      _Head(source.name, alert.fingerprint, alert.firing, True))
             self._mapped[id(alert)] = found
-        return found[1:]
+        return found
 
     def _event(self, config: Config, source: IntakeSource, queued: _Queued, held: bool
                ) -> AlertEvent:
         alert = queued.alert
-        mapped = self._map(config, source, alert)[0]
+        mapped = self._map(config, source, alert)[1]
         return AlertEvent(
             source.name, alert.fingerprint, alert.firing, queued.at,
             None if alert.firing else queued.at, mapped.customer, mapped.device,

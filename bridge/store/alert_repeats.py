@@ -38,12 +38,24 @@ def _repeat(e: AlertHead, status: AlertStatus, active: bool) -> bool:
     return (status is AlertStatus.FIRING and active) or (status is AlertStatus.HELD and e.held)
 
 
+def _keys(events: Sequence[AlertHead]) -> list[tuple[str, str]]:
+    """Each event's (source, stored key), worked out once per event object."""
+    keys: list[tuple[str, str]] = []
+    known: dict[int, tuple[AlertHead, tuple[str, str]]] = {}
+    for e in events:
+        found = known.get(id(e))
+        if found is None or found[0] is not e:
+            found = known[id(e)] = (e, (e.source, alert_key(e.source, e.fingerprint)))
+        keys.append(found[1])
+    return keys
+
+
 def take_repeats(session: Session, events: Sequence[AlertHead], now: datetime
                  ) -> dict[int, AlertOutcome]:
     """The outcomes of the events (by index) that only repeat their stored row, those rows
     marked seen `now`; every other event is left for the ticket decisions (which read the
     whole rows of those alone)."""
-    keys = [(e.source, alert_key(e.source, e.fingerprint)) for e in events]
+    keys = _keys(events)
     by_source: dict[str, set[str]] = {}
     for source, stored in keys:
         by_source.setdefault(source, set()).add(stored)
@@ -65,17 +77,29 @@ def take_repeats(session: Session, events: Sequence[AlertHead], now: datetime
     repeats: dict[int, AlertOutcome] = {}
     spoilt: set[tuple[str, str]] = set()
     said: dict[tuple[str, str | None], AlertOutcome] = {}  # equal outcomes, one value
+    # Each event's answer, kept per event object: a batch's repeats share theirs (trap
+    # heads), and the answer depends on the event and its row alone
+    answers: dict[int, tuple[AlertHead, AlertOutcome | None]] = {}
     for i, (e, key) in enumerate(zip(events, keys, strict=True)):
-        found = rows.get(key)
-        if found is None or not _repeat(e, found[1], found[2] in refs):
-            spoilt.add(key)
-            continue
-        ref = refs.get(found[2] or "") if found[1] is AlertStatus.FIRING else None
-        outcome = said.get((e.fingerprint, ref))
+        known = answers.get(id(e))
+        if known is not None and known[0] is e:
+            outcome = known[1]
+        else:
+            found = rows.get(key)
+            outcome = None
+            if found is not None and _repeat(e, found[1], found[2] in refs):
+                ref = refs.get(found[2] or "") if found[1] is AlertStatus.FIRING else None
+                outcome = said.get((e.fingerprint, ref))
+                if outcome is None:
+                    outcome = said[(e.fingerprint, ref)] = AlertOutcome(e.fingerprint,
+                                                                        "unchanged", ref)
+            answers[id(e)] = (e, outcome)
         if outcome is None:
-            outcome = said[(e.fingerprint, ref)] = AlertOutcome(e.fingerprint, "unchanged", ref)
-        repeats[i] = outcome
-    repeats = {i: o for i, o in repeats.items() if keys[i] not in spoilt}
+            spoilt.add(key)
+        else:
+            repeats[i] = outcome
+    if spoilt:
+        repeats = {i: o for i, o in repeats.items() if keys[i] not in spoilt}
     if all_seen:  # the others' rows are seen `now` as well: their decisions say so too
         return repeats
     seen = sorted({rows[keys[i]][0] for i in repeats})

@@ -21,6 +21,9 @@ from bridge.store.key_lists import in_list
 from bridge.store.models import Incident
 
 ALERTS = IntakeAlert.__table__  # type: ignore[attr-defined]
+# A stored status to its member by one lookup (calling the enum costs several times more,
+# once per row of every batch); a value not among them raises KeyError, as ValueError before
+_STATUSES = {status.value: status for status in AlertStatus}
 ALERT_COLUMNS = ("source", "fingerprint", "status", "customer", "device", "problem_key",
                  "summary", "starts_at", "ends_at", "last_seen_at")
 
@@ -107,7 +110,8 @@ def locked_states(session: Session, source: str, keys: Collection[str]
                   ) -> list[tuple[int, str, AlertStatus, str | None]]:
     """locked_alerts' (ID, stored key, status, problem key) alone: what tells whether an
     alert repeats its row, without reading (and converting) the rest of it."""
-    return [(row_id, key, AlertStatus(status), problem_key)
+    status_of = _STATUSES.__getitem__
+    return [(row_id, key, status_of(status), problem_key)
             for row_id, key, status, problem_key in _locked(session, _STATES, source, keys)]
 
 
@@ -119,7 +123,8 @@ def seen_states(session: Session, source: str, keys: Collection[str], now: datet
     and then only the repeats' marked seen (an UPDATE locks in the order it finds them)."""
     if session.get_bind().dialect.name == "postgresql":
         return None
-    return [(row_id, key, AlertStatus(status), problem_key) for row_id, key, status, problem_key
+    status_of = _STATUSES.__getitem__
+    return [(row_id, key, status_of(status), problem_key) for row_id, key, status, problem_key
             in session.execute(_SEEN_STATES, {"keys": sorted(keys),
                                               "of_source": source, "now": now})]
 

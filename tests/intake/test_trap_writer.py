@@ -121,7 +121,7 @@ def test_a_trap_gathered_when_the_traps_stop_is_written_not_dropped(
 
     async def stop_while_gathering() -> None:
         writer = asyncio.create_task(hub.write())
-        hub.queue.put_nowait(_queued(hub, config, AlertMemo(), 1))
+        hub.queue.put(_queued(hub, config, AlertMemo(), 1))
         await asyncio.sleep(0)  # the writer runs: it takes the trap and gathers more
         assert hub.busy
         hub.stopping.set()  # as serve_traps does at a stop

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from bridge.core.probe_kinds.oids import Oid
 from bridge.probes.snmp.ber import (
+    _NUMBERS,
     _OCTETS,
     _OID,
     _SEQUENCE,
@@ -152,15 +153,16 @@ def read_v2_quickly(data: bytes, pdu: int, start: int, stop: int, version: int,
         tag, at, value_stop = quick_header(data, at + len(_SYS_UPTIME_TLV), first_end)
         if value_stop != first_end:
             return None
-        _value(tag, data[at:value_stop], 1)  # BerError as _read_varbinds
+        if tag not in _NUMBERS:  # a number is never refused (out of range: InvalidValue)
+            _value(tag, data[at:value_stop], 1)  # BerError as _read_varbinds
         tail = data[first_end:end]
-        rest = _tail_varbinds(tail) if len(tail) <= TAIL_MEMO_MAX_BYTES else _read_tail(tail)
+        found = _tail_trap(tail) if len(tail) <= TAIL_MEMO_MAX_BYTES else _trap(tail)
     except (Unusual, IndexError, BerError):
         return None
-    if not rest or rest[0][0] != SNMP_TRAP_OID or not isinstance(rest[0][1], ObjectIdentifier):
+    if found is None:
         return None
-    return Notification(version, community, pdu, request_id, tuple(rest[0][1]),
-                        list(rest[1:]), varbind_list=varbind_list, tail=tail)
+    return Notification(version, community, pdu, request_id, found[0], list(found[1]),
+                        varbind_list=varbind_list, tail=tail)
 
 
 def _read_varbinds(data: bytes, count: int | None = None
@@ -183,19 +185,24 @@ def _read_varbinds(data: bytes, count: int | None = None
     return pos, tuple(varbinds)
 
 
-def _read_tail(tail: bytes) -> tuple[VarBind, ...] | None:
+def _trap(tail: bytes) -> tuple[Oid, tuple[VarBind, ...]] | None:
+    """The trap OID and the varbinds after it, read from the encoded varbinds after
+    sysUpTime.0; None if not the common shape or snmpTrapOID.0 is not first."""
     found = _read_varbinds(tail)
-    return None if found is None else found[1]
+    rest = None if found is None else found[1]
+    if not rest or rest[0][0] != SNMP_TRAP_OID or not isinstance(rest[0][1], ObjectIdentifier):
+        return None
+    return tuple(rest[0][1]), rest[1:]
 
 
 @functools.lru_cache(maxsize=TAIL_MEMO_ENTRIES)
-def _tail_varbinds(tail: bytes) -> tuple[VarBind, ...] | None:
-    """`_read_tail` of a small trap, remembered by its bytes: a storm's traps repeat a few
+def _tail_trap(tail: bytes) -> tuple[Oid, tuple[VarBind, ...]] | None:
+    """`_trap` of a small trap, remembered by its bytes: a storm's traps repeat a few
     kinds from a few agents and differ in request-id and sysUpTime.0 alone (the values are
     immutable, so the tuples are shared). The memo is filled before a trap is
     authenticated: each entry's size is bounded (TAIL_MEMO_MAX_BYTES), so datagrams from
     anyone cannot pin more than a few MiB."""
-    return _read_tail(tail)
+    return _trap(tail)
 
 
 def _v1_trap(data: bytes, start: int, stop: int, community: bytes) -> Notification:
