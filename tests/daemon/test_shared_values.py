@@ -15,21 +15,11 @@ import pytest
 from bridge.core.shards import shard_of
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.probes.snmp.test_probe import SNMP_PROBES as PROBES  # the 48-port switch check
 
 SHARDS = 2
 WAIT_S = 40.0  # a lease hand-over, a poll, the writer's batch, a fleet read; a loaded machine
 COMMUNITY = "switch48"  # snmpsim's recording of a 48-port switch, Gi1/0/5 down
-PROBES = """
-[probes.ifaces]
-kind = "snmp"
-interval_s = 2
-timeout_s = 0.2
-retries = 1
-retry_interval_s = 0.3
-max_attempts = 2
-get = ["sysName"]
-interfaces = true
-"""
 
 
 @pytest.fixture(scope="module")
