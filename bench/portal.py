@@ -67,7 +67,8 @@ class _Service:
     def snapshot(self) -> Snapshot:
         return Snapshot(self.config, {}, {})
 
-    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
+    async def live_states(self, keys: Collection[CheckKey], values: bool = False
+                          ) -> dict[CheckKey, CheckState]:
         return {}
 
     def availability_latest(self) -> Latest:

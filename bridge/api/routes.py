@@ -115,7 +115,7 @@ async def devices_list(request: web.Request, _query: Query) -> web.Response:
     seen = [(device_id, device) for device_id, device in config.devices.items()
             if caller.sees(device.customer)]
     states = await service.live_states([CheckKey(device_id, probe) for device_id, device in seen
-                                        for probe in device.probes])
+                                        for probe in device.probes], values=True)
     devices: list[dict[str, Any]] = []
     for device_id, device in seen:
         checks = []

@@ -104,10 +104,12 @@ class Daemon:
         assert self._monitor is not None
         return self._monitor.snapshot()  # other shards' states: from the store (fleet.py)
 
-    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
-        """The states of `keys`, other instances' checks with their last results."""
+    async def live_states(self, keys: Collection[CheckKey], values: bool = False
+                          ) -> dict[CheckKey, CheckState]:
+        """The states of `keys`, other instances' checks with their last results (with
+        the values they read when `values`)."""
         assert self._monitor is not None
-        return await self._fleet.live_states(self._monitor.engine.states, keys)
+        return await self._fleet.live_states(self._monitor.engine.states, keys, values)
 
     def availability_latest(self) -> Latest:
         """The last computed rolling windows."""

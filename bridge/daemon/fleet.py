@@ -96,12 +96,14 @@ class FleetView:
             await wait_or_timeout(stop, _EVERY_S)
 
     async def live_states(self, states: Mapping[CheckKey, CheckState],
-                          keys: Iterable[CheckKey]) -> dict[CheckKey, CheckState]:
+                          keys: Iterable[CheckKey], values: bool = False
+                          ) -> dict[CheckKey, CheckState]:
         """The states of `keys` as the API and the portal show them: the engine's (from
         `states`), or for another instance's check the store's unless its last result is
         older, as the engine keeps the others' checks as of their last change of state and
-        without the values their results read (the store has them). The store out of
-        reach, the engine's alone. Only the devices asked for are read."""
+        without the values their results read (the store has them: read and decoded only
+        when `values`, for the API; the desk's page shows none). The store out of reach,
+        the engine's alone. Only the devices asked for are read."""
         wanted = list(keys)
         out = {k: state for k in wanted if (state := states.get(k)) is not None}
         if not self._keeper.coordinated:
@@ -111,7 +113,7 @@ class FleetView:
             return out
         devices: Devices = theirs if len(theirs) <= _NAMED_MAX else theirs.__contains__
         try:
-            stored = await self._read(partial(load_states, devices=devices, values=True))
+            stored = await self._read(partial(load_states, devices=devices, values=values))
         except Exception as exc:
             log.debug("cannot read the other instances' states: %s", exc)
             return out

@@ -69,7 +69,7 @@ def load_states(engine: Engine, since: datetime | None = None, devices: Devices 
     """The saved state of every check, so a restart resumes attempts and open problems;
     with `since`, of the checks with a result from then on; with `devices`, of those
     devices' checks; with `settled`, without the checks it says are known as they are;
-    with `values`, each last result with the values it read (for the API and the portal:
+    with `values`, each last result with the values it read (for the API:
     the engine needs none, and a read of every row would fetch kilobytes of SNMP values a
     row). Plain rows, not ORM objects (~7 KB of peak memory each, held by the session all
     at once, and 0.1 ms of CPU)."""

@@ -2,7 +2,7 @@
 the order the probe read them, capped in size as the last output is.
 
 The owner of a check shows every value it read; the store keeps what another instance's
-API and portal show of it. An SNMP walk of a large table can read thousands of rows, and
+API shows of it. An SNMP walk of a large table can read thousands of rows, and
 the writer stores ~2,000 results a second per instance: past `TOTAL_MAX` characters the
 rest are left out, and a last pair says how many (the owner's API still shows them all).
 """

@@ -218,7 +218,7 @@ async def test_the_api_shows_the_engines_states_while_the_store_is_out_of_reach(
 async def test_the_api_shows_the_values_of_the_result_the_engine_knows_too(
         pg_url: str) -> None:
     """The engine's copy of another instance's check (a parent's, with its last result)
-    has no values: for the same result the API and the portal show the store's, which has."""
+    has no values: for the same result the API shows the store's, which has."""
     db = Database(pg_url)
     db.migrate()
     keeper = ShardKeeper(ClusterSection(shards=4, lease_s=10.0), pg_url)  # holds no shard
@@ -232,9 +232,14 @@ async def test_the_api_shows_the_values_of_the_result_the_engine_knows_too(
 
     try:
         _save(db, {core: polled})
-        shown = await FleetView(keeper, read_store, lambda: NOW).live_states(
-            {core: _up(30)}, [core])
+        view = FleetView(keeper, read_store, lambda: NOW)
+        shown = await view.live_states({core: _up(30)}, [core], values=True)
         assert shown == {core: polled}
+        # the desk's devices page shows no values: none are read for it
+        page = await view.live_states({core: _up(30)}, [core])
+        assert page[core].last is not None
+        assert page[core].last.values == ()
+        assert page[core].last.at == polled.last.at
     finally:
         await keeper.leave()
         db.dispose()

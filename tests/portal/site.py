@@ -74,7 +74,8 @@ class StoreService:
     def snapshot(self) -> Live:
         return Live()
 
-    async def live_states(self, keys: Collection[CheckKey]) -> dict[CheckKey, CheckState]:
+    async def live_states(self, keys: Collection[CheckKey], values: bool = False
+                          ) -> dict[CheckKey, CheckState]:
         return {}
 
     def availability_latest(self) -> Windows:
