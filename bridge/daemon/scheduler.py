@@ -116,6 +116,8 @@ class CheckScheduler:
         self._stall_after_s: float | None = None  # of _plans; every tick asks (12,000 plans)
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
+        self._origin_s: float | None = None  # the first plan's time: each check's slots count from it
+        self._off_slot: set[CheckKey] = set()  # run out of turn; back to their slot after it
         self._ticker: asyncio.Task[None] | None = None
         self._accepting = False
         self._last_finished = clock()  # a fresh start has a full stall period to get going
@@ -151,10 +153,13 @@ class CheckScheduler:
         now = self._clock()
         if not self._plans:
             self._last_finished = now  # the first checks get a full stall period too
+        if self._origin_s is None:
+            self._origin_s = now
         for key, plan in plans.items():
             if key not in self._plans and key not in self._current:
-                self._push(now + phase_s(key, plan.interval_s), key)
+                self._push(self._slot(key, plan.interval_s, now), key)
         self._plans = dict(plans)  # a removed key is skipped when it comes due
+        self._off_slot &= self._plans.keys()
         self._stall_after_s = stall_after_s(self._plans)
 
     def resume(self, checked_ago_s: dict[CheckKey, float]) -> None:
@@ -175,6 +180,9 @@ class CheckScheduler:
                 left_s = phase_s(key, plan.interval_s * RESUME_SPREAD_SHARE)
                 overdue += 1
             self._push(now + left_s, key)
+            # Then on in a slot of its own: the last owner's checks ran when its loop got
+            # to them, bunched where it was busy (its start-up), and this one's would stay so.
+            self._off_slot.add(key)
         log.info("%d checks taken over, %d of them overdue (spread over %g of their interval)",
                  len(checked_ago_s), overdue, RESUME_SPREAD_SHARE)
 
@@ -184,6 +192,7 @@ class CheckScheduler:
         for key in keys:
             if key in self._plans and key in self._current:
                 self._push(now, key)  # supersedes its scheduled entry
+                self._off_slot.add(key)
 
     def start(self) -> None:
         """Begin ticking."""
@@ -270,6 +279,25 @@ class CheckScheduler:
     def _ran(self, key: CheckKey, due: float, ran: Ran) -> None:
         if ran.judged:
             self._last_finished = self._clock()
-        delay_s = ran.delay_s
-        if key in self._plans and self._accepting:
-            self._push(next_due(due, delay_s, self._clock()), key)
+        delay_s, now = ran.delay_s, self._clock()
+        plan = self._plans.get(key)
+        if plan is None or not self._accepting:
+            return
+        if key in self._off_slot and delay_s == plan.interval_s:
+            # Run out of turn (taken over overdue, asked for at once): its next run goes
+            # back to its own slot, within an interval. Kept where it ran, the slots of a
+            # dead instance's checks would stay bunched in a quarter of their interval for
+            # good (and every check asked for at once would run in step with the others).
+            self._off_slot.discard(key)
+            self._push(self._slot(key, delay_s, now), key)
+            return
+        self._push(next_due(due, delay_s, now), key)
+
+    def _slot(self, key: CheckKey, interval_s: float, after: float) -> float:
+        """The check's first slot at or after `after`: its phase in every interval counted
+        from the first plan, so the checks of one interval are spread evenly over it."""
+        origin_s = after if self._origin_s is None else self._origin_s
+        first = origin_s + phase_s(key, interval_s)
+        if after <= first or interval_s <= 0:
+            return max(first, after)
+        return first + math.ceil((after - first) / interval_s) * interval_s

@@ -4,6 +4,8 @@ check has passed: at once if that owner died a while ago, never a whole interval
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections import Counter, defaultdict
 
 from bridge.core.state import CheckKey
 from bridge.daemon.scheduler import RESUME_SPREAD_SHARE, CheckScheduler, Plan, Ran
@@ -68,3 +70,79 @@ async def test_many_overdue_checks_taken_over_are_spread_not_started_in_one_burs
     assert max(first_s) <= window_s + 0.5  # every one within the window...
     in_first_2_s = sum(1 for s in first_s if s <= 2.0)
     assert in_first_2_s <= len(orphans) * (2.5 / window_s) + 10  # ...not most of them at once
+
+
+async def _run_for(scheduler: CheckScheduler, clock: FakeMonotonic, seconds: float) -> None:
+    scheduler.start()
+    try:
+        for _ in range(int(seconds * 2)):  # half a second at a time, the ticker looks
+            await asyncio.sleep(0.02)
+            clock.now_s += 0.5
+    finally:
+        await scheduler.stop(1.0)
+
+
+def _busiest_quarter_share(starts_s: list[float]) -> float:
+    quarters = Counter(int((s % INTERVAL_S) // (INTERVAL_S / 4)) for s in starts_s)
+    return max(quarters.values()) / len(starts_s)
+
+
+async def test_overdue_checks_taken_over_go_back_to_their_own_slots_after_catching_up() -> None:
+    """Caught up within a quarter of their interval, a dead instance's checks kept that
+    quarter for good: the new owner ran them in one burst every interval (at 25,000 checks
+    the event loop fell 50-90 ms behind in that half of every interval and not in the
+    other). After the catch-up each goes back to a slot spread over the whole interval,
+    without waiting longer than an interval for it."""
+    clock = FakeMonotonic()
+    starts: dict[CheckKey, list[float]] = defaultdict(list)
+
+    async def run_check(key: CheckKey) -> Ran:
+        starts[key].append(clock.now_s)
+        return Ran(INTERVAL_S, True)
+
+    orphans = [CheckKey(f"orphan-{n}", "ping") for n in range(400)]
+    scheduler = CheckScheduler(run_check, 1000, 0.01, lambda _lag_s: None, clock=clock)
+    start_s = clock.now_s
+    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in orphans})
+    scheduler.resume(dict.fromkeys(orphans, INTERVAL_S + 12.0))
+    await _run_for(scheduler, clock, INTERVAL_S * 3)
+    caught_up = [starts[k][0] - start_s for k in orphans]
+    assert max(caught_up) <= INTERVAL_S * RESUME_SPREAD_SHARE + 0.5
+    later = [s - start_s for k in orphans for s in starts[k][1:]]
+    assert len(later) >= 2 * len(orphans)  # every one ran on after its catch-up
+    assert _busiest_quarter_share(later) <= 0.35  # spread, not a quarter of the interval
+    for key in orphans:
+        runs = starts[key]
+        assert max(b - a for a, b in itertools.pairwise(runs)) <= INTERVAL_S + 1.0
+
+
+async def test_checks_asked_for_at_once_run_on_in_their_own_slots() -> None:
+    """Many checks run at once (re-checks after a hand-over) run on in their own slots,
+    not in step with each other from then on."""
+    clock = FakeMonotonic()
+    starts: dict[CheckKey, list[float]] = defaultdict(list)
+
+    async def run_check(key: CheckKey) -> Ran:
+        starts[key].append(clock.now_s)
+        return Ran(INTERVAL_S, True)
+
+    keys = [CheckKey(f"device-{n}", "ping") for n in range(400)]
+    scheduler = CheckScheduler(run_check, 1000, 0.01, lambda _lag_s: None, clock=clock)
+    start_s = clock.now_s
+    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    scheduler.start()
+    try:
+        for step in range(int(INTERVAL_S * 2 * 3.5)):
+            if step == int(INTERVAL_S * 2 * 1.2):  # every one has run once
+                scheduler.run_now(set(keys))
+            await asyncio.sleep(0.02)
+            clock.now_s += 0.5
+    finally:
+        await scheduler.stop(1.0)
+    first = {k: starts[k][0] for k in keys}
+    later = [s - start_s for k in keys for s in starts[k][3:]]  # after the run at once
+    assert len(later) >= len(keys)
+    assert _busiest_quarter_share(later) <= 0.35
+    for key in keys:  # back in the slot it had before, to within the ticker's step
+        assert all(min((s - first[key]) % INTERVAL_S, -(s - first[key]) % INTERVAL_S) <= 1.0
+                   for s in starts[key][3:])
