@@ -146,3 +146,30 @@ async def test_checks_asked_for_at_once_run_on_in_their_own_slots() -> None:
     for key in keys:  # back in the slot it had before, to within the ticker's step
         assert all(min((s - first[key]) % INTERVAL_S, -(s - first[key]) % INTERVAL_S) <= 1.0
                    for s in starts[key][3:])
+
+
+async def test_checks_taken_over_where_their_last_owner_bunched_them_spread_out() -> None:
+    """A starting instance runs its checks late, bunched where its loop was busy; a second
+    instance that takes them over saw them in the store as checked within a few seconds of
+    each other. Each runs when its interval since then has passed, then on in a slot of its
+    own: the new owner's load is even over the interval, not in a burst."""
+    clock = FakeMonotonic()
+    starts: dict[CheckKey, list[float]] = defaultdict(list)
+
+    async def run_check(key: CheckKey) -> Ran:
+        starts[key].append(clock.now_s)
+        return Ran(INTERVAL_S, True)
+
+    keys = [CheckKey(f"bunched-{n}", "ping") for n in range(400)]
+    scheduler = CheckScheduler(run_check, 1000, 0.01, lambda _lag_s: None, clock=clock)
+    start_s = clock.now_s
+    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    scheduler.resume({k: 20.0 + (n % 4) for n, k in enumerate(keys)})  # checked 20-23 s ago
+    await _run_for(scheduler, clock, INTERVAL_S * 3)
+    for key in keys:  # when its interval since the last owner's check has passed
+        assert 7.0 - 0.5 <= starts[key][0] - start_s <= 10.0 + 0.5
+    later = [s - start_s for k in keys for s in starts[k][1:]]
+    assert len(later) >= 2 * len(keys)
+    assert _busiest_quarter_share(later) <= 0.35
+    for key in keys:
+        assert max(b - a for a, b in itertools.pairwise(starts[key])) <= INTERVAL_S + 1.0
