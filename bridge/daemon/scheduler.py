@@ -116,7 +116,7 @@ class CheckScheduler:
         self._stall_after_s: float | None = None  # of _plans; every tick asks (12,000 plans)
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
-        self._origin_s: float | None = None  # the first plan's time: each check's slots count from it
+        self._origin_s: float | None = None  # the first plan's time: slots count from it
         self._off_slot: set[CheckKey] = set()  # run out of turn; back to their slot after it
         self._ticker: asyncio.Task[None] | None = None
         self._accepting = False
