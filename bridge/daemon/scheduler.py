@@ -39,13 +39,18 @@ log = logging.getLogger(__name__)
 # carry at scale: at 50,000 + 10,000, 26,707 overdue checks at once, and some 3,300 probes
 # overran their deadlines (failed on the monitoring host, so run again an interval later).
 RESUME_SPREAD_SHARE = 0.25
+# A check that ran off its slot (taken over, run at once) moves back to it in steps: its next
+# run comes at least this share of its interval after the last (and at most an interval), so
+# it is on its slot within four runs and never runs twice in quick succession.
+SLOT_APPROACH_SHARE = 0.75
 
 @dataclass(frozen=True, slots=True)
 class Ran:
     """What running one check told the scheduler."""
 
-    delay_s: float  # until the check runs again (interval or retry)
+    delay_s: float  # until the check runs again: its interval, or its retry interval
     judged: bool  # it reached a verdict on its device (not a failure on the bridge's side)
+    retry: bool = False  # the delay is a retry's: a failure is still being retried (soft)
 
 
 RunCheck = Callable[[CheckKey], Awaitable[Ran]]
@@ -117,7 +122,7 @@ class CheckScheduler:
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
         self._origin_s: float | None = None  # the first plan's time: slots count from it
-        self._off_slot: set[CheckKey] = set()  # run out of turn; back to their slot after it
+        self._off_slot: set[CheckKey] = set()  # ran out of turn; moving back to their slot
         self._ticker: asyncio.Task[None] | None = None
         self._accepting = False
         self._last_finished = clock()  # a fresh start has a full stall period to get going
@@ -168,7 +173,8 @@ class CheckScheduler:
         from now; those already overdue (the last owner died) within RESUME_SPREAD_SHARE of
         their interval, spread by their phase. The ages come from the store's wall-clock
         times: each is kept within [0, interval], so a stepped clock at worst runs a check
-        early or on its ordinary slot."""
+        early or on its ordinary slot. From there each moves back to a slot of its own
+        (`_toward_slot`): the last owner's checks ran where its loop got to them."""
         now = self._clock()
         overdue = 0
         for key, ago_s in checked_ago_s.items():
@@ -187,7 +193,8 @@ class CheckScheduler:
                  len(checked_ago_s), overdue, RESUME_SPREAD_SHARE)
 
     def run_now(self, keys: set[CheckKey]) -> None:
-        """Run these checks as soon as possible (a running check is left to finish)."""
+        """Run these checks as soon as possible (a running check is left to finish); then
+        each moves back to its own slot, not in step with the others."""
         now = self._clock()
         for key in keys:
             if key in self._plans and key in self._current:
@@ -283,15 +290,28 @@ class CheckScheduler:
         plan = self._plans.get(key)
         if plan is None or not self._accepting:
             return
-        if key in self._off_slot and delay_s == plan.interval_s:
-            # Run out of turn (taken over overdue, asked for at once): its next run goes
-            # back to its own slot, within an interval. Kept where it ran, the slots of a
-            # dead instance's checks would stay bunched in a quarter of their interval for
-            # good (and every check asked for at once would run in step with the others).
-            self._off_slot.discard(key)
-            self._push(self._slot(key, delay_s, now), key)
+        if key in self._off_slot and not ran.retry:
+            # Run out of turn (taken over, asked for at once): back to its own slot in steps.
+            # Kept where it ran, the slots of a dead instance's checks would stay bunched in
+            # a quarter of their interval for good (and every check asked for at once would
+            # run in step with the others).
+            self._push(self._toward_slot(key, delay_s, due, now), key)
             return
         self._push(next_due(due, delay_s, now), key)
+
+    def _toward_slot(self, key: CheckKey, interval_s: float, due: float, now: float) -> float:
+        """When a check that ran off its slot at `due` runs next: on its slot if that comes
+        between SLOT_APPROACH_SHARE of an interval and an interval after `due` (and on it
+        from then on), else SLOT_APPROACH_SHARE of an interval after `due`, a quarter of an
+        interval nearer to it."""
+        step_s = interval_s * SLOT_APPROACH_SHARE
+        slot = self._slot(key, interval_s, due + step_s)
+        upcoming = slot if slot <= due + interval_s else due + step_s
+        if upcoming < now:  # it fell behind (the process was stopped): its slot from now
+            upcoming = slot = self._slot(key, interval_s, now)
+        if upcoming == slot:
+            self._off_slot.discard(key)
+        return upcoming
 
     def _slot(self, key: CheckKey, interval_s: float, after: float) -> float:
         """The check's first slot at or after `after`: its phase in every interval counted
