@@ -19,7 +19,7 @@ from bridge.aio import Cancellable
 from bridge.config.model import Config
 from bridge.core.probe_kinds import Probe
 from bridge.core.results import ProbeResult
-from bridge.core.state import CheckKey
+from bridge.core.state import CheckKey, between_attempts
 from bridge.daemon.monitor import Monitor
 from bridge.daemon.scheduler import Plan, Ran
 from bridge.probes.registry import Probers, Target, deadline_s, run_probe, start_probe
@@ -69,7 +69,9 @@ class CheckRunner:
         for event in result.events:
             log.warning("device %s (check %s): %s", key.device, key.probe, event)
         delay_s = self._monitor.record(key, result)
-        return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local)
+        state = self._monitor.engine.states.get(key)
+        return Ran(probe.interval_s if delay_s is None else delay_s, judged=not result.local,
+                   retry=state is not None and between_attempts(state))
 
 
 def owned_plans(config: Config, owns: Callable[[str], bool]) -> dict[CheckKey, Plan]:

@@ -39,13 +39,18 @@ log = logging.getLogger(__name__)
 # carry at scale: at 50,000 + 10,000, 26,707 overdue checks at once, and some 3,300 probes
 # overran their deadlines (failed on the monitoring host, so run again an interval later).
 RESUME_SPREAD_SHARE = 0.25
+# A check that ran off its slot (taken over, run at once) moves back to it in steps: its next
+# run comes at least this share of its interval after the last (and at most an interval), so
+# it is on its slot within four runs and never runs twice in quick succession.
+SLOT_APPROACH_SHARE = 0.75
 
 @dataclass(frozen=True, slots=True)
 class Ran:
     """What running one check told the scheduler."""
 
-    delay_s: float  # until the check runs again (interval or retry)
+    delay_s: float  # until the check runs again: its interval, or its retry interval
     judged: bool  # it reached a verdict on its device (not a failure on the bridge's side)
+    retry: bool = False  # the delay is a retry's: a failure is still being retried (soft)
 
 
 RunCheck = Callable[[CheckKey], Awaitable[Ran]]
@@ -116,6 +121,8 @@ class CheckScheduler:
         self._stall_after_s: float | None = None  # of _plans; every tick asks (12,000 plans)
         self._current: dict[CheckKey, int] = {}  # the one heap entry per check that counts
         self._seq = 0
+        self._origin_s: float | None = None  # the first plan's time: slots count from it
+        self._off_slot: set[CheckKey] = set()  # ran out of turn; moving back to their slot
         self._ticker: asyncio.Task[None] | None = None
         self._accepting = False
         self._last_finished = clock()  # a fresh start has a full stall period to get going
@@ -151,10 +158,13 @@ class CheckScheduler:
         now = self._clock()
         if not self._plans:
             self._last_finished = now  # the first checks get a full stall period too
+        if self._origin_s is None:
+            self._origin_s = now
         for key, plan in plans.items():
             if key not in self._plans and key not in self._current:
-                self._push(now + phase_s(key, plan.interval_s), key)
+                self._push(self._slot(key, plan.interval_s, now), key)
         self._plans = dict(plans)  # a removed key is skipped when it comes due
+        self._off_slot &= self._plans.keys()
         self._stall_after_s = stall_after_s(self._plans)
 
     def resume(self, checked_ago_s: dict[CheckKey, float]) -> None:
@@ -163,7 +173,8 @@ class CheckScheduler:
         from now; those already overdue (the last owner died) within RESUME_SPREAD_SHARE of
         their interval, spread by their phase. The ages come from the store's wall-clock
         times: each is kept within [0, interval], so a stepped clock at worst runs a check
-        early or on its ordinary slot."""
+        early or on its ordinary slot. From there each moves back to a slot of its own
+        (`_toward_slot`): the last owner's checks ran where its loop got to them."""
         now = self._clock()
         overdue = 0
         for key, ago_s in checked_ago_s.items():
@@ -175,15 +186,20 @@ class CheckScheduler:
                 left_s = phase_s(key, plan.interval_s * RESUME_SPREAD_SHARE)
                 overdue += 1
             self._push(now + left_s, key)
+            # Then on in a slot of its own: the last owner's checks ran when its loop got
+            # to them, bunched where it was busy (its start-up), and this one's would stay so.
+            self._off_slot.add(key)
         log.info("%d checks taken over, %d of them overdue (spread over %g of their interval)",
                  len(checked_ago_s), overdue, RESUME_SPREAD_SHARE)
 
     def run_now(self, keys: set[CheckKey]) -> None:
-        """Run these checks as soon as possible (a running check is left to finish)."""
+        """Run these checks as soon as possible (a running check is left to finish); then
+        each moves back to its own slot, not in step with the others."""
         now = self._clock()
         for key in keys:
             if key in self._plans and key in self._current:
                 self._push(now, key)  # supersedes its scheduled entry
+                self._off_slot.add(key)
 
     def start(self) -> None:
         """Begin ticking."""
@@ -270,6 +286,38 @@ class CheckScheduler:
     def _ran(self, key: CheckKey, due: float, ran: Ran) -> None:
         if ran.judged:
             self._last_finished = self._clock()
-        delay_s = ran.delay_s
-        if key in self._plans and self._accepting:
-            self._push(next_due(due, delay_s, self._clock()), key)
+        delay_s, now = ran.delay_s, self._clock()
+        plan = self._plans.get(key)
+        if plan is None or not self._accepting:
+            return
+        if key in self._off_slot and not ran.retry:
+            # Run out of turn (taken over, asked for at once): back to its own slot in steps.
+            # Kept where it ran, the slots of a dead instance's checks would stay bunched in
+            # a quarter of their interval for good (and every check asked for at once would
+            # run in step with the others).
+            self._push(self._toward_slot(key, delay_s, due, now), key)
+            return
+        self._push(next_due(due, delay_s, now), key)
+
+    def _toward_slot(self, key: CheckKey, interval_s: float, due: float, now: float) -> float:
+        """When a check that ran off its slot at `due` runs next: on its slot if that comes
+        between SLOT_APPROACH_SHARE of an interval and an interval after `due` (and on it
+        from then on), else SLOT_APPROACH_SHARE of an interval after `due`, a quarter of an
+        interval nearer to it."""
+        step_s = interval_s * SLOT_APPROACH_SHARE
+        slot = self._slot(key, interval_s, due + step_s)
+        upcoming = slot if slot <= due + interval_s else due + step_s
+        if upcoming < now:  # it fell behind (the process was stopped): its slot from now
+            upcoming = slot = self._slot(key, interval_s, now)
+        if upcoming == slot:
+            self._off_slot.discard(key)
+        return upcoming
+
+    def _slot(self, key: CheckKey, interval_s: float, after: float) -> float:
+        """The check's first slot at or after `after`: its phase in every interval counted
+        from the first plan, so the checks of one interval are spread evenly over it."""
+        origin_s = after if self._origin_s is None else self._origin_s
+        first = origin_s + phase_s(key, interval_s)
+        if after <= first or interval_s <= 0:
+            return max(first, after)
+        return first + math.ceil((after - first) / interval_s) * interval_s

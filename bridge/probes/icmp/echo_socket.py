@@ -26,6 +26,8 @@ from collections.abc import Callable
 from ctypes import addressof, create_string_buffer
 from typing import Generic, TypeVar
 
+from bridge.probes.icmp.held_send import held_sendto
+
 log = logging.getLogger(__name__)
 
 Owner = TypeVar("Owner")
@@ -85,7 +87,7 @@ class EchoSocket(Generic[Owner]):
         self._seq = itertools.count(int.from_bytes(os.urandom(2), "big"))
         self._tokens = itertools.count(int.from_bytes(os.urandom(6), "big"))
         self._pack = _REQUEST.pack
-        self._sendto = self.sock.sendto
+        self._sendto = held_sendto(self.sock)  # the loop keeps the GIL through each send
 
     def fileno(self) -> int:
         """The socket's file descriptor, for the event loop."""
