@@ -197,8 +197,9 @@ _SEEN_STATES = update(ALERTS).where(
 ).values(last_seen_at=bindparam("now", type_=ALERTS.c.last_seen_at.type)).returning(
     ALERTS.c.id, ALERTS.c.fingerprint, ALERTS.c.status, ALERTS.c.problem_key)
 
-# Each key of the JSON list counted by a lookup of its own in ix_intake_alert_problem_key
-# that stops at `most` rows (a ticket may have thousands of alerts firing on it)
+# Each key of the JSON list counted by a lookup of its own in ix_intake_alert_problem_status
+# (its firing rows alone, not those that resolved on the ticket) that stops at `most` rows
+# (a ticket may have thousands of alerts firing on it)
 _FIRING_ON = select(ALERTS.c.id).where(
     ALERTS.c.problem_key == bindparam("problem_key"), ALERTS.c.status == AlertStatus.FIRING
 ).limit(bindparam("most"))

@@ -30,8 +30,10 @@ class IntakeAlert(SQLModel, table=True):
     __tablename__ = "intake_alert"
     __table_args__ = (
         UniqueConstraint("source", "fingerprint", name="uq_intake_alert_fingerprint"),
-        Index("ix_intake_alert_problem_key", "problem_key"),
-        Index("ix_intake_alert_status_last_seen", "status", "last_seen_at"),
+        # Neither holds last_seen_at: a repeat, which moves only that, rewrites no index
+        # entry (migration 0022)
+        Index("ix_intake_alert_problem_status", "problem_key", "status"),
+        Index("ix_intake_alert_status_source", "status", "source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

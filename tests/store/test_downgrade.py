@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect, text
 
+from bridge.config.intake_model import OnResolve
 from bridge.core.decisions import RecordGap, SaveState
 from bridge.core.flap import FlapState, change_percent
 from bridge.core.priority import Priority
@@ -16,12 +17,14 @@ from bridge.core.results import ProbeResult
 from bridge.core.state import CheckKey, CheckState, Status
 from bridge.desk.contract import ContractDesk
 from bridge.store import Database
+from bridge.store.alert_sweeps import resolve_silent
+from bridge.store.alerts import AlertEvent, take_alerts
 from bridge.store.db import MIGRATIONS
 from bridge.store.decisions import apply_batch
 from bridge.store.fencing import Fence
 from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import load_flaps, load_states
-from bridge.store.tickets import NewTicket, create_ticket
+from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
 from tests.desk.test_clock import contract_config
 
 
@@ -125,3 +128,32 @@ def test_the_last_values_step_down_and_a_store_of_the_previous_head_upgrades(
     last = load_states(db.reader, values=True)[key].last
     assert last is not None
     assert (last.output, last.values) == ("48 interfaces", ())
+
+
+def _alert_indexes(db: Database) -> dict[str, list[str | None]]:
+    return {i["name"]: i["column_names"] for i in inspect(db.writer).get_indexes("intake_alert")
+            if (i["name"] or "").startswith("ix_")}
+
+
+def test_the_alert_indexes_without_last_seen_step_down_and_back(db: Database) -> None:
+    """0022 indexes intake alerts by (status, source) and (problem_key, status), neither
+    holding last_seen_at (a repeat moves only that); stepping down restores the indexes
+    before it, the alerts stay, and a silent source's alert still resolves after its
+    silence."""
+    at = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    alert = AlertEvent("prom", "disk", True, at, None, "acme", "db-1", (), Priority.P2,
+                       "intake:prom:0", "disk full", "{}", OnResolve.RESOLVE)
+    [opened] = take_alerts(db.writer, [alert], "INC", at, QuietDesk(), 3600.0)
+    assert opened.action == "opened"
+    assert _alert_indexes(db) == {
+        "ix_intake_alert_problem_status": ["problem_key", "status"],
+        "ix_intake_alert_status_source": ["status", "source"]}
+    _step(db, "0021", down=True)
+    assert _alert_indexes(db) == {"ix_intake_alert_problem_key": ["problem_key"],
+                                  "ix_intake_alert_status_last_seen": ["status", "last_seen_at"]}
+    db.migrate()
+    assert set(_alert_indexes(db)) == {"ix_intake_alert_problem_status",
+                                       "ix_intake_alert_status_source"}
+    [silent] = resolve_silent(db.writer, {"prom": (600.0, OnResolve.RESOLVE)}, "INC",
+                              at + timedelta(minutes=11), QuietDesk())
+    assert (silent.action, silent.ref) == ("resolved", opened.ref)
