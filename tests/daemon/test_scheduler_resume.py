@@ -114,6 +114,17 @@ def _recorder(clock: FakeMonotonic, starts: dict[CheckKey, list[float]],
     return run_check
 
 
+def _planned(clock: FakeMonotonic, starts: dict[CheckKey, list[float]],
+             keys: list[CheckKey],
+             ran: Callable[[CheckKey], Ran] = lambda _key: Ran(INTERVAL_S, True)
+             ) -> CheckScheduler:
+    """A scheduler with `keys` planned every INTERVAL_S, recording each start."""
+    scheduler = CheckScheduler(_recorder(clock, starts, ran), 1000, 0.01, lambda _lag_s: None,
+                               clock=clock)
+    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    return scheduler
+
+
 def _gaps(runs: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(runs)]
 
@@ -127,10 +138,8 @@ async def test_overdue_checks_taken_over_go_back_to_their_own_slots_after_catchi
     clock = FakeMonotonic()
     starts: dict[CheckKey, list[float]] = defaultdict(list)
     orphans = [CheckKey(f"orphan-{n}", "ping") for n in range(400)]
-    scheduler = CheckScheduler(_recorder(clock, starts), 1000, 0.01, lambda _lag_s: None,
-                               clock=clock)
     start_s = clock.now_s
-    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in orphans})
+    scheduler = _planned(clock, starts, orphans)
     clock.now_s += 17.0  # taken over a while after this instance planned its own checks
     scheduler.resume(dict.fromkeys(orphans, INTERVAL_S + 12.0))
     await _run_for(scheduler, clock, INTERVAL_S * 6)
@@ -152,9 +161,7 @@ async def test_checks_asked_for_at_once_run_on_in_their_own_slots() -> None:
     clock = FakeMonotonic()
     starts: dict[CheckKey, list[float]] = defaultdict(list)
     keys = [CheckKey(f"device-{n}", "ping") for n in range(400)]
-    scheduler = CheckScheduler(_recorder(clock, starts), 1000, 0.01, lambda _lag_s: None,
-                               clock=clock)
-    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    scheduler = _planned(clock, starts, keys)
     asked_at = int(INTERVAL_S * 2 * 1.2)  # every one has run once
     asked_s = clock.now_s + asked_at * 0.5
     await _run_for(scheduler, clock, INTERVAL_S * 7,
@@ -180,10 +187,8 @@ async def test_checks_taken_over_where_their_last_owner_bunched_them_spread_out(
     clock = FakeMonotonic()
     starts: dict[CheckKey, list[float]] = defaultdict(list)
     keys = [CheckKey(f"bunched-{n}", "ping") for n in range(400)]
-    scheduler = CheckScheduler(_recorder(clock, starts), 1000, 0.01, lambda _lag_s: None,
-                               clock=clock)
     start_s = clock.now_s
-    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    scheduler = _planned(clock, starts, keys)
     scheduler.resume({k: 20.0 + (n % 4) for n, k in enumerate(keys)})  # checked 20-23 s ago
     await _run_for(scheduler, clock, INTERVAL_S * 6)
     for key in keys:  # when its interval since the last owner's check has passed
@@ -209,9 +214,7 @@ async def test_a_failure_being_retried_keeps_its_retry_spacing_off_its_slot() ->
     def ran(_key: CheckKey) -> Ran:  # the run asked for and the next two find it failing
         return Ran(INTERVAL_S, True, retry=asked_s <= clock.now_s < asked_s + 2.5 * INTERVAL_S)
 
-    scheduler = CheckScheduler(_recorder(clock, starts, ran), 1000, 0.01,
-                               lambda _lag_s: None, clock=clock)
-    scheduler.set_plans({k: Plan(INTERVAL_S, 5.0) for k in keys})
+    scheduler = _planned(clock, starts, keys, ran)
     await _run_for(scheduler, clock, INTERVAL_S * 5,
                    at={asked_step: lambda: scheduler.run_now(set(keys))})
     for key in keys:
