@@ -186,8 +186,6 @@ class CheckScheduler:
                 left_s = phase_s(key, plan.interval_s * RESUME_SPREAD_SHARE)
                 overdue += 1
             self._push(now + left_s, key)
-            # Then on in a slot of its own: the last owner's checks ran when its loop got
-            # to them, bunched where it was busy (its start-up), and this one's would stay so.
             self._off_slot.add(key)
         log.info("%d checks taken over, %d of them overdue (spread over %g of their interval)",
                  len(checked_ago_s), overdue, RESUME_SPREAD_SHARE)
@@ -287,8 +285,7 @@ class CheckScheduler:
         if ran.judged:
             self._last_finished = self._clock()
         delay_s, now = ran.delay_s, self._clock()
-        plan = self._plans.get(key)
-        if plan is None or not self._accepting:
+        if key not in self._plans or not self._accepting:
             return
         if key in self._off_slot and not ran.retry:
             # Run out of turn (taken over, asked for at once): back to its own slot in steps.
