@@ -13,6 +13,7 @@ every instance measures the same seconds; it then also answers each check's runs
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -208,6 +209,29 @@ def children_rss_peak_kib(children: list[int] | None = None) -> float:
     return total
 
 
+class GcPauses:
+    """Each garbage collection's wall time, by generation, from `gc.callbacks`: a collection
+    holds every thread, the event loop's too, whichever thread runs it."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    def taken(self) -> dict[str, float]:
+        """Collections since the last call: how many of each generation, the longest."""
+        pauses, self.pauses = self.pauses, []
+        return {"young": sum(1 for g, _ in pauses if g == 0),
+                "middle": sum(1 for g, _ in pauses if g == 1),
+                "full": sum(1 for g, _ in pauses if g == 2),
+                "max_ms": round(max((s for _, s in pauses), default=0.0) * 1000, 1)}
+
+
 class Window(Notifier):
     """READY opens the measured window; `duration_s` later it closes and SIGTERM follows."""
 
@@ -221,6 +245,7 @@ class Window(Notifier):
         self.opened: dict[str, Any] = {}
         self.closed: dict[str, Any] = {}
         self.segments: list[dict[str, Any]] = []
+        self._gc = GcPauses()
 
     def _mark(self) -> dict[str, Any]:
         children = _children()
@@ -245,6 +270,7 @@ class Window(Notifier):
             return
         self.opened = self._mark()
         self._probers.counting = True
+        gc.callbacks.append(self._gc)
         loop = asyncio.get_running_loop()
         loop.call_later(self._duration_s, self._close)
         loop.call_later(SEGMENT_S, self._segment, self.opened)
@@ -263,12 +289,14 @@ class Window(Notifier):
             "cpu_percent": round((now["cpu_s"] - previous["cpu_s"])
                                  / (now["wall_s"] - previous["wall_s"]) * 100, 1),
             "runs": runs - previous.get("runs", 0), "failed": failed - previous.get("failed", 0),
-            "lag": lag, "loop_lag": loop_lag})
+            "lag": lag, "loop_lag": loop_lag, "gc": self._gc.taken()})
         now.update(runs=runs, failed=failed)
         asyncio.get_running_loop().call_later(SEGMENT_S, self._segment, now)
 
     def _close(self) -> None:
         self._probers.counting = False
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
         self.closed = self._mark()
         os.kill(os.getpid(), signal.SIGTERM)
 

@@ -126,6 +126,23 @@ def compare(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: Peer
     return rows
 
 
+def _count(buckets: dict[str, float]) -> int:
+    return int(max(buckets.values(), default=0.0))
+
+
+def _late(buckets: dict[str, float], bound_s: float = 0.02) -> int:
+    """Observations over `bound_s` (a bucket bound) in cumulative buckets."""
+    within = next((n for le, n in buckets.items() if abs(float(le) - bound_s) < 1e-9), 0.0)
+    return int(_count(buckets) - within)
+
+
+def _gc_note(collections: dict[str, float] | None) -> str:
+    if not collections:
+        return ""
+    return (f"; GC {collections['young']:.0f} young, {collections['middle']:.0f} middle, "
+            f"{collections['full']:.0f} full, longest {collections['max_ms']:g} ms")
+
+
 def _fleet_notes(bridge: dict[str, Any]) -> list[str]:
     each = ", ".join(f"#{n} {cpu / bridge['wall_s'] * 100:.1f} % CPU, {rss / 1024:.0f} MiB"
                      for n, (cpu, rss) in enumerate(zip(bridge["cpu_s_by_instance"],
@@ -179,8 +196,9 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
                      f"{lag_quantile(0.5, lag) * 1000:.0f} ms, p99 "
                      f"{lag_quantile(0.99, lag) * 1000:.0f} ms, loop lag p99 "
                      f"{lag_quantile(0.99, loop_lag) * 1000:.1f} ms, max <= "
-                     f"{lag_max(loop_lag) * 1000:g} ms, {segment['runs']} checks, "
-                     f"{segment['failed']} failed")
+                     f"{lag_max(loop_lag) * 1000:g} ms ({_late(loop_lag)} of "
+                     f"{_count(loop_lag)} wake-ups >= 20 ms), {segment['runs']} checks, "
+                     f"{segment['failed']} failed" + _gc_note(segment.get("gc")))
         start_s[n] = segment["end_s"]
     if bridge["failure_examples"]:
         notes.append(f"WARNING: bridge failures, e.g. {'; '.join(bridge['failure_examples'])}")
