@@ -26,6 +26,8 @@ from collections.abc import Callable
 from ctypes import addressof, create_string_buffer
 from typing import Generic, TypeVar
 
+from bridge.probes.icmp.held_receive import BATCH as RECEIVE_BATCH
+from bridge.probes.icmp.held_receive import Datagram, Receive, held_receiver
 from bridge.probes.icmp.held_send import held_sendto
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,8 @@ class EchoSocket(Generic[Owner]):
         self._tokens = itertools.count(int.from_bytes(os.urandom(6), "big"))
         self._pack = _REQUEST.pack
         self._sendto = held_sendto(self.sock)  # the loop keeps the GIL through each send
+        # and through each read
+        self._receive = held_receiver(self.sock, _READ_BYTES) or _recvmsg_receiver(self.sock)
 
     def fileno(self) -> int:
         """The socket's file descriptor, for the event loop."""
@@ -132,46 +136,69 @@ class EchoSocket(Generic[Owner]):
         a reply may end a check whose slot starts the next, so on a near network one
         read could otherwise run a whole queue of checks without yielding); hand each
         matching reply to its owner once."""
-        recvmsg, unpack, pending, on_reply = self.sock.recvmsg, _REPLY.unpack_from, \
-            self.pending, self._on_reply
+        receive, pending, on_reply, unpack = self._receive, self.pending, self._on_reply, \
+            _REPLY.unpack_from
         reply_kind, ident, ident_is_ours = self._reply_kind, self._ident, self._ident_is_ours
-        ip_header, least, timespec = self._ip_header, _REPLY.size, _TIMESPEC.unpack
-        monotonic_ns = _monotonic_ns
-        for _ in range(DRAIN_MAX):
+        ip_header, least, monotonic_ns = self._ip_header, _REPLY.size, _monotonic_ns
+        read = 0
+        while read < DRAIN_MAX:
+            try:
+                datagrams = receive()
+            except OSError:
+                return  # e.g. an ICMP error queued on the socket; the request times out
+            for data, received_ns in datagrams:
+                start = (data[0] & 0x0F) * 4 if ip_header and data else 0
+                if len(data) < start + least:
+                    continue
+                kind, reply_ident, seq, token = unpack(data, start)
+                if kind != reply_kind or (ident_is_ours and reply_ident != ident):
+                    continue
+                # Taken out at once, so a duplicate reply is not counted twice; put back if
+                # the token is not its own (a stale or foreign reply that reused the seq)
+                request = pending.pop(seq, None)
+                if request is None:
+                    continue
+                if request[1] != token:
+                    pending[seq] = request
+                    continue
+                # The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not
+                # RTT. It stamps on the wall clock: across a step of it (or under a faked
+                # one) that difference is wrong, so the monotonic time since the send,
+                # which is never shorter than the true round trip, bounds it.
+                rtt_ns = (time.time_ns() if received_ns is None else received_ns) - request[2]
+                bound_ns = monotonic_ns() - request[3]
+                on_reply(request[0], rtt_ns if 0 < rtt_ns <= bound_ns else max(bound_ns, 0))
+            if len(datagrams) < RECEIVE_BATCH:
+                return
+            read += len(datagrams)
+
+
+def _recvmsg_receiver(sock: socket.socket) -> Receive:
+    """Where the C library has no recvmmsg: `socket.recvmsg` (which lets go of the GIL
+    for each datagram), up to `RECEIVE_BATCH` datagrams a call, in the same shape."""
+    recvmsg, timespec = sock.recvmsg, _TIMESPEC.unpack
+
+    def receive() -> list[Datagram]:
+        received: list[Datagram] = []
+        for _ in range(RECEIVE_BATCH):
             try:
                 data, ancdata, _flags, _addr = recvmsg(_READ_BYTES, 64)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError:
-                return  # e.g. an ICMP error queued on the socket; the request times out
-            start = (data[0] & 0x0F) * 4 if ip_header and data else 0
-            if len(data) < start + least:
-                continue
-            kind, reply_ident, seq, token = unpack(data, start)
-            if kind != reply_kind or (ident_is_ours and reply_ident != ident):
-                continue
-            # Taken out at once, so a duplicate reply is not counted twice; put back if the
-            # token is not its own (a stale or foreign reply that reused the sequence)
-            request = pending.pop(seq, None)
-            if request is None:
-                continue
-            if request[1] != token:
-                pending[seq] = request
-                continue
-            # The kernel's receive time (SO_TIMESTAMPNS), so event-loop delay is not RTT;
-            # the one control message asked for, read here without a call per reply.
+                if received:
+                    break  # what was read first is handed over; the error comes next call
+                raise
+            # the one control message asked for, read here without a call per reply
             if len(ancdata) == 1 and (stamp := ancdata[0])[1] == _SO_TIMESTAMPNS \
                     and stamp[0] == _SOL_SOCKET and len(stamp[2]) == _TIMESPEC.size:
                 seconds, nanoseconds = timespec(stamp[2])
-                received_ns = seconds * 1_000_000_000 + nanoseconds
+                received.append((memoryview(data), seconds * 1_000_000_000 + nanoseconds))
             else:
-                received_ns = _received_ns(ancdata)
-            # The kernel stamps on the wall clock: across a step of it (or under a faked
-            # one) that difference is wrong, so the monotonic time since the send, which
-            # is never shorter than the true round trip, bounds it.
-            rtt_ns = received_ns - request[2]
-            bound_ns = monotonic_ns() - request[3]
-            on_reply(request[0], rtt_ns if 0 < rtt_ns <= bound_ns else max(bound_ns, 0))
+                received.append((memoryview(data), _received_ns(ancdata)))
+        return received
+
+    return receive
 
 
 def _received_ns(ancdata: list[tuple[int, int, bytes]]) -> int:
