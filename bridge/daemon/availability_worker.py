@@ -115,8 +115,8 @@ def serve(connection: Connection) -> None:
     heap.limit_malloc()
     # Background work: when both want a CPU, the daemon's event loop (its checks' timing,
     # the API) goes first; the windows wait a little (a refresh is seconds of CPU). Only a
-    # preference: the shipped unit refuses setpriority (SystemCallFilter=~@resources, EPERM),
-    # and then the child serves at the daemon's priority.
+    # preference: where setpriority is refused (a unit filtering all of @resources; the
+    # shipped one allows it back), the child serves at the daemon's priority.
     try:
         os.nice(CHILD_NICENESS)
     except OSError as exc:

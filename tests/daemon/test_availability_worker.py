@@ -186,8 +186,9 @@ def test_the_availability_process_stops_cleanly_after_the_wall_clock_stepped(
     assert done.stdout.split() == ["closed"]
 
 
-# The daemon under deploy/bridge.service's SystemCallFilter=~@resources with
-# SystemCallErrorNumber=EPERM (applied here by libseccomp): setpriority fails with EPERM.
+# The daemon under a unit filtering all of @resources (deploy/bridge.service allows
+# setpriority back) with SystemCallErrorNumber=EPERM, applied here by libseccomp:
+# setpriority fails with EPERM.
 _FILTERED = """
 import ctypes, errno, sys
 from dataclasses import replace
