@@ -27,7 +27,7 @@ from ctypes import addressof, create_string_buffer
 from typing import Generic, TypeVar
 
 from bridge.probes.icmp.held_receive import BATCH as RECEIVE_BATCH
-from bridge.probes.icmp.held_receive import Datagram, Receive, held_receiver
+from bridge.probes.icmp.held_receive import REFUSED, Datagram, Receive, held_receiver
 from bridge.probes.icmp.held_send import held_sendto
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ class EchoSocket(Generic[Owner]):
         self._pack = _REQUEST.pack
         self._sendto = held_sendto(self.sock)  # the loop keeps the GIL through each send
         # and through each read
-        self._receive = held_receiver(self.sock, _READ_BYTES) or _recvmsg_receiver(self.sock)
+        self._recvmsg = _recvmsg_receiver(self.sock)
+        self._receive = held_receiver(self.sock, _READ_BYTES) or self._recvmsg
 
     def fileno(self) -> int:
         """The socket's file descriptor, for the event loop."""
@@ -144,7 +145,12 @@ class EchoSocket(Generic[Owner]):
         while read < DRAIN_MAX:
             try:
                 datagrams = receive()
-            except OSError:
+            except OSError as exc:
+                if exc.errno in REFUSED and receive is not self._recvmsg:
+                    self._receive = receive = self._recvmsg  # for good: it will not change
+                    log.warning("ICMP replies read one system call each: recvmmsg refused "
+                                "(%s)", exc)
+                    continue
                 return  # e.g. an ICMP error queued on the socket; the request times out
             for data, received_ns in datagrams:
                 start = (data[0] & 0x0F) * 4 if ip_header and data else 0
@@ -165,7 +171,7 @@ class EchoSocket(Generic[Owner]):
                 # RTT. It stamps on the wall clock: across a step of it (or under a faked
                 # one) that difference is wrong, so the monotonic time since the send,
                 # which is never shorter than the true round trip, bounds it.
-                rtt_ns = (time.time_ns() if received_ns is None else received_ns) - request[2]
+                rtt_ns = received_ns - request[2]
                 bound_ns = monotonic_ns() - request[3]
                 on_reply(request[0], rtt_ns if 0 < rtt_ns <= bound_ns else max(bound_ns, 0))
             if len(datagrams) < RECEIVE_BATCH:

@@ -10,8 +10,9 @@ gained by letting go: ctypes' `PyDLL` calls the C library's recvmmsg with the GI
 one call reads up to `BATCH` datagrams into buffers kept for the socket's life.
 
 Each datagram comes with the kernel's receive time (SO_TIMESTAMPNS) when the socket asks
-for it. Where the C library has no recvmmsg, `held_receiver` answers None and the caller
-reads with `socket.recvmsg` as before.
+for it. Where the C library has no recvmmsg (or the system is not 64-bit Linux, whose
+structures these are), `held_receiver` answers None, and where the kernel refuses the call
+it raises one of `REFUSED`: the caller reads with `socket.recvmsg` as before.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import errno
 import os
 import socket
 import struct
+import sys
+import time
 from collections.abc import Callable
 
 BATCH = 64  # datagrams read per call
@@ -59,6 +62,10 @@ _LENGTH_AT = _MMsgHdr.msg_len.offset
 
 
 def _c_recvmmsg() -> ctypes._NamedFuncPointer | None:
+    # The structures below are Linux's; 64-bit only, where the timestamp is two 64-bit
+    # fields (a 32-bit system reads with socket.recvmsg, as before)
+    if not sys.platform.startswith("linux") or struct.calcsize("P") != 8:
+        return None
     try:
         function = ctypes.PyDLL(None, use_errno=True).recvmmsg  # PyDLL: the GIL stays held
     except (OSError, AttributeError):
@@ -72,8 +79,10 @@ def _c_recvmmsg() -> ctypes._NamedFuncPointer | None:
 _RECVMMSG = _c_recvmmsg()
 
 # One datagram: its bytes (cut to the buffer's size) and the kernel's receive time in
-# wall-clock ns, or None where the datagram came without one.
-Datagram = tuple[memoryview, "int | None"]
+# wall-clock ns, or where it came without one, the time the call that read it returned.
+Datagram = tuple[memoryview, int]
+# What a refused recvmmsg answers (a seccomp filter, a kernel without it): read otherwise
+REFUSED = frozenset({errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP, errno.EACCES})
 Receive = Callable[[], list[Datagram]]
 
 
@@ -99,7 +108,8 @@ def held_receiver(sock: socket.socket, datagram_bytes: int,
     `datagram_bytes`) that keeps the GIL; None where the C library has no recvmmsg. An
     empty list: nothing queued. The datagrams are views of buffers the next call reuses:
     read them before calling again. Errors other than EAGAIN are raised as OSError, as
-    `socket.recvmsg` raises them (a closed socket: EBADF, never a descriptor reused)."""
+    `socket.recvmsg` raises them (a closed socket: EBADF, never a descriptor reused; a
+    refused call: one of `REFUSED`, for the caller to read otherwise)."""
     c_recvmmsg = _RECVMMSG
     if c_recvmmsg is None:
         return None
@@ -121,7 +131,7 @@ def held_receiver(sock: socket.socket, datagram_bytes: int,
     # The kernel rewrites each header's control length and flags: put them back from a
     # copy after every call, in one copy (into the view: ctypes.memmove lets go of the GIL)
     pristine, header_bytes = bytes(header_view), ctypes.sizeof(_MMsgHdr)
-    fileno, get_errno = sock.fileno, ctypes.get_errno
+    fileno, get_errno, time_ns = sock.fileno, ctypes.get_errno, time.time_ns
     stamp_of, size_at, uint_at = control_stamp_ns, _SIZE_T.unpack_from, _UINT.unpack_from
 
     def receive() -> list[Datagram]:
@@ -134,15 +144,20 @@ def held_receiver(sock: socket.socket, datagram_bytes: int,
                 return []
             if code != errno.EINTR:
                 raise OSError(code, os.strerror(code))
+        read_ns = time_ns()
         received: list[Datagram] = []
-        for i in range(count):
-            at = i * header_bytes
-            length = min(uint_at(header_view, at + _LENGTH_AT)[0], datagram_bytes)
-            control_length = size_at(header_view, at + _CONTROL_LENGTH_AT)[0]
-            data_at, control_at = i * datagram_bytes, i * _CONTROL_BYTES
-            received.append((data_view[data_at:data_at + length], stamp_of(
-                control_view[control_at:control_at + min(control_length, _CONTROL_BYTES)])))
-        header_view[:] = pristine
+        try:
+            for i in range(count):
+                at = i * header_bytes
+                length = min(uint_at(header_view, at + _LENGTH_AT)[0], datagram_bytes)
+                control_length = min(size_at(header_view, at + _CONTROL_LENGTH_AT)[0],
+                                     _CONTROL_BYTES)
+                data_at, control_at = i * datagram_bytes, i * _CONTROL_BYTES
+                stamp = stamp_of(control_view[control_at:control_at + control_length])
+                received.append((data_view[data_at:data_at + length],
+                                 read_ns if stamp is None else stamp))
+        finally:
+            header_view[:] = pristine  # whatever happened, the next call gets whole buffers
         return received
 
     return receive

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import select
 import socket
 import struct
 import subprocess
+import time
 
 import pytest
 
-from bridge.probes.icmp.echo_socket import EchoSocket, request_checksum
+from bridge.probes.icmp.echo_socket import DRAIN_MAX, EchoSocket, request_checksum
+from bridge.probes.icmp.held_receive import Datagram
 
 
 def rfc1071(data: bytes) -> int:
@@ -122,3 +126,41 @@ def identifiers(sock: socket.socket, family: int) -> list[int]:
         start = (data[0] & 0x0F) * 4 if family == socket.AF_INET else 0
         if len(data) >= start + 8 and data[start] in (0, 129):  # echo replies only
             found.append(struct.unpack_from("!H", data, start + 4)[0])
+
+
+def _refused() -> list[Datagram]:
+    raise OSError(errno.ENOSYS, "Function not implemented")
+
+
+@pytest.mark.parametrize("reader", ["recvmmsg", "recvmsg", "recvmmsg refused"])
+def test_a_queue_of_replies_is_read_a_drain_at_a_time_each_reply_once(
+    reader: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More replies queued than one wake-up reads (DRAIN_MAX): the rest wait for the next,
+    none is lost or counted twice, whichever way the socket is read; where the kernel
+    refuses recvmmsg (a seccomp filter) the socket is read with recvmsg from then on."""
+    answers: dict[int, int] = {}
+    echo = EchoSocket(socket.AF_INET, True,
+                      lambda owner, rtt_ns: answers.__setitem__(owner, rtt_ns))
+    if reader == "recvmsg":
+        echo._receive = echo._recvmsg
+    elif reader == "recvmmsg refused":
+        echo._receive = _refused
+    count = DRAIN_MAX + 88
+    try:
+        sent_ns = time.monotonic_ns()
+        for owner in range(count):
+            echo.send(owner, ("127.0.0.1", 0))
+        assert select.select([echo.sock], [], [], 10)[0], "no reply came"
+        time.sleep(0.2)  # loopback answers within the send: every reply is queued by now
+        with caplog.at_level(logging.WARNING, logger="bridge.probes.icmp.echo_socket"):
+            echo.drain()
+            assert len(answers) == DRAIN_MAX  # one wake-up reads at most this many
+            echo.drain()
+        waited_ns = time.monotonic_ns() - sent_ns
+    finally:
+        echo.close()
+    assert sorted(answers) == list(range(count))  # every reply once, in any order
+    assert all(0 < rtt_ns <= waited_ns for rtt_ns in answers.values())
+    refused = [r for r in caplog.records if "recvmmsg refused" in r.getMessage()]
+    assert len(refused) == (1 if reader == "recvmmsg refused" else 0)
