@@ -15,7 +15,7 @@ from bench.common import PeerMissingError, Report, Row, run_child
 from bench.fping import fping_path, fping_version
 from bench.lag import lag_max, lag_quantile
 from bench.scale_fleet import run_fleet
-from bench.scale_peers import FpingLoop, PeerTally, fping_args, scrape_spread
+from bench.scale_peers import FPING_TARGETS_MAX, FpingLoop, PeerTally, fping_args, scrape_spread
 from bench.scale_work import QUICK, ScaleWork, write_deployment
 from bench.snmp_peers import EXPORTER_HINT, SnmpExporter
 from bench.snmp_work import Snmpd, SnmpWork, free_udp_port
@@ -170,7 +170,8 @@ def _notes(work: ScaleWork, bridge: dict[str, Any], ping: PeerTally, snmp: PeerT
         f"{bridge['wall_s']:.0f} s, and {bridge['loop_waited_s']:.1f} s runnable but waiting "
         "for a CPU (schedstat run delay): loop lag from the machine's load, not the loop's "
         "own work",
-        f"fping: {' '.join(fping_args('fping', work))} <{work.ping_devices} targets>: "
+        f"fping: {' '.join(fping_args('fping', work))} <{work.ping_devices} targets, at most "
+        f"{FPING_TARGETS_MAX} a process>: "
         f"{ping.cpu_s / work.duration_s * 100:.2f} % CPU, {ping.rss_peak_kib / 1024:.1f} MiB",
     ]
     if snmp is not None:

@@ -55,33 +55,49 @@ def fping_args(path: str, work: ScaleWork) -> list[str]:
             "-i", str(interval_ms)]
 
 
-class FpingLoop:
-    """A running `fping -l` over every pinged address; SIGINT ends it with its totals."""
+# fping keeps each sequence number it sent for a period (10 s here) in a map of 65,535:
+# 50,000 targets a period left too little room, and a round sent late overran it ("not
+# enough sequence numbers available!" in 2 of 8 full-size runs on 2026-12-07). Each fping
+# process has its own map, so the targets are split between processes of at most this many.
+FPING_TARGETS_MAX = 25_000
 
-    def __init__(self, path: str, work: ScaleWork) -> None:
+
+class FpingLoop:
+    """Running `fping -l` processes over every pinged address (at most `targets_max` in
+    each); SIGINT ends them with their totals, added up."""
+
+    def __init__(self, path: str, work: ScaleWork,
+                 targets_max: int = FPING_TARGETS_MAX) -> None:
         self._targets = work.ping_addresses()
         require_loopback(self._targets)
         self._work = work
-        self.proc = subprocess.Popen([*fping_args(path, work), *self._targets],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self._cpu0_s = _proc(self.proc.pid)[0]
+        self.procs = [
+            subprocess.Popen([*fping_args(path, work), *self._targets[at:at + targets_max]],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for at in range(0, len(self._targets), targets_max)]
+        self._cpu0_s = sum(_proc(proc.pid)[0] for proc in self.procs)
 
     def finish(self) -> PeerTally:
-        """Stop fping; its final summary (`addr : xmt/rcv/%loss = 9/9/0%, …`) has the totals."""
-        cpu_s, rss_kib = _proc(self.proc.pid)
-        self.proc.send_signal(signal.SIGINT)
-        _, err = self.proc.communicate(timeout=60)
+        """Stop fping; each one's final summary (`addr : xmt/rcv/%loss = 9/9/0%, …`) has
+        its totals. CPU and peak RSS are those of all the processes, added up."""
+        used = [_proc(proc.pid) for proc in self.procs]
+        for proc in self.procs:
+            proc.send_signal(signal.SIGINT)
         sent = received = 0
-        for line in err.splitlines():
-            _, sep, stats = line.partition(" : xmt/rcv/%loss = ")
-            if sep:
-                xmt, rcv = stats.split("/")[:2]
-                sent, received = sent + int(xmt), received + int(rcv)
-        if not sent:  # not a loop summary: show what fping said
-            raise RuntimeError(f"fping -l printed no summary:\n{err[-2000:]}")
+        for proc in self.procs:
+            _, err = proc.communicate(timeout=60)
+            sent_before = sent
+            for line in err.splitlines():
+                _, sep, stats = line.partition(" : xmt/rcv/%loss = ")
+                if sep:
+                    xmt, rcv = stats.split("/")[:2]
+                    sent, received = sent + int(xmt), received + int(rcv)
+            if sent == sent_before:  # not a loop summary: show what fping said
+                raise RuntimeError(f"fping -l printed no summary:\n{err[-2000:]}")
         expected = len(self._targets) * self._work.count * self._work.expected_runs(
             self._work.ping_interval_s)
-        return PeerTally(cpu_s - self._cpu0_s, rss_kib, sent, expected, received)
+        return PeerTally(sum(cpu_s for cpu_s, _ in used) - self._cpu0_s,
+                         sum(rss_kib for _, rss_kib in used), sent, expected, received)
 
 
 def scrape_spread(exporter: SnmpExporter, work: ScaleWork, port: int) -> PeerTally:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ import pytest
 
 from bench import outage
 from bench.common import PeerMissingError
+from bench.fping import fping_path
+from bench.scale_peers import FpingLoop, fping_args
+from bench.scale_work import ScaleWork
 from tests.conftest import REPO
 
 
@@ -181,3 +185,20 @@ def test_bench_outage_without_root_says_it_needs_root(monkeypatch: pytest.Monkey
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(PeerMissingError, match=r"needs root.*run it as root"):
         outage.run(quick=True)
+
+
+
+def test_the_scale_benchmarks_fping_splits_its_targets_and_adds_up_its_processes() -> None:
+    """fping's sequence map runs out at 50,000 targets in one process: the targets go to
+    several, whose counts and costs are added up as one peer's."""
+    work = ScaleWork(ping_devices=120, snmp_devices=0, ping_interval_s=1.5, count=3,
+                     duration_s=3.0)
+    loop = FpingLoop(fping_path(), work, targets_max=50)
+    targets = [proc.args[len(fping_args("fping", work)):] for proc in loop.procs]
+    assert [len(t) for t in targets] == [50, 50, 20]
+    assert [t for chunk in targets for t in chunk] == work.ping_addresses()
+    time.sleep(work.duration_s)
+    tally = loop.finish()
+    assert tally.done >= 120 * 3  # every target's requests, each process's totals counted
+    assert tally.answered == tally.done  # loopback answers every request
+    assert tally.rss_peak_kib > 0
