@@ -24,12 +24,12 @@ from bridge.store.ticket_plans import (
     claim_steps,
     due_steps,
     eta_tickets,
-    facts_of,
+    facts_by_id,
     first_due_step,
     first_etas,
     first_resolved,
     record_mark,
-    recorded_marks,
+    recorded_marks_by_id,
     resolved_tickets,
     save,
     ticket_heads,
@@ -88,12 +88,16 @@ def record_marks(session: Session, desk: ContractDesk, now: datetime) -> int:
     # open tickets, loading them all every tick was most of the tick.
     wanted = [ticket_id for ticket_id in _watched(session, desk, now)
               if _may_be_due(desk.next_mark, ticket_id, now)]
-    for incident in tickets_by_id(session, wanted):
+    incidents = tickets_by_id(session, wanted)
+    # Read for all of them at once: after a storm opened tickets, every one is new here
+    recorded_by_id = recorded_marks_by_id(session, [_id_of(i) for i in incidents])
+    facts_by = facts_by_id(session, incidents)
+    for incident in incidents:
         assert incident.id is not None
         coverage = desk.config.coverage_for(incident.customer)
         targets = desk.config.sla_for(incident.customer, incident.priority)
-        done = recorded_marks(session, incident.id)
-        facts = facts_of(session, incident)
+        done = recorded_by_id[incident.id]
+        facts = facts_by[incident.id]
         marks = marks_due(facts, coverage, targets, done, now)
         desk.next_mark[incident.id] = next_mark_at(
             facts, coverage, targets, done | {(m.kind.value, m.pct) for m in marks})

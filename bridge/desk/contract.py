@@ -20,7 +20,7 @@ from bridge.config.model import Config
 from bridge.core.audience import NOTIFIED_STAFF, Audience
 from bridge.core.escalation import Step
 from bridge.core.sla import elapsed_s
-from bridge.core.ticket_clocks import TicketPlan, default_eta, plan
+from bridge.core.ticket_clocks import TicketFacts, TicketPlan, default_eta, plan
 from bridge.desk.counters import DeskCounters
 from bridge.desk.telling import OPENED, notice_of
 from bridge.notify.compose import compose
@@ -100,7 +100,11 @@ class ContractDesk:
         new = change.kind == OPENED  # inserted in this transaction: no steps nor waits yet
         if change.kind in (OPENED, "reopened"):
             self._start(session, incident, new)
-        self.replan(session, incident, change.at, new_ticket=new)
+        # The clock facts, read once for the replan and the duration: neither moves them
+        facts = None
+        if incident.customer in self.config.customers:
+            facts = new_ticket_facts(incident) if new else facts_of(session, incident)
+        self.replan(session, incident, change.at, new_ticket=new, facts=facts)
         told = notice_of(change, internal_customer=incident.customer not in
                          self.config.customers)
         if told is not None:
@@ -110,7 +114,7 @@ class ContractDesk:
                         message=change.message, remark=change.remark,
                         visit_at=visit_of(change))
         if change.kind in ("assigned", "resolved"):
-            self._record_duration(session, incident, change)
+            self._record_duration(session, incident, change, facts)
 
     def opened(self, session: Session, tickets: Sequence[OpenedTicket]) -> None:
         """`changed` for tickets opened together, in a few statements for all of them:
@@ -177,22 +181,24 @@ class ContractDesk:
         save(session, incident)
 
     def replan(self, session: Session, incident: Incident, now: datetime,
-               new_ticket: bool = False) -> None:
-        """Due times of the targets and of the steps not fired yet, as the facts now stand."""
+               new_ticket: bool = False, facts: TicketFacts | None = None) -> None:
+        """Due times of the targets and of the steps not fired yet, as the facts now stand
+        (`facts` if the caller read them)."""
         if incident.customer not in self.config.customers:
             return
         coverage = self.config.coverage_for(incident.customer)
         targets = self.config.sla_for(incident.customer, incident.priority)
         chain = self.config.chain_for(incident.customer, incident.priority, incident.rule or None)
-        facts = new_ticket_facts(incident) if new_ticket else facts_of(session, incident)
+        if facts is None:
+            facts = new_ticket_facts(incident) if new_ticket else facts_of(session, incident)
         store_plan(session, incident, plan(facts, coverage, targets, chain), now)
 
     def _record_duration(self, session: Session, incident: Incident,
-                         change: TicketChange) -> None:
-        if incident.customer not in self.config.customers:
+                         change: TicketChange, facts: TicketFacts | None) -> None:
+        if incident.customer not in self.config.customers or facts is None:
             return
         coverage = self.config.coverage_for(incident.customer)
-        facts = facts_of(session, incident)  # as reports count: less waits and resolved spans
+        # `facts` as reports count: less waits and resolved spans
         if change.kind == "resolved":
             seconds = elapsed_s(coverage, facts.resolution(), change.at)
             self.counters.add_duration("resolution", incident.priority.value, seconds)

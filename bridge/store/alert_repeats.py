@@ -38,26 +38,19 @@ def _repeat(e: AlertHead, status: AlertStatus, active: bool) -> bool:
     return (status is AlertStatus.FIRING and active) or (status is AlertStatus.HELD and e.held)
 
 
-def _keys(events: Sequence[AlertHead]) -> list[tuple[str, str]]:
-    """Each event's (source, stored key), worked out once per event object."""
-    keys: list[tuple[str, str]] = []
-    known: dict[int, tuple[AlertHead, tuple[str, str]]] = {}
-    for e in events:
-        found = known.get(id(e))
-        if found is None or found[0] is not e:
-            found = known[id(e)] = (e, (e.source, alert_key(e.source, e.fingerprint)))
-        keys.append(found[1])
-    return keys
-
-
 def take_repeats(session: Session, events: Sequence[AlertHead], now: datetime
                  ) -> dict[int, AlertOutcome]:
     """The outcomes of the events (by index) that only repeat their stored row, those rows
     marked seen `now`; every other event is left for the ticket decisions (which read the
     whole rows of those alone)."""
-    keys = _keys(events)
+    # The batch's events by object: its traps of one alert share a head, and an answer
+    # depends on the head and its row alone. The per-event passes below run in C (map,
+    # zip, dict) but for one comprehension: a batch holds hundreds of traps.
+    ids = list(map(id, events))
+    heads: dict[int, AlertHead] = dict(zip(ids, events, strict=True))  # all alive: ids unique
+    key_of = {i: (e.source, alert_key(e.source, e.fingerprint)) for i, e in heads.items()}
     by_source: dict[str, set[str]] = {}
-    for source, stored in keys:
+    for source, stored in key_of.values():
         by_source.setdefault(source, set()).add(stored)
     rows: dict[tuple[str, str], tuple[int, AlertStatus, str | None]] = {}
     all_seen = True  # every row marked seen as it was read (SQLite): no UPDATE at the end
@@ -74,35 +67,26 @@ def take_repeats(session: Session, events: Sequence[AlertHead], now: datetime
     # or an acknowledgement among them keeps the order of its decisions intact. Other
     # alerts' decisions cannot end a ticket a repeated row fires on: an alert's own ticket
     # resolves only once none of its alerts fires.
-    repeats: dict[int, AlertOutcome] = {}
-    spoilt: set[tuple[str, str]] = set()
     said: dict[tuple[str, str | None], AlertOutcome] = {}  # equal outcomes, one value
-    # Each event's answer, kept per event object: a batch's repeats share theirs (trap
-    # heads), and the answer depends on the event and its row alone
-    answers: dict[int, tuple[AlertHead, AlertOutcome | None]] = {}
-    for i, (e, key) in enumerate(zip(events, keys, strict=True)):
-        known = answers.get(id(e))
-        if known is not None and known[0] is e:
-            outcome = known[1]
-        else:
-            found = rows.get(key)
-            outcome = None
-            if found is not None and _repeat(e, found[1], found[2] in refs):
-                ref = refs.get(found[2] or "") if found[1] is AlertStatus.FIRING else None
-                outcome = said.get((e.fingerprint, ref))
-                if outcome is None:
-                    outcome = said[(e.fingerprint, ref)] = AlertOutcome(e.fingerprint,
-                                                                        "unchanged", ref)
-            answers[id(e)] = (e, outcome)
-        if outcome is None:
-            spoilt.add(key)
-        else:
-            repeats[i] = outcome
-    if spoilt:
-        repeats = {i: o for i, o in repeats.items() if keys[i] not in spoilt}
+    answer: dict[int, AlertOutcome | None] = {}
+    for i, e in heads.items():
+        found = rows.get(key_of[i])
+        outcome = None
+        if found is not None and _repeat(e, found[1], found[2] in refs):
+            ref = refs.get(found[2] or "") if found[1] is AlertStatus.FIRING else None
+            outcome = said.get((e.fingerprint, ref))
+            if outcome is None:
+                outcome = said[(e.fingerprint, ref)] = AlertOutcome(e.fingerprint,
+                                                                    "unchanged", ref)
+        answer[i] = outcome
+    spoilt = {key_of[i] for i, outcome in answer.items() if outcome is None}
+    if spoilt:  # another head of the same row does more than repeat it
+        answer = {i: None if key_of[i] in spoilt else outcome for i, outcome in answer.items()}
+    repeats = {n: outcome for n, outcome in enumerate(map(answer.__getitem__, ids))
+               if outcome is not None}
     if all_seen:  # the others' rows are seen `now` as well: their decisions say so too
         return repeats
-    seen = sorted({rows[keys[i]][0] for i in repeats})
+    seen = sorted({rows[key_of[i]][0] for i, outcome in answer.items() if outcome is not None})
     if seen:
         session.execute(_SEEN(session), {"ids": seen, "now": now})
     return repeats

@@ -139,12 +139,15 @@ class Batch:
             self._known(ticket)
             self.behind.setdefault(CheckKey(device, probe), ticket)
 
-    def write(self) -> None:
-        """Open the tickets to open, write the timeline entries and the rows as they stand
-        now (before anything that reads them in SQL, or writes entries of its own)."""
+    def write(self, rows: bool = True) -> None:
+        """Open the tickets to open, write the timeline entries and (unless not `rows`) the
+        alert rows as they stand now (before anything that reads them in SQL, or writes
+        entries of its own)."""
         self.open_pending()
         notes(self.session, self.now, [(t.id, kind, text) for t, kind, text in self.notes])
         self.notes = []
+        if not rows:
+            return
         new = [r.values() for r in self.rows.values() if not r.stored]
         changed = [r.values() for r in self.rows.values() if r.stored and r.changed]
         if new:
@@ -313,7 +316,11 @@ class Batch:
         if (e.on_resolve is OnResolve.RESOLVE and row.problem_key
                 and row.problem_key.startswith(ALERT_PROBLEM)
                 and not self._others_fire(row, row.problem_key)):
-            self.write()  # before what reads the store or writes entries of its own
+            # Before what reads the store or writes entries of its own. Of the alert rows
+            # only the resolve budget reads any (a capped source's deferred resolves); the
+            # others' stored state is what `elsewhere` counts them by (`written`), so
+            # without a cap they wait for the batch's end and are written once.
+            self.write(rows=e.max_resolves_per_min is not None)
             if not self.budget.take(e.source, e.max_resolves_per_min,
                                     behind_queue=not deferred):
                 row.status, row.changed = AlertStatus.RESOLVING, True  # written at the end
