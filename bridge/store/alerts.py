@@ -319,7 +319,9 @@ class Batch:
             # Before what reads the store or writes entries of its own. Of the alert rows
             # only the resolve budget reads any (a capped source's deferred resolves); the
             # others' stored state is what `elsewhere` counts them by (`written`), so
-            # without a cap they wait for the batch's end and are written once.
+            # without a cap they wait for the batch's end and are written once. So nothing
+            # on the resolve path (the ticket's resolve, the desk's hooks) may read alert
+            # rows: it would see them as they stood before the batch.
             self.write(rows=e.max_resolves_per_min is not None)
             if not self.budget.take(e.source, e.max_resolves_per_min,
                                     behind_queue=not deferred):
