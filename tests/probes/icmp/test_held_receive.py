@@ -6,8 +6,6 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -16,6 +14,7 @@ import pytest
 from bridge.probes.icmp.echo_socket import _recvmsg_receiver
 from bridge.probes.icmp.held_receive import BATCH, Receive, control_stamp_ns, held_receiver
 from bridge.probes.icmp.held_send import held_sendto
+from tests.kits.gil import a_thread_running_python
 
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
@@ -126,35 +125,16 @@ def _reads_before_a_thread_spins(receive: Receive, sender: socket.socket,
     """Send and read back 32 datagrams a round for up to `rounds` rounds while another thread
     runs Python; stop at once when that thread got the GIL. How many rounds were read, and
     whether it got the GIL. The sends keep the GIL (held_sendto)."""
-    spins = [0]
-    running, stop = threading.Event(), threading.Event()
-
-    def spin() -> None:
-        running.set()
-        while not stop.is_set():
-            spins[0] += 1
-
-    sendto, thread = held_sendto(sender), threading.Thread(target=spin)
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)  # a thread waiting for the GIL asks for it after this long
-    done = 0
-    try:
-        thread.start()
-        running.wait()
-        at_start = spins[0]
-        while done < rounds and spins[0] == at_start:
+    sendto, done = held_sendto(sender), 0
+    with a_thread_running_python() as got_in:
+        while done < rounds and not got_in():
             for _ in range(32):
                 sendto(b"pong", address)
             read = 0
-            while read < 32 and spins[0] == at_start:
+            while read < 32 and not got_in():
                 read += len(receive())
             done += 1
-        got_in = spins[0] != at_start
-    finally:
-        stop.set()
-        thread.join()
-        sys.setswitchinterval(before)
-    return done, got_in
+        return done, got_in()
 
 
 def test_a_thread_running_python_does_not_get_the_gil_at_each_read(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import errno
 import select
 import socket
-import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from bridge.probes.icmp.held_send import SendTo, held_sendto, sockaddr_bytes
+from tests.kits.gil import a_thread_running_python
 
 
 @pytest.fixture
@@ -80,31 +79,12 @@ def _sends_before_a_thread_spins(sendto: SendTo, address: tuple[object, ...],
                                  sends: int) -> tuple[int, bool]:
     """Send up to `sends` datagrams while another thread runs Python; stop at once when that
     thread got the GIL. How many went out, and whether it got the GIL."""
-    spins = [0]
-    running, stop = threading.Event(), threading.Event()
-
-    def spin() -> None:
-        running.set()
-        while not stop.is_set():
-            spins[0] += 1
-
-    thread = threading.Thread(target=spin)
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)  # a thread waiting for the GIL asks for it after this long
     sent = 0
-    try:
-        thread.start()
-        running.wait()
-        at_start = spins[0]
-        while sent < sends and spins[0] == at_start:
+    with a_thread_running_python() as got_in:
+        while sent < sends and not got_in():
             sendto(b"ping", address)
             sent += 1
-        got_in = spins[0] != at_start
-    finally:
-        stop.set()
-        thread.join()
-        sys.setswitchinterval(before)
-    return sent, got_in
+        return sent, got_in()
 
 
 def test_a_thread_running_python_does_not_get_the_gil_at_each_send(
