@@ -7,7 +7,7 @@ import errno
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -17,23 +17,6 @@ from bridge.probes.icmp.held_send import held_sendto
 from tests.kits.gil import a_thread_running_python
 
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-
-
-@pytest.fixture
-def receiver() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setblocking(False)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def sender() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
 
 
 def _held(sock: socket.socket, datagram_bytes: int = 128) -> Receive:

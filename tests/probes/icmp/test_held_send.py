@@ -6,28 +6,11 @@ from __future__ import annotations
 import errno
 import select
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 from bridge.probes.icmp.held_send import SendTo, held_sendto, sockaddr_bytes
 from tests.kits.gil import a_thread_running_python
-
-
-@pytest.fixture
-def receiver() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def sender() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
 
 
 def _received(sock: socket.socket, count: int) -> list[bytes]:
