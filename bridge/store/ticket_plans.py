@@ -34,16 +34,16 @@ _MARK = SlaMarkRow.__table__  # type: ignore[attr-defined]
 
 
 def facts_of(session: Session, incident: Incident) -> TicketFacts:
-    """The clock facts of a ticket, with its waits and the times it sat resolved."""
-    rows = session.exec(select(IncidentPause.waiting_on, IncidentPause.started_at,
-                               IncidentPause.ended_at).where(
-        IncidentPause.incident_id == incident.id)).all()
-    return _facts(incident, rows)
+    """The clock facts of a ticket, with its waits and the times it sat resolved (none for
+    one not stored yet)."""
+    if incident.id is None:
+        return _facts(incident, [])
+    return facts_by_id(session, [incident])[incident.id]
 
 
 def facts_by_id(session: Session, incidents: Sequence[Incident]) -> dict[int, TicketFacts]:
-    """facts_of for each ticket (by id), their waits and resolved spans read in one
-    statement per _CLAIM_CHUNK tickets instead of one per ticket."""
+    """The clock facts of each stored ticket (by id), their waits and resolved spans read in
+    one statement per _CLAIM_CHUNK tickets."""
     ids = [incident.id for incident in incidents if incident.id is not None]
     rows: dict[int, list[tuple[str, datetime, datetime | None]]] = {i: [] for i in ids}
     for at in range(0, len(ids), _CLAIM_CHUNK):
@@ -201,15 +201,10 @@ def claim_steps(session: Session, row_ids: Sequence[int], now: datetime) -> set[
     return claimed
 
 
-def recorded_marks(session: Session, incident_id: int) -> set[tuple[str, int]]:
-    """A ticket's SLA marks recorded so far: (kind, percent)."""
-    return {(k, p) for k, p in session.exec(select(SlaMarkRow.kind, SlaMarkRow.pct).where(
-        SlaMarkRow.incident_id == incident_id)).all()}
-
-
 def recorded_marks_by_id(session: Session, incident_ids: Sequence[int]
                          ) -> dict[int, set[tuple[str, int]]]:
-    """recorded_marks of each ticket, in one statement per _CLAIM_CHUNK tickets."""
+    """Each ticket's SLA marks recorded so far, (kind, percent), in one statement per
+    _CLAIM_CHUNK tickets."""
     done: dict[int, set[tuple[str, int]]] = {i: set() for i in incident_ids}
     for at in range(0, len(incident_ids), _CLAIM_CHUNK):
         for incident_id, kind, pct in session.execute(

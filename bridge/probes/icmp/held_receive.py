@@ -47,14 +47,9 @@ class _MMsgHdr(ctypes.Structure):
     _fields_ = [("msg_hdr", _MsgHdr), ("msg_len", ctypes.c_uint)]
 
 
-class _CMsgHdr(ctypes.Structure):
-    _fields_ = [("cmsg_len", ctypes.c_size_t), ("cmsg_level", ctypes.c_int),
-                ("cmsg_type", ctypes.c_int)]
-
-
 _CMSG_ALIGN = ctypes.sizeof(ctypes.c_size_t)
 _CMSG_HEADER = struct.Struct("@Nii")  # cmsg_len, cmsg_level, cmsg_type
-_CMSG_DATA_AT = -(-ctypes.sizeof(_CMsgHdr) // _CMSG_ALIGN) * _CMSG_ALIGN
+_CMSG_DATA_AT = -(-_CMSG_HEADER.size // _CMSG_ALIGN) * _CMSG_ALIGN  # CMSG_DATA's offset
 _CONTROL_BYTES = 64  # room for the timestamp and a little more
 _SIZE_T, _UINT = struct.Struct("@N"), struct.Struct("@I")
 _CONTROL_LENGTH_AT = _MsgHdr.msg_controllen.offset  # within an mmsghdr: msg_hdr comes first
