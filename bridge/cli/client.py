@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bridge.cli.format import UTC_ZONE, print_table, shown, sla_verdict, zone
 from bridge.cli.login import login_token
 from bridge.cli.ticket_verbs import TIME_FIELDS, action_request, add_action_verbs
+from bridge.cli.users import store_url
 from bridge.config import ConfigErrors
 from bridge.config.api_access import read_api_access
 from bridge.core.lifecycle import IncidentStatus
@@ -71,8 +72,8 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
         except OSError as exc:
             raise ClientError(f"cannot read the token file {args.token_file}: "
                               f"{exc.strerror}") from None
-    if token is None:
-        token = login_token()  # `bridge login`: acting under one's own name
+    if token is None:  # `bridge login`'s, for this deployment: acting under one's own name
+        token = login_token(_configured_store(args.config))
     if url and token:
         return url.rstrip("/"), token
     try:
@@ -94,6 +95,14 @@ def endpoint(args: argparse.Namespace) -> tuple[str, str]:
                               "token file is created when the daemon first starts)")
         token = access.operator_token.reveal()
     return url.rstrip("/"), token
+
+
+def _configured_store(config: Path) -> str | None:
+    """The store `config` names, as `bridge login` read it; None if it cannot be read."""
+    try:
+        return store_url(argparse.Namespace(db=None, config=config))
+    except (SystemExit, ValueError):
+        return None
 
 
 def get_json(base: str, token: str, path: str, query: dict[str, str] | None = None,

@@ -9,7 +9,7 @@ password or a disabled account ends it, as it ends the person's portal sessions.
 from __future__ import annotations
 
 import argparse
-import getpass
+import hashlib
 import os
 import secrets
 import sys
@@ -28,10 +28,28 @@ def token_path() -> Path:
     return Path(base) / "bridge" / "token"
 
 
-def login_token() -> str | None:
-    """The token of the last `bridge login`, if there is one."""
+def _store_mark(store: str) -> str:
+    """What the token file's companion keeps of the store a login was for: a digest (a
+    store URL may hold a user name or a host), enough to tell two deployments apart."""
+    return hashlib.sha256(store.encode()).hexdigest()
+
+
+def login_token(store: str | None) -> str | None:
+    """The token of the last `bridge login`, if there is one and it was issued by `store`
+    (the store the client's bridge.toml names; None when that cannot be read): a login
+    against one deployment is not sent to another, which would refuse it."""
+    path = token_path()
+    if store is not None:
+        try:
+            issued_by = path.with_name(path.name + ".store").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            issued_by = None  # a login of an older version: it says nothing of its store
+        except OSError:
+            return None
+        if issued_by is not None and issued_by.strip() != _store_mark(store):
+            return None
     try:
-        return token_path().read_text(encoding="utf-8").strip() or None
+        return path.read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
 
@@ -46,22 +64,24 @@ def add_login_verb(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -
     login.add_argument("--password-file", type=Path, help="read the password from here")
 
 
-def _write_token(secret: str) -> Path:
+def _write_token(secret: str, store: str) -> Path:
     path = token_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    os.chmod(path, 0o600)  # an older file keeps its mode otherwise
+    for where, text in ((path, secret), (path.with_name(path.name + ".store"),
+                                         _store_mark(store))):
+        fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.chmod(where, 0o600)  # an older file keeps its mode otherwise
     return path
 
 
 def run_login(args: argparse.Namespace) -> int:
     """Carry out `bridge login`."""
     name = args.name or input("user name: ").strip()
-    password = password_from(args.password_file, confirm=False) if args.password_file \
-        else getpass.getpass("password: ")
-    db = Database(store_url(args))
+    password = password_from(args.password_file, confirm=False)
+    store = store_url(args)
+    db = Database(store)
     try:
         db.migrate()
         user = find_user(db.reader, name)
@@ -72,6 +92,6 @@ def run_login(args: argparse.Namespace) -> int:
         add_personal_token(db.writer, user, secret, datetime.now(UTC))
     finally:
         db.dispose()
-    path = _write_token(secret)
+    path = _write_token(secret, store)
     print(f"logged in as {user.display_name} ({user.role.value}); token in {path}")
     return 0

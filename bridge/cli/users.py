@@ -61,14 +61,19 @@ def store_url(args: argparse.Namespace) -> str:
 
 
 def password_from(file: Path | None, confirm: bool = True) -> str:
-    """A password from `file` (its first line; - is standard input) or a prompt; a new one
-    (`confirm`) is asked twice and must be long enough."""
+    """A password from `file` (its first line; - is standard input), from standard input
+    when it is not a terminal (`echo pw | bridge users add …`), or a prompt; a new one
+    (`confirm`) is asked twice at a prompt and must be long enough."""
+    if file is None and not sys.stdin.isatty():
+        file = Path("-")
     if file is not None:
         try:
             text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
         except OSError as exc:
             raise SystemExit(f"--password-file {file}: {exc.strerror}") from None
         password = text.splitlines()[0] if text else ""
+        if not password:
+            raise SystemExit(f"--password-file {file}: no password on its first line")
     else:
         password = getpass.getpass("password: ")
         if confirm and getpass.getpass("again: ") != password:

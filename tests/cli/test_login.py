@@ -68,3 +68,33 @@ def test_a_wrong_password_gets_no_token(deployment: tuple[Path, Bridge]) -> None
     assert not (root / "home-config" / "bridge" / "token").exists()
     assert run(root, "login", "nobody", "--password-file", "-",
                stdin=PASSWORD).returncode == 1
+
+
+def test_a_login_is_sent_only_to_the_deployment_it_was_made_for(
+        deployment: tuple[Path, Bridge], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two deployments on one host, one config home: the login of the first is not the
+    token the CLI sends the second (which would refuse it); the second's own operator
+    token from its bridge.toml is."""
+    root, bridge = deployment
+    assert run(root, "login", "olga", "--password-file", "-",
+               stdin=PASSWORD + "\n").returncode == 0
+    other_root = tmp_path_factory.mktemp("other")
+    other = Bridge(write_deployment(other_root, {"gw": "127.0.0.2"}))
+    try:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")},
+               "XDG_CONFIG_HOME": str(root / "home-config")}
+        listed = subprocess.run(
+            [sys.executable, "-m", "bridge", "incidents", "-c", str(other_root / "bridge.toml"),
+             "list", "--url", other.url], cwd=root, capture_output=True, text=True, env=env,
+            timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        # ... and in the first deployment's folder the login is still hers
+        status, ticket = bridge.request("POST", "/api/v1/incidents", "ops",
+                                        {"summary": "printer", "customer": "acme"})
+        assert status == 201
+        assert run(root, "incidents", "comment", ticket["id"], "mine", "--url",
+                   bridge.url).returncode == 0
+        timeline = bridge.get(f"/api/v1/incidents/{ticket['id']}")["timeline"]
+        assert [e["author"] for e in timeline if e["kind"] == "comment"] == ["Olga Operator"]
+    finally:
+        other.stop()

@@ -60,3 +60,20 @@ def test_bad_accounts_and_passwords_are_refused(tmp_path: Path) -> None:
     # there is no way to give a password on the command line
     argv = users(tmp_path, "add", "ann", "--role", "operator", "--password", "secret-pw")
     assert argv.returncode == 2
+
+
+def test_a_password_piped_in_without_password_file_is_read_once(tmp_path: Path) -> None:
+    """`echo pw | bridge users add …`: standard input that is not a terminal holds the
+    password (no prompt, no traceback); nothing on it is a clear error."""
+    write_deployment(tmp_path, {"gw": "127.0.0.2"})
+    done = users(tmp_path, "add", "olga", "--role", "operator", stdin="a piped long password\n")
+    assert (done.returncode, done.stderr) == (0, "")
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'bridge.db'}")
+    olga = find_user(db.reader, "olga")
+    db.dispose()
+    assert olga is not None
+    assert verify(olga.password_hash, "a piped long password")
+    empty = users(tmp_path, "add", "dana", "--role", "operator", stdin="")
+    assert empty.returncode == 1
+    assert "no password" in empty.stderr
+    assert "Traceback" not in empty.stderr
