@@ -17,7 +17,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bridge.config.intake_model import OnResolve
-from bridge.core.decisions import OpenIncident, ResolveIncident, problem_key
+from bridge.core.decisions import CHECK_PROBLEM, OpenIncident, ResolveIncident, problem_key
 from bridge.core.lifecycle import IncidentStatus
 from bridge.core.state import CheckKey
 from bridge.store.alert_events import (
@@ -61,6 +61,10 @@ _ACTIVE_TICKETS = ByDialect(lambda dialect: core_select(
         in_list(TICKETS.c.device, "devices", dialect))))
 _UPDATE_ROWS = update(ALERTS).where(ALERTS.c.source == bindparam("key_source"),
                                     ALERTS.c.fingerprint == bindparam("key_fingerprint"))
+
+
+# The problems an alert about a device joins: a check's of the device, or another alert's.
+_DEVICE_PROBLEMS = (CHECK_PROBLEM, ALERT_PROBLEM)
 
 
 def _problem(source: str, key: str) -> str:
@@ -200,11 +204,14 @@ class Batch:
         return ticket if ticket is not None and ticket.open_key == problem_key else None
 
     def _near_ticket(self, e: AlertEvent) -> BatchTicket | None:
-        """The device's own active ticket, else the ticket of its nearest failed parent
-        (a reachability check down, or attached behind a parent of its own)."""
+        """The device's own active ticket of a check or an alert, else the ticket of its
+        nearest failed parent (a reachability check down, or attached behind a parent of
+        its own). A ticket a person opened about the device (a printer jam, a request) is
+        not the alert's problem: the alert opens its own, as a check's failure does."""
         if e.device is not None:
             found = [t for t in self.by_device.get(e.device, ())
-                     if t.device == e.device and t.open_key is not None]
+                     if t.device == e.device and t.open_key is not None
+                     and t.problem_key.startswith(_DEVICE_PROBLEMS)]
             if found:  # the oldest: one the batch opens is the newest
                 return min(found, key=lambda t: (t.id == 0, t.id))
         for check in e.parent_checks:

@@ -21,9 +21,9 @@ from bridge.store.alert_sweeps import resolve_silent
 from bridge.store.alerts import AlertEvent, alert_key, take_alerts
 from bridge.store.db import MIGRATIONS
 from bridge.store.incidents import attach, open_incident
-from bridge.store.models import Actor
+from bridge.store.models import Actor, TicketSource
 from bridge.store.reads import IncidentFilter, get_incident, list_incidents
-from bridge.store.tickets import ActionRequest, QuietDesk, take_action
+from bridge.store.tickets import ActionRequest, NewTicket, QuietDesk, create_ticket, take_action
 
 T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
 
@@ -226,3 +226,24 @@ def test_one_batch_of_clears_resolves_only_the_tickets_no_other_alert_fires_on(
     statuses = {t["device"]: t["status"] for t in list_incidents(db.reader, IncidentFilter())[0]}
     assert statuses == {"db-1": "open", "db-2": "resolved", "db-3": "resolved"}
     assert take(db, event("a2", firing=False), minute=3) == ["resolved"]
+
+
+def test_an_alert_does_not_join_a_ticket_a_person_opened_about_its_device(
+        db: Database) -> None:
+    """A printer-jam ticket an operator opened on db-1 is not the disk alert's problem: the
+    alert opens its own ticket (at its own priority), as a check failing would."""
+    create_ticket(db.writer, NewTicket(
+        "acme", "db-1", "printer jam", Priority.P3, TicketSource.OPERATOR, Actor.OPERATOR,
+        "ops"), "INC", T0, QuietDesk())
+    [outcome] = take_alerts(db.writer, [event("disk", priority=Priority.P1)], "INC",
+                            T0 + timedelta(minutes=1), QuietDesk(), 3600.0)
+    assert outcome.action == "opened"
+    assert outcome.ref is not None
+    ticket = get_incident(db.reader, outcome.ref)
+    assert ticket is not None
+    assert (ticket["priority"], ticket["summary"]) == ("P1", "disk full")
+    assert count(db) == 2
+    # ... and a second alert on the device joins the first alert's ticket, not the jam
+    [joined] = take_alerts(db.writer, [event("cpu", summary="cpu hot")], "INC",
+                           T0 + timedelta(minutes=2), QuietDesk(), 3600.0)
+    assert (joined.action, joined.ref) == ("attached", outcome.ref)
