@@ -35,8 +35,9 @@ def customer_view(customer: str, ticket: dict[str, Any], config: Config) -> dict
     if plain is not None:
         seen["summary"] = plain
     if "timeline" in seen:
+        rule = ticket.get("rule")
         seen["timeline"] = [
-            {**e, "message": plain} if plain is not None and _by_monitoring(e) else e
+            _as_told(e, plain, rule) if _by_monitoring(e) else e
             for e in seen["timeline"] if is_public(e["kind"])]
     if "sla" in seen:
         seen["sla"] = [m for m in seen["sla"] if m["breach"]]
@@ -55,6 +56,18 @@ def _plain_words(customer_id: str, ticket: dict[str, Any], config: Config) -> st
     if problem is None or customer is None:
         return None
     return describe(problem, customer.contract.language)
+
+
+def _as_told(entry: dict[str, Any], plain: str | None, rule: str | None) -> dict[str, Any]:
+    """A monitoring entry as the customer reads it: the plain words when there are some;
+    else (an alert's ticket, whose summary is the alert's own) without the rule's name,
+    which is the desk's (store.incidents.opened_text writes it)."""
+    if plain is not None:
+        return {**entry, "message": plain}
+    message = entry["message"]
+    if rule and isinstance(message, str) and f", rule {rule}," in message:
+        return {**entry, "message": message.replace(f", rule {rule},", ",", 1)}
+    return entry
 
 
 def _by_monitoring(entry: dict[str, Any]) -> bool:

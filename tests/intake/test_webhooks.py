@@ -86,6 +86,12 @@ def test_a_firing_alert_opens_one_ticket_and_a_resend_changes_nothing(bridge: Br
     assert json.loads(payload["message"])["fingerprint"] == "fp-db-1"
     seen = ticket(bridge, ref, token="acme-secret-token")  # the customer's view
     assert "alert_payload" not in [e["kind"] for e in seen["timeline"]]
+    # the rule that opened it is the desk's: the customer reads when and how urgent
+    [desk_opened] = [e["message"] for e in shown["timeline"] if e["kind"] == "opened"]
+    [told] = [e["message"] for e in seen["timeline"] if e["kind"] == "opened"]
+    assert f"rule {shown['rule']}," in desk_opened
+    assert told == desk_opened.replace(f", rule {shown['rule']},", ",")
+    assert "intake:" not in json.dumps(seen)
 
 
 def test_posts_at_once_are_each_answered_for_their_own_alerts(bridge: Bridge) -> None:
