@@ -10,6 +10,8 @@ CLI, which under WAL never blocks the writer.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +55,31 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
             "never downgrades a schema.")
 
 
+def _private_file(database: Path) -> None:
+    """The store's file readable by its owner alone (it holds password hashes, token digests
+    and every customer's tickets), created so if missing; SQLite gives its -wal and -shm
+    files the database file's mode. A file others may read is tightened, and said so."""
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite says why when it opens it
+    for path in (database, database.with_name(database.name + "-wal"),
+                 database.with_name(database.name + "-shm")):
+        try:
+            found = path.stat()
+            mode = stat.S_IMODE(found.st_mode)
+            if mode & 0o077 and found.st_uid == os.geteuid():
+                path.chmod(mode & 0o700)
+                log.warning("%s: was readable by other users (mode %o); now %o", path, mode,
+                            mode & 0o700)
+        except OSError:
+            continue  # missing (no -wal yet), or not ours to change
+
+
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     # Pooled (SQLAlchemy's default for a file): a connection per transaction would run the
     # pragmas below each time, and closing the last one checkpoints the WAL into the file.
@@ -92,7 +119,7 @@ class Database:
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(database))
             self.writer = _sqlite_engine(url, immediate=True)
             self.reader = _sqlite_engine(url, immediate=False)
         else:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -362,3 +365,29 @@ def test_flapping_and_attachments_are_stored_and_come_back_after_a_restart(
     ticket = get_incident(db.reader, "INC-2026-000001")
     assert ticket is not None
     assert ticket["attached"][0]["detached_at"] is not None
+
+
+def test_the_sqlite_store_is_readable_by_its_owner_alone(tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    """It holds password hashes, token digests and every customer's tickets: a new store and
+    its -wal are 0600 under a umask that would leave them world-readable, and an old store
+    others could read is tightened, with a warning."""
+    path = tmp_path / "var" / "bridge.db"
+    before = os.umask(0o022)
+    db = Database(f"sqlite:///{path}")
+    try:
+        db.migrate()
+        with db.writer.connect() as connection:  # open: its -wal is there
+            wal = path.with_name("bridge.db-wal")
+            assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+            connection.rollback()
+    finally:
+        db.dispose()
+        os.umask(before)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.chmod(0o644)
+    Database(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "was readable by other users" in caplog.text
