@@ -61,7 +61,8 @@ def sla_verdict(outcome: dict[str, Any]) -> str:
     spent = f"({round(outcome['elapsed_s'] / 60, 2):g} of {minutes(outcome['target_s'])})"
     margin = abs(outcome["margin_s"])
     if outcome["met"] is None:
-        return f"running, {minutes(margin)} left {spent}"
+        state = "paused" if outcome.get("paused") else "running"
+        return f"{state}, {minutes(margin)} left {spent}"
     if outcome["met"]:
         return f"met, {minutes(margin)} to spare {spent}"
     return f"{'breached' if outcome['stopped'] else 'breached, running'}, " \

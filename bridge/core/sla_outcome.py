@@ -22,6 +22,7 @@ class ClockOutcome:
     target_s: float
     elapsed_s: float
     stopped: bool
+    paused: bool = False  # running, and paused now (waiting on the customer or a supplier)
 
     @property
     def met(self) -> bool | None:
@@ -44,5 +45,5 @@ def outcomes(coverage: Coverage, facts: TicketFacts, targets: SlaTargets,
                         (SlaKind.RESOLUTION, facts.resolution())):
         found.append(ClockOutcome(kind, targets.target_s(kind),
                                   round(elapsed_s(coverage, clock, now), 3),
-                                  clock.stopped_at is not None))
+                                  clock.stopped_at is not None, clock.paused))
     return found[0], found[1]

@@ -16,7 +16,7 @@ from bridge.core.ticket_clocks import TicketFacts
 def _as_dict(outcome: ClockOutcome) -> dict[str, Any]:
     return {"met": outcome.met, "target_s": outcome.target_s,
             "elapsed_s": outcome.elapsed_s, "margin_s": round(outcome.margin_s, 3),
-            "stopped": outcome.stopped}
+            "stopped": outcome.stopped, "paused": outcome.paused}
 
 
 def sla_view(config: Config, found: tuple[str, Priority, TicketFacts] | None,

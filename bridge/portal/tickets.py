@@ -58,7 +58,8 @@ def clocks(ticket: dict[str, Any], words: PageWords) -> list[Clock]:
             continue
         late = clock["met"] is False
         state = words("breached") if late else words("met") if clock["met"] else words(
-            "time_left", left=words.duration(clock["target_s"] - clock["elapsed_s"]))
+            "time_left_paused" if clock.get("paused") else "time_left",
+            left=words.duration(clock["target_s"] - clock["elapsed_s"]))
         shown.append(Clock(name, words.duration(clock["target_s"]), state, late))
     return shown
 

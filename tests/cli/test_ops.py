@@ -172,6 +172,12 @@ def test_incidents_show_says_whether_targets_were_met_in_the_customers_time(
     assert "+03:30" in in_tehran
     outcome = json.loads(ok(daemon, "incidents", "show", created["id"], "--json"))["sla_outcome"]
     assert (outcome["reaction"]["met"], outcome["resolution"]["met"]) == (True, None)
+    assert (outcome["reaction"]["paused"], outcome["resolution"]["paused"]) == (False, False)
+    ok(daemon, "incidents", "wait", created["id"], "--on", "supplier")
+    waiting = dict(line.split(":", 1) for line in ok(
+        daemon, "incidents", "show", created["id"]).splitlines() if ": " in line[:19])
+    assert waiting["resolution"].strip().startswith("paused, ")
+    ok(daemon, "incidents", "resume", created["id"])
     # a time typed without an offset is the customer's local time, or --tz's
     eta = json.loads(ok(daemon, "incidents", "eta", created["id"], "2099-07-10T09:00", "--json"))
     assert eta["eta"] == "2099-07-10T06:00:00+00:00"

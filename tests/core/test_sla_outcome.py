@@ -58,3 +58,16 @@ def test_a_pause_is_not_counted_against_resolution() -> None:
                         ((monday("09:00"), monday("10:00")),))
     _, resolution = outcomes(OFFICE, facts, TARGETS, monday("14:00"))
     assert (resolution.met, resolution.margin_s) == (True, 600)
+
+
+def test_a_clock_paused_now_says_so() -> None:
+    """Waiting on the customer since 09:00 (an open pause): the resolution clock is paused,
+    its minutes left frozen at the pause; the reaction clock, stopped, is not."""
+    facts = TicketFacts(IncidentStatus.OPEN, OPENED, None, monday("08:10"), None,
+                        ((monday("09:00"), None),))
+    reaction, resolution = outcomes(OFFICE, facts, TARGETS, monday("14:00"))
+    assert (reaction.paused, resolution.paused) == (False, True)
+    as_dict = {"met": resolution.met, "target_s": resolution.target_s,
+               "elapsed_s": resolution.elapsed_s, "margin_s": resolution.margin_s,
+               "stopped": resolution.stopped, "paused": resolution.paused}
+    assert sla_verdict(as_dict) == "paused, 170 min left (70 of 240 min)"
