@@ -29,7 +29,7 @@ from bridge.portal.guard import (
     wall_clock,
 )
 from bridge.portal.limits import SignInLimiter
-from bridge.portal.pages import common, measured
+from bridge.portal.pages import common, measured, ticked
 from bridge.portal.service import PORTAL_SERVICE, PortalService
 
 HERE = Path(__file__).parent
@@ -48,9 +48,10 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     app[WALL] = wall
     app[sign_in.LIMITER] = SignInLimiter(settings.sign_in_attempts, settings.sign_in_window_s,
                                          wall)
+    filters: dict[str, Callable[..., str]] = {"measured": measured, "ticked": ticked}
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                          autoescape=True, undefined=jinja2.StrictUndefined,
-                         context_processors=[common], filters={"measured": measured})
+                         context_processors=[common], filters=filters)
     sign_in.add_routes(app)
     customer_pages.add_routes(app)
     desk_pages.add_routes(app)

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from markupsafe import Markup, escape
 
 from bridge.portal.guard import CSRF_FIELD, PERSON, PREFIX, csrf_token
 from bridge.portal.service import service_of
@@ -46,6 +47,15 @@ async def common(request: web.Request) -> dict[str, Any]:
 
 _UNITS = (("_ratio", 100.0, "%"), ("_pct", 1.0, "%"), ("_bytes", 1.0, "B"),
           ("_days_left", 1.0, "days left"), ("_days", 1.0, "days"))
+
+
+def ticked(text: str) -> Markup:
+    """An action's help, written for the API's docs too: `name` there is code on a page
+    (escaped first: the text is ours, but a page never trusts it)."""
+    parts = str(escape(text)).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backquote: shown as written
+        return Markup("`".join(parts))  # each part was escaped above
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 def measured(name: str, value: float) -> str:

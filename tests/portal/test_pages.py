@@ -261,6 +261,16 @@ async def test_the_desks_forms_read_as_words_and_offer_the_allowed_values(
     # the browser stops text the body would refuse as too long
     assert re.search(r'id="assign-assignee" name="assignee" type="text" value="" '
                      r'maxlength="64"', text)
+    # an action's help reads as words, its field names as code, not between backquotes
+    assert "<code>internal</code> ones (operators only)" in text
+    assert "`" not in text
+    # the queue's status filter: all active tickets, or exactly one status
+    _, queue = await olga.page("/portal/desk/queue")
+    status = re.search(r'<select name="status">(.*?)</select>', queue, re.S)
+    assert status is not None
+    labels = re.findall(r"<option[^>]*>([^<]*)</option>", status.group(1))
+    assert labels[0] == "active"
+    assert len(labels) == len(set(labels))
 
 
 def _opened(service: StoreService, summary: str, priority: Priority, ago_s: float) -> str:
