@@ -9,6 +9,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,10 +153,11 @@ def customer_zones(base: str, token: str) -> dict[str, ZoneInfo]:
     return {d["customer"]: ZoneInfo(d["timezone"]) for d in devices}
 
 
-def _print_incidents(rows: list[dict[str, Any]], in_zone: ZoneInfo) -> None:
+def _print_incidents(rows: list[dict[str, Any]],
+                     zone_of: Callable[[dict[str, Any]], ZoneInfo]) -> None:
     print_table(["id", "status", "priority", "customer", "device", "opened_at", "summary"], [
         [r["id"], r["status"], r["priority"], r.get("customer") or None, r.get("device"),
-         shown(r.get("opened_at"), in_zone), r.get("summary") or ""] for r in rows])
+         shown(r.get("opened_at"), zone_of(r)), r.get("summary") or ""] for r in rows])
 
 
 _DEFAULTS = {"config": Path("bridge.toml"), "url": None, "token_file": None, "json": False,
@@ -183,8 +185,9 @@ def run_incidents(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(data, indent=2))
             else:
-                in_zone = args.tz or _list_zone(base, token, data["incidents"])
-                _print_incidents(data["incidents"], in_zone)
+                zone_of = (lambda _row: args.tz) if args.tz else _list_zones(
+                    base, token, data["incidents"])
+                _print_incidents(data["incidents"], zone_of)
                 print(f"({len(data['incidents'])} of {data['total']})")
             return 0
         if args.action == "show":
@@ -202,13 +205,12 @@ def run_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
-def _list_zone(base: str, token: str, rows: list[dict[str, Any]]) -> ZoneInfo:
-    """Where a list's times are shown without --tz: its customer's zone if it holds the
-    tickets of one customer, else UTC."""
-    customers = {r.get("customer") for r in rows}
-    if len(customers) != 1 or not (customer := customers.pop()):
-        return UTC_ZONE
-    return customer_zones(base, token).get(customer, UTC_ZONE)
+def _list_zones(base: str, token: str, rows: list[dict[str, Any]]
+                ) -> Callable[[dict[str, Any]], ZoneInfo]:
+    """Where each row's times are shown without --tz: in its customer's zone (each with its
+    offset), UTC for the desk's own tickets."""
+    zones = customer_zones(base, token) if any(r.get("customer") for r in rows) else {}
+    return lambda row: zones.get(row.get("customer") or "", UTC_ZONE)
 
 
 def _entry_zone(base: str, token: str, args: argparse.Namespace) -> ZoneInfo:
