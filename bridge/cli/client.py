@@ -33,7 +33,8 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("-c", "--config", type=Path, help="bridge.toml (default: ./bridge.toml)")
     common.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
     common.add_argument("--token-file", type=Path,
-                        help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
+                        help="file with the bearer token (default: $BRIDGE_TOKEN, else your "
+                             "`bridge login` token for this bridge.toml's store, else the "
                              "first operator token in bridge.toml)")
     common.add_argument("--json", action="store_true", help="print JSON")
     common.add_argument("--tz", type=zone, metavar="ZONE",

@@ -40,7 +40,8 @@ def add_report_verb(verbs: Any) -> None:
                         help="bridge.toml (default: ./bridge.toml)")
     report.add_argument("--url", help="API base URL (default: from bridge.toml, or $BRIDGE_URL)")
     report.add_argument("--token-file", type=Path,
-                        help="file with the bearer token (default: $BRIDGE_TOKEN, or the "
+                        help="file with the bearer token (default: $BRIDGE_TOKEN, else your "
+                             "`bridge login` token for this bridge.toml's store, else the "
                              "first operator token in bridge.toml)")
 
 
