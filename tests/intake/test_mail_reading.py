@@ -57,6 +57,14 @@ def test_encoded_headers_charsets_and_alternatives_are_read() -> None:
 def test_html_is_read_as_text() -> None:
     assert html_text("<style>p{}</style><p>Line&nbsp;1<br>Line 2</p><script>x()</script>"
                      "<div>3 &lt; 4</div>") == "Line 1\nLine 2\n3 < 4"
+    assert html_text("<p>a</p><SCRIPT type=x>x()</script >b<style>") == "a\nb"
+    assert html_text("<p>1 <br 2 < 3") == "1 <br 2 < 3"  # no tag ends: all text
+
+
+def test_hostile_html_is_read_in_one_pass() -> None:
+    assert html_text("<p>a</p>" + "<script>" * 200_000) == "a"
+    assert html_text("<b>a</b>" + "<" * 500_000) == "a" + "<" * 500_000
+    assert html_text("<a<br>" * 100_000) == "<a\n" * 99_999 + "<a"
 
 
 def test_attachments_are_listed_up_to_the_cap_and_counted_beyond() -> None:

@@ -12,7 +12,11 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from html import unescape
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_KINDS = ("script", "style")  # HTML elements whose content is no text
+_BLOCK = {kinds: re.compile(rf"<({'|'.join(kinds)})\b", re.IGNORECASE)
+          for kinds in (_BLOCK_KINDS, *((kind,) for kind in _BLOCK_KINDS))}
+_BLOCK_END = {kind: re.compile(rf"</{kind}\s*>", re.IGNORECASE) for kind in _BLOCK_KINDS}
+_TAGS = re.compile(r"<[^>]*>")
 _BREAKS = re.compile(r"<(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -44,9 +48,33 @@ def _read(digest: str, message_id: str, name: str, sender: str, subject: str, te
                     problem)
 
 
+def _without_blocks(html: str) -> str:
+    """The HTML without its scripts and style sheets (an unclosed one's tag only goes)."""
+    pieces: list[str] = []
+    at = 0
+    kinds: tuple[str, ...] = _BLOCK_KINDS
+    while kinds and (block := _BLOCK[kinds].search(html, at)) is not None:
+        kind = block.group(1).lower()
+        end = _BLOCK_END[kind].search(html, block.end())
+        if end is None:  # no end after this opening: none after a later one either
+            kinds = tuple(k for k in kinds if k != kind)
+            continue
+        pieces.append(html[at:block.start()])
+        at = end.end()
+    pieces.append(html[at:])
+    return "".join(pieces)
+
+
+def _replace_tags(tag: re.Pattern[str], by: str, html: str) -> str:
+    """`tag.sub(by, html)`, tried only where a `>` follows: a `<` with none after it is
+    text, and a search for one from each `<` of thousands would take minutes."""
+    tags_end = html.rfind(">") + 1
+    return tag.sub(by, html[:tags_end]) + html[tags_end:]
+
+
 def html_text(html: str) -> str:
     """The text of an HTML part: tags dropped, entities decoded, line breaks kept."""
-    text = _TAGS.sub("", _BREAKS.sub("\n", html))
+    text = _replace_tags(_TAGS, "", _replace_tags(_BREAKS, "\n", _without_blocks(html)))
     lines = (line.strip() for line in unescape(text).replace("\xa0", " ").splitlines())
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
