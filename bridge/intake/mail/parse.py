@@ -1,17 +1,21 @@
 """A received message read with the stdlib's `email` (policy.default): its sender, subject
 (RFC 2047 decoded), Message-ID, text (text/plain preferred, else the HTML's text) and the
-list of its attachments. Reading never raises: what cannot be read says why."""
+list of its attachments. Reading never raises: what cannot be read says why. Its cost is
+bounded: so many MIME parts are read at most, and a message nested deeper is kept unread."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from html import unescape
 
+from bridge.intake.mail.mime import parse_within
+
+MAX_PARTS = 1000  # MIME parts read of a message; beyond, attachments are not listed
+MAX_DEPTH = 20  # parts nested deeper than this (real mail: under 10) and it is kept unread
 _BLOCK_KINDS = ("script", "style")  # HTML elements whose content is no text
 _BLOCK = {kinds: re.compile(rf"<({'|'.join(kinds)})\b", re.IGNORECASE)
           for kinds in (_BLOCK_KINDS, *((kind,) for kind in _BLOCK_KINDS))}
@@ -92,7 +96,7 @@ def _text(message: EmailMessage) -> str:
     return html_text(text) if body.get_content_subtype() == "html" else text
 
 
-def _attachments(message: EmailMessage, listed: int) -> tuple[str, ...]:
+def _attachments(message: EmailMessage, listed: int, parts_cut: bool) -> tuple[str, ...]:
     shown: list[str] = []
     count = 0
     for part in message.iter_attachments():
@@ -105,6 +109,8 @@ def _attachments(message: EmailMessage, listed: int) -> tuple[str, ...]:
         shown.append(f"{name} ({part.get_content_type()}, {size} bytes)")
     if count > listed:
         shown.append(f"… and {count - listed} more")
+    if parts_cut:
+        shown.append(f"… parts beyond the first {MAX_PARTS} not listed")
     return tuple(shown)
 
 
@@ -115,23 +121,33 @@ def _message_id(message: EmailMessage) -> str:
         return ""
 
 
+def _digest(data: bytes, message_id: str) -> str:
+    return hashlib.sha256(message_id.encode("utf-8", "replace") if message_id
+                          else data).hexdigest()
+
+
 def read_mail(data: bytes, max_listed: int) -> ReadMail:
     """Read a message's bytes as received (DATA)."""
-    message = message_from_bytes(data, policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    message_id = _message_id(message)
-    digest = hashlib.sha256(message_id.encode("utf-8", "replace") if message_id
-                            else data).hexdigest()
+    message_id = ""
     try:
+        parsed = parse_within(data, MAX_PARTS, MAX_DEPTH)
+        message = parsed.message
+        message_id = _message_id(message)
         subject = " ".join(str(message.get("Subject", "") or "").split())
         senders = getaddresses([str(message.get("From", "") or "")])
         name, address = senders[0] if senders else ("", "")
+        address = address.lower() if "@" in address else ""
+        if parsed.too_deep:
+            return _read(_digest(data, message_id), message_id, name, address,
+                         subject, data.decode("utf-8", "replace"), (),
+                         f"nested deeper than {MAX_DEPTH} MIME levels: kept unread")
         text = _text(message)
-        attachments = _attachments(message, max_listed)
+        attachments = _attachments(message, max_listed, parsed.parts_cut)
     except Exception as exc:  # whatever a sender wrote: the message is kept, never lost
-        return _read(digest, message_id, "", "", "", data.decode("utf-8", "replace"), (),
-                     f"undecodable: {type(exc).__name__}")
-    if "@" not in address:
+        return _read(_digest(data, message_id), message_id, "", "", "",
+                     data.decode("utf-8", "replace"), (), f"undecodable: {type(exc).__name__}")
+    digest = _digest(data, message_id)
+    if not address:
         return _read(digest, message_id, name, "", subject, text, attachments,
                      "no sender address in From:")
-    return _read(digest, message_id, name, address.lower(), subject, text, attachments)
+    return _read(digest, message_id, name, address, subject, text, attachments)
