@@ -1,9 +1,10 @@
 """Customer mail sent with smtplib into a running bridge's receiver on loopback, on SQLite and
 PostgreSQL: a reply is the customer's comment (quoted history trimmed), a new message from a
 customer's address is a reported ticket, anything else is kept for operators; a resend does
-nothing twice; too large is 552; a store that is down is 4xx, then the retry is taken, and
-so is a fault of bridge's own (naming nothing of it); a hostile mail (thousands of parts, or
-nested thousands deep) is taken and kept, read off the event loop within bounds."""
+nothing twice, while a different mail reusing its Message-ID is kept; too large is 552; a
+store that is down is 4xx, then the retry is taken, and so is a fault of bridge's own
+(naming nothing of it); a hostile mail (thousands of parts, or nested thousands deep) is
+taken and kept, read off the event loop within bounds."""
 
 from __future__ import annotations
 
@@ -266,6 +267,21 @@ def test_a_resend_with_the_same_message_id_comments_once(desk: tuple[Bridge, int
     assert send(port, mail)[0] == 250
     comments = [e for e in timeline(bridge, ref) if e["kind"] == "comment"]
     assert [c["message"] for c in comments] == ["Still slow."]
+
+
+def test_a_different_mail_reusing_a_message_id_is_kept(desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    reused = "<m1@acme.example>"
+    assert send(port, message("jane@acme.example", "Toner low", "Please send toner.",
+                              message_id=reused))[0] == 250
+    assert send(port, message("it@globex.example", "Invoice 7781", "Please pay.",
+                              message_id=reused))[0] == 250
+    [kept] = [m for m in unmatched(bridge) if m["subject"] == "Invoice 7781"]
+    assert (kept["sender"], kept["message_id"]) == ("it@globex.example", reused)
+    assert send(port, message("jane@acme.example", "Toner low", "Please send toner.",
+                              message_id=reused))[0] == 250  # jane's resend: still one ticket
+    tickets = bridge.get("/api/v1/incidents?customer=acme")["incidents"]
+    assert [t["summary"] for t in tickets].count("Toner low") == 1
 
 
 def _many_parts(count: int) -> bytes:

@@ -81,6 +81,23 @@ def test_attachments_are_listed_up_to_the_cap_and_counted_beyond() -> None:
     assert read.digest == read_mail(mail.as_bytes(), 2).digest  # no Message-ID: by its bytes
 
 
+def test_a_resend_is_the_same_message_id_sender_and_body() -> None:
+    def raw(sender: str, text: str, message_id: str = "<r1@acme.example>") -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["Subject"], mail["Message-ID"] = sender, "printer", message_id
+        mail.set_content(text)
+        return mail.as_bytes()
+
+    first = read_mail(raw("Jane <jane@acme.example>", "jammed"), 5).digest
+    relayed = b"Received: from mx2.acme.example by mx1.msp.example\r\n"
+    assert read_mail(relayed + raw("Jane <jane@acme.example>", "jammed"), 5).digest == first
+    assert read_mail(raw("JANE@acme.example", "jammed"), 5).digest == first
+    others = {read_mail(raw("it@globex.example", "jammed"), 5).digest,
+              read_mail(raw("jane@acme.example", "fixed"), 5).digest,
+              read_mail(raw("jane@acme.example", "jammed", "<r2@acme.example>"), 5).digest}
+    assert len(others | {first}) == 4
+
+
 def test_a_message_without_a_sender_says_so() -> None:
     assert read_mail(b"Subject: hi\r\n\r\nbody\r\n", 5).problem == "no sender address in From:"
 

@@ -23,13 +23,14 @@ _BLOCK_END = {kind: re.compile(rf"</{kind}\s*>", re.IGNORECASE) for kind in _BLO
 _TAGS = re.compile(r"<[^>]*>")
 _BREAKS = re.compile(r"<(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
 _BLANKS = re.compile(r"\n{3,}")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
 class ReadMail:
     """What the receiver needs of a message."""
 
-    digest: str  # SHA-256 of the Message-ID, or of the bytes when it has none
+    digest: str  # a resend's: see `resend_digest`
     message_id: str
     sender_name: str
     sender: str  # the From: address, lower case; "" if none could be read
@@ -121,9 +122,18 @@ def _message_id(message: EmailMessage) -> str:
         return ""
 
 
-def _digest(data: bytes, message_id: str) -> str:
-    return hashlib.sha256(message_id.encode("utf-8", "replace") if message_id
-                          else data).hexdigest()
+def resend_digest(data: bytes, message_id: str, sender: str) -> str:
+    """What a resend has in common with the message it repeats: its Message-ID, From:
+    address and body (not the headers: each relay adds a Received:), so a mail from another
+    sender, or with other words, is never taken for a resend because its Message-ID is
+    reused. A message without a Message-ID is known by all its bytes."""
+    if not message_id:
+        return hashlib.sha256(data).hexdigest()
+    header_end = _HEADER_END.search(data)
+    body = data[header_end.end():] if header_end else b""
+    key = b"\0".join((message_id.encode("utf-8", "replace"),
+                      sender.encode("utf-8", "replace"), hashlib.sha256(body).digest()))
+    return hashlib.sha256(key).hexdigest()
 
 
 def read_mail(data: bytes, max_listed: int) -> ReadMail:
@@ -138,15 +148,15 @@ def read_mail(data: bytes, max_listed: int) -> ReadMail:
         name, address = senders[0] if senders else ("", "")
         address = address.lower() if "@" in address else ""
         if parsed.too_deep:
-            return _read(_digest(data, message_id), message_id, name, address,
+            return _read(resend_digest(data, message_id, address), message_id, name, address,
                          subject, data.decode("utf-8", "replace"), (),
                          f"nested deeper than {MAX_DEPTH} MIME levels: kept unread")
         text = _text(message)
         attachments = _attachments(message, max_listed, parsed.parts_cut)
     except Exception as exc:  # whatever a sender wrote: the message is kept, never lost
-        return _read(_digest(data, message_id), message_id, "", "", "",
+        return _read(resend_digest(data, message_id, ""), message_id, "", "", "",
                      data.decode("utf-8", "replace"), (), f"undecodable: {type(exc).__name__}")
-    digest = _digest(data, message_id)
+    digest = resend_digest(data, message_id, address)
     if not address:
         return _read(digest, message_id, name, "", subject, text, attachments,
                      "no sender address in From:")

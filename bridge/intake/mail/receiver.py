@@ -2,9 +2,9 @@
 
 The answer to DATA is 250 only once the message is in the store (whatever it becomes), and
 4xx when the store cannot take it, so the sending server keeps it and tries again: nothing
-is lost, and a resend (the same Message-ID) does nothing twice. A message over
-`max_message_bytes` is refused with 552 by aiosmtpd itself, before it is read. Reading it
-(MIME parse, HTML, trimming) is CPU work of up to seconds: it runs in a thread of the
+is lost, and a resend (the same Message-ID, sender and body) does nothing twice. A message
+over `max_message_bytes` is refused with 552 by aiosmtpd itself, before it is read. Reading
+it (MIME parse, HTML, trimming) is CPU work of up to seconds: it runs in a thread of the
 receiver's own, never on the event loop, one message at a time.
 """
 
