@@ -1,6 +1,6 @@
 """Customer mail the intake took: kept first (so nothing is lost once the sender heard 250),
-then settled with what it became; a resend (the same Message-ID) finds its row and does
-nothing again."""
+then settled with what it became; a resend (the same digest: the intake's, of its
+Message-ID, sender and body) finds its row and does nothing again."""
 
 from __future__ import annotations
 

@@ -22,13 +22,14 @@ class MailStatus(StrEnum):
 
 
 class InboundMail(SQLModel, table=True):
-    """One message, keyed by the digest of its Message-ID (a resend is the same row)."""
+    """One message, keyed by its digest (a resend is the same row)."""
 
     __tablename__ = "inbound_mail"
     __table_args__ = (Index("ix_inbound_mail_status_received", "status", "received_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the Message-ID (or the bytes)
+    # SHA-256 of the Message-ID, From: address and body (of all the bytes without a Message-ID)
+    digest: str = Field(max_length=64, unique=True)
     message_id: str = Field(default="", max_length=255)
     received_at: datetime = Field(sa_column=_utc())
     sender: str = Field(default="", max_length=255)  # the From: address

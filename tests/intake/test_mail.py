@@ -1,7 +1,10 @@
 """Customer mail sent with smtplib into a running bridge's receiver on loopback, on SQLite and
 PostgreSQL: a reply is the customer's comment (quoted history trimmed), a new message from a
 customer's address is a reported ticket, anything else is kept for operators; a resend does
-nothing twice; too large is 552; a store that is down is 4xx, then the retry is taken."""
+nothing twice, while a different mail reusing its Message-ID is kept; too large is 552; a
+store that is down is 4xx, then the retry is taken, and so is a fault of bridge's own
+(naming nothing of it); a hostile mail (thousands of parts, or nested thousands deep) is
+taken and kept, read off the event loop within bounds."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import smtplib
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -20,6 +24,7 @@ import pytest
 
 from bridge.config import load_config
 from bridge.config.model import Config
+from bridge.intake.mail import parse, receiver
 from bridge.intake.mail.receiver import receive_mail
 from bridge.store import Database, Engine
 from bridge.store.mail import list_mail
@@ -88,6 +93,17 @@ def send(port: int, mail: EmailMessage, to: str | None = None) -> tuple[int, str
         except smtplib.SMTPRecipientsRefused as exc:
             [(code, text)] = exc.recipients.values()
             return code, text.decode() if isinstance(text, bytes) else text
+        return 250, "OK"
+
+
+def send_raw(port: int, data: bytes, sender: str = "jane@acme.example") -> tuple[int, str]:
+    """Send these bytes as they are; the answer to DATA."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        try:
+            client.sendmail(sender, ["desk@msp.example"], data)
+        except smtplib.SMTPResponseException as exc:
+            error = exc.smtp_error
+            return exc.smtp_code, error.decode() if isinstance(error, bytes) else error
         return 250, "OK"
 
 
@@ -253,6 +269,66 @@ def test_a_resend_with_the_same_message_id_comments_once(desk: tuple[Bridge, int
     assert [c["message"] for c in comments] == ["Still slow."]
 
 
+def test_a_different_mail_reusing_a_message_id_is_kept(desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    reused = "<m1@acme.example>"
+    assert send(port, message("jane@acme.example", "Toner low", "Please send toner.",
+                              message_id=reused))[0] == 250
+    assert send(port, message("it@globex.example", "Invoice 7781", "Please pay.",
+                              message_id=reused))[0] == 250
+    [kept] = [m for m in unmatched(bridge) if m["subject"] == "Invoice 7781"]
+    assert (kept["sender"], kept["message_id"]) == ("it@globex.example", reused)
+    assert send(port, message("jane@acme.example", "Toner low", "Please send toner.",
+                              message_id=reused))[0] == 250  # jane's resend: still one ticket
+    tickets = bridge.get("/api/v1/incidents?customer=acme")["incidents"]
+    assert [t["summary"] for t in tickets].count("Toner low") == 1
+
+
+def _many_parts(count: int) -> bytes:
+    head = (b"From: jane@acme.example\r\nTo: desk@msp.example\r\nSubject: %d screenshots\r\n"
+            b"Message-ID: <parts-%d@acme.example>\r\n"
+            b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+            b"--B\r\nContent-Type: text/plain\r\n\r\nSee the screenshots.\r\n" % (count, count))
+    return head + b"--B\r\nContent-Type: image/png\r\n\r\nx\r\n" * count + b"--B--\r\n"
+
+
+def test_a_mail_of_more_parts_than_are_read_opens_its_ticket_with_a_note(
+        desk: tuple[Bridge, int]) -> None:
+    bridge, port = desk
+    assert send_raw(port, _many_parts(1200))[0] == 250
+    [ticket] = [t for t in bridge.get("/api/v1/incidents?customer=acme")["incidents"]
+                if t["summary"] == "1200 screenshots"]
+    [opened] = [e for e in timeline(bridge, ticket["id"]) if e["kind"] == "opened"]
+    assert opened["message"].startswith("See the screenshots.\n\nAttachments")
+    assert "unnamed (image/png, 1 bytes)" in opened["message"]
+    assert opened["message"].endswith("… parts beyond the first 1000 not listed")
+
+
+def _nested(nesting: str, levels: int) -> bytes:
+    head = (b"From: jane@acme.example\r\nTo: desk@msp.example\r\nSubject: deep %s\r\n"
+            b"Message-ID: <deep-%s@acme.example>\r\n" % (nesting.encode(), nesting.encode()))
+    if nesting == "multipart":
+        parts = (b"Content-Type:multipart/mixed;boundary=%x\r\n\r\n--%x\r\n" % (i, i)
+                   for i in range(levels))
+    else:
+        parts = (b"Content-Type:message/rfc822\r\n\r\n" for _ in range(levels))
+    return head + b"".join(parts) + b"\r\ndeep inside\r\n"
+
+
+@pytest.mark.parametrize(("nesting", "levels"), [("multipart", 1200), ("rfc822", 2000)])
+def test_a_mail_nested_too_deep_is_kept_unread_for_operators(
+        desk: tuple[Bridge, int], nesting: str, levels: int) -> None:
+    bridge, port = desk
+    logged = len(bridge.log())
+    assert send_raw(port, _nested(nesting, levels)) == (250, "OK")
+    [kept] = [m for m in unmatched(bridge) if m["subject"] == f"deep {nesting}"]
+    assert kept["sender"] == "jane@acme.example"
+    assert kept["reason"] == "nested deeper than 20 MIME levels: kept unread"
+    assert kept["body"].startswith("From: jane@acme.example")  # as received
+    assert "deep inside" in kept["body"]
+    assert "Traceback" not in bridge.log()[logged:]
+
+
 def test_a_message_over_the_size_limit_is_refused_with_552(desk: tuple[Bridge, int]) -> None:
     _, port = desk
     code, _ = send(port, message("jane@acme.example", "big", "x" * 70000))
@@ -288,13 +364,9 @@ class _Service:
         return await asyncio.to_thread(fn, self.engine, desk, self.now(), "INC")
 
 
-def test_a_store_that_is_down_is_a_4xx_and_the_retry_is_taken(tmp_path: Path) -> None:
-    config_path, port = mail_deployment(tmp_path)
-    config = load_config(config_path)
-    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
-    db.migrate()
-    down = Database(f"sqlite:///{tmp_path / 'no-such-dir' / 'bridge.db'}")
-    service = _Service(config, down.writer)
+@contextmanager
+def receiving(service: _Service, port: int) -> Iterator[None]:
+    """The receiver, in this process, on an event loop of its own in a thread."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     thread = threading.Thread(target=loop.run_until_complete,
@@ -302,16 +374,78 @@ def test_a_store_that_is_down_is_a_4xx_and_the_retry_is_taken(tmp_path: Path) ->
     thread.start()
     try:
         wait_for("the mail receiver", lambda: _listening(port))
-        mail = message("jane@acme.example", "Router dead", "Please help.")
-        code, _ = send(port, mail)
-        assert 400 <= code < 500
-        service.engine = db.writer  # the store is back; the sending server retries
-        assert send(port, mail)[0] == 250
-        [kept] = list_mail(db.writer, None, 10)
-        assert (kept["status"], kept["subject"]) == (MailStatus.OPENED.value, "Router dead")
+        yield
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
         loop.close()
+
+
+def test_a_store_that_is_down_is_a_4xx_and_the_retry_is_taken(tmp_path: Path) -> None:
+    config_path, port = mail_deployment(tmp_path)
+    config = load_config(config_path)
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    down = Database(f"sqlite:///{tmp_path / 'no-such-dir' / 'bridge.db'}")
+    service = _Service(config, down.writer)
+    try:
+        with receiving(service, port):
+            mail = message("jane@acme.example", "Router dead", "Please help.")
+            code, _ = send(port, mail)
+            assert 400 <= code < 500
+            service.engine = db.writer  # the store is back; the sending server retries
+            assert send(port, mail)[0] == 250
+        [kept] = list_mail(db.writer, None, 10)
+        assert (kept["status"], kept["subject"]) == (MailStatus.OPENED.value, "Router dead")
+    finally:
         db.dispose()
         down.dispose()
+
+
+def test_a_mail_is_read_off_the_event_loop_and_only_so_many_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path, port = mail_deployment(tmp_path)
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    monkeypatch.setattr(parse, "MAX_PARTS", 10)
+    read_and_plan = receiver.read_and_plan
+    on_the_loop: list[bool] = []
+
+    def reading(*args: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            on_the_loop.append(True)
+        except RuntimeError:  # no loop runs in this thread
+            on_the_loop.append(False)
+        return read_and_plan(*args)
+
+    monkeypatch.setattr(receiver, "read_and_plan", reading)
+    try:
+        with receiving(_Service(load_config(config_path), db.writer), port):
+            assert send_raw(port, _many_parts(40))[0] == 250
+        [kept] = list_mail(db.writer, None, 10)
+        assert kept["attachments"] == ["unnamed (image/png, 1 bytes)",
+                                       "unnamed (image/png, 1 bytes)", "… and 6 more",
+                                       "… parts beyond the first 10 not listed"]
+        assert on_the_loop == [False]
+    finally:
+        db.dispose()
+
+
+def test_a_fault_of_bridges_own_is_a_4xx_that_tells_nothing_of_its_insides(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path, port = mail_deployment(tmp_path)
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(receiver, "read_and_plan", broken)
+    try:
+        with receiving(_Service(load_config(config_path), db.writer), port):
+            code, answer = send(port, message("jane@acme.example", "hi", "x"))
+        assert (code, answer) == (451, "4.3.0 the desk cannot take the message now; "
+                                       "try again later")
+    finally:
+        db.dispose()

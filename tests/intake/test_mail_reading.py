@@ -57,6 +57,14 @@ def test_encoded_headers_charsets_and_alternatives_are_read() -> None:
 def test_html_is_read_as_text() -> None:
     assert html_text("<style>p{}</style><p>Line&nbsp;1<br>Line 2</p><script>x()</script>"
                      "<div>3 &lt; 4</div>") == "Line 1\nLine 2\n3 < 4"
+    assert html_text("<p>a</p><SCRIPT type=x>x()</script >b<style>") == "a\nb"
+    assert html_text("<p>1 <br 2 < 3") == "1 <br 2 < 3"  # no tag ends: all text
+
+
+def test_hostile_html_is_read_in_one_pass() -> None:
+    assert html_text("<p>a</p>" + "<script>" * 200_000) == "a"
+    assert html_text("<b>a</b>" + "<" * 500_000) == "a" + "<" * 500_000
+    assert html_text("<a<br>" * 100_000) == "<a\n" * 99_999 + "<a"
 
 
 def test_attachments_are_listed_up_to_the_cap_and_counted_beyond() -> None:
@@ -71,6 +79,23 @@ def test_attachments_are_listed_up_to_the_cap_and_counted_beyond() -> None:
                                 "log1.bin (application/octet-stream, 11 bytes)",
                                 "… and 1 more")
     assert read.digest == read_mail(mail.as_bytes(), 2).digest  # no Message-ID: by its bytes
+
+
+def test_a_resend_is_the_same_message_id_sender_and_body() -> None:
+    def raw(sender: str, text: str, message_id: str = "<r1@acme.example>") -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["Subject"], mail["Message-ID"] = sender, "printer", message_id
+        mail.set_content(text)
+        return mail.as_bytes()
+
+    first = read_mail(raw("Jane <jane@acme.example>", "jammed"), 5).digest
+    relayed = b"Received: from mx2.acme.example by mx1.msp.example\r\n"
+    assert read_mail(relayed + raw("Jane <jane@acme.example>", "jammed"), 5).digest == first
+    assert read_mail(raw("JANE@acme.example", "jammed"), 5).digest == first
+    others = {read_mail(raw("it@globex.example", "jammed"), 5).digest,
+              read_mail(raw("jane@acme.example", "fixed"), 5).digest,
+              read_mail(raw("jane@acme.example", "jammed", "<r2@acme.example>"), 5).digest}
+    assert len(others | {first}) == 4
 
 
 def test_a_message_without_a_sender_says_so() -> None:

@@ -59,7 +59,9 @@ def ticket_ref(subject: str, recipients: tuple[str, ...], prefix: str) -> str | 
 
 
 def _comment_text(read: ReadMail, cap: int) -> str:
-    text = trim_reply(read.text) or "(no text)"
+    # trimming reads no further than the text kept for operators (a comment is at most
+    # 2000 characters of it): a message of millions of lines costs no more than a short one
+    text = trim_reply(read.text[:KEPT_BODY_CHARS]) or "(no text)"
     if read.attachments:
         listed = "\n".join(f"- {a}" for a in read.attachments)
         text = f"{text}\n\nAttachments (not kept by bridge):\n{listed}"

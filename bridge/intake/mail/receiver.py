@@ -2,23 +2,28 @@
 
 The answer to DATA is 250 only once the message is in the store (whatever it becomes), and
 4xx when the store cannot take it, so the sending server keeps it and tries again: nothing
-is lost, and a resend (the same Message-ID) does nothing twice. A message over
-`max_message_bytes` is refused with 552 by aiosmtpd itself, before it is read.
+is lost, and a resend (the same Message-ID, sender and body) does nothing twice. A message
+over `max_message_bytes` is refused with 552 by aiosmtpd itself, before it is read. Reading
+it (MIME parse, HTML, trimming) is CPU work of up to seconds: it runs in a thread of the
+receiver's own, never on the event loop, one message at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from prometheus_client import CollectorRegistry, Counter
 
 from bridge.config.intake_mail import MailIntake
-from bridge.intake.mail.deliver import carry_out, plan_mail, received
-from bridge.intake.mail.parse import read_mail
+from bridge.config.model import Config
+from bridge.intake.mail.deliver import MailPlan, carry_out, plan_mail, received
+from bridge.intake.mail.parse import ReadMail, read_mail
 from bridge.intake.service import IntakeService
+from bridge.store.mail import ReceivedMail
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("commented", "opened", "unmatched", "resent", "deferred")
@@ -40,13 +45,22 @@ class MailCounters:
         self._mail.labels(outcome).inc()
 
 
+def read_and_plan(data: bytes, recipients: tuple[str, ...], config: Config,
+                  mail: MailIntake) -> tuple[ReadMail, MailPlan, ReceivedMail]:
+    """The message read, what it is to become, and its row: all that costs CPU."""
+    read = read_mail(data, mail.max_attachments_listed)
+    return read, plan_mail(read, recipients, config, mail), received(read, recipients, len(data))
+
+
 class MailHandler:
     """aiosmtpd's handler: RCPT checks the recipient, DATA stores and carries out."""
 
-    def __init__(self, service: IntakeService, counters: MailCounters, lmtp: bool) -> None:
+    def __init__(self, service: IntakeService, counters: MailCounters, lmtp: bool,
+                 reader: Executor) -> None:
         self.service = service
         self.counters = counters
         self.lmtp = lmtp
+        self.reader = reader  # where messages are read, off the event loop
 
     def _mail(self) -> MailIntake | None:
         return self.service.current_config().intake.mail
@@ -74,10 +88,8 @@ class MailHandler:
             return self._answer("451 4.3.2 the desk takes no mail now; try again later",
                                 envelope)
         data = envelope.original_content or b""
-        read = read_mail(data, mail.max_attachments_listed)
-        recipients = tuple(envelope.rcpt_tos)
-        plan = plan_mail(read, recipients, config, mail)
-        kept = received(read, recipients, len(data))
+        read, plan, kept = await asyncio.get_running_loop().run_in_executor(
+            self.reader, read_and_plan, data, tuple(envelope.rcpt_tos), config, mail)
         try:
             status, fresh = await self.service.write_tickets(
                 lambda engine, desk, now, prefix: carry_out(engine, desk, now, prefix, kept,
@@ -92,6 +104,13 @@ class MailHandler:
         log.info("mail from %s: %s%s", read.sender, status.value, "" if fresh else " (resent)")
         return self._answer(f"250 2.0.0 OK {status.value}", envelope)
 
+    async def handle_exception(self, error: Exception) -> str:
+        """A fault of bridge's own: the sender keeps the message and retries, and hears
+        nothing of bridge's insides (aiosmtpd's own answer is a 500 naming the error)."""
+        log.error("mail receiver failed: %s: %s", type(error).__name__, error,
+                  exc_info=error)
+        return "451 4.3.0 the desk cannot take the message now; try again later"
+
 
 async def receive_mail(service: IntakeService, stop: asyncio.Event,
                        registry: CollectorRegistry | None) -> None:
@@ -101,7 +120,16 @@ async def receive_mail(service: IntakeService, stop: asyncio.Event,
         return
     # aiosmtpd logs every command at INFO ("mail.log"); bridge logs one line per message
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    handler = MailHandler(service, MailCounters(registry), mail.lmtp)
+    # one thread: a hostile message delays the next one's reading, never the daemon's loop
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-reader")
+    try:
+        await _listen(mail, MailHandler(service, MailCounters(registry), mail.lmtp, reader),
+                      stop)
+    finally:
+        reader.shutdown(wait=False, cancel_futures=True)  # a message being read is bounded
+
+
+async def _listen(mail: MailIntake, handler: MailHandler, stop: asyncio.Event) -> None:
     protocol = LMTP if mail.lmtp else SMTP
 
     def connection() -> SMTP:
