@@ -449,3 +449,49 @@ def test_a_fault_of_bridges_own_is_a_4xx_that_tells_nothing_of_its_insides(
                                        "try again later")
     finally:
         db.dispose()
+
+
+def test_a_reload_opens_moves_and_closes_the_receiver_and_a_taken_port_is_tried_again(
+        tmp_path: Path) -> None:
+    """[mail] added by a reload starts the receiver, a new address moves it, a config
+    without it closes it; an address held by another process (a second instance on the
+    host) is bound once it is free, without a restart."""
+    without = write_deployment(tmp_path / "plain", {"gw": "127.0.0.2"})
+    first, port = mail_deployment(tmp_path / "first")
+    moved, other_port = mail_deployment(tmp_path / "moved")
+    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
+    db.migrate()
+    service = _Service(load_config(without), db.writer)
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", other_port))
+    blocker.listen()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete,
+                              args=(receive_mail(service, stop, None),))
+    thread.start()
+    try:
+        service.config = load_config(first)  # a reload that adds [mail]
+        wait_for("the receiver a reload added", lambda: _listening(port))
+        assert send(port, message("jane@acme.example", "Router dead", "help"))[0] == 250
+        service.config = load_config(moved)  # its port is held by another process
+        wait_for("the old address let go", lambda: _refuses(port))
+        blocker.close()
+        wait_for("the moved receiver, once its port is free", lambda: _listening(other_port))
+        service.config = load_config(without)  # a reload that drops [mail]
+        wait_for("the receiver closed", lambda: _refuses(other_port))
+        assert [m["subject"] for m in list_mail(db.writer, None, 10)] == ["Router dead"]
+    finally:
+        blocker.close()
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+        db.dispose()
+
+
+def _refuses(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False

@@ -18,14 +18,17 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from prometheus_client import CollectorRegistry, Counter
 
+from bridge.aio import wait_or_timeout
 from bridge.config.intake_mail import MailIntake
 from bridge.config.model import Config
 from bridge.intake.mail.deliver import MailPlan, carry_out, plan_mail, received
 from bridge.intake.mail.parse import ReadMail, read_mail
+from bridge.intake.quiet_log import QuietLog
 from bridge.intake.service import IntakeService
 from bridge.store.mail import ReceivedMail
 
 log = logging.getLogger(__name__)
+RECONCILE_S = 2.0  # how soon a reload's new, moved or dropped receiver follows
 OUTCOMES = ("commented", "opened", "unmatched", "resent", "deferred")
 
 
@@ -114,22 +117,41 @@ class MailHandler:
 
 async def receive_mail(service: IntakeService, stop: asyncio.Event,
                        registry: CollectorRegistry | None) -> None:
-    """Listen on [mail]'s address until `stop` (read at start: a new address needs a restart)."""
-    mail = service.current_config().intake.mail
-    if mail is None:
-        return
+    """Until `stop`: a receiver on [mail]'s address while the running config has one. A
+    reload that adds, moves (`listen`, `lmtp`, `max_message_bytes`) or drops it opens,
+    moves or closes the receiver within RECONCILE_S; an address that cannot be bound (its
+    port held by another process, e.g. a second instance on this host) is tried again as
+    often, and logged once a minute."""
     # aiosmtpd logs every command at INFO ("mail.log"); bridge logs one line per message
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     # one thread: a hostile message delays the next one's reading, never the daemon's loop
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-reader")
+    quiet = QuietLog(log)
+    counters: MailCounters | None = None
+    server: asyncio.Server | None = None
+    bound: tuple[str, int, bool, int] | None = None
     try:
-        await _listen(mail, MailHandler(service, MailCounters(registry), mail.lmtp, reader),
-                      stop)
+        while not stop.is_set():
+            mail = service.current_config().intake.mail
+            wanted = None if mail is None else (mail.host, mail.port, mail.lmtp,
+                                                mail.max_message_bytes)
+            if server is not None and wanted != bound:
+                await _close(server, bound)
+                server = bound = None
+            if server is None and mail is not None:
+                counters = counters or MailCounters(registry)
+                server = await _listen(mail, MailHandler(service, counters, mail.lmtp, reader),
+                                       quiet)
+                bound = wanted if server is not None else None
+            await wait_or_timeout(stop, RECONCILE_S)
     finally:
+        if server is not None:
+            await _close(server, bound)
         reader.shutdown(wait=False, cancel_futures=True)  # a message being read is bounded
 
 
-async def _listen(mail: MailIntake, handler: MailHandler, stop: asyncio.Event) -> None:
+async def _listen(mail: MailIntake, handler: MailHandler, quiet: QuietLog
+                  ) -> asyncio.Server | None:
     protocol = LMTP if mail.lmtp else SMTP
 
     def connection() -> SMTP:
@@ -139,12 +161,19 @@ async def _listen(mail: MailIntake, handler: MailHandler, stop: asyncio.Event) -
     try:
         server = await asyncio.get_running_loop().create_server(connection, mail.host, mail.port)
     except OSError as exc:
-        log.error("the mail receiver cannot listen on %s:%d: %s", mail.host, mail.port, exc)
-        return
+        quiet.log(logging.ERROR, ("listen", f"{mail.host}:{mail.port}"),
+                  "the mail receiver cannot listen on %s:%d: %s (tried again every %g s; "
+                  "the mail server queues meanwhile)", mail.host, mail.port,
+                  exc.strerror or exc, RECONCILE_S)
+        return None
     log.info("receiving mail on %s:%d (%s)", mail.host, mail.port,
              "LMTP" if mail.lmtp else "SMTP")
-    try:
-        await stop.wait()
-    finally:
-        server.close()
-        await server.wait_closed()
+    return server
+
+
+async def _close(server: asyncio.Server, bound: tuple[str, int, bool, int] | None) -> None:
+    """Stop listening (a message being received on an open connection is still taken)."""
+    server.close()
+    await server.wait_closed()
+    if bound is not None:
+        log.info("mail receiver on %s:%d closed", bound[0], bound[1])
