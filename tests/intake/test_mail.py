@@ -191,9 +191,12 @@ def test_an_unknown_sender_is_kept_and_listed_for_operators_only(
     assert kept["body"].strip() == "cheap"
     status, _ = bridge.request("GET", "/api/v1/intake/mail?status=unmatched",
                                token="acme-secret-token")
-    assert status == 401
+    assert status == 403  # a customer's token: known, and not allowed (as on /outbox)
     status, _ = bridge.request("GET", "/api/v1/intake/mail?status=unmatched", token=None)
     assert status == 401
+    status, answer = bridge.request("GET", "/api/v1/intake/mail?stauts=unmatched")
+    assert (status, answer["error"]) == (
+        400, "stauts: unknown query parameter (known: limit, status)")
     metrics = bridge.request("GET", "/metrics")[1]
     assert 'bridge_intake_mail_total{outcome="unmatched"}' in metrics
 

@@ -15,17 +15,19 @@ from bridge.store.mail_models import MailStatus
 
 PATH = "/api/v1/intake/mail"
 MAX_LIMIT = 500
+_QUERY = frozenset({"status", "limit"})
 
 
-def _operator(config: Config, header: str) -> bool:
+def _role(config: Config, header: str) -> Role | None:
+    """The role of the configured token the header bears; None for none."""
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() != "bearer" or not value or not (value.isascii() and value.isprintable()):
-        return False
-    found = False
+        return None
+    found = None
     for token in config.tokens:  # every one compared: the timing tells nothing
-        if token.secret.matches(value) and token.role is Role.OPERATOR:
-            found = True
+        if token.secret.matches(value):
+            found = token.role
     return found
 
 
@@ -38,8 +40,15 @@ def add_mail_routes(app: web.Application, service: IntakeService) -> None:
 
     async def listing(request: web.Request) -> web.Response:
         config = service.current_config()
-        if not _operator(config, request.headers.get("Authorization", "")):
+        role = _role(config, request.headers.get("Authorization", ""))
+        if role is None:
             return _error(401, "an operator's bearer token is required")
+        if role is not Role.OPERATOR:  # as the API's other operator-only routes answer
+            return _error(403, "the customers' mail needs an operator token")
+        unknown = sorted(set(request.query) - _QUERY)
+        if unknown:
+            return _error(400, f"{unknown[0]}: unknown query parameter (known: "
+                               f"{', '.join(sorted(_QUERY))})")
         wanted = request.query.get("status")
         if wanted is not None and wanted not in {s.value for s in MailStatus}:
             return _error(400, "status: one of " + ", ".join(s.value for s in MailStatus))
