@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bridge.core.instants import RANGE_TEXT
 from bridge.core.wall_clock import instant_of, local_text
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -26,8 +27,14 @@ def zone(text: str) -> ZoneInfo:
 
 
 def shown(iso: str | None, in_zone: ZoneInfo) -> str:
-    """An API time as the user reads it: local to `in_zone`, with its offset; '-' if none."""
-    return local_text(datetime.fromisoformat(iso), in_zone) if iso else "-"
+    """An API time as the user reads it: local to `in_zone`, with its offset; '-' if none,
+    and as sent if it is not a time (a listing never fails on one value)."""
+    if not iso:
+        return "-"
+    try:
+        return local_text(datetime.fromisoformat(iso), in_zone)
+    except (ValueError, TypeError):
+        return str(iso)
 
 
 def entered(text: str, in_zone: ZoneInfo, since: str | None = None) -> str:
@@ -36,19 +43,25 @@ def entered(text: str, in_zone: ZoneInfo, since: str | None = None) -> str:
     in `in_zone` (a time the clocks skip is the jump, a repeated one its first occurrence,
     as for maintenance windows)."""
     match = _RELATIVE.match(text.strip())
-    if match:
-        base = datetime.fromisoformat(since) if since else datetime.now(UTC)
-        at = base + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
-        return at.replace(microsecond=0).isoformat()
     try:
+        if match:
+            base = datetime.fromisoformat(since) if since else datetime.now(UTC)
+            at = base + timedelta(seconds=float(match[1]) * _UNITS_S[match[2]])
+            return at.replace(microsecond=0).isoformat()
         local = datetime.fromisoformat(text)
+        if local.tzinfo is not None:
+            return local.isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time (2026-05-04T14:00, or with an offset: "
             f"2026-05-04T14:00+03:00) or +90m / +4h / +2d, got {text!r}") from None
-    if local.tzinfo is not None:
-        return local.isoformat()
-    return instant_of(local, in_zone).astimezone(UTC).isoformat()
+    except OverflowError:  # +99999999d
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: times go {RANGE_TEXT}") from None
+    try:
+        return instant_of(local, in_zone).astimezone(UTC).isoformat()
+    except OverflowError:  # no UTC for it: as typed, with the zone's offset, for the API to refuse
+        return local.replace(tzinfo=in_zone).isoformat()
 
 
 def minutes(seconds: float) -> str:

@@ -64,7 +64,15 @@ def local_text(at: datetime, zone: ZoneInfo | str, *, seconds: bool = False) -> 
     to the minute (`2026-12-06 11:30 +02:00`) or the second; never microseconds.
 
     The offset, not the zone's abbreviation: "EET" or "+0330" tells a reader less, and
-    an offset is unambiguous on the hour the clocks repeat."""
-    local = at.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    an offset is unambiguous on the hour the clocks repeat.
+
+    An instant the zone cannot show (past year 9999 there, as a time stored before bridge
+    refused such times may be) is shown as it is, in its own offset: text never fails."""
+    try:
+        local = at.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    except OverflowError:
+        local = at
     offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {offset[:3]}:{offset[3:]}"
+    # The year by hand: strftime's %Y writes year 1 as "1" (glibc).
+    return (f"{local.year:04d}-{local:%m-%d %H:%M{':%S' if seconds else ''}} "
+            f"{offset[:3]}:{offset[3:]}")

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.core.instants import Instant
 from bridge.core.lifecycle import WaitingOn
 from bridge.core.priority import Priority
 
@@ -78,7 +79,7 @@ class CommentBody(Body):
 class EtaBody(Body):
     """The estimated resolution time the customer is told."""
 
-    eta: AwareDatetime
+    eta: Instant
     message: Text = ""
 
     def request_fields(self) -> dict[str, Any]:
@@ -113,7 +114,7 @@ class SupplierBody(RecordBody):
 
     supplier: Short
     reference: Annotated[str, Field(max_length=200)] = ""
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     note: Text = ""
 
 
@@ -121,7 +122,7 @@ class SupplierUpdate(RecordBody):
     """The supplier's reference or due time changed, or they are done."""
 
     reference: Annotated[str, Field(max_length=200)] | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     closed: bool = False
     note: Text | None = None
 
@@ -130,14 +131,14 @@ class OnsiteBody(RecordBody):
     """Dispatch a technician to the customer's site."""
 
     technician: Short
-    scheduled_at: AwareDatetime
+    scheduled_at: Instant
     note: Text = ""
 
 
 class OnsiteUpdate(RecordBody):
     """The visit moved, or the technician arrived."""
 
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: Instant | None = None
     arrived: bool = False
     note: Text | None = None
 

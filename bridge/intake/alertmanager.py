@@ -8,14 +8,22 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.config.intake_model import SourceKind
+from bridge.core.instants import Instant, checked_instant
 
 # Alertmanager's "no end yet": 0001-01-01T00:00:00Z; anything before 1971 means none.
 _NO_TIME_BEFORE = 1971
+
+
+def _end(value: datetime | None) -> datetime | None:
+    """An alert's end: none for Alertmanager's "no end yet", else an instant in range."""
+    if value is None or value.year < _NO_TIME_BEFORE:
+        return None
+    return checked_instant(value)
 
 
 class _Alert(BaseModel):
@@ -26,8 +34,8 @@ class _Alert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: AwareDatetime  # the sender's names
-    endsAt: AwareDatetime | None = None
+    startsAt: Instant  # the sender's names
+    endsAt: Annotated[AwareDatetime | None, AfterValidator(_end)] = None
     fingerprint: str = Field(min_length=1, max_length=1000)
 
 
@@ -54,10 +62,6 @@ class Rejected:
 
 class BadBody(ValueError):
     """The body as a whole is unusable: a 400 naming the field."""
-
-
-def _time(value: datetime | None) -> datetime | None:
-    return value if value is not None and value.year >= _NO_TIME_BEFORE else None
 
 
 def unstorable(texts: Iterable[str]) -> str | None:
@@ -111,7 +115,7 @@ def parse_webhook(body: bytes, kind: SourceKind) -> tuple[list[Alert], list[Reje
             rejected.append(Rejected(index, f"alerts[{index}]: {problem}"))
             continue
         alerts.append(Alert(alert.fingerprint, alert.status == "firing", alert.startsAt,
-                            _time(alert.endsAt), alert.labels, alert.annotations, raw))
+                            alert.endsAt, alert.labels, alert.annotations, raw))
     return alerts, rejected
 
 

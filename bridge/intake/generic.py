@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config.intake_model import KEY_FIELD, GenericFields
+from bridge.core.instants import in_range
 from bridge.intake.alertmanager import Alert, BadBody, Rejected, unstorable
 
 _MAX_DEPTH = 4  # nested objects flattened this deep into labels
@@ -33,10 +34,19 @@ def _at(data: Any, path: str) -> Any:
     return data
 
 
-def _start(value: str | None, now: datetime) -> datetime:
-    """RFC 3339, or epoch seconds; a missing or unreadable one is the alert's arrival."""
+def _start(field: str | None, labels: dict[str, str], now: datetime) -> datetime:
+    """The time in `field`: RFC 3339, or epoch seconds, in range; a missing one is the
+    alert's arrival."""
+    value = labels.get(field) if field else None
     if value is None:
         return now
+    try:
+        return in_range(_time(value))
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+
+
+def _time(value: str) -> datetime:
     try:
         at = datetime.fromtimestamp(float(value), UTC)
     except (ValueError, OverflowError, OSError):
@@ -66,7 +76,7 @@ def _alert(item: Any, fields: GenericFields, summary_key: str, now: datetime) ->
                          f"({', '.join(sorted(fields.resolved))})")
     firing = fields.status is None or status in fields.firing
     summary = labels.get(fields.summary, "") if fields.summary else ""
-    starts_at = _start(labels.get(fields.starts_at) if fields.starts_at else None, now)
+    starts_at = _start(fields.starts_at, labels, now)
     raw = json.dumps(item, sort_keys=True, ensure_ascii=False)
     if (problem := unstorable([raw])) is not None:
         raise ValueError(problem)

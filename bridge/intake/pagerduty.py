@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bridge.core.instants import Instant
 from bridge.intake.alertmanager import BadBody, as_labels, unstorable
 
 
@@ -20,7 +21,7 @@ class _Payload(BaseModel):
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1, max_length=255)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: AwareDatetime | None = None
+    timestamp: Instant | None = None
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(default=None, alias="class")

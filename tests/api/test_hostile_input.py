@@ -172,6 +172,52 @@ def test_maintenance_windows_are_bounded(bridge: Bridge) -> None:
     assert bridge.request("DELETE", f"/api/v1/maintenance/{answer['id']}")[0] == 204
 
 
+RANGE = "must be from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z, got "
+
+
+def test_ticket_times_out_of_range_are_400s_naming_the_field(bridge: Bridge) -> None:
+    """Year 9999 in a zone west of UTC, or east of it once stored, has no datetime: it was
+    a 500 (or stored, and then no zone east of UTC could show it)."""
+    ref = create(bridge, {"summary": "dates"})[1]["id"]
+    action = f"/api/v1/incidents/{ref}"
+    assert bridge.request("POST", f"{action}/supplier", body={"supplier": "s"})[0] == 200
+    assert bridge.request("POST", f"{action}/onsite", body={
+        "technician": "t", "scheduled_at": "2099-01-01T00:00:00+02:00"})[0] == 200
+    before = bridge.get(action)
+    records = before["records"]
+    supplier, onsite = records["supplier"][0]["id"], records["onsite"][0]["id"]
+    year_10000 = "9999-12-31T23:59:59-14:00"  # past year 9999 in UTC
+    for path, more, field, given, got in [
+        ("eta", {}, "eta", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59+00:00"),
+        ("eta", {}, "eta", year_10000, year_10000),
+        ("eta", {}, "eta", "1970-01-01T01:59:59+02:00", "1970-01-01T01:59:59+02:00"),
+        ("supplier", {"supplier": "s"}, "due_at", "0001-01-01T00:00:00Z",
+         "0001-01-01T00:00:00+00:00"),
+        (f"supplier/{supplier}", {}, "due_at", "9000-12-31T23:59:59-00:01",
+         "9000-12-31T23:59:59-00:01"),
+        ("onsite", {"technician": "t"}, "scheduled_at", "1969-07-20T20:17:40Z",
+         "1969-07-20T20:17:40+00:00"),
+        (f"onsite/{onsite}", {}, "scheduled_at", year_10000, year_10000),
+    ]:
+        status, answer = bridge.request("POST", f"{action}/{path}", body={**more, field: given})
+        problem = f"{field}: {RANGE}{got}"
+        assert (status, answer) == (400, {"error": problem, "details": [problem]}), path
+    shown = bridge.get(action)
+    assert shown["eta"] == before["eta"]
+    assert [r["due_at"] for r in shown["records"]["supplier"]] == [None]
+    assert [r["scheduled_at"] for r in shown["records"]["onsite"]] == ["2098-12-31T22:00:00+00:00"]
+    # the ends of the range are taken
+    status, answer = bridge.request("POST", f"{action}/eta", body={"eta": "9000-12-31T23:59:59Z"})
+    assert status == 200, answer
+    status, answer = bridge.request("POST", f"{action}/supplier/{supplier}",
+                                    body={"due_at": "1970-01-01T02:00:00+02:00"})
+    assert status == 200, answer
+    shown = bridge.get(action)
+    assert shown["eta"] == "9000-12-31T23:59:59+00:00"
+    assert shown["records"]["supplier"][0]["due_at"] == "1970-01-01T00:00:00+00:00"
+    assert "Traceback" not in bridge.log()
+
+
 def test_an_overlong_url_is_a_400_and_one_log_line(bridge: Bridge) -> None:
     status, _ = raw_request(bridge, b"GET /api/v1/incidents?" + b"a" * 20_000 + b" HTTP/1.1")
     assert status == 400

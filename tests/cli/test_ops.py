@@ -15,12 +15,16 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from bridge.core.priority import Priority
 from bridge.store import Database
-from bridge.store.models import OutboxMessage, OutboxStatus
+from bridge.store.models import Actor, Incident, OutboxMessage, OutboxStatus, TicketSource
+from bridge.store.tickets import NewTicket, QuietDesk, create_ticket
 from tests.cli.test_cli import bridge
 from tests.kits.daemon import Bridge, free_port, wait_for, write_deployment
 
 RECEIVED: list[dict[str, Any]] = []  # what the webhook receiver was sent
+# An ETA bridge took before it refused times past 9000: no zone east of UTC can show it.
+YEAR_9999 = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -47,7 +51,7 @@ def message(key: str, recipient: str, status: OutboxStatus, now: datetime) -> Ou
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     """acme in Helsinki; a dead letter to a webhook that now answers, and a message to a
-    webhook that is down (it stays pending)."""
+    webhook that is down (it stays pending); a ticket with an ETA in year 9999."""
     root = tmp_path_factory.mktemp("ops")
     hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
@@ -66,6 +70,15 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         now = datetime.now(UTC)
         session.add(message("given-up", "portal", OutboxStatus.DEAD, now))
         session.add(message("waiting", "down", OutboxStatus.PENDING, now))
+        session.commit()
+    far, _ = create_ticket(db.writer, NewTicket(
+        "acme", None, "an ETA from long ago", Priority.P3, TicketSource.OPERATOR,
+        Actor.OPERATOR, "ops"), "INC", datetime.now(UTC), QuietDesk())
+    with Session(db.writer) as session:
+        incident = session.get(Incident, far)
+        assert incident is not None
+        incident.eta_at = YEAR_9999
+        session.add(incident)
         session.commit()
     db.dispose()
     running = Bridge(config)
@@ -187,6 +200,25 @@ def test_incidents_show_says_whether_targets_were_met_in_the_customers_time(
     typo = bridge("incidents", "eta", created["id"], "tomorrow", cwd=daemon.config.parent)
     assert typo.returncode == 2
     assert "expected an ISO 8601 time" in typo.stderr
+
+
+def test_a_stored_time_no_zone_can_show_is_shown_as_stored(daemon: Bridge) -> None:
+    """`incidents show` ended in an OverflowError traceback; and times typed past year 9999
+    are refused by the CLI, or with the range by the API."""
+    listed = json.loads(ok(daemon, "incidents", "list", "--json"))["incidents"]
+    [far] = [t["id"] for t in listed if t["summary"] == "an ETA from long ago"]
+    in_tokyo = ok(daemon, "incidents", "show", far, "--tz", "Asia/Tokyo")
+    assert re.search(r"^eta:\s+9999-12-31 23:59 \+00:00$", in_tokyo, re.MULTILINE), in_tokyo
+    refused = bridge("incidents", "eta", far, "9999-12-31T23:00", "--tz", "America/New_York",
+                     cwd=daemon.config.parent)
+    assert (refused.returncode, refused.stderr) == (1, (
+        "bridge incidents: 400: eta: must be from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z, "
+        "got 9999-12-31T23:00:00-05:00\n"))
+    typed = bridge("incidents", "eta", far, "+99999999d", cwd=daemon.config.parent)
+    assert (typed.returncode, typed.stderr.splitlines()[-1]) == (2, (
+        "bridge incidents eta: error: argument eta: '+99999999d' is out of range: times go "
+        "from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z")), typed.stderr
+    assert "Traceback" not in refused.stderr + typed.stderr + daemon.log()
 
 
 def test_the_readme_walk_through_numbers_tickets_in_its_own_order() -> None:

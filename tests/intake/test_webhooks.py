@@ -320,6 +320,42 @@ def test_a_generic_sender_opens_and_resolves_by_its_key(bridge: Bridge) -> None:
     assert post(bridge, url, {"events": {}})[1] == {"error": "events: expected a list of alerts"}
 
 
+RANGE = "must be from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z, got "
+YEAR_1 = "0001-01-01T00:00:00+05:00"  # no UTC for it: before year 1
+YEAR_10000 = "9999-12-31T23:59:59-14:00"  # nor for this: past year 9999
+
+
+def test_a_time_out_of_range_refuses_its_alert_not_the_batch(bridge: Bridge) -> None:
+    """It was a 503 for the whole batch (the store could not convert it), resent forever."""
+    far_end = alert("fp-dates-end", "dates-1", "resolved")
+    far_end["endsAt"] = YEAR_10000
+    status, answer = post(bridge, "/api/v1/intake/prom", webhook(
+        alert("fp-dates-ok", "dates-1"), {**alert("fp-dates-1", "dates-1"), "startsAt": YEAR_1},
+        {**alert("fp-dates-2", "dates-1"), "startsAt": YEAR_10000}, far_end,
+        {**alert("fp-dates-3", "dates-1"), "startsAt": "1969-12-31T23:59:59Z"}))
+    assert status == 200, answer
+    assert [a["fingerprint"] for a in answer["alerts"]] == ["fp-dates-ok"]
+    assert answer["rejected"] == [
+        {"index": 1, "error": f"alerts[1].startsAt: {RANGE}{YEAR_1}"},
+        {"index": 2, "error": f"alerts[2].startsAt: {RANGE}{YEAR_10000}"},
+        {"index": 3, "error": f"alerts[3].endsAt: {RANGE}{YEAR_10000}"},
+        {"index": 4, "error": f"alerts[4].startsAt: {RANGE}1969-12-31T23:59:59+00:00"}]
+    event = {"routing_key": PD_KEY, "event_action": "trigger", "dedup_key": "pd-dates",
+             "payload": {"summary": "UPS on battery", "source": "ups-dates",
+                         "severity": "error", "timestamp": YEAR_1}}
+    status, answer = post(bridge, "/api/v1/intake/v2/enqueue", event, token=None)
+    assert (status, answer["errors"]) == (400, [f"payload.timestamp: {RANGE}{YEAR_1}"])
+    status, answer = post(bridge, "/api/v1/intake/zbx", {"events": [
+        zabbix("PROBLEM", "zbx-dates-ok"), zabbix("PROBLEM", "zbx-dates", clock=YEAR_10000),
+        zabbix("PROBLEM", "zbx-dates", clock=-1)]})
+    assert status == 200, answer
+    assert [a["fingerprint"] for a in answer["alerts"]] == ["zbx-dates-ok/4711"]
+    assert [r["error"] for r in answer["rejected"]] == [
+        f"events[1]: clock: {RANGE}{YEAR_10000}",
+        f"events[2]: clock: {RANGE}1969-12-31T23:59:59+00:00"]
+    assert "cannot store" not in bridge.log()
+
+
 def _mutations(seed: int) -> Iterator[bytes]:
     """Hostile bodies: valid payloads with fields swapped for other JSON types, deep nesting,
     huge numbers, NUL, surrogates, and random bytes."""
