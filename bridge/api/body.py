@@ -2,13 +2,14 @@
 
 pydantic's own parser reads the bytes, so nesting deeper than it validates (a 100,000-deep
 array) is a 400 like any other bad body, never a RecursionError; aiohttp has already refused
-a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets here.
+a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets here, and
+`identity_bodies` a compressed one with a 415 before anything reads it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 2**20  # aiohttp's default; a valid body (texts of 2,000, 300 ids) is far less
 MAX_PROBLEMS = 10  # a body of 100,000 bad items gets a short answer, not 100,000 lines
 
@@ -50,6 +52,27 @@ def _nul_fields(value: Any, where: str) -> Iterator[str]:
             yield from _nul_fields(item, f"{where}.{index}")
 
 
+def _compression_refused(request: web.Request) -> str | None:
+    """Why a request's body is refused unread: any Content-Encoding but identity. 300 KB of
+    gzip expand to 300 MB, seconds of the event loop's CPU before a check could refuse it;
+    no sender we take (Alertmanager, Grafana, PagerDuty-style, scripts) compresses."""
+    coding = request.headers.get("Content-Encoding", "identity")
+    if coding.strip().lower() in ("", "identity"):
+        return None
+    shown = " ".join(coding.split())[:40]
+    return f"the body must not be compressed (Content-Encoding: {shown}); send it as it is"
+
+
+@web.middleware
+async def identity_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A compressed body is a 415 before anything reads it (the portal answers its own)."""
+    reason = _compression_refused(request)
+    if reason is None or len(request.match_info.apps) > 1:
+        return await handler(request)
+    return web.json_response({"error": reason}, status=415,
+                             headers={"Accept-Encoding": "identity"})
+
+
 def _payload_problem(exc: Exception) -> str:
     """What is wrong with a body's bytes, in one line (aiohttp chains the decoder's error)."""
     cause = exc.__cause__ or exc
@@ -62,7 +85,7 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     bad field."""
     try:
         raw = await request.read()
-    except (web.RequestPayloadError, HttpProcessingError) as exc:  # e.g. not the gzip it says
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # e.g. a chunked body cut short
         raise bad_request([f"the body cannot be read: {_payload_problem(exc)}"]) from None
     try:
         body = model.model_validate_json(raw if raw.strip() else b"{}")
