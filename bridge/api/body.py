@@ -9,13 +9,15 @@ a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+from bridge.store.texts import NUL_REFUSED, nul_fields
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,18 +40,6 @@ def _problem(error: ErrorDetails) -> str:
     if error["type"] == "model_type" and not error["loc"]:
         return "the body must be a JSON object"
     return f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-
-
-def _nul_fields(value: Any, where: str) -> Iterator[str]:
-    """Where a string holds NUL: JSON allows it, PostgreSQL's text cannot store it."""
-    if isinstance(value, str) and "\x00" in value:
-        yield where
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nul_fields(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _nul_fields(item, f"{where}.{index}")
 
 
 def _compression_refused(request: web.Request) -> str | None:
@@ -91,7 +81,7 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         body = model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:
         raise bad_request([_problem(e) for e in exc.errors(include_url=False)]) from None
-    nul = list(_nul_fields(body.model_dump(), ""))
+    nul = list(nul_fields(body.model_dump()))
     if nul:
-        raise bad_request([f"{where}: must not contain NUL (\\u0000)" for where in nul])
+        raise bad_request([f"{where}: {NUL_REFUSED}" for where in nul])
     return body

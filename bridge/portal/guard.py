@@ -20,6 +20,7 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bridge.config.portal import PortalSection
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.store.users import User, user_by_id
 
@@ -132,9 +133,9 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
     expected = session.get("csrf")
     if not isinstance(expected, str) or not _same_origin(request):
         return False
+    form = await posted(request)  # read here, so every route refuses a bad form alike
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        form = await request.post()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
