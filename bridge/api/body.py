@@ -2,21 +2,25 @@
 
 pydantic's own parser reads the bytes, so nesting deeper than it validates (a 100,000-deep
 array) is a 400 like any other bad body, never a RecursionError; aiohttp has already refused
-a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets here.
+a body over MAX_BODY_BYTES (the app's client_max_size) with a 413 before it gets here, and
+`identity_bodies` a compressed one with a 415 before anything reads it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from bridge.store.texts import NUL_REFUSED, nul_fields
+
 M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 2**20  # aiohttp's default; a valid body (texts of 2,000, 300 ids) is far less
 MAX_PROBLEMS = 10  # a body of 100,000 bad items gets a short answer, not 100,000 lines
 
@@ -38,16 +42,25 @@ def _problem(error: ErrorDetails) -> str:
     return f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
 
 
-def _nul_fields(value: Any, where: str) -> Iterator[str]:
-    """Where a string holds NUL: JSON allows it, PostgreSQL's text cannot store it."""
-    if isinstance(value, str) and "\x00" in value:
-        yield where
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nul_fields(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _nul_fields(item, f"{where}.{index}")
+def _compression_refused(request: web.Request) -> str | None:
+    """Why a request's body is refused unread: any Content-Encoding but identity. 300 KB of
+    gzip expand to 300 MB, seconds of the event loop's CPU before a check could refuse it;
+    no sender we take (Alertmanager, Grafana, PagerDuty-style, scripts) compresses."""
+    coding = request.headers.get("Content-Encoding", "identity")
+    if coding.strip().lower() in ("", "identity"):
+        return None
+    shown = " ".join(coding.split())[:40]
+    return f"the body must not be compressed (Content-Encoding: {shown}); send it as it is"
+
+
+@web.middleware
+async def identity_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A compressed body is a 415 before anything reads it (the portal answers its own)."""
+    reason = _compression_refused(request)
+    if reason is None or len(request.match_info.apps) > 1:
+        return await handler(request)
+    return web.json_response({"error": reason}, status=415,
+                             headers={"Accept-Encoding": "identity"})
 
 
 def _payload_problem(exc: Exception) -> str:
@@ -62,13 +75,13 @@ async def read_body(request: web.Request, model: type[M]) -> M:
     bad field."""
     try:
         raw = await request.read()
-    except (web.RequestPayloadError, HttpProcessingError) as exc:  # e.g. not the gzip it says
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # e.g. a chunked body cut short
         raise bad_request([f"the body cannot be read: {_payload_problem(exc)}"]) from None
     try:
         body = model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:
         raise bad_request([_problem(e) for e in exc.errors(include_url=False)]) from None
-    nul = list(_nul_fields(body.model_dump(), ""))
+    nul = list(nul_fields(body.model_dump()))
     if nul:
-        raise bad_request([f"{where}: must not contain NUL (\\u0000)" for where in nul])
+        raise bad_request([f"{where}: {NUL_REFUSED}" for where in nul])
     return body

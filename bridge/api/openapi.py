@@ -99,6 +99,8 @@ def _operation(path: str, summary: str, public: bool, body: dict[str, Any] | Non
         op["requestBody"] = {"required": bool(body.get("required")),
                              "content": {"application/json": {"schema": body}}}
         op["responses"]["413"] = {**_ERROR, "description": f"a body over {MAX_BODY_BYTES} bytes"}
+        op["responses"]["415"] = {**_ERROR, "description": "a compressed body "
+                                  "(Content-Encoding other than identity)"}
     return op
 
 

@@ -23,7 +23,7 @@ class _RequestLog(logging.LoggerAdapter[logging.Logger]):
                   **kwargs: Any) -> None:
         if isinstance(exc_info, web.RequestPayloadError) and isinstance(
                 exc_info.__cause__, HttpProcessingError):
-            exc_info = exc_info.__cause__  # a body not in its Content-Encoding, read to its end
+            exc_info = exc_info.__cause__  # e.g. a chunked body cut short, read to its end
         if isinstance(exc_info, HttpProcessingError):
             reason = " ".join(exc_info.message.split())[:200]
             log.info("refused a malformed request from %s: %d %s", args[0] if args else "?",
@@ -34,7 +34,9 @@ class _RequestLog(logging.LoggerAdapter[logging.Logger]):
 
 async def serve(app: web.Application, listen: Listen) -> web.AppRunner | None:
     """Listen on `listen`; None (logged, cleaned up) if the address cannot be bound."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+    # auto_decompress off: a compressed body is refused unread (api/body.py, portal/posted.py),
+    # and what aiohttp reads of it after the answer (its lingering close) stays compressed
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False,
                            logger=_RequestLog(logging.getLogger("aiohttp.server")))
     await runner.setup()
     site = web.TCPSite(runner, listen.host, listen.port, reuse_address=True)

@@ -30,6 +30,7 @@ from bridge.portal.guard import (
 )
 from bridge.portal.limits import SignInLimiter
 from bridge.portal.pages import common, measured, ticked
+from bridge.portal.posted import identity_forms
 from bridge.portal.service import PORTAL_SERVICE, PortalService
 
 HERE = Path(__file__).parent
@@ -42,7 +43,7 @@ def build_portal(service: PortalService, settings: PortalSection, session_secret
     """The portal, to be mounted at /portal/ (see daemon/web.py); with `link_key`, the
     signed links of customers' mails open their page."""
     app = web.Application(client_max_size=MAX_FORM_BYTES, middlewares=[
-        security_headers, sessions(settings, session_secret), people])
+        security_headers, identity_forms, sessions(settings, session_secret), people])
     app[PORTAL_SERVICE] = service
     app[TIMEOUTS] = Timeouts(settings.idle_timeout_s, settings.absolute_timeout_s)
     app[WALL] = wall

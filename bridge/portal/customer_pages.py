@@ -15,6 +15,7 @@ from bridge.desk.customer_view import customer_view
 from bridge.portal.forms import FormError, read_form
 from bridge.portal.guard import PREFIX, person_of
 from bridge.portal.pages import not_found, words_of_customer
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.portal.tickets import act, clocks, customer_actions, open_ticket, read_ticket
 from bridge.store.ticket_search import customer_tickets
@@ -83,7 +84,7 @@ async def customer_act(request: web.Request) -> web.StreamResponse:
         return not_found(request, customer)
     zone = service.current_config().customers[customer].timezone
     try:
-        body = read_form(action.spec.body, await request.post(), zone)
+        body = read_form(action.spec.body, await posted(request), zone)
     except FormError as exc:
         return await ticket_page(request, 400, str(exc))
     if getattr(body, "internal", False):
@@ -109,7 +110,7 @@ async def new_ticket(request: web.Request) -> web.StreamResponse:
     """POST /portal/tickets: open it; the customer lands on its page, with its ID."""
     person = person_of(request)
     customer = _customer(person)
-    form = await request.post()
+    form = await posted(request)
     summary = str(form.get("summary", "")).strip()
     message = str(form.get("message", "")).strip()
     device = str(form.get("device", "")) or None

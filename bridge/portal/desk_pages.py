@@ -18,6 +18,7 @@ from bridge.desk.actions import Action, action_named
 from bridge.portal.forms import FormError, inputs_of, read_form
 from bridge.portal.guard import PREFIX, person_of
 from bridge.portal.pages import not_found, words_of_desk
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.portal.tickets import act, clocks, operator_actions, read_ticket
 from bridge.store.device_tickets import open_tickets_by_device
@@ -112,7 +113,7 @@ async def desk_act(request: web.Request) -> web.StreamResponse:
     model = action.spec.update.body if record is not None and action.spec.update \
         else action.spec.body
     try:
-        body = read_form(model, await request.post(), ticket["timezone"])
+        body = read_form(model, await posted(request), ticket["timezone"])
     except FormError as exc:
         return await desk_ticket(request, 400, f"{action.value}: {exc}")
     status, reason = await act(service_of(request), person_of(request), ref, action, body,

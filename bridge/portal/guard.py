@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from typing import Protocol
 from urllib.parse import quote, urlsplit
@@ -20,7 +21,9 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bridge.config.portal import PortalSection
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
+from bridge.store.portal_sessions import end_session, session_ended
 from bridge.store.users import User, user_by_id
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,9 @@ COOKIE = "bridge_portal"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 PERSON = web.RequestKey("person", User)
+# a signed-out session is kept this long: absolute_timeout_s's greatest (config/portal.py),
+# so no configured timeout outlives it
+ENDED_KEPT_S = 30 * 86400
 OPEN_PATHS = (f"{PREFIX}/sign-in", f"{PREFIX}/static/", f"{PREFIX}/m/")  # m/: signed mail links
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -103,16 +109,21 @@ def csrf_token(session: Session) -> str:
 
 
 async def _person(request: web.Request, session: Session) -> User | None:
-    """The signed-in person, or None (the session ended: timed out, disabled, new password)."""
+    """The signed-in person, or None (the session ended: signed out, timed out, disabled, a
+    new password; a session without an id is from before sign-out kept them)."""
     user_id = session.get("uid")
     if not isinstance(user_id, int):
         return None
     now = request.config_dict[WALL]()
     timeouts = request.config_dict[TIMEOUTS]
     signed_in, seen = session.get("signed_in_at", 0.0), session.get("seen_at", 0.0)
+    session_id = session.get("sid")
     user = None
-    if now - signed_in <= timeouts.absolute_s and now - seen <= timeouts.idle_s:
-        user = await service_of(request).read(lambda e: user_by_id(e, user_id))
+    if isinstance(session_id, str) and now - signed_in <= timeouts.absolute_s \
+            and now - seen <= timeouts.idle_s:
+        user, ended = await service_of(request).read(
+            lambda e: (user_by_id(e, user_id), session_ended(e, session_id)))
+        user = None if ended else user
     if user is None or user.disabled or user.session_epoch != session.get("epoch"):
         session.clear()
         return None
@@ -132,9 +143,9 @@ async def _csrf_ok(request: web.Request, session: Session) -> bool:
     expected = session.get("csrf")
     if not isinstance(expected, str) or not _same_origin(request):
         return False
+    form = await posted(request)  # read here, so every route refuses a bad form alike
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        form = await request.post()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
@@ -165,7 +176,20 @@ async def sign_in_session(request: web.Request, user: User) -> None:
     session = await new_session(request)
     now = request.config_dict[WALL]()
     session.update({"uid": user.id, "epoch": user.session_epoch, "signed_in_at": now,
-                    "seen_at": now, "csrf": secrets.token_urlsafe(32)})
+                    "seen_at": now, "csrf": secrets.token_urlsafe(32),
+                    "sid": secrets.token_urlsafe(32)})
+
+
+async def sign_out_session(request: web.Request) -> None:
+    """End the session here and in the store: a copy of its cookie is signed out too."""
+    session = await get_session(request)
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        now = datetime.fromtimestamp(request.config_dict[WALL](), UTC)
+        forget_before = now - timedelta(seconds=ENDED_KEPT_S)
+        await service_of(request).write(
+            lambda e: end_session(e, session_id, now, forget_before))
+    session.invalidate()
 
 
 def person_of(request: web.Request) -> User:

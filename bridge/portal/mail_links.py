@@ -18,6 +18,7 @@ from bridge.core.mail_links import CONFIRM, MailLink, read
 from bridge.desk.actions import Action
 from bridge.portal.forms import FormError, read_form
 from bridge.portal.pages import not_found, words_of_customer, words_of_desk
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.portal.tickets import clocks, read_ticket
 from bridge.store.mail_links import forget_use, use_once
@@ -114,7 +115,7 @@ async def _comment(request: web.Request, grant: Grant) -> web.StreamResponse:
     """A comment on the public timeline; the link stays valid for the next one."""
     zone = service_of(request).current_config().customers[grant.customer].timezone
     try:
-        body = read_form(Action.COMMENT.spec.body, await request.post(), zone)
+        body = read_form(Action.COMMENT.spec.body, await posted(request), zone)
     except FormError as exc:
         return await landing(request, str(exc), 400)
     if getattr(body, "internal", False):

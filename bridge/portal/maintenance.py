@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bridge.desk.maintenance import NewWindow, window_problems
 from bridge.portal.guard import PREFIX, person_of
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.store.models import MaintenanceWindowRow
 
@@ -24,7 +25,7 @@ async def add(request: web.Request) -> web.Response:
     """POST /portal/desk/maintenance: devices and customers picked, start and end in UTC."""
     if not person_of(request).is_operator:
         raise web.HTTPForbidden(text="403: maintenance windows are the desk's")
-    form = await request.post()
+    form = await posted(request)
     try:
         body = NewWindow(
             devices=[str(d) for d in form.getall("devices", [])],

@@ -9,13 +9,13 @@ import math
 
 import aiohttp_jinja2
 from aiohttp import web
-from aiohttp_session import get_session
 
 from bridge.config.main_file import Role
-from bridge.portal.guard import PERSON, PREFIX, sign_in_session
+from bridge.portal.guard import PERSON, PREFIX, sign_in_session, sign_out_session
 from bridge.portal.limits import SignInLimiter
 from bridge.portal.pages import words_of_desk
 from bridge.portal.passwords import hash_password, needs_rehash, verify
+from bridge.portal.posted import posted
 from bridge.portal.service import service_of
 from bridge.store.users import find_user, rehash
 
@@ -44,7 +44,7 @@ async def sign_in_form(request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.Response:
     """POST /portal/sign-in: name and password; a new session on success."""
-    form = await request.post()
+    form = await posted(request)
     name = str(form.get("name", ""))[:64]
     password = str(form.get("password", ""))
     address = request.remote or "?"
@@ -71,8 +71,7 @@ async def sign_in(request: web.Request) -> web.Response:
 
 async def sign_out(request: web.Request) -> web.Response:
     """POST /portal/sign-out: the session ends here and now."""
-    session = await get_session(request)
-    session.invalidate()
+    await sign_out_session(request)
     raise web.HTTPSeeOther(f"{PREFIX}/sign-in")
 
 

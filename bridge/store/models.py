@@ -21,6 +21,7 @@ from bridge.store.intake_models import IntakeAlert as IntakeAlert
 from bridge.store.lease_models import BridgeInstance as BridgeInstance
 from bridge.store.lease_models import ShardLease as ShardLease
 from bridge.store.mail_models import InboundMail as InboundMail
+from bridge.store.user_models import EndedPortalSession as EndedPortalSession
 from bridge.store.user_models import PersonalToken as PersonalToken
 from bridge.store.user_models import PortalUser as PortalUser
 from bridge.store.user_models import UsedMailLink as UsedMailLink

@@ -64,3 +64,13 @@ class SignInFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200)
     failed_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class EndedPortalSession(SQLModel, table=True):
+    """A portal session its person signed out of: its cookie, replayed, is signed out too.
+    Kept until no session signed in before could still be within its absolute timeout."""
+
+    __tablename__ = "ended_portal_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # the session's random id
+    ended_at: datetime = Field(sa_column=_utc(index=True))

@@ -4,10 +4,14 @@ and never a 500: bodies, path parameters, headers, request lines."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,11 +33,12 @@ def bridge(request: pytest.FixtureRequest,
     yield from customer_daemon(request, tmp_path_factory)
 
 
-def raw_request(bridge: Bridge, head: bytes) -> tuple[int, bytes]:
-    """Send bytes no HTTP client would (raw header bytes, an overlong line): status, body."""
+def raw_request(bridge: Bridge, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send bytes no HTTP client would (raw header bytes, an overlong line): status, body
+    of the answer, read until the daemon closes the connection."""
     host, port = bridge.url.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(head + b"\r\nHost: bridge\r\nConnection: close\r\n\r\n")
+        sock.sendall(head + b"\r\nHost: bridge\r\nConnection: close\r\n\r\n" + body)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
@@ -248,14 +253,61 @@ def test_the_longest_key_of_the_longest_customer_id_is_stored(db: Database,
     assert refused.value.status == 422
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
-def test_a_body_that_is_not_in_its_content_encoding_is_a_400(bridge: Bridge,
-                                                             encoding: str) -> None:
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "x-anything", "gzip, identity"])
+def test_a_body_in_any_content_encoding_is_a_415(bridge: Bridge, encoding: str) -> None:
     for path, token in (("/api/v1/incidents", ACME), ("/api/v1/maintenance", bridge.token)):
         status, raw = http_request("POST", bridge.url + path, {
             "Authorization": f"Bearer {token}", "Content-Type": "application/json",
             "Content-Encoding": encoding}, b'{"summary": "x"}')
-        assert status == 400, (path, raw)
-        if encoding != "br":  # aiohttp refuses an encoding it cannot decode before bridge reads
-            assert json.loads(raw)["error"].startswith("the body cannot be read"), raw
+        assert status == 415, (path, raw)
+        assert json.loads(raw)["error"].startswith("the body must not be compressed"), raw
+    described = bridge.get("/api/v1/openapi.json")["paths"]["/api/v1/incidents"]["post"]
+    assert "415" in described["responses"]
+    status, raw = http_request("POST", bridge.url + "/api/v1/incidents", {
+        "Authorization": f"Bearer {ACME}", "Content-Type": "application/json",
+        "Content-Encoding": "Identity"}, b'{"summary": "sent as is"}')
+    assert status == 201, raw
     assert "Traceback" not in bridge.log()
+
+
+def gzip_bomb(mib: int = 300) -> bytes:
+    """`mib` MiB of zeros as ~1 KB of gzip a MiB: one MiB compressed after a full flush is
+    the same bytes every time, so it is made once and repeated."""
+    zeros = b"\0" * 2**20
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    trailer = struct.pack("<II", crc, (mib * 2**20) % 2**32)
+    return first + again * (mib - 1) + deflate.flush()[:-8] + trailer
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds a process has used (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_compressed_body_is_refused_before_anything_expands_it(bridge: Bridge) -> None:
+    """300 KB of gzip that expands to 300 MB, unauthenticated, to the API, the intake's
+    webhooks and the portal's sign-in: a 415 saying why, and the daemon never expands it
+    (each cost it over a second of CPU on its event loop, stalling every other request)."""
+    bomb = gzip_bomb()
+    before_s = cpu_s(bridge.proc.pid)
+    for path, media in (("/api/v1/incidents", b"application/json"),
+                        ("/api/v1/intake/alertmanager", b"application/json"),
+                        ("/api/v1/intake/v2/enqueue", b"application/json"),
+                        ("/portal/sign-in", b"application/x-www-form-urlencoded")):
+        head = (b"POST " + path.encode() + b" HTTP/1.1\r\nContent-Type: " + media
+                + b"\r\nContent-Encoding: gzip\r\nContent-Length: " + str(len(bomb)).encode())
+        status, answer = raw_request(bridge, head, bomb)  # read until the daemon hangs up
+        assert status == 415, (path, answer)
+        reason = (answer.decode().removeprefix("415: ") if path.startswith("/portal/")
+                  else json.loads(answer)["error"])
+        assert reason == ("the body must not be compressed (Content-Encoding: gzip); "
+                          "send it as it is"), path
+    assert bridge.get("/healthz") == {"status": "ok"}
+    # four bombs expanded cost over four seconds; refused unread, a few milliseconds
+    assert cpu_s(bridge.proc.pid) - before_s < 1.0

@@ -145,6 +145,7 @@ class Person:
     """A browser of one person: its own cookie jar, the CSRF token of the last page it read."""
 
     def __init__(self, server: TestServer) -> None:
+        self.server = server
         self.http = ClientSession(base_url=server.make_url(""),
                                   cookie_jar=CookieJar(unsafe=True))
         self.csrf = ""

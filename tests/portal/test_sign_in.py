@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from bridge.portal.guard import COOKIE
 from bridge.portal.passwords import hash_password
 from bridge.store.users import set_disabled, set_password
 from tests.portal.site import PASSWORD, Clocks, Person, StoreService, portal_app
@@ -91,15 +93,29 @@ async def test_sessions_end_when_idle_and_after_the_absolute_limit(
     assert clocks.wall - 1_800_000_000.0 > 43200
 
 
-async def test_sign_out_ends_the_session(people: Callable[[], Person]) -> None:
+async def test_sign_out_ends_the_session_even_for_a_copy_of_its_cookie(
+        people: Callable[[], Person], service: StoreService, clocks: Clocks) -> None:
+    """The cookie kept from before sign-out, replayed by another client to this instance
+    or another on the same store, is signed out."""
     ann = people()
     await ann.sign_in("ann")
     await ann.page("/portal/tickets")
-    old_cookies = list(ann.http.cookie_jar)
+    [cookie] = [c for c in ann.http.cookie_jar if c.key == COOKIE]
+    kept = {"Cookie": f"{COOKIE}={cookie.value}"}
     assert (await ann.post("/portal/sign-out", {}))[0] == 303
     assert (await ann.page("/portal/tickets"))[0] == 303
-    # nor does the cookie from before sign-out work in another browser after a new password
-    assert old_cookies
+    second = TestServer(portal_app(service, clocks))
+    await second.start_server()
+    try:
+        for server in (ann.server, second):
+            async with ClientSession(base_url=server.make_url("")) as replay, replay.get(
+                    "/portal/tickets", headers=kept, allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"].startswith("/portal/sign-in")
+    finally:
+        await second.close()
+    assert (await ann.sign_in("ann"))[0] == 303  # signing in again makes a new session
+    assert (await ann.page("/portal/tickets"))[0] == 200
 
 
 async def test_a_new_password_or_a_disabled_account_ends_its_sessions(

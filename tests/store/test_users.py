@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from bridge.config.main_file import Role
 from bridge.store import Database
 from bridge.store.db import MIGRATIONS
+from bridge.store.portal_sessions import end_session, session_ended
 from bridge.store.sign_in_failures import add_failure, forget_failures, recent_failures
 from bridge.store.users import (
     UserExists,
@@ -75,3 +76,14 @@ def test_sign_in_failures_are_counted_in_the_window_and_forgotten(db: Database) 
     add_failure(db.writer, ("name:bob",), at + timedelta(hours=1), at + timedelta(minutes=55))
     assert set(recent_failures(db.reader, ["name:ann", "addr:10.0.0.9", "name:bob"],
                                at - timedelta(days=1))) == {"name:bob"}
+
+
+def test_ended_sessions_are_kept_until_no_cookie_of_theirs_can_live(db: Database) -> None:
+    end_session(db.writer, "first", NOW, NOW - timedelta(days=30))
+    end_session(db.writer, "first", NOW, NOW - timedelta(days=30))  # signed out twice
+    assert session_ended(db.reader, "first")
+    assert not session_ended(db.reader, "second")
+    later = NOW + timedelta(days=31)  # the next sign-out drops what is past every timeout
+    end_session(db.writer, "second", later, later - timedelta(days=30))
+    assert (session_ended(db.reader, "first"), session_ended(db.reader, "second")) \
+        == (False, True)
