@@ -135,12 +135,17 @@ def test_two_alerts_for_one_device_are_one_ticket_resolved_when_both_are(bridge:
 
 
 def test_a_flapping_alert_reopens_its_ticket(bridge: Bridge) -> None:
-    _, opened = post(bridge, "/api/v1/intake/prom", webhook(alert("fp-flap", "flap-1")))
+    # Times from now, not T0 (set when the module was imported): the alert's end is the
+    # ticket's resolution, and the reopen window counts back from now.
+    start = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
+    _, opened = post(bridge, "/api/v1/intake/prom",
+                     webhook(alert("fp-flap", "flap-1", starts_at=start)))
     ref = opened["alerts"][0]["ticket"]
-    post(bridge, "/api/v1/intake/prom", webhook(alert("fp-flap", "flap-1", "resolved")))
+    post(bridge, "/api/v1/intake/prom",
+         webhook(alert("fp-flap", "flap-1", "resolved", starts_at=start)))
     assert ticket(bridge, ref)["status"] == "resolved"
     _, again = post(bridge, "/api/v1/intake/prom",
-                    webhook(alert("fp-flap", "flap-1", starts_at=T0 + timedelta(minutes=10))))
+                    webhook(alert("fp-flap", "flap-1", starts_at=start + timedelta(minutes=10))))
     assert again["alerts"] == [{"fingerprint": "fp-flap", "action": "reopened", "ticket": ref}]
     assert [t["id"] for t in tickets(bridge, "flap-1")] == [ref]
 
