@@ -103,7 +103,7 @@ def _configured_store(config: Path) -> str | None:
     """The store `config` names, as `bridge login` read it; None if it cannot be read."""
     try:
         return store_url(argparse.Namespace(db=None, config=config))
-    except (SystemExit, ValueError):
+    except (SystemExit, ValueError, OSError):  # unreadable: a folder, no permission
         return None
 
 

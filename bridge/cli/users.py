@@ -1,7 +1,8 @@
 """`bridge users add|passwd|disable|enable|list`: the portal's accounts, in the store.
 
-Passwords are read from a prompt (twice) or from `--password-file` (its first line; `-` is
-standard input), never from the command line, where `ps` and shell history would keep them.
+Passwords are read from a prompt (twice), from `--password-file` (its first line; `-` is
+standard input) or from standard input that is not a terminal, never from the command
+line, where `ps` and shell history would keep them.
 """
 
 from __future__ import annotations
@@ -64,16 +65,17 @@ def password_from(file: Path | None, confirm: bool = True) -> str:
     """A password from `file` (its first line; - is standard input), from standard input
     when it is not a terminal (`echo pw | bridge users add …`), or a prompt; a new one
     (`confirm`) is asked twice at a prompt and must be long enough."""
+    where = f"--password-file {file}"
     if file is None and not sys.stdin.isatty():
-        file = Path("-")
+        file, where = Path("-"), "standard input"
     if file is not None:
         try:
             text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise SystemExit(f"--password-file {file}: {exc.strerror}") from None
+            raise SystemExit(f"{where}: {exc.strerror}") from None
         password = text.splitlines()[0] if text else ""
         if not password:
-            raise SystemExit(f"--password-file {file}: no password on its first line")
+            raise SystemExit(f"{where}: no password on its first line")
     else:
         password = getpass.getpass("password: ")
         if confirm and getpass.getpass("again: ") != password:

@@ -66,7 +66,9 @@ def _as_told(entry: dict[str, Any], plain: str | None, rule: str | None) -> dict
         return {**entry, "message": plain}
     message = entry["message"]
     if rule and isinstance(message, str) and f", rule {rule}," in message:
-        return {**entry, "message": message.replace(f", rule {rule},", ",", 1)}
+        # the last: the alert's own summary, written first, may say anything
+        before, _, after = message.rpartition(f", rule {rule},")
+        return {**entry, "message": f"{before},{after}"}
     return entry
 
 

@@ -184,12 +184,17 @@ async def sign_out_session(request: web.Request) -> None:
     """End the session here and in the store: a copy of its cookie is signed out too."""
     session = await get_session(request)
     session_id = session.get("sid")
-    if isinstance(session_id, str):
-        now = datetime.fromtimestamp(request.config_dict[WALL](), UTC)
-        forget_before = now - timedelta(seconds=ENDED_KEPT_S)
-        await service_of(request).write(
-            lambda e: end_session(e, session_id, now, forget_before))
-    session.invalidate()
+    try:
+        if isinstance(session_id, str):
+            now = datetime.fromtimestamp(request.config_dict[WALL](), UTC)
+            forget_before = now - timedelta(seconds=ENDED_KEPT_S)
+            await service_of(request).write(
+                lambda e: end_session(e, session_id, now, forget_before))
+    except Exception as exc:  # the store is down: this browser is signed out all the same
+        log.warning("portal sign-out: the store could not keep the session ended (%s); a "
+                    "copy of its cookie stays valid until it times out", exc)
+    finally:
+        session.invalidate()
 
 
 def person_of(request: web.Request) -> User:

@@ -58,8 +58,10 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
 def _private_file(database: Path) -> None:
     """The store's file readable by its owner alone (it holds password hashes, token digests
     and every customer's tickets), created so if missing; SQLite gives its -wal and -shm
-    files the database file's mode. A file others may read is tightened, and said so."""
-    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files the database file's mode. A file others may read is tightened, and said so. The
+    folder is left as the umask makes it: other files there (a token another service reads)
+    are the operator's."""
+    database.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, exists, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bridge.store.user_models import EndedPortalSession
 
@@ -16,10 +17,14 @@ def end_session(engine: Engine, session_id: str, at: datetime,
                 forget_before: datetime) -> None:
     """Keep `session_id` as ended; drop those ended before `forget_before` (no cookie of
     theirs is within its absolute timeout any more)."""
-    with engine.begin() as connection:
-        connection.execute(delete(_ENDED).where(_ENDED.c.ended_at < forget_before))
-        connection.execute(delete(_ENDED).where(_ENDED.c.id == session_id))
-        connection.execute(insert(_ENDED), [{"id": session_id, "ended_at": at}])
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(_ENDED).where(_ENDED.c.ended_at < forget_before))
+            if not connection.execute(select(exists().where(_ENDED.c.id == session_id))
+                                      ).scalar():
+                connection.execute(insert(_ENDED), [{"id": session_id, "ended_at": at}])
+    except IntegrityError:
+        pass  # a sign-out of the same session at the same moment kept it
 
 
 def session_ended(engine: Engine, session_id: str) -> bool:

@@ -102,6 +102,20 @@ def test_a_message_without_a_sender_says_so() -> None:
     assert read_mail(b"Subject: hi\r\n\r\nbody\r\n", 5).problem == "no sender address in From:"
 
 
+def test_a_message_whose_headers_are_overlong_is_kept_unread() -> None:
+    """A 1 MB Subject of encoded words (the standard library's decoding of it takes
+    gigabytes): kept for operators as it came, unread, with the reason."""
+    subject = b"=?utf-8?q?a?= " * 80_000
+    data = b"From: a@b.example\r\nSubject: " + subject + b"\r\n\r\nbody\r\n"
+    read = read_mail(data, 5)
+    assert read.problem == "headers over 64 KiB: kept unread"
+    assert (read.sender, read.subject) == ("", "")
+    assert read.text.endswith("body\r\n")
+    # headers just under the bound are read as usual
+    fine = read_mail(b"From: a@b.example\r\nSubject: " + b"x" * 60_000 + b"\r\n\r\nhi\r\n", 5)
+    assert (fine.problem, fine.sender) == ("", "a@b.example")
+
+
 def test_random_bytes_never_make_reading_raise() -> None:
     rng = random.Random(15)
     for _ in range(300):

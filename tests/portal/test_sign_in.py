@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from sqlalchemy.exc import OperationalError
 
 from bridge.portal.guard import COOKIE
 from bridge.portal.passwords import hash_password
@@ -116,6 +118,23 @@ async def test_sign_out_ends_the_session_even_for_a_copy_of_its_cookie(
         await second.close()
     assert (await ann.sign_in("ann"))[0] == 303  # signing in again makes a new session
     assert (await ann.page("/portal/tickets"))[0] == 200
+
+
+async def test_sign_out_with_the_store_down_still_signs_this_browser_out(
+        people: Callable[[], Person], service: StoreService,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store cannot keep the session ended: the browser is signed out all the same
+    (never a 500 that leaves it signed in)."""
+    ann = people()
+    await ann.sign_in("ann")
+    await ann.page("/portal/tickets")
+
+    async def down(_fn: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("the store is down"))
+
+    monkeypatch.setattr(service, "write", down)
+    assert (await ann.post("/portal/sign-out", {}))[0] == 303
+    assert (await ann.page("/portal/tickets"))[0] == 303
 
 
 async def test_a_new_password_or_a_disabled_account_ends_its_sessions(

@@ -172,8 +172,9 @@ async def _listen(mail: MailIntake, handler: MailHandler, quiet: QuietLog
 
 
 async def _close(server: asyncio.Server, bound: tuple[str, int, bool, int] | None) -> None:
-    """Stop listening (a message being received on an open connection is still taken)."""
+    """Stop listening (a message being received on an open connection is still taken: not
+    waited for, as Server.wait_closed does from Python 3.12 on, for as long as a mail server
+    keeps its connection open)."""
     server.close()
-    await server.wait_closed()
     if bound is not None:
         log.info("mail receiver on %s:%d closed", bound[0], bound[1])
