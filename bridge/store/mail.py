@@ -4,6 +4,7 @@ Message-ID, sender and body) finds its row and does nothing again."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,9 @@ def keep_mail(engine: Engine, mail: ReceivedMail, now: datetime) -> tuple[int, M
         attachments="\n".join(mail.attachments)[:2000])
     try:
         with Session(engine) as session, session.begin():
+            earlier = _kept_before_the_upgrade(session, mail)
+            if earlier is not None:
+                return earlier
             session.add(row)
             session.flush()
             assert row.id is not None
@@ -51,6 +55,21 @@ def keep_mail(engine: Engine, mail: ReceivedMail, now: datetime) -> tuple[int, M
                                  .where(InboundMail.digest == mail.digest)).one()
             assert found.id is not None
             return found.id, found.status
+
+
+def _kept_before_the_upgrade(session: Session, mail: ReceivedMail
+                             ) -> tuple[int, MailStatus] | None:
+    """The row of this message from its sender stored by a bridge that knew a message by its
+    Message-ID alone (its digest was the Message-ID's SHA-256; today's digests hash more, so
+    none of them is one): a resend across the upgrade is still the message it repeats."""
+    if not mail.message_id:
+        return None
+    legacy = hashlib.sha256(mail.message_id.encode("utf-8", "replace")).hexdigest()
+    found = session.exec(select(InboundMail).where(InboundMail.digest == legacy,
+                                                   InboundMail.sender == mail.sender)).first()
+    if found is None or found.id is None:
+        return None
+    return found.id, found.status
 
 
 def settle_mail(engine: Engine, mail_id: int, status: MailStatus, *, reason: str = "",

@@ -3,6 +3,8 @@ migration steps down and up again on a store that holds mail."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -55,6 +57,18 @@ def test_a_message_is_kept_once_and_settled(db: Database) -> None:
     assert shown["attachments"] == ["a.png (image/png, 10 bytes)"]
     assert count_mail(db.reader, MailStatus.UNMATCHED) == 1
     assert list_mail(db.reader, MailStatus.OPENED, 10) == []
+
+
+def test_a_resend_of_a_message_kept_before_the_upgrade_is_that_message(db: Database) -> None:
+    """A row stored when a message was known by its Message-ID alone (its digest the
+    Message-ID's SHA-256): the same message from the same sender resent after the upgrade,
+    under today's digest, finds it; another sender reusing the Message-ID does not."""
+    legacy = hashlib.sha256(b"<m1@acme.example>").hexdigest()
+    mail_id, _ = keep_mail(db.writer, _mail(legacy), AT)
+    settle_mail(db.writer, mail_id, MailStatus.COMMENTED)
+    assert keep_mail(db.writer, _mail("e" * 64), AT) == (mail_id, MailStatus.COMMENTED)
+    other = replace(_mail("f" * 64), sender="bob@other.example")
+    assert keep_mail(db.writer, other, AT)[1] is MailStatus.PENDING
 
 
 def test_the_mail_table_steps_down_and_up_again(db: Database) -> None:
