@@ -18,6 +18,8 @@ from bridge.store.users import User, person_of_token
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/favicon.ico"})
 # Other monitors' alerts (bridge.intake): each source checks its own token, HMAC or routing key.
 OWN_AUTH_PREFIX = "/api/v1/intake/"
+# ... except the API's own routes under it (bridge/api/inbound_mail.py)
+API_UNDER_INTAKE = frozenset({"/api/v1/intake/mail"})
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,7 +93,8 @@ def auth_middleware(
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if _of_a_subapp(request):
             return await handler(request)
-        if request.path in PUBLIC_PATHS or request.path.startswith(OWN_AUTH_PREFIX) or (
+        if request.path in PUBLIC_PATHS or (request.path.startswith(OWN_AUTH_PREFIX)
+                                            and request.path not in API_UNDER_INTAKE) or (
                 request.path == "/metrics" and metrics_public()):
             return await handler(request)
         header = request.headers.get("Authorization", "")

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bridge import __version__
-from bridge.api.auth import OWN_AUTH_PREFIX, PUBLIC_PATHS
+from bridge.api.auth import API_UNDER_INTAKE, OWN_AUTH_PREFIX, PUBLIC_PATHS
 from bridge.api.body import MAX_BODY_BYTES
 from bridge.api.path import declared
 from bridge.api.query import Accepts, Param, Query, accepted_by, accepts
@@ -157,7 +157,8 @@ def describe(app: web.Application) -> dict[str, Any]:
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD" or "{action}" in path:
             continue
-        if path.startswith(OWN_AUTH_PREFIX):  # other monitors' formats (docs/api.md, Intake)
+        if path.startswith(OWN_AUTH_PREFIX) and path not in API_UNDER_INTAKE:
+            # other monitors' formats (docs/api.md, Intake)
             continue
         method = route.method.lower()
         paths.setdefault(path, {})[method] = _route_operation(method, path, route.handler, defs)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.api import maintenance, openapi, outbox, path, reports, tickets
+from bridge.api import inbound_mail, maintenance, openapi, outbox, path, reports, tickets
 from bridge.api.auth import (
     CALLER_KEY,
     Caller,
@@ -194,6 +194,7 @@ def build_app(service: Service) -> web.Application:
     tickets.add_routes(app)
     reports.add_routes(app)
     outbox.add_routes(app)
+    inbound_mail.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi)
     return app
 

@@ -26,7 +26,6 @@ from bridge.intake.credentials import bearer_ok, signature_ok
 from bridge.intake.generic import parse_generic
 from bridge.intake.group_commit import GroupCommit, Windows
 from bridge.intake.limits import RateLimiter, retry_after
-from bridge.intake.mail.routes import add_mail_routes
 from bridge.intake.mapping import DeviceIndex, held, map_alert
 from bridge.intake.pagerduty import Event, parse_event
 from bridge.intake.service import IntakeService
@@ -235,6 +234,5 @@ def add_routes(app: web.Application, service: IntakeService,
     """Register the intake's endpoints (they authenticate per source, not by API token)."""
     intake = _Intake(service, counters_of(registry))
     app.router.add_post(PREFIX + "v2/enqueue", intake.enqueue)
-    add_mail_routes(app, service)  # GET: the mail the receiver took, for operators
     app.router.add_post(PREFIX + "{source}", intake.webhook)
     return app

@@ -160,6 +160,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
     ("POST", "/-/reload", None, (401, 200, 403, 403)),
     ("GET", "/api/v1/outbox", None, (401, 200, 403, 403)),
     ("POST", "/api/v1/outbox/999/retry", None, (401, 404, 403, 403)),  # no such dead letter
+    ("GET", "/api/v1/intake/mail", None, (401, 200, 403, 403)),  # the customers' mail
 ]
 
 

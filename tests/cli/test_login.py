@@ -52,10 +52,12 @@ def test_a_person_acts_through_the_cli_under_their_own_name(
     timeline = bridge.get(f"/api/v1/incidents/{ticket['id']}")["timeline"]
     assert [(e["author"], e["message"]) for e in timeline if e["kind"] == "comment"] == [
         ("Olga Operator", "on my way")]
+    # her token is an operator's on every operator route, the mail the desk took too
+    token = token_file.read_text().strip()
+    assert bridge.request("GET", "/api/v1/intake/mail", token)[0] == 200
     # a new password ends the token, as it ends her portal sessions
     assert run(root, "users", "passwd", "olga", "--password-file", "-",
                stdin="another long password\n").returncode == 0
-    token = token_file.read_text().strip()
     assert bridge.request("GET", "/api/v1/incidents", token)[0] == 401
     refused = run(root, "incidents", "comment", ticket["id"], "again", "--url", bridge.url)
     assert refused.returncode != 0
