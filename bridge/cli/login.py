@@ -19,6 +19,7 @@ from pathlib import Path
 from bridge.cli.users import password_from, store_url
 from bridge.portal.passwords import verify
 from bridge.store import Database
+from bridge.store.db import store_identity
 from bridge.store.users import add_personal_token, find_user
 
 
@@ -30,8 +31,10 @@ def token_path() -> Path:
 
 def _store_mark(store: str) -> str:
     """What the token file's companion keeps of the store a login was for: a digest (a
-    store URL may hold a user name or a host), enough to tell two deployments apart."""
-    return hashlib.sha256(store.encode()).hexdigest()
+    store URL may hold a user name or a host), enough to tell two deployments apart. The
+    URL is compared without its password and with a SQLite file's path made absolute, so
+    `--db sqlite:///var/bridge.db` and bridge.toml's `storage.url` for it are one store."""
+    return hashlib.sha256(store_identity(store).encode()).hexdigest()
 
 
 def login_token(store: str | None) -> str | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -53,6 +54,22 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
             f"bridge knows (its newest is {', '.join(script.get_heads())}): a newer bridge "
             "has migrated it. Upgrade bridge on this host to that newer version; bridge "
             "never downgrades a schema.")
+
+
+def store_identity(url: str) -> str:
+    """Which store `url` names, the same however it is written: without its password, a
+    SQLite file's path absolute (relative to the working directory, as the engine opens
+    it). Not a URL to connect with."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        database = str(Path(database).resolve())
+    query = "&".join(f"{k}={v}" for k, v in sorted(parsed.query.items()))
+    return (f"{parsed.drivername}://{parsed.username or ''}@{parsed.host or ''}:"
+            f"{parsed.port or ''}/{database}?{query}")
 
 
 def _private_file(database: Path) -> None:

@@ -100,3 +100,18 @@ def test_a_login_is_sent_only_to_the_deployment_it_was_made_for(
         assert [e["author"] for e in timeline if e["kind"] == "comment"] == ["Olga Operator"]
     finally:
         other.stop()
+
+
+def test_one_store_named_two_ways_is_one_deployment(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bridge login --db` with a relative SQLite path, or a PostgreSQL URL with its
+    password, marks the same store as bridge.toml's absolute path or password-less URL."""
+    from bridge.cli.login import _store_mark
+
+    monkeypatch.chdir(tmp_path)
+    assert _store_mark("sqlite:///var/bridge.db") == _store_mark(
+        f"sqlite:///{tmp_path}/var/bridge.db")
+    assert _store_mark("postgresql+psycopg://bridge:pw@127.0.0.1/bridge") == _store_mark(
+        "postgresql+psycopg://bridge@127.0.0.1/bridge")
+    assert _store_mark("postgresql+psycopg://bridge@127.0.0.1/bridge") != _store_mark(
+        "postgresql+psycopg://bridge@127.0.0.1/other")
