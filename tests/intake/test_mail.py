@@ -404,11 +404,20 @@ def test_a_store_that_is_down_is_a_4xx_and_the_retry_is_taken(tmp_path: Path) ->
         down.dispose()
 
 
-def test_a_mail_is_read_off_the_event_loop_and_only_so_many_parts(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def in_process(tmp_path: Path) -> Iterator[tuple[Path, int, Database]]:
+    """A deployment with [mail] and a migrated SQLite store, for the receiver run in this
+    process (`receiving`)."""
     config_path, port = mail_deployment(tmp_path)
     db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
     db.migrate()
+    yield config_path, port, db
+    db.dispose()
+
+
+def test_a_mail_is_read_off_the_event_loop_and_only_so_many_parts(
+        in_process: tuple[Path, int, Database], monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path, port, db = in_process
     monkeypatch.setattr(parse, "MAX_PARTS", 10)
     read_and_plan = receiver.read_and_plan
     on_the_loop: list[bool] = []
@@ -422,35 +431,27 @@ def test_a_mail_is_read_off_the_event_loop_and_only_so_many_parts(
         return read_and_plan(*args)
 
     monkeypatch.setattr(receiver, "read_and_plan", reading)
-    try:
-        with receiving(_Service(load_config(config_path), db.writer), port):
-            assert send_raw(port, _many_parts(40))[0] == 250
-        [kept] = list_mail(db.writer, None, 10)
-        assert kept["attachments"] == ["unnamed (image/png, 1 bytes)",
-                                       "unnamed (image/png, 1 bytes)", "… and 6 more",
-                                       "… parts beyond the first 10 not listed"]
-        assert on_the_loop == [False]
-    finally:
-        db.dispose()
+    with receiving(_Service(load_config(config_path), db.writer), port):
+        assert send_raw(port, _many_parts(40))[0] == 250
+    [kept] = list_mail(db.writer, None, 10)
+    assert kept["attachments"] == ["unnamed (image/png, 1 bytes)",
+                                   "unnamed (image/png, 1 bytes)", "… and 6 more",
+                                   "… parts beyond the first 10 not listed"]
+    assert on_the_loop == [False]
 
 
 def test_a_fault_of_bridges_own_is_a_4xx_that_tells_nothing_of_its_insides(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config_path, port = mail_deployment(tmp_path)
-    db = Database(f"sqlite:///{tmp_path / 'bridge.db'}")
-    db.migrate()
+        in_process: tuple[Path, int, Database], monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path, port, db = in_process
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(receiver, "read_and_plan", broken)
-    try:
-        with receiving(_Service(load_config(config_path), db.writer), port):
-            code, answer = send(port, message("jane@acme.example", "hi", "x"))
-        assert (code, answer) == (451, "4.3.0 the desk cannot take the message now; "
-                                       "try again later")
-    finally:
-        db.dispose()
+    with receiving(_Service(load_config(config_path), db.writer), port):
+        code, answer = send(port, message("jane@acme.example", "hi", "x"))
+    assert (code, answer) == (451, "4.3.0 the desk cannot take the message now; "
+                                   "try again later")
 
 
 def test_a_reload_opens_moves_and_closes_the_receiver_and_a_taken_port_is_tried_again(
