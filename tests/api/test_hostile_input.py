@@ -4,14 +4,12 @@ and never a 500: bodies, path parameters, headers, request lines."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import struct
 import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,10 +282,21 @@ def gzip_bomb(mib: int = 300) -> bytes:
     return first + again * (mib - 1) + deflate.flush()[:-8] + trailer
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds a process has used (user and system), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def answer_before_the_body(bridge: Bridge, head: bytes, body_start: bytes) -> tuple[int, bytes]:
+    """Send a request's head and the start of its body, and read the whole answer (by its
+    Content-Length) while the rest of the body is still owed: status, body of the answer."""
+    host, port = bridge.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head + b"\r\nHost: bridge\r\n\r\n" + body_start)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        top, _, rest = answer.partition(b"\r\n\r\n")
+        length = next(int(line.partition(b":")[2]) for line in top.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        while len(rest) < length:
+            rest += sock.recv(65536)
+    return int(top.split()[1]), rest
 
 
 def test_a_compressed_body_is_refused_before_anything_expands_it(bridge: Bridge) -> None:
@@ -295,19 +304,18 @@ def test_a_compressed_body_is_refused_before_anything_expands_it(bridge: Bridge)
     webhooks and the portal's sign-in: a 415 saying why, and the daemon never expands it
     (each cost it over a second of CPU on its event loop, stalling every other request)."""
     bomb = gzip_bomb()
-    before_s = cpu_s(bridge.proc.pid)
     for path, media in (("/api/v1/incidents", b"application/json"),
                         ("/api/v1/intake/alertmanager", b"application/json"),
                         ("/api/v1/intake/v2/enqueue", b"application/json"),
                         ("/portal/sign-in", b"application/x-www-form-urlencoded")):
         head = (b"POST " + path.encode() + b" HTTP/1.1\r\nContent-Type: " + media
                 + b"\r\nContent-Encoding: gzip\r\nContent-Length: " + str(len(bomb)).encode())
-        status, answer = raw_request(bridge, head, bomb)  # read until the daemon hangs up
+        # Only the first 4 KiB of the body is sent: the answer comes without the rest (a
+        # daemon that read the body to expand it would wait for it, and this would time out).
+        status, answer = answer_before_the_body(bridge, head, bomb[:4096])
         assert status == 415, (path, answer)
         reason = (answer.decode().removeprefix("415: ") if path.startswith("/portal/")
                   else json.loads(answer)["error"])
         assert reason == ("the body must not be compressed (Content-Encoding: gzip); "
                           "send it as it is"), path
     assert bridge.get("/healthz") == {"status": "ok"}
-    # four bombs expanded cost over four seconds; refused unread, a few milliseconds
-    assert cpu_s(bridge.proc.pid) - before_s < 1.0
