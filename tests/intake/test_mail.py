@@ -454,6 +454,34 @@ def test_a_fault_of_bridges_own_is_a_4xx_that_tells_nothing_of_its_insides(
                                    "try again later")
 
 
+def test_after_a_fault_of_bridges_own_the_same_connection_takes_the_next_message(
+        in_process: tuple[Path, int, Database], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mail server keeps its connection for the next message (no RSET in between): the
+    message that met the fault leaves nothing behind that refuses the next one."""
+    config_path, port, db = in_process
+    read_and_plan = receiver.read_and_plan
+    faults = [RuntimeError("once")]
+
+    def broken_once(*args: Any) -> Any:
+        if faults:
+            raise faults.pop()
+        return read_and_plan(*args)
+
+    monkeypatch.setattr(receiver, "read_and_plan", broken_once)
+    with receiving(_Service(load_config(config_path), db.writer), port), \
+            smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo()
+        answers = []
+        for subject in ("first", "second"):
+            answers.append(client.mail("jane@acme.example")[0])
+            answers.append(client.rcpt("desk@msp.example")[0])
+            answers.append(client.data(message("jane@acme.example", subject, "x")
+                                       .as_bytes())[0])
+    assert answers == [250, 250, 451, 250, 250, 250]
+    [kept] = list_mail(db.writer, None, 10)
+    assert kept["subject"] == "second"
+
+
 def test_a_reload_opens_moves_and_closes_the_receiver_and_a_taken_port_is_tried_again(
         tmp_path: Path) -> None:
     """[mail] added by a reload starts the receiver, a new address moves it, a config

@@ -91,8 +91,11 @@ class MailHandler:
             return self._answer("451 4.3.2 the desk takes no mail now; try again later",
                                 envelope)
         data = envelope.original_content or b""
-        read, plan, kept = await asyncio.get_running_loop().run_in_executor(
-            self.reader, read_and_plan, data, tuple(envelope.rcpt_tos), config, mail)
+        try:
+            read, plan, kept = await asyncio.get_running_loop().run_in_executor(
+                self.reader, read_and_plan, data, tuple(envelope.rcpt_tos), config, mail)
+        except Exception as exc:  # answered here: aiosmtpd keeps the envelope of a raise
+            return self._answer(await self.handle_exception(exc), envelope)
         try:
             status, fresh = await self.service.write_tickets(
                 lambda engine, desk, now, prefix: carry_out(engine, desk, now, prefix, kept,
