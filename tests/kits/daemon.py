@@ -150,7 +150,13 @@ class Bridge:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        listening = wait_for("the daemon to listen", lambda: self._find(r"listening on (\S+)"))
+        try:
+            listening = wait_for("the daemon to listen",
+                                 lambda: self._find(r"listening on (\S+)"))
+        except BaseException:  # never left running behind a test that failed to start it
+            if self.proc.poll() is None:
+                self.kill()
+            raise
         self.url = f"http://{listening}"
         self.token = (config.parent / "secrets" / "ops.token").read_text().strip()
 
