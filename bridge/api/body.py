@@ -17,6 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from bridge.encodings import compression_refused
 from bridge.store.texts import NUL_REFUSED, nul_fields
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,21 +43,10 @@ def _problem(error: ErrorDetails) -> str:
     return f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
 
 
-def _compression_refused(request: web.Request) -> str | None:
-    """Why a request's body is refused unread: any Content-Encoding but identity. 300 KB of
-    gzip expand to 300 MB, seconds of the event loop's CPU before a check could refuse it;
-    no sender we take (Alertmanager, Grafana, PagerDuty-style, scripts) compresses."""
-    coding = request.headers.get("Content-Encoding", "identity")
-    if coding.strip().lower() in ("", "identity"):
-        return None
-    shown = " ".join(coding.split())[:40]
-    return f"the body must not be compressed (Content-Encoding: {shown}); send it as it is"
-
-
 @web.middleware
 async def identity_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A compressed body is a 415 before anything reads it (the portal answers its own)."""
-    reason = _compression_refused(request)
+    reason = compression_refused(request.headers)
     if reason is None or len(request.match_info.apps) > 1:
         return await handler(request)
     return web.json_response({"error": reason}, status=415,
