@@ -17,10 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge.cli.users import password_from, store_url
-from bridge.portal.passwords import verify
-from bridge.store import Database
-from bridge.store.db import store_identity
-from bridge.store.users import add_personal_token, find_user
 
 
 def token_path() -> Path:
@@ -34,6 +30,8 @@ def _store_mark(store: str) -> str:
     store URL may hold a user name or a host), enough to tell two deployments apart. The
     URL is compared without its password and with a SQLite file's path made absolute, so
     `--db sqlite:///var/bridge.db` and bridge.toml's `storage.url` for it are one store."""
+    from bridge.store.db import store_identity  # the store only when there is a login
+
     return hashlib.sha256(store_identity(store).encode()).hexdigest()
 
 
@@ -83,6 +81,10 @@ def run_login(args: argparse.Namespace) -> int:
     """Carry out `bridge login`."""
     name = args.name or input("user name: ").strip()
     password = password_from(args.password_file, confirm=False)
+    from bridge.portal.passwords import verify
+    from bridge.store import Database
+    from bridge.store.users import add_personal_token, find_user
+
     store = store_url(args)
     db = Database(store)
     try:

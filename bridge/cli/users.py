@@ -13,12 +13,13 @@ import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.config.load import _sqlite_relative
 from bridge.config.main_file import Role, StorageSection
-from bridge.portal.passwords import hash_password, password_problem
-from bridge.store import Database
-from bridge.store.users import UserExists, add_user, list_users, set_disabled, set_password
+
+if TYPE_CHECKING:
+    from bridge.store import Database
 
 NAME_HELP = "the sign-in name (letters, digits, . _ - @; at most 64)"
 
@@ -80,6 +81,8 @@ def password_from(file: Path | None, confirm: bool = True) -> str:
         password = getpass.getpass("password: ")
         if confirm and getpass.getpass("again: ") != password:
             raise SystemExit("the passwords differ")
+    from bridge.portal.passwords import password_problem
+
     if confirm and (problem := password_problem(password)):
         raise SystemExit(problem)
     return password
@@ -100,6 +103,10 @@ def run_users(args: argparse.Namespace) -> int:
         print("user: --customer is needed with --role customer, and only with it",
               file=sys.stderr)
         return 1
+    # the store (SQLAlchemy, the models) is imported by the verbs that open it: every other
+    # command of the CLI (the API's client) starts without it
+    from bridge.store import Database
+
     db = Database(store_url(args))
     try:
         db.migrate()
@@ -109,6 +116,15 @@ def run_users(args: argparse.Namespace) -> int:
 
 
 def _carry_out(db: Database, args: argparse.Namespace) -> int:
+    from bridge.portal.passwords import hash_password
+    from bridge.store.users import (
+        UserExists,
+        add_user,
+        list_users,
+        set_disabled,
+        set_password,
+    )
+
     now = datetime.now(UTC)
     verb = args.users_verb
     if verb == "list":
