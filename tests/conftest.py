@@ -12,6 +12,7 @@ import pytest
 from bridge.store import Database
 from tests.kits.netns import netns as netns  # the fixture, for every test module
 from tests.kits.pg import postgres_admin_url, scratch_database
+from tests.kits.snmp_agents import Agent, start_snmpsim
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,15 @@ def copy_example_deployment(dest: Path) -> None:
 def pg_admin_url() -> Iterator[str]:
     with postgres_admin_url() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def snmpsim() -> Iterator[Agent]:
+    """One snmpsim agent with the recordings for the whole run, started when a test first asks
+    for it (each start takes 6-8 s): no test stops it or changes its data."""
+    agent = start_snmpsim()
+    yield agent
+    agent.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import re
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from tests.conftest import REPO
 from tests.kits.daemon import Bridge, wait_for
 from tests.kits.prometheus import Prometheus
 from tests.kits.seeded import seeded_deployment
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 
 # a switch whose traffic grows (tests/data/snmp/busy-switch.snmprec); port Gi1/0/3 is down,
 # it has no UCD-SNMP load table to hold the threshold, and 3 interfaces (ifNumber)
@@ -43,13 +42,6 @@ critical = "> 400"
 oid = "ifNumber"
 warning = "< 1"
 """
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 @pytest.fixture

@@ -4,29 +4,20 @@ values its owner's last check read (from the store), and never a community."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from bridge.core.shards import shard_of
 from tests.kits.daemon import Bridge, wait_for, write_deployment
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 from tests.probes.snmp.test_probe import SNMP_PROBES as PROBES  # the 48-port switch check
 
 SHARDS = 2
 WAIT_S = 40.0  # a lease hand-over, a poll, the writer's batch, a fleet read; a loaded machine
 COMMUNITY = "switch48"  # snmpsim's recording of a 48-port switch, Gi1/0/5 down
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 def deployment(root: Path, url: str, port: int) -> Path:

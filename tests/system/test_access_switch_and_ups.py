@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from tests.conftest import REPO
 from tests.daemon.test_prometheus import run
 from tests.kits.daemon import Bridge, wait_for, write_deployment
 from tests.kits.prometheus import Prometheus
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 
 CONFIGURATION_DOC = (REPO / "docs" / "configuration.md").read_text()
 README = (REPO / "README.md").read_text()
@@ -35,13 +34,6 @@ def documented(starting: str) -> str:
     block = next(b.split("```", 1)[0] for b in CONFIGURATION_DOC.split("```toml\n")[1:]
                  if b.startswith(starting))
     return block.replace("interval_s = 60\n", "").replace('kind = "snmp"\n', QUICK)
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 def deployment(root: Path, agent: Agent) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,11 @@ from bridge.core.probe_kinds.snmp import SnmpVersion
 from bridge.core.results import ProbeResult
 from bridge.probes.registry import Probers
 from tests.kits.daemon import Bridge, wait_for, write_deployment
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 from tests.probes.snmp.test_probe import poll, probe, v2c
 
 CONFIGURATION_DOC = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text(
     encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 def series(result: ProbeResult, name: str) -> dict[tuple[str, ...], float]:

@@ -3,8 +3,6 @@ resolved from the MIBs bridge ships compiled, to the OIDs their RFCs assign."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +11,7 @@ from bridge.core.probe_kinds.mib_index import mib_index
 from bridge.core.probe_kinds.oids import OBJECTS, UnknownObjectError, parse_object
 from bridge.core.probe_kinds.snmp_templates import TEMPLATES
 from bridge.core.probe_kinds.vendor_oids import VENDOR_MODULES
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 from tests.probes.snmp.test_probe import poll, probe, v2c
 
 
@@ -143,13 +141,6 @@ def test_thresholds_compare_by_the_mibs_value_names() -> None:
         probe(thresholds=[{"oid": "entPhySensorOperStatus", "warning": "!= okay"}])
     with pytest.raises(ValidationError, match="ifAlias holds text, not a number"):
         probe(thresholds=[{"oid": "IF-MIB::ifAlias", "warning": "> 1"}])
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 async def test_a_probe_reads_and_judges_by_mib_names(snmpsim: Agent) -> None:

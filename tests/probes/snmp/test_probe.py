@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -28,13 +27,6 @@ from tests.kits.snmp_agents import RECORDED, Agent, free_udp_port, start_snmpsim
 
 IF_TABLE = OBJECTS["ifTable"][0]
 IF_COLUMNS = [OBJECTS[name][0] for name in ("ifDescr", "ifAdminStatus", "ifOperStatus")]
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 def v2c(agent: Agent, community: str, version: SnmpVersion = SnmpVersion.V2C) -> SnmpAccess:

@@ -5,12 +5,10 @@ five vendors' CPU and memory, each ok, warning and failing (tests/data/snmp/gene
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pydantic import ValidationError
 
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 from tests.probes.snmp.test_probe import poll, probe, v2c
 
 UP = "up 1d 0:00:00"
@@ -18,13 +16,6 @@ UP = "up 1d 0:00:00"
 PRINTER_NOTES = ("prtMarkerSuppliesLevel[Magenta Toner] = someRemaining; "
                  "prtMarkerSuppliesLevel[Yellow Toner]: prtMarkerSuppliesMaxCapacity = unknown; "
                  "no percentage; prtMarkerSuppliesLevel[Waste Toner Box] = unknown")
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 @pytest.mark.parametrize(("template", "recording", "ok", "warning", "output"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,15 +9,8 @@ from pydantic import ValidationError
 
 from bridge.core.probe_kinds.limits import Equality, Pattern
 from bridge.core.probe_kinds.snmp import SnmpProbe
-from tests.kits.snmp_agents import Agent, start_snmpsim
+from tests.kits.snmp_agents import Agent
 from tests.probes.snmp.test_probe import poll, probe, v2c
-
-
-@pytest.fixture(scope="module")
-def snmpsim() -> Iterator[Agent]:
-    agent = start_snmpsim()
-    yield agent
-    agent.close()
 
 
 def checks(*items: dict[str, Any]) -> SnmpProbe:
