@@ -224,3 +224,23 @@ def test_output_that_cannot_be_written_is_one_line_on_stderr(with_v3_devices: Pa
             done = bridge(*args, cwd=with_v3_devices, stdout=full.fileno())
             assert (done.returncode, done.stderr) == (
                 1, f"bridge {args[0]}: cannot write the output: No space left on device\n")
+
+
+def test_the_apis_client_starts_without_the_store(tmp_path: Path) -> None:
+    """`bridge incidents …` only talks to the API: it never loads the store (SQLAlchemy and
+    the models were most of every command's start-up, over a second each time), and says
+    plainly when nothing answers."""
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    (tmp_path / "token").write_text("not-a-real-token\n")
+    port = free_port()
+    code = ("import sys\n"
+            "from bridge.cli.main import main\n"
+            f"status = main(['incidents', 'list', '-c', {str(config)!r}, '--url', "
+            f"'http://127.0.0.1:{port}', '--token-file', {str(tmp_path / 'token')!r}])\n"
+            "print(status, sorted(m for m in sys.modules\n"
+            "                    if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic')\n"
+            "                    or m.startswith('bridge.store.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False, cwd=tmp_path)
+    assert done.stdout.strip() == "1 []", done.stdout + done.stderr
+    assert "cannot reach the bridge API" in done.stderr, done.stderr
