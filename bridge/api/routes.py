@@ -19,6 +19,7 @@ from bridge.api.auth import (
 )
 from bridge.api.body import MAX_BODY_BYTES, identity_bodies
 from bridge.api.customer_view import ticket_for
+from bridge.api.outage import store_outage
 from bridge.api.query import Query, accepts, count, inventory_id, member
 from bridge.api.service import SERVICE, Service, service_of
 from bridge.config.main_file import Role
@@ -179,8 +180,9 @@ async def learn_interfaces(request: web.Request) -> web.Response:
 def build_app(service: Service) -> web.Application:
     """The aiohttp application for a running daemon."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[
-        identity_bodies, json_errors, auth_middleware(service.tokens, service.metrics_public,
-                                     personal_tokens(lambda fn: service.read(fn)))])
+        store_outage, identity_bodies, json_errors,
+        auth_middleware(service.tokens, service.metrics_public,
+                        personal_tokens(lambda fn: service.read(fn)))])
     app[SERVICE] = service
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

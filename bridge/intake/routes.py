@@ -31,6 +31,7 @@ from bridge.intake.pagerduty import Event, parse_event
 from bridge.intake.service import IntakeService
 from bridge.store.alerts import AlertEvent, AlertOutcome
 from bridge.store.maintenance import as_rule
+from bridge.store.outage import outage_reason, store_unavailable
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1/intake/"
@@ -132,8 +133,14 @@ class _Intake:
     async def _take(self, config: Config, source: str, size: int,
                     build: Callable[[Windows], list[AlertEvent]]) -> list[AlertOutcome] | None:
         """A post's alerts decided (with other posts' that arrive meanwhile: group_commit.py);
-        None if the store failed."""
-        outcomes = await self.group.take(config, size, build)
+        None if the store failed (also reading the maintenance windows first)."""
+        try:
+            outcomes = await self.group.take(config, size, build)
+        except Exception as exc:
+            if not store_unavailable(exc):
+                raise
+            log.warning("intake %s: the store is unavailable: %s", source, outage_reason(exc))
+            return None
         for outcome in outcomes or ():
             self.counters.took(source, outcome.action)
         return outcomes
