@@ -76,6 +76,9 @@ class Handover:
         started = time.monotonic()
         phases_s: dict[str, float] = {}
         self._writer.discard(lost)
+        # Shards held again with nobody else in between: what was decided before their
+        # leases ran out (the store down longer than a lease) is written before the read.
+        self._writer.restore(gained)
         # What we decided is in the store: for shards being given back, before they go;
         # for gained ones, before we read the store back.
         await self._writer.flush()

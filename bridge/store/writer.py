@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -26,10 +26,16 @@ T = TypeVar("T")
 _MAX_BACKOFF_S = 30.0
 
 
-def _still_held(batch: list[Decision], used: Fence | None, now: Fence | None) -> list[Decision]:
+def _still_held(batch: list[Decision], used: Fence | None, now: Fence | None
+                ) -> tuple[list[Decision], list[Decision]]:
+    """The batch's decisions still held at the epoch they were decided under; the others."""
     if used is None or now is None:
-        return batch
-    return [d for d in batch if used.shard(d) is None or now.epoch(d) == used.epoch(d)]
+        return batch, []
+    kept: list[Decision] = []
+    gone: list[Decision] = []
+    for d in batch:
+        (kept if used.shard(d) is None or now.epoch(d) == used.epoch(d) else gone).append(d)
+    return kept, gone
 
 
 class BatchWriter:
@@ -61,6 +67,10 @@ class BatchWriter:
         self._desk = desk
         self._fence = fence  # several instances: the leases held now (store/fencing.py)
         self._pending: list[Decision] = []
+        # Decisions of shards whose leases ran out before they were written, by shard: the
+        # epoch they were decided under, and themselves in order (see park/restore).
+        self._parked: dict[int, tuple[int, list[Decision]]] = {}
+        self._last_held: Mapping[int, int] = {}  # the epochs of the last fence that held any
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._lock = asyncio.Lock()
@@ -81,17 +91,69 @@ class BatchWriter:
         if fence is not None:
             decisions = [d for d in decisions
                          if (shard := fence.shard(d)) is None or shard in fence.held]
+            if fence.held:
+                self._last_held = fence.held
         self._pending.extend(decisions)
         if len(self._pending) >= self._max_items:
             self._wake.set()
 
     def discard(self, shards: set[int]) -> None:
-        """Shards were lost: their queued decisions are the new owner's to make (those of
-        shards still held, being given back, are written first)."""
+        """Shards were lost: their queued decisions are set aside (`restore`), not written
+        (those of shards still held, being given back, are written first)."""
         fence = self._fence()
         gone = shards - set(fence.held) if fence is not None else set()
         if fence is not None and gone:
-            self._pending = [d for d in self._pending if fence.shard(d) not in gone]
+            kept: list[Decision] = []
+            for d in self._pending:
+                shard = fence.shard(d)
+                if shard in gone:
+                    self._park(shard, self._last_held.get(shard), d)
+                else:
+                    kept.append(d)
+            self._pending = kept
+
+    def _held_only(self, batch: list[Decision], fence: Fence) -> list[Decision]:
+        kept: list[Decision] = []
+        for d in batch:
+            shard = fence.shard(d)
+            if shard is None or shard in fence.held:
+                kept.append(d)
+            else:
+                self._park(shard, self._last_held.get(shard), d)
+        return kept
+
+    def _park(self, shard: int | None, epoch: int | None, decision: Decision) -> None:
+        if shard is None or epoch is None:
+            return
+        parked = self._parked.get(shard)
+        if parked is None or parked[0] != epoch:  # an older loss's are stale by now
+            parked = self._parked[shard] = (epoch, [])
+        parked[1].append(decision)
+
+    def restore(self, shards: set[int]) -> int:
+        """Shards were gained: the decisions set aside when their leases ran out go first,
+        if nobody held those shards in between: this instance holds them again at the epoch
+        they were decided under, or at the next (its own claim of the expired lease; any
+        other instance's claim would have grown the epoch too). So a store outage that
+        outlasts the leases loses no state change, ticket or notice decided before it; when
+        another instance took a shard over meanwhile, its decisions stand and ours go.
+        Returns how many were restored."""
+        fence = self._fence()
+        if fence is None:
+            return 0
+        if fence.held:
+            self._last_held = fence.held  # what is restored is held at these epochs now
+        restored: list[Decision] = []
+        for shard in sorted(shards & set(self._parked)):
+            epoch, decisions = self._parked.pop(shard)
+            now = fence.held.get(shard)
+            if now is not None and 0 <= now - epoch <= 1:
+                restored.extend(decisions)
+        if restored:
+            self._pending[:0] = restored
+            log.warning("%d decisions made before the leases ran out are written now: "
+                        "no other instance held their shards meanwhile", len(restored))
+        return len(restored)
 
     def wake(self) -> None:
         """Make `run` look at its stop event now."""
@@ -112,9 +174,13 @@ class BatchWriter:
             if not self._pending:
                 return True
             batch, self._pending = self._pending, []
+            fence = self._fence()
+            if fence is not None:  # a lease ran out since they were queued: set aside
+                batch = self._held_only(batch, fence)
+                if not batch:
+                    return True
             t0 = time.perf_counter()
             loop = asyncio.get_running_loop()
-            fence = self._fence()
             job = loop.run_in_executor(self._executor, apply_batch, self._db.writer, batch,
                                        self.id_prefix, self._clock(), self._desk(), fence)
             try:
@@ -124,7 +190,11 @@ class BatchWriter:
             except Exception as exc:
                 # Keep order: the failed batch goes first, but only what is still ours at
                 # the epoch it was decided under (a shard lost meanwhile is not).
-                self._pending[:0] = _still_held(batch, fence, self._fence())
+                kept, gone = _still_held(batch, fence, self._fence())
+                self._pending[:0] = kept
+                for d in gone:
+                    assert fence is not None  # only a fence drops any
+                    self._park(fence.shard(d), fence.epoch(d), d)
                 self.failures_total += 1
                 self.healthy = False
                 log.error("store write failed, %d decisions kept for retry: %s",

@@ -514,3 +514,47 @@ async def test_a_state_the_fleet_view_takes_in_during_a_hand_over_is_not_put_bac
         writer.close()
     assert len(steps) >= 2
     assert engine.states[late] == newer
+
+
+@pytest.mark.timeout(300)
+def test_a_lone_instance_whose_store_outlasts_its_leases_loses_no_decision(
+        tmp_path: Path, netns: Namespace, store: Store) -> None:
+    """One instance on PostgreSQL, nobody to take its shards over: the store goes away, a
+    device fails hard while the leases are still valid (decided, not written), the leases
+    run out, the device recovers while nobody looks, the store comes back. What was
+    decided before is in the store (the failure's state change and its ticket), not
+    dropped with the leases as the new owner's to decide: the new owner is this instance,
+    and it never saw the failure."""
+    lease_s = 15.0  # still valid 7-12 s after the cut: time for the failure to go hard
+    victim = "sw-03"
+    (tmp_path / "pg").mkdir()
+    proxy = CuttableProxy(tmp_path / "pg", store.port,
+                          f"{store.socket_dir}/.s.PGSQL.{store.port}")
+    lone = Bridge(deployment(tmp_path / "a", store.daemon_url(str(tmp_path / "pg")), lease_s),
+                  netns=netns.name)
+    try:
+        wait_for("every shard held", lambda: split_between(store.url, {lone.proc.pid},
+                                                           most=SHARDS), timeout_s=60)
+        wait_for("every device checked", lambda: len(rows(
+            store.url, "SELECT 1 FROM check_state WHERE status::text ILIKE 'up'")) == len(DEVICES)
+            or None, timeout_s=60)
+        proxy.cut()
+        drop_only(netns, [victim])
+        wait_for("the failure decided", lambda: f"check {victim}/ping: up -> down (hard_down)"
+                 in lone.log(), timeout_s=lease_s)
+        wait_for("its leases to run out", lambda: "stopped probing and writing" in lone.log(),
+                 timeout_s=lease_s + SLACK_S)
+        drop_only(netns, [])  # back while nobody probes it
+        proxy.restore()
+        wait_for("the failure's ticket", lambda: rows(
+            store.url, f"SELECT id FROM incident WHERE device = '{victim}'") or None,
+            timeout_s=60)
+        changes = rows(store.url, "SELECT old_status::text, new_status::text FROM state_change "
+                                  f"WHERE device = '{victim}' ORDER BY at, id")
+        assert [(str(a).lower(), str(b).lower()) for a, b in changes][:2] == [
+            ("unknown", "up"), ("up", "down")]
+        assert "decisions made before the leases ran out are written now" in lone.log()
+        assert_one_ticket_per_problem(store.url)
+    finally:
+        lone.stop()
+        proxy.close()

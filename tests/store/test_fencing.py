@@ -103,3 +103,31 @@ def test_the_writer_queues_only_held_shards_and_drops_lost_ones(tmp_path: Path) 
     assert writer.pending == 1  # the gap belongs to no shard
     writer.close()
     db.dispose()
+
+
+def test_decisions_of_a_lapsed_lease_go_first_only_if_nobody_held_the_shard_since(
+        tmp_path: Path) -> None:
+    """The leases ran out with decisions queued (the store down): set aside, they are
+    written when this instance holds the shard again at that epoch or the next (its own
+    claim); a bigger step means another instance held it meanwhile: theirs stand."""
+    db = Database(f"sqlite:///{tmp_path / 'queue.db'}")  # nothing is written here
+    fences = [Fence("a", SHARDS, {0: 5})]
+    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fences[-1])
+    writer.submit([opening(OURS)])
+    fences.append(Fence("a", SHARDS, {}))  # the lease ran out
+    writer.discard({0})
+    assert writer.pending == 0
+    fences.append(Fence("a", SHARDS, {0: 6}))  # claimed again by this instance, nobody between
+    assert writer.restore({0}) == 1
+    assert writer.pending == 1
+    fences.append(Fence("a", SHARDS, {}))  # ran out again before they were written
+    writer.discard({0})
+    fences.append(Fence("a", SHARDS, {0: 7}))  # this instance's claim again
+    assert writer.restore({0}) == 1
+    fences.append(Fence("a", SHARDS, {}))
+    writer.discard({0})
+    fences.append(Fence("a", SHARDS, {0: 9}))  # b held it at 8: its decisions stand
+    assert writer.restore({0}) == 0
+    assert writer.pending == 0
+    writer.close()
+    db.dispose()
