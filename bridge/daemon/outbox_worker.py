@@ -23,7 +23,16 @@ from bridge.config.channels import Channel
 from bridge.config.model import Config
 from bridge.notify.compose import DigestItem, compose_digest
 from bridge.notify.notice import DIGEST_KIND
-from bridge.notify.retry import Attempt, Backoff, DeadLetter, Next, Retry, Sent, settle
+from bridge.notify.retry import (
+    Attempt,
+    Backoff,
+    DeadLetter,
+    Next,
+    Retry,
+    Sent,
+    longest_wait_s,
+    settle,
+)
 from bridge.notify.senders import Sender, build_senders, send
 from bridge.notify.storm import Due, Hold, Send, StormPolicy, plan
 from bridge.notify.templates import TemplateSet
@@ -132,8 +141,12 @@ class OutboxWorker:
         section = config.main.notifications
         now = self._clock()
         lease_s = 2 * self._budget_s() + 30
+        backoff = Backoff(section.backoff_initial_s, section.backoff_max_s)
+        # beyond every wait bridge sets (a claim's lease, the grouping window included):
+        # a message due later than that was set under a wall clock since gone back
+        horizon_s = max(longest_wait_s(backoff), lease_s, section.group_window_s) + 60.0
         items, recent = await self._run_db(lambda e: claim_due(
-            e, now, self._batch_size, lease_s, section.group_window_s))
+            e, now, self._batch_size, lease_s, section.group_window_s, horizon_s))
         if not items:
             return False
         by_id = {item.id: item for item in items}
@@ -146,7 +159,6 @@ class OutboxWorker:
         deliveries = [await self._envelope([by_id[i] for i in step.ids], now, lease_s)
                       for step in steps if isinstance(step, Send)]
         attempts = await self._deliver_all(deliveries, config)
-        backoff = Backoff(section.backoff_initial_s, section.backoff_max_s)
         settled: list[tuple[OutboxItem, Next]] = [
             (item, settle(attempt, item.attempts + 1, self._clock(), item.deadline_at, backoff,
                           self._jitter()))

@@ -50,6 +50,13 @@ class Backoff:
         return base / 2 + base / 2 * jitter
 
 
+def longest_wait_s(backoff: Backoff) -> float:
+    """The longest a pending message is ever set to wait: a retry's backoff, or an hour
+    (the hourly cap per receiver, a receiver's Retry-After). The outbox takes one due
+    further ahead than this as due now (store/outbox/queue.py claim_due)."""
+    return max(backoff.max_s, 3600.0)
+
+
 @dataclass(frozen=True)
 class Sent:
     """Mark the message sent."""
@@ -87,7 +94,9 @@ def settle(attempt: Attempt, attempts: int, now: datetime, deadline_at: datetime
     if deadline_at is not None and now >= deadline_at:
         return DeadLetter(f"{attempt.reason} (gave up after {attempts} attempts: "
                           "the retry deadline passed)")
-    wait_s = max(backoff.delay_s(attempts, jitter), attempt.after_s or 0.0)
+    # a receiver's Retry-After is honoured up to the longest wait bridge sets itself
+    asked_s = min(attempt.after_s or 0.0, longest_wait_s(backoff))
+    wait_s = max(backoff.delay_s(attempts, jitter), asked_s)
     at = now + timedelta(seconds=wait_s)
     if deadline_at is not None:
         at = min(at, deadline_at)

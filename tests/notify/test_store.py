@@ -13,7 +13,7 @@ from bridge.core.decisions import OPERATOR_CUSTOMER
 from bridge.core.priority import Priority
 from bridge.notify.compose import compose
 from bridge.notify.notice import NoticeKind, OutboxDraft, TicketNotice
-from bridge.notify.retry import DeadLetter, RetryAt, Sent
+from bridge.notify.retry import Backoff, DeadLetter, Retry, RetryAt, Sent, longest_wait_s, settle
 from bridge.notify.templates import TemplateSet
 from bridge.store import Database
 from bridge.store.models import Incident, IncidentEvent, OutboxMessage, OutboxStatus
@@ -223,3 +223,32 @@ def test_counts_and_purge(db: Database) -> None:
     assert purge_sent(db.writer, T0 + timedelta(minutes=1)) == 0
     assert purge_sent(db.writer, T0 + timedelta(days=31)) == 1
     assert [r.channel for r in rows(db)] == [Channel.EMAIL.value, Channel.WEBHOOK.value]
+
+
+def test_a_message_set_under_a_clock_since_gone_back_is_due_at_once(db: Database) -> None:
+    """The daemon ran with its wall clock two hours ahead (wrong, then corrected, then a
+    restart): a message it set to wait, and its last delivery to the same receiver, are
+    dated two hours ahead. Neither keeps the next messages waiting those two hours."""
+    ahead = T0 + timedelta(hours=2)
+    write(db, drafts(2), now=ahead)
+    first, second = claim(db, now=ahead)
+    record_results(db.writer, [(first, Sent()), (second, RetryAt(ahead + timedelta(seconds=30),
+                                                                 "451 try later"))],
+                   DESK, ahead)
+    write(db, drafts(1, first=3), now=T0)  # the clock is right again
+    horizon_s = 3600.0 + 60
+    items, recent = claim_due(db.writer, T0, 10, 60, 30, horizon_s)
+    assert sorted(i.idempotency_key for i in items) == sorted(
+        [second.idempotency_key, *(d.idempotency_key for d in drafts(1, first=3))])
+    assert recent["mailto:it@demo.example.com"].last_sent == {}  # the future one holds none
+    assert claim_due(db.writer, T0, 10, 60, 30)[0] == []  # without the horizon: two hours
+
+
+def test_a_receivers_retry_after_is_honoured_up_to_the_longest_wait() -> None:
+    backoff = Backoff(10.0, 900.0)
+    step = settle(Retry("503 come back tomorrow", after_s=86_400.0), 1, T0, None, backoff, 0.0)
+    assert step == RetryAt(T0 + timedelta(seconds=longest_wait_s(backoff)),
+                           "503 come back tomorrow")
+    assert longest_wait_s(backoff) == 3600.0
+    step = settle(Retry("429", after_s=120.0), 1, T0, None, backoff, 0.0)
+    assert step == RetryAt(T0 + timedelta(seconds=120), "429")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Engine, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from bridge.config.channels import Channel, receiver_of
@@ -98,8 +98,10 @@ def _recent(session: Session, items: Sequence[OutboxItem], now: datetime,
     and its deliveries within the last hour (a digest's members not counted again)."""
     recipients = sorted({item.recipient for item in items})
     receivers = {item.receiver for item in items}
+    # a delivery dated after now was dated by a wall clock that went back since: it holds
+    # nothing back (it would hold every new message for as long as the clock was ahead)
     sent = (col(OutboxMessage.status) == OutboxStatus.SENT,
-            col(OutboxMessage.recipient).in_(recipients))
+            col(OutboxMessage.recipient).in_(recipients), col(OutboxMessage.sent_at) <= now)
     last: dict[str, dict[str, datetime]] = {}
     since = now - timedelta(seconds=window_s)
     for channel, recipient, customer, at in session.execute(
@@ -119,14 +121,21 @@ def _recent(session: Session, items: Sequence[OutboxItem], now: datetime,
 
 
 def claim_due(engine: Engine, now: datetime, limit: int, lease_s: float,
-              window_s: float) -> tuple[list[OutboxItem], dict[str, Recent]]:
-    """Take up to `limit` due messages for `lease_s`, with their receivers' recent history."""
+              window_s: float, horizon_s: float | None = None
+              ) -> tuple[list[OutboxItem], dict[str, Recent]]:
+    """Take up to `limit` due messages for `lease_s`, with their receivers' recent history.
+
+    With `horizon_s` (the longest wait bridge ever sets), a message due later than that
+    from now is due now too: it was set under a wall clock that has since gone back (a
+    clock corrected by hours, a VM snapshot restored), and would wait that long again."""
+    due = col(OutboxMessage.next_attempt_at) <= now
+    if horizon_s is not None:
+        due = or_(due, col(OutboxMessage.next_attempt_at) > now + timedelta(seconds=horizon_s))
     with Session(engine) as session, session.begin():
         rows = session.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.status) == OutboxStatus.PENDING,
-                   col(OutboxMessage.digest_id).is_(None),
-                   col(OutboxMessage.next_attempt_at) <= now)
+                   col(OutboxMessage.digest_id).is_(None), due)
             .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
             .limit(limit).with_for_update(skip_locked=True)).all()
         items = [_item(row) for row in rows]
