@@ -10,8 +10,9 @@ from bridge.config import ConfigErrors, load_config
 from bridge.config.model import Listen
 from bridge.daemon.app import Daemon
 from bridge.notify.templates import TemplateCatalog
-from bridge.store.db import SchemaTooNew
+from bridge.store.db import SchemaTooNew, shown_url
 from bridge.store.instance_lock import AlreadyRunning, single_instance
+from bridge.store.outage import outage_reason, store_unavailable
 
 log = logging.getLogger("bridge.daemon.app")  # the lines operators know from the daemon
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus stops restart loops
@@ -38,3 +39,9 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
     except SchemaTooNew as exc:
         log.error("%s", exc)
         return EX_CONFIG
+    except Exception as exc:  # the store cannot be opened: a passing reason, retried
+        if not store_unavailable(exc):
+            raise
+        log.error("cannot open the store %s: %s (is it running, reachable, and its disk "
+                  "not full?)", shown_url(db_url or config.storage_url), outage_reason(exc))
+        return 1

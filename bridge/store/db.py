@@ -56,6 +56,14 @@ def _refuse_newer_schema(connection: Connection, script: ScriptDirectory, where:
             "never downgrades a schema.")
 
 
+def shown_url(url: str) -> str:
+    """A store URL to show: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a store URL that cannot be read)"
+
+
 def store_identity(url: str) -> str:
     """Which store `url` names, the same however it is written: without its password, a
     SQLite file's path absolute (relative to the working directory, as the engine opens
@@ -152,7 +160,7 @@ class Database:
 
     def describe(self) -> str:
         """The URL without its password, for logs."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return shown_url(self.url)
 
     def migrate(self) -> None:
         """Apply Alembic migrations up to head; raise SchemaTooNew if the store is ahead.

@@ -244,3 +244,21 @@ def test_the_apis_client_starts_without_the_store(tmp_path: Path) -> None:
                           timeout=60, check=False, cwd=tmp_path)
     assert done.stdout.strip() == "1 []", done.stdout + done.stderr
     assert "cannot reach the bridge API" in done.stderr, done.stderr
+
+
+def test_bridge_run_with_its_store_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
+    """PostgreSQL not running (yet): exit 1, which the unit retries, and one line naming the
+    store (without its password) and why, not a traceback."""
+    config = write_deployment(tmp_path, {"lo": "127.0.0.1"})
+    port = free_port()  # nothing listens there
+    config.write_text(config.read_text().replace(
+        'url = "sqlite:///var/bridge.db"',
+        f'url = "postgresql+psycopg://bridge:s3cret-pw@127.0.0.1:{port}/bridge"'))
+    done = subprocess.run([sys.executable, "-m", "bridge", "run", "-c", str(config)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-pw" not in done.stderr
+    [line] = [x for x in done.stderr.splitlines() if "ERROR" in x]
+    assert (f"cannot open the store postgresql+psycopg://bridge:***@127.0.0.1:{port}/bridge: "
+            "connection failed") in line, line
