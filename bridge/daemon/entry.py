@@ -42,6 +42,7 @@ def run_daemon(config_path: Path, db_url: str | None, listen: Listen | None) -> 
     except Exception as exc:  # the store cannot be opened: a passing reason, retried
         if not store_unavailable(exc):
             raise
-        log.error("cannot open the store %s: %s (is it running, reachable, and its disk "
+        log.error("the store %s is unavailable: %s (is it running, reachable, and its disk "
                   "not full?)", shown_url(db_url or config.storage_url), outage_reason(exc))
+        log.debug("the store's failure", exc_info=exc)
         return 1

@@ -78,10 +78,13 @@ class Handover:
         self._writer.discard(lost)
         # Shards held again with nobody else in between: what was decided before their
         # leases ran out (the store down longer than a lease) is written before the read.
-        self._writer.restore(gained)
+        self._writer.restore()
         # What we decided is in the store: for shards being given back, before they go;
         # for gained ones, before we read the store back.
-        await self._writer.flush()
+        if not await self._writer.flush() and gained and self._writer.restoring:
+            # the store would be read without them: taken up again once they are written
+            raise RuntimeError("the decisions made before the leases ran out are not "
+                               "written yet")
         phases_s["flush"] = time.monotonic() - started
         retry: set[CheckKey] = set()
         checked_ago_s: dict[CheckKey, float] = {}

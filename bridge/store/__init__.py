@@ -26,10 +26,12 @@ _HOMES = {"Connection": "sqlalchemy", "Engine": "sqlalchemy", "Session": "sqlmod
           "Database": "bridge.store.db", "BatchWriter": "bridge.store.writer"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # found once
-    return value
+if not TYPE_CHECKING:  # mypy sees the imports above, and still flags a misspelt name
+
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value  # found once
+        return value

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _MAX_BACKOFF_S = 30.0
+_PARKED_MAX = 200_000  # decisions set aside for shards not held (a long store outage)
 
 
 def _still_held(batch: list[Decision], used: Fence | None, now: Fence | None
@@ -67,9 +68,11 @@ class BatchWriter:
         self._desk = desk
         self._fence = fence  # several instances: the leases held now (store/fencing.py)
         self._pending: list[Decision] = []
-        # Decisions of shards whose leases ran out before they were written, by shard: the
-        # epoch they were decided under, and themselves in order (see park/restore).
-        self._parked: dict[int, tuple[int, list[Decision]]] = {}
+        # Decisions of shards whose leases ran out before they were written: (shard, the
+        # epoch decided under, decision) in the order decided; the epoch by shard (restore).
+        self._parked: list[tuple[int, int, Decision]] = []
+        self._parked_epochs: dict[int, int] = {}
+        self._restoring = False
         self._last_held: Mapping[int, int] = {}  # the epochs of the last fence that held any
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
@@ -93,6 +96,8 @@ class BatchWriter:
                          if (shard := fence.shard(d)) is None or shard in fence.held]
             if fence.held:
                 self._last_held = fence.held
+            if self._parked_epochs and not self._parked_epochs.keys().isdisjoint(fence.held):
+                self.restore()  # what was decided before goes before what is decided now
         self._pending.extend(decisions)
         if len(self._pending) >= self._max_items:
             self._wake.set()
@@ -104,53 +109,76 @@ class BatchWriter:
         gone = shards - set(fence.held) if fence is not None else set()
         if fence is not None and gone:
             kept: list[Decision] = []
+            parked: list[tuple[int, int, Decision]] = []
             for d in self._pending:
                 shard = fence.shard(d)
-                if shard in gone:
-                    self._park(shard, self._last_held.get(shard), d)
-                else:
+                if shard in gone and shard is not None \
+                        and (epoch := self._last_held.get(shard)) is not None:
+                    parked.append((shard, epoch, d))
+                elif shard not in gone:
                     kept.append(d)
             self._pending = kept
+            self._park(parked, first=False)
 
     def _held_only(self, batch: list[Decision], fence: Fence) -> list[Decision]:
         kept: list[Decision] = []
+        parked: list[tuple[int, int, Decision]] = []
         for d in batch:
             shard = fence.shard(d)
             if shard is None or shard in fence.held:
                 kept.append(d)
-            else:
-                self._park(shard, self._last_held.get(shard), d)
+            elif (epoch := self._last_held.get(shard)) is not None:
+                parked.append((shard, epoch, d))
+        self._park(parked, first=True)  # from the head of the queue: older than the rest
         return kept
 
-    def _park(self, shard: int | None, epoch: int | None, decision: Decision) -> None:
-        if shard is None or epoch is None:
+    def _park(self, entries: list[tuple[int, int, Decision]], *, first: bool) -> None:
+        """Set decisions aside, in the order they were decided: `first` for those older than
+        everything set aside before (a batch taken from the head of the queue)."""
+        if not entries:
             return
-        parked = self._parked.get(shard)
-        if parked is None or parked[0] != epoch:  # an older loss's are stale by now
-            parked = self._parked[shard] = (epoch, [])
-        parked[1].append(decision)
+        for shard, epoch in {(s, e) for s, e, _ in entries}:
+            if self._parked_epochs.get(shard, epoch) != epoch:  # an older loss's: stale
+                self._parked = [p for p in self._parked if p[0] != shard]
+            self._parked_epochs[shard] = epoch
+        self._parked = [*entries, *self._parked] if first else [*self._parked, *entries]
+        if len(self._parked) > _PARKED_MAX:
+            log.error("%d decisions set aside for shards not held again; the oldest %d are "
+                      "dropped", len(self._parked), len(self._parked) - _PARKED_MAX)
+            self._parked = self._parked[-_PARKED_MAX:]
 
-    def restore(self, shards: set[int]) -> int:
-        """Shards were gained: the decisions set aside when their leases ran out go first,
-        if nobody held those shards in between: this instance holds them again at the epoch
-        they were decided under, or at the next (its own claim of the expired lease; any
-        other instance's claim would have grown the epoch too). So a store outage that
-        outlasts the leases loses no state change, ticket or notice decided before it; when
-        another instance took a shard over meanwhile, its decisions stand and ours go.
-        Returns how many were restored."""
+    @property
+    def restoring(self) -> bool:
+        """Decisions set aside and restored are still waiting to be written."""
+        return self._restoring
+
+    def restore(self) -> int:
+        """The decisions set aside when leases ran out, of the shards held again now, go
+        first, in the order they were decided, if nobody held those shards in between:
+        this instance holds them at the epoch they were decided under, or at the next (its
+        own claim of the expired lease; any other instance's claim would have grown the
+        epoch too). So a store outage that outlasts a lone instance's leases loses no state
+        change, ticket or notice decided before it; a shard another instance took over
+        meanwhile keeps that instance's decisions, and ours go. Called when shards are
+        gained, and by `submit` before a decision of such a shard is queued. Returns how
+        many were restored."""
         fence = self._fence()
-        if fence is None:
+        if fence is None or not self._parked_epochs:
             return 0
         if fence.held:
             self._last_held = fence.held  # what is restored is held at these epochs now
-        restored: list[Decision] = []
-        for shard in sorted(shards & set(self._parked)):
-            epoch, decisions = self._parked.pop(shard)
-            now = fence.held.get(shard)
-            if now is not None and 0 <= now - epoch <= 1:
-                restored.extend(decisions)
+        back = {s for s, e in self._parked_epochs.items()
+                if (now := fence.held.get(s)) is not None and 0 <= now - e <= 1}
+        settled = {s for s in self._parked_epochs if s in fence.held}  # back, or stale
+        if not settled:
+            return 0
+        restored = [d for s, _, d in self._parked if s in back]
+        self._parked = [p for p in self._parked if p[0] not in settled]
+        for shard in settled:
+            del self._parked_epochs[shard]
         if restored:
             self._pending[:0] = restored
+            self._restoring = True
             log.warning("%d decisions made before the leases ran out are written now: "
                         "no other instance held their shards meanwhile", len(restored))
         return len(restored)
@@ -192,15 +220,17 @@ class BatchWriter:
                 # the epoch it was decided under (a shard lost meanwhile is not).
                 kept, gone = _still_held(batch, fence, self._fence())
                 self._pending[:0] = kept
-                for d in gone:
-                    assert fence is not None  # only a fence drops any
-                    self._park(fence.shard(d), fence.epoch(d), d)
+                if fence is not None and gone:  # older than anything set aside since
+                    self._park([(shard, epoch, d) for d in gone
+                                if (shard := fence.shard(d)) is not None
+                                and (epoch := fence.epoch(d)) is not None], first=True)
                 self.failures_total += 1
                 self.healthy = False
                 log.error("store write failed, %d decisions kept for retry: %s",
                           len(self._pending), exc)
                 return False
             self.batches_total += 1
+            self._restoring = False
             self.last_batch_seconds = time.perf_counter() - t0
             self.healthy = True
         self._on_outcomes(outcomes)

@@ -260,5 +260,5 @@ def test_bridge_run_with_its_store_unreachable_says_so_in_one_line(tmp_path: Pat
     assert "Traceback" not in done.stderr
     assert "s3cret-pw" not in done.stderr
     [line] = [x for x in done.stderr.splitlines() if "ERROR" in x]
-    assert (f"cannot open the store postgresql+psycopg://bridge:***@127.0.0.1:{port}/bridge: "
-            "connection failed") in line, line
+    assert (f"the store postgresql+psycopg://bridge:***@127.0.0.1:{port}/bridge is "
+            "unavailable: connection failed") in line, line

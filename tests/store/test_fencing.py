@@ -118,16 +118,35 @@ def test_decisions_of_a_lapsed_lease_go_first_only_if_nobody_held_the_shard_sinc
     writer.discard({0})
     assert writer.pending == 0
     fences.append(Fence("a", SHARDS, {0: 6}))  # claimed again by this instance, nobody between
-    assert writer.restore({0}) == 1
+    assert writer.restore() == 1
     assert writer.pending == 1
     fences.append(Fence("a", SHARDS, {}))  # ran out again before they were written
     writer.discard({0})
     fences.append(Fence("a", SHARDS, {0: 7}))  # this instance's claim again
-    assert writer.restore({0}) == 1
+    assert writer.restore() == 1
     fences.append(Fence("a", SHARDS, {}))
     writer.discard({0})
     fences.append(Fence("a", SHARDS, {0: 9}))  # b held it at 8: its decisions stand
-    assert writer.restore({0}) == 0
+    assert writer.restore() == 0
     assert writer.pending == 0
+    writer.close()
+    db.dispose()
+
+
+def test_decisions_set_aside_come_back_in_the_order_they_were_decided(tmp_path: Path) -> None:
+    """A parent's ticket in one shard, a child attached to it in another, decided together
+    before the leases ran out; and a newer decision of a regained shard waits behind them."""
+    db = Database(f"sqlite:///{tmp_path / 'queue.db'}")  # nothing is written here
+    fences = [Fence("a", SHARDS, {0: 5, 1: 3})]
+    writer = BatchWriter(db, "INC", 0.1, 100, lambda _: None, fence=lambda: fences[-1])
+    parent, child = opening(THEIRS), opening(OURS)  # shard 1 first, then shard 0
+    writer.submit([parent, child])
+    fences.append(Fence("a", SHARDS, {}))
+    writer.discard({0, 1})
+    fences.append(Fence("a", SHARDS, {0: 6, 1: 4}))
+    later = resolving(OURS)
+    writer.submit([later])  # before the hand-over's restore: what was decided before, first
+    assert writer._pending == [parent, child, later]
+    assert writer.restore() == 0  # already back
     writer.close()
     db.dispose()

@@ -92,16 +92,21 @@ def add_drafts_keyed(session: Session, drafts: Sequence[OutboxDraft], now: datet
     return added
 
 
+_OTHERS_AHEAD = timedelta(minutes=5)  # another instance's delivery, or its clock's skew
+
+
 def _recent(session: Session, items: Sequence[OutboxItem], now: datetime,
             window_s: float) -> dict[str, Recent]:
     """Per receiver of `items`: its last delivery per customer within the grouping window,
     and its deliveries within the last hour (a digest's members not counted again)."""
     recipients = sorted({item.recipient for item in items})
     receivers = {item.receiver for item in items}
-    # a delivery dated after now was dated by a wall clock that went back since: it holds
-    # nothing back (it would hold every new message for as long as the clock was ahead)
+    # a delivery dated well after now was dated by a wall clock that went back since: it
+    # holds nothing back (it would hold every new message for as long as the clock was
+    # ahead); one a little ahead is another instance's, recorded since `now` was read
     sent = (col(OutboxMessage.status) == OutboxStatus.SENT,
-            col(OutboxMessage.recipient).in_(recipients), col(OutboxMessage.sent_at) <= now)
+            col(OutboxMessage.recipient).in_(recipients),
+            col(OutboxMessage.sent_at) <= now + _OTHERS_AHEAD)
     last: dict[str, dict[str, datetime]] = {}
     since = now - timedelta(seconds=window_s)
     for channel, recipient, customer, at in session.execute(
