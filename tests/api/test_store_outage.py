@@ -6,6 +6,9 @@ with a traceback; when the store is back the same requests are taken."""
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +83,22 @@ def test_a_store_that_is_down_is_a_503_to_try_again_on_every_route(
     status, taken = post(bridge, "/api/v1/intake/prom", webhook(alert("disk-1", "db-1")))
     assert status == 200, taken
     assert [a["action"] for a in taken["alerts"]] == ["opened"]
+
+
+def test_a_portal_page_that_needs_the_store_is_a_503_too(
+        cut_off: tuple[Bridge, CuttableProxy]) -> None:
+    """Signing in reads the store: with it gone, the person reads that it is unavailable
+    and to try again (plain text, Retry-After), not a 500."""
+    bridge, proxy = cut_off
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(bridge.url + "/portal/sign-in", timeout=10) as page:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+    assert found is not None
+    proxy.cut()
+    form = urllib.parse.urlencode({"name": "ann", "password": "a long password!",
+                                   "csrf_token": found.group(1)}).encode()
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        opener.open(bridge.url + "/portal/sign-in", data=form, timeout=10)
+    assert answer.value.code == 503
+    assert answer.value.headers["Retry-After"] == "5"
+    assert answer.value.read().decode() == "503: the store is unavailable; try again shortly"
