@@ -252,3 +252,18 @@ def test_a_receivers_retry_after_is_honoured_up_to_the_longest_wait() -> None:
     assert longest_wait_s(backoff) == 3600.0
     step = settle(Retry("429", after_s=120.0), 1, T0, None, backoff, 0.0)
     assert step == RetryAt(T0 + timedelta(seconds=120), "429")
+
+
+def test_a_message_waiting_as_long_as_bridge_lets_it_is_not_taken_early(db: Database) -> None:
+    """The horizon takes only what no wait of bridge's explains: a message held an hour by
+    the hourly cap, or retried at the backoff's maximum, waits its time."""
+    backoff = Backoff(10.0, 900.0)
+    horizon_s = longest_wait_s(backoff) + 60
+    write(db, drafts(2))
+    capped, retried = claim(db)
+    hold(db.writer, [((capped.id,), T0 + timedelta(hours=1))])
+    record_results(db.writer, [(retried, RetryAt(T0 + timedelta(seconds=900), "451"))],
+                   DESK, T0)
+    assert claim_due(db.writer, T0 + timedelta(seconds=1), 10, 60, 30, horizon_s)[0] == []
+    later = claim_due(db.writer, T0 + timedelta(hours=1), 10, 60, 30, horizon_s)[0]
+    assert sorted(i.id for i in later) == sorted([capped.id, retried.id])
